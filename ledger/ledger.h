@@ -1,0 +1,277 @@
+/* ledger: quotad's state machine, its LMDB store, the RFC 6962 Merkle log, signed checkpoints and
+ * proofs, and the allocator. This header is the library's whole public interface.
+ *
+ * Design in one page
+ * ------------------
+ * A ledger is one LMDB environment in a directory. Every accepted transaction becomes an entry
+ * (proto/FORMAT.md "Entry") appended at the next index; the entries are the leaves of an RFC 6962
+ * Merkle tree whose complete subtree hashes are stored, so that the root at any size, an inclusion
+ * proof and a consistency proof each take O(log n) reads. After each committed batch the log key
+ * signs a C2SP checkpoint ("<origin>\n<size>\n<base64 root>\n" plus a signed-note signature).
+ *
+ * Writes come in batches: ledger_apply() takes N envelopes, checks each against the state as left
+ * by the ones before it (rules by type: accounts and keys; issuance and allocation; holdings;
+ * compliance), applies the accepted ones, appends their entries and tree nodes, and commits one
+ * LMDB write transaction (one fsync). A refused transaction leaves no effect; each gets its own
+ * result. Only one thread may write at a time (LMDB's rule); any number may read.
+ *
+ * Reads (accounts, balances, proofs, entries...) each run in their own short read-only LMDB
+ * transaction and copy what they return into caller memory, so nothing returned points into the
+ * map. They never block the writer and see only committed batches.
+ *
+ * Errors are proto's table (proto/proto.h): 0 success, negative codes; LEDGER_EXISTS (positive)
+ * is the one non-error result that is not plain success.
+ */
+#ifndef QUOTAD_LEDGER_H
+#define QUOTAD_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/proto.h"
+
+/* A per-transaction result that is not an error: the same id with the same body is already in
+ * the log (the index of the original is reported). */
+#define LEDGER_EXISTS 1
+
+/* ---------------------------------------------------------------------------------------------
+ * Merkle hashing and proof verification (RFC 6962 / RFC 9162 section 2.1). Pure functions.
+ * ------------------------------------------------------------------------------------------- */
+#define LEDGER_PROOF_HASHES_MAX 64u
+
+/* SHA-256(0x00 || data) */
+void ledger_leaf_hash(const uint8_t *data, size_t len, uint8_t out[PROTO_HASH_BYTES]);
+/* SHA-256(0x01 || left || right) */
+void ledger_node_hash(const uint8_t left[PROTO_HASH_BYTES], const uint8_t right[PROTO_HASH_BYTES],
+                      uint8_t out[PROTO_HASH_BYTES]);
+/* The root of the tree over n leaf hashes held in memory (for tools and tests). For n = 0 it is
+ * SHA-256 of the empty string. */
+void ledger_root_of(const uint8_t (*leaf_hashes)[PROTO_HASH_BYTES], uint64_t n,
+                    uint8_t out[PROTO_HASH_BYTES]);
+/* 0 when proof shows the leaf with hash leaf_hash at index is in the tree of size with root;
+ * BAD_PROOF otherwise (including index >= size). */
+int ledger_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf_hash[PROTO_HASH_BYTES],
+                            const uint8_t (*proof)[PROTO_HASH_BYTES], size_t proof_len,
+                            const uint8_t root[PROTO_HASH_BYTES]);
+/* 0 when proof shows the tree of size first with root1 is a prefix of the tree of size second
+ * with root2; BAD_PROOF otherwise. first = second needs an empty proof and equal roots; first = 0
+ * is consistent with anything (empty proof). */
+int ledger_verify_consistency(uint64_t first, uint64_t second, const uint8_t root1[PROTO_HASH_BYTES],
+                              const uint8_t root2[PROTO_HASH_BYTES],
+                              const uint8_t (*proof)[PROTO_HASH_BYTES], size_t proof_len);
+
+/* ---------------------------------------------------------------------------------------------
+ * Checkpoints: C2SP tlog-checkpoint in a C2SP signed note, Ed25519.
+ * ------------------------------------------------------------------------------------------- */
+#define LEDGER_CHECKPOINT_BYTES_MAX 1024u
+#define LEDGER_VERIFIER_KEY_BYTES_MAX 256u
+
+struct ledger_checkpoint {
+  char origin[PROTO_ORIGIN_BYTES_MAX + 1];
+  uint64_t size;
+  uint8_t root[PROTO_HASH_BYTES];
+};
+
+/* The signed-note key id: the first 4 bytes of SHA-256(name || "\n" || 0x01 || public key),
+ * as a big-endian integer. */
+uint32_t ledger_note_key_id(const char *key_name, const uint8_t pub[PROTO_PUBKEY_BYTES]);
+/* "<name>+<8 hex key id>+<base64(0x01 || public key)>", NUL-terminated. Returns its length or
+ * FIELD_TOO_LONG. */
+long ledger_verifier_key(const char *key_name, const uint8_t pub[PROTO_PUBKEY_BYTES], char *out,
+                         size_t cap);
+/* Parses a verifier key string. Returns 0 or BAD_KEY; name receives the key name. */
+int ledger_verifier_key_parse(const char *text, char *name, size_t name_cap,
+                              uint8_t pub[PROTO_PUBKEY_BYTES]);
+/* Signs cp with key under key_name (the key name is the origin in quotad's logs), writing the
+ * whole signed note to out. Returns its length or a negative code. */
+long ledger_checkpoint_sign(const struct ledger_checkpoint *cp, const char *key_name,
+                            const struct proto_key *key, char *out, size_t cap);
+/* Parses a signed note and verifies that it carries a valid signature by (key_name, pub);
+ * signatures by other keys are ignored. Returns 0, BAD_CHECKPOINT (malformed) or BAD_SIGNATURE
+ * (no valid signature by that key). */
+int ledger_checkpoint_verify(const char *text, size_t len, const char *key_name,
+                             const uint8_t pub[PROTO_PUBKEY_BYTES], struct ledger_checkpoint *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Opening a ledger
+ * ------------------------------------------------------------------------------------------- */
+struct ledger;
+
+struct ledger_config {
+  const char *dir;               /* the data directory; created if missing */
+  uint64_t map_bytes_initial;    /* first map size; 0: 64 MiB */
+  uint64_t map_bytes_max;        /* ceiling for growth; 0: 64 GiB */
+  const struct proto_key *log_key; /* signs checkpoints; NULL opens read-only */
+  bool read_only;
+};
+
+/* Opens (or creates) the ledger in cfg->dir. A second writer on the same directory is refused
+ * with LOCKED. Opening needs no repair after a crash: LMDB's last committed state is the ledger.
+ * When the stored checkpoint is older than the tree, a new one is signed (writers only).
+ * Returns 0 and *out, or a negative code. */
+int ledger_open(const struct ledger_config *cfg, struct ledger **out);
+void ledger_close(struct ledger *ledger);
+
+/* ---------------------------------------------------------------------------------------------
+ * Writing
+ * ------------------------------------------------------------------------------------------- */
+struct ledger_submission {
+  /* in */
+  const uint8_t *envelope; /* canonical envelope bytes (proto_envelope_encode's output) */
+  size_t envelope_len;
+  bool signatures_verified; /* the caller checked every signature with ledger_verify_envelope */
+  /* out */
+  int result;         /* 0 accepted, LEDGER_EXISTS, or the refusal's code */
+  uint64_t index;     /* accepted or exists: the entry's index */
+  uint64_t withheld;  /* allocate: units withheld against an outstanding deduction */
+  uint64_t aux;       /* on insufficient_balance: the available amount; else 0 */
+};
+
+struct ledger_batch_info {
+  uint64_t tree_size;   /* after the batch */
+  uint64_t accepted;
+  uint64_t refused;
+  uint64_t exists;
+};
+
+/* Applies n submissions in order in one write transaction stamped with time_ms (commit time of
+ * every entry in it; must not go backwards: an earlier time is raised to the last one), commits
+ * it durably, then signs a checkpoint for the new size. Returns 0 once committed (each
+ * submission's result tells its fate) or a negative code when nothing was committed: MAP_FULL
+ * past the ceiling, STORAGE, CORRUPT, READ_ONLY. Writers only; one thread at a time. */
+int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
+                 struct ledger_batch_info *info);
+
+/* Verifies every signature of an envelope against the keys registered in the committed state
+ * (or the genesis's log key when the log is empty). Thread-safe; caches keys. Returns 0,
+ * a decode error, UNKNOWN_KEY or BAD_SIGNATURE. A key registered by an uncommitted batch is
+ * UNKNOWN_KEY here: submit such envelopes with signatures_verified = false. */
+int ledger_verify_envelope(struct ledger *ledger, const uint8_t *envelope, size_t len);
+
+/* ---------------------------------------------------------------------------------------------
+ * Reading (each call: its own read transaction; results copied to the caller)
+ * ------------------------------------------------------------------------------------------- */
+/* The registry origin ("" before genesis) and the log public key. */
+const char *ledger_origin(const struct ledger *ledger);
+int ledger_log_public_key(const struct ledger *ledger, uint8_t out[PROTO_PUBKEY_BYTES]);
+uint64_t ledger_tree_size(struct ledger *ledger);
+
+/* Root hash of the tree at size (<= tree size). */
+int ledger_root(struct ledger *ledger, uint64_t size, uint8_t out[PROTO_HASH_BYTES]);
+/* Proofs; *n receives the number of hashes. Errors: BAD_ARGUMENT for out-of-range sizes. */
+int ledger_proof_inclusion(struct ledger *ledger, uint64_t index, uint64_t size,
+                           uint8_t out[][PROTO_HASH_BYTES], size_t *n);
+int ledger_proof_consistency(struct ledger *ledger, uint64_t first, uint64_t second,
+                             uint8_t out[][PROTO_HASH_BYTES], size_t *n);
+/* The latest signed checkpoint text (NUL-terminated); returns its length or NOT_FOUND. */
+long ledger_checkpoint_latest(struct ledger *ledger, char *out, size_t cap);
+
+/* The exact leaf data of entry index into out; returns its length, NOT_FOUND, or
+ * FIELD_TOO_LONG when cap is small (PROTO_ENTRY_BYTES_MAX always suffices). */
+long ledger_entry_get(struct ledger *ledger, uint64_t index, uint8_t *out, size_t cap);
+/* The index of the entry holding transaction id; NOT_FOUND. */
+int ledger_tx_lookup(struct ledger *ledger, const uint8_t id[PROTO_ID_BYTES], uint64_t *index);
+
+struct ledger_account {
+  uint64_t id;
+  uint8_t kind, province, sector, threshold;
+  bool closed;
+  proto_uscc_t uscc;
+  proto_name_t name;
+  uint64_t opened_index; /* entry that opened it */
+  uint64_t deduction_outstanding; /* tonnes still to withhold from allocations */
+};
+
+/* By id; by USCC; by province ("CN-44" form is parsed by the caller). NOT_FOUND. */
+int ledger_account_get(struct ledger *ledger, uint64_t id, struct ledger_account *out);
+int ledger_account_by_uscc(struct ledger *ledger, const char *uscc, struct ledger_account *out);
+int ledger_account_by_province(struct ledger *ledger, unsigned province, struct ledger_account *out);
+/* Accounts with id > after, filtered by kind (0 any) and province (0 any), in id order; at most
+ * cap into out. Returns the number written or a negative code. */
+long ledger_accounts_list(struct ledger *ledger, uint64_t after, unsigned kind, unsigned province,
+                          struct ledger_account *out, size_t cap);
+
+struct ledger_balance {
+  proto_instrument_t instrument;
+  uint64_t registry; /* registry position, frozen units included */
+  uint64_t trading;  /* trading position */
+  uint64_t frozen;   /* part of registry that is frozen */
+};
+/* Holdings of an account, one row per instrument with a non-zero position, in code order. */
+long ledger_balances(struct ledger *ledger, uint64_t account, struct ledger_balance *out, size_t cap);
+
+/* Indices of entries touching an account, ascending, with index > after (use UINT64_MAX for "from
+ * the start"? no: pass after = 0 with first = true). Returns the count written. */
+long ledger_account_history(struct ledger *ledger, uint64_t account, bool first, uint64_t after,
+                            uint64_t *out, size_t cap);
+
+struct ledger_instrument {
+  proto_instrument_t code;
+  uint8_t kind;
+  uint16_t vintage, first_year, last_year;
+  uint64_t cap, issued, surrendered, cancelled, carried_over;
+};
+long ledger_instruments(struct ledger *ledger, struct ledger_instrument *out, size_t cap);
+
+struct ledger_key {
+  uint8_t hash[PROTO_HASH_BYTES];
+  uint8_t public_key[PROTO_PUBKEY_BYTES];
+  uint8_t role;
+  uint64_t scope;
+  proto_name_t name;
+  bool revoked;
+  uint64_t registered_index, revoked_index;
+};
+int ledger_key_get(struct ledger *ledger, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *out);
+long ledger_keys(struct ledger *ledger, struct ledger_key *out, size_t cap);
+
+enum ledger_compliance_status {
+  LEDGER_COMPLIANT = 1,
+  LEDGER_SHORT = 2,          /* before the deadline, not yet enough */
+  LEDGER_COMPLIANT_LATE = 3, /* completed after the deadline */
+  LEDGER_OVERDUE = 4,        /* after the deadline, still short */
+};
+const char *ledger_compliance_status_name(unsigned status);
+
+struct ledger_compliance {
+  uint64_t account;
+  uint16_t year;
+  uint64_t emissions;        /* latest verified emissions: the obligation */
+  uint64_t surrendered_cea;
+  uint64_t surrendered_ccer; /* all CCER surrendered for the year */
+  uint64_t counted;          /* CEA + CCER counted (CCER up to 5% of the obligation) */
+  uint64_t shortfall;        /* obligation - counted, or 0 */
+  uint8_t status;            /* enum ledger_compliance_status */
+  uint64_t completed_ms;     /* commit time of the surrender that completed it; 0 if none */
+};
+struct ledger_year {
+  uint16_t year;
+  uint64_t deadline_ms;
+};
+int ledger_year_get(struct ledger *ledger, unsigned year, struct ledger_year *out);
+/* Compliance of every enterprise with verified emissions for year, in account order, evaluated at
+ * now_ms (status depends on the deadline). Accounts with id > after; at most cap. */
+long ledger_compliance(struct ledger *ledger, unsigned year, uint64_t now_ms, uint64_t after,
+                       struct ledger_compliance *out, size_t cap);
+int ledger_compliance_get(struct ledger *ledger, uint64_t account, unsigned year, uint64_t now_ms,
+                          struct ledger_compliance *out);
+
+/* Checks the invariants over the committed state: for every instrument issued = all holdings +
+ * surrendered + cancelled + carried over, no negative or overflowing balance, the stored tree
+ * matches the entries' leaf hashes at the current size. Returns 0 or CORRUPT (with a message in
+ * why when not NULL). */
+int ledger_check_invariants(struct ledger *ledger, char *why, size_t why_cap);
+
+/* Copies the environment to dir (LMDB's consistent hot copy, compacting). */
+int ledger_backup(struct ledger *ledger, const char *dir);
+
+/* Storage statistics for benchmarks and metrics. */
+struct ledger_stats {
+  uint64_t map_bytes;      /* current map size */
+  uint64_t used_bytes;     /* pages in use * page size */
+  uint64_t entries;
+};
+int ledger_stats(struct ledger *ledger, struct ledger_stats *out);
+
+#endif /* QUOTAD_LEDGER_H */

@@ -1,0 +1,86 @@
+/* Error names and messages, and the stable names of the small enums. */
+#include <string.h>
+
+#include "proto/proto.h"
+
+struct err_row {
+  int code;
+  const char *name;
+  const char *message;
+};
+
+static const struct err_row err_rows[] = {
+#define PROTO__ERR_ROW(name, value, str, msg) {value, str, msg},
+  PROTO_ERRORS(PROTO__ERR_ROW)
+#undef PROTO__ERR_ROW
+};
+#define ERR_ROWS (sizeof(err_rows) / sizeof(err_rows[0]))
+
+const char *proto_err_name(int err) {
+  if (err == 0) return "ok";
+  for (size_t i = 0; i < ERR_ROWS; i++) {
+    if (err_rows[i].code == err) return err_rows[i].name;
+  }
+  return "system";
+}
+
+const char *proto_err_message(int err) {
+  if (err == 0) return "success";
+  for (size_t i = 0; i < ERR_ROWS; i++) {
+    if (err_rows[i].code == err) return err_rows[i].message;
+  }
+  if (err < 0 && err > -4096) return strerror(-err);
+  return "unknown error";
+}
+
+int proto_err_from_name(const char *name) {
+  for (size_t i = 0; i < ERR_ROWS; i++) {
+    if (strcmp(err_rows[i].name, name) == 0) return err_rows[i].code;
+  }
+  return 0;
+}
+
+/* A list of names indexed by value; unused values are NULL. */
+static const char *name_of(const char *const *names, size_t n, unsigned v) {
+  return v < n ? names[v] : NULL;
+}
+
+static unsigned value_of(const char *const *names, size_t n, const char *s) {
+  for (size_t i = 0; i < n; i++) {
+    if (names[i] && strcmp(names[i], s) == 0) return (unsigned)i;
+  }
+  return 0;
+}
+
+#define NAME_LIST(list, ...)                                                   \
+  static const char *const list##_names[] = {__VA_ARGS__};                     \
+  const char *proto_##list##_name(unsigned v) {                                \
+    return name_of(list##_names, sizeof(list##_names) / sizeof(char *), v);    \
+  }                                                                            \
+  unsigned proto_##list##_from_name(const char *s) {                           \
+    return value_of(list##_names, sizeof(list##_names) / sizeof(char *), s);   \
+  }
+
+NAME_LIST(role, NULL, "operator", "authority", "representative", "exchange", "auditor")
+NAME_LIST(account_kind, NULL, "national", "provincial", "enterprise", "participant")
+NAME_LIST(instrument_kind, NULL, "cea", "ccer")
+NAME_LIST(alloc_kind, NULL, "pre", "final", "supplement")
+NAME_LIST(position, NULL, "registry", "trading")
+
+/* Sector 0 has a name ("none") and is a valid value, so it is listed apart. */
+static const char *const sector_names[] = {"none", "power", "steel", "cement", "aluminium"};
+const char *proto_sector_name(unsigned v) {
+  return name_of(sector_names, sizeof(sector_names) / sizeof(char *), v);
+}
+unsigned proto_sector_from_name(const char *s) {
+  return value_of(sector_names, sizeof(sector_names) / sizeof(char *), s);
+}
+
+bool proto_province_valid(unsigned code) {
+  static const unsigned char ranges[][2] = {{11, 15}, {21, 23}, {31, 37}, {41, 46},
+                                            {50, 54}, {61, 65}, {71, 71}, {81, 82}};
+  for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+    if (code >= ranges[i][0] && code <= ranges[i][1]) return true;
+  }
+  return false;
+}

@@ -1,0 +1,577 @@
+/* proto: the canonical encoding of quotad's transactions and ledger entries.
+ *
+ * This header is the whole public interface of the proto library. Read it top to bottom:
+ *
+ *  1. Errors. One table (PROTO_ERRORS) gives every error code of the project its number, its
+ *     stable name (what the API and the tools print) and its message. 0 is success, negative
+ *     values are errors; -errno values are system errors, the project's own codes start at -1000.
+ *     ledger/ and daemon/ use this same table, so a code means one thing everywhere.
+ *  2. Limits. Every length and count has a maximum, named with its unit.
+ *  3. Values. A transaction (struct proto_tx) is a type byte, a 16-byte id chosen by the client
+ *     and the fields of its type. Each type is described once, as a table of its fields
+ *     (proto_tx_fields()); one generic encoder, decoder and JSON mapper walk those tables.
+ *  4. Envelopes: one transaction body plus 1..PROTO_SIGS_MAX Ed25519 signatures.
+ *  5. Entries: an accepted envelope with its log index, commit time and result.
+ *  6. Crypto: SHA-256 and Ed25519 through OpenSSL 3 EVP.
+ *  7. JSON mapping (jansson) and small text helpers (hex, base64, USCC).
+ *
+ * The byte-level specification is proto/FORMAT.md. The encoding is canonical by construction:
+ * big-endian fixed-width integers, length-prefixed text with byte limits, fixed-width zero-padded
+ * instrument codes, reserved bytes that must be zero and no trailing bytes, so that every value
+ * has exactly one encoding; decode then encode gives back the input bytes.
+ *
+ * Memory: decoders never keep pointers into their input except where a field says "borrowed";
+ * the only heap allocation is the leg array of a settle transaction, released by proto_tx_free().
+ * Nothing here is thread-unsafe except where noted; no function keeps global mutable state.
+ */
+#ifndef QUOTAD_PROTO_H
+#define QUOTAD_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* ---------------------------------------------------------------------------------------------
+ * 1. Errors
+ *
+ * X(NAME, value, "name", "message"). Names are stable: clients match on them.
+ * ------------------------------------------------------------------------------------------- */
+#define PROTO_ERRORS(X)                                                                          \
+  /* encoding */                                                                                 \
+  X(TRUNCATED, -1000, "truncated", "input ends before the encoding does")                        \
+  X(TRAILING_BYTES, -1001, "trailing_bytes", "bytes follow the end of the encoding")             \
+  X(BAD_VERSION, -1002, "bad_version", "unsupported format version")                             \
+  X(UNKNOWN_TYPE, -1003, "unknown_type", "unknown transaction type")                             \
+  X(RESERVED_NONZERO, -1004, "reserved_nonzero", "a reserved byte is not zero")                  \
+  X(FIELD_TOO_LONG, -1005, "field_too_long", "a field is longer than its limit")                 \
+  X(BAD_TEXT, -1006, "bad_text", "text is not valid UTF-8 or contains a control character")      \
+  X(BAD_USCC, -1007, "bad_uscc", "not a valid unified social credit code")                       \
+  X(ZERO_AMOUNT, -1008, "zero_amount", "the amount must be at least 1 tonne")                    \
+  X(AMOUNT_TOO_LARGE, -1009, "amount_too_large", "the amount exceeds 2^53 - 1")                  \
+  X(TOO_MANY_SIGNATURES, -1010, "too_many_signatures", "more signatures than allowed")           \
+  X(NO_SIGNATURES, -1011, "no_signatures", "a transaction needs at least one signature")         \
+  X(ENTRY_TOO_LARGE, -1012, "entry_too_large", "the entry would exceed 65,535 bytes")            \
+  X(BAD_ENUM, -1013, "bad_enum", "a field holds a value outside its list")                       \
+  X(BAD_INSTRUMENT_CODE, -1014, "bad_instrument_code", "instrument codes are 1-16 of A-Z 0-9 -") \
+  X(BAD_PROVINCE, -1015, "bad_province", "not a GB/T 2260 province code")                        \
+  X(BAD_YEAR, -1016, "bad_year", "year outside 2000..2100")                                      \
+  X(TOO_MANY_LEGS, -1017, "too_many_legs", "a settlement has 1 to 1000 legs")                    \
+  X(DUPLICATE_SIGNER, -1018, "duplicate_signer", "the same key signs twice")                     \
+  X(EMPTY_FIELD, -1019, "empty_field", "a required text field is empty")                         \
+  X(BAD_ORIGIN, -1020, "bad_origin", "origin must be 1-128 printable ASCII characters")          \
+  X(FIELD_NONZERO, -1021, "field_nonzero", "a field that must be zero for this kind is not")     \
+  X(SAME_ACCOUNT, -1022, "same_account", "source and destination are the same account")          \
+  X(BAD_RANGE, -1023, "bad_range", "a range's start is after its end")                           \
+  /* JSON and text */                                                                            \
+  X(BAD_JSON, -1100, "bad_json", "malformed JSON")                                               \
+  X(JSON_MISSING, -1101, "json_missing_field", "a required JSON field is missing")               \
+  X(JSON_TYPE, -1102, "json_wrong_type", "a JSON field has the wrong type")                      \
+  X(JSON_UNKNOWN, -1103, "json_unknown_field", "a JSON object has a field this type lacks")      \
+  X(BAD_BASE64, -1104, "bad_base64", "invalid base64")                                           \
+  X(BAD_HEX, -1105, "bad_hex", "invalid hexadecimal")                                            \
+  /* crypto and authorization */                                                                 \
+  X(BAD_SIGNATURE, -1200, "bad_signature", "a signature does not verify")                        \
+  X(UNKNOWN_KEY, -1201, "unknown_key", "the signing key is not registered")                      \
+  X(REVOKED_KEY, -1202, "revoked_key", "the signing key has been revoked")                       \
+  X(WRONG_ROLE, -1203, "wrong_role", "no signer holds the role this transaction needs")          \
+  X(INSUFFICIENT_SIGNATURES, -1204, "insufficient_signatures", "fewer signers than required")    \
+  X(BAD_KEY, -1205, "bad_key", "not a valid Ed25519 key")                                        \
+  X(CRYPTO, -1206, "crypto", "the crypto library failed")                                        \
+  X(UNAUTHORIZED, -1207, "unauthorized", "the request needs a valid signed read header")         \
+  X(FORBIDDEN, -1208, "forbidden", "this key may not read that")                                 \
+  X(STALE_TIME, -1209, "stale_time", "the signed time is too far from the server's clock")       \
+  /* ledger rules */                                                                             \
+  X(ID_CONFLICT, -1300, "id_conflict", "this transaction id was used for another body")          \
+  X(GENESIS_REQUIRED, -1301, "genesis_required", "the first entry must be the genesis")          \
+  X(GENESIS_EXISTS, -1302, "genesis_exists", "the registry already has its genesis")             \
+  X(KEY_EXISTS, -1303, "key_exists", "the key is already registered")                            \
+  X(ACCOUNT_EXISTS, -1304, "account_exists", "the account id, USCC or province is taken")        \
+  X(UNKNOWN_ACCOUNT, -1305, "unknown_account", "no such account")                                \
+  X(ACCOUNT_CLOSED, -1306, "account_closed", "the account is closed")                            \
+  X(ACCOUNT_KIND, -1307, "wrong_account_kind", "the account is not of the kind required")        \
+  X(PROVINCE_MISMATCH, -1308, "province_mismatch", "the account is not of that province")       \
+  X(ACCOUNT_NOT_EMPTY, -1309, "account_not_empty", "the account still holds units")              \
+  X(INSTRUMENT_EXISTS, -1310, "instrument_exists", "the instrument code is taken")               \
+  X(UNKNOWN_INSTRUMENT, -1311, "unknown_instrument", "no such instrument")                       \
+  X(CAP_EXCEEDED, -1312, "cap_exceeded", "issuing this would exceed the instrument's cap")       \
+  X(INSUFFICIENT_BALANCE, -1313, "insufficient_balance", "not enough available units")           \
+  X(FROZEN, -1314, "frozen", "the units are frozen")                                             \
+  X(INELIGIBLE_VINTAGE, -1315, "ineligible_vintage", "the instrument cannot settle that year")   \
+  X(CCER_LIMIT, -1316, "ccer_limit", "CCER beyond 5% of the obligation")                         \
+  X(CARRYOVER_CAP, -1317, "carryover_cap", "the carry-over exceeds its cap")                     \
+  X(OVERFLOW, -1318, "overflow", "a sum would exceed 2^53 - 1")                                  \
+  X(UNKNOWN_YEAR, -1319, "unknown_year", "the compliance year is not open")                      \
+  X(DEADLINE_EARLIER, -1320, "deadline_earlier", "a deadline can only be extended")              \
+  X(NOT_FROZEN, -1321, "not_frozen", "fewer units are frozen than the unfreeze asks")            \
+  X(NO_OBLIGATION, -1322, "no_obligation", "no verified emissions for that enterprise and year") \
+  X(CARRYOVER_MISMATCH, -1323, "carryover_mismatch", "the recorded cap does not follow from NS") \
+  X(INSTRUMENT_KIND, -1324, "wrong_instrument_kind", "the instrument is not of the kind needed") \
+  X(UNKNOWN_LOG_KEY, -1325, "wrong_log_key", "the genesis must be signed by the log key")        \
+  /* storage and service */                                                                      \
+  X(MAP_FULL, -1400, "map_full", "the ledger reached its configured size ceiling")               \
+  X(CORRUPT, -1401, "corrupt", "stored data is corrupt; writes are stopped")                     \
+  X(STORAGE, -1402, "storage", "the storage engine failed")                                      \
+  X(NOT_FOUND, -1403, "not_found", "no such item")                                               \
+  X(BUSY, -1404, "busy", "the service is at a limit; try again")                                 \
+  X(TOO_LARGE, -1405, "too_large", "the request exceeds a configured limit")                     \
+  X(BAD_REQUEST, -1406, "bad_request", "malformed request")                                      \
+  X(LOCKED, -1407, "locked", "another process holds the data directory")                         \
+  X(READ_ONLY, -1408, "read_only", "writes are stopped")                                         \
+  X(BAD_PROOF, -1409, "bad_proof", "the proof does not verify")                                  \
+  X(BAD_CHECKPOINT, -1410, "bad_checkpoint", "malformed or unverifiable checkpoint")             \
+  X(INCONSISTENT, -1411, "inconsistent", "the two tree heads are not consistent")                \
+  X(BAD_ARGUMENT, -1412, "bad_argument", "an argument is out of range")                          \
+  X(NO_MEMORY, -1413, "no_memory", "out of memory")                                              \
+  /* allocation */                                                                               \
+  X(BAD_SCHEME, -1500, "bad_scheme", "the allocation scheme file is invalid")                    \
+  X(BAD_DATA, -1501, "bad_data", "the enterprise data is invalid")                               \
+  X(NO_ROOT, -1502, "no_root", "no balance value solves the sector's equation")
+
+enum proto_err {
+  PROTO_OK = 0,
+#define PROTO__ERR_ENUM(name, value, str, msg) PROTO_E_##name = (value),
+  PROTO_ERRORS(PROTO__ERR_ENUM)
+#undef PROTO__ERR_ENUM
+};
+
+/* The stable name of an error code ("insufficient_balance"); for -errno, "system".
+ * Returns a static string, never NULL. */
+const char *proto_err_name(int err);
+/* A human sentence for an error code; for -errno, strerror's text. Static, never NULL. */
+const char *proto_err_message(int err);
+/* The code for a stable name, or 0 when the name is unknown. */
+int proto_err_from_name(const char *name);
+
+/* ---------------------------------------------------------------------------------------------
+ * 2. Limits
+ * ------------------------------------------------------------------------------------------- */
+#define PROTO_VERSION 1
+#define PROTO_AMOUNT_MAX ((UINT64_C(1) << 53) - 1) /* tonnes; every JSON reader holds it exactly */
+#define PROTO_ENTRY_BYTES_MAX 65535u               /* C2SP tlog-tiles entry bundle limit */
+#define PROTO_SIGS_MAX 8u                          /* signatures per envelope */
+#define PROTO_LEGS_MAX 1000u                       /* legs per settle */
+#define PROTO_ORIGIN_BYTES_MAX 128u
+#define PROTO_NAME_BYTES_MAX 256u   /* account and key names */
+#define PROTO_REF_BYTES_MAX 256u    /* legal references, reasons, notes */
+#define PROTO_INSTRUMENT_BYTES 16u  /* fixed, zero padded */
+#define PROTO_USCC_BYTES 18u
+#define PROTO_GENESIS_KEYS_MAX 8u
+#define PROTO_ID_BYTES 16u
+#define PROTO_HASH_BYTES 32u
+#define PROTO_PUBKEY_BYTES 32u
+#define PROTO_SIG_BYTES 64u
+#define PROTO_SEED_BYTES 32u
+#define PROTO_YEAR_MIN 2000u
+#define PROTO_YEAR_MAX 2100u
+#define PROTO_THRESHOLD_MAX 8u
+
+/* ---------------------------------------------------------------------------------------------
+ * 3. Values
+ * ------------------------------------------------------------------------------------------- */
+enum proto_tx_type {
+  PROTO_TX_GENESIS = 1,
+  PROTO_TX_KEY_REGISTER = 2,
+  PROTO_TX_KEY_REVOKE = 3,
+  PROTO_TX_ACCOUNT_OPEN = 4,
+  PROTO_TX_ACCOUNT_UPDATE = 5,
+  PROTO_TX_ACCOUNT_CLOSE = 6,
+  PROTO_TX_INSTRUMENT_CREATE = 7,
+  PROTO_TX_COMPLIANCE_YEAR = 8,
+  PROTO_TX_ISSUE = 9,
+  PROTO_TX_ALLOCATE = 10,
+  PROTO_TX_CLAWBACK = 11,
+  PROTO_TX_TRANSFER = 12,
+  PROTO_TX_POSITION_MOVE = 13,
+  PROTO_TX_SETTLE = 14,
+  PROTO_TX_FREEZE = 15,
+  PROTO_TX_UNFREEZE = 16,
+  PROTO_TX_VERIFIED_EMISSIONS = 17,
+  PROTO_TX_SURRENDER = 18,
+  PROTO_TX_CANCEL = 19,
+  PROTO_TX_CARRY_OVER = 20,
+  PROTO_TX_DEDUCT = 21,
+};
+#define PROTO_TX_TYPE_MIN PROTO_TX_GENESIS
+#define PROTO_TX_TYPE_MAX PROTO_TX_DEDUCT
+
+/* The stable name of a type ("transfer"), or NULL for an unknown type. */
+const char *proto_tx_type_name(unsigned type);
+/* The type for a name, or 0 when unknown. */
+unsigned proto_tx_type_from_name(const char *name);
+
+enum proto_role {
+  PROTO_ROLE_OPERATOR = 1,       /* registry operator; scope 0 */
+  PROTO_ROLE_AUTHORITY = 2,      /* provincial authority; scope = province code */
+  PROTO_ROLE_REPRESENTATIVE = 3, /* acts for one account; scope = account id */
+  PROTO_ROLE_EXCHANGE = 4,       /* settles trades; scope 0 */
+  PROTO_ROLE_AUDITOR = 5,        /* reads everything, signs nothing; scope 0 */
+};
+
+enum proto_account_kind {
+  PROTO_ACCOUNT_NATIONAL = 1, /* created by the genesis only */
+  PROTO_ACCOUNT_PROVINCIAL = 2,
+  PROTO_ACCOUNT_ENTERPRISE = 3,
+  PROTO_ACCOUNT_PARTICIPANT = 4,
+};
+
+enum proto_sector {
+  PROTO_SECTOR_NONE = 0, /* not an enterprise, or not covered */
+  PROTO_SECTOR_POWER = 1,
+  PROTO_SECTOR_STEEL = 2,
+  PROTO_SECTOR_CEMENT = 3,
+  PROTO_SECTOR_ALUMINIUM = 4,
+};
+
+enum proto_instrument_kind {
+  PROTO_INSTRUMENT_CEA = 1,
+  PROTO_INSTRUMENT_CCER = 2,
+};
+
+enum proto_alloc_kind {
+  PROTO_ALLOC_PRE = 1,        /* pre-allocation */
+  PROTO_ALLOC_FINAL = 2,      /* final determination (or national -> provincial) */
+  PROTO_ALLOC_SUPPLEMENT = 3, /* true-up after final determination or re-determination */
+};
+
+enum proto_position {
+  PROTO_POSITION_REGISTRY = 1,
+  PROTO_POSITION_TRADING = 2,
+};
+
+/* Stable names of the small enums above (e.g. "authority", "enterprise", "steel", "pre"),
+ * NULL for a value outside the list; and the reverse, 0 when unknown. */
+const char *proto_role_name(unsigned v);
+unsigned proto_role_from_name(const char *s);
+const char *proto_account_kind_name(unsigned v);
+unsigned proto_account_kind_from_name(const char *s);
+const char *proto_sector_name(unsigned v);
+unsigned proto_sector_from_name(const char *s);
+const char *proto_instrument_kind_name(unsigned v);
+unsigned proto_instrument_kind_from_name(const char *s);
+const char *proto_alloc_kind_name(unsigned v);
+unsigned proto_alloc_kind_from_name(const char *s);
+const char *proto_position_name(unsigned v);
+unsigned proto_position_from_name(const char *s);
+
+/* Text fields are NUL-terminated inside the struct; the encoding carries the length instead. */
+typedef char proto_name_t[PROTO_NAME_BYTES_MAX + 1];
+typedef char proto_ref_t[PROTO_REF_BYTES_MAX + 1];
+typedef char proto_instrument_t[PROTO_INSTRUMENT_BYTES + 1];
+typedef char proto_uscc_t[PROTO_USCC_BYTES + 1];
+
+struct proto_genesis {
+  char origin[PROTO_ORIGIN_BYTES_MAX + 1]; /* registry origin: printable ASCII, no spaces */
+  uint8_t log_public_key[PROTO_PUBKEY_BYTES]; /* signs checkpoints and this genesis */
+  uint64_t national_account;                  /* id of the national account it creates */
+  uint8_t operator_threshold;                 /* 1..8 operator signatures per operator action */
+  uint8_t operator_keys_count;                /* 1..8 */
+  uint8_t operator_keys[PROTO_GENESIS_KEYS_MAX][PROTO_PUBKEY_BYTES];
+};
+
+struct proto_key_register {
+  uint8_t public_key[PROTO_PUBKEY_BYTES];
+  uint8_t role;   /* enum proto_role */
+  uint64_t scope; /* province code for authority, account id for representative, else 0 */
+  proto_name_t name;
+};
+
+struct proto_key_revoke {
+  uint8_t key_hash[PROTO_HASH_BYTES]; /* SHA-256 of the raw public key */
+  proto_ref_t reason;
+};
+
+/* account open and account update share one shape: update replaces every field. */
+struct proto_account {
+  uint64_t account;
+  uint8_t kind;      /* enum proto_account_kind; national is refused (genesis makes it) */
+  uint8_t province;  /* GB/T 2260 two-digit code, 0 for participants */
+  uint8_t sector;    /* enum proto_sector; 0 unless enterprise */
+  uint8_t threshold; /* 1..8 signatures of its representatives (or authorities) per action */
+  proto_uscc_t uscc; /* enterprises: 18 characters; others: empty */
+  proto_name_t name;
+  proto_ref_t note; /* e.g. "merger of 101 into 102"; may be empty */
+};
+
+struct proto_account_close {
+  uint64_t account;
+  proto_ref_t reason;
+};
+
+struct proto_instrument_create {
+  proto_instrument_t code; /* "CEA-2025" */
+  uint8_t kind;            /* enum proto_instrument_kind */
+  uint16_t vintage;        /* year of the vintage or CCER registration year */
+  uint64_t cap;            /* total that may ever be issued, tonnes */
+  uint16_t first_year;     /* first compliance year it may settle */
+  uint16_t last_year;      /* last compliance year it may settle; >= first_year */
+};
+
+struct proto_compliance_year {
+  uint16_t year;
+  uint64_t deadline_ms; /* unix milliseconds; a later entry may only extend it */
+};
+
+/* issue, transfer, cancel, freeze, unfreeze, clawback and deduct use this shape; the fields a
+ * type does not use are absent from its table and stay zero. */
+struct proto_movement {
+  uint64_t from;              /* source account (issue: unused; freeze/cancel/deduct: the account) */
+  uint64_t to;                /* destination account */
+  proto_instrument_t instrument;
+  uint64_t amount;            /* tonnes, 1..2^53-1 */
+  uint16_t year;              /* allocate / surrender / emissions / deduct: the compliance year */
+  uint8_t kind;               /* allocate: enum proto_alloc_kind; position move: destination */
+  proto_ref_t ref;            /* legal reference, reason */
+};
+
+struct proto_leg {
+  uint64_t from; /* seller's account (trading position) */
+  uint64_t to;   /* buyer's account (trading position) */
+  proto_instrument_t instrument;
+  uint64_t amount;
+};
+
+struct proto_settle {
+  proto_ref_t ref;   /* the exchange's batch reference */
+  uint16_t legs_count; /* 1..1000 */
+  struct proto_leg *legs; /* heap; freed by proto_tx_free */
+};
+
+struct proto_verified_emissions {
+  uint64_t account;
+  uint16_t year;
+  uint64_t emissions; /* tonnes; may be 0 */
+  proto_ref_t ref;
+};
+
+struct proto_surrender {
+  uint64_t account; /* the enterprise whose obligation it settles */
+  uint64_t from;    /* the enterprise itself, or its provincial account for at-risk ones */
+  uint16_t year;
+  proto_instrument_t instrument;
+  uint64_t amount;
+};
+
+struct proto_carry_over {
+  uint64_t account;
+  proto_instrument_t from_instrument;
+  proto_instrument_t to_instrument;
+  uint64_t amount;
+  uint64_t cap;             /* T = floor(10,000 + 1.5 * NS), capped at the holding */
+  uint64_t net_sales;       /* NS, at least 0 */
+  uint64_t window_start_ms; /* NS window, unix ms, inclusive */
+  uint64_t window_end_ms;   /* exclusive */
+};
+
+struct proto_tx {
+  uint8_t type;                 /* enum proto_tx_type */
+  uint8_t id[PROTO_ID_BYTES];   /* chosen by the client; unique in the registry */
+  union {
+    struct proto_genesis genesis;
+    struct proto_key_register key_register;
+    struct proto_key_revoke key_revoke;
+    struct proto_account account;        /* account open, account update */
+    struct proto_account_close account_close;
+    struct proto_instrument_create instrument;
+    struct proto_compliance_year compliance_year;
+    struct proto_movement move; /* issue, allocate, clawback, transfer, position move, freeze,
+                                   unfreeze, cancel, deduct */
+    struct proto_settle settle;
+    struct proto_verified_emissions emissions;
+    struct proto_surrender surrender;
+    struct proto_carry_over carry_over;
+  } u;
+};
+
+/* Releases what a decoder allocated inside tx (the legs of a settle) and zeroes those fields.
+ * Safe on a zeroed struct and on any type. */
+void proto_tx_free(struct proto_tx *tx);
+
+/* Field kinds for the per-type tables. */
+enum proto_field_kind {
+  PROTO_F_U8,         /* 1 byte */
+  PROTO_F_U16,        /* 2 bytes big-endian */
+  PROTO_F_U64,        /* 8 bytes big-endian */
+  PROTO_F_AMOUNT,     /* 8 bytes, 1..2^53-1 (min 0 when the field says so) */
+  PROTO_F_ACCOUNT,    /* 8 bytes, an account id, non-zero */
+  PROTO_F_YEAR,       /* 2 bytes, 2000..2100 */
+  PROTO_F_ENUM,       /* 1 byte, checked by the field's name function */
+  PROTO_F_PROVINCE,   /* 1 byte GB/T 2260 province code (0 allowed when min is 0) */
+  PROTO_F_TEXT,       /* u16 length + UTF-8 bytes, no control characters, length <= max */
+  PROTO_F_ORIGIN,     /* u16 length + printable ASCII without spaces, 1..128 */
+  PROTO_F_INSTRUMENT, /* 16 bytes, code then zero padding */
+  PROTO_F_USCC,       /* 18 bytes of a checked USCC, or 18 zero bytes when empty is allowed */
+  PROTO_F_BYTES32,    /* 32 raw bytes (keys, hashes) */
+  PROTO_F_KEYS,       /* genesis operator keys: u8 count (1..8) then 32 bytes each */
+  PROTO_F_LEGS,       /* settle legs: u16 count (1..1000) then 40 bytes each */
+};
+
+struct proto_field {
+  const char *name;  /* JSON name */
+  uint8_t kind;      /* enum proto_field_kind */
+  uint16_t offset;   /* offsetof within the union member */
+  uint64_t min;      /* numbers: smallest value; text: 1 when it may not be empty */
+  uint64_t max;      /* numbers: largest value; text: byte limit */
+  const char *(*enum_name)(unsigned); /* PROTO_F_ENUM: the name function of its list */
+  unsigned (*enum_from_name)(const char *);
+};
+
+/* The fields of a type in encoding order, and their count. Returns NULL for an unknown type.
+ * The table is static and lives for the program. */
+const struct proto_field *proto_tx_fields(unsigned type, size_t *count);
+
+/* ---------------------------------------------------------------------------------------------
+ * Encoding of a transaction body (FORMAT.md "Transaction body")
+ * ------------------------------------------------------------------------------------------- */
+
+/* Checks every field of tx against its table (limits, enums, USCC, text) without encoding.
+ * Returns 0 or the code of the first violation. */
+int proto_tx_validate(const struct proto_tx *tx);
+
+/* Encodes tx into out[0..cap). On success returns the number of bytes written (> 0); on error a
+ * negative code, and out's content is unspecified. Validates first: an invalid tx never encodes. */
+long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap);
+
+/* Decodes exactly len bytes into *tx (which it overwrites). Returns 0, or a negative code and
+ * leaves *tx zeroed. On success the caller must call proto_tx_free(tx). */
+int proto_tx_decode(const uint8_t *in, size_t len, struct proto_tx *tx);
+
+/* ---------------------------------------------------------------------------------------------
+ * 4. Envelopes (FORMAT.md "Envelope")
+ * ------------------------------------------------------------------------------------------- */
+struct proto_sig {
+  uint8_t key_hash[PROTO_HASH_BYTES]; /* SHA-256 of the signer's raw public key */
+  uint8_t sig[PROTO_SIG_BYTES];
+};
+
+struct proto_envelope {
+  const uint8_t *body; /* borrowed: the canonical body bytes inside the decoded input */
+  uint16_t body_len;
+  uint8_t sigs_count; /* 1..8, each key_hash distinct */
+  struct proto_sig sigs[PROTO_SIGS_MAX];
+};
+
+/* Encodes an envelope: body bytes then signatures. Returns bytes written or a negative code. */
+long proto_envelope_encode(const struct proto_envelope *env, uint8_t *out, size_t cap);
+/* Decodes exactly len bytes. env->body points into in (borrowed, valid as long as in is).
+ * Checks the structure only (not the body's fields, not the signatures). */
+int proto_envelope_decode(const uint8_t *in, size_t len, struct proto_envelope *env);
+
+/* The message an Ed25519 signature covers (FORMAT.md "Signing message"):
+ *   "quotad/tx/v1\n" || origin || "\n" || body
+ * Writes it to out[0..cap) and returns its length, or a negative code (FIELD_TOO_LONG if cap is
+ * too small, BAD_ORIGIN for an invalid origin). */
+long proto_signing_message(const char *origin, const uint8_t *body, size_t body_len, uint8_t *out,
+                           size_t cap);
+
+/* The SHA-256 of the canonical body: what idempotency compares. */
+void proto_body_hash(const uint8_t *body, size_t body_len, uint8_t out[PROTO_HASH_BYTES]);
+
+/* ---------------------------------------------------------------------------------------------
+ * 5. Entries (FORMAT.md "Entry"): the leaf data of the Merkle log
+ * ------------------------------------------------------------------------------------------- */
+struct proto_entry {
+  uint64_t index;       /* position in the log, from 0 */
+  uint64_t time_ms;     /* commit time, unix milliseconds */
+  uint64_t withheld;    /* allocate: units withheld against a deduction; else 0 */
+  const uint8_t *envelope; /* borrowed */
+  uint16_t envelope_len;
+};
+
+/* Encodes an entry. Returns bytes written (<= PROTO_ENTRY_BYTES_MAX) or a negative code. */
+long proto_entry_encode(const struct proto_entry *e, uint8_t *out, size_t cap);
+/* Decodes exactly len bytes; e->envelope points into in. */
+int proto_entry_decode(const uint8_t *in, size_t len, struct proto_entry *e);
+
+/* Bytes of the fixed parts, for sizing buffers. */
+#define PROTO_ENTRY_HEADER_BYTES 28u   /* version, reserved, index, time, withheld, length */
+#define PROTO_ENVELOPE_HEADER_BYTES 4u /* version, sigs count, body length */
+#define PROTO_SIG_RECORD_BYTES 96u     /* key hash + signature */
+#define PROTO_BODY_BYTES_MAX                                                                      \
+  (PROTO_ENTRY_BYTES_MAX - PROTO_ENTRY_HEADER_BYTES - PROTO_ENVELOPE_HEADER_BYTES -             \
+   PROTO_SIGS_MAX * PROTO_SIG_RECORD_BYTES)
+
+/* ---------------------------------------------------------------------------------------------
+ * 6. Crypto (OpenSSL 3 EVP)
+ * ------------------------------------------------------------------------------------------- */
+void proto_sha256(const void *data, size_t len, uint8_t out[PROTO_HASH_BYTES]);
+/* SHA-256 over the concatenation of n parts. */
+void proto_sha256_parts(const void *const *parts, const size_t *lens, size_t n,
+                        uint8_t out[PROTO_HASH_BYTES]);
+
+/* An Ed25519 key, private (can sign) or public only. Opaque; create once and reuse: building
+ * one costs more than a verification. Not safe to use from two threads at once for signing;
+ * verification with one key from several threads is safe. */
+struct proto_key;
+
+/* From a 32-byte seed (RFC 8032 private key). Returns NULL on failure. */
+struct proto_key *proto_key_from_seed(const uint8_t seed[PROTO_SEED_BYTES]);
+/* From a raw 32-byte public key. Returns NULL if it is not a valid encoding. */
+struct proto_key *proto_key_from_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);
+/* A fresh random key; NULL on failure. */
+struct proto_key *proto_key_generate(void);
+void proto_key_free(struct proto_key *key);
+/* Raw public key and its hash (the key's name on the ledger). */
+void proto_key_public(const struct proto_key *key, uint8_t out[PROTO_PUBKEY_BYTES]);
+void proto_key_hash(const struct proto_key *key, uint8_t out[PROTO_HASH_BYTES]);
+/* The seed of a private key; returns 0, or BAD_KEY for a public-only key. */
+int proto_key_seed(const struct proto_key *key, uint8_t out[PROTO_SEED_BYTES]);
+/* Pure Ed25519 (no prehash). Returns 0 or CRYPTO/BAD_KEY. */
+int proto_sign(const struct proto_key *key, const void *msg, size_t len, uint8_t sig[PROTO_SIG_BYTES]);
+/* Returns 0 when sig is valid for msg under key, BAD_SIGNATURE otherwise. */
+int proto_verify(const struct proto_key *key, const void *msg, size_t len,
+                 const uint8_t sig[PROTO_SIG_BYTES]);
+
+/* Key files: the 32-byte seed in base64 on one line ("quotad-ed25519-seed <base64>\n").
+ * Writing creates the file with mode 0600 and refuses to overwrite. Returns 0 or -errno /
+ * BAD_KEY. proto_key_load returns the key in *out (caller frees). */
+int proto_key_save(const struct proto_key *key, const char *path);
+int proto_key_load(const char *path, struct proto_key **out);
+
+/* Signs body for origin with key and appends the signature to env (which must point at that
+ * body). Returns 0, TOO_MANY_SIGNATURES, DUPLICATE_SIGNER, or a crypto error. */
+int proto_envelope_sign(struct proto_envelope *env, const char *origin, const struct proto_key *key);
+
+/* ---------------------------------------------------------------------------------------------
+ * 7. JSON and text helpers
+ * ------------------------------------------------------------------------------------------- */
+
+/* tx -> a new JSON object {"type": "transfer", "id": "<32 hex>", ...fields}. Field names and
+ * forms are those of FORMAT.md's tables: amounts and ids are JSON integers, keys and hashes hex,
+ * enums their names, instrument codes and text strings. Returns NULL only on out of memory. */
+json_t *proto_tx_to_json(const struct proto_tx *tx);
+/* JSON -> tx. Unknown fields are refused (JSON_UNKNOWN), missing ones JSON_MISSING, wrong types
+ * JSON_TYPE; then the same checks as proto_tx_validate. On error *tx is zeroed and, when where is
+ * not NULL, it receives the name of the offending field (static or owned by obj). On success the
+ * caller must call proto_tx_free(tx). */
+int proto_tx_from_json(const json_t *obj, struct proto_tx *tx, const char **where);
+
+/* An envelope as JSON: {"body": "<base64 body>", "signatures": [{"key": "<base64 key hash>",
+ * "sig": "<base64>"}]}. proto_envelope_from_json writes the decoded body into body_buf[0..cap)
+ * and points env->body at it. */
+json_t *proto_envelope_to_json(const struct proto_envelope *env);
+int proto_envelope_from_json(const json_t *obj, struct proto_envelope *env, uint8_t *body_buf,
+                             size_t cap);
+
+/* Hex (lowercase out, either case in) and standard base64 with padding. Encoders write a NUL
+ * terminated string and return its length, or FIELD_TOO_LONG when cap is too small. Decoders
+ * return the number of bytes written, or BAD_HEX / BAD_BASE64 / FIELD_TOO_LONG. */
+long proto_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+long proto_hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+long proto_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+long proto_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
+/* Checks a unified social credit code (GB 32100-2015): 18 characters of
+ * 0123456789ABCDEFGHJKLMNPQRTUWXY whose last is the check character of the first 17.
+ * Returns 0 or BAD_USCC; when it fails and bad_pos is not NULL, *bad_pos is the 1-based
+ * position of the first bad character (18 for a wrong check character). */
+int proto_uscc_check(const char *code, size_t len, unsigned *bad_pos);
+/* The check character for the first 17 characters, or 0 when one of them is not allowed. */
+char proto_uscc_check_char(const char first17[17]);
+
+/* True when code is a GB/T 2260 province-level code (11..15, 21..23, 31..37, 41..46, 50..54,
+ * 61..65, 71, 81, 82). */
+bool proto_province_valid(unsigned code);
+
+#endif /* QUOTAD_PROTO_H */

@@ -1,0 +1,205 @@
+/* The field tables: each transaction type described once, in encoding order. The generic
+ * encoder, decoder and JSON mapper (codec.c, json.c) walk these; FORMAT.md documents them. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "proto/proto.h"
+
+#define AMT PROTO_AMOUNT_MAX
+#define F(name_, kind_, type_, member_, min_, max_) \
+  { name_, kind_, (uint16_t)offsetof(type_, member_), min_, max_, NULL, NULL }
+#define E(name_, type_, member_, list_) \
+  { name_, PROTO_F_ENUM, (uint16_t)offsetof(type_, member_), 0, 255, proto_##list_##_name, proto_##list_##_from_name }
+
+static const struct proto_field genesis_fields[] = {
+  F("origin", PROTO_F_ORIGIN, struct proto_genesis, origin, 1, PROTO_ORIGIN_BYTES_MAX),
+  F("log_public_key", PROTO_F_BYTES32, struct proto_genesis, log_public_key, 0, 0),
+  F("national_account", PROTO_F_ACCOUNT, struct proto_genesis, national_account, 1, UINT64_MAX),
+  F("operator_threshold", PROTO_F_U8, struct proto_genesis, operator_threshold, 1, PROTO_THRESHOLD_MAX),
+  F("operator_keys", PROTO_F_KEYS, struct proto_genesis, operator_keys_count, 1, PROTO_GENESIS_KEYS_MAX),
+};
+
+static const struct proto_field key_register_fields[] = {
+  F("public_key", PROTO_F_BYTES32, struct proto_key_register, public_key, 0, 0),
+  E("role", struct proto_key_register, role, role),
+  F("scope", PROTO_F_U64, struct proto_key_register, scope, 0, UINT64_MAX),
+  F("name", PROTO_F_TEXT, struct proto_key_register, name, 1, PROTO_NAME_BYTES_MAX),
+};
+
+static const struct proto_field key_revoke_fields[] = {
+  F("key_hash", PROTO_F_BYTES32, struct proto_key_revoke, key_hash, 0, 0),
+  F("reason", PROTO_F_TEXT, struct proto_key_revoke, reason, 1, PROTO_REF_BYTES_MAX),
+};
+
+static const struct proto_field account_fields[] = {
+  F("account", PROTO_F_ACCOUNT, struct proto_account, account, 1, UINT64_MAX),
+  E("kind", struct proto_account, kind, account_kind),
+  F("province", PROTO_F_PROVINCE, struct proto_account, province, 0, 82),
+  E("sector", struct proto_account, sector, sector),
+  F("threshold", PROTO_F_U8, struct proto_account, threshold, 1, PROTO_THRESHOLD_MAX),
+  F("uscc", PROTO_F_USCC, struct proto_account, uscc, 0, PROTO_USCC_BYTES),
+  F("name", PROTO_F_TEXT, struct proto_account, name, 1, PROTO_NAME_BYTES_MAX),
+  F("note", PROTO_F_TEXT, struct proto_account, note, 0, PROTO_REF_BYTES_MAX),
+};
+
+static const struct proto_field account_close_fields[] = {
+  F("account", PROTO_F_ACCOUNT, struct proto_account_close, account, 1, UINT64_MAX),
+  F("reason", PROTO_F_TEXT, struct proto_account_close, reason, 1, PROTO_REF_BYTES_MAX),
+};
+
+static const struct proto_field instrument_fields[] = {
+  F("code", PROTO_F_INSTRUMENT, struct proto_instrument_create, code, 1, PROTO_INSTRUMENT_BYTES),
+  E("kind", struct proto_instrument_create, kind, instrument_kind),
+  F("vintage", PROTO_F_YEAR, struct proto_instrument_create, vintage, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("cap", PROTO_F_AMOUNT, struct proto_instrument_create, cap, 1, AMT),
+  F("first_year", PROTO_F_YEAR, struct proto_instrument_create, first_year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("last_year", PROTO_F_YEAR, struct proto_instrument_create, last_year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+};
+
+static const struct proto_field compliance_year_fields[] = {
+  F("year", PROTO_F_YEAR, struct proto_compliance_year, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("deadline_ms", PROTO_F_U64, struct proto_compliance_year, deadline_ms, 1, UINT64_MAX),
+};
+
+#define MV struct proto_movement
+static const struct proto_field issue_fields[] = {
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+};
+
+static const struct proto_field allocate_fields[] = {
+  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("year", PROTO_F_YEAR, MV, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  E("kind", MV, kind, alloc_kind),
+};
+
+static const struct proto_field clawback_fields[] = {
+  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
+};
+
+static const struct proto_field transfer_fields[] = {
+  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+};
+
+/* kind: the position the units move to (registry or trading). */
+static const struct proto_field position_move_fields[] = {
+  F("account", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  E("to_position", MV, kind, position),
+};
+
+static const struct proto_field settle_fields[] = {
+  F("ref", PROTO_F_TEXT, struct proto_settle, ref, 1, PROTO_REF_BYTES_MAX),
+  F("legs", PROTO_F_LEGS, struct proto_settle, legs_count, 1, PROTO_LEGS_MAX),
+};
+
+/* freeze and unfreeze: `from` is the account whose registry-position units are (un)frozen. */
+static const struct proto_field freeze_fields[] = {
+  F("account", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("legal_ref", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
+};
+
+static const struct proto_field emissions_fields[] = {
+  F("account", PROTO_F_ACCOUNT, struct proto_verified_emissions, account, 1, UINT64_MAX),
+  F("year", PROTO_F_YEAR, struct proto_verified_emissions, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("emissions", PROTO_F_AMOUNT, struct proto_verified_emissions, emissions, 0, AMT),
+  F("ref", PROTO_F_TEXT, struct proto_verified_emissions, ref, 0, PROTO_REF_BYTES_MAX),
+};
+
+static const struct proto_field surrender_fields[] = {
+  F("account", PROTO_F_ACCOUNT, struct proto_surrender, account, 1, UINT64_MAX),
+  F("from", PROTO_F_ACCOUNT, struct proto_surrender, from, 1, UINT64_MAX),
+  F("year", PROTO_F_YEAR, struct proto_surrender, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, struct proto_surrender, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, struct proto_surrender, amount, 1, AMT),
+};
+
+static const struct proto_field cancel_fields[] = {
+  F("account", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("reason", PROTO_F_TEXT, MV, ref, 0, PROTO_REF_BYTES_MAX),
+};
+
+#define CO struct proto_carry_over
+static const struct proto_field carry_over_fields[] = {
+  F("account", PROTO_F_ACCOUNT, CO, account, 1, UINT64_MAX),
+  F("from_instrument", PROTO_F_INSTRUMENT, CO, from_instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("to_instrument", PROTO_F_INSTRUMENT, CO, to_instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, CO, amount, 1, AMT),
+  F("cap", PROTO_F_AMOUNT, CO, cap, 0, AMT),
+  F("net_sales", PROTO_F_AMOUNT, CO, net_sales, 0, AMT),
+  F("window_start_ms", PROTO_F_U64, CO, window_start_ms, 0, UINT64_MAX),
+  F("window_end_ms", PROTO_F_U64, CO, window_end_ms, 0, UINT64_MAX),
+};
+
+/* deduct: `from` is the enterprise; `year` the compliance year whose failure it answers. */
+static const struct proto_field deduct_fields[] = {
+  F("account", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("year", PROTO_F_YEAR, MV, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
+};
+
+struct type_entry {
+  const char *name;
+  const struct proto_field *fields;
+  size_t count;
+};
+
+#define T(name_, fields_) { name_, fields_, sizeof(fields_) / sizeof(fields_[0]) }
+static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
+  [PROTO_TX_GENESIS] = T("genesis", genesis_fields),
+  [PROTO_TX_KEY_REGISTER] = T("key_register", key_register_fields),
+  [PROTO_TX_KEY_REVOKE] = T("key_revoke", key_revoke_fields),
+  [PROTO_TX_ACCOUNT_OPEN] = T("account_open", account_fields),
+  [PROTO_TX_ACCOUNT_UPDATE] = T("account_update", account_fields),
+  [PROTO_TX_ACCOUNT_CLOSE] = T("account_close", account_close_fields),
+  [PROTO_TX_INSTRUMENT_CREATE] = T("instrument_create", instrument_fields),
+  [PROTO_TX_COMPLIANCE_YEAR] = T("compliance_year", compliance_year_fields),
+  [PROTO_TX_ISSUE] = T("issue", issue_fields),
+  [PROTO_TX_ALLOCATE] = T("allocate", allocate_fields),
+  [PROTO_TX_CLAWBACK] = T("clawback", clawback_fields),
+  [PROTO_TX_TRANSFER] = T("transfer", transfer_fields),
+  [PROTO_TX_POSITION_MOVE] = T("position_move", position_move_fields),
+  [PROTO_TX_SETTLE] = T("settle", settle_fields),
+  [PROTO_TX_FREEZE] = T("freeze", freeze_fields),
+  [PROTO_TX_UNFREEZE] = T("unfreeze", freeze_fields),
+  [PROTO_TX_VERIFIED_EMISSIONS] = T("verified_emissions", emissions_fields),
+  [PROTO_TX_SURRENDER] = T("surrender", surrender_fields),
+  [PROTO_TX_CANCEL] = T("cancel", cancel_fields),
+  [PROTO_TX_CARRY_OVER] = T("carry_over", carry_over_fields),
+  [PROTO_TX_DEDUCT] = T("deduct", deduct_fields),
+};
+
+const struct proto_field *proto_tx_fields(unsigned type, size_t *count) {
+  if (type < PROTO_TX_TYPE_MIN || type > PROTO_TX_TYPE_MAX) return NULL;
+  if (count) *count = types[type].count;
+  return types[type].fields;
+}
+
+const char *proto_tx_type_name(unsigned type) {
+  if (type < PROTO_TX_TYPE_MIN || type > PROTO_TX_TYPE_MAX) return NULL;
+  return types[type].name;
+}
+
+unsigned proto_tx_type_from_name(const char *name) {
+  for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
+    if (strcmp(types[t].name, name) == 0) return t;
+  }
+  return 0;
+}
