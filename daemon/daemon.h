@@ -68,6 +68,9 @@ int daemon_config_check(const struct daemon_config *cfg, char *why, size_t why_c
  * (message printed to stderr). */
 int daemon_config_from_args(struct daemon_config *cfg, int argc, char **argv);
 
+/* Runs quotad with cfg until SIGTERM/SIGINT (server.c). Returns the process exit status. */
+int daemon_run(struct daemon_config *cfg);
+
 /* ---------------------------------------------------------------------------------------------
  * Logging (log.c): "<N>message\n" on stderr (or the log file), N the syslog level, which
  * journald reads as the priority. Safe from any thread.
@@ -200,5 +203,38 @@ int daemon_metrics_render(struct daemon_buf *out, uint64_t tree_size, uint64_t c
 unsigned daemon_status_for(int err);
 /* {"error": {"code": ..., "message": ...}} */
 int daemon_error_body(struct daemon_buf *out, int err, const char *detail);
+
+
+/* ---------------------------------------------------------------------------------------------
+ * TLS over memory BIOs (tls.c): the socket stays libuv's; OpenSSL only sees bytes we hand it.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+
+/* Builds a server context from PEM files. client_ca may be empty (no client certificates asked);
+ * with require, a client without a certificate fails the handshake. Returns 0 or CRYPTO with a
+ * message in why. */
+int daemon_tls_ctx_new(const char *cert, const char *key, const char *client_ca, bool require,
+                       SSL_CTX **out, char *why, size_t why_cap);
+void daemon_tls_ctx_free(SSL_CTX *ctx);
+
+struct daemon_tls {
+  SSL *ssl;
+  bool handshake_done;
+  bool peer_checked;
+  bool peer_ed25519;                     /* the client certificate holds an Ed25519 key */
+  uint8_t peer_key_hash[PROTO_HASH_BYTES]; /* SHA-256 of that raw public key */
+};
+int daemon_tls_init(struct daemon_tls *t, SSL_CTX *ctx);
+void daemon_tls_free(struct daemon_tls *t);
+/* Feeds ciphertext from the socket; plaintext is appended to plain. Returns 0, or CRYPTO when
+ * the session failed (the connection must close after flushing daemon_tls_take_out). */
+int daemon_tls_feed(struct daemon_tls *t, const char *in, size_t len, struct daemon_buf *plain);
+/* Encrypts plaintext for sending; then daemon_tls_take_out gives the bytes. */
+int daemon_tls_write(struct daemon_tls *t, const char *plain, size_t len);
+/* Queues a close_notify alert (then daemon_tls_take_out). */
+void daemon_tls_close_notify(struct daemon_tls *t);
+/* Moves the ciphertext waiting to be sent into out. */
+int daemon_tls_take_out(struct daemon_tls *t, struct daemon_buf *out);
 
 #endif /* QUOTAD_DAEMON_H */
