@@ -155,3 +155,34 @@ Test(status, error_body_names_the_code) {
   cr_assert_not_null(strstr(b.data, "abc"));
   daemon_buf_free(&b);
 }
+
+Test(accounts, a_transfer_names_its_two_accounts) {
+  struct proto_tx tx = {.type = PROTO_TX_TRANSFER};
+  tx.u.move.from = 101;
+  tx.u.move.to = 202;
+  tx.u.move.amount = 5;
+  uint64_t ids[8];
+  size_t n = daemon_tx_accounts(&tx, ids, 8);
+  cr_assert_eq(n, 2);
+  cr_assert((ids[0] == 101 && ids[1] == 202) || (ids[0] == 202 && ids[1] == 101));
+}
+
+Test(accounts, a_settlement_names_every_leg_once) {
+  struct proto_leg legs[3] = {{.from = 1, .to = 2, .amount = 1}, {.from = 2, .to = 3, .amount = 1},
+                              {.from = 1, .to = 3, .amount = 1}};
+  struct proto_tx tx = {.type = PROTO_TX_SETTLE};
+  tx.u.settle.legs_count = 3;
+  tx.u.settle.legs = legs;
+  uint64_t ids[8];
+  cr_assert_eq(daemon_tx_accounts(&tx, ids, 8), 3);
+  cr_assert_eq(daemon_tx_accounts(&tx, ids, 2), 2); /* never past cap */
+}
+
+Test(accounts, a_representative_key_names_its_account) {
+  struct proto_tx tx = {.type = PROTO_TX_KEY_REGISTER};
+  tx.u.key_register.role = PROTO_ROLE_REPRESENTATIVE;
+  tx.u.key_register.scope = 77;
+  uint64_t ids[4];
+  cr_assert_eq(daemon_tx_accounts(&tx, ids, 4), 1);
+  cr_assert_eq(ids[0], 77);
+}
