@@ -33,7 +33,7 @@ static struct daemon_http *of(http_parser *p) { return p->data; }
 static int fail(struct daemon_http *h, int err, unsigned status) {
   h->err = err;
   h->status = status;
-  return 1; /* stops http-parser */
+  return -1; /* stops http-parser (1 from on_headers_complete would mean "no body") */
 }
 
 static int count_header(struct daemon_http *h, size_t n) {
@@ -56,7 +56,7 @@ static int on_message_begin(http_parser *p) {
 
 static int on_url(http_parser *p, const char *at, size_t len) {
   struct daemon_http *h = of(p);
-  if (count_header(h, len)) return 1;
+  if (count_header(h, len)) return -1;
   return daemon_buf_append(&h->url, at, len) ? fail(h, PROTO_E_NO_MEMORY, 503) : 0;
 }
 
@@ -85,7 +85,7 @@ static int finish_header(struct daemon_http *h) {
 
 static int on_header_field(http_parser *p, const char *at, size_t len) {
   struct daemon_http *h = of(p);
-  if (count_header(h, len) || finish_header(h)) return 1;
+  if (count_header(h, len) || finish_header(h)) return -1;
   if (h->field_len + len > FIELD_NAME_BYTES_MAX) h->field_long = true;
   else {
     memcpy(h->field + h->field_len, at, len);
@@ -96,7 +96,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
   struct daemon_http *h = of(p);
-  if (count_header(h, len)) return 1;
+  if (count_header(h, len)) return -1;
   h->in_value = true;
   if (!kept_header(h)) return 0;
   return daemon_buf_append(&h->value, at, len) ? fail(h, PROTO_E_NO_MEMORY, 503) : 0;
@@ -115,7 +115,7 @@ static int split_target(struct daemon_request *r, const char *url, size_t len) {
 
 static int on_headers_complete(http_parser *p) {
   struct daemon_http *h = of(p);
-  if (finish_header(h)) return 1;
+  if (finish_header(h)) return -1;
   /* Refuse a declared body past the limit before reading it. */
   if ((p->flags & F_CONTENTLENGTH) && p->content_length > h->request_bytes_max)
     return fail(h, PROTO_E_TOO_LARGE, 413);

@@ -73,6 +73,7 @@ Test(http, refuses_declared_body_past_the_limit_with_413) {
   unsigned st = 0;
   cr_assert_eq(feed("POST /v1/tx HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", &st), PROTO_E_TOO_LARGE);
   cr_assert_eq(st, 413);
+  cr_assert_eq(daemon_http_queued(h), 0); /* no half request is handed on */
 }
 
 Test(http, refuses_chunked_body_past_the_limit_with_413) {
