@@ -150,8 +150,9 @@ void daemon_conn_flush(struct daemon_conn *c) {
       return;
     }
   }
-  if (c->srv->stopping && !c->replies && !c->inflight && !c->parked &&
-      !daemon_http_queued(c->http)) {
+  bool ending = c->srv->stopping || c->eof || c->no_more_requests;
+  if (ending && !c->replies && !c->inflight && !c->parked &&
+      (c->no_more_requests || !daemon_http_queued(c->http))) {
     conn_close_gracefully(c);
     return;
   }
@@ -232,14 +233,12 @@ static void conn_feed(struct daemon_conn *c, const char *data, size_t len) {
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   struct daemon_conn *c = s->data;
   if (nread < 0) {
+    /* End of input (or a reset): answer what was already received, then close. */
     free(buf->base);
-    c->no_more_requests = c->no_more_requests || !daemon_http_queued(c->http);
-    if (!c->replies && !c->inflight && !c->parked) conn_close(c);
-    else if (c->reading) {
-      uv_read_stop(s); /* answer what is queued, then close */
-      c->reading = false;
-      c->no_more_requests = true;
-    }
+    c->eof = true;
+    if (c->reading) uv_read_stop(s);
+    c->reading = false;
+    conn_process(c);
     return;
   }
   if (nread > 0) {
@@ -275,7 +274,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 static void conn_update_reading(struct daemon_conn *c) {
   if (c->closing || c->shutting_down) return;
-  bool want = !c->srv->stopping && !c->no_more_requests && !c->http_err && !c->parked &&
+  bool want = !c->srv->stopping && !c->eof && !c->no_more_requests && !c->http_err && !c->parked &&
               daemon_http_queued(c->http) < c->srv->cfg->limits.pipeline_max;
   if (want && !c->reading) {
     if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0) c->reading = true;

@@ -42,6 +42,7 @@ struct daemon_conn {
   struct daemon_reply *replies, *replies_tail;
   uint32_t inflight;        /* POST /v1/tx requests inside the batcher */
   bool reading, closing, closed, no_more_requests, shutting_down;
+  bool eof;                 /* the peer finished sending (or the read failed) */
   uint64_t last_active_ms, partial_since_ms;
 };
 

@@ -45,6 +45,26 @@ import sys
 t = open(sys.argv[1],"rb").read()
 sys.exit(0 if t.index(b"tree_size") < t.index(b"verifier_key") < t.index(b"not_found") else 1)' "$T/pipe.out"
 
+python3 - "$PORT" > "$T/half.out" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.settimeout(5)
+s.sendall(b"GET /healthz HTTP/1.1\r\n\r\nGET /v1/log HTTP/1.1\r\n\r\n")
+s.shutdown(socket.SHUT_WR)  # the client is done sending; both answers must still come
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        out += b
+except socket.timeout:
+    out += b"<<timeout>>"
+sys.stdout.buffer.write(out)
+PY
+check "a client that half-closes gets every answer, then the close" python3 -c '
+import re,sys
+t = open(sys.argv[1],"rb").read()
+sys.exit(0 if re.findall(rb"HTTP/1.1 (\d+)", t) == [b"200", b"200"] and b"timeout" not in t else 1)' "$T/half.out"
+
 printf 'NONSENSE\r\n\r\n' | raw > "$T/bad.out"
 check "malformed request line: 400 bad_request, then close" grep -q 'HTTP/1.1 400' "$T/bad.out" && grep -q '"bad_request"' "$T/bad.out" && ! grep -q timeout "$T/bad.out"
 
