@@ -71,3 +71,49 @@ Test(handmade, bytes_decode_to_the_stated_json_and_back) {
   }
   json_decref(root);
 }
+
+static size_t unhex_key(const json_t *obj, const char *key, uint8_t *out, size_t cap) {
+  const char *hex = json_string_value(json_object_get(obj, key));
+  cr_assert_not_null(hex, "worked example without %s", key);
+  long n = proto_hex_decode(hex, strlen(hex), out, cap);
+  cr_assert_geq(n, 0);
+  return (size_t)n;
+}
+
+/* FORMAT.md's worked example was computed with sha256sum and openssl; proto must agree. */
+Test(handmade, worked_example_signing_message_envelope_and_entry) {
+  json_t *root = load_handmade();
+  json_t *ex = json_object_get(root, "worked_example");
+  static uint8_t body[512], want[512], got[512];
+  const char *origin = json_string_value(json_object_get(ex, "origin"));
+  size_t body_len = unhex_key(ex, "body", body, sizeof(body));
+  uint8_t seed[32], hash[32], want_hash[32];
+  unhex_key(ex, "seed", seed, sizeof(seed));
+  proto_body_hash(body, body_len, hash);
+  unhex_key(ex, "body_hash", want_hash, sizeof(want_hash));
+  cr_assert_eq(memcmp(hash, want_hash, 32), 0);
+  size_t n = unhex_key(ex, "signing_message", want, sizeof(want));
+  cr_assert_eq(proto_signing_message(origin, body, body_len, got, sizeof(got)), (long)n);
+  cr_assert_eq(memcmp(got, want, n), 0);
+  struct proto_key *key = proto_key_from_seed(seed);
+  struct proto_envelope env = {.body = body, .body_len = (uint16_t)body_len};
+  cr_assert_eq(proto_envelope_sign(&env, origin, key), 0);
+  n = unhex_key(ex, "envelope", want, sizeof(want));
+  static uint8_t envelope[512];
+  cr_assert_eq(proto_envelope_encode(&env, envelope, sizeof(envelope)), (long)n);
+  cr_assert_eq(memcmp(envelope, want, n), 0, "envelope differs from the openssl-made one");
+  struct proto_entry e = {.index = (uint64_t)json_integer_value(json_object_get(ex, "entry_index")),
+                          .time_ms = (uint64_t)json_integer_value(json_object_get(ex, "entry_time_ms")),
+                          .envelope = envelope, .envelope_len = (uint16_t)n};
+  n = unhex_key(ex, "entry", want, sizeof(want));
+  cr_assert_eq(proto_entry_encode(&e, got, sizeof(got)), (long)n);
+  cr_assert_eq(memcmp(got, want, n), 0);
+  uint8_t leaf[513];
+  leaf[0] = 0;
+  memcpy(leaf + 1, got, n);
+  proto_sha256(leaf, n + 1, hash);
+  unhex_key(ex, "leaf_hash", want_hash, sizeof(want_hash));
+  cr_assert_eq(memcmp(hash, want_hash, 32), 0);
+  proto_key_free(key);
+  json_decref(root);
+}
