@@ -419,6 +419,7 @@ long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap) {
   put_bytes(&w, tx->id, PROTO_ID_BYTES);
   for (size_t i = 0; i < count; i++) put_field(&w, tx, &fields[i]);
   if (w.err) return w.err;
+  assert(w.len >= BODY_HEADER_BYTES && w.len <= cap);
   /* The largest valid body (1000 legs) is far below the limit; this guards table changes. */
   if (w.len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
   return (long)w.len;
@@ -558,6 +559,7 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
     if ((rc = get_field(&r, tx, &fields[i]))) return rc;
     if ((rc = proto__field_check(tx, &fields[i]))) return rc;
   }
+  assert(r.pos <= len);
   if (r.pos != len) return PROTO_E_TRAILING_BYTES;
   return proto__rules_check(tx, NULL);
 }
@@ -609,6 +611,8 @@ long proto_envelope_encode(const struct proto_envelope *env, uint8_t *out, size_
     put_bytes(&w, env->sigs[i].sig, PROTO_SIG_BYTES);
   }
   if (w.err) return w.err;
+  assert(w.len == PROTO_ENVELOPE_HEADER_BYTES + env->body_len +
+                      (size_t)env->sigs_count * PROTO_SIG_RECORD_BYTES);
   return (long)w.len;
 }
 
@@ -703,6 +707,8 @@ long proto_entry_encode(const struct proto_entry *e, uint8_t *out, size_t cap) {
   put_uint(&w, e->envelope_len, 2);
   put_bytes(&w, e->envelope, e->envelope_len);
   if (w.err) return w.err;
+  assert(w.len == PROTO_ENTRY_HEADER_BYTES + (size_t)e->envelope_len);
+  assert(w.len <= PROTO_ENTRY_BYTES_MAX);
   return (long)w.len;
 }
 
