@@ -150,11 +150,17 @@ static ledger_dec with_sign(ledger_u128 m, bool neg) {
 }
 
 int ledger__dec_add(ledger_dec a, ledger_dec b, ledger_dec *out) {
-  return __builtin_add_overflow(a, b, out) ? PROTO_E_OVERFLOW : 0;
+  ledger_dec r;
+  if (__builtin_add_overflow(a, b, &r)) return PROTO_E_OVERFLOW;
+  *out = r;
+  return 0;
 }
 
 int ledger__dec_sub(ledger_dec a, ledger_dec b, ledger_dec *out) {
-  return __builtin_sub_overflow(a, b, out) ? PROTO_E_OVERFLOW : 0;
+  ledger_dec r;
+  if (__builtin_sub_overflow(a, b, &r)) return PROTO_E_OVERFLOW;
+  *out = r;
+  return 0;
 }
 
 int ledger__dec_mul(ledger_dec a, ledger_dec b, enum ledger_round mode, ledger_dec *out) {
@@ -204,7 +210,8 @@ int ledger__dec_floor_int(ledger_dec d, int64_t *out) {
 }
 
 int ledger__dec_from_int(int64_t v, ledger_dec *out) {
-  return __builtin_mul_overflow((ledger_dec)v, LEDGER_DEC_ONE, out) ? PROTO_E_OVERFLOW : 0;
+  *out = (ledger_dec)v * LEDGER_DEC_ONE; /* |v| < 2^63: always inside the range */
+  return 0;
 }
 
 int ledger__dec_parse(const char *text, size_t len, ledger_dec *out) {
