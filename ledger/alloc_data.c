@@ -327,7 +327,8 @@ int ledger_alloc_data_read_stream(FILE *in, const char *name, struct ledger_allo
   if (diag) memset(diag, 0, sizeof *diag);
   char header[LINE_BYTES_MAX];
   bool too_long = false;
-  if (!next_line(in, header, &r, &too_long) || too_long) {
+  if (!next_line(in, header, &r, &too_long) || too_long || header[0] == '\0') {
+    r.line = 1;
     report(&r, 0, "header", "a header row naming the columns is required");
     return PROTO_E_BAD_DATA;
   }
