@@ -190,6 +190,32 @@ int ledger_alloc_report(const struct ledger_alloc_run *run, enum ledger_alloc_fo
                         FILE *out);
 
 /* ---------------------------------------------------------------------------------------------
+ * What to issue: one order per unit and phase, with everything an allocate / claw-back
+ * transaction needs (the tools sign and submit them; see "alloc issue").
+ * ------------------------------------------------------------------------------------------- */
+enum ledger_alloc_phase {
+  LEDGER_ALLOC_PHASE_PRE = 1,   /* before verification: the pre-allocation */
+  LEDGER_ALLOC_PHASE_FINAL = 2, /* after the final determination */
+};
+
+struct ledger_alloc_order {
+  const char *uscc;    /* borrowed from the run's data */
+  const char *unit_id; /* borrowed from the run's data */
+  uint8_t province;
+  unsigned kind;   /* PROTO_ALLOC_PRE, PROTO_ALLOC_FINAL, PROTO_ALLOC_SUPPLEMENT or
+                      LEDGER_ALLOC_KIND_CLAWBACK (a claw-back transaction) */
+  uint64_t amount; /* tonnes, 1..2^53 - 1 */
+  uint8_t id[PROTO_ID_BYTES]; /* ledger_alloc_tx_id(scheme, year, uscc, unit, kind) */
+};
+
+/* The order unit i of run calls for in phase. PRE: kind PRE for the pre-allocation. FINAL: when
+ * the scheme has no pre-allocation and none was given, kind FINAL for the quota; otherwise the
+ * true-up, SUPPLEMENT when positive, CLAWBACK when negative. Returns 1 and *out, 0 when there is
+ * nothing to issue (a zero amount), or BAD_ARGUMENT (i or phase out of range). */
+int ledger_alloc_order(const struct ledger_alloc_run *run, size_t i, unsigned phase,
+                       struct ledger_alloc_order *out);
+
+/* ---------------------------------------------------------------------------------------------
  * Small pure rules
  * ------------------------------------------------------------------------------------------- */
 /* The power 2023-2024 carry-over cap: T = floor(10,000 + 1.5 * NS), at most holding.

@@ -158,3 +158,27 @@ void ledger_alloc_deduct(uint64_t amount, uint64_t outstanding, uint64_t *credit
   *credited = amount - w;
   *remaining = outstanding - w;
 }
+
+int ledger_alloc_order(const struct ledger_alloc_run *run, size_t i, unsigned phase,
+                       struct ledger_alloc_order *out) {
+  if (i >= run->count || (phase != LEDGER_ALLOC_PHASE_PRE && phase != LEDGER_ALLOC_PHASE_FINAL)) {
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  const struct ledger_alloc_result *r = &run->results[i];
+  const struct ledger_alloc_unit *u = &run->data->units[r->unit];
+  struct ledger_alloc_order o = {u->uscc, u->unit_id, u->province, PROTO_ALLOC_PRE, r->pre, {0}};
+  if (phase == LEDGER_ALLOC_PHASE_FINAL) {
+    if (run->scheme->pre_share == 0 && !u->has_pre_allocated) {
+      o.kind = PROTO_ALLOC_FINAL;
+      o.amount = r->quota;
+    } else {
+      o.kind = r->true_up >= 0 ? PROTO_ALLOC_SUPPLEMENT : LEDGER_ALLOC_KIND_CLAWBACK;
+      o.amount = r->true_up >= 0 ? (uint64_t)r->true_up : (uint64_t)-r->true_up;
+    }
+  }
+  if (o.amount == 0) return 0;
+  int err = ledger_alloc_tx_id(run->scheme->name, run->scheme->year, u->uscc, u->unit_id, o.kind, o.id);
+  if (err) return err;
+  *out = o;
+  return 1;
+}
