@@ -41,6 +41,7 @@ struct reader {
   char *fields[COLUMNS_MAX];
 };
 
+__attribute__((format(printf, 4, 5)))
 static void report(struct reader *r, unsigned column, const char *field, const char *fmt, ...) {
   char msg[160];
   va_list ap;

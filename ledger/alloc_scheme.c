@@ -142,7 +142,7 @@ static bool was_seen(uint64_t seen, const char *key) {
   for (size_t i = 0; i < KEYS_COUNT; i++) {
     if (strcmp(keys[i].key, key) == 0) return (seen & (UINT64_C(1) << i)) != 0;
   }
-  assert(!"key not in the table");
+  assert(false && "key not in the table");
   return false;
 }
 

@@ -123,7 +123,7 @@ static bool round_up_magnitude(ledger_u128 q, ledger_u128 r, ledger_u128 d, bool
   case LEDGER_ROUND_HALF_UP: return r >= d - r;
   case LEDGER_ROUND_HALF_EVEN: return r > d - r || (r == d - r && (q & 1) != 0);
   }
-  assert(!"unknown rounding mode");
+  assert(false && "unknown rounding mode");
   return false;
 }
 
