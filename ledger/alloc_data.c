@@ -243,11 +243,11 @@ static int cmp_identity(const void *a, const void *b) {
 }
 
 /* A unit is named by (USCC, unit id): allocation ids derive from it, so it must be unique. */
-static void check_unique(struct reader *r, struct ledger_alloc_unit *units, size_t n,
-                         const unsigned *lines) {
-  if (n < 2) return;
+static int check_unique(struct reader *r, struct ledger_alloc_unit *units, size_t n,
+                        const unsigned *lines) {
+  if (n < 2) return 0;
   struct ledger_alloc_unit **order = malloc(n * sizeof *order);
-  if (!order) return;
+  if (!order) return PROTO_E_NO_MEMORY;
   for (size_t i = 0; i < n; i++) order[i] = &units[i];
   qsort(order, n, sizeof *order, cmp_identity);
   for (size_t i = 1; i < n; i++) {
@@ -259,6 +259,7 @@ static void check_unique(struct reader *r, struct ledger_alloc_unit *units, size
     }
   }
   free(order);
+  return 0;
 }
 
 struct grow {
@@ -338,7 +339,7 @@ int ledger_alloc_data_read_stream(FILE *in, const char *name, struct ledger_allo
   int err = 0;
   read_rows(in, &r, &g, &err);
   if (!err && ferror(in)) err = -EIO;
-  if (!err) check_unique(&r, g.units, g.count, g.lines);
+  if (!err) err = check_unique(&r, g.units, g.count, g.lines);
   free(g.lines);
   struct ledger_alloc_data *d = NULL;
   if (!err && r.errors_count == 0) {
