@@ -253,3 +253,34 @@ Test(intensity, refuses_a_unit_of_another_sector) {
   ledger_alloc_data_free(d);
   ledger_alloc_scheme_free(s);
 }
+
+Test(intensity, a_root_on_a_band_edge_is_found_exactly) {
+  /* Equal E at I = 1 and I = 2: f(BP) = 0 first at BP = 1.25, where the first unit reaches
+   * X = +20% while the second is still at its cap; quotas +3% and -3%. */
+  struct ledger_alloc_scheme *s;
+  struct ledger_alloc_data *d;
+  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+      USCC_A ",35,steel,A,1000000,1000000,,,\n" USCC_B ",11,steel,B,1000000,500000,,,\n", NULL, &s, &d);
+  cr_assert_str_eq(r->summary.bp, "1.25");
+  cr_assert(r->summary.bp_solved);
+  cr_assert_eq(r->results[0].quota, 1030000);
+  cr_assert_eq(r->results[1].quota, 970000);
+  cr_assert_str_eq(r->summary.residual, "0");
+  done(r, s, d);
+}
+
+Test(intensity, solved_bp_lies_between_capped_units) {
+  /* I = 1.5 (E 3,000,000), I = 2.5 (E 1,000,000), I = 1.9 (E 1,000,000): the solver's BP must
+   * give quotas summing to 5,000,000 within one tonne per unit. */
+  struct ledger_alloc_scheme *s;
+  struct ledger_alloc_data *d;
+  struct ledger_alloc_run *r = run_of("aluminium-2025",
+      "uscc,province,sector,unit,emissions,output\n"
+      USCC_A ",35,aluminium,P1,3000000,2000000\n" USCC_A ",35,aluminium,P2,1000000,400000\n"
+      USCC_B ",11,aluminium,P1,1000000,526315.789474\n", NULL, &s, &d);
+  cr_assert(r->summary.bp_solved);
+  cr_assert_leq(5000000 - r->summary.quota_total, 2);
+  cr_assert_geq(5000000, r->summary.quota_total);
+  cr_assert_eq(r->summary.surplus_count + r->summary.shortfall_count, 3);
+  done(r, s, d);
+}
