@@ -172,9 +172,10 @@ struct ledger_alloc_run {
 
 /* Computes every unit of data with scheme. bp: NULL to use the scheme's published bp or, when it
  * has none, to solve the balance equation; else a decimal text that overrides both. Every unit
- * must be of the scheme's sector. Returns 0 and a new *out (free with ledger_alloc_run_free),
- * BAD_DATA (diag names the unit's row as its 1-based index), BAD_ARGUMENT (bad bp text),
- * NO_ROOT, OVERFLOW or NO_MEMORY. */
+ * must be of the scheme's sector (power units need a category). Returns 0 and a new *out (free
+ * with ledger_alloc_run_free), BAD_DATA (diag->line is the unit's 1-based index in data, not a
+ * file line), BAD_ARGUMENT (bp not a positive decimal), NO_ROOT (no unit with emissions to
+ * balance), OVERFLOW / AMOUNT_TOO_LARGE (diag names the unit), or NO_MEMORY. */
 int ledger_alloc_compute(const struct ledger_alloc_scheme *scheme,
                          const struct ledger_alloc_data *data, const char *bp,
                          struct ledger_alloc_run **out, struct ledger_alloc_diag *diag);
@@ -219,8 +220,8 @@ int ledger_alloc_order(const struct ledger_alloc_run *run, size_t i, unsigned ph
  * Small pure rules
  * ------------------------------------------------------------------------------------------- */
 /* The power 2023-2024 carry-over cap: T = floor(10,000 + 1.5 * NS), at most holding.
- * Returns 0 (always; the sum cannot overflow for NS <= 2^53 - 1), or AMOUNT_TOO_LARGE when
- * NS exceeds 2^53 - 1. */
+ * Returns 0 and *cap, or AMOUNT_TOO_LARGE (and *cap untouched) when NS exceeds 2^53 - 1; below
+ * that the sum cannot overflow. */
 int ledger_alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap);
 
 /* A deduction against one allocation: withheld = min(amount, outstanding), credited = the rest
