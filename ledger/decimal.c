@@ -90,26 +90,53 @@ static void divmod_small(struct ledger_u256 a, uint64_t d, struct ledger_u256 *q
   *r = rem;
 }
 
+static unsigned bitlen128(ledger_u128 v) {
+  uint64_t hi = (uint64_t)(v >> 64), lo = (uint64_t)v;
+  if (hi) return 128u - (unsigned)__builtin_clzll(hi);
+  return lo ? 64u - (unsigned)__builtin_clzll(lo) : 0u;
+}
+
+static unsigned bitlen256(struct ledger_u256 a) {
+  return a.hi ? 128u + bitlen128(a.hi) : bitlen128(a.lo);
+}
+
+/* a >> s for 1 <= s <= 256, when the result fits 128 bits. */
+static ledger_u128 shr_to128(struct ledger_u256 a, unsigned s) {
+  if (s >= 256) return 0;
+  if (s >= 128) return a.hi >> (s - 128);
+  return (a.lo >> s) | (a.hi << (128 - s));
+}
+
 void ledger__u256_divmod(struct ledger_u256 a, ledger_u128 d, struct ledger_u256 *q, ledger_u128 *r) {
   assert(d != 0);
   if (d >> 64 == 0) {
     divmod_small(a, (uint64_t)d, q, r);
     return;
   }
-  /* Shift-subtract over the low half after dividing the high half natively. When the
-   * remainder's top bit is set before a shift, the shifted value exceeds d for sure and the
-   * subtraction modulo 2^128 gives the true remainder. */
-  q->hi = a.hi / d;
-  ledger_u128 rem = a.hi % d, qlo = 0;
-  for (int i = 127; i >= 0; i--) {
+  unsigned la = bitlen256(a), ld = bitlen128(d);
+  q->hi = q->lo = 0;
+  if (la < ld) {
+    *r = a.lo; /* a < d, so a.hi is 0 */
+    return;
+  }
+  /* Shift-subtract over the quotient's bits only: it has at most la - ld + 1 of them, and what
+   * lies above them (la - nbits < ld bits) is already below d. When the remainder's top bit is
+   * set before a shift, the shifted value exceeds d and subtracting modulo 2^128 is exact. */
+  unsigned nbits = la - ld + 1;
+  ledger_u128 rem = shr_to128(a, nbits);
+  for (unsigned k = nbits; k-- > 0;) {
+    ledger_u128 bit = k >= 128 ? (a.hi >> (k - 128)) & 1 : (a.lo >> k) & 1;
     bool top = (rem >> 127) != 0;
-    rem = (rem << 1) | ((a.lo >> i) & 1);
+    rem = (rem << 1) | bit;
     if (top || rem >= d) {
       rem -= d;
-      qlo |= (ledger_u128)1 << i;
+      if (k >= 128) {
+        q->hi |= (ledger_u128)1 << (k - 128);
+      } else {
+        q->lo |= (ledger_u128)1 << k;
+      }
     }
   }
-  q->lo = qlo;
   *r = rem;
 }
 
@@ -250,13 +277,21 @@ long ledger__dec_format(ledger_dec d, int places, enum ledger_round mode, char *
   ledger_dec v = d;
   if (places >= 0 && ledger__dec_round(d, places, mode, &v) != 0) return PROTO_E_OVERFLOW;
   ledger_u128 m = magnitude(v);
-  ledger_u128 ip = m / (ledger_u128)LEDGER_DEC_ONE, fp = m % (ledger_u128)LEDGER_DEC_ONE;
+  /* 64-bit pieces: 128-bit division by 10 per digit is a library call and dominates reports. */
+  ledger_u128 ip = m / (ledger_u128)LEDGER_DEC_ONE;
+  uint64_t fp = (uint64_t)(m % (ledger_u128)LEDGER_DEC_ONE);
+  const uint64_t chunk = UINT64_C(10000000000000000000); /* 10^19 */
+  uint64_t ip_hi = (uint64_t)(ip / chunk), ip_lo = (uint64_t)(ip % chunk); /* ip < 1.7e20 */
   char digits[64];
   size_t n = 0;
   do {
-    digits[n++] = (char)('0' + (int)(ip % 10));
-    ip /= 10;
-  } while (ip != 0);
+    digits[n++] = (char)('0' + (int)(ip_lo % 10));
+    ip_lo /= 10;
+  } while (ip_lo != 0);
+  if (ip_hi != 0) {
+    while (n < 19) digits[n++] = '0'; /* the low chunk's leading zeros */
+    for (; ip_hi != 0; ip_hi /= 10) digits[n++] = (char)('0' + (int)(ip_hi % 10));
+  }
   char buf[LEDGER_DEC_TEXT_BYTES];
   size_t len = 0;
   if (v < 0) buf[len++] = '-';
@@ -269,7 +304,7 @@ long ledger__dec_format(ledger_dec d, int places, enum ledger_round mode, char *
       shown--;
     }
   } else {
-    fp /= ledger__pow10((unsigned)(LEDGER_DEC_PLACES - places));
+    fp /= (uint64_t)ledger__pow10((unsigned)(LEDGER_DEC_PLACES - places));
   }
   if (shown > 0) {
     buf[len++] = '.';
