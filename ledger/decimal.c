@@ -90,54 +90,67 @@ static void divmod_small(struct ledger_u256 a, uint64_t d, struct ledger_u256 *q
   *r = rem;
 }
 
-static unsigned bitlen128(ledger_u128 v) {
-  uint64_t hi = (uint64_t)(v >> 64), lo = (uint64_t)v;
-  if (hi) return 128u - (unsigned)__builtin_clzll(hi);
-  return lo ? 64u - (unsigned)__builtin_clzll(lo) : 0u;
-}
-
-static unsigned bitlen256(struct ledger_u256 a) {
-  return a.hi ? 128u + bitlen128(a.hi) : bitlen128(a.lo);
-}
-
-/* a >> s for 1 <= s <= 256, when the result fits 128 bits. */
-static ledger_u128 shr_to128(struct ledger_u256 a, unsigned s) {
-  if (s >= 256) return 0;
-  if (s >= 128) return a.hi >> (s - 128);
-  return (a.lo >> s) | (a.hi << (128 - s));
+/* Long division in base 2^64 (Knuth, TAOCP vol. 2, 4.3.1, algorithm D) for a divisor of two
+ * digits: normalize so the divisor's top bit is set, estimate each quotient digit from the top
+ * two digits (at most two too high), multiply and subtract, add back in the rare case the
+ * estimate was still one too high. */
+static void divmod_knuth(struct ledger_u256 a, ledger_u128 d, struct ledger_u256 *q, ledger_u128 *r) {
+  const ledger_u128 base = (ledger_u128)1 << 64;
+  unsigned s = (unsigned)__builtin_clzll((uint64_t)(d >> 64));
+  ledger_u128 dn = d << s;
+  uint64_t v[2] = {(uint64_t)dn, (uint64_t)(dn >> 64)};
+  uint64_t in[4] = {(uint64_t)a.lo, (uint64_t)(a.lo >> 64), (uint64_t)a.hi, (uint64_t)(a.hi >> 64)};
+  uint64_t u[5];
+  u[4] = s ? in[3] >> (64 - s) : 0;
+  for (int i = 3; i > 0; i--) u[i] = (in[i] << s) | (s ? in[i - 1] >> (64 - s) : 0);
+  u[0] = in[0] << s;
+  uint64_t qd[3];
+  for (int j = 2; j >= 0; j--) {
+    ledger_u128 num = ((ledger_u128)u[j + 2] << 64) | u[j + 1];
+    ledger_u128 qhat = num / v[1], rhat = num % v[1];
+    while (qhat >= base || qhat * v[0] > ((rhat << 64) | u[j])) {
+      qhat--;
+      rhat += v[1];
+      if (rhat >= base) break;
+    }
+    __int128 k = 0, t;
+    for (int i = 0; i < 2; i++) {
+      ledger_u128 p = qhat * v[i];
+      t = (__int128)u[i + j] - k - (__int128)(uint64_t)p;
+      u[i + j] = (uint64_t)t;
+      k = (__int128)(p >> 64) - (t >> 64);
+    }
+    t = (__int128)u[j + 2] - k;
+    u[j + 2] = (uint64_t)t;
+    if (t < 0) { /* the estimate was one too high: add the divisor back */
+      qhat--;
+      ledger_u128 c = 0;
+      for (int i = 0; i < 2; i++) {
+        ledger_u128 sum = (ledger_u128)u[i + j] + v[i] + c;
+        u[i + j] = (uint64_t)sum;
+        c = sum >> 64;
+      }
+      u[j + 2] += (uint64_t)c;
+    }
+    qd[j] = (uint64_t)qhat;
+  }
+  q->lo = ((ledger_u128)qd[1] << 64) | qd[0];
+  q->hi = qd[2];
+  ledger_u128 rem = ((ledger_u128)u[1] << 64) | u[0];
+  *r = s ? (rem >> s) | ((ledger_u128)u[2] << (128 - s)) : rem;
 }
 
 void ledger__u256_divmod(struct ledger_u256 a, ledger_u128 d, struct ledger_u256 *q, ledger_u128 *r) {
   assert(d != 0);
   if (d >> 64 == 0) {
     divmod_small(a, (uint64_t)d, q, r);
-    return;
+  } else if (a.hi == 0) {
+    q->hi = 0;
+    q->lo = a.lo / d;
+    *r = a.lo % d;
+  } else {
+    divmod_knuth(a, d, q, r);
   }
-  unsigned la = bitlen256(a), ld = bitlen128(d);
-  q->hi = q->lo = 0;
-  if (la < ld) {
-    *r = a.lo; /* a < d, so a.hi is 0 */
-    return;
-  }
-  /* Shift-subtract over the quotient's bits only: it has at most la - ld + 1 of them, and what
-   * lies above them (la - nbits < ld bits) is already below d. When the remainder's top bit is
-   * set before a shift, the shifted value exceeds d and subtracting modulo 2^128 is exact. */
-  unsigned nbits = la - ld + 1;
-  ledger_u128 rem = shr_to128(a, nbits);
-  for (unsigned k = nbits; k-- > 0;) {
-    ledger_u128 bit = k >= 128 ? (a.hi >> (k - 128)) & 1 : (a.lo >> k) & 1;
-    bool top = (rem >> 127) != 0;
-    rem = (rem << 1) | bit;
-    if (top || rem >= d) {
-      rem -= d;
-      if (k >= 128) {
-        q->hi |= (ledger_u128)1 << (k - 128);
-      } else {
-        q->lo |= (ledger_u128)1 << k;
-      }
-    }
-  }
-  *r = rem;
 }
 
 static bool round_up_magnitude(ledger_u128 q, ledger_u128 r, ledger_u128 d, bool neg,
