@@ -181,10 +181,26 @@ int ledger_alloc_compute(const struct ledger_alloc_scheme *scheme,
                          struct ledger_alloc_run **out, struct ledger_alloc_diag *diag);
 void ledger_alloc_run_free(struct ledger_alloc_run *run);
 
+/* An enterprise's totals: its cement lines / aluminium processes / units summed. */
+struct ledger_alloc_enterprise {
+  const char *uscc; /* borrowed from the run's data */
+  uint8_t province;
+  size_t units;     /* its allocation units in the data */
+  uint64_t quota, pre;
+  int64_t true_up;
+};
+
+/* Totals per enterprise, in USCC order. Returns 0, a new array *out (release with free()) and
+ * *count, or NO_MEMORY / OVERFLOW; on error *out and *count are untouched. */
+int ledger_alloc_enterprises(const struct ledger_alloc_run *run,
+                             struct ledger_alloc_enterprise **out, size_t *count);
+
 enum ledger_alloc_format {
   LEDGER_ALLOC_FORMAT_TABLE = 1, /* aligned text for people */
-  LEDGER_ALLOC_FORMAT_CSV = 2,   /* one header row then one row per unit, then sector rows */
-  LEDGER_ALLOC_FORMAT_JSON = 3,  /* {"scheme":..., "sector":{...}, "units":[...]} */
+  LEDGER_ALLOC_FORMAT_CSV = 2,   /* unit rows, enterprise rows, the sector row; each kind after
+                                    its own header row (first column: unit / enterprise / sector) */
+  LEDGER_ALLOC_FORMAT_JSON = 3,  /* {"scheme":..., "sector":{...}, "units":[...],
+                                    "enterprises":[...]} */
 };
 /* Writes the run to out. Returns 0, -errno on a write error, or NO_MEMORY. */
 int ledger_alloc_report(const struct ledger_alloc_run *run, enum ledger_alloc_format format,

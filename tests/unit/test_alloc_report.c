@@ -104,3 +104,23 @@ Test(orders, without_pre_allocation_the_final_quota_is_one_order_and_zero_is_non
   cr_assert_eq(ledger_alloc_order(f.r, 1, LEDGER_ALLOC_PHASE_FINAL, &o), 0, "0.5 t rounds to nothing");
   drop(&f);
 }
+
+Test(report, cement_lines_sum_to_their_enterprise) {
+  struct fixture f = make("cement-2025", "uscc,province,sector,unit,emissions,output,prev_emissions\n"
+                          USCC_B ",11,cement,L1,850000,1000000,800000\n"
+                          USCC_A ",35,cement,L1,900000,1000000,900000\n"
+                          USCC_B ",11,cement,L2,800000,1000000,700000\n", "0.85");
+  struct ledger_alloc_enterprise *e = NULL;
+  size_t n = 0;
+  cr_assert_eq(ledger_alloc_enterprises(f.r, &e, &n), 0);
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(e[0].uscc, USCC_B, "USCC order");
+  cr_assert_eq(e[0].units, 2);
+  cr_assert_eq(e[0].quota, f.r->results[0].quota + f.r->results[2].quota);
+  cr_assert_eq(e[0].pre, 560000 + 490000);
+  cr_assert_eq(e[0].true_up, f.r->results[0].true_up + f.r->results[2].true_up);
+  cr_assert_eq(e[1].quota, f.r->results[1].quota);
+  cr_assert_eq(e[0].quota + e[1].quota, f.r->summary.quota_total);
+  free(e);
+  drop(&f);
+}
