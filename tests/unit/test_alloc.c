@@ -197,6 +197,22 @@ Test(special, units_without_allocation_get_nothing_and_closed_ones_are_clawed_ba
   done(r, s, d);
 }
 
+Test(special, standalone_arc_furnaces_and_rolling_mills_report_but_get_nothing) {
+  struct ledger_alloc_scheme *s;
+  struct ledger_alloc_data *d;
+  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+      USCC_A ",35,steel,EAF,80000,90000,70000,standalone_eaf,\n"
+      USCC_A ",35,steel,ROLL,30000,,30000,standalone_rolling,\n"
+      USCC_B ",11,steel,BF1,1000000,500000,,,\n", "1.6", &s, &d);
+  cr_assert_eq(r->results[0].status, LEDGER_ALLOC_NONE);
+  cr_assert_eq(r->results[1].status, LEDGER_ALLOC_NONE);
+  cr_assert(r->results[0].quota == 0 && r->results[0].pre == 0 && r->results[0].true_up == 0);
+  cr_assert(r->results[1].quota == 0 && r->results[1].pre == 0);
+  cr_assert_eq(r->summary.quota_total, 970000);
+  cr_assert_str_eq(r->summary.verified_total, "1000000", "only allocated units count");
+  done(r, s, d);
+}
+
 Test(special, special_units_do_not_move_the_solved_balance_value) {
   const char *base = STEEL_HEADER USCC_A ",35,steel,A,1000000,657894.736842,,,\n"
                      USCC_B ",11,steel,B,2000000,1000000,,,\n";
