@@ -174,7 +174,7 @@ struct ledger_alloc_run {
  * has none, to solve the balance equation; else a decimal text that overrides both. Every unit
  * must be of the scheme's sector (power units need a category). Returns 0 and a new *out (free
  * with ledger_alloc_run_free), BAD_DATA (diag->line is the unit's 1-based index in data, not a
- * file line), BAD_ARGUMENT (bp not a positive decimal), NO_ROOT (no unit with emissions to
+ * file line), BAD_ARGUMENT (bp not a positive decimal, or given for a method without a balance value), NO_ROOT (no unit with emissions to
  * balance), OVERFLOW / AMOUNT_TOO_LARGE (diag names the unit), or NO_MEMORY. */
 int ledger_alloc_compute(const struct ledger_alloc_scheme *scheme,
                          const struct ledger_alloc_data *data, const char *bp,
