@@ -57,8 +57,9 @@ static int check_holdings(struct ledger *l, MDB_txn *txn, char *why, size_t why_
   while (mrc == 0 && rc == 0) {
     struct ledger_balance bal;
     rc = k.mv_size == 24 ? rec_balance_decode(v.mv_data, v.mv_size, &bal) : PROTO_E_CORRUPT;
-    struct inst_sum *s =
-        rc ? NULL : bsearch((const uint8_t *)k.mv_data + 8, sums, n, sizeof(*sums), cmp_code);
+    struct inst_sum *s = rc || n == 0 ? NULL
+                                      : bsearch((const uint8_t *)k.mv_data + 8, sums, n,
+                                                sizeof(*sums), cmp_code);
     if (rc == 0 && !s) {
       snprintf(why, why_cap, "a balance names an unknown instrument");
       rc = PROTO_E_CORRUPT;
@@ -118,7 +119,7 @@ static int check_tree(struct ledger *l, MDB_txn *txn, char *why, size_t why_cap)
     ledger_root_of((const uint8_t(*)[PROTO_HASH_BYTES])leaves, size, want);
     struct merkle_store ms;
     struct store_nodes_ctx nctx;
-    store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES]);
+    store__nodes(&ms, &nctx, txn, l, NULL);
     rc = merkle_root(&ms, size, have);
     if (rc == 0 && memcmp(want, have, PROTO_HASH_BYTES) != 0) {
       snprintf(why, why_cap, "stored tree root differs from the entries' root");
