@@ -132,6 +132,19 @@ head -c 5 "$T/frames.bin" > "$T/short.bin"
 http POST /v1/tx -H 'Content-Type: application/octet-stream' --data-binary @"$T/short.bin"
 { [ "$CODE" = 400 ] && [ "$(errcode)" = truncated ]; }; verdict "a truncated frame: 400 truncated"
 
+# Nine envelopes: verified on the thread pool (8 or more), one forged among them.
+ARR=""
+for i in 1 2 3 4 5 6 7 8; do
+  ARR="$ARR$(envelope '{"type":"transfer","id":"'$(newid)'","from":101,"to":102,"instrument":"CEA-2025","amount":'$i'}' rep101),"
+done
+curl -s -X POST --data-binary '{"type":"transfer","id":"'$(newid)'","from":101,"to":102,"instrument":"CEA-2025","amount":9}' "$BASE/v1/tx/encode" > "$T/enc.json"
+jget "$T/enc.json" 'j["signing_message"]' | base64 -d > "$T/msg.bin"
+ARR="[$ARR{\"body\":\"$(jget "$T/enc.json" 'j["body"]')\",\"signatures\":[{\"key\":\"$(keyhash rep101)\",\"sig\":\"$(sign_file stranger "$T/msg.bin")\"}]}]"
+BEFORE=$(tree_size)
+http POST /v1/tx --data-binary "$ARR"
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" '[r["result"] if r["result"] == "ok" else r["error"]["code"] for r in j["results"]]')" = '["ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "bad_signature"]' ]; }; verdict "nine envelopes verified on the pool: eight ok, the forged one bad_signature"
+{ [ "$(tree_size)" = $((BEFORE + 8)) ] && [ "$(jget "$T/last.body" '[r["index"] for r in j["results"][:8]] == sorted(r["index"] for r in j["results"][:8])')" = true ]; }; verdict "the eight entered the log in request order"
+
 # A revoked key signs nothing after its revocation.
 expect_tx "key_revoke by the operator" 200 ok '{"type":"key_revoke","id":"'$(newid)'","key_hash":"'$(openssl dgst -sha256 -binary "$T/rep102.pub" | od -An -v -tx1 | tr -d " \n")'","reason":"left the company"}' op
 expect_tx "a revoked key: revoked_key 403" 403 revoked_key '{"type":"transfer","id":"'$(newid)'","from":102,"to":101,"instrument":"CEA-2025","amount":1}' rep102
