@@ -18,9 +18,12 @@
 #include "tools/quota_bench.h"
 
 #define SWEEP_MAX 16u
+#define BENCH_QUOTAD_ARGS_MAX 16u
 
 struct options {
-  const char *url, *quotad, *quotad_config, *dir, *log_key, *operator_key, *origin;
+  const char *url, *quotad, *quotad_config, *dir, *log_key, *operator_key, *origin, *mix_text;
+  const char *quotad_args[BENCH_QUOTAD_ARGS_MAX];
+  size_t quotad_args_n;
   unsigned enterprises, threads, setup_chunk, legs;
   unsigned connections[SWEEP_MAX], per_request[SWEEP_MAX];
   size_t connections_n, per_request_n;
@@ -35,7 +38,9 @@ static void usage(FILE *f) {
   fprintf(f,
     "usage: quota-bench (--quotad PATH [--quotad-config FILE] | --url http://HOST:PORT\n"
     "                    --log-key FILE --operator-key FILE [--quotad-pid PID]) [options]\n"
-    "  --quotad PATH        start quotad (fresh keys, fresh data dir) and stop it at the end\n"
+    "  --quotad PATH        start quotad (fresh keys, fresh data dir) and stop it at the end;\n"
+    "                       DIR keeps log.key and operator.key (with --keep, the data too)\n"
+    "  --quotad-arg ARG     one more argument for quotad (repeat: --quotad-arg --log-level ...)\n"
     "  --url URL            drive a running, empty quotad whose log key is --log-key\n"
     "  --connections N[,N]  keep-alive connections (default 64); a list sweeps\n"
     "  --per-request P[,P]  transactions per POST /v1/tx (binary frames; default 1); a list sweeps\n"
@@ -84,7 +89,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
   *o = (struct options){.enterprises = 3378, .setup_chunk = 256, .legs = 100,
                         .connections = {64}, .per_request = {1}, .connections_n = 1,
                         .per_request_n = 1, .duration_s = 10.0, .pool_max = 200000,
-                        .origin = BENCH_ORIGIN_DEFAULT};
+                        .origin = BENCH_ORIGIN_DEFAULT, .mix_text = "transfer"};
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   o->threads = cores > 0 ? (unsigned)cores : 1;
   parse_mix("transfer", &o->mix);
@@ -112,7 +117,13 @@ static int parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(a, "--rate") == 0) o->rate_tx_s = atof(v);
     else if (strcmp(a, "--count") == 0) o->count = strtoull(v, NULL, 10);
     else if (strcmp(a, "--pool") == 0) o->pool_max = strtoull(v, NULL, 10);
-    else if (strcmp(a, "--mix") == 0) { if (parse_mix(v, &o->mix) != 0) return -1; }
+    else if (strcmp(a, "--mix") == 0) {
+      o->mix_text = v;
+      if (parse_mix(v, &o->mix) != 0) return -1;
+    } else if (strcmp(a, "--quotad-arg") == 0) {
+      if (o->quotad_args_n >= BENCH_QUOTAD_ARGS_MAX) return -1;
+      o->quotad_args[o->quotad_args_n++] = v;
+    }
     else if (strcmp(a, "--connections") == 0) {
       if (!(o->connections_n = parse_list(v, o->connections, BENCH_CONNECTIONS_MAX))) return -1;
     } else if (strcmp(a, "--per-request") == 0) {
@@ -272,7 +283,8 @@ static void stop_quotad(pid_t pid) {
   if (pid <= 0) return;
   kill(pid, SIGTERM);
   for (int i = 0; i < 200; i++) {
-    if (waitpid(pid, NULL, WNOHANG) == pid) return;
+    pid_t got = waitpid(pid, NULL, WNOHANG);
+    if (got == pid || (got < 0 && errno == ECHILD)) return; /* gone, or already reaped */
     struct timespec ts = {0, 50 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -296,12 +308,14 @@ static int prepare(const struct options *o, const char *dir, struct bench_regist
     return -1;
   }
   if (o->quotad) {
-    if (bench_start_quotad(o->quotad, dir, o->quotad_config, reg, t, child) != 0) return -1;
+    if (bench_start_quotad(o->quotad, dir, o->quotad_config, o->quotad_args, o->quotad_args_n,
+                           reg, t, child) != 0)
+      return -1;
   } else if (parse_url(o->url, t) != 0) {
     fprintf(stderr, "quota-bench: bad --url %s (want http://HOST:PORT)\n", o->url);
     return -1;
   }
-  return bench_wait_healthy(t, 30.0);
+  return bench_wait_healthy(t, 30.0, *child);
 }
 
 static bool window_clean(const struct window *w) {
@@ -363,8 +377,8 @@ int main(int argc, char **argv) {
     rc = run_windows(&o, &reg, &t, child ? child : o.quotad_pid, runs, &peak);
   }
   if (o.json) {
-    json_t *out = json_pack("{s:s, s:i, s:i, s:f, s:f, s:o, s:b}", "origin", reg.origin,
-                            "enterprises", (json_int_t)o.enterprises, "batch_legs",
+    json_t *out = json_pack("{s:s, s:s, s:i, s:i, s:f, s:f, s:o, s:b}", "origin", reg.origin,
+                            "mix", o.mix_text, "enterprises", (json_int_t)o.enterprises, "batch_legs",
                             (json_int_t)o.legs, "setup_s", setup_s, "peak_tx_per_s", peak,
                             "runs", runs, "ok", rc == 0);
     json_dumpf(out, stdout, JSON_INDENT(2));

@@ -88,10 +88,13 @@ int bench_sign_frame(const struct bench_registry *reg, const struct proto_tx *tx
  * Returns 0 or -1 with a message. */
 int bench_submit_frames(struct http_conn *c, const struct bench_target *t, const uint8_t *frames,
                         size_t len, size_t count, const char *what);
-/* Starts quotad (path) on a free port with fresh keys in dir; fills t and *pid. */
+/* Starts quotad (path) on a free port with fresh keys saved in dir (log.key, operator.key) and
+ * its data in dir/data, plus n extra arguments; fills t and *pid. */
 int bench_start_quotad(const char *path, const char *dir, const char *config,
-                       struct bench_registry *reg, struct bench_target *t, pid_t *pid);
-int bench_wait_healthy(const struct bench_target *t, double timeout_s);
+                       const char *const *extra, size_t n, struct bench_registry *reg,
+                       struct bench_target *t, pid_t *pid);
+/* Polls GET /healthz until 200; fails early when pid (if > 0) has exited. */
+int bench_wait_healthy(const struct bench_target *t, double timeout_s, pid_t pid);
 
 /* ----- pool and load (quota_bench_load.c) ----- */
 enum bench_kind { BENCH_TRANSFER = 0, BENCH_SURRENDER = 1, BENCH_SETTLE = 2, BENCH_KINDS = 3 };

@@ -415,36 +415,46 @@ static unsigned free_port(void) {
   return port;
 }
 
+/* Saves the log and operator keys in dir, so that other tools can follow the bench's registry. */
+static int save_keys(const char *dir, struct bench_registry *reg, char *key_path, size_t cap) {
+  char op_path[4096];
+  snprintf(key_path, cap, "%s/log.key", dir);
+  snprintf(op_path, sizeof(op_path), "%s/operator.key", dir);
+  if (!reg->log_key && !(reg->log_key = proto_key_generate())) return -1;
+  if (!reg->operator_key && !(reg->operator_key = proto_key_generate())) return -1;
+  int rc = proto_key_save(reg->log_key, key_path);
+  if (rc == 0) rc = proto_key_save(reg->operator_key, op_path);
+  if (rc) fprintf(stderr, "quota-bench: saving keys in %s: %s\n", dir, proto_err_message(rc));
+  return rc ? -1 : 0;
+}
+
 int bench_start_quotad(const char *path, const char *dir, const char *config,
-                       struct bench_registry *reg, struct bench_target *t, pid_t *pid) {
+                       const char *const *extra, size_t n, struct bench_registry *reg,
+                       struct bench_target *t, pid_t *pid) {
   char key_path[4096], data_dir[4096], listen_addr[64], log_path[4096];
-  snprintf(key_path, sizeof(key_path), "%s/log.key", dir);
+  const char *argv[32];
+  if (n > 20 || save_keys(dir, reg, key_path, sizeof(key_path)) != 0) return -1;
   snprintf(data_dir, sizeof(data_dir), "%s/data", dir);
   snprintf(log_path, sizeof(log_path), "%s/quotad.log", dir);
-  if (!reg->log_key && !(reg->log_key = proto_key_generate())) return -1;
-  int rc = proto_key_save(reg->log_key, key_path);
-  if (rc) {
-    fprintf(stderr, "quota-bench: %s: %s\n", key_path, proto_err_message(rc));
-    return -1;
-  }
   t->port = free_port();
   snprintf(t->host, sizeof(t->host), "127.0.0.1");
   snprintf(listen_addr, sizeof(listen_addr), "127.0.0.1:%u", t->port);
   if (t->port == 0) return -1;
+  size_t argc = 0;
+  const char *fixed[] = {path, "--data-dir", data_dir, "--log-key", key_path, "--listen",
+                         listen_addr};
+  for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) argv[argc++] = fixed[i];
+  if (config) {
+    argv[argc++] = "--config";
+    argv[argc++] = config;
+  }
+  for (size_t i = 0; i < n; i++) argv[argc++] = extra[i];
+  argv[argc] = NULL;
   pid_t child = fork();
   if (child < 0) return -1;
   if (child == 0) {
     /* quotad's log goes to a file beside its data: the bench's own output stays readable. */
-    FILE *log = freopen(log_path, "w", stderr);
-    (void)log;
-    const char *argv[12] = {path, "--data-dir", data_dir, "--log-key", key_path,
-                            "--listen", listen_addr};
-    int argc = 7;
-    if (config) {
-      argv[argc++] = "--config";
-      argv[argc++] = config;
-    }
-    argv[argc] = NULL;
+    if (!freopen(log_path, "w", stderr)) _exit(126);
     execv(path, (char *const *)argv);
     fprintf(stderr, "quota-bench: exec %s: %s\n", path, strerror(errno));
     _exit(127);
@@ -455,11 +465,15 @@ int bench_start_quotad(const char *path, const char *dir, const char *config,
   return 0;
 }
 
-int bench_wait_healthy(const struct bench_target *t, double timeout_s) {
+int bench_wait_healthy(const struct bench_target *t, double timeout_s, pid_t pid) {
   for (double waited = 0; waited < timeout_s; waited += 0.05) {
+    int status = 0;
+    if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
+      fprintf(stderr, "quota-bench: quotad exited before it was ready (status %d)\n", status);
+      return -1;
+    }
     struct http_conn c;
     if (http_connect(t->host, t->port, &c) == 0) {
-      int status = 0;
       char *resp = NULL;
       int err = http_roundtrip(&c, t->host, "GET", "/healthz", NULL, NULL, 0, &status, &resp, NULL);
       free(resp);
