@@ -208,8 +208,8 @@ static int instruments(struct phase *p, struct bench_registry *reg) {
   int rc = add_instrument(p, reg, "CEA-2019-2020", PROTO_INSTRUMENT_CEA, 2020, 2019, 2024,
                           UINT64_C(8000000000), UINT64_C(4000000000));
   for (unsigned y = 2021; rc == 0 && y <= 2024; y++) {
-    char code[32];
-    snprintf(code, sizeof(code), "CEA-%u", y);
+    char code[PROTO_INSTRUMENT_BYTES + 1];
+    snprintf(code, sizeof(code), "CEA-%u", y % 10000u);
     rc = add_instrument(p, reg, code, PROTO_INSTRUMENT_CEA, y, y, 2024, UINT64_C(9000000000),
                         UINT64_C(1000000000));
   }
