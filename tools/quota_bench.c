@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -360,7 +361,10 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   char tmpl[] = "/tmp/quota-bench.XXXXXX";
   const char *dir = o.dir ? o.dir : mkdtemp(tmpl);
-  if (!dir) return 1;
+  if (!dir || (o.dir && mkdir(o.dir, 0700) != 0 && errno != EEXIST)) {
+    fprintf(stderr, "quota-bench: %s: %s\n", o.dir ? o.dir : "mkdtemp", strerror(errno));
+    return 1;
+  }
   struct bench_registry reg = {0};
   struct bench_target t = {0};
   pid_t child = 0;
