@@ -90,13 +90,16 @@ def figures(work):
 def fmt(v, unit=""):
     if v is None:
         return "not measured"
-    return f"{v:,.0f}{unit}" if isinstance(v, (int, float)) and abs(v) >= 100 else f"{v}{unit}"
+    if isinstance(v, (int, float)):
+        return f"{v:,.0f}{unit}" if abs(v) >= 100 else f"{v:.3g}{unit}"
+    return f"{v}{unit}"
 
 
 LINES = [
     ("signed transfers, full load", "signed_transfers_per_s", " tx/s"),
     ("p99 at full load", "p99_ms_at_full_load", " ms"),
     ("p99 at half load", "p99_ms_at_half_load", " ms"),
+    ("half load rate", "half_load_rate_tx_per_s", " tx/s"),
     ("quotad CPU at full load", "quotad_cpu_cores_at_full_load", " cores"),
     ("settlement legs", "settlement_legs_per_s", " legs/s"),
     ("sweep peak (batched requests)", "sweep_peak_tx_per_s", " tx/s"),

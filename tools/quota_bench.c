@@ -28,7 +28,7 @@ struct options {
   unsigned enterprises, threads, setup_chunk, legs;
   unsigned connections[SWEEP_MAX], per_request[SWEEP_MAX];
   size_t connections_n, per_request_n;
-  double duration_s, rate_tx_s;
+  double duration_s, sweep_duration_s, rate_tx_s;
   uint64_t count, pool_max;
   struct bench_mix mix;
   bool json, half_load, keep;
@@ -46,6 +46,7 @@ static void usage(FILE *f) {
     "  --connections N[,N]  keep-alive connections (default 64); a list sweeps\n"
     "  --per-request P[,P]  transactions per POST /v1/tx (binary frames; default 1); a list sweeps\n"
     "  --duration S         measured window in seconds (default 10)\n"
+    "  --sweep-duration S   windows of the sweep after the first (default: --duration)\n"
     "  --count N            send exactly N transactions instead of a timed window\n"
     "  --pool N             transactions signed ahead for a timed window (default 200000)\n"
     "  --mix M              transfer | surrender | settle | e.g. transfer:90,surrender:5,settle:5\n"
@@ -115,6 +116,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(a, "--setup-chunk") == 0) o->setup_chunk = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(a, "--batch-legs") == 0) o->legs = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(a, "--duration") == 0) o->duration_s = atof(v);
+    else if (strcmp(a, "--sweep-duration") == 0) o->sweep_duration_s = atof(v);
     else if (strcmp(a, "--rate") == 0) o->rate_tx_s = atof(v);
     else if (strcmp(a, "--count") == 0) o->count = strtoull(v, NULL, 10);
     else if (strcmp(a, "--pool") == 0) o->pool_max = strtoull(v, NULL, 10);
@@ -133,12 +135,14 @@ static int parse_options(int argc, char **argv, struct options *o) {
     if (takes) i++;
   }
   o->mix.legs = o->legs;
+  if (o->sweep_duration_s == 0) o->sweep_duration_s = o->duration_s;
   if (!o->url == !o->quotad) return -1;
   if (o->url && (!o->log_key || !o->operator_key)) return -1;
   if (o->enterprises < 2 || o->enterprises > BENCH_ENTERPRISES_MAX || o->legs == 0 ||
       o->legs > PROTO_LEGS_MAX || o->setup_chunk == 0 || o->setup_chunk > BENCH_PER_REQUEST_MAX ||
       o->count > BENCH_POOL_MAX || o->pool_max == 0 || o->pool_max > BENCH_POOL_MAX ||
-      !(o->duration_s > 0 && o->duration_s < 86400) || o->rate_tx_s < 0)
+      !(o->duration_s > 0 && o->duration_s < 86400) || !(o->sweep_duration_s < 86400) ||
+      o->sweep_duration_s < 0 || o->rate_tx_s < 0)
     return -1;
   return 0;
 }
@@ -193,7 +197,8 @@ static double percentile_ms(const uint32_t *sorted, size_t n, unsigned per_mille
 
 struct window {
   unsigned connections, per_request;
-  double rate_tx_s;
+  double rate_tx_s, duration_s;
+  double expect_tx_s; /* the best rate seen so far (0: none yet), to size the pool */
   struct bench_load_result r;
   double tx_per_s, legs_per_s, quotad_cores, bench_cores, p50, p99, p999, max_ms;
   bool pool_exhausted;
@@ -239,8 +244,13 @@ static json_t *window_json(const struct window *w) {
 static int window_run(const struct options *o, struct bench_registry *reg,
                       const struct bench_target *t, pid_t quotad_pid, struct window *w) {
   uint64_t txs = o->count ? o->count : o->pool_max;
-  if (!o->count && w->rate_tx_s > 0 && w->rate_tx_s * o->duration_s * 1.05 + 1 < (double)txs)
-    txs = (uint64_t)(w->rate_tx_s * o->duration_s * 1.05) + 1;
+  if (!o->count && w->rate_tx_s > 0 && w->rate_tx_s * w->duration_s * 1.05 + 1 < (double)txs)
+    txs = (uint64_t)(w->rate_tx_s * w->duration_s * 1.05) + 1;
+  /* Closed loop: sign what the window can use (a batched window may go several times faster
+   * than the best so far), not the whole --pool, which only bounds it. */
+  double want = 4.0 * w->expect_tx_s * w->duration_s + 4.0 * w->connections * w->per_request;
+  if (!o->count && w->rate_tx_s <= 0 && w->expect_tx_s > 0 && want < (double)txs)
+    txs = (uint64_t)want;
   size_t requests = (size_t)((txs + w->per_request - 1) / w->per_request);
   struct bench_pool pool = {0};
   fprintf(stderr, "quota-bench: signing %zu requests of %u transactions\n", requests,
@@ -250,14 +260,14 @@ static int window_run(const struct options *o, struct bench_registry *reg,
     return -1;
   }
   struct bench_load_options lo = {.connections = w->connections,
-                                  .duration_s = o->count ? 0 : o->duration_s,
+                                  .duration_s = o->count ? 0 : w->duration_s,
                                   .rate_tx_s = w->rate_tx_s};
   double q0 = proc_cpu_s(quotad_pid), s0 = self_cpu_s();
   int rc = bench_load_run(t, &pool, &lo, &w->r);
   double q1 = proc_cpu_s(quotad_pid), s1 = self_cpu_s();
   w->pool_requests = pool.count;
   w->pool_exhausted = !o->count && w->r.requests >= pool.count &&
-                      w->r.elapsed_s < o->duration_s * 0.99;
+                      w->r.elapsed_s < w->duration_s * 0.99;
   bench_pool_free(&pool);
   if (rc != 0) return -1;
   double el = w->r.elapsed_s > 0 ? w->r.elapsed_s : 1e-9;
@@ -333,7 +343,9 @@ static int run_windows(const struct options *o, struct bench_registry *reg,
   for (size_t i = 0; i < o->connections_n; i++)
     for (size_t j = 0; j < o->per_request_n; j++) {
       struct window w = {.connections = o->connections[i], .per_request = o->per_request[j],
-                         .rate_tx_s = o->rate_tx_s};
+                         .rate_tx_s = o->rate_tx_s,
+                         .duration_s = i + j == 0 ? o->duration_s : o->sweep_duration_s,
+                         .expect_tx_s = *peak};
       if (window_run(o, reg, t, qpid, &w) != 0) return -1;
       window_print(o->json ? stderr : stdout, o, &w);
       json_array_append_new(runs, window_json(&w));
@@ -343,7 +355,7 @@ static int run_windows(const struct options *o, struct bench_registry *reg,
     }
   if (!o->half_load) return rc;
   struct window h = {.connections = first.connections, .per_request = first.per_request,
-                     .rate_tx_s = first.tx_per_s / 2};
+                     .rate_tx_s = first.tx_per_s / 2, .duration_s = o->duration_s};
   if (h.rate_tx_s < 1 || window_run(o, reg, t, qpid, &h) != 0) return -1;
   window_print(o->json ? stderr : stdout, o, &h);
   json_t *hj = window_json(&h);
