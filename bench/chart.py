@@ -50,7 +50,7 @@ def main():
            f'viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">',
            f'<rect width="{W}" height="{H}" fill="white"/>',
            f'<text x="{W / 2}" y="24" text-anchor="middle" font-size="15">quotad: committed '
-           f'transactions per second ({esc(data.get("mix", "signed transfers"))})</text>']
+           f'transactions per second ({esc({"transfer": "signed transfers"}.get(data.get("mix"), data.get("mix", "?")))})</text>']
     for i in range(6):  # horizontal grid and y labels
         v = ymax * i / 5
         out.append(f'<line x1="{LEFT}" y1="{y(v):.1f}" x2="{LEFT + pw}" y2="{y(v):.1f}" stroke="#ddd"/>')
