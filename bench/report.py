@@ -81,6 +81,13 @@ def figures(work):
         "errors": {k: not d.get("ok", False) for k, d in (("transfer", tr), ("settle", st), ("sweep", sw)) if d},
     }
     q = f["signed_transfers_per_s"]
+    ledger = ""
+    try:
+        ledger = open(f"{work}/ledger.txt").read()
+    except OSError:
+        pass
+    m = re.search(r"\| transfers/s \(one writer thread[^|]*\| (\d+) \|", ledger)
+    f["ledger_transfers_per_s"] = int(m.group(1)) if m else None
     f["ratio_quotad_to_postgres_chained"] = ratio(q, f["postgres_transfers_per_s"])
     f["ratio_quotad_to_postgres_unchained"] = ratio(q, f["postgres_nochain_transfers_per_s"])
     f["ratio_quotad_to_ed25519_ceiling"] = ratio(q, f["ed25519_verify_ceiling_per_s"])
@@ -105,6 +112,7 @@ LINES = [
     ("sweep peak (batched requests)", "sweep_peak_tx_per_s", " tx/s"),
     ("PostgreSQL, hash-chained", "postgres_transfers_per_s", " tx/s"),
     ("PostgreSQL, no chain", "postgres_nochain_transfers_per_s", " tx/s"),
+    ("ledger alone (bench_ledger, pre-verified)", "ledger_transfers_per_s", " tx/s"),
     ("Ed25519 verify ceiling", "ed25519_verify_ceiling_per_s", " /s"),
     ("LMDB durable appends", "lmdb_durable_puts_per_s", " puts/s"),
     ("quotad / PostgreSQL chained", "ratio_quotad_to_postgres_chained", "x"),
@@ -123,9 +131,11 @@ def main():
     results = {"date": now, "mode": mode, "connections": int(conns), "machine": m, **f}
     scale = os.path.join(work, "scale.txt")
     audit = os.path.join(work, "audit.txt")
-    for key, path in (("scale_run", scale), ("audit_run", audit)):
+    tables = {}
+    for key, path in (("ledger_run", os.path.join(work, "ledger.txt")), ("scale_run", scale),
+                      ("audit_run", audit)):
         if os.path.exists(path):
-            results[key] = open(path).read().strip().splitlines()[-20:]
+            results[key] = tables[key] = open(path).read().strip().splitlines()[-20:]
     with open(results_path, "w") as out:
         json.dump(results, out, indent=2)
         out.write("\n")
@@ -144,6 +154,11 @@ def main():
         if sweep.get("runs"):
             md.write("\nThroughput against connections and transactions per request "
                      "(closed loop, signed transfers):\n\n![throughput](bench-throughput.svg)\n")
+        for key, title in (("ledger_run", "bench_ledger (the ledger alone)"), ("scale_run", "scale run"),
+                           ("audit_run", "quota-audit")):
+            if key in tables:
+                md.write(f"\n{title}:\n\n" + "\n".join(l for l in tables[key] if l.startswith("|")
+                                                       or key == "audit_run") + "\n")
         md.write("\nPostgreSQL does no signature verification here; quotad verifies every "
                  "Ed25519 signature and signs a checkpoint per batch.\n")
 
