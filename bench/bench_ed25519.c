@@ -92,8 +92,8 @@ int main(int argc, char **argv) {
   long threads = sysconf(_SC_NPROCESSORS_ONLN);
   int json = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = atof(argv[++i]);
-    else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atol(argv[++i]);
+    if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) seconds = strtod(argv[++i], NULL);
+    else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = strtol(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--json") == 0) json = 1;
     else { usage(); return 2; }
   }

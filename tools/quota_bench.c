@@ -2,6 +2,7 @@
  * every transaction of the measured window beforehand, then drives quotad over N keep-alive
  * HTTP/1.1 connections and reports throughput, latency percentiles and CPU use (table or JSON). */
 #define _XOPEN_SOURCE 700
+#include <assert.h>
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -87,6 +88,28 @@ static int parse_mix(const char *s, struct bench_mix *mix) {
   return mix->weight[0] + mix->weight[1] + mix->weight[2] > 0 ? 0 : -1;
 }
 
+/* A number option: the whole text must be a finite number. */
+static int num(const char *s, double *out) {
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end != '\0' || errno != 0 || !(v > -1e300 && v < 1e300)) return -1;
+  *out = v;
+  return 0;
+}
+
+/* Options without a value; returns 1 when a was one. */
+static int parse_flag(const char *a, struct options *o) {
+  if (strcmp(a, "--json") == 0) o->json = true;
+  else if (strcmp(a, "--half-load") == 0) o->half_load = true;
+  else if (strcmp(a, "--keep") == 0) o->keep = true;
+  else if (strcmp(a, "--help") == 0) {
+    usage(stdout);
+    exit(0);
+  } else return 0;
+  return 1;
+}
+
 static int parse_options(int argc, char **argv, struct options *o) {
   *o = (struct options){.enterprises = 3378, .setup_chunk = 256, .legs = 100,
                         .connections = {64}, .per_request = {1}, .connections_n = 1,
@@ -97,16 +120,14 @@ static int parse_options(int argc, char **argv, struct options *o) {
   parse_mix("transfer", &o->mix);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    bool takes = true;
-    if (strcmp(a, "--json") == 0) { o->json = true; takes = false; }
-    else if (strcmp(a, "--half-load") == 0) { o->half_load = true; takes = false; }
-    else if (strcmp(a, "--keep") == 0) { o->keep = true; takes = false; }
-    else if (strcmp(a, "--help") == 0) { usage(stdout); exit(0); }
-    else if (!v) return -1;
-    else if (strcmp(a, "--url") == 0) o->url = v;
+    double d = 0;
+    if (parse_flag(a, o)) continue;
+    if (!v) return -1;
+    i++;
+    if (strcmp(a, "--url") == 0) o->url = v;
     else if (strcmp(a, "--quotad") == 0) o->quotad = v;
     else if (strcmp(a, "--quotad-config") == 0) o->quotad_config = v;
-    else if (strcmp(a, "--quotad-pid") == 0) o->quotad_pid = (pid_t)atoi(v);
+    else if (strcmp(a, "--quotad-pid") == 0) o->quotad_pid = (pid_t)strtol(v, NULL, 10);
     else if (strcmp(a, "--dir") == 0) o->dir = v;
     else if (strcmp(a, "--log-key") == 0) o->log_key = v;
     else if (strcmp(a, "--operator-key") == 0) o->operator_key = v;
@@ -115,9 +136,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(a, "--threads") == 0) o->threads = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(a, "--setup-chunk") == 0) o->setup_chunk = (unsigned)strtoul(v, NULL, 10);
     else if (strcmp(a, "--batch-legs") == 0) o->legs = (unsigned)strtoul(v, NULL, 10);
-    else if (strcmp(a, "--duration") == 0) o->duration_s = atof(v);
-    else if (strcmp(a, "--sweep-duration") == 0) o->sweep_duration_s = atof(v);
-    else if (strcmp(a, "--rate") == 0) o->rate_tx_s = atof(v);
+    else if (strcmp(a, "--duration") == 0 && num(v, &d) == 0) o->duration_s = d;
+    else if (strcmp(a, "--sweep-duration") == 0 && num(v, &d) == 0) o->sweep_duration_s = d;
+    else if (strcmp(a, "--rate") == 0 && num(v, &d) == 0) o->rate_tx_s = d;
     else if (strcmp(a, "--count") == 0) o->count = strtoull(v, NULL, 10);
     else if (strcmp(a, "--pool") == 0) o->pool_max = strtoull(v, NULL, 10);
     else if (strcmp(a, "--mix") == 0) {
@@ -132,7 +153,6 @@ static int parse_options(int argc, char **argv, struct options *o) {
     } else if (strcmp(a, "--per-request") == 0) {
       if (!(o->per_request_n = parse_list(v, o->per_request, BENCH_PER_REQUEST_MAX))) return -1;
     } else return -1;
-    if (takes) i++;
   }
   o->mix.legs = o->legs;
   if (o->sweep_duration_s == 0) o->sweep_duration_s = o->duration_s;
@@ -170,11 +190,19 @@ static double proc_cpu_s(pid_t pid) {
   fclose(f);
   buf[n] = '\0';
   const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-  unsigned long long utime = 0, stime = 0;
-  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                   &stime) != 2)
-    return -1;
-  return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+  if (!p) return -1;
+  /* After the name: state, then fields 4..13; utime and stime are fields 14 and 15. */
+  unsigned long long ticks[2] = {0, 0};
+  for (int field = 3; field <= 15; field++) {
+    p = strchr(p + 1, ' ');
+    if (!p) return -1;
+    if (field >= 14) {
+      char *end = NULL;
+      ticks[field - 14] = strtoull(p + 1, &end, 10);
+      if (end == p + 1) return -1;
+    }
+  }
+  return (double)(ticks[0] + ticks[1]) / (double)sysconf(_SC_CLK_TCK);
 }
 
 static double self_cpu_s(void) {
@@ -251,6 +279,7 @@ static int window_run(const struct options *o, struct bench_registry *reg,
   double want = 4.0 * w->expect_tx_s * w->duration_s + 4.0 * w->connections * w->per_request;
   if (!o->count && w->rate_tx_s <= 0 && w->expect_tx_s > 0 && want < (double)txs)
     txs = (uint64_t)want;
+  assert(w->per_request > 0 && w->connections > 0);
   size_t requests = (size_t)((txs + w->per_request - 1) / w->per_request);
   struct bench_pool pool = {0};
   fprintf(stderr, "quota-bench: signing %zu requests of %u transactions\n", requests,

@@ -90,7 +90,7 @@ int http_parse(const struct http_conn *c, struct http_response *r) {
   if (!end) return c->in_len > HEAD_BYTES_MAX ? -EPROTO : 0;
   size_t head_len = (size_t)(end - c->in) + 4;
   if (strncmp(c->in, "HTTP/1.1 ", 9) != 0 && strncmp(c->in, "HTTP/1.0 ", 9) != 0) return -EPROTO;
-  int status = atoi(c->in + 9);
+  long status = strtol(c->in + 9, NULL, 10);
   if (status < 100 || status > 599) return -EPROTO;
   const char *cl = header_value(c->in, head_len, "Content-Length");
   if (!cl) return -EPROTO; /* quotad always frames its answers with a length */
@@ -98,7 +98,7 @@ int http_parse(const struct http_conn *c, struct http_response *r) {
   unsigned long long body_len = strtoull(cl, &stop, 10);
   if (stop == cl || body_len > BENCH_RESPONSE_BYTES_MAX) return -EPROTO;
   if (c->in_len < head_len + body_len) return 0;
-  r->status = status;
+  r->status = (int)status;
   r->body = c->in + head_len;
   r->body_len = (size_t)body_len;
   r->consumed = head_len + (size_t)body_len;

@@ -156,7 +156,7 @@ static void conn_read(struct loop *l, struct conn *c) {
 static int loop_open(struct loop *l) {
   unsigned n = l->o->connections;
   l->conns = calloc(n, sizeof(*l->conns));
-  l->idle = calloc(n, sizeof(*l->idle));
+  l->idle = calloc(n, sizeof(struct conn *));
   l->r->latency_us = calloc(l->pool->count ? l->pool->count : 1, sizeof(uint32_t));
   l->ep = epoll_create1(EPOLL_CLOEXEC);
   if (!l->conns || !l->idle || !l->r->latency_us || l->ep < 0) return -1;

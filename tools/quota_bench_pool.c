@@ -14,9 +14,9 @@ struct pool_job {
   const struct bench_target *t;
   const struct bench_mix *mix;
   struct bench_pool *pool;
-  unsigned per_request, thread, threads;
   struct proto_key *exchange; /* this thread's own copy: a key signs from one thread at a time */
   uint64_t rng;
+  unsigned per_request, thread, threads;
   int rc;
 };
 

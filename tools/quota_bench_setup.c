@@ -338,7 +338,7 @@ static int trading_positions(struct phase *p, struct bench_registry *reg) {
 }
 
 static int make_keys(struct bench_registry *reg) {
-  reg->representative = calloc(reg->enterprises, sizeof(*reg->representative));
+  reg->representative = calloc(reg->enterprises, sizeof(struct proto_key *));
   reg->enterprise_province = calloc(reg->enterprises, sizeof(*reg->enterprise_province));
   if (!reg->representative || !reg->enterprise_province) return -1;
   if (!reg->operator_key) reg->operator_key = proto_key_generate();
@@ -466,7 +466,7 @@ int bench_start_quotad(const char *path, const char *dir, const char *config,
 }
 
 int bench_wait_healthy(const struct bench_target *t, double timeout_s, pid_t pid) {
-  for (double waited = 0; waited < timeout_s; waited += 0.05) {
+  for (long tries = 0; (double)tries * 0.05 < timeout_s; tries++) {
     int status = 0;
     if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
       fprintf(stderr, "quota-bench: quotad exited before it was ready (status %d)\n", status);
