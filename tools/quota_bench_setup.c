@@ -204,7 +204,10 @@ static int add_instrument(struct phase *p, struct bench_registry *reg, const cha
 
 /* Vintages, the 2025 compliance year, and quota issued into the national account. */
 static int instruments(struct phase *p, struct bench_registry *reg) {
-  uint64_t need = (uint64_t)reg->enterprises * HOLDING_TONNES;
+  uint64_t need = 0, cap = 0;
+  if (__builtin_mul_overflow((uint64_t)reg->enterprises, HOLDING_TONNES, &need) ||
+      __builtin_add_overflow(need, UINT64_C(1000000000), &cap) || cap > PROTO_AMOUNT_MAX)
+    return -1;
   int rc = add_instrument(p, reg, "CEA-2019-2020", PROTO_INSTRUMENT_CEA, 2020, 2019, 2024,
                           UINT64_C(8000000000), UINT64_C(4000000000));
   for (unsigned y = 2021; rc == 0 && y <= 2024; y++) {
@@ -214,8 +217,7 @@ static int instruments(struct phase *p, struct bench_registry *reg) {
                         UINT64_C(1000000000));
   }
   if (rc == 0)
-    rc = add_instrument(p, reg, "CEA-2025", PROTO_INSTRUMENT_CEA, 2025, 2025, 2100,
-                        need + UINT64_C(1000000000), need);
+    rc = add_instrument(p, reg, "CEA-2025", PROTO_INSTRUMENT_CEA, 2025, 2025, 2100, cap, need);
   if (rc == 0)
     rc = add_instrument(p, reg, "CCER-2024", PROTO_INSTRUMENT_CCER, 2024, 2025, 2100,
                         UINT64_C(100000000), 0);
