@@ -204,6 +204,10 @@ static void throughput(struct bench *b, unsigned batches) {
   }
   t_sign = now_s() - t_sign;
   double *lat = malloc(batches * sizeof(double));
+  if (getenv("BENCH_PAUSE")) { /* time to attach a profiler to the apply phase alone */
+    fprintf(stderr, "bench_ledger: pid %d applying in 2 s\n", (int)getpid());
+    sleep(2);
+  }
   double t0 = now_s(), c0 = cpu_s();
   for (unsigned k = 0; k < batches; k++) {
     b->subs = all + (size_t)k * BATCH_ENTRIES;

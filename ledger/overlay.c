@@ -98,9 +98,10 @@ static int ov_alloc(struct overlay *ov, size_t n, uint32_t *off) {
   return 0;
 }
 
-/* The slot for (db, key), loading it from LMDB (present or absent) when the batch has not seen it. */
-static int ov_slot(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
-                   struct ov_slot **out) {
+/* The slot for (db, key), loading it from LMDB (present or absent) when the batch has not seen it
+ * (unless known_absent). */
+static int ov_slot_load(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                        bool known_absent, struct ov_slot **out) {
   if (klen == 0 || klen > OV_KEY_BYTES_MAX) return PROTO_E_BAD_ARGUMENT;
   if ((ov->used + 1) * 2 > ov->cap) {
     int rc = ov_grow(ov);
@@ -110,7 +111,7 @@ static int ov_slot(struct overlay *ov, unsigned db, const uint8_t *key, size_t k
   struct ov_slot *s = ov_find(ov, db, key, klen, h);
   if (!s->used) {
     MDB_val k = {klen, (void *)key}, v;
-    int mrc = mdb_get(ov->txn, ov->dbis[db], &k, &v);
+    int mrc = known_absent ? MDB_NOTFOUND : mdb_get(ov->txn, ov->dbis[db], &k, &v);
     if (mrc != 0 && mrc != MDB_NOTFOUND) return store__mdb_err(mrc);
     if (mrc == 0 && v.mv_size > OV_VAL_BYTES_MAX) return PROTO_E_CORRUPT;
     memset(s, 0, sizeof(*s));
@@ -130,6 +131,11 @@ static int ov_slot(struct overlay *ov, unsigned db, const uint8_t *key, size_t k
   }
   *out = s;
   return 0;
+}
+
+static int ov_slot(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                   struct ov_slot **out) {
+  return ov_slot_load(ov, db, key, klen, false, out);
 }
 
 int overlay__get(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
@@ -159,11 +165,11 @@ static int ov_journal(struct overlay *ov, const struct ov_slot *s) {
   return 0;
 }
 
-int overlay__put(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
-                 const uint8_t *val, size_t vlen) {
+static int ov_put(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                  const uint8_t *val, size_t vlen, bool known_absent) {
   if (vlen > OV_VAL_BYTES_MAX) return PROTO_E_BAD_ARGUMENT;
   struct ov_slot *s;
-  int rc = ov_slot(ov, db, key, klen, &s);
+  int rc = ov_slot_load(ov, db, key, klen, known_absent, &s);
   if (rc) return rc;
   uint32_t off;
   rc = ov_alloc(ov, vlen, &off);
@@ -175,6 +181,16 @@ int overlay__put(struct overlay *ov, unsigned db, const uint8_t *key, size_t kle
   s->exists = true;
   s->dirty = true;
   return 0;
+}
+
+int overlay__put(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                 const uint8_t *val, size_t vlen) {
+  return ov_put(ov, db, key, klen, val, vlen, false);
+}
+
+int overlay__put_new(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                     const uint8_t *val, size_t vlen) {
+  return ov_put(ov, db, key, klen, val, vlen, true);
 }
 
 int overlay__del(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen) {

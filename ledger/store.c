@@ -43,6 +43,15 @@ int store__mdb_err(int rc) {
 int store__read_begin(struct ledger *l, MDB_txn **txn) {
   pthread_rwlock_rdlock(&l->resize_lock);
   int rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+  if (rc == MDB_MAP_RESIZED) {
+    /* The writer is another process (this one is read-only) and grew the map: adopt its size. */
+    pthread_rwlock_unlock(&l->resize_lock);
+    pthread_rwlock_wrlock(&l->resize_lock);
+    rc = mdb_env_set_mapsize(l->env, 0);
+    pthread_rwlock_unlock(&l->resize_lock);
+    pthread_rwlock_rdlock(&l->resize_lock);
+    if (rc == 0) rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+  }
   if (rc) {
     pthread_rwlock_unlock(&l->resize_lock);
     return store__mdb_err(rc);

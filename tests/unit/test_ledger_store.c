@@ -1,6 +1,7 @@
 /* The store: map growth and its ceiling, the single-writer lock, crash safety (SIGKILL at random
  * moments), backup, proofs against the stored tree, and corrupt records stopping writes. */
 #include <lmdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -230,4 +231,92 @@ Test(store, survives_sigkill_at_random_moments, .timeout = 240) {
   cr_assert_gt(reported, size0, "no batch was committed before any kill: the test proved nothing");
   cr_log_info("crash test: %llu entries committed across kills",
               (unsigned long long)(ledger_tree_size(F.l) - size0));
+}
+
+struct reader_arg {
+  struct ledger *l;
+  volatile bool stop;
+  uint64_t reads;
+  int failures;
+};
+
+static void *reader_loop(void *p) {
+  struct reader_arg *r = p;
+  while (!r->stop) {
+    struct ledger_balance b[8];
+    uint8_t root[PROTO_HASH_BYTES];
+    uint64_t size = ledger_tree_size(r->l);
+    if (ledger_balances(r->l, FX_ENT_A, b, 8) < 0) r->failures++;
+    if (ledger_root(r->l, size, root) != 0) r->failures++;
+    r->reads++;
+  }
+  return NULL;
+}
+
+Test(store, reads_run_beside_the_writer_while_the_map_grows) {
+  fx_world(&F);
+  ledger_close(F.l);
+  fx_open(&F, 1u << 20, 64u << 20);
+  struct reader_arg r = {.l = F.l};
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, reader_loop, &r), 0);
+  struct ledger_stats st0, st1;
+  cr_assert_eq(ledger_stats(F.l, &st0), 0);
+  for (int i = 0; i < 24; i++) cr_assert_eq(transfer_batch(200, i % 2, NULL), 0);
+  r.stop = true;
+  pthread_join(t, NULL);
+  cr_assert_eq(ledger_stats(F.l, &st1), 0);
+  cr_assert_gt(st1.map_bytes, st0.map_bytes, "the map did not grow: the test proved nothing");
+  cr_assert_gt(r.reads, 0);
+  cr_assert_eq(r.failures, 0);
+}
+
+struct verifier_arg {
+  struct ledger *l;
+  const uint8_t *env;
+  size_t len;
+  int bad;
+};
+
+static void *verify_loop(void *p) {
+  struct verifier_arg *v = p;
+  for (int i = 0; i < 200; i++)
+    if (ledger_verify_envelope(v->l, v->env, v->len) != 0) v->bad++;
+  return NULL;
+}
+
+Test(store, verify_envelope_is_thread_safe_beside_the_writer) {
+  fx_world(&F);
+  struct proto_tx tx;
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_B, FX_ENT_A, "CEA-2025", 1);
+  static uint8_t env[PROTO_ENTRY_BYTES_MAX];
+  size_t len = fx_envelope(&tx, FX_SIGNERS(F.rep_b), 1, FX_ORIGIN, env, sizeof(env));
+  struct verifier_arg v[2] = {{F.l, env, len, 0}, {F.l, env, len, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) cr_assert_eq(pthread_create(&t[i], NULL, verify_loop, &v[i]), 0);
+  for (int i = 0; i < 5; i++) cr_assert_eq(transfer_batch(20, false, NULL), 0);
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  cr_assert_eq(v[0].bad + v[1].bad, 0);
+}
+
+Test(store, commit_time_never_goes_backwards) {
+  fx_world(&F);
+  struct proto_tx tx;
+  F.time_ms = FX_T0 + 1000;
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 1);
+  FX_OK(&F, &tx, F.rep_a);
+  F.time_ms = FX_T0 - 5000;
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 1);
+  FX_OK(&F, &tx, F.rep_a);
+  uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
+  long n = ledger_entry_get(F.l, F.last.index, leaf, sizeof(leaf));
+  struct proto_entry e;
+  cr_assert_eq(proto_entry_decode(leaf, (size_t)n, &e), 0);
+  cr_assert_eq(e.time_ms, FX_T0 + 1000);
+  fx_reopen(&F); /* the last time survives a restart */
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 1);
+  FX_OK(&F, &tx, F.rep_a);
+  n = ledger_entry_get(F.l, F.last.index, leaf, sizeof(leaf));
+  cr_assert_eq(proto_entry_decode(leaf, (size_t)n, &e), 0);
+  cr_assert_eq(e.time_ms, FX_T0 + 1000);
 }
