@@ -172,7 +172,8 @@ struct ledger_batch_info {
  * nothing was committed: MAP_FULL, STORAGE, CORRUPT (a stored record failed its checks: every
  * later call returns CORRUPT too), READ_ONLY, NO_MEMORY. info may be NULL. Writers only; one
  * thread at a time. In builds with QUOTAD_DEBUG_INVARIANTS every batch ends with
- * ledger_check_invariants (a failure stops writes with CORRUPT). */
+ * ledger_check_invariants: a failure stops writes and returns CORRUPT although that batch was
+ * committed (the one exception to "negative: nothing committed"). */
 int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info);
 
