@@ -115,12 +115,7 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
 }
 
 static int start_handles(struct daemon_server *srv) {
-  char why[600] = "";
-  int rc = daemon_listen_all(srv, why, sizeof why);
-  if (rc) {
-    daemon_log(DAEMON_LOG_ERR, "%s", why);
-    return rc;
-  }
+  /* Signals and the sweep first: once they exist, every failure path closes the same set. */
   uv_signal_init(srv->loop, &srv->sig_term);
   uv_signal_init(srv->loop, &srv->sig_int);
   uv_signal_init(srv->loop, &srv->sig_hup);
@@ -138,7 +133,10 @@ static int start_handles(struct daemon_server *srv) {
   if (srv->watchdog_interval_ms && srv->watchdog_interval_ms / 4 < period) period = srv->watchdog_interval_ms / 4;
   if (period < 10) period = 10;
   uv_timer_start(&srv->sweep, on_sweep, period, period);
-  return 0;
+  char why[600] = "";
+  int rc = daemon_listen_all(srv, why, sizeof why);
+  if (rc) daemon_log(DAEMON_LOG_ERR, "%s", why);
+  return rc;
 }
 
 int daemon_run(struct daemon_config *cfg) {

@@ -76,7 +76,7 @@ expect_tx "account_close of an empty account" 200 ok '{"type":"account_close","i
 
 # --- refusals: specific code, tree unchanged --------------------------------------------------
 expect_tx "insufficient balance: 422" 422 insufficient_balance '{"type":"transfer","id":"'$(newid)'","from":101,"to":102,"instrument":"CEA-2025","amount":900000000}' rep101
-check "insufficient balance reports what is available" python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; sys.exit(0 if isinstance(r.get("available"), int) else 1)' "$T/last.body"
+check "insufficient balance reports what is available" "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; sys.exit(0 if isinstance(r.get("available"), int) else 1)' "$T/last.body"
 expect_tx "a representative may not issue: wrong_role 403" 403 wrong_role '{"type":"issue","id":"'$(newid)'","instrument":"CEA-2025","amount":1}' rep101
 expect_tx "a representative acting on another account: wrong_role" 403 wrong_role '{"type":"transfer","id":"'$(newid)'","from":102,"to":101,"instrument":"CEA-2025","amount":1}' rep101
 expect_tx "an unregistered key: unknown_key 401" 401 unknown_key '{"type":"transfer","id":"'$(newid)'","from":101,"to":102,"instrument":"CEA-2025","amount":1}' stranger
@@ -91,7 +91,7 @@ http POST /v1/tx --data-binary '{"body":"'$BODY'","signatures":[{"key":"'$(keyha
 { [ "$CODE" = 401 ] && [ "$(errcode)" = bad_signature ] && [ "$(tree_size)" = "$BEFORE" ]; }; verdict "a forged signature: bad_signature 401"
 
 # The same body signed for another registry's origin.
-python3 - "$T/msg.bin" "$T/other.bin" <<'PY'
+"$PY" - "$T/msg.bin" "$T/other.bin" <<'PY'
 import sys
 m = open(sys.argv[1], 'rb').read()
 head, origin, body = m.split(b"\n", 2)
@@ -119,7 +119,7 @@ jget "$T/enc.json" 'j["signing_message"]' | base64 -d > "$T/msg.bin"
 jget "$T/enc.json" 'j["body"]' | base64 -d > "$T/body.bin"
 sign_file rep101 "$T/msg.bin" | base64 -d > "$T/sig.bin"
 base64 -d <<< "$(keyhash rep101)" > "$T/keyhash.bin"
-python3 - "$T" <<'PY'
+"$PY" - "$T" <<'PY'
 import sys, struct
 t = sys.argv[1]
 body = open(t + "/body.bin", "rb").read()
@@ -142,7 +142,7 @@ for p in /v1/log /v1/checkpoint /v1/instruments /v1/compliance/2025 "/v1/proof/c
   check "public read $p: 200" [ "$CODE" = 200 ]
 done
 http GET /v1/checkpoint
-check "checkpoint is the signed note for the current size" python3 -c 'import sys; t=open(sys.argv[1]).read().split("\n"); sys.exit(0 if t[0]==sys.argv[2] and t[1]==sys.argv[3] and "\u2014 " in open(sys.argv[1]).read() else 1)' "$T/last.body" "$ORIGIN" "$(tree_size)"
+check "checkpoint is the signed note for the current size" "$PY" -c 'import sys; t=open(sys.argv[1]).read().split("\n"); sys.exit(0 if t[0]==sys.argv[2] and t[1]==sys.argv[3] and "\u2014 " in open(sys.argv[1]).read() else 1)' "$T/last.body" "$ORIGIN" "$(tree_size)"
 http GET /v1/log
 { [ "$(jget "$T/last.body" 'j["origin"]')" = "$ORIGIN" ] && jget "$T/last.body" 'j["verifier_key"]' | grep -q "^$ORIGIN+"; }; verdict "log names origin, verifier key and size"
 http GET /v1/compliance/2025
@@ -177,7 +177,7 @@ check "authority of another province: 403" [ "$CODE" = 403 ]
 read_as exch GET /v1/accounts/101
 check "the exchange reads no account: 403" [ "$CODE" = 403 ]
 read_as rep101 GET /v1/accounts/101/balances
-{ [ "$CODE" = 200 ] && python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["balances"]; sys.exit(0 if b and all(x["available"]==x["registry"]-x["frozen"] for x in b) and any(x["frozen"]==500 for x in b) else 1)' "$T/last.body"; }; verdict "balances: available = registry - frozen"
+{ [ "$CODE" = 200 ] && "$PY" -c 'import json,sys; b=json.load(open(sys.argv[1]))["balances"]; sys.exit(0 if b and all(x["available"]==x["registry"]-x["frozen"] for x in b) and any(x["frozen"]==500 for x in b) else 1)' "$T/last.body"; }; verdict "balances: available = registry - frozen"
 read_as rep101 GET "/v1/accounts/101/history?limit=3"
 { [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'len(j["entries"])')" = 3 ] && [ "$(jget "$T/last.body" 'j["next"] is not None')" = true ]; }; verdict "history pages with next"
 NEXT=$(jget "$T/last.body" 'j["next"]')
