@@ -87,6 +87,9 @@ void qctl_id_derive(const char *text, uint8_t id[PROTO_ID_BYTES]);
 /* Encodes tx locally, signs it with every loaded key for the registry's origin, and returns the
  * envelope JSON in *out. Returns 0 or an exit code with the reason printed. */
 int qctl_sign_tx(struct qctl *q, const struct proto_tx *tx, json_t **out);
+/* The same with the given keys instead of --key (bulk rows that name their own signers). */
+int qctl_sign_tx_with(struct qctl *q, const struct proto_tx *tx,
+                      const struct proto_key *const *keys, size_t nkeys, json_t **out);
 
 /* One submission result, decoded from the answer. */
 struct qctl_result {

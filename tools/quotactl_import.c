@@ -12,6 +12,7 @@
 
 #define REFUSAL_KINDS_MAX 32u
 #define REFUSALS_SHOWN_MAX 20u
+#define KEY_CACHE_MAX 8192u /* distinct key files named by a 'key' column */
 
 struct import {
   struct qctl *q;
@@ -25,7 +26,60 @@ struct import {
     uint64_t count;
   } by_code[REFUSAL_KINDS_MAX];
   size_t codes;
+  size_t nkeys; /* key files loaded for 'key' columns, each once */
+  char *key_paths[KEY_CACHE_MAX];
+  struct proto_key *keys[KEY_CACHE_MAX];
 };
+
+static int cached_key(struct import *im, const char *path, struct proto_key **out) {
+  for (size_t i = 0; i < im->nkeys; i++) {
+    if (strcmp(im->key_paths[i], path) == 0) {
+      *out = im->keys[i];
+      return 0;
+    }
+  }
+  if (im->nkeys == KEY_CACHE_MAX) return PROTO_E_TOO_LARGE;
+  int rc = proto_key_load(path, out);
+  if (rc) return rc;
+  im->key_paths[im->nkeys] = strdup(path);
+  im->keys[im->nkeys++] = *out;
+  return 0;
+}
+
+static void free_keys(struct import *im) {
+  for (size_t i = 0; i < im->nkeys; i++) {
+    free(im->key_paths[i]);
+    proto_key_free(im->keys[i]);
+  }
+  im->nkeys = 0;
+}
+
+/* The signers a 'key' cell names: key file paths separated by ';', relative to the CSV's folder
+ * when not absolute. */
+static int row_keys(struct import *im, struct csv_reader *r, int col, const struct proto_key **keys,
+                    size_t *n) {
+  char cell[CSV_LINE_BYTES_MAX];
+  snprintf(cell, sizeof(cell), "%s", csv_get(r, col));
+  const char *slash = strrchr(im->path, '/');
+  int dirlen = slash ? (int)(slash - im->path) : 0;
+  *n = 0;
+  char *save = NULL;
+  for (char *t = strtok_r(cell, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+    if (*n == PROTO_SIGS_MAX) return csv_fail(r, col, "more than %u keys", PROTO_SIGS_MAX);
+    char path[4096];
+    if (t[0] == '/' || !slash) {
+      snprintf(path, sizeof(path), "%s", t);
+    } else {
+      snprintf(path, sizeof(path), "%.*s/%s", dirlen, im->path, t);
+    }
+    struct proto_key *k = NULL;
+    int rc = cached_key(im, path, &k);
+    if (rc) return csv_fail(r, col, "cannot load key file %s: %s", path, proto_err_message(rc));
+    keys[(*n)++] = k;
+  }
+  if (*n == 0) return csv_fail(r, col, "no key file named");
+  return 0;
+}
 
 static void tally_refusal(struct import *im, const struct qctl_result *r, unsigned long line) {
   im->refused++;
@@ -63,10 +117,11 @@ static int flush(struct import *im) {
   return rc;
 }
 
-/* Signs tx and queues it; flushes a full batch. */
-static int queue(struct import *im, const struct proto_tx *tx, unsigned long line) {
+/* Signs tx (with keys when n > 0, else --key) and queues it; flushes a full batch. */
+static int queue(struct import *im, const struct proto_tx *tx, unsigned long line,
+                 const struct proto_key *const *keys, size_t nkeys) {
   json_t *env = NULL;
-  int rc = qctl_sign_tx(im->q, tx, &env);
+  int rc = nkeys ? qctl_sign_tx_with(im->q, tx, keys, nkeys, &env) : qctl_sign_tx(im->q, tx, &env);
   if (rc) return rc;
   im->lines[json_array_size(im->batch)] = line;
   json_array_append_new(im->batch, env);
@@ -94,10 +149,14 @@ static void row_id(unsigned type, const struct qopts *o, uint8_t id[PROTO_ID_BYT
 
 static int import_row(struct import *im, struct csv_reader *r, unsigned type) {
   struct qopts o = {0};
-  int id_col = -1;
+  int id_col = -1, key_col = -1;
   for (size_t c = 0; c < r->nheader; c++) {
     if (strcmp(r->header[c], "id") == 0) {
       id_col = (int)c;
+      continue;
+    }
+    if (strcmp(r->header[c], "key") == 0) {
+      key_col = (int)c;
       continue;
     }
     if (r->fields[c][0] == 0) continue; /* empty cell: the field's default */
@@ -131,7 +190,14 @@ static int import_row(struct import *im, struct csv_reader *r, unsigned type) {
             proto_err_name(rc), proto_err_message(rc));
     return QCTL_EXIT_USAGE;
   }
-  rc = queue(im, &tx, r->line);
+  const struct proto_key *keys[PROTO_SIGS_MAX];
+  size_t nkeys = 0;
+  if (key_col >= 0 && csv_get(r, key_col)[0] && row_keys(im, r, key_col, keys, &nkeys)) {
+    fprintf(stderr, "\n%s\n", r->error);
+    proto_tx_free(&tx);
+    return QCTL_EXIT_USAGE;
+  }
+  rc = queue(im, &tx, r->line, keys, nkeys);
   proto_tx_free(&tx);
   return rc;
 }
@@ -160,7 +226,7 @@ static int settle_flush(struct import *im, struct settle_group *g) {
   char text[PROTO_REF_BYTES_MAX + 64];
   snprintf(text, sizeof(text), "settle\n%s\n%u\n", g->ref, g->chunk);
   qctl_id_derive(text, tx.id);
-  int rc = queue(im, &tx, g->first_line);
+  int rc = queue(im, &tx, g->first_line, NULL, 0);
   g->nlegs = 0;
   return rc;
 }
@@ -251,6 +317,8 @@ static void import_help(const char *what) {
          "                      ref are consecutive; split into entries of at most 1000 legs)\n"
          "  also: transfers, surrenders, position-moves, clawbacks, cancels, freezes, deductions,\n"
          "  or any transaction command name.\n"
+         "A 'key' column names the key files that sign that row (';' between several; paths\n"
+         "relative to the CSV's folder); rows without one are signed by every --key.\n"
          "Accounts may be given as ids, USCCs or CN-<code>. Ids are SHA-256 of each row's\n"
          "content, so rerunning a file answers 'exists' for rows already applied.\n", what);
 }
@@ -303,10 +371,6 @@ int qctl_cmd_import(struct qctl *q, const char *what, int argc, char **argv) {
   uint64_t bm;
   if (b && (rc = qopts_u64(b, "--batch", 1, QCTL_BATCH_MAX, &bm))) return rc;
   if (b) im.batch_max = (size_t)bm;
-  if (q->nkeys == 0) {
-    fprintf(stderr, "quotactl %s import: --key is required to sign the transactions\n", what);
-    return QCTL_EXIT_USAGE;
-  }
   static struct csv_reader r;
   rc = csv_open(&r, im.path);
   if (rc) {
@@ -317,6 +381,7 @@ int qctl_cmd_import(struct qctl *q, const char *what, int argc, char **argv) {
   rc = type == PROTO_TX_SETTLE ? import_settle(&im, &r) : import_rows(&im, &r, type);
   if (rc == 0) rc = flush(&im);
   csv_close(&r);
+  free_keys(&im);
   json_decref(im.batch);
   import_summary(&im);
   if (rc) return rc;

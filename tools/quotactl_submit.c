@@ -8,9 +8,20 @@
 #include "tools/quotactl.h"
 
 int qctl_sign_tx(struct qctl *q, const struct proto_tx *tx, json_t **out) {
-  *out = NULL;
   int rc = qctl_load_keys(q);
-  if (!rc) rc = qctl_fetch_log(q);
+  if (rc) return rc;
+  return qctl_sign_tx_with(q, tx, (const struct proto_key *const *)q->keys, q->nkeys, out);
+}
+
+int qctl_sign_tx_with(struct qctl *q, const struct proto_tx *tx,
+                      const struct proto_key *const *keys, size_t nkeys, json_t **out) {
+  *out = NULL;
+  if (nkeys == 0) {
+    fprintf(stderr, "quotactl: a transaction needs at least one --key to sign it (bulk files: "
+            "or a 'key' column)\n");
+    return QCTL_EXIT_USAGE;
+  }
+  int rc = qctl_fetch_log(q);
   if (rc) return rc;
   if (!q->origin[0] && tx->type != PROTO_TX_GENESIS) {
     fprintf(stderr, "quotactl: the registry has no genesis yet (run quotactl init first)\n");
@@ -25,11 +36,10 @@ int qctl_sign_tx(struct qctl *q, const struct proto_tx *tx, json_t **out) {
   }
   const char *origin = tx->type == PROTO_TX_GENESIS ? tx->u.genesis.origin : q->origin;
   struct proto_envelope env = {.body = body, .body_len = (uint16_t)len};
-  for (size_t i = 0; i < q->nkeys; i++) {
-    rc = proto_envelope_sign(&env, origin, q->keys[i]);
+  for (size_t i = 0; i < nkeys; i++) {
+    rc = proto_envelope_sign(&env, origin, keys[i]);
     if (rc) {
-      fprintf(stderr, "quotactl: cannot sign with %s: %s\n", q->key_paths[i],
-              proto_err_message(rc));
+      fprintf(stderr, "quotactl: cannot sign with key %zu: %s\n", i + 1, proto_err_message(rc));
       return rc == PROTO_E_DUPLICATE_SIGNER ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
     }
   }

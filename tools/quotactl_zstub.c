@@ -15,10 +15,6 @@ int qctl_cmd_backup(struct qctl *q, int argc, char **argv) {
   (void)q; (void)argc; (void)argv;
   return pending("backup");
 }
-int qctl_cmd_demo_data(struct qctl *q, int argc, char **argv) {
-  (void)q; (void)argc; (void)argv;
-  return pending("demo-data");
-}
 int qctl_cmd_alloc(struct qctl *q, int argc, char **argv) {
   (void)q; (void)argc; (void)argv;
   return pending("alloc");
