@@ -47,6 +47,7 @@ struct qopts {
   size_t n;
   const char *names[QCTL_OPTS_MAX];
   const char *values[QCTL_OPTS_MAX];
+  char namebuf[QCTL_OPTS_MAX][64]; /* names given as --name=value */
   size_t npos;
   const char *pos[QCTL_OPTS_MAX];
 };

@@ -38,10 +38,14 @@ int qopts_parse(struct qopts *o, int argc, char **argv, const char *const *bools
     const char *name = a + 2;
     const char *eq = strchr(name, '=');
     if (eq) {
-      /* names are compared up to '=' by storing a copy of the name part */
-      char *copy = strndup(name, (size_t)(eq - name));
-      if (!copy) return QCTL_EXIT_IO;
-      o->names[o->n] = copy; /* lives until exit: options are few and short */
+      size_t len = (size_t)(eq - name);
+      if (len >= sizeof(o->namebuf[0])) {
+        fprintf(stderr, "quotactl: option name too long: %s\n", a);
+        return QCTL_EXIT_USAGE;
+      }
+      memcpy(o->namebuf[o->n], name, len);
+      o->namebuf[o->n][len] = 0;
+      o->names[o->n] = o->namebuf[o->n];
       o->values[o->n++] = eq + 1;
     } else if (in_list(name, bools) || strcmp(name, "help") == 0) {
       o->names[o->n] = name;
