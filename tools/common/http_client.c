@@ -94,11 +94,10 @@ static struct curl_slist *request_headers(struct http_client *c, const char *met
   }
   h = curl_slist_append(h, "Expect:"); /* no 100-continue round trip on large batches */
   if (sign && c->read_key && c->origin[0]) {
-    char value[READ_AUTH_HEADER_BYTES_MAX];
-    if (read_auth_header(c->read_key, c->origin, method, path_query, (long)time(NULL), value,
-                         sizeof(value)) > 0) {
-      snprintf(line, sizeof(line), "Authorization: %s", value);
-      h = curl_slist_append(h, line);
+    char auth[READ_AUTH_HEADER_BYTES_MAX];
+    if (read_auth_header(c->read_key, c->origin, method, path_query, (uint64_t)time(NULL), auth,
+                         sizeof(auth)) > 0) {
+      h = curl_slist_append(h, auth);
     }
   }
   return h;
