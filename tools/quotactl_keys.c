@@ -5,24 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/ledger.h"
 #include "tools/quotactl.h"
 #include "tools/quotactl_build.h"
-
-/* The signed-note verifier key "<name>+<8 hex key id>+<base64(0x01 || public key)>" (DESIGN.md
- * "Signed tree heads"), so that the key of a log can be published straight from keygen. */
-static int verifier_key(const char *name, const uint8_t pub[PROTO_PUBKEY_BYTES], char *out,
-                        size_t cap) {
-  uint8_t typed[1 + PROTO_PUBKEY_BYTES] = {0x01};
-  memcpy(typed + 1, pub, PROTO_PUBKEY_BYTES);
-  const void *parts[3] = {name, "\n", typed};
-  size_t lens[3] = {strlen(name), 1, sizeof(typed)};
-  uint8_t h[PROTO_HASH_BYTES];
-  proto_sha256_parts(parts, lens, 3, h);
-  char b64[64];
-  if (proto_base64_encode(typed, sizeof(typed), b64, sizeof(b64)) < 0) return -1;
-  int n = snprintf(out, cap, "%s+%02x%02x%02x%02x+%s", name, h[0], h[1], h[2], h[3], b64);
-  return n > 0 && (size_t)n < cap ? 0 : -1;
-}
 
 int qctl_cmd_keygen(struct qctl *q, int argc, char **argv) {
   struct qopts o;
@@ -61,7 +46,7 @@ int qctl_cmd_keygen(struct qctl *q, int argc, char **argv) {
   proto_base64_encode(hash, sizeof(hash), hash_b64, sizeof(hash_b64));
   proto_hex_encode(hash, sizeof(hash), hash_hex, sizeof(hash_hex));
   const char *name = qopts_get(&o, "name");
-  if (name && verifier_key(name, pub, vk, sizeof(vk)) != 0) {
+  if (name && ledger_verifier_key(name, pub, vk, sizeof(vk)) < 0) {
     fprintf(stderr, "quotactl keygen: --name is too long\n");
     return QCTL_EXIT_USAGE;
   }
