@@ -111,6 +111,20 @@ int qctl_submit(struct qctl *q, json_t *envelopes, struct qctl_result *res, size
 /* Signs, submits and prints the result of one transaction; returns the exit code. */
 int qctl_submit_one(struct qctl *q, const struct proto_tx *tx);
 
+/* Batched submission with a progress line and a summary (ok, exists, refused by code): what
+ * the bulk imports and `alloc issue` share. label names the source in messages. */
+struct qctl_batch;
+struct qctl_batch *qctl_batch_open(struct qctl *q, const char *label);
+/* A key file loaded once per batch (cached by path); owned by the batch. */
+int qctl_batch_key(struct qctl_batch *b, const char *path, struct proto_key **out);
+/* Signs tx with keys (or every --key when nkeys is 0) and queues it; line is reported with a
+ * refusal. Returns 0 or an exit code. */
+int qctl_batch_queue(struct qctl_batch *b, const struct proto_tx *tx,
+                     const struct proto_key *const *keys, size_t nkeys, unsigned long line);
+/* Submits what is queued (unless rc is already an error), prints the summary, frees b, and
+ * returns rc, or REFUSED when a transaction was refused. */
+int qctl_batch_close(struct qctl_batch *b, int rc);
+
 /* Subcommands. Each takes the words after its name and returns an exit code. */
 int qctl_cmd_keygen(struct qctl *q, int argc, char **argv);
 int qctl_cmd_init(struct qctl *q, int argc, char **argv);

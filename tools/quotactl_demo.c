@@ -254,16 +254,18 @@ static int write_emissions(struct demo *d) {
   return close_out(f);
 }
 
-/* Allocator input (docs/ALLOCATION.md columns): one row per unit. */
-static int write_units(struct demo *d, unsigned year) {
+/* Allocator input (docs/ALLOCATION.md columns): one file per sector and year (a scheme covers
+ * one sector), one row per unit. */
+static int write_units(struct demo *d, unsigned year, unsigned sector) {
   static const char *const sector_names[] = {"none", "power", "steel", "cement", "aluminium"};
-  char name[32];
-  snprintf(name, sizeof(name), "units-%u.csv", year);
+  char name[64];
+  snprintf(name, sizeof(name), "units-%u-%s.csv", year, sector_names[sector]);
   FILE *f = open_out(d, name, year == 2024 ? "uscc,province,sector,unit,emissions,output"
                                            : "uscc,province,sector,unit,emissions,output,prev_emissions");
   if (!f) return QCTL_EXIT_IO;
   for (unsigned i = 0; i < DEMO_ENTERPRISES; i++) {
     const struct demo_ent *e = &d->ents[i];
+    if (e->sector != sector) continue;
     for (unsigned u = 0; u < e->nunits; u++) {
       const struct demo_unit *x = &e->units[u];
       fprintf(f, "%s,%u,%s,%s,", e->uscc, provinces[e->province].code, sector_names[e->sector],
@@ -416,7 +418,7 @@ int qctl_cmd_demo_data(struct qctl *q, int argc, char **argv) {
             "usage: quotactl demo-data --out DIR [--seed N]\n"
             "Writes a synthetic registry year into DIR (a new or empty folder): keys/ (authority,\n"
             "representative and exchange key files), keys.csv, accounts.csv, emissions-2024.csv,\n"
-            "units-2024.csv and units-2025.csv (allocator input), alloc-2024*.csv and\n"
+            "units-YEAR-SECTOR.csv (allocator input, 2024 and 2025), alloc-2024*.csv and\n"
             "alloc-2025*.csv (allocations), moves-to-trading.csv, settle.csv,\n"
             "moves-to-registry.csv, transfers.csv, surrenders-2024.csv and totals.env.\n"
             "%u steel, %u cement and %u aluminium enterprises in 31 provinces; the same seed\n"
@@ -437,8 +439,11 @@ int qctl_cmd_demo_data(struct qctl *q, int argc, char **argv) {
   rc = write_keys(&d);
   if (!rc) rc = write_accounts(&d);
   if (!rc) rc = write_emissions(&d);
-  if (!rc) rc = write_units(&d, 2024);
-  if (!rc) rc = write_units(&d, 2025);
+  for (unsigned y = 2024; y <= 2025; y++) {
+    for (unsigned sec = PROTO_SECTOR_STEEL; sec <= PROTO_SECTOR_ALUMINIUM && !rc; sec++) {
+      rc = write_units(&d, y, sec);
+    }
+  }
   if (!rc) rc = write_allocations(&d, false, &total_2024);
   if (!rc) rc = write_allocations(&d, true, &pre_2025);
   if (!rc) rc = write_trading(&d);

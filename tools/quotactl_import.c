@@ -95,6 +95,43 @@ static void tally_refusal(struct import *im, const struct qctl_result *r, unsign
   }
 }
 
+static int flush(struct import *im);
+
+struct qctl_batch *qctl_batch_open(struct qctl *q, const char *label) {
+  struct import *im = calloc(1, sizeof(*im));
+  if (!im) return NULL;
+  im->q = q;
+  im->path = label;
+  im->batch_max = QCTL_BATCH_MAX;
+  im->batch = json_array();
+  return (struct qctl_batch *)im;
+}
+
+int qctl_batch_key(struct qctl_batch *b, const char *path, struct proto_key **out) {
+  return cached_key((struct import *)b, path, out);
+}
+
+static int queue(struct import *im, const struct proto_tx *tx, unsigned long line,
+                 const struct proto_key *const *keys, size_t nkeys);
+
+int qctl_batch_queue(struct qctl_batch *b, const struct proto_tx *tx,
+                     const struct proto_key *const *keys, size_t nkeys, unsigned long line) {
+  return queue((struct import *)b, tx, line, keys, nkeys);
+}
+
+static void import_summary(struct import *im);
+
+int qctl_batch_close(struct qctl_batch *b, int rc) {
+  struct import *im = (struct import *)b;
+  if (rc == 0) rc = flush(im);
+  free_keys(im);
+  json_decref(im->batch);
+  import_summary(im);
+  if (rc == 0 && im->refused) rc = QCTL_EXIT_REFUSED;
+  free(im);
+  return rc;
+}
+
 static int flush(struct import *im) {
   size_t n = json_array_size(im->batch);
   if (n == 0) return 0;
@@ -362,28 +399,22 @@ int qctl_cmd_import(struct qctl *q, const char *what, int argc, char **argv) {
   }
   static const char *const allowed[] = {"batch", NULL};
   if ((rc = qopts_only(&o, "import", allowed))) return rc;
-  static struct import im;
-  memset(&im, 0, sizeof(im));
-  im.q = q;
-  im.path = o.pos[0];
-  im.batch_max = QCTL_BATCH_MAX;
   const char *b = qopts_get(&o, "batch");
-  uint64_t bm;
+  uint64_t bm = QCTL_BATCH_MAX;
   if (b && (rc = qopts_u64(b, "--batch", 1, QCTL_BATCH_MAX, &bm))) return rc;
-  if (b) im.batch_max = (size_t)bm;
   static struct csv_reader r;
-  rc = csv_open(&r, im.path);
+  rc = csv_open(&r, o.pos[0]);
   if (rc) {
     fprintf(stderr, "quotactl: %s\n", r.error);
     return rc == PROTO_E_BAD_DATA ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
   }
-  im.batch = json_array();
-  rc = type == PROTO_TX_SETTLE ? import_settle(&im, &r) : import_rows(&im, &r, type);
-  if (rc == 0) rc = flush(&im);
+  struct import *im = (struct import *)qctl_batch_open(q, o.pos[0]);
+  if (!im) {
+    csv_close(&r);
+    return QCTL_EXIT_IO;
+  }
+  im->batch_max = (size_t)bm;
+  rc = type == PROTO_TX_SETTLE ? import_settle(im, &r) : import_rows(im, &r, type);
   csv_close(&r);
-  free_keys(&im);
-  json_decref(im.batch);
-  import_summary(&im);
-  if (rc) return rc;
-  return im.refused ? QCTL_EXIT_REFUSED : QCTL_EXIT_OK;
+  return qctl_batch_close((struct qctl_batch *)im, rc);
 }

@@ -11,7 +11,3 @@ int qctl_cmd_backup(struct qctl *q, int argc, char **argv) {
   (void)q; (void)argc; (void)argv;
   return pending("backup");
 }
-int qctl_cmd_alloc(struct qctl *q, int argc, char **argv) {
-  (void)q; (void)argc; (void)argv;
-  return pending("alloc");
-}
