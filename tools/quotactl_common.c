@@ -68,6 +68,13 @@ int qctl_fetch_log(struct qctl *q) {
   json_t *log = NULL;
   long status = 0;
   rc = http_json(q->http, "GET", "/v1/log", NULL, false, &status, &log);
+  if (rc == 0 && status == 404) {
+    /* a registry before its genesis has no log yet: only `init` can proceed */
+    json_decref(log);
+    q->origin[0] = 0;
+    q->have_log = true;
+    return 0;
+  }
   if (rc || status != 200) {
     int ex = qctl_report_http(q, "GET /v1/log", rc, status, log);
     json_decref(log);

@@ -89,7 +89,20 @@ static int fetch_leaf(struct qctl *q, const char *id_hex, uint64_t *index, uint8
   *index = (uint64_t)json_integer_value(json_object_get(ans, "index"));
   const char *t = json_string_value(json_object_get(json_object_get(entry, "tx"), "type"));
   snprintf(type, type_cap, "%s", t ? t : "?");
+  json_t *page = NULL;
+  if (!b64) {
+    /* api.md's entry JSON carries "leaf"; an answer without it is completed from /v1/entries */
+    snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&limit=1", *index);
+    rc = qctl_get(q, path, true, &page);
+    if (rc) {
+      json_decref(ans);
+      return rc;
+    }
+    b64 = json_string_value(json_object_get(json_array_get(json_object_get(page, "entries"), 0),
+                                            "leaf"));
+  }
   long n = b64 ? proto_base64_decode(b64, strlen(b64), leaf, PROTO_ENTRY_BYTES_MAX) : -1;
+  json_decref(page);
   json_decref(ans);
   if (n <= 0) {
     fprintf(stderr, "quotactl proof: the entry has no leaf bytes\n");
