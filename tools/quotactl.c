@@ -15,6 +15,7 @@ static void usage(FILE *out) {
           "  --unix PATH    connect through quotad's Unix socket instead\n"
           "  --key FILE     an Ed25519 key file; repeat it to sign with several keys\n"
           "                 (two-person approval); the first one also signs reads\n"
+          "  --read-key FILE  the key that signs reads instead (e.g. an auditor's)\n"
           "  --json         machine-readable output\n"
           "\n"
           "keys and registry:\n"
@@ -46,9 +47,9 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = NULL;
-    const char *names[] = {"--url", "--unix", "--key"};
+    const char *names[] = {"--url", "--unix", "--key", "--read-key"};
     int which = -1;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
       size_t l = strlen(names[k]);
       if (strcmp(a, names[k]) == 0) {
         if (i + 1 >= argc) {
@@ -72,6 +73,8 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
         return QCTL_EXIT_USAGE;
       }
       q->key_paths[q->nkeys++] = val;
+    } else if (which == 3) {
+      q->read_key_path = val;
     } else if (strcmp(a, "--json") == 0) {
       q->json = true;
     } else {
@@ -119,6 +122,7 @@ int main(int argc, char **argv) {
   }
   if (rc == 0) rc = dispatch(&q, rest_argc, rest);
   for (size_t i = 0; i < q.nkeys; i++) proto_key_free(q.keys[i]);
+  proto_key_free(q.read_key);
   http_client_free(q.http);
   free(rest);
   return rc;

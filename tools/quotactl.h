@@ -32,6 +32,8 @@ struct qctl {
   const char *key_paths[PROTO_SIGS_MAX];
   struct proto_key *keys[PROTO_SIGS_MAX];
   size_t nkeys;
+  const char *read_key_path; /* --read-key: signs reads instead of the first --key */
+  struct proto_key *read_key;
   bool json; /* machine output */
   struct http_client *http;
   bool have_log;

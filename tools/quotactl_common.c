@@ -90,7 +90,17 @@ int qctl_fetch_log(struct qctl *q) {
   if (pub) proto_base64_decode(pub, strlen(pub), q->log_public_key, sizeof(q->log_public_key));
   json_decref(log);
   q->have_log = true;
-  if (qctl_load_keys(q) == 0 && q->nkeys > 0 && q->origin[0]) {
+  if (q->read_key_path && !q->read_key) {
+    int lrc = proto_key_load(q->read_key_path, &q->read_key);
+    if (lrc) {
+      fprintf(stderr, "quotactl: cannot load --read-key %s: %s\n", q->read_key_path,
+              proto_err_message(lrc));
+      return lrc == PROTO_E_BAD_KEY ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
+    }
+  }
+  if (q->origin[0] && q->read_key) {
+    http_client_set_read_key(q->http, q->read_key, q->origin);
+  } else if (q->origin[0] && qctl_load_keys(q) == 0 && q->nkeys > 0) {
     http_client_set_read_key(q->http, q->keys[0], q->origin);
   }
   return 0;
