@@ -149,7 +149,7 @@ static int flush(struct import *im) {
   }
   free(res);
   json_array_clear(im->batch);
-  fprintf(stderr, "\r%s: %" PRIu64 " rows submitted: %" PRIu64 " ok, %" PRIu64 " exists, %" PRIu64
+  fprintf(stderr, "\r%s: %" PRIu64 " submitted: %" PRIu64 " ok, %" PRIu64 " exists, %" PRIu64
           " refused ", im->path, im->ok + im->exists + im->refused, im->ok, im->exists, im->refused);
   return rc;
 }
@@ -376,8 +376,10 @@ static void import_summary(struct import *im) {
     json_decref(s);
     return;
   }
-  printf("%s: %" PRIu64 " rows: %" PRIu64 " ok, %" PRIu64 " exists, %" PRIu64 " refused\n",
-         im->path, im->rows, im->ok, im->exists, im->refused);
+  if (im->rows) printf("%s: %" PRIu64 " rows, ", im->path, im->rows);
+  if (!im->rows) printf("%s: ", im->path);
+  printf("%" PRIu64 " transactions: %" PRIu64 " ok, %" PRIu64 " exists, %" PRIu64 " refused\n",
+         im->ok + im->exists + im->refused, im->ok, im->exists, im->refused);
   for (size_t k = 0; k < im->codes; k++) {
     printf("  refused %s: %" PRIu64 "\n", im->by_code[k].code, im->by_code[k].count);
   }
