@@ -17,6 +17,7 @@ static const char *field_default(const struct proto_field *f) {
   if ((f->kind == PROTO_F_TEXT || f->kind == PROTO_F_USCC) && f->min == 0) return "";
   if (f->kind == PROTO_F_ENUM && strcmp(f->name, "sector") == 0) return "none";
   if (strcmp(f->name, "threshold") == 0) return "1";
+  if (f->kind == PROTO_F_PROVINCE && f->min == 0) return "0"; /* participants have none */
   return NULL;
 }
 
@@ -95,7 +96,8 @@ static int account(const char *flag, const char *s, qbuild_resolve_fn resolve, v
     snprintf(err, cap, "%s: '%s' needs the registry to resolve it", flag, s);
     return QCTL_EXIT_USAGE;
   }
-  err[0] = 0;
+  /* the resolver says why; this names the field (and, for files, the caller adds the line) */
+  snprintf(err, cap, "%s: could not use account '%s'", flag, s);
   return resolve(ctx, s, v);
 }
 
@@ -240,7 +242,7 @@ int qbuild_tx_json(unsigned type, const struct qopts *o, const uint8_t id[PROTO_
     const char *s = qopts_get(o, flag);
     if (!s) s = field_default(&f[i]);
     if (!s) {
-      snprintf(err, cap, "%s%s %s is required", label, flag, qbuild_field_hint(&f[i]));
+      snprintf(err, cap, "%s%s (%s) is required", label, flag, qbuild_field_hint(&f[i]));
       rc = QCTL_EXIT_USAGE;
       break;
     }
