@@ -1,0 +1,694 @@
+/* The canonical binary codec: one generic walker over the per-type field tables (transaction
+ * bodies), plus envelopes, entries and the signing message. proto/FORMAT.md is its specification.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/proto.h"
+
+#define SIGNING_PREFIX "quotad/tx/v1\n"
+#define SIGNING_PREFIX_BYTES (sizeof(SIGNING_PREFIX) - 1)
+#define BODY_HEADER_BYTES 20u /* version, type, reserved u16, id[16] */
+#define LEG_BYTES 40u         /* from u64, to u64, instrument[16], amount u64 */
+
+/* ---------------------------------------------------------------------------------------------
+ * Byte cursors. The writer records its first error and ignores later writes, so encoders read
+ * straight through and check once at the end.
+ * ------------------------------------------------------------------------------------------- */
+struct writer {
+  uint8_t *p;
+  size_t cap;
+  size_t len;
+  int err;
+};
+
+struct reader {
+  const uint8_t *p;
+  size_t len;
+  size_t pos;
+};
+
+static void put_bytes(struct writer *w, const void *src, size_t n) {
+  if (w->err) return;
+  if (n > w->cap - w->len) {
+    w->err = PROTO_E_FIELD_TOO_LONG;
+    return;
+  }
+  if (n) memcpy(w->p + w->len, src, n);
+  w->len += n;
+}
+
+static void put_zero(struct writer *w, size_t n) {
+  static const uint8_t zeros[PROTO_USCC_BYTES] = {0};
+  assert(n <= sizeof(zeros));
+  put_bytes(w, zeros, n);
+}
+
+/* Big-endian, width 1, 2 or 8. */
+static void put_uint(struct writer *w, uint64_t v, size_t width) {
+  uint8_t b[8];
+  assert(width == 1 || width == 2 || width == 8);
+  for (size_t i = 0; i < width; i++) b[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
+  put_bytes(w, b, width);
+}
+
+static int get_bytes(struct reader *r, size_t n, const uint8_t **out) {
+  if (n > r->len - r->pos) return PROTO_E_TRUNCATED;
+  *out = r->p + r->pos;
+  r->pos += n;
+  return 0;
+}
+
+static int get_uint(struct reader *r, size_t width, uint64_t *v) {
+  const uint8_t *b;
+  int rc = get_bytes(r, width, &b);
+  if (rc) return rc;
+  uint64_t x = 0;
+  for (size_t i = 0; i < width; i++) x = x << 8 | b[i];
+  *v = x;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Field values inside the struct. Every table offset is relative to the union, whose members
+ * all start at its address.
+ * ------------------------------------------------------------------------------------------- */
+static size_t uint_width(uint8_t kind) {
+  switch (kind) {
+  case PROTO_F_U8:
+  case PROTO_F_ENUM:
+  case PROTO_F_PROVINCE:
+    return 1;
+  case PROTO_F_U16:
+  case PROTO_F_YEAR:
+    return 2;
+  case PROTO_F_U64:
+  case PROTO_F_AMOUNT:
+  case PROTO_F_ACCOUNT:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+static const uint8_t *field_ptr(const struct proto_tx *tx, const struct proto_field *f) {
+  return (const uint8_t *)&tx->u + f->offset;
+}
+
+static uint8_t *field_ptr_mut(struct proto_tx *tx, const struct proto_field *f) {
+  return (uint8_t *)&tx->u + f->offset;
+}
+
+static uint64_t uint_get(const uint8_t *p, size_t width) {
+  uint8_t v8;
+  uint16_t v16;
+  uint64_t v64;
+  if (width == 1) return (memcpy(&v8, p, 1), v8);
+  if (width == 2) return (memcpy(&v16, p, 2), v16);
+  return (memcpy(&v64, p, 8), v64);
+}
+
+static void uint_set(uint8_t *p, size_t width, uint64_t v) {
+  uint8_t v8 = (uint8_t)v;
+  uint16_t v16 = (uint16_t)v;
+  if (width == 1) memcpy(p, &v8, 1);
+  else if (width == 2) memcpy(p, &v16, 2);
+  else memcpy(p, &v, 8);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Value checks, shared by validate (on a struct) and decode (right after each field is read).
+ * ------------------------------------------------------------------------------------------- */
+
+/* Strict UTF-8: shortest form only, no surrogates, nothing above U+10FFFF, and no C0 control
+ * or DEL, so that text shows the same everywhere and has a single encoding. */
+static bool utf8_valid(const uint8_t *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = s[i];
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7F) return false;
+      i++;
+      continue;
+    }
+    size_t more;
+    uint32_t cp, lowest;
+    if (c >= 0xC2 && c <= 0xDF) more = 1, cp = c & 0x1Fu, lowest = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF) more = 2, cp = c & 0x0Fu, lowest = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4) more = 3, cp = c & 0x07u, lowest = 0x10000;
+    else return false;
+    if (more > n - i - 1) return false;
+    for (size_t k = 1; k <= more; k++) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = cp << 6 | (s[i + k] & 0x3Fu);
+    }
+    if (cp < lowest || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += more + 1;
+  }
+  return true;
+}
+
+static int check_text(const char *s, const struct proto_field *f) {
+  size_t n = strnlen(s, (size_t)f->max + 1);
+  if (n > f->max) return PROTO_E_FIELD_TOO_LONG;
+  if (n == 0 && f->min >= 1) return PROTO_E_EMPTY_FIELD;
+  return utf8_valid((const uint8_t *)s, n) ? 0 : PROTO_E_BAD_TEXT;
+}
+
+static int check_origin(const char *s) {
+  if (!s) return PROTO_E_BAD_ORIGIN;
+  size_t n = strnlen(s, PROTO_ORIGIN_BYTES_MAX + 1);
+  if (n == 0 || n > PROTO_ORIGIN_BYTES_MAX) return PROTO_E_BAD_ORIGIN;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < 0x21 || s[i] > 0x7E) return PROTO_E_BAD_ORIGIN;
+  }
+  return 0;
+}
+
+static int check_instrument(const char *s) {
+  size_t n = strnlen(s, PROTO_INSTRUMENT_BYTES + 1);
+  if (n == 0 || n > PROTO_INSTRUMENT_BYTES) return PROTO_E_BAD_INSTRUMENT_CODE;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+      return PROTO_E_BAD_INSTRUMENT_CODE;
+  }
+  return 0;
+}
+
+static int check_amount(uint64_t v, uint64_t min) {
+  if (v < min) return PROTO_E_ZERO_AMOUNT;
+  if (v > PROTO_AMOUNT_MAX) return PROTO_E_AMOUNT_TOO_LARGE;
+  return 0;
+}
+
+static int check_leg(const struct proto_leg *leg) {
+  if (leg->from == 0 || leg->to == 0) return PROTO_E_BAD_ARGUMENT;
+  int rc = check_instrument(leg->instrument);
+  if (rc) return rc;
+  rc = check_amount(leg->amount, 1);
+  if (rc) return rc;
+  return leg->from == leg->to ? PROTO_E_SAME_ACCOUNT : 0;
+}
+
+static int check_legs(const struct proto_settle *s) {
+  if (s->legs_count < 1 || s->legs_count > PROTO_LEGS_MAX) return PROTO_E_TOO_MANY_LEGS;
+  if (!s->legs) return PROTO_E_BAD_ARGUMENT;
+  for (size_t i = 0; i < s->legs_count; i++) {
+    int rc = check_leg(&s->legs[i]);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int check_uint(const struct proto_field *f, uint64_t v) {
+  switch (f->kind) {
+  case PROTO_F_AMOUNT:
+    return check_amount(v, f->min);
+  case PROTO_F_YEAR:
+    return v < f->min || v > f->max ? PROTO_E_BAD_YEAR : 0;
+  case PROTO_F_ENUM:
+    return f->enum_name((unsigned)v) ? 0 : PROTO_E_BAD_ENUM;
+  case PROTO_F_PROVINCE:
+    return proto_province_valid((unsigned)v) || (v == 0 && f->min == 0) ? 0 : PROTO_E_BAD_PROVINCE;
+  default: /* U8, U16, U64, ACCOUNT: the table's range; account ids are never 0 */
+    return v < f->min || v > f->max ? PROTO_E_BAD_ARGUMENT : 0;
+  }
+}
+
+static int check_field(const struct proto_tx *tx, const struct proto_field *f) {
+  const uint8_t *p = field_ptr(tx, f);
+  size_t width = uint_width(f->kind);
+  if (width) return check_uint(f, uint_get(p, width));
+  switch (f->kind) {
+  case PROTO_F_TEXT:
+    return check_text((const char *)p, f);
+  case PROTO_F_ORIGIN:
+    return check_origin((const char *)p);
+  case PROTO_F_INSTRUMENT:
+    return check_instrument((const char *)p);
+  case PROTO_F_USCC: {
+    size_t n = strnlen((const char *)p, PROTO_USCC_BYTES + 1);
+    if (n == 0) return f->min ? PROTO_E_EMPTY_FIELD : 0;
+    return proto_uscc_check((const char *)p, n, NULL);
+  }
+  case PROTO_F_BYTES32:
+    return 0;
+  case PROTO_F_KEYS: {
+    uint8_t count = tx->u.genesis.operator_keys_count;
+    if (count < f->min) return PROTO_E_EMPTY_FIELD;
+    return count > f->max ? PROTO_E_FIELD_TOO_LONG : 0;
+  }
+  case PROTO_F_LEGS:
+    return check_legs(&tx->u.settle);
+  default:
+    return PROTO_E_BAD_ARGUMENT;
+  }
+}
+
+/* The rules that tie two fields of one type together. */
+static int check_account_kind(const struct proto_account *a) {
+  bool has_uscc = a->uscc[0] != '\0';
+  switch (a->kind) {
+  case PROTO_ACCOUNT_ENTERPRISE:
+    if (!has_uscc) return PROTO_E_EMPTY_FIELD;
+    if (a->sector == PROTO_SECTOR_NONE) return PROTO_E_BAD_ENUM;
+    return proto_province_valid(a->province) ? 0 : PROTO_E_BAD_PROVINCE;
+  case PROTO_ACCOUNT_PROVINCIAL:
+    if (has_uscc || a->sector != PROTO_SECTOR_NONE) return PROTO_E_FIELD_NONZERO;
+    return proto_province_valid(a->province) ? 0 : PROTO_E_BAD_PROVINCE;
+  case PROTO_ACCOUNT_PARTICIPANT:
+    /* the province field check already allowed 0 or a valid code */
+    return has_uscc || a->sector != PROTO_SECTOR_NONE ? PROTO_E_FIELD_NONZERO : 0;
+  default: /* national accounts come from the genesis only */
+    return PROTO_E_BAD_ENUM;
+  }
+}
+
+static int check_genesis_keys(const struct proto_genesis *g) {
+  for (size_t i = 0; i < g->operator_keys_count; i++) {
+    for (size_t k = i + 1; k < g->operator_keys_count; k++) {
+      if (memcmp(g->operator_keys[i], g->operator_keys[k], PROTO_PUBKEY_BYTES) == 0)
+        return PROTO_E_DUPLICATE_SIGNER;
+    }
+  }
+  return 0;
+}
+
+static int check_rules(const struct proto_tx *tx) {
+  switch (tx->type) {
+  case PROTO_TX_GENESIS:
+    return check_genesis_keys(&tx->u.genesis);
+  case PROTO_TX_ACCOUNT_OPEN:
+  case PROTO_TX_ACCOUNT_UPDATE:
+    return check_account_kind(&tx->u.account);
+  case PROTO_TX_INSTRUMENT_CREATE:
+    return tx->u.instrument.last_year < tx->u.instrument.first_year ? PROTO_E_BAD_RANGE : 0;
+  case PROTO_TX_CARRY_OVER:
+    return tx->u.carry_over.window_start_ms > tx->u.carry_over.window_end_ms ? PROTO_E_BAD_RANGE
+                                                                              : 0;
+  case PROTO_TX_ALLOCATE:
+  case PROTO_TX_CLAWBACK:
+  case PROTO_TX_TRANSFER:
+    return tx->u.move.from == tx->u.move.to ? PROTO_E_SAME_ACCOUNT : 0;
+  default:
+    return 0;
+  }
+}
+
+int proto_tx_validate(const struct proto_tx *tx) {
+  size_t count = 0;
+  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  if (!fields) return PROTO_E_UNKNOWN_TYPE;
+  for (size_t i = 0; i < count; i++) {
+    int rc = check_field(tx, &fields[i]);
+    if (rc) return rc;
+  }
+  return check_rules(tx);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Transaction body
+ * ------------------------------------------------------------------------------------------- */
+static void put_instrument(struct writer *w, const char *code) {
+  size_t n = strnlen(code, PROTO_INSTRUMENT_BYTES);
+  put_bytes(w, code, n);
+  put_zero(w, PROTO_INSTRUMENT_BYTES - n);
+}
+
+static void put_legs(struct writer *w, const struct proto_settle *s) {
+  put_uint(w, s->legs_count, 2);
+  for (size_t i = 0; i < s->legs_count; i++) {
+    put_uint(w, s->legs[i].from, 8);
+    put_uint(w, s->legs[i].to, 8);
+    put_instrument(w, s->legs[i].instrument);
+    put_uint(w, s->legs[i].amount, 8);
+  }
+}
+
+/* Writes one field of a validated tx. */
+static void put_field(struct writer *w, const struct proto_tx *tx, const struct proto_field *f) {
+  const uint8_t *p = field_ptr(tx, f);
+  size_t width = uint_width(f->kind);
+  if (width) {
+    put_uint(w, uint_get(p, width), width);
+    return;
+  }
+  switch (f->kind) {
+  case PROTO_F_TEXT:
+  case PROTO_F_ORIGIN: {
+    size_t n = strlen((const char *)p);
+    put_uint(w, n, 2);
+    put_bytes(w, p, n);
+    break;
+  }
+  case PROTO_F_INSTRUMENT:
+    put_instrument(w, (const char *)p);
+    break;
+  case PROTO_F_USCC:
+    if (p[0] == '\0') put_zero(w, PROTO_USCC_BYTES);
+    else put_bytes(w, p, PROTO_USCC_BYTES);
+    break;
+  case PROTO_F_BYTES32:
+    put_bytes(w, p, PROTO_HASH_BYTES);
+    break;
+  case PROTO_F_KEYS:
+    put_uint(w, tx->u.genesis.operator_keys_count, 1);
+    put_bytes(w, tx->u.genesis.operator_keys,
+              (size_t)tx->u.genesis.operator_keys_count * PROTO_PUBKEY_BYTES);
+    break;
+  case PROTO_F_LEGS:
+    put_legs(w, &tx->u.settle);
+    break;
+  default:
+    w->err = w->err ? w->err : PROTO_E_BAD_ARGUMENT;
+  }
+}
+
+long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap) {
+  int rc = proto_tx_validate(tx);
+  if (rc) return rc;
+  size_t count = 0;
+  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  struct writer w = {out, cap, 0, 0};
+  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, tx->type, 1);
+  put_uint(&w, 0, 2);
+  put_bytes(&w, tx->id, PROTO_ID_BYTES);
+  for (size_t i = 0; i < count; i++) put_field(&w, tx, &fields[i]);
+  if (w.err) return w.err;
+  /* The largest valid body (1000 legs) is far below the limit; this guards table changes. */
+  if (w.len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
+  return (long)w.len;
+}
+
+/* Reads u16 length + bytes into a NUL-terminated char array of max + 1 bytes. A NUL inside
+ * would shorten the text and break decode -> encode identity, so it is refused here. */
+static int get_text(struct reader *r, char *dst, uint64_t max, int too_long, int bad) {
+  uint64_t n;
+  const uint8_t *b;
+  int rc = get_uint(r, 2, &n);
+  if (rc) return rc;
+  if (n > max) return too_long;
+  if ((rc = get_bytes(r, (size_t)n, &b))) return rc;
+  if (memchr(b, 0, (size_t)n)) return bad;
+  memcpy(dst, b, (size_t)n);
+  dst[n] = '\0';
+  return 0;
+}
+
+/* 16 bytes: the code, then only zero bytes. */
+static int get_instrument(struct reader *r, char *dst) {
+  const uint8_t *b;
+  int rc = get_bytes(r, PROTO_INSTRUMENT_BYTES, &b);
+  if (rc) return rc;
+  size_t n = strnlen((const char *)b, PROTO_INSTRUMENT_BYTES);
+  for (size_t i = n; i < PROTO_INSTRUMENT_BYTES; i++) {
+    if (b[i] != 0) return PROTO_E_BAD_INSTRUMENT_CODE;
+  }
+  memcpy(dst, b, n);
+  dst[n] = '\0';
+  return 0;
+}
+
+/* 18 zero bytes stand for "no USCC"; any other zero byte is not a code. */
+static int get_uscc(struct reader *r, char *dst) {
+  const uint8_t *b;
+  int rc = get_bytes(r, PROTO_USCC_BYTES, &b);
+  if (rc) return rc;
+  size_t zeros = 0;
+  for (size_t i = 0; i < PROTO_USCC_BYTES; i++) zeros += b[i] == 0;
+  if (zeros == PROTO_USCC_BYTES) {
+    dst[0] = '\0';
+    return 0;
+  }
+  if (zeros) return PROTO_E_BAD_USCC;
+  memcpy(dst, b, PROTO_USCC_BYTES);
+  dst[PROTO_USCC_BYTES] = '\0';
+  return 0;
+}
+
+static int get_legs(struct reader *r, struct proto_settle *s) {
+  uint64_t count;
+  int rc = get_uint(r, 2, &count);
+  if (rc) return rc;
+  if (count < 1 || count > PROTO_LEGS_MAX) return PROTO_E_TOO_MANY_LEGS;
+  /* Check the length before allocating, so a short input cannot make us allocate. */
+  if (count * LEG_BYTES > r->len - r->pos) return PROTO_E_TRUNCATED;
+  s->legs = calloc((size_t)count, sizeof(*s->legs));
+  if (!s->legs) return PROTO_E_NO_MEMORY;
+  s->legs_count = (uint16_t)count;
+  for (size_t i = 0; i < count; i++) {
+    struct proto_leg *leg = &s->legs[i];
+    rc = get_uint(r, 8, &leg->from);
+    if (!rc) rc = get_uint(r, 8, &leg->to);
+    if (!rc) rc = get_instrument(r, leg->instrument);
+    if (!rc) rc = get_uint(r, 8, &leg->amount);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int get_keys(struct reader *r, struct proto_genesis *g, uint64_t max) {
+  uint64_t count;
+  const uint8_t *b;
+  int rc = get_uint(r, 1, &count);
+  if (rc) return rc;
+  if (count > max) return PROTO_E_FIELD_TOO_LONG;
+  if ((rc = get_bytes(r, (size_t)count * PROTO_PUBKEY_BYTES, &b))) return rc;
+  g->operator_keys_count = (uint8_t)count;
+  memcpy(g->operator_keys, b, (size_t)count * PROTO_PUBKEY_BYTES);
+  return 0;
+}
+
+/* Reads one field into the struct; its value is checked by the caller. */
+static int get_field(struct reader *r, struct proto_tx *tx, const struct proto_field *f) {
+  uint8_t *p = field_ptr_mut(tx, f);
+  size_t width = uint_width(f->kind);
+  const uint8_t *b;
+  int rc;
+  if (width) {
+    uint64_t v;
+    if ((rc = get_uint(r, width, &v))) return rc;
+    uint_set(p, width, v);
+    return 0;
+  }
+  switch (f->kind) {
+  case PROTO_F_TEXT:
+    return get_text(r, (char *)p, f->max, PROTO_E_FIELD_TOO_LONG, PROTO_E_BAD_TEXT);
+  case PROTO_F_ORIGIN:
+    return get_text(r, (char *)p, PROTO_ORIGIN_BYTES_MAX, PROTO_E_BAD_ORIGIN, PROTO_E_BAD_ORIGIN);
+  case PROTO_F_INSTRUMENT:
+    return get_instrument(r, (char *)p);
+  case PROTO_F_USCC:
+    return get_uscc(r, (char *)p);
+  case PROTO_F_BYTES32:
+    if ((rc = get_bytes(r, PROTO_HASH_BYTES, &b))) return rc;
+    memcpy(p, b, PROTO_HASH_BYTES);
+    return 0;
+  case PROTO_F_KEYS:
+    return get_keys(r, &tx->u.genesis, f->max);
+  case PROTO_F_LEGS:
+    return get_legs(r, &tx->u.settle);
+  default:
+    return PROTO_E_BAD_ARGUMENT;
+  }
+}
+
+static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
+  if (len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
+  struct reader r = {in, len, 0};
+  uint64_t version, type, reserved;
+  const uint8_t *id;
+  int rc = get_uint(&r, 1, &version);
+  if (rc) return rc;
+  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if ((rc = get_uint(&r, 1, &type))) return rc;
+  size_t count = 0;
+  const struct proto_field *fields = proto_tx_fields((unsigned)type, &count);
+  if (!fields) return PROTO_E_UNKNOWN_TYPE;
+  tx->type = (uint8_t)type;
+  if ((rc = get_uint(&r, 2, &reserved))) return rc;
+  if (reserved != 0) return PROTO_E_RESERVED_NONZERO;
+  if ((rc = get_bytes(&r, PROTO_ID_BYTES, &id))) return rc;
+  memcpy(tx->id, id, PROTO_ID_BYTES);
+  for (size_t i = 0; i < count; i++) {
+    if ((rc = get_field(&r, tx, &fields[i]))) return rc;
+    if ((rc = check_field(tx, &fields[i]))) return rc;
+  }
+  if (r.pos != len) return PROTO_E_TRAILING_BYTES;
+  return check_rules(tx);
+}
+
+int proto_tx_decode(const uint8_t *in, size_t len, struct proto_tx *tx) {
+  memset(tx, 0, sizeof(*tx));
+  int rc = decode_body(in, len, tx);
+  if (rc) {
+    proto_tx_free(tx);
+    memset(tx, 0, sizeof(*tx));
+  }
+  return rc;
+}
+
+void proto_tx_free(struct proto_tx *tx) {
+  if (!tx || tx->type != PROTO_TX_SETTLE) return;
+  free(tx->u.settle.legs);
+  tx->u.settle.legs = NULL;
+  tx->u.settle.legs_count = 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Envelope
+ * ------------------------------------------------------------------------------------------- */
+static int check_sigs(const struct proto_sig *sigs, size_t count) {
+  if (count == 0) return PROTO_E_NO_SIGNATURES;
+  if (count > PROTO_SIGS_MAX) return PROTO_E_TOO_MANY_SIGNATURES;
+  for (size_t i = 0; i < count; i++) {
+    for (size_t k = i + 1; k < count; k++) {
+      if (memcmp(sigs[i].key_hash, sigs[k].key_hash, PROTO_HASH_BYTES) == 0)
+        return PROTO_E_DUPLICATE_SIGNER;
+    }
+  }
+  return 0;
+}
+
+long proto_envelope_encode(const struct proto_envelope *env, uint8_t *out, size_t cap) {
+  int rc = check_sigs(env->sigs, env->sigs_count);
+  if (rc) return rc;
+  if (env->body_len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
+  if (!env->body && env->body_len) return PROTO_E_BAD_ARGUMENT;
+  struct writer w = {out, cap, 0, 0};
+  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, env->sigs_count, 1);
+  put_uint(&w, env->body_len, 2);
+  put_bytes(&w, env->body, env->body_len);
+  for (size_t i = 0; i < env->sigs_count; i++) {
+    put_bytes(&w, env->sigs[i].key_hash, PROTO_HASH_BYTES);
+    put_bytes(&w, env->sigs[i].sig, PROTO_SIG_BYTES);
+  }
+  if (w.err) return w.err;
+  return (long)w.len;
+}
+
+static int decode_envelope(const uint8_t *in, size_t len, struct proto_envelope *env) {
+  struct reader r = {in, len, 0};
+  uint64_t version, count, body_len;
+  const uint8_t *b;
+  int rc = get_uint(&r, 1, &version);
+  if (rc) return rc;
+  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if ((rc = get_uint(&r, 1, &count))) return rc;
+  if (count == 0) return PROTO_E_NO_SIGNATURES;
+  if (count > PROTO_SIGS_MAX) return PROTO_E_TOO_MANY_SIGNATURES;
+  if ((rc = get_uint(&r, 2, &body_len))) return rc;
+  if (body_len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
+  if ((rc = get_bytes(&r, (size_t)body_len, &env->body))) return rc;
+  env->body_len = (uint16_t)body_len;
+  env->sigs_count = (uint8_t)count;
+  for (size_t i = 0; i < count; i++) {
+    if ((rc = get_bytes(&r, PROTO_SIG_RECORD_BYTES, &b))) return rc;
+    memcpy(env->sigs[i].key_hash, b, PROTO_HASH_BYTES);
+    memcpy(env->sigs[i].sig, b + PROTO_HASH_BYTES, PROTO_SIG_BYTES);
+  }
+  if (r.pos != len) return PROTO_E_TRAILING_BYTES;
+  return check_sigs(env->sigs, env->sigs_count);
+}
+
+int proto_envelope_decode(const uint8_t *in, size_t len, struct proto_envelope *env) {
+  memset(env, 0, sizeof(*env));
+  int rc = decode_envelope(in, len, env);
+  if (rc) memset(env, 0, sizeof(*env));
+  return rc;
+}
+
+long proto_signing_message(const char *origin, const uint8_t *body, size_t body_len, uint8_t *out,
+                           size_t cap) {
+  int rc = check_origin(origin);
+  if (rc) return rc;
+  if (!body && body_len) return PROTO_E_BAD_ARGUMENT;
+  struct writer w = {out, cap, 0, 0};
+  put_bytes(&w, SIGNING_PREFIX, SIGNING_PREFIX_BYTES);
+  put_bytes(&w, origin, strlen(origin));
+  put_bytes(&w, "\n", 1);
+  put_bytes(&w, body, body_len);
+  if (w.err) return w.err;
+  return (long)w.len;
+}
+
+void proto_body_hash(const uint8_t *body, size_t body_len, uint8_t out[PROTO_HASH_BYTES]) {
+  proto_sha256(body, body_len, out);
+}
+
+int proto_envelope_sign(struct proto_envelope *env, const char *origin, const struct proto_key *key) {
+  uint8_t key_hash[PROTO_HASH_BYTES];
+  if (env->sigs_count >= PROTO_SIGS_MAX) return PROTO_E_TOO_MANY_SIGNATURES;
+  proto_key_hash(key, key_hash);
+  for (size_t i = 0; i < env->sigs_count; i++) {
+    if (memcmp(env->sigs[i].key_hash, key_hash, PROTO_HASH_BYTES) == 0)
+      return PROTO_E_DUPLICATE_SIGNER;
+  }
+  size_t cap = SIGNING_PREFIX_BYTES + PROTO_ORIGIN_BYTES_MAX + 1 + env->body_len;
+  uint8_t *msg = malloc(cap);
+  if (!msg) return PROTO_E_NO_MEMORY;
+  long n = proto_signing_message(origin, env->body, env->body_len, msg, cap);
+  struct proto_sig *slot = &env->sigs[env->sigs_count];
+  int rc = n < 0 ? (int)n : proto_sign(key, msg, (size_t)n, slot->sig);
+  free(msg);
+  if (rc) return rc;
+  memcpy(slot->key_hash, key_hash, PROTO_HASH_BYTES);
+  env->sigs_count++;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Entry: the leaf data of the Merkle log
+ * ------------------------------------------------------------------------------------------- */
+long proto_entry_encode(const struct proto_entry *e, uint8_t *out, size_t cap) {
+  struct proto_envelope env;
+  if (PROTO_ENTRY_HEADER_BYTES + (size_t)e->envelope_len > PROTO_ENTRY_BYTES_MAX)
+    return PROTO_E_ENTRY_TOO_LARGE;
+  if (e->withheld > PROTO_AMOUNT_MAX) return PROTO_E_AMOUNT_TOO_LARGE;
+  if (!e->envelope) return PROTO_E_BAD_ARGUMENT;
+  /* An entry only ever wraps a well-formed envelope: checked here as the decoder checks it. */
+  int rc = proto_envelope_decode(e->envelope, e->envelope_len, &env);
+  if (rc) return rc;
+  struct writer w = {out, cap, 0, 0};
+  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, 0, 1);
+  put_uint(&w, e->index, 8);
+  put_uint(&w, e->time_ms, 8);
+  put_uint(&w, e->withheld, 8);
+  put_uint(&w, e->envelope_len, 2);
+  put_bytes(&w, e->envelope, e->envelope_len);
+  if (w.err) return w.err;
+  return (long)w.len;
+}
+
+static int decode_entry(const uint8_t *in, size_t len, struct proto_entry *e) {
+  if (len > PROTO_ENTRY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
+  struct reader r = {in, len, 0};
+  uint64_t version, reserved, env_len;
+  int rc = get_uint(&r, 1, &version);
+  if (rc) return rc;
+  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if ((rc = get_uint(&r, 1, &reserved))) return rc;
+  if (reserved != 0) return PROTO_E_RESERVED_NONZERO;
+  if ((rc = get_uint(&r, 8, &e->index))) return rc;
+  if ((rc = get_uint(&r, 8, &e->time_ms))) return rc;
+  if ((rc = get_uint(&r, 8, &e->withheld))) return rc;
+  if (e->withheld > PROTO_AMOUNT_MAX) return PROTO_E_AMOUNT_TOO_LARGE;
+  if ((rc = get_uint(&r, 2, &env_len))) return rc;
+  if ((rc = get_bytes(&r, (size_t)env_len, &e->envelope))) return rc;
+  e->envelope_len = (uint16_t)env_len;
+  if (r.pos != len) return PROTO_E_TRAILING_BYTES;
+  struct proto_envelope env;
+  return proto_envelope_decode(e->envelope, e->envelope_len, &env);
+}
+
+int proto_entry_decode(const uint8_t *in, size_t len, struct proto_entry *e) {
+  memset(e, 0, sizeof(*e));
+  int rc = decode_entry(in, len, e);
+  if (rc) memset(e, 0, sizeof(*e));
+  return rc;
+}

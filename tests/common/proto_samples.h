@@ -1,0 +1,191 @@
+/* Valid sample transactions of every type, shared by the proto tests, the vector generator and
+ * the fuzz seeds. Variant 0 is typical, 1 holds every limit at its maximum, 2 at its minimum. */
+#ifndef QUOTAD_TESTS_PROTO_SAMPLES_H
+#define QUOTAD_TESTS_PROTO_SAMPLES_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/proto.h"
+
+#define SAMPLE_VARIANTS 3u
+#define SAMPLE_USCC_A "91350100M000100Y43"
+#define SAMPLE_USCC_B "91110000802100433B"
+
+/* Fills dst (room for n + 1 bytes) with exactly n bytes of UTF-8: 3-byte CJK characters, then
+ * ASCII to make up the rest, so limits are reached with multi-byte text. */
+static inline void sample_text(char *dst, size_t n) {
+  static const char cjk[] = "\xE7\xA2\xB3"; /* U+78B3 carbon */
+  char text[PROTO_REF_BYTES_MAX + 1];
+  size_t i = 0;
+  if (n > PROTO_REF_BYTES_MAX) abort();
+  for (; i + 3 <= n; i += 3) memcpy(text + i, cjk, 3);
+  for (; i < n; i++) text[i] = 'x';
+  text[n] = '\0';
+  /* copied whole because GCC mistakes which union member dst is when it follows the loop */
+  memcpy(dst, text, n + 1);
+}
+
+static inline void sample_bytes(uint8_t *dst, size_t n, uint8_t seed) {
+  for (size_t i = 0; i < n; i++) dst[i] = (uint8_t)(seed + 31u * i);
+}
+
+static inline void sample_instrument(char *dst, unsigned variant) {
+  strcpy(dst, variant == 1 ? "CCER-2025-ABCDEF" : variant == 2 ? "C" : "CEA-2025");
+}
+
+static inline void sample_genesis(struct proto_genesis *g, unsigned v) {
+  if (v == 1) memset(g->origin, '~', PROTO_ORIGIN_BYTES_MAX);
+  else strcpy(g->origin, v == 2 ? "q" : "registry.cets.example/quotad");
+  sample_bytes(g->log_public_key, PROTO_PUBKEY_BYTES, 7);
+  g->national_account = v == 1 ? UINT64_MAX : 1;
+  g->operator_threshold = (uint8_t)(v == 1 ? PROTO_THRESHOLD_MAX : 1);
+  g->operator_keys_count = (uint8_t)(v == 1 ? PROTO_GENESIS_KEYS_MAX : v == 2 ? 1 : 3);
+  for (unsigned k = 0; k < g->operator_keys_count; k++)
+    sample_bytes(g->operator_keys[k], PROTO_PUBKEY_BYTES, (uint8_t)(100 + k));
+}
+
+static inline void sample_account(struct proto_account *a, unsigned v) {
+  a->account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
+  a->kind = (uint8_t)(v == 1 ? PROTO_ACCOUNT_ENTERPRISE
+                             : v == 2 ? PROTO_ACCOUNT_PARTICIPANT : PROTO_ACCOUNT_ENTERPRISE);
+  a->province = (uint8_t)(v == 1 ? 82 : v == 2 ? 0 : 35);
+  a->sector = (uint8_t)(v == 2 ? PROTO_SECTOR_NONE : v == 1 ? PROTO_SECTOR_ALUMINIUM
+                                                            : PROTO_SECTOR_POWER);
+  a->threshold = (uint8_t)(v == 1 ? PROTO_THRESHOLD_MAX : 1);
+  if (v != 2) strcpy(a->uscc, v == 1 ? SAMPLE_USCC_B : SAMPLE_USCC_A);
+  if (v == 1) {
+    sample_text(a->name, PROTO_NAME_BYTES_MAX);
+    sample_text(a->note, PROTO_REF_BYTES_MAX);
+  } else {
+    strcpy(a->name, v == 2 ? "p" : "Fujian Power Co.");
+  }
+}
+
+static inline void sample_move(struct proto_movement *m, unsigned v) {
+  m->from = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
+  m->to = v == 1 ? UINT64_MAX - 1 : v == 2 ? 2 : 2002;
+  sample_instrument(m->instrument, v);
+  m->amount = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 1 : 125000;
+  m->year = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2025);
+  if (v == 1) sample_text(m->ref, PROTO_REF_BYTES_MAX);
+  else strcpy(m->ref, v == 2 ? "r" : "MEE notice 2025/12");
+}
+
+static inline void sample_settle(struct proto_settle *s, unsigned v) {
+  s->legs_count = (uint16_t)(v == 1 ? PROTO_LEGS_MAX : v == 2 ? 1 : 3);
+  s->legs = calloc(s->legs_count, sizeof(*s->legs));
+  if (!s->legs) abort();
+  for (unsigned i = 0; i < s->legs_count; i++) {
+    s->legs[i].from = 1000 + i;
+    s->legs[i].to = v == 1 ? UINT64_MAX - i : 5000 + i;
+    sample_instrument(s->legs[i].instrument, v);
+    s->legs[i].amount = v == 1 ? PROTO_AMOUNT_MAX - i : 1 + 10u * i;
+  }
+  if (v == 1) sample_text(s->ref, PROTO_REF_BYTES_MAX);
+  else strcpy(s->ref, v == 2 ? "b" : "SEEE batch 2025-11-25/1");
+}
+
+static inline void sample_type_fields(struct proto_tx *tx, unsigned v) {
+  switch (tx->type) {
+  case PROTO_TX_GENESIS: sample_genesis(&tx->u.genesis, v); break;
+  case PROTO_TX_KEY_REGISTER:
+    sample_bytes(tx->u.key_register.public_key, PROTO_PUBKEY_BYTES, 42);
+    tx->u.key_register.role = (uint8_t)(v == 1 ? PROTO_ROLE_AUDITOR : PROTO_ROLE_AUTHORITY);
+    tx->u.key_register.scope = v == 1 ? UINT64_MAX : v == 2 ? 0 : 35;
+    if (v == 1) sample_text(tx->u.key_register.name, PROTO_NAME_BYTES_MAX);
+    else strcpy(tx->u.key_register.name, v == 2 ? "k" : "Fujian DEE key 1");
+    break;
+  case PROTO_TX_KEY_REVOKE:
+    sample_bytes(tx->u.key_revoke.key_hash, PROTO_HASH_BYTES, 9);
+    if (v == 1) sample_text(tx->u.key_revoke.reason, PROTO_REF_BYTES_MAX);
+    else strcpy(tx->u.key_revoke.reason, v == 2 ? "x" : "staff left");
+    break;
+  case PROTO_TX_ACCOUNT_OPEN:
+  case PROTO_TX_ACCOUNT_UPDATE: sample_account(&tx->u.account, v); break;
+  case PROTO_TX_ACCOUNT_CLOSE:
+    tx->u.account_close.account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
+    if (v == 1) sample_text(tx->u.account_close.reason, PROTO_REF_BYTES_MAX);
+    else strcpy(tx->u.account_close.reason, v == 2 ? "c" : "plant decommissioned");
+    break;
+  case PROTO_TX_INSTRUMENT_CREATE:
+    sample_instrument(tx->u.instrument.code, v);
+    tx->u.instrument.kind = (uint8_t)(v == 1 ? PROTO_INSTRUMENT_CCER : PROTO_INSTRUMENT_CEA);
+    tx->u.instrument.vintage = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2025);
+    tx->u.instrument.cap = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 1 : 4500000000u;
+    tx->u.instrument.first_year = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2025);
+    tx->u.instrument.last_year = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2026);
+    break;
+  case PROTO_TX_COMPLIANCE_YEAR:
+    tx->u.compliance_year.year = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2025);
+    tx->u.compliance_year.deadline_ms = v == 1 ? UINT64_MAX : v == 2 ? 1 : UINT64_C(1798732800000);
+    break;
+  case PROTO_TX_SETTLE: sample_settle(&tx->u.settle, v); break;
+  case PROTO_TX_VERIFIED_EMISSIONS:
+    tx->u.emissions.account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
+    tx->u.emissions.year = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2025);
+    tx->u.emissions.emissions = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 0 : 3400000;
+    if (v == 1) sample_text(tx->u.emissions.ref, PROTO_REF_BYTES_MAX);
+    else if (v == 0) strcpy(tx->u.emissions.ref, "verification report FJ-2025-0042");
+    break;
+  case PROTO_TX_SURRENDER:
+    tx->u.surrender.account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
+    tx->u.surrender.from = v == 1 ? UINT64_MAX - 1 : v == 2 ? 1 : 1001;
+    tx->u.surrender.year = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2025);
+    sample_instrument(tx->u.surrender.instrument, v);
+    tx->u.surrender.amount = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 1 : 3400000;
+    break;
+  case PROTO_TX_CARRY_OVER: {
+    struct proto_carry_over *c = &tx->u.carry_over;
+    c->account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
+    strcpy(c->from_instrument, v == 1 ? "CEA-2019-2020-AB" : v == 2 ? "A" : "CEA-2024");
+    sample_instrument(c->to_instrument, v);
+    c->amount = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 1 : 20000;
+    c->cap = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 0 : 25000;
+    c->net_sales = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 0 : 10000;
+    c->window_start_ms = v == 1 ? UINT64_MAX : v == 2 ? 0 : UINT64_C(1735660800000);
+    c->window_end_ms = v == 1 ? UINT64_MAX : v == 2 ? 0 : UINT64_C(1767196800000);
+    break;
+  }
+  default: /* the movement shape */
+    sample_move(&tx->u.move, v);
+    if (tx->type == PROTO_TX_ALLOCATE)
+      tx->u.move.kind = (uint8_t)(v == 1 ? PROTO_ALLOC_SUPPLEMENT : PROTO_ALLOC_PRE);
+    if (tx->type == PROTO_TX_POSITION_MOVE)
+      tx->u.move.kind = (uint8_t)(v == 1 ? PROTO_POSITION_TRADING : PROTO_POSITION_REGISTRY);
+    break;
+  }
+}
+
+/* Fields a type's table does not list must stay zero, or the decoded struct would differ. */
+static inline void sample_clear_unused(struct proto_tx *tx) {
+  struct proto_movement *m = &tx->u.move;
+  switch (tx->type) {
+  case PROTO_TX_ISSUE: m->from = 0, m->to = 0, m->year = 0, m->kind = 0, memset(m->ref, 0, sizeof(m->ref)); break;
+  case PROTO_TX_ALLOCATE: memset(m->ref, 0, sizeof(m->ref)); break;
+  case PROTO_TX_CLAWBACK:
+  case PROTO_TX_TRANSFER:
+    m->year = 0, m->kind = 0;
+    if (tx->type == PROTO_TX_TRANSFER) memset(m->ref, 0, sizeof(m->ref));
+    break;
+  case PROTO_TX_POSITION_MOVE: m->to = 0, m->year = 0, memset(m->ref, 0, sizeof(m->ref)); break;
+  case PROTO_TX_FREEZE:
+  case PROTO_TX_UNFREEZE:
+  case PROTO_TX_CANCEL: m->to = 0, m->year = 0, m->kind = 0; break;
+  case PROTO_TX_DEDUCT: m->to = 0, m->kind = 0, memset(m->instrument, 0, sizeof(m->instrument)); break;
+  default: break;
+  }
+}
+
+/* A valid transaction of the type; the caller frees it with proto_tx_free. */
+static inline void sample_tx(unsigned type, unsigned variant, struct proto_tx *tx) {
+  memset(tx, 0, sizeof(*tx));
+  tx->type = (uint8_t)type;
+  for (unsigned i = 0; i < PROTO_ID_BYTES; i++) tx->id[i] = (uint8_t)(type * 16 + i + variant * 97);
+  sample_type_fields(tx, variant);
+  sample_clear_unused(tx);
+  /* an optional text left empty */
+  if (type == PROTO_TX_CANCEL && variant == 2) memset(tx->u.move.ref, 0, sizeof(tx->u.move.ref));
+}
+
+#endif
