@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "tests/unit/rogue_writer.h"
 #include "tools/common/audit_replay.h"
 
 #define W_NATIONAL 1u
@@ -28,6 +29,10 @@ struct world {
   uint64_t id_seq;
   struct proto_key *log, *op1, *op2, *op3, *auth, *auth_other, *rep_a, *rep_a2, *rep_b, *exch;
   struct audit_failure fail;
+  /* Leaf mode: every step is also written as a real signed leaf (even a refused one, as a rogue
+   * writer would) and replayed through audit_replay_leaf, signatures verified for real. */
+  bool leaf_mode;
+  struct rogue_log rlog;
 };
 
 static void w_id(struct world *w, struct proto_tx *tx) {
@@ -48,7 +53,13 @@ static int w_step_w(struct world *w, struct proto_tx *tx, uint64_t withheld,
     signers[i].status = AUDIT_SIG_VALID;
   }
   if (tx->id[0] == 0) w_id(w, tx);
-  int rc = audit_replay_tx(w->r, tx, w->next, w->time_ms, withheld, signers, n, &w->fail);
+  int rc;
+  if (w->leaf_mode) {
+    uint64_t at = rogue_append(&w->rlog, tx, w->time_ms, withheld, keys, n);
+    rc = audit_replay_leaf(w->r, w->rlog.leaves[at], w->rlog.lens[at], NULL, &w->fail);
+  } else {
+    rc = audit_replay_tx(w->r, tx, w->next, w->time_ms, withheld, signers, n, &w->fail);
+  }
   if (rc == 0) w->next++;
   w->time_ms += 1000;
   return rc;
@@ -155,7 +166,7 @@ static struct proto_tx w_year(uint16_t year, uint64_t deadline_ms) {
 
 static struct proto_tx w_genesis(const struct world *w, uint8_t threshold) {
   struct proto_tx tx = {.type = PROTO_TX_GENESIS};
-  strcpy(tx.u.genesis.origin, "registry.test/quotad");
+  strcpy(tx.u.genesis.origin, ROGUE_ORIGIN);
   proto_key_public(w->log, tx.u.genesis.log_public_key);
   tx.u.genesis.national_account = W_NATIONAL;
   tx.u.genesis.operator_threshold = threshold;
@@ -167,8 +178,13 @@ static struct proto_tx w_genesis(const struct world *w, uint8_t threshold) {
 }
 
 /* Keys only; no entries. */
+#ifndef W_LEAF_MODE
+#define W_LEAF_MODE false
+#endif
+
 static void w_init(struct world *w) {
   memset(w, 0, sizeof(*w));
+  w->leaf_mode = W_LEAF_MODE;
   w->r = audit_replay_new();
   cr_assert(w->r != NULL);
   w->time_ms = W_T0;
@@ -231,6 +247,7 @@ static void w_fini(struct world *w) {
                               w->rep_a, w->rep_a2, w->rep_b, w->exch};
   for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) proto_key_free(keys[i]);
   audit_replay_free(w->r);
+  rogue_free(&w->rlog);
 }
 
 /* The registry position of account in code, 0 when never touched. */

@@ -48,6 +48,7 @@ void audit_replay_free(struct audit_replay *r) {
   audit_map_free(&r->compliance);
   audit_map_free(&r->carried);
   audit_map_free(&r->tx_ids);
+  free(r->scratch);
   free(r);
 }
 

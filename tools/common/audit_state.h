@@ -72,6 +72,7 @@ struct audit_replay {
 
   uint64_t entries;      /* replayed so far = the next index */
   uint64_t last_time_ms;
+  uint8_t *scratch;      /* audit_leaf.c's re-encoding and signing-message buffer */
   bool failed;
   struct audit_failure failure; /* the first failure, returned again on every later call */
 };
