@@ -35,7 +35,7 @@ struct world {
   struct rogue_log rlog;
 };
 
-static void w_id(struct world *w, struct proto_tx *tx) {
+static inline void w_id(struct world *w, struct proto_tx *tx) {
   w->id_seq++;
   memset(tx->id, 0, PROTO_ID_BYTES);
   for (unsigned i = 0; i < 8; i++) tx->id[8 + i] = (uint8_t)(w->id_seq >> (56 - 8 * i));
@@ -44,7 +44,7 @@ static void w_id(struct world *w, struct proto_tx *tx) {
 
 /* Feeds tx signed by keys[0..n) (all signatures valid) as the next entry with `withheld`.
  * Returns the replay's code; advances the index only on success. */
-static int w_step_w(struct world *w, struct proto_tx *tx, uint64_t withheld,
+static inline int w_step_w(struct world *w, struct proto_tx *tx, uint64_t withheld,
                     struct proto_key *const *keys, size_t n) {
   struct audit_signer signers[PROTO_SIGS_MAX];
   cr_assert(n <= PROTO_SIGS_MAX);
@@ -65,18 +65,18 @@ static int w_step_w(struct world *w, struct proto_tx *tx, uint64_t withheld,
   return rc;
 }
 
-static int w_step(struct world *w, struct proto_tx *tx, struct proto_key *key) {
+static inline int w_step(struct world *w, struct proto_tx *tx, struct proto_key *key) {
   return w_step_w(w, tx, 0, &key, 1);
 }
 
 /* Asserts that tx is accepted. */
-static void w_ok(struct world *w, struct proto_tx *tx, struct proto_key *key) {
+static inline void w_ok(struct world *w, struct proto_tx *tx, struct proto_key *key) {
   int rc = w_step(w, tx, key);
   cr_assert_eq(rc, 0, "expected acceptance, got %s: %s", proto_err_name(rc), w->fail.text);
 }
 
 /* Asserts that tx is the failing entry, with code, at the index it would have had. */
-static void w_refused(struct world *w, struct proto_tx *tx, struct proto_key *const *keys, size_t n,
+static inline void w_refused(struct world *w, struct proto_tx *tx, struct proto_key *const *keys, size_t n,
                       int code) {
   uint64_t at = w->next;
   int rc = w_step_w(w, tx, 0, keys, n);
@@ -87,7 +87,7 @@ static void w_refused(struct world *w, struct proto_tx *tx, struct proto_key *co
   cr_assert_eq(w->fail.code, code);
 }
 
-static struct proto_tx w_key(const struct proto_key *key, uint8_t role, uint64_t scope) {
+static inline struct proto_tx w_key(const struct proto_key *key, uint8_t role, uint64_t scope) {
   struct proto_tx tx = {.type = PROTO_TX_KEY_REGISTER};
   proto_key_public(key, tx.u.key_register.public_key);
   tx.u.key_register.role = role;
@@ -96,7 +96,7 @@ static struct proto_tx w_key(const struct proto_key *key, uint8_t role, uint64_t
   return tx;
 }
 
-static struct proto_tx w_account(uint64_t id, uint8_t kind, uint8_t province, const char *uscc,
+static inline struct proto_tx w_account(uint64_t id, uint8_t kind, uint8_t province, const char *uscc,
                                  uint8_t threshold) {
   struct proto_tx tx = {.type = PROTO_TX_ACCOUNT_OPEN};
   tx.u.account.account = id;
@@ -109,7 +109,7 @@ static struct proto_tx w_account(uint64_t id, uint8_t kind, uint8_t province, co
   return tx;
 }
 
-static struct proto_tx w_instrument(const char *code, uint8_t kind, uint16_t vintage, uint64_t cap,
+static inline struct proto_tx w_instrument(const char *code, uint8_t kind, uint16_t vintage, uint64_t cap,
                                     uint16_t first, uint16_t last) {
   struct proto_tx tx = {.type = PROTO_TX_INSTRUMENT_CREATE};
   strcpy(tx.u.instrument.code, code);
@@ -121,7 +121,7 @@ static struct proto_tx w_instrument(const char *code, uint8_t kind, uint16_t vin
   return tx;
 }
 
-static struct proto_tx w_move(uint8_t type, uint64_t from, uint64_t to, const char *code,
+static inline struct proto_tx w_move(uint8_t type, uint64_t from, uint64_t to, const char *code,
                               uint64_t amount) {
   struct proto_tx tx = {.type = type};
   tx.u.move.from = from;
@@ -138,7 +138,7 @@ static struct proto_tx w_move(uint8_t type, uint64_t from, uint64_t to, const ch
   return tx;
 }
 
-static struct proto_tx w_surrender(uint64_t account, uint64_t from, uint16_t year,
+static inline struct proto_tx w_surrender(uint64_t account, uint64_t from, uint16_t year,
                                    const char *code, uint64_t amount) {
   struct proto_tx tx = {.type = PROTO_TX_SURRENDER};
   tx.u.surrender.account = account;
@@ -149,7 +149,7 @@ static struct proto_tx w_surrender(uint64_t account, uint64_t from, uint16_t yea
   return tx;
 }
 
-static struct proto_tx w_emissions(uint64_t account, uint16_t year, uint64_t emissions) {
+static inline struct proto_tx w_emissions(uint64_t account, uint16_t year, uint64_t emissions) {
   struct proto_tx tx = {.type = PROTO_TX_VERIFIED_EMISSIONS};
   tx.u.emissions.account = account;
   tx.u.emissions.year = year;
@@ -157,14 +157,14 @@ static struct proto_tx w_emissions(uint64_t account, uint16_t year, uint64_t emi
   return tx;
 }
 
-static struct proto_tx w_year(uint16_t year, uint64_t deadline_ms) {
+static inline struct proto_tx w_year(uint16_t year, uint64_t deadline_ms) {
   struct proto_tx tx = {.type = PROTO_TX_COMPLIANCE_YEAR};
   tx.u.compliance_year.year = year;
   tx.u.compliance_year.deadline_ms = deadline_ms;
   return tx;
 }
 
-static struct proto_tx w_genesis(const struct world *w, uint8_t threshold) {
+static inline struct proto_tx w_genesis(const struct world *w, uint8_t threshold) {
   struct proto_tx tx = {.type = PROTO_TX_GENESIS};
   strcpy(tx.u.genesis.origin, ROGUE_ORIGIN);
   proto_key_public(w->log, tx.u.genesis.log_public_key);
@@ -182,7 +182,7 @@ static struct proto_tx w_genesis(const struct world *w, uint8_t threshold) {
 #define W_LEAF_MODE false
 #endif
 
-static void w_init(struct world *w) {
+static inline void w_init(struct world *w) {
   memset(w, 0, sizeof(*w));
   w->leaf_mode = W_LEAF_MODE;
   w->r = audit_replay_new();
@@ -206,7 +206,7 @@ static void w_init(struct world *w) {
  * CEA-2025 (cap 1,000,000), CEA-2024 (cap 500,000, settles up to 2024), CCER-2024, the 2025
  * compliance year; 400,000 CEA-2025 and 10,000 CCER-2024 at the province, 100,000 CEA-2025 and
  * 5,000 CCER at each of A and B, 50,000 CEA-2024 at A. */
-static void w_standard(struct world *w) {
+static inline void w_standard(struct world *w) {
   w_init(w);
   struct proto_tx tx = w_genesis(w, 1);
   w_ok(w, &tx, w->log);
@@ -242,7 +242,46 @@ static void w_standard(struct world *w) {
   tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_A, "CEA-2024", 50000), w_ok(w, &tx, w->auth);
 }
 
-static void w_fini(struct world *w) {
+/* Varied valid activity on top of the standard world: transfers, positions, a settle, a
+ * freeze and unfreeze, emissions, surrenders (CEA and CCER), a cancel, a deduction and a
+ * withholding allocation, a key revoke. */
+static inline void w_busy(struct world *w) {
+  struct proto_tx tx;
+  for (unsigned i = 0; i < 6; i++) {
+    tx = w_move(PROTO_TX_TRANSFER, i % 2 ? W_ENT_B : W_ENT_A, i % 2 ? W_ENT_A : W_ENT_B,
+                "CEA-2025", 1000 + i);
+    w_ok(w, &tx, i % 2 ? w->rep_b : w->rep_a);
+  }
+  tx = w_move(PROTO_TX_POSITION_MOVE, W_ENT_A, 0, "CEA-2025", 5000);
+  tx.u.move.kind = PROTO_POSITION_TRADING;
+  w_ok(w, &tx, w->rep_a);
+  struct proto_leg legs[2] = {{W_ENT_A, W_ENT_B, "CEA-2025", 3000}, {W_ENT_B, W_ENT_A, "CEA-2025", 1000}};
+  tx = (struct proto_tx){.type = PROTO_TX_SETTLE};
+  strcpy(tx.u.settle.ref, "exchange day 1");
+  tx.u.settle.legs_count = 2;
+  tx.u.settle.legs = legs;
+  w_ok(w, &tx, w->exch);
+  tx = w_move(PROTO_TX_FREEZE, W_ENT_B, 0, "CEA-2025", 500), w_ok(w, &tx, w->op1);
+  tx = w_move(PROTO_TX_UNFREEZE, W_ENT_B, 0, "CEA-2025", 200), w_ok(w, &tx, w->op1);
+  tx = w_emissions(W_ENT_A, 2025, 80000), w_ok(w, &tx, w->auth);
+  tx = w_emissions(W_ENT_B, 2025, 120000), w_ok(w, &tx, w->auth);
+  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 76000), w_ok(w, &tx, w->rep_a);
+  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CCER-2024", 4000), w_ok(w, &tx, w->rep_a);
+  tx = w_surrender(W_ENT_B, W_ENT_B, 2025, "CEA-2025", 90000), w_ok(w, &tx, w->rep_b);
+  tx = w_move(PROTO_TX_CANCEL, W_ENT_A, 0, "CEA-2025", 100), w_ok(w, &tx, w->rep_a);
+  tx = w_move(PROTO_TX_DEDUCT, W_ENT_B, 0, "", 10000);
+  tx.u.move.year = 2025;
+  w_ok(w, &tx, w->op1);
+  tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_B, "CEA-2025", 15000);
+  int rc = w_step_w(w, &tx, 10000, &w->auth, 1);
+  cr_assert_eq(rc, 0, "%s", w->fail.text);
+  tx = (struct proto_tx){.type = PROTO_TX_KEY_REVOKE};
+  proto_key_hash(w->rep_a2, tx.u.key_revoke.key_hash);
+  strcpy(tx.u.key_revoke.reason, "rotated");
+  w_ok(w, &tx, w->op1);
+}
+
+static inline void w_fini(struct world *w) {
   struct proto_key *keys[] = {w->log, w->op1, w->op2, w->op3, w->auth, w->auth_other,
                               w->rep_a, w->rep_a2, w->rep_b, w->exch};
   for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) proto_key_free(keys[i]);
@@ -251,7 +290,7 @@ static void w_fini(struct world *w) {
 }
 
 /* The registry position of account in code, 0 when never touched. */
-static uint64_t w_registry(const struct world *w, uint64_t account, const char *code) {
+static inline uint64_t w_registry(const struct world *w, uint64_t account, const char *code) {
   struct audit_balance b;
   return audit_replay_balance(w->r, account, code, &b) ? b.registry : 0;
 }

@@ -18,7 +18,7 @@ struct rogue_log {
   size_t count, cap;
 };
 
-static void rogue_free(struct rogue_log *log) {
+static inline void rogue_free(struct rogue_log *log) {
   for (size_t i = 0; i < log->count; i++) free(log->leaves[i]);
   free(log->leaves);
   free(log->lens);
@@ -26,7 +26,7 @@ static void rogue_free(struct rogue_log *log) {
 }
 
 /* The exact leaf of tx signed by keys[0..n) under origin, as entry `index` at time_ms. */
-static size_t rogue_leaf(const struct proto_tx *tx, uint64_t index, uint64_t time_ms,
+static inline size_t rogue_leaf(const struct proto_tx *tx, uint64_t index, uint64_t time_ms,
                          uint64_t withheld, struct proto_key *const *keys, size_t n,
                          const char *origin, uint8_t *out, size_t cap) {
   uint8_t body[PROTO_ENTRY_BYTES_MAX], env_bytes[PROTO_ENTRY_BYTES_MAX];
@@ -43,7 +43,7 @@ static size_t rogue_leaf(const struct proto_tx *tx, uint64_t index, uint64_t tim
   return (size_t)len;
 }
 
-static void rogue_push(struct rogue_log *log, const uint8_t *leaf, size_t len) {
+static inline void rogue_push(struct rogue_log *log, const uint8_t *leaf, size_t len) {
   if (log->count == log->cap) {
     log->cap = log->cap ? log->cap * 2 : 64;
     log->leaves = realloc(log->leaves, log->cap * sizeof(*log->leaves));
@@ -57,7 +57,7 @@ static void rogue_push(struct rogue_log *log, const uint8_t *leaf, size_t len) {
 }
 
 /* Appends tx as the next entry, whatever the rules say. Returns its index. */
-static uint64_t rogue_append(struct rogue_log *log, const struct proto_tx *tx, uint64_t time_ms,
+static inline uint64_t rogue_append(struct rogue_log *log, const struct proto_tx *tx, uint64_t time_ms,
                              uint64_t withheld, struct proto_key *const *keys, size_t n) {
   uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
   size_t len = rogue_leaf(tx, log->count, time_ms, withheld, keys, n, ROGUE_ORIGIN, leaf,
