@@ -56,7 +56,7 @@ int ledger_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf_ha
                             const uint8_t root[PROTO_HASH_BYTES]);
 /* 0 when proof shows the tree of size first with root1 is a prefix of the tree of size second
  * with root2; BAD_PROOF otherwise. first = second needs an empty proof and equal roots; first = 0
- * is consistent with anything (empty proof). */
+ * is consistent with anything (empty proof; root1 must be the empty tree's, SHA-256 of ""). */
 int ledger_verify_consistency(uint64_t first, uint64_t second, const uint8_t root1[PROTO_HASH_BYTES],
                               const uint8_t root2[PROTO_HASH_BYTES],
                               const uint8_t (*proof)[PROTO_HASH_BYTES], size_t proof_len);
@@ -76,20 +76,27 @@ struct ledger_checkpoint {
 /* The signed-note key id: the first 4 bytes of SHA-256(name || "\n" || 0x01 || public key),
  * as a big-endian integer. */
 uint32_t ledger_note_key_id(const char *key_name, const uint8_t pub[PROTO_PUBKEY_BYTES]);
-/* "<name>+<8 hex key id>+<base64(0x01 || public key)>", NUL-terminated. Returns its length or
- * FIELD_TOO_LONG. */
+/* "<name>+<8 hex key id>+<base64(0x01 || public key)>", NUL-terminated. Returns its length,
+ * FIELD_TOO_LONG, or BAD_ARGUMENT for a name that is not 1-128 printable ASCII without space or
+ * '+'. */
 long ledger_verifier_key(const char *key_name, const uint8_t pub[PROTO_PUBKEY_BYTES], char *out,
                          size_t cap);
-/* Parses a verifier key string. Returns 0 or BAD_KEY; name receives the key name. */
+/* Parses a verifier key string (strict: lowercase hex id that matches the key, algorithm 0x01,
+ * canonical base64). Returns 0 or BAD_KEY; name receives the key name (FIELD_TOO_LONG when
+ * name_cap is too small). */
 int ledger_verifier_key_parse(const char *text, char *name, size_t name_cap,
                               uint8_t pub[PROTO_PUBKEY_BYTES]);
 /* Signs cp with key under key_name (the key name is the origin in quotad's logs), writing the
- * whole signed note to out. Returns its length or a negative code. */
+ * whole signed note to out (NUL-terminated). Returns its length or a negative code: BAD_ORIGIN
+ * (origin not 1-128 printable ASCII without space), BAD_ARGUMENT (key name), BAD_KEY (public-only
+ * key), FIELD_TOO_LONG. */
 long ledger_checkpoint_sign(const struct ledger_checkpoint *cp, const char *key_name,
                             const struct proto_key *key, char *out, size_t cap);
 /* Parses a signed note and verifies that it carries a valid signature by (key_name, pub);
- * signatures by other keys are ignored. Returns 0, BAD_CHECKPOINT (malformed) or BAD_SIGNATURE
- * (no valid signature by that key). */
+ * signatures by other keys are ignored (at most 100 signature lines). Extension lines after the
+ * root line are accepted (they are signed) but not returned. Returns 0, BAD_CHECKPOINT
+ * (malformed), BAD_SIGNATURE (no valid signature by that key, or a line by that key that does
+ * not verify) or BAD_KEY (pub unusable). out (may be NULL) is written only on success. */
 int ledger_checkpoint_verify(const char *text, size_t len, const char *key_name,
                              const uint8_t pub[PROTO_PUBKEY_BYTES], struct ledger_checkpoint *out);
 
