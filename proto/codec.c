@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/internal.h"
 #include "proto/proto.h"
 
 #define SIGNING_PREFIX "quotad/tx/v1\n"
@@ -217,7 +218,7 @@ static int check_uint(const struct proto_field *f, uint64_t v) {
   }
 }
 
-static int check_field(const struct proto_tx *tx, const struct proto_field *f) {
+int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
   const uint8_t *p = field_ptr(tx, f);
   size_t width = uint_width(f->kind);
   if (width) return check_uint(f, uint_get(p, width));
@@ -248,21 +249,26 @@ static int check_field(const struct proto_tx *tx, const struct proto_field *f) {
 }
 
 /* The rules that tie two fields of one type together. */
-static int check_account_kind(const struct proto_account *a) {
+static int check_account_kind(const struct proto_account *a, const char **field) {
   bool has_uscc = a->uscc[0] != '\0';
+  bool has_sector = a->sector != PROTO_SECTOR_NONE;
   switch (a->kind) {
   case PROTO_ACCOUNT_ENTERPRISE:
-    if (!has_uscc) return PROTO_E_EMPTY_FIELD;
-    if (a->sector == PROTO_SECTOR_NONE) return PROTO_E_BAD_ENUM;
+    if (!has_uscc) return *field = "uscc", PROTO_E_EMPTY_FIELD;
+    if (!has_sector) return *field = "sector", PROTO_E_BAD_ENUM;
+    *field = "province";
     return proto_province_valid(a->province) ? 0 : PROTO_E_BAD_PROVINCE;
   case PROTO_ACCOUNT_PROVINCIAL:
-    if (has_uscc || a->sector != PROTO_SECTOR_NONE) return PROTO_E_FIELD_NONZERO;
-    return proto_province_valid(a->province) ? 0 : PROTO_E_BAD_PROVINCE;
   case PROTO_ACCOUNT_PARTICIPANT:
-    /* the province field check already allowed 0 or a valid code */
-    return has_uscc || a->sector != PROTO_SECTOR_NONE ? PROTO_E_FIELD_NONZERO : 0;
+    if (has_uscc) return *field = "uscc", PROTO_E_FIELD_NONZERO;
+    if (has_sector) return *field = "sector", PROTO_E_FIELD_NONZERO;
+    /* a participant may have province 0: the field check already allowed 0 or a valid code */
+    *field = "province";
+    return a->kind == PROTO_ACCOUNT_PARTICIPANT || proto_province_valid(a->province)
+               ? 0
+               : PROTO_E_BAD_PROVINCE;
   default: /* national accounts come from the genesis only */
-    return PROTO_E_BAD_ENUM;
+    return *field = "kind", PROTO_E_BAD_ENUM;
   }
 }
 
@@ -276,25 +282,37 @@ static int check_genesis_keys(const struct proto_genesis *g) {
   return 0;
 }
 
-static int check_rules(const struct proto_tx *tx) {
+int proto__rules_check(const struct proto_tx *tx, const char **where) {
+  const char *field = NULL;
+  int rc = 0;
   switch (tx->type) {
   case PROTO_TX_GENESIS:
-    return check_genesis_keys(&tx->u.genesis);
+    field = "operator_keys";
+    rc = check_genesis_keys(&tx->u.genesis);
+    break;
   case PROTO_TX_ACCOUNT_OPEN:
   case PROTO_TX_ACCOUNT_UPDATE:
-    return check_account_kind(&tx->u.account);
+    rc = check_account_kind(&tx->u.account, &field);
+    break;
   case PROTO_TX_INSTRUMENT_CREATE:
-    return tx->u.instrument.last_year < tx->u.instrument.first_year ? PROTO_E_BAD_RANGE : 0;
+    field = "last_year";
+    rc = tx->u.instrument.last_year < tx->u.instrument.first_year ? PROTO_E_BAD_RANGE : 0;
+    break;
   case PROTO_TX_CARRY_OVER:
-    return tx->u.carry_over.window_start_ms > tx->u.carry_over.window_end_ms ? PROTO_E_BAD_RANGE
-                                                                              : 0;
+    field = "window_end_ms";
+    rc = tx->u.carry_over.window_start_ms > tx->u.carry_over.window_end_ms ? PROTO_E_BAD_RANGE : 0;
+    break;
   case PROTO_TX_ALLOCATE:
   case PROTO_TX_CLAWBACK:
   case PROTO_TX_TRANSFER:
-    return tx->u.move.from == tx->u.move.to ? PROTO_E_SAME_ACCOUNT : 0;
+    field = "to";
+    rc = tx->u.move.from == tx->u.move.to ? PROTO_E_SAME_ACCOUNT : 0;
+    break;
   default:
-    return 0;
+    break;
   }
+  if (rc && where) *where = field;
+  return rc;
 }
 
 int proto_tx_validate(const struct proto_tx *tx) {
@@ -302,10 +320,10 @@ int proto_tx_validate(const struct proto_tx *tx) {
   const struct proto_field *fields = proto_tx_fields(tx->type, &count);
   if (!fields) return PROTO_E_UNKNOWN_TYPE;
   for (size_t i = 0; i < count; i++) {
-    int rc = check_field(tx, &fields[i]);
+    int rc = proto__field_check(tx, &fields[i]);
     if (rc) return rc;
   }
-  return check_rules(tx);
+  return proto__rules_check(tx, NULL);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -515,10 +533,10 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
   memcpy(tx->id, id, PROTO_ID_BYTES);
   for (size_t i = 0; i < count; i++) {
     if ((rc = get_field(&r, tx, &fields[i]))) return rc;
-    if ((rc = check_field(tx, &fields[i]))) return rc;
+    if ((rc = proto__field_check(tx, &fields[i]))) return rc;
   }
   if (r.pos != len) return PROTO_E_TRAILING_BYTES;
-  return check_rules(tx);
+  return proto__rules_check(tx, NULL);
 }
 
 int proto_tx_decode(const uint8_t *in, size_t len, struct proto_tx *tx) {

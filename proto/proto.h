@@ -539,7 +539,9 @@ int proto_envelope_sign(struct proto_envelope *env, const char *origin, const st
 
 /* tx -> a new JSON object {"type": "transfer", "id": "<32 hex>", ...fields}. Field names and
  * forms are those of FORMAT.md's tables: amounts and ids are JSON integers, keys and hashes hex,
- * enums their names, instrument codes and text strings. Returns NULL only on out of memory. */
+ * enums their names, instrument codes and text strings. Returns NULL on out of memory, for a tx
+ * that proto_tx_validate refuses, and when a U64/ACCOUNT field exceeds 2^63 - 1: JSON integers
+ * are int64 here, so in JSON account ids, scopes and times are at most 2^63 - 1. */
 json_t *proto_tx_to_json(const struct proto_tx *tx);
 /* JSON -> tx. Unknown fields are refused (JSON_UNKNOWN), missing ones JSON_MISSING, wrong types
  * JSON_TYPE; then the same checks as proto_tx_validate. On error *tx is zeroed and, when where is
@@ -553,6 +555,17 @@ int proto_tx_from_json(const json_t *obj, struct proto_tx *tx, const char **wher
 json_t *proto_envelope_to_json(const struct proto_envelope *env);
 int proto_envelope_from_json(const json_t *obj, struct proto_envelope *env, uint8_t *body_buf,
                              size_t cap);
+/* proto_envelope_from_json errors: JSON_TYPE, JSON_UNKNOWN, JSON_MISSING, BAD_BASE64 (also for a
+ * key or sig of the wrong length), FIELD_TOO_LONG (body beyond cap), ENTRY_TOO_LARGE,
+ * NO_SIGNATURES, TOO_MANY_SIGNATURES, DUPLICATE_SIGNER; *env is zeroed on error. It checks the
+ * structure only, as proto_envelope_decode does. */
+
+/* One entry's leaf data (the exact canonical entry bytes) as the API serves it:
+ *   {"index", "time_ms", "withheld", "leaf": "<base64 of leaf>", "tx": <proto_tx_to_json>,
+ *    "signatures": [{"key": "<base64 key hash>", "sig": "<base64>"}]}
+ * Returns a new object, or NULL when the entry, its envelope or its body does not decode (or a
+ * value has no JSON form, see proto_tx_to_json) or on out of memory. */
+json_t *proto_entry_to_json(const uint8_t *leaf, size_t len);
 
 /* Hex (lowercase out, either case in) and standard base64 with padding. Encoders write a NUL
  * terminated string and return its length, or FIELD_TOO_LONG when cap is too small. Decoders

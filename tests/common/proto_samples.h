@@ -1,5 +1,6 @@
 /* Valid sample transactions of every type, shared by the proto tests, the vector generator and
- * the fuzz seeds. Variant 0 is typical, 1 holds every limit at its maximum, 2 at its minimum. */
+ * the fuzz seeds. Variant 0 is typical, 1 holds every limit at its maximum, 2 at its minimum,
+ * 3 is variant 1 with every u64 above 2^63 - 1 moved down by 2^63, so that JSON can carry it. */
 #ifndef QUOTAD_TESTS_PROTO_SAMPLES_H
 #define QUOTAD_TESTS_PROTO_SAMPLES_H
 
@@ -8,7 +9,7 @@
 
 #include "proto/proto.h"
 
-#define SAMPLE_VARIANTS 3u
+#define SAMPLE_VARIANTS 4u /* 3: variant 1 with u64 values moved below 2^63 (JSON's limit) */
 #define SAMPLE_USCC_A "91350100M000100Y43"
 #define SAMPLE_USCC_B "91110000802100433B"
 
@@ -177,15 +178,38 @@ static inline void sample_clear_unused(struct proto_tx *tx) {
   }
 }
 
+static inline uint64_t sample_below_2_63(uint64_t v) {
+  return v > INT64_MAX ? v - (UINT64_C(1) << 63) : v;
+}
+
+/* Shifting keeps distinct values distinct and ordered, so the cross-field rules still hold. */
+static inline void sample_json_safe(struct proto_tx *tx) {
+  size_t count = 0;
+  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  for (size_t i = 0; i < count; i++) {
+    if (fields[i].kind != PROTO_F_U64 && fields[i].kind != PROTO_F_ACCOUNT) continue;
+    uint64_t v;
+    memcpy(&v, (uint8_t *)&tx->u + fields[i].offset, sizeof(v));
+    v = sample_below_2_63(v);
+    memcpy((uint8_t *)&tx->u + fields[i].offset, &v, sizeof(v));
+  }
+  if (tx->type != PROTO_TX_SETTLE) return;
+  for (size_t i = 0; i < tx->u.settle.legs_count; i++) {
+    tx->u.settle.legs[i].from = sample_below_2_63(tx->u.settle.legs[i].from);
+    tx->u.settle.legs[i].to = sample_below_2_63(tx->u.settle.legs[i].to);
+  }
+}
+
 /* A valid transaction of the type; the caller frees it with proto_tx_free. */
 static inline void sample_tx(unsigned type, unsigned variant, struct proto_tx *tx) {
   memset(tx, 0, sizeof(*tx));
   tx->type = (uint8_t)type;
   for (unsigned i = 0; i < PROTO_ID_BYTES; i++) tx->id[i] = (uint8_t)(type * 16 + i + variant * 97);
-  sample_type_fields(tx, variant);
+  sample_type_fields(tx, variant == 3 ? 1 : variant);
   sample_clear_unused(tx);
   /* an optional text left empty */
   if (type == PROTO_TX_CANCEL && variant == 2) memset(tx->u.move.ref, 0, sizeof(tx->u.move.ref));
+  if (variant == 3) sample_json_safe(tx);
 }
 
 #endif
