@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/ledger.h"
 #include "proto/proto.h"
+#include <stdio.h>
 
 #define ROGUE_ORIGIN "registry.test/quotad"
 
@@ -64,6 +66,62 @@ static inline uint64_t rogue_append(struct rogue_log *log, const struct proto_tx
                           sizeof(leaf));
   rogue_push(log, leaf, len);
   return log->count - 1;
+}
+
+/* The checkpoint the log key signs over the first `size` leaves, as a signed note. */
+static inline void rogue_checkpoint(const struct rogue_log *log, size_t size,
+                                    const struct proto_key *log_key, char *out, size_t cap) {
+  uint8_t(*hashes)[PROTO_HASH_BYTES] = calloc(size ? size : 1, PROTO_HASH_BYTES);
+  cr_assert(hashes);
+  for (size_t i = 0; i < size; i++) ledger_leaf_hash(log->leaves[i], log->lens[i], hashes[i]);
+  struct ledger_checkpoint cp = {.size = size};
+  strcpy(cp.origin, ROGUE_ORIGIN);
+  ledger_root_of((const uint8_t(*)[PROTO_HASH_BYTES])hashes, size, cp.root);
+  free(hashes);
+  long n = ledger_checkpoint_sign(&cp, ROGUE_ORIGIN, log_key, out, cap);
+  cr_assert(n > 0, "checkpoint sign: %s", proto_err_name((int)n));
+}
+
+/* The verifier key of the log key, "name+id+base64". */
+static inline void rogue_verifier_key(const struct proto_key *log_key, char *out, size_t cap) {
+  uint8_t pub[PROTO_PUBKEY_BYTES];
+  proto_key_public(log_key, pub);
+  cr_assert(ledger_verifier_key(ROGUE_ORIGIN, pub, out, cap) > 0);
+}
+
+/* Writes log as an export file (briefs/api.md "Export file") with checkpoint text `note` (NULL:
+ * one the log key signs over every leaf) and an optional "reported" object (stolen). */
+static inline void rogue_export(const struct rogue_log *log, const struct proto_key *log_key,
+                                const char *note, json_t *reported, const char *path) {
+  char cp[LEDGER_CHECKPOINT_BYTES_MAX], vk[LEDGER_VERIFIER_KEY_BYTES_MAX];
+  if (!note) {
+    rogue_checkpoint(log, log->count, log_key, cp, sizeof(cp));
+    note = cp;
+  }
+  rogue_verifier_key(log_key, vk, sizeof(vk));
+  FILE *f = fopen(path, "w");
+  cr_assert(f, "%s", path);
+  json_t *h = json_pack("{s:s, s:s, s:s, s:I, s:s}", "format", "quotad-export/1", "origin",
+                        ROGUE_ORIGIN, "verifier_key", vk, "tree_size", (json_int_t)log->count,
+                        "checkpoint", note);
+  char *line = json_dumps(h, JSON_COMPACT);
+  fprintf(f, "%s\n", line);
+  free(line);
+  json_decref(h);
+  char *b64 = malloc(PROTO_ENTRY_BYTES_MAX * 2);
+  for (size_t i = 0; i < log->count; i++) {
+    cr_assert(proto_base64_encode(log->leaves[i], log->lens[i], b64, PROTO_ENTRY_BYTES_MAX * 2) > 0);
+    fprintf(f, "{\"index\":%zu,\"leaf\":\"%s\"}\n", i, b64);
+  }
+  free(b64);
+  if (reported) {
+    json_t *o = json_pack("{s:o}", "reported", reported);
+    line = json_dumps(o, JSON_COMPACT);
+    fprintf(f, "%s\n", line);
+    free(line);
+    json_decref(o);
+  }
+  cr_assert_eq(fclose(f), 0);
 }
 
 #endif /* QUOTAD_TESTS_ROGUE_WRITER_H */

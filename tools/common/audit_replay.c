@@ -482,6 +482,13 @@ bool audit_replay_compliance(const struct audit_replay *r, uint64_t account, uns
   return c != NULL && c->has_emissions;
 }
 
+bool audit_replay_tx_index(const struct audit_replay *r, const uint8_t id[PROTO_ID_BYTES],
+                           uint64_t *index) {
+  const uint64_t *at = audit_map_get(&r->tx_ids, id);
+  if (at) *index = *at;
+  return at != NULL;
+}
+
 const char *audit_status_name(unsigned status) {
   static const char *const names[] = {NULL, "compliant", "short", "compliant_late", "overdue"};
   return status >= 1 && status <= 4 ? names[status] : "unknown";

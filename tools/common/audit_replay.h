@@ -141,6 +141,10 @@ bool audit_replay_balance(const struct audit_replay *r, uint64_t account, const 
 bool audit_replay_compliance(const struct audit_replay *r, uint64_t account, unsigned year,
                              uint64_t now_ms, struct audit_compliance *out);
 
+/* The index of the entry holding transaction id; false when the log has no such id. */
+bool audit_replay_tx_index(const struct audit_replay *r, const uint8_t id[PROTO_ID_BYTES],
+                           uint64_t *index);
+
 /* The stable name of a compliance status ("compliant", "short", "compliant_late", "overdue"). */
 const char *audit_status_name(unsigned status);
 
