@@ -397,3 +397,40 @@ Test(audit_replay, names_a_sum_past_two_to_the_53) {
   tx.u.move.year = 2025;
   w_refused(&w, &tx, &w.op1, 1, PROTO_E_OVERFLOW);
 }
+
+Test(audit_replay, names_a_second_revocation_of_a_key) {
+  struct proto_tx tx = {.type = PROTO_TX_KEY_REVOKE};
+  proto_key_hash(w.rep_b, tx.u.key_revoke.key_hash);
+  strcpy(tx.u.key_revoke.reason, "lost");
+  w_ok(&w, &tx, w.op1);
+  memset(tx.id, 0, sizeof(tx.id));
+  w_refused(&w, &tx, &w.op1, 1, PROTO_E_REVOKED_KEY);
+}
+
+Test(audit_replay, names_a_deadline_that_is_not_later) {
+  struct proto_tx tx = w_year(2025, W_DEADLINE_2025 + 1);
+  w_ok(&w, &tx, w.op1);
+  tx = w_year(2025, W_DEADLINE_2025 + 1);
+  w_refused(&w, &tx, &w.op1, 1, PROTO_E_DEADLINE_EARLIER);
+}
+
+Test(audit_replay, withholding_still_needs_the_whole_amount_available) {
+  struct proto_tx tx = w_move(PROTO_TX_DEDUCT, W_ENT_A, 0, "", 300000);
+  tx.u.move.year = 2024;
+  w_ok(&w, &tx, w.op1);
+  cr_assert_eq(w_registry(&w, W_PROVINCIAL, "CEA-2025"), 200000);
+  tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_A, "CEA-2025", 250000);
+  uint64_t at = w.next;
+  cr_assert_eq(w_step_w(&w, &tx, 250000, &w.auth, 1), PROTO_E_INSUFFICIENT_BALANCE, "%s", w.fail.text);
+  cr_assert_eq(w.fail.index, at);
+}
+
+Test(audit_replay, names_a_position_move_outside_holding_accounts) {
+  struct proto_key *rep = proto_key_generate();
+  struct proto_tx tx = w_key(rep, PROTO_ROLE_REPRESENTATIVE, W_PROVINCIAL);
+  w_ok(&w, &tx, w.op1);
+  tx = w_move(PROTO_TX_POSITION_MOVE, W_PROVINCIAL, 0, "CEA-2025", 1);
+  tx.u.move.kind = PROTO_POSITION_TRADING;
+  w_refused(&w, &tx, &rep, 1, PROTO_E_ACCOUNT_KIND);
+  proto_key_free(rep);
+}

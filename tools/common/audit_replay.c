@@ -204,9 +204,20 @@ static int genesis_signers(struct audit_ctx *c, const uint8_t *msg, size_t msg_l
   return 0;
 }
 
+static bool key_valid(const uint8_t pub[PROTO_PUBKEY_BYTES]) {
+  struct proto_key *k = proto_key_from_public(pub);
+  proto_key_free(k);
+  return k != NULL;
+}
+
 static int apply_genesis(struct audit_ctx *c) {
   struct audit_replay *r = c->r;
   const struct proto_genesis *g = &c->tx->u.genesis;
+  if (!key_valid(g->log_public_key))
+    return audit__fail(c, PROTO_E_BAD_KEY, "the log public key is not a valid Ed25519 key");
+  for (unsigned k = 0; k < g->operator_keys_count; k++)
+    if (!key_valid(g->operator_keys[k]))
+      return audit__fail(c, PROTO_E_BAD_KEY, "operator key %u is not a valid Ed25519 key", k);
   if (g->operator_threshold < 1 || g->operator_threshold > g->operator_keys_count)
     return audit__fail(c, PROTO_E_INSUFFICIENT_SIGNATURES,
                        "operator threshold %u with %u operator keys can never be met",

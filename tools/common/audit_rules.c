@@ -152,9 +152,8 @@ static int rule_key_register(struct audit_ctx *c) {
     if (!proto_province_valid((unsigned)k->scope))
       return audit__fail(c, PROTO_E_BAD_PROVINCE, "authority scope %llu is not a province", LLU(k->scope));
   } else if (k->role == PROTO_ROLE_REPRESENTATIVE) {
-    if (!account_find(c, k->scope))
-      return audit__fail(c, PROTO_E_UNKNOWN_ACCOUNT, "representative of account %llu, which does not exist",
-                         LLU(k->scope));
+    struct audit_account_rec *a;
+    if ((rc = need_account(c, k->scope, "the represented", &a))) return rc;
   } else if (k->scope != 0) {
     return audit__fail(c, PROTO_E_FIELD_NONZERO, "a %s key has scope %llu, not 0",
                        proto_role_name(k->role) ? proto_role_name(k->role) : "?", LLU(k->scope));
@@ -180,8 +179,11 @@ static int rule_key_revoke(struct audit_ctx *c) {
   if (rc) return rc;
   struct audit_key_rec *k = audit_map_get(&c->r->keys, c->tx->u.key_revoke.key_hash);
   if (!k) return audit__fail(c, PROTO_E_UNKNOWN_KEY, "revokes a key that was never registered");
-  if (!k->revoked) k->revoked_index = c->index; /* revoking twice changes nothing */
+  if (k->revoked)
+    return audit__fail(c, PROTO_E_REVOKED_KEY, "revokes a key already revoked at entry %llu",
+                       LLU(k->revoked_index));
   k->revoked = true;
+  k->revoked_index = c->index;
   return 0;
 }
 
@@ -318,7 +320,7 @@ static int rule_compliance_year(struct audit_ctx *c) {
   int rc = need_operators(c, "compliance year");
   if (rc) return rc;
   uint64_t *d = &c->r->deadline_ms[y->year];
-  if (*d != 0 && y->deadline_ms < *d)
+  if (*d != 0 && y->deadline_ms <= *d) /* "extend" means strictly later */
     return audit__fail(c, PROTO_E_DEADLINE_EARLIER, "moves the %u deadline from %llu ms back to %llu ms",
                        y->year, LLU(*d), LLU(y->deadline_ms));
   *d = y->deadline_ms;
@@ -378,11 +380,13 @@ static int rule_allocate(struct audit_ctx *c) {
                        "%llu (%llu) withholds %llu of %llu",
                        LLU(c->withheld), LLU(to->id), LLU(to->deduction), LLU(withheld),
                        LLU(m->amount));
+  /* The whole amount must be available at the source even though the withheld part stays. */
   uint64_t credited = m->amount - withheld;
-  to->deduction -= withheld;
-  if (credited == 0) return 0;
-  rc = debit_registry(c, from->id, in, credited);
-  return rc ? rc : credit(c, to->id, in, PROTO_POSITION_REGISTRY, credited);
+  rc = debit_registry(c, from->id, in, m->amount);
+  if (!rc) rc = credit(c, from->id, in, PROTO_POSITION_REGISTRY, withheld);
+  if (!rc) rc = credit(c, to->id, in, PROTO_POSITION_REGISTRY, credited);
+  if (!rc) to->deduction -= withheld;
+  return rc;
 }
 
 static int rule_clawback(struct audit_ctx *c) {
@@ -427,6 +431,7 @@ static int rule_position_move(struct audit_ctx *c) {
   struct audit_account_rec *a;
   struct audit_instr_rec *in;
   int rc = need_account(c, m->from, "the", &a);
+  if (!rc) rc = need_holder(c, a, "the");
   if (!rc) rc = need_representatives(c, a, "position move");
   if (!rc) rc = need_instrument(c, m->instrument, &in);
   if (rc) return rc;
@@ -510,9 +515,10 @@ static void compliance_settle(struct audit_ctx *c, struct audit_comp_rec *rec) {
 
 static int rule_emissions(struct audit_ctx *c) {
   const struct proto_verified_emissions *e = &c->tx->u.emissions;
-  struct audit_account_rec *a = account_find(c, e->account);
-  if (!a) return audit__fail(c, PROTO_E_UNKNOWN_ACCOUNT, "account %llu does not exist", LLU(e->account));
-  int rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
+  struct audit_account_rec *a, *prov;
+  int rc = need_account(c, e->account, "the", &a);
+  if (!rc) rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
+  if (!rc) rc = need_account(c, c->r->province_account[a->province], "the provincial", &prov);
   if (!rc) rc = need_authority(c, a->province, "verified emissions");
   if (rc) return rc;
   struct audit_comp_rec *rec = compliance_rec(c, a->id, e->year, true);
@@ -541,12 +547,8 @@ static int rule_surrender(struct audit_ctx *c) {
   const struct proto_surrender *s = &c->tx->u.surrender;
   struct audit_account_rec *ent, *from;
   struct audit_instr_rec *in;
-  /* A closed (at-risk) enterprise may still have its obligation settled by its province. */
-  ent = account_find(c, s->account);
-  if (!ent)
-    return audit__fail(c, PROTO_E_UNKNOWN_ACCOUNT, "account %llu does not exist", LLU(s->account));
-  int rc = need_kind(c, ent, PROTO_ACCOUNT_ENTERPRISE, "the");
-  if (!rc && s->from == s->account) rc = need_account(c, s->account, "the", &ent);
+  int rc = need_account(c, s->account, "the", &ent);
+  if (!rc) rc = need_kind(c, ent, PROTO_ACCOUNT_ENTERPRISE, "the");
   if (!rc) rc = need_account(c, s->from, "source", &from);
   if (!rc) rc = surrender_parties(c, ent, from);
   if (!rc) rc = need_instrument(c, s->instrument, &in);
@@ -604,6 +606,7 @@ static int rule_carry_over(struct audit_ctx *c) {
   struct audit_instr_rec *from, *to;
   int rc = need_operators(c, "carry over");
   if (!rc) rc = need_account(c, co->account, "the", &a);
+  if (!rc) rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
   if (!rc) rc = need_instrument(c, co->from_instrument, &from);
   if (!rc) rc = need_instrument(c, co->to_instrument, &to);
   if (rc) return rc;
