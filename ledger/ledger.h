@@ -208,9 +208,11 @@ struct ledger_balance {
 /* Holdings of an account, one row per instrument with a non-zero position, in code order. */
 long ledger_balances(struct ledger *ledger, uint64_t account, struct ledger_balance *out, size_t cap);
 
-/* Indices of entries touching an account, ascending, with index > after (use UINT64_MAX for "from
- * the start"? no: pass after = 0 with first = true). Returns the count written. */
-long ledger_account_history(struct ledger *ledger, uint64_t account, bool first, uint64_t after,
+/* Indices of the entries touching an account (its own changes, both sides of movements, every
+ * account of a settle), ascending, starting at index >= start (0: from the first); at most cap
+ * into out. Returns the number written (0 when there are no more) or a negative code. To page
+ * with "after = N", pass start = N + 1. */
+long ledger_account_history(struct ledger *ledger, uint64_t account, uint64_t start,
                             uint64_t *out, size_t cap);
 
 struct ledger_instrument {

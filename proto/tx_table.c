@@ -161,7 +161,7 @@ struct type_entry {
   size_t count;
 };
 
-#define T(name_, fields_) { name_, fields_, sizeof(fields_) / sizeof(fields_[0]) }
+#define T(name_, fields_) { name_, fields_, sizeof(fields_) / sizeof((fields_)[0]) }
 static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_GENESIS] = T("genesis", genesis_fields),
   [PROTO_TX_KEY_REGISTER] = T("key_register", key_register_fields),

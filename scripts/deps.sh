@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages quotad needs to build, test and run its demo (run as root).
+# Packages already present are skipped, so a second run costs a second.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang
+  liblmdb-dev lmdb-utils libssl-dev openssl libuv1-dev libcriterion-dev
+  libhttp-parser-dev libjansson-dev libinih-dev libcurl4-openssl-dev libsystemd-dev
+  curl python3 cppcheck clang-tidy
+)
+if [ "${QUOTAD_BENCH_DEPS:-0}" = 1 ]; then
+  packages+=(postgresql postgresql-contrib)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "deps: all ${#packages[@]} packages present"
