@@ -39,6 +39,34 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static int history_add(struct ledger *l, uint64_t account, uint64_t index) {
+  if (l->history_len == l->history_cap) {
+    size_t ncap = l->history_cap ? l->history_cap * 2 : 16384;
+    uint8_t(*nh)[16] = realloc(l->history, ncap * sizeof(*nh));
+    if (!nh) return PROTO_E_NO_MEMORY;
+    l->history = nh;
+    l->history_cap = ncap;
+  }
+  be64_put(l->history[l->history_len], account);
+  be64_put(l->history[l->history_len] + 8, index);
+  l->history_len++;
+  return 0;
+}
+
+static int cmp_row16(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+static int history_flush(struct ledger *l, MDB_txn *txn) {
+  if (l->history_len == 0) return 0;
+  qsort(l->history, l->history_len, sizeof(*l->history), cmp_row16);
+  for (size_t i = 0; i < l->history_len; i++) {
+    MDB_val k = {16, l->history[i]}, v = {0, NULL};
+    int rc = store__mdb_err(mdb_put(txn, l->dbi[DB_HISTORY], &k, &v, 0));
+    if (rc) return rc;
+  }
+  l->history_len = 0;
+  return 0;
+}
+
 /* Appends the entry for an accepted transaction: leaf, Merkle nodes, tx id and history. */
 static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelope_len,
                         const uint8_t body_hash[PROTO_HASH_BYTES]) {
@@ -59,8 +87,7 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
   uint8_t leaf_hash[PROTO_HASH_BYTES];
   ledger_leaf_hash(leaf, (size_t)n, leaf_hash);
   struct merkle_store ms;
-  struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, b->txn, b->l->dbi[DB_NODES]);
+  store__nodes(&ms, &b->nodes, b->txn, b->l->dbi[DB_NODES], &b->l->nodes);
   rc = merkle_append(&ms, c->index, leaf_hash);
   if (rc) return rc;
   struct rec_txid t = {.index = c->index};
@@ -69,14 +96,12 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
   rec_txid_encode(&t, tv);
   rc = overlay__put(b->ov, DB_TXIDS, c->tx->id, PROTO_ID_BYTES, tv, sizeof(tv));
   if (rc) return rc;
-  /* Settles name accounts many times: one history row per distinct account. */
+  /* Settles name accounts many times: one history row per distinct account. Rows are put at the
+   * end of the batch in key order (B-tree locality). */
   if (c->touched_n > 2) qsort(c->touched, c->touched_n, sizeof(uint64_t), cmp_u64);
   for (size_t i = 0; i < c->touched_n; i++) {
     if (i > 0 && c->touched[i] == c->touched[i - 1]) continue;
-    be64_put(key, c->touched[i]);
-    be64_put(key + 8, c->index);
-    MDB_val hk = {16, key}, hv = {0, NULL};
-    rc = store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_HISTORY], &hk, &hv, 0));
+    rc = history_add(b->l, c->touched[i], c->index);
     if (rc) return rc;
   }
   return 0;
@@ -138,11 +163,16 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
     sub->result = rc;
     return is_storage_error(rc) ? rc : 0;
   }
-  struct tx_ctx *c = calloc(1, sizeof(*c));
+  /* One context per ledger, reused: it is large (a settle touches up to 2,000 accounts) and
+   * clearing all of it for every transfer would cost more than the transfer. */
+  if (!b->l->ctx) b->l->ctx = malloc(sizeof(*b->l->ctx));
+  struct tx_ctx *c = b->l->ctx;
   if (!c) {
     proto_tx_free(&tx);
     return PROTO_E_NO_MEMORY;
   }
+  c->withheld = c->aux = 0;
+  c->touched_n = c->signers_n = 0;
   c->b = b;
   c->tx = &tx;
   c->env = &env;
@@ -160,7 +190,6 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
     sub->result = rc;
     sub->aux = rc == PROTO_E_INSUFFICIENT_BALANCE ? c->aux : 0;
   }
-  free(c);
   proto_tx_free(&tx);
   return is_storage_error(rc) ? rc : 0;
 }
@@ -186,12 +215,15 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
   b.national = l->national;
   b.op_threshold = l->op_threshold;
   overlay__reset(&l->ov, txn, l->dbi);
+  l->history_len = 0;
+  memset(&l->nodes, 0, sizeof(l->nodes));
   pthread_mutex_lock(&l->cp_mutex);
   bool cp_was_persisted = l->cp_persisted;
   pthread_mutex_unlock(&l->cp_mutex);
   rc = store__persist_checkpoint(l, txn);
   for (size_t i = 0; i < n && rc == 0; i++) rc = apply_one(&b, &subs[i]);
   if (rc == 0) rc = overlay__flush(&l->ov);
+  if (rc == 0) rc = history_flush(l, txn);
   if (rc == 0) rc = meta_put_u64(&b, "tree_size", b.size);
   if (rc == 0) rc = meta_put_u64(&b, "last_time_ms", time_ms);
   if (rc) {

@@ -69,6 +69,13 @@ struct overlay {
   const MDB_dbi *dbis;
 };
 
+/* The last node stored at each level: exactly the siblings the next append asks for, so the
+ * writer's appends need no B-tree reads. Valid only within one write transaction. */
+struct node_cache {
+  uint64_t index[MERKLE_LEVELS];
+  uint8_t hash[MERKLE_LEVELS][PROTO_HASH_BYTES];
+  bool valid[MERKLE_LEVELS];
+};
 struct key_cache_slot {
   uint8_t hash[PROTO_HASH_BYTES];
   struct proto_key *key;
@@ -106,17 +113,24 @@ struct ledger {
   size_t kc_cap, kc_used;
 
   struct overlay ov; /* writer only */
+  struct node_cache nodes; /* writer only */
+  struct tx_ctx *ctx;      /* writer only: reused for every transaction */
+  uint8_t (*history)[16];  /* writer only: the batch's (account, index) rows, put sorted */
+  size_t history_len, history_cap;
 };
 
 /* ---- store.c ---- */
 int store__mdb_err(int rc);                   /* LMDB code -> proto code */
 int store__read_begin(struct ledger *l, MDB_txn **txn);
 void store__read_end(struct ledger *l, MDB_txn *txn);
-void store__nodes(struct merkle_store *s, void *ctx_storage, MDB_txn *txn, MDB_dbi dbi);
 struct store_nodes_ctx {
   MDB_txn *txn;
   MDB_dbi dbi;
+  struct node_cache *cache; /* writer only; NULL for readers */
 };
+/* A merkle_store over the nodes database in txn; cache: the writer's node cache or NULL. */
+void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn, MDB_dbi dbi,
+                  struct node_cache *cache);
 int store__persist_checkpoint(struct ledger *l, MDB_txn *txn);
 int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size);
 /* Doubles the map up to the ceiling (MAP_FULL there); the caller holds no transaction. */
@@ -218,6 +232,7 @@ int overlay__flush(struct overlay *ov);
 
 struct batch {
   struct ledger *l;
+  struct store_nodes_ctx nodes; /* with the writer's node cache */
   struct overlay *ov;
   MDB_txn *txn;
   uint64_t size;    /* tree size so far in this batch */

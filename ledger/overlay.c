@@ -215,15 +215,35 @@ int overlay__each(struct overlay *ov, unsigned db, const uint8_t *prefix, size_t
   return 0;
 }
 
+static const struct overlay *sort_ov; /* qsort has no context argument; the writer is alone */
+
+static int cmp_slot(const void *a, const void *b) {
+  const struct ov_slot *x = &sort_ov->slots[*(const uint32_t *)a];
+  const struct ov_slot *y = &sort_ov->slots[*(const uint32_t *)b];
+  if (x->db != y->db) return x->db < y->db ? -1 : 1;
+  size_t n = x->klen < y->klen ? x->klen : y->klen;
+  int c = memcmp(x->key, y->key, n);
+  return c ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* Writes dirty records back in key order: neighbouring puts touch the same B-tree pages. */
 int overlay__flush(struct overlay *ov) {
-  for (size_t i = 0; i < ov->cap; i++) {
-    const struct ov_slot *s = &ov->slots[i];
-    if (!s->used || !s->dirty) continue;
+  uint32_t *order = malloc((ov->used ? ov->used : 1) * sizeof(*order));
+  if (!order) return PROTO_E_NO_MEMORY;
+  size_t n = 0;
+  for (size_t i = 0; i < ov->cap; i++)
+    if (ov->slots[i].used && ov->slots[i].dirty) order[n++] = (uint32_t)i;
+  sort_ov = ov;
+  qsort(order, n, sizeof(*order), cmp_slot);
+  int rc = 0;
+  for (size_t j = 0; j < n && rc == 0; j++) {
+    const struct ov_slot *s = &ov->slots[order[j]];
     MDB_val k = {s->klen, (void *)s->key}, v = {s->vlen, ov->arena + s->voff};
     int mrc = s->exists ? mdb_put(ov->txn, ov->dbis[s->db], &k, &v, 0)
                         : mdb_del(ov->txn, ov->dbis[s->db], &k, NULL);
-    if (mrc && !(mrc == MDB_NOTFOUND && !s->exists)) return store__mdb_err(mrc);
+    if (mrc && !(mrc == MDB_NOTFOUND && !s->exists)) rc = store__mdb_err(mrc);
   }
-  ov->undo_len = 0;
-  return 0;
+  free(order);
+  if (rc == 0) ov->undo_len = 0;
+  return rc;
 }

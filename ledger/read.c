@@ -28,7 +28,7 @@ int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) 
   READ_BEGIN(l, txn);
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES]);
+  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
   int rc = merkle_root(&ms, size, out);
   store__read_end(l, txn);
   return rc;
@@ -40,7 +40,7 @@ int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
   READ_BEGIN(l, txn);
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES]);
+  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
   int rc = merkle_inclusion(&ms, index, size, out, n);
   store__read_end(l, txn);
   return rc;
@@ -52,7 +52,7 @@ int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
   READ_BEGIN(l, txn);
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES]);
+  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
   int rc = merkle_consistency(&ms, first, second, out, n);
   store__read_end(l, txn);
   return rc;

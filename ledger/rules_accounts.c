@@ -220,7 +220,7 @@ int rules__account_close(struct tx_ctx *c) {
   rc = st__open_account(c->b, c->tx->u.account_close.account, &a);
   if (rc) return rc;
   if (a.kind == PROTO_ACCOUNT_NATIONAL) return PROTO_E_ACCOUNT_KIND;
-  bool empty;
+  bool empty = false;
   rc = holdings_empty(c->b, a.id, &empty);
   if (rc) return rc;
   if (!empty) return PROTO_E_ACCOUNT_NOT_EMPTY;

@@ -58,6 +58,11 @@ void store__read_end(struct ledger *l, MDB_txn *txn) {
 /* Merkle node adapter: key = level byte || u64 BE index (the scheme merkle.h documents). */
 static int nodes_get(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_BYTES]) {
   const struct store_nodes_ctx *c = ctx;
+  if (c->cache && level < MERKLE_LEVELS && c->cache->valid[level] &&
+      c->cache->index[level] == index) {
+    memcpy(out, c->cache->hash[level], PROTO_HASH_BYTES);
+    return 0;
+  }
   uint8_t key[9];
   key[0] = (uint8_t)level;
   be64_put(key + 1, index);
@@ -77,13 +82,20 @@ static int nodes_put(void *ctx, unsigned level, uint64_t index,
   key[0] = (uint8_t)level;
   be64_put(key + 1, index);
   MDB_val k = {sizeof(key), key}, v = {PROTO_HASH_BYTES, (void *)hash};
-  return store__mdb_err(mdb_put(c->txn, c->dbi, &k, &v, 0));
+  int rc = store__mdb_err(mdb_put(c->txn, c->dbi, &k, &v, 0));
+  if (rc == 0 && c->cache && level < MERKLE_LEVELS) {
+    c->cache->index[level] = index;
+    memcpy(c->cache->hash[level], hash, PROTO_HASH_BYTES);
+    c->cache->valid[level] = true;
+  }
+  return rc;
 }
 
-void store__nodes(struct merkle_store *s, void *ctx_storage, MDB_txn *txn, MDB_dbi dbi) {
-  struct store_nodes_ctx *c = ctx_storage;
+void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn, MDB_dbi dbi,
+                  struct node_cache *cache) {
   c->txn = txn;
   c->dbi = dbi;
+  c->cache = cache;
   s->ctx = c;
   s->get = nodes_get;
   s->put = nodes_put;
@@ -242,6 +254,8 @@ void ledger_close(struct ledger *l) {
   if (l->env) mdb_env_close(l->env);
   if (l->lock_fd >= 0) close(l->lock_fd);
   overlay__free(&l->ov);
+  free(l->history);
+  free(l->ctx);
   auth__cache_free(l);
   pthread_rwlock_destroy(&l->resize_lock);
   pthread_mutex_destroy(&l->cp_mutex);
@@ -254,7 +268,7 @@ int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
   struct ledger_checkpoint cp = {.size = size};
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES]);
+  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
   int rc = merkle_root(&ms, size, cp.root);
   if (rc) return rc;
   snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
