@@ -292,3 +292,22 @@ Test(opts, parses_values_booleans_positionals_and_equals_forms) {
   const char *missing[] = {"--kind"};
   cr_assert_eq(qopts_parse(&o, 1, (char **)missing, NULL), QCTL_EXIT_USAGE);
 }
+
+Test(ids, a_bulk_row_id_ignores_column_order_and_follows_every_field) {
+  const char *w1[] = {"--account", "91350100M000100Y43", "--year", "2024", "--emissions", "12000"};
+  const char *w2[] = {"--emissions", "12000", "--account", "91350100M000100Y43", "--year", "2024"};
+  const char *w3[] = {"--emissions", "12001", "--account", "91350100M000100Y43", "--year", "2024"};
+  struct qopts o;
+  uint8_t a[16], b[16], c[16], d[16];
+  opts(&o, w1, 6);
+  qbuild_row_id(PROTO_TX_VERIFIED_EMISSIONS, &o, a);
+  opts(&o, w2, 6);
+  qbuild_row_id(PROTO_TX_VERIFIED_EMISSIONS, &o, b);
+  opts(&o, w3, 6);
+  qbuild_row_id(PROTO_TX_VERIFIED_EMISSIONS, &o, c);
+  cr_assert_eq(memcmp(a, b, 16), 0, "the same row in another column order is the same tx");
+  cr_assert_neq(memcmp(a, c, 16), 0, "a re-determination is a new transaction");
+  opts(&o, w1, 6);
+  qbuild_row_id(PROTO_TX_DEDUCT, &o, d);
+  cr_assert_neq(memcmp(a, d, 16), 0, "the type is part of the identity");
+}
