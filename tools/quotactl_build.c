@@ -28,7 +28,7 @@ const char *qbuild_field_hint(const struct proto_field *f) {
   case PROTO_F_ACCOUNT: return "ID|USCC|CN-xx";
   case PROTO_F_AMOUNT: return "TONNES";
   case PROTO_F_YEAR: return "YEAR";
-  case PROTO_F_PROVINCE: return "CODE";
+  case PROTO_F_PROVINCE: return "CN-xx|CODE";
   case PROTO_F_INSTRUMENT: return "CODE";
   case PROTO_F_USCC: return "USCC";
   case PROTO_F_BYTES32: return "HEX|BASE64|KEYFILE";
