@@ -76,6 +76,7 @@ struct daemon_server {
   uv_loop_t *loop;
   struct daemon_config *cfg;
   struct ledger *ledger;
+  uint8_t log_public_key[PROTO_PUBKEY_BYTES]; /* of the configured log key */
   SSL_CTX *tls_ctx;
   uv_tcp_t tcp, tls;
   uv_pipe_t unix_listener;

@@ -30,6 +30,12 @@ check() { # check NAME COMMAND...
   local name=$1; shift
   if "$@"; then ok "$name"; else bad "$name" "$(tail -c 400 "$T/last.body" 2>/dev/null)"; fi
 }
+# verdict NAME: passes when the command just before it succeeded (for compound conditions:
+# `{ A && B; }; verdict NAME`).
+verdict() {
+  local rc=$?
+  if [ $rc -eq 0 ]; then ok "$1"; else bad "$1" "$(tail -c 400 "$T/last.body" 2>/dev/null)"; fi
+}
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

@@ -66,7 +66,7 @@ t = open(sys.argv[1],"rb").read()
 sys.exit(0 if re.findall(rb"HTTP/1.1 (\d+)", t) == [b"200", b"200"] and b"timeout" not in t else 1)' "$T/half.out"
 
 printf 'NONSENSE\r\n\r\n' | raw > "$T/bad.out"
-check "malformed request line: 400 bad_request, then close" grep -q 'HTTP/1.1 400' "$T/bad.out" && grep -q '"bad_request"' "$T/bad.out" && ! grep -q timeout "$T/bad.out"
+{ grep -q 'HTTP/1.1 400' "$T/bad.out" && grep -q '"bad_request"' "$T/bad.out" && ! grep -q timeout "$T/bad.out"; }; verdict "malformed request line: 400 bad_request, then close"
 
 printf 'GET /healthz HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\nBad Header\r\n\r\n' | raw > "$T/bad2.out"
 check "a good request before a malformed one is still answered" python3 -c '
@@ -74,20 +74,20 @@ import re,sys
 sys.exit(0 if re.findall(rb"HTTP/1.1 (\d+)", open(sys.argv[1],"rb").read()) == [b"200", b"400"] else 1)' "$T/bad2.out"
 
 python3 -c 'import sys; sys.stdout.write("GET /healthz HTTP/1.1\r\nX-Big: " + "a"*2000 + "\r\n\r\n")' | raw > "$T/hdr.out"
-check "headers past header_bytes_max: 431 too_large" grep -q 'HTTP/1.1 431' "$T/hdr.out" && grep -q '"too_large"' "$T/hdr.out"
+{ grep -q 'HTTP/1.1 431' "$T/hdr.out" && grep -q '"too_large"' "$T/hdr.out"; }; verdict "headers past header_bytes_max: 431 too_large"
 
 http POST /v1/tx -H 'Content-Type: application/json' --data-binary "$(python3 -c 'print("[" + "1,"*3000 + "1]")')"
-check "a body past request_bytes_max: 413 too_large" [ "$CODE" = 413 ] && [ "$(errcode)" = too_large ]
+{ [ "$CODE" = 413 ] && [ "$(errcode)" = too_large ]; }; verdict "a body past request_bytes_max: 413 too_large"
 printf 'POST /v1/tx HTTP/1.1\r\nContent-Length: 100000\r\n\r\n' | raw > "$T/cl.out"
 check "a declared Content-Length past the limit is refused before the body" grep -q 'HTTP/1.1 413' "$T/cl.out"
 
 E='{"body":"AQ==","signatures":[{"key":"AA==","sig":"AA=="}]}'
 http POST /v1/tx --data-binary "[$E,$E,$E,$E]"
-check "more envelopes than tx_per_request_max: 413" [ "$CODE" = 413 ] && [ "$(errcode)" = too_large ]
+{ [ "$CODE" = 413 ] && [ "$(errcode)" = too_large ]; }; verdict "more envelopes than tx_per_request_max: 413"
 http POST /v1/tx --data-binary "[]"
 check "an empty array: 400" [ "$CODE" = 400 ]
 http POST /v1/tx --data-binary "[$E,$E]"
-check "undecodable envelopes in an array: 200 with an error each" [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" '[r["result"] for r in j["results"]]')" = '["error", "error"]' ]
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" '[r["result"] for r in j["results"]]')" = '["error", "error"]' ]; }; verdict "undecodable envelopes in an array: 200 with an error each"
 check "and the tree is still empty" [ "$(tree_size)" = 0 ]
 
 printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | raw slow > "$T/slow.out"
@@ -111,13 +111,13 @@ except socket.timeout:
     pass
 sys.stdout.write(data.decode())
 PY
-check "a connection past connections_max: 503 busy" grep -q 'HTTP/1.1 503' "$T/conns.out" && grep -q '"busy"' "$T/conns.out"
+{ grep -q 'HTTP/1.1 503' "$T/conns.out" && grep -q '"busy"' "$T/conns.out"; }; verdict "a connection past connections_max: 503 busy"
 http GET /healthz
 check "after those, quotad still serves" [ "$CODE" = 200 ]
 
 "$QUOTAD" --data-dir "$T/data" --log-key "$T/log.key" --listen "127.0.0.1:$(free_port)" 2> "$T/second.log"
 RC=$?
-check "a second quotad on the same data directory is refused" [ "$RC" -ne 0 ] && grep -qi 'locked\|another process' "$T/second.log"
+{ [ "$RC" -ne 0 ] && grep -qi 'locked\|another process' "$T/second.log"; }; verdict "a second quotad on the same data directory is refused"
 
 kill -HUP "$QPID"
 sleep 0.3
