@@ -269,7 +269,7 @@ static int fill_result(const struct ledger_alloc_scheme *s, const struct alloc_b
 static int choose_bp(const struct ledger_alloc_scheme *s, const struct ledger_alloc_data *d,
                      const char *text, struct alloc_bp *bp, bool *solved) {
   *solved = false;
-  if (s->method != LEDGER_ALLOC_INTENSITY_COEFFICIENT) return 0;
+  if (s->method != LEDGER_ALLOC_INTENSITY_COEFFICIENT) return text ? PROTO_E_BAD_ARGUMENT : 0;
   ledger_dec v = s->bp;
   if (text) {
     int err = ledger__dec_parse(text, strlen(text), &v);

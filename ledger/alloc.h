@@ -172,29 +172,72 @@ struct ledger_alloc_run {
 
 /* Computes every unit of data with scheme. bp: NULL to use the scheme's published bp or, when it
  * has none, to solve the balance equation; else a decimal text that overrides both. Every unit
- * must be of the scheme's sector. Returns 0 and a new *out (free with ledger_alloc_run_free),
- * BAD_DATA (diag names the unit's row as its 1-based index), BAD_ARGUMENT (bad bp text),
- * NO_ROOT, OVERFLOW or NO_MEMORY. */
+ * must be of the scheme's sector (power units need a category). Returns 0 and a new *out (free
+ * with ledger_alloc_run_free), BAD_DATA (diag->line is the unit's 1-based index in data, not a
+ * file line), BAD_ARGUMENT (bp not a positive decimal, or given for a method without a balance value), NO_ROOT (no unit with emissions to
+ * balance), OVERFLOW / AMOUNT_TOO_LARGE (diag names the unit), or NO_MEMORY. */
 int ledger_alloc_compute(const struct ledger_alloc_scheme *scheme,
                          const struct ledger_alloc_data *data, const char *bp,
                          struct ledger_alloc_run **out, struct ledger_alloc_diag *diag);
 void ledger_alloc_run_free(struct ledger_alloc_run *run);
 
+/* An enterprise's totals: its cement lines / aluminium processes / units summed. */
+struct ledger_alloc_enterprise {
+  const char *uscc; /* borrowed from the run's data */
+  uint8_t province;
+  size_t units;     /* its allocation units in the data */
+  uint64_t quota, pre;
+  int64_t true_up;
+};
+
+/* Totals per enterprise, in USCC order. Returns 0, a new array *out (release with free()) and
+ * *count, or NO_MEMORY / OVERFLOW; on error *out and *count are untouched. */
+int ledger_alloc_enterprises(const struct ledger_alloc_run *run,
+                             struct ledger_alloc_enterprise **out, size_t *count);
+
 enum ledger_alloc_format {
   LEDGER_ALLOC_FORMAT_TABLE = 1, /* aligned text for people */
-  LEDGER_ALLOC_FORMAT_CSV = 2,   /* one header row then one row per unit, then sector rows */
-  LEDGER_ALLOC_FORMAT_JSON = 3,  /* {"scheme":..., "sector":{...}, "units":[...]} */
+  LEDGER_ALLOC_FORMAT_CSV = 2,   /* unit rows, enterprise rows, the sector row; each kind after
+                                    its own header row (first column: unit / enterprise / sector) */
+  LEDGER_ALLOC_FORMAT_JSON = 3,  /* {"scheme":..., "sector":{...}, "units":[...],
+                                    "enterprises":[...]} */
 };
 /* Writes the run to out. Returns 0, -errno on a write error, or NO_MEMORY. */
 int ledger_alloc_report(const struct ledger_alloc_run *run, enum ledger_alloc_format format,
                         FILE *out);
 
 /* ---------------------------------------------------------------------------------------------
+ * What to issue: one order per unit and phase, with everything an allocate / claw-back
+ * transaction needs (the tools sign and submit them; see "alloc issue").
+ * ------------------------------------------------------------------------------------------- */
+enum ledger_alloc_phase {
+  LEDGER_ALLOC_PHASE_PRE = 1,   /* before verification: the pre-allocation */
+  LEDGER_ALLOC_PHASE_FINAL = 2, /* after the final determination */
+};
+
+struct ledger_alloc_order {
+  const char *uscc;    /* borrowed from the run's data */
+  const char *unit_id; /* borrowed from the run's data */
+  uint8_t province;
+  unsigned kind;   /* PROTO_ALLOC_PRE, PROTO_ALLOC_FINAL, PROTO_ALLOC_SUPPLEMENT or
+                      LEDGER_ALLOC_KIND_CLAWBACK (a claw-back transaction) */
+  uint64_t amount; /* tonnes, 1..2^53 - 1 */
+  uint8_t id[PROTO_ID_BYTES]; /* ledger_alloc_tx_id(scheme, year, uscc, unit, kind) */
+};
+
+/* The order unit i of run calls for in phase. PRE: kind PRE for the pre-allocation. FINAL: when
+ * the scheme has no pre-allocation and none was given, kind FINAL for the quota; otherwise the
+ * true-up, SUPPLEMENT when positive, CLAWBACK when negative. Returns 1 and *out, 0 when there is
+ * nothing to issue (a zero amount), or BAD_ARGUMENT (i or phase out of range). */
+int ledger_alloc_order(const struct ledger_alloc_run *run, size_t i, unsigned phase,
+                       struct ledger_alloc_order *out);
+
+/* ---------------------------------------------------------------------------------------------
  * Small pure rules
  * ------------------------------------------------------------------------------------------- */
 /* The power 2023-2024 carry-over cap: T = floor(10,000 + 1.5 * NS), at most holding.
- * Returns 0 (always; the sum cannot overflow for NS <= 2^53 - 1), or AMOUNT_TOO_LARGE when
- * NS exceeds 2^53 - 1. */
+ * Returns 0 and *cap, or AMOUNT_TOO_LARGE (and *cap untouched) when NS exceeds 2^53 - 1; below
+ * that the sum cannot overflow. */
 int ledger_alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap);
 
 /* A deduction against one allocation: withheld = min(amount, outstanding), credited = the rest

@@ -3,7 +3,6 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,12 +40,7 @@ struct reader {
   char *fields[COLUMNS_MAX];
 };
 
-static void report(struct reader *r, unsigned column, const char *field, const char *fmt, ...) {
-  char msg[160];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
+static void report(struct reader *r, unsigned column, const char *field, const char *msg) {
   if (r->errors_count == 0 && r->diag) {
     r->diag->file = r->name;
     r->diag->line = r->line;
@@ -59,6 +53,14 @@ static void report(struct reader *r, unsigned column, const char *field, const c
   }
   r->errors_count++;
 }
+
+/* report() with a printf-style message. */
+#define reportf(r, column, field, ...)                                                           \
+  do {                                                                                           \
+    char msg_[160];                                                                              \
+    snprintf(msg_, sizeof msg_, __VA_ARGS__);                                                    \
+    report(r, column, field, msg_);                                                              \
+  } while (0)
 
 /* Splits line in place at commas. Returns the number of fields or 0 when there are too many. */
 static size_t split(char *line, char **fields) {
@@ -121,11 +123,11 @@ static bool read_amount(struct reader *r, enum col c, bool required, int64_t *ou
   if (err == 0 && d % (LEDGER_DEC_ONE / ALLOC_DATA_SCALE) != 0) err = PROTO_E_BAD_ARGUMENT;
   if (err == 0 && (d / (LEDGER_DEC_ONE / ALLOC_DATA_SCALE) > INT64_MAX)) err = PROTO_E_OVERFLOW;
   if (err) {
-    report(r, column(r, c), col_names[c], "not a decimal with at most 6 places: \"%s\"", t);
+    reportf(r, column(r, c), col_names[c], "not a decimal with at most 6 places: \"%s\"", t);
     return false;
   }
   if (d < 0) {
-    report(r, column(r, c), col_names[c], "negative value %s", t);
+    reportf(r, column(r, c), col_names[c], "negative value %s", t);
     return false;
   }
   *out = (int64_t)(d / (LEDGER_DEC_ONE / ALLOC_DATA_SCALE));
@@ -140,7 +142,7 @@ static bool read_flags(struct reader *r, uint32_t *flags) {
     size_t i = 0;
     while (i < sizeof(flag_names) / sizeof(flag_names[0]) && strcmp(tok, flag_names[i]) != 0) i++;
     if (i == sizeof(flag_names) / sizeof(flag_names[0])) {
-      report(r, column(r, C_FLAGS), "flags", "unknown flag \"%s\"", tok);
+      reportf(r, column(r, C_FLAGS), "flags", "unknown flag \"%s\"", tok);
       ok = false;
     } else {
       *flags |= 1u << i;
@@ -154,7 +156,7 @@ static bool read_identity(struct reader *r, struct ledger_alloc_unit *u) {
   const char *t = cell(r, C_USCC);
   unsigned bad = 0;
   if (strlen(t) != PROTO_USCC_BYTES || proto_uscc_check(t, strlen(t), &bad) != 0) {
-    report(r, column(r, C_USCC), "uscc", "bad unified social credit code \"%s\" (character %u)",
+    reportf(r, column(r, C_USCC), "uscc", "bad unified social credit code \"%s\" (character %u)",
            t, bad);
     ok = false;
   } else {
@@ -164,13 +166,13 @@ static bool read_identity(struct reader *r, struct ledger_alloc_unit *u) {
   char *end;
   long p = strtol(t, &end, 10);
   if (!*t || *end || p < 0 || p > 99 || !proto_province_valid((unsigned)p)) {
-    report(r, column(r, C_PROVINCE), "province", "not a GB/T 2260 province code: \"%s\"", t);
+    reportf(r, column(r, C_PROVINCE), "province", "not a GB/T 2260 province code: \"%s\"", t);
     ok = false;
   }
   u->province = (uint8_t)(ok ? p : 0);
   u->sector = (uint8_t)proto_sector_from_name(cell(r, C_SECTOR));
   if (u->sector == PROTO_SECTOR_NONE) {
-    report(r, column(r, C_SECTOR), "sector", "unknown sector \"%s\"", cell(r, C_SECTOR));
+    reportf(r, column(r, C_SECTOR), "sector", "unknown sector \"%s\"", cell(r, C_SECTOR));
     ok = false;
   }
   t = cell(r, C_UNIT);
@@ -197,8 +199,11 @@ static bool read_category(struct reader *r, struct ledger_alloc_unit *u) {
       return true;
     }
   }
-  report(r, column(r, C_CATEGORY), "category", *t ? "unknown unit category \"%s\" (I..IV)"
-                                                   : "missing field%s", t);
+  if (*t) {
+    reportf(r, column(r, C_CATEGORY), "category", "unknown unit category \"%s\" (I..IV)", t);
+  } else {
+    report(r, column(r, C_CATEGORY), "category", "missing field");
+  }
   return false;
 }
 
@@ -232,9 +237,13 @@ static bool read_row(struct reader *r, struct ledger_alloc_unit *u) {
   return ok;
 }
 
+struct unit_ref {
+  const struct ledger_alloc_unit *u;
+};
+
 static int cmp_identity(const void *a, const void *b) {
-  const struct ledger_alloc_unit *x = *(const struct ledger_alloc_unit *const *)a;
-  const struct ledger_alloc_unit *y = *(const struct ledger_alloc_unit *const *)b;
+  const struct ledger_alloc_unit *x = ((const struct unit_ref *)a)->u;
+  const struct ledger_alloc_unit *y = ((const struct unit_ref *)b)->u;
   int c = strcmp(x->uscc, y->uscc);
   if (c == 0) c = strcmp(x->unit_id, y->unit_id);
   if (c == 0) c = x < y ? -1 : x > y;
@@ -242,22 +251,23 @@ static int cmp_identity(const void *a, const void *b) {
 }
 
 /* A unit is named by (USCC, unit id): allocation ids derive from it, so it must be unique. */
-static void check_unique(struct reader *r, struct ledger_alloc_unit *units, size_t n,
-                         const unsigned *lines) {
-  if (n < 2) return;
-  struct ledger_alloc_unit **order = malloc(n * sizeof *order);
-  if (!order) return;
-  for (size_t i = 0; i < n; i++) order[i] = &units[i];
+static int check_unique(struct reader *r, struct ledger_alloc_unit *units, size_t n,
+                        const unsigned *lines) {
+  if (n < 2) return 0;
+  struct unit_ref *order = malloc(n * sizeof *order);
+  if (!order) return PROTO_E_NO_MEMORY;
+  for (size_t i = 0; i < n; i++) order[i].u = &units[i];
   qsort(order, n, sizeof *order, cmp_identity);
   for (size_t i = 1; i < n; i++) {
-    if (strcmp(order[i]->uscc, order[i - 1]->uscc) == 0 &&
-        strcmp(order[i]->unit_id, order[i - 1]->unit_id) == 0) {
-      r->line = lines[order[i] - units];
-      report(r, column(r, C_UNIT), "unit", "unit \"%s\" of %s appears twice", order[i]->unit_id,
-             order[i]->uscc);
+    if (strcmp(order[i].u->uscc, order[i - 1].u->uscc) == 0 &&
+        strcmp(order[i].u->unit_id, order[i - 1].u->unit_id) == 0) {
+      r->line = lines[order[i].u - units];
+      reportf(r, column(r, C_UNIT), "unit", "unit \"%s\" of %s appears twice", order[i].u->unit_id,
+              order[i].u->uscc);
     }
   }
   free(order);
+  return 0;
 }
 
 struct grow {
@@ -300,19 +310,19 @@ static void read_rows(FILE *in, struct reader *r, struct grow *g, int *err) {
   bool too_long;
   while (!*err && next_line(in, buf, r, &too_long)) {
     if (too_long) {
-      report(r, 0, "line", "longer than %u bytes", LINE_BYTES_MAX - 2);
+      reportf(r, 0, "line", "longer than %u bytes", LINE_BYTES_MAX - 2);
       continue;
     }
     if (buf[0] == '\0' || buf[0] == '#') continue;
     size_t n = split(buf, r->fields);
     if (n != r->fields_count) {
-      report(r, 0, "row", "%zu fields where the header has %zu", n, r->fields_count);
+      reportf(r, 0, "row", "%zu fields where the header has %zu", n, r->fields_count);
       continue;
     }
     struct ledger_alloc_unit u;
     if (read_row(r, &u)) {
       if (g->count == UNITS_MAX) {
-        report(r, 0, "row", "more than %u units", UNITS_MAX);
+        reportf(r, 0, "row", "more than %u units", UNITS_MAX);
         break;
       }
       *err = grow_push(g, &u, r->line);
@@ -337,7 +347,7 @@ int ledger_alloc_data_read_stream(FILE *in, const char *name, struct ledger_allo
   int err = 0;
   read_rows(in, &r, &g, &err);
   if (!err && ferror(in)) err = -EIO;
-  if (!err) check_unique(&r, g.units, g.count, g.lines);
+  if (!err) err = check_unique(&r, g.units, g.count, g.lines);
   free(g.lines);
   struct ledger_alloc_data *d = NULL;
   if (!err && r.errors_count == 0) {

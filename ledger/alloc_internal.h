@@ -11,25 +11,25 @@
 #define ALLOC_INTENSITY_PLACES_MAX 9
 
 struct ledger_alloc_scheme {
-  char name[64];
-  unsigned year;
-  uint8_t sector, method;
-  bool draft;
+  /* decimals first: 16-byte aligned, no padding between them */
   /* intensity-coefficient method */
   ledger_dec coefficient, band, cap; /* 0.15, 0.20, 0.03: cap = coefficient * band */
-  int intensity_places;              /* I is rounded half-up to this many places */
-  bool has_bp;
-  ledger_dec bp; /* a published balance value */
-  ledger_dec pre_share; /* of the previous year's verified emissions; 0: no pre-allocation */
-  bool white_portland, gypsum_acid, hydrogen_bf, has_carbide;
-  ledger_dec carbide_threshold; /* a rate strictly above it is a special case */
+  ledger_dec bp;                     /* a published balance value (has_bp) */
+  ledger_dec pre_share;         /* of the previous year's verified emissions; 0: no pre-allocation */
+  ledger_dec carbide_threshold; /* a rate strictly above it is a special case (has_carbide) */
   /* power */
-  ledger_dec benchmark[5]; /* t/MWh by category I..IV (index 1..4) */
+  ledger_dec benchmark[5];        /* t/MWh by category I..IV (index 1..4) */
   ledger_dec heat_coal, heat_gas; /* t/GJ */
   ledger_dec floor_share;         /* 0.80: a quota below floor_share * E is raised to it */
-  bool gas_top_up;                /* gas units are raised to E */
   ledger_dec lc_threshold, lc_constant, lc_a1, lc_t1, lc_a2, lc_t2;
-  int lc_places;
+  char name[64];
+  unsigned year;
+  int intensity_places; /* I is rounded half-up to this many places */
+  int lc_places;        /* Ff is rounded half-up to this many places */
+  uint8_t sector, method;
+  bool draft, has_bp, has_carbide;
+  bool white_portland, gypsum_acid, hydrogen_bf; /* special cases enabled */
+  bool gas_top_up;                               /* gas units are raised to E */
 };
 
 /* A balance value as an exact positive fraction num / den. */

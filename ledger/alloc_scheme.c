@@ -16,8 +16,8 @@ enum key_kind { K_DEC, K_INT, K_BOOL, K_NAME, K_SECTOR, K_METHOD, K_STATUS };
 
 struct key_def {
   const char *section, *key;
-  uint8_t kind;
   size_t offset;
+  uint8_t kind;
   uint8_t need; /* method that requires it (0: every method; 0xff: optional) */
 };
 
@@ -26,36 +26,36 @@ struct key_def {
 #define IC LEDGER_ALLOC_INTENSITY_COEFFICIENT
 #define PW LEDGER_ALLOC_POWER_BENCHMARK
 static const struct key_def keys[] = {
-    {"scheme", "name", K_NAME, F(name), 0},
-    {"scheme", "sector", K_SECTOR, F(sector), 0},
-    {"scheme", "year", K_INT, F(year), 0},
-    {"scheme", "method", K_METHOD, F(method), 0},
-    {"scheme", "status", K_STATUS, F(draft), 0},
-    {"intensity", "coefficient", K_DEC, F(coefficient), IC},
-    {"intensity", "band", K_DEC, F(band), IC},
-    {"intensity", "cap", K_DEC, F(cap), IC},
-    {"intensity", "intensity_places", K_INT, F(intensity_places), IC},
-    {"intensity", "bp", K_DEC, F(bp), OPT},
-    {"pre_allocation", "share", K_DEC, F(pre_share), OPT},
-    {"special", "white_portland", K_BOOL, F(white_portland), OPT},
-    {"special", "gypsum_acid", K_BOOL, F(gypsum_acid), OPT},
-    {"special", "hydrogen_blast_furnace", K_BOOL, F(hydrogen_bf), OPT},
-    {"special", "carbide_slag_threshold", K_DEC, F(carbide_threshold), OPT},
-    {"power", "benchmark_I", K_DEC, F(benchmark[1]), PW},
-    {"power", "benchmark_II", K_DEC, F(benchmark[2]), PW},
-    {"power", "benchmark_III", K_DEC, F(benchmark[3]), PW},
-    {"power", "benchmark_IV", K_DEC, F(benchmark[4]), PW},
-    {"power", "heat_coal", K_DEC, F(heat_coal), PW},
-    {"power", "heat_gas", K_DEC, F(heat_gas), PW},
-    {"power", "floor_share", K_DEC, F(floor_share), PW},
-    {"power", "gas_top_up", K_BOOL, F(gas_top_up), PW},
-    {"load_correction", "threshold", K_DEC, F(lc_threshold), PW},
-    {"load_correction", "constant", K_DEC, F(lc_constant), PW},
-    {"load_correction", "a1", K_DEC, F(lc_a1), PW},
-    {"load_correction", "t1", K_DEC, F(lc_t1), PW},
-    {"load_correction", "a2", K_DEC, F(lc_a2), PW},
-    {"load_correction", "t2", K_DEC, F(lc_t2), PW},
-    {"load_correction", "places", K_INT, F(lc_places), PW},
+    {"scheme", "name", F(name), K_NAME, 0},
+    {"scheme", "sector", F(sector), K_SECTOR, 0},
+    {"scheme", "year", F(year), K_INT, 0},
+    {"scheme", "method", F(method), K_METHOD, 0},
+    {"scheme", "status", F(draft), K_STATUS, 0},
+    {"intensity", "coefficient", F(coefficient), K_DEC, IC},
+    {"intensity", "band", F(band), K_DEC, IC},
+    {"intensity", "cap", F(cap), K_DEC, IC},
+    {"intensity", "intensity_places", F(intensity_places), K_INT, IC},
+    {"intensity", "bp", F(bp), K_DEC, OPT},
+    {"pre_allocation", "share", F(pre_share), K_DEC, OPT},
+    {"special", "white_portland", F(white_portland), K_BOOL, OPT},
+    {"special", "gypsum_acid", F(gypsum_acid), K_BOOL, OPT},
+    {"special", "hydrogen_blast_furnace", F(hydrogen_bf), K_BOOL, OPT},
+    {"special", "carbide_slag_threshold", F(carbide_threshold), K_DEC, OPT},
+    {"power", "benchmark_I", F(benchmark[1]), K_DEC, PW},
+    {"power", "benchmark_II", F(benchmark[2]), K_DEC, PW},
+    {"power", "benchmark_III", F(benchmark[3]), K_DEC, PW},
+    {"power", "benchmark_IV", F(benchmark[4]), K_DEC, PW},
+    {"power", "heat_coal", F(heat_coal), K_DEC, PW},
+    {"power", "heat_gas", F(heat_gas), K_DEC, PW},
+    {"power", "floor_share", F(floor_share), K_DEC, PW},
+    {"power", "gas_top_up", F(gas_top_up), K_BOOL, PW},
+    {"load_correction", "threshold", F(lc_threshold), K_DEC, PW},
+    {"load_correction", "constant", F(lc_constant), K_DEC, PW},
+    {"load_correction", "a1", F(lc_a1), K_DEC, PW},
+    {"load_correction", "t1", F(lc_t1), K_DEC, PW},
+    {"load_correction", "a2", F(lc_a2), K_DEC, PW},
+    {"load_correction", "t2", F(lc_t2), K_DEC, PW},
+    {"load_correction", "places", F(lc_places), K_INT, PW},
 };
 #define KEYS_COUNT (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(KEYS_COUNT <= 64, "seen is a 64-bit mask");
@@ -142,7 +142,7 @@ static bool was_seen(uint64_t seen, const char *key) {
   for (size_t i = 0; i < KEYS_COUNT; i++) {
     if (strcmp(keys[i].key, key) == 0) return (seen & (UINT64_C(1) << i)) != 0;
   }
-  assert(!"key not in the table");
+  assert(false && "key not in the table");
   return false;
 }
 

@@ -90,27 +90,67 @@ static void divmod_small(struct ledger_u256 a, uint64_t d, struct ledger_u256 *q
   *r = rem;
 }
 
+/* Long division in base 2^64 (Knuth, TAOCP vol. 2, 4.3.1, algorithm D) for a divisor of two
+ * digits: normalize so the divisor's top bit is set, estimate each quotient digit from the top
+ * two digits (at most two too high), multiply and subtract, add back in the rare case the
+ * estimate was still one too high. */
+static void divmod_knuth(struct ledger_u256 a, ledger_u128 d, struct ledger_u256 *q, ledger_u128 *r) {
+  const ledger_u128 base = (ledger_u128)1 << 64;
+  unsigned s = (unsigned)__builtin_clzll((uint64_t)(d >> 64));
+  ledger_u128 dn = d << s;
+  uint64_t v[2] = {(uint64_t)dn, (uint64_t)(dn >> 64)};
+  uint64_t in[4] = {(uint64_t)a.lo, (uint64_t)(a.lo >> 64), (uint64_t)a.hi, (uint64_t)(a.hi >> 64)};
+  uint64_t u[5];
+  u[4] = s ? in[3] >> (64 - s) : 0;
+  for (int i = 3; i > 0; i--) u[i] = (in[i] << s) | (s ? in[i - 1] >> (64 - s) : 0);
+  u[0] = in[0] << s;
+  uint64_t qd[3];
+  for (int j = 2; j >= 0; j--) {
+    ledger_u128 num = ((ledger_u128)u[j + 2] << 64) | u[j + 1];
+    ledger_u128 qhat = num / v[1], rhat = num % v[1];
+    while (qhat >= base || qhat * v[0] > ((rhat << 64) | u[j])) {
+      qhat--;
+      rhat += v[1];
+      if (rhat >= base) break;
+    }
+    __int128 k = 0, t;
+    for (int i = 0; i < 2; i++) {
+      ledger_u128 p = qhat * v[i];
+      t = (__int128)u[i + j] - k - (__int128)(uint64_t)p;
+      u[i + j] = (uint64_t)t;
+      k = (__int128)(p >> 64) - (t >> 64);
+    }
+    t = (__int128)u[j + 2] - k;
+    u[j + 2] = (uint64_t)t;
+    if (t < 0) { /* the estimate was one too high: add the divisor back */
+      qhat--;
+      ledger_u128 c = 0;
+      for (int i = 0; i < 2; i++) {
+        ledger_u128 sum = (ledger_u128)u[i + j] + v[i] + c;
+        u[i + j] = (uint64_t)sum;
+        c = sum >> 64;
+      }
+      u[j + 2] += (uint64_t)c;
+    }
+    qd[j] = (uint64_t)qhat;
+  }
+  q->lo = ((ledger_u128)qd[1] << 64) | qd[0];
+  q->hi = qd[2];
+  ledger_u128 rem = ((ledger_u128)u[1] << 64) | u[0];
+  *r = s ? (rem >> s) | ((ledger_u128)u[2] << (128 - s)) : rem;
+}
+
 void ledger__u256_divmod(struct ledger_u256 a, ledger_u128 d, struct ledger_u256 *q, ledger_u128 *r) {
   assert(d != 0);
   if (d >> 64 == 0) {
     divmod_small(a, (uint64_t)d, q, r);
-    return;
+  } else if (a.hi == 0) {
+    q->hi = 0;
+    q->lo = a.lo / d;
+    *r = a.lo % d;
+  } else {
+    divmod_knuth(a, d, q, r);
   }
-  /* Shift-subtract over the low half after dividing the high half natively. When the
-   * remainder's top bit is set before a shift, the shifted value exceeds d for sure and the
-   * subtraction modulo 2^128 gives the true remainder. */
-  q->hi = a.hi / d;
-  ledger_u128 rem = a.hi % d, qlo = 0;
-  for (int i = 127; i >= 0; i--) {
-    bool top = (rem >> 127) != 0;
-    rem = (rem << 1) | ((a.lo >> i) & 1);
-    if (top || rem >= d) {
-      rem -= d;
-      qlo |= (ledger_u128)1 << i;
-    }
-  }
-  q->lo = qlo;
-  *r = rem;
 }
 
 static bool round_up_magnitude(ledger_u128 q, ledger_u128 r, ledger_u128 d, bool neg,
@@ -123,7 +163,7 @@ static bool round_up_magnitude(ledger_u128 q, ledger_u128 r, ledger_u128 d, bool
   case LEDGER_ROUND_HALF_UP: return r >= d - r;
   case LEDGER_ROUND_HALF_EVEN: return r > d - r || (r == d - r && (q & 1) != 0);
   }
-  assert(!"unknown rounding mode");
+  assert(false && "unknown rounding mode");
   return false;
 }
 
@@ -250,13 +290,21 @@ long ledger__dec_format(ledger_dec d, int places, enum ledger_round mode, char *
   ledger_dec v = d;
   if (places >= 0 && ledger__dec_round(d, places, mode, &v) != 0) return PROTO_E_OVERFLOW;
   ledger_u128 m = magnitude(v);
-  ledger_u128 ip = m / (ledger_u128)LEDGER_DEC_ONE, fp = m % (ledger_u128)LEDGER_DEC_ONE;
+  /* 64-bit pieces: 128-bit division by 10 per digit is a library call and dominates reports. */
+  ledger_u128 ip = m / (ledger_u128)LEDGER_DEC_ONE;
+  uint64_t fp = (uint64_t)(m % (ledger_u128)LEDGER_DEC_ONE);
+  const uint64_t chunk = UINT64_C(10000000000000000000); /* 10^19 */
+  uint64_t ip_hi = (uint64_t)(ip / chunk), ip_lo = (uint64_t)(ip % chunk); /* ip < 1.7e20 */
   char digits[64];
   size_t n = 0;
   do {
-    digits[n++] = (char)('0' + (int)(ip % 10));
-    ip /= 10;
-  } while (ip != 0);
+    digits[n++] = (char)('0' + (int)(ip_lo % 10));
+    ip_lo /= 10;
+  } while (ip_lo != 0);
+  if (ip_hi != 0) {
+    while (n < 19) digits[n++] = '0'; /* the low chunk's leading zeros */
+    for (; ip_hi != 0; ip_hi /= 10) digits[n++] = (char)('0' + (int)(ip_hi % 10));
+  }
   char buf[LEDGER_DEC_TEXT_BYTES];
   size_t len = 0;
   if (v < 0) buf[len++] = '-';
@@ -269,7 +317,7 @@ long ledger__dec_format(ledger_dec d, int places, enum ledger_round mode, char *
       shown--;
     }
   } else {
-    fp /= ledger__pow10((unsigned)(LEDGER_DEC_PLACES - places));
+    fp /= (uint64_t)ledger__pow10((unsigned)(LEDGER_DEC_PLACES - places));
   }
   if (shown > 0) {
     buf[len++] = '.';

@@ -197,6 +197,22 @@ Test(special, units_without_allocation_get_nothing_and_closed_ones_are_clawed_ba
   done(r, s, d);
 }
 
+Test(special, standalone_arc_furnaces_and_rolling_mills_report_but_get_nothing) {
+  struct ledger_alloc_scheme *s;
+  struct ledger_alloc_data *d;
+  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+      USCC_A ",35,steel,EAF,80000,90000,70000,standalone_eaf,\n"
+      USCC_A ",35,steel,ROLL,30000,,30000,standalone_rolling,\n"
+      USCC_B ",11,steel,BF1,1000000,500000,,,\n", "1.6", &s, &d);
+  cr_assert_eq(r->results[0].status, LEDGER_ALLOC_NONE);
+  cr_assert_eq(r->results[1].status, LEDGER_ALLOC_NONE);
+  cr_assert(r->results[0].quota == 0 && r->results[0].pre == 0 && r->results[0].true_up == 0);
+  cr_assert(r->results[1].quota == 0 && r->results[1].pre == 0);
+  cr_assert_eq(r->summary.quota_total, 970000);
+  cr_assert_str_eq(r->summary.verified_total, "1000000", "only allocated units count");
+  done(r, s, d);
+}
+
 Test(special, special_units_do_not_move_the_solved_balance_value) {
   const char *base = STEEL_HEADER USCC_A ",35,steel,A,1000000,657894.736842,,,\n"
                      USCC_B ",11,steel,B,2000000,1000000,,,\n";
@@ -252,4 +268,35 @@ Test(intensity, refuses_a_unit_of_another_sector) {
   cr_assert_null(r);
   ledger_alloc_data_free(d);
   ledger_alloc_scheme_free(s);
+}
+
+Test(intensity, a_root_on_a_band_edge_is_found_exactly) {
+  /* Equal E at I = 1 and I = 2: f(BP) = 0 first at BP = 1.25, where the first unit reaches
+   * X = +20% while the second is still at its cap; quotas +3% and -3%. */
+  struct ledger_alloc_scheme *s;
+  struct ledger_alloc_data *d;
+  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+      USCC_A ",35,steel,A,1000000,1000000,,,\n" USCC_B ",11,steel,B,1000000,500000,,,\n", NULL, &s, &d);
+  cr_assert_str_eq(r->summary.bp, "1.25");
+  cr_assert(r->summary.bp_solved);
+  cr_assert_eq(r->results[0].quota, 1030000);
+  cr_assert_eq(r->results[1].quota, 970000);
+  cr_assert_str_eq(r->summary.residual, "0");
+  done(r, s, d);
+}
+
+Test(intensity, solved_bp_lies_between_capped_units) {
+  /* I = 1.5 (E 3,000,000), I = 2.5 (E 1,000,000), I = 1.9 (E 1,000,000): the solver's BP must
+   * give quotas summing to 5,000,000 within one tonne per unit. */
+  struct ledger_alloc_scheme *s;
+  struct ledger_alloc_data *d;
+  struct ledger_alloc_run *r = run_of("aluminium-2025",
+      "uscc,province,sector,unit,emissions,output\n"
+      USCC_A ",35,aluminium,P1,3000000,2000000\n" USCC_A ",35,aluminium,P2,1000000,400000\n"
+      USCC_B ",11,aluminium,P1,1000000,526315.789474\n", NULL, &s, &d);
+  cr_assert(r->summary.bp_solved);
+  cr_assert_leq(5000000 - r->summary.quota_total, 2);
+  cr_assert_geq(5000000, r->summary.quota_total);
+  cr_assert_eq(r->summary.surplus_count + r->summary.shortfall_count, 3);
+  done(r, s, d);
 }

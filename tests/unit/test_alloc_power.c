@@ -152,3 +152,17 @@ Test(txid, refuses_an_unknown_kind_and_writes_nothing) {
   cr_assert_eq(ledger_alloc_tx_id("s", 2025, USCC_A, "u", 7, id), PROTO_E_BAD_ARGUMENT);
   cr_assert_eq(id[0], 9);
 }
+
+Test(power, a_balance_value_is_refused_for_the_benchmark_method) {
+  const char *text = POWER_HEADER USCC_A ",35,power,G1,900000,I,1000000,0,60\n";
+  FILE *f = fmemopen((void *)text, strlen(text), "r");
+  struct ledger_alloc_data *d = NULL;
+  cr_assert_eq(ledger_alloc_data_read_stream(f, "p.csv", &d, NULL, NULL), 0);
+  fclose(f);
+  struct ledger_alloc_scheme *s = scheme("power-2024");
+  struct ledger_alloc_run *r = NULL;
+  cr_assert_eq(ledger_alloc_compute(s, d, "1.6", &r, NULL), PROTO_E_BAD_ARGUMENT);
+  cr_assert_null(r);
+  ledger_alloc_data_free(d);
+  ledger_alloc_scheme_free(s);
+}

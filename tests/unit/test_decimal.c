@@ -159,3 +159,36 @@ Test(u256, products_and_divisions_are_exact) {
   cr_assert_eq(ledger__u256_cmp(back, p), 0);
   cr_assert_eq(ledger__u256_mul_small(p, 8, &back), PROTO_E_OVERFLOW);
 }
+
+static uint64_t xs = 0x853c49e6748fea9bull;
+static uint64_t next64(void) {
+  xs ^= xs << 13;
+  xs ^= xs >> 7;
+  xs ^= xs << 17;
+  return xs;
+}
+
+/* A random value with a random number of significant bits, so that every path is taken. */
+static ledger_u128 rand128(void) {
+  ledger_u128 v = ((ledger_u128)next64() << 64) | next64();
+  unsigned bits = (unsigned)(next64() % 129);
+  return bits == 128 ? v : v & (((ledger_u128)1 << bits) - 1);
+}
+
+Test(u256, division_identity_holds_for_random_operands) {
+  for (int i = 0; i < 200000; i++) {
+    struct ledger_u256 a = {rand128(), rand128()}, q, back;
+    ledger_u128 d = rand128(), r;
+    if (d == 0) d = 1;
+    if (i % 4 == 0) d |= (ledger_u128)1 << 127; /* top bit set: no normalization shift */
+    ledger__u256_divmod(a, d, &q, &r);
+    cr_assert(r < d, "remainder below the divisor");
+    /* q * d + r == a, with q * d = q.lo * d + (q.hi * d) * 2^128 */
+    struct ledger_u256 lo = ledger__u256_mul(q.lo, d), hi = ledger__u256_mul(q.hi, d);
+    cr_assert(hi.hi == 0, "q * d fits 256 bits");
+    struct ledger_u256 shifted = {hi.lo, 0};
+    cr_assert_eq(ledger__u256_add(lo, shifted, &back), 0);
+    cr_assert_eq(ledger__u256_add(back, ledger__u256_of(r), &back), 0);
+    cr_assert_eq(ledger__u256_cmp(back, a), 0, "iteration %d", i);
+  }
+}
