@@ -282,6 +282,11 @@ expect 0 "alloc issue: national -> CN-35 -> enterprise, authority-signed" "2 tra
 expect 0 "alloc issue rerun: the allocator's ids answer exists" "2 transactions: 0 ok, 2 exists" -- \
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind final \
   --authority-keys "$T/auth{province}.key"
+printf 'uscc,province,sector,unit,emissions,output,pre_allocated\n%s,35,steel,BF1,500.7,250,600\n' "$E1" >"$T/units-trueup.csv"
+expect 0 "alloc issue --kind true-up claws back an over-allocation" "1 transactions: 1 ok" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-trueup.csv" \
+  --kind true-up --authority-keys "$T/auth{province}.key"
+expect 0 "the claw-back is in the enterprise's history" "clawback .*\"amount\":100" -- "$Q" "${OP[@]}" history 101
 expect 2 "alloc issue with an unknown kind" "final, pre or true-up" -- \
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind later
 expect 0 "demo-data writes a registry year" "1291 enterprises" -- "$Q" demo-data --seed 3 --out "$T/demo"
@@ -309,6 +314,19 @@ expect 0 "the restored registry accepts transactions" "^ok: transfer" -- \
   "$Q" --key "$T/rep101.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
 expect 0 "the restored registry still knows every id (rerun: exists)" "3 exists" -- \
   "$Q" "${OP[@]}" accounts import "$T/accounts.csv"
+
+# ---- https with a private CA
+stop_quotad
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/tls.key" \
+  -out "$T/tls.crt" -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+TPORT=$(free_port)
+"$QUOTAD" --data-dir "$T/data" --log-key "$T/log.key" --listen "" --tls-listen "127.0.0.1:$TPORT" \
+  --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" --log-level warning 2>>"$T/quotad.log" &
+QPID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null --cacert "$T/tls.crt" "https://127.0.0.1:$TPORT/healthz" && break; sleep 0.1; done
+expect 0 "https with --cacert" "CEA-2024" -- "$Q" --url "https://127.0.0.1:$TPORT" --cacert "$T/tls.crt" instruments
+expect 3 "https with an untrusted certificate says to pass --cacert" "--cacert" -- \
+  "$Q" --url "https://127.0.0.1:$TPORT" instruments
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
