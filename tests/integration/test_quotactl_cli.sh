@@ -310,6 +310,10 @@ mkdir "$T/data" && cp "$T/backup/data.mdb" "$T/data/"
 start_quotad "$T/data" || echo "FAIL - quotad did not restart"
 check "the restored registry has the same tree size" test "$(tree_size)" = "$size"
 check "the restored registry serves the same root" test "$(sed -n 3p <("$Q" checkpoint))" = "$root_before"
+if [ -x "$AUDIT" ]; then
+  expect 0 "quota-audit verifies the restored registry live" "" -- \
+    "$AUDIT" --url "$QUOTAD_URL" --key "$T/op1.key" --verifier-key "$vk" --quiet
+fi
 expect 0 "the restored registry accepts transactions" "^ok: transfer" -- \
   "$Q" --key "$T/rep101.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
 expect 0 "the restored registry still knows every id (rerun: exists)" "3 exists" -- \
