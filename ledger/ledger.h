@@ -183,9 +183,13 @@ int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n
                  struct ledger_batch_info *info);
 
 /* Verifies every signature of an envelope against the keys registered in the committed state
- * (or the genesis's log key when the log is empty). Thread-safe; caches keys. Returns 0,
- * a decode error, UNKNOWN_KEY or BAD_SIGNATURE. A key registered by an uncommitted batch is
- * UNKNOWN_KEY here: submit such envelopes with signatures_verified = false. */
+ * (or the genesis's log key when the log is empty), over the signing message of this registry's
+ * origin. Thread-safe (any number of threads, beside the writer); keeps an EVP key per key hash.
+ * Returns 0, a decode error, UNKNOWN_KEY or BAD_SIGNATURE. It checks signatures only: whether a
+ * key is revoked, holds the role and meets the threshold is ledger_apply's business, which checks
+ * it for pre-verified envelopes too. A key registered by a batch not yet committed is usually
+ * UNKNOWN_KEY here (0 if the writer already verified with it): submit envelopes that depend on
+ * such a key with signatures_verified = false. */
 int ledger_verify_envelope(struct ledger *ledger, const uint8_t *envelope, size_t len);
 
 /* ---------------------------------------------------------------------------------------------
