@@ -134,7 +134,9 @@ struct ledger_config {
  * between a commit and the next batch, which persists the checkpoint), the checkpoint of the
  * current size is signed again (Ed25519 is deterministic: the same note) and stored.
  * The map starts at map_bytes_initial and doubles on demand up to map_bytes_max.
- * Returns 0 and *out, or a negative code (LOCKED, CORRUPT, STORAGE, -errno). */
+ * A writer's log_key must be the key the genesis named (else UNKNOWN_LOG_KEY), and the genesis
+ * a writer applies must name its log_key.
+ * Returns 0 and *out, or a negative code (LOCKED, UNKNOWN_LOG_KEY, CORRUPT, STORAGE, -errno). */
 int ledger_open(const struct ledger_config *cfg, struct ledger **out);
 void ledger_close(struct ledger *ledger);
 
