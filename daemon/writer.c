@@ -100,7 +100,7 @@ static void on_committed(uv_async_t *a) {
 
 static int batch_init(struct daemon_batch *b, size_t cap) {
   b->subs = calloc(cap, sizeof *b->subs);
-  b->reqs = calloc(cap, sizeof *b->reqs);
+  b->reqs = calloc(cap, sizeof(struct daemon_txreq *));
   b->slots = calloc(cap, sizeof *b->slots);
   b->bytes = calloc(cap, sizeof *b->bytes);
   return b->subs && b->reqs && b->slots && b->bytes ? 0 : PROTO_E_NO_MEMORY;
