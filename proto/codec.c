@@ -697,6 +697,8 @@ static int decode_entry(const uint8_t *in, size_t len, struct proto_entry *e) {
   if ((rc = get_uint(&r, 8, &e->withheld))) return rc;
   if (e->withheld > PROTO_AMOUNT_MAX) return PROTO_E_AMOUNT_TOO_LARGE;
   if ((rc = get_uint(&r, 2, &env_len))) return rc;
+  /* refused from the length alone, before looking for that many bytes */
+  if (PROTO_ENTRY_HEADER_BYTES + env_len > PROTO_ENTRY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
   if ((rc = get_bytes(&r, (size_t)env_len, &e->envelope))) return rc;
   e->envelope_len = (uint16_t)env_len;
   if (r.pos != len) return PROTO_E_TRAILING_BYTES;

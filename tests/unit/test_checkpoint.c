@@ -68,9 +68,7 @@ static char *note_replace(const char *note, const char *from, const char *to) {
   size_t head = (size_t)(at - note), total = strlen(note) - strlen(from) + strlen(to);
   char *out = malloc(total + 1);
   cr_assert(out != NULL);
-  memcpy(out, note, head);
-  memcpy(out + head, to, strlen(to));
-  strcpy(out + head + strlen(to), at + strlen(from));
+  snprintf(out, total + 1, "%.*s%s%s", (int)head, note, to, at + strlen(from));
   return out;
 }
 

@@ -367,7 +367,7 @@ Test(merkle, verify_inclusion_rejects_every_single_bit_flip) {
   json_array_foreach(json_object_get(v, "inclusion_proofs"), i, p) {
     uint64_t index = (uint64_t)json_integer_value(json_object_get(p, "Index"));
     uint64_t size = (uint64_t)json_integer_value(json_object_get(p, "TreeSize"));
-    hash_t proof[LEDGER_PROOF_HASHES_MAX], root, leaf;
+    hash_t proof[LEDGER_PROOF_HASHES_MAX] = {{0}}, root, leaf;
     size_t n = hex_proof(json_object_get(p, "Proof"), proof);
     ledger_root_of((const hash_t *)d, size, root);
     memcpy(leaf, d[index], PROTO_HASH_BYTES);
@@ -443,7 +443,7 @@ Test(merkle, verify_consistency_rejects_every_single_bit_flip) {
   json_array_foreach(json_object_get(v, "consistency_proofs"), i, p) {
     uint64_t first = (uint64_t)json_integer_value(json_object_get(p, "First"));
     uint64_t second = (uint64_t)json_integer_value(json_object_get(p, "Second"));
-    hash_t proof[LEDGER_PROOF_HASHES_MAX], r1, r2;
+    hash_t proof[LEDGER_PROOF_HASHES_MAX] = {{0}}, r1, r2;
     size_t n = hex_proof(json_object_get(p, "Proof"), proof);
     ledger_root_of((const hash_t *)d, first, r1);
     ledger_root_of((const hash_t *)d, second, r2);
@@ -684,13 +684,14 @@ Test(merkle, proofs_verify_for_sizes_up_to_2_pow_63) {
     second >>= rnd_below(&rng, 62); /* every magnitude, not only ~2^62 */
     if (second < 2) second = 2;
     uint64_t first = 1 + rnd_below(&rng, second - 1), index = rnd_below(&rng, second);
-    hash_t r1, r2, proof[LEDGER_PROOF_HASHES_MAX];
+    hash_t r1, r2, proof[LEDGER_PROOF_HASHES_MAX] = {{0}};
     size_t n = 0;
     cr_assert_eq(merkle_root(&s, first, r1), 0);
     cr_assert_eq(merkle_root(&s, second, r2), 0);
     cr_assert_eq(merkle_inclusion(&s, index, second, proof, &n), 0);
     cr_assert_eq(ledger_verify_inclusion(index, second, uniform[0], (const hash_t *)proof, n, r2), 0,
                  "inclusion %" PRIu64 " of %" PRIu64, index, second);
+    cr_assert_gt(n, 0);
     flip(proof[rnd_below(&rng, n)], (unsigned)rnd_below(&rng, 256));
     cr_assert_eq(ledger_verify_inclusion(index, second, uniform[0], (const hash_t *)proof, n, r2),
                  PROTO_E_BAD_PROOF);
