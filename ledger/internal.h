@@ -18,7 +18,7 @@
 /* The named databases of the environment (docs/STORAGE.md has every layout). */
 enum ledger_db {
   DB_ENTRIES,     /* u64 BE index -> entry bytes (the Merkle leaf data) */
-  DB_NODES,       /* level u8 || index u64 BE -> 32-byte subtree hash */
+  DB_NODES,       /* level u8 || index u64 BE -> 32-byte subtree hash (levels >= 1) */
   DB_META,        /* ASCII name -> value */
   DB_ACCOUNTS,    /* u64 BE id -> account record */
   DB_USCC,        /* 18-byte USCC -> u64 BE account id */
@@ -30,7 +30,7 @@ enum ledger_db {
   DB_COMPLIANCE,  /* u64 BE account || u16 BE year -> compliance record */
   DB_CARRIED,     /* u64 BE account || 16-byte to-instrument -> carried-over total */
   DB_TXIDS,       /* 16-byte tx id -> body hash || index */
-  DB_HISTORY,     /* u64 BE account || u64 BE index -> empty */
+  DB_HISTORY,     /* u64 BE account -> sorted duplicates: u64 BE index (DUPSORT, DUPFIXED) */
   DB_CHECKPOINTS, /* u64 BE tree size -> signed note text */
   DB_COUNT
 };
@@ -125,12 +125,12 @@ int store__read_begin(struct ledger *l, MDB_txn **txn);
 void store__read_end(struct ledger *l, MDB_txn *txn);
 struct store_nodes_ctx {
   MDB_txn *txn;
-  MDB_dbi dbi;
+  MDB_dbi dbi, entries;
   struct node_cache *cache; /* writer only; NULL for readers */
 };
 /* A merkle_store over the nodes database in txn; cache: the writer's node cache or NULL. */
-void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn, MDB_dbi dbi,
-                  struct node_cache *cache);
+void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
+                  const struct ledger *l, struct node_cache *cache);
 int store__persist_checkpoint(struct ledger *l, MDB_txn *txn);
 int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size);
 /* Doubles the map up to the ceiling (MAP_FULL there); the caller holds no transaction. */

@@ -118,7 +118,7 @@ static int check_tree(struct ledger *l, MDB_txn *txn, char *why, size_t why_cap)
     ledger_root_of((const uint8_t(*)[PROTO_HASH_BYTES])leaves, size, want);
     struct merkle_store ms;
     struct store_nodes_ctx nctx;
-    store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
+    store__nodes(&ms, &nctx, txn, l, NULL);
     rc = merkle_root(&ms, size, have);
     if (rc == 0 && memcmp(want, have, PROTO_HASH_BYTES) != 0) {
       snprintf(why, why_cap, "stored tree root differs from the entries' root");

@@ -28,7 +28,7 @@ int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) 
   READ_BEGIN(l, txn);
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
+  store__nodes(&ms, &nctx, txn, l, NULL);
   int rc = merkle_root(&ms, size, out);
   store__read_end(l, txn);
   return rc;
@@ -40,7 +40,7 @@ int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
   READ_BEGIN(l, txn);
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
+  store__nodes(&ms, &nctx, txn, l, NULL);
   int rc = merkle_inclusion(&ms, index, size, out, n);
   store__read_end(l, txn);
   return rc;
@@ -52,7 +52,7 @@ int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
   READ_BEGIN(l, txn);
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
+  store__nodes(&ms, &nctx, txn, l, NULL);
   int rc = merkle_consistency(&ms, first, second, out, n);
   store__read_end(l, txn);
   return rc;
@@ -185,14 +185,15 @@ long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, 
   long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_HISTORY], &cur));
   size_t n = 0;
   if (rc == 0) {
-    uint8_t key[16];
+    uint8_t key[8], from[8];
     be64_put(key, account);
-    be64_put(key + 8, start);
-    MDB_val k = {16, key}, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (mrc == 0 && n < cap && k.mv_size == 16 && memcmp(k.mv_data, key, 8) == 0) {
-      out[n++] = be64_get((const uint8_t *)k.mv_data + 8);
-      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    be64_put(from, start);
+    MDB_val k = {8, key}, v = {8, from};
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+    while (mrc == 0 && n < cap && rc == 0) {
+      if (v.mv_size != 8) rc = PROTO_E_CORRUPT;
+      else out[n++] = be64_get(v.mv_data);
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
     }
     if (mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
     mdb_cursor_close(cur);

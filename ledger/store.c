@@ -43,6 +43,15 @@ int store__mdb_err(int rc) {
 int store__read_begin(struct ledger *l, MDB_txn **txn) {
   pthread_rwlock_rdlock(&l->resize_lock);
   int rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+  if (rc == MDB_MAP_RESIZED) {
+    /* The writer is another process (this one is read-only) and grew the map: adopt its size. */
+    pthread_rwlock_unlock(&l->resize_lock);
+    pthread_rwlock_wrlock(&l->resize_lock);
+    rc = mdb_env_set_mapsize(l->env, 0);
+    pthread_rwlock_unlock(&l->resize_lock);
+    pthread_rwlock_rdlock(&l->resize_lock);
+    if (rc == 0) rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+  }
   if (rc) {
     pthread_rwlock_unlock(&l->resize_lock);
     return store__mdb_err(rc);
@@ -55,7 +64,20 @@ void store__read_end(struct ledger *l, MDB_txn *txn) {
   pthread_rwlock_unlock(&l->resize_lock);
 }
 
-/* Merkle node adapter: key = level byte || u64 BE index (the scheme merkle.h documents). */
+/* Merkle node adapter: key = level byte || u64 BE index (the scheme merkle.h documents). Level 0
+ * is not stored: a leaf hash is the hash of the stored entry, which saves a third of the bytes per
+ * entry; the writer's node cache holds the level-0 sibling an append needs. */
+static int leaf_get(const struct store_nodes_ctx *c, uint64_t index, uint8_t out[PROTO_HASH_BYTES]) {
+  uint8_t key[8];
+  be64_put(key, index);
+  MDB_val k = {sizeof(key), key}, v;
+  int rc = mdb_get(c->txn, c->entries, &k, &v);
+  if (rc == MDB_NOTFOUND) return PROTO_E_CORRUPT; /* the tree asks only for leaves that exist */
+  if (rc) return store__mdb_err(rc);
+  ledger_leaf_hash(v.mv_data, v.mv_size, out);
+  return 0;
+}
+
 static int nodes_get(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_BYTES]) {
   const struct store_nodes_ctx *c = ctx;
   if (c->cache && level < MERKLE_LEVELS && c->cache->valid[level] &&
@@ -63,9 +85,9 @@ static int nodes_get(void *ctx, unsigned level, uint64_t index, uint8_t out[PROT
     memcpy(out, c->cache->hash[level], PROTO_HASH_BYTES);
     return 0;
   }
-  uint8_t key[9];
-  key[0] = (uint8_t)level;
-  be64_put(key + 1, index);
+  if (level == 0) return leaf_get(c, index, out);
+  uint8_t key[MERKLE_NODE_KEY_BYTES];
+  merkle_node_key(level, index, key);
   MDB_val k = {sizeof(key), key}, v;
   int rc = mdb_get(c->txn, c->dbi, &k, &v);
   if (rc == MDB_NOTFOUND) return PROTO_E_CORRUPT; /* the tree asks only for nodes that exist */
@@ -78,11 +100,13 @@ static int nodes_get(void *ctx, unsigned level, uint64_t index, uint8_t out[PROT
 static int nodes_put(void *ctx, unsigned level, uint64_t index,
                      const uint8_t hash[PROTO_HASH_BYTES]) {
   const struct store_nodes_ctx *c = ctx;
-  uint8_t key[9];
-  key[0] = (uint8_t)level;
-  be64_put(key + 1, index);
-  MDB_val k = {sizeof(key), key}, v = {PROTO_HASH_BYTES, (void *)hash};
-  int rc = store__mdb_err(mdb_put(c->txn, c->dbi, &k, &v, 0));
+  int rc = 0;
+  if (level > 0) {
+    uint8_t key[MERKLE_NODE_KEY_BYTES];
+    merkle_node_key(level, index, key);
+    MDB_val k = {sizeof(key), key}, v = {PROTO_HASH_BYTES, (void *)hash};
+    rc = store__mdb_err(mdb_put(c->txn, c->dbi, &k, &v, 0));
+  }
   if (rc == 0 && c->cache && level < MERKLE_LEVELS) {
     c->cache->index[level] = index;
     memcpy(c->cache->hash[level], hash, PROTO_HASH_BYTES);
@@ -91,10 +115,11 @@ static int nodes_put(void *ctx, unsigned level, uint64_t index,
   return rc;
 }
 
-void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn, MDB_dbi dbi,
-                  struct node_cache *cache) {
+void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
+                  const struct ledger *l, struct node_cache *cache) {
   c->txn = txn;
-  c->dbi = dbi;
+  c->dbi = l->dbi[DB_NODES];
+  c->entries = l->dbi[DB_ENTRIES];
   c->cache = cache;
   s->ctx = c;
   s->get = nodes_get;
@@ -161,7 +186,10 @@ static int open_dbs(struct ledger *l) {
   int rc = mdb_txn_begin(l->env, NULL, flags, &txn);
   if (rc) return store__mdb_err(rc);
   for (unsigned i = 0; i < DB_COUNT && rc == 0; i++)
-    rc = mdb_dbi_open(txn, db_names[i], l->read_only ? 0 : MDB_CREATE, &l->dbi[i]);
+    rc = mdb_dbi_open(txn, db_names[i],
+                      (l->read_only ? 0u : MDB_CREATE) |
+                          (i == DB_HISTORY ? (unsigned)(MDB_DUPSORT | MDB_DUPFIXED) : 0u),
+                      &l->dbi[i]);
   if (rc) {
     mdb_txn_abort(txn);
     return rc == MDB_NOTFOUND ? PROTO_E_NOT_FOUND : store__mdb_err(rc);
@@ -268,7 +296,7 @@ int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
   struct ledger_checkpoint cp = {.size = size};
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l->dbi[DB_NODES], NULL);
+  store__nodes(&ms, &nctx, txn, l, NULL);
   int rc = merkle_root(&ms, size, cp.root);
   if (rc) return rc;
   snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
