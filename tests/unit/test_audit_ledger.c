@@ -236,3 +236,49 @@ Test(audit_ledger, agrees_with_the_ledger_on_random_transactions) {
   states_agree(audit_log_replay(log), t);
   audit_log_free(log);
 }
+
+/* The other direction: a transaction the ledger refused, forced into its log by a rogue writer
+ * (right index, time and signatures), must make the audit fail at exactly that entry. */
+static void audit_with_rogue_tail(const uint8_t *rogue, size_t rogue_len, int ledger_code) {
+  uint8_t pub[PROTO_PUBKEY_BYTES];
+  proto_key_public(w.log, pub);
+  struct audit_log *log = audit_log_new(pub, 2);
+  uint64_t n = ledger_tree_size(led);
+  struct audit_failure fail;
+  int rc = 0;
+  uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX);
+  for (uint64_t i = 0; i < n && !rc; i++) {
+    long len = ledger_entry_get(led, i, leaf, PROTO_ENTRY_BYTES_MAX);
+    const uint8_t *one = leaf;
+    size_t one_len = (size_t)len;
+    rc = audit_log_feed(log, &one, &one_len, 1, &fail);
+  }
+  cr_assert_eq(rc, 0, "%s", fail.text);
+  rc = audit_log_feed(log, &rogue, &rogue_len, 1, &fail);
+  cr_assert_neq(rc, 0, "the ledger refused entry %llu (%s) but the auditor accepts it",
+                (unsigned long long)n, proto_err_name(ledger_code));
+  cr_assert_eq(fail.index, n, "%s", fail.text);
+  free(leaf);
+  audit_log_free(log);
+}
+
+Test(audit_ledger, refuses_what_the_ledger_refused) {
+  for (size_t i = 0; i < w.rlog.count; i++)
+    cr_assert_eq(submit(w.rlog.leaves[i], w.rlog.lens[i], W_T0 + i * 1000), 0);
+  const char *env = getenv("QUOTAD_TEST_SEED");
+  unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : 777u;
+  uint64_t t = W_T0 + w.rlog.count * 1000;
+  unsigned checked = 0;
+  for (unsigned i = 0; i < 300 && checked < 30; i++) {
+    struct proto_key *key;
+    struct proto_tx tx = random_tx(&seed, &key);
+    uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
+    size_t len = rogue_leaf(&tx, 0, 0, 0, &key, 1, ROGUE_ORIGIN, leaf, sizeof(leaf));
+    int rc = submit(leaf, len, t += 1000);
+    if (rc == 0 || rand_r(&seed) % 3 != 0) continue;
+    len = rogue_leaf(&tx, ledger_tree_size(led), t, 0, &key, 1, ROGUE_ORIGIN, leaf, sizeof(leaf));
+    audit_with_rogue_tail(leaf, len, rc);
+    checked++;
+  }
+  cr_assert(checked >= 20, "only %u refusals checked", checked);
+}
