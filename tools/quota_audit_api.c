@@ -65,7 +65,10 @@ static int http_get_opt(struct http *h, const char *path, struct body *out, bool
   long status = 0;
   curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
-  if (missing) *missing = cc == CURLE_OK && status == 404;
+  /* 404, or a refusal naming unknown_year (some versions answer 422): the item is not there. */
+  if (missing)
+    *missing = cc == CURLE_OK && (status == 404 || (status >= 400 && status < 500 && out->data &&
+                                                   strstr(out->data, "\"unknown_year\"")));
   if (missing && *missing) {
     free(out->data);
     out->data = NULL;

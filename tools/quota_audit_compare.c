@@ -165,9 +165,8 @@ static int compare_compliance(struct qa_run *run, const json_t *list, uint64_t n
   json_array_foreach(list, i, o) {
     int rc = compare_compliance_row(run, o, now_ms);
     if (rc) return rc;
-    uint64_t year;
-    (void)field(o, "year", &year); /* checked by compare_compliance_row */
-    years[year] = true;
+    uint64_t year = 0;
+    if (field(o, "year", &year) && year <= PROTO_YEAR_MAX) years[year] = true; /* checked above */
     rows++;
   }
   for (size_t k = 0; k < audit_replay_compliance_count(r); k++) {
