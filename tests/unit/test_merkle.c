@@ -162,10 +162,10 @@ static void hex_hash(const char *hex, uint8_t out[PROTO_HASH_BYTES]) {
 }
 
 static size_t hex_proof(json_t *arr, hash_t *out) {
-  size_t i;
-  json_t *h;
-  json_array_foreach(arr, i, h) hex_hash(json_string_value(h), out[i]);
-  return json_array_size(arr);
+  size_t n = json_array_size(arr);
+  cr_assert_leq(n, LEDGER_PROOF_HASHES_MAX);
+  for (size_t i = 0; i < n; i++) hex_hash(json_string_value(json_array_get(arr, i)), out[i]);
+  return n;
 }
 
 static void assert_same_proof(const hash_t *a, size_t na, const hash_t *b, size_t nb,
@@ -174,6 +174,27 @@ static void assert_same_proof(const hash_t *a, size_t na, const hash_t *b, size_
   for (size_t i = 0; i < na; i++)
     cr_assert_arr_eq(a[i], b[i], PROTO_HASH_BYTES, "%s(%" PRIu64 ", %" PRIu64 ") hash %zu differs",
                      what, x, y, i);
+}
+
+/* ---- hashing ---- */
+Test(merkle, leaf_and_node_hashes_are_domain_separated_sha256) {
+  hash_t got, want;
+  ledger_leaf_hash(NULL, 0, got); /* SHA-256 of the single byte 0x00 */
+  hex_hash("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d", want);
+  cr_assert_arr_eq(got, want, PROTO_HASH_BYTES);
+  const uint8_t prefixed[4] = {0x00, 'a', 'b', 'c'};
+  proto_sha256(prefixed, sizeof prefixed, want);
+  ledger_leaf_hash((const uint8_t *)"abc", 3, got);
+  cr_assert_arr_eq(got, want, PROTO_HASH_BYTES);
+  uint8_t node[65] = {0x01};
+  memset(node + 1, 0xAA, 32);
+  memset(node + 33, 0xBB, 32);
+  proto_sha256(node, sizeof node, want);
+  ledger_node_hash(node + 1, node + 33, got);
+  cr_assert_arr_eq(got, want, PROTO_HASH_BYTES);
+  ledger_root_of(NULL, 0, got); /* the empty tree: SHA-256 of nothing */
+  hex_hash("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", want);
+  cr_assert_arr_eq(got, want, PROTO_HASH_BYTES);
 }
 
 /* ---- against the independent vectors ---- */
@@ -204,9 +225,10 @@ Test(merkle, inclusion_proofs_match_vectors_and_verify) {
   struct mem_store m;
   struct merkle_store s = mem_store_new(&m, 64);
   store_fill(&s, (const hash_t *)d, 64);
+  json_t *list = json_object_get(v, "inclusion_proofs");
   size_t i;
-  json_t *p;
-  json_array_foreach(json_object_get(v, "inclusion_proofs"), i, p) {
+  for (i = 0; i < json_array_size(list); i++) {
+    json_t *p = json_array_get(list, i);
     uint64_t index = (uint64_t)json_integer_value(json_object_get(p, "Index"));
     uint64_t size = (uint64_t)json_integer_value(json_object_get(p, "TreeSize"));
     hash_t want[LEDGER_PROOF_HASHES_MAX], got[LEDGER_PROOF_HASHES_MAX], root;
@@ -228,9 +250,10 @@ Test(merkle, consistency_proofs_match_vectors_and_verify) {
   struct mem_store m;
   struct merkle_store s = mem_store_new(&m, 64);
   store_fill(&s, (const hash_t *)d, 64);
+  json_t *list = json_object_get(v, "consistency_proofs");
   size_t i;
-  json_t *p;
-  json_array_foreach(json_object_get(v, "consistency_proofs"), i, p) {
+  for (i = 0; i < json_array_size(list); i++) {
+    json_t *p = json_array_get(list, i);
     uint64_t first = (uint64_t)json_integer_value(json_object_get(p, "First"));
     uint64_t second = (uint64_t)json_integer_value(json_object_get(p, "Second"));
     hash_t want[LEDGER_PROOF_HASHES_MAX], got[LEDGER_PROOF_HASHES_MAX], r1, r2;
@@ -322,7 +345,7 @@ static uint64_t rnd_below(uint64_t *state, uint64_t n) { return rnd_next(state) 
 #define LARGE_LEAVES 100000u
 #define LARGE_QUERIES 12u
 
-Test(merkle, matches_rfc_on_a_random_sample_of_trees_up_to_100000_leaves, .timeout = 300) {
+Test(merkle, matches_rfc_on_a_random_sample_of_trees_up_to_100000_leaves) {
   uint64_t rng = test_seed();
   hash_t *d = leaves_new(LARGE_LEAVES);
   struct mem_store m;
@@ -362,9 +385,10 @@ static void flip(uint8_t *h, unsigned bit) { h[bit / 8] ^= (uint8_t)(1u << (bit 
 Test(merkle, verify_inclusion_rejects_every_single_bit_flip) {
   json_t *v = vectors_load();
   hash_t *d = leaves_new(64);
+  json_t *list = json_object_get(v, "inclusion_proofs");
   size_t i;
-  json_t *p;
-  json_array_foreach(json_object_get(v, "inclusion_proofs"), i, p) {
+  for (i = 0; i < json_array_size(list); i++) {
+    json_t *p = json_array_get(list, i);
     uint64_t index = (uint64_t)json_integer_value(json_object_get(p, "Index"));
     uint64_t size = (uint64_t)json_integer_value(json_object_get(p, "TreeSize"));
     hash_t proof[LEDGER_PROOF_HASHES_MAX] = {{0}}, root, leaf;
@@ -438,9 +462,10 @@ Test(merkle, verify_inclusion_rejects_wrong_index_size_and_length) {
 Test(merkle, verify_consistency_rejects_every_single_bit_flip) {
   json_t *v = vectors_load();
   hash_t *d = leaves_new(64);
+  json_t *list = json_object_get(v, "consistency_proofs");
   size_t i;
-  json_t *p;
-  json_array_foreach(json_object_get(v, "consistency_proofs"), i, p) {
+  for (i = 0; i < json_array_size(list); i++) {
+    json_t *p = json_array_get(list, i);
     uint64_t first = (uint64_t)json_integer_value(json_object_get(p, "First"));
     uint64_t second = (uint64_t)json_integer_value(json_object_get(p, "Second"));
     hash_t proof[LEDGER_PROOF_HASHES_MAX] = {{0}}, r1, r2;

@@ -9,20 +9,6 @@
 
 static uint8_t buf[PROTO_ENTRY_BYTES_MAX];
 
-/* Structs are equal when every byte is, apart from the legs pointer, whose arrays must be. */
-static bool tx_equal(const struct proto_tx *a, const struct proto_tx *b) {
-  struct proto_tx x = *a, y = *b;
-  if (a->type == PROTO_TX_SETTLE && b->type == PROTO_TX_SETTLE) {
-    if (a->u.settle.legs_count != b->u.settle.legs_count) return false;
-    if (memcmp(a->u.settle.legs, b->u.settle.legs,
-               a->u.settle.legs_count * sizeof(struct proto_leg)) != 0)
-      return false;
-    x.u.settle.legs = NULL;
-    y.u.settle.legs = NULL;
-  }
-  return memcmp(&x, &y, sizeof(x)) == 0;
-}
-
 static bool all_zero(const void *p, size_t n) {
   const uint8_t *b = p;
   for (size_t i = 0; i < n; i++)
@@ -43,7 +29,7 @@ Test(tx_codec, every_type_round_trips_struct_and_bytes) {
       struct proto_tx tx, back;
       size_t n = encode_sample(t, v, &tx);
       cr_assert_eq(proto_tx_decode(buf, n, &back), 0, "type %u variant %u", t, v);
-      cr_assert(tx_equal(&tx, &back), "type %u variant %u differs after decode", t, v);
+      cr_assert(sample_tx_equal(&tx, &back), "type %u variant %u differs after decode", t, v);
       static uint8_t again[PROTO_ENTRY_BYTES_MAX];
       long m = proto_tx_encode(&back, again, sizeof(again));
       cr_assert_eq(m, (long)n);
@@ -578,4 +564,25 @@ Test(tx_limits, numbers_at_their_limits_accepted_and_past_them_refused) {
   sample_tx(PROTO_TX_COMPLIANCE_YEAR, 2, &tx);
   tx.u.compliance_year.deadline_ms = 0;
   cr_assert_eq(proto_tx_validate(&tx), PROTO_E_BAD_ARGUMENT);
+}
+
+Test(tx_codec, the_equality_used_above_sees_any_changed_field) {
+  struct proto_tx a, b;
+  sample_tx(PROTO_TX_SETTLE, 0, &a);
+  sample_tx(PROTO_TX_SETTLE, 0, &b);
+  cr_assert(sample_tx_equal(&a, &b));
+  b.u.settle.legs[2].amount++;
+  cr_assert_not(sample_tx_equal(&a, &b));
+  proto_tx_free(&a);
+  proto_tx_free(&b);
+  sample_tx(PROTO_TX_ACCOUNT_OPEN, 0, &a);
+  sample_tx(PROTO_TX_ACCOUNT_OPEN, 0, &b);
+  b.u.account.name[3] = 'X';
+  cr_assert_not(sample_tx_equal(&a, &b));
+  b = a;
+  b.u.account.province = 36;
+  cr_assert_not(sample_tx_equal(&a, &b));
+  b = a;
+  b.id[15] ^= 1;
+  cr_assert_not(sample_tx_equal(&a, &b));
 }
