@@ -172,7 +172,8 @@ struct ledger_batch_info {
  * nothing was committed: MAP_FULL, STORAGE, CORRUPT (a stored record failed its checks: every
  * later call returns CORRUPT too), READ_ONLY, NO_MEMORY. info may be NULL. Writers only; one
  * thread at a time. In builds with QUOTAD_DEBUG_INVARIANTS every batch ends with
- * ledger_check_invariants (a failure stops writes with CORRUPT). */
+ * ledger_check_invariants: a failure stops writes and returns CORRUPT although that batch was
+ * committed (the one exception to "negative: nothing committed"). */
 int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info);
 
@@ -279,14 +280,14 @@ const char *ledger_compliance_status_name(unsigned status);
 
 struct ledger_compliance {
   uint64_t account;
-  uint16_t year;
   uint64_t emissions;        /* latest verified emissions: the obligation */
   uint64_t surrendered_cea;
   uint64_t surrendered_ccer; /* all CCER surrendered for the year */
   uint64_t counted;          /* CEA + CCER counted (CCER up to 5% of the obligation) */
   uint64_t shortfall;        /* obligation - counted, or 0 */
+  uint64_t completed_ms;     /* commit time of the entry that completed it; 0 while not complete */
+  uint16_t year;
   uint8_t status;            /* enum ledger_compliance_status */
-  uint64_t completed_ms;     /* commit time of the surrender that completed it; 0 if none */
 };
 struct ledger_year {
   uint16_t year;
