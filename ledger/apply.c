@@ -322,6 +322,7 @@ int ledger_apply(struct ledger *l, struct ledger_submission *subs, size_t n, uin
   if (l->read_only) return PROTO_E_READ_ONLY;
   if (l->failed) return PROTO_E_CORRUPT;
   if (n > 0 && !subs) return PROTO_E_BAD_ARGUMENT;
+  if (n > LEDGER_BATCH_SUBMISSIONS_MAX) return PROTO_E_TOO_LARGE;
   if (time_ms < l->last_time_ms) time_ms = l->last_time_ms;
   uint64_t size_before = l->tree_size;
   int rc;
