@@ -336,4 +336,7 @@ struct ledger_stats {
 };
 int ledger_stats(struct ledger *ledger, struct ledger_stats *out);
 
+/* The allocator (quotas from the published schemes) has its own section: ledger/alloc.h. */
+#include "ledger/alloc.h"
+
 #endif /* QUOTAD_LEDGER_H */

@@ -17,7 +17,7 @@
 #define QA_EXIT_FAILED 1 /* a verification failed */
 #define QA_EXIT_USAGE 2  /* usage, I/O, a registry that cannot be reached */
 
-#define QA_CHUNK_LEAVES 4096u
+#define QA_CHUNK_LEAVES 2048u
 #define QA_API_PAGE_LEAVES 1000u /* GET /v1/entries limit */
 
 struct qa_opts {

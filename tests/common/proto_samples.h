@@ -21,7 +21,7 @@ static inline void sample_text(char *dst, size_t n) {
   size_t i = 0;
   if (n > PROTO_REF_BYTES_MAX) abort();
   for (; i + 3 <= n; i += 3) memcpy(text + i, cjk, 3);
-  for (; i < n; i++) text[i] = 'x';
+  memset(text + i, 'x', n - i);
   text[n] = '\0';
   /* copied whole because GCC mistakes which union member dst is when it follows the loop */
   memcpy(dst, text, n + 1);

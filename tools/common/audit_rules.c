@@ -2,6 +2,7 @@
  * function per transaction type over the in-memory state of audit_state.h. Written apart from
  * ledger/ on purpose: the same bug in both would go unseen. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/common/audit_state.h"
@@ -102,7 +103,7 @@ static int debit_registry(struct audit_ctx *c, uint64_t account, struct audit_in
                           uint64_t amount) {
   struct audit_bal_rec *b = balance(c, account, in->code, false);
   uint64_t available = b ? b->registry - b->frozen : 0;
-  if (amount > available)
+  if (!b || amount > available)
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
                        "balance of account %llu %s registry would be -%llu: amount %llu exceeds "
                        "available %llu%s",
@@ -118,7 +119,7 @@ static int debit_trading(struct audit_ctx *c, uint64_t account, struct audit_ins
                          uint64_t amount) {
   struct audit_bal_rec *b = balance(c, account, in->code, false);
   uint64_t have = b ? b->trading : 0;
-  if (amount > have)
+  if (!b || amount > have)
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
                        "balance of account %llu %s trading would be -%llu: amount %llu exceeds "
                        "available %llu",
@@ -142,6 +143,54 @@ static int credit(struct audit_ctx *c, uint64_t account, struct audit_instr_rec 
   return rc;
 }
 
+/* ---- net sales ------------------------------------------------------------------------------ */
+
+static int ns_record(struct audit_ctx *c, uint64_t account, const struct audit_instr_rec *in,
+                     uint64_t amount, bool outgoing) {
+  if (in->kind != PROTO_INSTRUMENT_CEA || in->vintage < AUDIT_NS_VINTAGE_MIN ||
+      in->vintage > AUDIT_NS_VINTAGE_MAX)
+    return 0;
+  uint8_t key[8];
+  audit__account_key(account, key);
+  struct audit_ns_list *l = audit_map_put(&c->r->ns, key, NULL);
+  if (l && l->count == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    struct audit_ns_event *ev = realloc(l->ev, cap * sizeof(*ev));
+    if (ev) l->ev = ev, l->cap = cap;
+  }
+  if (!l || l->count == l->cap) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
+  l->ev[l->count++] = (struct audit_ns_event){c->time_ms, amount, outgoing};
+  return 0;
+}
+
+/* A sale from one holder to another: both sides' net sales move. */
+static int ns_sale(struct audit_ctx *c, uint64_t from, uint64_t to,
+                   const struct audit_instr_rec *in, uint64_t amount) {
+  int rc = ns_record(c, from, in, amount, true);
+  return rc ? rc : ns_record(c, to, in, amount, false);
+}
+
+/* NS of account over [start, end): outgoing minus incoming, at least 0 (sums saturate: a sum
+ * past 2^64 cannot be matched by a recorded amount anyway). */
+static uint64_t ns_of(struct audit_ctx *c, uint64_t account, uint64_t start, uint64_t end) {
+  uint8_t key[8];
+  audit__account_key(account, key);
+  const struct audit_ns_list *l = audit_map_get(&c->r->ns, key);
+  if (!l) return 0;
+  size_t lo = 0, hi = l->count;
+  while (lo < hi) { /* events are in time order: find the first at or after start */
+    size_t mid = lo + (hi - lo) / 2;
+    if (l->ev[mid].time_ms < start) lo = mid + 1;
+    else hi = mid;
+  }
+  uint64_t out = 0, in = 0;
+  for (size_t i = lo; i < l->count && l->ev[i].time_ms < end; i++) {
+    uint64_t *sum = l->ev[i].outgoing ? &out : &in;
+    if (__builtin_add_overflow(*sum, l->ev[i].amount, sum)) *sum = UINT64_MAX;
+  }
+  return out > in ? out - in : 0;
+}
+
 /* ---- accounts and keys --------------------------------------------------------------------- */
 
 static int rule_key_register(struct audit_ctx *c) {
@@ -152,7 +201,7 @@ static int rule_key_register(struct audit_ctx *c) {
     if (!proto_province_valid((unsigned)k->scope))
       return audit__fail(c, PROTO_E_BAD_PROVINCE, "authority scope %llu is not a province", LLU(k->scope));
   } else if (k->role == PROTO_ROLE_REPRESENTATIVE) {
-    struct audit_account_rec *a;
+    struct audit_account_rec *a = NULL;
     if ((rc = need_account(c, k->scope, "the represented", &a))) return rc;
   } else if (k->scope != 0) {
     return audit__fail(c, PROTO_E_FIELD_NONZERO, "a %s key has scope %llu, not 0",
@@ -266,7 +315,7 @@ static int rule_account_open(struct audit_ctx *c) {
 
 static int rule_account_update(struct audit_ctx *c) {
   const struct proto_account *a = &c->tx->u.account;
-  struct audit_account_rec *rec;
+  struct audit_account_rec *rec = NULL;
   int rc = need_operators(c, "account update");
   if (!rc) rc = need_account(c, a->account, "the", &rec);
   if (rc) return rc;
@@ -279,7 +328,7 @@ static int rule_account_update(struct audit_ctx *c) {
 }
 
 static int rule_account_close(struct audit_ctx *c) {
-  struct audit_account_rec *rec;
+  struct audit_account_rec *rec = NULL;
   int rc = need_operators(c, "account close");
   if (!rc) rc = need_account(c, c->tx->u.account_close.account, "the", &rec);
   if (rc) return rc;
@@ -329,7 +378,7 @@ static int rule_compliance_year(struct audit_ctx *c) {
 
 static int rule_issue(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_instr_rec *in;
+  struct audit_instr_rec *in = NULL;
   int rc = need_operators(c, "issue");
   if (!rc) rc = need_instrument(c, m->instrument, &in);
   if (rc) return rc;
@@ -363,8 +412,8 @@ static int allocate_parties(struct audit_ctx *c, const struct audit_account_rec 
 
 static int rule_allocate(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *from, *to;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *from = NULL, *to = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "source", &from);
   if (!rc) rc = need_account(c, m->to, "destination", &to);
   if (!rc) rc = allocate_parties(c, from, to);
@@ -391,8 +440,8 @@ static int rule_allocate(struct audit_ctx *c) {
 
 static int rule_clawback(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *from, *to;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *from = NULL, *to = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "source", &from);
   if (!rc) rc = need_account(c, m->to, "destination", &to);
   if (!rc) rc = need_kind(c, from, PROTO_ACCOUNT_ENTERPRISE, "source");
@@ -412,8 +461,8 @@ static int rule_clawback(struct audit_ctx *c) {
 
 static int rule_transfer(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *from, *to;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *from = NULL, *to = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "source", &from);
   if (!rc) rc = need_account(c, m->to, "destination", &to);
   if (!rc) rc = need_holder(c, from, "source");
@@ -423,13 +472,14 @@ static int rule_transfer(struct audit_ctx *c) {
   if (!rc) rc = need_representatives(c, from, "transfer");
   if (!rc) rc = need_instrument(c, m->instrument, &in);
   if (!rc) rc = debit_registry(c, from->id, in, m->amount);
-  return rc ? rc : credit(c, to->id, in, PROTO_POSITION_REGISTRY, m->amount);
+  if (!rc) rc = credit(c, to->id, in, PROTO_POSITION_REGISTRY, m->amount);
+  return rc ? rc : ns_sale(c, from->id, to->id, in, m->amount);
 }
 
 static int rule_position_move(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *a;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *a = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "the", &a);
   if (!rc) rc = need_holder(c, a, "the");
   if (!rc) rc = need_representatives(c, a, "position move");
@@ -450,8 +500,8 @@ static int rule_settle(struct audit_ctx *c) {
   int rc = audit__require(c, PROTO_ROLE_EXCHANGE, 0, 1, "settle");
   for (uint16_t i = 0; i < s->legs_count && !rc; i++) {
     const struct proto_leg *leg = &s->legs[i];
-    struct audit_account_rec *from, *to;
-    struct audit_instr_rec *in;
+    struct audit_account_rec *from = NULL, *to = NULL;
+    struct audit_instr_rec *in = NULL;
     char what[48];
     snprintf(what, sizeof(what), "leg %u seller", i);
     rc = need_account(c, leg->from, what, &from);
@@ -465,25 +515,26 @@ static int rule_settle(struct audit_ctx *c) {
     /* Legs apply in order: a later leg may spend what an earlier one bought. */
     if (!rc) rc = debit_trading(c, from->id, in, leg->amount);
     if (!rc) rc = credit(c, to->id, in, PROTO_POSITION_TRADING, leg->amount);
+    if (!rc) rc = ns_sale(c, from->id, to->id, in, leg->amount);
   }
   return rc;
 }
 
 static int rule_freeze(struct audit_ctx *c, bool freeze) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *a;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *a = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_operators(c, freeze ? "freeze" : "unfreeze");
   if (!rc) rc = need_account(c, m->from, "the", &a);
   if (!rc) rc = need_instrument(c, m->instrument, &in);
   if (rc) return rc;
   struct audit_bal_rec *b = balance(c, a->id, in->code, false);
   uint64_t available = b ? b->registry - b->frozen : 0, frozen = b ? b->frozen : 0;
-  if (freeze && m->amount > available)
+  if (freeze && (!b || m->amount > available))
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
                        "freezes %llu %s of account %llu but only %llu are available", LLU(m->amount),
                        in->code, LLU(a->id), LLU(available));
-  if (!freeze && m->amount > frozen)
+  if (!freeze && (!b || m->amount > frozen))
     return audit__fail(c, PROTO_E_NOT_FROZEN, "unfreezes %llu %s of account %llu but %llu are frozen",
                        LLU(m->amount), in->code, LLU(a->id), LLU(frozen));
   if (freeze) b->frozen += m->amount;
@@ -515,7 +566,7 @@ static void compliance_settle(struct audit_ctx *c, struct audit_comp_rec *rec) {
 
 static int rule_emissions(struct audit_ctx *c) {
   const struct proto_verified_emissions *e = &c->tx->u.emissions;
-  struct audit_account_rec *a, *prov;
+  struct audit_account_rec *a = NULL, *prov = NULL;
   int rc = need_account(c, e->account, "the", &a);
   if (!rc) rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
   if (!rc) rc = need_account(c, c->r->province_account[a->province], "the provincial", &prov);
@@ -545,8 +596,8 @@ static int surrender_parties(struct audit_ctx *c, const struct audit_account_rec
 
 static int rule_surrender(struct audit_ctx *c) {
   const struct proto_surrender *s = &c->tx->u.surrender;
-  struct audit_account_rec *ent, *from;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *ent = NULL, *from = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, s->account, "the", &ent);
   if (!rc) rc = need_kind(c, ent, PROTO_ACCOUNT_ENTERPRISE, "the");
   if (!rc) rc = need_account(c, s->from, "source", &from);
@@ -578,8 +629,8 @@ static int rule_surrender(struct audit_ctx *c) {
 
 static int rule_cancel(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *a;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *a = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "the", &a);
   if (!rc) rc = need_holder(c, a, "the");
   if (!rc) rc = need_representatives(c, a, "cancel");
@@ -602,8 +653,8 @@ static int carry_over_cap(struct audit_ctx *c, const struct proto_carry_over *co
 
 static int rule_carry_over(struct audit_ctx *c) {
   const struct proto_carry_over *co = &c->tx->u.carry_over;
-  struct audit_account_rec *a;
-  struct audit_instr_rec *from, *to;
+  struct audit_account_rec *a = NULL;
+  struct audit_instr_rec *from = NULL, *to = NULL;
   int rc = need_operators(c, "carry over");
   if (!rc) rc = need_account(c, co->account, "the", &a);
   if (!rc) rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
@@ -616,6 +667,15 @@ static int rule_carry_over(struct audit_ctx *c) {
     return audit__fail(c, PROTO_E_INELIGIBLE_VINTAGE, "carries vintage %u into the not later %u",
                        from->vintage, to->vintage);
   if ((rc = carry_over_cap(c, co))) return rc;
+  /* The ledger takes NS as recorded; the log itself says what it was. Only an overstated NS
+   * (which raises the cap) is refused. */
+  uint64_t ns = ns_of(c, a->id, co->window_start_ms, co->window_end_ms);
+  if (co->net_sales > ns)
+    return audit__fail(c, PROTO_E_CARRYOVER_MISMATCH,
+                       "records net sales %llu but the log's transfers and settlements of the "
+                       "%u-%u vintages give account %llu net sales of %llu in [%llu, %llu) ms",
+                       LLU(co->net_sales), AUDIT_NS_VINTAGE_MIN, AUDIT_NS_VINTAGE_MAX, LLU(a->id),
+                       LLU(ns), LLU(co->window_start_ms), LLU(co->window_end_ms));
   uint8_t key[8 + PROTO_INSTRUMENT_BYTES];
   audit__account_key(a->id, key);
   audit__code_key(to->code, key + 8);
@@ -637,7 +697,7 @@ static int rule_carry_over(struct audit_ctx *c) {
 
 static int rule_deduct(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *a;
+  struct audit_account_rec *a = NULL;
   int rc = need_operators(c, "deduct");
   if (!rc) rc = need_account(c, m->from, "the", &a);
   if (!rc) rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
