@@ -290,7 +290,7 @@ static void get_tx(struct ctx *x, const char *hex) {
     free(leaf);
     return fail(x, x->p.authenticated ? PROTO_E_FORBIDDEN : PROTO_E_UNAUTHORIZED, NULL);
   }
-  json_t *e = api__entry_json(leaf, (size_t)len, false);
+  json_t *e = api__entry_json(leaf, (size_t)len, true);
   free(leaf);
   if (!e) return fail(x, PROTO_E_CORRUPT, "stored entry does not decode");
   api__reply_json(x->reply, 200, json_pack("{s:I,s:o}", "index", (json_int_t)index, "entry", e), x->ka);
