@@ -15,9 +15,21 @@
  * LMDB write transaction (one fsync). A refused transaction leaves no effect; each gets its own
  * result. Only one thread may write at a time (LMDB's rule); any number may read.
  *
+ * Inside a batch the state the rules read and write (accounts, balances, instruments, keys,
+ * compliance records, tx ids) lives in a batch-local overlay loaded from LMDB on first use and
+ * written back once, in key order, when the batch ends; a journal rolls a refused transaction
+ * back. Who may act: the genesis is signed by the log key; operator acts need operator_threshold
+ * distinct operator signers; authority acts need the province's authorities (at least the
+ * provincial account's threshold); representative acts need the account's representatives (at
+ * least its threshold); a settle needs an exchange key. Keys that are unknown (UNKNOWN_KEY) or
+ * revoked (REVOKED_KEY) or whose signature fails (BAD_SIGNATURE) refuse the transaction.
+ *
  * Reads (accounts, balances, proofs, entries...) each run in their own short read-only LMDB
  * transaction and copy what they return into caller memory, so nothing returned points into the
- * map. They never block the writer and see only committed batches.
+ * map. They never block the writer and see only committed batches; they pause only while the
+ * writer grows the map (a process-wide rwlock). Every read function is thread-safe.
+ *
+ * docs/STORAGE.md documents every database and record layout byte by byte.
  *
  * Errors are proto's table (proto/proto.h): 0 success, negative codes; LEDGER_EXISTS (positive)
  * is the one non-error result that is not plain success.
@@ -113,10 +125,16 @@ struct ledger_config {
   bool read_only;
 };
 
-/* Opens (or creates) the ledger in cfg->dir. A second writer on the same directory is refused
- * with LOCKED. Opening needs no repair after a crash: LMDB's last committed state is the ledger.
- * When the stored checkpoint is older than the tree, a new one is signed (writers only).
- * Returns 0 and *out, or a negative code. */
+/* Opens (or creates) the ledger in cfg->dir. A writer takes an exclusive flock on
+ * <dir>/quotad.lock: a second writer on the same directory (in this or another process) is
+ * refused with LOCKED. A read-only ledger (read_only, or no log_key) takes no lock and may run
+ * beside a writer in another process; it must not be opened in the writer's process (LMDB forbids
+ * one environment opened twice by a process). Opening needs no repair after a crash: LMDB's last
+ * committed state is the ledger. When the stored checkpoint is older than the tree (a crash
+ * between a commit and the next batch, which persists the checkpoint), the checkpoint of the
+ * current size is signed again (Ed25519 is deterministic: the same note) and stored.
+ * The map starts at map_bytes_initial and doubles on demand up to map_bytes_max.
+ * Returns 0 and *out, or a negative code (LOCKED, CORRUPT, STORAGE, -errno). */
 int ledger_open(const struct ledger_config *cfg, struct ledger **out);
 void ledger_close(struct ledger *ledger);
 
@@ -144,9 +162,17 @@ struct ledger_batch_info {
 
 /* Applies n submissions in order in one write transaction stamped with time_ms (commit time of
  * every entry in it; must not go backwards: an earlier time is raised to the last one), commits
- * it durably, then signs a checkpoint for the new size. Returns 0 once committed (each
- * submission's result tells its fate) or a negative code when nothing was committed: MAP_FULL
- * past the ceiling, STORAGE, CORRUPT, READ_ONLY. Writers only; one thread at a time. */
+ * it durably (one fsync), then signs a checkpoint for the new size. The checkpoint is served at
+ * once (ledger_checkpoint_latest) and written by the next batch's transaction or at close.
+ * Each submission is decoded, checked for idempotency, authorized and ruled on against the state
+ * the submissions before it left; a refused one leaves no effect at all (a settle is all legs or
+ * none). When the map is full the whole batch is run again in a doubled map; past map_bytes_max
+ * nothing of the batch is kept and MAP_FULL is returned, what was committed before stays intact.
+ * Returns 0 once committed (each submission's result tells its fate) or a negative code when
+ * nothing was committed: MAP_FULL, STORAGE, CORRUPT (a stored record failed its checks: every
+ * later call returns CORRUPT too), READ_ONLY, NO_MEMORY. info may be NULL. Writers only; one
+ * thread at a time. In builds with QUOTAD_DEBUG_INVARIANTS every batch ends with
+ * ledger_check_invariants (a failure stops writes with CORRUPT). */
 int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info);
 
@@ -171,7 +197,9 @@ int ledger_proof_inclusion(struct ledger *ledger, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n);
 int ledger_proof_consistency(struct ledger *ledger, uint64_t first, uint64_t second,
                              uint8_t out[][PROTO_HASH_BYTES], size_t *n);
-/* The latest signed checkpoint text (NUL-terminated); returns its length or NOT_FOUND. */
+/* The latest signed checkpoint text (NUL-terminated), from memory; returns its length, NOT_FOUND
+ * before the first entry, or FIELD_TOO_LONG when cap is small (LEDGER_CHECKPOINT_BYTES_MAX
+ * always suffices). Thread-safe. */
 long ledger_checkpoint_latest(struct ledger *ledger, char *out, size_t cap);
 
 /* The exact leaf data of entry index into out; returns its length, NOT_FOUND, or
@@ -205,12 +233,16 @@ struct ledger_balance {
   uint64_t trading;  /* trading position */
   uint64_t frozen;   /* part of registry that is frozen */
 };
-/* Holdings of an account, one row per instrument with a non-zero position, in code order. */
+/* Holdings of an account, one row per instrument with a non-zero position, in code order; at
+ * most cap rows. Returns the number written or a negative code (CORRUPT). available =
+ * registry - frozen is what may leave the registry position. */
 long ledger_balances(struct ledger *ledger, uint64_t account, struct ledger_balance *out, size_t cap);
 
-/* Indices of entries touching an account, ascending, with index > after (use UINT64_MAX for "from
- * the start"? no: pass after = 0 with first = true). Returns the count written. */
-long ledger_account_history(struct ledger *ledger, uint64_t account, bool first, uint64_t after,
+/* Indices of the entries touching an account (its own changes, both sides of movements, every
+ * account of a settle), ascending, starting at index >= start (0: from the first); at most cap
+ * into out. Returns the number written (0 when there are no more) or a negative code. To page
+ * with "after = N", pass start = N + 1. */
+long ledger_account_history(struct ledger *ledger, uint64_t account, uint64_t start,
                             uint64_t *out, size_t cap);
 
 struct ledger_instrument {
@@ -219,6 +251,8 @@ struct ledger_instrument {
   uint16_t vintage, first_year, last_year;
   uint64_t cap, issued, surrendered, cancelled, carried_over;
 };
+/* Every instrument in code order (at most cap); issued = holdings + surrendered + cancelled +
+ * carried_over always. Returns the number written or a negative code. */
 long ledger_instruments(struct ledger *ledger, struct ledger_instrument *out, size_t cap);
 
 struct ledger_key {
@@ -230,7 +264,9 @@ struct ledger_key {
   bool revoked;
   uint64_t registered_index, revoked_index;
 };
+/* A key by its hash (SHA-256 of the raw public key): 0 or NOT_FOUND. Revoked keys stay listed. */
 int ledger_key_get(struct ledger *ledger, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *out);
+/* Every key in hash order (at most cap). Returns the number written or a negative code. */
 long ledger_keys(struct ledger *ledger, struct ledger_key *out, size_t cap);
 
 enum ledger_compliance_status {
@@ -256,11 +292,17 @@ struct ledger_year {
   uint16_t year;
   uint64_t deadline_ms;
 };
+/* An opened compliance year and its current (possibly extended) deadline: 0 or NOT_FOUND. */
 int ledger_year_get(struct ledger *ledger, unsigned year, struct ledger_year *out);
 /* Compliance of every enterprise with verified emissions for year, in account order, evaluated at
- * now_ms (status depends on the deadline). Accounts with id > after; at most cap. */
+ * now_ms. Accounts with id > after; at most cap. Returns the number written or a negative code.
+ * Status: at or before the deadline, compliant (counted >= obligation) or short; after it,
+ * compliant (completed at or before the deadline), compliant_late, or overdue. A year with
+ * emissions but no compliance_year entry has no deadline yet (compliant or short). A
+ * re-determination that raises the obligation reopens the record (completed_ms back to 0). */
 long ledger_compliance(struct ledger *ledger, unsigned year, uint64_t now_ms, uint64_t after,
                        struct ledger_compliance *out, size_t cap);
+/* One enterprise's compliance for year (as above): 0 or NOT_FOUND (no verified emissions). */
 int ledger_compliance_get(struct ledger *ledger, uint64_t account, unsigned year, uint64_t now_ms,
                           struct ledger_compliance *out);
 
@@ -270,7 +312,8 @@ int ledger_compliance_get(struct ledger *ledger, uint64_t account, unsigned year
  * why when not NULL). */
 int ledger_check_invariants(struct ledger *ledger, char *why, size_t why_cap);
 
-/* Copies the environment to dir (LMDB's consistent hot copy, compacting). */
+/* Copies the environment to dir, created if missing (LMDB's consistent hot copy, compacting;
+ * the writer may keep writing). The copy opens as a ledger of its own. */
 int ledger_backup(struct ledger *ledger, const char *dir);
 
 /* Storage statistics for benchmarks and metrics. */

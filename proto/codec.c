@@ -75,7 +75,7 @@ static int get_uint(struct reader *r, size_t width, uint64_t *v) {
  * Field values inside the struct. Every table offset is relative to the union, whose members
  * all start at its address.
  * ------------------------------------------------------------------------------------------- */
-static size_t uint_width(uint8_t kind) {
+size_t proto__uint_width(uint8_t kind) {
   switch (kind) {
   case PROTO_F_U8:
   case PROTO_F_ENUM:
@@ -101,13 +101,30 @@ static uint8_t *field_ptr_mut(struct proto_tx *tx, const struct proto_field *f) 
   return (uint8_t *)&tx->u + f->offset;
 }
 
+/* The struct member is a uint8_t, uint16_t or uint64_t of that width; memcpy because the
+ * table gives an offset, not a typed pointer. */
 static uint64_t uint_get(const uint8_t *p, size_t width) {
   uint8_t v8;
   uint16_t v16;
   uint64_t v64;
-  if (width == 1) return (memcpy(&v8, p, 1), v8);
-  if (width == 2) return (memcpy(&v16, p, 2), v16);
-  return (memcpy(&v64, p, 8), v64);
+  switch (width) {
+  case 1:
+    memcpy(&v8, p, 1);
+    return v8;
+  case 2:
+    memcpy(&v16, p, 2);
+    return v16;
+  default:
+    assert(width == 8);
+    memcpy(&v64, p, 8);
+    return v64;
+  }
+}
+
+uint64_t proto__field_uint(const struct proto_tx *tx, const struct proto_field *f) {
+  size_t width = proto__uint_width(f->kind);
+  assert(width != 0);
+  return uint_get(field_ptr(tx, f), width);
 }
 
 static void uint_set(uint8_t *p, size_t width, uint64_t v) {
@@ -133,12 +150,13 @@ static bool utf8_valid(const uint8_t *s, size_t n) {
       i++;
       continue;
     }
-    size_t more;
-    uint32_t cp, lowest;
-    if (c >= 0xC2 && c <= 0xDF) more = 1, cp = c & 0x1Fu, lowest = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) more = 2, cp = c & 0x0Fu, lowest = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) more = 3, cp = c & 0x07u, lowest = 0x10000;
-    else return false;
+    /* the lead byte gives the sequence length; C0, C1 and F5..FF can only start overlong or
+     * out-of-range sequences, and lone continuation bytes 80..BF start none */
+    size_t more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+    uint32_t cp = c & (0x3Fu >> more);
+    static const uint32_t lowest_of[4] = {0, 0x80, 0x800, 0x10000};
+    uint32_t lowest = lowest_of[more];
+    if (c < 0xC2 || c > 0xF4) return false;
     if (more > n - i - 1) return false;
     for (size_t k = 1; k <= more; k++) {
       if ((s[i + k] & 0xC0) != 0x80) return false;
@@ -220,7 +238,7 @@ static int check_uint(const struct proto_field *f, uint64_t v) {
 
 int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
   const uint8_t *p = field_ptr(tx, f);
-  size_t width = uint_width(f->kind);
+  size_t width = proto__uint_width(f->kind);
   if (width) return check_uint(f, uint_get(p, width));
   switch (f->kind) {
   case PROTO_F_TEXT:
@@ -249,26 +267,31 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
 }
 
 /* The rules that tie two fields of one type together. */
+/* Returns rc after naming the field it blames. */
+static int blame(const char **field, const char *name, int rc) {
+  *field = name;
+  return rc;
+}
+
 static int check_account_kind(const struct proto_account *a, const char **field) {
   bool has_uscc = a->uscc[0] != '\0';
   bool has_sector = a->sector != PROTO_SECTOR_NONE;
   switch (a->kind) {
   case PROTO_ACCOUNT_ENTERPRISE:
-    if (!has_uscc) return *field = "uscc", PROTO_E_EMPTY_FIELD;
-    if (!has_sector) return *field = "sector", PROTO_E_BAD_ENUM;
-    *field = "province";
-    return proto_province_valid(a->province) ? 0 : PROTO_E_BAD_PROVINCE;
+    if (!has_uscc) return blame(field, "uscc", PROTO_E_EMPTY_FIELD);
+    if (!has_sector) return blame(field, "sector", PROTO_E_BAD_ENUM);
+    if (!proto_province_valid(a->province)) return blame(field, "province", PROTO_E_BAD_PROVINCE);
+    return 0;
   case PROTO_ACCOUNT_PROVINCIAL:
   case PROTO_ACCOUNT_PARTICIPANT:
-    if (has_uscc) return *field = "uscc", PROTO_E_FIELD_NONZERO;
-    if (has_sector) return *field = "sector", PROTO_E_FIELD_NONZERO;
+    if (has_uscc) return blame(field, "uscc", PROTO_E_FIELD_NONZERO);
+    if (has_sector) return blame(field, "sector", PROTO_E_FIELD_NONZERO);
     /* a participant may have province 0: the field check already allowed 0 or a valid code */
-    *field = "province";
-    return a->kind == PROTO_ACCOUNT_PARTICIPANT || proto_province_valid(a->province)
-               ? 0
-               : PROTO_E_BAD_PROVINCE;
+    if (a->kind == PROTO_ACCOUNT_PROVINCIAL && !proto_province_valid(a->province))
+      return blame(field, "province", PROTO_E_BAD_PROVINCE);
+    return 0;
   default: /* national accounts come from the genesis only */
-    return *field = "kind", PROTO_E_BAD_ENUM;
+    return blame(field, "kind", PROTO_E_BAD_ENUM);
   }
 }
 
@@ -348,7 +371,7 @@ static void put_legs(struct writer *w, const struct proto_settle *s) {
 /* Writes one field of a validated tx. */
 static void put_field(struct writer *w, const struct proto_tx *tx, const struct proto_field *f) {
   const uint8_t *p = field_ptr(tx, f);
-  size_t width = uint_width(f->kind);
+  size_t width = proto__uint_width(f->kind);
   if (width) {
     put_uint(w, uint_get(p, width), width);
     return;
@@ -396,6 +419,7 @@ long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap) {
   put_bytes(&w, tx->id, PROTO_ID_BYTES);
   for (size_t i = 0; i < count; i++) put_field(&w, tx, &fields[i]);
   if (w.err) return w.err;
+  assert(w.len >= BODY_HEADER_BYTES && w.len <= cap);
   /* The largest valid body (1000 legs) is far below the limit; this guards table changes. */
   if (w.len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
   return (long)w.len;
@@ -483,7 +507,7 @@ static int get_keys(struct reader *r, struct proto_genesis *g, uint64_t max) {
 /* Reads one field into the struct; its value is checked by the caller. */
 static int get_field(struct reader *r, struct proto_tx *tx, const struct proto_field *f) {
   uint8_t *p = field_ptr_mut(tx, f);
-  size_t width = uint_width(f->kind);
+  size_t width = proto__uint_width(f->kind);
   const uint8_t *b;
   int rc;
   if (width) {
@@ -535,6 +559,7 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
     if ((rc = get_field(&r, tx, &fields[i]))) return rc;
     if ((rc = proto__field_check(tx, &fields[i]))) return rc;
   }
+  assert(r.pos <= len);
   if (r.pos != len) return PROTO_E_TRAILING_BYTES;
   return proto__rules_check(tx, NULL);
 }
@@ -586,6 +611,8 @@ long proto_envelope_encode(const struct proto_envelope *env, uint8_t *out, size_
     put_bytes(&w, env->sigs[i].sig, PROTO_SIG_BYTES);
   }
   if (w.err) return w.err;
+  assert(w.len == PROTO_ENVELOPE_HEADER_BYTES + env->body_len +
+                      (size_t)env->sigs_count * PROTO_SIG_RECORD_BYTES);
   return (long)w.len;
 }
 
@@ -680,6 +707,8 @@ long proto_entry_encode(const struct proto_entry *e, uint8_t *out, size_t cap) {
   put_uint(&w, e->envelope_len, 2);
   put_bytes(&w, e->envelope, e->envelope_len);
   if (w.err) return w.err;
+  assert(w.len == PROTO_ENTRY_HEADER_BYTES + (size_t)e->envelope_len);
+  assert(w.len <= PROTO_ENTRY_BYTES_MAX);
   return (long)w.len;
 }
 

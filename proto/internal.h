@@ -5,6 +5,11 @@
 
 #include "proto/proto.h"
 
+/* The byte width of an integer field kind (U8, U16, U64, AMOUNT, ACCOUNT, YEAR, ENUM,
+ * PROVINCE), 0 for the other kinds. */
+size_t proto__uint_width(uint8_t kind);
+/* The value of an integer field of tx (the kind must have a width). */
+uint64_t proto__field_uint(const struct proto_tx *tx, const struct proto_field *f);
 /* Checks the value of one field of tx against its table row. Returns 0 or the field's error. */
 int proto__field_check(const struct proto_tx *tx, const struct proto_field *f);
 /* Checks the rules that tie fields of one type together (account kind rules, year and window

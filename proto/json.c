@@ -57,22 +57,9 @@ static json_t *keys_json(const struct proto_genesis *g) {
 
 static json_t *field_json(const struct proto_tx *tx, const struct proto_field *f) {
   const uint8_t *p = (const uint8_t *)&tx->u + f->offset;
-  uint8_t v8;
-  uint16_t v16;
-  uint64_t v64;
+  if (f->kind == PROTO_F_ENUM) return json_string(f->enum_name((unsigned)proto__field_uint(tx, f)));
+  if (proto__uint_width(f->kind)) return uint_json(proto__field_uint(tx, f));
   switch (f->kind) {
-  case PROTO_F_U8:
-  case PROTO_F_PROVINCE:
-    return memcpy(&v8, p, 1), uint_json(v8);
-  case PROTO_F_ENUM:
-    return memcpy(&v8, p, 1), json_string(f->enum_name(v8));
-  case PROTO_F_U16:
-  case PROTO_F_YEAR:
-    return memcpy(&v16, p, 2), uint_json(v16);
-  case PROTO_F_U64:
-  case PROTO_F_AMOUNT:
-  case PROTO_F_ACCOUNT:
-    return memcpy(&v64, p, 8), uint_json(v64);
   case PROTO_F_TEXT:
   case PROTO_F_ORIGIN:
   case PROTO_F_INSTRUMENT:
@@ -151,9 +138,7 @@ static int get_uint_field(const json_t *v, const struct proto_field *f, uint8_t 
   uint64_t x;
   int rc = get_uint(v, &x);
   if (rc) return rc;
-  size_t width = f->kind == PROTO_F_U8 || f->kind == PROTO_F_PROVINCE ? 1
-                 : f->kind == PROTO_F_U16 || f->kind == PROTO_F_YEAR  ? 2
-                                                                      : 8;
+  size_t width = proto__uint_width(f->kind);
   if (width < 8 && x >> (8 * width) != 0) {
     /* too wide to store: the field's own range error (its max is below the width's) */
     return f->kind == PROTO_F_YEAR ? PROTO_E_BAD_YEAR

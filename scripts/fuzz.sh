@@ -42,15 +42,21 @@ put("fuzz_decode", bytes.fromhex(ex["envelope"]))
 put("fuzz_decode", bytes.fromhex(ex["entry"]))
 PY
 
+# One summary line per target, starting "fuzz:" (scripts/test prints those).
 status=0
 for target in fuzz_decode fuzz_json; do
-  echo "== $target: ${seconds}s, corpus $build/corpus/$target"
   log="$build/$target.log"
-  if ! (cd "$build" && "./tests/fuzz/$target" -max_total_time="$seconds" -max_len=70000 \
+  if (cd "$build" && "./tests/fuzz/$target" -max_total_time="$seconds" -max_len=70000 \
       -print_final_stats=1 "corpus/$target" >"$log" 2>&1); then
-    echo "$target FAILED; see $log (crash inputs are in $build)"
+    result="no crash"
+    crashed=0
+  else
+    crashed=1
+    result="FAILED, see $log (the crashing input is in $build)"
     status=1
   fi
-  grep -E '^Done [0-9]+ runs|stat::number_of_executed_units' "$log" || tail -5 "$log"
+  runs=$(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | grep -Eo '[0-9]+$' || echo "?")
+  echo "fuzz: $target: $runs executions in ${seconds}s, $result"
+  [ $crashed = 0 ] || tail -30 "$log"
 done
 exit $status

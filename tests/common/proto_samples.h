@@ -212,4 +212,47 @@ static inline void sample_tx(unsigned type, unsigned variant, struct proto_tx *t
   if (variant == 3) sample_json_safe(tx);
 }
 
+/* Field-by-field equality over the type's table (what the encoding carries), plus type and id. */
+static inline bool sample_tx_equal(const struct proto_tx *a, const struct proto_tx *b) {
+  if (a->type != b->type || memcmp(a->id, b->id, PROTO_ID_BYTES) != 0) return false;
+  size_t count = 0;
+  const struct proto_field *fields = proto_tx_fields(a->type, &count);
+  for (size_t i = 0; fields && i < count; i++) {
+    const uint8_t *x = (const uint8_t *)&a->u + fields[i].offset;
+    const uint8_t *y = (const uint8_t *)&b->u + fields[i].offset;
+    switch (fields[i].kind) {
+    case PROTO_F_U8: case PROTO_F_ENUM: case PROTO_F_PROVINCE:
+      if (*x != *y) return false;
+      break;
+    case PROTO_F_U16: case PROTO_F_YEAR:
+      if (memcmp(x, y, sizeof(uint16_t)) != 0) return false;
+      break;
+    case PROTO_F_U64: case PROTO_F_AMOUNT: case PROTO_F_ACCOUNT:
+      if (memcmp(x, y, sizeof(uint64_t)) != 0) return false;
+      break;
+    case PROTO_F_BYTES32:
+      if (memcmp(x, y, PROTO_HASH_BYTES) != 0) return false;
+      break;
+    case PROTO_F_KEYS:
+      if (a->u.genesis.operator_keys_count != b->u.genesis.operator_keys_count ||
+          memcmp(a->u.genesis.operator_keys, b->u.genesis.operator_keys,
+                 sizeof(a->u.genesis.operator_keys)) != 0)
+        return false;
+      break;
+    case PROTO_F_LEGS:
+      if (a->u.settle.legs_count != b->u.settle.legs_count) return false;
+      for (size_t k = 0; k < a->u.settle.legs_count; k++) {
+        const struct proto_leg *p = &a->u.settle.legs[k], *q = &b->u.settle.legs[k];
+        if (p->from != q->from || p->to != q->to || p->amount != q->amount ||
+            strcmp(p->instrument, q->instrument) != 0)
+          return false;
+      }
+      break;
+    default: /* text kinds: NUL-terminated strings */
+      if (strcmp((const char *)x, (const char *)y) != 0) return false;
+    }
+  }
+  return true;
+}
+
 #endif

@@ -9,20 +9,6 @@
 
 static uint8_t buf[PROTO_ENTRY_BYTES_MAX];
 
-/* Structs are equal when every byte is, apart from the legs pointer, whose arrays must be. */
-static bool tx_equal(const struct proto_tx *a, const struct proto_tx *b) {
-  struct proto_tx x = *a, y = *b;
-  if (a->type == PROTO_TX_SETTLE && b->type == PROTO_TX_SETTLE) {
-    if (a->u.settle.legs_count != b->u.settle.legs_count) return false;
-    if (memcmp(a->u.settle.legs, b->u.settle.legs,
-               a->u.settle.legs_count * sizeof(struct proto_leg)) != 0)
-      return false;
-    x.u.settle.legs = NULL;
-    y.u.settle.legs = NULL;
-  }
-  return memcmp(&x, &y, sizeof(x)) == 0;
-}
-
 static bool all_zero(const void *p, size_t n) {
   const uint8_t *b = p;
   for (size_t i = 0; i < n; i++)
@@ -43,7 +29,7 @@ Test(tx_codec, every_type_round_trips_struct_and_bytes) {
       struct proto_tx tx, back;
       size_t n = encode_sample(t, v, &tx);
       cr_assert_eq(proto_tx_decode(buf, n, &back), 0, "type %u variant %u", t, v);
-      cr_assert(tx_equal(&tx, &back), "type %u variant %u differs after decode", t, v);
+      cr_assert(sample_tx_equal(&tx, &back), "type %u variant %u differs after decode", t, v);
       static uint8_t again[PROTO_ENTRY_BYTES_MAX];
       long m = proto_tx_encode(&back, again, sizeof(again));
       cr_assert_eq(m, (long)n);
@@ -494,4 +480,109 @@ Test(entry, refuses_an_envelope_that_would_exceed_65535_bytes) {
   cr_assert_eq(proto_entry_encode(&in, leaf, sizeof(leaf)), PROTO_E_ENTRY_TOO_LARGE);
   env.body_len = PROTO_BODY_BYTES_MAX + 1;
   cr_assert_eq(proto_envelope_encode(&env, e, sizeof(e)), PROTO_E_ENTRY_TOO_LARGE);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+/* Encodes tx, then grows the text whose u16 length is at `len_at` by one byte `extra`. */
+static size_t grow_text(struct proto_tx *tx, size_t len_at, uint8_t extra) {
+  long encoded = proto_tx_encode(tx, buf, sizeof(buf));
+  cr_assert_gt(encoded, 0);
+  proto_tx_free(tx);
+  size_t n = (size_t)encoded;
+  size_t text_len = (size_t)buf[len_at] << 8 | buf[len_at + 1];
+  size_t end = len_at + 2 + text_len;
+  memmove(buf + end + 1, buf + end, n - end);
+  buf[end] = extra;
+  text_len++;
+  buf[len_at] = (uint8_t)(text_len >> 8);
+  buf[len_at + 1] = (uint8_t)text_len;
+  return n + 1;
+}
+
+Test(tx_limits, text_and_origin_at_their_limit_accepted_one_more_byte_refused) {
+  struct proto_tx tx, out;
+  /* key_revoke: reason (length at 52) of 255 bytes grown to the 256 limit, then 256 to 257 */
+  sample_tx(PROTO_TX_KEY_REVOKE, 0, &tx);
+  sample_text(tx.u.key_revoke.reason, PROTO_REF_BYTES_MAX - 1);
+  size_t n = grow_text(&tx, 52, 'x');
+  cr_assert_eq(proto_tx_decode(buf, n, &out), 0);
+  cr_assert_eq(strlen(out.u.key_revoke.reason), PROTO_REF_BYTES_MAX);
+  sample_tx(PROTO_TX_KEY_REVOKE, 1, &tx);
+  n = grow_text(&tx, 52, 'x');
+  cr_assert_eq(proto_tx_decode(buf, n, &out), PROTO_E_FIELD_TOO_LONG);
+  /* genesis: origin (length at 20) of 127 bytes grown to 128, then 128 to 129 */
+  sample_tx(PROTO_TX_GENESIS, 0, &tx);
+  memset(tx.u.genesis.origin, '~', PROTO_ORIGIN_BYTES_MAX - 1);
+  n = grow_text(&tx, 20, '~');
+  cr_assert_eq(proto_tx_decode(buf, n, &out), 0);
+  cr_assert_eq(strlen(out.u.genesis.origin), PROTO_ORIGIN_BYTES_MAX);
+  sample_tx(PROTO_TX_GENESIS, 1, &tx);
+  n = grow_text(&tx, 20, '~');
+  cr_assert_eq(proto_tx_decode(buf, n, &out), PROTO_E_BAD_ORIGIN);
+  sample_tx(PROTO_TX_GENESIS, 0, &tx);
+  n = grow_text(&tx, 20, ' ');
+  cr_assert_eq(proto_tx_decode(buf, n, &out), PROTO_E_BAD_ORIGIN);
+}
+
+Test(tx_limits, numbers_at_their_limits_accepted_and_past_them_refused) {
+  struct proto_tx tx;
+  sample_tx(PROTO_TX_INSTRUMENT_CREATE, 0, &tx);
+  struct proto_instrument_create *in = &tx.u.instrument;
+  in->vintage = 2000;
+  cr_assert_eq(proto_tx_validate(&tx), 0);
+  in->vintage = 1999;
+  cr_assert_eq(proto_tx_validate(&tx), PROTO_E_BAD_YEAR);
+  in->vintage = 2100;
+  cr_assert_eq(proto_tx_validate(&tx), 0);
+  in->vintage = 2101;
+  cr_assert_eq(proto_tx_validate(&tx), PROTO_E_BAD_YEAR);
+  in->vintage = 2025;
+  in->cap = PROTO_AMOUNT_MAX;
+  cr_assert_eq(proto_tx_validate(&tx), 0);
+  in->cap = PROTO_AMOUNT_MAX + 1;
+  cr_assert_eq(proto_tx_validate(&tx), PROTO_E_AMOUNT_TOO_LARGE);
+  in->cap = 1;
+  strcpy(in->code, "ABCDEFGHIJKLMNOP"); /* 16 characters */
+  cr_assert_eq(proto_tx_validate(&tx), 0);
+  memset(in->code, 'A', sizeof(in->code)); /* 17 characters, no terminator */
+  cr_assert_eq(proto_tx_validate(&tx), PROTO_E_BAD_INSTRUMENT_CODE);
+
+  sample_tx(PROTO_TX_ACCOUNT_OPEN, 0, &tx);
+  tx.u.account.threshold = PROTO_THRESHOLD_MAX;
+  cr_assert_eq(proto_tx_validate(&tx), 0);
+  tx.u.account.threshold = PROTO_THRESHOLD_MAX + 1;
+  cr_assert_eq(proto_tx_validate(&tx), PROTO_E_BAD_ARGUMENT);
+
+  sample_tx(PROTO_TX_GENESIS, 1, &tx);
+  cr_assert_eq(tx.u.genesis.operator_keys_count, PROTO_GENESIS_KEYS_MAX);
+  cr_assert_eq(proto_tx_validate(&tx), 0);
+
+  sample_tx(PROTO_TX_VERIFIED_EMISSIONS, 2, &tx);
+  cr_assert_eq(tx.u.emissions.emissions, 0, "emissions may be 0: its table min is 0");
+  cr_assert_eq(proto_tx_validate(&tx), 0);
+  sample_tx(PROTO_TX_COMPLIANCE_YEAR, 2, &tx);
+  tx.u.compliance_year.deadline_ms = 0;
+  cr_assert_eq(proto_tx_validate(&tx), PROTO_E_BAD_ARGUMENT);
+}
+
+Test(tx_codec, the_equality_used_above_sees_any_changed_field) {
+  struct proto_tx a, b;
+  sample_tx(PROTO_TX_SETTLE, 0, &a);
+  sample_tx(PROTO_TX_SETTLE, 0, &b);
+  cr_assert(sample_tx_equal(&a, &b));
+  b.u.settle.legs[2].amount++;
+  cr_assert_not(sample_tx_equal(&a, &b));
+  proto_tx_free(&a);
+  proto_tx_free(&b);
+  sample_tx(PROTO_TX_ACCOUNT_OPEN, 0, &a);
+  sample_tx(PROTO_TX_ACCOUNT_OPEN, 0, &b);
+  b.u.account.name[3] = 'X';
+  cr_assert_not(sample_tx_equal(&a, &b));
+  b = a;
+  b.u.account.province = 36;
+  cr_assert_not(sample_tx_equal(&a, &b));
+  b = a;
+  b.id[15] ^= 1;
+  cr_assert_not(sample_tx_equal(&a, &b));
 }

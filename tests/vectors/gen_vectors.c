@@ -18,7 +18,7 @@ static const char *const gen_seeds[] = {
   "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
 };
 
-static void gen_die(const char *what, int rc) {
+_Noreturn static void gen_die(const char *what, int rc) {
   fprintf(stderr, "proto_vectors_gen: %s: %s\n", what, proto_err_name(rc));
   abort();
 }
@@ -86,6 +86,7 @@ static long gen_envelope(unsigned type, size_t signers, uint8_t *out, size_t cap
   static uint8_t body[PROTO_BODY_BYTES_MAX];
   long n = gen_body(type, 0, body, sizeof(body));
   struct proto_envelope env = {.body = body, .body_len = (uint16_t)n};
+  if (signers > sizeof(gen_seeds) / sizeof(gen_seeds[0])) gen_die("signers", PROTO_E_BAD_ARGUMENT);
   *keys = json_array();
   for (size_t i = 0; i < signers; i++) {
     uint8_t seed[PROTO_SEED_BYTES], pub[PROTO_PUBKEY_BYTES];

@@ -1,0 +1,234 @@
+/* api_tx: POST /v1/tx (JSON object, JSON array or binary frames -> verified envelopes into the
+ * filling batch; the reply is built after the commit) and POST /v1/tx/encode. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "daemon/api_util.h"
+
+/* One envelope of a request, before it goes to the batch. */
+struct item {
+  uint8_t *bytes; /* canonical envelope (malloc) */
+  size_t len;
+  int err;        /* decode error: answered without the ledger */
+  uint8_t type;
+};
+
+static void items_free(struct item *it, size_t n) {
+  for (size_t i = 0; i < n; i++) free(it[i].bytes);
+  free(it);
+}
+
+/* Checks the envelope's structure and body, and keeps a copy. */
+static void item_set(struct item *it, const uint8_t *env_bytes, size_t len) {
+  struct proto_envelope env;
+  struct proto_tx tx;
+  int rc = proto_envelope_decode(env_bytes, len, &env);
+  if (!rc) rc = proto_tx_decode(env.body, env.body_len, &tx);
+  if (rc) {
+    it->err = rc;
+    return;
+  }
+  it->type = tx.type;
+  proto_tx_free(&tx);
+  it->bytes = malloc(len);
+  if (!it->bytes) {
+    it->err = PROTO_E_NO_MEMORY;
+    return;
+  }
+  memcpy(it->bytes, env_bytes, len);
+  it->len = len;
+}
+
+static void item_from_json(struct item *it, const json_t *obj, uint8_t *body_buf, uint8_t *env_buf) {
+  struct proto_envelope env;
+  int rc = proto_envelope_from_json(obj, &env, body_buf, PROTO_BODY_BYTES_MAX);
+  if (rc) {
+    it->err = rc;
+    return;
+  }
+  long n = proto_envelope_encode(&env, env_buf, PROTO_ENTRY_BYTES_MAX);
+  if (n < 0) {
+    it->err = (int)n;
+    return;
+  }
+  item_set(it, env_buf, (size_t)n);
+}
+
+/* Splits the body into envelopes. Returns 0 with the items and their count, or an error for the whole request. */
+static int parse_json(struct daemon_server *srv, const struct daemon_request *r, struct item **items,
+                      size_t *n, bool *single) {
+  json_error_t jerr;
+  json_t *root = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) return PROTO_E_BAD_JSON;
+  *single = json_is_object(root);
+  size_t count = *single ? 1 : json_is_array(root) ? json_array_size(root) : 0;
+  int rc = 0;
+  if (!*single && !json_is_array(root)) rc = PROTO_E_JSON_TYPE;
+  else if (count == 0) rc = PROTO_E_BAD_REQUEST;
+  else if (count > srv->cfg->limits.tx_per_request_max) rc = PROTO_E_TOO_LARGE;
+  struct item *it = rc ? NULL : calloc(count, sizeof *it);
+  uint8_t *body_buf = rc ? NULL : malloc(PROTO_BODY_BYTES_MAX), *env_buf = rc ? NULL : malloc(PROTO_ENTRY_BYTES_MAX);
+  if (!rc && (!it || !body_buf || !env_buf)) rc = PROTO_E_NO_MEMORY;
+  for (size_t i = 0; !rc && i < count; i++)
+    item_from_json(&it[i], *single ? root : json_array_get(root, i), body_buf, env_buf);
+  free(body_buf);
+  free(env_buf);
+  json_decref(root);
+  if (rc) {
+    free(it);
+    return rc;
+  }
+  *items = it;
+  *n = count;
+  return 0;
+}
+
+/* Binary body: frames of u16 big-endian length + canonical envelope. */
+static int parse_frames(struct daemon_server *srv, const struct daemon_request *r,
+                        struct item **items, size_t *n) {
+  size_t count = 0, off = 0;
+  while (off < r->body_len) {
+    if (r->body_len - off < 2) return PROTO_E_TRUNCATED;
+    size_t len = (size_t)r->body[off] << 8 | r->body[off + 1];
+    if (len == 0 || r->body_len - off - 2 < len) return PROTO_E_TRUNCATED;
+    off += 2 + len;
+    if (++count > srv->cfg->limits.tx_per_request_max) return PROTO_E_TOO_LARGE;
+  }
+  if (count == 0) return PROTO_E_BAD_REQUEST;
+  struct item *it = calloc(count, sizeof *it);
+  if (!it) return PROTO_E_NO_MEMORY;
+  off = 0;
+  for (size_t i = 0; i < count; i++) {
+    size_t len = (size_t)r->body[off] << 8 | r->body[off + 1];
+    item_set(&it[i], r->body + off + 2, len);
+    off += 2 + len;
+  }
+  *items = it;
+  *n = count;
+  return 0;
+}
+
+static bool is_binary(const struct daemon_request *r) {
+  return r->content_type && !strncasecmp(r->content_type, "application/octet-stream", 24);
+}
+
+int api__tx_submit(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
+                   struct daemon_reply *reply) {
+  bool ka = r->keep_alive && !srv->stopping, single = false;
+  struct item *it = NULL;
+  size_t n = 0;
+  int rc = is_binary(r) ? parse_frames(srv, r, &it, &n) : parse_json(srv, r, &it, &n, &single);
+  if (rc) {
+    daemon_reply_error(reply, rc, rc == PROTO_E_TOO_LARGE ? "more envelopes than tx_per_request_max" : NULL, ka);
+    return DAEMON_DONE;
+  }
+  size_t valid = 0;
+  for (size_t i = 0; i < n; i++) valid += it[i].err == 0;
+  if (!daemon_writer_room(srv, valid)) {
+    items_free(it, n); /* parsed again when there is room: cheap next to the commit */
+    return DAEMON_PARK;
+  }
+  struct daemon_txreq *req = calloc(1, sizeof *req);
+  struct daemon_txres *res = calloc(n, sizeof *res);
+  if (!req || !res) {
+    free(req);
+    free(res);
+    items_free(it, n);
+    daemon_reply_error(reply, PROTO_E_NO_MEMORY, NULL, ka);
+    return DAEMON_DONE;
+  }
+  *req = (struct daemon_txreq){.conn = c, .reply = reply, .single = single, .keep_alive = ka,
+                               .count = (uint32_t)n, .res = res};
+  for (size_t i = 0; i < n; i++) {
+    res[i].type = it[i].type;
+    if (it[i].err) {
+      res[i].result = it[i].err;
+      daemon_metrics_tx_result(it[i].err);
+      continue;
+    }
+    /* Verify here, off the writer; a key registered by a batch not yet committed is unknown
+     * to this check, so such envelopes go on unverified and the ledger checks them. */
+    int v = ledger_verify_envelope(srv->ledger, it[i].bytes, it[i].len);
+    if (v && v != PROTO_E_UNKNOWN_KEY) {
+      res[i].result = v;
+      daemon_metrics_tx_result(v);
+      continue;
+    }
+    daemon_writer_add(srv, req, (uint32_t)i, it[i].bytes, it[i].len, v == 0);
+    it[i].bytes = NULL; /* the batch owns it */
+    req->outstanding++;
+  }
+  items_free(it, n);
+  if (req->outstanding == 0) {
+    req->tree_size = ledger_tree_size(srv->ledger);
+    daemon_txreq_finish(srv, req);
+    return DAEMON_DONE;
+  }
+  c->inflight++;
+  req->in_batch = true;
+  daemon_writer_kick(srv);
+  return DAEMON_PENDING;
+}
+
+static json_t *result_json(const struct daemon_txres *r) {
+  if (r->result == 0 || r->result == LEDGER_EXISTS) {
+    json_t *j = json_pack("{s:s,s:I}", "result", r->result ? "exists" : "ok", "index", (json_int_t)r->index);
+    if (r->type == PROTO_TX_ALLOCATE && r->withheld)
+      json_object_set_new(j, "withheld", api__u64(r->withheld));
+    return j;
+  }
+  json_t *j = json_pack("{s:s,s:{s:s,s:s}}", "result", "error", "error", "code", proto_err_name(r->result),
+                        "message", proto_err_message(r->result));
+  if (r->result == PROTO_E_INSUFFICIENT_BALANCE) json_object_set_new(j, "available", api__u64(r->aux));
+  return j;
+}
+
+void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req) {
+  (void)srv;
+  json_t *arr = json_array();
+  for (uint32_t i = 0; i < req->count; i++) json_array_append_new(arr, result_json(&req->res[i]));
+  unsigned status = req->single ? daemon_status_for(req->res[0].result) : 200;
+  api__reply_json(req->reply, status, json_pack("{s:I,s:o}", "tree_size", (json_int_t)req->tree_size, "results", arr),
+                  req->keep_alive);
+  struct daemon_conn *c = req->conn;
+  bool in_batch = req->in_batch;
+  free(req->res);
+  free(req);
+  if (in_batch) daemon_conn_done(c); /* flushes the reply, or frees a closed connection */
+}
+
+void api__tx_encode(struct daemon_server *srv, struct daemon_request *r, struct daemon_reply *reply) {
+  bool ka = r->keep_alive && !srv->stopping;
+  json_error_t jerr;
+  json_t *root = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) return daemon_reply_error(reply, PROTO_E_BAD_JSON, jerr.text, ka);
+  struct proto_tx tx;
+  const char *where = NULL;
+  int rc = proto_tx_from_json(root, &tx, &where);
+  char detail[128] = "";
+  if (rc && where) snprintf(detail, sizeof detail, "field %s", where);
+  json_decref(root);
+  if (rc) return daemon_reply_error(reply, rc, detail, ka);
+  uint8_t *body = malloc(PROTO_BODY_BYTES_MAX), *msg = malloc(PROTO_BODY_BYTES_MAX + 256);
+  long blen = body && msg ? proto_tx_encode(&tx, body, PROTO_BODY_BYTES_MAX) : PROTO_E_NO_MEMORY;
+  /* Before the genesis the registry has no origin yet: the genesis names it. */
+  const char *origin = ledger_origin(srv->ledger);
+  if (!origin[0] && tx.type == PROTO_TX_GENESIS) origin = tx.u.genesis.origin;
+  long mlen = blen < 0 ? blen : !origin[0] ? PROTO_E_GENESIS_REQUIRED
+                                           : proto_signing_message(origin, body, (size_t)blen, msg, PROTO_BODY_BYTES_MAX + 256);
+  json_t *out = NULL;
+  if (mlen >= 0) {
+    uint8_t hash[PROTO_HASH_BYTES];
+    char hex[2 * PROTO_HASH_BYTES + 1];
+    proto_body_hash(body, (size_t)blen, hash);
+    proto_hex_encode(hash, sizeof hash, hex, sizeof hex);
+    out = json_pack("{s:o,s:o,s:s}", "body", api__b64(body, (size_t)blen), "signing_message",
+                    api__b64(msg, (size_t)mlen), "body_hash", hex);
+  }
+  proto_tx_free(&tx);
+  free(body);
+  free(msg);
+  if (mlen < 0) return daemon_reply_error(reply, (int)mlen, NULL, ka);
+  api__reply_json(reply, 200, out, ka);
+}

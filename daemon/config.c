@@ -1,0 +1,256 @@
+/* config: quotad's options, one table that the INI file (inih), the command-line flags, the
+ * defaults and --help all read, so an option is described in one place with its unit. */
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/daemon.h"
+
+enum opt_kind { OPT_STR, OPT_U32, OPT_U64, OPT_BOOL, OPT_MODE, OPT_LEVEL };
+
+struct opt {
+  const char *section, *name, *flag; /* flag: long option name, NULL when file-only */
+  uint8_t kind;
+  size_t offset, size;               /* size: string capacity */
+  uint64_t min, max;
+  const char *help;
+};
+
+#define STR(sec, nm, fl, field, help) \
+  {sec, nm, fl, OPT_STR, offsetof(struct daemon_config, field), sizeof(((struct daemon_config *)0)->field), 0, 0, help}
+#define NUM(sec, nm, fl, kind, field, mn, mx, help) \
+  {sec, nm, fl, kind, offsetof(struct daemon_config, field), 0, mn, mx, help}
+
+static const struct opt opts[] = {
+  STR("ledger", "data_dir", "data-dir", data_dir, "ledger directory (LMDB environment)"),
+  STR("ledger", "log_key", "log-key", log_key, "log key file (quotad-ed25519-seed); default DATA_DIR/log.key"),
+  NUM("ledger", "map_bytes_max", "map-bytes-max", OPT_U64, map_bytes_max, 0, UINT64_MAX, "ledger size ceiling in bytes; 0 = ledger default"),
+  NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),
+  STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
+  STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
+  STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),
+  NUM("listen", "unix_mode", "unix-mode", OPT_MODE, unix_mode, 0, 0777, "octal permissions of the Unix socket"),
+  STR("tls", "cert", "tls-cert", tls_cert, "server certificate chain (PEM)"),
+  STR("tls", "key", "tls-key", tls_key, "server private key (PEM)"),
+  STR("tls", "client_ca", "tls-client-ca", tls_client_ca, "CA bundle for client certificates; empty = not asked"),
+  NUM("tls", "client_cert_required", "tls-client-cert-required", OPT_BOOL, tls_client_cert_required, 0, 1, "refuse TLS clients without a certificate"),
+  STR("log", "file", "log-file", log_file, "log file; empty = stderr"),
+  NUM("log", "level", "log-level", OPT_LEVEL, log_level, 3, 7, "err, warning, notice, info or debug"),
+  NUM("auth", "window_s", "auth-window-s", OPT_U32, auth_window_s, 1, 3600, "signed read header: seconds from the server clock"),
+  NUM("limits", "connections_max", "connections-max", OPT_U32, limits.connections_max, 1, 1000000, "open connections"),
+  NUM("limits", "header_bytes_max", "header-bytes-max", OPT_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
+  NUM("limits", "request_bytes_max", "request-bytes-max", OPT_U64, limits.request_bytes_max, 1024, 1u << 30, "bytes of one request body"),
+  NUM("limits", "tx_per_request_max", "tx-per-request-max", OPT_U32, limits.tx_per_request_max, 1, 100000, "envelopes in one POST /v1/tx"),
+  NUM("limits", "idle_timeout_ms", "idle-timeout-ms", OPT_U32, limits.idle_timeout_ms, 100, 86400000, "idle connection lifetime, ms"),
+  NUM("limits", "request_timeout_ms", "request-timeout-ms", OPT_U32, limits.request_timeout_ms, 100, 3600000, "time to receive one whole request, ms"),
+  NUM("limits", "batch_entries_max", "batch-entries-max", OPT_U32, limits.batch_entries_max, 1, 1000000, "envelopes per group commit"),
+  NUM("limits", "batch_delay_ms", "batch-delay-ms", OPT_U32, limits.batch_delay_ms, 0, 10000, "a batch closes this long after its first envelope, ms"),
+  NUM("limits", "pipeline_max", "pipeline-max", OPT_U32, limits.pipeline_max, 1, 10000, "parsed requests queued per connection before reads pause"),
+};
+#define OPTS_COUNT (sizeof opts / sizeof opts[0])
+
+void daemon_config_defaults(struct daemon_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  strcpy(cfg->data_dir, "/var/lib/quotad");
+  strcpy(cfg->listen, "127.0.0.1:8420");
+  cfg->unix_mode = 0660;
+  cfg->log_level = DAEMON_LOG_INFO;
+  cfg->auth_window_s = 300;
+  cfg->limits = (struct daemon_limits){
+    .connections_max = 1024,
+    .header_bytes_max = 16384,
+    .request_bytes_max = 8u << 20,
+    .tx_per_request_max = 1000,
+    .idle_timeout_ms = 60000,
+    .request_timeout_ms = 10000,
+    .batch_entries_max = 8189,
+    .batch_delay_ms = 2,
+    .pipeline_max = 64,
+  };
+}
+
+static const char *const level_names[] = {"", "", "", "err", "warning", "notice", "info", "debug"};
+
+static int parse_number(const struct opt *o, const char *v, uint64_t *out) {
+  if (o->kind == OPT_BOOL) {
+    if (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "1") || !strcmp(v, "on")) *out = 1;
+    else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "0") || !strcmp(v, "off")) *out = 0;
+    else return PROTO_E_BAD_ARGUMENT;
+    return 0;
+  }
+  if (o->kind == OPT_LEVEL) {
+    for (unsigned i = 3; i < 8; i++)
+      if (!strcmp(v, level_names[i])) { *out = i; return 0; }
+  }
+  if (!v[0] || v[0] == '-' || v[0] == '+') return PROTO_E_BAD_ARGUMENT;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long x = strtoull(v, &end, o->kind == OPT_MODE ? 8 : 10);
+  if (errno || *end) return PROTO_E_BAD_ARGUMENT;
+  if (x < o->min || x > o->max) return PROTO_E_BAD_ARGUMENT;
+  *out = x;
+  return 0;
+}
+
+static int opt_set(struct daemon_config *cfg, const struct opt *o, const char *v, char *why,
+                   size_t why_cap) {
+  char *field = (char *)cfg + o->offset;
+  if (o->kind == OPT_STR) {
+    if (strlen(v) >= o->size) {
+      snprintf(why, why_cap, "%s.%s: longer than %zu bytes", o->section, o->name, o->size - 1);
+      return PROTO_E_BAD_ARGUMENT;
+    }
+    strcpy(field, v);
+    return 0;
+  }
+  uint64_t x = 0;
+  if (parse_number(o, v, &x)) {
+    snprintf(why, why_cap, "%s.%s: \"%s\" is not a %s in %llu..%llu", o->section, o->name, v,
+             o->kind == OPT_BOOL ? "boolean" : "number", (unsigned long long)o->min,
+             (unsigned long long)o->max);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  switch (o->kind) {
+  case OPT_U64: { uint64_t y = x; memcpy(field, &y, sizeof y); break; }
+  case OPT_BOOL: { bool y = x != 0; memcpy(field, &y, sizeof y); break; }
+  case OPT_LEVEL: { int y = (int)x; memcpy(field, &y, sizeof y); break; }
+  default: { uint32_t y = (uint32_t)x; memcpy(field, &y, sizeof y); break; }
+  }
+  return 0;
+}
+
+int daemon_config_set(struct daemon_config *cfg, const char *section, const char *name,
+                      const char *value, char *why, size_t why_cap) {
+  for (size_t i = 0; i < OPTS_COUNT; i++)
+    if (!strcmp(opts[i].section, section) && !strcmp(opts[i].name, name))
+      return opt_set(cfg, &opts[i], value, why, why_cap);
+  snprintf(why, why_cap, "unknown option %s.%s", section, name);
+  return PROTO_E_BAD_ARGUMENT;
+}
+
+struct ini_ctx {
+  struct daemon_config *cfg;
+  char *why;
+  size_t why_cap;
+  int err;
+};
+
+static int config_ini_line(void *user, const char *section, const char *name, const char *value) {
+  struct ini_ctx *c = user;
+  if (c->err) return 0;
+  c->err = daemon_config_set(c->cfg, section, name, value, c->why, c->why_cap);
+  return c->err == 0;
+}
+
+int daemon_config_load(struct daemon_config *cfg, const char *path, char *why, size_t why_cap) {
+  FILE *f = fopen(path, "re");
+  if (!f) {
+    int err = -errno;
+    snprintf(why, why_cap, "%s: %s", path, strerror(-err));
+    return err;
+  }
+  char inner[512] = "";
+  struct ini_ctx c = {cfg, inner, sizeof inner, 0};
+  int line = ini_parse_file(f, config_ini_line, &c);
+  fclose(f);
+  if (line != 0) {
+    snprintf(why, why_cap, "%s:%d: %s", path, line, inner[0] ? inner : "syntax error");
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  return 0;
+}
+
+int daemon_config_check(const struct daemon_config *cfg, char *why, size_t why_cap) {
+  const struct daemon_limits *l = &cfg->limits;
+  if (!cfg->data_dir[0]) {
+    snprintf(why, why_cap, "ledger.data_dir is empty");
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  if (l->tx_per_request_max > l->batch_entries_max) {
+    /* A request's envelopes join one batch together, so a batch must be able to hold one. */
+    snprintf(why, why_cap, "limits.tx_per_request_max (%u) exceeds limits.batch_entries_max (%u)",
+             l->tx_per_request_max, l->batch_entries_max);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  if (cfg->tls_listen[0] && (!cfg->tls_cert[0] || !cfg->tls_key[0])) {
+    snprintf(why, why_cap, "listen.tls needs tls.cert and tls.key");
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  if (cfg->tls_client_cert_required && !cfg->tls_client_ca[0]) {
+    snprintf(why, why_cap, "tls.client_cert_required needs tls.client_ca");
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  if (!cfg->listen[0] && !cfg->tls_listen[0] && !cfg->unix_path[0]) {
+    snprintf(why, why_cap, "no listener: set listen.tcp, listen.tls or listen.unix");
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  return 0;
+}
+
+static void print_help(void) {
+  printf("Usage: quotad [--config FILE] [options]\n"
+         "quotad serves a carbon-allowance registry ledger over HTTP/1.1 (TCP, TLS, Unix socket).\n\n"
+         "  --config FILE          INI file read first; flags below override it\n"
+         "  --help, --version\n");
+  for (size_t i = 0; i < OPTS_COUNT; i++) {
+    const struct opt *o = &opts[i];
+    if (!o->flag) continue;
+    char left[64];
+    snprintf(left, sizeof left, "--%s%s", o->flag, o->kind == OPT_BOOL ? "[=BOOL]" : " VALUE");
+    printf("  %-34s %s  [%s] %s\n", left, o->help, o->section, o->name);
+  }
+  printf("\nSignals: SIGTERM/SIGINT stop cleanly; SIGHUP reopens the log file and reloads TLS.\n"
+         "See docs/CONFIG.md.\n");
+}
+
+int daemon_config_from_args(struct daemon_config *cfg, int argc, char **argv) {
+  struct option longs[OPTS_COUNT + 4];
+  size_t n = 0;
+  for (size_t i = 0; i < OPTS_COUNT; i++) {
+    if (!opts[i].flag) continue;
+    longs[n++] = (struct option){opts[i].flag, opts[i].kind == OPT_BOOL ? optional_argument : required_argument, NULL, (int)(256 + i)};
+  }
+  longs[n++] = (struct option){"config", required_argument, NULL, 'c'};
+  longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
+  longs[n++] = (struct option){"version", no_argument, NULL, 'V'};
+  longs[n] = (struct option){0};
+  char why[600] = "";
+  /* First pass: only --config, so the file is under every other flag. */
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+    if (c == 'h') { print_help(); return 1; }
+    if (c == 'V') { printf("quotad 0.1.0\n"); return 1; }
+    if (c == 'c' && daemon_config_load(cfg, optarg, why, sizeof why)) {
+      fprintf(stderr, "quotad: %s\n", why);
+      return PROTO_E_BAD_ARGUMENT;
+    }
+    if (c == '?' || c == ':') {
+      fprintf(stderr, "quotad: bad option %s (see --help)\n", argv[optind - 1]);
+      return PROTO_E_BAD_ARGUMENT;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "quotad: unexpected argument %s\n", argv[optind]);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+    if (c < 256) continue;
+    const struct opt *o = &opts[c - 256];
+    if (opt_set(cfg, o, optarg ? optarg : "true", why, sizeof why)) {
+      fprintf(stderr, "quotad: --%s: %s\n", o->flag, why);
+      return PROTO_E_BAD_ARGUMENT;
+    }
+  }
+  if (daemon_config_check(cfg, why, sizeof why)) {
+    fprintf(stderr, "quotad: %s\n", why);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  return 0;
+}

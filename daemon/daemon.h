@@ -1,0 +1,240 @@
+/* daemon: quotad's internal interfaces (config, logging, HTTP, TLS, read authorization, metrics,
+ * connections, the write batcher). Only daemon/ includes this header, and only daemon/ uses libuv.
+ *
+ * Threading: everything here runs on the libuv loop thread, except the ledger_apply call that
+ * the writer thread makes (writer.c) and the log functions, which are safe from any thread.
+ * Error codes are proto's table (proto/proto.h); 0 is success.
+ */
+#ifndef QUOTAD_DAEMON_H
+#define QUOTAD_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/proto.h"
+
+/* ---------------------------------------------------------------------------------------------
+ * Configuration (config.c): every limit lives here, named with its unit.
+ * ------------------------------------------------------------------------------------------- */
+#define DAEMON_PATH_BYTES_MAX 4096u
+
+struct daemon_limits {
+  uint32_t connections_max;    /* open client connections; past it new ones are refused */
+  uint32_t header_bytes_max;   /* request line + headers of one request */
+  uint64_t request_bytes_max;  /* body of one request */
+  uint32_t tx_per_request_max; /* envelopes in one POST /v1/tx */
+  uint32_t idle_timeout_ms;    /* a connection with nothing to do is closed after this */
+  uint32_t request_timeout_ms; /* a request must arrive whole within this (slow senders) */
+  uint32_t batch_entries_max;  /* envelopes in one group commit */
+  uint32_t batch_delay_ms;     /* a batch closes this long after its first envelope */
+  uint32_t pipeline_max;       /* parsed requests waiting on one connection before reads pause */
+};
+
+struct daemon_config {
+  char data_dir[DAEMON_PATH_BYTES_MAX];
+  char log_key[DAEMON_PATH_BYTES_MAX];   /* proto_key_load's format; empty: data_dir/log.key */
+  char listen[256];                      /* "host:port" plain TCP; empty: none */
+  char tls_listen[256];                  /* "host:port" TLS; empty: none */
+  char unix_path[DAEMON_PATH_BYTES_MAX]; /* Unix socket; empty: none */
+  uint32_t unix_mode;                    /* permission bits of the socket file */
+  char tls_cert[DAEMON_PATH_BYTES_MAX];
+  char tls_key[DAEMON_PATH_BYTES_MAX];
+  char tls_client_ca[DAEMON_PATH_BYTES_MAX]; /* empty: client certificates are not asked for */
+  bool tls_client_cert_required;
+  bool public_log;                          /* entries and inclusion proofs readable by anyone */
+  char log_file[DAEMON_PATH_BYTES_MAX];     /* empty: stderr */
+  int log_level;                            /* syslog levels: 3 err .. 7 debug */
+  uint64_t map_bytes_max;                   /* ledger size ceiling; 0: the ledger's default */
+  uint32_t auth_window_s;                   /* signed read headers: allowed clock distance */
+  struct daemon_limits limits;
+};
+
+/* Fills cfg with the defaults (which work for a local test run). */
+void daemon_config_defaults(struct daemon_config *cfg);
+/* Reads an INI file over cfg. Returns 0, -errno when the file cannot be read, or BAD_ARGUMENT
+ * with a message (file:line: what) in why. */
+int daemon_config_load(struct daemon_config *cfg, const char *path, char *why, size_t why_cap);
+/* Sets one option by its INI section and name ("limits", "connections_max"); the same parser the
+ * file and the flags use. Returns 0 or BAD_ARGUMENT with a message in why. */
+int daemon_config_set(struct daemon_config *cfg, const char *section, const char *name,
+                      const char *value, char *why, size_t why_cap);
+/* Checks relations between options (a batch holds a whole request, TLS needs cert and key...).
+ * Returns 0 or BAD_ARGUMENT with a message in why. */
+int daemon_config_check(const struct daemon_config *cfg, char *why, size_t why_cap);
+
+/* Parses argv over cfg: --config is read first, then every other flag overrides. Returns 0 to
+ * run, 1 when --help or --version printed and the program should exit 0, or BAD_ARGUMENT
+ * (message printed to stderr). */
+int daemon_config_from_args(struct daemon_config *cfg, int argc, char **argv);
+
+/* Runs quotad with cfg until SIGTERM/SIGINT (server.c). Returns the process exit status. */
+int daemon_run(struct daemon_config *cfg);
+
+/* ---------------------------------------------------------------------------------------------
+ * Logging (log.c): "<N>message\n" on stderr (or the log file), N the syslog level, which
+ * journald reads as the priority. Safe from any thread.
+ * ------------------------------------------------------------------------------------------- */
+enum { DAEMON_LOG_ERR = 3, DAEMON_LOG_WARNING = 4, DAEMON_LOG_NOTICE = 5, DAEMON_LOG_INFO = 6,
+       DAEMON_LOG_DEBUG = 7 };
+int daemon_log_open(const char *file, int level);
+/* Reopens the log file (SIGHUP, after logrotate). */
+int daemon_log_reopen(void);
+void daemon_log_close(void);
+void daemon_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------------------------------------
+ * Growable byte buffer (buf.c)
+ * ------------------------------------------------------------------------------------------- */
+struct daemon_buf {
+  char *data;
+  size_t len, cap;
+};
+int daemon_buf_append(struct daemon_buf *b, const void *data, size_t len);
+int daemon_buf_printf(struct daemon_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void daemon_buf_free(struct daemon_buf *b);
+
+/* ---------------------------------------------------------------------------------------------
+ * HTTP/1.1 request parsing (http.c), independent of sockets: bytes in, whole requests out, in
+ * order, with the header and body limits enforced while the bytes arrive.
+ * ------------------------------------------------------------------------------------------- */
+enum daemon_method { DAEMON_GET = 1, DAEMON_POST = 2, DAEMON_HEAD = 3, DAEMON_OTHER = 4 };
+
+struct daemon_request {
+  struct daemon_request *next;
+  uint8_t method;             /* enum daemon_method */
+  bool keep_alive;            /* HTTP/1.1 default or "Connection: keep-alive" */
+  char *target;               /* path with query, NUL-terminated */
+  char *path;                 /* the path part (a copy), NUL-terminated */
+  char *query;                /* after '?', NUL-terminated ("" when none) */
+  char *authorization;        /* NULL when absent */
+  char *content_type;         /* NULL when absent */
+  uint8_t *body;              /* NUL-terminated for convenience; body_len excludes it */
+  size_t body_len;
+};
+
+struct daemon_http; /* opaque parser state of one connection */
+
+struct daemon_http *daemon_http_new(uint32_t header_bytes_max, uint64_t request_bytes_max);
+void daemon_http_free(struct daemon_http *h);
+/* Feeds bytes. Returns 0, or an error code once the stream is unusable: TOO_LARGE (headers or
+ * body past their limit; *status 431 or 413) or BAD_REQUEST (malformed; *status 400). Requests
+ * completed before the error can still be popped. After an error nothing more is parsed. */
+int daemon_http_feed(struct daemon_http *h, const char *data, size_t len, unsigned *status);
+/* The oldest completed request (caller frees with daemon_request_free), or NULL. */
+struct daemon_request *daemon_http_pop(struct daemon_http *h);
+size_t daemon_http_queued(const struct daemon_http *h);
+/* True while a request has begun but is not complete (what the request timeout watches). */
+bool daemon_http_partial(const struct daemon_http *h);
+void daemon_request_free(struct daemon_request *r);
+
+/* The value of name=... in a query string, copied to out (percent-decoded); returns its length,
+ * NOT_FOUND when absent, or FIELD_TOO_LONG. */
+long daemon_query_get(const char *query, const char *name, char *out, size_t cap);
+/* Parses a decimal u64 with no sign, no leading zeros beyond "0", nothing after it. */
+int daemon_parse_u64(const char *s, uint64_t *out);
+
+/* A whole HTTP response (status line, headers, body) appended to out. */
+int daemon_http_response(struct daemon_buf *out, unsigned status, const char *content_type,
+                         const void *body, size_t body_len, bool keep_alive);
+const char *daemon_http_reason(unsigned status);
+
+/* ---------------------------------------------------------------------------------------------
+ * Read authorization (auth.c)
+ * ------------------------------------------------------------------------------------------- */
+#define DAEMON_AUTH_SCHEME "Quotad-Ed25519"
+
+struct daemon_auth_header {
+  uint8_t key_hash[PROTO_HASH_BYTES];
+  int64_t time_s;
+  uint8_t sig[PROTO_SIG_BYTES];
+};
+/* Parses "Quotad-Ed25519 key=<b64>, time=<unix s>, sig=<b64>". Returns 0 or UNAUTHORIZED. */
+int daemon_auth_parse(const char *value, struct daemon_auth_header *out);
+/* "quotad/read/v1\n<origin>\n<METHOD>\n<target>\n<time>" into out; returns its length or
+ * FIELD_TOO_LONG. */
+long daemon_auth_message(const char *origin, const char *method, const char *target, int64_t time_s,
+                         char *out, size_t cap);
+/* Checks the time window and the signature with the key's public bytes. Returns 0, STALE_TIME,
+ * BAD_KEY or BAD_SIGNATURE. */
+int daemon_auth_verify(const struct daemon_auth_header *h, const uint8_t pub[PROTO_PUBKEY_BYTES],
+                       const char *origin, const char *method, const char *target, int64_t now_s,
+                       uint32_t window_s);
+
+/* Who is asking, once authenticated. */
+struct daemon_principal {
+  bool authenticated;
+  bool local;            /* came over the Unix socket */
+  uint8_t role;          /* enum proto_role when authenticated */
+  uint64_t scope;        /* province for authority, account for representative */
+  uint8_t key_hash[PROTO_HASH_BYTES];
+};
+/* May this principal read an account with that id and province? */
+bool daemon_may_read_account(const struct daemon_principal *p, uint64_t account, unsigned province);
+/* May it read everything (entries, all accounts): operator and auditor. */
+bool daemon_may_read_all(const struct daemon_principal *p);
+
+/* The accounts a transaction names (from, to, account, legs...), at most cap distinct ids into
+ * out; returns how many. Walks proto's field tables, so new types are covered. */
+size_t daemon_tx_accounts(const struct proto_tx *tx, uint64_t *out, size_t cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * Metrics (metrics.c): counters and histograms kept on the loop thread.
+ * ------------------------------------------------------------------------------------------- */
+enum daemon_endpoint {
+  DAEMON_EP_TX, DAEMON_EP_TX_GET, DAEMON_EP_TX_ENCODE, DAEMON_EP_ACCOUNTS, DAEMON_EP_ACCOUNT,
+  DAEMON_EP_BALANCES, DAEMON_EP_HISTORY, DAEMON_EP_KEYS, DAEMON_EP_INSTRUMENTS,
+  DAEMON_EP_COMPLIANCE, DAEMON_EP_ENTRIES, DAEMON_EP_CHECKPOINT, DAEMON_EP_LOG,
+  DAEMON_EP_INCLUSION, DAEMON_EP_CONSISTENCY, DAEMON_EP_HEALTHZ, DAEMON_EP_METRICS,
+  DAEMON_EP_OTHER, DAEMON_EP_COUNT
+};
+const char *daemon_endpoint_name(unsigned ep);
+
+void daemon_metrics_request(unsigned endpoint, unsigned status);
+void daemon_metrics_tx_result(int result);
+void daemon_metrics_batch(size_t entries, uint64_t commit_us);
+/* Renders the Prometheus text exposition; tree size and checkpoint age are passed in. */
+int daemon_metrics_render(struct daemon_buf *out, uint64_t tree_size, uint64_t checkpoint_age_s,
+                          uint32_t connections);
+
+/* ---------------------------------------------------------------------------------------------
+ * HTTP status for an error code (api.md's table).
+ * ------------------------------------------------------------------------------------------- */
+unsigned daemon_status_for(int err);
+/* {"error": {"code": ..., "message": ...}} */
+int daemon_error_body(struct daemon_buf *out, int err, const char *detail);
+
+
+/* ---------------------------------------------------------------------------------------------
+ * TLS over memory BIOs (tls.c): the socket stays libuv's; OpenSSL only sees bytes we hand it.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+
+/* Builds a server context from PEM files. client_ca may be empty (no client certificates asked);
+ * with require, a client without a certificate fails the handshake. Returns 0 or CRYPTO with a
+ * message in why. */
+int daemon_tls_ctx_new(const char *cert, const char *key, const char *client_ca, bool require,
+                       SSL_CTX **out, char *why, size_t why_cap);
+void daemon_tls_ctx_free(SSL_CTX *ctx);
+
+struct daemon_tls {
+  SSL *ssl;
+  bool handshake_done;
+  bool peer_checked;
+  bool peer_ed25519;                     /* the client certificate holds an Ed25519 key */
+  uint8_t peer_key_hash[PROTO_HASH_BYTES]; /* SHA-256 of that raw public key */
+};
+int daemon_tls_init(struct daemon_tls *t, SSL_CTX *ctx);
+void daemon_tls_free(struct daemon_tls *t);
+/* Feeds ciphertext from the socket; plaintext is appended to plain. Returns 0, or CRYPTO when
+ * the session failed (the connection must close after flushing daemon_tls_take_out). */
+int daemon_tls_feed(struct daemon_tls *t, const char *in, size_t len, struct daemon_buf *plain);
+/* Encrypts plaintext for sending; then daemon_tls_take_out gives the bytes. */
+int daemon_tls_write(struct daemon_tls *t, const char *plain, size_t len);
+/* Queues a close_notify alert (then daemon_tls_take_out). */
+void daemon_tls_close_notify(struct daemon_tls *t);
+/* Moves the ciphertext waiting to be sent into out. */
+int daemon_tls_take_out(struct daemon_tls *t, struct daemon_buf *out);
+
+#endif /* QUOTAD_DAEMON_H */

@@ -1,0 +1,140 @@
+/* metrics: request, transaction-result, batch-size and commit-latency counters, rendered in the
+ * Prometheus text format. Loop thread only. */
+#include <string.h>
+
+#include "daemon/daemon.h"
+
+static const char *const endpoint_names[DAEMON_EP_COUNT] = {
+  "tx", "tx_get", "tx_encode", "accounts", "account", "balances", "history", "keys",
+  "instruments", "compliance", "entries", "checkpoint", "log", "proof_inclusion",
+  "proof_consistency", "healthz", "metrics", "other",
+};
+
+const char *daemon_endpoint_name(unsigned ep) {
+  return ep < DAEMON_EP_COUNT ? endpoint_names[ep] : "other";
+}
+
+enum { STATUS_SLOTS = 16, RESULT_SLOTS = 128 };
+static const unsigned statuses[STATUS_SLOTS] = {200, 400, 401, 403, 404, 405, 408, 409,
+                                                413, 415, 422, 431, 500, 503, 507, 0};
+static const uint64_t batch_le[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192};
+static const uint64_t latency_le_us[] = {250, 500, 1000, 2000, 5000, 10000, 20000,
+                                         50000, 100000, 250000, 500000, 1000000};
+static const char *const latency_le_text[] = {"0.00025", "0.0005", "0.001", "0.002", "0.005",
+                                              "0.01", "0.02", "0.05", "0.1", "0.25", "0.5", "1"};
+#define BATCH_BUCKETS (sizeof batch_le / sizeof batch_le[0])
+#define LATENCY_BUCKETS (sizeof latency_le_us / sizeof latency_le_us[0])
+
+static struct {
+  uint64_t requests[DAEMON_EP_COUNT][STATUS_SLOTS]; /* last slot: any other status */
+  uint64_t results[RESULT_SLOTS];                   /* slot 0 ok, 1 exists, others by code */
+  int result_codes[RESULT_SLOTS];
+  uint64_t batch_buckets[BATCH_BUCKETS + 1], batch_count, batch_sum;
+  uint64_t latency_buckets[LATENCY_BUCKETS + 1], latency_count, latency_sum_us;
+} m;
+
+void daemon_metrics_request(unsigned endpoint, unsigned status) {
+  if (endpoint >= DAEMON_EP_COUNT) endpoint = DAEMON_EP_OTHER;
+  unsigned s = STATUS_SLOTS - 1;
+  for (unsigned i = 0; i + 1 < STATUS_SLOTS; i++)
+    if (statuses[i] == status) s = i;
+  m.requests[endpoint][s]++;
+}
+
+void daemon_metrics_tx_result(int result) {
+  for (unsigned i = 0; i < RESULT_SLOTS; i++) {
+    if (m.results[i] && m.result_codes[i] == result) { m.results[i]++; return; }
+    if (!m.results[i]) {
+      m.result_codes[i] = result;
+      m.results[i] = 1;
+      return;
+    }
+  }
+}
+
+void daemon_metrics_batch(size_t entries, uint64_t commit_us) {
+  size_t b = 0;
+  while (b < BATCH_BUCKETS && entries > batch_le[b]) b++;
+  m.batch_buckets[b]++;
+  m.batch_count++;
+  m.batch_sum += entries;
+  size_t l = 0;
+  while (l < LATENCY_BUCKETS && commit_us > latency_le_us[l]) l++;
+  m.latency_buckets[l]++;
+  m.latency_count++;
+  m.latency_sum_us += commit_us;
+}
+
+static const char *result_name(int code) {
+  if (code == 0) return "ok";
+  if (code == 1) return "exists";
+  return proto_err_name(code);
+}
+
+static int render_requests(struct daemon_buf *o) {
+  int rc = daemon_buf_printf(o, "# HELP quotad_requests_total HTTP requests by endpoint and status.\n"
+                                "# TYPE quotad_requests_total counter\n");
+  for (unsigned e = 0; e < DAEMON_EP_COUNT && !rc; e++)
+    for (unsigned s = 0; s < STATUS_SLOTS && !rc; s++)
+      if (m.requests[e][s])
+        rc = daemon_buf_printf(o, "quotad_requests_total{endpoint=\"%s\",status=\"%s%u\"} %llu\n",
+                               endpoint_names[e], statuses[s] ? "" : "other", statuses[s] ? statuses[s] : 0,
+                               (unsigned long long)m.requests[e][s]);
+  if (rc) return rc;
+  rc = daemon_buf_printf(o, "# HELP quotad_tx_results_total Transaction results by code.\n"
+                            "# TYPE quotad_tx_results_total counter\n");
+  for (unsigned i = 0; i < RESULT_SLOTS && m.results[i] && !rc; i++)
+    rc = daemon_buf_printf(o, "quotad_tx_results_total{result=\"%s\"} %llu\n",
+                           result_name(m.result_codes[i]), (unsigned long long)m.results[i]);
+  return rc;
+}
+
+static int render_histograms(struct daemon_buf *o) {
+  int rc = daemon_buf_printf(o, "# HELP quotad_batch_entries Envelopes per group commit.\n"
+                                "# TYPE quotad_batch_entries histogram\n");
+  uint64_t cum = 0;
+  for (size_t b = 0; b < BATCH_BUCKETS && !rc; b++) {
+    cum += m.batch_buckets[b];
+    rc = daemon_buf_printf(o, "quotad_batch_entries_bucket{le=\"%llu\"} %llu\n",
+                           (unsigned long long)batch_le[b], (unsigned long long)cum);
+  }
+  if (!rc)
+    rc = daemon_buf_printf(o, "quotad_batch_entries_bucket{le=\"+Inf\"} %llu\nquotad_batch_entries_sum %llu\n"
+                              "quotad_batch_entries_count %llu\n",
+                           (unsigned long long)m.batch_count, (unsigned long long)m.batch_sum,
+                           (unsigned long long)m.batch_count);
+  if (!rc)
+    rc = daemon_buf_printf(o, "# HELP quotad_commit_seconds Time of ledger_apply per batch (fsync included).\n"
+                              "# TYPE quotad_commit_seconds histogram\n");
+  cum = 0;
+  for (size_t l = 0; l < LATENCY_BUCKETS && !rc; l++) {
+    cum += m.latency_buckets[l];
+    rc = daemon_buf_printf(o, "quotad_commit_seconds_bucket{le=\"%s\"} %llu\n", latency_le_text[l],
+                           (unsigned long long)cum);
+  }
+  if (!rc)
+    rc = daemon_buf_printf(o, "quotad_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+                              "quotad_commit_seconds_sum %llu.%06llu\nquotad_commit_seconds_count %llu\n",
+                           (unsigned long long)m.latency_count,
+                           (unsigned long long)(m.latency_sum_us / 1000000),
+                           (unsigned long long)(m.latency_sum_us % 1000000),
+                           (unsigned long long)m.latency_count);
+  return rc;
+}
+
+int daemon_metrics_render(struct daemon_buf *out, uint64_t tree_size, uint64_t checkpoint_age_s,
+                          uint32_t connections) {
+  int rc = render_requests(out);
+  if (!rc) rc = render_histograms(out);
+  if (!rc)
+    rc = daemon_buf_printf(out,
+                           "# HELP quotad_tree_size Entries in the log.\n# TYPE quotad_tree_size gauge\n"
+                           "quotad_tree_size %llu\n"
+                           "# HELP quotad_checkpoint_age_seconds Age of the latest signed checkpoint.\n"
+                           "# TYPE quotad_checkpoint_age_seconds gauge\nquotad_checkpoint_age_seconds %llu\n"
+                           "# HELP quotad_connections Open client connections.\n"
+                           "# TYPE quotad_connections gauge\nquotad_connections %u\n",
+                           (unsigned long long)tree_size, (unsigned long long)checkpoint_age_s,
+                           connections);
+  return rc;
+}

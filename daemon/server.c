@@ -1,0 +1,195 @@
+/* server: start-up and shutdown of quotad around the libuv loop: the ledger, listeners, the
+ * writer, signals (TERM/INT stop cleanly, HUP reopens logs and reloads TLS), the connection
+ * sweep, and systemd's notify protocol. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/server.h"
+
+uint64_t daemon_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* systemd's notify protocol is one datagram to $NOTIFY_SOCKET; a dozen lines instead of a
+ * dependency on libsystemd. Without the variable (not under systemd) it does nothing. */
+static void sd_notify_text(const char *text) {
+  const char *path = getenv("NOTIFY_SOCKET");
+  if (!path || !path[0]) return;
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  size_t len = strlen(path);
+  if (len >= sizeof sa.sun_path || (path[0] != '/' && path[0] != '@')) return;
+  memcpy(sa.sun_path, path, len);
+  if (path[0] == '@') sa.sun_path[0] = '\0'; /* abstract namespace */
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  socklen_t salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+  if (sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen) < 0)
+    daemon_log(DAEMON_LOG_WARNING, "sd_notify: %s", strerror(errno));
+  close(fd);
+}
+
+static void on_sweep(uv_timer_t *t) {
+  struct daemon_server *srv = t->data;
+  uint64_t now = daemon_now_ms();
+  daemon_conns_sweep(srv, now);
+  /* Only a loop that turns and a writer that is not stuck earn the watchdog ping. */
+  if (srv->watchdog_interval_ms && now - srv->watchdog_last_ms >= srv->watchdog_interval_ms / 2) {
+    srv->watchdog_last_ms = now;
+    sd_notify_text("WATCHDOG=1");
+  }
+}
+
+void daemon_server_maybe_finish(struct daemon_server *srv) {
+  if (!srv->stopping || srv->stopped || srv->conn_count || !daemon_writer_idle(srv)) return;
+  srv->stopped = true;
+  daemon_log(DAEMON_LOG_NOTICE, "all connections closed and batches committed; stopping");
+  uv_close((uv_handle_t *)&srv->sweep, NULL);
+  uv_close((uv_handle_t *)&srv->sig_term, NULL);
+  uv_close((uv_handle_t *)&srv->sig_int, NULL);
+  uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+  daemon_writer_stop(srv);
+}
+
+static void server_stop(struct daemon_server *srv) {
+  if (srv->stopping) return;
+  srv->stopping = true;
+  sd_notify_text("STOPPING=1");
+  daemon_log(DAEMON_LOG_NOTICE, "stopping: no new connections; finishing the batch in flight");
+  daemon_conns_stop(srv);
+  daemon_writer_kick(srv); /* what is filling goes now, without waiting for its delay */
+  daemon_server_maybe_finish(srv);
+}
+
+static void reload_tls(struct daemon_server *srv) {
+  const struct daemon_config *cfg = srv->cfg;
+  if (!cfg->tls_listen[0]) return;
+  SSL_CTX *ctx = NULL;
+  char why[512];
+  if (daemon_tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca,
+                         cfg->tls_client_cert_required, &ctx, why, sizeof why)) {
+    daemon_log(DAEMON_LOG_ERR, "TLS reload failed, keeping the old material: %s", why);
+    return;
+  }
+  /* Open sessions hold their own reference to the old context. */
+  daemon_tls_ctx_free(srv->tls_ctx);
+  srv->tls_ctx = ctx;
+  daemon_log(DAEMON_LOG_NOTICE, "TLS material reloaded");
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  struct daemon_server *srv = s->data;
+  if (signum == SIGHUP) {
+    sd_notify_text("RELOADING=1");
+    if (daemon_log_reopen()) daemon_log(DAEMON_LOG_ERR, "cannot reopen the log file");
+    reload_tls(srv);
+    sd_notify_text("READY=1");
+    return;
+  }
+  daemon_log(DAEMON_LOG_NOTICE, "signal %d", signum);
+  server_stop(srv);
+}
+
+static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
+  const struct daemon_config *cfg = srv->cfg;
+  char path[DAEMON_PATH_BYTES_MAX + 16];
+  if (cfg->log_key[0]) snprintf(path, sizeof path, "%s", cfg->log_key);
+  else snprintf(path, sizeof path, "%s/log.key", cfg->data_dir);
+  int rc = proto_key_load(path, log_key);
+  if (rc) {
+    daemon_log(DAEMON_LOG_ERR, "log key %s: %s", path, proto_err_message(rc));
+    return rc;
+  }
+  struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = *log_key};
+  rc = ledger_open(&lc, &srv->ledger);
+  if (rc) daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, proto_err_message(rc), proto_err_name(rc));
+  return rc;
+}
+
+static int start_handles(struct daemon_server *srv) {
+  char why[600] = "";
+  int rc = daemon_listen_all(srv, why, sizeof why);
+  if (rc) {
+    daemon_log(DAEMON_LOG_ERR, "%s", why);
+    return rc;
+  }
+  uv_signal_init(srv->loop, &srv->sig_term);
+  uv_signal_init(srv->loop, &srv->sig_int);
+  uv_signal_init(srv->loop, &srv->sig_hup);
+  srv->sig_term.data = srv->sig_int.data = srv->sig_hup.data = srv;
+  uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
+  uv_signal_start(&srv->sig_int, on_signal, SIGINT);
+  uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
+  uv_timer_init(srv->loop, &srv->sweep);
+  srv->sweep.data = srv;
+  const char *wd = getenv("WATCHDOG_USEC");
+  uint64_t usec = 0;
+  if (wd && !daemon_parse_u64(wd, &usec)) srv->watchdog_interval_ms = usec / 1000;
+  uint64_t period = srv->cfg->limits.request_timeout_ms / 4;
+  if (period > 500) period = 500;
+  if (srv->watchdog_interval_ms && srv->watchdog_interval_ms / 4 < period) period = srv->watchdog_interval_ms / 4;
+  if (period < 10) period = 10;
+  uv_timer_start(&srv->sweep, on_sweep, period, period);
+  return 0;
+}
+
+int daemon_run(struct daemon_config *cfg) {
+  if (daemon_log_open(cfg->log_file, cfg->log_level)) {
+    fprintf(stderr, "quotad: cannot open log file %s\n", cfg->log_file);
+    return 1;
+  }
+  struct daemon_server srv = {.cfg = cfg};
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  srv.loop = &loop;
+  struct proto_key *log_key = NULL;
+  int status = 1;
+  char why[512];
+  if (open_ledger(&srv, &log_key)) goto out;
+  if (cfg->tls_listen[0] && daemon_tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca,
+                                               cfg->tls_client_cert_required, &srv.tls_ctx, why, sizeof why)) {
+    daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);
+    goto out;
+  }
+  if (daemon_writer_start(&srv)) {
+    daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
+    goto out;
+  }
+  srv.last_commit_ms = daemon_now_ms();
+  if (start_handles(&srv)) {
+    server_stop(&srv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    goto out;
+  }
+  daemon_log(DAEMON_LOG_NOTICE, "quotad ready: data %s, tree size %llu%s%s%s%s%s%s", cfg->data_dir,
+             (unsigned long long)ledger_tree_size(srv.ledger), cfg->listen[0] ? ", http " : "", cfg->listen,
+             cfg->tls_listen[0] ? ", https " : "", cfg->tls_listen, cfg->unix_path[0] ? ", unix " : "", cfg->unix_path);
+  sd_notify_text("READY=1");
+  uv_run(&loop, UV_RUN_DEFAULT);
+  status = 0;
+out:
+  if (srv.writer_started) {
+    srv.stopping = true;
+    daemon_writer_stop(&srv);
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  int lrc = uv_loop_close(&loop);
+  if (lrc) {
+    daemon_log(DAEMON_LOG_ERR, "loop did not close clean: %s", uv_strerror(lrc));
+    status = 1;
+  }
+  if (srv.ledger) ledger_close(srv.ledger);
+  daemon_tls_ctx_free(srv.tls_ctx);
+  proto_key_free(log_key);
+  if (cfg->unix_path[0] && status == 0) unlink(cfg->unix_path);
+  daemon_log(DAEMON_LOG_NOTICE, "quotad stopped");
+  daemon_log_close();
+  return status;
+}

@@ -1,0 +1,145 @@
+/* server: the libuv side of quotad: the server, its connections, their replies, and the write
+ * batcher. Internal to daemon/; the only header that includes uv.h and ledger.h together. */
+#ifndef QUOTAD_DAEMON_SERVER_H
+#define QUOTAD_DAEMON_SERVER_H
+
+#include <uv.h>
+
+#include "daemon/daemon.h"
+#include "ledger/ledger.h"
+
+/* One response slot. Replies leave a connection in the order requests arrived (pipelining). */
+struct daemon_reply {
+  struct daemon_reply *next;
+  bool ready;
+  bool close_after; /* the connection closes once this reply is sent */
+  unsigned endpoint;
+  unsigned status;
+  struct daemon_buf buf; /* the whole HTTP response */
+};
+
+enum daemon_conn_kind { DAEMON_CONN_TCP = 0, DAEMON_CONN_TLS = 1, DAEMON_CONN_UNIX = 2 };
+
+struct daemon_server;
+
+struct daemon_conn {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } h;
+  struct daemon_server *srv;
+  struct daemon_conn *prev, *next;
+  uint8_t kind;
+  bool tls_on;
+  struct daemon_tls tls;
+  struct daemon_http *http;
+  int http_err;             /* the parser's error once the stream failed */
+  unsigned http_status;
+  struct daemon_request *parked;      /* waits for room in the filling batch */
+  struct daemon_reply *parked_reply;
+  struct daemon_reply *replies, *replies_tail;
+  uint32_t inflight;        /* POST /v1/tx requests inside the batcher */
+  bool reading, closing, closed, no_more_requests, shutting_down;
+  bool eof;                 /* the peer finished sending (or the read failed) */
+  uint64_t last_active_ms, partial_since_ms;
+};
+
+/* One POST /v1/tx request: its envelopes' results, filled before and after the commit. */
+struct daemon_txres {
+  int result;        /* 0 ok, LEDGER_EXISTS, or a code */
+  uint64_t index, withheld, aux;
+  uint8_t type;      /* transaction type (for "withheld") */
+};
+
+struct daemon_txreq {
+  struct daemon_conn *conn;
+  struct daemon_reply *reply;
+  bool single;       /* one envelope sent as an object: the status reflects its result */
+  bool keep_alive;
+  bool in_batch;     /* counted in conn->inflight */
+  uint32_t count, outstanding;
+  uint64_t tree_size;
+  struct daemon_txres *res;
+};
+
+struct daemon_batch {
+  size_t n;
+  struct ledger_submission *subs;  /* batch_entries_max of each */
+  struct daemon_txreq **reqs;
+  uint32_t *slots;
+  uint8_t **bytes;                 /* owned copies of the envelopes */
+};
+
+struct daemon_server {
+  uv_loop_t *loop;
+  struct daemon_config *cfg;
+  struct ledger *ledger;
+  SSL_CTX *tls_ctx;
+  uv_tcp_t tcp, tls;
+  uv_pipe_t unix_listener;
+  bool has_tcp, has_tls, has_unix;
+  uv_signal_t sig_term, sig_int, sig_hup;
+  uv_timer_t sweep;       /* connection timeouts and the watchdog */
+  uv_timer_t batch_timer; /* closes the filling batch after batch_delay_ms */
+  bool batch_timer_on;
+  struct daemon_conn *conns;
+  uint32_t conn_count;
+  bool stopping, stopped;
+  uint64_t watchdog_interval_ms, watchdog_last_ms;
+  uint64_t last_commit_ms;
+  /* the writer: one batch filling on the loop, one in flight on the writer thread */
+  uv_thread_t writer_thread;
+  uv_mutex_t writer_mu;
+  uv_cond_t writer_cv;
+  uv_async_t writer_async;
+  bool writer_started, writer_busy, writer_has_work, writer_done, writer_quit;
+  struct daemon_batch batches[2];
+  struct daemon_batch *filling, *inflight;
+  int inflight_rc;
+  struct ledger_batch_info inflight_info;
+  uint64_t inflight_start_us, inflight_commit_us;
+};
+
+/* Results of daemon_api_handle. */
+enum { DAEMON_DONE = 0, DAEMON_PENDING = 1, DAEMON_PARK = 2 };
+
+/* Handles one request; fills reply (DONE), or hands envelopes to the batcher (PENDING: the
+ * reply is completed after the commit), or finds no room in the filling batch (PARK: call again
+ * with the same reply once there is room). */
+int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
+                      struct daemon_reply *reply);
+/* Fills reply with a JSON error body and marks it ready. */
+void daemon_reply_error(struct daemon_reply *reply, int err, const char *detail, bool keep_alive);
+/* The same with an explicit status (408, 431...); close_after when !keep_alive. */
+void daemon_reply_error_as(struct daemon_reply *reply, unsigned status, int err, const char *detail,
+                           bool keep_alive);
+void daemon_reply_set(struct daemon_reply *reply, unsigned status, const char *content_type,
+                      const char *body, size_t len, bool keep_alive);
+
+/* conn.c */
+int daemon_listen_all(struct daemon_server *srv, char *why, size_t why_cap);
+void daemon_conn_flush(struct daemon_conn *c);
+void daemon_conn_done(struct daemon_conn *c); /* an in-flight request of c finished */
+void daemon_conns_resume(struct daemon_server *srv); /* room in the batch: parked requests go on */
+void daemon_conns_sweep(struct daemon_server *srv, uint64_t now_ms);
+void daemon_conns_stop(struct daemon_server *srv); /* stop accepting; close when idle */
+
+/* writer.c */
+int daemon_writer_start(struct daemon_server *srv);
+void daemon_writer_stop(struct daemon_server *srv); /* joins the thread; the batcher is idle */
+bool daemon_writer_room(const struct daemon_server *srv, size_t n);
+/* Takes ownership of bytes (malloc'd envelope). */
+void daemon_writer_add(struct daemon_server *srv, struct daemon_txreq *req, uint32_t slot,
+                       uint8_t *bytes, size_t len, bool verified);
+void daemon_writer_kick(struct daemon_server *srv);
+bool daemon_writer_idle(const struct daemon_server *srv);
+/* Completes a request whose envelopes are all resolved: builds its reply. */
+void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
+
+/* server.c */
+uint64_t daemon_now_ms(void);
+void daemon_server_maybe_finish(struct daemon_server *srv);
+
+#endif /* QUOTAD_DAEMON_SERVER_H */

@@ -1,0 +1,183 @@
+/* writer: group commit. The loop fills one batch while the writer thread commits the previous
+ * one with a single ledger_apply (one fsync); the loop answers a batch's clients only after its
+ * commit returned, then hands over the next batch. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/server.h"
+
+static uint64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void writer_main(void *arg) {
+  struct daemon_server *srv = arg;
+  for (;;) {
+    uv_mutex_lock(&srv->writer_mu);
+    while (!srv->writer_has_work && !srv->writer_quit) uv_cond_wait(&srv->writer_cv, &srv->writer_mu);
+    bool quit = srv->writer_quit && !srv->writer_has_work;
+    struct daemon_batch *b = srv->inflight;
+    srv->writer_has_work = false;
+    uv_mutex_unlock(&srv->writer_mu);
+    if (quit) return;
+    uint64_t t0 = now_us();
+    memset(&srv->inflight_info, 0, sizeof srv->inflight_info);
+    srv->inflight_rc = ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
+    srv->inflight_commit_us = now_us() - t0;
+    uv_mutex_lock(&srv->writer_mu);
+    srv->writer_done = true;
+    uv_mutex_unlock(&srv->writer_mu);
+    uv_async_send(&srv->writer_async);
+  }
+}
+
+static void batch_reset(struct daemon_batch *b) {
+  for (size_t i = 0; i < b->n; i++) {
+    free(b->bytes[i]);
+    b->bytes[i] = NULL;
+  }
+  b->n = 0;
+}
+
+static void handoff(struct daemon_server *srv) {
+  if (srv->writer_busy || srv->filling->n == 0) return;
+  if (srv->batch_timer_on) {
+    uv_timer_stop(&srv->batch_timer);
+    srv->batch_timer_on = false;
+  }
+  struct daemon_batch *t = srv->inflight;
+  srv->inflight = srv->filling;
+  srv->filling = t;
+  srv->writer_busy = true;
+  srv->inflight_start_us = now_us();
+  uv_mutex_lock(&srv->writer_mu);
+  srv->writer_has_work = true;
+  uv_cond_signal(&srv->writer_cv);
+  uv_mutex_unlock(&srv->writer_mu);
+  /* The filling batch is empty again: requests parked for room can go on. */
+  daemon_conns_resume(srv);
+}
+
+static void on_batch_timer(uv_timer_t *t) {
+  struct daemon_server *srv = t->data;
+  srv->batch_timer_on = false;
+  handoff(srv);
+}
+
+static void on_committed(uv_async_t *a) {
+  struct daemon_server *srv = a->data;
+  uv_mutex_lock(&srv->writer_mu);
+  bool done = srv->writer_done;
+  srv->writer_done = false;
+  uv_mutex_unlock(&srv->writer_mu);
+  if (!done) return;
+  struct daemon_batch *b = srv->inflight;
+  int rc = srv->inflight_rc;
+  if (rc) daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s", b->n, proto_err_name(rc));
+  else srv->last_commit_ms = daemon_now_ms();
+  daemon_metrics_batch(b->n, srv->inflight_commit_us);
+  for (size_t i = 0; i < b->n; i++) {
+    struct daemon_txreq *req = b->reqs[i];
+    struct daemon_txres *res = &req->res[b->slots[i]];
+    const struct ledger_submission *s = &b->subs[i];
+    res->result = rc ? rc : s->result;
+    res->index = s->index;
+    res->withheld = s->withheld;
+    res->aux = s->aux;
+    req->tree_size = srv->inflight_info.tree_size;
+    daemon_metrics_tx_result(res->result);
+    if (--req->outstanding == 0) daemon_txreq_finish(srv, req);
+  }
+  batch_reset(b);
+  srv->writer_busy = false;
+  /* Whatever filled up meanwhile has waited at least one commit: send it now. */
+  handoff(srv);
+  daemon_server_maybe_finish(srv);
+}
+
+static int batch_init(struct daemon_batch *b, size_t cap) {
+  b->subs = calloc(cap, sizeof *b->subs);
+  b->reqs = calloc(cap, sizeof *b->reqs);
+  b->slots = calloc(cap, sizeof *b->slots);
+  b->bytes = calloc(cap, sizeof *b->bytes);
+  return b->subs && b->reqs && b->slots && b->bytes ? 0 : PROTO_E_NO_MEMORY;
+}
+
+static void batch_free(struct daemon_batch *b) {
+  batch_reset(b);
+  free(b->subs);
+  free(b->reqs);
+  free(b->slots);
+  free(b->bytes);
+}
+
+int daemon_writer_start(struct daemon_server *srv) {
+  size_t cap = srv->cfg->limits.batch_entries_max;
+  int rc = batch_init(&srv->batches[0], cap);
+  if (!rc) rc = batch_init(&srv->batches[1], cap);
+  if (rc) return rc;
+  srv->filling = &srv->batches[0];
+  srv->inflight = &srv->batches[1];
+  uv_timer_init(srv->loop, &srv->batch_timer);
+  srv->batch_timer.data = srv;
+  uv_async_init(srv->loop, &srv->writer_async, on_committed);
+  srv->writer_async.data = srv;
+  uv_mutex_init(&srv->writer_mu);
+  uv_cond_init(&srv->writer_cv);
+  rc = uv_thread_create(&srv->writer_thread, writer_main, srv);
+  if (rc) return rc;
+  srv->writer_started = true;
+  return 0;
+}
+
+void daemon_writer_stop(struct daemon_server *srv) {
+  if (srv->writer_started) {
+    uv_mutex_lock(&srv->writer_mu);
+    srv->writer_quit = true;
+    uv_cond_signal(&srv->writer_cv);
+    uv_mutex_unlock(&srv->writer_mu);
+    uv_thread_join(&srv->writer_thread);
+    uv_mutex_destroy(&srv->writer_mu);
+    uv_cond_destroy(&srv->writer_cv);
+    srv->writer_started = false;
+  }
+  uv_close((uv_handle_t *)&srv->batch_timer, NULL);
+  uv_close((uv_handle_t *)&srv->writer_async, NULL);
+  batch_free(&srv->batches[0]);
+  batch_free(&srv->batches[1]);
+}
+
+bool daemon_writer_room(const struct daemon_server *srv, size_t n) {
+  return srv->filling->n + n <= srv->cfg->limits.batch_entries_max;
+}
+
+bool daemon_writer_idle(const struct daemon_server *srv) {
+  return !srv->writer_busy && srv->filling->n == 0;
+}
+
+void daemon_writer_add(struct daemon_server *srv, struct daemon_txreq *req, uint32_t slot,
+                       uint8_t *bytes, size_t len, bool verified) {
+  struct daemon_batch *b = srv->filling;
+  size_t i = b->n++;
+  b->subs[i] = (struct ledger_submission){.envelope = bytes, .envelope_len = len,
+                                          .signatures_verified = verified};
+  b->reqs[i] = req;
+  b->slots[i] = slot;
+  b->bytes[i] = bytes;
+}
+
+void daemon_writer_kick(struct daemon_server *srv) {
+  if (srv->filling->n == 0) return;
+  if (srv->filling->n >= srv->cfg->limits.batch_entries_max || srv->stopping ||
+      srv->cfg->limits.batch_delay_ms == 0) {
+    handoff(srv);
+  } else if (!srv->batch_timer_on && !srv->writer_busy) {
+    /* The delay starts with the first envelope; while the writer is busy, its completion
+     * hands the batch over instead. */
+    uv_timer_start(&srv->batch_timer, on_batch_timer, srv->cfg->limits.batch_delay_ms, 0);
+    srv->batch_timer_on = true;
+  }
+}

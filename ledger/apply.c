@@ -1,0 +1,308 @@
+/* ledger_apply: one batch of envelopes in one LMDB write transaction. Each envelope is decoded,
+ * checked for idempotency, authorized and ruled on over the batch-local overlay; an accepted one
+ * becomes the next entry with its Merkle nodes, tx id and history rows. One commit, one fsync,
+ * then the checkpoint for the new size is signed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/internal.h"
+
+typedef int (*rule_fn)(struct tx_ctx *c);
+
+static const rule_fn rules[PROTO_TX_TYPE_MAX + 1] = {
+    [PROTO_TX_GENESIS] = rules__genesis,
+    [PROTO_TX_KEY_REGISTER] = rules__key_register,
+    [PROTO_TX_KEY_REVOKE] = rules__key_revoke,
+    [PROTO_TX_ACCOUNT_OPEN] = rules__account_open,
+    [PROTO_TX_ACCOUNT_UPDATE] = rules__account_update,
+    [PROTO_TX_ACCOUNT_CLOSE] = rules__account_close,
+    [PROTO_TX_INSTRUMENT_CREATE] = rules__instrument_create,
+    [PROTO_TX_COMPLIANCE_YEAR] = rules__compliance_year,
+    [PROTO_TX_ISSUE] = rules__issue,
+    [PROTO_TX_ALLOCATE] = rules__allocate,
+    [PROTO_TX_CLAWBACK] = rules__clawback,
+    [PROTO_TX_TRANSFER] = rules__transfer,
+    [PROTO_TX_POSITION_MOVE] = rules__position_move,
+    [PROTO_TX_SETTLE] = rules__settle,
+    [PROTO_TX_FREEZE] = rules__freeze,
+    [PROTO_TX_UNFREEZE] = rules__unfreeze,
+    [PROTO_TX_VERIFIED_EMISSIONS] = rules__verified_emissions,
+    [PROTO_TX_SURRENDER] = rules__surrender,
+    [PROTO_TX_CANCEL] = rules__cancel,
+    [PROTO_TX_CARRY_OVER] = rules__carry_over,
+    [PROTO_TX_DEDUCT] = rules__deduct,
+};
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int history_add(struct ledger *l, uint64_t account, uint64_t index) {
+  if (l->history_len == l->history_cap) {
+    size_t ncap = l->history_cap ? l->history_cap * 2 : 16384;
+    uint8_t(*nh)[16] = realloc(l->history, ncap * sizeof(*nh));
+    if (!nh) return PROTO_E_NO_MEMORY;
+    l->history = nh;
+    l->history_cap = ncap;
+  }
+  be64_put(l->history[l->history_len], account);
+  be64_put(l->history[l->history_len] + 8, index);
+  l->history_len++;
+  return 0;
+}
+
+static int cmp_row16(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+/* History rows in key order. Indices only grow, so each row lands at the end of its account's
+ * duplicates: APPENDDUP keeps those pages full (it refuses, harmlessly, in the rare case an index
+ * is not the account's last, and a plain put follows). */
+static int history_flush(struct ledger *l, MDB_txn *txn) {
+  if (l->history_len == 0) return 0;
+  qsort(l->history, l->history_len, sizeof(*l->history), cmp_row16);
+  for (size_t i = 0; i < l->history_len; i++) {
+    MDB_val k = {8, l->history[i]}, v = {8, l->history[i] + 8};
+    int mrc = mdb_put(txn, l->dbi[DB_HISTORY], &k, &v, MDB_APPENDDUP);
+    if (mrc == MDB_KEYEXIST) mrc = mdb_put(txn, l->dbi[DB_HISTORY], &k, &v, MDB_NODUPDATA);
+    if (mrc == MDB_KEYEXIST) mrc = 0; /* the row is there already */
+    if (mrc) return store__mdb_err(mrc);
+  }
+  l->history_len = 0;
+  return 0;
+}
+
+/* Appends the entry for an accepted transaction: leaf, Merkle nodes, tx id and history. */
+static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelope_len,
+                        const uint8_t body_hash[PROTO_HASH_BYTES]) {
+  struct batch *b = c->b;
+  static _Thread_local uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
+  struct proto_entry e = {.index = c->index,
+                          .time_ms = b->time_ms,
+                          .withheld = c->withheld,
+                          .envelope = envelope,
+                          .envelope_len = (uint16_t)envelope_len};
+  long n = proto_entry_encode(&e, leaf, sizeof(leaf));
+  if (n < 0) return (int)n;
+  uint8_t key[16];
+  be64_put(key, c->index);
+  MDB_val k = {8, key}, v = {(size_t)n, leaf};
+  int rc = store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_ENTRIES], &k, &v, MDB_APPEND));
+  if (rc) return rc;
+  uint8_t leaf_hash[PROTO_HASH_BYTES];
+  ledger_leaf_hash(leaf, (size_t)n, leaf_hash);
+  struct merkle_store ms;
+  store__nodes(&ms, &b->nodes, b->txn, b->l, &b->l->nodes);
+  rc = merkle_append(&ms, c->index, leaf_hash);
+  if (rc) return rc;
+  struct rec_txid t = {.index = c->index};
+  uint8_t tv[REC_TXID_BYTES];
+  memcpy(t.body_hash, body_hash, PROTO_HASH_BYTES);
+  rec_txid_encode(&t, tv);
+  rc = overlay__put(b->ov, DB_TXIDS, c->tx->id, PROTO_ID_BYTES, tv, sizeof(tv));
+  if (rc) return rc;
+  /* Settles name accounts many times: one history row per distinct account. Rows are put at the
+   * end of the batch in key order (B-tree locality). */
+  if (c->touched_n > 2) qsort(c->touched, c->touched_n, sizeof(uint64_t), cmp_u64);
+  for (size_t i = 0; i < c->touched_n; i++) {
+    if (i > 0 && c->touched[i] == c->touched[i - 1]) continue;
+    rc = history_add(b->l, c->touched[i], c->index);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* Same id: same body is EXISTS (original index), another body ID_CONFLICT. */
+static int check_id(struct batch *b, struct ledger_submission *sub, const uint8_t *id,
+                    const uint8_t body_hash[PROTO_HASH_BYTES]) {
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_TXIDS, id, PROTO_ID_BYTES, &v, &vlen);
+  if (rc == PROTO_E_NOT_FOUND) return 0;
+  if (rc) return rc;
+  struct rec_txid t;
+  rc = rec_txid_decode(v, vlen, &t);
+  if (rc) return rc;
+  if (memcmp(t.body_hash, body_hash, PROTO_HASH_BYTES) != 0) return PROTO_E_ID_CONFLICT;
+  sub->index = t.index;
+  return LEDGER_EXISTS;
+}
+
+static bool is_storage_error(int rc) {
+  return rc == PROTO_E_MAP_FULL || rc == PROTO_E_STORAGE || rc == PROTO_E_CORRUPT ||
+         rc == PROTO_E_NO_MEMORY || (rc < 0 && rc > -1000);
+}
+
+/* Rules for one decoded transaction; returns the refusal code or a storage error. */
+static int run_rules(struct tx_ctx *c) {
+  struct batch *b = c->b;
+  unsigned type = c->tx->type;
+  if (type == PROTO_TX_GENESIS && b->has_genesis) return PROTO_E_GENESIS_EXISTS;
+  if (type != PROTO_TX_GENESIS && !b->has_genesis) return PROTO_E_GENESIS_REQUIRED;
+  int rc = auth__collect(c);
+  if (rc) return rc;
+  return rules[type](c);
+}
+
+/* One submission. Returns 0 when it was decided (accepted or refused: see sub->result) or a
+ * storage error that aborts the batch. */
+static int apply_one(struct batch *b, struct ledger_submission *sub) {
+  sub->result = 0;
+  sub->index = sub->withheld = sub->aux = 0;
+  struct proto_envelope env;
+  struct proto_tx tx;
+  memset(&tx, 0, sizeof(tx));
+  int rc = proto_envelope_decode(sub->envelope, sub->envelope_len, &env);
+  if (rc == 0) rc = proto_tx_decode(env.body, env.body_len, &tx);
+  if (rc == 0 && sub->envelope_len + PROTO_ENTRY_HEADER_BYTES > PROTO_ENTRY_BYTES_MAX)
+    rc = PROTO_E_ENTRY_TOO_LARGE;
+  if (rc) {
+    sub->result = rc;
+    return 0;
+  }
+  uint8_t body_hash[PROTO_HASH_BYTES];
+  proto_body_hash(env.body, env.body_len, body_hash);
+  rc = check_id(b, sub, tx.id, body_hash);
+  if (rc) {
+    proto_tx_free(&tx);
+    sub->result = rc;
+    return is_storage_error(rc) ? rc : 0;
+  }
+  /* One context per ledger, reused: it is large (a settle touches up to 2,000 accounts) and
+   * clearing all of it for every transfer would cost more than the transfer. */
+  if (!b->l->ctx) b->l->ctx = malloc(sizeof(*b->l->ctx));
+  struct tx_ctx *c = b->l->ctx;
+  if (!c) {
+    proto_tx_free(&tx);
+    return PROTO_E_NO_MEMORY;
+  }
+  c->withheld = c->aux = 0;
+  c->touched_n = c->signers_n = 0;
+  c->b = b;
+  c->tx = &tx;
+  c->env = &env;
+  c->verified = sub->signatures_verified;
+  c->index = b->size;
+  size_t mark = overlay__mark(b->ov);
+  rc = run_rules(c);
+  if (rc == 0) rc = append_entry(c, sub->envelope, sub->envelope_len, body_hash);
+  if (rc == 0) {
+    sub->index = c->index;
+    sub->withheld = c->withheld;
+    b->size++;
+  } else {
+    overlay__rollback(b->ov, mark);
+    sub->result = rc;
+    sub->aux = rc == PROTO_E_INSUFFICIENT_BALANCE ? c->aux : 0;
+  }
+  proto_tx_free(&tx);
+  return is_storage_error(rc) ? rc : 0;
+}
+
+static int meta_put_u64(struct batch *b, const char *name, uint64_t v) {
+  uint8_t buf[8];
+  be64_put(buf, v);
+  MDB_val k = {strlen(name), (void *)name}, val = {8, buf};
+  return store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_META], &k, &val, 0));
+}
+
+/* Runs the whole batch in one write transaction; commits on success. */
+static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n,
+                      uint64_t time_ms) {
+  MDB_txn *txn;
+  int rc = store__mdb_err(mdb_txn_begin(l->env, NULL, 0, &txn));
+  if (rc) return rc;
+  struct batch b = {.l = l, .ov = &l->ov, .txn = txn, .time_ms = time_ms};
+  b.size = l->tree_size;
+  b.has_genesis = l->has_genesis;
+  memcpy(b.origin, l->origin, sizeof(b.origin));
+  memcpy(b.log_pub, l->log_pub, sizeof(b.log_pub));
+  b.national = l->national;
+  b.op_threshold = l->op_threshold;
+  overlay__reset(&l->ov, txn, l->dbi);
+  l->history_len = 0;
+  memset(&l->nodes, 0, sizeof(l->nodes));
+  pthread_mutex_lock(&l->cp_mutex);
+  bool cp_was_persisted = l->cp_persisted;
+  pthread_mutex_unlock(&l->cp_mutex);
+  rc = store__persist_checkpoint(l, txn);
+  for (size_t i = 0; i < n && rc == 0; i++) rc = apply_one(&b, &subs[i]);
+  if (rc == 0) rc = overlay__flush(&l->ov);
+  if (rc == 0) rc = history_flush(l, txn);
+  if (rc == 0) rc = meta_put_u64(&b, "tree_size", b.size);
+  if (rc == 0) rc = meta_put_u64(&b, "last_time_ms", time_ms);
+  if (rc) {
+    mdb_txn_abort(txn);
+    pthread_mutex_lock(&l->cp_mutex);
+    l->cp_persisted = cp_was_persisted; /* the aborted transaction took the checkpoint with it */
+    pthread_mutex_unlock(&l->cp_mutex);
+    return rc;
+  }
+  rc = store__mdb_err(mdb_txn_commit(txn));
+  if (rc) return rc;
+  if (b.has_genesis && !l->has_genesis) {
+    memcpy(l->origin, b.origin, sizeof(l->origin));
+    memcpy(l->log_pub, b.log_pub, sizeof(l->log_pub));
+    l->national = b.national;
+    l->op_threshold = b.op_threshold;
+    __atomic_store_n(&l->has_genesis, true, __ATOMIC_RELEASE);
+  }
+  __atomic_store_n(&l->tree_size, b.size, __ATOMIC_RELEASE);
+  l->last_time_ms = time_ms;
+  return 0;
+}
+
+static void fill_info(const struct ledger *l, const struct ledger_submission *subs, size_t n,
+                      struct ledger_batch_info *info) {
+  if (!info) return;
+  memset(info, 0, sizeof(*info));
+  info->tree_size = l->tree_size;
+  for (size_t i = 0; i < n; i++) {
+    if (subs[i].result == 0) info->accepted++;
+    else if (subs[i].result == LEDGER_EXISTS) info->exists++;
+    else info->refused++;
+  }
+}
+
+/* After a commit: sign (and, in debug builds, check) the new state in a read transaction. */
+static int after_commit(struct ledger *l, uint64_t size_before) {
+  if (l->tree_size == size_before && l->cp_len > 0) return 0;
+  if (l->tree_size == 0) return 0;
+  MDB_txn *txn;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
+  rc = store__sign_checkpoint(l, txn, l->tree_size);
+#ifdef QUOTAD_DEBUG_INVARIANTS
+  char why[256];
+  if (rc == 0 && invariants__check_txn(l, txn, why, sizeof(why)) != 0) {
+    fprintf(stderr, "ledger: invariant broken after batch: %s\n", why);
+    l->failed = true;
+    rc = PROTO_E_CORRUPT;
+  }
+#endif
+  store__read_end(l, txn);
+  return rc;
+}
+
+int ledger_apply(struct ledger *l, struct ledger_submission *subs, size_t n, uint64_t time_ms,
+                 struct ledger_batch_info *info) {
+  if (l->read_only) return PROTO_E_READ_ONLY;
+  if (l->failed) return PROTO_E_CORRUPT;
+  if (n > 0 && !subs) return PROTO_E_BAD_ARGUMENT;
+  if (time_ms < l->last_time_ms) time_ms = l->last_time_ms;
+  uint64_t size_before = l->tree_size;
+  int rc;
+  for (;;) {
+    rc = batch_once(l, subs, n, time_ms);
+    if (rc != PROTO_E_MAP_FULL) break;
+    /* Nothing of the batch was kept: grow the map and run it again from the start. */
+    rc = store__grow(l);
+    if (rc) break;
+  }
+  if (rc == PROTO_E_CORRUPT) l->failed = true;
+  if (rc) return rc;
+  fill_info(l, subs, n, info);
+  rc = after_commit(l, size_before);
+  if (info) info->tree_size = l->tree_size;
+  return rc;
+}

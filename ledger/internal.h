@@ -1,0 +1,315 @@
+/* ledger internals shared by store.c, overlay.c, records.c, apply.c, auth.c, rules_*.c and
+ * read.c: the ledger handle, the named databases, the on-disk record codecs and the batch-local
+ * overlay. Not installed; nothing outside ledger/ includes it. */
+#ifndef QUOTAD_LEDGER_INTERNAL_H
+#define QUOTAD_LEDGER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "ledger/ledger.h"
+#include "ledger/merkle.h"
+#include "proto/proto.h"
+
+/* The named databases of the environment (docs/STORAGE.md has every layout). */
+enum ledger_db {
+  DB_ENTRIES,     /* u64 BE index -> entry bytes (the Merkle leaf data) */
+  DB_NODES,       /* level u8 || index u64 BE -> 32-byte subtree hash (levels >= 1) */
+  DB_META,        /* ASCII name -> value */
+  DB_ACCOUNTS,    /* u64 BE id -> account record */
+  DB_USCC,        /* 18-byte USCC -> u64 BE account id */
+  DB_PROVINCE,    /* u8 province -> u64 BE provincial account id */
+  DB_BALANCES,    /* u64 BE account || 16-byte instrument -> balance record */
+  DB_KEYS,        /* 32-byte key hash -> key record */
+  DB_INSTRUMENTS, /* 16-byte code -> instrument record */
+  DB_YEARS,       /* u16 BE year -> year record */
+  DB_COMPLIANCE,  /* u64 BE account || u16 BE year -> compliance record */
+  DB_CARRIED,     /* u64 BE account || 16-byte to-instrument -> carried-over total */
+  DB_TXIDS,       /* 16-byte tx id -> body hash || index */
+  DB_HISTORY,     /* u64 BE account -> sorted duplicates: u64 BE index (DUPSORT, DUPFIXED) */
+  DB_CHECKPOINTS, /* u64 BE tree size -> signed note text */
+  DB_COUNT
+};
+
+/* Overlay limits: the longest key (balances, carried: 24 bytes) and value (a key record with a
+ * 256-byte name) any overlaid database holds. */
+#define OV_KEY_BYTES_MAX 32u
+#define OV_VAL_BYTES_MAX 320u
+
+struct ov_slot {
+  uint8_t key[OV_KEY_BYTES_MAX];
+  uint32_t hash;
+  uint32_t voff;  /* value bytes at arena + voff */
+  uint16_t vlen;
+  uint8_t db, klen;
+  bool used, exists, dirty;
+};
+
+struct ov_undo {
+  uint32_t slot, voff;
+  uint16_t vlen;
+  bool exists, dirty;
+};
+
+/* The batch-local overlay: every record a batch reads is loaded once from the write transaction
+ * and every change stays here until the batch ends, when dirty records are written back once.
+ * A journal of old slot states lets a refused transaction (or a settle's failing leg) roll back. */
+struct overlay {
+  struct ov_slot *slots;
+  size_t cap, used; /* cap a power of two */
+  uint8_t *arena;
+  size_t arena_len, arena_cap;
+  struct ov_undo *undo;
+  size_t undo_len, undo_cap;
+  MDB_txn *txn;
+  const MDB_dbi *dbis;
+};
+
+/* The last node stored at each level: exactly the siblings the next append asks for, so the
+ * writer's appends need no B-tree reads. Valid only within one write transaction. */
+struct node_cache {
+  uint64_t index[MERKLE_LEVELS];
+  uint8_t hash[MERKLE_LEVELS][PROTO_HASH_BYTES];
+  bool valid[MERKLE_LEVELS];
+};
+struct key_cache_slot {
+  uint8_t hash[PROTO_HASH_BYTES];
+  struct proto_key *key;
+};
+
+struct ledger {
+  MDB_env *env;
+  MDB_dbi dbi[DB_COUNT];
+  int lock_fd;
+  bool read_only;
+  bool failed; /* corrupt data seen: writes stop */
+  uint64_t map_bytes, map_bytes_max;
+  pthread_rwlock_t resize_lock; /* readers shared around read txns; map resize exclusive */
+  const struct proto_key *log_key;
+
+  /* Committed state the writer publishes; readers load it atomically. */
+  uint64_t tree_size;    /* __atomic */
+  uint64_t last_time_ms; /* writer only */
+  bool has_genesis;      /* __atomic; origin and log_pub are set before it */
+  char origin[PROTO_ORIGIN_BYTES_MAX + 1];
+  uint8_t log_pub[PROTO_PUBKEY_BYTES];
+  uint64_t national;    /* the national account's id */
+  uint8_t op_threshold; /* operator signatures per operator act */
+
+  /* Latest signed checkpoint, kept in memory and persisted by the next write transaction. */
+  pthread_mutex_t cp_mutex;
+  char cp_text[LEDGER_CHECKPOINT_BYTES_MAX];
+  size_t cp_len;
+  uint64_t cp_size;
+  bool cp_persisted;
+
+  /* EVP keys by key hash, for signature verification from any thread. */
+  pthread_mutex_t key_mutex;
+  struct key_cache_slot *kc;
+  size_t kc_cap, kc_used;
+
+  struct overlay ov; /* writer only */
+  struct node_cache nodes; /* writer only */
+  struct tx_ctx *ctx;      /* writer only: reused for every transaction */
+  uint8_t (*history)[16];  /* writer only: the batch's (account, index) rows, put sorted */
+  size_t history_len, history_cap;
+};
+
+/* ---- store.c ---- */
+int store__mdb_err(int rc);                   /* LMDB code -> proto code */
+int store__read_begin(struct ledger *l, MDB_txn **txn);
+void store__read_end(struct ledger *l, MDB_txn *txn);
+struct store_nodes_ctx {
+  MDB_txn *txn;
+  MDB_dbi dbi, entries;
+  struct node_cache *cache; /* writer only; NULL for readers */
+};
+/* A merkle_store over the nodes database in txn; cache: the writer's node cache or NULL. */
+void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
+                  const struct ledger *l, struct node_cache *cache);
+int store__persist_checkpoint(struct ledger *l, MDB_txn *txn);
+int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size);
+/* Doubles the map up to the ceiling (MAP_FULL there); the caller holds no transaction. */
+int store__grow(struct ledger *l);
+
+/* ---- bytes ---- */
+static inline void be64_put(uint8_t *p, uint64_t v) {
+  for (int i = 7; i >= 0; i--) {
+    p[i] = (uint8_t)(v & 0xff);
+    v >>= 8;
+  }
+}
+static inline uint64_t be64_get(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+  return v;
+}
+static inline void be16_put(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)(v & 0xff);
+}
+static inline uint16_t be16_get(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+
+/* Checked sum against 2^53 - 1: 0 or OVERFLOW. */
+static inline int amount_add(uint64_t a, uint64_t b, uint64_t *out) {
+  uint64_t s;
+  if (__builtin_add_overflow(a, b, &s) || s > PROTO_AMOUNT_MAX) return PROTO_E_OVERFLOW;
+  *out = s;
+  return 0;
+}
+
+/* ---- records.c: explicit byte layouts; decoders return 0 or CORRUPT ---- */
+#define REC_VERSION 1u
+#define REC_ACCOUNT_BYTES_MIN 42u
+#define REC_BALANCE_BYTES 25u
+#define REC_INSTRUMENT_BYTES 56u
+#define REC_KEY_BYTES_MIN 61u
+#define REC_YEAR_BYTES 17u
+#define REC_COMPLIANCE_BYTES 41u
+#define REC_TXID_BYTES 41u
+#define REC_CARRIED_BYTES 9u
+
+struct rec_year {
+  uint64_t deadline_ms, index;
+};
+struct rec_compliance {
+  uint64_t emissions, cea, ccer, completed_ms, emissions_index;
+};
+struct rec_txid {
+  uint8_t body_hash[PROTO_HASH_BYTES];
+  uint64_t index;
+};
+
+size_t rec_account_encode(const struct ledger_account *a, uint8_t *out);
+int rec_account_decode(uint64_t id, const uint8_t *in, size_t len, struct ledger_account *a);
+void rec_balance_encode(const struct ledger_balance *b, uint8_t out[REC_BALANCE_BYTES]);
+int rec_balance_decode(const uint8_t *in, size_t len, struct ledger_balance *b);
+void rec_instrument_encode(const struct ledger_instrument *in, uint64_t created_index,
+                           uint8_t out[REC_INSTRUMENT_BYTES]);
+int rec_instrument_decode(const uint8_t *key, const uint8_t *in, size_t len,
+                          struct ledger_instrument *out);
+size_t rec_key_encode(const struct ledger_key *k, uint8_t *out);
+int rec_key_decode(const uint8_t *hash, const uint8_t *in, size_t len, struct ledger_key *k);
+void rec_year_encode(const struct rec_year *y, uint8_t out[REC_YEAR_BYTES]);
+int rec_year_decode(const uint8_t *in, size_t len, struct rec_year *y);
+void rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_BYTES]);
+int rec_compliance_decode(const uint8_t *in, size_t len, struct rec_compliance *c);
+void rec_txid_encode(const struct rec_txid *t, uint8_t out[REC_TXID_BYTES]);
+int rec_txid_decode(const uint8_t *in, size_t len, struct rec_txid *t);
+
+/* Keys. Instrument codes are stored as 16 bytes, zero padded. */
+void rec_code_key(const char *code, uint8_t out[PROTO_INSTRUMENT_BYTES]);
+void rec_code_from_key(const uint8_t key[PROTO_INSTRUMENT_BYTES], char *code);
+void rec_balance_key(uint64_t account, const char *code, uint8_t out[24]);
+void rec_compliance_key(uint64_t account, uint16_t year, uint8_t out[10]);
+
+/* ---- overlay.c ---- */
+int overlay__init(struct overlay *ov);
+void overlay__free(struct overlay *ov);
+void overlay__reset(struct overlay *ov, MDB_txn *txn, const MDB_dbi *dbis);
+/* 0 and *val (valid until the next overlay call), NOT_FOUND, or a storage code. */
+int overlay__get(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                 const uint8_t **val, size_t *vlen);
+int overlay__put(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                 const uint8_t *val, size_t vlen);
+/* Removes the record (deleted from LMDB at flush if it was there). */
+int overlay__del(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen);
+size_t overlay__mark(const struct overlay *ov);
+void overlay__rollback(struct overlay *ov, size_t mark);
+/* Calls fn for every present slot of db whose key starts with prefix. */
+int overlay__each(struct overlay *ov, unsigned db, const uint8_t *prefix, size_t plen,
+                  int (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                            size_t vlen),
+                  void *arg);
+int overlay__flush(struct overlay *ov);
+
+/* ---- batch state for the rules ---- */
+#define BATCH_TOUCHED_MAX (2u * PROTO_LEGS_MAX + 2u)
+
+struct batch {
+  struct ledger *l;
+  struct store_nodes_ctx nodes; /* with the writer's node cache */
+  struct overlay *ov;
+  MDB_txn *txn;
+  uint64_t size;    /* tree size so far in this batch */
+  uint64_t time_ms; /* the batch's commit time */
+  bool has_genesis;
+  char origin[PROTO_ORIGIN_BYTES_MAX + 1];
+  uint8_t log_pub[PROTO_PUBKEY_BYTES];
+  uint64_t national;
+  uint8_t op_threshold;
+};
+
+struct tx_ctx {
+  struct batch *b;
+  const struct proto_tx *tx;
+  const struct proto_envelope *env;
+  bool verified;
+  uint64_t index; /* the index the entry gets if accepted */
+  uint64_t withheld, aux;
+  size_t touched_n;
+  uint64_t touched[BATCH_TOUCHED_MAX];
+  /* signers: distinct registered, non-revoked keys whose signature verified */
+  size_t signers_n;
+  struct ledger_key signers[PROTO_SIGS_MAX];
+};
+
+/* ---- auth.c ---- */
+int auth__collect(struct tx_ctx *c);
+/* WRONG_ROLE when no signer has the role and scope, INSUFFICIENT_SIGNATURES below threshold. */
+int auth__require(const struct tx_ctx *c, unsigned role, uint64_t scope, unsigned threshold);
+int auth__verify_sig(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES],
+                     const uint8_t pub[PROTO_PUBKEY_BYTES], const uint8_t *msg, size_t len,
+                     const uint8_t sig[PROTO_SIG_BYTES]);
+void auth__cache_free(struct ledger *l);
+
+/* ---- state access over the overlay (rules_common.c) ---- */
+int st__account(struct batch *b, uint64_t id, struct ledger_account *a); /* NOT_FOUND */
+int st__account_put(struct batch *b, const struct ledger_account *a);
+int st__balance(struct batch *b, uint64_t account, const char *code, struct ledger_balance *bal);
+int st__balance_put(struct batch *b, uint64_t account, const struct ledger_balance *bal);
+int st__instrument(struct batch *b, const char *code, struct ledger_instrument *in);
+int st__instrument_put(struct batch *b, const struct ledger_instrument *in, uint64_t created);
+int st__key(struct batch *b, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *k);
+int st__key_put(struct batch *b, const struct ledger_key *k);
+int st__meta_put(struct batch *b, const char *name, const uint8_t *val, size_t len);
+/* An open account: UNKNOWN_ACCOUNT, ACCOUNT_CLOSED. */
+int st__open_account(struct batch *b, uint64_t id, struct ledger_account *a);
+void ctx__touch(struct tx_ctx *c, uint64_t account);
+/* Moves amount out of the available registry position (INSUFFICIENT_BALANCE, aux = available). */
+int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount);
+
+/* ---- rules_*.c: each checks then applies; a nonzero return is rolled back by the caller ---- */
+int rules__genesis(struct tx_ctx *c);
+int rules__key_register(struct tx_ctx *c);
+int rules__key_revoke(struct tx_ctx *c);
+int rules__account_open(struct tx_ctx *c);
+int rules__account_update(struct tx_ctx *c);
+int rules__account_close(struct tx_ctx *c);
+int rules__instrument_create(struct tx_ctx *c);
+int rules__issue(struct tx_ctx *c);
+int rules__allocate(struct tx_ctx *c);
+int rules__clawback(struct tx_ctx *c);
+int rules__transfer(struct tx_ctx *c);
+int rules__position_move(struct tx_ctx *c);
+int rules__settle(struct tx_ctx *c);
+int rules__freeze(struct tx_ctx *c);
+int rules__unfreeze(struct tx_ctx *c);
+int rules__compliance_year(struct tx_ctx *c);
+int rules__verified_emissions(struct tx_ctx *c);
+int rules__surrender(struct tx_ctx *c);
+int rules__cancel(struct tx_ctx *c);
+int rules__carry_over(struct tx_ctx *c);
+int rules__deduct(struct tx_ctx *c);
+
+/* ---- keycheck.c ---- */
+bool keycheck__ed25519_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);
+
+/* ---- invariants.c ---- */
+int invariants__check_txn(struct ledger *l, MDB_txn *txn, char *why, size_t why_cap);
+
+#endif /* QUOTAD_LEDGER_INTERNAL_H */

@@ -1,0 +1,363 @@
+/* The read side of ledger.h: each call runs in its own short read-only transaction (inside the
+ * resize lock's shared side) and copies what it returns into caller memory. */
+#include <string.h>
+
+#include "ledger/internal.h"
+
+#define READ_BEGIN(l, txn)                   \
+  MDB_txn *txn;                              \
+  do {                                       \
+    int rb_ = store__read_begin((l), &txn);  \
+    if (rb_) return rb_;                     \
+  } while (0)
+
+const char *ledger_origin(const struct ledger *l) {
+  return __atomic_load_n(&l->has_genesis, __ATOMIC_ACQUIRE) ? l->origin : "";
+}
+
+int ledger_log_public_key(const struct ledger *l, uint8_t out[PROTO_PUBKEY_BYTES]) {
+  if (!__atomic_load_n(&l->has_genesis, __ATOMIC_ACQUIRE)) return PROTO_E_NOT_FOUND;
+  memcpy(out, l->log_pub, PROTO_PUBKEY_BYTES);
+  return 0;
+}
+
+uint64_t ledger_tree_size(struct ledger *l) { return __atomic_load_n(&l->tree_size, __ATOMIC_ACQUIRE); }
+
+int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) {
+  if (size > ledger_tree_size(l)) return PROTO_E_BAD_ARGUMENT;
+  READ_BEGIN(l, txn);
+  struct merkle_store ms;
+  struct store_nodes_ctx nctx;
+  store__nodes(&ms, &nctx, txn, l, NULL);
+  int rc = merkle_root(&ms, size, out);
+  store__read_end(l, txn);
+  return rc;
+}
+
+int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
+                           uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
+  if (size > ledger_tree_size(l) || index >= size) return PROTO_E_BAD_ARGUMENT;
+  READ_BEGIN(l, txn);
+  struct merkle_store ms;
+  struct store_nodes_ctx nctx;
+  store__nodes(&ms, &nctx, txn, l, NULL);
+  int rc = merkle_inclusion(&ms, index, size, out, n);
+  store__read_end(l, txn);
+  return rc;
+}
+
+int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
+                             uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
+  if (second > ledger_tree_size(l) || first > second) return PROTO_E_BAD_ARGUMENT;
+  READ_BEGIN(l, txn);
+  struct merkle_store ms;
+  struct store_nodes_ctx nctx;
+  store__nodes(&ms, &nctx, txn, l, NULL);
+  int rc = merkle_consistency(&ms, first, second, out, n);
+  store__read_end(l, txn);
+  return rc;
+}
+
+static int get_val(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v) {
+  MDB_val k = {klen, (void *)key};
+  return store__mdb_err(mdb_get(txn, dbi, &k, v));
+}
+
+long ledger_entry_get(struct ledger *l, uint64_t index, uint8_t *out, size_t cap) {
+  uint8_t key[8];
+  be64_put(key, index);
+  READ_BEGIN(l, txn);
+  MDB_val v;
+  long rc = get_val(txn, l->dbi[DB_ENTRIES], key, 8, &v);
+  if (rc == 0 && v.mv_size > cap) rc = PROTO_E_FIELD_TOO_LONG;
+  if (rc == 0) {
+    memcpy(out, v.mv_data, v.mv_size);
+    rc = (long)v.mv_size;
+  }
+  store__read_end(l, txn);
+  return rc;
+}
+
+int ledger_tx_lookup(struct ledger *l, const uint8_t id[PROTO_ID_BYTES], uint64_t *index) {
+  READ_BEGIN(l, txn);
+  MDB_val v;
+  struct rec_txid t;
+  int rc = get_val(txn, l->dbi[DB_TXIDS], id, PROTO_ID_BYTES, &v);
+  if (rc == 0) rc = rec_txid_decode(v.mv_data, v.mv_size, &t);
+  if (rc == 0) *index = t.index;
+  store__read_end(l, txn);
+  return rc;
+}
+
+static int account_in(struct ledger *l, MDB_txn *txn, uint64_t id, struct ledger_account *out) {
+  uint8_t key[8];
+  be64_put(key, id);
+  MDB_val v;
+  int rc = get_val(txn, l->dbi[DB_ACCOUNTS], key, 8, &v);
+  if (rc == 0) rc = rec_account_decode(id, v.mv_data, v.mv_size, out);
+  return rc;
+}
+
+int ledger_account_get(struct ledger *l, uint64_t id, struct ledger_account *out) {
+  READ_BEGIN(l, txn);
+  int rc = account_in(l, txn, id, out);
+  store__read_end(l, txn);
+  return rc;
+}
+
+static int account_by_index(struct ledger *l, unsigned db, const void *key, size_t klen,
+                            struct ledger_account *out) {
+  READ_BEGIN(l, txn);
+  MDB_val v;
+  int rc = get_val(txn, l->dbi[db], key, klen, &v);
+  if (rc == 0 && v.mv_size != 8) rc = PROTO_E_CORRUPT;
+  if (rc == 0) rc = account_in(l, txn, be64_get(v.mv_data), out);
+  store__read_end(l, txn);
+  return rc;
+}
+
+int ledger_account_by_uscc(struct ledger *l, const char *uscc, struct ledger_account *out) {
+  if (strlen(uscc) != PROTO_USCC_BYTES) return PROTO_E_NOT_FOUND;
+  return account_by_index(l, DB_USCC, uscc, PROTO_USCC_BYTES, out);
+}
+
+int ledger_account_by_province(struct ledger *l, unsigned province, struct ledger_account *out) {
+  if (province == 0 || province > 255) return PROTO_E_NOT_FOUND;
+  uint8_t p = (uint8_t)province;
+  return account_by_index(l, DB_PROVINCE, &p, 1, out);
+}
+
+long ledger_accounts_list(struct ledger *l, uint64_t after, unsigned kind, unsigned province,
+                          struct ledger_account *out, size_t cap) {
+  if (after == UINT64_MAX || cap == 0) return 0;
+  READ_BEGIN(l, txn);
+  MDB_cursor *cur;
+  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_ACCOUNTS], &cur));
+  size_t n = 0;
+  if (rc == 0) {
+    uint8_t start[8];
+    be64_put(start, after + 1);
+    MDB_val k = {8, start}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (mrc == 0 && n < cap && rc == 0) {
+      if (k.mv_size != 8) rc = PROTO_E_CORRUPT;
+      else rc = rec_account_decode(be64_get(k.mv_data), v.mv_data, v.mv_size, &out[n]);
+      if (rc == 0 && (kind == 0 || out[n].kind == kind) &&
+          (province == 0 || out[n].province == province))
+        n++;
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+    mdb_cursor_close(cur);
+  }
+  store__read_end(l, txn);
+  return rc ? rc : (long)n;
+}
+
+long ledger_balances(struct ledger *l, uint64_t account, struct ledger_balance *out, size_t cap) {
+  READ_BEGIN(l, txn);
+  MDB_cursor *cur;
+  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_BALANCES], &cur));
+  size_t n = 0;
+  if (rc == 0) {
+    uint8_t prefix[8];
+    be64_put(prefix, account);
+    MDB_val k = {8, prefix}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (mrc == 0 && n < cap && rc == 0 && memcmp(k.mv_data, prefix, 8) == 0) {
+      if (k.mv_size != 24) rc = PROTO_E_CORRUPT;
+      else rc = rec_balance_decode(v.mv_data, v.mv_size, &out[n]);
+      if (rc == 0) rec_code_from_key((const uint8_t *)k.mv_data + 8, out[n].instrument);
+      if (rc == 0 && (out[n].registry || out[n].trading || out[n].frozen)) n++;
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+    mdb_cursor_close(cur);
+  }
+  store__read_end(l, txn);
+  return rc ? rc : (long)n;
+}
+
+long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, uint64_t *out,
+                            size_t cap) {
+  READ_BEGIN(l, txn);
+  MDB_cursor *cur;
+  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_HISTORY], &cur));
+  size_t n = 0;
+  if (rc == 0) {
+    uint8_t key[8], from[8];
+    be64_put(key, account);
+    be64_put(from, start);
+    MDB_val k = {8, key}, v = {8, from};
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+    while (mrc == 0 && n < cap && rc == 0) {
+      if (v.mv_size != 8) rc = PROTO_E_CORRUPT;
+      else out[n++] = be64_get(v.mv_data);
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
+    }
+    if (mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+    mdb_cursor_close(cur);
+  }
+  store__read_end(l, txn);
+  return rc ? rc : (long)n;
+}
+
+long ledger_instruments(struct ledger *l, struct ledger_instrument *out, size_t cap) {
+  READ_BEGIN(l, txn);
+  MDB_cursor *cur;
+  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_INSTRUMENTS], &cur));
+  size_t n = 0;
+  if (rc == 0) {
+    MDB_val k, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (mrc == 0 && n < cap && rc == 0) {
+      if (k.mv_size != PROTO_INSTRUMENT_BYTES) rc = PROTO_E_CORRUPT;
+      else rc = rec_instrument_decode(k.mv_data, v.mv_data, v.mv_size, &out[n++]);
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+    mdb_cursor_close(cur);
+  }
+  store__read_end(l, txn);
+  return rc ? rc : (long)n;
+}
+
+int ledger_key_get(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *out) {
+  READ_BEGIN(l, txn);
+  MDB_val v;
+  int rc = get_val(txn, l->dbi[DB_KEYS], hash, PROTO_HASH_BYTES, &v);
+  if (rc == 0) rc = rec_key_decode(hash, v.mv_data, v.mv_size, out);
+  store__read_end(l, txn);
+  return rc;
+}
+
+long ledger_keys(struct ledger *l, struct ledger_key *out, size_t cap) {
+  READ_BEGIN(l, txn);
+  MDB_cursor *cur;
+  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_KEYS], &cur));
+  size_t n = 0;
+  if (rc == 0) {
+    MDB_val k, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    while (mrc == 0 && n < cap && rc == 0) {
+      if (k.mv_size != PROTO_HASH_BYTES) rc = PROTO_E_CORRUPT;
+      else rc = rec_key_decode(k.mv_data, v.mv_data, v.mv_size, &out[n++]);
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+    mdb_cursor_close(cur);
+  }
+  store__read_end(l, txn);
+  return rc ? rc : (long)n;
+}
+
+const char *ledger_compliance_status_name(unsigned status) {
+  switch (status) {
+  case LEDGER_COMPLIANT: return "compliant";
+  case LEDGER_SHORT: return "short";
+  case LEDGER_COMPLIANT_LATE: return "compliant_late";
+  case LEDGER_OVERDUE: return "overdue";
+  default: return NULL;
+  }
+}
+
+static int year_in(struct ledger *l, MDB_txn *txn, unsigned year, struct rec_year *y) {
+  uint8_t key[2];
+  be16_put(key, (uint16_t)year);
+  MDB_val v;
+  int rc = get_val(txn, l->dbi[DB_YEARS], key, 2, &v);
+  if (rc == 0) rc = rec_year_decode(v.mv_data, v.mv_size, y);
+  return rc;
+}
+
+int ledger_year_get(struct ledger *l, unsigned year, struct ledger_year *out) {
+  if (year > UINT16_MAX) return PROTO_E_NOT_FOUND;
+  READ_BEGIN(l, txn);
+  struct rec_year y;
+  int rc = year_in(l, txn, year, &y);
+  store__read_end(l, txn);
+  if (rc == 0) {
+    out->year = (uint16_t)year;
+    out->deadline_ms = y.deadline_ms;
+  }
+  return rc;
+}
+
+/* Status at now_ms against the deadline (a year not opened yet has no deadline). */
+static void compliance_eval(const struct rec_compliance *r, uint64_t deadline, uint64_t now,
+                            struct ledger_compliance *out) {
+  uint64_t limit = r->emissions * 5u / 100u;
+  out->emissions = r->emissions;
+  out->surrendered_cea = r->cea;
+  out->surrendered_ccer = r->ccer;
+  out->counted = r->cea + (r->ccer < limit ? r->ccer : limit); /* both <= 2^53 - 1 */
+  out->shortfall = r->emissions > out->counted ? r->emissions - out->counted : 0;
+  out->completed_ms = out->shortfall == 0 ? r->completed_ms : 0;
+  if (now <= deadline) out->status = out->shortfall == 0 ? LEDGER_COMPLIANT : LEDGER_SHORT;
+  else if (out->shortfall > 0) out->status = LEDGER_OVERDUE;
+  else out->status = r->completed_ms <= deadline ? LEDGER_COMPLIANT : LEDGER_COMPLIANT_LATE;
+}
+
+int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uint64_t now_ms,
+                          struct ledger_compliance *out) {
+  if (year > UINT16_MAX) return PROTO_E_NOT_FOUND;
+  READ_BEGIN(l, txn);
+  uint8_t key[10];
+  rec_compliance_key(account, (uint16_t)year, key);
+  MDB_val v;
+  struct rec_compliance r;
+  struct rec_year y = {.deadline_ms = UINT64_MAX};
+  int rc = get_val(txn, l->dbi[DB_COMPLIANCE], key, sizeof(key), &v);
+  if (rc == 0) rc = rec_compliance_decode(v.mv_data, v.mv_size, &r);
+  if (rc == 0) {
+    int yrc = year_in(l, txn, year, &y);
+    if (yrc == PROTO_E_NOT_FOUND) y.deadline_ms = UINT64_MAX;
+    else rc = yrc;
+  }
+  store__read_end(l, txn);
+  if (rc) return rc;
+  memset(out, 0, sizeof(*out));
+  out->account = account;
+  out->year = (uint16_t)year;
+  compliance_eval(&r, y.deadline_ms, now_ms, out);
+  return 0;
+}
+
+long ledger_compliance(struct ledger *l, unsigned year, uint64_t now_ms, uint64_t after,
+                       struct ledger_compliance *out, size_t cap) {
+  if (year > UINT16_MAX || after == UINT64_MAX) return 0;
+  READ_BEGIN(l, txn);
+  struct rec_year y = {.deadline_ms = UINT64_MAX};
+  long rc = year_in(l, txn, year, &y);
+  if (rc == PROTO_E_NOT_FOUND) {
+    y.deadline_ms = UINT64_MAX;
+    rc = 0;
+  }
+  MDB_cursor *cur = NULL;
+  if (rc == 0) rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_COMPLIANCE], &cur));
+  size_t n = 0;
+  if (rc == 0) {
+    uint8_t start[10];
+    rec_compliance_key(after + 1, 0, start);
+    MDB_val k = {sizeof(start), start}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (mrc == 0 && n < cap && rc == 0) {
+      struct rec_compliance r;
+      if (k.mv_size != 10) rc = PROTO_E_CORRUPT;
+      else if (be16_get((const uint8_t *)k.mv_data + 8) == year) {
+        rc = rec_compliance_decode(v.mv_data, v.mv_size, &r);
+        if (rc == 0) {
+          memset(&out[n], 0, sizeof(out[n]));
+          out[n].account = be64_get(k.mv_data);
+          out[n].year = (uint16_t)year;
+          compliance_eval(&r, y.deadline_ms, now_ms, &out[n++]);
+        }
+      }
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+  }
+  if (cur) mdb_cursor_close(cur);
+  store__read_end(l, txn);
+  return rc ? rc : (long)n;
+}

@@ -1,0 +1,107 @@
+/* Typed access to the batch's state for the rules: accounts, balances, instruments and keys read
+ * through the overlay (decoded on every read, so a rule never holds a pointer into it). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ledger/internal.h"
+
+int st__account(struct batch *b, uint64_t id, struct ledger_account *a) {
+  uint8_t key[8];
+  be64_put(key, id);
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_ACCOUNTS, key, sizeof(key), &v, &vlen);
+  if (rc) return rc;
+  return rec_account_decode(id, v, vlen, a);
+}
+
+int st__account_put(struct batch *b, const struct ledger_account *a) {
+  uint8_t key[8], val[REC_ACCOUNT_BYTES_MIN + PROTO_NAME_BYTES_MAX];
+  be64_put(key, a->id);
+  size_t n = rec_account_encode(a, val);
+  return overlay__put(b->ov, DB_ACCOUNTS, key, sizeof(key), val, n);
+}
+
+int st__open_account(struct batch *b, uint64_t id, struct ledger_account *a) {
+  int rc = st__account(b, id, a);
+  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ACCOUNT;
+  if (rc) return rc;
+  return a->closed ? PROTO_E_ACCOUNT_CLOSED : 0;
+}
+
+/* A missing balance row reads as all zero positions. */
+int st__balance(struct batch *b, uint64_t account, const char *code, struct ledger_balance *bal) {
+  uint8_t key[24];
+  rec_balance_key(account, code, key);
+  memset(bal, 0, sizeof(*bal));
+  snprintf(bal->instrument, sizeof(bal->instrument), "%s", code);
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_BALANCES, key, sizeof(key), &v, &vlen);
+  if (rc == PROTO_E_NOT_FOUND) return 0;
+  if (rc) return rc;
+  return rec_balance_decode(v, vlen, bal);
+}
+
+int st__balance_put(struct batch *b, uint64_t account, const struct ledger_balance *bal) {
+  uint8_t key[24], val[REC_BALANCE_BYTES];
+  rec_balance_key(account, bal->instrument, key);
+  rec_balance_encode(bal, val);
+  return overlay__put(b->ov, DB_BALANCES, key, sizeof(key), val, sizeof(val));
+}
+
+int st__instrument(struct batch *b, const char *code, struct ledger_instrument *in) {
+  uint8_t key[PROTO_INSTRUMENT_BYTES];
+  rec_code_key(code, key);
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_INSTRUMENTS, key, sizeof(key), &v, &vlen);
+  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_INSTRUMENT;
+  if (rc) return rc;
+  return rec_instrument_decode(key, v, vlen, in);
+}
+
+/* created: the creating entry's index (kept from the stored record on later updates). */
+int st__instrument_put(struct batch *b, const struct ledger_instrument *in, uint64_t created) {
+  uint8_t key[PROTO_INSTRUMENT_BYTES], val[REC_INSTRUMENT_BYTES];
+  rec_code_key(in->code, key);
+  const uint8_t *old;
+  size_t oldlen;
+  if (overlay__get(b->ov, DB_INSTRUMENTS, key, sizeof(key), &old, &oldlen) == 0 &&
+      oldlen == REC_INSTRUMENT_BYTES)
+    created = be64_get(old + 48);
+  rec_instrument_encode(in, created, val);
+  return overlay__put(b->ov, DB_INSTRUMENTS, key, sizeof(key), val, sizeof(val));
+}
+
+int st__key(struct batch *b, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *k) {
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_KEYS, hash, PROTO_HASH_BYTES, &v, &vlen);
+  if (rc) return rc;
+  return rec_key_decode(hash, v, vlen, k);
+}
+
+int st__key_put(struct batch *b, const struct ledger_key *k) {
+  uint8_t val[REC_KEY_BYTES_MIN + PROTO_NAME_BYTES_MAX];
+  size_t n = rec_key_encode(k, val);
+  return overlay__put(b->ov, DB_KEYS, k->hash, PROTO_HASH_BYTES, val, n);
+}
+
+int st__meta_put(struct batch *b, const char *name, const uint8_t *val, size_t len) {
+  return overlay__put(b->ov, DB_META, (const uint8_t *)name, strlen(name), val, len);
+}
+
+void ctx__touch(struct tx_ctx *c, uint64_t account) {
+  if (c->touched_n < BATCH_TOUCHED_MAX) c->touched[c->touched_n++] = account;
+}
+
+int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount) {
+  uint64_t available = bal->registry - bal->frozen;
+  if (amount > available) {
+    c->aux = available;
+    return PROTO_E_INSUFFICIENT_BALANCE;
+  }
+  bal->registry -= amount;
+  return 0;
+}

@@ -1,0 +1,248 @@
+/* Rules about compliance and the end of units: compliance years, verified emissions, surrender
+ * (with the CCER 5% limit), voluntary cancellation, carry-over between vintages and deductions. */
+#include <string.h>
+
+#include "ledger/internal.h"
+
+#define CCER_PERCENT 5u
+#define CARRYOVER_BASE 10000u /* T = 10,000 + 1.5 * NS */
+
+static int operator_acts(const struct tx_ctx *c) {
+  return auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
+}
+
+static int year_get(struct batch *b, uint16_t year, struct rec_year *y) {
+  uint8_t key[2];
+  be16_put(key, year);
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_YEARS, key, 2, &v, &vlen);
+  if (rc) return rc;
+  return rec_year_decode(v, vlen, y);
+}
+
+static int compliance_get(struct batch *b, uint64_t account, uint16_t year,
+                          struct rec_compliance *r) {
+  uint8_t key[10];
+  rec_compliance_key(account, year, key);
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_COMPLIANCE, key, sizeof(key), &v, &vlen);
+  if (rc) return rc;
+  return rec_compliance_decode(v, vlen, r);
+}
+
+/* counted = CEA + min(CCER, floor(5% of the obligation)); the record completes the first time
+ * counted reaches the obligation and stops being complete if a re-determination raises it. */
+static int compliance_put(struct batch *b, uint64_t account, uint16_t year,
+                          struct rec_compliance *r) {
+  uint64_t limit = r->emissions * CCER_PERCENT / 100u; /* emissions <= 2^53: no overflow */
+  uint64_t counted;
+  int rc = amount_add(r->cea, r->ccer < limit ? r->ccer : limit, &counted);
+  if (rc) return rc;
+  if (counted < r->emissions) r->completed_ms = 0;
+  else if (r->completed_ms == 0) r->completed_ms = b->time_ms ? b->time_ms : 1;
+  uint8_t key[10], val[REC_COMPLIANCE_BYTES];
+  rec_compliance_key(account, year, key);
+  rec_compliance_encode(r, val);
+  return overlay__put(b->ov, DB_COMPLIANCE, key, sizeof(key), val, sizeof(val));
+}
+
+int rules__compliance_year(struct tx_ctx *c) {
+  const struct proto_compliance_year *p = &c->tx->u.compliance_year;
+  int rc = operator_acts(c);
+  if (rc) return rc;
+  struct rec_year y;
+  rc = year_get(c->b, p->year, &y);
+  if (rc == 0 && p->deadline_ms <= y.deadline_ms) return PROTO_E_DEADLINE_EARLIER;
+  if (rc != 0 && rc != PROTO_E_NOT_FOUND) return rc;
+  y.deadline_ms = p->deadline_ms;
+  y.index = c->index;
+  uint8_t key[2], val[REC_YEAR_BYTES];
+  be16_put(key, p->year);
+  rec_year_encode(&y, val);
+  return overlay__put(c->b->ov, DB_YEARS, key, 2, val, sizeof(val));
+}
+
+/* The provincial account of a province (for its threshold). */
+static int provincial_of(struct batch *b, uint8_t province, struct ledger_account *a) {
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_PROVINCE, &province, 1, &v, &vlen);
+  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ACCOUNT;
+  if (rc) return rc;
+  if (vlen != 8) return PROTO_E_CORRUPT;
+  return st__open_account(b, be64_get(v), a);
+}
+
+static int enterprise(struct batch *b, uint64_t id, struct ledger_account *a) {
+  int rc = st__open_account(b, id, a);
+  if (rc) return rc;
+  return a->kind == PROTO_ACCOUNT_ENTERPRISE ? 0 : PROTO_E_ACCOUNT_KIND;
+}
+
+int rules__verified_emissions(struct tx_ctx *c) {
+  const struct proto_verified_emissions *p = &c->tx->u.emissions;
+  struct ledger_account ent, prov;
+  int rc = enterprise(c->b, p->account, &ent);
+  if (rc == 0) rc = provincial_of(c->b, ent.province, &prov);
+  if (rc == 0) rc = auth__require(c, PROTO_ROLE_AUTHORITY, ent.province, prov.threshold);
+  if (rc) return rc;
+  struct rec_compliance r;
+  rc = compliance_get(c->b, p->account, p->year, &r);
+  if (rc == PROTO_E_NOT_FOUND) memset(&r, 0, sizeof(r));
+  else if (rc) return rc;
+  /* A later record supersedes the obligation; the earlier one stays in the log. */
+  r.emissions = p->emissions;
+  r.emissions_index = c->index;
+  ctx__touch(c, p->account);
+  return compliance_put(c->b, p->account, p->year, &r);
+}
+
+/* Who surrenders: the enterprise's representatives from its own account, or the authority of
+ * its province from the provincial account (at-risk enterprises). */
+static int surrender_allowed(struct tx_ctx *c, const struct proto_surrender *s,
+                             const struct ledger_account *ent) {
+  if (s->from == s->account)
+    return auth__require(c, PROTO_ROLE_REPRESENTATIVE, ent->id, ent->threshold);
+  struct ledger_account from;
+  int rc = st__open_account(c->b, s->from, &from);
+  if (rc) return rc;
+  if (from.kind != PROTO_ACCOUNT_PROVINCIAL) return PROTO_E_ACCOUNT_KIND;
+  rc = auth__require(c, PROTO_ROLE_AUTHORITY, from.province, from.threshold);
+  if (rc) return rc;
+  return from.province == ent->province ? 0 : PROTO_E_PROVINCE_MISMATCH;
+}
+
+int rules__surrender(struct tx_ctx *c) {
+  const struct proto_surrender *s = &c->tx->u.surrender;
+  struct batch *b = c->b;
+  struct ledger_account ent;
+  int rc = enterprise(b, s->account, &ent);
+  if (rc == 0) rc = surrender_allowed(c, s, &ent);
+  if (rc) return rc;
+  struct rec_year y;
+  rc = year_get(b, s->year, &y);
+  if (rc) return rc == PROTO_E_NOT_FOUND ? PROTO_E_UNKNOWN_YEAR : rc;
+  struct rec_compliance r;
+  rc = compliance_get(b, s->account, s->year, &r);
+  if (rc) return rc == PROTO_E_NOT_FOUND ? PROTO_E_NO_OBLIGATION : rc;
+  struct ledger_instrument in;
+  rc = st__instrument(b, s->instrument, &in);
+  if (rc) return rc;
+  if (s->year < in.first_year || s->year > in.last_year) return PROTO_E_INELIGIBLE_VINTAGE;
+  uint64_t *sum = in.kind == PROTO_INSTRUMENT_CCER ? &r.ccer : &r.cea;
+  rc = amount_add(*sum, s->amount, sum);
+  if (rc) return rc;
+  if (in.kind == PROTO_INSTRUMENT_CCER && r.ccer > r.emissions * CCER_PERCENT / 100u)
+    return PROTO_E_CCER_LIMIT;
+  struct ledger_balance bal;
+  rc = st__balance(b, s->from, s->instrument, &bal);
+  if (rc == 0) rc = st__take_available(c, &bal, s->amount);
+  if (rc == 0) rc = amount_add(in.surrendered, s->amount, &in.surrendered);
+  if (rc) return rc;
+  rc = st__balance_put(b, s->from, &bal);
+  if (rc == 0) rc = st__instrument_put(b, &in, 0);
+  if (rc == 0) rc = compliance_put(b, s->account, s->year, &r);
+  ctx__touch(c, s->account);
+  ctx__touch(c, s->from);
+  return rc;
+}
+
+int rules__cancel(struct tx_ctx *c) {
+  const struct proto_movement *m = &c->tx->u.move;
+  struct batch *b = c->b;
+  struct ledger_account a;
+  int rc = st__open_account(b, m->from, &a);
+  if (rc) return rc;
+  if (a.kind != PROTO_ACCOUNT_ENTERPRISE && a.kind != PROTO_ACCOUNT_PARTICIPANT)
+    return PROTO_E_ACCOUNT_KIND;
+  rc = auth__require(c, PROTO_ROLE_REPRESENTATIVE, a.id, a.threshold);
+  if (rc) return rc;
+  struct ledger_instrument in;
+  struct ledger_balance bal;
+  rc = st__instrument(b, m->instrument, &in);
+  if (rc == 0) rc = st__balance(b, m->from, m->instrument, &bal);
+  if (rc == 0) rc = st__take_available(c, &bal, m->amount);
+  if (rc == 0) rc = amount_add(in.cancelled, m->amount, &in.cancelled);
+  if (rc == 0) rc = st__balance_put(b, m->from, &bal);
+  if (rc == 0) rc = st__instrument_put(b, &in, 0);
+  ctx__touch(c, m->from);
+  return rc;
+}
+
+static int carried_get(struct batch *b, uint64_t account, const char *code, uint64_t *total) {
+  uint8_t key[24];
+  rec_balance_key(account, code, key);
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_CARRIED, key, sizeof(key), &v, &vlen);
+  *total = 0;
+  if (rc == PROTO_E_NOT_FOUND) return 0;
+  if (rc) return rc;
+  if (vlen != REC_CARRIED_BYTES || v[0] != REC_VERSION) return PROTO_E_CORRUPT;
+  *total = be64_get(v + 1);
+  return 0;
+}
+
+static int carried_put(struct batch *b, uint64_t account, const char *code, uint64_t total) {
+  uint8_t key[24], val[REC_CARRIED_BYTES];
+  rec_balance_key(account, code, key);
+  val[0] = REC_VERSION;
+  be64_put(val + 1, total);
+  return overlay__put(b->ov, DB_CARRIED, key, sizeof(key), val, sizeof(val));
+}
+
+/* The instruments' checks: both CEA, into a later vintage, within the recorded cap. */
+static int carry_over_checks(const struct proto_carry_over *p, const struct ledger_instrument *from,
+                             const struct ledger_instrument *to) {
+  if (from->kind != PROTO_INSTRUMENT_CEA || to->kind != PROTO_INSTRUMENT_CEA)
+    return PROTO_E_INSTRUMENT_KIND;
+  if (to->vintage <= from->vintage) return PROTO_E_INELIGIBLE_VINTAGE;
+  /* cap <= floor(10,000 + 1.5 NS)  <=>  2 cap <= 20,000 + 3 NS (NS < 2^53: no overflow) */
+  if (p->cap * 2u > 2u * CARRYOVER_BASE + 3u * p->net_sales) return PROTO_E_CARRYOVER_MISMATCH;
+  return 0;
+}
+
+int rules__carry_over(struct tx_ctx *c) {
+  const struct proto_carry_over *p = &c->tx->u.carry_over;
+  struct batch *b = c->b;
+  int rc = operator_acts(c);
+  struct ledger_account a;
+  if (rc == 0) rc = enterprise(b, p->account, &a);
+  struct ledger_instrument from, to;
+  if (rc == 0) rc = st__instrument(b, p->from_instrument, &from);
+  if (rc == 0) rc = st__instrument(b, p->to_instrument, &to);
+  if (rc == 0) rc = carry_over_checks(p, &from, &to);
+  uint64_t carried = 0;
+  if (rc == 0) rc = carried_get(b, p->account, p->to_instrument, &carried);
+  if (rc == 0) rc = amount_add(carried, p->amount, &carried);
+  if (rc) return rc;
+  if (carried > p->cap) return PROTO_E_CARRYOVER_CAP;
+  struct ledger_balance src, dst;
+  rc = st__balance(b, p->account, p->from_instrument, &src);
+  if (rc == 0) rc = st__take_available(c, &src, p->amount);
+  if (rc == 0) rc = amount_add(to.issued, p->amount, &to.issued);
+  if (rc == 0 && to.issued > to.cap) rc = PROTO_E_CAP_EXCEEDED;
+  if (rc == 0) rc = amount_add(from.carried_over, p->amount, &from.carried_over);
+  if (rc == 0) rc = st__balance_put(b, p->account, &src);
+  if (rc == 0) rc = st__balance(b, p->account, p->to_instrument, &dst);
+  if (rc == 0) rc = amount_add(dst.registry, p->amount, &dst.registry);
+  if (rc == 0) rc = st__balance_put(b, p->account, &dst);
+  if (rc == 0) rc = st__instrument_put(b, &from, 0);
+  if (rc == 0) rc = st__instrument_put(b, &to, 0);
+  if (rc == 0) rc = carried_put(b, p->account, p->to_instrument, carried);
+  ctx__touch(c, p->account);
+  return rc;
+}
+
+int rules__deduct(struct tx_ctx *c) {
+  const struct proto_movement *m = &c->tx->u.move;
+  int rc = operator_acts(c);
+  struct ledger_account a;
+  if (rc == 0) rc = enterprise(c->b, m->from, &a);
+  if (rc == 0) rc = amount_add(a.deduction_outstanding, m->amount, &a.deduction_outstanding);
+  if (rc) return rc;
+  ctx__touch(c, a.id);
+  return st__account_put(c->b, &a);
+}

@@ -1,0 +1,379 @@
+/* The LMDB store: opening the environment and its named databases, the single-writer lock,
+ * map growth, the Merkle node adapter, checkpoints, backup and statistics. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ledger/internal.h"
+
+#define MAP_BYTES_DEFAULT (UINT64_C(64) << 20)
+#define MAP_BYTES_MAX_DEFAULT (UINT64_C(64) << 30)
+#define PATH_BYTES_MAX 4096u
+
+static const char *const db_names[DB_COUNT] = {
+    [DB_ENTRIES] = "entries",         [DB_NODES] = "nodes",
+    [DB_META] = "meta",               [DB_ACCOUNTS] = "accounts",
+    [DB_USCC] = "uscc",               [DB_PROVINCE] = "province",
+    [DB_BALANCES] = "balances",       [DB_KEYS] = "keys",
+    [DB_INSTRUMENTS] = "instruments", [DB_YEARS] = "years",
+    [DB_COMPLIANCE] = "compliance",   [DB_CARRIED] = "carried",
+    [DB_TXIDS] = "txids",             [DB_HISTORY] = "history",
+    [DB_CHECKPOINTS] = "checkpoints",
+};
+
+int store__mdb_err(int rc) {
+  switch (rc) {
+  case 0: return 0;
+  case MDB_MAP_FULL: return PROTO_E_MAP_FULL;
+  case MDB_CORRUPTED:
+  case MDB_PAGE_NOTFOUND:
+  case MDB_INVALID:
+  case MDB_VERSION_MISMATCH: return PROTO_E_CORRUPT;
+  case MDB_NOTFOUND: return PROTO_E_NOT_FOUND;
+  case ENOMEM: return PROTO_E_NO_MEMORY;
+  default: return rc > 0 && rc < 4096 ? -rc : PROTO_E_STORAGE;
+  }
+}
+
+int store__read_begin(struct ledger *l, MDB_txn **txn) {
+  pthread_rwlock_rdlock(&l->resize_lock);
+  int rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+  if (rc == MDB_MAP_RESIZED) {
+    /* The writer is another process (this one is read-only) and grew the map: adopt its size. */
+    pthread_rwlock_unlock(&l->resize_lock);
+    pthread_rwlock_wrlock(&l->resize_lock);
+    rc = mdb_env_set_mapsize(l->env, 0);
+    pthread_rwlock_unlock(&l->resize_lock);
+    pthread_rwlock_rdlock(&l->resize_lock);
+    if (rc == 0) rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
+  }
+  if (rc) {
+    pthread_rwlock_unlock(&l->resize_lock);
+    return store__mdb_err(rc);
+  }
+  return 0;
+}
+
+void store__read_end(struct ledger *l, MDB_txn *txn) {
+  mdb_txn_abort(txn);
+  pthread_rwlock_unlock(&l->resize_lock);
+}
+
+/* Merkle node adapter: key = level byte || u64 BE index (the scheme merkle.h documents). Level 0
+ * is not stored: a leaf hash is the hash of the stored entry, which saves a third of the bytes per
+ * entry; the writer's node cache holds the level-0 sibling an append needs. */
+static int leaf_get(const struct store_nodes_ctx *c, uint64_t index, uint8_t out[PROTO_HASH_BYTES]) {
+  uint8_t key[8];
+  be64_put(key, index);
+  MDB_val k = {sizeof(key), key}, v;
+  int rc = mdb_get(c->txn, c->entries, &k, &v);
+  if (rc == MDB_NOTFOUND) return PROTO_E_CORRUPT; /* the tree asks only for leaves that exist */
+  if (rc) return store__mdb_err(rc);
+  ledger_leaf_hash(v.mv_data, v.mv_size, out);
+  return 0;
+}
+
+static int nodes_get(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_BYTES]) {
+  const struct store_nodes_ctx *c = ctx;
+  if (c->cache && level < MERKLE_LEVELS && c->cache->valid[level] &&
+      c->cache->index[level] == index) {
+    memcpy(out, c->cache->hash[level], PROTO_HASH_BYTES);
+    return 0;
+  }
+  if (level == 0) return leaf_get(c, index, out);
+  uint8_t key[MERKLE_NODE_KEY_BYTES];
+  merkle_node_key(level, index, key);
+  MDB_val k = {sizeof(key), key}, v;
+  int rc = mdb_get(c->txn, c->dbi, &k, &v);
+  if (rc == MDB_NOTFOUND) return PROTO_E_CORRUPT; /* the tree asks only for nodes that exist */
+  if (rc) return store__mdb_err(rc);
+  if (v.mv_size != PROTO_HASH_BYTES) return PROTO_E_CORRUPT;
+  memcpy(out, v.mv_data, PROTO_HASH_BYTES);
+  return 0;
+}
+
+static int nodes_put(void *ctx, unsigned level, uint64_t index,
+                     const uint8_t hash[PROTO_HASH_BYTES]) {
+  const struct store_nodes_ctx *c = ctx;
+  int rc = 0;
+  if (level > 0) {
+    uint8_t key[MERKLE_NODE_KEY_BYTES];
+    merkle_node_key(level, index, key);
+    MDB_val k = {sizeof(key), key}, v = {PROTO_HASH_BYTES, (void *)hash};
+    rc = store__mdb_err(mdb_put(c->txn, c->dbi, &k, &v, 0));
+  }
+  if (rc == 0 && c->cache && level < MERKLE_LEVELS) {
+    c->cache->index[level] = index;
+    memcpy(c->cache->hash[level], hash, PROTO_HASH_BYTES);
+    c->cache->valid[level] = true;
+  }
+  return rc;
+}
+
+void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
+                  const struct ledger *l, struct node_cache *cache) {
+  c->txn = txn;
+  c->dbi = l->dbi[DB_NODES];
+  c->entries = l->dbi[DB_ENTRIES];
+  c->cache = cache;
+  s->ctx = c;
+  s->get = nodes_get;
+  s->put = nodes_put;
+}
+
+static int lock_dir(const char *dir, int *fd_out) {
+  char path[PATH_BYTES_MAX];
+  if (snprintf(path, sizeof(path), "%s/quotad.lock", dir) >= (int)sizeof(path))
+    return PROTO_E_BAD_ARGUMENT;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return -errno;
+  /* flock locks belong to the open file description, so a second open in this same process
+   * is refused too (LMDB must not be opened twice by one process). */
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    close(fd);
+    return e == EWOULDBLOCK ? PROTO_E_LOCKED : -e;
+  }
+  *fd_out = fd;
+  return 0;
+}
+
+static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name, MDB_val *v) {
+  MDB_val k = {strlen(name), (void *)name};
+  return mdb_get(txn, dbi, &k, v);
+}
+
+/* Loads what the genesis stored and the tree size into the handle. */
+static int load_meta(struct ledger *l, MDB_txn *txn) {
+  MDB_val v;
+  int rc = meta_get(txn, l->dbi[DB_META], "tree_size", &v);
+  if (rc == MDB_NOTFOUND) return 0;
+  if (rc) return store__mdb_err(rc);
+  if (v.mv_size != 8) return PROTO_E_CORRUPT;
+  uint64_t size = be64_get(v.mv_data);
+  uint64_t last = 0;
+  if (meta_get(txn, l->dbi[DB_META], "last_time_ms", &v) == 0 && v.mv_size == 8)
+    last = be64_get(v.mv_data);
+  l->last_time_ms = last;
+  if (size > 0) {
+    rc = meta_get(txn, l->dbi[DB_META], "origin", &v);
+    if (rc || v.mv_size == 0 || v.mv_size > PROTO_ORIGIN_BYTES_MAX) return PROTO_E_CORRUPT;
+    memcpy(l->origin, v.mv_data, v.mv_size);
+    l->origin[v.mv_size] = '\0';
+    rc = meta_get(txn, l->dbi[DB_META], "log_public_key", &v);
+    if (rc || v.mv_size != PROTO_PUBKEY_BYTES) return PROTO_E_CORRUPT;
+    memcpy(l->log_pub, v.mv_data, PROTO_PUBKEY_BYTES);
+    rc = meta_get(txn, l->dbi[DB_META], "national_account", &v);
+    if (rc || v.mv_size != 8) return PROTO_E_CORRUPT;
+    l->national = be64_get(v.mv_data);
+    rc = meta_get(txn, l->dbi[DB_META], "operator_threshold", &v);
+    if (rc || v.mv_size != 1 || ((const uint8_t *)v.mv_data)[0] < 1) return PROTO_E_CORRUPT;
+    l->op_threshold = ((const uint8_t *)v.mv_data)[0];
+    __atomic_store_n(&l->has_genesis, true, __ATOMIC_RELEASE);
+  }
+  __atomic_store_n(&l->tree_size, size, __ATOMIC_RELEASE);
+  return 0;
+}
+
+static int open_dbs(struct ledger *l) {
+  MDB_txn *txn;
+  unsigned flags = l->read_only ? MDB_RDONLY : 0;
+  int rc = mdb_txn_begin(l->env, NULL, flags, &txn);
+  if (rc) return store__mdb_err(rc);
+  for (unsigned i = 0; i < DB_COUNT && rc == 0; i++)
+    rc = mdb_dbi_open(txn, db_names[i],
+                      (l->read_only ? 0u : MDB_CREATE) |
+                          (i == DB_HISTORY ? (unsigned)(MDB_DUPSORT | MDB_DUPFIXED) : 0u),
+                      &l->dbi[i]);
+  if (rc) {
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND ? PROTO_E_NOT_FOUND : store__mdb_err(rc);
+  }
+  int prc = load_meta(l, txn);
+  if (prc == 0) {
+    MDB_val k, v;
+    MDB_cursor *cur;
+    /* The latest checkpoint stored, if any, becomes the one served. */
+    if (mdb_cursor_open(txn, l->dbi[DB_CHECKPOINTS], &cur) == 0) {
+      if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8 &&
+          v.mv_size < sizeof(l->cp_text)) {
+        memcpy(l->cp_text, v.mv_data, v.mv_size);
+        l->cp_text[v.mv_size] = '\0';
+        l->cp_len = v.mv_size;
+        l->cp_size = be64_get(k.mv_data);
+        l->cp_persisted = true;
+      }
+      mdb_cursor_close(cur);
+    }
+  }
+  rc = prc ? (mdb_txn_abort(txn), 0) : mdb_txn_commit(txn);
+  return prc ? prc : store__mdb_err(rc);
+}
+
+static int env_open(struct ledger *l, const struct ledger_config *cfg) {
+  int rc = mdb_env_create(&l->env);
+  if (rc) return store__mdb_err(rc);
+  mdb_env_set_maxdbs(l->env, DB_COUNT + 2);
+  mdb_env_set_maxreaders(l->env, 512);
+  rc = mdb_env_set_mapsize(l->env, (size_t)l->map_bytes);
+  /* Safe defaults only: no NOSYNC, NOMETASYNC or WRITEMAP. NOTLS: read transactions are not
+   * tied to threads, and several ledgers' readers may share a thread. */
+  unsigned flags = MDB_NOTLS | (l->read_only ? MDB_RDONLY : 0);
+  if (rc == 0) rc = mdb_env_open(l->env, cfg->dir, flags, 0600);
+  if (rc) return store__mdb_err(rc);
+  MDB_envinfo info;
+  /* A map bigger than asked (another writer grew it) becomes our current size. */
+  if (mdb_env_info(l->env, &info) == 0 && info.me_mapsize > l->map_bytes)
+    l->map_bytes = info.me_mapsize;
+  return 0;
+}
+
+int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
+  if (!cfg || !cfg->dir || !out) return PROTO_E_BAD_ARGUMENT;
+  struct ledger *l = calloc(1, sizeof(*l));
+  if (!l) return PROTO_E_NO_MEMORY;
+  l->lock_fd = -1;
+  l->read_only = cfg->read_only || cfg->log_key == NULL;
+  l->log_key = cfg->log_key;
+  l->map_bytes = cfg->map_bytes_initial ? cfg->map_bytes_initial : MAP_BYTES_DEFAULT;
+  l->map_bytes_max = cfg->map_bytes_max ? cfg->map_bytes_max : MAP_BYTES_MAX_DEFAULT;
+  if (l->map_bytes > l->map_bytes_max) l->map_bytes = l->map_bytes_max;
+  pthread_rwlock_init(&l->resize_lock, NULL);
+  pthread_mutex_init(&l->cp_mutex, NULL);
+  pthread_mutex_init(&l->key_mutex, NULL);
+  int rc = 0;
+  if (!l->read_only && mkdir(cfg->dir, 0700) != 0 && errno != EEXIST) rc = -errno;
+  if (rc == 0 && !l->read_only) rc = lock_dir(cfg->dir, &l->lock_fd);
+  if (rc == 0 && !l->read_only) rc = overlay__init(&l->ov);
+  if (rc == 0) rc = env_open(l, cfg);
+  if (rc == 0) rc = open_dbs(l);
+  /* A crash between a commit and its checkpoint leaves the checkpoint behind: sign it now. */
+  if (rc == 0 && !l->read_only && l->tree_size > 0 && l->cp_size != l->tree_size) {
+    MDB_txn *txn;
+    rc = store__mdb_err(mdb_txn_begin(l->env, NULL, 0, &txn));
+    if (rc == 0) {
+      rc = store__sign_checkpoint(l, txn, l->tree_size);
+      if (rc == 0) rc = store__persist_checkpoint(l, txn);
+      rc = rc ? (mdb_txn_abort(txn), rc) : store__mdb_err(mdb_txn_commit(txn));
+    }
+  }
+  if (rc) {
+    ledger_close(l);
+    return rc;
+  }
+  *out = l;
+  return 0;
+}
+
+void ledger_close(struct ledger *l) {
+  if (!l) return;
+  if (l->env && !l->read_only && !l->failed && !l->cp_persisted && l->cp_len > 0) {
+    MDB_txn *txn;
+    if (mdb_txn_begin(l->env, NULL, 0, &txn) == 0) {
+      if (store__persist_checkpoint(l, txn) == 0) (void)mdb_txn_commit(txn);
+      else mdb_txn_abort(txn);
+    }
+  }
+  if (l->env) mdb_env_close(l->env);
+  if (l->lock_fd >= 0) close(l->lock_fd);
+  overlay__free(&l->ov);
+  free(l->history);
+  free(l->ctx);
+  auth__cache_free(l);
+  pthread_rwlock_destroy(&l->resize_lock);
+  pthread_mutex_destroy(&l->cp_mutex);
+  pthread_mutex_destroy(&l->key_mutex);
+  free(l);
+}
+
+/* Signs the checkpoint for size over the nodes visible in txn and keeps it in memory. */
+int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
+  struct ledger_checkpoint cp = {.size = size};
+  struct merkle_store ms;
+  struct store_nodes_ctx nctx;
+  store__nodes(&ms, &nctx, txn, l, NULL);
+  int rc = merkle_root(&ms, size, cp.root);
+  if (rc) return rc;
+  snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
+  char text[LEDGER_CHECKPOINT_BYTES_MAX];
+  long n = ledger_checkpoint_sign(&cp, l->origin, l->log_key, text, sizeof(text));
+  if (n < 0) return (int)n;
+  pthread_mutex_lock(&l->cp_mutex);
+  memcpy(l->cp_text, text, (size_t)n);
+  l->cp_text[n] = '\0';
+  l->cp_len = (size_t)n;
+  l->cp_size = size;
+  l->cp_persisted = false;
+  pthread_mutex_unlock(&l->cp_mutex);
+  return 0;
+}
+
+/* Writes the in-memory checkpoint into txn. It rides in the next batch's write transaction so
+ * that a batch costs one fsync; after a crash ledger_open re-signs the same (deterministic) one. */
+int store__persist_checkpoint(struct ledger *l, MDB_txn *txn) {
+  pthread_mutex_lock(&l->cp_mutex);
+  int rc = 0;
+  if (!l->cp_persisted && l->cp_len > 0) {
+    uint8_t key[8];
+    be64_put(key, l->cp_size);
+    MDB_val k = {8, key}, v = {l->cp_len, l->cp_text};
+    rc = store__mdb_err(mdb_put(txn, l->dbi[DB_CHECKPOINTS], &k, &v, 0));
+    if (rc == 0) l->cp_persisted = true;
+  }
+  pthread_mutex_unlock(&l->cp_mutex);
+  return rc;
+}
+
+long ledger_checkpoint_latest(struct ledger *l, char *out, size_t cap) {
+  pthread_mutex_lock(&l->cp_mutex);
+  long rc;
+  if (l->cp_len == 0) rc = PROTO_E_NOT_FOUND;
+  else if (cap <= l->cp_len) rc = PROTO_E_FIELD_TOO_LONG;
+  else {
+    memcpy(out, l->cp_text, l->cp_len + 1);
+    rc = (long)l->cp_len;
+  }
+  pthread_mutex_unlock(&l->cp_mutex);
+  return rc;
+}
+
+int ledger_backup(struct ledger *l, const char *dir) {
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) return -errno;
+  pthread_rwlock_rdlock(&l->resize_lock);
+  int rc = mdb_env_copy2(l->env, dir, MDB_CP_COMPACT);
+  pthread_rwlock_unlock(&l->resize_lock);
+  return store__mdb_err(rc);
+}
+
+int ledger_stats(struct ledger *l, struct ledger_stats *out) {
+  MDB_envinfo info;
+  MDB_stat st;
+  pthread_rwlock_rdlock(&l->resize_lock);
+  int rc = mdb_env_info(l->env, &info);
+  if (rc == 0) rc = mdb_env_stat(l->env, &st);
+  pthread_rwlock_unlock(&l->resize_lock);
+  if (rc) return store__mdb_err(rc);
+  out->map_bytes = info.me_mapsize;
+  out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+  out->entries = ledger_tree_size(l);
+  return 0;
+}
+
+/* Doubles the map (up to the ceiling) with every reader of this process kept out. Returns
+ * MAP_FULL when the map is already at the ceiling. The caller holds no transaction. */
+int store__grow(struct ledger *l) {
+  if (l->map_bytes >= l->map_bytes_max) return PROTO_E_MAP_FULL;
+  uint64_t next = l->map_bytes * 2;
+  if (next > l->map_bytes_max) next = l->map_bytes_max;
+  pthread_rwlock_wrlock(&l->resize_lock);
+  int rc = mdb_env_set_mapsize(l->env, (size_t)next);
+  pthread_rwlock_unlock(&l->resize_lock);
+  if (rc) return store__mdb_err(rc);
+  l->map_bytes = next;
+  return 0;
+}

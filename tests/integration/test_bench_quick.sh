@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Smoke test of the benchmark harness: quota-bench builds a small registry in a real quotad,
+# drives it for two seconds with signed transfers, surrenders and settlements, and must report
+# a non-zero throughput and no refused transaction, HTTP error or lost answer.
+#   bash test_bench_quick.sh BUILD_DIR SOURCE_DIR
+set -uo pipefail
+build=$1
+qb=$build/tools/quota-bench
+quotad=$build/daemon/quotad
+if [ ! -x "$quotad" ]; then
+  echo "SKIP: $quotad is not built yet (branch daemon); nothing to drive"
+  exit 0
+fi
+[ -x "$qb" ] || { echo "FAIL: $qb missing"; exit 1; }
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+passed=0 failed=0
+check() { # name, python condition over the JSON d
+  if python3 -c "import json,sys; d=json.load(open('$out')); r=d['runs'][0]; sys.exit(0 if ($2) else 1)"; then
+    passed=$((passed + 1)); echo "ok: $1"
+  else
+    failed=$((failed + 1)); echo "FAIL: $1"
+  fi
+}
+"$qb" --quotad "$quotad" --enterprises 120 --connections 4 --duration 2 --pool 3000 \
+  --mix transfer:8,surrender:1,settle:1 --batch-legs 20 --json >"$out" 2>"$out.err"
+rc=$?
+if [ ! -s "$out" ]; then
+  echo "FAIL: quota-bench printed no JSON (exit $rc)"; tail -20 "$out.err"; rm -f "$out.err"; exit 1
+fi
+check "quota-bench exits 0" "$rc == 0"
+check "throughput is non-zero" "r['tx_per_s'] > 0 and r['tx_ok'] > 0"
+check "no transaction refused" "r['tx_refused'] == 0 and r['tx_exists'] == 0"
+check "no HTTP error" "r['http_errors'] == 0 and r['first_error'] == ''"
+check "settlement legs were committed" "r['legs_per_s'] > 0"
+check "latency percentiles are ordered" "0 < r['latency_ms']['p50'] <= r['latency_ms']['p99'] <= r['latency_ms']['p999']"
+[ "$failed" = 0 ] || tail -20 "$out.err"
+rm -f "$out.err"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# quotactl against a real quotad: every subcommand once accepted and once refused (with the
+# refusal's code and exit status, and the ledger unchanged), bulk imports and their idempotent
+# rerun, a settlement split above 1,000 legs, proofs, export, and backup + restore.
+# Usage: bash test_quotactl_cli.sh BUILD_DIR SOURCE_DIR
+set -u
+BUILD_DIR=$(cd "$1" && pwd)
+Q="$BUILD_DIR/tools/quotactl"
+QUOTAD="$BUILD_DIR/daemon/quotad"
+AUDIT="$BUILD_DIR/tools/quota-audit"
+if [ ! -x "$QUOTAD" ] || [ ! -x "$Q" ]; then
+  echo "SKIP: quotad or quotactl not built"
+  echo "0 passed, 0 failed"
+  exit 0
+fi
+T=$(mktemp -d /tmp/quotactl-it-XXXXXX)
+PASSED=0
+FAILED=0
+QPID=""
+cleanup() {
+  if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then kill -TERM "$QPID"; wait "$QPID" 2>/dev/null; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+# expect CODE NAME [PATTERN] -- COMMAND...: the command exits with CODE and, when PATTERN is not
+# empty, its output (stdout and stderr) matches it.
+expect() {
+  local code=$1 name=$2 pattern=$3
+  shift 4
+  "$@" >"$T/out" 2>&1
+  local got=$?
+  if [ "$got" -eq "$code" ] && { [ -z "$pattern" ] || grep -qE -- "$pattern" "$T/out"; }; then
+    PASSED=$((PASSED + 1)); echo "ok   - $name"
+  else
+    FAILED=$((FAILED + 1)); echo "FAIL - $name (exit $got, wanted $code${pattern:+, /$pattern/})"
+    sed 's/^/       /' "$T/out" | tail -8
+  fi
+}
+check() { # check NAME COMMAND...: a shell condition
+  local name=$1; shift
+  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $name"; else FAILED=$((FAILED + 1)); echo "FAIL - $name"; fi
+}
+tree_size() { "$Q" --json log | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
+jfield() { python3 -c 'import json,sys; print(json.load(sys.stdin)'"$1"')'; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+start_quotad() { # start_quotad DATA_DIR
+  PORT=$(free_port)
+  export QUOTAD_URL="http://127.0.0.1:$PORT"
+  "$QUOTAD" --data-dir "$1" --log-key "$T/log.key" --listen "127.0.0.1:$PORT" --unix "$T/q.sock" \
+    --log-level warning 2>>"$T/quotad.log" &
+  QPID=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "$QUOTAD_URL/healthz" && return 0
+    kill -0 "$QPID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+stop_quotad() { kill -TERM "$QPID"; wait "$QPID"; QPID=""; }
+
+ORIGIN=it.quotad.example/cets
+E1=91350100M000100Y43   # enterprise 101, province 35
+E2=91110000802100433B   # enterprise 102, province 11 (enterprise of another province)
+E3=$(python3 -c "
+a='0123456789ABCDEFGHJKLMNPQRTUWXY'; w=[1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28]
+b='91350100MA2XY8123'; print(b+a[(31-sum(a.index(c)*k for c,k in zip(b,w))%31)%31])")
+
+# ---- keys
+for k in log op1 op2 auth35 auth11 exch rep101 rep102 rep103a rep103b other; do
+  "$Q" keygen "$T/$k.key" >/dev/null || echo "keygen $k failed"
+done
+expect 0 "keygen prints the verifier key with --name" "^verifier key: +$ORIGIN\+[0-9a-f]{8}\+" -- \
+  "$Q" keygen "$T/named.key" --name "$ORIGIN"
+check "keygen writes the key file with mode 0600" test "$(stat -c %a "$T/named.key")" = 600
+expect 2 "keygen refuses to overwrite a key file" "never overwritten" -- "$Q" keygen "$T/named.key"
+expect 3 "an unreachable registry is exit 3" "cannot reach the registry" -- \
+  "$Q" --url http://127.0.0.1:1 instruments
+
+start_quotad "$T/data" || { echo "FAIL - quotad did not start"; cat "$T/quotad.log"; echo "0 passed, 1 failed"; exit 1; }
+OP=(--key "$T/op1.key")
+
+# ---- genesis and operator acts
+expect 0 "init submits the genesis" "^ok: genesis .* at entry 0" -- \
+  "$Q" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op1.key" --operator-key "$T/op2.key"
+expect 1 "a second init is refused: genesis_exists" "genesis_exists" -- \
+  "$Q" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op1.key"
+expect 0 "key-register (authority of 35)" "^ok: key_register" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/auth35.key" --role authority --scope 35 --name "Fujian"
+expect 1 "key-register twice: key_exists" "key_exists" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/auth35.key" --role authority --scope 35 --name "Fujian"
+"$Q" "${OP[@]}" key-register --public-key "$T/auth11.key" --role authority --scope 11 --name "Beijing" >/dev/null
+"$Q" "${OP[@]}" key-register --public-key "$T/exch.key" --role exchange --scope 0 --name "exchange" >/dev/null
+expect 0 "account-open provincial" "^ok: account_open" -- \
+  "$Q" "${OP[@]}" account-open --account 35 --kind provincial --province 35 --name "Fujian province"
+"$Q" "${OP[@]}" account-open --account 11 --kind provincial --province 11 --name "Beijing province" >/dev/null
+expect 0 "account-open enterprise" "^ok: account_open" -- \
+  "$Q" "${OP[@]}" account-open --account 101 --kind enterprise --province 35 --sector steel --uscc "$E1" --name "Steel 101"
+expect 2 "account-open with a bad USCC names the check character" "position 18" -- \
+  "$Q" "${OP[@]}" account-open --account 109 --kind enterprise --province 35 --sector steel --uscc 91350100M000100Y44 --name X
+expect 1 "account-open with a taken id: account_exists" "account_exists" -- \
+  "$Q" "${OP[@]}" account-open --account 101 --kind participant --name "dup"
+"$Q" "${OP[@]}" account-open --account 102 --kind enterprise --province 11 --sector cement --uscc "$E2" --name "Cement 102" >/dev/null
+"$Q" "${OP[@]}" account-open --account 103 --kind enterprise --province 35 --sector aluminium --uscc "$E3" --threshold 2 --name "Aluminium 103" >/dev/null
+"$Q" "${OP[@]}" account-open --account 900 --kind participant --name "Trader" >/dev/null
+for r in 101 102; do "$Q" "${OP[@]}" key-register --public-key "$T/rep$r.key" --role representative --scope $r --name "rep $r" >/dev/null; done
+"$Q" "${OP[@]}" key-register --public-key "$T/rep103a.key" --role representative --scope 103 --name "rep 103 a" >/dev/null
+"$Q" "${OP[@]}" key-register --public-key "$T/rep103b.key" --role representative --scope 103 --name "rep 103 b" >/dev/null
+expect 0 "account-update" "^ok: account_update" -- \
+  "$Q" "${OP[@]}" account-update --account 900 --kind participant --name "Trader Ltd" --note "renamed"
+expect 1 "account-update cannot change the kind" "refused: account_update" -- \
+  "$Q" "${OP[@]}" account-update --account 900 --kind enterprise --province 35 --sector steel --uscc 91350100M000100Y43 --name "x"
+expect 0 "instrument-create" "^ok: instrument_create" -- \
+  "$Q" "${OP[@]}" instrument-create --code CEA-2024 --kind cea --vintage 2024 --cap 100000 --first-year 2019 --last-year 2024
+expect 1 "instrument-create twice: instrument_exists" "instrument_exists" -- \
+  "$Q" "${OP[@]}" instrument-create --code CEA-2024 --kind cea --vintage 2024 --cap 100000 --first-year 2019 --last-year 2024
+"$Q" "${OP[@]}" instrument-create --code CEA-2025 --kind cea --vintage 2025 --cap 100000 --first-year 2025 --last-year 2030 >/dev/null
+expect 0 "compliance-year" "^ok: compliance_year" -- "$Q" "${OP[@]}" compliance-year --year 2024 --deadline-ms 4102444800000
+expect 1 "compliance-year cannot move a deadline earlier" "deadline_earlier" -- \
+  "$Q" "${OP[@]}" compliance-year --year 2024 --deadline-ms 4102444700000
+expect 0 "issue" "^ok: issue" -- "$Q" "${OP[@]}" issue --instrument CEA-2024 --amount 60000
+size=$(tree_size)
+expect 1 "issue beyond the cap: cap_exceeded, tree unchanged" "cap_exceeded" -- \
+  "$Q" "${OP[@]}" issue --instrument CEA-2024 --amount 40001
+check "a refused issue leaves the tree size unchanged" test "$(tree_size)" = "$size"
+"$Q" "${OP[@]}" issue --instrument CEA-2025 --amount 50000 >/dev/null
+
+# ---- allocation, holdings
+expect 0 "allocate national -> provincial (account given as CN-35)" "^ok: allocate" -- \
+  "$Q" "${OP[@]}" allocate --from 1 --to CN-35 --instrument CEA-2024 --amount 50000 --year 2024 --kind final
+expect 0 "allocate provincial -> enterprise (by USCC), signed by the authority" "^ok: allocate" -- \
+  "$Q" --key "$T/auth35.key" allocate --from CN-35 --to "$E1" --instrument CEA-2024 --amount 20000 --year 2024 --kind final
+expect 1 "allocate to an enterprise of another province: province_mismatch" "province_mismatch" -- \
+  "$Q" --key "$T/auth35.key" allocate --from CN-35 --to 102 --instrument CEA-2024 --amount 1 --year 2024 --kind final
+expect 1 "an authority may not read another province's enterprise: forbidden" "forbidden" -- \
+  "$Q" --key "$T/auth35.key" account "$E2"
+"$Q" --key "$T/auth35.key" allocate --from CN-35 --to "$E3" --instrument CEA-2024 --amount 5000 --year 2024 --kind final >/dev/null
+expect 0 "clawback" "^ok: clawback" -- \
+  "$Q" --key "$T/auth35.key" clawback --from "$E3" --to CN-35 --instrument CEA-2024 --amount 100 --reason "re-determination"
+expect 1 "clawback above the holding: insufficient_balance" "insufficient_balance" -- \
+  "$Q" --key "$T/auth35.key" clawback --from "$E3" --to CN-35 --instrument CEA-2024 --amount 99999 --reason "x"
+expect 0 "transfer" "^ok: transfer" -- \
+  "$Q" --key "$T/rep101.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1000
+size=$(tree_size)
+expect 1 "transfer above available shows the available amount and balances" "available: 19000 t" -- \
+  "$Q" --key "$T/rep101.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 19001
+grep -q "registry 19000" "$T/out" && PASSED=$((PASSED + 1)) && echo "ok   - the refusal lists the account's balances" \
+  || { FAILED=$((FAILED + 1)); echo "FAIL - balances not shown"; }
+check "a refused transfer leaves the tree size unchanged" test "$(tree_size)" = "$size"
+expect 1 "transfer signed by another account's key: wrong_role" "wrong_role" -- \
+  "$Q" --key "$T/rep102.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
+expect 1 "two-person account with one signature: insufficient_signatures" "insufficient_signatures" -- \
+  "$Q" --key "$T/rep103a.key" transfer --from 103 --to 900 --instrument CEA-2024 --amount 10
+expect 0 "two-person account with two signatures (repeated --key)" "^ok: transfer" -- \
+  "$Q" --key "$T/rep103a.key" --key "$T/rep103b.key" transfer --from 103 --to 900 --instrument CEA-2024 --amount 10
+expect 0 "position-move to trading" "^ok: position_move" -- \
+  "$Q" --key "$T/rep101.key" position-move --account 101 --instrument CEA-2024 --amount 3000 --to-position trading
+expect 1 "position-move above available: insufficient_balance" "insufficient_balance" -- \
+  "$Q" --key "$T/rep101.key" position-move --account 101 --instrument CEA-2024 --amount 999999 --to-position trading
+expect 0 "settle by the exchange" "^ok: settle" -- \
+  "$Q" --key "$T/exch.key" --read-key "$T/op1.key" settle --ref "SHEX-1" --leg "101:900:CEA-2024:100" --leg "$E1:900:CEA-2024:50"
+expect 1 "settle signed by a representative: wrong_role" "wrong_role" -- \
+  "$Q" --key "$T/rep101.key" settle --ref "SHEX-2" --leg "101:900:CEA-2024:1"
+expect 0 "freeze" "^ok: freeze" -- \
+  "$Q" "${OP[@]}" freeze --account 101 --instrument CEA-2024 --amount 500 --legal-ref "court order 1"
+expect 1 "a frozen amount cannot move" "insufficient_balance|frozen" -- \
+  "$Q" --key "$T/rep101.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 15800
+expect 0 "unfreeze" "^ok: unfreeze" -- \
+  "$Q" "${OP[@]}" unfreeze --account 101 --instrument CEA-2024 --amount 200 --legal-ref "partial release"
+expect 1 "unfreeze more than frozen: not_frozen" "not_frozen" -- \
+  "$Q" "${OP[@]}" unfreeze --account 101 --instrument CEA-2024 --amount 301 --legal-ref "x"
+
+# ---- compliance
+expect 0 "emissions by the province's authority" "^ok: verified_emissions" -- \
+  "$Q" --key "$T/auth35.key" emissions --account "$E1" --year 2024 --emissions 12000 --ref "report 1"
+expect 1 "emissions by another province's authority: wrong_role" "wrong_role|province_mismatch" -- \
+  "$Q" --key "$T/auth11.key" emissions --account 101 --year 2024 --emissions 12000
+expect 0 "surrender" "^ok: surrender" -- \
+  "$Q" --key "$T/rep101.key" surrender --account 101 --from 101 --year 2024 --instrument CEA-2024 --amount 11000
+expect 1 "surrender of an ineligible vintage: ineligible_vintage" "ineligible_vintage|insufficient_balance" -- \
+  "$Q" --key "$T/rep101.key" surrender --account 101 --from 101 --year 2024 --instrument CEA-2025 --amount 1
+expect 1 "surrender without verified emissions: no_obligation" "no_obligation" -- \
+  "$Q" --key "$T/rep102.key" surrender --account 102 --from 102 --year 2024 --instrument CEA-2024 --amount 1
+expect 0 "cancel" "^ok: cancel" -- \
+  "$Q" --key "$T/rep101.key" cancel --account 101 --instrument CEA-2024 --amount 100 --reason "voluntary"
+expect 1 "cancel above available: insufficient_balance" "insufficient_balance" -- \
+  "$Q" --key "$T/rep101.key" cancel --account 101 --instrument CEA-2024 --amount 999999
+expect 0 "deduct" "^ok: deduct" -- \
+  "$Q" "${OP[@]}" deduct --account 103 --amount 300 --year 2024 --reason "2023 shortfall"
+expect 0 "an allocation after a deduction reports what was withheld" "300 t withheld" -- \
+  "$Q" --key "$T/auth35.key" allocate --from CN-35 --to 103 --instrument CEA-2024 --amount 1000 --year 2024 --kind supplement
+expect 1 "deduct on an unknown account: unknown_account" "unknown_account" -- \
+  "$Q" "${OP[@]}" deduct --account 4242 --amount 1 --year 2024 --reason "x"
+expect 0 "alloc carryover computes the cap and carries over" "cap T = " -- \
+  "$Q" "${OP[@]}" alloc carryover --account 103 --from CEA-2024 --to CEA-2025 --amount 100
+expect 1 "carry-over above the cap is refused" "carryover" -- \
+  "$Q" "${OP[@]}" carry-over --account 103 --from-instrument CEA-2024 --to-instrument CEA-2025 \
+  --amount 20000 --cap 20000 --net-sales 0 --window-start-ms 1704038400000 --window-end-ms 1767196800000
+expect 0 "key-revoke" "^ok: key_revoke" -- "$Q" "${OP[@]}" key-revoke --key-hash "$T/rep102.key" --reason "left"
+expect 1 "a revoked key signs nothing: revoked_key" "revoked_key" -- \
+  "$Q" --key "$T/rep102.key" transfer --from 102 --to 900 --instrument CEA-2024 --amount 1
+expect 0 "account-close of an empty account" "^ok: account_close" -- \
+  "$Q" "${OP[@]}" account-close --account 102 --reason "merged"
+expect 1 "account-close of an account holding units: account_not_empty" "account_not_empty" -- \
+  "$Q" "${OP[@]}" account-close --account 900 --reason "x"
+expect 2 "a transaction without --key is a usage error" "at least one --key" -- \
+  "$Q" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
+
+# ---- queries
+expect 0 "account by USCC" "Steel 101" -- "$Q" "${OP[@]}" account "$E1"
+expect 1 "account without a read key: unauthorized" "unauthorized" -- "$Q" account "$E1"
+expect 0 "balances" "CEA-2024 +[0-9]+ +2850 +300" -- "$Q" "${OP[@]}" balances 101
+expect 0 "history" "surrender" -- "$Q" "${OP[@]}" history 101
+expect 0 "keys" "representative" -- "$Q" "${OP[@]}" keys
+expect 0 "accounts filtered by kind" "Steel 101" -- "$Q" "${OP[@]}" accounts --kind enterprise
+expect 0 "instruments (public)" "CEA-2024" -- "$Q" instruments
+expect 0 "entries" "genesis" -- "$Q" "${OP[@]}" entries --start 0 --limit 3
+expect 0 "checkpoint (public)" "^$ORIGIN" -- "$Q" checkpoint
+expect 0 "compliance table with status and shortfall" "short" -- "$Q" compliance 2024
+expect 0 "compliance --csv" "^101,$E1,\"Steel 101\",35,12000,11000,0,11000,1000,short$" -- "$Q" compliance 2024 --csv
+expect 0 "compliance --json" '"shortfall": 1000' -- "$Q" --json compliance 2024
+expect 1 "compliance of a year never opened" "" -- "$Q" compliance 2031
+
+# ---- proofs
+txid=$("$Q" "${OP[@]}" --json issue --instrument CEA-2025 --amount 5 | jfield '["id"]')
+vk=$("$Q" --json log | jfield '["verifier_key"]')
+expect 0 "proof verifies against the pinned log key" "^verified: issue $txid" -- \
+  "$Q" "${OP[@]}" proof --id "$txid" --verifier-key "$vk"
+wrong=$("$Q" keygen "$T/wrong-log.key" --name "$ORIGIN" | sed -n 's/^verifier key: *//p')
+expect 4 "proof against another log key fails verification (exit 4)" "does not verify" -- \
+  "$Q" "${OP[@]}" proof --id "$txid" --verifier-key "$wrong"
+expect 1 "proof of an unknown id" "not_found" -- "$Q" "${OP[@]}" proof --id 0123456789abcdef0123456789abcdef
+expect 0 "reads work over the Unix socket" "CEA-2024" -- "$Q" --unix "$T/q.sock" instruments
+
+# ---- bulk imports
+cat >"$T/accounts.csv" <<EOF
+account,kind,province,sector,threshold,uscc,name,note
+201,participant,0,,1,,"Bulk, Trader A",
+202,participant,0,,1,,Bulk Trader B,
+203,provincial,44,,1,,Guangdong province,
+EOF
+expect 0 "accounts import" "3 transactions: 3 ok, 0 exists, 0 refused" -- "$Q" "${OP[@]}" accounts import "$T/accounts.csv"
+size=$(tree_size)
+expect 0 "accounts import rerun applies nothing twice" "3 transactions: 0 ok, 3 exists, 0 refused" -- \
+  "$Q" "${OP[@]}" accounts import "$T/accounts.csv"
+check "the rerun leaves the tree size unchanged" test "$(tree_size)" = "$size"
+printf 'account,year,emissions,ref,key\n%s,2024,5000,r,auth35.key\n91350100M000100Y44,2024,1,r,auth35.key\n' "$E3" >"$T/emissions.csv"
+cp "$T/auth35.key" "$T/auth35.key.copy" 2>/dev/null
+expect 2 "emissions import names the line of a bad USCC" "emissions.csv:3: column account" -- \
+  "$Q" --read-key "$T/op1.key" emissions import "$T/emissions.csv"
+printf 'account,year,emissions,ref,key\n%s,2024,5000,r,auth35.key\n' "$E3" >"$T/emissions.csv"
+expect 0 "emissions import signs each row with its 'key' column" "1 ok" -- \
+  "$Q" --read-key "$T/op1.key" emissions import "$T/emissions.csv"
+printf 'from,to,instrument,amount,year,kind,key\nCN-35,%s,CEA-2024,100,2024,supplement,auth35.key\nCN-35,%s,CEA-2024,999999,2024,supplement,auth35.key\n' "$E1" "$E1" >"$T/alloc.csv"
+expect 1 "allocations import reports refusals by code and line" "alloc.csv:3: refused: insufficient_balance" -- \
+  "$Q" --read-key "$T/op1.key" allocations import "$T/alloc.csv"
+grep -q "refused insufficient_balance: 1" "$T/out" && PASSED=$((PASSED + 1)) && echo "ok   - the summary counts refusals by code" \
+  || { FAILED=$((FAILED + 1)); echo "FAIL - summary by code"; }
+"$Q" --key "$T/rep101.key" position-move --account 101 --instrument CEA-2024 --amount 1500 --to-position trading >/dev/null
+python3 -c "
+print('ref,from,to,instrument,amount')
+for i in range(1200): print('SHEX-BULK,101,900,CEA-2024,1')" >"$T/settle.csv"
+size=$(tree_size)
+expect 0 "settle import splits 1,200 legs into entries of at most 1,000" "2 transactions: 2 ok" -- \
+  "$Q" --key "$T/exch.key" --read-key "$T/op1.key" settle import "$T/settle.csv"
+check "the settlement became two entries" test "$(tree_size)" = "$((size + 2))"
+expect 0 "settle import rerun: exists" "2 transactions: 0 ok, 2 exists" -- \
+  "$Q" --key "$T/exch.key" --read-key "$T/op1.key" settle import "$T/settle.csv"
+printf 'ref,from,to,instrument,amount\nX,101,900,CEA-2024,1.5\n' >"$T/bad-settle.csv"
+expect 2 "settle import names line and column of a bad amount" "bad-settle.csv:2: column 5 \(amount\)" -- \
+  "$Q" --key "$T/exch.key" --read-key "$T/op1.key" settle import "$T/bad-settle.csv"
+
+# ---- export, backup and restore
+size=$(tree_size)
+expect 0 "export" "exported $size entries" -- "$Q" "${OP[@]}" export "$T/export.jsonl"
+check "the export has a header, every entry and the reported line" test "$(wc -l <"$T/export.jsonl")" = "$((size + 2))"
+check "the export's last line is what the registry reports" grep -q '^{"reported"' <(tail -1 "$T/export.jsonl")
+if [ -x "$AUDIT" ]; then
+  expect 0 "quota-audit verifies the export" "" -- "$AUDIT" --export "$T/export.jsonl" --verifier-key "$vk"
+fi
+expect 0 "backup while quotad runs" "invariants hold" -- "$Q" backup "$T/backup" --data-dir "$T/data"
+root_before=$(sed -n 3p <("$Q" checkpoint))
+expect 2 "backup refuses a directory that holds a ledger" "already holds" -- "$Q" backup "$T/backup" --data-dir "$T/data"
+stop_quotad
+mv "$T/data" "$T/data.old"
+mkdir "$T/data" && cp "$T/backup/data.mdb" "$T/data/"
+start_quotad "$T/data" || echo "FAIL - quotad did not restart"
+check "the restored registry has the same tree size" test "$(tree_size)" = "$size"
+check "the restored registry serves the same root" test "$(sed -n 3p <("$Q" checkpoint))" = "$root_before"
+expect 0 "the restored registry accepts transactions" "^ok: transfer" -- \
+  "$Q" --key "$T/rep101.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
+expect 0 "the restored registry still knows every id (rerun: exists)" "3 exists" -- \
+  "$Q" "${OP[@]}" accounts import "$T/accounts.csv"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -1,0 +1,27 @@
+/* The signed read header of quotad's API (briefs/api.md "Read authentication"), shared by the
+ * tools that read from a registry (quota-audit, quotactl). */
+#ifndef QUOTAD_TOOLS_READ_AUTH_H
+#define QUOTAD_TOOLS_READ_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/proto.h"
+
+#define READ_AUTH_HEADER_BYTES_MAX 256u /* the whole "Authorization: ..." line */
+#define READ_AUTH_PATH_BYTES_MAX 2048u
+
+/* The exact bytes a read signature covers:
+ *   "quotad/read/v1\n" <origin> "\n" <METHOD> "\n" <path with query> "\n" <unix seconds>
+ * (no trailing newline). Returns the length written to out, or FIELD_TOO_LONG / BAD_ARGUMENT. */
+long read_auth_message(const char *origin, const char *method, const char *path_query,
+                       uint64_t unix_s, uint8_t *out, size_t cap);
+
+/* Signs a read with key and writes the whole header line, NUL-terminated:
+ *   "Authorization: Quotad-Ed25519 key=<base64 SHA-256 of the public key>, time=<t>, sig=<base64>"
+ * path_query is the request target as sent ("/v1/entries?start=0&limit=1000"). Returns the
+ * length, or a negative code (FIELD_TOO_LONG when cap is small, BAD_KEY without a private key). */
+long read_auth_header(const struct proto_key *key, const char *origin, const char *method,
+                      const char *path_query, uint64_t unix_s, char *out, size_t cap);
+
+#endif /* QUOTAD_TOOLS_READ_AUTH_H */

@@ -1,0 +1,190 @@
+/* quota-audit: the independent verifier of a quotad registry. Replays the log (from a live
+ * registry or an export file) given only the log's verifier key, and checks every hash,
+ * signature and rule, then the registry's reported state. See docs/AUDIT.md. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tools/quota_audit.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void qa_fail(struct qa_run *run, uint64_t index, int code, const char *fmt, ...) {
+  run->fail.index = index;
+  run->fail.code = code;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(run->fail.text, sizeof(run->fail.text), fmt, ap);
+  va_end(ap);
+}
+
+int qa_io_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("quota-audit: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return QA_EXIT_USAGE;
+}
+
+int qa_checkpoint_check(struct qa_run *run, const char *text, size_t len,
+                        struct ledger_checkpoint *out, const char *what) {
+  int rc = ledger_checkpoint_verify(text, len, run->key_name, run->log_pub, out);
+  if (rc == 0) return 0;
+  qa_fail(run, UINT64_MAX, rc, "%s: %s (%s)", what,
+          rc == PROTO_E_BAD_SIGNATURE ? "not signed by the verifier key" : "malformed signed note",
+          proto_err_name(rc));
+  return QA_EXIT_FAILED;
+}
+
+int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens, size_t n) {
+  int rc = audit_log_feed(run->log, leaves, lens, n, &run->fail);
+  double t = now_s();
+  if (!run->opts.quiet && t - run->last_progress_s >= 1.0) {
+    uint64_t done = audit_log_size(run->log);
+    fprintf(stderr, "quota-audit: %llu / %llu entries verified, %.0f entries/s\n",
+            (unsigned long long)done, (unsigned long long)run->progress_total,
+            (double)done / (t - run->started_s));
+    run->last_progress_s = t;
+  }
+  return rc ? QA_EXIT_FAILED : 0;
+}
+
+int qa_since_load(struct qa_run *run) {
+  FILE *f = fopen(run->opts.since_path, "re");
+  if (!f) return qa_io_error("%s: %s", run->opts.since_path, strerror(errno));
+  char text[LEDGER_CHECKPOINT_BYTES_MAX + 1];
+  size_t len = fread(text, 1, LEDGER_CHECKPOINT_BYTES_MAX, f);
+  bool more = fgetc(f) != EOF;
+  fclose(f);
+  if (more) return qa_io_error("%s: larger than a checkpoint", run->opts.since_path);
+  text[len] = '\0';
+  if (qa_checkpoint_check(run, text, len, &run->since, "the older checkpoint")) return QA_EXIT_FAILED;
+  run->have_since = true;
+  return 0;
+}
+
+static void usage(FILE *out) {
+  fputs("usage: quota-audit (--export FILE | --url URL [--key FILE])\n"
+        "                   (--verifier-key NAME+ID+KEY | --verifier-key-file FILE)\n"
+        "                   [--since-checkpoint FILE] [--tx ID] [--save-checkpoint FILE]\n"
+        "                   [--threads N] [--quiet]\n"
+        "exit: 0 everything holds, 1 a verification failed, 2 usage or I/O error\n",
+        out);
+}
+
+static int read_small_file(const char *path, char *out, size_t cap) {
+  FILE *f = fopen(path, "re");
+  if (!f) return qa_io_error("%s: %s", path, strerror(errno));
+  size_t len = fread(out, 1, cap - 1, f);
+  fclose(f);
+  out[len] = '\0';
+  out[strcspn(out, "\r\n")] = '\0';
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, size_t vk_cap) {
+  static const struct option longs[] = {
+      {"export", required_argument, 0, 'e'},       {"url", required_argument, 0, 'u'},
+      {"key", required_argument, 0, 'k'},          {"verifier-key", required_argument, 0, 'v'},
+      {"verifier-key-file", required_argument, 0, 'V'},
+      {"since-checkpoint", required_argument, 0, 's'}, {"tx", required_argument, 0, 't'},
+      {"save-checkpoint", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'j'},
+      {"quiet", no_argument, 0, 'q'},              {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
+  memset(o, 0, sizeof(*o));
+  o->threads = 2;
+  int c;
+  while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+    switch (c) {
+    case 'e': o->export_path = optarg; break;
+    case 'u': o->url = optarg; break;
+    case 'k': o->key_path = optarg; break;
+    case 'v': o->verifier_key = optarg; break;
+    case 'V':
+      if (read_small_file(optarg, vk_buf, vk_cap)) return QA_EXIT_USAGE;
+      o->verifier_key = vk_buf;
+      break;
+    case 's': o->since_path = optarg; break;
+    case 't': o->tx_hex = optarg; break;
+    case 'S': o->save_checkpoint = optarg; break;
+    case 'j': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
+    case 'q': o->quiet = true; break;
+    case 'h': usage(stdout); exit(QA_EXIT_OK);
+    default: usage(stderr); return QA_EXIT_USAGE;
+    }
+  }
+  if (optind != argc || !o->verifier_key || (!o->export_path == !o->url) || o->threads < 1 ||
+      o->threads > AUDIT_THREADS_MAX) {
+    usage(stderr);
+    return QA_EXIT_USAGE;
+  }
+  return 0;
+}
+
+static void summary(struct qa_run *run, int verdict) {
+  struct audit_replay *r = audit_log_replay(run->log);
+  double secs = now_s() - run->started_s;
+  uint64_t n = audit_log_size(run->log);
+  printf("log           %s\n", audit_replay_origin(r)[0] ? audit_replay_origin(r) : run->key_name);
+  printf("entries       %llu verified (checkpoint size %llu)\n", (unsigned long long)n,
+         (unsigned long long)run->cp.size);
+  printf("accounts      %zu\n", audit_replay_accounts_count(r));
+  printf("instruments   %zu\n", audit_replay_instruments_count(r));
+  for (size_t i = 0; i < audit_replay_instruments_count(r); i++) {
+    struct audit_instrument in;
+    audit_replay_instrument_at(r, i, &in);
+    printf("  %-16s cap %llu issued %llu surrendered %llu cancelled %llu carried_over %llu\n",
+           in.code, (unsigned long long)in.cap, (unsigned long long)in.issued,
+           (unsigned long long)in.surrendered, (unsigned long long)in.cancelled,
+           (unsigned long long)in.carried_over);
+  }
+  printf("holdings      %zu account-instrument rows\n", audit_replay_balances_count(r));
+  printf("compliance    %zu enterprise-year records\n", audit_replay_compliance_count(r));
+  if (run->proof_note) printf("proof         %s\n", run->proof_text);
+  printf("state         %s\n", run->state_compared ? "reported state matches the replay"
+                                                   : "no reported state to compare");
+  printf("rate          %.0f entries/s (%.2f s, %u signature threads)\n",
+         secs > 0 ? (double)n / secs : 0.0, secs, run->opts.threads);
+  if (verdict == QA_EXIT_OK) printf("verdict       OK: every check holds\n");
+  else printf("verdict       FAILED [%s]: %s\n", proto_err_name(run->fail.code), run->fail.text);
+}
+
+int main(int argc, char **argv) {
+  static struct qa_run run;
+  static char vk_buf[LEDGER_VERIFIER_KEY_BYTES_MAX + 2];
+  int rc = parse_args(argc, argv, &run.opts, vk_buf, sizeof(vk_buf));
+  if (rc) return rc;
+  if (ledger_verifier_key_parse(run.opts.verifier_key, run.key_name, sizeof(run.key_name),
+                                run.log_pub) != 0)
+    return qa_io_error("not a verifier key: %s", run.opts.verifier_key);
+  if (run.opts.key_path && (rc = proto_key_load(run.opts.key_path, &run.read_key)) != 0)
+    return qa_io_error("%s: %s", run.opts.key_path, proto_err_message(rc));
+  run.log = audit_log_new(run.log_pub, run.opts.threads);
+  if (!run.log) return qa_io_error("out of memory");
+  run.started_s = run.last_progress_s = now_s();
+  rc = run.opts.since_path ? qa_since_load(&run) : 0;
+  if (!rc) rc = run.opts.export_path ? qa_export_run(&run) : qa_api_run(&run);
+  if (rc == QA_EXIT_OK && run.opts.save_checkpoint) {
+    FILE *f = fopen(run.opts.save_checkpoint, "we");
+    if (!f || fputs(run.cp_text, f) == EOF || fclose(f) != 0)
+      rc = qa_io_error("%s: cannot write the checkpoint", run.opts.save_checkpoint);
+  }
+  if (rc != QA_EXIT_USAGE) summary(&run, rc);
+  if (rc == QA_EXIT_FAILED)
+    fprintf(stderr, "quota-audit: FAILED [%s]: %s\n", proto_err_name(run.fail.code), run.fail.text);
+  json_decref(run.reported);
+  audit_log_free(run.log);
+  proto_key_free(run.read_key);
+  return rc;
+}

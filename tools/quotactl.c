@@ -1,0 +1,129 @@
+/* quotactl: the command-line tool of the registry's operators, authorities and holders. This file
+ * holds main: global options, dispatch to the subcommands, and the overall help. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/quotactl.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: quotactl [global options] COMMAND [options]\n"
+          "\n"
+          "global options (anywhere on the line):\n"
+          "  --url URL      the registry (default $QUOTAD_URL or " QCTL_DEFAULT_URL ")\n"
+          "  --unix PATH    connect through quotad's Unix socket instead\n"
+          "  --key FILE     an Ed25519 key file; repeat it to sign with several keys\n"
+          "                 (two-person approval); the first one also signs reads\n"
+          "  --read-key FILE  the key that signs reads instead (e.g. an auditor's)\n"
+          "  --json         machine-readable output\n"
+          "\n"
+          "keys and registry:\n"
+          "  keygen FILE [--name NAME]   new key file (mode 0600); prints public key and hash\n"
+          "  init                        genesis of a new registry\n"
+          "transactions (flags named like the JSON fields; `quotactl CMD --help`):\n");
+  qctl_tx_cmds_help(out);
+  fprintf(out,
+          "bulk (CSV with a header row; reruns apply nothing twice):\n"
+          "  accounts import FILE   emissions import FILE   allocations import FILE\n"
+          "  settle import FILE\n"
+          "queries:\n"
+          "  account REF   balances REF   history REF   keys   instruments   accounts\n"
+          "  entries [--start N] [--limit M]   checkpoint   log   proof --id HEX\n"
+          "  compliance YEAR [--csv]\n"
+          "data:\n"
+          "  export FILE            the whole ledger in the quotad-export/1 format\n"
+          "  backup DIR --data-dir D  consistent hot copy of a running registry\n"
+          "  demo-data --seed N --out DIR   synthetic CSVs for scripts/demo.sh\n"
+          "  alloc compute|issue|carryover ...   allocation (`quotactl alloc --help`)\n"
+          "\n"
+          "exit codes: 0 ok, 1 refused by the registry, 2 usage or bad input, 3 I/O or server\n"
+          "unreachable, 4 a proof or checkpoint does not verify.\n");
+}
+
+/* Takes the global options out of argv wherever they are; the rest stays in order. */
+static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, char **rest) {
+  int n = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = NULL;
+    const char *names[] = {"--url", "--unix", "--key", "--read-key"};
+    int which = -1;
+    for (int k = 0; k < 4; k++) {
+      size_t l = strlen(names[k]);
+      if (strcmp(a, names[k]) == 0) {
+        if (i + 1 >= argc) {
+          fprintf(stderr, "quotactl: %s needs a value\n", names[k]);
+          return QCTL_EXIT_USAGE;
+        }
+        which = k;
+        val = argv[++i];
+      } else if (strncmp(a, names[k], l) == 0 && a[l] == '=') {
+        which = k;
+        val = a + l + 1;
+      }
+    }
+    if (which == 0) {
+      q->url = val;
+    } else if (which == 1) {
+      q->unix_path = val;
+    } else if (which == 2) {
+      if (q->nkeys == PROTO_SIGS_MAX) {
+        fprintf(stderr, "quotactl: at most %u --key options\n", PROTO_SIGS_MAX);
+        return QCTL_EXIT_USAGE;
+      }
+      q->key_paths[q->nkeys++] = val;
+    } else if (which == 3) {
+      q->read_key_path = val;
+    } else if (strcmp(a, "--json") == 0) {
+      q->json = true;
+    } else {
+      rest[n++] = argv[i];
+    }
+  }
+  *rest_argc = n;
+  return 0;
+}
+
+static int dispatch(struct qctl *q, int argc, char **argv) {
+  const char *cmd = argv[0];
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return QCTL_EXIT_OK;
+  }
+  if (strcmp(cmd, "keygen") == 0) return qctl_cmd_keygen(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "init") == 0) return qctl_cmd_init(q, argc - 1, argv + 1);
+  if (qctl_is_tx_cmd(cmd) && !(argc > 1 && strcmp(argv[1], "import") == 0)) {
+    return qctl_cmd_tx(q, cmd, argc - 1, argv + 1);
+  }
+  if (argc > 1 && strcmp(argv[1], "import") == 0) return qctl_cmd_import(q, cmd, argc - 2, argv + 2);
+  if (qctl_is_query_cmd(cmd)) return qctl_cmd_query(q, cmd, argc - 1, argv + 1);
+  if (strcmp(cmd, "proof") == 0) return qctl_cmd_proof(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "compliance") == 0) return qctl_cmd_compliance(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "export") == 0) return qctl_cmd_export(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "backup") == 0) return qctl_cmd_backup(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "demo-data") == 0) return qctl_cmd_demo_data(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "alloc") == 0) return qctl_cmd_alloc(q, argc, argv);
+  fprintf(stderr, "quotactl: unknown command '%s' (see quotactl --help)\n", cmd);
+  return QCTL_EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+  struct qctl q = {0};
+  q.url = getenv("QUOTAD_URL");
+  if (!q.url || !*q.url) q.url = QCTL_DEFAULT_URL;
+  char **rest = calloc((size_t)argc + 2, sizeof(char *));
+  if (!rest) return QCTL_EXIT_IO;
+  int rest_argc = 0;
+  int rc = take_globals(&q, argc, argv, &rest_argc, rest);
+  if (rc == 0 && rest_argc == 0) {
+    usage(stderr);
+    rc = QCTL_EXIT_USAGE;
+  }
+  if (rc == 0) rc = dispatch(&q, rest_argc, rest);
+  for (size_t i = 0; i < q.nkeys; i++) proto_key_free(q.keys[i]);
+  proto_key_free(q.read_key);
+  http_client_free(q.http);
+  free(rest);
+  return rc;
+}

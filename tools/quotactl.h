@@ -1,0 +1,147 @@
+/* quotactl's internal interface: the global options and connection shared by every subcommand,
+ * the option parser, transaction building, signing and submission, and the subcommand entries. */
+#ifndef QUOTAD_TOOLS_QUOTACTL_H
+#define QUOTAD_TOOLS_QUOTACTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "proto/proto.h"
+#include "tools/common/http_client.h"
+
+/* Exit codes (docs/QUOTACTL.md): the shell sees what kind of failure it was. */
+enum {
+  QCTL_EXIT_OK = 0,      /* done (a transaction answered ok or exists) */
+  QCTL_EXIT_REFUSED = 1, /* the registry refused a transaction or a read */
+  QCTL_EXIT_USAGE = 2,   /* bad command line or input file */
+  QCTL_EXIT_IO = 3,      /* I/O error, server unreachable or an unexpected answer */
+  QCTL_EXIT_VERIFY = 4,  /* a proof or checkpoint does not verify */
+};
+
+#define QCTL_DEFAULT_URL "http://127.0.0.1:8420"
+#define QCTL_OPTS_MAX 64u
+#define QCTL_BATCH_MAX 1000u /* envelopes per POST /v1/tx request */
+
+struct qctl {
+  const char *url;
+  const char *unix_path;
+  const char *key_paths[PROTO_SIGS_MAX];
+  struct proto_key *keys[PROTO_SIGS_MAX];
+  size_t nkeys;
+  const char *read_key_path; /* --read-key: signs reads instead of the first --key */
+  struct proto_key *read_key;
+  bool json; /* machine output */
+  struct http_client *http;
+  bool have_log;
+  char origin[PROTO_ORIGIN_BYTES_MAX + 1];
+  uint8_t log_public_key[PROTO_PUBKEY_BYTES];
+  char verifier_key[256];
+  uint64_t tree_size;
+};
+
+/* Parsed subcommand options: "--name value", "--name=value", boolean flags from a list, and
+ * positional arguments. Repeated options keep every value in order. */
+struct qopts {
+  size_t n;
+  const char *names[QCTL_OPTS_MAX];
+  const char *values[QCTL_OPTS_MAX];
+  char namebuf[QCTL_OPTS_MAX][64]; /* names given as --name=value */
+  size_t npos;
+  const char *pos[QCTL_OPTS_MAX];
+};
+
+/* Returns 0, or prints the problem and returns QCTL_EXIT_USAGE. bools: NULL-terminated names
+ * of flags without a value. Names are compared with '-' and '_' treated alike. */
+int qopts_parse(struct qopts *o, int argc, char **argv, const char *const *bools);
+/* The last value of an option, or NULL. A boolean flag present gives "". */
+const char *qopts_get(const struct qopts *o, const char *name);
+bool qopts_has(const struct qopts *o, const char *name);
+/* Fails (usage) naming the first option not in allowed (NULL-terminated). */
+int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowed);
+/* Parses an unsigned decimal with bounds; prints a usage error naming what on failure. */
+int qopts_u64(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Loads the --key files (once). Returns 0 or an exit code with the reason printed. */
+int qctl_load_keys(struct qctl *q);
+/* Opens the HTTP client (once). Then GET /v1/log for the origin and log key (once). Both return
+ * 0 or an exit code with the reason printed. */
+int qctl_connect(struct qctl *q);
+int qctl_fetch_log(struct qctl *q);
+
+/* Prints a transport or server error for a request and returns the exit code it means. */
+int qctl_report_http(struct qctl *q, const char *what, int rc, long status, json_t *answer);
+/* GET a JSON answer that needs a 2xx status; on failure prints and returns the exit code. */
+int qctl_get(struct qctl *q, const char *path_query, bool sign, json_t **out);
+
+/* Resolves an account reference: a decimal id, a USCC or "CN-<code>" (asks the registry).
+ * Returns 0 and *id, or an exit code with the reason printed. Caches answers. */
+int qctl_resolve_account(struct qctl *q, const char *ref, uint64_t *id);
+
+/* Transaction ids: time-ordered (48-bit ms, 80 random bits), from hex, or derived (SHA-256 of
+ * "quotactl/v1\n" || text, first 16 bytes) for idempotent bulk imports. */
+int qctl_id_time_ordered(uint8_t id[PROTO_ID_BYTES]);
+int qctl_id_from_hex(const char *hex, uint8_t id[PROTO_ID_BYTES]);
+void qctl_id_derive(const char *text, uint8_t id[PROTO_ID_BYTES]);
+
+/* Encodes tx locally, signs it with every loaded key for the registry's origin, and returns the
+ * envelope JSON in *out. Returns 0 or an exit code with the reason printed. */
+int qctl_sign_tx(struct qctl *q, const struct proto_tx *tx, json_t **out);
+/* The same with the given keys instead of --key (bulk rows that name their own signers). */
+int qctl_sign_tx_with(struct qctl *q, const struct proto_tx *tx,
+                      const struct proto_key *const *keys, size_t nkeys, json_t **out);
+
+/* One submission result, decoded from the answer. */
+struct qctl_result {
+  int code;           /* 0 ok, 1 exists, or the refusal's proto code */
+  uint64_t index;
+  uint64_t available; /* insufficient_balance only */
+  uint64_t withheld;  /* allocate only */
+  bool has_available;
+  char code_name[64];
+  char message[256];
+};
+#define QCTL_RESULT_EXISTS 1
+
+/* POSTs envelopes (an array, at most QCTL_BATCH_MAX) and decodes one result per envelope into
+ * res[0..n). Returns 0 or an exit code (transport, malformed answer) with the reason printed. */
+int qctl_submit(struct qctl *q, json_t *envelopes, struct qctl_result *res, size_t n,
+                uint64_t *tree_size);
+/* Signs, submits and prints the result of one transaction; returns the exit code. */
+int qctl_submit_one(struct qctl *q, const struct proto_tx *tx);
+
+/* Batched submission with a progress line and a summary (ok, exists, refused by code): what
+ * the bulk imports and `alloc issue` share. label names the source in messages. */
+struct qctl_batch;
+struct qctl_batch *qctl_batch_open(struct qctl *q, const char *label);
+/* A key file loaded once per batch (cached by path); owned by the batch. */
+int qctl_batch_key(struct qctl_batch *b, const char *path, struct proto_key **out);
+/* Signs tx with keys (or every --key when nkeys is 0) and queues it; line is reported with a
+ * refusal. Returns 0 or an exit code. */
+int qctl_batch_queue(struct qctl_batch *b, const struct proto_tx *tx,
+                     const struct proto_key *const *keys, size_t nkeys, unsigned long line);
+/* Submits what is queued (unless rc is already an error), prints the summary, frees b, and
+ * returns rc, or REFUSED when a transaction was refused. */
+int qctl_batch_close(struct qctl_batch *b, int rc);
+
+/* Subcommands. Each takes the words after its name and returns an exit code. */
+int qctl_cmd_keygen(struct qctl *q, int argc, char **argv);
+int qctl_cmd_init(struct qctl *q, int argc, char **argv);
+int qctl_cmd_tx(struct qctl *q, const char *cmd, int argc, char **argv);
+bool qctl_is_tx_cmd(const char *cmd);
+void qctl_tx_cmds_help(FILE *out);
+int qctl_cmd_import(struct qctl *q, const char *what, int argc, char **argv);
+int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv);
+bool qctl_is_query_cmd(const char *cmd);
+int qctl_cmd_proof(struct qctl *q, int argc, char **argv);
+int qctl_cmd_compliance(struct qctl *q, int argc, char **argv);
+int qctl_cmd_export(struct qctl *q, int argc, char **argv);
+int qctl_cmd_backup(struct qctl *q, int argc, char **argv);
+int qctl_cmd_demo_data(struct qctl *q, int argc, char **argv);
+/* `alloc`: argv[0] is "alloc"; compute goes to the allocator (tools/quotactl_alloc.c). */
+int qctl_cmd_alloc(struct qctl *q, int argc, char **argv);
+
+#endif /* QUOTAD_TOOLS_QUOTACTL_H */

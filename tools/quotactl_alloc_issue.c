@@ -1,0 +1,409 @@
+/* quotactl alloc: `compute` is the allocator's own command (quotactl_alloc.c); `issue` turns its
+ * results into signed allocate / clawback transactions with the allocator's deterministic ids,
+ * and `carryover` computes a carry-over cap from the ledger's history and submits it. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/alloc.h"
+#include "tools/quotactl.h"
+#include "tools/quotactl_alloc.h"
+
+static void alloc_help(FILE *out) {
+  fprintf(out,
+          "usage: quotactl alloc compute --scheme FILE --data FILE.csv [--bp VALUE] [--csv|--json]\n"
+          "       quotactl --key OPERATOR alloc issue --scheme FILE --data FILE.csv\n"
+          "                --kind final|pre|true-up [--instrument CODE] [--bp VALUE]\n"
+          "                [--authority-keys PATTERN] [--national ID | --no-national]\n"
+          "       quotactl --key OPERATOR alloc carryover --account REF --from CODE --to CODE\n"
+          "                [--amount N] [--window-start-ms MS] [--window-end-ms MS]\n"
+          "issue: computes the quotas, allocates each province's total from the national account\n"
+          "(signed by --key, the operator) and then each unit's quota from the provincial account\n"
+          "to its enterprise, signed by the province's authority key: PATTERN with {province}\n"
+          "replaced by the two-digit code (e.g. keys/auth-{province}.key; default: --key).\n"
+          "--kind pre issues the pre-allocation; final the quota; true-up the difference from\n"
+          "pre_allocated (supplements, and claw-backs for negative differences). Ids come from\n"
+          "the allocator (scheme, year, USCC, unit, kind), so a rerun answers 'exists'.\n"
+          "carryover: NS = the account's outgoing minus incoming transfers and settlement legs of\n"
+          "2019-2024 CEA vintages committed in the window (default 1 Jan 2024 to 1 Jan 2026,\n"
+          "Beijing time); cap T = floor(10,000 + 1.5 NS) capped at the registry holding of --from;\n"
+          "submits a carry-over of --amount (default: T).\n");
+}
+
+struct issue_opts {
+  const char *scheme, *data, *bp, *instrument, *pattern;
+  unsigned kind; /* proto_alloc_kind; 0 for true-up */
+  uint64_t national;
+  bool with_national;
+};
+
+static int issue_opts(const struct qopts *o, struct issue_opts *io) {
+  memset(io, 0, sizeof(*io));
+  io->scheme = qopts_get(o, "scheme");
+  io->data = qopts_get(o, "data");
+  io->bp = qopts_get(o, "bp");
+  io->instrument = qopts_get(o, "instrument");
+  io->pattern = qopts_get(o, "authority-keys");
+  io->with_national = !qopts_has(o, "no-national");
+  io->national = 1;
+  const char *nat = qopts_get(o, "national");
+  if (nat && qopts_u64(nat, "--national", 1, INT64_MAX, &io->national)) return QCTL_EXIT_USAGE;
+  const char *kind = qopts_get(o, "kind");
+  if (!io->scheme || !io->data || !kind) {
+    fprintf(stderr, "quotactl alloc issue: --scheme, --data and --kind are required\n");
+    return QCTL_EXIT_USAGE;
+  }
+  if (strcmp(kind, "true-up") != 0) {
+    io->kind = proto_alloc_kind_from_name(kind);
+    if (io->kind != PROTO_ALLOC_PRE && io->kind != PROTO_ALLOC_FINAL) {
+      fprintf(stderr, "quotactl alloc issue: --kind is final, pre or true-up, not '%s'\n", kind);
+      return QCTL_EXIT_USAGE;
+    }
+  }
+  return 0;
+}
+
+/* Runs the allocator; on failure prints why. */
+static int compute(const struct issue_opts *io, struct ledger_alloc_scheme **s,
+                   struct ledger_alloc_data **d, struct ledger_alloc_run **run) {
+  struct ledger_alloc_diag diag = {0};
+  int err = ledger_alloc_scheme_load(io->scheme, s, &diag);
+  if (err) {
+    fprintf(stderr, "quotactl alloc issue: %s:%u: %s: %s\n", io->scheme, diag.line, diag.field,
+            diag.message[0] ? diag.message : proto_err_message(err));
+    return QCTL_EXIT_USAGE;
+  }
+  err = ledger_alloc_data_read(io->data, d, stderr, &diag);
+  if (!err) err = ledger_alloc_compute(*s, *d, io->bp, run, &diag);
+  if (err) {
+    fprintf(stderr, "quotactl alloc issue: %s: %s\n", proto_err_name(err),
+            diag.message[0] ? diag.message : proto_err_message(err));
+    return err == PROTO_E_BAD_DATA || err == PROTO_E_BAD_ARGUMENT ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
+  }
+  return 0;
+}
+
+/* The tonnes a unit gets for this issue; negative only for a true-up claw-back. */
+static int64_t unit_amount(const struct issue_opts *io, const struct ledger_alloc_result *r) {
+  if (io->kind == PROTO_ALLOC_PRE) return (int64_t)r->pre;
+  if (io->kind == PROTO_ALLOC_FINAL) return (int64_t)r->quota;
+  return r->true_up;
+}
+
+static int authority_keys(struct qctl_batch *b, const struct issue_opts *io, unsigned province,
+                          const struct proto_key **key, size_t *n) {
+  *n = 0;
+  if (!io->pattern) return 0; /* --key signs */
+  char path[4096];
+  const char *at = strstr(io->pattern, "{province}");
+  if (at) {
+    snprintf(path, sizeof(path), "%.*s%02u%s", (int)(at - io->pattern), io->pattern, province,
+             at + strlen("{province}"));
+  } else {
+    snprintf(path, sizeof(path), "%s", io->pattern);
+  }
+  struct proto_key *k = NULL;
+  int rc = qctl_batch_key(b, path, &k);
+  if (rc) {
+    fprintf(stderr, "quotactl alloc issue: cannot load the authority key %s: %s\n", path,
+            proto_err_message(rc));
+    return QCTL_EXIT_USAGE;
+  }
+  key[0] = k;
+  *n = 1;
+  return 0;
+}
+
+static void instrument_code(const struct issue_opts *io, unsigned year, proto_instrument_t out) {
+  if (io->instrument) {
+    snprintf(out, sizeof(proto_instrument_t), "%s", io->instrument);
+  } else {
+    snprintf(out, sizeof(proto_instrument_t), "CEA-%u", year);
+  }
+}
+
+/* National -> provincial: each province's total, signed by --key (the operator). */
+static int queue_national(struct qctl *q, struct qctl_batch *b, const struct issue_opts *io,
+                          const struct ledger_alloc_run *run, const char *scheme, unsigned year) {
+  uint64_t total[100] = {0};
+  for (size_t i = 0; i < run->count; i++) {
+    const struct ledger_alloc_result *r = &run->results[i];
+    int64_t a = unit_amount(io, r);
+    unsigned p = run->data->units[r->unit].province;
+    if (a > 0 && p < 100 && __builtin_add_overflow(total[p], (uint64_t)a, &total[p])) {
+      fprintf(stderr, "quotactl alloc issue: province %u's total overflows\n", p);
+      return QCTL_EXIT_USAGE;
+    }
+  }
+  for (unsigned p = 0; p < 100; p++) {
+    if (!total[p]) continue;
+    struct proto_tx tx = {.type = PROTO_TX_ALLOCATE};
+    char ref[16], text[512];
+    snprintf(ref, sizeof(ref), "CN-%02u", p);
+    int rc = qctl_resolve_account(q, ref, &tx.u.move.to);
+    if (rc) return rc;
+    tx.u.move.from = io->national;
+    tx.u.move.amount = total[p];
+    tx.u.move.year = (uint16_t)year;
+    tx.u.move.kind = (uint8_t)io->kind;
+    instrument_code(io, year, tx.u.move.instrument);
+    snprintf(text, sizeof(text), "alloc-national\n%s\n%u\n%u\n%s\n%s\n", scheme, year, p,
+             proto_alloc_kind_name(io->kind), tx.u.move.instrument);
+    qctl_id_derive(text, tx.id);
+    if ((rc = qctl_batch_queue(b, &tx, NULL, 0, 0))) return rc;
+  }
+  return 0;
+}
+
+/* Provincial -> enterprise per unit (or the claw-back of a negative true-up). */
+static int queue_unit(struct qctl *q, struct qctl_batch *b, const struct issue_opts *io,
+                      const struct ledger_alloc_run *run, size_t i, const char *scheme,
+                      unsigned year) {
+  const struct ledger_alloc_result *r = &run->results[i];
+  const struct ledger_alloc_unit *u = &run->data->units[r->unit];
+  int64_t a = unit_amount(io, r);
+  if (a == 0) return 0;
+  char prov[16];
+  snprintf(prov, sizeof(prov), "CN-%02u", u->province);
+  uint64_t prov_id = 0, ent_id = 0;
+  int rc = qctl_resolve_account(q, prov, &prov_id);
+  if (!rc) rc = qctl_resolve_account(q, u->uscc, &ent_id);
+  if (rc) return rc;
+  struct proto_tx tx = {.type = a > 0 ? PROTO_TX_ALLOCATE : PROTO_TX_CLAWBACK};
+  unsigned kind = io->kind ? io->kind : (a > 0 ? PROTO_ALLOC_SUPPLEMENT : LEDGER_ALLOC_KIND_CLAWBACK);
+  tx.u.move.from = a > 0 ? prov_id : ent_id;
+  tx.u.move.to = a > 0 ? ent_id : prov_id;
+  tx.u.move.amount = (uint64_t)(a > 0 ? a : -a);
+  instrument_code(io, year, tx.u.move.instrument);
+  if (a > 0) {
+    tx.u.move.year = (uint16_t)year;
+    tx.u.move.kind = (uint8_t)kind;
+  } else {
+    snprintf(tx.u.move.ref, sizeof(tx.u.move.ref), "true-up %s unit %s", scheme, u->unit_id);
+  }
+  if (ledger_alloc_tx_id(scheme, year, u->uscc, u->unit_id, kind, tx.id) != 0) {
+    fprintf(stderr, "quotactl alloc issue: no id for unit %s of %s\n", u->unit_id, u->uscc);
+    return QCTL_EXIT_USAGE;
+  }
+  const struct proto_key *keys[1];
+  size_t n = 0;
+  if ((rc = authority_keys(b, io, u->province, keys, &n))) return rc;
+  return qctl_batch_queue(b, &tx, keys, n, (unsigned long)r->unit + 2);
+}
+
+static int alloc_issue(struct qctl *q, const struct qopts *o) {
+  struct issue_opts io;
+  int rc = issue_opts(o, &io);
+  if (rc) return rc;
+  struct ledger_alloc_scheme *s = NULL;
+  struct ledger_alloc_data *d = NULL;
+  struct ledger_alloc_run *run = NULL;
+  rc = compute(&io, &s, &d, &run);
+  if (!rc) rc = qctl_fetch_log(q);
+  if (!rc) {
+    const char *scheme = ledger_alloc_scheme_name(s);
+    unsigned year = ledger_alloc_scheme_year(s);
+    fprintf(stderr, "alloc issue: %s, %zu units, quota total %" PRIu64 " t, pre-allocation total %"
+            PRIu64 " t\n", scheme, run->count, run->summary.quota_total, run->summary.pre_total);
+    struct qctl_batch *b = qctl_batch_open(q, io.data);
+    if (!b) {
+      rc = QCTL_EXIT_IO;
+    } else {
+      if (io.with_national && io.kind) rc = queue_national(q, b, &io, run, scheme, year);
+      for (size_t i = 0; i < run->count && !rc; i++) rc = queue_unit(q, b, &io, run, i, scheme, year);
+      rc = qctl_batch_close(b, rc);
+    }
+  }
+  ledger_alloc_run_free(run);
+  ledger_alloc_data_free(d);
+  ledger_alloc_scheme_free(s);
+  return rc;
+}
+
+/* 1 Jan 2024 and 1 Jan 2026, 00:00 Beijing time (UTC+8), in unix milliseconds. */
+#define CARRYOVER_WINDOW_START_MS UINT64_C(1704038400000)
+#define CARRYOVER_WINDOW_END_MS UINT64_C(1767196800000)
+#define CARRYOVER_VINTAGE_MIN 2019u
+#define CARRYOVER_VINTAGE_MAX 2024u
+#define CARRYOVER_HISTORY_PAGES_MAX 100000u
+
+static const char *jstr(const json_t *o, const char *key) {
+  const char *v = json_string_value(json_object_get(o, key));
+  return v ? v : "";
+}
+
+/* Whether units of this instrument count toward NS: CEA of the 2019-2024 vintages. */
+static bool counts(const json_t *instruments, const char *code) {
+  size_t i;
+  json_t *in;
+  json_array_foreach(json_object_get(instruments, "instruments"), i, in) {
+    if (strcmp(jstr(in, "code"), code) != 0) continue;
+    json_int_t v = json_integer_value(json_object_get(in, "vintage"));
+    const char *kind = json_string_value(json_object_get(in, "kind"));
+    return kind && proto_instrument_kind_from_name(kind) == PROTO_INSTRUMENT_CEA &&
+           v >= CARRYOVER_VINTAGE_MIN && v <= CARRYOVER_VINTAGE_MAX;
+  }
+  return false;
+}
+
+/* Adds one entry's outgoing and incoming tonnes for account to *out and *in. */
+static int tally_entry(const json_t *e, uint64_t account, const json_t *instruments, uint64_t *out,
+                       uint64_t *in) {
+  const json_t *tx = json_object_get(e, "tx");
+  const char *type = json_string_value(json_object_get(tx, "type"));
+  json_t *legs = json_object_get(tx, "legs");
+  json_t *single = json_pack("[O]", tx);
+  if (type && strcmp(type, "settle") == 0) {
+    json_decref(single);
+    single = json_incref(legs);
+  } else if (!type || strcmp(type, "transfer") != 0) {
+    json_decref(single);
+    return 0;
+  }
+  size_t i;
+  json_t *m;
+  int rc = 0;
+  json_array_foreach(single, i, m) {
+    if (!counts(instruments, jstr(m, "instrument"))) continue;
+    uint64_t amount = (uint64_t)json_integer_value(json_object_get(m, "amount"));
+    uint64_t from = (uint64_t)json_integer_value(json_object_get(m, "from"));
+    uint64_t to = (uint64_t)json_integer_value(json_object_get(m, "to"));
+    if (from == account && __builtin_add_overflow(*out, amount, out)) rc = PROTO_E_OVERFLOW;
+    if (to == account && __builtin_add_overflow(*in, amount, in)) rc = PROTO_E_OVERFLOW;
+  }
+  json_decref(single);
+  return rc;
+}
+
+/* NS of account over [start, end) from its history. */
+static int net_sales(struct qctl *q, uint64_t account, uint64_t start, uint64_t end,
+                     const json_t *instruments, uint64_t *ns) {
+  uint64_t out = 0, in = 0;
+  char path[160];
+  bool first = true;
+  uint64_t after = 0;
+  for (unsigned page = 0; page < CARRYOVER_HISTORY_PAGES_MAX; page++) {
+    int len = snprintf(path, sizeof(path), "/v1/accounts/%" PRIu64 "/history?limit=1000", account);
+    if (!first) snprintf(path + len, sizeof(path) - (size_t)len, "&after=%" PRIu64, after);
+    json_t *ans = NULL;
+    int rc = qctl_get(q, path, true, &ans);
+    if (rc) return rc;
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(ans, "entries"), i, e) {
+      uint64_t t = (uint64_t)json_integer_value(json_object_get(e, "time_ms"));
+      if (t >= start && t < end && tally_entry(e, account, instruments, &out, &in) != 0) {
+        json_decref(ans);
+        fprintf(stderr, "quotactl alloc carryover: sales overflow\n");
+        return QCTL_EXIT_IO;
+      }
+    }
+    json_t *next = json_object_get(ans, "next");
+    bool more = json_is_integer(next);
+    if (more) after = (uint64_t)json_integer_value(next);
+    json_decref(ans);
+    first = false;
+    if (!more) break;
+  }
+  *ns = out > in ? out - in : 0;
+  return 0;
+}
+
+/* The registry holding available (registry - frozen) of code in account. */
+static int holding(struct qctl *q, uint64_t account, const char *code, uint64_t *avail) {
+  char path[96];
+  snprintf(path, sizeof(path), "/v1/accounts/%" PRIu64 "/balances", account);
+  json_t *b = NULL;
+  int rc = qctl_get(q, path, true, &b);
+  if (rc) return rc;
+  *avail = 0;
+  size_t i;
+  json_t *row;
+  json_array_foreach(json_object_get(b, "balances"), i, row) {
+    if (strcmp(jstr(row, "instrument"), code) == 0) {
+      *avail = (uint64_t)json_integer_value(json_object_get(row, "available"));
+    }
+  }
+  json_decref(b);
+  return 0;
+}
+
+static int carryover_tx(struct qctl *q, const struct qopts *o, struct proto_tx *tx) {
+  struct proto_carry_over *c = &tx->u.carry_over;
+  const char *acct = qopts_get(o, "account"), *from = qopts_get(o, "from"), *to = qopts_get(o, "to");
+  if (!acct || !from || !to || strlen(from) > PROTO_INSTRUMENT_BYTES ||
+      strlen(to) > PROTO_INSTRUMENT_BYTES) {
+    fprintf(stderr, "quotactl alloc carryover: --account, --from and --to (instrument codes) are "
+            "required\n");
+    return QCTL_EXIT_USAGE;
+  }
+  int rc = qctl_resolve_account(q, acct, &c->account);
+  if (rc) return rc;
+  snprintf(c->from_instrument, sizeof(c->from_instrument), "%s", from);
+  snprintf(c->to_instrument, sizeof(c->to_instrument), "%s", to);
+  c->window_start_ms = CARRYOVER_WINDOW_START_MS;
+  c->window_end_ms = CARRYOVER_WINDOW_END_MS;
+  const char *ws = qopts_get(o, "window-start-ms"), *we = qopts_get(o, "window-end-ms");
+  if (ws && (rc = qopts_u64(ws, "--window-start-ms", 0, INT64_MAX, &c->window_start_ms))) return rc;
+  if (we && (rc = qopts_u64(we, "--window-end-ms", 0, INT64_MAX, &c->window_end_ms))) return rc;
+  json_t *instruments = NULL;
+  if ((rc = qctl_get(q, "/v1/instruments", false, &instruments))) return rc;
+  uint64_t avail = 0;
+  rc = net_sales(q, c->account, c->window_start_ms, c->window_end_ms, instruments, &c->net_sales);
+  json_decref(instruments);
+  if (!rc) rc = holding(q, c->account, from, &avail);
+  if (rc) return rc;
+  if (ledger_alloc_carryover_cap(c->net_sales, avail, &c->cap) != 0) {
+    fprintf(stderr, "quotactl alloc carryover: net sales too large\n");
+    return QCTL_EXIT_USAGE;
+  }
+  c->amount = c->cap;
+  const char *amount = qopts_get(o, "amount");
+  if (amount && (rc = qopts_u64(amount, "--amount", 1, PROTO_AMOUNT_MAX, &c->amount))) return rc;
+  fprintf(stderr, "carry-over of account %" PRIu64 ": net sales NS = %" PRIu64 " t, holding %"
+          PRIu64 " t of %s, cap T = %" PRIu64 " t, amount %" PRIu64 " t\n", c->account,
+          c->net_sales, avail, from, c->cap, c->amount);
+  if (c->amount == 0) {
+    fprintf(stderr, "quotactl alloc carryover: nothing to carry over (cap 0)\n");
+    return QCTL_EXIT_REFUSED;
+  }
+  const char *id = qopts_get(o, "id");
+  rc = id ? qctl_id_from_hex(id, tx->id) : qctl_id_time_ordered(tx->id);
+  return rc < 0 ? QCTL_EXIT_IO : rc;
+}
+
+int qctl_cmd_alloc(struct qctl *q, int argc, char **argv) {
+  const char *sub = argc > 1 ? argv[1] : "";
+  if (strcmp(sub, "compute") == 0) {
+    /* the allocator's parser reads --json itself; the global option took it out of argv */
+    char **args = calloc((size_t)argc + 2, sizeof(char *));
+    if (!args) return QCTL_EXIT_IO;
+    memcpy(args, argv, (size_t)argc * sizeof(char *));
+    if (q->json) args[argc++] = (char *)"--json";
+    int rc = quotactl_alloc(argc, args);
+    free(args);
+    return rc == 1 ? QCTL_EXIT_USAGE : rc;
+  }
+  struct qopts o;
+  static const char *const bools[] = {"no-national", NULL};
+  int rc = qopts_parse(&o, argc - 2 > 0 ? argc - 2 : 0, argv + 2, bools);
+  if (rc) return rc;
+  bool issue = strcmp(sub, "issue") == 0, carry = strcmp(sub, "carryover") == 0;
+  if ((!issue && !carry) || qopts_has(&o, "help")) {
+    alloc_help(issue || carry || strcmp(sub, "--help") == 0 ? stdout : stderr);
+    return issue || carry || strcmp(sub, "--help") == 0 ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
+  }
+  static const char *const issue_allowed[] = {"scheme", "data", "bp", "instrument", "kind",
+                                              "authority-keys", "national", "no-national", NULL};
+  static const char *const carry_allowed[] = {"account", "from", "to", "amount", "window-start-ms",
+                                              "window-end-ms", "id", NULL};
+  if ((rc = qopts_only(&o, issue ? "alloc issue" : "alloc carryover",
+                       issue ? issue_allowed : carry_allowed))) {
+    return rc;
+  }
+  if (issue) return alloc_issue(q, &o);
+  struct proto_tx tx = {.type = PROTO_TX_CARRY_OVER};
+  if ((rc = carryover_tx(q, &o, &tx))) return rc;
+  return qctl_submit_one(q, &tx);
+}

@@ -1,0 +1,244 @@
+/* export: the whole ledger in the quotad-export/1 format (api.md) that quota-audit reads: the
+ * checkpoint, every entry's exact leaf bytes, and what the registry reports about its state. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tools/quotactl.h"
+
+#define EXPORT_PAGE_ENTRIES 1000u
+#define EXPORT_STABLE_TRIES 10u
+
+/* The checkpoint text and its tree size (line 2 of the note). */
+static int fetch_checkpoint(struct qctl *q, char **text, uint64_t *size) {
+  struct http_response r;
+  int rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, &r);
+  if (rc || r.status != 200) {
+    int ex = qctl_report_http(q, "GET /v1/checkpoint", rc, r.status, NULL);
+    http_response_free(&r);
+    return ex;
+  }
+  const char *nl = strchr(r.body, '\n');
+  char *end = NULL;
+  unsigned long long n = nl ? strtoull(nl + 1, &end, 10) : 0;
+  if (!nl || !end || *end != '\n') {
+    fprintf(stderr, "quotactl export: the checkpoint is malformed (no tree size on line 2)\n");
+    http_response_free(&r);
+    return QCTL_EXIT_IO;
+  }
+  *size = n;
+  *text = r.body; /* ownership moves to the caller */
+  return 0;
+}
+
+static int add_balances(struct qctl *q, json_t *out, uint64_t account) {
+  char path[96];
+  snprintf(path, sizeof(path), "/v1/accounts/%" PRIu64 "/balances", account);
+  json_t *b = NULL;
+  int rc = qctl_get(q, path, true, &b);
+  if (rc) return rc;
+  size_t i;
+  json_t *row;
+  json_array_foreach(json_object_get(b, "balances"), i, row) {
+    json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O}", "account", (json_int_t)account,
+                                         "instrument", json_object_get(row, "instrument"),
+                                         "registry", json_object_get(row, "registry"),
+                                         "trading", json_object_get(row, "trading"),
+                                         "frozen", json_object_get(row, "frozen")));
+  }
+  json_decref(b);
+  return 0;
+}
+
+static int reported_balances(struct qctl *q, json_t *out) {
+  char path[128];
+  json_t *next = NULL;
+  uint64_t after = 0;
+  for (;;) {
+    snprintf(path, sizeof(path), "/v1/accounts?limit=1000&after=%" PRIu64, after);
+    json_t *page = NULL;
+    int rc = qctl_get(q, path, true, &page);
+    if (rc) return rc;
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(page, "accounts"), i, a) {
+      rc = add_balances(q, out, (uint64_t)json_integer_value(json_object_get(a, "id")));
+      if (rc) {
+        json_decref(page);
+        return rc;
+      }
+    }
+    next = json_object_get(page, "next");
+    bool more = json_is_integer(next);
+    if (more) after = (uint64_t)json_integer_value(next);
+    json_decref(page);
+    if (!more) return 0;
+  }
+}
+
+/* Compliance of every year an instrument may settle; years never opened answer an error. */
+static int reported_compliance(struct qctl *q, const json_t *instruments, json_t *out) {
+  unsigned lo = PROTO_YEAR_MAX, hi = 0;
+  size_t i;
+  json_t *in;
+  json_array_foreach(json_object_get(instruments, "instruments"), i, in) {
+    unsigned f = (unsigned)json_integer_value(json_object_get(in, "first_year"));
+    unsigned l = (unsigned)json_integer_value(json_object_get(in, "last_year"));
+    if (f && f < lo) lo = f;
+    if (l > hi) hi = l;
+  }
+  for (unsigned y = lo; y <= hi; y++) {
+    char path[64];
+    snprintf(path, sizeof(path), "/v1/compliance/%u", y);
+    long status = 0;
+    json_t *ans = NULL;
+    int rc = http_json(q->http, "GET", path, NULL, false, &status, &ans);
+    if (rc) return qctl_report_http(q, path, rc, status, ans);
+    json_t *e;
+    json_array_foreach(json_object_get(ans, "enterprises"), i, e) {
+      json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O,s:O,s:O}", "year", (json_int_t)y,
+                                           "account", json_object_get(e, "account"),
+                                           "emissions", json_object_get(e, "emissions"),
+                                           "surrendered_cea", json_object_get(e, "surrendered_cea"),
+                                           "surrendered_ccer", json_object_get(e, "surrendered_ccer"),
+                                           "status", json_object_get(e, "status"),
+                                           "shortfall", json_object_get(e, "shortfall")));
+    }
+    json_decref(ans);
+  }
+  return 0;
+}
+
+static int collect_reported(struct qctl *q, json_t **out) {
+  json_t *instruments = NULL;
+  int rc = qctl_get(q, "/v1/instruments", false, &instruments);
+  if (rc) return rc;
+  json_t *balances = json_array(), *compliance = json_array();
+  rc = reported_balances(q, balances);
+  if (!rc) rc = reported_compliance(q, instruments, compliance);
+  if (rc) {
+    json_decref(instruments);
+    json_decref(balances);
+    json_decref(compliance);
+    return rc;
+  }
+  *out = json_pack("{s:{s:O,s:o,s:o}}", "reported", "instruments",
+                   json_object_get(instruments, "instruments"), "balances", balances,
+                   "compliance", compliance);
+  json_decref(instruments);
+  return 0;
+}
+
+/* The reported state must describe the same tree as the checkpoint: read it between two reads
+ * of the checkpoint that agree, retrying while writes are going on. */
+static int stable_snapshot(struct qctl *q, char **cp, uint64_t *size, json_t **reported) {
+  for (unsigned t = 0; t < EXPORT_STABLE_TRIES; t++) {
+    char *cp2 = NULL;
+    uint64_t size2 = 0;
+    int rc = fetch_checkpoint(q, cp, size);
+    if (!rc) rc = collect_reported(q, reported);
+    if (!rc) rc = fetch_checkpoint(q, &cp2, &size2);
+    if (rc) return rc;
+    free(cp2);
+    q->have_log = false;
+    if ((rc = qctl_fetch_log(q))) return rc;
+    if (size2 == *size && q->tree_size == *size) return 0;
+    free(*cp);
+    json_decref(*reported);
+    *cp = NULL;
+    *reported = NULL;
+    fprintf(stderr, "quotactl export: the registry is being written; reading again\n");
+    sleep(1);
+  }
+  fprintf(stderr, "quotactl export: the registry kept changing; export it when writes pause\n");
+  return QCTL_EXIT_IO;
+}
+
+static int write_entries(struct qctl *q, FILE *f, uint64_t size) {
+  for (uint64_t start = 0; start < size; start += EXPORT_PAGE_ENTRIES) {
+    uint64_t limit = size - start < EXPORT_PAGE_ENTRIES ? size - start : EXPORT_PAGE_ENTRIES;
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&limit=%" PRIu64, start, limit);
+    json_t *page = NULL;
+    int rc = qctl_get(q, path, true, &page);
+    if (rc) return rc;
+    json_t *entries = json_object_get(page, "entries");
+    if (json_array_size(entries) != limit) {
+      fprintf(stderr, "quotactl export: %s gave %zu entries, expected %" PRIu64 "\n", path,
+              json_array_size(entries), limit);
+      json_decref(page);
+      return QCTL_EXIT_IO;
+    }
+    for (uint64_t k = 0; k < limit; k++) {
+      json_t *e = json_array_get(entries, k);
+      json_int_t idx = json_integer_value(json_object_get(e, "index"));
+      const char *leaf = json_string_value(json_object_get(e, "leaf"));
+      if ((uint64_t)idx != start + k || !leaf) {
+        fprintf(stderr, "quotactl export: entry %" PRIu64 " missing or out of order\n", start + k);
+        json_decref(page);
+        return QCTL_EXIT_IO;
+      }
+      fprintf(f, "{\"index\":%" PRIu64 ",\"leaf\":\"%s\"}\n", start + k, leaf);
+    }
+    json_decref(page);
+    fprintf(stderr, "\rexport: %" PRIu64 " / %" PRIu64 " entries", start + limit, size);
+  }
+  fprintf(stderr, "\n");
+  return 0;
+}
+
+static int write_export(struct qctl *q, FILE *f, const char *cp, uint64_t size, json_t *reported) {
+  json_t *head = json_pack("{s:s,s:s,s:s,s:I,s:s}", "format", "quotad-export/1", "origin",
+                           q->origin, "verifier_key", q->verifier_key, "tree_size",
+                           (json_int_t)size, "checkpoint", cp);
+  json_dumpf(head, f, JSON_COMPACT);
+  fputc('\n', f);
+  json_decref(head);
+  int rc = write_entries(q, f, size);
+  if (rc) return rc;
+  json_dumpf(reported, f, JSON_COMPACT);
+  fputc('\n', f);
+  return 0;
+}
+
+int qctl_cmd_export(struct qctl *q, int argc, char **argv) {
+  struct qopts o;
+  int rc = qopts_parse(&o, argc, argv, NULL);
+  if (rc) return rc;
+  if (qopts_has(&o, "help") || o.npos != 1) {
+    fprintf(qopts_has(&o, "help") ? stdout : stderr,
+            "usage: quotactl --key FILE export FILE\n"
+            "Writes the ledger as JSON Lines (quotad-export/1): a header with the origin,\n"
+            "verifier key and signed checkpoint; one {\"index\",\"leaf\"} line per entry; and a\n"
+            "last line with what the registry reports (instruments, balances, compliance) for\n"
+            "quota-audit to compare with its own replay. Needs an operator or auditor key.\n");
+    return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
+  }
+  if ((rc = qctl_fetch_log(q))) return rc;
+  char *cp = NULL;
+  uint64_t size = 0;
+  json_t *reported = NULL;
+  if ((rc = stable_snapshot(q, &cp, &size, &reported))) return rc;
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp", o.pos[0]);
+  FILE *f = fopen(tmp, "we");
+  if (!f) {
+    perror(tmp);
+    rc = QCTL_EXIT_IO;
+  } else {
+    rc = write_export(q, f, cp, size, reported);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) rc = rc ? rc : QCTL_EXIT_IO;
+    fclose(f);
+    if (!rc && rename(tmp, o.pos[0]) != 0) {
+      perror(o.pos[0]);
+      rc = QCTL_EXIT_IO;
+    }
+    if (rc) unlink(tmp);
+  }
+  if (!rc) printf("exported %" PRIu64 " entries of %s to %s\n", size, q->origin, o.pos[0]);
+  free(cp);
+  json_decref(reported);
+  return rc;
+}
