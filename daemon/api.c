@@ -111,7 +111,7 @@ static void get_history(struct ctx *x, const struct ledger_account *a) {
   if (!rc && !first && api__query_u64(x->r, "after", 0, &after)) rc = PROTO_E_BAD_ARGUMENT;
   if (rc) return fail(x, rc, "query");
   uint64_t idx[PAGE_MAX];
-  long n = ledger_account_history(x->srv->ledger, a->id, first, after, idx, limit);
+  long n = ledger_account_history(x->srv->ledger, a->id, first ? 0 : after + 1, idx, limit);
   if (n < 0) return fail(x, (int)n, NULL);
   uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX);
   if (!leaf) return fail(x, PROTO_E_NO_MEMORY, NULL);
