@@ -4,6 +4,7 @@
  *
  *   bench_ledger [--dir D] [--batches B] [--accounts A] [--scale N] [--keep]
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,7 @@ static void setup_enterprise(struct bench *b, unsigned i) {
 
 static void add_transfer(struct bench *b, bool fake_sig) {
   struct proto_tx tx;
+  assert(b->accounts >= 2);
   unsigned from = (unsigned)rand() % b->accounts;
   unsigned to = (from + 1 + (unsigned)rand() % (b->accounts - 1)) % b->accounts;
   tx_init(b, &tx, PROTO_TX_TRANSFER);
@@ -189,6 +191,7 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 static void throughput(struct bench *b, unsigned batches) {
+  if (batches == 0) return;
   /* Sign every batch first: the measured part is the ledger's, not the client's signing. */
   size_t total = (size_t)batches * BATCH_ENTRIES;
   struct ledger_submission *all = malloc(total * sizeof(*all));
@@ -204,6 +207,10 @@ static void throughput(struct bench *b, unsigned batches) {
   }
   t_sign = now_s() - t_sign;
   double *lat = malloc(batches * sizeof(double));
+  if (getenv("BENCH_PAUSE")) { /* time to attach a profiler to the apply phase alone */
+    fprintf(stderr, "bench_ledger: pid %d applying in 2 s\n", (int)getpid());
+    sleep(2);
+  }
   double t0 = now_s(), c0 = cpu_s();
   for (unsigned k = 0; k < batches; k++) {
     b->subs = all + (size_t)k * BATCH_ENTRIES;
@@ -229,6 +236,7 @@ static void throughput(struct bench *b, unsigned batches) {
 }
 
 static void proof_times(struct bench *b, uint64_t size) {
+  if (size == 0) return;
   static uint8_t proof[LEDGER_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   double *inc = malloc(QUERIES * sizeof(double)), *con = malloc(QUERIES * sizeof(double));
   size_t n;
@@ -292,8 +300,8 @@ int main(int argc, char **argv) {
   char tmpl[] = "/tmp/quotad-bench-XXXXXX";
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) b.dir = argv[++i];
-    else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc) batches = (unsigned)atoi(argv[++i]);
-    else if (strcmp(argv[i], "--accounts") == 0 && i + 1 < argc) b.accounts = (unsigned)atoi(argv[++i]);
+    else if (strcmp(argv[i], "--batches") == 0 && i + 1 < argc) batches = (unsigned)strtoul(argv[++i], NULL, 10);
+    else if (strcmp(argv[i], "--accounts") == 0 && i + 1 < argc) b.accounts = (unsigned)strtoul(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) scale_n = strtoull(argv[++i], NULL, 10);
     else if (strcmp(argv[i], "--keep") == 0) keep = true;
     else {
@@ -307,7 +315,7 @@ int main(int argc, char **argv) {
   b.log = proto_key_generate();
   b.op = proto_key_generate();
   b.auth = proto_key_generate();
-  b.reps = calloc(b.accounts, sizeof(*b.reps));
+  b.reps = calloc(b.accounts, sizeof(struct proto_key *));
   b.bufs = malloc((size_t)BATCH_ENTRIES * 512);
   b.subs = calloc(BATCH_ENTRIES, sizeof(*b.subs));
   struct ledger_config cfg = {.dir = b.dir, .map_bytes_initial = UINT64_C(1) << 30,

@@ -111,6 +111,7 @@ static void get_history(struct ctx *x, const struct ledger_account *a) {
   if (!rc && !first && api__query_u64(x->r, "after", 0, &after)) rc = PROTO_E_BAD_ARGUMENT;
   if (rc) return fail(x, rc, "query");
   uint64_t idx[PAGE_MAX];
+  if (!first && after == UINT64_MAX) return fail(x, PROTO_E_BAD_ARGUMENT, "after");
   long n = ledger_account_history(x->srv->ledger, a->id, first ? 0 : after + 1, idx, limit);
   if (n < 0) return fail(x, (int)n, NULL);
   uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX);
@@ -222,7 +223,9 @@ static void get_compliance(struct ctx *x, const char *year_text) {
     return fail(x, PROTO_E_BAD_YEAR, NULL);
   struct ledger_year y;
   int rc = ledger_year_get(x->srv->ledger, (unsigned)year, &y);
-  if (rc) return fail(x, rc == PROTO_E_NOT_FOUND ? PROTO_E_UNKNOWN_YEAR : rc, NULL);
+  if (rc == PROTO_E_NOT_FOUND || rc == PROTO_E_UNKNOWN_YEAR)
+    return daemon_reply_error_as(x->reply, 404, PROTO_E_UNKNOWN_YEAR, NULL, x->ka);
+  if (rc) return fail(x, rc, NULL);
   struct ledger_compliance *c = calloc(PAGE_MAX, sizeof *c);
   if (!c) return fail(x, PROTO_E_NO_MEMORY, NULL);
   json_t *arr = json_array();
@@ -303,7 +306,10 @@ static void get_checkpoint(struct ctx *x) {
 static void get_log(struct ctx *x) {
   uint8_t pub[PROTO_PUBKEY_BYTES];
   int rc = ledger_log_public_key(x->srv->ledger, pub);
-  if (rc) return fail(x, rc, NULL);
+  /* Before the genesis the log key is still the one quotad was started with: a client needs
+   * it to write the genesis. */
+  if (rc == PROTO_E_NOT_FOUND) memcpy(pub, x->srv->log_public_key, sizeof pub);
+  else if (rc) return fail(x, rc, NULL);
   const char *origin = ledger_origin(x->srv->ledger);
   char vkey[LEDGER_VERIFIER_KEY_BYTES_MAX] = "";
   if (origin[0] && ledger_verifier_key(origin, pub, vkey, sizeof vkey) < 0) vkey[0] = '\0';

@@ -11,6 +11,7 @@ struct item {
   uint8_t *bytes; /* canonical envelope (malloc) */
   size_t len;
   int err;        /* decode error: answered without the ledger */
+  int vrc;        /* ledger_verify_envelope's result */
   uint8_t type;
 };
 
@@ -113,6 +114,91 @@ static bool is_binary(const struct daemon_request *r) {
   return r->content_type && !strncasecmp(r->content_type, "application/octet-stream", 24);
 }
 
+/* Envelopes at or above this count are verified on the libuv thread pool; below it the hop
+ * costs about what the verifications do. */
+enum { VERIFY_POOL_MIN = 8 };
+
+struct verify_job {
+  uv_work_t work;
+  struct daemon_server *srv;
+  struct daemon_txreq *req;
+  struct item *it;
+  size_t n, valid;
+};
+
+/* Verification, on the loop or on the pool (ledger_verify_envelope is thread-safe). A key
+ * registered by a batch not yet committed is unknown to this check: such envelopes go on
+ * unverified and the ledger checks them. */
+static void verify_items(struct daemon_server *srv, struct item *it, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!it[i].err) it[i].vrc = ledger_verify_envelope(srv->ledger, it[i].bytes, it[i].len);
+}
+
+/* Verified items join the filling batch in request order; refusals are answered as they are.
+ * Returns true when some wait for the commit; false when the request was answered here. */
+static bool enqueue_items(struct daemon_server *srv, struct daemon_txreq *req, struct item *it, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int v = it[i].err ? it[i].err : it[i].vrc;
+    if (v && v != PROTO_E_UNKNOWN_KEY) {
+      req->res[i].result = v;
+      daemon_metrics_tx_result(v);
+      continue;
+    }
+    daemon_writer_add(srv, req, (uint32_t)i, it[i].bytes, it[i].len, v == 0);
+    it[i].bytes = NULL; /* the batch owns it */
+    req->outstanding++;
+  }
+  items_free(it, n);
+  if (req->outstanding == 0) {
+    req->tree_size = ledger_tree_size(srv->ledger);
+    daemon_txreq_finish(srv, req);
+    return false;
+  }
+  daemon_writer_kick(srv);
+  return true;
+}
+
+static void on_verify_work(uv_work_t *w) {
+  struct verify_job *job = w->data;
+  verify_items(job->srv, job->it, job->n);
+}
+
+static void on_verified(uv_work_t *w, int status) {
+  (void)status; /* never cancelled: quotad does not cancel work */
+  struct verify_job *job = w->data;
+  struct daemon_server *srv = job->srv;
+  struct daemon_conn *c = job->req->conn;
+  srv->verify_reserved -= job->valid;
+  srv->verifying--;
+  c->verifying = false;
+  c->inflight++; /* holds c: answering below may release the request's own hold */
+  enqueue_items(srv, job->req, job->it, job->n);
+  free(job);
+  daemon_conn_continue(c); /* the requests pipelined behind this one */
+  daemon_conn_done(c);
+}
+
+static struct daemon_txreq *txreq_new(struct daemon_conn *c, struct daemon_reply *reply, bool single,
+                                      bool ka, struct item *it, size_t n) {
+  struct daemon_txreq *req = calloc(1, sizeof *req);
+  struct daemon_txres *res = calloc(n, sizeof *res);
+  if (!req || !res) {
+    free(req);
+    free(res);
+    return NULL;
+  }
+  *req = (struct daemon_txreq){.conn = c, .reply = reply, .single = single, .keep_alive = ka,
+                               .count = (uint32_t)n, .res = res};
+  for (size_t i = 0; i < n; i++) {
+    res[i].type = it[i].type;
+    if (it[i].err) {
+      res[i].result = it[i].err;
+      daemon_metrics_tx_result(it[i].err);
+    }
+  }
+  return req;
+}
+
 int api__tx_submit(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
                    struct daemon_reply *reply) {
   bool ka = r->keep_alive && !srv->stopping, single = false;
@@ -129,45 +215,32 @@ int api__tx_submit(struct daemon_server *srv, struct daemon_conn *c, struct daem
     items_free(it, n); /* parsed again when there is room: cheap next to the commit */
     return DAEMON_PARK;
   }
-  struct daemon_txreq *req = calloc(1, sizeof *req);
-  struct daemon_txres *res = calloc(n, sizeof *res);
-  if (!req || !res) {
-    free(req);
-    free(res);
+  struct daemon_txreq *req = txreq_new(c, reply, single, ka, it, n);
+  if (!req) {
     items_free(it, n);
     daemon_reply_error(reply, PROTO_E_NO_MEMORY, NULL, ka);
     return DAEMON_DONE;
   }
-  *req = (struct daemon_txreq){.conn = c, .reply = reply, .single = single, .keep_alive = ka,
-                               .count = (uint32_t)n, .res = res};
-  for (size_t i = 0; i < n; i++) {
-    res[i].type = it[i].type;
-    if (it[i].err) {
-      res[i].result = it[i].err;
-      daemon_metrics_tx_result(it[i].err);
-      continue;
+  struct verify_job *job = valid >= VERIFY_POOL_MIN ? calloc(1, sizeof *job) : NULL;
+  if (job) {
+    *job = (struct verify_job){.srv = srv, .req = req, .it = it, .n = n, .valid = valid};
+    job->work.data = job;
+    if (uv_queue_work(srv->loop, &job->work, on_verify_work, on_verified) == 0) {
+      /* Room stays reserved, and this connection waits, so its envelopes keep their order.
+       * The request holds c until daemon_txreq_finish releases it. */
+      srv->verify_reserved += valid;
+      srv->verifying++;
+      c->verifying = true;
+      c->inflight++;
+      req->in_batch = true;
+      return DAEMON_PENDING;
     }
-    /* Verify here, off the writer; a key registered by a batch not yet committed is unknown
-     * to this check, so such envelopes go on unverified and the ledger checks them. */
-    int v = ledger_verify_envelope(srv->ledger, it[i].bytes, it[i].len);
-    if (v && v != PROTO_E_UNKNOWN_KEY) {
-      res[i].result = v;
-      daemon_metrics_tx_result(v);
-      continue;
-    }
-    daemon_writer_add(srv, req, (uint32_t)i, it[i].bytes, it[i].len, v == 0);
-    it[i].bytes = NULL; /* the batch owns it */
-    req->outstanding++;
+    free(job);
   }
-  items_free(it, n);
-  if (req->outstanding == 0) {
-    req->tree_size = ledger_tree_size(srv->ledger);
-    daemon_txreq_finish(srv, req);
-    return DAEMON_DONE;
-  }
+  verify_items(srv, it, n);
+  if (!enqueue_items(srv, req, it, n)) return DAEMON_DONE;
   c->inflight++;
   req->in_batch = true;
-  daemon_writer_kick(srv);
   return DAEMON_PENDING;
 }
 

@@ -170,7 +170,7 @@ static struct daemon_reply *reply_new(struct daemon_conn *c) {
 
 /* Runs the parsed requests in order until one must wait for room in the batch. */
 static void conn_process(struct daemon_conn *c) {
-  while (!c->closing && !c->no_more_requests) {
+  while (!c->closing && !c->no_more_requests && !c->verifying) {
     struct daemon_request *r = c->parked;
     struct daemon_reply *reply = c->parked_reply;
     c->parked = NULL;
@@ -198,7 +198,7 @@ static void conn_process(struct daemon_conn *c) {
     daemon_request_free(r);
   }
   /* The stream failed: answer the error after the requests parsed before it, then close. */
-  if (c->http_err && !c->no_more_requests && !c->parked && !daemon_http_queued(c->http)) {
+  if (c->http_err && !c->no_more_requests && !c->parked && !c->verifying && !daemon_http_queued(c->http)) {
     struct daemon_reply *reply = reply_new(c);
     c->no_more_requests = true;
     if (!reply) {
@@ -291,6 +291,10 @@ void daemon_conn_done(struct daemon_conn *c) {
     return;
   }
   daemon_conn_flush(c);
+}
+
+void daemon_conn_continue(struct daemon_conn *c) {
+  if (!c->closing && !c->closed) conn_process(c);
 }
 
 void daemon_conns_resume(struct daemon_server *srv) {

@@ -107,6 +107,7 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
     daemon_log(DAEMON_LOG_ERR, "log key %s: %s", path, proto_err_message(rc));
     return rc;
   }
+  proto_key_public(*log_key, srv->log_public_key);
   struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = *log_key};
   rc = ledger_open(&lc, &srv->ledger);
   if (rc) daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, proto_err_message(rc), proto_err_name(rc));
@@ -114,12 +115,7 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
 }
 
 static int start_handles(struct daemon_server *srv) {
-  char why[600] = "";
-  int rc = daemon_listen_all(srv, why, sizeof why);
-  if (rc) {
-    daemon_log(DAEMON_LOG_ERR, "%s", why);
-    return rc;
-  }
+  /* Signals and the sweep first: once they exist, every failure path closes the same set. */
   uv_signal_init(srv->loop, &srv->sig_term);
   uv_signal_init(srv->loop, &srv->sig_int);
   uv_signal_init(srv->loop, &srv->sig_hup);
@@ -137,7 +133,10 @@ static int start_handles(struct daemon_server *srv) {
   if (srv->watchdog_interval_ms && srv->watchdog_interval_ms / 4 < period) period = srv->watchdog_interval_ms / 4;
   if (period < 10) period = 10;
   uv_timer_start(&srv->sweep, on_sweep, period, period);
-  return 0;
+  char why[600] = "";
+  int rc = daemon_listen_all(srv, why, sizeof why);
+  if (rc) daemon_log(DAEMON_LOG_ERR, "%s", why);
+  return rc;
 }
 
 int daemon_run(struct daemon_config *cfg) {

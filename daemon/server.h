@@ -43,6 +43,7 @@ struct daemon_conn {
   uint32_t inflight;        /* POST /v1/tx requests inside the batcher */
   bool reading, closing, closed, no_more_requests, shutting_down;
   bool eof;                 /* the peer finished sending (or the read failed) */
+  bool verifying;           /* a request's signatures are on the thread pool: later ones wait */
   uint64_t last_active_ms, partial_since_ms;
 };
 
@@ -76,6 +77,7 @@ struct daemon_server {
   uv_loop_t *loop;
   struct daemon_config *cfg;
   struct ledger *ledger;
+  uint8_t log_public_key[PROTO_PUBKEY_BYTES]; /* of the configured log key */
   SSL_CTX *tls_ctx;
   uv_tcp_t tcp, tls;
   uv_pipe_t unix_listener;
@@ -95,6 +97,8 @@ struct daemon_server {
   uv_cond_t writer_cv;
   uv_async_t writer_async;
   bool writer_started, writer_busy, writer_has_work, writer_done, writer_quit;
+  size_t verify_reserved;   /* batch room held for envelopes being verified on the pool */
+  uint32_t verifying;       /* verification jobs on the pool */
   struct daemon_batch batches[2];
   struct daemon_batch *filling, *inflight;
   int inflight_rc;
@@ -122,6 +126,7 @@ void daemon_reply_set(struct daemon_reply *reply, unsigned status, const char *c
 int daemon_listen_all(struct daemon_server *srv, char *why, size_t why_cap);
 void daemon_conn_flush(struct daemon_conn *c);
 void daemon_conn_done(struct daemon_conn *c); /* an in-flight request of c finished */
+void daemon_conn_continue(struct daemon_conn *c); /* go on with c's queued requests */
 void daemon_conns_resume(struct daemon_server *srv); /* room in the batch: parked requests go on */
 void daemon_conns_sweep(struct daemon_server *srv, uint64_t now_ms);
 void daemon_conns_stop(struct daemon_server *srv); /* stop accepting; close when idle */

@@ -151,11 +151,11 @@ void daemon_writer_stop(struct daemon_server *srv) {
 }
 
 bool daemon_writer_room(const struct daemon_server *srv, size_t n) {
-  return srv->filling->n + n <= srv->cfg->limits.batch_entries_max;
+  return srv->filling->n + srv->verify_reserved + n <= srv->cfg->limits.batch_entries_max;
 }
 
 bool daemon_writer_idle(const struct daemon_server *srv) {
-  return !srv->writer_busy && srv->filling->n == 0;
+  return !srv->writer_busy && srv->filling->n == 0 && srv->verifying == 0;
 }
 
 void daemon_writer_add(struct daemon_server *srv, struct daemon_txreq *req, uint32_t slot,

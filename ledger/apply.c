@@ -99,7 +99,12 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
   uint8_t tv[REC_TXID_BYTES];
   memcpy(t.body_hash, body_hash, PROTO_HASH_BYTES);
   rec_txid_encode(&t, tv);
-  rc = overlay__put(b->ov, DB_TXIDS, c->tx->id, PROTO_ID_BYTES, tv, sizeof(tv));
+  if (memcmp(c->tx->id, b->id_max, PROTO_ID_BYTES) > 0) {
+    rc = overlay__put_new(b->ov, DB_TXIDS, c->tx->id, PROTO_ID_BYTES, tv, sizeof(tv));
+    memcpy(b->id_max, c->tx->id, PROTO_ID_BYTES);
+  } else {
+    rc = overlay__put(b->ov, DB_TXIDS, c->tx->id, PROTO_ID_BYTES, tv, sizeof(tv));
+  }
   if (rc) return rc;
   /* Settles name accounts many times: one history row per distinct account. Rows are put at the
    * end of the batch in key order (B-tree locality). */
@@ -115,6 +120,7 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
 /* Same id: same body is EXISTS (original index), another body ID_CONFLICT. */
 static int check_id(struct batch *b, struct ledger_submission *sub, const uint8_t *id,
                     const uint8_t body_hash[PROTO_HASH_BYTES]) {
+  if (memcmp(id, b->id_max, PROTO_ID_BYTES) > 0) return 0; /* newer than every stored id */
   const uint8_t *v;
   size_t vlen;
   int rc = overlay__get(b->ov, DB_TXIDS, id, PROTO_ID_BYTES, &v, &vlen);
@@ -206,6 +212,21 @@ static int meta_put_u64(struct batch *b, const char *name, uint64_t v) {
   return store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_META], &k, &val, 0));
 }
 
+static int id_max_load(struct ledger *l, MDB_txn *txn, uint8_t out[PROTO_ID_BYTES]) {
+  MDB_cursor *cur;
+  int rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_TXIDS], &cur));
+  if (rc) return rc;
+  MDB_val k, v;
+  int mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+  mdb_cursor_close(cur);
+  memset(out, 0, PROTO_ID_BYTES);
+  if (mrc == MDB_NOTFOUND) return 0;
+  if (mrc) return store__mdb_err(mrc);
+  if (k.mv_size != PROTO_ID_BYTES) return PROTO_E_CORRUPT;
+  memcpy(out, k.mv_data, PROTO_ID_BYTES);
+  return 0;
+}
+
 /* Runs the whole batch in one write transaction; commits on success. */
 static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n,
                       uint64_t time_ms) {
@@ -220,6 +241,11 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
   b.national = l->national;
   b.op_threshold = l->op_threshold;
   overlay__reset(&l->ov, txn, l->dbi);
+  rc = id_max_load(l, txn, b.id_max);
+  if (rc) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
   l->history_len = 0;
   memset(&l->nodes, 0, sizeof(l->nodes));
   pthread_mutex_lock(&l->cp_mutex);

@@ -216,6 +216,9 @@ int overlay__get(struct overlay *ov, unsigned db, const uint8_t *key, size_t kle
                  const uint8_t **val, size_t *vlen);
 int overlay__put(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
                  const uint8_t *val, size_t vlen);
+/* Like overlay__put for a key the caller knows is absent from LMDB: no lookup. */
+int overlay__put_new(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                     const uint8_t *val, size_t vlen);
 /* Removes the record (deleted from LMDB at flush if it was there). */
 int overlay__del(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen);
 size_t overlay__mark(const struct overlay *ov);
@@ -242,6 +245,9 @@ struct batch {
   uint8_t log_pub[PROTO_PUBKEY_BYTES];
   uint64_t national;
   uint8_t op_threshold;
+  /* The greatest tx id stored or accepted so far: a greater id cannot exist yet, which spares
+   * the lookup for time-ordered ids (the recommended kind). */
+  uint8_t id_max[PROTO_ID_BYTES];
 };
 
 struct tx_ctx {

@@ -57,8 +57,9 @@ static int check_holdings(struct ledger *l, MDB_txn *txn, char *why, size_t why_
   while (mrc == 0 && rc == 0) {
     struct ledger_balance bal;
     rc = k.mv_size == 24 ? rec_balance_decode(v.mv_data, v.mv_size, &bal) : PROTO_E_CORRUPT;
-    struct inst_sum *s =
-        rc ? NULL : bsearch((const uint8_t *)k.mv_data + 8, sums, n, sizeof(*sums), cmp_code);
+    struct inst_sum *s = rc || n == 0 ? NULL
+                                      : bsearch((const uint8_t *)k.mv_data + 8, sums, n,
+                                                sizeof(*sums), cmp_code);
     if (rc == 0 && !s) {
       snprintf(why, why_cap, "a balance names an unknown instrument");
       rc = PROTO_E_CORRUPT;

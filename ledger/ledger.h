@@ -279,14 +279,14 @@ const char *ledger_compliance_status_name(unsigned status);
 
 struct ledger_compliance {
   uint64_t account;
-  uint16_t year;
   uint64_t emissions;        /* latest verified emissions: the obligation */
   uint64_t surrendered_cea;
   uint64_t surrendered_ccer; /* all CCER surrendered for the year */
   uint64_t counted;          /* CEA + CCER counted (CCER up to 5% of the obligation) */
   uint64_t shortfall;        /* obligation - counted, or 0 */
+  uint64_t completed_ms;     /* commit time of the entry that completed it; 0 while not complete */
+  uint16_t year;
   uint8_t status;            /* enum ledger_compliance_status */
-  uint64_t completed_ms;     /* commit time of the surrender that completed it; 0 if none */
 };
 struct ledger_year {
   uint16_t year;

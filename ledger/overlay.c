@@ -98,25 +98,28 @@ static int ov_alloc(struct overlay *ov, size_t n, uint32_t *off) {
   return 0;
 }
 
-/* The slot for (db, key), loading it from LMDB (present or absent) when the batch has not seen it. */
-static int ov_slot(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
-                   struct ov_slot **out) {
-  if (klen == 0 || klen > OV_KEY_BYTES_MAX) return PROTO_E_BAD_ARGUMENT;
+/* The slot for (db, key), loading it from LMDB (present or absent) when the batch has not seen it
+ * (unless known_absent). */
+static struct ov_slot *ov_slot_load(struct overlay *ov, unsigned db, const uint8_t *key,
+                                    size_t klen, bool known_absent, int *err) {
+  *err = PROTO_E_BAD_ARGUMENT;
+  if (klen == 0 || klen > OV_KEY_BYTES_MAX) return NULL;
   if ((ov->used + 1) * 2 > ov->cap) {
-    int rc = ov_grow(ov);
-    if (rc) return rc;
+    *err = ov_grow(ov);
+    if (*err) return NULL;
   }
   uint32_t h = ov_hash(db, key, klen);
   struct ov_slot *s = ov_find(ov, db, key, klen, h);
   if (!s->used) {
     MDB_val k = {klen, (void *)key}, v;
-    int mrc = mdb_get(ov->txn, ov->dbis[db], &k, &v);
-    if (mrc != 0 && mrc != MDB_NOTFOUND) return store__mdb_err(mrc);
-    if (mrc == 0 && v.mv_size > OV_VAL_BYTES_MAX) return PROTO_E_CORRUPT;
+    int mrc = known_absent ? MDB_NOTFOUND : mdb_get(ov->txn, ov->dbis[db], &k, &v);
+    *err = mrc == 0 || mrc == MDB_NOTFOUND ? 0 : store__mdb_err(mrc);
+    if (*err == 0 && mrc == 0 && v.mv_size > OV_VAL_BYTES_MAX) *err = PROTO_E_CORRUPT;
+    if (*err) return NULL;
     memset(s, 0, sizeof(*s));
     if (mrc == 0) {
-      int rc = ov_alloc(ov, v.mv_size, &s->voff);
-      if (rc) return rc;
+      *err = ov_alloc(ov, v.mv_size, &s->voff);
+      if (*err) return NULL;
       memcpy(ov->arena + s->voff, v.mv_data, v.mv_size);
       s->vlen = (uint16_t)v.mv_size;
       s->exists = true;
@@ -128,15 +131,20 @@ static int ov_slot(struct overlay *ov, unsigned db, const uint8_t *key, size_t k
     s->used = true;
     ov->used++;
   }
-  *out = s;
-  return 0;
+  *err = 0;
+  return s;
+}
+
+static struct ov_slot *ov_slot(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                               int *err) {
+  return ov_slot_load(ov, db, key, klen, false, err);
 }
 
 int overlay__get(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
                  const uint8_t **val, size_t *vlen) {
-  struct ov_slot *s;
-  int rc = ov_slot(ov, db, key, klen, &s);
-  if (rc) return rc;
+  int rc;
+  const struct ov_slot *s = ov_slot(ov, db, key, klen, &rc);
+  if (!s) return rc;
   if (!s->exists) return PROTO_E_NOT_FOUND;
   *val = ov->arena + s->voff;
   *vlen = s->vlen;
@@ -159,12 +167,12 @@ static int ov_journal(struct overlay *ov, const struct ov_slot *s) {
   return 0;
 }
 
-int overlay__put(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
-                 const uint8_t *val, size_t vlen) {
+static int ov_put(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                  const uint8_t *val, size_t vlen, bool known_absent) {
   if (vlen > OV_VAL_BYTES_MAX) return PROTO_E_BAD_ARGUMENT;
-  struct ov_slot *s;
-  int rc = ov_slot(ov, db, key, klen, &s);
-  if (rc) return rc;
+  int rc;
+  struct ov_slot *s = ov_slot_load(ov, db, key, klen, known_absent, &rc);
+  if (!s) return rc;
   uint32_t off;
   rc = ov_alloc(ov, vlen, &off);
   if (rc == 0) rc = ov_journal(ov, s);
@@ -177,10 +185,21 @@ int overlay__put(struct overlay *ov, unsigned db, const uint8_t *key, size_t kle
   return 0;
 }
 
+int overlay__put(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                 const uint8_t *val, size_t vlen) {
+  return ov_put(ov, db, key, klen, val, vlen, false);
+}
+
+int overlay__put_new(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
+                     const uint8_t *val, size_t vlen) {
+  return ov_put(ov, db, key, klen, val, vlen, true);
+}
+
 int overlay__del(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen) {
-  struct ov_slot *s;
-  int rc = ov_slot(ov, db, key, klen, &s);
-  if (rc == 0) rc = ov_journal(ov, s);
+  int rc;
+  struct ov_slot *s = ov_slot(ov, db, key, klen, &rc);
+  if (!s) return rc;
+  rc = ov_journal(ov, s);
   if (rc) return rc;
   s->exists = false;
   s->dirty = true;

@@ -4,12 +4,6 @@
 
 #include "ledger/internal.h"
 
-#define READ_BEGIN(l, txn)                   \
-  MDB_txn *txn;                              \
-  do {                                       \
-    int rb_ = store__read_begin((l), &txn);  \
-    if (rb_) return rb_;                     \
-  } while (0)
 
 const char *ledger_origin(const struct ledger *l) {
   return __atomic_load_n(&l->has_genesis, __ATOMIC_ACQUIRE) ? l->origin : "";
@@ -25,7 +19,9 @@ uint64_t ledger_tree_size(struct ledger *l) { return __atomic_load_n(&l->tree_si
 
 int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) {
   if (size > ledger_tree_size(l)) return PROTO_E_BAD_ARGUMENT;
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
@@ -37,7 +33,9 @@ int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) 
 int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
   if (size > ledger_tree_size(l) || index >= size) return PROTO_E_BAD_ARGUMENT;
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
@@ -49,7 +47,9 @@ int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
 int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
                              uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
   if (second > ledger_tree_size(l) || first > second) return PROTO_E_BAD_ARGUMENT;
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   struct merkle_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
@@ -66,7 +66,9 @@ static int get_val(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_
 long ledger_entry_get(struct ledger *l, uint64_t index, uint8_t *out, size_t cap) {
   uint8_t key[8];
   be64_put(key, index);
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_val v;
   long rc = get_val(txn, l->dbi[DB_ENTRIES], key, 8, &v);
   if (rc == 0 && v.mv_size > cap) rc = PROTO_E_FIELD_TOO_LONG;
@@ -79,7 +81,9 @@ long ledger_entry_get(struct ledger *l, uint64_t index, uint8_t *out, size_t cap
 }
 
 int ledger_tx_lookup(struct ledger *l, const uint8_t id[PROTO_ID_BYTES], uint64_t *index) {
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_val v;
   struct rec_txid t;
   int rc = get_val(txn, l->dbi[DB_TXIDS], id, PROTO_ID_BYTES, &v);
@@ -99,7 +103,9 @@ static int account_in(struct ledger *l, MDB_txn *txn, uint64_t id, struct ledger
 }
 
 int ledger_account_get(struct ledger *l, uint64_t id, struct ledger_account *out) {
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   int rc = account_in(l, txn, id, out);
   store__read_end(l, txn);
   return rc;
@@ -107,7 +113,9 @@ int ledger_account_get(struct ledger *l, uint64_t id, struct ledger_account *out
 
 static int account_by_index(struct ledger *l, unsigned db, const void *key, size_t klen,
                             struct ledger_account *out) {
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_val v;
   int rc = get_val(txn, l->dbi[db], key, klen, &v);
   if (rc == 0 && v.mv_size != 8) rc = PROTO_E_CORRUPT;
@@ -130,7 +138,9 @@ int ledger_account_by_province(struct ledger *l, unsigned province, struct ledge
 long ledger_accounts_list(struct ledger *l, uint64_t after, unsigned kind, unsigned province,
                           struct ledger_account *out, size_t cap) {
   if (after == UINT64_MAX || cap == 0) return 0;
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_cursor *cur;
   long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_ACCOUNTS], &cur));
   size_t n = 0;
@@ -155,7 +165,9 @@ long ledger_accounts_list(struct ledger *l, uint64_t after, unsigned kind, unsig
 }
 
 long ledger_balances(struct ledger *l, uint64_t account, struct ledger_balance *out, size_t cap) {
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_cursor *cur;
   long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_BALANCES], &cur));
   size_t n = 0;
@@ -180,7 +192,9 @@ long ledger_balances(struct ledger *l, uint64_t account, struct ledger_balance *
 
 long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, uint64_t *out,
                             size_t cap) {
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_cursor *cur;
   long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_HISTORY], &cur));
   size_t n = 0;
@@ -203,7 +217,9 @@ long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, 
 }
 
 long ledger_instruments(struct ledger *l, struct ledger_instrument *out, size_t cap) {
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_cursor *cur;
   long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_INSTRUMENTS], &cur));
   size_t n = 0;
@@ -223,7 +239,9 @@ long ledger_instruments(struct ledger *l, struct ledger_instrument *out, size_t 
 }
 
 int ledger_key_get(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *out) {
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_val v;
   int rc = get_val(txn, l->dbi[DB_KEYS], hash, PROTO_HASH_BYTES, &v);
   if (rc == 0) rc = rec_key_decode(hash, v.mv_data, v.mv_size, out);
@@ -232,7 +250,9 @@ int ledger_key_get(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES], struc
 }
 
 long ledger_keys(struct ledger *l, struct ledger_key *out, size_t cap) {
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   MDB_cursor *cur;
   long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_KEYS], &cur));
   size_t n = 0;
@@ -272,7 +292,9 @@ static int year_in(struct ledger *l, MDB_txn *txn, unsigned year, struct rec_yea
 
 int ledger_year_get(struct ledger *l, unsigned year, struct ledger_year *out) {
   if (year > UINT16_MAX) return PROTO_E_NOT_FOUND;
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   struct rec_year y;
   int rc = year_in(l, txn, year, &y);
   store__read_end(l, txn);
@@ -301,7 +323,9 @@ static void compliance_eval(const struct rec_compliance *r, uint64_t deadline, u
 int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uint64_t now_ms,
                           struct ledger_compliance *out) {
   if (year > UINT16_MAX) return PROTO_E_NOT_FOUND;
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   uint8_t key[10];
   rec_compliance_key(account, (uint16_t)year, key);
   MDB_val v;
@@ -326,7 +350,9 @@ int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uin
 long ledger_compliance(struct ledger *l, unsigned year, uint64_t now_ms, uint64_t after,
                        struct ledger_compliance *out, size_t cap) {
   if (year > UINT16_MAX || after == UINT64_MAX) return 0;
-  READ_BEGIN(l, txn);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
   struct rec_year y = {.deadline_ms = UINT64_MAX};
   long rc = year_in(l, txn, year, &y);
   if (rc == PROTO_E_NOT_FOUND) {

@@ -34,7 +34,7 @@ int st__balance(struct batch *b, uint64_t account, const char *code, struct ledg
   uint8_t key[24];
   rec_balance_key(account, code, key);
   memset(bal, 0, sizeof(*bal));
-  snprintf(bal->instrument, sizeof(bal->instrument), "%s", code);
+  memcpy(bal->instrument, code, strnlen(code, PROTO_INSTRUMENT_BYTES)); /* NUL from the memset */
   const uint8_t *v;
   size_t vlen;
   int rc = overlay__get(b->ov, DB_BALANCES, key, sizeof(key), &v, &vlen);

@@ -22,19 +22,19 @@ GENESIS='{"type":"genesis","id":"'$(newid)'","origin":"'$ORIGIN'","log_public_ke
 expect_tx "genesis over plain HTTP" 200 ok "$GENESIS" logk
 
 CODE=$(curl -s -o "$T/last.body" -w '%{http_code}' --cacert "$T/server.crt" "$TLS/healthz")
-check "HTTPS healthz" [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["tree_size"]')" = 1 ]
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["tree_size"]')" = 1 ]; }; verdict "HTTPS healthz"
 CODE=$(curl -s -o "$T/last.body" -w '%{http_code}' --cacert "$T/server.crt" "$TLS/v1/keys")
 check "HTTPS without a client certificate: 401 for a keyed read" [ "$CODE" = 401 ]
 CODE=$(curl -s -o "$T/last.body" -w '%{http_code}' --cacert "$T/server.crt" --cert "$T/op.crt" --key "$T/op.pem" "$TLS/v1/keys")
-check "a client certificate with the operator's key reads as the operator" [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'len(j["keys"])')" -ge 1 ]
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'len(j["keys"])')" -ge 1 ]; }; verdict "a client certificate with the operator's key reads as the operator"
 CODE=$(curl -s -o "$T/last.body" -w '%{http_code}' --cacert "$T/server.crt" --cert "$T/other.crt" --key "$T/other.pem" "$TLS/v1/keys")
 check "a client certificate with an unregistered key is no identity: 401" [ "$CODE" = 401 ]
-CODE=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/server.crt" --cert "$T/op.crt" --key "$T/op.pem" "$TLS/v1/log" "$TLS/healthz" "$TLS/v1/checkpoint")
+CODE=$(curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{http_code}' --cacert "$T/server.crt" --cert "$T/op.crt" --key "$T/op.pem" "$TLS/v1/log" "$TLS/healthz" "$TLS/v1/checkpoint")
 check "keep-alive over TLS: several requests on one connection" [ "$CODE" = 200200200 ]
 
 kill -HUP "$QPID"; sleep 0.3
 CODE=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/server.crt" "$TLS/healthz")
-check "after SIGHUP (TLS reloaded) HTTPS still works" [ "$CODE" = 200 ] && grep -q 'TLS material reloaded' "$T/quotad.log"
+{ [ "$CODE" = 200 ] && grep -q 'TLS material reloaded' "$T/quotad.log"; }; verdict "after SIGHUP (TLS reloaded) HTTPS still works"
 check "stop" stop_quotad
 
 start_quotad "$T/data" --tls-listen "127.0.0.1:$TLS_PORT" --tls-cert "$T/server.crt" \

@@ -6,7 +6,6 @@ static struct fx F;
 static void setup_world(void) { fx_world(&F); }
 static void teardown(void) { fx_free(&F); }
 
-TestSuite(genesis, .fini = teardown);
 
 Test(genesis, creates_national_account_operator_keys_and_meta) {
   fx_init_genesis(&F, 2, 2);
@@ -28,6 +27,7 @@ Test(genesis, creates_national_account_operator_keys_and_meta) {
   char note[LEDGER_CHECKPOINT_BYTES_MAX];
   cr_assert_gt(ledger_checkpoint_latest(F.l, note, sizeof(note)), 0);
   cr_assert_eq(ledger_checkpoint_verify(note, strlen(note), FX_ORIGIN, want, NULL), 0);
+  teardown();
 }
 
 Test(genesis, refuses_a_second_genesis) {
@@ -42,6 +42,7 @@ Test(genesis, refuses_a_second_genesis) {
   proto_key_public(F.op[0], tx.u.genesis.operator_keys[0]);
   FX_REFUSED(&F, PROTO_E_GENESIS_EXISTS, &tx, F.log);
   cr_assert_eq(ledger_tree_size(F.l), 1);
+  teardown();
 }
 
 Test(genesis, refuses_other_types_before_it_and_a_genesis_not_signed_by_the_log_key) {
@@ -67,11 +68,12 @@ Test(genesis, refuses_other_types_before_it_and_a_genesis_not_signed_by_the_log_
   cr_assert_eq(ledger_tree_size(F.l), 0);
   FX_OK(&F, &tx, F.log);
   cr_assert_eq(ledger_tree_size(F.l), 1);
+  teardown();
 }
 
-TestSuite(accounts, .init = setup_world, .fini = teardown);
 
 Test(accounts, open_is_readable_by_id_uscc_and_province) {
+  setup_world();
   struct ledger_account a;
   cr_assert_eq(ledger_account_get(F.l, FX_ENT_A, &a), 0);
   cr_assert_eq(a.kind, PROTO_ACCOUNT_ENTERPRISE);
@@ -89,9 +91,11 @@ Test(accounts, open_is_readable_by_id_uscc_and_province) {
   cr_assert_eq(list[1].id, FX_ENT_B);
   n = ledger_accounts_list(F.l, FX_ENT_A, 0, 0, list, 16);
   cr_assert_eq(n, 3); /* 1002, 1101, 2001 */
+  teardown();
 }
 
 Test(accounts, refuses_taken_id_uscc_and_province) {
+  setup_world();
   struct fx_snap before;
   fx_snapshot(&F, &before);
   struct proto_tx tx;
@@ -102,9 +106,11 @@ Test(accounts, refuses_taken_id_uscc_and_province) {
   fx_account_tx(&F, &tx, 3001, PROTO_ACCOUNT_PROVINCIAL, 44, NULL, "dup province");
   FX_REFUSED(&F, PROTO_E_ACCOUNT_EXISTS, &tx, F.op[0]);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
 Test(accounts, update_keeps_kind_and_moves_the_uscc_index) {
+  setup_world();
   struct proto_tx tx;
   char uscc[PROTO_USCC_BYTES + 1];
   fx_uscc("91440000MA0000009", uscc);
@@ -121,9 +127,11 @@ Test(accounts, update_keeps_kind_and_moves_the_uscc_index) {
   fx_account_tx(&F, &tx, 4242, PROTO_ACCOUNT_PARTICIPANT, 0, NULL, "nobody");
   tx.type = PROTO_TX_ACCOUNT_UPDATE;
   FX_REFUSED(&F, PROTO_E_UNKNOWN_ACCOUNT, &tx, F.op[0]);
+  teardown();
 }
 
 Test(accounts, close_needs_empty_holdings_then_refuses_use) {
+  setup_world();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_ACCOUNT_CLOSE);
   tx.u.account_close.account = FX_ENT_A;
@@ -142,20 +150,23 @@ Test(accounts, close_needs_empty_holdings_then_refuses_use) {
   tx.u.account_close.account = FX_ENT_B;
   snprintf(tx.u.account_close.reason, sizeof(tx.u.account_close.reason), "again");
   FX_REFUSED(&F, PROTO_E_ACCOUNT_CLOSED, &tx, F.op[0]);
+  teardown();
 }
 
 Test(accounts, open_needs_an_operator) {
+  setup_world();
   struct fx_snap before;
   fx_snapshot(&F, &before);
   struct proto_tx tx;
   fx_account_tx(&F, &tx, 5000, PROTO_ACCOUNT_PARTICIPANT, 0, NULL, "x");
   FX_REFUSED(&F, PROTO_E_WRONG_ROLE, &tx, F.auth44);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
-TestSuite(keys, .init = setup_world, .fini = teardown);
 
 Test(keys, register_refuses_existing_bad_scope_and_unknown_account) {
+  setup_world();
   struct fx_snap before;
   fx_snapshot(&F, &before);
   struct proto_tx tx;
@@ -174,9 +185,11 @@ Test(keys, register_refuses_existing_bad_scope_and_unknown_account) {
   cr_assert(rc == PROTO_E_BAD_KEY, "got %s", proto_err_name(rc));
   fx_assert_unchanged(&F, &before);
   proto_key_free(k);
+  teardown();
 }
 
 Test(keys, unknown_signer_and_bad_signature_are_refused) {
+  setup_world();
   struct proto_key *stranger = fx_key(91);
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 5);
@@ -191,9 +204,11 @@ Test(keys, unknown_signer_and_bad_signature_are_refused) {
   len = fx_envelope(&tx, FX_SIGNERS(F.rep_a), 1, FX_ORIGIN, env, sizeof(env));
   cr_assert_eq(ledger_verify_envelope(F.l, env, len), 0);
   proto_key_free(stranger);
+  teardown();
 }
 
 Test(keys, revoked_key_signs_nothing_after_revocation) {
+  setup_world();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_KEY_REVOKE);
   proto_key_hash(F.rep_a, tx.u.key_revoke.key_hash);
@@ -214,9 +229,9 @@ Test(keys, revoked_key_signs_nothing_after_revocation) {
   snprintf(tx.u.key_revoke.reason, sizeof(tx.u.key_revoke.reason), "again");
   FX_REFUSED(&F, PROTO_E_REVOKED_KEY, &tx, F.op[0]);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
-TestSuite(thresholds, .fini = teardown);
 
 Test(thresholds, operator_acts_need_two_of_three) {
   fx_init_genesis(&F, 3, 2);
@@ -232,6 +247,7 @@ Test(thresholds, operator_acts_need_two_of_three) {
   cr_assert_eq(ledger_tree_size(F.l), 1);
   FX_OK(&F, &tx, F.op[2], F.op[0]);
   cr_assert_eq(fx_inst(&F, "CEA-2025").cap, 100);
+  teardown();
 }
 
 Test(thresholds, account_threshold_counts_only_its_representatives) {
@@ -249,11 +265,12 @@ Test(thresholds, account_threshold_counts_only_its_representatives) {
   FX_OK(&F, &tx, F.rep_a, rep2);
   cr_assert_eq(fx_balance(&F, FX_ENT_B, "CEA-2025").registry, 7);
   proto_key_free(rep2);
+  teardown();
 }
 
-TestSuite(issue, .init = setup_world, .fini = teardown);
 
 Test(issue, credits_the_national_account_up_to_the_cap) {
+  setup_world();
   cr_assert_eq(fx_inst(&F, "CEA-2024").issued, 100000);
   cr_assert_eq(fx_balance(&F, FX_NATIONAL, "CEA-2024").registry, 50000);
   struct fx_snap before;
@@ -267,9 +284,11 @@ Test(issue, credits_the_national_account_up_to_the_cap) {
   fx_move_tx(&F, &tx, PROTO_TX_ISSUE, 0, 0, "CEA-2024", 900000);
   FX_OK(&F, &tx, F.op[0]);
   cr_assert_eq(fx_inst(&F, "CEA-2024").issued, 1000000);
+  teardown();
 }
 
 Test(issue, instrument_codes_are_unique) {
+  setup_world();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_INSTRUMENT_CREATE);
   snprintf(tx.u.instrument.code, sizeof(tx.u.instrument.code), "CEA-2025");
@@ -279,17 +298,20 @@ Test(issue, instrument_codes_are_unique) {
   tx.u.instrument.first_year = 2025;
   tx.u.instrument.last_year = 2025;
   FX_REFUSED(&F, PROTO_E_INSTRUMENT_EXISTS, &tx, F.op[0]);
+  teardown();
 }
 
-TestSuite(allocate, .init = setup_world, .fini = teardown);
 
 Test(allocate, national_to_provincial_then_provincial_to_its_enterprise) {
+  setup_world();
   cr_assert_eq(fx_balance(&F, FX_PROV44, "CEA-2025").registry, 400000);
   cr_assert_eq(fx_balance(&F, FX_ENT_A, "CEA-2025").registry, 100000);
   cr_assert_eq(fx_balance(&F, FX_NATIONAL, "CEA-2025").registry, 500000);
+  teardown();
 }
 
 Test(allocate, refuses_wrong_kinds_provinces_and_roles) {
+  setup_world();
   struct fx_snap before;
   fx_snapshot(&F, &before);
   struct proto_tx tx;
@@ -306,11 +328,12 @@ Test(allocate, refuses_wrong_kinds_provinces_and_roles) {
   FX_REFUSED(&F, PROTO_E_INSUFFICIENT_BALANCE, &tx, F.auth44);
   cr_assert_eq(F.last.aux, 400000);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
-TestSuite(transfer, .init = setup_world, .fini = teardown);
 
 Test(transfer, moves_registry_units_between_holders) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_PART, "CEA-2025", 2500);
   FX_OK(&F, &tx, F.rep_a);
@@ -332,9 +355,11 @@ Test(transfer, moves_registry_units_between_holders) {
   cr_assert_eq(proto_entry_decode(leaf, (size_t)len, &e), 0);
   cr_assert_eq(e.index, idx);
   cr_assert_eq(e.time_ms, F.time_ms);
+  teardown();
 }
 
 Test(transfer, refuses_amount_above_available) {
+  setup_world();
   struct fx_snap before;
   fx_snapshot(&F, &before);
   struct proto_tx tx;
@@ -342,9 +367,11 @@ Test(transfer, refuses_amount_above_available) {
   FX_REFUSED(&F, PROTO_E_INSUFFICIENT_BALANCE, &tx, F.rep_a);
   cr_assert_eq(F.last.aux, 100000);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
 Test(transfer, refuses_non_holder_accounts_and_other_representatives) {
+  setup_world();
   struct fx_snap before;
   fx_snapshot(&F, &before);
   struct proto_tx tx;
@@ -355,9 +382,11 @@ Test(transfer, refuses_non_holder_accounts_and_other_representatives) {
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, 4444, "CEA-2025", 1);
   FX_REFUSED(&F, PROTO_E_UNKNOWN_ACCOUNT, &tx, F.rep_a);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
 Test(transfer, state_survives_reopen) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 42);
   FX_OK(&F, &tx, F.rep_a);
@@ -372,4 +401,5 @@ Test(transfer, state_survives_reopen) {
   cr_assert_eq(fx_balance(&F, FX_ENT_B, "CEA-2025").registry, 42);
   cr_assert_eq(FX_APPLY(&F, &tx, F.rep_a), LEDGER_EXISTS); /* same id, same body */
   cr_assert_eq(F.last.index, size - 1);
+  teardown();
 }

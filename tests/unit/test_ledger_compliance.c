@@ -43,9 +43,9 @@ static void give_ccer(uint64_t amount) {
   FX_OK(&F, &tx, F.auth44);
 }
 
-TestSuite(emissions, .init = setup_world, .fini = teardown);
 
 Test(emissions, later_record_supersedes_and_needs_the_province_authority) {
+  setup_world();
   emissions(FX_ENT_A, 2025, 50000, F.auth44);
   emissions(FX_ENT_A, 2025, 60000, F.auth44);
   cr_assert_eq(status_at(FX_ENT_A, 2025, FX_T0).emissions, 60000);
@@ -58,11 +58,12 @@ Test(emissions, later_record_supersedes_and_needs_the_province_authority) {
   tx.u.emissions.account = FX_PART;
   FX_REFUSED(&F, PROTO_E_ACCOUNT_KIND, &tx, F.auth44);
   cr_assert_eq(status_at(FX_ENT_A, 2025, FX_T0).emissions, 60000);
+  teardown();
 }
 
-TestSuite(surrender, .init = setup_world, .fini = teardown);
 
 Test(surrender, moves_units_to_the_sink_and_completes_the_obligation) {
+  setup_world();
   emissions(FX_ENT_A, 2025, 80000, F.auth44);
   struct ledger_compliance c = status_at(FX_ENT_A, 2025, FX_T0);
   cr_assert_eq(c.status, LEDGER_SHORT);
@@ -82,9 +83,11 @@ Test(surrender, moves_units_to_the_sink_and_completes_the_obligation) {
   cr_assert_eq(ledger_compliance(F.l, 2025, FX_T0, 0, list, 8), 1);
   cr_assert_eq(list[0].account, FX_ENT_A);
   cr_assert_eq(ledger_check_invariants(F.l, NULL, 0), 0);
+  teardown();
 }
 
 Test(surrender, refusals_each_have_their_code_and_change_nothing) {
+  setup_world();
   struct proto_tx tx;
   struct fx_snap before;
   fx_snapshot(&F, &before);
@@ -105,9 +108,11 @@ Test(surrender, refusals_each_have_their_code_and_change_nothing) {
   surrender_tx(&tx, FX_ENT_A, FX_ENT_B, 2025, "CEA-2025", 10);
   FX_REFUSED(&F, PROTO_E_ACCOUNT_KIND, &tx, F.rep_b);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
 Test(surrender, ccer_counts_up_to_five_percent_of_the_obligation) {
+  setup_world();
   emissions(FX_ENT_A, 2025, 10039, F.auth44); /* 5% = 501.95 -> 501 */
   give_ccer(1000);
   struct proto_tx tx;
@@ -130,9 +135,11 @@ Test(surrender, ccer_counts_up_to_five_percent_of_the_obligation) {
   c = status_at(FX_ENT_A, 2025, FX_T0);
   cr_assert_eq(c.counted, 9538 + 250);
   cr_assert_eq(c.status, LEDGER_COMPLIANT);
+  teardown();
 }
 
 Test(surrender, statuses_across_the_deadline) {
+  setup_world();
   emissions(FX_ENT_A, 2025, 1000, F.auth44);
   emissions(FX_ENT_B, 2025, 1000, F.auth44);
   struct proto_tx tx;
@@ -162,9 +169,11 @@ Test(surrender, statuses_across_the_deadline) {
   struct ledger_year y;
   cr_assert_eq(ledger_year_get(F.l, 2025, &y), 0);
   cr_assert_eq(y.deadline_ms, FX_DEADLINE_2025 + 10000);
+  teardown();
 }
 
 Test(surrender, authority_surrenders_from_the_provincial_account) {
+  setup_world();
   emissions(FX_ENT_B, 2025, 700, F.auth44);
   struct proto_tx tx;
   surrender_tx(&tx, FX_ENT_B, FX_PROV44, 2025, "CEA-2025", 700);
@@ -174,11 +183,12 @@ Test(surrender, authority_surrenders_from_the_provincial_account) {
   cr_assert_eq(status_at(FX_ENT_B, 2025, FX_T0).status, LEDGER_COMPLIANT);
   surrender_tx(&tx, FX_ENT_B, FX_PROV11, 2025, "CEA-2025", 1);
   FX_REFUSED(&F, PROTO_E_PROVINCE_MISMATCH, &tx, F.auth11);
+  teardown();
 }
 
-TestSuite(cancel, .init = setup_world, .fini = teardown);
 
 Test(cancel, units_leave_circulation_for_good) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_CANCEL, FX_ENT_A, 0, "CEA-2025", 300);
   FX_OK(&F, &tx, F.rep_a);
@@ -192,6 +202,7 @@ Test(cancel, units_leave_circulation_for_good) {
   FX_REFUSED(&F, PROTO_E_ACCOUNT_KIND, &tx, F.auth44);
   fx_assert_unchanged(&F, &before);
   cr_assert_eq(ledger_check_invariants(F.l, NULL, 0), 0);
+  teardown();
 }
 
 static void carry_tx(struct proto_tx *tx, const char *from, const char *to, uint64_t amount,
@@ -208,9 +219,9 @@ static void carry_tx(struct proto_tx *tx, const char *from, const char *to, uint
   c->window_end_ms = UINT64_C(1767225600000);
 }
 
-TestSuite(carry_over, .init = setup_world, .fini = teardown);
 
 Test(carry_over, retires_old_vintage_and_creates_new_within_caps) {
+  setup_world();
   struct proto_tx tx;
   /* NS = 3 -> T = floor(10,000 + 4.5) = 10,004 */
   carry_tx(&tx, "CEA-2024", "CEA-2025", 4000, 10005, 3);
@@ -235,9 +246,11 @@ Test(carry_over, retires_old_vintage_and_creates_new_within_caps) {
   FX_REFUSED(&F, PROTO_E_WRONG_ROLE, &tx, F.rep_a);
   fx_assert_unchanged(&F, &before);
   cr_assert_eq(ledger_check_invariants(F.l, NULL, 0), 0);
+  teardown();
 }
 
 Test(carry_over, new_vintage_cap_bounds_it) {
+  setup_world();
   fx_instrument(&F, "CEA-2026", PROTO_INSTRUMENT_CEA, 2026, 100, 2026, 2030);
   struct proto_tx tx;
   carry_tx(&tx, "CEA-2024", "CEA-2026", 101, 10000, 0);
@@ -245,11 +258,12 @@ Test(carry_over, new_vintage_cap_bounds_it) {
   carry_tx(&tx, "CEA-2024", "CEA-2026", 100, 10000, 0);
   FX_OK(&F, &tx, F.op[0]);
   cr_assert_eq(fx_inst(&F, "CEA-2026").issued, 100);
+  teardown();
 }
 
-TestSuite(deduct, .init = setup_world, .fini = teardown);
 
 Test(deduct, later_allocations_are_withheld_until_the_deduction_is_met) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_DEDUCT, FX_ENT_B, 0, "", 1500);
   FX_OK(&F, &tx, F.op[0]);
@@ -278,12 +292,15 @@ Test(deduct, later_allocations_are_withheld_until_the_deduction_is_met) {
   fx_move_tx(&F, &tx, PROTO_TX_DEDUCT, FX_PART, 0, "", 1);
   FX_REFUSED(&F, PROTO_E_ACCOUNT_KIND, &tx, F.op[0]);
   cr_assert_eq(ledger_check_invariants(F.l, NULL, 0), 0);
+  teardown();
 }
 
 Test(deduct, overflow_is_refused) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_DEDUCT, FX_ENT_B, 0, "", PROTO_AMOUNT_MAX);
   FX_OK(&F, &tx, F.op[0]);
   fx_move_tx(&F, &tx, PROTO_TX_DEDUCT, FX_ENT_B, 0, "", 1);
   FX_REFUSED(&F, PROTO_E_OVERFLOW, &tx, F.op[0]);
+  teardown();
 }

@@ -6,9 +6,9 @@ static struct fx F;
 static void setup_world(void) { fx_world(&F); }
 static void teardown(void) { fx_free(&F); }
 
-TestSuite(position, .init = setup_world, .fini = teardown);
 
 Test(position, moves_between_registry_and_trading_of_one_account) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_POSITION_MOVE, FX_ENT_A, 0, "CEA-2025", 30000);
   FX_OK(&F, &tx, F.rep_a);
@@ -25,6 +25,7 @@ Test(position, moves_between_registry_and_trading_of_one_account) {
   b = fx_balance(&F, FX_ENT_A, "CEA-2025");
   cr_assert_eq(b.registry, 80000);
   cr_assert_eq(b.trading, 20000);
+  teardown();
 }
 
 /* A's trading position gets `amount` CEA-2025. */
@@ -41,9 +42,9 @@ static void settle_tx(struct proto_tx *tx, struct proto_leg *legs, uint16_t n) {
   tx->u.settle.legs = legs;
 }
 
-TestSuite(settle, .init = setup_world, .fini = teardown);
 
 Test(settle, applies_every_leg_between_trading_positions) {
+  setup_world();
   to_trading(50000);
   struct proto_leg legs[3] = {
       {.from = FX_ENT_A, .to = FX_PART, .instrument = "CEA-2025", .amount = 100},
@@ -58,9 +59,11 @@ Test(settle, applies_every_leg_between_trading_positions) {
   cr_assert_eq(fx_balance(&F, FX_ENT_B, "CEA-2025").trading, 65);
   uint64_t hist[8];
   cr_assert_eq(ledger_account_history(F.l, FX_ENT_B, F.last.index, hist, 8), 1);
+  teardown();
 }
 
 Test(settle, one_bad_leg_of_1000_refuses_all) {
+  setup_world();
   to_trading(50000);
   struct proto_leg *legs = calloc(1000, sizeof(*legs));
   for (int i = 0; i < 1000; i++) {
@@ -83,9 +86,11 @@ Test(settle, one_bad_leg_of_1000_refuses_all) {
   cr_assert_eq(fx_balance(&F, FX_ENT_A, "CEA-2025").trading, 40000);
   cr_assert_eq(ledger_check_invariants(F.l, NULL, 0), 0);
   free(legs);
+  teardown();
 }
 
 Test(settle, needs_an_exchange_key_and_holder_accounts) {
+  setup_world();
   to_trading(100);
   struct proto_leg legs[1] = {
       {.from = FX_ENT_A, .to = FX_PROV44, .instrument = "CEA-2025", .amount = 1}};
@@ -96,11 +101,12 @@ Test(settle, needs_an_exchange_key_and_holder_accounts) {
   settle_tx(&tx, legs, 1);
   FX_REFUSED(&F, PROTO_E_WRONG_ROLE, &tx, F.op[0]);
   FX_REFUSED(&F, PROTO_E_WRONG_ROLE, &tx, F.auditor);
+  teardown();
 }
 
-TestSuite(freeze, .init = setup_world, .fini = teardown);
 
 Test(freeze, frozen_units_never_move_until_unfrozen) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_FREEZE, FX_ENT_A, 0, "CEA-2025", 99000);
   FX_OK(&F, &tx, F.op[0]);
@@ -123,11 +129,12 @@ Test(freeze, frozen_units_never_move_until_unfrozen) {
   FX_OK(&F, &tx, F.op[0]);
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 100000);
   FX_OK(&F, &tx, F.rep_a);
+  teardown();
 }
 
-TestSuite(clawback, .init = setup_world, .fini = teardown);
 
 Test(clawback, returns_units_to_the_provincial_account_of_the_enterprise) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_CLAWBACK, FX_ENT_A, FX_PROV44, "CEA-2025", 400);
   FX_OK(&F, &tx, F.auth44);
@@ -142,11 +149,12 @@ Test(clawback, returns_units_to_the_provincial_account_of_the_enterprise) {
   fx_move_tx(&F, &tx, PROTO_TX_CLAWBACK, FX_PART, FX_PROV44, "CEA-2025", 1);
   FX_REFUSED(&F, PROTO_E_ACCOUNT_KIND, &tx, F.auth44);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
-TestSuite(idempotency, .init = setup_world, .fini = teardown);
 
 Test(idempotency, same_body_exists_other_body_conflicts) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 10);
   FX_OK(&F, &tx, F.rep_a);
@@ -158,9 +166,11 @@ Test(idempotency, same_body_exists_other_body_conflicts) {
   tx.u.move.amount = 11;
   FX_REFUSED(&F, PROTO_E_ID_CONFLICT, &tx, F.rep_a);
   fx_assert_unchanged(&F, &before);
+  teardown();
 }
 
 Test(idempotency, within_one_batch) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 10);
   static uint8_t env1[PROTO_ENTRY_BYTES_MAX], env3[PROTO_ENTRY_BYTES_MAX];
@@ -185,17 +195,21 @@ Test(idempotency, within_one_batch) {
   cr_assert_eq(info.refused, 1);
   cr_assert_eq(info.tree_size, size + 1);
   cr_assert_eq(fx_balance(&F, FX_ENT_B, "CEA-2025").registry, 10);
+  teardown();
 }
 
 Test(idempotency, refused_transaction_does_not_take_its_id) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 100001);
   FX_REFUSED(&F, PROTO_E_INSUFFICIENT_BALANCE, &tx, F.rep_a);
   tx.u.move.amount = 5;
   FX_OK(&F, &tx, F.rep_a);
+  teardown();
 }
 
 Test(idempotency, refusals_in_a_batch_leave_no_trace_between_accepted_ones) {
+  setup_world();
   struct proto_tx t1, t2, t3;
   fx_move_tx(&F, &t1, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 60000);
   fx_move_tx(&F, &t2, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 60000);
@@ -215,9 +229,11 @@ Test(idempotency, refusals_in_a_batch_leave_no_trace_between_accepted_ones) {
   cr_assert_eq(fx_balance(&F, FX_ENT_A, "CEA-2025").registry, 0);
   cr_assert_eq(fx_balance(&F, FX_ENT_B, "CEA-2025").registry, 100000);
   cr_assert_eq(ledger_check_invariants(F.l, NULL, 0), 0);
+  teardown();
 }
 
 Test(idempotency, pre_verified_envelopes_skip_crypto_but_not_key_checks) {
+  setup_world();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 10);
   static uint8_t env[PROTO_ENTRY_BYTES_MAX];
@@ -234,13 +250,16 @@ Test(idempotency, pre_verified_envelopes_skip_crypto_but_not_key_checks) {
   cr_assert_eq(ledger_apply(F.l, &sub, 1, F.time_ms, NULL), 0);
   cr_assert_eq(sub.result, PROTO_E_UNKNOWN_KEY);
   proto_key_free(stranger);
+  teardown();
 }
 
 Test(idempotency, undecodable_envelope_is_refused_with_its_decode_error) {
+  setup_world();
   uint8_t junk[8] = {1, 1, 0, 200, 0, 0, 0, 0};
   struct ledger_submission sub = {.envelope = junk, .envelope_len = sizeof(junk)};
   uint64_t size = ledger_tree_size(F.l);
   cr_assert_eq(ledger_apply(F.l, &sub, 1, F.time_ms, NULL), 0);
   cr_assert_lt(sub.result, 0);
   cr_assert_eq(ledger_tree_size(F.l), size);
+  teardown();
 }

@@ -1,6 +1,7 @@
 /* The store: map growth and its ceiling, the single-writer lock, crash safety (SIGKILL at random
  * moments), backup, proofs against the stored tree, and corrupt records stopping writes. */
 #include <lmdb.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,7 +31,6 @@ static int transfer_batch(size_t n, bool back, struct ledger_batch_info *info) {
   return rc;
 }
 
-TestSuite(store, .fini = teardown);
 
 Test(store, map_grows_on_demand) {
   fx_world(&F);
@@ -46,6 +46,7 @@ Test(store, map_grows_on_demand) {
   cr_assert_eq(st.entries, ledger_tree_size(F.l));
   char why[256];
   cr_assert_eq(ledger_check_invariants(F.l, why, sizeof(why)), 0, "%s", why);
+  teardown();
 }
 
 Test(store, ceiling_refuses_the_batch_and_keeps_what_was_committed) {
@@ -72,6 +73,7 @@ Test(store, ceiling_refuses_the_batch_and_keeps_what_was_committed) {
   cr_assert(memcmp(root, root2, sizeof(root)) == 0);
   cr_assert_eq(ledger_check_invariants(F.l, why, sizeof(why)), 0, "%s", why);
   cr_assert_eq(transfer_batch(10, false, NULL), 0); /* with room again, writes resume */
+  teardown();
 }
 
 Test(store, second_writer_is_locked_out) {
@@ -80,6 +82,7 @@ Test(store, second_writer_is_locked_out) {
   struct ledger *second = NULL;
   cr_assert_eq(ledger_open(&cfg, &second), PROTO_E_LOCKED);
   cr_assert_null(second);
+  teardown();
 }
 
 Test(store, backup_is_a_complete_copy) {
@@ -104,6 +107,7 @@ Test(store, backup_is_a_complete_copy) {
   struct ledger_submission sub = {0};
   cr_assert_eq(ledger_apply(copy, &sub, 0, F.time_ms, NULL), PROTO_E_READ_ONLY);
   ledger_close(copy);
+  teardown();
 }
 
 Test(store, proofs_verify_against_the_signed_checkpoint) {
@@ -133,6 +137,7 @@ Test(store, proofs_verify_against_the_signed_checkpoint) {
   cr_assert_eq(ledger_verify_consistency(5, size, old_root, cp.root, (const uint8_t(*)[32])proof, n), 0);
   cr_assert_eq(ledger_proof_inclusion(F.l, size, size, proof, &n), PROTO_E_BAD_ARGUMENT);
   cr_assert_eq(ledger_proof_consistency(F.l, 1, size + 1, proof, &n), PROTO_E_BAD_ARGUMENT);
+  teardown();
 }
 
 /* Rewrites A's CEA-2025 balance record behind the ledger's back (frozen > registry). */
@@ -147,7 +152,8 @@ static void corrupt_balance(void) {
   cr_assert_eq(mdb_dbi_open(txn, "balances", 0, &dbi), 0);
   uint8_t key[24] = {0}, val[25] = {1};
   for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)((uint64_t)FX_ENT_A >> (8 * i));
-  memcpy(key + 8, "CEA-2025", 8);
+  static const uint8_t code[8] = {'C', 'E', 'A', '-', '2', '0', '2', '5'};
+  memcpy(key + 8, code, sizeof(code));
   val[8] = 5;  /* registry 5 */
   val[24] = 9; /* frozen 9 */
   MDB_val k = {24, key}, v = {25, val};
@@ -167,6 +173,7 @@ Test(store, corrupt_record_is_an_error_that_stops_writes) {
   struct ledger_batch_info info;
   cr_assert_eq(transfer_batch(1, false, &info), PROTO_E_CORRUPT);
   cr_assert_eq(transfer_batch(1, true, &info), PROTO_E_CORRUPT); /* even one not touching it */
+  teardown();
 }
 
 /* The child applies batches forever and reports each committed tree size on the pipe. */
@@ -179,7 +186,7 @@ static void crash_child(int wfd) {
   }
 }
 
-Test(store, survives_sigkill_at_random_moments, .timeout = 240) {
+Test(store, survives_sigkill_at_random_moments) {
   fx_world(&F);
   uint64_t size0 = ledger_tree_size(F.l);
   ledger_close(F.l);
@@ -230,4 +237,96 @@ Test(store, survives_sigkill_at_random_moments, .timeout = 240) {
   cr_assert_gt(reported, size0, "no batch was committed before any kill: the test proved nothing");
   cr_log_info("crash test: %llu entries committed across kills",
               (unsigned long long)(ledger_tree_size(F.l) - size0));
+  teardown();
+}
+
+struct reader_arg {
+  struct ledger *l;
+  volatile bool stop;
+  uint64_t reads;
+  int failures;
+};
+
+static void *reader_loop(void *p) {
+  struct reader_arg *r = p;
+  while (!r->stop) {
+    struct ledger_balance b[8];
+    uint8_t root[PROTO_HASH_BYTES];
+    uint64_t size = ledger_tree_size(r->l);
+    if (ledger_balances(r->l, FX_ENT_A, b, 8) < 0) r->failures++;
+    if (ledger_root(r->l, size, root) != 0) r->failures++;
+    r->reads++;
+  }
+  return NULL;
+}
+
+Test(store, reads_run_beside_the_writer_while_the_map_grows) {
+  fx_world(&F);
+  ledger_close(F.l);
+  fx_open(&F, 1u << 20, 64u << 20);
+  struct reader_arg r = {.l = F.l};
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, reader_loop, &r), 0);
+  struct ledger_stats st0, st1;
+  cr_assert_eq(ledger_stats(F.l, &st0), 0);
+  for (int i = 0; i < 24; i++) cr_assert_eq(transfer_batch(200, i % 2, NULL), 0);
+  r.stop = true;
+  pthread_join(t, NULL);
+  cr_assert_eq(ledger_stats(F.l, &st1), 0);
+  cr_assert_gt(st1.map_bytes, st0.map_bytes, "the map did not grow: the test proved nothing");
+  cr_assert_gt(r.reads, 0);
+  cr_assert_eq(r.failures, 0);
+  teardown();
+}
+
+struct verifier_arg {
+  struct ledger *l;
+  const uint8_t *env;
+  size_t len;
+  int bad;
+};
+
+static void *verify_loop(void *p) {
+  struct verifier_arg *v = p;
+  for (int i = 0; i < 200; i++)
+    if (ledger_verify_envelope(v->l, v->env, v->len) != 0) v->bad++;
+  return NULL;
+}
+
+Test(store, verify_envelope_is_thread_safe_beside_the_writer) {
+  fx_world(&F);
+  struct proto_tx tx;
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_B, FX_ENT_A, "CEA-2025", 1);
+  static uint8_t env[PROTO_ENTRY_BYTES_MAX];
+  size_t len = fx_envelope(&tx, FX_SIGNERS(F.rep_b), 1, FX_ORIGIN, env, sizeof(env));
+  struct verifier_arg v[2] = {{F.l, env, len, 0}, {F.l, env, len, 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++) cr_assert_eq(pthread_create(&t[i], NULL, verify_loop, &v[i]), 0);
+  for (int i = 0; i < 5; i++) cr_assert_eq(transfer_batch(20, false, NULL), 0);
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  cr_assert_eq(v[0].bad + v[1].bad, 0);
+  teardown();
+}
+
+Test(store, commit_time_never_goes_backwards) {
+  fx_world(&F);
+  struct proto_tx tx;
+  F.time_ms = FX_T0 + 1000;
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 1);
+  FX_OK(&F, &tx, F.rep_a);
+  F.time_ms = FX_T0 - 5000;
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 1);
+  FX_OK(&F, &tx, F.rep_a);
+  uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
+  long n = ledger_entry_get(F.l, F.last.index, leaf, sizeof(leaf));
+  struct proto_entry e;
+  cr_assert_eq(proto_entry_decode(leaf, (size_t)n, &e), 0);
+  cr_assert_eq(e.time_ms, FX_T0 + 1000);
+  fx_reopen(&F); /* the last time survives a restart */
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 1);
+  FX_OK(&F, &tx, F.rep_a);
+  n = ledger_entry_get(F.l, F.last.index, leaf, sizeof(leaf));
+  cr_assert_eq(proto_entry_decode(leaf, (size_t)n, &e), 0);
+  cr_assert_eq(e.time_ms, FX_T0 + 1000);
+  teardown();
 }

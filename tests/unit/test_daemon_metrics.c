@@ -1,0 +1,44 @@
+/* Unit tests of the Prometheus rendering: counters by label, cumulative histogram buckets. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "daemon/daemon.h"
+
+Test(metrics, counts_requests_results_and_batches) {
+  daemon_metrics_request(DAEMON_EP_TX, 200);
+  daemon_metrics_request(DAEMON_EP_TX, 200);
+  daemon_metrics_request(DAEMON_EP_KEYS, 401);
+  daemon_metrics_tx_result(0);
+  daemon_metrics_tx_result(PROTO_E_INSUFFICIENT_BALANCE);
+  daemon_metrics_tx_result(PROTO_E_INSUFFICIENT_BALANCE);
+  daemon_metrics_batch(3, 1500);   /* 3 entries, 1.5 ms */
+  daemon_metrics_batch(100, 700);
+  struct daemon_buf b = {0};
+  cr_assert_eq(daemon_metrics_render(&b, 42, 7, 3), 0);
+  const char *want[] = {
+    "quotad_requests_total{endpoint=\"tx\",status=\"200\"} 2\n",
+    "quotad_requests_total{endpoint=\"keys\",status=\"401\"} 1\n",
+    "quotad_tx_results_total{result=\"ok\"} 1\n",
+    "quotad_tx_results_total{result=\"insufficient_balance\"} 2\n",
+    "quotad_batch_entries_bucket{le=\"2\"} 0\n",
+    "quotad_batch_entries_bucket{le=\"4\"} 1\n",
+    "quotad_batch_entries_bucket{le=\"128\"} 2\n",
+    "quotad_batch_entries_bucket{le=\"+Inf\"} 2\n",
+    "quotad_batch_entries_sum 103\n",
+    "quotad_commit_seconds_bucket{le=\"0.0005\"} 0\n",
+    "quotad_commit_seconds_bucket{le=\"0.001\"} 1\n",
+    "quotad_commit_seconds_bucket{le=\"0.002\"} 2\n",
+    "quotad_commit_seconds_sum 0.002200\n",
+    "quotad_tree_size 42\n",
+    "quotad_checkpoint_age_seconds 7\n",
+    "quotad_connections 3\n",
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    cr_assert_not_null(strstr(b.data, want[i]), "missing: %s", want[i]);
+  daemon_buf_free(&b);
+}
+
+Test(metrics, every_endpoint_has_a_name) {
+  for (unsigned e = 0; e < DAEMON_EP_COUNT; e++) cr_assert_not_null(daemon_endpoint_name(e));
+  cr_assert_str_eq(daemon_endpoint_name(DAEMON_EP_COUNT + 5), "other");
+}
