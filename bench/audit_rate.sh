@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # bench/run --scale's audit step: fills a registry with quota-bench (kept on disk), restarts
 # quotad on it, and runs quota-audit over the API, which prints its entries/s at the end.
-#   bench/audit_rate.sh BUILD_DIR WORK_DIR
+#   bench/audit_rate.sh BUILD_DIR WORK_DIR   (QUOTAD_AUDIT_COUNT transfers, default 200000)
 set -euo pipefail
 build=$1 work=$2
 dir=$work/audit
 mkdir -p "$dir"
-"$build/tools/quota-bench" --quotad "$build/daemon/quotad" --dir "$dir" --keep --count 200000 \
+"$build/tools/quota-bench" --quotad "$build/daemon/quotad" --dir "$dir" --keep --count "${QUOTAD_AUDIT_COUNT:-200000}" \
   --per-request 256 --connections 8 --quotad-arg --log-level --quotad-arg warning >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$build/daemon/quotad" --data-dir "$dir/data" --log-key "$dir/log.key" --listen "127.0.0.1:$port" \

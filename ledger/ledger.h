@@ -153,6 +153,10 @@ struct ledger_submission {
   uint64_t aux;       /* on insufficient_balance: the available amount; else 0 */
 };
 
+/* The most submissions one ledger_apply takes (the daemon's batch_entries_max must not exceed
+ * it); more is refused with TOO_LARGE before anything is done. */
+#define LEDGER_BATCH_SUBMISSIONS_MAX 65536u
+
 struct ledger_batch_info {
   uint64_t tree_size;   /* after the batch */
   uint64_t accepted;
@@ -170,9 +174,11 @@ struct ledger_batch_info {
  * nothing of the batch is kept and MAP_FULL is returned, what was committed before stays intact.
  * Returns 0 once committed (each submission's result tells its fate) or a negative code when
  * nothing was committed: MAP_FULL, STORAGE, CORRUPT (a stored record failed its checks: every
- * later call returns CORRUPT too), READ_ONLY, NO_MEMORY. info may be NULL. Writers only; one
+ * later call returns CORRUPT too), READ_ONLY, NO_MEMORY, TOO_LARGE (n above
+ * LEDGER_BATCH_SUBMISSIONS_MAX). info may be NULL. Writers only; one
  * thread at a time. In builds with QUOTAD_DEBUG_INVARIANTS every batch ends with
- * ledger_check_invariants (a failure stops writes with CORRUPT). */
+ * ledger_check_invariants: a failure stops writes and returns CORRUPT although that batch was
+ * committed (the one exception to "negative: nothing committed"). */
 int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info);
 

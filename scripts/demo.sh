@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ quotactl %s\n' "$(printf '%s ' "$@" | sed "s#$work/##g")"; "$Q" "$@"; }
+run() { printf '$ quotactl %s\n' "$(printf '%s ' "$@" | sed -e "s#$work/##g" -e "s#$root/##g")"; "$Q" "$@"; }
 
 say "keys: the log key, two operator keys (every operator action needs both: four-eyes)"
 "$Q" keygen "$work/log.key" --name "$origin" | sed -n 's/^verifier key: */verifier key: /p'

@@ -44,8 +44,9 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg) {
 }
 
 /* GET base + path; the body in *out (caller frees out->data). 0, or QA_EXIT_USAGE after saying
- * why on stderr (unreachable, not 200...). */
-static int http_get(struct http *h, const char *path, struct body *out) {
+ * why on stderr (unreachable, not 200...). With missing not NULL, a 404 is no error: *missing
+ * tells. */
+static int http_get_opt(struct http *h, const char *path, struct body *out, bool *missing) {
   char url[4096], header[READ_AUTH_HEADER_BYTES_MAX];
   struct curl_slist *headers = NULL;
   memset(out, 0, sizeof(*out));
@@ -64,6 +65,15 @@ static int http_get(struct http *h, const char *path, struct body *out) {
   long status = 0;
   curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(headers);
+  /* 404, or a refusal naming unknown_year (some versions answer 422): the item is not there. */
+  if (missing)
+    *missing = cc == CURLE_OK && (status == 404 || (status >= 400 && status < 500 && out->data &&
+                                                   strstr(out->data, "\"unknown_year\"")));
+  if (missing && *missing) {
+    free(out->data);
+    out->data = NULL;
+    return 0;
+  }
   if (cc != CURLE_OK || status != 200) {
     int rc = qa_io_error("GET %s: %s", url,
                          cc != CURLE_OK ? (out->too_large ? "response too large"
@@ -78,15 +88,23 @@ static int http_get(struct http *h, const char *path, struct body *out) {
   return out->data ? 0 : qa_io_error("out of memory");
 }
 
-static json_t *get_json(struct http *h, const char *path) {
+static int http_get(struct http *h, const char *path, struct body *out) {
+  return http_get_opt(h, path, out, NULL);
+}
+
+/* The JSON answer of GET path; NULL on any failure (said on stderr). With missing not NULL, a
+ * 404 gives NULL with *missing set. */
+static json_t *get_json_opt(struct http *h, const char *path, bool *missing) {
   struct body b;
-  if (http_get(h, path, &b)) return NULL;
+  if (http_get_opt(h, path, &b, missing) || (missing && *missing)) return NULL;
   json_error_t err;
   json_t *j = json_loadb(b.data, b.len, 0, &err);
   if (!j) qa_io_error("GET %s: not JSON (%s)", path, err.text);
   free(b.data);
   return j;
 }
+
+static json_t *get_json(struct http *h, const char *path) { return get_json_opt(h, path, NULL); }
 
 static int fetch_checkpoint(struct http *h, struct ledger_checkpoint *cp) {
   struct body b;
@@ -259,7 +277,10 @@ static json_t *fetch_state(struct http *h) {
     if (!years[y]) continue;
     char path[64];
     snprintf(path, sizeof(path), "/v1/compliance/%u", y);
-    json_t *o = get_json(h, path);
+    /* A year with emissions but no compliance year entry is not reported (404 unknown_year). */
+    bool missing = false;
+    json_t *o = get_json_opt(h, path, &missing);
+    if (missing) continue;
     json_t *list = o ? json_object_get(o, "enterprises") : NULL;
     size_t k;
     json_t *row;

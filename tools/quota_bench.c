@@ -237,6 +237,9 @@ static void window_print(FILE *f, const struct options *o, const struct window *
   fprintf(f, "\nquota-bench: %u connections, %u tx/request, %s", w->connections, w->per_request,
          w->rate_tx_s > 0 ? "open loop at " : "closed loop\n");
   if (w->rate_tx_s > 0) fprintf(f, "%.0f tx/s\n", w->rate_tx_s);
+  if (w->r.unsent_due > 0)
+    fprintf(f, "  %-22s %10llu  (the server could not keep up with the rate)\n", "due but never sent",
+            (unsigned long long)w->r.unsent_due);
   fprintf(f, "  %-22s %10.2f s%s\n", "window", w->r.elapsed_s,
          w->pool_exhausted ? "  (the pre-signed pool ran out first: raise --pool)" : "");
   fprintf(f, "  %-22s %10llu\n", "requests answered", (unsigned long long)w->r.requests);
@@ -254,7 +257,7 @@ static void window_print(FILE *f, const struct options *o, const struct window *
 
 static json_t *window_json(const struct window *w) {
   return json_pack("{s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, s:f, s:f, "
-                   "s:f}, s:f, s:f, s:b, s:s}",
+                   "s:f}, s:I, s:f, s:f, s:b, s:s}",
                    "connections", (json_int_t)w->connections, "per_request",
                    (json_int_t)w->per_request, "rate_target_tx_per_s", w->rate_tx_s, "seconds",
                    w->r.elapsed_s, "requests", (json_int_t)w->r.requests, "tx_ok",
@@ -262,7 +265,8 @@ static json_t *window_json(const struct window *w) {
                    "tx_refused", (json_int_t)w->r.txs_error, "http_errors",
                    (json_int_t)w->r.http_errors, "tx_per_s", w->tx_per_s, "legs_per_s",
                    w->legs_per_s, "latency_ms", "p50", w->p50, "p99", w->p99, "p999", w->p999,
-                   "max", w->max_ms, "quotad_cpu_cores", w->quotad_cores, "bench_cpu_cores",
+                   "max", w->max_ms, "unsent_due", (json_int_t)w->r.unsent_due,
+                   "quotad_cpu_cores", w->quotad_cores, "bench_cpu_cores",
                    w->bench_cores, "pool_exhausted", w->pool_exhausted, "first_error",
                    w->r.first_error);
 }

@@ -131,6 +131,7 @@ struct bench_load_options {
 struct bench_load_result {
   double elapsed_s;
   uint64_t requests, txs_ok, txs_exists, txs_error, legs_ok, http_errors;
+  uint64_t unsent_due; /* open loop: requests due in the window that no free connection sent */
   uint32_t *latency_us; /* one per request answered */
   size_t latency_count;
   char first_error[256];

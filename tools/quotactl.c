@@ -16,6 +16,7 @@ static void usage(FILE *out) {
           "  --key FILE     an Ed25519 key file; repeat it to sign with several keys\n"
           "                 (two-person approval); the first one also signs reads\n"
           "  --read-key FILE  the key that signs reads instead (e.g. an auditor's)\n"
+          "  --cacert FILE  CA certificates for an https:// registry (default: the system's)\n"
           "  --json         machine-readable output\n"
           "\n"
           "keys and registry:\n"
@@ -47,9 +48,9 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = NULL;
-    const char *names[] = {"--url", "--unix", "--key", "--read-key"};
+    const char *names[] = {"--url", "--unix", "--key", "--read-key", "--cacert"};
     int which = -1;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
       size_t l = strlen(names[k]);
       if (strcmp(a, names[k]) == 0) {
         if (i + 1 >= argc) {
@@ -75,6 +76,8 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
       q->key_paths[q->nkeys++] = val;
     } else if (which == 3) {
       q->read_key_path = val;
+    } else if (which == 4) {
+      q->cacert = val;
     } else if (strcmp(a, "--json") == 0) {
       q->json = true;
     } else {

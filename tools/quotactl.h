@@ -29,6 +29,7 @@ enum {
 struct qctl {
   const char *url;
   const char *unix_path;
+  const char *cacert; /* --cacert: CA bundle for https:// */
   const char *key_paths[PROTO_SIGS_MAX];
   struct proto_key *keys[PROTO_SIGS_MAX];
   size_t nkeys;

@@ -237,7 +237,7 @@ static const char *jstr(const json_t *o, const char *key) {
 static bool counts(const json_t *instruments, const char *code) {
   size_t i;
   json_t *in;
-  json_array_foreach(json_object_get(instruments, "instruments"), i, in) {
+  for (i = 0; i < json_array_size(json_object_get(instruments, "instruments")) && (in = json_array_get(json_object_get(instruments, "instruments"), i)) != NULL; i++) {
     if (strcmp(jstr(in, "code"), code) != 0) continue;
     json_int_t v = json_integer_value(json_object_get(in, "vintage"));
     const char *kind = json_string_value(json_object_get(in, "kind"));
@@ -264,7 +264,7 @@ static int tally_entry(const json_t *e, uint64_t account, const json_t *instrume
   size_t i;
   json_t *m;
   int rc = 0;
-  json_array_foreach(single, i, m) {
+  for (i = 0; i < json_array_size(single) && (m = json_array_get(single, i)) != NULL; i++) {
     if (!counts(instruments, jstr(m, "instrument"))) continue;
     uint64_t amount = (uint64_t)json_integer_value(json_object_get(m, "amount"));
     uint64_t from = (uint64_t)json_integer_value(json_object_get(m, "from"));
@@ -291,7 +291,7 @@ static int net_sales(struct qctl *q, uint64_t account, uint64_t start, uint64_t 
     if (rc) return rc;
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(ans, "entries"), i, e) {
+    for (i = 0; i < json_array_size(json_object_get(ans, "entries")) && (e = json_array_get(json_object_get(ans, "entries"), i)) != NULL; i++) {
       uint64_t t = (uint64_t)json_integer_value(json_object_get(e, "time_ms"));
       if (t >= start && t < end && tally_entry(e, account, instruments, &out, &in) != 0) {
         json_decref(ans);
@@ -320,7 +320,7 @@ static int holding(struct qctl *q, uint64_t account, const char *code, uint64_t 
   *avail = 0;
   size_t i;
   json_t *row;
-  json_array_foreach(json_object_get(b, "balances"), i, row) {
+  for (i = 0; i < json_array_size(json_object_get(b, "balances")) && (row = json_array_get(json_object_get(b, "balances"), i)) != NULL; i++) {
     if (strcmp(jstr(row, "instrument"), code) == 0) {
       *avail = (uint64_t)json_integer_value(json_object_get(row, "available"));
     }

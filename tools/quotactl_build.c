@@ -28,7 +28,7 @@ const char *qbuild_field_hint(const struct proto_field *f) {
   case PROTO_F_ACCOUNT: return "ID|USCC|CN-xx";
   case PROTO_F_AMOUNT: return "TONNES";
   case PROTO_F_YEAR: return "YEAR";
-  case PROTO_F_PROVINCE: return "CODE";
+  case PROTO_F_PROVINCE: return "CN-xx|CODE";
   case PROTO_F_INSTRUMENT: return "CODE";
   case PROTO_F_USCC: return "USCC";
   case PROTO_F_BYTES32: return "HEX|BASE64|KEYFILE";
@@ -281,4 +281,17 @@ unsigned qbuild_type_of(const char *name) {
   norm[i] = 0;
   unsigned t = proto_tx_type_from_name(norm);
   return t == PROTO_TX_GENESIS ? 0 : t; /* the genesis has its own command, init */
+}
+
+void qbuild_row_id(unsigned type, const struct qopts *o, uint8_t id[PROTO_ID_BYTES]) {
+  char text[8192 + 256];
+  size_t n = 0, len = (size_t)snprintf(text, sizeof(text), "%s\n", proto_tx_type_name(type));
+  const struct proto_field *f = proto_tx_fields(type, &n);
+  for (size_t i = 0; i < n && len < sizeof(text); i++) {
+    char flag[64];
+    qbuild_flag_name(f[i].name, flag, sizeof(flag));
+    const char *v = qopts_get(o, flag);
+    len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", f[i].name, v ? v : "");
+  }
+  qctl_id_derive(text, id);
 }

@@ -29,6 +29,10 @@ const char *qbuild_field_hint(const struct proto_field *f);
 int qbuild_tx_json(unsigned type, const struct qopts *o, const uint8_t id[PROTO_ID_BYTES],
                    const char *label, qbuild_resolve_fn resolve, void *ctx, json_t **out,
                    char *err, size_t cap);
+/* The deterministic id of a bulk row: SHA-256 (qctl_id_derive) over the type's name and its
+ * fields as "name=value" lines in table order, so that column order does not matter. */
+void qbuild_row_id(unsigned type, const struct qopts *o, uint8_t id[PROTO_ID_BYTES]);
+
 /* The transaction type of a subcommand or import name ("transfer", "carry-over", "emissions",
  * "accounts"...), 0 when unknown. */
 unsigned qbuild_type_of(const char *name);

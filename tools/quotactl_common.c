@@ -30,6 +30,7 @@ int qctl_connect(struct qctl *q) {
     fprintf(stderr, "quotactl: out of memory\n");
     return QCTL_EXIT_IO;
   }
+  if (q->cacert) http_client_set_cacert(q->http, q->cacert);
   return 0;
 }
 
@@ -43,6 +44,9 @@ int qctl_report_http(struct qctl *q, const char *what, int rc, long status, json
   if (rc) {
     fprintf(stderr, "quotactl: %s: %s %s\n", what, rc < -999 ? proto_err_message(rc) : strerror(-rc),
             http_client_error(q->http));
+    if (strstr(http_client_error(q->http), "certificate")) {
+      fprintf(stderr, "  the server's certificate is not trusted: pass --cacert FILE with its CA\n");
+    }
     return QCTL_EXIT_IO;
   }
   const char *code = "", *msg = "";

@@ -24,18 +24,18 @@
 #define DEMO_NATIONAL_ID 1u
 
 static const struct {
-  unsigned code;
   const char *name;
+  unsigned code;
   unsigned weight; /* rough share of heavy industry, for a plausible spread */
 } provinces[] = {
-    {11, "Beijing", 1},   {12, "Tianjin", 3},    {13, "Hebei", 12},   {14, "Shanxi", 6},
-    {15, "Inner Mongolia", 5}, {21, "Liaoning", 5}, {22, "Jilin", 2}, {23, "Heilongjiang", 2},
-    {31, "Shanghai", 2},  {32, "Jiangsu", 9},    {33, "Zhejiang", 5}, {34, "Anhui", 5},
-    {35, "Fujian", 3},    {36, "Jiangxi", 3},    {37, "Shandong", 10}, {41, "Henan", 6},
-    {42, "Hubei", 4},     {43, "Hunan", 3},      {44, "Guangdong", 5}, {45, "Guangxi", 4},
-    {46, "Hainan", 1},    {50, "Chongqing", 2},  {51, "Sichuan", 4},  {52, "Guizhou", 2},
-    {53, "Yunnan", 3},    {54, "Tibet", 1},      {61, "Shaanxi", 3},  {62, "Gansu", 2},
-    {63, "Qinghai", 1},   {64, "Ningxia", 2},    {65, "Xinjiang", 4},
+    {"Beijing", 11, 1},   {"Tianjin", 12, 3},    {"Hebei", 13, 12},   {"Shanxi", 14, 6},
+    {"Inner Mongolia", 15, 5}, {"Liaoning", 21, 5}, {"Jilin", 22, 2}, {"Heilongjiang", 23, 2},
+    {"Shanghai", 31, 2},  {"Jiangsu", 32, 9},    {"Zhejiang", 33, 5}, {"Anhui", 34, 5},
+    {"Fujian", 35, 3},    {"Jiangxi", 36, 3},    {"Shandong", 37, 10}, {"Henan", 41, 6},
+    {"Hubei", 42, 4},     {"Hunan", 43, 3},      {"Guangdong", 44, 5}, {"Guangxi", 45, 4},
+    {"Hainan", 46, 1},    {"Chongqing", 50, 2},  {"Sichuan", 51, 4},  {"Guizhou", 52, 2},
+    {"Yunnan", 53, 3},    {"Tibet", 54, 1},      {"Shaanxi", 61, 3},  {"Gansu", 62, 2},
+    {"Qinghai", 63, 1},   {"Ningxia", 64, 2},    {"Xinjiang", 65, 4},
 };
 #define DEMO_PROVINCES (sizeof(provinces) / sizeof(provinces[0]))
 

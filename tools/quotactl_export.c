@@ -41,7 +41,7 @@ static int add_balances(struct qctl *q, json_t *out, uint64_t account) {
   if (rc) return rc;
   size_t i;
   json_t *row;
-  json_array_foreach(json_object_get(b, "balances"), i, row) {
+  for (i = 0; i < json_array_size(json_object_get(b, "balances")) && (row = json_array_get(json_object_get(b, "balances"), i)) != NULL; i++) {
     json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O}", "account", (json_int_t)account,
                                          "instrument", json_object_get(row, "instrument"),
                                          "registry", json_object_get(row, "registry"),
@@ -63,7 +63,7 @@ static int reported_balances(struct qctl *q, json_t *out) {
     if (rc) return rc;
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(page, "accounts"), i, a) {
+    for (i = 0; i < json_array_size(json_object_get(page, "accounts")) && (a = json_array_get(json_object_get(page, "accounts"), i)) != NULL; i++) {
       rc = add_balances(q, out, (uint64_t)json_integer_value(json_object_get(a, "id")));
       if (rc) {
         json_decref(page);
@@ -83,7 +83,7 @@ static int reported_compliance(struct qctl *q, const json_t *instruments, json_t
   unsigned lo = PROTO_YEAR_MAX, hi = 0;
   size_t i;
   json_t *in;
-  json_array_foreach(json_object_get(instruments, "instruments"), i, in) {
+  for (i = 0; i < json_array_size(json_object_get(instruments, "instruments")) && (in = json_array_get(json_object_get(instruments, "instruments"), i)) != NULL; i++) {
     unsigned f = (unsigned)json_integer_value(json_object_get(in, "first_year"));
     unsigned l = (unsigned)json_integer_value(json_object_get(in, "last_year"));
     if (f && f < lo) lo = f;
@@ -97,7 +97,7 @@ static int reported_compliance(struct qctl *q, const json_t *instruments, json_t
     int rc = http_json(q->http, "GET", path, NULL, false, &status, &ans);
     if (rc) return qctl_report_http(q, path, rc, status, ans);
     json_t *e;
-    json_array_foreach(json_object_get(ans, "enterprises"), i, e) {
+    for (i = 0; i < json_array_size(json_object_get(ans, "enterprises")) && (e = json_array_get(json_object_get(ans, "enterprises"), i)) != NULL; i++) {
       json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O,s:O,s:O}", "year", (json_int_t)y,
                                            "account", json_object_get(e, "account"),
                                            "emissions", json_object_get(e, "emissions"),

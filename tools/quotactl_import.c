@@ -169,21 +169,6 @@ static int resolve_cb(void *ctx, const char *ref, uint64_t *id) {
   return qctl_resolve_account(ctx, ref, id);
 }
 
-/* The stable identity of a row: its type and its fields in table order, so that the same row
- * gives the same id whatever the column order; an "id" column overrides it. */
-static void row_id(unsigned type, const struct qopts *o, uint8_t id[PROTO_ID_BYTES]) {
-  char text[CSV_LINE_BYTES_MAX + 256];
-  size_t n = 0, len = (size_t)snprintf(text, sizeof(text), "%s\n", proto_tx_type_name(type));
-  const struct proto_field *f = proto_tx_fields(type, &n);
-  for (size_t i = 0; i < n && len < sizeof(text); i++) {
-    char flag[64];
-    qbuild_flag_name(f[i].name, flag, sizeof(flag));
-    const char *v = qopts_get(o, flag);
-    len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", f[i].name, v ? v : "");
-  }
-  qctl_id_derive(text, id);
-}
-
 static int import_row(struct import *im, struct csv_reader *r, unsigned type) {
   struct qopts o = {0};
   int id_col = -1, key_col = -1;
@@ -209,7 +194,7 @@ static int import_row(struct import *im, struct csv_reader *r, unsigned type) {
       return QCTL_EXIT_USAGE;
     }
   } else {
-    row_id(type, &o, id);
+    qbuild_row_id(type, &o, id);
   }
   char err[512];
   json_t *obj = NULL;

@@ -38,7 +38,7 @@ static void print_balances(const json_t *b) {
          "instrument", "registry", "trading", "frozen", "available");
   size_t i;
   json_t *row;
-  json_array_foreach(json_object_get(b, "balances"), i, row) {
+  for (i = 0; i < json_array_size(json_object_get(b, "balances")) && (row = json_array_get(json_object_get(b, "balances"), i)) != NULL; i++) {
     printf("%-16s %14" JSON_INTEGER_FORMAT " %14" JSON_INTEGER_FORMAT " %14" JSON_INTEGER_FORMAT
            " %14" JSON_INTEGER_FORMAT "\n", str(row, "instrument"), num(row, "registry"),
            num(row, "trading"), num(row, "frozen"), num(row, "available"));
@@ -72,7 +72,7 @@ static void print_instruments(const json_t *ans) {
          "cap", "issued", "surrendered", "cancelled", "carried");
   size_t i;
   json_t *in;
-  json_array_foreach(json_object_get(ans, "instruments"), i, in) {
+  for (i = 0; i < json_array_size(json_object_get(ans, "instruments")) && (in = json_array_get(json_object_get(ans, "instruments"), i)) != NULL; i++) {
     printf("%-16s %-5s %-7" JSON_INTEGER_FORMAT " %" JSON_INTEGER_FORMAT "-%" JSON_INTEGER_FORMAT
            " %16" JSON_INTEGER_FORMAT " %16" JSON_INTEGER_FORMAT " %14" JSON_INTEGER_FORMAT
            " %12" JSON_INTEGER_FORMAT " %12" JSON_INTEGER_FORMAT "\n",
@@ -85,7 +85,7 @@ static void print_instruments(const json_t *ans) {
 static void print_keys(const json_t *ans) {
   size_t i;
   json_t *k;
-  json_array_foreach(json_object_get(ans, "keys"), i, k) {
+  for (i = 0; i < json_array_size(json_object_get(ans, "keys")) && (k = json_array_get(json_object_get(ans, "keys"), i)) != NULL; i++) {
     printf("%s %-14s scope %-8" JSON_INTEGER_FORMAT " %s%s\n", str(k, "hash"), str(k, "role"),
            num(k, "scope"), str(k, "name"), json_is_true(json_object_get(k, "revoked"))
            ? " (revoked)" : "");
@@ -171,11 +171,11 @@ int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv) {
   } else if (strcmp(cmd, "accounts") == 0) {
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(ans, "accounts"), i, a) print_account(a);
+    for (i = 0; i < json_array_size(json_object_get(ans, "accounts")) && (a = json_array_get(json_object_get(ans, "accounts"), i)) != NULL; i++) print_account(a);
   } else if (strcmp(cmd, "history") == 0 || strcmp(cmd, "entries") == 0) {
     size_t i;
     json_t *e;
-    json_array_foreach(json_object_get(ans, "entries"), i, e) print_entry(e);
+    for (i = 0; i < json_array_size(json_object_get(ans, "entries")) && (e = json_array_get(json_object_get(ans, "entries"), i)) != NULL; i++) print_entry(e);
   } else if (strcmp(cmd, "instruments") == 0) {
     print_instruments(ans);
   } else {
@@ -211,7 +211,7 @@ static void compliance_summary(const json_t *list, unsigned year) {
   uint64_t count[4] = {0}, shortfall = 0, emissions = 0, counted = 0;
   size_t i;
   json_t *e;
-  json_array_foreach(list, i, e) {
+  for (i = 0; i < json_array_size(list) && (e = json_array_get(list, i)) != NULL; i++) {
     for (size_t s = 0; s < 4; s++) {
       if (strcmp(str(e, "status"), statuses[s]) == 0) count[s]++;
     }
@@ -263,7 +263,7 @@ int qctl_cmd_compliance(struct qctl *q, int argc, char **argv) {
     }
     size_t i;
     json_t *e;
-    json_array_foreach(list, i, e) compliance_row(e, csv);
+    for (i = 0; i < json_array_size(list) && (e = json_array_get(list, i)) != NULL; i++) compliance_row(e, csv);
     if (!csv) compliance_summary(list, (unsigned)year);
   }
   json_decref(ans);

@@ -121,7 +121,7 @@ static void show_balances(struct qctl *q, uint64_t account) {
   fprintf(stderr, "  balances of account %" PRIu64 ":\n", account);
   size_t i;
   json_t *row;
-  json_array_foreach(json_object_get(b, "balances"), i, row) {
+  for (i = 0; i < json_array_size(json_object_get(b, "balances")) && (row = json_array_get(json_object_get(b, "balances"), i)) != NULL; i++) {
     fprintf(stderr, "    %-16s registry %" JSON_INTEGER_FORMAT "  trading %" JSON_INTEGER_FORMAT
             "  frozen %" JSON_INTEGER_FORMAT "  available %" JSON_INTEGER_FORMAT "\n",
             json_string_value(json_object_get(row, "instrument")),

@@ -44,7 +44,6 @@ check() { # check NAME COMMAND...: a shell condition
 tree_size() { "$Q" --json log | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
 jfield() { python3 -c 'import json,sys; print(json.load(sys.stdin)'"$1"')'; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 start_quotad() { # start_quotad DATA_DIR
   PORT=$(free_port)
   export QUOTAD_URL="http://127.0.0.1:$PORT"
@@ -67,6 +66,8 @@ E3=$(python3 -c "
 a='0123456789ABCDEFGHJKLMNPQRTUWXY'; w=[1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28]
 b='91350100MA2XY8123'; print(b+a[(31-sum(a.index(c)*k for c,k in zip(b,w))%31)%31])")
 
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
 # ---- keys
 for k in log op1 op2 auth35 auth11 exch rep101 rep102 rep103a rep103b other; do
   "$Q" keygen "$T/$k.key" >/dev/null || echo "keygen $k failed"
@@ -76,7 +77,7 @@ expect 0 "keygen prints the verifier key with --name" "^verifier key: +$ORIGIN\+
 check "keygen writes the key file with mode 0600" test "$(stat -c %a "$T/named.key")" = 600
 expect 2 "keygen refuses to overwrite a key file" "never overwritten" -- "$Q" keygen "$T/named.key"
 expect 3 "an unreachable registry is exit 3" "cannot reach the registry" -- \
-  "$Q" --url http://127.0.0.1:1 instruments
+  "$Q" --url "http://127.0.0.1:$(free_port)" instruments
 
 start_quotad "$T/data" || { echo "FAIL - quotad did not start"; cat "$T/quotad.log"; echo "0 passed, 1 failed"; exit 1; }
 OP=(--key "$T/op1.key")
@@ -271,6 +272,27 @@ printf 'ref,from,to,instrument,amount\nX,101,900,CEA-2024,1.5\n' >"$T/bad-settle
 expect 2 "settle import names line and column of a bad amount" "bad-settle.csv:2: column 5 \(amount\)" -- \
   "$Q" --key "$T/exch.key" --read-key "$T/op1.key" settle import "$T/bad-settle.csv"
 
+# ---- allocator
+SRC=$(cd "$2" && pwd)
+printf 'uscc,province,sector,unit,emissions,output\n%s,35,steel,BF1,500.7,250\n' "$E1" >"$T/units.csv"
+expect 0 "alloc compute" "quota 500" -- "$Q" alloc compute --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv"
+expect 0 "alloc issue: national -> CN-35 -> enterprise, authority-signed" "2 transactions: 2 ok" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind final \
+  --authority-keys "$T/auth{province}.key"
+expect 0 "alloc issue rerun: the allocator's ids answer exists" "2 transactions: 0 ok, 2 exists" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind final \
+  --authority-keys "$T/auth{province}.key"
+printf 'uscc,province,sector,unit,emissions,output,pre_allocated\n%s,35,steel,BF1,500.7,250,600\n' "$E1" >"$T/units-trueup.csv"
+expect 0 "alloc issue --kind true-up claws back an over-allocation" "1 transactions: 1 ok" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-trueup.csv" \
+  --kind true-up --authority-keys "$T/auth{province}.key"
+expect 0 "the claw-back is in the enterprise's history" "clawback .*\"amount\":100" -- "$Q" "${OP[@]}" history 101
+expect 2 "alloc issue with an unknown kind" "final, pre or true-up" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind later
+expect 0 "demo-data writes a registry year" "1291 enterprises" -- "$Q" demo-data --seed 3 --out "$T/demo"
+check "demo-data: 31 provinces, 5 traders and 1,291 enterprises" test "$(($(wc -l <"$T/demo/accounts.csv") - 1))" = 1327
+expect 2 "demo-data never overwrites key files" "File exists" -- "$Q" demo-data --seed 3 --out "$T/demo"
+
 # ---- export, backup and restore
 size=$(tree_size)
 expect 0 "export" "exported $size entries" -- "$Q" "${OP[@]}" export "$T/export.jsonl"
@@ -288,10 +310,27 @@ mkdir "$T/data" && cp "$T/backup/data.mdb" "$T/data/"
 start_quotad "$T/data" || echo "FAIL - quotad did not restart"
 check "the restored registry has the same tree size" test "$(tree_size)" = "$size"
 check "the restored registry serves the same root" test "$(sed -n 3p <("$Q" checkpoint))" = "$root_before"
+if [ -x "$AUDIT" ]; then
+  expect 0 "quota-audit verifies the restored registry live" "" -- \
+    "$AUDIT" --url "$QUOTAD_URL" --key "$T/op1.key" --verifier-key "$vk" --quiet
+fi
 expect 0 "the restored registry accepts transactions" "^ok: transfer" -- \
   "$Q" --key "$T/rep101.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
 expect 0 "the restored registry still knows every id (rerun: exists)" "3 exists" -- \
   "$Q" "${OP[@]}" accounts import "$T/accounts.csv"
+
+# ---- https with a private CA
+stop_quotad
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/tls.key" \
+  -out "$T/tls.crt" -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+TPORT=$(free_port)
+"$QUOTAD" --data-dir "$T/data" --log-key "$T/log.key" --listen "" --tls-listen "127.0.0.1:$TPORT" \
+  --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" --log-level warning 2>>"$T/quotad.log" &
+QPID=$!
+for _ in $(seq 1 100); do curl -s -o /dev/null --cacert "$T/tls.crt" "https://127.0.0.1:$TPORT/healthz" && break; sleep 0.1; done
+expect 0 "https with --cacert" "CEA-2024" -- "$Q" --url "https://127.0.0.1:$TPORT" --cacert "$T/tls.crt" instruments
+expect 3 "https with an untrusted certificate says to pass --cacert" "--cacert" -- \
+  "$Q" --url "https://127.0.0.1:$TPORT" instruments
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

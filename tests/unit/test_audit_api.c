@@ -131,6 +131,7 @@ static json_t *route_state(const char *target, enum fake_fault fault) {
     return json_pack("{s:I, s:o}", "account", (json_int_t)a, "balances", arr);
   }
   if (sscanf(target, "/v1/compliance/%llu", &b) == 1) {
+    if (b != 2025) return NULL; /* the only year opened: others are 404 unknown_year */
     json_t *arr = json_array();
     for (size_t i = 0; i < audit_replay_compliance_count(w.r); i++) {
       struct audit_compliance c;
@@ -236,6 +237,9 @@ static void start_server(enum fake_fault fault) {
 static void setup(void) {
   w_standard(&w);
   w_busy(&w);
+  /* Emissions for a year that was never opened: the registry does not report that year. */
+  struct proto_tx tx = w_emissions(W_ENT_B, 2026, 1000);
+  w_ok(&w, &tx, w.auth);
   snprintf(dir, sizeof(dir), "/tmp/quota-audit-api-XXXXXX");
   cr_assert(mkdtemp(dir) != NULL);
   rogue_verifier_key(w.log, vk, sizeof(vk));

@@ -192,7 +192,14 @@ Test(audit_replay, names_a_settle_not_signed_by_the_exchange) {
   w_refused(&w, &s, &w.rep_a, 1, PROTO_E_WRONG_ROLE);
 }
 
+/* A sells 2,000 CEA-2024 to B: its net sales in the window. */
+static void sell_old_vintage(struct world *v) {
+  struct proto_tx sale = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2024", 2000);
+  w_ok(v, &sale, v->rep_a);
+}
+
 Test(audit_replay, carries_over_within_the_cap_and_names_each_excess) {
+  sell_old_vintage(&w);
   struct proto_tx tx = {.type = PROTO_TX_CARRY_OVER};
   tx.u.carry_over.account = W_ENT_A;
   strcpy(tx.u.carry_over.from_instrument, "CEA-2024");
@@ -200,11 +207,14 @@ Test(audit_replay, carries_over_within_the_cap_and_names_each_excess) {
   tx.u.carry_over.amount = 12000;
   tx.u.carry_over.net_sales = 2000;
   tx.u.carry_over.cap = 13000;
+  tx.u.carry_over.window_start_ms = W_T0;
+  tx.u.carry_over.window_end_ms = W_DEADLINE_2025;
   struct proto_tx bad = tx;
   bad.u.carry_over.cap = 13001; /* 10,000 + 1.5 * 2,000 = 13,000 */
   w_refused(&w, &bad, &w.op1, 1, PROTO_E_CARRYOVER_MISMATCH);
   struct world w2;
   w_standard(&w2);
+  sell_old_vintage(&w2);
   w_ok(&w2, &tx, w2.op1);
   struct audit_instrument from, to;
   cr_assert(audit_replay_instrument(w2.r, "CEA-2024", &from));
@@ -212,6 +222,7 @@ Test(audit_replay, carries_over_within_the_cap_and_names_each_excess) {
   cr_assert_eq(from.carried_over, 12000);
   cr_assert_eq(to.issued, 512000);
   cr_assert_eq(w_registry(&w2, W_ENT_A, "CEA-2025"), 112000);
+  cr_assert_eq(w_registry(&w2, W_ENT_A, "CEA-2024"), 36000);
   struct proto_tx more = tx;
   memset(more.id, 0, sizeof(more.id));
   more.u.carry_over.amount = 1001;
@@ -433,4 +444,35 @@ Test(audit_replay, names_a_position_move_outside_holding_accounts) {
   tx.u.move.kind = PROTO_POSITION_TRADING;
   w_refused(&w, &tx, &rep, 1, PROTO_E_ACCOUNT_KIND);
   proto_key_free(rep);
+}
+
+Test(audit_replay, names_net_sales_the_log_does_not_show) {
+  sell_old_vintage(&w);
+  struct proto_tx buy = w_move(PROTO_TX_TRANSFER, W_ENT_B, W_ENT_A, "CEA-2024", 500);
+  w_ok(&w, &buy, w.rep_b); /* net sales of A: 2,000 - 500 = 1,500 */
+  struct proto_tx tx = {.type = PROTO_TX_CARRY_OVER};
+  tx.u.carry_over.account = W_ENT_A;
+  strcpy(tx.u.carry_over.from_instrument, "CEA-2024");
+  strcpy(tx.u.carry_over.to_instrument, "CEA-2025");
+  tx.u.carry_over.amount = 100;
+  tx.u.carry_over.net_sales = 1500;
+  tx.u.carry_over.cap = 12250;
+  tx.u.carry_over.window_start_ms = W_T0;
+  tx.u.carry_over.window_end_ms = W_DEADLINE_2025;
+  struct proto_tx inflated = tx;
+  inflated.u.carry_over.net_sales = 1501;
+  w_refused(&w, &inflated, &w.op1, 1, PROTO_E_CARRYOVER_MISMATCH);
+  cr_assert(strstr(w.fail.text, "net sales of 1500") != NULL, "%s", w.fail.text);
+  struct world w2;
+  w_standard(&w2);
+  sell_old_vintage(&w2);
+  buy.id[0] = 0;
+  w_ok(&w2, &buy, w2.rep_b);
+  w_ok(&w2, &tx, w2.op1);
+  struct proto_tx outside = tx; /* the sales fall outside this window: NS 0 */
+  memset(outside.id, 0, sizeof(outside.id));
+  outside.u.carry_over.window_start_ms = 0;
+  outside.u.carry_over.window_end_ms = W_T0;
+  w_refused(&w2, &outside, &w2.op1, 1, PROTO_E_CARRYOVER_MISMATCH);
+  w_fini(&w2);
 }

@@ -304,3 +304,19 @@ Test(deduct, overflow_is_refused) {
   FX_REFUSED(&F, PROTO_E_OVERFLOW, &tx, F.op[0]);
   teardown();
 }
+
+Test(emissions, enterprise_of_a_province_without_provincial_account_has_no_authority_yet) {
+  setup_world();
+  char uscc[PROTO_USCC_BYTES + 1];
+  fx_uscc("91310000MA0000003", uscc);
+  fx_account(&F, 3101, PROTO_ACCOUNT_ENTERPRISE, 31, uscc, "Shanghai plant");
+  struct proto_tx tx;
+  fx_tx(&F, &tx, PROTO_TX_VERIFIED_EMISSIONS);
+  tx.u.emissions.account = 3101;
+  tx.u.emissions.year = 2025;
+  tx.u.emissions.emissions = 10;
+  FX_REFUSED(&F, PROTO_E_UNKNOWN_ACCOUNT, &tx, F.auth44);
+  struct ledger_compliance c;
+  cr_assert_eq(ledger_compliance_get(F.l, 3101, 2025, FX_T0, &c), PROTO_E_NOT_FOUND);
+  teardown();
+}

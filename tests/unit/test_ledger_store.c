@@ -330,3 +330,12 @@ Test(store, commit_time_never_goes_backwards) {
   cr_assert_eq(e.time_ms, FX_T0 + 1000);
   teardown();
 }
+
+Test(store, oversized_batch_is_refused_before_anything_happens) {
+  fx_init_genesis(&F, 1, 1);
+  struct ledger_submission sub = {0};
+  cr_assert_eq(ledger_apply(F.l, &sub, LEDGER_BATCH_SUBMISSIONS_MAX + 1, F.time_ms, NULL),
+               PROTO_E_TOO_LARGE);
+  cr_assert_eq(ledger_tree_size(F.l), 1);
+  teardown();
+}

@@ -31,6 +31,7 @@ struct audit_replay *audit_replay_new(void) {
   audit_map_init(&r->compliance, 10, sizeof(struct audit_comp_rec));
   audit_map_init(&r->carried, 8 + PROTO_INSTRUMENT_BYTES, sizeof(uint64_t));
   audit_map_init(&r->tx_ids, PROTO_ID_BYTES, sizeof(uint64_t));
+  audit_map_init(&r->ns, 8, sizeof(struct audit_ns_list));
   return r;
 }
 
@@ -48,6 +49,11 @@ void audit_replay_free(struct audit_replay *r) {
   audit_map_free(&r->compliance);
   audit_map_free(&r->carried);
   audit_map_free(&r->tx_ids);
+  for (size_t i = 0; i < r->ns.count; i++) {
+    struct audit_ns_list *l = audit_map_at(&r->ns, i, NULL);
+    free(l->ev);
+  }
+  audit_map_free(&r->ns);
   free(r->scratch);
   free(r);
 }

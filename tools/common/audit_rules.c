@@ -2,6 +2,7 @@
  * function per transaction type over the in-memory state of audit_state.h. Written apart from
  * ledger/ on purpose: the same bug in both would go unseen. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/common/audit_state.h"
@@ -140,6 +141,54 @@ static int credit(struct audit_ctx *c, uint64_t account, struct audit_instr_rec 
   if (!rc) rc = add_checked(c, &in->held, amount, "instrument holdings");
   if (!rc && was_empty) a->holdings++;
   return rc;
+}
+
+/* ---- net sales ------------------------------------------------------------------------------ */
+
+static int ns_record(struct audit_ctx *c, uint64_t account, const struct audit_instr_rec *in,
+                     uint64_t amount, bool outgoing) {
+  if (in->kind != PROTO_INSTRUMENT_CEA || in->vintage < AUDIT_NS_VINTAGE_MIN ||
+      in->vintage > AUDIT_NS_VINTAGE_MAX)
+    return 0;
+  uint8_t key[8];
+  audit__account_key(account, key);
+  struct audit_ns_list *l = audit_map_put(&c->r->ns, key, NULL);
+  if (l && l->count == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 16;
+    struct audit_ns_event *ev = realloc(l->ev, cap * sizeof(*ev));
+    if (ev) l->ev = ev, l->cap = cap;
+  }
+  if (!l || l->count == l->cap) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
+  l->ev[l->count++] = (struct audit_ns_event){c->time_ms, amount, outgoing};
+  return 0;
+}
+
+/* A sale from one holder to another: both sides' net sales move. */
+static int ns_sale(struct audit_ctx *c, uint64_t from, uint64_t to,
+                   const struct audit_instr_rec *in, uint64_t amount) {
+  int rc = ns_record(c, from, in, amount, true);
+  return rc ? rc : ns_record(c, to, in, amount, false);
+}
+
+/* NS of account over [start, end): outgoing minus incoming, at least 0 (sums saturate: a sum
+ * past 2^64 cannot be matched by a recorded amount anyway). */
+static uint64_t ns_of(struct audit_ctx *c, uint64_t account, uint64_t start, uint64_t end) {
+  uint8_t key[8];
+  audit__account_key(account, key);
+  const struct audit_ns_list *l = audit_map_get(&c->r->ns, key);
+  if (!l) return 0;
+  size_t lo = 0, hi = l->count;
+  while (lo < hi) { /* events are in time order: find the first at or after start */
+    size_t mid = lo + (hi - lo) / 2;
+    if (l->ev[mid].time_ms < start) lo = mid + 1;
+    else hi = mid;
+  }
+  uint64_t out = 0, in = 0;
+  for (size_t i = lo; i < l->count && l->ev[i].time_ms < end; i++) {
+    uint64_t *sum = l->ev[i].outgoing ? &out : &in;
+    if (__builtin_add_overflow(*sum, l->ev[i].amount, sum)) *sum = UINT64_MAX;
+  }
+  return out > in ? out - in : 0;
 }
 
 /* ---- accounts and keys --------------------------------------------------------------------- */
@@ -423,7 +472,8 @@ static int rule_transfer(struct audit_ctx *c) {
   if (!rc) rc = need_representatives(c, from, "transfer");
   if (!rc) rc = need_instrument(c, m->instrument, &in);
   if (!rc) rc = debit_registry(c, from->id, in, m->amount);
-  return rc ? rc : credit(c, to->id, in, PROTO_POSITION_REGISTRY, m->amount);
+  if (!rc) rc = credit(c, to->id, in, PROTO_POSITION_REGISTRY, m->amount);
+  return rc ? rc : ns_sale(c, from->id, to->id, in, m->amount);
 }
 
 static int rule_position_move(struct audit_ctx *c) {
@@ -465,6 +515,7 @@ static int rule_settle(struct audit_ctx *c) {
     /* Legs apply in order: a later leg may spend what an earlier one bought. */
     if (!rc) rc = debit_trading(c, from->id, in, leg->amount);
     if (!rc) rc = credit(c, to->id, in, PROTO_POSITION_TRADING, leg->amount);
+    if (!rc) rc = ns_sale(c, from->id, to->id, in, leg->amount);
   }
   return rc;
 }
@@ -616,6 +667,15 @@ static int rule_carry_over(struct audit_ctx *c) {
     return audit__fail(c, PROTO_E_INELIGIBLE_VINTAGE, "carries vintage %u into the not later %u",
                        from->vintage, to->vintage);
   if ((rc = carry_over_cap(c, co))) return rc;
+  /* The ledger takes NS as recorded; the log itself says what it was. Only an overstated NS
+   * (which raises the cap) is refused. */
+  uint64_t ns = ns_of(c, a->id, co->window_start_ms, co->window_end_ms);
+  if (co->net_sales > ns)
+    return audit__fail(c, PROTO_E_CARRYOVER_MISMATCH,
+                       "records net sales %llu but the log's transfers and settlements of the "
+                       "%u-%u vintages give account %llu net sales of %llu in [%llu, %llu) ms",
+                       LLU(co->net_sales), AUDIT_NS_VINTAGE_MIN, AUDIT_NS_VINTAGE_MAX, LLU(a->id),
+                       LLU(ns), LLU(co->window_start_ms), LLU(co->window_end_ms));
   uint8_t key[8 + PROTO_INSTRUMENT_BYTES];
   audit__account_key(a->id, key);
   audit__code_key(to->code, key + 8);

@@ -50,6 +50,20 @@ struct audit_comp_rec {
   uint64_t completed_ms; /* 0 while counted < obligation */
 };
 
+/* Net sales (DOMAIN.md "Carry-over"): every transfer or settlement leg of a 2019-2024 CEA vintage
+ * an account took part in, in commit order, so a carry-over's recorded NS can be recomputed. */
+#define AUDIT_NS_VINTAGE_MIN 2019u
+#define AUDIT_NS_VINTAGE_MAX 2024u
+struct audit_ns_event {
+  uint64_t time_ms;
+  uint64_t amount;
+  bool outgoing;
+};
+struct audit_ns_list {
+  struct audit_ns_event *ev;
+  size_t count, cap;
+};
+
 struct audit_replay {
   struct audit_map keys;        /* key hash (32) -> audit_key_rec */
   struct audit_map accounts;    /* account id (8 BE) -> audit_account_rec */
@@ -59,6 +73,7 @@ struct audit_replay {
   struct audit_map compliance;  /* account (8 BE) || year (2 BE) -> audit_comp_rec */
   struct audit_map carried;     /* account (8 BE) || to code (16) -> uint64_t carried over */
   struct audit_map tx_ids;      /* id (16) -> uint64_t index */
+  struct audit_map ns;          /* account (8 BE) -> audit_ns_list */
   uint64_t province_account[AUDIT_PROVINCES]; /* provincial account per province, 0 none */
   uint64_t deadline_ms[PROTO_YEAR_MAX + 1];   /* 0: compliance year not open */
 

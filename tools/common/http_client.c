@@ -17,6 +17,7 @@ struct http_client {
   CURL *curl;
   char base_url[HTTP_URL_BYTES_MAX];
   char unix_path[HTTP_URL_BYTES_MAX];
+  char cacert[HTTP_URL_BYTES_MAX];
   char origin[PROTO_ORIGIN_BYTES_MAX + 1];
   const struct proto_key *read_key;
   char error[CURL_ERROR_SIZE + 64];
@@ -81,6 +82,10 @@ void http_client_set_read_key(struct http_client *c, const struct proto_key *key
   snprintf(c->origin, sizeof(c->origin), "%s", origin ? origin : "");
 }
 
+void http_client_set_cacert(struct http_client *c, const char *path) {
+  snprintf(c->cacert, sizeof(c->cacert), "%s", path);
+}
+
 const char *http_client_error(const struct http_client *c) { return c->error; }
 
 static struct curl_slist *request_headers(struct http_client *c, const char *method,
@@ -136,6 +141,7 @@ int http_request(struct http_client *c, const char *method, const char *path_que
   curl_easy_setopt(h, CURLOPT_TIMEOUT, 600L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   if (c->unix_path[0]) curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
+  if (c->cacert[0]) curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
   if (strcmp(method, "GET") != 0) {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");

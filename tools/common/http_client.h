@@ -32,6 +32,9 @@ void http_client_free(struct http_client *c);
 void http_client_set_read_key(struct http_client *c, const struct proto_key *key,
                               const char *origin);
 
+/* A CA bundle (PEM file, copied path) that verifies an https:// server instead of the system's. */
+void http_client_set_cacert(struct http_client *c, const char *path);
+
 /* The last transport error as text ("Couldn't connect to server: ..."), "" if none. */
 const char *http_client_error(const struct http_client *c);
 
