@@ -139,8 +139,8 @@ static void print_result(struct qctl *q, const struct proto_tx *tx, const struct
   proto_hex_encode(tx->id, PROTO_ID_BYTES, id, sizeof(id));
   const char *type = proto_tx_type_name(tx->type);
   if (q->json) {
-    json_t *o = json_pack("{s:s,s:s,s:s}", "result", r->code <= 0 && r->code != 0 ? "error"
-                          : r->code_name, "type", type, "id", id);
+    json_t *o = json_pack("{s:s,s:s,s:s}", "result", r->code < 0 ? "error" : r->code_name, "type",
+                          type, "id", id);
     if (r->code >= 0) json_object_set_new(o, "index", json_integer((json_int_t)r->index));
     if (r->code >= 0) json_object_set_new(o, "tree_size", json_integer((json_int_t)tree_size));
     if (r->withheld) json_object_set_new(o, "withheld", json_integer((json_int_t)r->withheld));
