@@ -46,53 +46,62 @@ static void run_row(struct fx *f, struct proto_tx *tx, const int want[ROLES], co
     if (want[r] == OK) cell(f, tx, r, OK, row);
 }
 
-static void setup(struct fx *f) { fx_world(f); }
+/* Each authz test starts from the fixture's world (its own temporary ledger). */
 static struct fx F;
-static void init(void) { setup(&F); }
+static void init(void) { fx_world(&F); }
 static void fini(void) { fx_free(&F); }
 
-TestSuite(authz, .init = init, .fini = fini);
-
 Test(authz, key_register_only_operator) {
+  init();
   struct proto_tx tx;
   struct proto_key *k = fx_key(90);
   fx_register_tx(&F, &tx, k, PROTO_ROLE_REPRESENTATIVE, FX_ENT_B);
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "key_register");
   proto_key_free(k);
+  fini();
 }
 
 Test(authz, key_revoke_only_operator) {
+  init();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_KEY_REVOKE);
   proto_key_hash(F.rep_c, tx.u.key_revoke.key_hash);
   snprintf(tx.u.key_revoke.reason, sizeof(tx.u.key_revoke.reason), "left the company");
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "key_revoke");
+  fini();
 }
 
 Test(authz, account_open_only_operator) {
+  init();
   struct proto_tx tx;
   char uscc[PROTO_USCC_BYTES + 1];
   fx_uscc("91440000MA0000009", uscc);
   fx_account_tx(&F, &tx, 1003, PROTO_ACCOUNT_ENTERPRISE, 44, uscc, "Plant D");
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "account_open");
+  fini();
 }
 
 Test(authz, account_update_only_operator) {
+  init();
   struct proto_tx tx;
   fx_account_tx(&F, &tx, FX_ENT_A, PROTO_ACCOUNT_ENTERPRISE, 44, "91350100M000100Y43", "Plant A2");
   tx.type = PROTO_TX_ACCOUNT_UPDATE;
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "account_update");
+  fini();
 }
 
 Test(authz, account_close_only_operator) {
+  init();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_ACCOUNT_CLOSE);
   tx.u.account_close.account = FX_PART;
   snprintf(tx.u.account_close.reason, sizeof(tx.u.account_close.reason), "left");
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "account_close");
+  fini();
 }
 
 Test(authz, instrument_create_only_operator) {
+  init();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_INSTRUMENT_CREATE);
   snprintf(tx.u.instrument.code, sizeof(tx.u.instrument.code), "CEA-2026");
@@ -102,55 +111,71 @@ Test(authz, instrument_create_only_operator) {
   tx.u.instrument.first_year = 2026;
   tx.u.instrument.last_year = 2030;
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "instrument_create");
+  fini();
 }
 
 Test(authz, compliance_year_only_operator) {
+  init();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_COMPLIANCE_YEAR);
   tx.u.compliance_year.year = 2026;
   tx.u.compliance_year.deadline_ms = FX_DEADLINE_2025 + UINT64_C(31536000000);
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "compliance_year");
+  fini();
 }
 
 Test(authz, issue_only_operator) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_ISSUE, 0, 0, "CEA-2025", 10);
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "issue");
+  fini();
 }
 
 Test(authz, allocate_national_to_provincial_only_operator) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_NATIONAL, FX_PROV44, "CEA-2025", 10);
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "allocate national -> 44");
+  fini();
 }
 
 Test(authz, allocate_provincial_to_enterprise_only_its_authority) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_PROV44, FX_ENT_A, "CEA-2025", 10);
   run_row(&F, &tx, (int[ROLES])ONLY(R_AUTH44), "allocate 44 -> A");
+  fini();
 }
 
 Test(authz, clawback_only_the_province_authority) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_CLAWBACK, FX_ENT_A, FX_PROV44, "CEA-2025", 10);
   run_row(&F, &tx, (int[ROLES])ONLY(R_AUTH44), "clawback A -> 44");
+  fini();
 }
 
 Test(authz, transfer_only_the_account_representative) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 10);
   run_row(&F, &tx, (int[ROLES])ONLY(R_REP_A), "transfer A -> B");
+  fini();
 }
 
 Test(authz, position_move_only_the_account_representative) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_POSITION_MOVE, FX_ENT_A, FX_ENT_A, "CEA-2025", 10);
   tx.u.move.to = 0;
   tx.u.move.from = FX_ENT_A;
   run_row(&F, &tx, (int[ROLES])ONLY(R_REP_A), "position_move A");
+  fini();
 }
 
 Test(authz, settle_only_the_exchange) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_POSITION_MOVE, FX_ENT_A, 0, "CEA-2025", 1000);
   FX_OK(&F, &tx, F.rep_a);
@@ -161,14 +186,17 @@ Test(authz, settle_only_the_exchange) {
   tx.u.settle.legs_count = 1;
   tx.u.settle.legs = &leg;
   run_row(&F, &tx, (int[ROLES])ONLY(R_EXCH), "settle A -> B");
+  fini();
 }
 
 Test(authz, freeze_and_unfreeze_only_operator) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_FREEZE, FX_ENT_A, 0, "CEA-2025", 100);
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "freeze A");
   fx_move_tx(&F, &tx, PROTO_TX_UNFREEZE, FX_ENT_A, 0, "CEA-2025", 50);
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "unfreeze A");
+  fini();
 }
 
 static void emissions_tx(struct fx *f, struct proto_tx *tx, uint64_t account, uint64_t e) {
@@ -180,9 +208,11 @@ static void emissions_tx(struct fx *f, struct proto_tx *tx, uint64_t account, ui
 }
 
 Test(authz, verified_emissions_only_the_province_authority) {
+  init();
   struct proto_tx tx;
   emissions_tx(&F, &tx, FX_ENT_A, 5000);
   run_row(&F, &tx, (int[ROLES])ONLY(R_AUTH44), "verified_emissions A");
+  fini();
 }
 
 static void surrender_tx(struct fx *f, struct proto_tx *tx, uint64_t from) {
@@ -195,29 +225,36 @@ static void surrender_tx(struct fx *f, struct proto_tx *tx, uint64_t from) {
 }
 
 Test(authz, surrender_from_the_enterprise_only_its_representative) {
+  init();
   struct proto_tx tx;
   emissions_tx(&F, &tx, FX_ENT_A, 5000);
   FX_OK(&F, &tx, F.auth44);
   surrender_tx(&F, &tx, FX_ENT_A);
   run_row(&F, &tx, (int[ROLES])ONLY(R_REP_A), "surrender A from A");
+  fini();
 }
 
 Test(authz, surrender_from_the_provincial_account_only_its_authority) {
+  init();
   struct proto_tx tx;
   emissions_tx(&F, &tx, FX_ENT_A, 5000);
   FX_OK(&F, &tx, F.auth44);
   surrender_tx(&F, &tx, FX_PROV44);
   run_row(&F, &tx, (int[ROLES])ONLY(R_AUTH44), "surrender A from 44");
+  fini();
 }
 
 Test(authz, cancel_only_the_account_representative) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_CANCEL, FX_ENT_A, 0, "CEA-2025", 10);
   snprintf(tx.u.move.ref, sizeof(tx.u.move.ref), "voluntary");
   run_row(&F, &tx, (int[ROLES])ONLY(R_REP_A), "cancel A");
+  fini();
 }
 
 Test(authz, carry_over_only_operator) {
+  init();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_CARRY_OVER);
   struct proto_carry_over *c = &tx.u.carry_over;
@@ -230,15 +267,19 @@ Test(authz, carry_over_only_operator) {
   c->window_start_ms = UINT64_C(1704067200000);
   c->window_end_ms = UINT64_C(1767225600000);
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "carry_over A");
+  fini();
 }
 
 Test(authz, deduct_only_operator) {
+  init();
   struct proto_tx tx;
   fx_move_tx(&F, &tx, PROTO_TX_DEDUCT, FX_ENT_A, 0, "", 10);
   run_row(&F, &tx, (int[ROLES])ONLY(R_OP), "deduct A");
+  fini();
 }
 
 Test(authz, genesis_again_refused_for_every_role) {
+  init();
   struct proto_tx tx;
   fx_tx(&F, &tx, PROTO_TX_GENESIS);
   struct proto_genesis *g = &tx.u.genesis;
@@ -257,6 +298,7 @@ Test(authz, genesis_again_refused_for_every_role) {
   fx_new_id(&F, &tx);
   cr_assert_eq(FX_APPLY(&F, &tx, F.log), PROTO_E_GENESIS_EXISTS, "genesis by the log key again");
   fx_assert_unchanged(&F, &before);
+  fini();
 }
 
 /* ---- thresholds: two-person approval ---- */
