@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "ledger/ledger.h"
 
 enum opt_kind { OPT_STR, OPT_U32, OPT_U64, OPT_BOOL, OPT_MODE, OPT_LEVEL };
 
@@ -47,7 +48,7 @@ static const struct opt opts[] = {
   NUM("limits", "tx_per_request_max", "tx-per-request-max", OPT_U32, limits.tx_per_request_max, 1, 100000, "envelopes in one POST /v1/tx"),
   NUM("limits", "idle_timeout_ms", "idle-timeout-ms", OPT_U32, limits.idle_timeout_ms, 100, 86400000, "idle connection lifetime, ms"),
   NUM("limits", "request_timeout_ms", "request-timeout-ms", OPT_U32, limits.request_timeout_ms, 100, 3600000, "time to receive one whole request, ms"),
-  NUM("limits", "batch_entries_max", "batch-entries-max", OPT_U32, limits.batch_entries_max, 1, 1000000, "envelopes per group commit"),
+  NUM("limits", "batch_entries_max", "batch-entries-max", OPT_U32, limits.batch_entries_max, 1, LEDGER_BATCH_SUBMISSIONS_MAX, "envelopes per group commit"),
   NUM("limits", "batch_delay_ms", "batch-delay-ms", OPT_U32, limits.batch_delay_ms, 0, 10000, "a batch closes this long after its first envelope, ms"),
   NUM("limits", "pipeline_max", "pipeline-max", OPT_U32, limits.pipeline_max, 1, 10000, "parsed requests queued per connection before reads pause"),
 };

@@ -134,7 +134,9 @@ struct ledger_config {
  * between a commit and the next batch, which persists the checkpoint), the checkpoint of the
  * current size is signed again (Ed25519 is deterministic: the same note) and stored.
  * The map starts at map_bytes_initial and doubles on demand up to map_bytes_max.
- * Returns 0 and *out, or a negative code (LOCKED, CORRUPT, STORAGE, -errno). */
+ * A writer's log_key must be the key the genesis named (else UNKNOWN_LOG_KEY), and the genesis
+ * a writer applies must name its log_key.
+ * Returns 0 and *out, or a negative code (LOCKED, UNKNOWN_LOG_KEY, CORRUPT, STORAGE, -errno). */
 int ledger_open(const struct ledger_config *cfg, struct ledger **out);
 void ledger_close(struct ledger *ledger);
 
@@ -183,9 +185,13 @@ int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n
                  struct ledger_batch_info *info);
 
 /* Verifies every signature of an envelope against the keys registered in the committed state
- * (or the genesis's log key when the log is empty). Thread-safe; caches keys. Returns 0,
- * a decode error, UNKNOWN_KEY or BAD_SIGNATURE. A key registered by an uncommitted batch is
- * UNKNOWN_KEY here: submit such envelopes with signatures_verified = false. */
+ * (or the genesis's log key when the log is empty), over the signing message of this registry's
+ * origin. Thread-safe (any number of threads, beside the writer); keeps an EVP key per key hash.
+ * Returns 0, a decode error, UNKNOWN_KEY or BAD_SIGNATURE. It checks signatures only: whether a
+ * key is revoked, holds the role and meets the threshold is ledger_apply's business, which checks
+ * it for pre-verified envelopes too. A key registered by a batch not yet committed is usually
+ * UNKNOWN_KEY here (0 if the writer already verified with it): submit envelopes that depend on
+ * such a key with signatures_verified = false. */
 int ledger_verify_envelope(struct ledger *ledger, const uint8_t *envelope, size_t len);
 
 /* ---------------------------------------------------------------------------------------------

@@ -252,6 +252,12 @@ int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
   if (rc == 0 && !l->read_only) rc = overlay__init(&l->ov);
   if (rc == 0) rc = env_open(l, cfg);
   if (rc == 0) rc = open_dbs(l);
+  if (rc == 0 && !l->read_only && l->has_genesis) {
+    /* Checkpoints signed by another key than the genesis named would verify for nobody. */
+    uint8_t pub[PROTO_PUBKEY_BYTES];
+    proto_key_public(l->log_key, pub);
+    if (memcmp(pub, l->log_pub, PROTO_PUBKEY_BYTES) != 0) rc = PROTO_E_UNKNOWN_LOG_KEY;
+  }
   /* A crash between a commit and its checkpoint leaves the checkpoint behind: sign it now. */
   if (rc == 0 && !l->read_only && l->tree_size > 0 && l->cp_size != l->tree_size) {
     MDB_txn *txn;

@@ -206,6 +206,7 @@ static int check_known(unsigned type, const struct qopts *o, const char *label, 
     char want[64];
     qbuild_flag_name(o->names[i], want, sizeof(want));
     bool known = strcmp(want, "id") == 0 || strcmp(want, "help") == 0 ||
+                 strcmp(want, "dry-run") == 0 ||
                  (type == PROTO_TX_SETTLE && strcmp(want, "leg") == 0);
     for (size_t k = 0; k < n && !known; k++) {
       char flag[64];

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tools/quotactl.h"
 
@@ -75,13 +76,27 @@ static void result_from_json(const json_t *r, struct qctl_result *res) {
   }
 }
 
+#define QCTL_BUSY_RETRIES_MAX 6u
+
 int qctl_submit(struct qctl *q, json_t *envelopes, struct qctl_result *res, size_t n,
                 uint64_t *tree_size) {
   int rc = qctl_connect(q);
   if (rc) return rc;
   long status = 0;
   json_t *ans = NULL;
-  rc = http_json(q->http, "POST", "/v1/tx", envelopes, false, &status, &ans);
+  /* a registry at a limit answers busy (503) for the whole request: wait and send it again;
+   * resending is safe, ids make it idempotent */
+  for (unsigned attempt = 0;; attempt++) {
+    rc = http_json(q->http, "POST", "/v1/tx", envelopes, false, &status, &ans);
+    const char *code = "", *msg = "";
+    bool busy = rc == 0 && status == 503 &&
+                (http_error_code(ans, &code, &msg) == PROTO_E_BUSY || ans == NULL);
+    if (!busy || attempt == QCTL_BUSY_RETRIES_MAX) break;
+    json_decref(ans);
+    ans = NULL;
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 100000000L << (attempt < 3 ? attempt : 3)};
+    nanosleep(&pause, NULL);
+  }
   json_t *results = json_object_get(ans, "results");
   if (rc || !json_is_array(results)) {
     /* the whole request was refused (malformed, too large, busy): every tx shares that fate */

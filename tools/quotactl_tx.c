@@ -55,7 +55,7 @@ void qctl_tx_cmds_help(FILE *out) {
 static void tx_help(const char *cmd, unsigned type) {
   size_t n = 0;
   const struct proto_field *f = proto_tx_fields(type, &n);
-  printf("usage: quotactl [--key FILE]... %s [--id HEX]", cmd);
+  printf("usage: quotactl [--key FILE]... %s [--id HEX] [--dry-run]", cmd);
   for (size_t i = 0; i < n; i++) {
     char flag[64];
     qbuild_flag_name(f[i].name, flag, sizeof(flag));
@@ -68,6 +68,7 @@ static void tx_help(const char *cmd, unsigned type) {
   }
   printf("Account fields take an id, a USCC or CN-<province code>. Key fields take 64 hex\n"
          "characters, a base64 public key, or a key file. --id defaults to a new time-ordered id.\n"
+         "--dry-run prints the transaction as JSON, validated, without signing or sending it.\n"
          "Every --key signs (several keys for two-person approval).\n");
 }
 
@@ -78,18 +79,20 @@ static int resolve_cb(void *ctx, const char *ref, uint64_t *id) {
 int qctl_cmd_tx(struct qctl *q, const char *cmd, int argc, char **argv) {
   unsigned type = tx_type_of(cmd);
   struct qopts o;
-  int rc = qopts_parse(&o, argc, argv, NULL);
+  static const char *const bools[] = {"dry-run", NULL};
+  int rc = qopts_parse(&o, argc, argv, bools);
   if (rc) return rc;
   if (qopts_has(&o, "help")) {
     tx_help(cmd, type);
     return QCTL_EXIT_OK;
   }
+  bool dry = qopts_has(&o, "dry-run");
   if (o.npos) {
     fprintf(stderr, "quotactl %s: unexpected argument '%s' (flags are --name value)\n", cmd,
             o.pos[0]);
     return QCTL_EXIT_USAGE;
   }
-  if (q->nkeys == 0) {
+  if (q->nkeys == 0 && !dry) {
     fprintf(stderr, "quotactl %s: a transaction needs at least one --key to sign it\n", cmd);
     return QCTL_EXIT_USAGE;
   }
@@ -115,6 +118,15 @@ int qctl_cmd_tx(struct qctl *q, const char *cmd, int argc, char **argv) {
     fprintf(stderr, "quotactl %s: %s%s%s: %s\n", cmd, proto_err_name(prc), where ? " in --" : "",
             where ? where : "", proto_err_message(prc));
     return QCTL_EXIT_USAGE;
+  }
+  if (dry) {
+    /* what would be signed, in FORMAT.md's JSON form, after proto's own validation */
+    json_t *j = proto_tx_to_json(&tx);
+    json_dumpf(j, stdout, JSON_INDENT(2));
+    putchar('\n');
+    json_decref(j);
+    proto_tx_free(&tx);
+    return QCTL_EXIT_OK;
   }
   rc = qctl_submit_one(q, &tx);
   proto_tx_free(&tx);

@@ -238,9 +238,37 @@ CODE=$(curl -s -o "$T/last.body" -w '%{http_code}' --unix-socket "$SOCK" http://
 { [ "$CODE" = 200 ] && grep -q 'quotad_batch_entries_bucket' "$T/last.body" && grep -q 'quotad_commit_seconds_count' "$T/last.body" && grep -q 'quotad_tx_results_total{result="ok"}' "$T/last.body" && grep -q 'quotad_checkpoint_age_seconds' "$T/last.body"; }; verdict "metrics over the Unix socket"
 http GET /v1/nothing
 check "unknown path: 404" [ "$CODE" = 404 ]
+SIZE_AT_STOP=$(tree_size)
 http DELETE /v1/tx
 check "wrong method: 405" [ "$CODE" = 405 ]
 
 check "quotad stops cleanly on SIGTERM" stop_quotad
 check "the log says it stopped" grep -q 'quotad stopped' "$T/quotad.log"
+
+# Restart on the same data with small batches: the log is intact, and three concurrent requests
+# of 8 envelopes go through batches of at most 8 (the third waits for room: backpressure).
+start_quotad "$T/data" --batch-entries-max 8 --tx-per-request-max 8 --batch-delay-ms 300 \
+  || { echo "quotad did not restart"; exit 1; }
+check "after a restart the tree size is the same" [ "$(tree_size)" = "$SIZE_AT_STOP" ]
+for r in 1 2 3; do
+  ARR=""
+  for i in 1 2 3 4 5 6 7 8; do
+    [ -n "$ARR" ] && ARR="$ARR,"
+    ARR="$ARR$(envelope '{"type":"transfer","id":"'$(newid)'","from":101,"to":102,"instrument":"CEA-2025","amount":1}' rep101)"
+  done
+  echo "[$ARR]" > "$T/req$r.json"
+done
+PIDS=""
+for r in 1 2 3; do
+  curl -s -o "$T/resp$r.json" -w '%{http_code}' -X POST --data-binary @"$T/req$r.json" "$BASE/v1/tx" > "$T/code$r" &
+  PIDS="$PIDS $!"
+done
+wait $PIDS # not a bare wait: quotad is a child too
+for r in 1 2 3; do
+  { [ "$(cat "$T/code$r")" = 200 ] && [ "$(jget "$T/resp$r.json" '[x["result"] for x in j["results"]].count("ok")')" = 8 ]; }; verdict "concurrent request $r: 8 ok"
+done
+check "24 entries more" [ "$(tree_size)" = $((SIZE_AT_STOP + 24)) ]
+curl -s --unix-socket "$SOCK" http://localhost/metrics > "$T/last.body"
+{ [ "$(sed -n 's/^quotad_batch_entries_count //p' "$T/last.body")" -ge 3 ] && [ "$(sed -n 's/^quotad_batch_entries_count //p' "$T/last.body")" = "$(sed -n 's/^quotad_batch_entries_bucket{le="8"} //p' "$T/last.body")" ]; }; verdict "at least 3 batches, none above batch_entries_max"
+check "stops cleanly again" stop_quotad
 finish

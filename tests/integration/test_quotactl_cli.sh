@@ -205,6 +205,12 @@ expect 0 "account-close of an empty account" "^ok: account_close" -- \
   "$Q" "${OP[@]}" account-close --account 102 --reason "merged"
 expect 1 "account-close of an account holding units: account_not_empty" "account_not_empty" -- \
   "$Q" "${OP[@]}" account-close --account 900 --reason "x"
+size=$(tree_size)
+expect 0 "--dry-run prints the validated transaction" '"amount": 7' -- \
+  "$Q" transfer --from 101 --to 900 --instrument CEA-2024 --amount 7 --dry-run
+check "--dry-run sends nothing" test "$(tree_size)" = "$size"
+expect 2 "--dry-run still validates (an enterprise needs a USCC)" "empty_field in --uscc" -- \
+  "$Q" account-open --account 5 --kind enterprise --province 35 --name x --dry-run
 expect 2 "a transaction without --key is a usage error" "at least one --key" -- \
   "$Q" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
 

@@ -18,7 +18,8 @@ static void setup(void) {
   proto_key_hash(key, hash);
 }
 static void teardown(void) { proto_key_free(key); }
-TestSuite(auth, .init = setup, .fini = teardown);
+/* Each test of this suite calls setup() first and teardown() last (plain calls keep the
+ * file readable to cppcheck, which does not expand criterion's named arguments). */
 
 /* Builds a header the way a client does: sign the message, base64 the parts. */
 static void make_header(const char *origin, const char *method, const char *target, int64_t t,
@@ -35,14 +36,17 @@ static void make_header(const char *origin, const char *method, const char *targ
 }
 
 Test(auth, message_is_the_documented_bytes) {
+  setup();
   char msg[256];
   long n = daemon_auth_message("example.org/quotad", "GET", "/v1/keys?x=1", 1700000000, msg, sizeof msg);
   const char *want = "quotad/read/v1\nexample.org/quotad\nGET\n/v1/keys?x=1\n1700000000";
   cr_assert_eq(n, (long)strlen(want));
   cr_assert_str_eq(msg, want);
+  teardown();
 }
 
 Test(auth, accepts_a_valid_header_within_the_window) {
+  setup();
   char hdr[512];
   make_header("o", "GET", "/v1/accounts/5", 1000000, hdr, sizeof hdr);
   struct daemon_auth_header h;
@@ -51,18 +55,22 @@ Test(auth, accepts_a_valid_header_within_the_window) {
   cr_assert_eq(h.time_s, 1000000);
   cr_assert_eq(daemon_auth_verify(&h, pub, "o", "GET", "/v1/accounts/5", 1000000 + 300, 300), 0);
   cr_assert_eq(daemon_auth_verify(&h, pub, "o", "GET", "/v1/accounts/5", 1000000 - 300, 300), 0);
+  teardown();
 }
 
 Test(auth, refuses_a_time_outside_the_window_as_stale) {
+  setup();
   char hdr[512];
   make_header("o", "GET", "/v1/keys", 1000000, hdr, sizeof hdr);
   struct daemon_auth_header h;
   cr_assert_eq(daemon_auth_parse(hdr, &h), 0);
   cr_assert_eq(daemon_auth_verify(&h, pub, "o", "GET", "/v1/keys", 1000000 + 301, 300), PROTO_E_STALE_TIME);
   cr_assert_eq(daemon_auth_verify(&h, pub, "o", "GET", "/v1/keys", 1000000 - 301, 300), PROTO_E_STALE_TIME);
+  teardown();
 }
 
 Test(auth, refuses_a_signature_over_another_path_origin_or_method) {
+  setup();
   char hdr[512];
   make_header("o", "GET", "/v1/accounts/5", 1000, hdr, sizeof hdr);
   struct daemon_auth_header h;
@@ -70,9 +78,11 @@ Test(auth, refuses_a_signature_over_another_path_origin_or_method) {
   cr_assert_eq(daemon_auth_verify(&h, pub, "o", "GET", "/v1/accounts/6", 1000, 300), PROTO_E_BAD_SIGNATURE);
   cr_assert_eq(daemon_auth_verify(&h, pub, "p", "GET", "/v1/accounts/5", 1000, 300), PROTO_E_BAD_SIGNATURE);
   cr_assert_eq(daemon_auth_verify(&h, pub, "o", "POST", "/v1/accounts/5", 1000, 300), PROTO_E_BAD_SIGNATURE);
+  teardown();
 }
 
 Test(auth, refuses_a_signature_by_another_key) {
+  setup();
   char hdr[512];
   make_header("o", "GET", "/v1/keys", 1000, hdr, sizeof hdr);
   struct daemon_auth_header h;
@@ -84,9 +94,11 @@ Test(auth, refuses_a_signature_by_another_key) {
   proto_key_public(other, pub2);
   proto_key_free(other);
   cr_assert_eq(daemon_auth_verify(&h, pub2, "o", "GET", "/v1/keys", 1000, 300), PROTO_E_BAD_SIGNATURE);
+  teardown();
 }
 
 Test(auth, refuses_malformed_headers_as_unauthorized) {
+  setup();
   struct daemon_auth_header h;
   const char *bad[] = {
     NULL,
@@ -104,6 +116,7 @@ Test(auth, refuses_malformed_headers_as_unauthorized) {
   make_header("o", "GET", "/", 5, hdr, sizeof hdr);
   strcat(hdr, ", extra=1");
   cr_assert_eq(daemon_auth_parse(hdr, &h), PROTO_E_UNAUTHORIZED);
+  teardown();
 }
 
 Test(policy, representative_reads_only_its_account) {

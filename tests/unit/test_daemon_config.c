@@ -87,3 +87,12 @@ Test(config, flags_override_the_file) {
   cr_assert_eq(c.limits.batch_delay_ms, 3);
   cr_assert(c.public_log);
 }
+
+Test(config, refuses_a_batch_larger_than_the_ledger_takes) {
+  struct daemon_config c;
+  daemon_config_defaults(&c);
+  char why[256];
+  cr_assert_eq(daemon_config_set(&c, "limits", "batch_entries_max", "65537", why, sizeof why), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(c.limits.batch_entries_max, 8189);
+  cr_assert_eq(daemon_config_set(&c, "limits", "batch_entries_max", "65536", why, sizeof why), 0);
+}

@@ -7,11 +7,13 @@
 static struct daemon_http *h;
 static void setup(void) { h = daemon_http_new(1024, 4096); }
 static void teardown(void) { daemon_http_free(h); }
-TestSuite(http, .init = setup, .fini = teardown);
+/* Each test of this suite calls setup() first and teardown() last (plain calls keep the
+ * file readable to cppcheck, which does not expand criterion's named arguments). */
 
 static int feed(const char *s, unsigned *status) { return daemon_http_feed(h, s, strlen(s), status); }
 
 Test(http, parses_pipelined_requests_in_order) {
+  setup();
   unsigned st = 0;
   cr_assert_eq(feed("GET /v1/log HTTP/1.1\r\nHost: x\r\n\r\n"
                     "POST /v1/tx?a=1 HTTP/1.1\r\nContent-Length: 5\r\nContent-Type: application/json\r\n"
@@ -35,9 +37,11 @@ Test(http, parses_pipelined_requests_in_order) {
   cr_assert_null(daemon_http_pop(h));
   daemon_request_free(a);
   daemon_request_free(b);
+  teardown();
 }
 
 Test(http, assembles_a_request_split_across_reads) {
+  setup();
   const char *msg = "GET /healthz HTTP/1.1\r\nAuthorization: abc\r\nConnection: close\r\n\r\n";
   for (size_t i = 0; msg[i]; i++) {
     cr_assert_eq(daemon_http_feed(h, msg + i, 1, NULL), 0);
@@ -48,15 +52,19 @@ Test(http, assembles_a_request_split_across_reads) {
   cr_assert_str_eq(r->authorization, "abc");
   cr_assert_not(r->keep_alive);
   daemon_request_free(r);
+  teardown();
 }
 
 Test(http, partial_is_true_while_a_request_is_incomplete) {
+  setup();
   cr_assert_not(daemon_http_partial(h));
   cr_assert_eq(feed("GET /v1/lo", NULL), 0);
   cr_assert(daemon_http_partial(h));
+  teardown();
 }
 
 Test(http, refuses_headers_past_the_limit_with_431) {
+  setup();
   char big[2048];
   memset(big, 'a', sizeof big - 1);
   big[sizeof big - 1] = 0;
@@ -67,16 +75,20 @@ Test(http, refuses_headers_past_the_limit_with_431) {
   cr_assert_eq(daemon_http_queued(h), 0);
   /* Once failed, the stream stays failed. */
   cr_assert_eq(feed("GET / HTTP/1.1\r\n\r\n", &st), PROTO_E_TOO_LARGE);
+  teardown();
 }
 
 Test(http, refuses_declared_body_past_the_limit_with_413) {
+  setup();
   unsigned st = 0;
   cr_assert_eq(feed("POST /v1/tx HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", &st), PROTO_E_TOO_LARGE);
   cr_assert_eq(st, 413);
   cr_assert_eq(daemon_http_queued(h), 0); /* no half request is handed on */
+  teardown();
 }
 
 Test(http, refuses_chunked_body_past_the_limit_with_413) {
+  setup();
   unsigned st = 0;
   char chunk[1010];
   memset(chunk, 'x', 1000);
@@ -90,42 +102,53 @@ Test(http, refuses_chunked_body_past_the_limit_with_413) {
   cr_assert_eq(rc, PROTO_E_TOO_LARGE);
   cr_assert_eq(chunks, 5); /* the fifth 1000-byte chunk passes 4096 */
   cr_assert_eq(st, 413);
+  teardown();
 }
 
 Test(http, accepts_a_chunked_body_within_the_limit) {
+  setup();
   cr_assert_eq(feed("POST /v1/tx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", NULL), 0);
   struct daemon_request *r = daemon_http_pop(h);
   cr_assert_not_null(r);
   cr_assert_str_eq((char *)r->body, "abcde");
   daemon_request_free(r);
+  teardown();
 }
 
 Test(http, refuses_malformed_request_line_with_400) {
+  setup();
   unsigned st = 0;
   cr_assert_eq(feed("GARBAGE\r\n\r\n", &st), PROTO_E_BAD_REQUEST);
   cr_assert_eq(st, 400);
+  teardown();
 }
 
 Test(http, refuses_absolute_form_target_with_400) {
+  setup();
   unsigned st = 0;
   cr_assert_eq(feed("GET http://x/v1/log HTTP/1.1\r\n\r\n", &st), PROTO_E_BAD_REQUEST);
   cr_assert_eq(st, 400);
+  teardown();
 }
 
 Test(http, keeps_requests_completed_before_an_error) {
+  setup();
   unsigned st = 0;
   cr_assert_eq(feed("GET /a HTTP/1.1\r\n\r\nBAD\x01 / HTTP/1.1\r\n\r\n", &st), PROTO_E_BAD_REQUEST);
   struct daemon_request *r = daemon_http_pop(h);
   cr_assert_not_null(r);
   cr_assert_str_eq(r->path, "/a");
   daemon_request_free(r);
+  teardown();
 }
 
 Test(http, http10_without_keep_alive_closes) {
+  setup();
   cr_assert_eq(feed("GET / HTTP/1.0\r\n\r\n", NULL), 0);
   struct daemon_request *r = daemon_http_pop(h);
   cr_assert_not(r->keep_alive);
   daemon_request_free(r);
+  teardown();
 }
 
 Test(query, finds_and_decodes_parameters) {

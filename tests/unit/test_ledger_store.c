@@ -339,3 +339,18 @@ Test(store, oversized_batch_is_refused_before_anything_happens) {
   cr_assert_eq(ledger_tree_size(F.l), 1);
   teardown();
 }
+
+Test(store, a_writer_must_hold_the_genesis_log_key) {
+  fx_init_genesis(&F, 1, 1);
+  ledger_close(F.l);
+  F.l = NULL;
+  struct proto_key *other = fx_key(77);
+  struct ledger_config cfg = {.dir = F.dir, .log_key = other};
+  struct ledger *l = NULL;
+  cr_assert_eq(ledger_open(&cfg, &l), PROTO_E_UNKNOWN_LOG_KEY);
+  cr_assert_null(l);
+  proto_key_free(other);
+  fx_open(&F, 0, 0); /* the right key opens it, and the lock was released */
+  cr_assert_eq(ledger_tree_size(F.l), 1);
+  teardown();
+}
