@@ -128,7 +128,8 @@ int main(int argc, char **argv) {
   /* The header comes last: write the leaves after a placeholder line of fixed room. */
   fprintf(g.f, "%2047s\n", "");
   struct proto_key *log = seeded(1), *op = seeded(2), *auth = seeded(3);
-  struct proto_key **reps = calloc(accounts, sizeof(*reps));
+  struct proto_key **reps = calloc(accounts, sizeof(*reps)); // NOLINT(bugprone-sizeof-expression)
+  if (!reps) die("out of memory");
   for (unsigned a = 0; a < accounts; a++) reps[a] = seeded(1000 + a);
   setup_registry(&g, log, op, auth, reps, accounts);
   srand(42);
@@ -165,5 +166,12 @@ int main(int argc, char **argv) {
     snprintf(self, sizeof(self), "%s", argv[0]);
     if (system(cmd) != 0) fprintf(stderr, "bench_audit: quota-audit failed\n");
   }
+  for (unsigned a = 0; a < accounts; a++) proto_key_free(reps[a]);
+  free(reps);
+  proto_key_free(log);
+  proto_key_free(op);
+  proto_key_free(auth);
+  free(g.hashes);
+  free(g.b64);
   return 0;
 }

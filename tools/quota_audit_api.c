@@ -141,8 +141,9 @@ static int fetch_entries(struct http *h, uint64_t start, uint64_t end) {
       long len = leaf && b64 ? proto_base64_decode(b64, strlen(b64), leaf, PROTO_ENTRY_BYTES_MAX + 3) : -1;
       if (len < 0 || len > (long)PROTO_ENTRY_BYTES_MAX) {
         free(leaf);
-        qa_fail(h->run, at + i, PROTO_E_BAD_BASE64, "entry %llu: the API serves no valid leaf",
-                (unsigned long long)(at + i));
+        uint64_t index = at + (uint64_t)i;
+        qa_fail(h->run, index, PROTO_E_BAD_BASE64, "entry %llu: the API serves no valid leaf",
+                (unsigned long long)index);
         rc = QA_EXIT_FAILED;
         break;
       }

@@ -87,9 +87,8 @@ static json_t *proof_json(uint8_t (*p)[PROTO_HASH_BYTES], size_t n) {
 static bool read_authorized(const char *req, const char *target) {
   const char *h = strstr(req, "Authorization: Quotad-Ed25519 key=");
   char key_b64[64], sig_b64[128];
-  unsigned long long t;
-  if (!h || sscanf(h, "Authorization: Quotad-Ed25519 key=%63[^,], time=%llu, sig=%127[^\r\n]",
-                   key_b64, &t, sig_b64) != 3)
+  uint64_t t;
+  if (!h || read_auth_header_parse(h, key_b64, sizeof(key_b64), &t, sig_b64, sizeof(sig_b64)) != 0)
     return false;
   uint8_t hash[PROTO_HASH_BYTES], want[PROTO_HASH_BYTES], sig[PROTO_SIG_BYTES + 2], msg[2400];
   proto_key_hash(w.op1, want);
@@ -98,7 +97,22 @@ static bool read_authorized(const char *req, const char *target) {
          memcmp(hash, want, sizeof(hash)) == 0 && len > 0 &&
          proto_base64_decode(sig_b64, strlen(sig_b64), sig, sizeof(sig)) == PROTO_SIG_BYTES &&
          proto_verify(w.op1, msg, (size_t)len, sig) == 0 &&
-         (t + 300 >= (unsigned long long)time(NULL) && t <= (unsigned long long)time(NULL) + 300);
+         (t + 300 >= (uint64_t)time(NULL) && t <= (uint64_t)time(NULL) + 300);
+}
+
+/* Matches target = pre <a> [mid <b>] post exactly, with decimal numbers a (and b). */
+static bool route(const char *target, const char *pre, const char *mid, const char *post,
+                  unsigned long long *a, unsigned long long *b) {
+  size_t n = strlen(pre);
+  if (strncmp(target, pre, n) != 0 || target[n] < '0' || target[n] > '9') return false;
+  char *end;
+  *a = strtoull(target + n, &end, 10);
+  if (mid) {
+    n = strlen(mid);
+    if (strncmp(end, mid, n) != 0 || end[n] < '0' || end[n] > '9') return false;
+    *b = strtoull(end + n, &end, 10);
+  }
+  return strcmp(end, post) == 0;
 }
 
 static json_t *route_state(const char *target, enum fake_fault fault) {
@@ -116,7 +130,7 @@ static json_t *route_state(const char *target, enum fake_fault fault) {
     }
     return json_pack("{s:o}", "instruments", arr);
   }
-  if (sscanf(target, "/v1/accounts/%llu/balances", &a) == 1) {
+  if (route(target, "/v1/accounts/", NULL, "/balances", &a, NULL)) {
     json_t *arr = json_array();
     for (size_t i = 0; i < audit_replay_balances_count(w.r); i++) {
       struct audit_balance bal;
@@ -130,7 +144,7 @@ static json_t *route_state(const char *target, enum fake_fault fault) {
     }
     return json_pack("{s:I, s:o}", "account", (json_int_t)a, "balances", arr);
   }
-  if (sscanf(target, "/v1/compliance/%llu", &b) == 1) {
+  if (route(target, "/v1/compliance/", NULL, "", &b, NULL)) {
     if (b != 2025) return NULL; /* the only year opened: others are 404 unknown_year */
     json_t *arr = json_array();
     for (size_t i = 0; i < audit_replay_compliance_count(w.r); i++) {
@@ -154,7 +168,7 @@ static json_t *route_log(const char *target, enum fake_fault fault) {
   if (strcmp(target, "/v1/log") == 0)
     return json_pack("{s:s, s:s, s:I}", "origin", ROGUE_ORIGIN, "verifier_key", vk, "tree_size",
                      (json_int_t)w.rlog.count);
-  if (sscanf(target, "/v1/entries?start=%llu&limit=%llu", &a, &b) == 2) {
+  if (route(target, "/v1/entries?start=", "&limit=", "", &a, &b)) {
     json_t *arr = json_array();
     for (uint64_t i = a; i < a + b && i < w.rlog.count; i++) {
       char *b64 = malloc(PROTO_ENTRY_BYTES_MAX * 2);
@@ -164,12 +178,12 @@ static json_t *route_log(const char *target, enum fake_fault fault) {
     }
     return json_pack("{s:o}", "entries", arr);
   }
-  if (sscanf(target, "/v1/proof/inclusion?index=%llu&tree_size=%llu", &a, &b) == 2) {
+  if (route(target, "/v1/proof/inclusion?index=", "&tree_size=", "", &a, &b)) {
     size_t n = path(a, 0, b, p);
     if (fault == FAKE_BAD_PROOF) p[0][0] ^= 1;
     return proof_json(p, n);
   }
-  if (sscanf(target, "/v1/proof/consistency?first=%llu&second=%llu", &a, &b) == 2)
+  if (route(target, "/v1/proof/consistency?first=", "&second=", "", &a, &b))
     return proof_json(p, a == 0 ? 0 : subproof(a, 0, b, true, p));
   if (strncmp(target, "/v1/tx/", 7) == 0) {
     uint8_t id[PROTO_ID_BYTES];
@@ -264,7 +278,6 @@ static void teardown(void) {
   w_fini(&w);
 }
 
-TestSuite(audit_api, .init = setup, .fini = teardown, .timeout = 60);
 
 static int run_audit(const char *extra) {
   char cmd[4096], log_path[128];
@@ -283,6 +296,7 @@ static int run_audit(const char *extra) {
 }
 
 Test(audit_api, verifies_an_honest_registry_with_its_proofs) {
+  setup();
   start_server(FAKE_HONEST);
   char old[LEDGER_CHECKPOINT_BYTES_MAX], path_old[160], extra[512], hex[33];
   rogue_checkpoint(&w.rlog, 13, w.log, old, sizeof(old));
@@ -304,23 +318,29 @@ Test(audit_api, verifies_an_honest_registry_with_its_proofs) {
   cr_assert(strstr(out, "reported state matches the replay") != NULL, "%s", out);
   cr_assert(strstr(out, "consistent with the older 13 (RFC 9162 proof") != NULL, "%s", out);
   cr_assert(strstr(out, "is entry 17 (inclusion proof") != NULL, "%s", out);
+  teardown();
 }
 
 Test(audit_api, names_a_wrong_reported_balance) {
+  setup();
   start_server(FAKE_WRONG_BALANCE);
   cr_assert_eq(run_audit(NULL), 1, "%s", out);
   char want[96];
   snprintf(want, sizeof(want), "balance of account %u CEA-2025 registry is", W_ENT_B);
   cr_assert(strstr(out, want) != NULL, "%s", out);
+  teardown();
 }
 
 Test(audit_api, refuses_a_bad_inclusion_proof) {
+  setup();
   start_server(FAKE_BAD_PROOF);
   cr_assert_eq(run_audit("--tx 0f00000000000000000000000000000a"), 1, "%s", out);
   cr_assert(strstr(out, "[bad_proof]") != NULL, "%s", out);
+  teardown();
 }
 
 Test(audit_api, exits_2_when_reads_are_refused_or_nobody_answers) {
+  setup();
   start_server(FAKE_NEEDS_AUTH_BADLY);
   cr_assert_eq(run_audit(NULL), 2, "%s", out);
   cr_assert(strstr(out, "401") != NULL, "%s", out);
@@ -328,4 +348,5 @@ Test(audit_api, exits_2_when_reads_are_refused_or_nobody_answers) {
   waitpid(server, NULL, 0);
   server = 0;
   cr_assert_eq(run_audit(NULL), 2, "%s", out); /* the port is closed now */
+  teardown();
 }

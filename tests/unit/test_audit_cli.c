@@ -33,7 +33,6 @@ static void teardown(void) {
   w_fini(&w);
 }
 
-TestSuite(audit_cli, .init = setup, .fini = teardown, .timeout = 60);
 
 /* Runs quota-audit with args; its stdout and stderr land in `out`. Returns the exit code. */
 static int run_audit(const char *args) {
@@ -92,23 +91,28 @@ static json_t *reported_state(void) {
 }
 
 Test(audit_cli, passes_an_honest_log_and_its_reported_state) {
+  setup();
   rogue_export(&w.rlog, w.log, NULL, reported_state(), export_path);
   cr_assert_eq(audit_export(NULL), 0, "%s", out);
   cr_assert(strstr(out, "verdict       OK") != NULL, "%s", out);
   cr_assert(strstr(out, "reported state matches the replay") != NULL, "%s", out);
   cr_assert(strstr(out, "entries/s") != NULL, "%s", out);
+  teardown();
 }
 
 Test(audit_cli, names_a_wrong_reported_balance) {
+  setup();
   json_t *rep = reported_state();
   json_t *row = json_array_get(json_object_get(rep, "balances"), 3);
   json_object_set_new(row, "registry", json_integer(json_integer_value(json_object_get(row, "registry")) + 1));
   rogue_export(&w.rlog, w.log, NULL, rep, export_path);
   cr_assert_eq(audit_export(NULL), 1, "%s", out);
   cr_assert(strstr(out, "[inconsistent]") && strstr(out, "registry is"), "%s", out);
+  teardown();
 }
 
 Test(audit_cli, names_an_unreported_holding_and_a_wrong_total) {
+  setup();
   json_t *rep = reported_state();
   json_array_remove(json_object_get(rep, "balances"), 0);
   rogue_export(&w.rlog, w.log, NULL, rep, export_path);
@@ -119,6 +123,7 @@ Test(audit_cli, names_an_unreported_holding_and_a_wrong_total) {
   rogue_export(&w.rlog, w.log, NULL, rep, export_path);
   cr_assert_eq(audit_export(NULL), 1, "%s", out);
   cr_assert(strstr(out, "instrument CEA-2025 issued is 1") != NULL, "%s", out);
+  teardown();
 }
 
 /* ---- rule-breaking entries, each named with its index ---- */
@@ -194,6 +199,7 @@ static int rogue_operator_threshold(void) {
 }
 
 Test(audit_cli, names_each_rule_breaking_entry_by_index_and_rule) {
+  setup();
   int (*const cases[])(void) = {rogue_over_cap, rogue_overdraw, rogue_frozen, rogue_ccer,
                                 rogue_wrong_role, rogue_vintage, rogue_revoked,
                                 rogue_unknown_account, rogue_threshold, rogue_withheld,
@@ -217,11 +223,13 @@ Test(audit_cli, names_each_rule_breaking_entry_by_index_and_rule) {
              (unsigned long long)bad);
     cr_assert(strstr(out, want) != NULL, "case %zu: expected \"%s\" in:\n%s", k, want, out);
   }
+  teardown();
 }
 
 /* ---- tampering with the file ---- */
 
 Test(audit_cli, detects_a_flipped_byte_in_the_export) {
+  setup();
   srand(7);
   char note[LEDGER_CHECKPOINT_BYTES_MAX];
   rogue_checkpoint(&w.rlog, w.rlog.count, w.log, note, sizeof(note));
@@ -232,9 +240,11 @@ Test(audit_cli, detects_a_flipped_byte_in_the_export) {
     w.rlog.leaves[i][pos] ^= 0x01;
     cr_assert_eq(audit_export(NULL), 1, "flip at %zu/%zu unseen: %s", i, pos, out);
   }
+  teardown();
 }
 
 Test(audit_cli, detects_a_substituted_or_foreign_checkpoint) {
+  setup();
   char note[LEDGER_CHECKPOINT_BYTES_MAX];
   rogue_checkpoint(&w.rlog, w.rlog.count, w.op3, note, sizeof(note)); /* another key */
   rogue_export(&w.rlog, w.log, note, NULL, export_path);
@@ -248,9 +258,11 @@ Test(audit_cli, detects_a_substituted_or_foreign_checkpoint) {
   rogue_verifier_key(w.op2, other_vk, sizeof(other_vk));
   snprintf(args, sizeof(args), "--export '%s' --verifier-key '%s'", export_path, other_vk);
   cr_assert_eq(run_audit(args), 1, "%s", out);
+  teardown();
 }
 
 Test(audit_cli, detects_truncation_and_reordering_in_the_file) {
+  setup();
   char note[LEDGER_CHECKPOINT_BYTES_MAX];
   rogue_checkpoint(&w.rlog, w.rlog.count, w.log, note, sizeof(note));
   w.rlog.count--; /* the last entry withheld, the signed checkpoint kept */
@@ -264,11 +276,13 @@ Test(audit_cli, detects_truncation_and_reordering_in_the_file) {
   rogue_export(&w.rlog, w.log, note, NULL, export_path);
   cr_assert_eq(audit_export(NULL), 1, "%s", out);
   cr_assert(strstr(out, "entry 10") != NULL, "%s", out);
+  teardown();
 }
 
 /* ---- older checkpoints and inclusion ---- */
 
 Test(audit_cli, proves_an_older_checkpoint_consistent_and_refuses_a_fork) {
+  setup();
   char note[LEDGER_CHECKPOINT_BYTES_MAX], path[160], args[256];
   snprintf(path, sizeof(path), "%s/old.note", dir);
   rogue_checkpoint(&w.rlog, 20, w.log, note, sizeof(note));
@@ -294,9 +308,11 @@ Test(audit_cli, proves_an_older_checkpoint_consistent_and_refuses_a_fork) {
   fclose(f);
   cr_assert_eq(audit_export(args), 1, "%s", out);
   cr_assert(strstr(out, "[inconsistent]") != NULL, "%s", out);
+  teardown();
 }
 
 Test(audit_cli, finds_a_transaction_by_id) {
+  setup();
   struct proto_tx tx = w_instrument("CEA-2031", PROTO_INSTRUMENT_CEA, 2031, 10, 2031, 2100);
   w_ok(&w, &tx, w.op1);
   rogue_export(&w.rlog, w.log, NULL, NULL, export_path);
@@ -306,12 +322,15 @@ Test(audit_cli, finds_a_transaction_by_id) {
   cr_assert_eq(audit_export(args), 0, "%s", out);
   snprintf(want, sizeof(want), "transaction %s is entry %zu", hex, w.rlog.count - 1);
   cr_assert(strstr(out, want) != NULL, "%s", out);
+  teardown();
 }
 
 Test(audit_cli, exits_2_on_usage_and_io_errors) {
+  setup();
   cr_assert_eq(run_audit(""), 2, "%s", out);
   cr_assert_eq(run_audit("--export /nonexistent/file --verifier-key x+00000000+AAAA"), 2, "%s", out);
   char args[512];
   snprintf(args, sizeof(args), "--export /nonexistent/file --verifier-key '%s'", vk);
   cr_assert_eq(run_audit(args), 2, "%s", out);
+  teardown();
 }

@@ -35,7 +35,6 @@ static void teardown(void) {
   w_fini(&w);
 }
 
-TestSuite(audit_ledger, .init = setup, .fini = teardown, .timeout = 60);
 
 /* Submits leaf's envelope to the ledger alone in its batch at time_ms; returns its result. */
 static int submit(const uint8_t *leaf, size_t len, uint64_t time_ms) {
@@ -126,6 +125,7 @@ static void states_agree(struct audit_replay *r, uint64_t now_ms) {
 }
 
 Test(audit_ledger, replays_a_real_registry_and_agrees_with_its_state) {
+  setup();
   for (size_t i = 0; i < w.rlog.count; i++) {
     int rc = submit(w.rlog.leaves[i], w.rlog.lens[i], W_T0 + i * 1000);
     cr_assert_eq(rc, 0, "entry %zu refused by the ledger: %s", i, proto_err_name(rc));
@@ -144,6 +144,7 @@ Test(audit_ledger, replays_a_real_registry_and_agrees_with_its_state) {
   states_agree(audit_log_replay(log), W_T0 + w.rlog.count * 1000);
   states_agree(audit_log_replay(log), W_DEADLINE_2025 + 1); /* statuses after the deadline too */
   audit_log_free(log);
+  teardown();
 }
 
 /* ---- differential: random transactions, the ledger decides, the auditor must agree ---- */
@@ -211,6 +212,7 @@ static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
 }
 
 Test(audit_ledger, agrees_with_the_ledger_on_random_transactions) {
+  setup();
   for (size_t i = 0; i < w.rlog.count; i++)
     cr_assert_eq(submit(w.rlog.leaves[i], w.rlog.lens[i], W_T0 + i * 1000), 0);
   /* Seeded; QUOTAD_TEST_SEED explores other histories. */
@@ -235,6 +237,7 @@ Test(audit_ledger, agrees_with_the_ledger_on_random_transactions) {
   cr_assert_eq(rc, 0, "the auditor refuses an entry the ledger accepted: %s", fail.text);
   states_agree(audit_log_replay(log), t);
   audit_log_free(log);
+  teardown();
 }
 
 /* The other direction: a transaction the ledger refused, forced into its log by a rogue writer
@@ -263,6 +266,7 @@ static void audit_with_rogue_tail(const uint8_t *rogue, size_t rogue_len, int le
 }
 
 Test(audit_ledger, refuses_what_the_ledger_refused) {
+  setup();
   for (size_t i = 0; i < w.rlog.count; i++)
     cr_assert_eq(submit(w.rlog.leaves[i], w.rlog.lens[i], W_T0 + i * 1000), 0);
   const char *env = getenv("QUOTAD_TEST_SEED");
@@ -281,4 +285,5 @@ Test(audit_ledger, refuses_what_the_ledger_refused) {
     checked++;
   }
   cr_assert(checked >= 20, "only %u refusals checked", checked);
+  teardown();
 }

@@ -26,7 +26,6 @@ static void setup(void) {
 }
 static void teardown(void) { w_fini(&w); }
 
-TestSuite(audit_log, .init = setup, .fini = teardown);
 
 /* Verifies leaves[0..n) in chunks of `chunk` against cp; 0 when everything holds. */
 static int verify(uint8_t *const *leaves, const size_t *lens, size_t n, size_t chunk,
@@ -47,14 +46,17 @@ static int verify(uint8_t *const *leaves, const size_t *lens, size_t n, size_t c
 }
 
 Test(audit_log, accepts_the_honest_log_in_any_chunking) {
+  setup();
   struct audit_failure f;
   size_t chunks[] = {1, 7, 64, 4096};
   for (size_t i = 0; i < 4; i++)
     cr_assert_eq(verify(w.rlog.leaves, w.rlog.lens, w.rlog.count, chunks[i], &cp, &f), 0,
                  "chunk %zu: %s", chunks[i], f.text);
+  teardown();
 }
 
 Test(audit_log, detects_every_flipped_byte) {
+  setup();
   srand(20261125);
   struct audit_failure f;
   for (unsigned trial = 0; trial < 200; trial++) {
@@ -70,9 +72,11 @@ Test(audit_log, detects_every_flipped_byte) {
     cr_assert(f.index == i || f.index == UINT64_MAX || (time_field && f.index == i + 1),
               "flip in entry %zu blamed on %llu: %s", i, (unsigned long long)f.index, f.text);
   }
+  teardown();
 }
 
 Test(audit_log, detects_two_entries_swapped) {
+  setup();
   struct audit_failure f;
   size_t i = 20, j = 31;
   uint8_t *t = w.rlog.leaves[i];
@@ -81,9 +85,11 @@ Test(audit_log, detects_two_entries_swapped) {
   w.rlog.leaves[j] = t, w.rlog.lens[j] = tl;
   cr_assert_neq(verify(w.rlog.leaves, w.rlog.lens, w.rlog.count, 8, &cp, &f), 0);
   cr_assert_eq(f.index, i, "%s", f.text);
+  teardown();
 }
 
 Test(audit_log, detects_a_dropped_entry) {
+  setup();
   struct audit_failure f;
   size_t drop = 25;
   free(w.rlog.leaves[drop]);
@@ -92,16 +98,20 @@ Test(audit_log, detects_a_dropped_entry) {
   w.rlog.count--;
   cr_assert_neq(verify(w.rlog.leaves, w.rlog.lens, w.rlog.count, 8, &cp, &f), 0);
   cr_assert_eq(f.index, drop, "%s", f.text);
+  teardown();
 }
 
 Test(audit_log, detects_a_truncated_log) {
+  setup();
   struct audit_failure f;
   cr_assert_eq(verify(w.rlog.leaves, w.rlog.lens, w.rlog.count - 1, 8, &cp, &f),
                PROTO_E_BAD_CHECKPOINT);
   cr_assert(strstr(f.text, "tree size") != NULL, "%s", f.text);
+  teardown();
 }
 
 Test(audit_log, detects_a_substituted_root_or_size) {
+  setup();
   struct audit_failure f;
   struct ledger_checkpoint other = cp;
   other.root[5] ^= 1;
@@ -112,9 +122,11 @@ Test(audit_log, detects_a_substituted_root_or_size) {
   other = cp;
   strcpy(other.origin, "another.registry/quotad");
   cr_assert_eq(verify(w.rlog.leaves, w.rlog.lens, w.rlog.count, 8, &other, &f), PROTO_E_BAD_CHECKPOINT);
+  teardown();
 }
 
 Test(audit_log, detects_a_log_under_another_log_key) {
+  setup();
   struct audit_failure f;
   uint8_t pub[PROTO_PUBKEY_BYTES];
   proto_key_public(w.op3, pub);
@@ -123,4 +135,5 @@ Test(audit_log, detects_a_log_under_another_log_key) {
   cr_assert_eq(rc, PROTO_E_UNKNOWN_LOG_KEY, "%s", f.text);
   cr_assert_eq(f.index, 0);
   audit_log_free(log);
+  teardown();
 }

@@ -24,10 +24,10 @@ Test(read_auth, header_signature_verifies_over_the_message) {
                             header, sizeof(header));
   cr_assert(n > 0, "%s", proto_err_name((int)n));
   char key_b64[64], sig_b64[128];
-  unsigned long long t = 0;
-  cr_assert_eq(sscanf(header, "Authorization: Quotad-Ed25519 key=%63[^,], time=%llu, sig=%127s",
-                      key_b64, &t, sig_b64), 3, "%s", header);
-  cr_assert_eq(t, 1764000000ull);
+  uint64_t t = 0;
+  cr_assert_eq(read_auth_header_parse(header, key_b64, sizeof(key_b64), &t, sig_b64, sizeof(sig_b64)),
+               0, "%s", header);
+  cr_assert_eq(t, 1764000000u);
   uint8_t hash[PROTO_HASH_BYTES], want_hash[PROTO_HASH_BYTES], sig[PROTO_SIG_BYTES + 2];
   cr_assert_eq(proto_base64_decode(key_b64, strlen(key_b64), hash, sizeof(hash)), PROTO_HASH_BYTES);
   proto_key_hash(key, want_hash);
@@ -61,4 +61,19 @@ Test(read_auth, needs_a_private_key) {
                PROTO_E_BAD_KEY);
   proto_key_free(key);
   proto_key_free(pub_only);
+}
+
+Test(read_auth, parse_refuses_malformed_headers) {
+  char k[64], sig[128];
+  uint64_t t;
+  cr_assert_eq(read_auth_header_parse("Authorization: Bearer x", k, sizeof(k), &t, sig, sizeof(sig)),
+               PROTO_E_BAD_REQUEST);
+  cr_assert_eq(read_auth_header_parse("Authorization: Quotad-Ed25519 key=abc, time=x, sig=y", k,
+                                      sizeof(k), &t, sig, sizeof(sig)), PROTO_E_BAD_REQUEST);
+  cr_assert_eq(read_auth_header_parse("Authorization: Quotad-Ed25519 key=abc, time=5, sig=", k,
+                                      sizeof(k), &t, sig, sizeof(sig)), PROTO_E_BAD_REQUEST);
+  cr_assert_eq(read_auth_header_parse("Authorization: Quotad-Ed25519 key=abc, time=5, sig=zz\r\n", k,
+                                      sizeof(k), &t, sig, sizeof(sig)), 0);
+  cr_assert_str_eq(sig, "zz");
+  cr_assert_eq(t, 5);
 }

@@ -103,7 +103,7 @@ static int debit_registry(struct audit_ctx *c, uint64_t account, struct audit_in
                           uint64_t amount) {
   struct audit_bal_rec *b = balance(c, account, in->code, false);
   uint64_t available = b ? b->registry - b->frozen : 0;
-  if (amount > available)
+  if (!b || amount > available)
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
                        "balance of account %llu %s registry would be -%llu: amount %llu exceeds "
                        "available %llu%s",
@@ -119,7 +119,7 @@ static int debit_trading(struct audit_ctx *c, uint64_t account, struct audit_ins
                          uint64_t amount) {
   struct audit_bal_rec *b = balance(c, account, in->code, false);
   uint64_t have = b ? b->trading : 0;
-  if (amount > have)
+  if (!b || amount > have)
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
                        "balance of account %llu %s trading would be -%llu: amount %llu exceeds "
                        "available %llu",
@@ -201,7 +201,7 @@ static int rule_key_register(struct audit_ctx *c) {
     if (!proto_province_valid((unsigned)k->scope))
       return audit__fail(c, PROTO_E_BAD_PROVINCE, "authority scope %llu is not a province", LLU(k->scope));
   } else if (k->role == PROTO_ROLE_REPRESENTATIVE) {
-    struct audit_account_rec *a;
+    struct audit_account_rec *a = NULL;
     if ((rc = need_account(c, k->scope, "the represented", &a))) return rc;
   } else if (k->scope != 0) {
     return audit__fail(c, PROTO_E_FIELD_NONZERO, "a %s key has scope %llu, not 0",
@@ -315,7 +315,7 @@ static int rule_account_open(struct audit_ctx *c) {
 
 static int rule_account_update(struct audit_ctx *c) {
   const struct proto_account *a = &c->tx->u.account;
-  struct audit_account_rec *rec;
+  struct audit_account_rec *rec = NULL;
   int rc = need_operators(c, "account update");
   if (!rc) rc = need_account(c, a->account, "the", &rec);
   if (rc) return rc;
@@ -328,7 +328,7 @@ static int rule_account_update(struct audit_ctx *c) {
 }
 
 static int rule_account_close(struct audit_ctx *c) {
-  struct audit_account_rec *rec;
+  struct audit_account_rec *rec = NULL;
   int rc = need_operators(c, "account close");
   if (!rc) rc = need_account(c, c->tx->u.account_close.account, "the", &rec);
   if (rc) return rc;
@@ -378,7 +378,7 @@ static int rule_compliance_year(struct audit_ctx *c) {
 
 static int rule_issue(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_instr_rec *in;
+  struct audit_instr_rec *in = NULL;
   int rc = need_operators(c, "issue");
   if (!rc) rc = need_instrument(c, m->instrument, &in);
   if (rc) return rc;
@@ -412,8 +412,8 @@ static int allocate_parties(struct audit_ctx *c, const struct audit_account_rec 
 
 static int rule_allocate(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *from, *to;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *from = NULL, *to = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "source", &from);
   if (!rc) rc = need_account(c, m->to, "destination", &to);
   if (!rc) rc = allocate_parties(c, from, to);
@@ -440,8 +440,8 @@ static int rule_allocate(struct audit_ctx *c) {
 
 static int rule_clawback(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *from, *to;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *from = NULL, *to = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "source", &from);
   if (!rc) rc = need_account(c, m->to, "destination", &to);
   if (!rc) rc = need_kind(c, from, PROTO_ACCOUNT_ENTERPRISE, "source");
@@ -461,8 +461,8 @@ static int rule_clawback(struct audit_ctx *c) {
 
 static int rule_transfer(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *from, *to;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *from = NULL, *to = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "source", &from);
   if (!rc) rc = need_account(c, m->to, "destination", &to);
   if (!rc) rc = need_holder(c, from, "source");
@@ -478,8 +478,8 @@ static int rule_transfer(struct audit_ctx *c) {
 
 static int rule_position_move(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *a;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *a = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "the", &a);
   if (!rc) rc = need_holder(c, a, "the");
   if (!rc) rc = need_representatives(c, a, "position move");
@@ -500,8 +500,8 @@ static int rule_settle(struct audit_ctx *c) {
   int rc = audit__require(c, PROTO_ROLE_EXCHANGE, 0, 1, "settle");
   for (uint16_t i = 0; i < s->legs_count && !rc; i++) {
     const struct proto_leg *leg = &s->legs[i];
-    struct audit_account_rec *from, *to;
-    struct audit_instr_rec *in;
+    struct audit_account_rec *from = NULL, *to = NULL;
+    struct audit_instr_rec *in = NULL;
     char what[48];
     snprintf(what, sizeof(what), "leg %u seller", i);
     rc = need_account(c, leg->from, what, &from);
@@ -522,19 +522,19 @@ static int rule_settle(struct audit_ctx *c) {
 
 static int rule_freeze(struct audit_ctx *c, bool freeze) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *a;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *a = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_operators(c, freeze ? "freeze" : "unfreeze");
   if (!rc) rc = need_account(c, m->from, "the", &a);
   if (!rc) rc = need_instrument(c, m->instrument, &in);
   if (rc) return rc;
   struct audit_bal_rec *b = balance(c, a->id, in->code, false);
   uint64_t available = b ? b->registry - b->frozen : 0, frozen = b ? b->frozen : 0;
-  if (freeze && m->amount > available)
+  if (freeze && (!b || m->amount > available))
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
                        "freezes %llu %s of account %llu but only %llu are available", LLU(m->amount),
                        in->code, LLU(a->id), LLU(available));
-  if (!freeze && m->amount > frozen)
+  if (!freeze && (!b || m->amount > frozen))
     return audit__fail(c, PROTO_E_NOT_FROZEN, "unfreezes %llu %s of account %llu but %llu are frozen",
                        LLU(m->amount), in->code, LLU(a->id), LLU(frozen));
   if (freeze) b->frozen += m->amount;
@@ -566,7 +566,7 @@ static void compliance_settle(struct audit_ctx *c, struct audit_comp_rec *rec) {
 
 static int rule_emissions(struct audit_ctx *c) {
   const struct proto_verified_emissions *e = &c->tx->u.emissions;
-  struct audit_account_rec *a, *prov;
+  struct audit_account_rec *a = NULL, *prov = NULL;
   int rc = need_account(c, e->account, "the", &a);
   if (!rc) rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
   if (!rc) rc = need_account(c, c->r->province_account[a->province], "the provincial", &prov);
@@ -596,8 +596,8 @@ static int surrender_parties(struct audit_ctx *c, const struct audit_account_rec
 
 static int rule_surrender(struct audit_ctx *c) {
   const struct proto_surrender *s = &c->tx->u.surrender;
-  struct audit_account_rec *ent, *from;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *ent = NULL, *from = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, s->account, "the", &ent);
   if (!rc) rc = need_kind(c, ent, PROTO_ACCOUNT_ENTERPRISE, "the");
   if (!rc) rc = need_account(c, s->from, "source", &from);
@@ -629,8 +629,8 @@ static int rule_surrender(struct audit_ctx *c) {
 
 static int rule_cancel(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *a;
-  struct audit_instr_rec *in;
+  struct audit_account_rec *a = NULL;
+  struct audit_instr_rec *in = NULL;
   int rc = need_account(c, m->from, "the", &a);
   if (!rc) rc = need_holder(c, a, "the");
   if (!rc) rc = need_representatives(c, a, "cancel");
@@ -653,8 +653,8 @@ static int carry_over_cap(struct audit_ctx *c, const struct proto_carry_over *co
 
 static int rule_carry_over(struct audit_ctx *c) {
   const struct proto_carry_over *co = &c->tx->u.carry_over;
-  struct audit_account_rec *a;
-  struct audit_instr_rec *from, *to;
+  struct audit_account_rec *a = NULL;
+  struct audit_instr_rec *from = NULL, *to = NULL;
   int rc = need_operators(c, "carry over");
   if (!rc) rc = need_account(c, co->account, "the", &a);
   if (!rc) rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
@@ -697,7 +697,7 @@ static int rule_carry_over(struct audit_ctx *c) {
 
 static int rule_deduct(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
-  struct audit_account_rec *a;
+  struct audit_account_rec *a = NULL;
   int rc = need_operators(c, "deduct");
   if (!rc) rc = need_account(c, m->from, "the", &a);
   if (!rc) rc = need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");

@@ -2,6 +2,7 @@
 #include "tools/common/read_auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define READ_AUTH_DOMAIN "quotad/read/v1\n"
@@ -36,4 +37,33 @@ long read_auth_header(const struct proto_key *key, const char *origin, const cha
                    (unsigned long long)unix_s, sig_b64);
   if (n < 0 || (size_t)n >= cap) return PROTO_E_FIELD_TOO_LONG;
   return n;
+}
+
+#define READ_AUTH_PREFIX "Authorization: Quotad-Ed25519 key="
+
+/* Copies [from, to) into out as a string when it fits and is not empty. */
+static int copy_part(const char *from, const char *to, char *out, size_t cap) {
+  size_t n = (size_t)(to - from);
+  if (n == 0 || n >= cap) return PROTO_E_BAD_REQUEST;
+  memcpy(out, from, n);
+  out[n] = '\0';
+  return 0;
+}
+
+int read_auth_header_parse(const char *line, char *key, size_t key_cap, uint64_t *unix_s, char *sig,
+                           size_t sig_cap) {
+  const char *p = strstr(line, READ_AUTH_PREFIX);
+  if (!p) return PROTO_E_BAD_REQUEST;
+  p += strlen(READ_AUTH_PREFIX);
+  const char *comma = strstr(p, ", time=");
+  if (!comma || copy_part(p, comma, key, key_cap)) return PROTO_E_BAD_REQUEST;
+  p = comma + strlen(", time=");
+  if (*p < '0' || *p > '9') return PROTO_E_BAD_REQUEST;
+  char *end;
+  unsigned long long t = strtoull(p, &end, 10);
+  if (strncmp(end, ", sig=", 6) != 0) return PROTO_E_BAD_REQUEST;
+  p = end + 6;
+  if (copy_part(p, p + strcspn(p, "\r\n"), sig, sig_cap)) return PROTO_E_BAD_REQUEST;
+  *unix_s = t;
+  return 0;
 }

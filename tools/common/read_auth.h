@@ -24,4 +24,10 @@ long read_auth_message(const char *origin, const char *method, const char *path_
 long read_auth_header(const struct proto_key *key, const char *origin, const char *method,
                       const char *path_query, uint64_t unix_s, char *out, size_t cap);
 
+/* Splits a header line made by read_auth_header (for tests and diagnostics): the base64 key
+ * hash into key[0..key_cap), the time, the base64 signature into sig[0..sig_cap). The line may
+ * end at NUL, CR or LF. Returns 0 or BAD_REQUEST. */
+int read_auth_header_parse(const char *line, char *key, size_t key_cap, uint64_t *unix_s, char *sig,
+                           size_t sig_cap);
+
 #endif /* QUOTAD_TOOLS_READ_AUTH_H */
