@@ -143,9 +143,23 @@ check("map ceiling: reads keep being served", q.request("GET", "/v1/checkpoint")
       q.read_as(w.aud, "/v1/accounts/101/balances")[0] == 200)
 rc, out = audit(q, vk)
 check("map ceiling: quota-audit passes on what was committed", rc == 0, out)
-st, j = q.submit(transfer(), w.rep(101))
-check("map ceiling: a later write is refused too, tree unchanged",
-      st == 507 and q.tree_size() == size_full, "HTTP %s %s" % (st, str(j)[:200]))
+# At the ceiling, space comes and goes (LMDB reuses freed pages only once no reader holds an older
+# snapshot), so each later write is either accepted or refused with map_full, and the tree grows
+# exactly by the accepted ones.
+odd = []
+for i in range(20):
+    size = q.tree_size()
+    st, j = q.submit(transfer(), w.rep(101))
+    r = j.get("results", [{}])[0]
+    if st == 200 and r.get("result") == "ok":
+        if q.tree_size() != size + 1:
+            odd.append("ok but the tree did not grow by one")
+    elif st == 507 and r.get("error", {}).get("code") == "map_full":
+        if q.tree_size() != size:
+            odd.append("map_full but the tree changed")
+    else:
+        odd.append("HTTP %s %s" % (st, str(j)[:120]))
+check("map ceiling: 20 later writes each ok (tree + 1) or 507 map_full (tree unchanged)", not odd, str(odd[:3]))
 q.stop()
 q.extra = ["--map-bytes-max", str(64 << 20)]
 q.start()
