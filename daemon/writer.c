@@ -87,7 +87,7 @@ static void on_committed(uv_async_t *a) {
     res->index = s->index;
     res->withheld = s->withheld;
     res->aux = s->aux;
-    req->tree_size = srv->inflight_info.tree_size;
+    req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
     daemon_metrics_tx_result(res->result);
     if (--req->outstanding == 0) daemon_txreq_finish(srv, req);
   }
