@@ -91,7 +91,7 @@ expect 2 "an unreadable key file is exit 2" "" -- \
 expect 0 "the export audits clean" "reported state matches" -- \
   "$AUDIT" --quiet --export "$T/export.jsonl" --verifier-key "$VK"
 # swap the amounts' last digit of one leaf line: base64 changes, the signed root does not
-python3 - "$T/export.jsonl" "$T/tampered.jsonl" <<'PY'
+"$(command -v /usr/bin/python3 || command -v python3)" - "$T/export.jsonl" "$T/tampered.jsonl" <<'PY'
 import base64, json, sys
 lines = open(sys.argv[1]).read().splitlines()
 e = json.loads(lines[12]); leaf = bytearray(base64.b64decode(e["leaf"])); leaf[-100] ^= 1

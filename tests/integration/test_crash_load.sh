@@ -13,4 +13,4 @@ CYCLES=20
 [ "${QUOTAD_LONG:-0}" = 1 ] && CYCLES=200
 SEED=${QUOTAD_SEED:-20261125}
 echo "crash cycles: $CYCLES, seed $SEED"
-python3 "$(dirname "$0")/crash_load.py" "$BUILD_DIR" "$T" "$CYCLES" "$SEED"
+"$(command -v /usr/bin/python3 || command -v python3)" "$(dirname "$0")/crash_load.py" "$BUILD_DIR" "$T" "$CYCLES" "$SEED"

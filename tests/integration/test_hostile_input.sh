@@ -6,4 +6,4 @@ BUILD_DIR=$(cd "$1" && pwd)
 if [ ! -x "$BUILD_DIR/daemon/quotad" ]; then echo "SKIP: quotad not built"; exit 0; fi
 T=$(mktemp -d /tmp/quotad-hostile-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-python3 "$(dirname "$0")/hostile.py" "$BUILD_DIR" "$T"
+"$(command -v /usr/bin/python3 || command -v python3)" "$(dirname "$0")/hostile.py" "$BUILD_DIR" "$T"

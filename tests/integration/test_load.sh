@@ -13,4 +13,4 @@ T=$(mktemp -d /tmp/quotad-load-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 SECONDS_RUN=8
 if [ "${QUOTAD_LONG:-0}" = 1 ]; then SECONDS_RUN=60; export LOAD_DEAF_ROUNDS=${LOAD_DEAF_ROUNDS:-5}; fi
-python3 "$(dirname "$0")/load.py" "$BUILD_DIR" "$T" "$SECONDS_RUN"
+"$(command -v /usr/bin/python3 || command -v python3)" "$(dirname "$0")/load.py" "$BUILD_DIR" "$T" "$SECONDS_RUN"

@@ -265,7 +265,7 @@ expect 1 "allocations import reports refusals by code and line" "alloc.csv:3: re
 grep -q "refused insufficient_balance: 1" "$T/out" && PASSED=$((PASSED + 1)) && echo "ok   - the summary counts refusals by code" \
   || { FAILED=$((FAILED + 1)); echo "FAIL - summary by code"; }
 "$Q" --key "$T/rep101.key" position-move --account 101 --instrument CEA-2024 --amount 1500 --to-position trading >/dev/null
-python3 -c "
+"$(command -v /usr/bin/python3 || command -v python3)" -c "
 print('ref,from,to,instrument,amount')
 for i in range(1200): print('SHEX-BULK,101,900,CEA-2024,1')" >"$T/settle.csv"
 size=$(tree_size)

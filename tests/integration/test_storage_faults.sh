@@ -9,4 +9,4 @@ for b in daemon/quotad tools/quota-audit tests/fault/libfaultshim.so; do
 done
 T=$(mktemp -d /tmp/quotad-faults-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-python3 "$(dirname "$0")/faults.py" "$BUILD_DIR" "$T"
+"$(command -v /usr/bin/python3 || command -v python3)" "$(dirname "$0")/faults.py" "$BUILD_DIR" "$T"

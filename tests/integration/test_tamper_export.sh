@@ -11,4 +11,4 @@ T=$(mktemp -d /tmp/quotad-tamper-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 FLIPS=40
 [ "${QUOTAD_LONG:-0}" = 1 ] && FLIPS=1000
-python3 "$(dirname "$0")/tamper.py" "$BUILD_DIR" "$T" "$FLIPS" "${QUOTAD_SEED:-20261125}"
+"$(command -v /usr/bin/python3 || command -v python3)" "$(dirname "$0")/tamper.py" "$BUILD_DIR" "$T" "$FLIPS" "${QUOTAD_SEED:-20261125}"
