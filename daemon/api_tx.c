@@ -255,7 +255,8 @@ static json_t *result_json(const struct daemon_txres *r) {
   }
   json_t *j = json_pack("{s:s,s:{s:s,s:s}}", "result", "error", "error", "code", proto_err_name(r->result),
                         "message", proto_err_message(r->result));
-  if (r->result == PROTO_E_INSUFFICIENT_BALANCE) json_object_set_new(j, "available", api__u64(r->aux));
+  if (r->result == PROTO_E_INSUFFICIENT_BALANCE || r->result == PROTO_E_FROZEN)
+    json_object_set_new(j, "available", api__u64(r->aux));
   return j;
 }
 

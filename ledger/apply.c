@@ -196,7 +196,7 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
   } else {
     overlay__rollback(b->ov, mark);
     sub->result = rc;
-    sub->aux = rc == PROTO_E_INSUFFICIENT_BALANCE ? c->aux : 0;
+    sub->aux = (rc == PROTO_E_INSUFFICIENT_BALANCE || rc == PROTO_E_FROZEN) ? c->aux : 0;
   }
   proto_tx_free(&tx);
   return is_storage_error(rc) ? rc : 0;
@@ -294,6 +294,18 @@ static int after_commit(struct ledger *l, uint64_t size_before) {
   MDB_txn *txn;
   int rc = store__read_begin(l, &txn);
   if (rc) return rc;
+#ifdef QUOTAD_DEBUG_INVARIANTS
+  /* Checked before signing: a state that breaks an invariant gets no checkpoint, and writes stop.
+   * The batch itself is durable, so it is still reported committed (its clients hear the truth). */
+  char why[256];
+  if (invariants__check_txn(l, txn, why, sizeof(why)) != 0) {
+    fprintf(stderr, "ledger: invariant broken after batch (writes stopped, no checkpoint): %s\n",
+            why);
+    l->failed = true;
+    store__read_end(l, txn);
+    return 0;
+  }
+#endif
   rc = store__sign_checkpoint(l, txn, l->tree_size);
   if (rc) {
     /* The batch is durable whatever happens here: report it committed. The checkpoint stays
@@ -302,14 +314,6 @@ static int after_commit(struct ledger *l, uint64_t size_before) {
             (unsigned long long)l->tree_size, proto_err_name(rc));
     rc = 0;
   }
-#ifdef QUOTAD_DEBUG_INVARIANTS
-  char why[256];
-  if (rc == 0 && invariants__check_txn(l, txn, why, sizeof(why)) != 0) {
-    fprintf(stderr, "ledger: invariant broken after batch: %s\n", why);
-    l->failed = true;
-    rc = PROTO_E_CORRUPT;
-  }
-#endif
   store__read_end(l, txn);
   return rc;
 }

@@ -179,8 +179,9 @@ struct ledger_batch_info {
  * later call returns CORRUPT too), READ_ONLY, NO_MEMORY, TOO_LARGE (n above
  * LEDGER_BATCH_SUBMISSIONS_MAX). info may be NULL. Writers only; one
  * thread at a time. In builds with QUOTAD_DEBUG_INVARIANTS every batch ends with
- * ledger_check_invariants: a failure stops writes and returns CORRUPT although that batch was
- * committed (the one exception to "negative: nothing committed"). */
+ * ledger_check_invariants before the checkpoint is signed: a failure leaves that batch committed
+ * (0 is returned: its results are true) but signs no checkpoint over it and stops writes, so
+ * every later call returns CORRUPT. */
 int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info);
 

@@ -100,7 +100,8 @@ int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t am
   uint64_t available = bal->registry - bal->frozen;
   if (amount > available) {
     c->aux = available;
-    return PROTO_E_INSUFFICIENT_BALANCE;
+    /* Enough units are held, but part of them is frozen: say so, rather than "insufficient". */
+    return amount <= bal->registry ? PROTO_E_FROZEN : PROTO_E_INSUFFICIENT_BALANCE;
   }
   bal->registry -= amount;
   return 0;

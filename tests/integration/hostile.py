@@ -227,7 +227,7 @@ def _(): return q.submit(move("issue", instrument="CEA-2024", amount=10 ** 9), w
 @case("transfer above the available balance", 422, "insufficient_balance")
 def _(): return q.submit(transfer(amount=10 ** 9), w.rep(101))
 
-@case("transfer of frozen units (available excludes them)", 422, "insufficient_balance")
+@case("transfer of frozen units (available excludes them)", 422, "frozen")
 def _(): return q.submit(transfer(frm=103, amount=1), w.rep(103))
 
 @case("transfer to the same account", 400, "same_account")

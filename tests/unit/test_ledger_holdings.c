@@ -116,7 +116,10 @@ Test(freeze, frozen_units_never_move_until_unfrozen) {
   struct fx_snap before;
   fx_snapshot(&F, &before);
   fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 1001);
-  FX_REFUSED(&F, PROTO_E_INSUFFICIENT_BALANCE, &tx, F.rep_a);
+  FX_REFUSED(&F, PROTO_E_FROZEN, &tx, F.rep_a); /* held, but frozen */
+  cr_assert_eq(F.last.aux, 1000);
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_ENT_B, "CEA-2025", 100001);
+  FX_REFUSED(&F, PROTO_E_INSUFFICIENT_BALANCE, &tx, F.rep_a); /* not held at all */
   cr_assert_eq(F.last.aux, 1000);
   fx_move_tx(&F, &tx, PROTO_TX_FREEZE, FX_ENT_A, 0, "CEA-2025", 1001);
   FX_REFUSED(&F, PROTO_E_INSUFFICIENT_BALANCE, &tx, F.op[0]);
