@@ -216,19 +216,24 @@ long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, 
   return rc ? rc : (long)n;
 }
 
-long ledger_instruments(struct ledger *l, struct ledger_instrument *out, size_t cap) {
+/* A whole-table scan: every row, in key order, decoded into out[0..cap) by decode. Rows whose
+ * key is not key_bytes long are corrupt. Returns the number of rows written or a negative code. */
+typedef int (*scan_decode_fn)(const uint8_t *key, const uint8_t *val, size_t len, void *row);
+
+static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, scan_decode_fn decode,
+                       void *out, size_t row_bytes, size_t cap) {
   MDB_txn *txn;
   int rb = store__read_begin(l, &txn);
   if (rb) return rb;
   MDB_cursor *cur;
-  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_INSTRUMENTS], &cur));
+  long rc = store__mdb_err(mdb_cursor_open(txn, dbi, &cur));
   size_t n = 0;
   if (rc == 0) {
     MDB_val k, v;
     int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (mrc == 0 && n < cap && rc == 0) {
-      if (k.mv_size != PROTO_INSTRUMENT_BYTES) rc = PROTO_E_CORRUPT;
-      else rc = rec_instrument_decode(k.mv_data, v.mv_data, v.mv_size, &out[n++]);
+      if (k.mv_size != key_bytes) rc = PROTO_E_CORRUPT;
+      else rc = decode(k.mv_data, v.mv_data, v.mv_size, (uint8_t *)out + n++ * row_bytes);
       mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
@@ -236,6 +241,19 @@ long ledger_instruments(struct ledger *l, struct ledger_instrument *out, size_t 
   }
   store__read_end(l, txn);
   return rc ? rc : (long)n;
+}
+
+static int scan_instrument(const uint8_t *key, const uint8_t *val, size_t len, void *row) {
+  return rec_instrument_decode(key, val, len, row);
+}
+
+static int scan_key(const uint8_t *key, const uint8_t *val, size_t len, void *row) {
+  return rec_key_decode(key, val, len, row);
+}
+
+long ledger_instruments(struct ledger *l, struct ledger_instrument *out, size_t cap) {
+  return scan_table(l, l->dbi[DB_INSTRUMENTS], PROTO_INSTRUMENT_BYTES, scan_instrument, out,
+                    sizeof(*out), cap);
 }
 
 int ledger_key_get(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *out) {
@@ -250,25 +268,7 @@ int ledger_key_get(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES], struc
 }
 
 long ledger_keys(struct ledger *l, struct ledger_key *out, size_t cap) {
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  MDB_cursor *cur;
-  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_KEYS], &cur));
-  size_t n = 0;
-  if (rc == 0) {
-    MDB_val k, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    while (mrc == 0 && n < cap && rc == 0) {
-      if (k.mv_size != PROTO_HASH_BYTES) rc = PROTO_E_CORRUPT;
-      else rc = rec_key_decode(k.mv_data, v.mv_data, v.mv_size, &out[n++]);
-      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
-    mdb_cursor_close(cur);
-  }
-  store__read_end(l, txn);
-  return rc ? rc : (long)n;
+  return scan_table(l, l->dbi[DB_KEYS], PROTO_HASH_BYTES, scan_key, out, sizeof(*out), cap);
 }
 
 const char *ledger_compliance_status_name(unsigned status) {

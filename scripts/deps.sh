@@ -6,8 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang
   liblmdb-dev lmdb-utils libssl-dev openssl libuv1-dev libcriterion-dev
-  libhttp-parser-dev libjansson-dev libinih-dev libcurl4-openssl-dev libsystemd-dev
-  curl python3 python3-cryptography cppcheck clang-tidy systemd
+  libhttp-parser-dev libjansson-dev libinih-dev libcurl4-openssl-dev
+  curl python3 python3-cryptography cppcheck clang-tidy
 )
 if [ "${QUOTAD_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(postgresql postgresql-contrib)
