@@ -32,18 +32,58 @@ int daemon_buf_append(struct daemon_buf *b, const void *data, size_t len) {
 }
 
 int daemon_buf_printf(struct daemon_buf *b, const char *fmt, ...) {
+  /* One pass when the text fits the room left (the common case), two otherwise. */
+  if (b->cap - b->len < 128 && buf_reserve(b, 128)) return PROTO_E_NO_MEMORY;
+  size_t room = b->cap - b->len;
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  int n = vsnprintf(b->data + b->len, room, fmt, ap);
   va_end(ap);
   if (n < 0) return PROTO_E_BAD_ARGUMENT;
-  int rc = buf_reserve(b, (size_t)n);
-  if (rc) return rc;
-  va_start(ap, fmt);
-  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
+  if ((size_t)n >= room) {
+    int rc = buf_reserve(b, (size_t)n);
+    if (rc) return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
   b->len += (size_t)n;
   return 0;
+}
+
+int daemon_buf_str(struct daemon_buf *b, const char *s) { return daemon_buf_append(b, s, strlen(s)); }
+
+int daemon_buf_u64(struct daemon_buf *b, uint64_t v) {
+  char tmp[20];
+  size_t n = 0;
+  do {
+    tmp[sizeof tmp - 1 - n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return daemon_buf_append(b, tmp + sizeof tmp - n, n);
+}
+
+int daemon_buf_json_str(struct daemon_buf *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  int rc = daemon_buf_append(b, "\"", 1);
+  while (rc == 0 && *s) {
+    size_t run = 0;
+    while (s[run] && s[run] != '"' && s[run] != '\\' && (unsigned char)s[run] >= 0x20) run++;
+    if (run) rc = daemon_buf_append(b, s, run);
+    s += run;
+    if (rc || !*s) break;
+    unsigned char c = (unsigned char)*s++;
+    char esc[6] = {'\\', (char)c, 0};
+    size_t elen = 2;
+    if (c < 0x20) {
+      memcpy(esc, "\\u00", 4);
+      esc[4] = hex[c >> 4];
+      esc[5] = hex[c & 15];
+      elen = 6;
+    }
+    rc = daemon_buf_append(b, esc, elen);
+  }
+  return rc ? rc : daemon_buf_append(b, "\"", 1);
 }
 
 void daemon_buf_free(struct daemon_buf *b) {

@@ -92,6 +92,10 @@ struct daemon_buf {
 };
 int daemon_buf_append(struct daemon_buf *b, const void *data, size_t len);
 int daemon_buf_printf(struct daemon_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s; v in decimal; s as a JSON string (quoted, escaped). 0 or PROTO_E_NO_MEMORY. */
+int daemon_buf_str(struct daemon_buf *b, const char *s);
+int daemon_buf_u64(struct daemon_buf *b, uint64_t v);
+int daemon_buf_json_str(struct daemon_buf *b, const char *s);
 void daemon_buf_free(struct daemon_buf *b);
 
 /* ---------------------------------------------------------------------------------------------

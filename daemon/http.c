@@ -293,10 +293,16 @@ const char *daemon_http_reason(unsigned status) {
 
 int daemon_http_response(struct daemon_buf *out, unsigned status, const char *content_type,
                          const void *body, size_t body_len, bool keep_alive) {
-  int rc = daemon_buf_printf(out,
-                             "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                             "Cache-Control: no-store\r\nConnection: %s\r\n\r\n",
-                             status, daemon_http_reason(status), content_type, body_len,
-                             keep_alive ? "keep-alive" : "close");
+  /* Built by appends, not printf: every answer pays for it. */
+  char code[4] = {(char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10), (char)('0' + status % 10), ' '};
+  int rc = daemon_buf_append(out, "HTTP/1.1 ", 9);
+  if (!rc) rc = daemon_buf_append(out, code, sizeof code);
+  if (!rc) rc = daemon_buf_str(out, daemon_http_reason(status));
+  if (!rc) rc = daemon_buf_str(out, "\r\nContent-Type: ");
+  if (!rc) rc = daemon_buf_str(out, content_type);
+  if (!rc) rc = daemon_buf_str(out, "\r\nContent-Length: ");
+  if (!rc) rc = daemon_buf_u64(out, body_len);
+  if (!rc) rc = daemon_buf_str(out, keep_alive ? "\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n\r\n"
+                                               : "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n");
   return rc ? rc : daemon_buf_append(out, body, body_len);
 }

@@ -1,6 +1,7 @@
 /* writer: group commit. The loop fills one batch while the writer thread commits the previous
  * one with a single ledger_apply (one fsync); the loop answers a batch's clients only after its
  * commit returned, then hands over the next batch. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,8 @@ static uint64_t now_us(void) {
 
 static void writer_main(void *arg) {
   struct daemon_server *srv = arg;
+  /* Named so that per-thread CPU (top -H, /proc/PID/task, quota-bench) tells the writer apart. */
+  (void)pthread_setname_np(pthread_self(), "quotad-writer");
   for (;;) {
     uv_mutex_lock(&srv->writer_mu);
     while (!srv->writer_has_work && !srv->writer_quit) uv_cond_wait(&srv->writer_cv, &srv->writer_mu);

@@ -61,6 +61,7 @@ struct ov_undo {
 struct overlay {
   struct ov_slot *slots;
   size_t cap, used; /* cap a power of two */
+  uint32_t *live;   /* the used slots' positions, in the order first used (cap of them) */
   uint8_t *arena;
   size_t arena_len, arena_cap;
   struct ov_undo *undo;

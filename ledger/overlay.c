@@ -21,9 +21,10 @@ int overlay__init(struct overlay *ov) {
   memset(ov, 0, sizeof(*ov));
   ov->cap = OV_SLOTS_INITIAL;
   ov->slots = calloc(ov->cap, sizeof(*ov->slots));
+  ov->live = malloc(ov->cap * sizeof(*ov->live));
   ov->arena_cap = OV_ARENA_INITIAL;
   ov->arena = malloc(ov->arena_cap);
-  if (!ov->slots || !ov->arena) {
+  if (!ov->slots || !ov->live || !ov->arena) {
     overlay__free(ov);
     return PROTO_E_NO_MEMORY;
   }
@@ -32,13 +33,16 @@ int overlay__init(struct overlay *ov) {
 
 void overlay__free(struct overlay *ov) {
   free(ov->slots);
+  free(ov->live);
   free(ov->arena);
   free(ov->undo);
   memset(ov, 0, sizeof(*ov));
 }
 
 void overlay__reset(struct overlay *ov, MDB_txn *txn, const MDB_dbi *dbis) {
-  if (ov->used > 0) memset(ov->slots, 0, ov->cap * sizeof(*ov->slots));
+  /* Only the slots this batch used are cleared: the table keeps the size the largest batch
+   * needed, and clearing all of it cost more than a small batch's work. */
+  for (size_t u = 0; u < ov->used; u++) ov->slots[ov->live[u]].used = false;
   ov->used = 0;
   ov->arena_len = 0;
   ov->undo_len = 0;
@@ -60,25 +64,30 @@ static struct ov_slot *ov_find(struct overlay *ov, unsigned db, const uint8_t *k
 static int ov_grow(struct overlay *ov) {
   size_t ncap = ov->cap * 2;
   struct ov_slot *ns = calloc(ncap, sizeof(*ns));
-  if (!ns) return PROTO_E_NO_MEMORY;
+  uint32_t *nl = malloc(ncap * sizeof(*nl));
   /* The journal names slots by position: remap it along with the slots. */
   uint32_t *where = malloc(ov->cap * sizeof(*where));
-  if (!where) {
+  if (!ns || !nl || !where) {
     free(ns);
+    free(nl);
+    free(where);
     return PROTO_E_NO_MEMORY;
   }
-  for (size_t i = 0; i < ov->cap; i++) {
+  for (size_t u = 0; u < ov->used; u++) {
+    uint32_t i = ov->live[u];
     const struct ov_slot *s = &ov->slots[i];
-    if (!s->used) continue;
     size_t j = s->hash & (ncap - 1);
     while (ns[j].used) j = (j + 1) & (ncap - 1);
     ns[j] = *s;
     where[i] = (uint32_t)j;
+    nl[u] = (uint32_t)j;
   }
   for (size_t u = 0; u < ov->undo_len; u++) ov->undo[u].slot = where[ov->undo[u].slot];
   free(where);
   free(ov->slots);
+  free(ov->live);
   ov->slots = ns;
+  ov->live = nl;
   ov->cap = ncap;
   return 0;
 }
@@ -129,7 +138,7 @@ static struct ov_slot *ov_slot_load(struct overlay *ov, unsigned db, const uint8
     s->db = (uint8_t)db;
     s->hash = h;
     s->used = true;
-    ov->used++;
+    ov->live[ov->used++] = (uint32_t)(s - ov->slots);
   }
   *err = 0;
   return s;
@@ -224,9 +233,9 @@ int overlay__each(struct overlay *ov, unsigned db, const uint8_t *prefix, size_t
                   int (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
                             size_t vlen),
                   void *arg) {
-  for (size_t i = 0; i < ov->cap; i++) {
-    const struct ov_slot *s = &ov->slots[i];
-    if (!s->used || !s->exists || s->db != db || s->klen < plen) continue;
+  for (size_t u = 0; u < ov->used; u++) {
+    const struct ov_slot *s = &ov->slots[ov->live[u]];
+    if (!s->exists || s->db != db || s->klen < plen) continue;
     if (memcmp(s->key, prefix, plen) != 0) continue;
     int rc = fn(arg, s->key, s->klen, ov->arena + s->voff, s->vlen);
     if (rc) return rc;
@@ -250,8 +259,8 @@ int overlay__flush(struct overlay *ov) {
   uint32_t *order = malloc((ov->used ? ov->used : 1) * sizeof(*order));
   if (!order) return PROTO_E_NO_MEMORY;
   size_t n = 0;
-  for (size_t i = 0; i < ov->cap; i++)
-    if (ov->slots[i].used && ov->slots[i].dirty) order[n++] = (uint32_t)i;
+  for (size_t u = 0; u < ov->used; u++)
+    if (ov->slots[ov->live[u]].dirty) order[n++] = ov->live[u];
   sort_ov = ov;
   qsort(order, n, sizeof(*order), cmp_slot);
   int rc = 0;

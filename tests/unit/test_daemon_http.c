@@ -185,3 +185,41 @@ Test(response, writes_status_length_and_connection) {
   cr_assert_not_null(strstr(b.data, "Connection: close\r\n\r\n{}"));
   daemon_buf_free(&b);
 }
+
+Test(response, is_exact_for_keep_alive) {
+  struct daemon_buf b = {0};
+  cr_assert_eq(daemon_http_response(&b, 200, "text/plain", "abc", 3, true), 0);
+  cr_assert_str_eq(b.data, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n"
+                           "Cache-Control: no-store\r\nConnection: keep-alive\r\n\r\nabc");
+  cr_assert_eq(b.len, strlen(b.data));
+  daemon_buf_free(&b);
+}
+
+Test(buf, writes_integers_and_json_strings) {
+  struct daemon_buf b = {0};
+  cr_assert_eq(daemon_buf_u64(&b, 0), 0);
+  cr_assert_eq(daemon_buf_str(&b, " "), 0);
+  cr_assert_eq(daemon_buf_u64(&b, UINT64_MAX), 0);
+  cr_assert_str_eq(b.data, "0 18446744073709551615");
+  b.len = 0;
+  cr_assert_eq(daemon_buf_json_str(&b, "plain"), 0);
+  cr_assert_eq(daemon_buf_json_str(&b, "q\"b\\n\nt\x01"), 0);
+  cr_assert_eq(daemon_buf_json_str(&b, ""), 0);
+  cr_assert_str_eq(b.data, "\"plain\"\"q\\\"b\\\\n\\u000at\\u0001\"\"\"");
+  daemon_buf_free(&b);
+}
+
+Test(buf, printf_fits_in_one_pass_or_grows) {
+  struct daemon_buf b = {0};
+  cr_assert_eq(daemon_buf_printf(&b, "%s-%d", "x", 42), 0);
+  cr_assert_str_eq(b.data, "x-42");
+  char big[1000];
+  memset(big, 'y', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  cr_assert_eq(daemon_buf_printf(&b, "[%s]", big), 0); /* more than the room left: second pass */
+  cr_assert_eq(b.len, 4 + 2 + 999);
+  cr_assert_eq(b.data[4], '[');
+  cr_assert_eq(b.data[b.len - 1], ']');
+  cr_assert_eq(b.data[b.len], '\0');
+  daemon_buf_free(&b);
+}

@@ -49,6 +49,34 @@ Test(store, map_grows_on_demand) {
   teardown();
 }
 
+/* One batch of 3,000 transfers: the batch overlay outgrows its first table (txids alone fill
+ * 3,000 slots) and the map is full part-way, so the batch is run again from a reset overlay.
+ * Every transfer must count exactly once, and later small batches must start clean. */
+Test(store, a_batch_that_outgrows_the_overlay_and_the_map_counts_once) {
+  fx_world(&F);
+  fx_reopen(&F);
+  ledger_close(F.l);
+  fx_open(&F, 1u << 20, 64u << 20);
+  struct ledger_stats st;
+  cr_assert_eq(ledger_stats(F.l, &st), 0);
+  uint64_t map0 = st.map_bytes, size0 = ledger_tree_size(F.l);
+  uint64_t a0 = fx_balance(&F, FX_ENT_A, "CEA-2025").registry;
+  struct ledger_batch_info info;
+  cr_assert_eq(transfer_batch(3000, false, &info), 0);
+  cr_assert_eq(info.accepted, 3000);
+  cr_assert_eq(ledger_stats(F.l, &st), 0);
+  cr_assert_gt(st.map_bytes, map0, "the map did not grow: the retry path was not exercised");
+  cr_assert_eq(ledger_tree_size(F.l), size0 + 3000);
+  cr_assert_eq(fx_balance(&F, FX_ENT_A, "CEA-2025").registry, a0 - 3000);
+  cr_assert_eq(fx_balance(&F, FX_ENT_B, "CEA-2025").registry, 3000);
+  for (int i = 0; i < 3; i++) cr_assert_eq(transfer_batch(5, true, NULL), 0);
+  cr_assert_eq(fx_balance(&F, FX_ENT_A, "CEA-2025").registry, a0 - 3000 + 15);
+  cr_assert_eq(fx_balance(&F, FX_ENT_B, "CEA-2025").registry, 3000 - 15);
+  char why[256];
+  cr_assert_eq(ledger_check_invariants(F.l, why, sizeof(why)), 0, "%s", why);
+  teardown();
+}
+
 Test(store, ceiling_refuses_the_batch_and_keeps_what_was_committed) {
   fx_world(&F);
   ledger_close(F.l);
