@@ -71,6 +71,9 @@ def figures(work):
         "half_load_tx_per_s": half.get("tx_per_s"),
         "half_load_unsent_due": half.get("unsent_due"),
         "quotad_cpu_cores_at_full_load": full.get("quotad_cpu_cores"),
+        "cpu_by_thread": {name: {**r.get("quotad_threads_cores", {}), "quota_bench": r.get("bench_cpu_cores")}
+                          for name, r in (("full_load", full), ("half_load", half), ("settlement", settle))
+                          if r.get("quotad_threads_cores")},
         "settlement_legs_per_s": settle.get("legs_per_s"),
         "settlements_per_s": settle.get("tx_per_s"),
         "postgres_transfers_per_s": pg.get("postgres_transfers_per_s"),
@@ -78,6 +81,8 @@ def figures(work):
         "ed25519_verify_ceiling_per_s": ed.get("ed25519_verify_per_s"),
         "lmdb_durable_puts_per_s": lmdb.get("lmdb_puts_per_s"),
         "lmdb_commits_per_s": lmdb.get("commits_per_s"),
+        "lmdb_small_commit_p50_ms": lmdb.get("small_commit_ms", {}).get("p50"),
+        "lmdb_small_commit_p99_ms": lmdb.get("small_commit_ms", {}).get("p99"),
         "sweep_peak_tx_per_s": best.get("tx_per_s"),
         "sweep_peak_at": {"connections": best.get("connections"), "per_request": best.get("per_request")} if best else None,
         "errors": {k: not d.get("ok", False) for k, d in (("transfer", tr), ("settle", st), ("sweep", sw)) if d},
@@ -118,6 +123,8 @@ LINES = [
     ("ledger alone (bench_ledger, pre-verified)", "ledger_transfers_per_s", " tx/s"),
     ("Ed25519 verify ceiling", "ed25519_verify_ceiling_per_s", " /s"),
     ("LMDB durable appends", "lmdb_durable_puts_per_s", " puts/s"),
+    ("LMDB small commit (16 scattered pages), p50", "lmdb_small_commit_p50_ms", " ms"),
+    ("LMDB small commit (16 scattered pages), p99", "lmdb_small_commit_p99_ms", " ms"),
     ("quotad / PostgreSQL chained", "ratio_quotad_to_postgres_chained", "x"),
     ("quotad / PostgreSQL unchained", "ratio_quotad_to_postgres_unchained", "x"),
     ("quotad / Ed25519 ceiling", "ratio_quotad_to_ed25519_ceiling", ""),
@@ -154,6 +161,17 @@ def main():
                  f"Linux {m['kernel']}. Load: {conns} connections (quotad and pgbench alike), quotad and "
                  "its load generator on the same machine.\n\n| figure | value |\n| --- | --- |\n")
         md.write("\n".join(table) + "\n")
+        if f.get("cpu_by_thread"):
+            md.write("\nWhere the cores went in each window (cores used on average; system time, the "
+                     "kernel's share, in brackets): quotad's loop thread (HTTP, parsing, answers), its "
+                     "writer (rules, LMDB, fsync), its verifiers (Ed25519 on libuv's pool), and the "
+                     "load generator:\n\n| window | loop | writer | verify | other | quota-bench |\n"
+                     "| --- | --- | --- | --- | --- | --- |\n")
+            for name, t in f["cpu_by_thread"].items():
+                cells = [f"{t.get(k, 0):.2f} ({t.get(k + '_sys', 0):.2f})" for k in ("loop", "writer", "verify", "other")]
+                qb = t.get("quota_bench")
+                md.write(f"| {name.replace('_', ' ')} | " + " | ".join(cells) + f" | {qb:.2f} |\n" if qb is not None
+                         else f"| {name.replace('_', ' ')} | " + " | ".join(cells) + " | |\n")
         if sweep.get("runs"):
             md.write("\nThroughput against connections and transactions per request "
                      "(closed loop, signed transfers):\n\n![throughput](bench-throughput.svg)\n")

@@ -3,6 +3,7 @@
  * HTTP/1.1 connections and reports throughput, latency percentiles and CPU use (table or JSON). */
 #define _XOPEN_SOURCE 700
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <signal.h>
@@ -205,6 +206,60 @@ static double proc_cpu_s(pid_t pid) {
   return (double)(ticks[0] + ticks[1]) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* quotad's CPU by thread, from /proc/PID/task/TID/stat: the loop (the main thread), the writer
+ * ("quotad-writer"), the verifiers ("quotad-verify", libuv's pool) and anything else; user and
+ * system seconds of each. The daemon names its threads for this. */
+enum { TH_LOOP, TH_WRITER, TH_VERIFY, TH_OTHER, TH_KINDS };
+static const char *const th_names[TH_KINDS] = {"loop", "writer", "verify", "other"};
+struct thread_cpu {
+  double user[TH_KINDS], sys[TH_KINDS];
+  bool ok;
+};
+
+static bool stat_ticks(const char *path, char *comm, size_t comm_cap, unsigned long long *ut,
+                       unsigned long long *st) {
+  char buf[2048];
+  FILE *f = fopen(path, "re");
+  if (!f) return false;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+  if (!open || !close || close < open) return false;
+  size_t clen = (size_t)(close - open - 1) < comm_cap - 1 ? (size_t)(close - open - 1) : comm_cap - 1;
+  memcpy(comm, open + 1, clen);
+  comm[clen] = '\0';
+  /* After the name: fields 3.. (state first); utime and stime are fields 14 and 15. */
+  return sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", ut, st) == 2;
+}
+
+static struct thread_cpu threads_cpu(pid_t pid) {
+  struct thread_cpu t = {.ok = false};
+  if (pid <= 0) return t;
+  char dir[64];
+  snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+  DIR *d = opendir(dir);
+  if (!d) return t;
+  double hz = (double)sysconf(_SC_CLK_TCK);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    char path[sizeof(dir) + sizeof(e->d_name) + 8], comm[32];
+    unsigned long long ut, st;
+    snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
+    if (!stat_ticks(path, comm, sizeof(comm), &ut, &st)) continue;
+    int kind = atoi(e->d_name) == (int)pid             ? TH_LOOP
+               : strcmp(comm, "quotad-writer") == 0 ? TH_WRITER
+               : strcmp(comm, "quotad-verify") == 0 ? TH_VERIFY
+                                                    : TH_OTHER;
+    t.user[kind] += (double)ut / hz;
+    t.sys[kind] += (double)st / hz;
+    t.ok = true;
+  }
+  closedir(d);
+  return t;
+}
+
 static double self_cpu_s(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -229,6 +284,7 @@ struct window {
   double expect_tx_s; /* the best rate seen so far (0: none yet), to size the pool */
   struct bench_load_result r;
   double tx_per_s, legs_per_s, quotad_cores, bench_cores, p50, p99, p999, max_ms;
+  struct thread_cpu threads; /* cores over the window, by kind of thread */
   bool pool_exhausted;
   size_t pool_requests;
 };
@@ -251,12 +307,18 @@ static void window_print(FILE *f, const struct options *o, const struct window *
   fprintf(f, "  %-22s p50 %.3f  p99 %.3f  p999 %.3f  max %.3f\n", "latency (ms)", w->p50, w->p99,
          w->p999, w->max_ms);
   if (w->quotad_cores >= 0) fprintf(f, "  %-22s %10.2f cores\n", "quotad CPU", w->quotad_cores);
+  if (w->threads.ok) {
+    fprintf(f, "  %-22s", "quotad CPU by thread");
+    for (int k = 0; k < TH_KINDS; k++)
+      fprintf(f, " %s %.2f (sys %.2f)", th_names[k], w->threads.user[k] + w->threads.sys[k], w->threads.sys[k]);
+    fprintf(f, " cores\n");
+  }
   fprintf(f, "  %-22s %10.2f cores\n", "quota-bench CPU", w->bench_cores);
   if (w->r.first_error[0]) fprintf(f, "  %-22s %s\n", "first error", w->r.first_error);
 }
 
 static json_t *window_json(const struct window *w) {
-  return json_pack("{s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, s:f, s:f, "
+  json_t *j = json_pack("{s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, s:f, s:f, "
                    "s:f}, s:I, s:f, s:f, s:b, s:s}",
                    "connections", (json_int_t)w->connections, "per_request",
                    (json_int_t)w->per_request, "rate_target_tx_per_s", w->rate_tx_s, "seconds",
@@ -269,6 +331,17 @@ static json_t *window_json(const struct window *w) {
                    "quotad_cpu_cores", w->quotad_cores, "bench_cpu_cores",
                    w->bench_cores, "pool_exhausted", w->pool_exhausted, "first_error",
                    w->r.first_error);
+  if (j && w->threads.ok) {
+    json_t *th = json_object();
+    for (int k = 0; k < TH_KINDS; k++) {
+      char key[32];
+      json_object_set_new(th, th_names[k], json_real(w->threads.user[k] + w->threads.sys[k]));
+      snprintf(key, sizeof(key), "%s_sys", th_names[k]);
+      json_object_set_new(th, key, json_real(w->threads.sys[k]));
+    }
+    json_object_set_new(j, "quotad_threads_cores", th);
+  }
+  return j;
 }
 
 /* One measured window: sign its pool, run it, compute the figures. Returns 0, or -1 when it
@@ -295,9 +368,11 @@ static int window_run(const struct options *o, struct bench_registry *reg,
   struct bench_load_options lo = {.connections = w->connections,
                                   .duration_s = o->count ? 0 : w->duration_s,
                                   .rate_tx_s = w->rate_tx_s};
+  struct thread_cpu th0 = threads_cpu(quotad_pid);
   double q0 = proc_cpu_s(quotad_pid), s0 = self_cpu_s();
   int rc = bench_load_run(t, &pool, &lo, &w->r);
   double q1 = proc_cpu_s(quotad_pid), s1 = self_cpu_s();
+  struct thread_cpu th1 = threads_cpu(quotad_pid);
   w->pool_requests = pool.count;
   w->pool_exhausted = !o->count && w->r.requests >= pool.count &&
                       w->r.elapsed_s < w->duration_s * 0.99;
@@ -308,6 +383,11 @@ static int window_run(const struct options *o, struct bench_registry *reg,
   w->legs_per_s = (double)w->r.legs_ok / el;
   w->quotad_cores = q0 >= 0 && q1 >= 0 ? (q1 - q0) / el : -1;
   w->bench_cores = (s1 - s0) / el;
+  w->threads.ok = th0.ok && th1.ok;
+  for (int k = 0; k < TH_KINDS; k++) {
+    w->threads.user[k] = (th1.user[k] - th0.user[k]) / el;
+    w->threads.sys[k] = (th1.sys[k] - th0.sys[k]) / el;
+  }
   qsort(w->r.latency_us, w->r.latency_count, sizeof(uint32_t), cmp_u32);
   w->p50 = percentile_ms(w->r.latency_us, w->r.latency_count, 500);
   w->p99 = percentile_ms(w->r.latency_us, w->r.latency_count, 990);
