@@ -82,6 +82,10 @@ struct key_cache_slot {
   struct proto_key *key;
 };
 
+struct history_row {
+  uint64_t account, index;
+};
+
 struct ledger {
   MDB_env *env;
   MDB_dbi dbi[DB_COUNT];
@@ -116,7 +120,8 @@ struct ledger {
   struct overlay ov; /* writer only */
   struct node_cache nodes; /* writer only */
   struct tx_ctx *ctx;      /* writer only: reused for every transaction */
-  uint8_t (*history)[16];  /* writer only: the batch's (account, index) rows, put sorted */
+  struct history_row *history; /* writer only: the batch's rows, put sorted (history_flush) */
+  struct history_row *history_tmp; /* the radix sort's other buffer */
   size_t history_len, history_cap;
 };
 

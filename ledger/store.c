@@ -289,6 +289,7 @@ void ledger_close(struct ledger *l) {
   if (l->lock_fd >= 0) close(l->lock_fd);
   overlay__free(&l->ov);
   free(l->history);
+  free(l->history_tmp);
   free(l->ctx);
   auth__cache_free(l);
   pthread_rwlock_destroy(&l->resize_lock);
