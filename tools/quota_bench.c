@@ -55,7 +55,7 @@ static void usage(FILE *f) {
     "  --batch-legs L       legs per settle (default 100, at most 1000)\n"
     "  --rate R             open loop at R transactions/s (latency counted from when each\n"
     "                       request was due)\n"
-    "  --half-load          after the window, another at half the rate it reached\n"
+    "  --half-load          right after the first window, another at half the rate it reached\n"
     "  --enterprises N      enterprises in the registry (default 3378, 2025's key emitters)\n"
     "  --threads T          signing threads (default: cores)\n"
     "  --origin O --dir DIR --keep --setup-chunk N --json\n");
@@ -447,11 +447,25 @@ static bool window_clean(const struct window *w) {
          w->r.first_error[0] == '\0';
 }
 
-/* Every window of the sweep, then the half-load one. Returns 0 when all ran without errors. */
+/* The half-load window: open loop at half the rate the first window reached, run right after it,
+ * so both see the registry at about the same size. */
+static int run_half(const struct options *o, struct bench_registry *reg, const struct bench_target *t,
+                    pid_t qpid, json_t *runs, const struct window *first) {
+  struct window h = {.connections = first->connections, .per_request = first->per_request,
+                     .rate_tx_s = first->tx_per_s / 2, .duration_s = o->duration_s};
+  if (h.rate_tx_s < 1 || window_run(o, reg, t, qpid, &h) != 0) return -1;
+  window_print(o->json ? stderr : stdout, o, &h);
+  json_t *hj = window_json(&h);
+  json_object_set_new(hj, "half_load", json_true());
+  json_array_append_new(runs, hj);
+  return window_clean(&h) ? 0 : -1;
+}
+
+/* The first window, the half-load one (when asked), then the rest of the sweep. Returns 0 when
+ * all ran without errors. */
 static int run_windows(const struct options *o, struct bench_registry *reg,
                        const struct bench_target *t, pid_t qpid, json_t *runs, double *peak) {
   int rc = 0;
-  struct window first = {0};
   *peak = 0;
   for (size_t i = 0; i < o->connections_n; i++)
     for (size_t j = 0; j < o->per_request_n; j++) {
@@ -464,17 +478,9 @@ static int run_windows(const struct options *o, struct bench_registry *reg,
       json_array_append_new(runs, window_json(&w));
       if (!window_clean(&w)) rc = -1;
       if (w.tx_per_s > *peak) *peak = w.tx_per_s;
-      if (i == 0 && j == 0) first = w;
+      if (i == 0 && j == 0 && o->half_load && run_half(o, reg, t, qpid, runs, &w) != 0) rc = -1;
     }
-  if (!o->half_load) return rc;
-  struct window h = {.connections = first.connections, .per_request = first.per_request,
-                     .rate_tx_s = first.tx_per_s / 2, .duration_s = o->duration_s};
-  if (h.rate_tx_s < 1 || window_run(o, reg, t, qpid, &h) != 0) return -1;
-  window_print(o->json ? stderr : stdout, o, &h);
-  json_t *hj = window_json(&h);
-  json_object_set_new(hj, "half_load", json_true());
-  json_array_append_new(runs, hj);
-  return window_clean(&h) ? rc : -1;
+  return rc;
 }
 
 int main(int argc, char **argv) {
