@@ -110,7 +110,7 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   proto_key_public(*log_key, srv->log_public_key);
   struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = *log_key};
   rc = ledger_open(&lc, &srv->ledger);
-  if (rc) daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, proto_err_message(rc), proto_err_name(rc));
+  if (rc) daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, ledger_err_message(rc), proto_err_name(rc));
   return rc;
 }
 

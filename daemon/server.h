@@ -102,6 +102,7 @@ struct daemon_server {
   struct daemon_batch batches[2];
   struct daemon_batch *filling, *inflight;
   int inflight_rc;
+  int inflight_errno; /* the OS error behind a STORAGE inflight_rc, or 0 */
   struct ledger_batch_info inflight_info;
   uint64_t inflight_start_us, inflight_commit_us;
 };

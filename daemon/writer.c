@@ -29,6 +29,7 @@ static void writer_main(void *arg) {
     uint64_t t0 = now_us();
     memset(&srv->inflight_info, 0, sizeof srv->inflight_info);
     srv->inflight_rc = ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
+    srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
     srv->inflight_commit_us = now_us() - t0;
     uv_mutex_lock(&srv->writer_mu);
     srv->writer_done = true;
@@ -79,7 +80,9 @@ static void on_committed(uv_async_t *a) {
   if (!done) return;
   struct daemon_batch *b = srv->inflight;
   int rc = srv->inflight_rc;
-  if (rc) daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s", b->n, proto_err_name(rc));
+  if (rc)
+    daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s (%s)", b->n, proto_err_name(rc),
+               srv->inflight_errno ? strerror(srv->inflight_errno) : proto_err_message(rc));
   else srv->last_commit_ms = daemon_now_ms();
   daemon_metrics_batch(b->n, srv->inflight_commit_us);
   for (size_t i = 0; i < b->n; i++) {
@@ -89,7 +92,7 @@ static void on_committed(uv_async_t *a) {
     res->result = rc ? rc : s->result;
     res->index = s->index;
     res->withheld = s->withheld;
-    res->aux = s->aux;
+    res->aux = rc == PROTO_E_STORAGE ? (uint64_t)srv->inflight_errno : s->aux; /* the cause, for the answer */
     req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
     daemon_metrics_tx_result(res->result);
     if (--req->outstanding == 0) daemon_txreq_finish(srv, req);

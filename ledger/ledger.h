@@ -185,6 +185,13 @@ struct ledger_batch_info {
 int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info);
 
+/* The operating-system error (errno: EIO from a failed fsync, ENOSPC, EACCES...) behind the last
+ * STORAGE this thread got from the ledger, or 0 when LMDB itself failed. ledger_err_message is
+ * proto_err_message with that cause appended for STORAGE ("...: No space left on device"); the
+ * text lives in thread-local storage until the thread's next call. */
+int ledger_storage_errno(void);
+const char *ledger_err_message(int err);
+
 /* Verifies every signature of an envelope against the keys registered in the committed state
  * (or the genesis's log key when the log is empty), over the signing message of this registry's
  * origin. Thread-safe (any number of threads, beside the writer); keeps an EVP key per key hash.

@@ -26,6 +26,18 @@ static const char *const db_names[DB_COUNT] = {
     [DB_CHECKPOINTS] = "checkpoints",
 };
 
+/* The errno behind this thread's last STORAGE, for messages that name the cause. */
+static _Thread_local int storage_errno;
+
+int ledger_storage_errno(void) { return storage_errno; }
+
+const char *ledger_err_message(int err) {
+  static _Thread_local char buf[160];
+  if (err != PROTO_E_STORAGE || storage_errno == 0) return proto_err_message(err);
+  snprintf(buf, sizeof(buf), "%s: %s", proto_err_message(err), strerror(storage_errno));
+  return buf;
+}
+
 int store__mdb_err(int rc) {
   switch (rc) {
   case 0: return 0;
@@ -36,7 +48,11 @@ int store__mdb_err(int rc) {
   case MDB_VERSION_MISMATCH: return PROTO_E_CORRUPT;
   case MDB_NOTFOUND: return PROTO_E_NOT_FOUND;
   case ENOMEM: return PROTO_E_NO_MEMORY;
-  default: return rc > 0 && rc < 4096 ? -rc : PROTO_E_STORAGE;
+  default:
+    /* An operating-system error (EIO from a failed fsync, ENOSPC, EDQUOT, EROFS, EACCES...) or
+     * another LMDB failure: the storage failed. The errno is kept for the message. */
+    storage_errno = rc > 0 && rc < 4096 ? rc : 0;
+    return PROTO_E_STORAGE;
   }
 }
 

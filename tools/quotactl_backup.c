@@ -26,7 +26,7 @@ static int open_ro(const char *dir, struct ledger **l) {
   int rc = ledger_open(&cfg, l);
   if (rc) {
     fprintf(stderr, "quotactl backup: cannot open the ledger in %s read-only: %s\n", dir,
-            proto_err_message(rc));
+            ledger_err_message(rc));
   }
   return rc;
 }

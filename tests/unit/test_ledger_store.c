@@ -1,5 +1,6 @@
 /* The store: map growth and its ceiling, the single-writer lock, crash safety (SIGKILL at random
  * moments), backup, proofs against the stored tree, and corrupt records stopping writes. */
+#include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -75,6 +76,18 @@ Test(store, a_batch_that_outgrows_the_overlay_and_the_map_counts_once) {
   char why[256];
   cr_assert_eq(ledger_check_invariants(F.l, why, sizeof(why)), 0, "%s", why);
   teardown();
+}
+
+/* A storage failure is STORAGE, and the message names the operating system's cause. */
+Test(store, a_storage_failure_names_its_cause) {
+  struct ledger_config cfg = {.dir = "/nonexistent/quotad-test-ledger", .read_only = true};
+  struct ledger *l = NULL;
+  int rc = ledger_open(&cfg, &l);
+  cr_assert_eq(rc, PROTO_E_STORAGE, "%s", proto_err_name(rc));
+  cr_assert_null(l);
+  cr_assert_eq(ledger_storage_errno(), ENOENT);
+  cr_assert_str_eq(ledger_err_message(rc), "the storage engine failed: No such file or directory");
+  cr_assert_str_eq(ledger_err_message(PROTO_E_MAP_FULL), proto_err_message(PROTO_E_MAP_FULL));
 }
 
 Test(store, ceiling_refuses_the_batch_and_keeps_what_was_committed) {
