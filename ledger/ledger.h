@@ -222,8 +222,9 @@ int ledger_proof_consistency(struct ledger *ledger, uint64_t first, uint64_t sec
  * always suffices). Thread-safe. */
 long ledger_checkpoint_latest(struct ledger *ledger, char *out, size_t cap);
 
-/* The exact leaf data of entry index into out; returns its length, NOT_FOUND, or
- * FIELD_TOO_LONG when cap is small (PROTO_ENTRY_BYTES_MAX always suffices). */
+/* The exact leaf data of entry index into out; returns its length, NOT_FOUND, CORRUPT (the entry
+ * or its sibling no longer hashes to the stored tree node over the pair: a changed byte on disk),
+ * or FIELD_TOO_LONG when cap is small (PROTO_ENTRY_BYTES_MAX always suffices). */
 long ledger_entry_get(struct ledger *ledger, uint64_t index, uint8_t *out, size_t cap);
 /* The index of the entry holding transaction id; NOT_FOUND. */
 int ledger_tx_lookup(struct ledger *ledger, const uint8_t id[PROTO_ID_BYTES], uint64_t *index);

@@ -203,6 +203,49 @@ static void corrupt_balance(void) {
   mdb_env_close(env);
 }
 
+/* Flips one byte inside stored entry `index` (the last byte: inside the envelope's signature). */
+static void flip_entry_byte(uint64_t index) {
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi dbi;
+  cr_assert_eq(mdb_env_create(&env), 0);
+  mdb_env_set_maxdbs(env, 32);
+  cr_assert_eq(mdb_env_open(env, F.dir, 0, 0600), 0);
+  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+  cr_assert_eq(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
+  uint8_t key[8];
+  for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)(index >> (8 * i));
+  MDB_val k = {8, key}, v;
+  cr_assert_eq(mdb_get(txn, dbi, &k, &v), 0);
+  uint8_t buf[PROTO_ENTRY_BYTES_MAX];
+  memcpy(buf, v.mv_data, v.mv_size);
+  buf[v.mv_size - 1] ^= 0x01;
+  MDB_val nv = {v.mv_size, buf};
+  cr_assert_eq(mdb_put(txn, dbi, &k, &nv, 0), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+}
+
+/* A byte changed on disk inside an entry is CORRUPT when the entry (or its sibling in the tree)
+ * is read; the other entries read as before. */
+Test(store, a_changed_entry_reads_as_corrupt) {
+  fx_world(&F);
+  cr_assert_eq(transfer_batch(4, false, NULL), 0);
+  uint64_t size = ledger_tree_size(F.l);
+  cr_assert_geq(size, 8);
+  uint8_t buf[PROTO_ENTRY_BYTES_MAX];
+  for (uint64_t i = 0; i < size; i++) cr_assert_gt(ledger_entry_get(F.l, i, buf, sizeof(buf)), 0, "entry %llu", (unsigned long long)i);
+  ledger_close(F.l);
+  F.l = NULL;
+  flip_entry_byte(4);
+  fx_open(&F, 0, 0);
+  cr_assert_eq(ledger_entry_get(F.l, 4, buf, sizeof(buf)), PROTO_E_CORRUPT);
+  cr_assert_eq(ledger_entry_get(F.l, 5, buf, sizeof(buf)), PROTO_E_CORRUPT, "its sibling shares the node");
+  cr_assert_gt(ledger_entry_get(F.l, 3, buf, sizeof(buf)), 0);
+  cr_assert_gt(ledger_entry_get(F.l, 6, buf, sizeof(buf)), 0);
+  teardown();
+}
+
 Test(store, corrupt_record_is_an_error_that_stops_writes) {
   fx_world(&F);
   ledger_close(F.l);
