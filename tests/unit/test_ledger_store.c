@@ -33,14 +33,20 @@ static int transfer_batch(size_t n, bool back, struct ledger_batch_info *info) {
 }
 
 
-Test(store, map_grows_on_demand) {
+/* The world, reopened in a 1 MiB map that may grow to 64 MiB; returns the map's size. */
+static uint64_t world_in_small_map(void) {
   fx_world(&F);
   fx_reopen(&F);
   ledger_close(F.l);
   fx_open(&F, 1u << 20, 64u << 20);
   struct ledger_stats st;
   cr_assert_eq(ledger_stats(F.l, &st), 0);
-  uint64_t map0 = st.map_bytes;
+  return st.map_bytes;
+}
+
+Test(store, map_grows_on_demand) {
+  uint64_t map0 = world_in_small_map();
+  struct ledger_stats st;
   for (int i = 0; i < 20; i++) cr_assert_eq(transfer_batch(200, i % 2, NULL), 0);
   cr_assert_eq(ledger_stats(F.l, &st), 0);
   cr_assert_gt(st.map_bytes, map0);
@@ -54,13 +60,8 @@ Test(store, map_grows_on_demand) {
  * 3,000 slots) and the map is full part-way, so the batch is run again from a reset overlay.
  * Every transfer must count exactly once, and later small batches must start clean. */
 Test(store, a_batch_that_outgrows_the_overlay_and_the_map_counts_once) {
-  fx_world(&F);
-  fx_reopen(&F);
-  ledger_close(F.l);
-  fx_open(&F, 1u << 20, 64u << 20);
+  uint64_t map0 = world_in_small_map(), size0 = ledger_tree_size(F.l);
   struct ledger_stats st;
-  cr_assert_eq(ledger_stats(F.l, &st), 0);
-  uint64_t map0 = st.map_bytes, size0 = ledger_tree_size(F.l);
   uint64_t a0 = fx_balance(&F, FX_ENT_A, "CEA-2025").registry;
   struct ledger_batch_info info;
   cr_assert_eq(transfer_batch(3000, false, &info), 0);
@@ -182,15 +183,27 @@ Test(store, proofs_verify_against_the_signed_checkpoint) {
 }
 
 /* Rewrites A's CEA-2025 balance record behind the ledger's back (frozen > registry). */
+/* Opens the test ledger's LMDB environment directly (the ledger closed), a write transaction
+ * and the named database: what a disk fault or a hand with a hex editor could change. */
+static void raw_open(const char *db, MDB_env **env, MDB_txn **txn, MDB_dbi *dbi) {
+  cr_assert_eq(mdb_env_create(env), 0);
+  mdb_env_set_maxdbs(*env, 32);
+  cr_assert_eq(mdb_env_open(*env, F.dir, 0, 0600), 0);
+  cr_assert_eq(mdb_txn_begin(*env, NULL, 0, txn), 0);
+  cr_assert_eq(mdb_dbi_open(*txn, db, 0, dbi), 0);
+}
+
+static void raw_put_close(MDB_env *env, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v) {
+  cr_assert_eq(mdb_put(txn, dbi, k, v, 0), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+}
+
 static void corrupt_balance(void) {
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 32);
-  cr_assert_eq(mdb_env_open(env, F.dir, 0, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, "balances", 0, &dbi), 0);
+  raw_open("balances", &env, &txn, &dbi);
   uint8_t key[24] = {0}, val[25] = {1};
   for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)((uint64_t)FX_ENT_A >> (8 * i));
   static const uint8_t code[8] = {'C', 'E', 'A', '-', '2', '0', '2', '5'};
@@ -198,9 +211,7 @@ static void corrupt_balance(void) {
   val[8] = 5;  /* registry 5 */
   val[24] = 9; /* frozen 9 */
   MDB_val k = {24, key}, v = {25, val};
-  cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  raw_put_close(env, txn, dbi, &k, &v);
 }
 
 /* Flips one byte inside stored entry `index` (the last byte: inside the envelope's signature). */
@@ -208,11 +219,7 @@ static void flip_entry_byte(uint64_t index) {
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 32);
-  cr_assert_eq(mdb_env_open(env, F.dir, 0, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, "entries", 0, &dbi), 0);
+  raw_open("entries", &env, &txn, &dbi);
   uint8_t key[8];
   for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)(index >> (8 * i));
   MDB_val k = {8, key}, v;
@@ -221,9 +228,7 @@ static void flip_entry_byte(uint64_t index) {
   memcpy(buf, v.mv_data, v.mv_size);
   buf[v.mv_size - 1] ^= 0x01;
   MDB_val nv = {v.mv_size, buf};
-  cr_assert_eq(mdb_put(txn, dbi, &k, &nv, 0), 0);
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  raw_put_close(env, txn, dbi, &k, &nv);
 }
 
 /* A byte changed on disk inside an entry is CORRUPT when the entry (or its sibling in the tree)
