@@ -73,15 +73,13 @@ int daemon_buf_json_str(struct daemon_buf *b, const char *s) {
     s += run;
     if (rc || !*s) break;
     unsigned char c = (unsigned char)*s++;
-    char esc[6] = {'\\', (char)c, 0};
-    size_t elen = 2;
-    if (c < 0x20) {
-      memcpy(esc, "\\u00", 4);
-      esc[4] = hex[c >> 4];
-      esc[5] = hex[c & 15];
-      elen = 6;
+    if (c < 0x20) { /* \u00XX */
+      const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      rc = daemon_buf_append(b, esc, sizeof esc);
+    } else { /* \" or \\ */
+      const char esc[2] = {'\\', (char)c};
+      rc = daemon_buf_append(b, esc, sizeof esc);
     }
-    rc = daemon_buf_append(b, esc, elen);
   }
   return rc ? rc : daemon_buf_append(b, "\"", 1);
 }

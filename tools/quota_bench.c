@@ -229,8 +229,21 @@ static bool stat_ticks(const char *path, char *comm, size_t comm_cap, unsigned l
   size_t clen = (size_t)(close - open - 1) < comm_cap - 1 ? (size_t)(close - open - 1) : comm_cap - 1;
   memcpy(comm, open + 1, clen);
   comm[clen] = '\0';
-  /* After the name: fields 3.. (state first); utime and stime are fields 14 and 15. */
-  return sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", ut, st) == 2;
+  /* After the name: state (field 3), then fields 4..13; utime and stime are fields 14 and 15. */
+  const char *p = close;
+  unsigned long long v[2] = {0, 0};
+  for (int field = 3; field <= 15; field++) {
+    p = strchr(p + 1, ' ');
+    if (!p) return false;
+    if (field >= 14) {
+      char *end = NULL;
+      v[field - 14] = strtoull(p + 1, &end, 10);
+      if (end == p + 1) return false;
+    }
+  }
+  *ut = v[0];
+  *st = v[1];
+  return true;
 }
 
 static struct thread_cpu threads_cpu(pid_t pid) {
@@ -248,7 +261,7 @@ static struct thread_cpu threads_cpu(pid_t pid) {
     unsigned long long ut, st;
     snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
     if (!stat_ticks(path, comm, sizeof(comm), &ut, &st)) continue;
-    int kind = atoi(e->d_name) == (int)pid             ? TH_LOOP
+    int kind = strtol(e->d_name, NULL, 10) == (long)pid ? TH_LOOP
                : strcmp(comm, "quotad-writer") == 0 ? TH_WRITER
                : strcmp(comm, "quotad-verify") == 0 ? TH_VERIFY
                                                     : TH_OTHER;
