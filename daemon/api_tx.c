@@ -271,13 +271,10 @@ static int result_write(struct daemon_buf *b, const struct daemon_txres *r) {
   rc = daemon_buf_str(b, "{\"result\":\"error\",\"error\":{\"code\":");
   if (!rc) rc = daemon_buf_json_str(b, proto_err_name(r->result));
   if (!rc) rc = daemon_buf_str(b, ",\"message\":");
-  if (!rc && r->result == PROTO_E_STORAGE && r->aux > 0 && r->aux < 4096) {
-    char msg[192]; /* the storage failed: say why (a failed fsync, a full disk...) */
-    snprintf(msg, sizeof msg, "%s: %s", proto_err_message(r->result), strerror((int)r->aux));
-    rc = daemon_buf_json_str(b, msg);
-  } else if (!rc) {
-    rc = daemon_buf_json_str(b, proto_err_message(r->result));
-  }
+  /* A storage failure says why (a failed fsync, a full disk: the errno the writer kept in aux). */
+  if (!rc)
+    rc = daemon_buf_json_str(b, r->result == PROTO_E_STORAGE ? ledger_storage_message((int)r->aux)
+                                                             : proto_err_message(r->result));
   if (!rc) rc = daemon_buf_append(b, "}", 1);
   if (!rc && (r->result == PROTO_E_INSUFFICIENT_BALANCE || r->result == PROTO_E_FROZEN)) {
     rc = daemon_buf_str(b, ",\"available\":");

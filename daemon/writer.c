@@ -82,7 +82,7 @@ static void on_committed(uv_async_t *a) {
   int rc = srv->inflight_rc;
   if (rc)
     daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s (%s)", b->n, proto_err_name(rc),
-               srv->inflight_errno ? strerror(srv->inflight_errno) : proto_err_message(rc));
+               rc == PROTO_E_STORAGE ? ledger_storage_message(srv->inflight_errno) : proto_err_message(rc));
   else srv->last_commit_ms = daemon_now_ms();
   daemon_metrics_batch(b->n, srv->inflight_commit_us);
   for (size_t i = 0; i < b->n; i++) {

@@ -186,10 +186,12 @@ int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n
                  struct ledger_batch_info *info);
 
 /* The operating-system error (errno: EIO from a failed fsync, ENOSPC, EACCES...) behind the last
- * STORAGE this thread got from the ledger, or 0 when LMDB itself failed. ledger_err_message is
- * proto_err_message with that cause appended for STORAGE ("...: No space left on device"); the
- * text lives in thread-local storage until the thread's next call. */
+ * STORAGE this thread got from the ledger, or 0 when LMDB itself failed. ledger_storage_message
+ * is STORAGE's message with that cause appended ("...: No space left on device"; the message
+ * alone for 0); ledger_err_message is proto_err_message, but for STORAGE the message of this
+ * thread's last cause. The text lives in thread-local storage until the thread's next call. */
 int ledger_storage_errno(void);
+const char *ledger_storage_message(int os_errno);
 const char *ledger_err_message(int err);
 
 /* Verifies every signature of an envelope against the keys registered in the committed state

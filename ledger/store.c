@@ -31,11 +31,15 @@ static _Thread_local int storage_errno;
 
 int ledger_storage_errno(void) { return storage_errno; }
 
-const char *ledger_err_message(int err) {
+const char *ledger_storage_message(int os_errno) {
   static _Thread_local char buf[160];
-  if (err != PROTO_E_STORAGE || storage_errno == 0) return proto_err_message(err);
-  snprintf(buf, sizeof(buf), "%s: %s", proto_err_message(err), strerror(storage_errno));
+  if (os_errno <= 0 || os_errno >= 4096) return proto_err_message(PROTO_E_STORAGE);
+  snprintf(buf, sizeof(buf), "%s: %s", proto_err_message(PROTO_E_STORAGE), strerror(os_errno));
   return buf;
+}
+
+const char *ledger_err_message(int err) {
+  return err == PROTO_E_STORAGE ? ledger_storage_message(storage_errno) : proto_err_message(err);
 }
 
 int store__mdb_err(int rc) {

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages quotad needs to build, test and run its demo (run as root).
-# Packages already present are skipped, so a second run costs a second.
+# Packages already present are skipped, so a second run costs a second. libclang-rt-14-dev holds
+# libFuzzer and clang's sanitizer runtimes (the fuzz targets link them); it is only a Recommends
+# of Debian 12's clang, which --no-install-recommends leaves out.
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang libclang-rt-14-dev
   liblmdb-dev lmdb-utils libssl-dev openssl libuv1-dev libcriterion-dev
   libhttp-parser-dev libjansson-dev libinih-dev libcurl4-openssl-dev
   curl python3 python3-cryptography cppcheck clang-tidy

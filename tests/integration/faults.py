@@ -21,19 +21,10 @@ w.log.write_seed(os.path.join(tmp, "log.key"))
 w.aud.write_seed(os.path.join(tmp, "aud.key"))
 env = {"LD_PRELOAD": shim, "QUOTAD_FAULT_DIR": data, "QUOTAD_FAULT_CTL": ctl,
        "ASAN_OPTIONS": "verify_asan_link_order=0:detect_leaks=0"}
-failures, notes = [], []
-passed = 0
+notes = []
 
 
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print("ok   - " + name)
-    else:
-        failures.append(name)
-        print("FAIL - %s %s" % (name, detail))
-    sys.stdout.flush()
+check = qlib.Checks()
 
 
 def transfer(amount=1):
@@ -174,5 +165,4 @@ q.stop()
 print("observed:")
 for n in notes:
     print("  " + n)
-print("%d passed, %d failed" % (passed, len(failures)))
-sys.exit(1 if failures else 0)
+check.finish()

@@ -27,7 +27,6 @@ q = qlib.Quotad(build, tmp, os.path.join(tmp, "data"), os.path.join(tmp, "log.ke
 q.start()
 ENTS = (101, 102, 103, 104)
 qlib.setup_world(q, w, enterprises=ENTS)
-failures, passed = [], 0
 
 
 def rss_kib(field="RssAnon:"):
@@ -38,15 +37,7 @@ def rss_kib(field="RssAnon:"):
     return 0
 
 
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print("ok   - " + name)
-    else:
-        failures.append(name)
-        print("FAIL - %s %s" % (name, detail))
-    sys.stdout.flush()
+check = qlib.Checks()
 
 
 rss0, vm0 = rss_kib(), rss_kib("VmRSS:")
@@ -186,5 +177,4 @@ for s in deaf:
     s.close()
 check("quotad answers after the load is gone", q.request("GET", "/healthz")[0] == 200)
 q.stop()
-print("%d passed, %d failed" % (passed, len(failures)))
-sys.exit(1 if failures else 0)
+check.finish()

@@ -311,6 +311,27 @@ def parse_checkpoint(text, log_pub):
     raise ValueError("no signature by the log key")
 
 
+class Checks:
+    """Named checks of a test script: each prints ok or FAIL as it is made; finish() prints the
+    count and exits non-zero when one failed."""
+
+    def __init__(self):
+        self.passed, self.failures = 0, []
+
+    def __call__(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print("ok   - " + name)
+        else:
+            self.failures.append(name)
+            print("FAIL - %s %s" % (name, detail))
+        sys.stdout.flush()
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passed, len(self.failures)))
+        sys.exit(1 if self.failures else 0)
+
+
 def fail(msg):
     print("FAIL - " + msg)
     sys.stdout.flush()

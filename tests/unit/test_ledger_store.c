@@ -89,6 +89,8 @@ Test(store, a_storage_failure_names_its_cause) {
   cr_assert_eq(ledger_storage_errno(), ENOENT);
   cr_assert_str_eq(ledger_err_message(rc), "the storage engine failed: No such file or directory");
   cr_assert_str_eq(ledger_err_message(PROTO_E_MAP_FULL), proto_err_message(PROTO_E_MAP_FULL));
+  cr_assert_str_eq(ledger_storage_message(ENOSPC), "the storage engine failed: No space left on device");
+  cr_assert_str_eq(ledger_storage_message(0), proto_err_message(PROTO_E_STORAGE));
 }
 
 Test(store, ceiling_refuses_the_batch_and_keeps_what_was_committed) {
