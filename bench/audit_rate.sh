@@ -6,7 +6,7 @@ set -euo pipefail
 build=$1 work=$2
 dir=$work/audit
 mkdir -p "$dir"
-"$build/tools/quota-bench" --quotad "$build/daemon/quotad" --dir "$dir" --keep --count "${QUOTAD_AUDIT_COUNT:-200000}" \
+"$build/bench/quota-bench" --quotad "$build/daemon/quotad" --dir "$dir" --keep --count "${QUOTAD_AUDIT_COUNT:-200000}" \
   --per-request 256 --connections 8 --quotad-arg --log-level --quotad-arg warning >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$build/daemon/quotad" --data-dir "$dir/data" --log-key "$dir/log.key" --listen "127.0.0.1:$port" \

@@ -45,7 +45,7 @@ static void emit(struct gen *g, struct proto_tx *tx, struct proto_key *const *ke
     g->hashes = realloc(g->hashes, g->cap * PROTO_HASH_BYTES);
     if (!g->hashes) die("out of memory");
   }
-  ledger_leaf_hash(leaf, (size_t)leaf_len, g->hashes[g->count]);
+  tlog_leaf_hash(leaf, (size_t)leaf_len, g->hashes[g->count]);
   proto_base64_encode(leaf, (size_t)leaf_len, g->b64, PROTO_ENTRY_BYTES_MAX * 2);
   fprintf(g->f, "{\"index\":%llu,\"leaf\":\"%s\"}\n", (unsigned long long)g->count, g->b64);
   g->count++;
@@ -140,14 +140,14 @@ int main(int argc, char **argv) {
                                         .instrument = "CEA-2025", .amount = 1 + (uint64_t)(rand() % 10)};
     emit(&g, &tx, &reps[from], 1);
   }
-  struct ledger_checkpoint cp = {.size = g.count};
+  struct tlog_checkpoint cp = {.size = g.count};
   strcpy(cp.origin, ORIGIN);
-  ledger_root_of((const uint8_t(*)[PROTO_HASH_BYTES])g.hashes, g.count, cp.root);
-  char note[LEDGER_CHECKPOINT_BYTES_MAX], vk[LEDGER_VERIFIER_KEY_BYTES_MAX];
+  tlog_root_of((const uint8_t(*)[PROTO_HASH_BYTES])g.hashes, g.count, cp.root);
+  char note[TLOG_CHECKPOINT_BYTES_MAX], vk[TLOG_VERIFIER_KEY_BYTES_MAX];
   uint8_t pub[PROTO_PUBKEY_BYTES];
   proto_key_public(log, pub);
-  if (ledger_checkpoint_sign(&cp, ORIGIN, log, note, sizeof(note)) <= 0 ||
-      ledger_verifier_key(ORIGIN, pub, vk, sizeof(vk)) <= 0)
+  if (tlog_checkpoint_sign(&cp, ORIGIN, log, note, sizeof(note)) <= 0 ||
+      tlog_verifier_key(ORIGIN, pub, vk, sizeof(vk)) <= 0)
     die("checkpoint");
   json_t *h = json_pack("{s:s, s:s, s:s, s:I, s:s}", "format", "quotad-export/1", "origin", ORIGIN,
                         "verifier_key", vk, "tree_size", (json_int_t)g.count, "checkpoint", note);

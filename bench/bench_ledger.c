@@ -237,7 +237,7 @@ static void throughput(struct bench *b, unsigned batches) {
 
 static void proof_times(struct bench *b, uint64_t size) {
   if (size == 0) return;
-  static uint8_t proof[LEDGER_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
+  static uint8_t proof[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   double *inc = malloc(QUERIES * sizeof(double)), *con = malloc(QUERIES * sizeof(double));
   size_t n;
   for (unsigned q = 0; q < QUERIES; q++) {

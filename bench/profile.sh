@@ -34,7 +34,7 @@ case "$mix" in
 esac
 command -v valgrind >/dev/null || { echo "profile.sh: valgrind is not installed (apt-get install -y valgrind)" >&2; exit 1; }
 build=${QUOTAD_BENCH_BUILD:-$root/build-release}
-if [ ! -x "$build/daemon/quotad" ] || [ ! -x "$build/tools/quota-bench" ]; then
+if [ ! -x "$build/daemon/quotad" ] || [ ! -x "$build/bench/quota-bench" ]; then
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DQUOTAD_TESTS=OFF >/dev/null
   cmake --build "$build" -j"$(nproc)" --target quotad quota-bench >/dev/null
 fi
@@ -48,7 +48,7 @@ EOF
 chmod +x "$work/quotad-callgrind"
 
 echo "== quotad under callgrind: $enterprises enterprises, $count ${mix}s, 8 connections" >&2
-"$build/tools/quota-bench" --quotad "$work/quotad-callgrind" --quotad-arg --log-level --quotad-arg warning \
+"$build/bench/quota-bench" --quotad "$work/quotad-callgrind" --quotad-arg --log-level --quotad-arg warning \
   --enterprises "$enterprises" --mix "$mix" "${extra[@]}" --connections 8 --count "$count" --pool "$count" \
   > "$work/bench.out" 2>&1 &
 qb=$!

@@ -297,7 +297,7 @@ static void get_tx(struct ctx *x, const char *hex) {
 }
 
 static void get_checkpoint(struct ctx *x) {
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
   long n = ledger_checkpoint_latest(x->srv->ledger, note, sizeof note);
   if (n < 0) return fail(x, (int)n, "no checkpoint yet");
   daemon_reply_set(x->reply, 200, "text/plain; charset=utf-8", note, (size_t)n, x->ka);
@@ -311,8 +311,8 @@ static void get_log(struct ctx *x) {
   if (rc == PROTO_E_NOT_FOUND) memcpy(pub, x->srv->log_public_key, sizeof pub);
   else if (rc) return fail(x, rc, NULL);
   const char *origin = ledger_origin(x->srv->ledger);
-  char vkey[LEDGER_VERIFIER_KEY_BYTES_MAX] = "";
-  if (origin[0] && ledger_verifier_key(origin, pub, vkey, sizeof vkey) < 0) vkey[0] = '\0';
+  char vkey[TLOG_VERIFIER_KEY_BYTES_MAX] = "";
+  if (origin[0] && tlog_verifier_key(origin, pub, vkey, sizeof vkey) < 0) vkey[0] = '\0';
   api__reply_json(x->reply, 200, json_pack("{s:s,s:s,s:o,s:I}", "origin", origin, "verifier_key", vkey,
                                           "public_key", api__b64(pub, sizeof pub), "tree_size",
                                           (json_int_t)ledger_tree_size(x->srv->ledger)), x->ka);
@@ -340,7 +340,7 @@ static void get_inclusion(struct ctx *x) {
     if (len < 0) return fail(x, PROTO_E_BAD_ARGUMENT, "index out of range");
     if (!ok) return fail(x, PROTO_E_FORBIDDEN, NULL);
   }
-  uint8_t h[LEDGER_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
+  uint8_t h[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
   int rc = ledger_proof_inclusion(x->srv->ledger, index, size, h, &n);
   if (rc) return fail(x, rc, NULL);
@@ -354,7 +354,7 @@ static void get_consistency(struct ctx *x) {
   if (daemon_query_get(x->r->query, "first", tmp, sizeof tmp) < 0 || daemon_query_get(x->r->query, "second", tmp, sizeof tmp) < 0 ||
       api__query_u64(x->r, "first", 0, &first) || api__query_u64(x->r, "second", 0, &second))
     return fail(x, PROTO_E_BAD_ARGUMENT, "first and second are required");
-  uint8_t h[LEDGER_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
+  uint8_t h[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
   int rc = ledger_proof_consistency(x->srv->ledger, first, second, h, &n);
   if (rc) return fail(x, rc, NULL);

@@ -114,10 +114,10 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
   int rc = store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_ENTRIES], &k, &v, MDB_APPEND));
   if (rc) return rc;
   uint8_t leaf_hash[PROTO_HASH_BYTES];
-  ledger_leaf_hash(leaf, (size_t)n, leaf_hash);
-  struct merkle_store ms;
+  tlog_leaf_hash(leaf, (size_t)n, leaf_hash);
+  struct tlog_store ms;
   store__nodes(&ms, &b->nodes, b->txn, b->l, &b->l->nodes);
-  rc = merkle_append(&ms, c->index, leaf_hash);
+  rc = tlog_append(&ms, c->index, leaf_hash);
   if (rc) return rc;
   struct rec_txid t = {.index = c->index};
   uint8_t tv[REC_TXID_BYTES];

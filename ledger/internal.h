@@ -12,7 +12,7 @@
 #include <lmdb.h>
 
 #include "ledger/ledger.h"
-#include "ledger/merkle.h"
+#include "tlog/tlog.h"
 #include "proto/proto.h"
 
 /* The named databases of the environment (docs/STORAGE.md has every layout). */
@@ -73,9 +73,9 @@ struct overlay {
 /* The last node stored at each level: exactly the siblings the next append asks for, so the
  * writer's appends need no B-tree reads. Valid only within one write transaction. */
 struct node_cache {
-  uint64_t index[MERKLE_LEVELS];
-  uint8_t hash[MERKLE_LEVELS][PROTO_HASH_BYTES];
-  bool valid[MERKLE_LEVELS];
+  uint64_t index[TLOG_LEVELS];
+  uint8_t hash[TLOG_LEVELS][PROTO_HASH_BYTES];
+  bool valid[TLOG_LEVELS];
 };
 struct key_cache_slot {
   uint8_t hash[PROTO_HASH_BYTES];
@@ -107,7 +107,7 @@ struct ledger {
 
   /* Latest signed checkpoint, kept in memory and persisted by the next write transaction. */
   pthread_mutex_t cp_mutex;
-  char cp_text[LEDGER_CHECKPOINT_BYTES_MAX];
+  char cp_text[TLOG_CHECKPOINT_BYTES_MAX];
   size_t cp_len;
   uint64_t cp_size;
   bool cp_persisted;
@@ -135,7 +135,7 @@ struct store_nodes_ctx {
   struct node_cache *cache; /* writer only; NULL for readers */
 };
 /* A merkle_store over the nodes database in txn; cache: the writer's node cache or NULL. */
-void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
+void store__nodes(struct tlog_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
                   const struct ledger *l, struct node_cache *cache);
 int store__persist_checkpoint(struct ledger *l, MDB_txn *txn);
 int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size);

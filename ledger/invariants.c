@@ -105,7 +105,7 @@ static int check_tree(struct ledger *l, MDB_txn *txn, char *why, size_t why_cap)
       rc = PROTO_E_CORRUPT;
       break;
     }
-    ledger_leaf_hash(v.mv_data, v.mv_size, leaves[i++]);
+    tlog_leaf_hash(v.mv_data, v.mv_size, leaves[i++]);
     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
   }
   if (cur) mdb_cursor_close(cur);
@@ -116,11 +116,11 @@ static int check_tree(struct ledger *l, MDB_txn *txn, char *why, size_t why_cap)
   }
   uint8_t want[PROTO_HASH_BYTES], have[PROTO_HASH_BYTES];
   if (rc == 0) {
-    ledger_root_of((const uint8_t(*)[PROTO_HASH_BYTES])leaves, size, want);
-    struct merkle_store ms;
+    tlog_root_of((const uint8_t(*)[PROTO_HASH_BYTES])leaves, size, want);
+    struct tlog_store ms;
     struct store_nodes_ctx nctx;
     store__nodes(&ms, &nctx, txn, l, NULL);
-    rc = merkle_root(&ms, size, have);
+    rc = tlog_root(&ms, size, have);
     if (rc == 0 && memcmp(want, have, PROTO_HASH_BYTES) != 0) {
       snprintf(why, why_cap, "stored tree root differs from the entries' root");
       rc = PROTO_E_CORRUPT;

@@ -1,5 +1,6 @@
-/* ledger: quotad's state machine, its LMDB store, the RFC 6962 Merkle log, signed checkpoints and
- * proofs, and the allocator. This header is the library's whole public interface.
+/* ledger: quotad's state machine and its LMDB store: the entries of the log, the Merkle tree over
+ * them (tlog/tlog.h hashes, proves and signs), and the state every rule reads. This header is the
+ * library's whole public interface.
  *
  * Design in one page
  * ------------------
@@ -42,75 +43,11 @@
 #include <stdint.h>
 
 #include "proto/proto.h"
+#include "tlog/tlog.h"
 
 /* A per-transaction result that is not an error: the same id with the same body is already in
  * the log (the index of the original is reported). */
 #define LEDGER_EXISTS 1
-
-/* ---------------------------------------------------------------------------------------------
- * Merkle hashing and proof verification (RFC 6962 / RFC 9162 section 2.1). Pure functions.
- * ------------------------------------------------------------------------------------------- */
-#define LEDGER_PROOF_HASHES_MAX 64u
-
-/* SHA-256(0x00 || data) */
-void ledger_leaf_hash(const uint8_t *data, size_t len, uint8_t out[PROTO_HASH_BYTES]);
-/* SHA-256(0x01 || left || right) */
-void ledger_node_hash(const uint8_t left[PROTO_HASH_BYTES], const uint8_t right[PROTO_HASH_BYTES],
-                      uint8_t out[PROTO_HASH_BYTES]);
-/* The root of the tree over n leaf hashes held in memory (for tools and tests). For n = 0 it is
- * SHA-256 of the empty string. */
-void ledger_root_of(const uint8_t (*leaf_hashes)[PROTO_HASH_BYTES], uint64_t n,
-                    uint8_t out[PROTO_HASH_BYTES]);
-/* 0 when proof shows the leaf with hash leaf_hash at index is in the tree of size with root;
- * BAD_PROOF otherwise (including index >= size). */
-int ledger_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf_hash[PROTO_HASH_BYTES],
-                            const uint8_t (*proof)[PROTO_HASH_BYTES], size_t proof_len,
-                            const uint8_t root[PROTO_HASH_BYTES]);
-/* 0 when proof shows the tree of size first with root1 is a prefix of the tree of size second
- * with root2; BAD_PROOF otherwise. first = second needs an empty proof and equal roots; first = 0
- * is consistent with anything (empty proof; root1 must be the empty tree's, SHA-256 of ""). */
-int ledger_verify_consistency(uint64_t first, uint64_t second, const uint8_t root1[PROTO_HASH_BYTES],
-                              const uint8_t root2[PROTO_HASH_BYTES],
-                              const uint8_t (*proof)[PROTO_HASH_BYTES], size_t proof_len);
-
-/* ---------------------------------------------------------------------------------------------
- * Checkpoints: C2SP tlog-checkpoint in a C2SP signed note, Ed25519.
- * ------------------------------------------------------------------------------------------- */
-#define LEDGER_CHECKPOINT_BYTES_MAX 1024u
-#define LEDGER_VERIFIER_KEY_BYTES_MAX 256u
-
-struct ledger_checkpoint {
-  char origin[PROTO_ORIGIN_BYTES_MAX + 1];
-  uint64_t size;
-  uint8_t root[PROTO_HASH_BYTES];
-};
-
-/* The signed-note key id: the first 4 bytes of SHA-256(name || "\n" || 0x01 || public key),
- * as a big-endian integer. */
-uint32_t ledger_note_key_id(const char *key_name, const uint8_t pub[PROTO_PUBKEY_BYTES]);
-/* "<name>+<8 hex key id>+<base64(0x01 || public key)>", NUL-terminated. Returns its length,
- * FIELD_TOO_LONG, or BAD_ARGUMENT for a name that is not 1-128 printable ASCII without space or
- * '+'. */
-long ledger_verifier_key(const char *key_name, const uint8_t pub[PROTO_PUBKEY_BYTES], char *out,
-                         size_t cap);
-/* Parses a verifier key string (strict: lowercase hex id that matches the key, algorithm 0x01,
- * canonical base64). Returns 0 or BAD_KEY; name receives the key name (FIELD_TOO_LONG when
- * name_cap is too small). */
-int ledger_verifier_key_parse(const char *text, char *name, size_t name_cap,
-                              uint8_t pub[PROTO_PUBKEY_BYTES]);
-/* Signs cp with key under key_name (the key name is the origin in quotad's logs), writing the
- * whole signed note to out (NUL-terminated). Returns its length or a negative code: BAD_ORIGIN
- * (origin not 1-128 printable ASCII without space), BAD_ARGUMENT (key name), BAD_KEY (public-only
- * key), FIELD_TOO_LONG. */
-long ledger_checkpoint_sign(const struct ledger_checkpoint *cp, const char *key_name,
-                            const struct proto_key *key, char *out, size_t cap);
-/* Parses a signed note and verifies that it carries a valid signature by (key_name, pub);
- * signatures by other keys are ignored (at most 100 signature lines). Extension lines after the
- * root line are accepted (they are signed) but not returned. Returns 0, BAD_CHECKPOINT
- * (malformed), BAD_SIGNATURE (no valid signature by that key, or a line by that key that does
- * not verify) or BAD_KEY (pub unusable). out (may be NULL) is written only on success. */
-int ledger_checkpoint_verify(const char *text, size_t len, const char *key_name,
-                             const uint8_t pub[PROTO_PUBKEY_BYTES], struct ledger_checkpoint *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Opening a ledger
@@ -220,7 +157,7 @@ int ledger_proof_inclusion(struct ledger *ledger, uint64_t index, uint64_t size,
 int ledger_proof_consistency(struct ledger *ledger, uint64_t first, uint64_t second,
                              uint8_t out[][PROTO_HASH_BYTES], size_t *n);
 /* The latest signed checkpoint text (NUL-terminated), from memory; returns its length, NOT_FOUND
- * before the first entry, or FIELD_TOO_LONG when cap is small (LEDGER_CHECKPOINT_BYTES_MAX
+ * before the first entry, or FIELD_TOO_LONG when cap is small (TLOG_CHECKPOINT_BYTES_MAX
  * always suffices). Thread-safe. */
 long ledger_checkpoint_latest(struct ledger *ledger, char *out, size_t cap);
 
@@ -346,8 +283,5 @@ struct ledger_stats {
   uint64_t entries;
 };
 int ledger_stats(struct ledger *ledger, struct ledger_stats *out);
-
-/* The allocator (quotas from the published schemes) has its own section: ledger/alloc.h. */
-#include "ledger/alloc.h"
 
 #endif /* QUOTAD_LEDGER_H */

@@ -22,10 +22,10 @@ int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) 
   MDB_txn *txn;
   int rb = store__read_begin(l, &txn);
   if (rb) return rb;
-  struct merkle_store ms;
+  struct tlog_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = merkle_root(&ms, size, out);
+  int rc = tlog_root(&ms, size, out);
   store__read_end(l, txn);
   return rc;
 }
@@ -36,10 +36,10 @@ int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
   MDB_txn *txn;
   int rb = store__read_begin(l, &txn);
   if (rb) return rb;
-  struct merkle_store ms;
+  struct tlog_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = merkle_inclusion(&ms, index, size, out, n);
+  int rc = tlog_inclusion(&ms, index, size, out, n);
   store__read_end(l, txn);
   return rc;
 }
@@ -50,10 +50,10 @@ int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
   MDB_txn *txn;
   int rb = store__read_begin(l, &txn);
   if (rb) return rb;
-  struct merkle_store ms;
+  struct tlog_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = merkle_consistency(&ms, first, second, out, n);
+  int rc = tlog_consistency(&ms, first, second, out, n);
   store__read_end(l, txn);
   return rc;
 }
@@ -75,17 +75,17 @@ static int entry_check(struct ledger *l, MDB_txn *txn, uint64_t index, const MDB
   int rc = get_val(txn, l->dbi[DB_ENTRIES], key, 8, &sib);
   if (rc == PROTO_E_NOT_FOUND) return 0;
   if (rc) return rc;
-  uint8_t nkey[MERKLE_NODE_KEY_BYTES], mine[PROTO_HASH_BYTES], other[PROTO_HASH_BYTES],
+  uint8_t nkey[TLOG_NODE_KEY_BYTES], mine[PROTO_HASH_BYTES], other[PROTO_HASH_BYTES],
       node[PROTO_HASH_BYTES];
-  merkle_node_key(1, index >> 1, nkey);
+  tlog_node_key(1, index >> 1, nkey);
   MDB_val stored;
   rc = get_val(txn, l->dbi[DB_NODES], nkey, sizeof(nkey), &stored);
   if (rc == PROTO_E_NOT_FOUND || (rc == 0 && stored.mv_size != PROTO_HASH_BYTES)) rc = PROTO_E_CORRUPT;
   if (rc) return rc; /* both leaves exist, so their node must */
-  ledger_leaf_hash(v->mv_data, v->mv_size, mine);
-  ledger_leaf_hash(sib.mv_data, sib.mv_size, other);
-  if (index & 1u) ledger_node_hash(other, mine, node);
-  else ledger_node_hash(mine, other, node);
+  tlog_leaf_hash(v->mv_data, v->mv_size, mine);
+  tlog_leaf_hash(sib.mv_data, sib.mv_size, other);
+  if (index & 1u) tlog_node_hash(other, mine, node);
+  else tlog_node_hash(mine, other, node);
   return memcmp(node, stored.mv_data, PROTO_HASH_BYTES) == 0 ? 0 : PROTO_E_CORRUPT;
 }
 

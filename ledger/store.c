@@ -94,20 +94,20 @@ static int leaf_get(const struct store_nodes_ctx *c, uint64_t index, uint8_t out
   int rc = mdb_get(c->txn, c->entries, &k, &v);
   if (rc == MDB_NOTFOUND) return PROTO_E_CORRUPT; /* the tree asks only for leaves that exist */
   if (rc) return store__mdb_err(rc);
-  ledger_leaf_hash(v.mv_data, v.mv_size, out);
+  tlog_leaf_hash(v.mv_data, v.mv_size, out);
   return 0;
 }
 
 static int nodes_get(void *ctx, unsigned level, uint64_t index, uint8_t out[PROTO_HASH_BYTES]) {
   const struct store_nodes_ctx *c = ctx;
-  if (c->cache && level < MERKLE_LEVELS && c->cache->valid[level] &&
+  if (c->cache && level < TLOG_LEVELS && c->cache->valid[level] &&
       c->cache->index[level] == index) {
     memcpy(out, c->cache->hash[level], PROTO_HASH_BYTES);
     return 0;
   }
   if (level == 0) return leaf_get(c, index, out);
-  uint8_t key[MERKLE_NODE_KEY_BYTES];
-  merkle_node_key(level, index, key);
+  uint8_t key[TLOG_NODE_KEY_BYTES];
+  tlog_node_key(level, index, key);
   MDB_val k = {sizeof(key), key}, v;
   int rc = mdb_get(c->txn, c->dbi, &k, &v);
   if (rc == MDB_NOTFOUND) return PROTO_E_CORRUPT; /* the tree asks only for nodes that exist */
@@ -122,12 +122,12 @@ static int nodes_put(void *ctx, unsigned level, uint64_t index,
   const struct store_nodes_ctx *c = ctx;
   int rc = 0;
   if (level > 0) {
-    uint8_t key[MERKLE_NODE_KEY_BYTES];
-    merkle_node_key(level, index, key);
+    uint8_t key[TLOG_NODE_KEY_BYTES];
+    tlog_node_key(level, index, key);
     MDB_val k = {sizeof(key), key}, v = {PROTO_HASH_BYTES, (void *)hash};
     rc = store__mdb_err(mdb_put(c->txn, c->dbi, &k, &v, 0));
   }
-  if (rc == 0 && c->cache && level < MERKLE_LEVELS) {
+  if (rc == 0 && c->cache && level < TLOG_LEVELS) {
     c->cache->index[level] = index;
     memcpy(c->cache->hash[level], hash, PROTO_HASH_BYTES);
     c->cache->valid[level] = true;
@@ -135,7 +135,7 @@ static int nodes_put(void *ctx, unsigned level, uint64_t index,
   return rc;
 }
 
-void store__nodes(struct merkle_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
+void store__nodes(struct tlog_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
                   const struct ledger *l, struct node_cache *cache) {
   c->txn = txn;
   c->dbi = l->dbi[DB_NODES];
@@ -320,15 +320,15 @@ void ledger_close(struct ledger *l) {
 
 /* Signs the checkpoint for size over the nodes visible in txn and keeps it in memory. */
 int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
-  struct ledger_checkpoint cp = {.size = size};
-  struct merkle_store ms;
+  struct tlog_checkpoint cp = {.size = size};
+  struct tlog_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = merkle_root(&ms, size, cp.root);
+  int rc = tlog_root(&ms, size, cp.root);
   if (rc) return rc;
   snprintf(cp.origin, sizeof(cp.origin), "%s", l->origin);
-  char text[LEDGER_CHECKPOINT_BYTES_MAX];
-  long n = ledger_checkpoint_sign(&cp, l->origin, l->log_key, text, sizeof(text));
+  char text[TLOG_CHECKPOINT_BYTES_MAX];
+  long n = tlog_checkpoint_sign(&cp, l->origin, l->log_key, text, sizeof(text));
   if (n < 0) return (int)n;
   pthread_mutex_lock(&l->cp_mutex);
   memcpy(l->cp_text, text, (size_t)n);

@@ -38,8 +38,8 @@ int qa_io_error(const char *fmt, ...) {
 }
 
 int qa_checkpoint_check(struct qa_run *run, const char *text, size_t len,
-                        struct ledger_checkpoint *out, const char *what) {
-  int rc = ledger_checkpoint_verify(text, len, run->key_name, run->log_pub, out);
+                        struct tlog_checkpoint *out, const char *what) {
+  int rc = tlog_checkpoint_verify(text, len, run->key_name, run->log_pub, out);
   if (rc == 0) return 0;
   qa_fail(run, UINT64_MAX, rc, "%s: %s (%s)", what,
           rc == PROTO_E_BAD_SIGNATURE ? "not signed by the verifier key" : "malformed signed note",
@@ -63,8 +63,8 @@ int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens
 int qa_since_load(struct qa_run *run) {
   FILE *f = fopen(run->opts.since_path, "re");
   if (!f) return qa_io_error("%s: %s", run->opts.since_path, strerror(errno));
-  char text[LEDGER_CHECKPOINT_BYTES_MAX + 1];
-  size_t len = fread(text, 1, LEDGER_CHECKPOINT_BYTES_MAX, f);
+  char text[TLOG_CHECKPOINT_BYTES_MAX + 1];
+  size_t len = fread(text, 1, TLOG_CHECKPOINT_BYTES_MAX, f);
   bool more = fgetc(f) != EOF;
   fclose(f);
   if (more) return qa_io_error("%s: larger than a checkpoint", run->opts.since_path);
@@ -162,10 +162,10 @@ static void summary(struct qa_run *run, int verdict) {
 
 int main(int argc, char **argv) {
   static struct qa_run run;
-  static char vk_buf[LEDGER_VERIFIER_KEY_BYTES_MAX + 2];
+  static char vk_buf[TLOG_VERIFIER_KEY_BYTES_MAX + 2];
   int rc = parse_args(argc, argv, &run.opts, vk_buf, sizeof(vk_buf));
   if (rc) return rc;
-  if (ledger_verifier_key_parse(run.opts.verifier_key, run.key_name, sizeof(run.key_name),
+  if (tlog_verifier_key_parse(run.opts.verifier_key, run.key_name, sizeof(run.key_name),
                                 run.log_pub) != 0)
     return qa_io_error("not a verifier key: %s", run.opts.verifier_key);
   if (run.opts.key_path && (rc = proto_key_load(run.opts.key_path, &run.read_key)) != 0)

@@ -9,8 +9,8 @@
 
 #include <jansson.h>
 
-#include "ledger/ledger.h"
-#include "tools/common/audit_log.h"
+#include "tlog/tlog.h"
+#include "audit/audit.h"
 
 /* Exit codes (docs/AUDIT.md). */
 #define QA_EXIT_OK 0
@@ -37,10 +37,10 @@ struct qa_run {
   char key_name[PROTO_ORIGIN_BYTES_MAX + 1];
   uint8_t log_pub[PROTO_PUBKEY_BYTES];
   struct proto_key *read_key;
-  char cp_text[LEDGER_CHECKPOINT_BYTES_MAX + 1];
-  struct ledger_checkpoint cp;     /* verified */
+  char cp_text[TLOG_CHECKPOINT_BYTES_MAX + 1];
+  struct tlog_checkpoint cp;     /* verified */
   bool have_since;
-  struct ledger_checkpoint since;  /* verified */
+  struct tlog_checkpoint since;  /* verified */
   struct audit_log *log;
   struct audit_failure fail;
   json_t *reported;                /* {"instruments", "balances", "compliance"} or NULL */
@@ -59,7 +59,7 @@ int qa_io_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Verifies the signed note text against the verifier key into *out. 0 or QA_EXIT_FAILED. */
 int qa_checkpoint_check(struct qa_run *run, const char *text, size_t len,
-                        struct ledger_checkpoint *out, const char *what);
+                        struct tlog_checkpoint *out, const char *what);
 /* Feeds leaves to the log with a progress line on stderr at most once a second. 0 or FAILED. */
 int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens, size_t n);
 /* Reads --since-checkpoint's file and verifies its signature into run->since. */

@@ -106,7 +106,7 @@ static json_t *get_json_opt(struct http *h, const char *path, bool *missing) {
 
 static json_t *get_json(struct http *h, const char *path) { return get_json_opt(h, path, NULL); }
 
-static int fetch_checkpoint(struct http *h, struct ledger_checkpoint *cp) {
+static int fetch_checkpoint(struct http *h, struct tlog_checkpoint *cp) {
   struct body b;
   if (http_get(h, "/v1/checkpoint", &b)) return QA_EXIT_USAGE;
   snprintf(h->run->cp_text, sizeof(h->run->cp_text), "%s", b.data);
@@ -167,7 +167,7 @@ static int fetch_entries(struct http *h, uint64_t start, uint64_t end) {
 /* Decodes {"hashes": [base64...]} into proof; returns the count or -1. */
 static long proof_hashes(const json_t *o, uint8_t (*proof)[PROTO_HASH_BYTES]) {
   const json_t *list = json_object_get(o, "hashes");
-  if (!json_is_array(list) || json_array_size(list) > LEDGER_PROOF_HASHES_MAX) return -1;
+  if (!json_is_array(list) || json_array_size(list) > TLOG_PROOF_HASHES_MAX) return -1;
   size_t i;
   json_t *v;
   json_array_foreach(list, i, v) {
@@ -181,7 +181,7 @@ static long proof_hashes(const json_t *o, uint8_t (*proof)[PROTO_HASH_BYTES]) {
 static int prove_consistency(struct http *h) {
   struct qa_run *run = h->run;
   char path[128];
-  uint8_t proof[LEDGER_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
+  uint8_t proof[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   snprintf(path, sizeof(path), "/v1/proof/consistency?first=%llu&second=%llu",
            (unsigned long long)run->since.size, (unsigned long long)run->cp.size);
   json_t *o = get_json(h, path);
@@ -189,7 +189,7 @@ static int prove_consistency(struct http *h) {
   long n = proof_hashes(o, proof);
   json_decref(o);
   if (n < 0 || run->since.size > run->cp.size ||
-      ledger_verify_consistency(run->since.size, run->cp.size, run->since.root, run->cp.root,
+      tlog_verify_consistency(run->since.size, run->cp.size, run->since.root, run->cp.root,
                                 (const uint8_t(*)[PROTO_HASH_BYTES])proof, (size_t)n) != 0) {
     qa_fail(run, UINT64_MAX, PROTO_E_INCONSISTENT,
             "the registry's consistency proof from size %llu to %llu does not verify",
@@ -206,7 +206,7 @@ static int prove_consistency(struct http *h) {
 static int prove_inclusion(struct http *h) {
   struct qa_run *run = h->run;
   char path[160];
-  uint8_t proof[LEDGER_PROOF_HASHES_MAX][PROTO_HASH_BYTES], leaf_hash[PROTO_HASH_BYTES];
+  uint8_t proof[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES], leaf_hash[PROTO_HASH_BYTES];
   snprintf(path, sizeof(path), "/v1/tx/%s", run->opts.tx_hex);
   json_t *o = get_json(h, path);
   json_int_t index = o ? json_integer_value(json_object_get(o, "index")) : -1;
@@ -223,7 +223,7 @@ static int prove_inclusion(struct http *h) {
   if (!o) return QA_EXIT_USAGE;
   long n = proof_hashes(o, proof);
   json_decref(o);
-  if (n < 0 || ledger_verify_inclusion((uint64_t)index, run->cp.size, leaf_hash,
+  if (n < 0 || tlog_verify_inclusion((uint64_t)index, run->cp.size, leaf_hash,
                                        (const uint8_t(*)[PROTO_HASH_BYTES])proof, (size_t)n,
                                        run->cp.root) != 0) {
     qa_fail(run, (uint64_t)index, PROTO_E_BAD_PROOF,
@@ -317,7 +317,7 @@ static int compare_stable_state(struct http *h) {
       return rc;
     }
     json_decref(state);
-    struct ledger_checkpoint next;
+    struct tlog_checkpoint next;
     int rc = fetch_checkpoint(h, &next);
     if (rc) return rc;
     if (next.size < run->cp.size) {

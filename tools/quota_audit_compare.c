@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tools/common/audit_map.h"
+#include "audit/audit.h"
 #include "tools/quota_audit.h"
 
 #define LLU(x) ((unsigned long long)(x))

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/alloc.h"
+#include "alloc/alloc.h"
 #include "tools/quotactl.h"
 #include "tools/quotactl_alloc.h"
 
@@ -65,17 +65,17 @@ static int issue_opts(const struct qopts *o, struct issue_opts *io) {
 }
 
 /* Runs the allocator; on failure prints why. */
-static int compute(const struct issue_opts *io, struct ledger_alloc_scheme **s,
-                   struct ledger_alloc_data **d, struct ledger_alloc_run **run) {
-  struct ledger_alloc_diag diag = {0};
-  int err = ledger_alloc_scheme_load(io->scheme, s, &diag);
+static int compute(const struct issue_opts *io, struct alloc_scheme **s,
+                   struct alloc_data **d, struct alloc_run **run) {
+  struct alloc_diag diag = {0};
+  int err = alloc_scheme_load(io->scheme, s, &diag);
   if (err) {
     fprintf(stderr, "quotactl alloc issue: %s:%u: %s: %s\n", io->scheme, diag.line, diag.field,
             diag.message[0] ? diag.message : proto_err_message(err));
     return QCTL_EXIT_USAGE;
   }
-  err = ledger_alloc_data_read(io->data, d, stderr, &diag);
-  if (!err) err = ledger_alloc_compute(*s, *d, io->bp, run, &diag);
+  err = alloc_data_read(io->data, d, stderr, &diag);
+  if (!err) err = alloc_compute(*s, *d, io->bp, run, &diag);
   if (err) {
     fprintf(stderr, "quotactl alloc issue: %s: %s\n", proto_err_name(err),
             diag.message[0] ? diag.message : proto_err_message(err));
@@ -85,7 +85,7 @@ static int compute(const struct issue_opts *io, struct ledger_alloc_scheme **s,
 }
 
 /* The tonnes a unit gets for this issue; negative only for a true-up claw-back. */
-static int64_t unit_amount(const struct issue_opts *io, const struct ledger_alloc_result *r) {
+static int64_t unit_amount(const struct issue_opts *io, const struct alloc_result *r) {
   if (io->kind == PROTO_ALLOC_PRE) return (int64_t)r->pre;
   if (io->kind == PROTO_ALLOC_FINAL) return (int64_t)r->quota;
   return r->true_up;
@@ -125,10 +125,10 @@ static void instrument_code(const struct issue_opts *io, unsigned year, proto_in
 
 /* National -> provincial: each province's total, signed by --key (the operator). */
 static int queue_national(struct qctl *q, struct qctl_batch *b, const struct issue_opts *io,
-                          const struct ledger_alloc_run *run, const char *scheme, unsigned year) {
+                          const struct alloc_run *run, const char *scheme, unsigned year) {
   uint64_t total[100] = {0};
   for (size_t i = 0; i < run->count; i++) {
-    const struct ledger_alloc_result *r = &run->results[i];
+    const struct alloc_result *r = &run->results[i];
     int64_t a = unit_amount(io, r);
     unsigned p = run->data->units[r->unit].province;
     if (a > 0 && p < 100 && __builtin_add_overflow(total[p], (uint64_t)a, &total[p])) {
@@ -158,10 +158,10 @@ static int queue_national(struct qctl *q, struct qctl_batch *b, const struct iss
 
 /* Provincial -> enterprise per unit (or the claw-back of a negative true-up). */
 static int queue_unit(struct qctl *q, struct qctl_batch *b, const struct issue_opts *io,
-                      const struct ledger_alloc_run *run, size_t i, const char *scheme,
+                      const struct alloc_run *run, size_t i, const char *scheme,
                       unsigned year) {
-  const struct ledger_alloc_result *r = &run->results[i];
-  const struct ledger_alloc_unit *u = &run->data->units[r->unit];
+  const struct alloc_result *r = &run->results[i];
+  const struct alloc_unit *u = &run->data->units[r->unit];
   int64_t a = unit_amount(io, r);
   if (a == 0) return 0;
   char prov[16];
@@ -171,7 +171,7 @@ static int queue_unit(struct qctl *q, struct qctl_batch *b, const struct issue_o
   if (!rc) rc = qctl_resolve_account(q, u->uscc, &ent_id);
   if (rc) return rc;
   struct proto_tx tx = {.type = a > 0 ? PROTO_TX_ALLOCATE : PROTO_TX_CLAWBACK};
-  unsigned kind = io->kind ? io->kind : (a > 0 ? PROTO_ALLOC_SUPPLEMENT : LEDGER_ALLOC_KIND_CLAWBACK);
+  unsigned kind = io->kind ? io->kind : (a > 0 ? PROTO_ALLOC_SUPPLEMENT : ALLOC_KIND_CLAWBACK);
   tx.u.move.from = a > 0 ? prov_id : ent_id;
   tx.u.move.to = a > 0 ? ent_id : prov_id;
   tx.u.move.amount = (uint64_t)(a > 0 ? a : -a);
@@ -182,7 +182,7 @@ static int queue_unit(struct qctl *q, struct qctl_batch *b, const struct issue_o
   } else {
     snprintf(tx.u.move.ref, sizeof(tx.u.move.ref), "true-up %s unit %s", scheme, u->unit_id);
   }
-  if (ledger_alloc_tx_id(scheme, year, u->uscc, u->unit_id, kind, tx.id) != 0) {
+  if (alloc_tx_id(scheme, year, u->uscc, u->unit_id, kind, tx.id) != 0) {
     fprintf(stderr, "quotactl alloc issue: no id for unit %s of %s\n", u->unit_id, u->uscc);
     return QCTL_EXIT_USAGE;
   }
@@ -196,14 +196,14 @@ static int alloc_issue(struct qctl *q, const struct qopts *o) {
   struct issue_opts io;
   int rc = issue_opts(o, &io);
   if (rc) return rc;
-  struct ledger_alloc_scheme *s = NULL;
-  struct ledger_alloc_data *d = NULL;
-  struct ledger_alloc_run *run = NULL;
+  struct alloc_scheme *s = NULL;
+  struct alloc_data *d = NULL;
+  struct alloc_run *run = NULL;
   rc = compute(&io, &s, &d, &run);
   if (!rc) rc = qctl_fetch_log(q);
   if (!rc) {
-    const char *scheme = ledger_alloc_scheme_name(s);
-    unsigned year = ledger_alloc_scheme_year(s);
+    const char *scheme = alloc_scheme_name(s);
+    unsigned year = alloc_scheme_year(s);
     fprintf(stderr, "alloc issue: %s, %zu units, quota total %" PRIu64 " t, pre-allocation total %"
             PRIu64 " t\n", scheme, run->count, run->summary.quota_total, run->summary.pre_total);
     struct qctl_batch *b = qctl_batch_open(q, io.data);
@@ -215,9 +215,9 @@ static int alloc_issue(struct qctl *q, const struct qopts *o) {
       rc = qctl_batch_close(b, rc);
     }
   }
-  ledger_alloc_run_free(run);
-  ledger_alloc_data_free(d);
-  ledger_alloc_scheme_free(s);
+  alloc_run_free(run);
+  alloc_data_free(d);
+  alloc_scheme_free(s);
   return rc;
 }
 
@@ -354,7 +354,7 @@ static int carryover_tx(struct qctl *q, const struct qopts *o, struct proto_tx *
   json_decref(instruments);
   if (!rc) rc = holding(q, c->account, from, &avail);
   if (rc) return rc;
-  if (ledger_alloc_carryover_cap(c->net_sales, avail, &c->cap) != 0) {
+  if (alloc_carryover_cap(c->net_sales, avail, &c->cap) != 0) {
     fprintf(stderr, "quotactl alloc carryover: net sales too large\n");
     return QCTL_EXIT_USAGE;
   }

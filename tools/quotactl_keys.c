@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/ledger.h"
+#include "tlog/tlog.h"
 #include "tools/quotactl.h"
 #include "tools/quotactl_build.h"
 
@@ -46,7 +46,7 @@ int qctl_cmd_keygen(struct qctl *q, int argc, char **argv) {
   proto_base64_encode(hash, sizeof(hash), hash_b64, sizeof(hash_b64));
   proto_hex_encode(hash, sizeof(hash), hash_hex, sizeof(hash_hex));
   const char *name = qopts_get(&o, "name");
-  if (name && ledger_verifier_key(name, pub, vk, sizeof(vk)) < 0) {
+  if (name && tlog_verifier_key(name, pub, vk, sizeof(vk)) < 0) {
     fprintf(stderr, "quotactl keygen: --name is too long\n");
     return QCTL_EXIT_USAGE;
   }

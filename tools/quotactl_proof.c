@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "ledger/ledger.h"
+#include "tlog/tlog.h"
 #include "tools/quotactl.h"
 
 #define PROOF_CHECKPOINT_TRIES 5u
@@ -17,7 +17,7 @@
 static int trusted_key(struct qctl *q, const char *pinned, char *name, size_t name_cap,
                        uint8_t pub[PROTO_PUBKEY_BYTES]) {
   const char *vk = pinned ? pinned : q->verifier_key;
-  if (ledger_verifier_key_parse(vk, name, name_cap, pub) != 0) {
+  if (tlog_verifier_key_parse(vk, name, name_cap, pub) != 0) {
     fprintf(stderr, "quotactl proof: '%s' is not a verifier key (NAME+ID+KEY)\n", vk);
     return pinned ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
   }
@@ -30,7 +30,7 @@ static int trusted_key(struct qctl *q, const char *pinned, char *name, size_t na
 
 /* Fetches and verifies the latest checkpoint until it covers index. */
 static int covering_checkpoint(struct qctl *q, const char *name, const uint8_t *pub,
-                               uint64_t index, struct ledger_checkpoint *cp) {
+                               uint64_t index, struct tlog_checkpoint *cp) {
   for (unsigned t = 0; t < PROOF_CHECKPOINT_TRIES; t++) {
     struct http_response r;
     int rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, &r);
@@ -39,7 +39,7 @@ static int covering_checkpoint(struct qctl *q, const char *name, const uint8_t *
       http_response_free(&r);
       return ex;
     }
-    rc = ledger_checkpoint_verify(r.body, r.len, name, pub, cp);
+    rc = tlog_checkpoint_verify(r.body, r.len, name, pub, cp);
     http_response_free(&r);
     if (rc) {
       fprintf(stderr, "quotactl proof: the checkpoint does not verify with the log key: %s\n",
@@ -63,7 +63,7 @@ static int fetch_proof(struct qctl *q, uint64_t index, uint64_t size,
   if (rc) return rc;
   json_t *arr = json_object_get(ans, "hashes");
   *n = json_array_size(arr);
-  if (*n > LEDGER_PROOF_HASHES_MAX) *n = 0;
+  if (*n > TLOG_PROOF_HASHES_MAX) *n = 0;
   for (size_t i = 0; i < *n; i++) {
     const char *h = json_string_value(json_array_get(arr, i));
     if (!h || proto_base64_decode(h, strlen(h), hashes[i], PROTO_HASH_BYTES) != PROTO_HASH_BYTES) {
@@ -160,16 +160,16 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
   uint64_t index = 0;
   char type[32];
   if ((rc = fetch_leaf(q, id_hex, &index, leaf, &len, type, sizeof(type)))) return rc;
-  struct ledger_checkpoint cp;
+  struct tlog_checkpoint cp;
   if ((rc = covering_checkpoint(q, name, pub, index, &cp))) return rc;
-  uint8_t hashes[LEDGER_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
+  uint8_t hashes[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
   if ((rc = fetch_proof(q, index, cp.size, hashes, &n))) return rc;
   uint8_t leaf_hash[PROTO_HASH_BYTES];
-  ledger_leaf_hash(leaf, len, leaf_hash);
+  tlog_leaf_hash(leaf, len, leaf_hash);
   char root[64];
   proto_base64_encode(cp.root, sizeof(cp.root), root, sizeof(root));
-  if (ledger_verify_inclusion(index, cp.size, leaf_hash, (const uint8_t(*)[PROTO_HASH_BYTES])hashes,
+  if (tlog_verify_inclusion(index, cp.size, leaf_hash, (const uint8_t(*)[PROTO_HASH_BYTES])hashes,
                               n, cp.root) != 0) {
     fprintf(stderr, "quotactl proof: NOT VERIFIED: the inclusion proof of entry %" PRIu64
             " does not lead to the root %s of the signed tree of size %" PRIu64 "\n", index, root,

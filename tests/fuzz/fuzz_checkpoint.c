@@ -1,13 +1,13 @@
 /* libFuzzer target: arbitrary bytes as a signed checkpoint note, as a verifier key, and as proof
  * input to the Merkle verifiers. What verifies must re-sign and verify to the same fields; what
  * parses as a verifier key must format back to the same text. Seeds: tlog-vectors.json's note and
- * verifier key. Links ledger/checkpoint.c, ledger/merkle.c and proto. */
+ * verifier key. Links tlog/checkpoint.c, tlog/merkle.c and proto. */
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/ledger.h"
+#include "tlog/tlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,15 +25,15 @@ static void check_note(const uint8_t *data, size_t size) {
     assert(key != NULL);
     proto_key_public(key, pub);
   }
-  struct ledger_checkpoint cp;
-  int rc = ledger_checkpoint_verify((const char *)data, size, vector_name, pub, &cp);
+  struct tlog_checkpoint cp;
+  int rc = tlog_checkpoint_verify((const char *)data, size, vector_name, pub, &cp);
   assert(rc == 0 || rc == PROTO_E_BAD_CHECKPOINT || rc == PROTO_E_BAD_SIGNATURE);
   if (rc != 0) return;
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
-  long n = ledger_checkpoint_sign(&cp, vector_name, key, note, sizeof note);
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
+  long n = tlog_checkpoint_sign(&cp, vector_name, key, note, sizeof note);
   if (n <= 0) return; /* verify accepts UTF-8 origins that quotad does not sign */
-  struct ledger_checkpoint back;
-  assert(ledger_checkpoint_verify(note, (size_t)n, vector_name, pub, &back) == 0);
+  struct tlog_checkpoint back;
+  assert(tlog_checkpoint_verify(note, (size_t)n, vector_name, pub, &back) == 0);
   assert(strcmp(back.origin, cp.origin) == 0 && back.size == cp.size &&
          memcmp(back.root, cp.root, PROTO_HASH_BYTES) == 0);
 }
@@ -43,10 +43,10 @@ static void check_verifier_key(const uint8_t *data, size_t size) {
   if (!text) return;
   memcpy(text, data, size);
   text[size] = '\0';
-  char name[PROTO_ORIGIN_BYTES_MAX + 1], again[LEDGER_VERIFIER_KEY_BYTES_MAX];
+  char name[PROTO_ORIGIN_BYTES_MAX + 1], again[TLOG_VERIFIER_KEY_BYTES_MAX];
   uint8_t pub[PROTO_PUBKEY_BYTES];
-  if (ledger_verifier_key_parse(text, name, sizeof name, pub) == 0) {
-    long n = ledger_verifier_key(name, pub, again, sizeof again);
+  if (tlog_verifier_key_parse(text, name, sizeof name, pub) == 0) {
+    long n = tlog_verifier_key(name, pub, again, sizeof again);
     assert(n > 0 && strcmp(again, text) == 0);
   }
   free(text);
@@ -63,8 +63,8 @@ static void check_proofs(const uint8_t *data, size_t size) {
   }
   const uint8_t(*proof)[PROTO_HASH_BYTES] = (const uint8_t(*)[PROTO_HASH_BYTES])(data + 16);
   size_t n = (size - 16) / PROTO_HASH_BYTES;
-  (void)ledger_verify_inclusion(a, b, proof[0], proof, n, proof[0]);
-  (void)ledger_verify_consistency(a, b, proof[0], proof[0], proof, n);
+  (void)tlog_verify_inclusion(a, b, proof[0], proof, n, proof[0]);
+  (void)tlog_verify_consistency(a, b, proof[0], proof[0], proof, n);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

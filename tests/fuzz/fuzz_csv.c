@@ -1,6 +1,6 @@
 /* libFuzzer target: arbitrary bytes as the CSV files the tools read: quotactl's bulk-import reader
  * (tools/common/csv.c: header, records, typed u64 cells) and the allocator's enterprise data
- * reader (ledger_alloc_data_read_stream). Checks: only documented results, every record has
+ * reader (alloc_data_read_stream). Checks: only documented results, every record has
  * exactly the header's field count, and a typed cell either parses within its bounds or names
  * its error. */
 #include <assert.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/alloc.h"
+#include "alloc/alloc.h"
 #include "tools/common/csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -48,12 +48,12 @@ static void alloc_reader(const uint8_t *data, size_t size) {
     if (errors) fclose(errors);
     return;
   }
-  struct ledger_alloc_data *d = NULL;
-  struct ledger_alloc_diag diag;
-  int rc = ledger_alloc_data_read_stream(in, "fuzz.csv", &d, errors, &diag);
+  struct alloc_data *d = NULL;
+  struct alloc_diag diag;
+  int rc = alloc_data_read_stream(in, "fuzz.csv", &d, errors, &diag);
   assert(rc == 0 || rc == PROTO_E_BAD_DATA || rc < 0);
   assert((rc == 0) == (d != NULL));
-  ledger_alloc_data_free(d);
+  alloc_data_free(d);
   fclose(in);
   fclose(errors);
 }

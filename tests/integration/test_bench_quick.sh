@@ -6,7 +6,7 @@
 #   bash test_bench_quick.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
 build=$1
-qb=$build/tools/quota-bench
+qb=$build/bench/quota-bench
 quotad=$build/daemon/quotad
 if [ ! -x "$quotad" ]; then
   echo "SKIP: $quotad is not built yet (branch daemon); nothing to drive"

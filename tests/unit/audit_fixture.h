@@ -9,7 +9,7 @@
 
 #include "proto/proto.h"
 #include "tests/unit/rogue_writer.h"
-#include "tools/common/audit_replay.h"
+#include "audit/audit.h"
 
 #define W_NATIONAL 1u
 #define W_PROVINCE 44u

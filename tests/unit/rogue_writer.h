@@ -73,12 +73,12 @@ static inline void rogue_checkpoint(const struct rogue_log *log, size_t size,
                                     const struct proto_key *log_key, char *out, size_t cap) {
   uint8_t(*hashes)[PROTO_HASH_BYTES] = calloc(size ? size : 1, PROTO_HASH_BYTES);
   cr_assert(hashes);
-  for (size_t i = 0; i < size; i++) ledger_leaf_hash(log->leaves[i], log->lens[i], hashes[i]);
-  struct ledger_checkpoint cp = {.size = size};
+  for (size_t i = 0; i < size; i++) tlog_leaf_hash(log->leaves[i], log->lens[i], hashes[i]);
+  struct tlog_checkpoint cp = {.size = size};
   strcpy(cp.origin, ROGUE_ORIGIN);
-  ledger_root_of((const uint8_t(*)[PROTO_HASH_BYTES])hashes, size, cp.root);
+  tlog_root_of((const uint8_t(*)[PROTO_HASH_BYTES])hashes, size, cp.root);
   free(hashes);
-  long n = ledger_checkpoint_sign(&cp, ROGUE_ORIGIN, log_key, out, cap);
+  long n = tlog_checkpoint_sign(&cp, ROGUE_ORIGIN, log_key, out, cap);
   cr_assert(n > 0, "checkpoint sign: %s", proto_err_name((int)n));
 }
 
@@ -86,14 +86,14 @@ static inline void rogue_checkpoint(const struct rogue_log *log, size_t size,
 static inline void rogue_verifier_key(const struct proto_key *log_key, char *out, size_t cap) {
   uint8_t pub[PROTO_PUBKEY_BYTES];
   proto_key_public(log_key, pub);
-  cr_assert(ledger_verifier_key(ROGUE_ORIGIN, pub, out, cap) > 0);
+  cr_assert(tlog_verifier_key(ROGUE_ORIGIN, pub, out, cap) > 0);
 }
 
 /* Writes log as an export file (briefs/api.md "Export file") with checkpoint text `note` (NULL:
  * one the log key signs over every leaf) and an optional "reported" object (stolen). */
 static inline void rogue_export(const struct rogue_log *log, const struct proto_key *log_key,
                                 const char *note, json_t *reported, const char *path) {
-  char cp[LEDGER_CHECKPOINT_BYTES_MAX], vk[LEDGER_VERIFIER_KEY_BYTES_MAX];
+  char cp[TLOG_CHECKPOINT_BYTES_MAX], vk[TLOG_VERIFIER_KEY_BYTES_MAX];
   if (!note) {
     rogue_checkpoint(log, log->count, log_key, cp, sizeof(cp));
     note = cp;

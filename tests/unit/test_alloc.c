@@ -1,4 +1,4 @@
-/* Tests of the allocator (ledger/alloc.h): DOMAIN.md's worked examples, every band edge, the
+/* Tests of the allocator (alloc/alloc.h): DOMAIN.md's worked examples, every band edge, the
  * special cases, rounding, pre-allocation and true-up, power benchmarks and load correction,
  * carry-over cap, deductions and transaction ids.
  */
@@ -6,56 +6,56 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/alloc.h"
-#include "ledger/alloc_internal.h"
+#include "alloc/alloc.h"
+#include "alloc/internal.h"
 
 #define USCC_A "91350100M000100Y43"
 #define USCC_B "91110000802100433B"
 
-static struct ledger_alloc_scheme *scheme(const char *name) {
+static struct alloc_scheme *scheme(const char *name) {
   char path[512];
   snprintf(path, sizeof path, "%s/schemes/%s.ini", QUOTAD_SOURCE_DIR, name);
-  struct ledger_alloc_scheme *s = NULL;
-  struct ledger_alloc_diag d;
-  int err = ledger_alloc_scheme_load(path, &s, &d);
+  struct alloc_scheme *s = NULL;
+  struct alloc_diag d;
+  int err = alloc_scheme_load(path, &s, &d);
   cr_assert_eq(err, 0, "%s: line %u %s: %s", path, d.line, d.field, d.message);
   return s;
 }
 
-static struct ledger_alloc_data *csv(const char *text) {
+static struct alloc_data *csv(const char *text) {
   FILE *f = fmemopen((void *)text, strlen(text), "r");
   cr_assert_not_null(f);
-  struct ledger_alloc_data *d = NULL;
-  struct ledger_alloc_diag diag;
-  int err = ledger_alloc_data_read_stream(f, "test.csv", &d, stderr, &diag);
+  struct alloc_data *d = NULL;
+  struct alloc_diag diag;
+  int err = alloc_data_read_stream(f, "test.csv", &d, stderr, &diag);
   fclose(f);
   cr_assert_eq(err, 0, "line %u col %u %s: %s", diag.line, diag.column, diag.field, diag.message);
   return d;
 }
 
-static struct ledger_alloc_run *run_of(const char *scheme_name, const char *rows, const char *bp,
-                                       struct ledger_alloc_scheme **s, struct ledger_alloc_data **d) {
+static struct alloc_run *run_of(const char *scheme_name, const char *rows, const char *bp,
+                                       struct alloc_scheme **s, struct alloc_data **d) {
   *s = scheme(scheme_name);
   *d = csv(rows);
-  struct ledger_alloc_run *r = NULL;
-  struct ledger_alloc_diag diag;
-  int err = ledger_alloc_compute(*s, *d, bp, &r, &diag);
+  struct alloc_run *r = NULL;
+  struct alloc_diag diag;
+  int err = alloc_compute(*s, *d, bp, &r, &diag);
   cr_assert_eq(err, 0, "compute: %s (row %u: %s)", proto_err_name(err), diag.line, diag.message);
   return r;
 }
 
-static void done(struct ledger_alloc_run *r, struct ledger_alloc_scheme *s, struct ledger_alloc_data *d) {
-  ledger_alloc_run_free(r);
-  ledger_alloc_data_free(d);
-  ledger_alloc_scheme_free(s);
+static void done(struct alloc_run *r, struct alloc_scheme *s, struct alloc_data *d) {
+  alloc_run_free(r);
+  alloc_data_free(d);
+  alloc_scheme_free(s);
 }
 
 #define STEEL_HEADER "uscc,province,sector,unit,emissions,output,prev_emissions,flags,pre_allocated\n"
 
 Test(intensity, worked_example_surplus_inside_the_band) {
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("steel-2025", STEEL_HEADER
       USCC_A ",35,steel,BF1,1000000,657894.736842,,,\n", "1.60", &s, &d);
   cr_assert_str_eq(r->results[0].intensity, "1.52");
   cr_assert_str_eq(r->results[0].x, "0.05");
@@ -69,9 +69,9 @@ Test(intensity, worked_example_surplus_inside_the_band) {
 }
 
 Test(intensity, worked_example_shortfall_capped_at_three_percent) {
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("steel-2025", STEEL_HEADER
       USCC_A ",35,steel,BF1,1000000,500000,,,\n", "1.60", &s, &d);
   cr_assert_str_eq(r->results[0].x, "-0.25");
   cr_assert_str_eq(r->results[0].alpha, "-0.03");
@@ -99,9 +99,9 @@ Test(intensity, band_edges_at_just_inside_and_just_outside) {
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     char rows[512];
     snprintf(rows, sizeof rows, STEEL_HEADER "%s", cases[i].row);
-    struct ledger_alloc_scheme *s;
-    struct ledger_alloc_data *d;
-    struct ledger_alloc_run *r = run_of("steel-2025", rows, "1.6", &s, &d);
+    struct alloc_scheme *s;
+    struct alloc_data *d;
+    struct alloc_run *r = run_of("steel-2025", rows, "1.6", &s, &d);
     cr_assert_str_eq(r->results[0].x, cases[i].x, "case %zu", i);
     cr_assert_str_eq(r->results[0].alpha, cases[i].alpha, "case %zu", i);
     cr_assert_eq(r->results[0].quota, cases[i].quota, "case %zu", i);
@@ -110,9 +110,9 @@ Test(intensity, band_edges_at_just_inside_and_just_outside) {
 }
 
 Test(intensity, every_quota_is_rounded_down_to_a_whole_tonne) {
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("steel-2024", STEEL_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("steel-2024", STEEL_HEADER
       USCC_A ",35,steel,BF1,1789.70,1000,,,\n" USCC_B ",11,steel,BF1,1789.999999,1000,,,\n", NULL, &s, &d);
   cr_assert_str_eq(r->results[0].exact, "1789.7");
   cr_assert_eq(r->results[0].quota, 1789);
@@ -123,9 +123,9 @@ Test(intensity, every_quota_is_rounded_down_to_a_whole_tonne) {
 }
 
 Test(intensity, pre_allocation_and_true_up) {
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("steel-2025", STEEL_HEADER
       USCC_A ",35,steel,BF1,1000000,500000,1000000.5,,\n"
       USCC_B ",11,steel,BF1,1000000,500000,1500000,,1200000\n", "1.6", &s, &d);
   cr_assert_eq(r->results[0].pre, 700000, "floor(0.70 * 1,000,000.5)");
@@ -142,15 +142,15 @@ Test(intensity, pre_allocation_and_true_up) {
 #define CEMENT_HEADER "uscc,province,sector,unit,emissions,output,prev_emissions,carbide_slag_rate,flags\n"
 
 Test(special, cement_special_lines_keep_their_verified_emissions) {
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("cement-2025", CEMENT_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("cement-2025", CEMENT_HEADER
       USCC_A ",35,cement,L1,100000.5,50000,,,white_portland\n"
       USCC_A ",35,cement,L2,100000,50000,,0.150001,\n"
       USCC_A ",35,cement,L3,100000,50000,,0.15,\n"
       USCC_A ",35,cement,L4,100000,50000,,,gypsum_acid\n", "1.6", &s, &d);
-  unsigned expect[] = {LEDGER_ALLOC_SPECIAL, LEDGER_ALLOC_SPECIAL, LEDGER_ALLOC_NORMAL,
-                       LEDGER_ALLOC_SPECIAL};
+  unsigned expect[] = {ALLOC_SPECIAL, ALLOC_SPECIAL, ALLOC_NORMAL,
+                       ALLOC_SPECIAL};
   for (size_t i = 0; i < 4; i++) cr_assert_eq(r->results[i].status, expect[i], "line %zu", i);
   cr_assert_eq(r->results[0].quota, 100000);
   cr_assert_str_eq(r->results[0].alpha, "0");
@@ -160,33 +160,33 @@ Test(special, cement_special_lines_keep_their_verified_emissions) {
   done(r, s, d);
   r = run_of("cement-2026-draft", CEMENT_HEADER USCC_A ",35,cement,L2,100000,50000,,0.18,\n",
              "1.6", &s, &d);
-  cr_assert_eq(r->results[0].status, LEDGER_ALLOC_NORMAL, "2026 draft threshold is 30%%");
+  cr_assert_eq(r->results[0].status, ALLOC_NORMAL, "2026 draft threshold is 30%%");
   done(r, s, d);
 }
 
 Test(special, hydrogen_blast_furnace_only_in_the_2026_draft) {
   const char *rows = STEEL_HEADER USCC_A ",35,steel,H1,300000,150000,,hydrogen_bf,\n";
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("steel-2025", rows, "1.6", &s, &d);
-  cr_assert_eq(r->results[0].status, LEDGER_ALLOC_NORMAL);
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("steel-2025", rows, "1.6", &s, &d);
+  cr_assert_eq(r->results[0].status, ALLOC_NORMAL);
   cr_assert_eq(r->results[0].quota, 291000);
   done(r, s, d);
   r = run_of("steel-2026-draft", rows, "1.6", &s, &d);
-  cr_assert_eq(r->results[0].status, LEDGER_ALLOC_SPECIAL);
+  cr_assert_eq(r->results[0].status, ALLOC_SPECIAL);
   cr_assert_eq(r->results[0].quota, 300000);
   done(r, s, d);
 }
 
 Test(special, units_without_allocation_get_nothing_and_closed_ones_are_clawed_back) {
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("cement-2025", CEMENT_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("cement-2025", CEMENT_HEADER
       USCC_A ",35,cement,C1,100000,50000,90000,,closed\n"
       USCC_A ",35,cement,C2,100000,50000,,,commissioned\n"
       USCC_A ",35,cement,C3,100000,,80000,,non_portland\n", "1.6", &s, &d);
   for (size_t i = 0; i < 3; i++) {
-    cr_assert_eq(r->results[i].status, LEDGER_ALLOC_NONE);
+    cr_assert_eq(r->results[i].status, ALLOC_NONE);
     cr_assert_eq(r->results[i].quota, 0);
   }
   cr_assert_eq(r->results[0].pre, 63000, "pre-allocated in April from last year's emissions");
@@ -198,14 +198,14 @@ Test(special, units_without_allocation_get_nothing_and_closed_ones_are_clawed_ba
 }
 
 Test(special, standalone_arc_furnaces_and_rolling_mills_report_but_get_nothing) {
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("steel-2025", STEEL_HEADER
       USCC_A ",35,steel,EAF,80000,90000,70000,standalone_eaf,\n"
       USCC_A ",35,steel,ROLL,30000,,30000,standalone_rolling,\n"
       USCC_B ",11,steel,BF1,1000000,500000,,,\n", "1.6", &s, &d);
-  cr_assert_eq(r->results[0].status, LEDGER_ALLOC_NONE);
-  cr_assert_eq(r->results[1].status, LEDGER_ALLOC_NONE);
+  cr_assert_eq(r->results[0].status, ALLOC_NONE);
+  cr_assert_eq(r->results[1].status, ALLOC_NONE);
   cr_assert(r->results[0].quota == 0 && r->results[0].pre == 0 && r->results[0].true_up == 0);
   cr_assert(r->results[1].quota == 0 && r->results[1].pre == 0);
   cr_assert_eq(r->summary.quota_total, 970000);
@@ -218,10 +218,10 @@ Test(special, special_units_do_not_move_the_solved_balance_value) {
                      USCC_B ",11,steel,B,2000000,1000000,,,\n";
   char more[1024];
   snprintf(more, sizeof more, "%s%s", base, USCC_B ",11,steel,H,900000,100000,,hydrogen_bf,\n");
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("steel-2026-draft", base, NULL, &s, &d);
-  char bp[LEDGER_ALLOC_TEXT_BYTES];
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("steel-2026-draft", base, NULL, &s, &d);
+  char bp[ALLOC_TEXT_BYTES];
   memcpy(bp, r->summary.bp, sizeof bp);
   cr_assert(r->summary.bp_solved);
   done(r, s, d);
@@ -232,9 +232,9 @@ Test(special, special_units_do_not_move_the_solved_balance_value) {
 }
 
 Test(intensity, cement_lines_sum_to_their_enterprise_and_report_each_line) {
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("cement-2025", CEMENT_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("cement-2025", CEMENT_HEADER
       USCC_A ",35,cement,L1,850000,1000000,,,\n" USCC_A ",35,cement,L2,900000,1000000,,,\n"
       USCC_B ",11,cement,L1,800000,1000000,,,\n", NULL, &s, &d);
   cr_assert(r->summary.bp_solved);
@@ -245,37 +245,37 @@ Test(intensity, cement_lines_sum_to_their_enterprise_and_report_each_line) {
 }
 
 Test(intensity, a_sector_with_no_unit_to_balance_has_no_root) {
-  struct ledger_alloc_scheme *s = scheme("steel-2025");
-  struct ledger_alloc_data *d = csv(STEEL_HEADER USCC_A ",35,steel,EAF,100,100,,standalone_eaf,\n");
-  struct ledger_alloc_run *r = NULL;
-  cr_assert_eq(ledger_alloc_compute(s, d, NULL, &r, NULL), PROTO_E_NO_ROOT);
+  struct alloc_scheme *s = scheme("steel-2025");
+  struct alloc_data *d = csv(STEEL_HEADER USCC_A ",35,steel,EAF,100,100,,standalone_eaf,\n");
+  struct alloc_run *r = NULL;
+  cr_assert_eq(alloc_compute(s, d, NULL, &r, NULL), PROTO_E_NO_ROOT);
   cr_assert_null(r);
-  cr_assert_eq(ledger_alloc_compute(s, d, "1.x", &r, NULL), PROTO_E_BAD_ARGUMENT);
-  cr_assert_eq(ledger_alloc_compute(s, d, "0", &r, NULL), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(alloc_compute(s, d, "1.x", &r, NULL), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(alloc_compute(s, d, "0", &r, NULL), PROTO_E_BAD_ARGUMENT);
   cr_assert_null(r);
-  ledger_alloc_data_free(d);
-  ledger_alloc_scheme_free(s);
+  alloc_data_free(d);
+  alloc_scheme_free(s);
 }
 
 Test(intensity, refuses_a_unit_of_another_sector) {
-  struct ledger_alloc_scheme *s = scheme("cement-2025");
-  struct ledger_alloc_data *d = csv(STEEL_HEADER USCC_A ",35,steel,BF1,100,100,,,\n");
-  struct ledger_alloc_run *r = NULL;
-  struct ledger_alloc_diag diag;
-  cr_assert_eq(ledger_alloc_compute(s, d, "1", &r, &diag), PROTO_E_BAD_DATA);
+  struct alloc_scheme *s = scheme("cement-2025");
+  struct alloc_data *d = csv(STEEL_HEADER USCC_A ",35,steel,BF1,100,100,,,\n");
+  struct alloc_run *r = NULL;
+  struct alloc_diag diag;
+  cr_assert_eq(alloc_compute(s, d, "1", &r, &diag), PROTO_E_BAD_DATA);
   cr_assert_eq(diag.line, 1);
   cr_assert_str_eq(diag.field, "sector");
   cr_assert_null(r);
-  ledger_alloc_data_free(d);
-  ledger_alloc_scheme_free(s);
+  alloc_data_free(d);
+  alloc_scheme_free(s);
 }
 
 Test(intensity, a_root_on_a_band_edge_is_found_exactly) {
   /* Equal E at I = 1 and I = 2: f(BP) = 0 first at BP = 1.25, where the first unit reaches
    * X = +20% while the second is still at its cap; quotas +3% and -3%. */
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("steel-2025", STEEL_HEADER
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("steel-2025", STEEL_HEADER
       USCC_A ",35,steel,A,1000000,1000000,,,\n" USCC_B ",11,steel,B,1000000,500000,,,\n", NULL, &s, &d);
   cr_assert_str_eq(r->summary.bp, "1.25");
   cr_assert(r->summary.bp_solved);
@@ -288,9 +288,9 @@ Test(intensity, a_root_on_a_band_edge_is_found_exactly) {
 Test(intensity, solved_bp_lies_between_capped_units) {
   /* I = 1.5 (E 3,000,000), I = 2.5 (E 1,000,000), I = 1.9 (E 1,000,000): the solver's BP must
    * give quotas summing to 5,000,000 within one tonne per unit. */
-  struct ledger_alloc_scheme *s;
-  struct ledger_alloc_data *d;
-  struct ledger_alloc_run *r = run_of("aluminium-2025",
+  struct alloc_scheme *s;
+  struct alloc_data *d;
+  struct alloc_run *r = run_of("aluminium-2025",
       "uscc,province,sector,unit,emissions,output\n"
       USCC_A ",35,aluminium,P1,3000000,2000000\n" USCC_A ",35,aluminium,P2,1000000,400000\n"
       USCC_B ",11,aluminium,P1,1000000,526315.789474\n", NULL, &s, &d);

@@ -7,18 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ledger/alloc.h"
+#include "alloc/alloc.h"
 
 #define USCC_A "91350100M000100Y43"
 #define HEADER "uscc,province,sector,unit,emissions,output,category,supplied_mwh,load_pct\n"
 
-static struct ledger_alloc_data sentinel; /* must stay in *out when reading fails */
+static struct alloc_data sentinel; /* must stay in *out when reading fails */
 
 struct outcome {
   int err;
-  struct ledger_alloc_diag diag;
+  struct alloc_diag diag;
   char errors[4096];
-  struct ledger_alloc_data *data;
+  struct alloc_data *data;
 };
 
 static struct outcome read_csv(const char *text) {
@@ -27,7 +27,7 @@ static struct outcome read_csv(const char *text) {
   o.data = &sentinel;
   FILE *in = fmemopen((void *)text, strlen(text), "r");
   FILE *errs = fmemopen(o.errors, sizeof o.errors - 1, "w");
-  o.err = ledger_alloc_data_read_stream(in, "units.csv", &o.data, errs, &o.diag);
+  o.err = alloc_data_read_stream(in, "units.csv", &o.data, errs, &o.diag);
   fclose(errs);
   fclose(in);
   return o;
@@ -92,26 +92,26 @@ Test(csv, reads_a_valid_file_with_columns_in_any_order) {
                               "1000.25,L1,cement,35," USCC_A ",1176.5,white_portland|closed\n");
   cr_assert_eq(o.err, 0, "%s", o.errors);
   cr_assert_eq(o.data->count, 1);
-  const struct ledger_alloc_unit *u = &o.data->units[0];
+  const struct alloc_unit *u = &o.data->units[0];
   cr_assert_str_eq(u->uscc, USCC_A);
   cr_assert_eq(u->emissions_e6, 1000250000);
   cr_assert_eq(u->output_e6, 1176500000);
-  cr_assert_eq(u->flags, LEDGER_ALLOC_F_WHITE_PORTLAND | LEDGER_ALLOC_F_CLOSED);
+  cr_assert_eq(u->flags, ALLOC_F_WHITE_PORTLAND | ALLOC_F_CLOSED);
   cr_assert_not(u->has_prev);
-  ledger_alloc_data_free(o.data);
+  alloc_data_free(o.data);
 }
 
 /* Writes text to a temporary scheme file and loads it. */
-static int load_text(const char *text, struct ledger_alloc_diag *diag, char *path, size_t cap) {
+static int load_text(const char *text, struct alloc_diag *diag, char *path, size_t cap) {
   snprintf(path, cap, "/tmp/quotad-scheme-XXXXXX");
   int fd = mkstemp(path);
   cr_assert_geq(fd, 0);
   cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
   close(fd);
-  struct ledger_alloc_scheme *s = (struct ledger_alloc_scheme *)diag; /* sentinel */
-  int err = ledger_alloc_scheme_load(path, &s, diag);
-  cr_assert(err == 0 || s == (struct ledger_alloc_scheme *)diag, "nothing returned on error");
-  if (err == 0) ledger_alloc_scheme_free(s);
+  struct alloc_scheme *s = (struct alloc_scheme *)diag; /* sentinel */
+  int err = alloc_scheme_load(path, &s, diag);
+  cr_assert(err == 0 || s == (struct alloc_scheme *)diag, "nothing returned on error");
+  if (err == 0) alloc_scheme_free(s);
   unlink(path);
   return err;
 }
@@ -127,22 +127,22 @@ Test(scheme, every_shipped_scheme_loads) {
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     char path[512];
     snprintf(path, sizeof path, "%s/schemes/%s.ini", QUOTAD_SOURCE_DIR, names[i]);
-    struct ledger_alloc_scheme *s = NULL;
-    struct ledger_alloc_diag d;
-    cr_assert_eq(ledger_alloc_scheme_load(path, &s, &d), 0, "%s:%u %s %s", path, d.line, d.field, d.message);
-    cr_assert_eq(ledger_alloc_scheme_draft(s), strstr(names[i], "draft") != NULL);
-    ledger_alloc_scheme_free(s);
+    struct alloc_scheme *s = NULL;
+    struct alloc_diag d;
+    cr_assert_eq(alloc_scheme_load(path, &s, &d), 0, "%s:%u %s %s", path, d.line, d.field, d.message);
+    cr_assert_eq(alloc_scheme_draft(s), strstr(names[i], "draft") != NULL);
+    alloc_scheme_free(s);
   }
 }
 
 Test(scheme, a_valid_minimal_scheme_loads) {
-  struct ledger_alloc_diag d;
+  struct alloc_diag d;
   char path[64];
   cr_assert_eq(load_text(GOOD_HEAD GOOD_INTENSITY, &d, path, sizeof path), 0, "%s", d.message);
 }
 
 Test(scheme, errors_name_the_file_line_and_key) {
-  struct ledger_alloc_diag d;
+  struct alloc_diag d;
   char path[64];
   cr_assert_eq(load_text(GOOD_HEAD GOOD_INTENSITY "colour = red\n", &d, path, sizeof path),
                PROTO_E_BAD_SCHEME);
@@ -159,7 +159,7 @@ Test(scheme, errors_name_the_file_line_and_key) {
 }
 
 Test(scheme, a_missing_key_or_inconsistent_values_are_refused) {
-  struct ledger_alloc_diag d;
+  struct alloc_diag d;
   char path[64];
   cr_assert_eq(load_text(GOOD_HEAD "[intensity]\ncoefficient = 0.15\nband = 0.2\nintensity_places = 6\n",
                          &d, path, sizeof path), PROTO_E_BAD_SCHEME);

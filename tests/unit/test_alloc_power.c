@@ -5,42 +5,42 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ledger/alloc.h"
-#include "ledger/alloc_internal.h"
+#include "alloc/alloc.h"
+#include "alloc/internal.h"
 
 #define USCC_A "91350100M000100Y43"
 #define POWER_HEADER "uscc,province,sector,unit,emissions,category,supplied_mwh,heat_gj,load_pct\n"
 
-static struct ledger_alloc_scheme *scheme(const char *name) {
+static struct alloc_scheme *scheme(const char *name) {
   char path[512];
   snprintf(path, sizeof path, "%s/schemes/%s.ini", QUOTAD_SOURCE_DIR, name);
-  struct ledger_alloc_scheme *s = NULL;
-  cr_assert_eq(ledger_alloc_scheme_load(path, &s, NULL), 0, "%s", path);
+  struct alloc_scheme *s = NULL;
+  cr_assert_eq(alloc_scheme_load(path, &s, NULL), 0, "%s", path);
   return s;
 }
 
 /* Computes one power unit row with scheme name; returns its result. */
-static struct ledger_alloc_result one(const char *scheme_name, const char *row) {
+static struct alloc_result one(const char *scheme_name, const char *row) {
   char text[512];
   snprintf(text, sizeof text, POWER_HEADER "%s\n", row);
   FILE *f = fmemopen(text, strlen(text), "r");
-  struct ledger_alloc_data *d = NULL;
-  struct ledger_alloc_diag diag;
-  cr_assert_eq(ledger_alloc_data_read_stream(f, "p.csv", &d, NULL, &diag), 0, "%s", diag.message);
+  struct alloc_data *d = NULL;
+  struct alloc_diag diag;
+  cr_assert_eq(alloc_data_read_stream(f, "p.csv", &d, NULL, &diag), 0, "%s", diag.message);
   fclose(f);
-  struct ledger_alloc_scheme *s = scheme(scheme_name);
-  struct ledger_alloc_run *r = NULL;
-  cr_assert_eq(ledger_alloc_compute(s, d, NULL, &r, NULL), 0);
-  struct ledger_alloc_result res = r->results[0];
-  ledger_alloc_run_free(r);
-  ledger_alloc_data_free(d);
-  ledger_alloc_scheme_free(s);
+  struct alloc_scheme *s = scheme(scheme_name);
+  struct alloc_run *r = NULL;
+  cr_assert_eq(alloc_compute(s, d, NULL, &r, NULL), 0);
+  struct alloc_result res = r->results[0];
+  alloc_run_free(r);
+  alloc_data_free(d);
+  alloc_scheme_free(s);
   return res;
 }
 
 Test(power, coal_unit_is_electricity_times_benchmark_plus_heat) {
   /* 2024, category I: 1,000,000 MWh * 0.7910 + 100,000 GJ * 0.1033 = 801,330 t */
-  struct ledger_alloc_result r = one("power-2024", USCC_A ",35,power,G1,900000,I,1000000,100000,60");
+  struct alloc_result r = one("power-2024", USCC_A ",35,power,G1,900000,I,1000000,100000,60");
   cr_assert_str_eq(r.load_factor, "1");
   cr_assert_str_eq(r.exact, "801330");
   cr_assert_eq(r.quota, 801330);
@@ -60,7 +60,7 @@ Test(power, every_category_uses_its_own_benchmark) {
 }
 
 Test(power, quota_below_80_percent_of_emissions_is_raised_to_80_percent) {
-  struct ledger_alloc_result r = one("power-2024", USCC_A ",35,power,G1,1100000,I,1000000,100000,60");
+  struct alloc_result r = one("power-2024", USCC_A ",35,power,G1,1100000,I,1000000,100000,60");
   cr_assert_eq(r.quota, 880000);
   r = one("power-2024", USCC_A ",35,power,G1,1001662.5,I,1000000,100000,60");
   cr_assert_eq(r.quota, 801330, "exactly 80%% is not raised");
@@ -75,7 +75,7 @@ Test(power, gas_units_are_topped_up_to_verified_emissions) {
 
 Test(power, load_correction_below_at_and_above_the_threshold) {
   /* 45%: Ff = 1.126059 (half-up at 6 places), A = 1,000,000 * 0.7910 * 1.126059 = 890,712.669 */
-  struct ledger_alloc_result r = one("power-2024", USCC_A ",35,power,G1,500000,I,1000000,0,45");
+  struct alloc_result r = one("power-2024", USCC_A ",35,power,G1,500000,I,1000000,0,45");
   cr_assert_str_eq(r.load_factor, "1.126059");
   cr_assert_str_eq(r.exact, "890712.669");
   cr_assert_eq(r.quota, 890712);
@@ -87,82 +87,82 @@ Test(power, load_correction_below_at_and_above_the_threshold) {
 }
 
 Test(power, load_factor_matches_values_computed_to_60_digits) {
-  struct ledger_alloc_scheme *s = scheme("power-2024");
+  struct alloc_scheme *s = scheme("power-2024");
   struct { const char *f, *ff; } cases[] = {{"30", "1.281146"}, {"10", "2.747225"}, {"0", "7.254"}};
   for (size_t i = 0; i < 3; i++) {
-    ledger_dec f, ff;
+    alloc_dec f, ff;
     char buf[64];
-    cr_assert_eq(ledger__dec_parse(cases[i].f, strlen(cases[i].f), &f), 0);
+    cr_assert_eq(alloc__dec_parse(cases[i].f, strlen(cases[i].f), &f), 0);
     cr_assert_eq(alloc__load_factor(s, f, &ff), 0);
-    ledger__dec_format(ff, -1, LEDGER_ROUND_TRUNC, buf, sizeof buf);
+    alloc__dec_format(ff, -1, ALLOC_ROUND_TRUNC, buf, sizeof buf);
     cr_assert_str_eq(buf, cases[i].ff, "F = %s", cases[i].f);
   }
-  ledger_alloc_scheme_free(s);
+  alloc_scheme_free(s);
 }
 
 Test(carryover, cap_is_ten_thousand_plus_one_and_a_half_net_sales_rounded_down) {
   uint64_t t;
-  cr_assert_eq(ledger_alloc_carryover_cap(0, 1000000, &t), 0);
+  cr_assert_eq(alloc_carryover_cap(0, 1000000, &t), 0);
   cr_assert_eq(t, 10000);
-  cr_assert_eq(ledger_alloc_carryover_cap(1, 1000000, &t), 0);
+  cr_assert_eq(alloc_carryover_cap(1, 1000000, &t), 0);
   cr_assert_eq(t, 10001, "floor(10,001.5)");
-  cr_assert_eq(ledger_alloc_carryover_cap(3, 1000000, &t), 0);
+  cr_assert_eq(alloc_carryover_cap(3, 1000000, &t), 0);
   cr_assert_eq(t, 10004);
-  cr_assert_eq(ledger_alloc_carryover_cap(200000, 5000, &t), 0);
+  cr_assert_eq(alloc_carryover_cap(200000, 5000, &t), 0);
   cr_assert_eq(t, 5000, "capped at the holding");
-  cr_assert_eq(ledger_alloc_carryover_cap(PROTO_AMOUNT_MAX, UINT64_MAX, &t), 0);
+  cr_assert_eq(alloc_carryover_cap(PROTO_AMOUNT_MAX, UINT64_MAX, &t), 0);
   cr_assert_eq(t, 10000 + PROTO_AMOUNT_MAX + PROTO_AMOUNT_MAX / 2);
 }
 
 Test(carryover, refuses_net_sales_above_the_amount_limit) {
   uint64_t t = 77;
-  cr_assert_eq(ledger_alloc_carryover_cap(PROTO_AMOUNT_MAX + 1, 10, &t), PROTO_E_AMOUNT_TOO_LARGE);
+  cr_assert_eq(alloc_carryover_cap(PROTO_AMOUNT_MAX + 1, 10, &t), PROTO_E_AMOUNT_TOO_LARGE);
   cr_assert_eq(t, 77);
 }
 
 Test(deduction, withholds_up_to_the_outstanding_deduction) {
   uint64_t c, w, rem;
-  ledger_alloc_deduct(1000, 300, &c, &w, &rem);
+  alloc_deduct(1000, 300, &c, &w, &rem);
   cr_assert(c == 700 && w == 300 && rem == 0);
-  ledger_alloc_deduct(1000, 5000, &c, &w, &rem);
+  alloc_deduct(1000, 5000, &c, &w, &rem);
   cr_assert(c == 0 && w == 1000 && rem == 4000);
-  ledger_alloc_deduct(1000, 0, &c, &w, &rem);
+  alloc_deduct(1000, 0, &c, &w, &rem);
   cr_assert(c == 1000 && w == 0 && rem == 0);
 }
 
 Test(txid, is_sha256_of_length_prefixed_fields_and_deterministic) {
   uint8_t id[PROTO_ID_BYTES], again[PROTO_ID_BYTES], other[PROTO_ID_BYTES];
-  cr_assert_eq(ledger_alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_PRE, id), 0);
+  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_PRE, id), 0);
   char hex[33];
   proto_hex_encode(id, sizeof id, hex, sizeof hex);
   cr_assert_str_eq(hex, "4abdc4b66b983f9ee504fbc798de07d0"); /* computed with Python hashlib */
-  cr_assert_eq(ledger_alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_PRE, again), 0);
+  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_PRE, again), 0);
   cr_assert_arr_eq(id, again, sizeof id);
-  cr_assert_eq(ledger_alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_SUPPLEMENT, other), 0);
+  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_SUPPLEMENT, other), 0);
   cr_assert_arr_neq(id, other, sizeof id);
-  cr_assert_eq(ledger_alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", LEDGER_ALLOC_KIND_CLAWBACK, other), 0);
+  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", ALLOC_KIND_CLAWBACK, other), 0);
   cr_assert_arr_neq(id, other, sizeof id);
   /* moving a byte between fields changes the id: the lengths are hashed */
-  cr_assert_eq(ledger_alloc_tx_id("steel-2025", 2025, USCC_A, "BF", PROTO_ALLOC_PRE, other), 0);
+  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF", PROTO_ALLOC_PRE, other), 0);
   cr_assert_arr_neq(id, other, sizeof id);
 }
 
 Test(txid, refuses_an_unknown_kind_and_writes_nothing) {
   uint8_t id[PROTO_ID_BYTES] = {9};
-  cr_assert_eq(ledger_alloc_tx_id("s", 2025, USCC_A, "u", 7, id), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(alloc_tx_id("s", 2025, USCC_A, "u", 7, id), PROTO_E_BAD_ARGUMENT);
   cr_assert_eq(id[0], 9);
 }
 
 Test(power, a_balance_value_is_refused_for_the_benchmark_method) {
   const char *text = POWER_HEADER USCC_A ",35,power,G1,900000,I,1000000,0,60\n";
   FILE *f = fmemopen((void *)text, strlen(text), "r");
-  struct ledger_alloc_data *d = NULL;
-  cr_assert_eq(ledger_alloc_data_read_stream(f, "p.csv", &d, NULL, NULL), 0);
+  struct alloc_data *d = NULL;
+  cr_assert_eq(alloc_data_read_stream(f, "p.csv", &d, NULL, NULL), 0);
   fclose(f);
-  struct ledger_alloc_scheme *s = scheme("power-2024");
-  struct ledger_alloc_run *r = NULL;
-  cr_assert_eq(ledger_alloc_compute(s, d, "1.6", &r, NULL), PROTO_E_BAD_ARGUMENT);
+  struct alloc_scheme *s = scheme("power-2024");
+  struct alloc_run *r = NULL;
+  cr_assert_eq(alloc_compute(s, d, "1.6", &r, NULL), PROTO_E_BAD_ARGUMENT);
   cr_assert_null(r);
-  ledger_alloc_data_free(d);
-  ledger_alloc_scheme_free(s);
+  alloc_data_free(d);
+  alloc_scheme_free(s);
 }

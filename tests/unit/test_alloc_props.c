@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/alloc.h"
-#include "ledger/alloc_internal.h"
+#include "alloc/alloc.h"
+#include "alloc/internal.h"
 
 /* ---- a small signed bignum: 32-bit limbs, little-endian magnitude ---- */
 #define LIMBS 32
@@ -88,19 +88,19 @@ static uint64_t rnd(void) {
   return rng_state;
 }
 
-static struct ledger_alloc_scheme *scheme(const char *name) {
+static struct alloc_scheme *scheme(const char *name) {
   char path[512];
   snprintf(path, sizeof path, "%s/schemes/%s.ini", QUOTAD_SOURCE_DIR, name);
-  struct ledger_alloc_scheme *s = NULL;
-  cr_assert_eq(ledger_alloc_scheme_load(path, &s, NULL), 0);
+  struct alloc_scheme *s = NULL;
+  cr_assert_eq(alloc_scheme_load(path, &s, NULL), 0);
   return s;
 }
 
-static void random_sector(struct ledger_alloc_data *d, size_t n) {
+static void random_sector(struct alloc_data *d, size_t n) {
   d->count = n;
   d->units = calloc(n, sizeof *d->units);
   for (size_t i = 0; i < n; i++) {
-    struct ledger_alloc_unit *u = &d->units[i];
+    struct alloc_unit *u = &d->units[i];
     memcpy(u->uscc, "91350100M000100Y43", 19);
     snprintf(u->unit_id, sizeof u->unit_id, "U%zu", i);
     u->province = 35;
@@ -109,15 +109,15 @@ static void random_sector(struct ledger_alloc_data *d, size_t n) {
     /* intensity between about 1.0 and 3.0, with some exact ties */
     uint64_t per_mille = rnd() % 8 == 0 ? 1600 : 1000 + rnd() % 2000;
     u->output_e6 = (int64_t)((__int128)u->emissions_e6 * 1000 / per_mille);
-    if (rnd() % 23 == 0) u->flags = LEDGER_ALLOC_F_STANDALONE_EAF;
+    if (rnd() % 23 == 0) u->flags = ALLOC_F_STANDALONE_EAF;
   }
 }
 
 /* 100 M * sum of E * alpha(BP), in units of 10^-6 t: must be exactly zero. */
-static struct big balance(const struct ledger_alloc_data *d, const struct alloc_bp *bp) {
+static struct big balance(const struct alloc_data *d, const struct alloc_bp *bp) {
   struct big sum = big_of(0), m = big_mul(big_of(1000000), big_of((__int128)bp->num));
   for (size_t i = 0; i < d->count; i++) {
-    const struct ledger_alloc_unit *u = &d->units[i];
+    const struct alloc_unit *u = &d->units[i];
     if (u->flags) continue;
     __int128 e = u->emissions_e6, q = u->output_e6;
     __int128 iota = (2 * e * 1000000 + q) / (2 * q); /* half-up, independent of the library */
@@ -141,10 +141,10 @@ static struct big balance(const struct ledger_alloc_data *d, const struct alloc_
 }
 
 Test(properties, solved_bp_satisfies_the_balance_equation_exactly) {
-  struct ledger_alloc_scheme *s = scheme("steel-2025");
+  struct alloc_scheme *s = scheme("steel-2025");
   for (uint64_t seed = 1; seed <= 40; seed++) {
     rng_state = 0x9E3779B97F4A7C15ull * seed;
-    struct ledger_alloc_data d;
+    struct alloc_data d;
     random_sector(&d, 5 + rnd() % 300);
     struct alloc_bp bp;
     cr_assert_eq(alloc__solve_bp(s, d.units, d.count, &bp), 0, "seed %llu", (unsigned long long)seed);
@@ -155,38 +155,38 @@ Test(properties, solved_bp_satisfies_the_balance_equation_exactly) {
     if (off.num / 1000001 == bp.num) cr_assert_neq(balance(&d, &off).sign, 0);
     free(d.units);
   }
-  ledger_alloc_scheme_free(s);
+  alloc_scheme_free(s);
 }
 
 Test(properties, rounding_loses_less_than_one_tonne_per_unit) {
-  struct ledger_alloc_scheme *s = scheme("steel-2025");
+  struct alloc_scheme *s = scheme("steel-2025");
   for (uint64_t seed = 100; seed < 130; seed++) {
     rng_state = 0x9E3779B97F4A7C15ull * seed;
-    struct ledger_alloc_data d;
+    struct alloc_data d;
     random_sector(&d, 5 + rnd() % 300);
-    struct ledger_alloc_run *r = NULL;
-    cr_assert_eq(ledger_alloc_compute(s, &d, NULL, &r, NULL), 0);
-    ledger_dec residual;
-    cr_assert_eq(ledger__dec_parse(r->summary.residual, strlen(r->summary.residual), &residual), 0);
+    struct alloc_run *r = NULL;
+    cr_assert_eq(alloc_compute(s, &d, NULL, &r, NULL), 0);
+    alloc_dec residual;
+    cr_assert_eq(alloc__dec_parse(r->summary.residual, strlen(r->summary.residual), &residual), 0);
     uint64_t allocated = r->summary.units - r->summary.none_count;
     cr_assert_geq(residual, 0, "the rounded total never exceeds verified emissions");
-    cr_assert_lt(residual, (ledger_dec)allocated * LEDGER_DEC_ONE, "seed %llu", (unsigned long long)seed);
-    ledger_alloc_run_free(r);
+    cr_assert_lt(residual, (alloc_dec)allocated * ALLOC_DEC_ONE, "seed %llu", (unsigned long long)seed);
+    alloc_run_free(r);
     free(d.units);
   }
-  ledger_alloc_scheme_free(s);
+  alloc_scheme_free(s);
 }
 
 Test(properties, quota_never_decreases_as_intensity_falls) {
-  struct ledger_alloc_scheme *s = scheme("steel-2025");
+  struct alloc_scheme *s = scheme("steel-2025");
   const char *bps[] = {"1.6", "2", "1.234567"};
   for (size_t b = 0; b < 3; b++) {
     rng_state = 0xC0FFEEull + b;
-    struct ledger_alloc_data d = {calloc(400, sizeof(struct ledger_alloc_unit)), 400};
+    struct alloc_data d = {calloc(400, sizeof(struct alloc_unit)), 400};
     int64_t e = (int64_t)(26000000000ull + rnd() % 1000000000000ull);
     int64_t output = e / 4; /* I = 4 falling to about 1.0 */
     for (size_t i = 0; i < d.count; i++) {
-      struct ledger_alloc_unit *u = &d.units[i];
+      struct alloc_unit *u = &d.units[i];
       memcpy(u->uscc, "91350100M000100Y43", 19);
       snprintf(u->unit_id, sizeof u->unit_id, "U%zu", i);
       u->province = 35;
@@ -195,14 +195,14 @@ Test(properties, quota_never_decreases_as_intensity_falls) {
       u->output_e6 = output;
       output += (int64_t)(rnd() % (uint64_t)(e / 300)) + 1;
     }
-    struct ledger_alloc_run *r = NULL;
-    cr_assert_eq(ledger_alloc_compute(s, &d, bps[b], &r, NULL), 0);
+    struct alloc_run *r = NULL;
+    cr_assert_eq(alloc_compute(s, &d, bps[b], &r, NULL), 0);
     for (size_t i = 1; i < d.count; i++) {
       cr_assert_geq(r->results[i].quota, r->results[i - 1].quota, "bp %s unit %zu", bps[b], i);
     }
     cr_assert_gt(r->results[d.count - 1].quota, r->results[0].quota);
-    ledger_alloc_run_free(r);
+    alloc_run_free(r);
     free(d.units);
   }
-  ledger_alloc_scheme_free(s);
+  alloc_scheme_free(s);
 }

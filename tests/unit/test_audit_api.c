@@ -21,14 +21,14 @@
 enum fake_fault { FAKE_HONEST, FAKE_WRONG_BALANCE, FAKE_BAD_PROOF, FAKE_NEEDS_AUTH_BADLY };
 
 static struct world w;
-static char dir[64], vk[LEDGER_VERIFIER_KEY_BYTES_MAX], note[LEDGER_CHECKPOINT_BYTES_MAX];
+static char dir[64], vk[TLOG_VERIFIER_KEY_BYTES_MAX], note[TLOG_CHECKPOINT_BYTES_MAX];
 static char out[65536];
 static uint8_t (*hashes)[PROTO_HASH_BYTES];
 static pid_t server;
 static int port;
 
 /* ---- RFC 9162 2.1.3 / 2.1.4 proofs over the leaf hashes, written from the RFC's definitions
- * for this fake registry (the auditor's verifier is ledger/merkle.c's) ---- */
+ * for this fake registry (the auditor's verifier is tlog/merkle.c's) ---- */
 
 static uint64_t split_of(uint64_t n) {
   uint64_t k = 1;
@@ -37,7 +37,7 @@ static uint64_t split_of(uint64_t n) {
 }
 
 static void mth(uint64_t lo, uint64_t n, uint8_t out_hash[PROTO_HASH_BYTES]) {
-  ledger_root_of((const uint8_t(*)[PROTO_HASH_BYTES])(hashes + lo), n, out_hash);
+  tlog_root_of((const uint8_t(*)[PROTO_HASH_BYTES])(hashes + lo), n, out_hash);
 }
 
 static size_t path(uint64_t m, uint64_t lo, uint64_t n, uint8_t (*p)[PROTO_HASH_BYTES]) {
@@ -164,7 +164,7 @@ static json_t *route_state(const char *target, enum fake_fault fault) {
 
 static json_t *route_log(const char *target, enum fake_fault fault) {
   unsigned long long a, b;
-  uint8_t p[LEDGER_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
+  uint8_t p[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   if (strcmp(target, "/v1/log") == 0)
     return json_pack("{s:s, s:s, s:I}", "origin", ROGUE_ORIGIN, "verifier_key", vk, "tree_size",
                      (json_int_t)w.rlog.count);
@@ -259,7 +259,7 @@ static void setup(void) {
   rogue_verifier_key(w.log, vk, sizeof(vk));
   rogue_checkpoint(&w.rlog, w.rlog.count, w.log, note, sizeof(note));
   hashes = calloc(w.rlog.count, PROTO_HASH_BYTES);
-  for (size_t i = 0; i < w.rlog.count; i++) ledger_leaf_hash(w.rlog.leaves[i], w.rlog.lens[i], hashes[i]);
+  for (size_t i = 0; i < w.rlog.count; i++) tlog_leaf_hash(w.rlog.leaves[i], w.rlog.lens[i], hashes[i]);
   char key_path[128];
   snprintf(key_path, sizeof(key_path), "%s/reader.key", dir);
   cr_assert_eq(proto_key_save(w.op1, key_path), 0);
@@ -298,7 +298,7 @@ static int run_audit(const char *extra) {
 Test(audit_api, verifies_an_honest_registry_with_its_proofs) {
   setup();
   start_server(FAKE_HONEST);
-  char old[LEDGER_CHECKPOINT_BYTES_MAX], path_old[160], extra[512], hex[33];
+  char old[TLOG_CHECKPOINT_BYTES_MAX], path_old[160], extra[512], hex[33];
   rogue_checkpoint(&w.rlog, 13, w.log, old, sizeof(old));
   snprintf(path_old, sizeof(path_old), "%s/old.note", dir);
   FILE *f = fopen(path_old, "w");

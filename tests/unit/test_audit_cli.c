@@ -14,7 +14,7 @@
 #include "tests/unit/audit_fixture.h"
 
 static struct world w;
-static char dir[64], export_path[128], vk[LEDGER_VERIFIER_KEY_BYTES_MAX];
+static char dir[64], export_path[128], vk[TLOG_VERIFIER_KEY_BYTES_MAX];
 static char out[65536];
 
 static void setup(void) {
@@ -231,7 +231,7 @@ Test(audit_cli, names_each_rule_breaking_entry_by_index_and_rule) {
 Test(audit_cli, detects_a_flipped_byte_in_the_export) {
   setup();
   srand(7);
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
   rogue_checkpoint(&w.rlog, w.rlog.count, w.log, note, sizeof(note));
   for (unsigned trial = 0; trial < 12; trial++) {
     size_t i = (size_t)rand() % w.rlog.count, pos = (size_t)rand() % w.rlog.lens[i];
@@ -245,7 +245,7 @@ Test(audit_cli, detects_a_flipped_byte_in_the_export) {
 
 Test(audit_cli, detects_a_substituted_or_foreign_checkpoint) {
   setup();
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
   rogue_checkpoint(&w.rlog, w.rlog.count, w.op3, note, sizeof(note)); /* another key */
   rogue_export(&w.rlog, w.log, note, NULL, export_path);
   cr_assert_eq(audit_export(NULL), 1, "%s", out);
@@ -253,7 +253,7 @@ Test(audit_cli, detects_a_substituted_or_foreign_checkpoint) {
   rogue_checkpoint(&w.rlog, w.rlog.count - 1, w.log, note, sizeof(note)); /* another root and size */
   rogue_export(&w.rlog, w.log, note, NULL, export_path);
   cr_assert_eq(audit_export(NULL), 1, "%s", out);
-  char other_vk[LEDGER_VERIFIER_KEY_BYTES_MAX], args[1024];
+  char other_vk[TLOG_VERIFIER_KEY_BYTES_MAX], args[1024];
   rogue_export(&w.rlog, w.log, NULL, NULL, export_path);
   rogue_verifier_key(w.op2, other_vk, sizeof(other_vk));
   snprintf(args, sizeof(args), "--export '%s' --verifier-key '%s'", export_path, other_vk);
@@ -263,7 +263,7 @@ Test(audit_cli, detects_a_substituted_or_foreign_checkpoint) {
 
 Test(audit_cli, detects_truncation_and_reordering_in_the_file) {
   setup();
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
   rogue_checkpoint(&w.rlog, w.rlog.count, w.log, note, sizeof(note));
   w.rlog.count--; /* the last entry withheld, the signed checkpoint kept */
   rogue_export(&w.rlog, w.log, note, NULL, export_path);
@@ -283,7 +283,7 @@ Test(audit_cli, detects_truncation_and_reordering_in_the_file) {
 
 Test(audit_cli, proves_an_older_checkpoint_consistent_and_refuses_a_fork) {
   setup();
-  char note[LEDGER_CHECKPOINT_BYTES_MAX], path[160], args[256];
+  char note[TLOG_CHECKPOINT_BYTES_MAX], path[160], args[256];
   snprintf(path, sizeof(path), "%s/old.note", dir);
   rogue_checkpoint(&w.rlog, 20, w.log, note, sizeof(note));
   FILE *f = fopen(path, "w");

@@ -11,7 +11,7 @@
 #define W_LEAF_MODE true
 #include "ledger/ledger.h"
 #include "tests/unit/audit_fixture.h"
-#include "tools/common/audit_log.h"
+#include "audit/audit.h"
 
 static struct world w;
 static char dir[64];
@@ -71,11 +71,11 @@ static struct audit_log *audit_ledger(struct audit_failure *fail, int *rc) {
     lens[i] = (size_t)len;
   }
   *rc = audit_log_feed(log, (const uint8_t *const *)leaves, lens, n, fail);
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
   long note_len = ledger_checkpoint_latest(led, note, sizeof(note));
   cr_assert(note_len > 0);
-  struct ledger_checkpoint cp;
-  cr_assert_eq(ledger_checkpoint_verify(note, (size_t)note_len, ROGUE_ORIGIN, pub, &cp), 0);
+  struct tlog_checkpoint cp;
+  cr_assert_eq(tlog_checkpoint_verify(note, (size_t)note_len, ROGUE_ORIGIN, pub, &cp), 0);
   if (!*rc) *rc = audit_log_check_checkpoint(log, &cp, fail);
   if (!*rc) *rc = audit_replay_finish(audit_log_replay(log), fail);
   for (uint64_t i = 0; i < n; i++) free(leaves[i]);

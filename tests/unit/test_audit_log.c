@@ -7,21 +7,21 @@
 
 #define W_LEAF_MODE true
 #include "tests/unit/audit_fixture.h"
-#include "tools/common/audit_log.h"
+#include "audit/audit.h"
 
 static struct world w;
-static struct ledger_checkpoint cp; /* what an honest log key would sign */
+static struct tlog_checkpoint cp; /* what an honest log key would sign */
 
 static void setup(void) {
   w_standard(&w);
   w_busy(&w);
   cr_assert_eq(audit_replay_finish(w.r, &w.fail), 0, "%s", w.fail.text);
   uint8_t(*hashes)[PROTO_HASH_BYTES] = calloc(w.rlog.count, PROTO_HASH_BYTES);
-  for (size_t i = 0; i < w.rlog.count; i++) ledger_leaf_hash(w.rlog.leaves[i], w.rlog.lens[i], hashes[i]);
+  for (size_t i = 0; i < w.rlog.count; i++) tlog_leaf_hash(w.rlog.leaves[i], w.rlog.lens[i], hashes[i]);
   memset(&cp, 0, sizeof(cp));
   strcpy(cp.origin, ROGUE_ORIGIN);
   cp.size = w.rlog.count;
-  ledger_root_of((const uint8_t(*)[PROTO_HASH_BYTES])hashes, cp.size, cp.root);
+  tlog_root_of((const uint8_t(*)[PROTO_HASH_BYTES])hashes, cp.size, cp.root);
   free(hashes);
 }
 static void teardown(void) { w_fini(&w); }
@@ -29,7 +29,7 @@ static void teardown(void) { w_fini(&w); }
 
 /* Verifies leaves[0..n) in chunks of `chunk` against cp; 0 when everything holds. */
 static int verify(uint8_t *const *leaves, const size_t *lens, size_t n, size_t chunk,
-                  const struct ledger_checkpoint *c, struct audit_failure *fail) {
+                  const struct tlog_checkpoint *c, struct audit_failure *fail) {
   uint8_t pub[PROTO_PUBKEY_BYTES];
   proto_key_public(w.log, pub);
   struct audit_log *log = audit_log_new(pub, 2);
@@ -113,7 +113,7 @@ Test(audit_log, detects_a_truncated_log) {
 Test(audit_log, detects_a_substituted_root_or_size) {
   setup();
   struct audit_failure f;
-  struct ledger_checkpoint other = cp;
+  struct tlog_checkpoint other = cp;
   other.root[5] ^= 1;
   cr_assert_eq(verify(w.rlog.leaves, w.rlog.lens, w.rlog.count, 8, &other, &f), PROTO_E_INCONSISTENT);
   other = cp;

@@ -5,8 +5,8 @@
 
 /* The tool's sources are compiled in: they are not a library, and their static helpers are what
  * these tests check. */
-#include "tools/quota_bench_http.c"  // NOLINT(bugprone-suspicious-include)
-#include "tools/quota_bench_setup.c" // NOLINT(bugprone-suspicious-include)
+#include "bench/quota_bench_http.c"  // NOLINT(bugprone-suspicious-include)
+#include "bench/quota_bench_setup.c" // NOLINT(bugprone-suspicious-include)
 
 static void conn_with(struct http_conn *c, const char *bytes) {
   memset(c, 0, sizeof(*c));

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/ledger.h"
+#include "tlog/tlog.h"
 
 struct vec {
   json_t *json;
@@ -47,8 +47,8 @@ static void vec_free(struct vec *v) {
 }
 
 /* The checkpoint the vector's note text describes: origin, size and root from its three lines. */
-static struct ledger_checkpoint vec_checkpoint(const struct vec *v) {
-  struct ledger_checkpoint cp;
+static struct tlog_checkpoint vec_checkpoint(const struct vec *v) {
+  struct tlog_checkpoint cp;
   memset(&cp, 0, sizeof cp);
   const char *nl1 = strchr(v->note_text, '\n'), *nl2 = strchr(nl1 + 1, '\n');
   memcpy(cp.origin, v->note_text, (size_t)(nl1 - v->note_text));
@@ -57,8 +57,8 @@ static struct ledger_checkpoint vec_checkpoint(const struct vec *v) {
   return cp;
 }
 
-static int verify_str(const struct vec *v, const char *note, struct ledger_checkpoint *out) {
-  return ledger_checkpoint_verify(note, strlen(note), v->key_name, v->pub, out);
+static int verify_str(const struct vec *v, const char *note, struct tlog_checkpoint *out) {
+  return tlog_checkpoint_verify(note, strlen(note), v->key_name, v->pub, out);
 }
 
 /* note with the first occurrence of `from` replaced by `to` */
@@ -78,21 +78,21 @@ Test(checkpoint, key_id_and_public_key_match_vectors) {
   uint8_t pub[PROTO_PUBKEY_BYTES];
   proto_key_public(v.key, pub);
   cr_assert_arr_eq(pub, v.pub, PROTO_PUBKEY_BYTES);
-  cr_assert_eq(ledger_note_key_id(v.key_name, v.pub), v.key_id);
+  cr_assert_eq(tlog_note_key_id(v.key_name, v.pub), v.key_id);
   vec_free(&v);
 }
 
 Test(checkpoint, verifier_key_matches_vector_and_parses_back) {
   struct vec v;
   vec_load(&v);
-  char text[LEDGER_VERIFIER_KEY_BYTES_MAX];
-  long len = ledger_verifier_key(v.key_name, v.pub, text, sizeof text);
+  char text[TLOG_VERIFIER_KEY_BYTES_MAX];
+  long len = tlog_verifier_key(v.key_name, v.pub, text, sizeof text);
   cr_assert_eq(len, (long)strlen(v.verifier_key));
   cr_assert_str_eq(text, v.verifier_key);
-  cr_assert_eq(ledger_verifier_key(v.key_name, v.pub, text, (size_t)len), PROTO_E_FIELD_TOO_LONG);
+  cr_assert_eq(tlog_verifier_key(v.key_name, v.pub, text, (size_t)len), PROTO_E_FIELD_TOO_LONG);
   char name[PROTO_ORIGIN_BYTES_MAX + 1];
   uint8_t pub[PROTO_PUBKEY_BYTES];
-  cr_assert_eq(ledger_verifier_key_parse(v.verifier_key, name, sizeof name, pub), 0);
+  cr_assert_eq(tlog_verifier_key_parse(v.verifier_key, name, sizeof name, pub), 0);
   cr_assert_str_eq(name, v.key_name);
   cr_assert_arr_eq(pub, v.pub, PROTO_PUBKEY_BYTES);
   vec_free(&v);
@@ -101,20 +101,20 @@ Test(checkpoint, verifier_key_matches_vector_and_parses_back) {
 Test(checkpoint, signing_reproduces_the_vector_note_byte_for_byte) {
   struct vec v;
   vec_load(&v);
-  struct ledger_checkpoint cp = vec_checkpoint(&v);
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
-  long len = ledger_checkpoint_sign(&cp, v.key_name, v.key, note, sizeof note);
+  struct tlog_checkpoint cp = vec_checkpoint(&v);
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
+  long len = tlog_checkpoint_sign(&cp, v.key_name, v.key, note, sizeof note);
   cr_assert_eq(len, (long)strlen(v.signed_note));
   cr_assert_str_eq(note, v.signed_note);
   cr_assert_eq(strncmp(note, v.note_text, strlen(v.note_text)), 0);
-  cr_assert_eq(ledger_checkpoint_sign(&cp, v.key_name, v.key, note, (size_t)len), PROTO_E_FIELD_TOO_LONG);
+  cr_assert_eq(tlog_checkpoint_sign(&cp, v.key_name, v.key, note, (size_t)len), PROTO_E_FIELD_TOO_LONG);
   vec_free(&v);
 }
 
 Test(checkpoint, verify_accepts_the_vector_note_and_returns_its_fields) {
   struct vec v;
   vec_load(&v);
-  struct ledger_checkpoint want = vec_checkpoint(&v), got;
+  struct tlog_checkpoint want = vec_checkpoint(&v), got;
   memset(&got, 0, sizeof got);
   cr_assert_eq(verify_str(&v, v.signed_note, &got), 0);
   cr_assert_str_eq(got.origin, want.origin);
@@ -128,7 +128,7 @@ static void sig_line(const struct proto_key *key, const char *name, const char *
                      size_t cap) {
   uint8_t pub[PROTO_PUBKEY_BYTES], blob[4 + PROTO_SIG_BYTES];
   proto_key_public(key, pub);
-  uint32_t id = ledger_note_key_id(name, pub);
+  uint32_t id = tlog_note_key_id(name, pub);
   for (unsigned i = 0; i < 4; i++) blob[i] = (uint8_t)(id >> (24 - 8 * i));
   cr_assert_eq(proto_sign(key, text, strlen(text), blob + 4), 0);
   char b64[128];
@@ -184,9 +184,9 @@ Test(checkpoint, verify_rejects_a_wrong_key_or_key_name) {
   uint8_t other_pub[PROTO_PUBKEY_BYTES];
   proto_key_public(other, other_pub);
   const char *note = v.signed_note;
-  cr_assert_eq(ledger_checkpoint_verify(note, strlen(note), v.key_name, other_pub, NULL),
+  cr_assert_eq(tlog_checkpoint_verify(note, strlen(note), v.key_name, other_pub, NULL),
                PROTO_E_BAD_SIGNATURE);
-  cr_assert_eq(ledger_checkpoint_verify(note, strlen(note), "registry.example/other", v.pub, NULL),
+  cr_assert_eq(tlog_checkpoint_verify(note, strlen(note), "registry.example/other", v.pub, NULL),
                PROTO_E_BAD_SIGNATURE);
   /* the right name and text signed by another key under that name */
   char line[256], forged[1024];
@@ -195,7 +195,7 @@ Test(checkpoint, verify_rejects_a_wrong_key_or_key_name) {
   cr_assert_eq(verify_str(&v, forged, NULL), PROTO_E_BAD_SIGNATURE);
   uint8_t not_a_point[PROTO_PUBKEY_BYTES];
   memset(not_a_point, 0xFF, sizeof not_a_point);
-  cr_assert_neq(ledger_checkpoint_verify(note, strlen(note), v.key_name, not_a_point, NULL), 0);
+  cr_assert_neq(tlog_checkpoint_verify(note, strlen(note), v.key_name, not_a_point, NULL), 0);
   proto_key_free(other);
   vec_free(&v);
 }
@@ -234,7 +234,7 @@ Test(checkpoint, verify_rejects_malformed_notes) {
   };
   for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
     char *note = note_replace(v.signed_note, changes[i][0], changes[i][1]);
-    struct ledger_checkpoint out;
+    struct tlog_checkpoint out;
     memset(&out, 0x5A, sizeof out);
     cr_assert_eq(verify_str(&v, note, &out), PROTO_E_BAD_CHECKPOINT, "%s", changes[i][2]);
     for (size_t b = 0; b < sizeof out; b++) cr_assert_eq(((uint8_t *)&out)[b], 0x5A, "out written");
@@ -250,7 +250,7 @@ Test(checkpoint, verify_rejects_malformed_notes) {
   size_t n = strlen(v.signed_note);
   memcpy(with_nul, v.signed_note, n);
   with_nul[5] = '\0';
-  cr_assert_eq(ledger_checkpoint_verify(with_nul, n, v.key_name, v.pub, NULL), PROTO_E_BAD_CHECKPOINT);
+  cr_assert_eq(tlog_checkpoint_verify(with_nul, n, v.key_name, v.pub, NULL), PROTO_E_BAD_CHECKPOINT);
   vec_free(&v);
 }
 
@@ -271,7 +271,7 @@ Test(checkpoint, verify_ignores_other_signers_up_to_100_lines) {
     for (unsigned i = 0; i < lines; i++)
       at += snprintf(note + at, cap - (size_t)at, "%s", i == lines / 2 ? ours : other_line);
     int want = lines <= 100 ? 0 : PROTO_E_BAD_CHECKPOINT;
-    struct ledger_checkpoint out;
+    struct tlog_checkpoint out;
     cr_assert_eq(verify_str(&v, note, &out), want, "%u signature lines", lines);
   }
   /* an unknown algorithm or a longer signature from another signer is ignored too */
@@ -306,7 +306,7 @@ Test(checkpoint, extension_lines_are_accepted_and_covered_by_the_signature) {
   snprintf(text, sizeof text, "%sextension one\nsecond: value\n", v.note_text);
   sig_line(v.key, v.key_name, text, line, sizeof line);
   snprintf(note, sizeof note, "%s\n%s", text, line);
-  struct ledger_checkpoint want = vec_checkpoint(&v), got;
+  struct tlog_checkpoint want = vec_checkpoint(&v), got;
   cr_assert_eq(verify_str(&v, note, &got), 0);
   cr_assert_eq(got.size, want.size);
   cr_assert_arr_eq(got.root, want.root, PROTO_HASH_BYTES);
@@ -328,13 +328,13 @@ Test(checkpoint, sign_then_verify_round_trips_any_size) {
   proto_key_public(key, pub);
   const uint64_t sizes[] = {0, 1, 9, 10, UINT64_C(1) << 63, UINT64_MAX};
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-    struct ledger_checkpoint cp = {.origin = "quotad.example/cn-ets", .size = sizes[i]}, got;
+    struct tlog_checkpoint cp = {.origin = "quotad.example/cn-ets", .size = sizes[i]}, got;
     memset(cp.root, (int)i + 1, sizeof cp.root);
-    char note[LEDGER_CHECKPOINT_BYTES_MAX];
-    long len = ledger_checkpoint_sign(&cp, cp.origin, key, note, sizeof note);
+    char note[TLOG_CHECKPOINT_BYTES_MAX];
+    long len = tlog_checkpoint_sign(&cp, cp.origin, key, note, sizeof note);
     cr_assert_gt(len, 0);
     cr_assert_eq(strlen(note), (size_t)len);
-    cr_assert_eq(ledger_checkpoint_verify(note, (size_t)len, cp.origin, pub, &got), 0);
+    cr_assert_eq(tlog_checkpoint_verify(note, (size_t)len, cp.origin, pub, &got), 0);
     cr_assert_eq(got.size, sizes[i]);
     cr_assert_str_eq(got.origin, cp.origin);
     cr_assert_arr_eq(got.root, cp.root, PROTO_HASH_BYTES);
@@ -345,22 +345,22 @@ Test(checkpoint, sign_then_verify_round_trips_any_size) {
 Test(checkpoint, sign_refuses_bad_origins_names_and_public_keys) {
   struct vec v;
   vec_load(&v);
-  struct ledger_checkpoint cp = vec_checkpoint(&v);
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
-  struct ledger_checkpoint bad = cp;
+  struct tlog_checkpoint cp = vec_checkpoint(&v);
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
+  struct tlog_checkpoint bad = cp;
   bad.origin[0] = '\0';
-  cr_assert_eq(ledger_checkpoint_sign(&bad, v.key_name, v.key, note, sizeof note), PROTO_E_BAD_ORIGIN);
+  cr_assert_eq(tlog_checkpoint_sign(&bad, v.key_name, v.key, note, sizeof note), PROTO_E_BAD_ORIGIN);
   snprintf(bad.origin, sizeof bad.origin, "has space");
-  cr_assert_eq(ledger_checkpoint_sign(&bad, v.key_name, v.key, note, sizeof note), PROTO_E_BAD_ORIGIN);
+  cr_assert_eq(tlog_checkpoint_sign(&bad, v.key_name, v.key, note, sizeof note), PROTO_E_BAD_ORIGIN);
   snprintf(bad.origin, sizeof bad.origin, "new\nline");
-  cr_assert_eq(ledger_checkpoint_sign(&bad, v.key_name, v.key, note, sizeof note), PROTO_E_BAD_ORIGIN);
-  cr_assert_eq(ledger_checkpoint_sign(&cp, "a+b", v.key, note, sizeof note), PROTO_E_BAD_ARGUMENT);
-  cr_assert_eq(ledger_checkpoint_sign(&cp, "", v.key, note, sizeof note), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(tlog_checkpoint_sign(&bad, v.key_name, v.key, note, sizeof note), PROTO_E_BAD_ORIGIN);
+  cr_assert_eq(tlog_checkpoint_sign(&cp, "a+b", v.key, note, sizeof note), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(tlog_checkpoint_sign(&cp, "", v.key, note, sizeof note), PROTO_E_BAD_ARGUMENT);
   struct proto_key *public_only = proto_key_from_public(v.pub);
-  cr_assert_eq(ledger_checkpoint_sign(&cp, v.key_name, public_only, note, sizeof note), PROTO_E_BAD_KEY);
+  cr_assert_eq(tlog_checkpoint_sign(&cp, v.key_name, public_only, note, sizeof note), PROTO_E_BAD_KEY);
   proto_key_free(public_only);
-  char vk[LEDGER_VERIFIER_KEY_BYTES_MAX];
-  cr_assert_eq(ledger_verifier_key("has space", v.pub, vk, sizeof vk), PROTO_E_BAD_ARGUMENT);
+  char vk[TLOG_VERIFIER_KEY_BYTES_MAX];
+  cr_assert_eq(tlog_verifier_key("has space", v.pub, vk, sizeof vk), PROTO_E_BAD_ARGUMENT);
   vec_free(&v);
 }
 
@@ -382,11 +382,11 @@ Test(checkpoint, verifier_key_parse_is_strict) {
   uint8_t pub[PROTO_PUBKEY_BYTES];
   for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++) {
     char *vk = note_replace(v.verifier_key, changes[i][0], changes[i][1]);
-    cr_assert_eq(ledger_verifier_key_parse(vk, name, sizeof name, pub), PROTO_E_BAD_KEY, "%s",
+    cr_assert_eq(tlog_verifier_key_parse(vk, name, sizeof name, pub), PROTO_E_BAD_KEY, "%s",
                  changes[i][2]);
     free(vk);
   }
-  cr_assert_eq(ledger_verifier_key_parse("", name, sizeof name, pub), PROTO_E_BAD_KEY);
-  cr_assert_eq(ledger_verifier_key_parse(v.verifier_key, name, 5, pub), PROTO_E_FIELD_TOO_LONG);
+  cr_assert_eq(tlog_verifier_key_parse("", name, sizeof name, pub), PROTO_E_BAD_KEY);
+  cr_assert_eq(tlog_verifier_key_parse(v.verifier_key, name, 5, pub), PROTO_E_FIELD_TOO_LONG);
   vec_free(&v);
 }

@@ -24,9 +24,9 @@ Test(genesis, creates_national_account_operator_keys_and_meta) {
   cr_assert_eq(ledger_log_public_key(F.l, pub), 0);
   proto_key_public(F.log, want);
   cr_assert(memcmp(pub, want, sizeof(pub)) == 0);
-  char note[LEDGER_CHECKPOINT_BYTES_MAX];
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
   cr_assert_gt(ledger_checkpoint_latest(F.l, note, sizeof(note)), 0);
-  cr_assert_eq(ledger_checkpoint_verify(note, strlen(note), FX_ORIGIN, want, NULL), 0);
+  cr_assert_eq(tlog_checkpoint_verify(note, strlen(note), FX_ORIGIN, want, NULL), 0);
   teardown();
 }
 

@@ -1,0 +1,113 @@
+/* The audit's rules about making and distributing units: instrument create, issue, allocate and
+ * claw back, re-implemented apart from ledger/rules_issuance.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/internal.h"
+
+int audit__rule_instrument_create(struct audit_ctx *c) {
+  const struct proto_instrument_create *in = &c->tx->u.instrument;
+  int rc = audit__need_operators(c, "instrument create");
+  if (rc) return rc;
+  if (in->first_year > in->last_year)
+    return audit__fail(c, PROTO_E_BAD_RANGE, "first year %u after last year %u", in->first_year,
+                       in->last_year);
+  uint8_t key[PROTO_INSTRUMENT_BYTES];
+  audit__code_key(in->code, key);
+  bool created = false;
+  struct audit_instr_rec *rec = audit_map_put(&c->r->instruments, key, &created);
+  if (!rec) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
+  if (!created) return audit__fail(c, PROTO_E_INSTRUMENT_EXISTS, "instrument %s already exists", in->code);
+  memcpy(rec->code, in->code, sizeof(rec->code));
+  rec->ordinal = c->r->instruments.count - 1;
+  rec->kind = in->kind;
+  rec->vintage = in->vintage;
+  rec->first_year = in->first_year;
+  rec->last_year = in->last_year;
+  rec->cap = in->cap;
+  return 0;
+}
+
+int audit__rule_issue(struct audit_ctx *c) {
+  const struct proto_movement *m = &c->tx->u.move;
+  struct audit_instr_rec *in = NULL;
+  int rc = audit__need_operators(c, "issue");
+  if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
+  if (rc) return rc;
+  if (m->amount > in->cap || in->issued > in->cap - m->amount)
+    return audit__fail(c, PROTO_E_CAP_EXCEEDED,
+                       "issuing %llu %s would bring issued to %llu over its cap %llu", LLU(m->amount),
+                       in->code, LLU(in->issued + m->amount), LLU(in->cap));
+  in->issued += m->amount;
+  return audit__credit(c, c->r->national_account, in, PROTO_POSITION_REGISTRY, m->amount);
+}
+
+/* ---- allocation ------------------------------------------------------------------------------- */
+
+/* The allocator's authority: national -> provincial by operators, provincial -> enterprise of
+ * its province by that province's authorities. */
+static int allocate_parties(struct audit_ctx *c, const struct audit_account_rec *from,
+                            const struct audit_account_rec *to) {
+  if (from->kind == PROTO_ACCOUNT_NATIONAL) {
+    int rc = audit__need_kind(c, to, PROTO_ACCOUNT_PROVINCIAL, "destination");
+    return rc ? rc : audit__need_operators(c, "allocate from the national account");
+  }
+  int rc = audit__need_kind(c, from, PROTO_ACCOUNT_PROVINCIAL, "source");
+  if (!rc) rc = audit__need_kind(c, to, PROTO_ACCOUNT_ENTERPRISE, "destination");
+  if (rc) return rc;
+  if (to->province != from->province)
+    return audit__fail(c, PROTO_E_PROVINCE_MISMATCH,
+                       "provincial account %llu (province %u) allocates to enterprise %llu of "
+                       "province %u", LLU(from->id), from->province, LLU(to->id), to->province);
+  return audit__need_authority(c, from->province, "allocate to an enterprise");
+}
+
+int audit__rule_allocate(struct audit_ctx *c) {
+  const struct proto_movement *m = &c->tx->u.move;
+  struct audit_account_rec *from = NULL, *to = NULL;
+  struct audit_instr_rec *in = NULL;
+  int rc = audit__need_account(c, m->from, "source", &from);
+  if (!rc) rc = audit__need_account(c, m->to, "destination", &to);
+  if (!rc) rc = allocate_parties(c, from, to);
+  if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
+  if (rc) return rc;
+  /* An outstanding deduction keeps that part in the provincial account (DOMAIN.md "deduct"). */
+  uint64_t withheld = 0;
+  if (to->kind == PROTO_ACCOUNT_ENTERPRISE)
+    withheld = to->deduction < m->amount ? to->deduction : m->amount;
+  if (c->withheld != withheld)
+    return audit__fail(c, PROTO_E_BAD_ARGUMENT,
+                       "the entry records withheld %llu but the outstanding deduction of account "
+                       "%llu (%llu) withholds %llu of %llu",
+                       LLU(c->withheld), LLU(to->id), LLU(to->deduction), LLU(withheld),
+                       LLU(m->amount));
+  /* The whole amount must be available at the source even though the withheld part stays. */
+  uint64_t credited = m->amount - withheld;
+  rc = audit__debit_registry(c, from->id, in, m->amount);
+  if (!rc) rc = audit__credit(c, from->id, in, PROTO_POSITION_REGISTRY, withheld);
+  if (!rc) rc = audit__credit(c, to->id, in, PROTO_POSITION_REGISTRY, credited);
+  if (!rc) to->deduction -= withheld;
+  return rc;
+}
+
+int audit__rule_clawback(struct audit_ctx *c) {
+  const struct proto_movement *m = &c->tx->u.move;
+  struct audit_account_rec *from = NULL, *to = NULL;
+  struct audit_instr_rec *in = NULL;
+  int rc = audit__need_account(c, m->from, "source", &from);
+  if (!rc) rc = audit__need_account(c, m->to, "destination", &to);
+  if (!rc) rc = audit__need_kind(c, from, PROTO_ACCOUNT_ENTERPRISE, "source");
+  if (!rc) rc = audit__need_kind(c, to, PROTO_ACCOUNT_PROVINCIAL, "destination");
+  if (rc) return rc;
+  if (to->province != from->province)
+    return audit__fail(c, PROTO_E_PROVINCE_MISMATCH,
+                       "claws back from enterprise %llu of province %u into provincial account "
+                       "%llu of province %u", LLU(from->id), from->province, LLU(to->id), to->province);
+  rc = audit__need_authority(c, to->province, "claw back");
+  if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
+  if (!rc) rc = audit__debit_registry(c, from->id, in, m->amount);
+  return rc ? rc : audit__credit(c, to->id, in, PROTO_POSITION_REGISTRY, m->amount);
+}
+
+/* ---- holdings ---------------------------------------------------------------------------------- */

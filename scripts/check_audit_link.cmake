@@ -1,0 +1,17 @@
+# Fails the build when quota-audit links LMDB or carries any of ledger/'s symbols: the verifier's
+# independence from the ledger is the point of it. Run as cmake -DBINARY=... -P this file.
+execute_process(COMMAND ldd ${BINARY} OUTPUT_VARIABLE deps RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "ldd ${BINARY} failed")
+endif()
+if(deps MATCHES "liblmdb")
+  message(FATAL_ERROR "quota-audit links LMDB:\n${deps}")
+endif()
+execute_process(COMMAND nm -j ${BINARY} OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  execute_process(COMMAND nm ${BINARY} OUTPUT_VARIABLE syms)
+endif()
+if(syms MATCHES "[ \n]ledger_[a-z_]+" OR syms MATCHES "mdb_[a-z_]+")
+  string(REGEX MATCH "(ledger_|mdb_)[a-z_]+" first "${syms}")
+  message(FATAL_ERROR "quota-audit carries ledger/ or LMDB code (${first})")
+endif()
