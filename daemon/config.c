@@ -30,6 +30,7 @@ static const struct opt opts[] = {
   STR("ledger", "data_dir", "data-dir", data_dir, "ledger directory (LMDB environment)"),
   STR("ledger", "log_key", "log-key", log_key, "log key file (quotad-ed25519-seed); default DATA_DIR/log.key"),
   NUM("ledger", "map_bytes_max", "map-bytes-max", OPT_U64, map_bytes_max, 0, UINT64_MAX, "ledger size ceiling in bytes; 0 = ledger default"),
+  NUM("ledger", "check_interval_s", "check-interval-s", OPT_U32, check_interval_s, 0, 31536000, "full structural check of the store every N s, in a child process; 0 = off"),
   NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
@@ -61,6 +62,7 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   cfg->unix_mode = 0660;
   cfg->log_level = DAEMON_LOG_INFO;
   cfg->auth_window_s = 300;
+  cfg->check_interval_s = 86400;
   cfg->limits = (struct daemon_limits){
     .connections_max = 1024,
     .header_bytes_max = 16384,

@@ -47,6 +47,7 @@ struct daemon_config {
   int log_level;                            /* syslog levels: 3 err .. 7 debug */
   uint64_t map_bytes_max;                   /* ledger size ceiling; 0: the ledger's default */
   uint32_t auth_window_s;                   /* signed read headers: allowed clock distance */
+  uint32_t check_interval_s;                /* full store check every this many s; 0: off */
   struct daemon_limits limits;
 };
 

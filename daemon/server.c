@@ -2,6 +2,7 @@
  * writer, signals (TERM/INT stop cleanly, HUP reopens logs and reloads TLS), the connection
  * sweep, and systemd's notify protocol. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,58 @@ static void on_sweep(uv_timer_t *t) {
   }
 }
 
+/* The periodic full store check: a re-executed quotad walks the store (ledger_check_dir), waited
+ * for on the thread pool, so neither a damaged page nor the walk's length reaches the loop. */
+static void check_work(uv_work_t *req) {
+  struct daemon_server *srv = req->data;
+  struct ledger_check_options opt = {
+      .depth = LEDGER_CHECK_FULL, .child_pid = &srv->check_child, .exec_path = srv->exe_path};
+  ledger_check_dir(srv->cfg->data_dir, &opt, &srv->check_report);
+}
+
+static void check_done(uv_work_t *req, int status) {
+  struct daemon_server *srv = req->data;
+  srv->check_running = false;
+  const struct ledger_check_report *r = &srv->check_report;
+  if (status || srv->stopping) return; /* cancelled, or its child killed at shutdown */
+  if (r->result == PROTO_E_CORRUPT) {
+    ledger_set_damaged(srv->ledger);
+    daemon_log(DAEMON_LOG_ERR, "store check: the store in %s is damaged: %s; every read and "
+               "write now answers corrupt (run quotactl check %s)", srv->cfg->data_dir, r->why,
+               srv->cfg->data_dir);
+  } else if (r->result) {
+    daemon_log(DAEMON_LOG_WARNING, "store check could not run: %s", ledger_err_message(r->result));
+  } else {
+    daemon_log(DAEMON_LOG_INFO, "store check: sound (%llu entries, %llu records, %llu nodes, "
+               "%.1f s)", (unsigned long long)r->tree_size, (unsigned long long)r->records,
+               (unsigned long long)r->nodes, r->seconds);
+  }
+}
+
+static void on_check_timer(uv_timer_t *t) {
+  struct daemon_server *srv = t->data;
+  if (srv->check_running || srv->stopping) return;
+  srv->check_req.data = srv;
+  if (uv_queue_work(srv->loop, &srv->check_req, check_work, check_done) == 0)
+    srv->check_running = true;
+}
+
+static void check_start(struct daemon_server *srv) {
+  uv_timer_init(srv->loop, &srv->check_timer);
+  srv->check_timer.data = srv;
+  ssize_t n = readlink("/proc/self/exe", srv->exe_path, sizeof(srv->exe_path) - 1);
+  srv->exe_path[n > 0 ? n : 0] = '\0';
+  uint64_t ms = (uint64_t)srv->cfg->check_interval_s * 1000u;
+  if (ms && n > 0) uv_timer_start(&srv->check_timer, on_check_timer, ms, ms);
+  else if (ms) daemon_log(DAEMON_LOG_WARNING, "store check off: cannot find this program");
+}
+
 void daemon_server_maybe_finish(struct daemon_server *srv) {
   if (!srv->stopping || srv->stopped || srv->conn_count || !daemon_writer_idle(srv)) return;
   srv->stopped = true;
   daemon_log(DAEMON_LOG_NOTICE, "all connections closed and batches committed; stopping");
   uv_close((uv_handle_t *)&srv->sweep, NULL);
+  uv_close((uv_handle_t *)&srv->check_timer, NULL);
   uv_close((uv_handle_t *)&srv->sig_term, NULL);
   uv_close((uv_handle_t *)&srv->sig_int, NULL);
   uv_close((uv_handle_t *)&srv->sig_hup, NULL);
@@ -64,6 +112,8 @@ static void server_stop(struct daemon_server *srv) {
   sd_notify_text("STOPPING=1");
   daemon_log(DAEMON_LOG_NOTICE, "stopping: no new connections; finishing the batch in flight");
   daemon_conns_stop(srv);
+  int child = __atomic_load_n(&srv->check_child, __ATOMIC_ACQUIRE);
+  if (child > 0) kill(child, SIGKILL); /* a store check in progress ends with the server */
   daemon_writer_kick(srv); /* what is filling goes now, without waiting for its delay */
   daemon_server_maybe_finish(srv);
 }
@@ -108,9 +158,16 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
     return rc;
   }
   proto_key_public(*log_key, srv->log_public_key);
-  struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = *log_key};
+  struct ledger_check_report check;
+  struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max,
+                             .log_key = *log_key, .open_check = &check};
+  memset(&check, 0, sizeof check);
   rc = ledger_open(&lc, &srv->ledger);
-  if (rc) daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, ledger_err_message(rc), proto_err_name(rc));
+  if (rc == PROTO_E_CORRUPT && check.result == PROTO_E_CORRUPT)
+    daemon_log(DAEMON_LOG_ERR, "ledger %s is damaged, refusing to open it: %s (corrupt; "
+               "quotactl check %s walks all of it)", cfg->data_dir, check.why, cfg->data_dir);
+  else if (rc)
+    daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, ledger_err_message(rc), proto_err_name(rc));
   return rc;
 }
 
@@ -125,6 +182,7 @@ static int start_handles(struct daemon_server *srv) {
   uv_signal_start(&srv->sig_hup, on_signal, SIGHUP);
   uv_timer_init(srv->loop, &srv->sweep);
   srv->sweep.data = srv;
+  check_start(srv);
   const char *wd = getenv("WATCHDOG_USEC");
   uint64_t usec = 0;
   if (wd && !daemon_parse_u64(wd, &usec)) srv->watchdog_interval_ms = usec / 1000;

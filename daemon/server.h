@@ -105,6 +105,13 @@ struct daemon_server {
   int inflight_errno; /* the OS error behind a STORAGE inflight_rc, or 0 */
   struct ledger_batch_info inflight_info;
   uint64_t inflight_start_us, inflight_commit_us;
+  /* the periodic store check (check_interval_s), run by a child on the thread pool */
+  uv_timer_t check_timer;
+  uv_work_t check_req;
+  bool check_running;
+  int check_child; /* __atomic: the checking child's pid while it runs, else 0 */
+  struct ledger_check_report check_report;
+  char exe_path[DAEMON_PATH_BYTES_MAX]; /* this program, which the check re-executes */
 };
 
 /* Results of daemon_api_handle. */

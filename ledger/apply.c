@@ -345,7 +345,7 @@ static int after_commit(struct ledger *l, uint64_t size_before) {
 int ledger_apply(struct ledger *l, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info) {
   if (l->read_only) return PROTO_E_READ_ONLY;
-  if (l->failed) return PROTO_E_CORRUPT;
+  if (l->failed || __atomic_load_n(&l->damaged, __ATOMIC_ACQUIRE)) return PROTO_E_CORRUPT;
   if (n > 0 && !subs) return PROTO_E_BAD_ARGUMENT;
   if (n > LEDGER_BATCH_SUBMISSIONS_MAX) return PROTO_E_TOO_LARGE;
   if (time_ms < l->last_time_ms) time_ms = l->last_time_ms;

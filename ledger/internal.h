@@ -92,6 +92,7 @@ struct ledger {
   int lock_fd;
   bool read_only;
   bool failed; /* corrupt data seen: writes stop */
+  bool damaged; /* __atomic; a structural check failed: reads stop too (LMDB may crash on it) */
   uint64_t map_bytes, map_bytes_max;
   pthread_rwlock_t resize_lock; /* readers shared around read txns; map resize exclusive */
   const struct proto_key *log_key;
@@ -320,6 +321,10 @@ int rules__deduct(struct tx_ctx *c);
 
 /* ---- keycheck.c ---- */
 bool keycheck__ed25519_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);
+
+/* ---- check.c ---- */
+/* The sampled structural check a writer's ledger_open runs before it opens the environment. */
+int check__at_open(const struct ledger_config *cfg);
 
 /* ---- invariants.c ---- */
 int invariants__check_txn(struct ledger *l, MDB_txn *txn, char *why, size_t why_cap);

@@ -60,7 +60,11 @@ struct ledger_config {
   uint64_t map_bytes_max;        /* ceiling for growth; 0: 64 GiB */
   const struct proto_key *log_key; /* signs checkpoints; NULL opens read-only */
   bool read_only;
+  bool no_open_check;            /* a writer skips the structural check at open (see below) */
+  struct ledger_check_report *open_check; /* out, may be NULL: that check's report */
 };
+
+struct ledger_check_report;
 
 /* Opens (or creates) the ledger in cfg->dir. A writer takes an exclusive flock on
  * <dir>/quotad.lock: a second writer on the same directory (in this or another process) is
@@ -73,6 +77,9 @@ struct ledger_config {
  * The map starts at map_bytes_initial and doubles on demand up to map_bytes_max.
  * A writer's log_key must be the key the genesis named (else UNKNOWN_LOG_KEY), and the genesis
  * a writer applies must name its log_key.
+ * Before a writer's LMDB reads any page of an existing store, a sampled structural check
+ * (ledger_check_dir, LEDGER_CHECK_SAMPLED) runs in a child process: a damaged store is refused
+ * with CORRUPT, its reason in cfg->open_check->why, never by a crash. no_open_check skips it.
  * Returns 0 and *out, or a negative code (LOCKED, UNKNOWN_LOG_KEY, CORRUPT, STORAGE, -errno). */
 int ledger_open(const struct ledger_config *cfg, struct ledger **out);
 void ledger_close(struct ledger *ledger);
@@ -271,6 +278,76 @@ int ledger_compliance_get(struct ledger *ledger, uint64_t account, unsigned year
  * matches the entries' leaf hashes at the current size. Returns 0 or CORRUPT (with a message in
  * why when not NULL). */
 int ledger_check_invariants(struct ledger *ledger, char *why, size_t why_cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * Checking the store's structure
+ *
+ * LMDB trusts its pages: a damaged page header can make it assert or fault inside a read. So the
+ * structural walk runs in a child process (fork), where a crash reads as CORRUPT. The full walk
+ * reads every record of every database (LMDB's free list included): each decodes (records.c's
+ * layouts), entries are exactly 0..n-1 and decode, every stored Merkle node equals the hash of
+ * its children rebuilt from the entries, every stored checkpoint verifies with the log key and
+ * names the stored root of its size, the databases' counts fit the tree size, and the invariants
+ * hold (ledger_check_invariants). The sampled walk, the one ledger_open runs, checks the counts,
+ * the first and last record of every database and LEDGER_CHECK_SAMPLE_PROBES records found
+ * from random keys (each a path from root to leaf), LEDGER_CHECK_SAMPLE_ENTRIES random entries
+ * with their level-1 nodes, and the latest checkpoint; a store of at most
+ * LEDGER_CHECK_FULL_PAGES_MAX pages is walked in full instead (docs/BENCHMARKS.md: the cost).
+ * ------------------------------------------------------------------------------------------- */
+#define LEDGER_CHECK_SAMPLE_PROBES 16u
+#define LEDGER_CHECK_SAMPLE_ENTRIES 64u
+#define LEDGER_CHECK_FULL_PAGES_MAX 16384u   /* 64 MiB of 4 KiB pages */
+#define LEDGER_CHECK_OPEN_SECONDS_MAX 60u    /* the open check's time limit */
+
+enum ledger_check_depth { LEDGER_CHECK_SAMPLED = 0, LEDGER_CHECK_FULL = 1 };
+
+struct ledger_check_progress {
+  const char *db;       /* the database being walked ("entries", "balances", ...) */
+  uint64_t done, total; /* its records walked so far, its record count */
+};
+
+struct ledger_check_options {
+  enum ledger_check_depth depth;
+  unsigned seconds_max; /* 0: no limit; past it the child is killed and the store is CORRUPT */
+  /* Called in the child about twice a second while it walks (may be NULL). */
+  void (*progress)(void *arg, const struct ledger_check_progress *p);
+  void *progress_arg;
+  int *child_pid; /* may be NULL: holds the child's pid while it runs (__atomic), else 0 */
+  /* NULL: the forked child walks at once (the caller must have no other thread that could hold a
+   * lock at the fork: malloc's are safe, OpenSSL's are not). Else the child execs this program
+   * with LEDGER_CHECK_CHILD_FLAG DIR full|sampled, which must call ledger_check_child_main
+   * (quotad does: its periodic check runs beside its threads). progress is then not called. */
+  const char *exec_path;
+};
+
+struct ledger_check_report {
+  int result;            /* 0, CORRUPT, or the code that kept the check from running */
+  int signal;            /* the signal that ended the child (a crash on a damaged page), or 0 */
+  bool full;             /* every record was walked */
+  uint64_t tree_size, pages; /* the store's: entries, pages in use */
+  uint64_t records;      /* records walked or sampled, all databases */
+  uint64_t nodes;        /* Merkle nodes compared with a rebuild */
+  uint64_t checkpoints;  /* checkpoints verified */
+  double seconds;        /* wall time, fork to verdict */
+  char why[256];         /* what failed ("balances: record 12 does not decode") */
+};
+
+/* Checks the ledger in dir from a forked child that opens it read-only (beside a running writer:
+ * the walk sees one committed snapshot). Fills *report and returns its result: 0, CORRUPT (the
+ * walk found damage, or the child died or ran past seconds_max), or -errno when it could not
+ * fork. Blocks until the child is done; safe from any thread. */
+int ledger_check_dir(const char *dir, const struct ledger_check_options *opt,
+                     struct ledger_check_report *report);
+
+/* The exec'd child's side: walks dir ("full" or "sampled") and writes the report to
+ * LEDGER_CHECK_CHILD_FD. Returns the exit status for main. */
+#define LEDGER_CHECK_CHILD_FLAG "--ledger-check-child"
+#define LEDGER_CHECK_CHILD_FD 3
+int ledger_check_child_main(const char *dir, const char *depth);
+
+/* After a check found the store damaged: every later read and write of this handle returns
+ * CORRUPT without touching LMDB. Thread-safe. */
+void ledger_set_damaged(struct ledger *ledger);
 
 /* Copies the environment to dir, created if missing (LMDB's consistent hot copy, compacting;
  * the writer may keep writing). The copy opens as a ledger of its own. */

@@ -61,6 +61,8 @@ int store__mdb_err(int rc) {
 }
 
 int store__read_begin(struct ledger *l, MDB_txn **txn) {
+  /* A store found damaged is not read again: LMDB may crash on the damaged page. */
+  if (__atomic_load_n(&l->damaged, __ATOMIC_ACQUIRE)) return PROTO_E_CORRUPT;
   pthread_rwlock_rdlock(&l->resize_lock);
   int rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
   if (rc == MDB_MAP_RESIZED) {
@@ -269,6 +271,8 @@ int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
   int rc = 0;
   if (!l->read_only && mkdir(cfg->dir, 0700) != 0 && errno != EEXIST) rc = -errno;
   if (rc == 0 && !l->read_only) rc = lock_dir(cfg->dir, &l->lock_fd);
+  /* With the lock held no other writer runs: check the store before LMDB reads a page of it. */
+  if (rc == 0 && !l->read_only && !cfg->no_open_check) rc = check__at_open(cfg);
   if (rc == 0 && !l->read_only) rc = overlay__init(&l->ov);
   if (rc == 0) rc = env_open(l, cfg);
   if (rc == 0) rc = open_dbs(l);
