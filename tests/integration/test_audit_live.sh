@@ -11,9 +11,8 @@ Q="$BUILD_DIR/tools/quotactl"
 QUOTAD="$BUILD_DIR/daemon/quotad"
 AUDIT="$BUILD_DIR/tools/quota-audit"
 if [ ! -x "$QUOTAD" ] || [ ! -x "$Q" ] || [ ! -x "$AUDIT" ]; then
-  echo "SKIP: quotad, quotactl or quota-audit not built"
-  echo "0 passed, 0 failed"
-  exit 0
+  echo "FAIL: quotad, quotactl or quota-audit is not built"
+  exit 1
 fi
 T=$(mktemp -d /tmp/quota-audit-it-XXXXXX)
 PASSED=0

@@ -9,8 +9,8 @@ build=$1
 qb=$build/bench/quota-bench
 quotad=$build/daemon/quotad
 if [ ! -x "$quotad" ]; then
-  echo "SKIP: $quotad is not built yet (branch daemon); nothing to drive"
-  exit 0
+  echo "FAIL: $quotad is not built"
+  exit 1
 fi
 [ -x "$qb" ] || { echo "FAIL: $qb missing"; exit 1; }
 out=$(mktemp)

@@ -5,7 +5,7 @@
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
 if [ ! -x "$BUILD_DIR/daemon/quotad" ] || [ ! -x "$BUILD_DIR/tools/quota-audit" ]; then
-  echo "SKIP: quotad or quota-audit not built"; exit 0
+  echo "FAIL: quotad or quota-audit is not built"; exit 1
 fi
 T=$(mktemp -d /tmp/quotad-crash-XXXXXX)
 trap 'rm -rf "$T"' EXIT

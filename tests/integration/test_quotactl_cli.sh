@@ -9,9 +9,8 @@ Q="$BUILD_DIR/tools/quotactl"
 QUOTAD="$BUILD_DIR/daemon/quotad"
 AUDIT="$BUILD_DIR/tools/quota-audit"
 if [ ! -x "$QUOTAD" ] || [ ! -x "$Q" ]; then
-  echo "SKIP: quotad or quotactl not built"
-  echo "0 passed, 0 failed"
-  exit 0
+  echo "FAIL: quotad or quotactl is not built"
+  exit 1
 fi
 T=$(mktemp -d /tmp/quotactl-it-XXXXXX)
 PASSED=0

@@ -6,9 +6,8 @@ set -u
 BUILD_DIR=$(cd "$1" && pwd)
 SOURCE_DIR=$(cd "$2" && pwd)
 if [ ! -x "$BUILD_DIR/daemon/quotad" ] || [ ! -x "$BUILD_DIR/tools/quotactl" ]; then
-  echo "SKIP: quotad or quotactl not built"
-  echo "0 passed, 0 failed"
-  exit 0
+  echo "FAIL: quotad or quotactl is not built"
+  exit 1
 fi
 T=$(mktemp -d /tmp/quotactl-demo-XXXXXX)
 trap 'rm -rf "$T"' EXIT

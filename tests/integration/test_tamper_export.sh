@@ -5,7 +5,7 @@
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
 for b in daemon/quotad tools/quotactl tools/quota-audit; do
-  [ -x "$BUILD_DIR/$b" ] || { echo "SKIP: $b not built"; exit 0; }
+  [ -x "$BUILD_DIR/$b" ] || { echo "FAIL: $b is not built"; exit 1; }
 done
 T=$(mktemp -d /tmp/quotad-tamper-XXXXXX)
 trap 'rm -rf "$T"' EXIT
