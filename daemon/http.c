@@ -243,7 +243,8 @@ long daemon_query_get(const char *query, const char *name, char *out, size_t cap
         char c = p[i];
         if (c == '%') {
           int a = i + 2 < plen ? hexval(p[i + 1]) : -1, b = i + 2 < plen ? hexval(p[i + 2]) : -1;
-          if (a < 0 || b < 0) return PROTO_E_BAD_REQUEST;
+          /* %00 would end the value early for every C string reader after us: refused. */
+          if (a < 0 || b < 0 || (a | b) == 0) return PROTO_E_BAD_REQUEST;
           c = (char)(a * 16 + b);
           i += 2;
         } else if (c == '+') c = ' ';

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang in build-fuzz (proto's decoders and JSON mapping,
-# checkpoints and proofs, the daemon's HTTP parser, the CSV readers of quotactl and the allocator),
+# Builds the libFuzzer targets of tests/fuzz/targets.txt (the one list) with clang in build-fuzz,
 # seeds their corpora from the test vectors and data and runs each for the given seconds (default
-# 30). Usage: scripts/fuzz.sh [seconds] [target...]
+# 30). docs/FUZZING.md says what each covers. Usage: scripts/fuzz.sh [seconds] [target...]
 set -euo pipefail
 
 seconds=${1:-30}
 shift || true
-targets=${*:-fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv}
 root=$(cd "$(dirname "$0")/.." && pwd)
+all_targets=$(awk '/^fuzz_/ {print $1}' "$root/tests/fuzz/targets.txt" | tr '\n' ' ')
+[ -n "$all_targets" ] || { echo "fuzz: no targets in tests/fuzz/targets.txt"; exit 1; }
+targets=${*:-$all_targets}
 build="$root/build-fuzz"
 vectors="$root/tests/vectors"
 
@@ -19,7 +20,11 @@ cmake --build "$build" -j2 --target $targets
 
 # Seeds: every binary vector (valid and invalid bodies, envelopes, entries) for fuzz_decode,
 # every JSON form for fuzz_json. Files are named by content hash, so reseeding is idempotent.
-for t in fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv; do mkdir -p "$build/corpus/$t"; done
+for t in $all_targets; do mkdir -p "$build/corpus/$t"; done
+# Every crash once found stays a seed (tests/fuzz/regressions/<target>/), and a unit test.
+for d in "$root"/tests/fuzz/regressions/*/; do
+  [ -d "$d" ] && cp "$d"* "$build/corpus/$(basename "$d")/" 2>/dev/null
+done
 python3 - "$vectors" "$build/corpus" "$root" <<'PY'
 import hashlib, json, os, sys, glob
 vectors, corpus, root = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -62,6 +67,39 @@ for req in [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
 for path in glob.glob(os.path.join(root, "tests", "data", "alloc", "*.csv")):
     put("fuzz_csv", b"\x00" + open(path, "rb").read())
 put("fuzz_csv", b"\x01from,to,instrument,amount\n101,102,CEA-2025,5\n\"1,01\",x,\"q\"\"\",9007199254740991\n")
+# Authorization headers: the signed read header and near misses
+import base64
+b64 = lambda b: base64.b64encode(b).decode()
+for v in ["Quotad-Ed25519 key=%s, time=1767225600, sig=%s" % (b64(bytes(range(32))), b64(bytes(64))),
+          "Quotad-Ed25519 key=%s,time=0,sig=%s" % (b64(b"k" * 32), b64(b"s" * 64)),
+          "Quotad-Ed25519 key=, time=1, sig=", "Bearer abc"]:
+    put("fuzz_auth", v.encode())
+# query strings: name length, buffer size, name, query
+for name, q in [(b"limit", b"after=1&limit=50"), (b"start", b"start=0&limit=1000"),
+                (b"after", b"kind=participant&after=900001"), (b"x", b"x=%41%2b+y&x=2")]:
+    for cap in (8, 39):
+        put("fuzz_query", bytes([len(name), cap]) + name + q)
+# entries (leaves) of the vectors: for the audit's replay and for the export reader
+entries = [bytes.fromhex(v["hex"]) for v in valid["entries"]] + [bytes.fromhex(ex["entry"])]
+put("fuzz_audit_leaf", b"".join(len(e).to_bytes(2, "big") + e for e in entries))
+for e in entries:
+    put("fuzz_audit_leaf", len(e).to_bytes(2, "big") + e)
+lines = b"".join(b'{"index":%d,"leaf":"%s"}\n' % (i, b64(e).encode()) for i, e in enumerate(entries))
+put("fuzz_export", lines)
+put("fuzz_export", lines + b'{"instruments":[],"balances":[],"compliance":[]}\n')
+# ledger records (ledger/records.c layouts): kind byte, then the record
+u64 = lambda v: v.to_bytes(8, "big")
+name = b"Plant 101"
+put("fuzz_records", b"\x00" + bytes([1, 3, 44, 2, 1, 0]) + u64(7) + u64(0) + b"91350100M000100Y43" +
+    len(name).to_bytes(2, "big") + name)
+put("fuzz_records", b"\x01" + b"\x01" + bytes(range(32)) + b"\x04" + u64(101) + b"\x00" + u64(9) +
+    u64(0) + len(name).to_bytes(2, "big") + name)
+put("fuzz_records", b"\x02\x01" + u64(500) + u64(20) + u64(100))
+put("fuzz_records", b"\x03\x01\x01" + (2025).to_bytes(2, "big") * 2 + (2030).to_bytes(2, "big") +
+    u64(10**9) + u64(1000) + u64(10) + u64(5) + u64(1) + u64(3))
+put("fuzz_records", b"\x04\x01" + u64(4102444800000) + u64(12))
+put("fuzz_records", b"\x05\x01" + u64(100) + u64(90) + u64(5) + u64(0) + u64(33))
+put("fuzz_records", b"\x06\x01" + bytes(range(32)) + u64(77))
 PY
 
 # One summary line per target, starting "fuzz:" (scripts/test prints those).

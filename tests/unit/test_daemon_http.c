@@ -162,6 +162,15 @@ Test(query, finds_and_decodes_parameters) {
   cr_assert_eq(daemon_query_get("a=123456", "a", v, 4), PROTO_E_FIELD_TOO_LONG);
 }
 
+/* Found by fuzz_query (tests/fuzz/regressions/fuzz_query): "%00" decoded to a NUL inside the
+ * value, so "limit=5%00junk" read as limit 5 and the value's length lied about its string. */
+Test(query, refuses_an_encoded_nul) {
+  char v[32];
+  cr_assert_eq(daemon_query_get("xx=%00", "xx", v, sizeof v), PROTO_E_BAD_REQUEST);
+  cr_assert_eq(daemon_query_get("limit=5%00junk", "limit", v, sizeof v), PROTO_E_BAD_REQUEST);
+  cr_assert_eq(daemon_query_get("a=%01", "a", v, sizeof v), 1);
+}
+
 Test(query, parse_u64_refuses_signs_leading_zeros_and_overflow) {
   uint64_t x = 7;
   cr_assert_eq(daemon_parse_u64("18446744073709551615", &x), 0);
