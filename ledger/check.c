@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -124,8 +125,15 @@ int ledger_check_child_main(const char *dir, const char *depth) {
  * hold a lock the walk needs), or exec exec_path in its check mode for a clean process. */
 static _Noreturn void child_start(const char *dir, const struct ledger_check_options *opt,
                                   int fd) {
-  if (!opt->exec_path) _exit(child_run(dir, opt, fd));
-  if (dup2(fd, LEDGER_CHECK_CHILD_FD) < 0) _exit(4);
+  /* The child holds nothing of the parent's: not the writer's flock on quotad.lock (which would
+   * outlive a parent killed meanwhile), not its sockets. And it ends with the parent. */
+  if (fd == LEDGER_CHECK_CHILD_FD ? fcntl(fd, F_SETFD, 0) < 0
+                                  : dup2(fd, LEDGER_CHECK_CHILD_FD) < 0)
+    _exit(4);
+  close_range(LEDGER_CHECK_CHILD_FD + 1, ~0u, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) _exit(7); /* the parent is already gone */
+  if (!opt->exec_path) _exit(child_run(dir, opt, LEDGER_CHECK_CHILD_FD));
   execl(opt->exec_path, opt->exec_path, LEDGER_CHECK_CHILD_FLAG, dir,
         opt->depth == LEDGER_CHECK_FULL ? "full" : "sampled", (char *)NULL);
   _exit(5);

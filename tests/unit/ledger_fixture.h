@@ -46,12 +46,21 @@ static inline struct proto_key *fx_key(uint8_t tag) {
   return k;
 }
 
-static inline void fx_open(struct fx *f, uint64_t map_initial, uint64_t map_max) {
+/* Opens as the writer; rep (may be NULL) receives the open check's report, no_check skips it
+ * (to reach the read-time checks behind it). Returns ledger_open's code. */
+static inline int fx_open_as(struct fx *f, uint64_t map_initial, uint64_t map_max, bool no_check,
+                             struct ledger_check_report *rep) {
   struct ledger_config cfg = {.dir = f->dir,
                               .map_bytes_initial = map_initial,
                               .map_bytes_max = map_max,
-                              .log_key = f->log};
-  int rc = ledger_open(&cfg, &f->l);
+                              .log_key = f->log,
+                              .no_open_check = no_check,
+                              .open_check = rep};
+  return ledger_open(&cfg, &f->l);
+}
+
+static inline void fx_open(struct fx *f, uint64_t map_initial, uint64_t map_max) {
+  int rc = fx_open_as(f, map_initial, map_max, false, NULL);
   cr_assert_eq(rc, 0, "ledger_open: %s", proto_err_name(rc));
 }
 
