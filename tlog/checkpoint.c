@@ -269,6 +269,20 @@ int tlog_note_parse(const char *note, size_t len, struct tlog_note *out) {
   return 0;
 }
 
+long tlog_note_lines_of(const struct tlog_note *n, const char *name, uint32_t key_id, char *out,
+                        size_t cap) {
+  size_t name_len = strlen(name), at = 0, start = 0, used = 0;
+  struct tlog__sig_line sl;
+  while (tlog__sig_line_next(n->sigs, n->sigs_len, &at, &sl, &start) == 1) {
+    if (sl.name_len != name_len || memcmp(sl.name, name, name_len) != 0 || sl.key_id != key_id)
+      continue;
+    if (cap - used < at - start) return PROTO_E_FIELD_TOO_LONG;
+    memcpy(out + used, n->sigs + start, at - start);
+    used += at - start;
+  }
+  return (long)used;
+}
+
 int tlog_checkpoint_verify(const char *text, size_t len, const char *key_name,
                              const uint8_t pub[PROTO_PUBKEY_BYTES], struct tlog_checkpoint *out) {
   struct tlog_note n;

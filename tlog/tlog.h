@@ -122,6 +122,11 @@ struct tlog_note {
  * lines. What a witness cosigns and a cosignature covers is out->text exactly.
  * Returns 0 or BAD_CHECKPOINT; *out is written only on success. */
 int tlog_note_parse(const char *note, size_t len, struct tlog_note *out);
+/* Copies the signature lines of n under (name, key_id), newlines included, to out (not
+ * NUL-terminated): e.g. a log's own lines once tlog_checkpoint_verify has accepted them, without
+ * the lines of signers nobody checked. Returns the bytes written or FIELD_TOO_LONG. */
+long tlog_note_lines_of(const struct tlog_note *n, const char *name, uint32_t key_id, char *out,
+                        size_t cap);
 
 /* ---------------------------------------------------------------------------------------------
  * Cosignatures: C2SP tlog-cosignature, cosignature/v1 (Ed25519), in cosig.c.
