@@ -20,6 +20,10 @@
 #define READ_BUFFER_BYTES 65536u
 #define EXPECT_BYTES_MAX 32u
 #define RESPONSE_HEAD_BYTES_MAX 256u
+/* After an answer that closes the connection, what the client still sends is read and dropped
+ * for this long (at most this many bytes) so that the answer is not lost to a TCP reset. */
+#define LINGER_MS 1000u
+#define LINGER_BYTES_MAX (1u << 20)
 
 struct server {
   struct witness *w;
@@ -38,6 +42,7 @@ enum phase { PHASE_IDLE, PHASE_HEADERS, PHASE_BODY };
 struct conn {
   uv_tcp_t tcp;
   uv_timer_t timer;
+  uv_shutdown_t shutdown;
   http_parser parser;
   struct server *srv;
   struct conn *prev, *next;
@@ -47,7 +52,8 @@ struct conn {
   char url[WITNESS_URL_BYTES_MAX];
   char field[8];
   char expect[EXPECT_BYTES_MAX];
-  bool field_done, url_too_long, closing, reading;
+  bool field_done, closing, shut, reading;
+  size_t lingered; /* bytes dropped after the closing answer */
   unsigned fail_status; /* set by a callback that refuses the request */
   char *body;
   size_t body_len, body_cap;
@@ -114,14 +120,36 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   *buf = uv_buf_init(c->srv->read_buf, READ_BUFFER_BYTES);
 }
 
+static void on_timer(uv_timer_t *t);
+static void timer_set(struct conn *c, uint32_t ms) {
+  uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  struct conn *c = req->data;
+  if (status != 0) conn_close(c);
+}
+
 static void on_written(uv_write_t *req, int status) {
   struct write_req *wr = (struct write_req *)req;
   struct conn *c = wr->c;
   free(wr);
   if (uv_is_closing((uv_handle_t *)&c->tcp)) return;
   size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
-  if (status != 0 || (c->closing && queued == 0)) {
+  if (status != 0) {
     conn_close(c);
+    return;
+  }
+  if (c->closing && queued == 0 && !c->shut) {
+    /* the last answer is out: send FIN, then drop what still arrives for a moment */
+    c->shut = true;
+    c->shutdown.data = c;
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) != 0) {
+      conn_close(c);
+      return;
+    }
+    timer_set(c, LINGER_MS);
+    if (!c->reading) c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
     return;
   }
   /* a client that stopped reading its answers is read again once they drain */
@@ -162,11 +190,7 @@ static void conn_respond(struct conn *c, unsigned status, const char *type, cons
                    "Cache-Control: no-store\r\n%s\r\n",
                    status, reason(status), type, len, close_after ? "Connection: close\r\n" : "");
   assert(n > 0 && (size_t)n < sizeof head);
-  if (close_after) {
-    c->closing = true;
-    if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
-    c->reading = false;
-  }
+  if (close_after) c->closing = true; /* reads go on, dropped, until the linger ends */
   conn_write(c, head, (size_t)n, body, len);
 }
 
@@ -189,15 +213,12 @@ static void on_timer(uv_timer_t *t) {
                                              : "the body did not arrive within request_timeout_ms");
 }
 
-static void timer_set(struct conn *c, uint32_t ms) {
-  uv_timer_start(&c->timer, on_timer, ms, 0);
-}
-
 /* ---- http-parser callbacks: non-zero stops the parser; fail_status says why ---- */
 
+/* -1, not 1: on_headers_complete's 1 would mean "no body follows" rather than an error. */
 static int refuse(struct conn *c, unsigned status) {
   c->fail_status = status;
-  return 1;
+  return -1;
 }
 
 static int header_bytes_add(struct conn *c, size_t len) {
@@ -216,7 +237,7 @@ static int on_message_begin(http_parser *p) {
 
 static int on_url(http_parser *p, const char *at, size_t len) {
   struct conn *c = p->data;
-  if (header_bytes_add(c, len)) return 1;
+  if (header_bytes_add(c, len)) return -1;
   if (c->url_len + len >= sizeof c->url) return refuse(c, 414);
   memcpy(c->url + c->url_len, at, len);
   c->url_len += len;
@@ -227,7 +248,7 @@ static int on_url(http_parser *p, const char *at, size_t len) {
 /* Only Expect matters here; a header name arrives in pieces, so it is kept up to 8 bytes. */
 static int on_header_field(http_parser *p, const char *at, size_t len) {
   struct conn *c = p->data;
-  if (header_bytes_add(c, len)) return 1;
+  if (header_bytes_add(c, len)) return -1;
   if (c->field_done) c->field_len = 0;
   c->field_done = false;
   for (size_t i = 0; i < len && c->field_len < sizeof c->field; i++) c->field[c->field_len++] = at[i];
@@ -236,7 +257,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len) {
 
 static int on_header_value(http_parser *p, const char *at, size_t len) {
   struct conn *c = p->data;
-  if (header_bytes_add(c, len)) return 1;
+  if (header_bytes_add(c, len)) return -1;
   c->field_done = true;
   if (c->field_len == 6 && strncasecmp(c->field, "expect", 6) == 0)
     for (size_t i = 0; i < len && c->expect_len < sizeof c->expect - 1; i++) c->expect[c->expect_len++] = at[i];
@@ -299,8 +320,13 @@ static int on_message_complete(http_parser *p) {
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   struct conn *c = stream->data;
   if (nread == 0) return;
-  if (nread < 0 || c->closing) {
-    if (!c->closing || nread < 0) conn_close(c);
+  if (nread < 0) {
+    conn_close(c);
+    return;
+  }
+  if (c->closing) {
+    c->lingered += (size_t)nread;
+    if (c->lingered > LINGER_BYTES_MAX) conn_close(c);
     return;
   }
   size_t done = http_parser_execute(&c->parser, &settings, buf->base, (size_t)nread);
