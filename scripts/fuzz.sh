@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang in build-fuzz (proto's decoders and JSON mapping,
-# checkpoints and proofs, the daemon's HTTP parser, the CSV readers of quotactl and the allocator),
+# checkpoints and proofs, the daemon's HTTP parser, the CSV readers of quotactl and the allocator,
+# quota-witness's add-checkpoint request and the witness policy parser),
 # seeds their corpora from the test vectors and data and runs each for the given seconds (default
 # 30). Usage: scripts/fuzz.sh [seconds] [target...]
 set -euo pipefail
 
 seconds=${1:-30}
 shift || true
-targets=${*:-fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv}
+targets=${*:-fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv fuzz_witness}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fuzz"
 vectors="$root/tests/vectors"
@@ -19,9 +20,9 @@ cmake --build "$build" -j2 --target $targets
 
 # Seeds: every binary vector (valid and invalid bodies, envelopes, entries) for fuzz_decode,
 # every JSON form for fuzz_json. Files are named by content hash, so reseeding is idempotent.
-for t in fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv; do mkdir -p "$build/corpus/$t"; done
+for t in fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv fuzz_witness; do mkdir -p "$build/corpus/$t"; done
 python3 - "$vectors" "$build/corpus" "$root" <<'PY'
-import hashlib, json, os, sys, glob
+import base64, hashlib, json, os, sys, glob
 vectors, corpus, root = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def put(target, data):
@@ -62,6 +63,17 @@ for req in [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
 for path in glob.glob(os.path.join(root, "tests", "data", "alloc", "*.csv")):
     put("fuzz_csv", b"\x00" + open(path, "rb").read())
 put("fuzz_csv", b"\x01from,to,instrument,amount\n101,102,CEA-2025,5\n\"1,01\",x,\"q\"\"\",9007199254740991\n")
+# witness: the first byte picks the parser (0 add-checkpoint request, 1 the 409 size, 2 a policy)
+note = cp["signed_note"].encode()
+h = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+for head in (b"old 0\n\n", b"old 1\n" + h + b"\n", b"old 2\n" + h + h + b"\n"):
+    put("fuzz_witness", b"\x00" + head + note)
+put("fuzz_witness", b"\x01" + b"1234\n")
+pub = bytes.fromhex(cp["ed25519_public_hex"])
+wid = hashlib.sha256(b"w1.example\n\x04" + pub).digest()[:4].hex()
+wkey = "w1.example+%s+%s" % (wid, base64.b64encode(b"\x04" + pub).decode())
+put("fuzz_witness", b"\x02" + ("# policy\nlog %s https://r.example/\nwitness A %s\ngroup G all A\nquorum G\n"
+                                % (cp["verifier_key"], wkey)).encode())
 PY
 
 # One summary line per target, starting "fuzz:" (scripts/test prints those).
