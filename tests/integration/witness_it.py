@@ -3,7 +3,7 @@ that an independent signer (witness_spec.py) makes, its cosignatures checked by 
 cosignature/v1 verifier; every status of C2SP tlog-witness; hostile input (oversize, slowloris,
 garbage, too many connections); state kept across a restart; and `quotactl checkpoint --verify
 --policy` over cosignatures made by that independent signer.
-Usage: python3 witness_it.py BUILD_DIR WORK_DIR"""
+Usage: python3 witness_it.py BUILD_DIR WORK_DIR SOURCE_DIR"""
 import hashlib
 import http.client
 import os
@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import witness_spec as ws  # noqa: E402
 
-BUILD, WORK = sys.argv[1], sys.argv[2]
+BUILD, WORK, SOURCE = sys.argv[1], sys.argv[2], sys.argv[3]
 WITNESS = os.path.join(BUILD, "witness", "quota-witness")
 QUOTACTL = os.path.join(BUILD, "tools", "quotactl")
 ORIGIN = "registry.test.example/quotad"
@@ -66,9 +66,10 @@ with open(conf, "w") as f:
 proc = None
 
 
-def start():
+def start(env=None):
     global proc
-    proc = subprocess.Popen([WITNESS, "--config", conf], stderr=open(os.path.join(WORK, "witness.log"), "a"))
+    proc = subprocess.Popen([WITNESS, "--config", conf], stderr=open(os.path.join(WORK, "witness.log"), "a"),
+                            env=env)
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
@@ -108,6 +109,21 @@ def add(old, tree, note=None, proof=None):
     proof = ws.consistency_proof(old, tree) if proof is None else proof
     return request("POST", "/add-checkpoint", ws.add_checkpoint_body(old, proof, note)) + (note,)
 
+
+# ---- the command line ----
+r = subprocess.run([WITNESS, "--help"], capture_output=True, text=True)
+check("--help exits 0 and lists the limits with their INI names",
+      r.returncode == 0 and "--header-timeout-ms" in r.stdout and "header_timeout_ms" in r.stdout, r.stderr)
+r = subprocess.run([WITNESS, "--config", os.path.join(SOURCE, "witness", "quota-witness.example.conf"), "--help"],
+                   capture_output=True, text=True)
+check("the example configuration parses", r.returncode == 0, r.stderr)
+with open(os.path.join(WORK, "bad.conf"), "w") as f:
+    f.write("[witness]\nname = w\n[limits]\nconnections_max = 0\n")
+r = subprocess.run([WITNESS, "--config", os.path.join(WORK, "bad.conf")], capture_output=True, text=True)
+check("a bad value: exit 1 naming the file's line and the option",
+      r.returncode == 1 and "bad.conf:4" in r.stderr and "connections_max" in r.stderr, r.stderr)
+r = subprocess.run([WITNESS, "--listen"], capture_output=True, text=True)
+check("a usage error: exit 2", r.returncode == 2, r.stderr)
 
 check("quota-witness starts", start(), open(os.path.join(WORK, "witness.log")).read())
 out = subprocess.run([WITNESS, "--config", conf, "--verifier-key"], capture_output=True, text=True)
@@ -232,7 +248,17 @@ check("the witness still answers after the hostile round", st == 200, st)
 
 # ---- restart keeps the state ----
 check("SIGTERM: a clean exit 0", stop() == 0)
-check("quota-witness starts again on the same state", start())
+notify_path = os.path.join(WORK, "notify.sock")
+notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+notify.bind(notify_path)
+notify.settimeout(5)
+check("quota-witness starts again on the same state", start(dict(os.environ, NOTIFY_SOCKET=notify_path)))
+try:
+    got = notify.recv(256)
+except socket.timeout:
+    got = b""
+check("it tells systemd READY=1 once listening ($NOTIFY_SOCKET)", got == b"READY=1", got)
+notify.close()
 st, ctype, body, _ = add(0, t20)
 check("after the restart the witness still knows size 12 (409 \"12\")", st == 409 and body == b"12\n", (st, body))
 st, _, body, note20 = add(12, t20)
