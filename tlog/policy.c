@@ -216,7 +216,7 @@ int tlog_policy_parse(const char *text, size_t len, struct tlog_policy *out,
 
 /* Evaluates every group in definition order (members are always earlier), then the quorum. */
 bool tlog_policy_quorum_met(const struct tlog_policy *p, const bool *witnessed) {
-  bool group_met[TLOG_POLICY_GROUPS_MAX];
+  bool group_met[TLOG_POLICY_GROUPS_MAX] = {false};
   assert(p->groups_count <= TLOG_POLICY_GROUPS_MAX && p->witnesses_count <= TLOG_POLICY_WITNESSES_MAX);
   for (unsigned j = 0; j < p->groups_count; j++) {
     const struct tlog_policy_group *g = &p->groups[j];
@@ -232,17 +232,23 @@ bool tlog_policy_quorum_met(const struct tlog_policy *p, const bool *witnessed) 
   return witnessed[p->quorum];
 }
 
+/* A node's slot in a table of witnesses then groups. */
+static unsigned node_slot(uint16_t node) {
+  unsigned slot = node >= TLOG_POLICY_GROUP ? TLOG_POLICY_WITNESSES_MAX + (unsigned)(node - TLOG_POLICY_GROUP)
+                                           : node;
+  assert(node != TLOG_POLICY_NONE && slot < NODES_MAX);
+  return slot < NODES_MAX ? slot : NODES_MAX - 1;
+}
+
 /* How many paths lead from the quorum to each node; a tree has at most one to every node. */
 static bool quorum_is_tree(const struct tlog_policy *p) {
   unsigned uses[NODES_MAX] = {0};
-  unsigned q = p->quorum >= TLOG_POLICY_GROUP ? TLOG_POLICY_WITNESSES_MAX + p->quorum - TLOG_POLICY_GROUP : p->quorum;
-  uses[q] = 1;
+  uses[node_slot(p->quorum)] = 1;
   for (unsigned j = p->groups_count; j-- > 0;) {
     unsigned self = TLOG_POLICY_WITNESSES_MAX + j;
     if (uses[self] == 0) continue;
     for (unsigned i = 0; i < p->groups[j].n; i++) {
-      uint16_t m = p->groups[j].members[i];
-      unsigned node = m >= TLOG_POLICY_GROUP ? TLOG_POLICY_WITNESSES_MAX + m - TLOG_POLICY_GROUP : m;
+      unsigned node = node_slot(p->groups[j].members[i]);
       uses[node] += uses[self];
       if (uses[node] > 1) return false;
     }
@@ -252,10 +258,11 @@ static bool quorum_is_tree(const struct tlog_policy *p) {
 
 /* In a tree, the fewest witnesses that meet a group is the sum of its k smallest member minima. */
 static unsigned tree_min_witnesses(const struct tlog_policy *p) {
-  unsigned group_min[TLOG_POLICY_GROUPS_MAX];
+  unsigned group_min[TLOG_POLICY_GROUPS_MAX] = {0};
   for (unsigned j = 0; j < p->groups_count; j++) {
     const struct tlog_policy_group *g = &p->groups[j];
-    unsigned mins[NODES_MAX];
+    unsigned mins[NODES_MAX] = {0};
+    assert(g->k >= 1 && g->k <= g->n && g->n <= NODES_MAX);
     for (unsigned i = 0; i < g->n; i++)
       mins[i] = g->members[i] >= TLOG_POLICY_GROUP ? group_min[g->members[i] - TLOG_POLICY_GROUP] : 1;
     unsigned sum = 0;

@@ -121,7 +121,10 @@ static int verify(struct qctl *q, const char *note, size_t len, const struct qop
   struct tlog_policy *p = policy_path ? malloc(sizeof *p) : NULL;
   struct tlog_policy_result r;
   struct tlog_checkpoint cp;
-  int rc = policy_path && !p ? QCTL_EXIT_IO : p ? policy_load(policy_path, p) : 0;
+  memset(&r, 0, sizeof r);
+  memset(&cp, 0, sizeof cp);
+  int rc = 0;
+  if (policy_path) rc = p ? policy_load(policy_path, p) : QCTL_EXIT_IO;
   if (!rc && !log_key && !(p && p->logs_count > 0)) {
     /* no key of the reader's own: the registry's word for its key is all there is */
     rc = qctl_fetch_log(q);

@@ -214,6 +214,7 @@ static int flag_apply(struct witness_config *cfg, int c, const char *arg, bool *
   if (c == FLAG_VERSION) return printf("quota-witness %s\n", WITNESS_VERSION), 1;
   if (c == FLAG_VKEY) return *print_vkey = true, 0;
   if (c == FLAG_CONFIG) return 0;
+  if (!arg) return -1; /* every other flag takes a value (required_argument) */
   if (c == FLAG_LOG) {
     char value[PROTO_ORIGIN_BYTES_MAX + TLOG_VERIFIER_KEY_BYTES_MAX + 4];
     if (strlen(arg) >= sizeof value || witness_config_add_log(cfg, arg, err, sizeof err) != 0) {
