@@ -264,6 +264,56 @@ check("after the restart the witness still knows size 12 (409 \"12\")", st == 40
 st, _, body, note20 = add(12, t20)
 check("and cosigns the honest growth 12 -> 20", st == 200, (st, body))
 
+# ---- two processes on one state: the old-size check and the update are atomic ----
+PORT2 = free_port()
+conf2 = os.path.join(WORK, "witness2.conf")
+with open(conf2, "w") as f:
+    f.write(open(conf).read().replace("127.0.0.1:%d" % PORT, "127.0.0.1:%d" % PORT2))
+proc2 = subprocess.Popen([WITNESS, "--config", conf2], stderr=open(os.path.join(WORK, "witness2.log"), "a"))
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", PORT2), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.05)
+
+
+def post_to(port, old, tree, out, i):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request("POST", "/add-checkpoint", ws.add_checkpoint_body(old, ws.consistency_proof(old, tree), signed(tree)))
+    r = c.getresponse()
+    out[i] = (r.status, r.read())
+    c.close()
+
+
+import threading  # noqa: E402
+size, races_ok = 20, True
+for _ in range(10):
+    out = [None, None]
+    a, b = leaves(size + 1), leaves(size + 2)
+    ths = [threading.Thread(target=post_to, args=(PORT, size, a, out, 0)),
+           threading.Thread(target=post_to, args=(PORT2, size, b, out, 1))]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    statuses = sorted(o[0] for o in out)
+    winner = size + 1 if out[0][0] == 200 else size + 2
+    loser_body = out[1][1] if out[0][0] == 200 else out[0][1]
+    if statuses != [200, 409] or loser_body != b"%d\n" % winner:
+        races_ok = False
+        print("       race from %d: %r" % (size, out))
+        break
+    size = winner
+check("racing requests from one old size to two witness processes on one state: one 200, one 409 "
+      "naming the winner's size (10 rounds)", races_ok)
+proc2.send_signal(signal.SIGTERM)
+proc2.wait(timeout=10)
+st, _, body = request("GET", "/%s/checkpoint" % hexorigin)
+check("the state holds the last winner", st == 200 and body.decode().split("\n")[1] == str(size), body[:80])
+t20 = leaves(size)
+st, _, body, note20 = add(size, t20)
+
 # ---- quotactl checkpoint --verify --policy, over cosignatures of an independent signer ----
 w2, w3 = ws.seed_of(os.path.join(WORK, "w2.key")), ws.seed_of(os.path.join(WORK, "w3.key"))
 text20, _ = ws.note_split(note20)
@@ -293,9 +343,9 @@ r = verify_file(note20 + line1 + line3)
 check("and one made by quota-witness beside one of the independent signer", r.returncode == 0, r.stdout + r.stderr)
 r = verify_file(note20 + line3)
 check("one cosignature of three: no quorum, exit 4", r.returncode == 4 and "quorum" in r.stderr, r.stdout + r.stderr)
-r = verify_file(note20 + ws.cosign(text20.replace("\n20\n", "\n21\n"), "w2.test.example", w2, now) + line3)
+r = verify_file(note20 + ws.cosign(text20.replace("\n%d\n" % size, "\n%d\n" % (size + 1)), "w2.test.example", w2, now) + line3)
 check("a cosignature over another checkpoint does not count (exit 4)", r.returncode == 4, r.stdout + r.stderr)
-r = verify_file(note20.replace(ORIGIN + "\n20", ORIGIN + "\n21") + line2 + line3)
+r = verify_file(note20.replace("%s\n%d\n" % (ORIGIN, size), "%s\n%d\n" % (ORIGIN, size + 1)) + line2 + line3)
 check("a changed checkpoint: the log signature fails (exit 4)", r.returncode == 4, r.stdout + r.stderr)
 weak = os.path.join(WORK, "weak-policy")
 with open(weak, "w") as f:

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lmdb.h>
 #include <unistd.h>
 
 #include "witness/witness.h"
@@ -303,6 +304,50 @@ Test(witness, get_serves_the_latest_cosigned_checkpoint_by_origin_hash) {
   cr_assert_eq(wd.a.status, 404);
   witness_handle(&wd.w, "GET", "/healthz", "", 0, 1, &wd.a);
   cr_assert_eq(wd.a.status, 200);
+  free(t);
+  world_free(&wd);
+}
+
+/* Bytes on disk that do not decode are an error for that origin (500 corrupt), never a crash,
+ * and never a reason to cosign from scratch. */
+Test(witness, a_corrupt_record_is_refused_not_guessed) {
+  struct world wd;
+  world_init(&wd);
+  struct mem_tree *t = malloc(sizeof *t);
+  tree_build(t, 4, UINT64_MAX);
+  add(&wd, t, 0, wd.log_key, ORIGIN, 10);
+  cr_assert_eq(wd.a.status, 200);
+  witness_close(&wd.w);
+  /* overwrite the record's size field: it no longer matches its stored note */
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi dbi;
+  cr_assert_eq(mdb_env_create(&env), 0);
+  cr_assert_eq(mdb_env_open(env, wd.cfg->data_dir, 0, 0600), 0);
+  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+  cr_assert_eq(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+  uint8_t key[PROTO_HASH_BYTES];
+  proto_sha256(ORIGIN, strlen(ORIGIN), key);
+  MDB_val k = {sizeof key, key}, v;
+  cr_assert_eq(mdb_get(txn, dbi, &k, &v), 0);
+  uint8_t *copy = malloc(v.mv_size);
+  memcpy(copy, v.mv_data, v.mv_size);
+  copy[8] ^= 0x01; /* the size's last byte */
+  MDB_val nv = {v.mv_size, copy};
+  cr_assert_eq(mdb_put(txn, dbi, &k, &nv, 0), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+  free(copy);
+  world_open(&wd);
+  tree_build(t, 6, UINT64_MAX);
+  add(&wd, t, 4, wd.log_key, ORIGIN, 11);
+  cr_assert_eq(wd.a.status, 500);
+  cr_assert(strstr(wd.a.body, "corrupt") != NULL, "%s", wd.a.body);
+  add(&wd, t, 0, wd.log_key, ORIGIN, 11);
+  cr_assert_eq(wd.a.status, 500, "no fresh start over a corrupt record");
+  int rc;
+  record_of(&wd, ORIGIN, &rc);
+  cr_assert_eq(rc, PROTO_E_CORRUPT);
   free(t);
   world_free(&wd);
 }
