@@ -32,6 +32,7 @@ static const struct opt opts[] = {
   STR("witness", "data_dir", "data-dir", data_dir, "state directory (LMDB environment)"),
   STR("listen", "tcp", "listen", listen, "HTTP listener host:port"),
   NUM("limits", "connections_max", "connections-max", OPT_U32, limits.connections_max, 1, 100000, "open connections"),
+  NUM("limits", "connections_per_peer_max", "connections-per-peer-max", OPT_U32, limits.connections_per_peer_max, 1, 100000, "open connections of one peer IP address"),
   NUM("limits", "header_bytes_max", "header-bytes-max", OPT_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
   NUM("limits", "request_bytes_max", "request-bytes-max", OPT_U32, limits.request_bytes_max, 1024, TLOG_WITNESS_REQUEST_BYTES_MAX, "bytes of one request body"),
   NUM("limits", "output_bytes_max", "output-bytes-max", OPT_U32, limits.output_bytes_max, 4096, 1u << 26, "unsent answer bytes of a connection before it is not read"),
@@ -48,6 +49,7 @@ static void defaults(struct witness_config *cfg) {
   strcpy(cfg->listen, "127.0.0.1:7380");
   cfg->limits = (struct witness_limits){
     .connections_max = 256,
+    .connections_per_peer_max = 32,
     .header_bytes_max = 8192,
     .request_bytes_max = TLOG_WITNESS_REQUEST_BYTES_MAX,
     .output_bytes_max = 65536,

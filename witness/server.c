@@ -54,6 +54,7 @@ struct conn {
   char expect[EXPECT_BYTES_MAX];
   bool field_done, closing, shut, reading;
   size_t lingered; /* bytes dropped after the closing answer */
+  uint8_t peer[16]; /* the peer's IP address (IPv4 in the first 4 bytes), for the per-peer limit */
   unsigned fail_status; /* set by a callback that refuses the request */
   char *body;
   size_t body_len, body_cap;
@@ -339,6 +340,22 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   }
 }
 
+/* Records the peer's address in c and counts the open connections from that address. */
+static unsigned peer_count(struct server *s, struct conn *c) {
+  struct sockaddr_storage sa;
+  int len = sizeof sa;
+  memset(&sa, 0, sizeof sa);
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0) {
+    if (sa.ss_family == AF_INET) memcpy(c->peer, &((struct sockaddr_in *)&sa)->sin_addr, 4);
+    else if (sa.ss_family == AF_INET6) memcpy(c->peer, &((struct sockaddr_in6 *)&sa)->sin6_addr, 16);
+  }
+  unsigned n = 0;
+  for (const struct conn *o = s->conns; o; o = o->next)
+    if (memcmp(o->peer, c->peer, sizeof c->peer) == 0 && !uv_is_closing((const uv_handle_t *)&o->tcp)) n++;
+  assert(n >= 1); /* c itself */
+  return n;
+}
+
 static void on_connection(uv_stream_t *listener, int status) {
   struct server *s = listener->data;
   if (status != 0 || s->stopping) return;
@@ -357,8 +374,8 @@ static void on_connection(uv_stream_t *listener, int status) {
     conn_close(c);
     return;
   }
-  if (s->conns_count > s->lim->connections_max) {
-    conn_close(c); /* past connections_max: closed at once, nothing read */
+  if (s->conns_count > s->lim->connections_max || peer_count(s, c) > s->lim->connections_per_peer_max) {
+    conn_close(c); /* past a limit: closed at once, nothing read */
     return;
   }
   http_parser_init(&c->parser, HTTP_REQUEST);

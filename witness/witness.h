@@ -61,6 +61,7 @@ struct witness_log {
 
 struct witness_limits {
   uint32_t connections_max;    /* open connections; more are closed at once */
+  uint32_t connections_per_peer_max; /* open connections of one peer IP address */
   uint32_t header_bytes_max;   /* request line and headers, bytes */
   uint32_t request_bytes_max;  /* one request body, bytes */
   uint32_t output_bytes_max;   /* unsent answers of one connection before it is not read */
