@@ -127,7 +127,13 @@
   /* allocation */                                                                               \
   X(BAD_SCHEME, -1500, "bad_scheme", "the allocation scheme file is invalid")                    \
   X(BAD_DATA, -1501, "bad_data", "the enterprise data is invalid")                               \
-  X(NO_ROOT, -1502, "no_root", "no balance value solves the sector's equation")
+  X(NO_ROOT, -1502, "no_root", "no balance value solves the sector's equation")                  \
+  /* witnesses (C2SP tlog-witness, tlog-policy) */                                               \
+  X(BAD_POLICY, -1600, "bad_policy", "the witness policy is invalid")                            \
+  X(NO_QUORUM, -1601, "no_quorum", "the witness cosignatures do not meet the policy's quorum")   \
+  X(WEAK_QUORUM, -1602, "weak_quorum", "half of the witnesses or fewer could meet the quorum")   \
+  X(UNKNOWN_LOG, -1603, "unknown_log", "the witness does not know this checkpoint's origin")     \
+  X(SIZE_CONFLICT, -1604, "size_conflict", "the old size is not the witness's latest size")
 
 enum proto_err {
   PROTO_OK = 0,

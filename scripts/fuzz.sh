@@ -26,7 +26,7 @@ for d in "$root"/tests/fuzz/regressions/*/; do
   [ -d "$d" ] && cp "$d"* "$build/corpus/$(basename "$d")/" 2>/dev/null
 done
 python3 - "$vectors" "$build/corpus" "$root" <<'PY'
-import hashlib, json, os, sys, glob
+import base64, hashlib, json, os, sys, glob
 vectors, corpus, root = sys.argv[1], sys.argv[2], sys.argv[3]
 
 def put(target, data):
@@ -100,6 +100,17 @@ put("fuzz_records", b"\x03\x01\x01" + (2025).to_bytes(2, "big") * 2 + (2030).to_
 put("fuzz_records", b"\x04\x01" + u64(4102444800000) + u64(12))
 put("fuzz_records", b"\x05\x01" + u64(100) + u64(90) + u64(5) + u64(0) + u64(33))
 put("fuzz_records", b"\x06\x01" + bytes(range(32)) + u64(77))
+# witness: the first byte picks the parser (0 add-checkpoint request, 1 the 409 size, 2 a policy)
+note = cp["signed_note"].encode()
+h = b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+for head in (b"old 0\n\n", b"old 1\n" + h + b"\n", b"old 2\n" + h + h + b"\n"):
+    put("fuzz_witness", b"\x00" + head + note)
+put("fuzz_witness", b"\x01" + b"1234\n")
+pub = bytes.fromhex(cp["ed25519_public_hex"])
+wid = hashlib.sha256(b"w1.example\n\x04" + pub).digest()[:4].hex()
+wkey = "w1.example+%s+%s" % (wid, base64.b64encode(b"\x04" + pub).decode())
+put("fuzz_witness", b"\x02" + ("# policy\nlog %s https://r.example/\nwitness A %s\ngroup G all A\nquorum G\n"
+                                % (cp["verifier_key"], wkey)).encode())
 PY
 
 # One summary line per target, starting "fuzz:" (scripts/test prints those).

@@ -1,9 +1,10 @@
 /* tlog: the transparency-log library. RFC 6962 / RFC 9162 Merkle hashing and proofs (over memory
  * and over a store of complete subtree hashes, so that one algorithm runs over LMDB, the ledger's
  * store, and over memory: tools, tests, benchmarks), and C2SP signed notes: tlog-checkpoint
- * bodies, Ed25519 signatures and the signed-note verifier key format. It uses proto (hashes,
- * Ed25519, base64, the error table) and nothing else: quota-audit, the witness and quotactl use
- * it without the ledger.
+ * bodies, Ed25519 signatures and the signed-note verifier key format; witness cosignatures
+ * (tlog-cosignature), witness policies and quorums (tlog-policy) and both sides of the witness
+ * protocol (tlog-witness). It uses proto (hashes, Ed25519, base64, the error table) and nothing
+ * else: quota-audit, quota-witness and quotactl use it without the ledger.
  *
  * Tree over a store: the RFC 6962 / RFC 9162 Merkle tree over a store of complete subtree hashes.
  *
@@ -64,8 +65,14 @@ int tlog_verify_consistency(uint64_t first, uint64_t second, const uint8_t root1
 /* ---------------------------------------------------------------------------------------------
  * Checkpoints: C2SP tlog-checkpoint in a C2SP signed note, Ed25519.
  * ------------------------------------------------------------------------------------------- */
-#define TLOG_CHECKPOINT_BYTES_MAX 1024u
+#define TLOG_CHECKPOINT_BYTES_MAX 1024u /* the note text: origin, size, root, extension lines */
 #define TLOG_VERIFIER_KEY_BYTES_MAX 256u
+/* C2SP signed-note lets a verifier refuse notes with more than 100 signatures; a line of an
+ * unknown signer is ignored but still bounded, so a note costs bounded work. */
+#define TLOG_NOTE_SIG_LINES_MAX 100u
+#define TLOG_NOTE_SIG_LINE_BYTES_MAX 1024u
+#define TLOG_NOTE_BYTES_MAX                                                                       \
+  (TLOG_CHECKPOINT_BYTES_MAX + 1u + TLOG_NOTE_SIG_LINES_MAX * TLOG_NOTE_SIG_LINE_BYTES_MAX)
 
 struct tlog_checkpoint {
   char origin[PROTO_ORIGIN_BYTES_MAX + 1];
@@ -100,12 +107,219 @@ long tlog_checkpoint_sign(const struct tlog_checkpoint *cp, const char *key_name
 int tlog_checkpoint_verify(const char *text, size_t len, const char *key_name,
                              const uint8_t pub[PROTO_PUBKEY_BYTES], struct tlog_checkpoint *out);
 
+/* A signed note split in its two parts, pointing into the caller's buffer. */
+struct tlog_note {
+  const char *text; /* the signed text: the checkpoint body up to and including its last '\n' */
+  size_t text_len;
+  const char *sigs; /* the signature lines after the blank line, each ending in '\n' (>= 1) */
+  size_t sigs_len;
+  struct tlog_checkpoint cp; /* origin, size and root from the text's first three lines */
+};
+
+/* Splits and checks a signed checkpoint note without verifying any signature: UTF-8 without
+ * control characters but '\n', a text of at most TLOG_CHECKPOINT_BYTES_MAX bytes that is a
+ * checkpoint body (extension lines allowed), a blank line, then 1..100 well-formed signature
+ * lines. What a witness cosigns and a cosignature covers is out->text exactly.
+ * Returns 0 or BAD_CHECKPOINT; *out is written only on success. */
+int tlog_note_parse(const char *note, size_t len, struct tlog_note *out);
+/* Copies the signature lines of n under (name, key_id), newlines included, to out (not
+ * NUL-terminated): e.g. a log's own lines once tlog_checkpoint_verify has accepted them, without
+ * the lines of signers nobody checked. Returns the bytes written or FIELD_TOO_LONG. */
+long tlog_note_lines_of(const struct tlog_note *n, const char *name, uint32_t key_id, char *out,
+                        size_t cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * Cosignatures: C2SP tlog-cosignature, cosignature/v1 (Ed25519), in cosig.c.
+ *
+ * A witness (a cosigner) adds to a checkpoint note one signature line
+ *   "— <cosigner name> <base64(key id || u64 timestamp || Ed25519 signature)>\n"
+ * where the key id is SHA-256(name || "\n" || 0x04 || public key)[:4], the timestamp is POSIX
+ * seconds (big-endian, at most 2^63 - 1), and the signature covers
+ *   "cosignature/v1\n" || "time <timestamp in decimal>\n" || the note text (tlog_note.text).
+ * The cosigner's verifier key is "<name>+<8 hex key id>+<base64(0x04 || public key)>".
+ * ------------------------------------------------------------------------------------------- */
+#define TLOG_COSIG_ALG 0x04u
+#define TLOG_COSIG_BLOB_BYTES 76u /* key id 4 + timestamp 8 + signature 64 */
+#define TLOG_COSIG_TIME_MAX ((UINT64_C(1) << 63) - 1u)
+/* "— " (4 bytes) + a name of at most 128 + " " + base64 of 76 bytes (104) + "\n" */
+#define TLOG_COSIG_LINE_BYTES_MAX 240u
+
+/* A cosigner as a client knows it: its name and public key (the key id follows from both). */
+struct tlog_cosigner {
+  char name[PROTO_ORIGIN_BYTES_MAX + 1];
+  uint8_t pub[PROTO_PUBKEY_BYTES];
+  uint32_t key_id;
+};
+
+/* SHA-256(name || "\n" || 0x04 || pub)[:4], big-endian. */
+uint32_t tlog_cosig_key_id(const char *name, const uint8_t pub[PROTO_PUBKEY_BYTES]);
+/* The cosigner's verifier key, NUL-terminated. Returns its length, BAD_ARGUMENT for a name that
+ * is not 1-128 printable ASCII without space or '+', or FIELD_TOO_LONG. */
+long tlog_cosig_verifier_key(const char *name, const uint8_t pub[PROTO_PUBKEY_BYTES], char *out,
+                             size_t cap);
+/* Parses a cosigner verifier key (algorithm 0x04; strict as tlog_verifier_key_parse). Returns 0
+ * or BAD_KEY (also for a checkpoint key, algorithm 0x01: one key, one role). */
+int tlog_cosig_verifier_key_parse(const char *text, struct tlog_cosigner *out);
+/* The signed message: "cosignature/v1\ntime <t>\n" || text. Returns its length, or
+ * FIELD_TOO_LONG / BAD_ARGUMENT (t > TLOG_COSIG_TIME_MAX). */
+long tlog_cosig_message(const char *text, size_t text_len, uint64_t time_s, char *out, size_t cap);
+/* Cosigns a note text (tlog_note.text) at time_s as `name`: writes the signature line with its
+ * newline, NUL-terminated. Returns its length, BAD_ARGUMENT (name or time), BAD_KEY (public-only
+ * key), CRYPTO or FIELD_TOO_LONG. The caller checked the text is a checkpoint body it vouches for. */
+long tlog_cosign(const char *text, size_t text_len, const char *name, const struct proto_key *key,
+                 uint64_t time_s, char *out, size_t cap);
+/* Looks for c's cosignature among signature lines sigs[0..sigs_len) (each ending in '\n', at
+ * most 100) over text. Lines of other names or key ids are ignored (C2SP). Returns 0 when one of
+ * c's lines verifies: *time_s (may be NULL) gets its timestamp and *line / *line_len (may be NULL)
+ * the line, newline included, inside sigs. NOT_FOUND when c has no line, BAD_SIGNATURE when
+ * none of c's lines verifies, BAD_CHECKPOINT when a line is malformed, BAD_KEY (c->pub). */
+int tlog_cosig_find(const char *sigs, size_t sigs_len, const char *text, size_t text_len,
+                    const struct tlog_cosigner *c, uint64_t *time_s, const char **line,
+                    size_t *line_len);
+/* tlog_cosig_find over a whole note (tlog_note_parse first). */
+int tlog_cosig_verify(const char *note, size_t len, const struct tlog_cosigner *c,
+                      uint64_t *time_s);
+
+/* ---------------------------------------------------------------------------------------------
+ * Witness policies: C2SP tlog-policy, in policy.c.
+ *
+ * A policy names the logs (`log <vkey> [<url>]`), the witnesses (`witness <name> <vkey>
+ * [<url>]`), groups of them (`group <name> all|any|<k> <member>...`, members defined on earlier
+ * lines, each at most once per group) and exactly one `quorum <name>` (or `quorum none`).
+ * Whitespace is runs of spaces and tabs, `#` starts a comment line, every line ends in '\n'.
+ * The parser is strict: an unknown keyword, a missing or extra field, a duplicate key or name,
+ * a forward reference, a bad threshold, a control character or a limit passed is an error that
+ * names its line. Names are opaque bytes (1..128, no whitespace); `none` is reserved.
+ * ------------------------------------------------------------------------------------------- */
+#define TLOG_POLICY_BYTES_MAX 65536u
+#define TLOG_POLICY_LINE_BYTES_MAX 8192u
+#define TLOG_POLICY_LOGS_MAX 32u
+#define TLOG_POLICY_WITNESSES_MAX 32u
+#define TLOG_POLICY_GROUPS_MAX 32u
+#define TLOG_POLICY_NAME_BYTES_MAX 128u
+#define TLOG_POLICY_URL_BYTES_MAX 512u
+/* A group member or the quorum: a witness index, TLOG_POLICY_GROUP + a group index, or none. */
+#define TLOG_POLICY_GROUP 0x100u
+#define TLOG_POLICY_NONE 0xFFFFu
+
+struct tlog_policy_log {
+  char name[PROTO_ORIGIN_BYTES_MAX + 1]; /* the key name: the log's origin */
+  uint8_t pub[PROTO_PUBKEY_BYTES];
+  char url[TLOG_POLICY_URL_BYTES_MAX + 1]; /* "" when absent */
+};
+
+struct tlog_policy_witness {
+  char name[TLOG_POLICY_NAME_BYTES_MAX + 1]; /* the policy's name for it */
+  struct tlog_cosigner key;                /* key.name: the name in its signature lines */
+  char url[TLOG_POLICY_URL_BYTES_MAX + 1];  /* its submission prefix, "" when absent */
+};
+
+struct tlog_policy_group {
+  char name[TLOG_POLICY_NAME_BYTES_MAX + 1];
+  unsigned k, n; /* witnessed when at least k of its n members are */
+  uint16_t members[TLOG_POLICY_WITNESSES_MAX + TLOG_POLICY_GROUPS_MAX];
+};
+
+struct tlog_policy {
+  struct tlog_policy_log logs[TLOG_POLICY_LOGS_MAX];
+  struct tlog_policy_witness witnesses[TLOG_POLICY_WITNESSES_MAX];
+  struct tlog_policy_group groups[TLOG_POLICY_GROUPS_MAX];
+  unsigned logs_count, witnesses_count, groups_count;
+  uint16_t quorum; /* a witness, TLOG_POLICY_GROUP + group, or TLOG_POLICY_NONE */
+};
+
+/* Where a policy is wrong, for the operator: 1-based line (0: the file as a whole) and why. */
+struct tlog_policy_error {
+  unsigned line;
+  char message[160];
+};
+
+/* Parses a policy file's bytes into *out (about 40 KiB: not for the stack of a small thread).
+ * Returns 0, or BAD_POLICY with err (may be NULL) saying where and why. */
+int tlog_policy_parse(const char *text, size_t len, struct tlog_policy *out,
+                      struct tlog_policy_error *err);
+/* Whether the witnesses marked in witnessed[0..witnesses_count) satisfy the quorum. */
+bool tlog_policy_quorum_met(const struct tlog_policy *p, const bool *witnessed);
+/* The rule for a log that publishes only with its quorum (quotad): every set of witnesses that
+ * satisfies the quorum must be more than half of all the policy's witnesses, so two sets that
+ * satisfy it share a witness and two forks of one log cannot each gather a quorum. Returns 0, or
+ * WEAK_QUORUM with err saying why (including a quorum of none, and a policy whose witnesses are
+ * shared between groups and too many (over 20) to check every subset). The parser does not apply
+ * it: a reader may choose a weaker policy for itself; quotad's witness client calls this after
+ * tlog_policy_parse and refuses to start, and `quotactl checkpoint --verify --policy` warns. */
+int tlog_policy_check_majority(const struct tlog_policy *p, struct tlog_policy_error *err);
+
+/* What tlog_policy_verify found. */
+struct tlog_policy_result {
+  int log;                                      /* the index of the log whose signature verified */
+  struct tlog_checkpoint cp;
+  bool witnessed[TLOG_POLICY_WITNESSES_MAX];    /* a valid cosignature by witness i */
+  bool bad[TLOG_POLICY_WITNESSES_MAX];          /* witness i has lines, none of them valid */
+  uint64_t time_s[TLOG_POLICY_WITNESSES_MAX];   /* the valid cosignature's timestamp */
+  unsigned cosigned;                            /* how many witnessed[] are true */
+};
+
+/* Checks a note's cosignatures against the policy's witnesses and quorum (not the log's
+ * signature: see tlog_policy_verify). A witness line that does not verify is not counted (and
+ * marked bad), it does not fail the note. Returns 0 when the quorum is met, NO_QUORUM when not,
+ * BAD_CHECKPOINT for a malformed note; out (required) is filled in both of the first two cases. */
+int tlog_policy_cosigs(const struct tlog_policy *p, const struct tlog_note *n,
+                       struct tlog_policy_result *out);
+/* The whole check of a cosigned checkpoint: a valid signature by one of the policy's logs whose
+ * key name is the checkpoint's origin (BAD_SIGNATURE when none; BAD_POLICY when the policy
+ * names no log), then tlog_policy_cosigs. Returns 0, BAD_CHECKPOINT, BAD_SIGNATURE, BAD_POLICY
+ * or NO_QUORUM. */
+int tlog_policy_verify(const struct tlog_policy *p, const char *note, size_t len,
+                       struct tlog_policy_result *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * The witness protocol: C2SP tlog-witness add-checkpoint, both sides, in witness.c.
+ *
+ * Request body (POST <submission prefix>/add-checkpoint):
+ *   "old <size>\n", 0..63 lines of one base64 hash each (the RFC 6962 consistency proof from the
+ *   old size to the checkpoint's), "\n", then the signed checkpoint note.
+ * Answers: 200 with the witness's cosignature lines; 409 with Content-Type text/x.tlog.size and
+ * "<size of its latest cosigned checkpoint>\n"; 400 malformed or old > size; 403 no trusted
+ * signature; 404 unknown origin; 422 the proof does not verify.
+ * ------------------------------------------------------------------------------------------- */
+#define TLOG_WITNESS_PROOF_LINES_MAX 63u
+#define TLOG_WITNESS_REQUEST_BYTES_MAX                                                            \
+  (24u + TLOG_WITNESS_PROOF_LINES_MAX * 45u + 1u + TLOG_NOTE_BYTES_MAX)
+#define TLOG_WITNESS_SIZE_CONTENT_TYPE "text/x.tlog.size"
+
+struct tlog_witness_request {
+  uint64_t old_size;
+  uint8_t proof[TLOG_WITNESS_PROOF_LINES_MAX][PROTO_HASH_BYTES];
+  size_t proof_len;
+  struct tlog_note note; /* points into the request body */
+};
+
+/* Builds a request body. Returns its length (NUL-terminated), BAD_ARGUMENT (more than 63 proof
+ * hashes, a proof with old size 0, old size > the checkpoint's), BAD_CHECKPOINT (note) or
+ * FIELD_TOO_LONG. */
+long tlog_witness_request_build(uint64_t old_size, const uint8_t (*proof)[PROTO_HASH_BYTES],
+                                size_t proof_len, const char *note, size_t note_len, char *out,
+                                size_t cap);
+/* Parses a request body strictly (canonical decimal, canonical base64 of 32 bytes per line, the
+ * blank line, a well-formed note). Returns 0 or BAD_REQUEST (the framing; a note that
+ * tlog_note_parse refuses is BAD_REQUEST too: the whole body is malformed). out->note points into
+ * body. Semantic checks (old <= size, proof, signatures) are the witness's. */
+int tlog_witness_request_parse(const char *body, size_t len, struct tlog_witness_request *out);
+/* The 409 body "<size>\n": format (returns its length or FIELD_TOO_LONG) and parse (strict;
+ * returns 0 or BAD_REQUEST). */
+long tlog_witness_size_format(uint64_t size, char *out, size_t cap);
+int tlog_witness_size_parse(const char *body, size_t len, uint64_t *size);
+/* A 200 body: one or more signature lines (at most 100). Finds and verifies the cosignature of
+ * witness c over the note text the client sent; *line / *line_len point at that line inside
+ * body, ready to append to the client's note. Returns 0, BAD_REQUEST (not signature lines),
+ * NOT_FOUND (no line by c), BAD_SIGNATURE. */
+int tlog_witness_response_parse(const char *body, size_t len, const char *text, size_t text_len,
+                                const struct tlog_cosigner *c, uint64_t *time_s,
+                                const char **line, size_t *line_len);
+
 /* ---------------------------------------------------------------------------------------------
  * The tree over a store of complete subtree hashes (tree.c)
  * ------------------------------------------------------------------------------------------- */
-
-
-
 #define TLOG_SIZE_MAX (UINT64_C(1) << 63)
 #define TLOG_LEVELS 64u
 #define TLOG_NODE_KEY_BYTES 9u

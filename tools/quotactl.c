@@ -30,7 +30,8 @@ static void usage(FILE *out) {
           "  settle import FILE\n"
           "queries:\n"
           "  account REF   balances REF   history REF   keys   instruments   accounts\n"
-          "  entries [--start N] [--limit M]   checkpoint   log   proof --id HEX\n"
+          "  entries [--start N] [--limit M]   log   proof --id HEX\n"
+          "  checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]]  (witness quorum)\n"
           "  compliance YEAR [--csv]\n"
           "data:\n"
           "  export FILE            the whole ledger in the quotad-export/1 format\n"
@@ -101,6 +102,7 @@ static int dispatch(struct qctl *q, int argc, char **argv) {
     return qctl_cmd_tx(q, cmd, argc - 1, argv + 1);
   }
   if (argc > 1 && strcmp(argv[1], "import") == 0) return qctl_cmd_import(q, cmd, argc - 2, argv + 2);
+  if (strcmp(cmd, "checkpoint") == 0) return qctl_cmd_checkpoint(q, argc - 1, argv + 1);
   if (qctl_is_query_cmd(cmd)) return qctl_cmd_query(q, cmd, argc - 1, argv + 1);
   if (strcmp(cmd, "proof") == 0) return qctl_cmd_proof(q, argc - 1, argv + 1);
   if (strcmp(cmd, "compliance") == 0) return qctl_cmd_compliance(q, argc - 1, argv + 1);

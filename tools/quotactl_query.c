@@ -1,5 +1,6 @@
-/* The read subcommands: accounts, balances, history, keys, instruments, entries, the checkpoint,
- * and the compliance report. --json prints the registry's answer as is; otherwise a table. */
+/* The read subcommands: accounts, balances, history, keys, instruments, entries and the
+ * compliance report (the checkpoint has its own file, tools/quotactl_checkpoint.c). --json prints
+ * the registry's answer as is; otherwise a table. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 #include "tools/quotactl.h"
 
 static const char *const query_cmds[] = {"account", "balances", "history", "keys", "instruments",
-                                         "accounts", "entries", "checkpoint", "log", NULL};
+                                         "accounts", "entries", "log", NULL};
 
 bool qctl_is_query_cmd(const char *cmd) {
   for (size_t i = 0; query_cmds[i]; i++) {
@@ -125,21 +126,6 @@ static int query_path(const char *cmd, const struct qopts *o, char *path, size_t
   return 0;
 }
 
-static int checkpoint_cmd(struct qctl *q) {
-  int rc = qctl_connect(q);
-  if (rc) return rc;
-  struct http_response r;
-  rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, &r);
-  if (rc || r.status != 200) {
-    int ex = qctl_report_http(q, "GET /v1/checkpoint", rc, r.status, NULL);
-    http_response_free(&r);
-    return ex;
-  }
-  fwrite(r.body, 1, r.len, stdout);
-  http_response_free(&r);
-  return QCTL_EXIT_OK;
-}
-
 int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv) {
   struct qopts o;
   int rc = qopts_parse(&o, argc, argv, NULL);
@@ -149,13 +135,12 @@ int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv) {
            "       quotactl history REF [--after INDEX] [--limit N]\n"
            "       quotactl accounts [--kind K] [--province P] [--after ID] [--limit N]\n"
            "       quotactl entries [--start N] [--limit M]   quotactl keys | instruments | log\n"
-           "       quotactl checkpoint   (the signed note as served)\n"
+           "       quotactl checkpoint [--verify ...]   (see quotactl checkpoint --help)\n"
            "Reads other than log, checkpoint and instruments need --key (a registered key).\n");
     return QCTL_EXIT_OK;
   }
   static const char *const allowed[] = {"after", "limit", "kind", "province", "start", NULL};
   if ((rc = qopts_only(&o, cmd, allowed))) return rc;
-  if (strcmp(cmd, "checkpoint") == 0) return checkpoint_cmd(q);
   char path[512];
   bool sign;
   if ((rc = query_path(cmd, &o, path, sizeof(path), &sign))) return rc;

@@ -223,6 +223,10 @@ expect 0 "accounts filtered by kind" "Steel 101" -- "$Q" "${OP[@]}" accounts --k
 expect 0 "instruments (public)" "CEA-2024" -- "$Q" instruments
 expect 0 "entries" "genesis" -- "$Q" "${OP[@]}" entries --start 0 --limit 3
 expect 0 "checkpoint (public)" "^$ORIGIN" -- "$Q" checkpoint
+expect 0 "checkpoint --verify with the key the registry serves" "log signature valid" -- "$Q" checkpoint --verify
+other_vk=$("$Q" --json keygen "$T/other-log.key" --name "$ORIGIN" | jfield '["verifier_key"]')
+expect 4 "checkpoint --verify with another log key" "does not verify" -- "$Q" checkpoint --verify \
+  --log-key "$other_vk"
 expect 0 "compliance table with status and shortfall" "short" -- "$Q" compliance 2024
 expect 0 "compliance --csv" "^101,$E1,\"Steel 101\",35,12000,11000,0,11000,1000,short$" -- "$Q" compliance 2024 --csv
 expect 0 "compliance --json" '"shortfall": 1000' -- "$Q" --json compliance 2024
