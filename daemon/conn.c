@@ -21,6 +21,7 @@ static void conn_free(struct daemon_conn *c) {
   while (c->replies) {
     struct daemon_reply *n = c->replies->next;
     daemon_buf_free(&c->replies->buf);
+    free(c->replies->access_target);
     free(c->replies);
     c->replies = n;
   }
@@ -132,6 +133,34 @@ static int conn_send(struct daemon_conn *c, struct daemon_buf *plain) {
   return 0;
 }
 
+/* The access log's record of a request, kept on its reply until the answer goes out. */
+static void access_begin(struct daemon_reply *reply, const struct daemon_request *r) {
+  reply->access_target = strdup(r->target);
+  reply->access_method = r->method;
+  reply->access_start_us = daemon_now_us();
+  const char *k = r->authorization ? strstr(r->authorization, "key=") : NULL;
+  if (k) {
+    size_t n = strcspn(k + 4, ", ");
+    if (n > 8) n = 8;
+    memcpy(reply->access_key, k + 4, n);
+    reply->access_key[n] = '\0';
+  }
+}
+
+static void access_log(struct daemon_reply *r) {
+  static const char *const methods[] = {"OTHER", "GET", "POST", "HEAD", "OTHER"};
+  struct daemon_access a = {
+      .method = methods[r->access_method <= DAEMON_OTHER ? r->access_method : 0],
+      .path = r->access_target,
+      .status = r->status, .bytes = r->buf.len, .us = daemon_now_us() - r->access_start_us,
+      .key_id = r->access_key[0] ? r->access_key : NULL,
+      .tx_id = r->access_tx[0] ? r->access_tx : NULL,
+      .result = r->access_result[0] ? r->access_result : NULL};
+  daemon_log_access(&a);
+  free(r->access_target);
+  r->access_target = NULL;
+}
+
 static void conn_update_reading(struct daemon_conn *c);
 
 void daemon_conn_flush(struct daemon_conn *c) {
@@ -141,6 +170,7 @@ void daemon_conn_flush(struct daemon_conn *c) {
     c->replies = r->next;
     if (!c->replies) c->replies_tail = NULL;
     daemon_metrics_request(r->endpoint, r->status);
+    if (r->access_target) access_log(r);
     int rc = conn_send(c, &r->buf);
     bool close_after = r->close_after || rc != 0;
     daemon_buf_free(&r->buf);
@@ -184,6 +214,7 @@ static void conn_process(struct daemon_conn *c) {
         conn_close(c);
         return;
       }
+      if (c->srv->cfg->access_log) access_begin(reply, r);
     }
     int rc = daemon_api_handle(c->srv, c, r, reply);
     if (rc == DAEMON_PARK) {

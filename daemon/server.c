@@ -18,6 +18,12 @@ uint64_t daemon_now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint64_t daemon_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* systemd's notify protocol is one datagram to $NOTIFY_SOCKET; a dozen lines instead of a
  * dependency on libsystemd. Without the variable (not under systemd) it does nothing. */
 static void sd_notify_text(const char *text) {
@@ -89,6 +95,10 @@ static void on_signal(uv_signal_t *s, int signum) {
   if (signum == SIGHUP) {
     sd_notify_text("RELOADING=1");
     if (daemon_log_reopen()) daemon_log(DAEMON_LOG_ERR, "cannot reopen the log file");
+    char said[2048];
+    int rc = daemon_config_reload(srv->cfg, said, sizeof said);
+    if (rc == 0) daemon_log_configure(daemon_log_format_parse(srv->cfg->log_format), srv->cfg->log_level);
+    daemon_log(rc ? DAEMON_LOG_ERR : DAEMON_LOG_NOTICE, "SIGHUP: configuration reloaded: %s", said);
     reload_tls(srv);
     sd_notify_text("READY=1");
     return;
@@ -99,18 +109,29 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   const struct daemon_config *cfg = srv->cfg;
-  char path[DAEMON_PATH_BYTES_MAX + 16];
-  if (cfg->log_key[0]) snprintf(path, sizeof path, "%s", cfg->log_key);
-  else snprintf(path, sizeof path, "%s/log.key", cfg->data_dir);
-  int rc = proto_key_load(path, log_key);
+  char why[600];
+  bool empty = false;
+  int rc = daemon_data_dir_state(cfg->data_dir, &empty, why, sizeof why);
+  if (!rc) rc = daemon_load_log_key(cfg, log_key, why, sizeof why);
   if (rc) {
-    daemon_log(DAEMON_LOG_ERR, "log key %s: %s", path, proto_err_message(rc));
+    daemon_log(DAEMON_LOG_ERR, "%s", why);
     return rc;
+  }
+  if (empty) {
+    daemon_log(DAEMON_LOG_WARNING, "data directory %s is empty: starting a NEW registry there",
+               cfg->data_dir);
   }
   proto_key_public(*log_key, srv->log_public_key);
   struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = *log_key};
   rc = ledger_open(&lc, &srv->ledger);
-  if (rc) daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, ledger_err_message(rc), proto_err_name(rc));
+  if (rc == PROTO_E_UNKNOWN_LOG_KEY) {
+    char path[DAEMON_PATH_BYTES_MAX + 32] = "";
+    daemon_log_key_path(cfg, path, sizeof path);
+    daemon_log(DAEMON_LOG_ERR, "log key %s is not this registry's log key: the genesis in %s names "
+               "another (start quotad with the registry's own log key)", path, cfg->data_dir);
+  } else if (rc) {
+    daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, ledger_err_message(rc), proto_err_name(rc));
+  }
   return rc;
 }
 
@@ -144,6 +165,7 @@ int daemon_run(struct daemon_config *cfg) {
     fprintf(stderr, "quotad: cannot open log file %s\n", cfg->log_file);
     return 1;
   }
+  daemon_log_configure(daemon_log_format_parse(cfg->log_format), cfg->log_level);
   struct daemon_server srv = {.cfg = cfg};
   uv_loop_t loop;
   uv_loop_init(&loop);

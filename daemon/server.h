@@ -16,6 +16,13 @@ struct daemon_reply {
   unsigned endpoint;
   unsigned status;
   struct daemon_buf buf; /* the whole HTTP response */
+  /* The access log's record (only with log.access): the request as it arrived. */
+  char *access_target;   /* NULL: not logged */
+  uint8_t access_method;
+  uint64_t access_start_us;
+  char access_key[12];   /* first 8 base64 characters of the reader's key hash, or "" */
+  char access_tx[33];    /* hex of the first transaction id, or "" */
+  char access_result[32];/* "ok", "exists" or an error name, or "" */
 };
 
 enum daemon_conn_kind { DAEMON_CONN_TCP = 0, DAEMON_CONN_TLS = 1, DAEMON_CONN_UNIX = 2 };
@@ -146,6 +153,8 @@ void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
 
 /* server.c */
 uint64_t daemon_now_ms(void);
+/* A monotonic clock in microseconds, for durations. */
+uint64_t daemon_now_us(void);
 void daemon_server_maybe_finish(struct daemon_server *srv);
 
 #endif /* QUOTAD_DAEMON_SERVER_H */

@@ -47,6 +47,7 @@ jfield() { python3 -c 'import json,sys; print(json.load(sys.stdin)'"$1"')'; }
 start_quotad() { # start_quotad DATA_DIR
   PORT=$(free_port)
   export QUOTAD_URL="http://127.0.0.1:$PORT"
+  mkdir -p "$1"
   "$QUOTAD" --data-dir "$1" --log-key "$T/log.key" --listen "127.0.0.1:$PORT" --unix "$T/q.sock" \
     --log-level warning 2>>"$T/quotad.log" &
   QPID=$!
