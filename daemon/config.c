@@ -43,6 +43,8 @@ static const struct opt opts[] = {
   NUM("log", "level", "log-level", OPT_LEVEL, log_level, 3, 7, "err, warning, notice, info or debug"),
   STR("log", "format", "log-format", log_format, "auto, journal, text, logfmt or json"),
   NUM("log", "access", "access-log", OPT_BOOL, access_log, 0, 1, "one line per request at info"),
+  STR("metrics", "listen", "metrics-listen", metrics_listen, "host:port serving only /metrics and /healthz, to whoever reaches it; empty = none"),
+  STR("metrics", "token_file", "metrics-token-file", metrics_token_file, "file holding the bearer token that reads /metrics over any listener; empty = none"),
   NUM("auth", "window_s", "auth-window-s", OPT_U32, auth_window_s, 1, 3600, "signed read header: seconds from the server clock"),
   NUM("limits", "connections_max", "connections-max", OPT_U32, limits.connections_max, 1, 1000000, "open connections"),
   NUM("limits", "header_bytes_max", "header-bytes-max", OPT_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),

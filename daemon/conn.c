@@ -345,6 +345,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   c->kind = listener == (uv_stream_t *)&srv->unix_listener ? DAEMON_CONN_UNIX
             : listener == (uv_stream_t *)&srv->tls         ? DAEMON_CONN_TLS
                                                            : DAEMON_CONN_TCP;
+  c->metrics_only = listener == (uv_stream_t *)&srv->metrics_listener;
   if (c->kind == DAEMON_CONN_UNIX) uv_pipe_init(srv->loop, &c->h.pipe, 0);
   else uv_tcp_init(srv->loop, &c->h.tcp);
   c->h.handle.data = c;
@@ -406,7 +407,8 @@ void daemon_conns_stop(struct daemon_server *srv) {
   if (srv->has_tcp) uv_close((uv_handle_t *)&srv->tcp, NULL);
   if (srv->has_tls) uv_close((uv_handle_t *)&srv->tls, NULL);
   if (srv->has_unix) uv_close((uv_handle_t *)&srv->unix_listener, NULL);
-  srv->has_tcp = srv->has_tls = srv->has_unix = false;
+  if (srv->has_metrics) uv_close((uv_handle_t *)&srv->metrics_listener, NULL);
+  srv->has_tcp = srv->has_tls = srv->has_unix = srv->has_metrics = false;
   for (struct daemon_conn *c = srv->conns, *next; c; c = next) {
     next = c->next;
     if (c->closing) continue;
@@ -460,6 +462,10 @@ int daemon_listen_all(struct daemon_server *srv, char *why, size_t why_cap) {
   if (cfg->tls_listen[0]) {
     if ((rc = listen_tcp(srv, &srv->tls, cfg->tls_listen, why, why_cap))) return rc;
     srv->has_tls = true;
+  }
+  if (cfg->metrics_listen[0]) {
+    if ((rc = listen_tcp(srv, &srv->metrics_listener, cfg->metrics_listen, why, why_cap))) return rc;
+    srv->has_metrics = true;
   }
   if (cfg->unix_path[0]) {
     unlink(cfg->unix_path); /* a stale socket of a previous run; the ledger lock guards data */

@@ -45,6 +45,8 @@ struct daemon_config {
   bool public_log;                          /* entries and inclusion proofs readable by anyone */
   char log_file[DAEMON_PATH_BYTES_MAX];     /* empty: stderr */
   int log_level;                            /* syslog levels: 3 err .. 7 debug */
+  char metrics_listen[256];                 /* "host:port" for /metrics and /healthz only */
+  char metrics_token_file[DAEMON_PATH_BYTES_MAX]; /* bearer token for /metrics; empty: none */
   char log_format[16];                      /* auto, journal, text, logfmt, json */
   bool access_log;                          /* one line per request at info */
   uint64_t map_bytes_max;                   /* ledger size ceiling; 0: the ledger's default */
@@ -243,9 +245,25 @@ const char *daemon_endpoint_name(unsigned ep);
 void daemon_metrics_request(unsigned endpoint, unsigned status);
 void daemon_metrics_tx_result(int result);
 void daemon_metrics_batch(size_t entries, uint64_t commit_us);
-/* Renders the Prometheus text exposition; tree size and checkpoint age are passed in. */
-int daemon_metrics_render(struct daemon_buf *out, uint64_t tree_size, uint64_t checkpoint_age_s,
-                          uint32_t connections);
+/* What the server knows at render time (the counters are kept here). */
+struct daemon_gauges {
+  uint64_t tree_size;
+  uint64_t published_size;    /* tree size of the latest published checkpoint */
+  uint64_t checkpoint_age_s;
+  uint32_t connections;
+  uint64_t map_bytes, map_used_bytes, map_bytes_max; /* LMDB: writes fail at the ceiling */
+  uint64_t start_time_s;      /* unix time quotad started */
+};
+/* Renders the Prometheus text exposition: counters, histograms, the gauges, quotad_build_info and
+ * the process_* family (CPU seconds, resident and virtual memory, open and maximum fds, start
+ * time) read from /proc/self. */
+int daemon_metrics_render(struct daemon_buf *out, const struct daemon_gauges *g);
+/* Whether an Authorization header carries the configured bearer token (metrics.token_file),
+ * compared in constant time. False when no token is configured. */
+bool daemon_metrics_token_ok(const char *authorization);
+/* Loads the token file (one line; at least 16 characters; a file others can read is refused).
+ * path "" clears the token. Returns 0 or a code with the reason in why. */
+int daemon_metrics_token_load(const char *path, char *why, size_t why_cap);
 
 /* ---------------------------------------------------------------------------------------------
  * HTTP status for an error code (api.md's table).

@@ -99,6 +99,8 @@ static void on_signal(uv_signal_t *s, int signum) {
     int rc = daemon_config_reload(srv->cfg, said, sizeof said);
     if (rc == 0) daemon_log_configure(daemon_log_format_parse(srv->cfg->log_format), srv->cfg->log_level);
     daemon_log(rc ? DAEMON_LOG_ERR : DAEMON_LOG_NOTICE, "SIGHUP: configuration reloaded: %s", said);
+    if (daemon_metrics_token_load(srv->cfg->metrics_token_file, said, sizeof said))
+      daemon_log(DAEMON_LOG_ERR, "%s (the previous token stays)", said);
     reload_tls(srv);
     sd_notify_text("READY=1");
     return;
@@ -179,11 +181,16 @@ int daemon_run(struct daemon_config *cfg) {
     daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);
     goto out;
   }
+  if (daemon_metrics_token_load(cfg->metrics_token_file, why, sizeof why)) {
+    daemon_log(DAEMON_LOG_ERR, "%s", why);
+    goto out;
+  }
   if (daemon_writer_start(&srv)) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;
   }
   srv.last_commit_ms = daemon_now_ms();
+  srv.start_time_s = srv.last_commit_ms / 1000;
   if (start_handles(&srv)) {
     server_stop(&srv);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -40,6 +40,7 @@ struct daemon_conn {
   struct daemon_conn *prev, *next;
   uint8_t kind;
   bool tls_on;
+  bool metrics_only;        /* accepted on metrics.listen: /metrics and /healthz only */
   struct daemon_tls tls;
   struct daemon_http *http;
   int http_err;             /* the parser's error once the stream failed */
@@ -88,7 +89,9 @@ struct daemon_server {
   SSL_CTX *tls_ctx;
   uv_tcp_t tcp, tls;
   uv_pipe_t unix_listener;
-  bool has_tcp, has_tls, has_unix;
+  bool has_tcp, has_tls, has_unix, has_metrics;
+  uv_tcp_t metrics_listener;  /* metrics.listen: /metrics and /healthz only */
+  uint64_t start_time_s;
   uv_signal_t sig_term, sig_int, sig_hup;
   uv_timer_t sweep;       /* connection timeouts and the watchdog */
   uv_timer_t batch_timer; /* closes the filling batch after batch_delay_ms */

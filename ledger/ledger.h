@@ -281,6 +281,7 @@ struct ledger_stats {
   uint64_t map_bytes;      /* current map size */
   uint64_t used_bytes;     /* pages in use * page size */
   uint64_t entries;
+  uint64_t map_bytes_max;  /* the ceiling: writes fail with MAP_FULL once used reaches it */
 };
 int ledger_stats(struct ledger *ledger, struct ledger_stats *out);
 
