@@ -53,6 +53,7 @@ struct qopts {
   char namebuf[QCTL_OPTS_MAX][64]; /* names given as --name=value */
   size_t npos;
   const char *pos[QCTL_OPTS_MAX];
+  const char *dangling; /* the last argument was --NAME with no value: unknown, or missing one */
 };
 
 /* Returns 0, or prints the problem and returns QCTL_EXIT_USAGE. bools: NULL-terminated names
@@ -62,6 +63,9 @@ int qopts_parse(struct qopts *o, int argc, char **argv, const char *const *bools
 const char *qopts_get(const struct qopts *o, const char *name);
 bool qopts_has(const struct qopts *o, const char *name);
 /* Fails (usage) naming the first option not in allowed (NULL-terminated). */
+/* After qopts_parse: a trailing --NAME without a value is "needs a value" (qopts_only says
+ * "unknown option" first when NAME is not the command's). Returns 0 or QCTL_EXIT_USAGE. */
+int qopts_check_dangling(const struct qopts *o, const char *cmd);
 int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowed);
 /* Parses an unsigned decimal with bounds; prints a usage error naming what on failure. */
 int qopts_u64(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *out);

@@ -52,8 +52,10 @@ int qopts_parse(struct qopts *o, int argc, char **argv, const char *const *bools
       o->values[o->n++] = "";
     } else {
       if (i + 1 >= argc) {
-        fprintf(stderr, "quotactl: --%s needs a value\n", name);
-        return QCTL_EXIT_USAGE;
+        /* Unknown or missing its value: qopts_only, which knows the command's options, says
+         * which; a command without that list gets qopts_check_dangling. */
+        o->dangling = name;
+        continue;
       }
       o->names[o->n] = name;
       o->values[o->n++] = argv[++i];
@@ -82,7 +84,18 @@ int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowe
       return QCTL_EXIT_USAGE;
     }
   }
-  return 0;
+  if (o->dangling && !in_list(o->dangling, allowed)) {
+    fprintf(stderr, "quotactl %s: unknown option --%s (see quotactl %s --help)\n", cmd,
+            o->dangling, cmd);
+    return QCTL_EXIT_USAGE;
+  }
+  return qopts_check_dangling(o, cmd);
+}
+
+int qopts_check_dangling(const struct qopts *o, const char *cmd) {
+  if (!o->dangling) return 0;
+  fprintf(stderr, "quotactl %s: --%s needs a value\n", cmd, o->dangling);
+  return QCTL_EXIT_USAGE;
 }
 
 int qopts_u64(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *out) {

@@ -214,9 +214,17 @@ static int check_known(unsigned type, const struct qopts *o, const char *label, 
       known = strcmp(flag, want) == 0 && f[k].kind != PROTO_F_LEGS;
     }
     if (!known) {
-      snprintf(err, cap, "unknown %s%s for %s", label, o->names[i], proto_tx_type_name(type));
+      snprintf(err, cap, "unknown option %s%s for %s", label, o->names[i], proto_tx_type_name(type));
       return QCTL_EXIT_USAGE;
     }
+  }
+  if (o->dangling) {
+    /* Checked as a name first: an unknown one says so; a field's flag needs its value. */
+    struct qopts one = {.n = 1};
+    one.names[0] = o->dangling;
+    int rc = check_known(type, &one, label, err, cap);
+    if (!rc) snprintf(err, cap, "%s%s needs a value", label, o->dangling);
+    return QCTL_EXIT_USAGE;
   }
   return 0;
 }

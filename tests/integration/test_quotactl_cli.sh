@@ -76,7 +76,18 @@ done
 expect 0 "keygen prints the verifier key with --name" "^verifier key: +$ORIGIN\+[0-9a-f]{8}\+" -- \
   "$Q" keygen "$T/named.key" --name "$ORIGIN"
 check "keygen writes the key file with mode 0600" test "$(stat -c %a "$T/named.key")" = 600
-expect 2 "keygen refuses to overwrite a key file" "never overwritten" -- "$Q" keygen "$T/named.key"
+expect 3 "keygen refuses to overwrite a key file (exit 3: I/O)" "never overwritten" -- "$Q" keygen "$T/named.key"
+check "keygen --name keeps the verifier key beside the key (FILE.vkey)" grep -q "^$ORIGIN+" "$T/named.key.vkey"
+expect 2 "init refuses a threshold above the distinct operator keys" "threshold 2 needs at least 2 distinct operator keys; 1 given" -- \
+  "$Q" --url "http://127.0.0.1:1" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op1.key" --operator-key "$T/op1.key" --threshold 2
+expect 2 "init refuses an origin other than the log key's name" "was made for origin '$ORIGIN'" -- \
+  "$Q" --url "http://127.0.0.1:1" init --origin other.example/x --log-key "$T/named.key" --operator-key "$T/op1.key"
+expect 2 "an unknown trailing flag says unknown option, not needs a value" "unknown option --dry-runn" -- \
+  "$Q" accounts --dry-runn
+expect 2 "a known flag without its value says needs a value" "--kind needs a value" -- "$Q" accounts --kind
+expect 2 "a transaction's unknown trailing flag says unknown option" "unknown option --bogus" -- \
+  "$Q" --key "$T/op1.key" transfer --from 1 --to 2 --bogus
+expect 0 "--version" "^quotactl [0-9]+\.[0-9]+\.[0-9]+$" -- "$Q" --version
 expect 3 "an unreachable registry is exit 3" "cannot reach the registry" -- \
   "$Q" --url "http://127.0.0.1:$(free_port)" instruments
 

@@ -133,7 +133,7 @@ Test(build, refuses_an_option_the_type_lacks) {
   json_t *j = NULL;
   cr_assert_eq(qbuild_tx_json(PROTO_TX_TRANSFER, &o, id0, "--", NULL, NULL, &j, err, sizeof(err)),
                QCTL_EXIT_USAGE);
-  cr_assert(strstr(err, "unknown --year") != NULL, "%s", err);
+  cr_assert(strstr(err, "unknown option --year") != NULL, "%s", err);
 }
 
 Test(build, refuses_amounts_with_decimals_or_signs) {
@@ -290,7 +290,12 @@ Test(opts, parses_values_booleans_positionals_and_equals_forms) {
   cr_assert_str_eq(qopts_get(&o, "to-position"), "trading", "- and _ are the same in names");
   cr_assert_null(qopts_get(&o, "after"));
   const char *missing[] = {"--kind"};
-  cr_assert_eq(qopts_parse(&o, 1, (char **)missing, NULL), QCTL_EXIT_USAGE);
+  cr_assert_eq(qopts_parse(&o, 1, (char **)missing, NULL), 0, "the command's list decides");
+  cr_assert_str_eq(o.dangling, "kind");
+  static const char *const allowed[] = {"kind", NULL}, *const other[] = {"limit", NULL};
+  cr_assert_eq(qopts_only(&o, "accounts", allowed), QCTL_EXIT_USAGE, "a known option: needs a value");
+  cr_assert_eq(qopts_only(&o, "accounts", other), QCTL_EXIT_USAGE, "an unknown one: unknown option");
+  cr_assert_eq(qopts_check_dangling(&o, "x"), QCTL_EXIT_USAGE);
 }
 
 Test(ids, a_bulk_row_id_ignores_column_order_and_follows_every_field) {
