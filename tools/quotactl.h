@@ -65,6 +65,11 @@ bool qopts_has(const struct qopts *o, const char *name);
 /* Fails (usage) naming the first option not in allowed (NULL-terminated). */
 /* After qopts_parse: a trailing --NAME without a value is "needs a value" (qopts_only says
  * "unknown option" first when NAME is not the command's). Returns 0 or QCTL_EXIT_USAGE. */
+/* A point in time as milliseconds since the epoch: plain digits (milliseconds), an ISO 8601 date
+ * (the end of that day, 23:59:59.999 Beijing time, the market's convention for deadlines; the
+ * start of it with start_of_day) or date and time (HH:MM[:SS[.mmm]], then Z or +HH:MM; Beijing
+ * time when no zone is given). Returns 0, or -1 when text is none of these. */
+int qopts_time_ms(const char *text, bool start_of_day, uint64_t *out);
 int qopts_check_dangling(const struct qopts *o, const char *cmd);
 int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowed);
 /* Parses an unsigned decimal with bounds; prints a usage error naming what on failure. */

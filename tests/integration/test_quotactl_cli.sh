@@ -87,6 +87,10 @@ expect 2 "an unknown trailing flag says unknown option, not needs a value" "unkn
 expect 2 "a known flag without its value says needs a value" "--kind needs a value" -- "$Q" accounts --kind
 expect 2 "a transaction's unknown trailing flag says unknown option" "unknown option --bogus" -- \
   "$Q" --key "$T/op1.key" transfer --from 1 --to 2 --bogus
+expect 0 "--deadline takes an ISO 8601 date: the end of that day, Beijing time" '"deadline_ms": 1798732799999' -- \
+  "$Q" --key "$T/op1.key" compliance-year --year 2099 --deadline 2026-12-31 --dry-run
+expect 2 "--deadline refuses what is not a date" "is not a time" -- \
+  "$Q" --key "$T/op1.key" compliance-year --year 2099 --deadline 2026-02-30 --dry-run
 expect 0 "--version" "^quotactl [0-9]+\.[0-9]+\.[0-9]+$" -- "$Q" --version
 expect 3 "an unreachable registry is exit 3" "cannot reach the registry" -- \
   "$Q" --url "http://127.0.0.1:$(free_port)" instruments

@@ -316,3 +316,30 @@ Test(ids, a_bulk_row_id_ignores_column_order_and_follows_every_field) {
   qbuild_row_id(PROTO_TX_DEDUCT, &o, d);
   cr_assert_neq(memcmp(a, d, 16), 0, "the type is part of the identity");
 }
+
+Test(times, a_date_alone_is_the_end_of_that_day_in_beijing) {
+  uint64_t ms = 0;
+  /* 2026-12-31T23:59:59.999+08:00 = 2026-12-31T15:59:59.999Z */
+  cr_assert_eq(qopts_time_ms("2026-12-31", false, &ms), 0);
+  cr_assert_eq(ms, UINT64_C(1798732799999));
+  cr_assert_eq(qopts_time_ms("2026-12-31", true, &ms), 0, "start of day for window starts");
+  cr_assert_eq(ms, UINT64_C(1798646400000));
+  cr_assert_eq(qopts_time_ms("2026-12-31T15:59:59.999Z", false, &ms), 0);
+  cr_assert_eq(ms, UINT64_C(1798732799999));
+  cr_assert_eq(qopts_time_ms("2026-12-31T23:59:59.999+08:00", false, &ms), 0);
+  cr_assert_eq(ms, UINT64_C(1798732799999));
+  cr_assert_eq(qopts_time_ms("2024-02-29T00:00", false, &ms), 0, "a leap day, Beijing time");
+  cr_assert_eq(ms, UINT64_C(1709136000000));
+  cr_assert_eq(qopts_time_ms("1798732799999", false, &ms), 0, "milliseconds as before");
+  cr_assert_eq(ms, UINT64_C(1798732799999));
+}
+
+Test(times, refuses_what_is_not_a_time) {
+  uint64_t ms = 7;
+  const char *bad[] = {"2025-02-29", "2026-13-01", "2026-12-32", "2026-12-31T24:00", "2026-12-31x",
+                       "26-12-31", "2026-12-31T10:00+8", "", "-5", "2026-12-31T10:00:00.5Z"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cr_assert_neq(qopts_time_ms(bad[i], false, &ms), 0, "%s", bad[i]);
+    cr_assert_eq(ms, 7, "untouched on failure: %s", bad[i]);
+  }
+}
