@@ -116,8 +116,10 @@ expect 0 "account-open enterprise" "^ok: account_open" -- \
   "$Q" "${OP[@]}" account-open --account 101 --kind enterprise --province 35 --sector steel --uscc "$E1" --name "Steel 101"
 expect 2 "account-open with a bad USCC names the check character" "position 18" -- \
   "$Q" "${OP[@]}" account-open --account 109 --kind enterprise --province 35 --sector steel --uscc 91350100M000100Y44 --name X
-expect 1 "account-open with a taken id: account_exists" "account_exists" -- \
+expect 1 "account-open with a taken id: account_exists, saying the id is taken" "account_exists.*the account id is taken" -- \
   "$Q" "${OP[@]}" account-open --account 101 --kind participant --name "dup"
+expect 1 "account-open with a taken USCC says the USCC has an account" "account_exists.*the USCC has an account already" -- \
+  "$Q" "${OP[@]}" account-open --account 108 --kind enterprise --province 35 --sector steel --uscc "$E1" --name "dup uscc"
 "$Q" "${OP[@]}" account-open --account 102 --kind enterprise --province 11 --sector cement --uscc "$E2" --name "Cement 102" >/dev/null
 "$Q" "${OP[@]}" account-open --account 103 --kind enterprise --province 35 --sector aluminium --uscc "$E3" --threshold 2 --name "Aluminium 103" >/dev/null
 "$Q" "${OP[@]}" account-open --account 900 --kind participant --name "Trader" >/dev/null
@@ -167,7 +169,7 @@ grep -q "registry 19000" "$T/out" && PASSED=$((PASSED + 1)) && echo "ok   - the 
 check "a refused transfer leaves the tree size unchanged" test "$(tree_size)" = "$size"
 expect 1 "transfer signed by another account's key: wrong_role" "wrong_role" -- \
   "$Q" --key "$T/rep102.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
-expect 1 "two-person account with one signature: insufficient_signatures" "insufficient_signatures" -- \
+expect 1 "two-person account with one signature: insufficient_signatures, 1 of 2" "insufficient_signatures.*1 of 2" -- \
   "$Q" --key "$T/rep103a.key" transfer --from 103 --to 900 --instrument CEA-2024 --amount 10
 expect 0 "two-person account with two signatures (repeated --key)" "^ok: transfer" -- \
   "$Q" --key "$T/rep103a.key" --key "$T/rep103b.key" transfer --from 103 --to 900 --instrument CEA-2024 --amount 10
