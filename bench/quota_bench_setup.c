@@ -437,6 +437,7 @@ int bench_start_quotad(const char *path, const char *dir, const char *config,
   const char *argv[32];
   if (n > 20 || save_keys(dir, reg, key_path, sizeof(key_path)) != 0) return -1;
   snprintf(data_dir, sizeof(data_dir), "%s/data", dir);
+  if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) return -1; /* quotad wants it to exist */
   snprintf(log_path, sizeof(log_path), "%s/quotad.log", dir);
   t->port = free_port();
   snprintf(t->host, sizeof(t->host), "127.0.0.1");

@@ -363,14 +363,23 @@ static void get_consistency(struct ctx *x) {
 }
 
 static void get_metrics(struct ctx *x) {
-  if (!x->p.local) {
+  if (!x->p.local && !x->c->metrics_only && !daemon_metrics_token_ok(x->r->authorization)) {
     if (!need_principal(x, true)) return;
-    if (x->p.role != PROTO_ROLE_OPERATOR) return fail(x, PROTO_E_FORBIDDEN, "metrics: Unix socket or operator");
+    if (x->p.role != PROTO_ROLE_OPERATOR)
+      return fail(x, PROTO_E_FORBIDDEN, "metrics: Unix socket, metrics.listen, bearer token or operator");
   }
   struct daemon_buf b = {0};
   uint64_t now = daemon_now_ms();
-  uint64_t age = now > x->srv->last_commit_ms ? (now - x->srv->last_commit_ms) / 1000 : 0;
-  int rc = daemon_metrics_render(&b, ledger_tree_size(x->srv->ledger), age, x->srv->conn_count);
+  struct ledger_stats st = {0};
+  ledger_stats(x->srv->ledger, &st);
+  struct daemon_gauges g = {
+      .tree_size = ledger_tree_size(x->srv->ledger),
+      .checkpoint_age_s = now > x->srv->last_commit_ms ? (now - x->srv->last_commit_ms) / 1000 : 0,
+      .connections = x->srv->conn_count, .map_bytes = st.map_bytes,
+      .map_used_bytes = st.used_bytes, .map_bytes_max = st.map_bytes_max,
+      .start_time_s = x->srv->start_time_s};
+  g.published_size = g.tree_size; /* every signed checkpoint is published at once today */
+  int rc = daemon_metrics_render(&b, &g);
   if (rc) {
     daemon_buf_free(&b);
     return fail(x, rc, NULL);
@@ -415,6 +424,12 @@ static unsigned route_get(struct ctx *x) {
 int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
                       struct daemon_reply *reply) {
   struct ctx x = {.srv = srv, .c = c, .r = r, .reply = reply, .ka = r->keep_alive && !srv->stopping};
+  if (c->metrics_only && !(r->method == DAEMON_GET && (!strcmp(r->path, "/metrics") ||
+                                                      !strcmp(r->path, "/healthz")))) {
+    reply->endpoint = DAEMON_EP_OTHER;
+    fail(&x, PROTO_E_NOT_FOUND, "this listener serves /metrics and /healthz only");
+    return DAEMON_DONE;
+  }
   if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/tx")) {
     reply->endpoint = DAEMON_EP_TX;
     return api__tx_submit(srv, c, r, reply);

@@ -1,6 +1,7 @@
 /* api_tx: POST /v1/tx (JSON object, JSON array or binary frames -> verified envelopes into the
  * filling batch; the reply is built after the commit) and POST /v1/tx/encode. */
 #include <assert.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,24 @@ int api__tx_submit(struct daemon_server *srv, struct daemon_conn *c, struct daem
 
 /* The answer is written by hand, not through jansson: it is the one every transaction pays for.
  * The shape is docs/API.md's: {"tree_size":N,"results":[{"result":"ok","index":N}, ...]}. */
+/* The message of a refusal, with what the ledger said beside the code (aux). */
+static const char *result_message(const struct daemon_txres *r, char *buf, size_t cap) {
+  if (r->result == PROTO_E_STORAGE) return ledger_storage_message((int)r->aux);
+  if (r->result == PROTO_E_INSUFFICIENT_SIGNATURES && r->aux) {
+    snprintf(buf, cap, "%s: %llu of %llu", proto_err_message(r->result),
+             (unsigned long long)(r->aux >> 32), (unsigned long long)(r->aux & 0xffffffffu));
+    return buf;
+  }
+  if (r->result == PROTO_E_ACCOUNT_EXISTS && r->aux >= LEDGER_TAKEN_ID &&
+      r->aux <= LEDGER_TAKEN_PROVINCE) {
+    static const char *const what[] = {"", "the account id is taken",
+                                       "the USCC has an account already",
+                                       "the province has an account already"};
+    return what[r->aux];
+  }
+  return proto_err_message(r->result);
+}
+
 static int result_write(struct daemon_buf *b, const struct daemon_txres *r) {
   int rc;
   if (r->result == 0 || r->result == LEDGER_EXISTS) {
@@ -271,11 +290,17 @@ static int result_write(struct daemon_buf *b, const struct daemon_txres *r) {
   rc = daemon_buf_str(b, "{\"result\":\"error\",\"error\":{\"code\":");
   if (!rc) rc = daemon_buf_json_str(b, proto_err_name(r->result));
   if (!rc) rc = daemon_buf_str(b, ",\"message\":");
-  /* A storage failure says why (a failed fsync, a full disk: the errno the writer kept in aux). */
-  if (!rc)
-    rc = daemon_buf_json_str(b, r->result == PROTO_E_STORAGE ? ledger_storage_message((int)r->aux)
-                                                             : proto_err_message(r->result));
+  /* A storage failure says why (a failed fsync, a full disk: the errno the writer kept in aux);
+   * too few signers says how many of how many; a taken account says what is taken. */
+  char msg[160];
+  if (!rc) rc = daemon_buf_json_str(b, result_message(r, msg, sizeof msg));
   if (!rc) rc = daemon_buf_append(b, "}", 1);
+  if (!rc && r->result == PROTO_E_INSUFFICIENT_SIGNATURES && r->aux) {
+    rc = daemon_buf_str(b, ",\"signers\":");
+    if (!rc) rc = daemon_buf_u64(b, r->aux >> 32);
+    if (!rc) rc = daemon_buf_str(b, ",\"required\":");
+    if (!rc) rc = daemon_buf_u64(b, r->aux & 0xffffffffu);
+  }
   if (!rc && (r->result == PROTO_E_INSUFFICIENT_BALANCE || r->result == PROTO_E_FROZEN)) {
     rc = daemon_buf_str(b, ",\"available\":");
     if (!rc) rc = daemon_buf_u64(b, r->aux);

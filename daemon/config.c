@@ -42,6 +42,10 @@ static const struct opt opts[] = {
   NUM("tls", "client_cert_required", "tls-client-cert-required", OPT_BOOL, tls_client_cert_required, 0, 1, "refuse TLS clients without a certificate"),
   STR("log", "file", "log-file", log_file, "log file; empty = stderr"),
   NUM("log", "level", "log-level", OPT_LEVEL, log_level, 3, 7, "err, warning, notice, info or debug"),
+  STR("log", "format", "log-format", log_format, "auto, journal, text, logfmt or json"),
+  NUM("log", "access", "access-log", OPT_BOOL, access_log, 0, 1, "one line per request at info"),
+  STR("metrics", "listen", "metrics-listen", metrics_listen, "host:port serving only /metrics and /healthz, to whoever reaches it; empty = none"),
+  STR("metrics", "token_file", "metrics-token-file", metrics_token_file, "file holding the bearer token that reads /metrics over any listener; empty = none"),
   NUM("auth", "window_s", "auth-window-s", OPT_U32, auth_window_s, 1, 3600, "signed read header: seconds from the server clock"),
   NUM("limits", "connections_max", "connections-max", OPT_U32, limits.connections_max, 1, 1000000, "open connections"),
   NUM("limits", "header_bytes_max", "header-bytes-max", OPT_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
@@ -61,6 +65,7 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   strcpy(cfg->listen, "127.0.0.1:8420");
   cfg->unix_mode = 0660;
   cfg->log_level = DAEMON_LOG_INFO;
+  strcpy(cfg->log_format, "auto");
   cfg->auth_window_s = 300;
   cfg->check_interval_s = 86400;
   cfg->limits = (struct daemon_limits){
@@ -187,6 +192,10 @@ int daemon_config_check(const struct daemon_config *cfg, char *why, size_t why_c
     snprintf(why, why_cap, "tls.client_cert_required needs tls.client_ca");
     return PROTO_E_BAD_ARGUMENT;
   }
+  if (daemon_log_format_parse(cfg->log_format) < 0) {
+    snprintf(why, why_cap, "log.format is auto, journal, text, logfmt or json, not '%s'", cfg->log_format);
+    return PROTO_E_BAD_ARGUMENT;
+  }
   if (!cfg->listen[0] && !cfg->tls_listen[0] && !cfg->unix_path[0]) {
     snprintf(why, why_cap, "no listener: set listen.tcp, listen.tls or listen.unix");
     return PROTO_E_BAD_ARGUMENT;
@@ -198,6 +207,8 @@ static void print_help(void) {
   printf("Usage: quotad [--config FILE] [options]\n"
          "quotad serves a carbon-allowance registry ledger over HTTP/1.1 (TCP, TLS, Unix socket).\n\n"
          "  --config FILE          INI file read first; flags below override it\n"
+         "  --check-config         check the configuration, the log key and the data directory,\n"
+         "                         then exit (0: ready to start, 2: what is wrong)\n"
          "  --help, --version\n");
   for (size_t i = 0; i < OPTS_COUNT; i++) {
     const struct opt *o = &opts[i];
@@ -210,8 +221,14 @@ static void print_help(void) {
          "See docs/CONFIG.md.\n");
 }
 
+/* The command line, kept for SIGHUP: a reload reads the file again under the same flags. */
+static int saved_argc;
+static char **saved_argv;
+
 int daemon_config_from_args(struct daemon_config *cfg, int argc, char **argv) {
-  struct option longs[OPTS_COUNT + 4];
+  saved_argc = argc;
+  saved_argv = argv;
+  struct option longs[OPTS_COUNT + 5];
   size_t n = 0;
   for (size_t i = 0; i < OPTS_COUNT; i++) {
     if (!opts[i].flag) continue;
@@ -220,15 +237,18 @@ int daemon_config_from_args(struct daemon_config *cfg, int argc, char **argv) {
   longs[n++] = (struct option){"config", required_argument, NULL, 'c'};
   longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
   longs[n++] = (struct option){"version", no_argument, NULL, 'V'};
+  longs[n++] = (struct option){"check-config", no_argument, NULL, 'k'};
   longs[n] = (struct option){0};
   char why[600] = "";
+  bool check_only = false;
   /* First pass: only --config, so the file is under every other flag. */
   optind = 1;
   opterr = 0;
   int c;
   while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
     if (c == 'h') { print_help(); return 1; }
-    if (c == 'V') { printf("quotad 0.1.0\n"); return 1; }
+    if (c == 'V') { printf("quotad %s\n", QUOTAD_VERSION); return 1; }
+    if (c == 'k') check_only = true;
     if (c == 'c' && daemon_config_load(cfg, optarg, why, sizeof why)) {
       fprintf(stderr, "quotad: %s\n", why);
       return PROTO_E_BAD_ARGUMENT;
@@ -255,5 +275,55 @@ int daemon_config_from_args(struct daemon_config *cfg, int argc, char **argv) {
     fprintf(stderr, "quotad: %s\n", why);
     return PROTO_E_BAD_ARGUMENT;
   }
+  return check_only ? DAEMON_CONFIG_CHECK_ONLY : 0;
+}
+
+/* Options a running quotad takes on SIGHUP; the rest need a restart (listeners, the data
+ * directory, keys, TLS files are reloaded apart by the TLS reload). */
+static bool opt_reloadable(const struct opt *o) {
+  if (strcmp(o->section, "limits") == 0) return strcmp(o->name, "batch_entries_max") != 0;
+  if (strcmp(o->section, "log") == 0) return strcmp(o->name, "file") != 0;
+  return strcmp(o->section, "ledger") == 0 && strcmp(o->name, "public_log") == 0;
+}
+
+/* The option's value as text, for the reload's report. */
+static void opt_text(const struct daemon_config *cfg, const struct opt *o, char *out, size_t cap) {
+  const char *field = (const char *)cfg + o->offset;
+  uint64_t v = 0;
+  switch (o->kind) {
+  case OPT_STR: snprintf(out, cap, "\"%s\"", field); return;
+  case OPT_U64: memcpy(&v, field, sizeof v); break;
+  case OPT_BOOL: { bool b; memcpy(&b, field, sizeof b); snprintf(out, cap, "%s", b ? "true" : "false"); return; }
+  case OPT_LEVEL: { int l; memcpy(&l, field, sizeof l); snprintf(out, cap, "%s", l >= 3 && l <= 7 ? level_names[l] : "?"); return; }
+  default: { uint32_t u; memcpy(&u, field, sizeof u); v = u; break; }
+  }
+  snprintf(out, cap, "%llu", (unsigned long long)v);
+}
+
+int daemon_config_reload(struct daemon_config *live, char *said, size_t cap) {
+  static struct daemon_config fresh; /* large: not on the loop's stack */
+  daemon_config_defaults(&fresh);
+  said[0] = '\0';
+  if (!saved_argv || daemon_config_from_args(&fresh, saved_argc, saved_argv) != 0) {
+    snprintf(said, cap, "the configuration does not load: nothing changed");
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < OPTS_COUNT && n + 1 < cap; i++) {
+    const struct opt *o = &opts[i];
+    char was[300], now[300];
+    opt_text(live, o, was, sizeof was);
+    opt_text(&fresh, o, now, sizeof now);
+    if (strcmp(was, now) == 0) continue;
+    bool take = opt_reloadable(o);
+    if (take) memcpy((char *)live + o->offset, (const char *)&fresh + o->offset,
+                     o->kind == OPT_STR ? o->size : o->kind == OPT_U64 ? sizeof(uint64_t)
+                     : o->kind == OPT_BOOL ? sizeof(bool) : o->kind == OPT_LEVEL ? sizeof(int)
+                     : sizeof(uint32_t));
+    int m = snprintf(said + n, cap - n, "%s%s.%s %s -> %s%s", n ? "; " : "", o->section, o->name,
+                     was, now, take ? "" : " (at the next restart)");
+    if (m > 0) n += (size_t)m < cap - n ? (size_t)m : cap - n - 1;
+  }
+  if (n == 0) snprintf(said, cap, "nothing changed");
   return 0;
 }

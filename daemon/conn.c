@@ -21,6 +21,7 @@ static void conn_free(struct daemon_conn *c) {
   while (c->replies) {
     struct daemon_reply *n = c->replies->next;
     daemon_buf_free(&c->replies->buf);
+    free(c->replies->access_target);
     free(c->replies);
     c->replies = n;
   }
@@ -132,6 +133,34 @@ static int conn_send(struct daemon_conn *c, struct daemon_buf *plain) {
   return 0;
 }
 
+/* The access log's record of a request, kept on its reply until the answer goes out. */
+static void access_begin(struct daemon_reply *reply, const struct daemon_request *r) {
+  reply->access_target = strdup(r->target);
+  reply->access_method = r->method;
+  reply->access_start_us = daemon_now_us();
+  const char *k = r->authorization ? strstr(r->authorization, "key=") : NULL;
+  if (k) {
+    size_t n = strcspn(k + 4, ", ");
+    if (n > 8) n = 8;
+    memcpy(reply->access_key, k + 4, n);
+    reply->access_key[n] = '\0';
+  }
+}
+
+static void access_log(struct daemon_reply *r) {
+  static const char *const methods[] = {"OTHER", "GET", "POST", "HEAD", "OTHER"};
+  struct daemon_access a = {
+      .method = methods[r->access_method <= DAEMON_OTHER ? r->access_method : 0],
+      .path = r->access_target,
+      .status = r->status, .bytes = r->buf.len, .us = daemon_now_us() - r->access_start_us,
+      .key_id = r->access_key[0] ? r->access_key : NULL,
+      .tx_id = r->access_tx[0] ? r->access_tx : NULL,
+      .result = r->access_result[0] ? r->access_result : NULL};
+  daemon_log_access(&a);
+  free(r->access_target);
+  r->access_target = NULL;
+}
+
 static void conn_update_reading(struct daemon_conn *c);
 
 void daemon_conn_flush(struct daemon_conn *c) {
@@ -141,6 +170,7 @@ void daemon_conn_flush(struct daemon_conn *c) {
     c->replies = r->next;
     if (!c->replies) c->replies_tail = NULL;
     daemon_metrics_request(r->endpoint, r->status);
+    if (r->access_target) access_log(r);
     int rc = conn_send(c, &r->buf);
     bool close_after = r->close_after || rc != 0;
     daemon_buf_free(&r->buf);
@@ -184,6 +214,7 @@ static void conn_process(struct daemon_conn *c) {
         conn_close(c);
         return;
       }
+      if (c->srv->cfg->access_log) access_begin(reply, r);
     }
     int rc = daemon_api_handle(c->srv, c, r, reply);
     if (rc == DAEMON_PARK) {
@@ -314,6 +345,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   c->kind = listener == (uv_stream_t *)&srv->unix_listener ? DAEMON_CONN_UNIX
             : listener == (uv_stream_t *)&srv->tls         ? DAEMON_CONN_TLS
                                                            : DAEMON_CONN_TCP;
+  c->metrics_only = listener == (uv_stream_t *)&srv->metrics_listener;
   if (c->kind == DAEMON_CONN_UNIX) uv_pipe_init(srv->loop, &c->h.pipe, 0);
   else uv_tcp_init(srv->loop, &c->h.tcp);
   c->h.handle.data = c;
@@ -375,7 +407,8 @@ void daemon_conns_stop(struct daemon_server *srv) {
   if (srv->has_tcp) uv_close((uv_handle_t *)&srv->tcp, NULL);
   if (srv->has_tls) uv_close((uv_handle_t *)&srv->tls, NULL);
   if (srv->has_unix) uv_close((uv_handle_t *)&srv->unix_listener, NULL);
-  srv->has_tcp = srv->has_tls = srv->has_unix = false;
+  if (srv->has_metrics) uv_close((uv_handle_t *)&srv->metrics_listener, NULL);
+  srv->has_tcp = srv->has_tls = srv->has_unix = srv->has_metrics = false;
   for (struct daemon_conn *c = srv->conns, *next; c; c = next) {
     next = c->next;
     if (c->closing) continue;
@@ -429,6 +462,10 @@ int daemon_listen_all(struct daemon_server *srv, char *why, size_t why_cap) {
   if (cfg->tls_listen[0]) {
     if ((rc = listen_tcp(srv, &srv->tls, cfg->tls_listen, why, why_cap))) return rc;
     srv->has_tls = true;
+  }
+  if (cfg->metrics_listen[0]) {
+    if ((rc = listen_tcp(srv, &srv->metrics_listener, cfg->metrics_listen, why, why_cap))) return rc;
+    srv->has_metrics = true;
   }
   if (cfg->unix_path[0]) {
     unlink(cfg->unix_path); /* a stale socket of a previous run; the ledger lock guards data */

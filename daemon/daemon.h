@@ -45,11 +45,39 @@ struct daemon_config {
   bool public_log;                          /* entries and inclusion proofs readable by anyone */
   char log_file[DAEMON_PATH_BYTES_MAX];     /* empty: stderr */
   int log_level;                            /* syslog levels: 3 err .. 7 debug */
+  char metrics_listen[256];                 /* "host:port" for /metrics and /healthz only */
+  char metrics_token_file[DAEMON_PATH_BYTES_MAX]; /* bearer token for /metrics; empty: none */
+  char log_format[16];                      /* auto, journal, text, logfmt, json */
+  bool access_log;                          /* one line per request at info */
   uint64_t map_bytes_max;                   /* ledger size ceiling; 0: the ledger's default */
   uint32_t auth_window_s;                   /* signed read headers: allowed clock distance */
   uint32_t check_interval_s;                /* full store check every this many s; 0: off */
   struct daemon_limits limits;
 };
+
+/* Start-up checks (setup.c). The log key's path: cfg->log_key, else
+ * $CREDENTIALS_DIRECTORY/log.key when systemd passes credentials, else DATA_DIR/log.key. */
+int daemon_log_key_path(const struct daemon_config *cfg, char *out, size_t cap);
+/* Loads the log key from that path, refusing a file its group or others may read (BAD_KEY), with
+ * the reason in why. */
+int daemon_load_log_key(const struct daemon_config *cfg, struct proto_key **out, char *why,
+                        size_t why_cap);
+/* Whether dir exists (-ENOENT with a message otherwise: a typo must not start a new registry) and
+ * whether it is empty (a new registry: quotad says so loudly). */
+int daemon_data_dir_state(const char *dir, bool *empty, char *why, size_t why_cap);
+/* `quotad --check-config`: every check of a start without serving (nginx -t). Prints what it
+ * found; returns 0 or the first failure's code. */
+int daemon_check_config(const struct daemon_config *cfg);
+
+/* daemon_config_from_args's answer for `--check-config` (1 means --help or --version). */
+#define DAEMON_CONFIG_CHECK_ONLY 3
+
+/* SIGHUP: reads the file again under the same command-line flags and takes the options that can
+ * change while running (log level, format and access log, limits but batch_entries_max,
+ * public_log) into live; said receives what changed ("limits.pipeline_max 64 -> 32; ..."), with
+ * the options that wait for a restart marked so. BAD_ARGUMENT (nothing changed) when the file no
+ * longer loads. Loop thread only. */
+int daemon_config_reload(struct daemon_config *live, char *said, size_t cap);
 
 /* Fills cfg with the defaults (which work for a local test run). */
 void daemon_config_defaults(struct daemon_config *cfg);
@@ -79,6 +107,26 @@ int daemon_run(struct daemon_config *cfg);
 enum { DAEMON_LOG_ERR = 3, DAEMON_LOG_WARNING = 4, DAEMON_LOG_NOTICE = 5, DAEMON_LOG_INFO = 6,
        DAEMON_LOG_DEBUG = 7 };
 int daemon_log_open(const char *file, int level);
+/* Line formats: journal ("<N>message", what journald reads on stderr), text ("2026-12-05T13:14:15.123Z
+ * info message"), logfmt (ts= level= msg=) and json ({"ts","level","msg"}). auto: journal when
+ * journald holds stderr ($JOURNAL_STREAM), text otherwise. */
+enum daemon_log_format { DAEMON_LOG_AUTO, DAEMON_LOG_JOURNAL, DAEMON_LOG_TEXT, DAEMON_LOG_LOGFMT,
+                         DAEMON_LOG_JSON };
+/* The format named by text, or -1. */
+int daemon_log_format_parse(const char *text);
+/* Sets the format and the level (SIGHUP calls it again); safe from any thread. */
+void daemon_log_configure(int format, int level);
+/* One request of the access log: method, path, status, bytes, time, who and what. */
+struct daemon_access {
+  const char *method, *path;
+  unsigned status;
+  uint64_t bytes;
+  uint64_t us;            /* from the request's first byte to its answer */
+  const char *key_id;     /* the reader's or first signer's key hash, hex prefix; NULL: none */
+  const char *tx_id;      /* hex of the (first) transaction id; NULL: none */
+  const char *result;     /* "ok", "exists" or an error name; NULL: none */
+};
+void daemon_log_access(const struct daemon_access *a);
 /* Reopens the log file (SIGHUP, after logrotate). */
 int daemon_log_reopen(void);
 void daemon_log_close(void);
@@ -198,9 +246,25 @@ const char *daemon_endpoint_name(unsigned ep);
 void daemon_metrics_request(unsigned endpoint, unsigned status);
 void daemon_metrics_tx_result(int result);
 void daemon_metrics_batch(size_t entries, uint64_t commit_us);
-/* Renders the Prometheus text exposition; tree size and checkpoint age are passed in. */
-int daemon_metrics_render(struct daemon_buf *out, uint64_t tree_size, uint64_t checkpoint_age_s,
-                          uint32_t connections);
+/* What the server knows at render time (the counters are kept here). */
+struct daemon_gauges {
+  uint64_t tree_size;
+  uint64_t published_size;    /* tree size of the latest published checkpoint */
+  uint64_t checkpoint_age_s;
+  uint32_t connections;
+  uint64_t map_bytes, map_used_bytes, map_bytes_max; /* LMDB: writes fail at the ceiling */
+  uint64_t start_time_s;      /* unix time quotad started */
+};
+/* Renders the Prometheus text exposition: counters, histograms, the gauges, quotad_build_info and
+ * the process_* family (CPU seconds, resident and virtual memory, open and maximum fds, start
+ * time) read from /proc/self. */
+int daemon_metrics_render(struct daemon_buf *out, const struct daemon_gauges *g);
+/* Whether an Authorization header carries the configured bearer token (metrics.token_file),
+ * compared in constant time. False when no token is configured. */
+bool daemon_metrics_token_ok(const char *authorization);
+/* Loads the token file (one line; at least 16 characters; a file others can read is refused).
+ * path "" clears the token. Returns 0 or a code with the reason in why. */
+int daemon_metrics_token_load(const char *path, char *why, size_t why_cap);
 
 /* ---------------------------------------------------------------------------------------------
  * HTTP status for an error code (api.md's table).

@@ -12,6 +12,7 @@ int main(int argc, char **argv) {
   daemon_config_defaults(&cfg);
   int rc = daemon_config_from_args(&cfg, argc, argv);
   if (rc == 1) return 0;
+  if (rc == DAEMON_CONFIG_CHECK_ONLY) return daemon_check_config(&cfg) ? 2 : 0;
   if (rc) return 2;
   return daemon_run(&cfg);
 }

@@ -1,6 +1,12 @@
 /* metrics: request, transaction-result, batch-size and commit-latency counters, rendered in the
  * Prometheus text format. Loop thread only. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/daemon.h"
 
@@ -122,19 +128,124 @@ static int render_histograms(struct daemon_buf *o) {
   return rc;
 }
 
-int daemon_metrics_render(struct daemon_buf *out, uint64_t tree_size, uint64_t checkpoint_age_s,
-                          uint32_t connections) {
+/* The process_* family Prometheus' client libraries export, from /proc/self. */
+static int render_process(struct daemon_buf *o, uint64_t start_time_s) {
+  unsigned long long utime = 0, stime = 0, vsize = 0;
+  long long rss_pages = 0;
+  FILE *f = fopen("/proc/self/stat", "r");
+  if (f) {
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    /* Fields after ")": state(3) ... utime(14) stime(15) ... vsize(23) rss(24). */
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d "
+                    "%*d %*d %*d %*u %llu %lld", &utime, &stime, &vsize, &rss_pages) != 4) {
+      utime = stime = vsize = 0;
+      rss_pages = 0;
+    }
+  }
+  long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  unsigned long long fds = 0;
+  DIR *d = opendir("/proc/self/fd");
+  if (d) {
+    while (readdir(d)) fds++;
+    closedir(d);
+    fds = fds > 3 ? fds - 3 : 0; /* ".", ".." and the directory's own fd */
+  }
+  struct rlimit rl = {0};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  unsigned long long cpu_ms = tick > 0 ? (utime + stime) * 1000ull / (unsigned long long)tick : 0;
+  return daemon_buf_printf(
+      o,
+      "# HELP process_cpu_seconds_total User and system CPU time spent.\n"
+      "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %llu.%03llu\n"
+      "# HELP process_resident_memory_bytes Resident memory size.\n"
+      "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %llu\n"
+      "# HELP process_virtual_memory_bytes Virtual memory size.\n"
+      "# TYPE process_virtual_memory_bytes gauge\nprocess_virtual_memory_bytes %llu\n"
+      "# HELP process_open_fds Open file descriptors.\n"
+      "# TYPE process_open_fds gauge\nprocess_open_fds %llu\n"
+      "# HELP process_max_fds Maximum open file descriptors.\n"
+      "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n"
+      "# HELP process_start_time_seconds Start time of the process since the epoch.\n"
+      "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds %llu\n",
+      cpu_ms / 1000, cpu_ms % 1000, (unsigned long long)rss_pages * (unsigned long long)page,
+      vsize, fds, (unsigned long long)rl.rlim_cur, (unsigned long long)start_time_s);
+}
+
+int daemon_metrics_render(struct daemon_buf *out, const struct daemon_gauges *g) {
   int rc = render_requests(out);
   if (!rc) rc = render_histograms(out);
   if (!rc)
     rc = daemon_buf_printf(out,
+                           "# HELP quotad_build_info The running build.\n# TYPE quotad_build_info gauge\n"
+                           "quotad_build_info{version=\"%s\"} 1\n"
                            "# HELP quotad_tree_size Entries in the log.\n# TYPE quotad_tree_size gauge\n"
                            "quotad_tree_size %llu\n"
+                           "# HELP quotad_published_tree_size Tree size of the latest published checkpoint.\n"
+                           "# TYPE quotad_published_tree_size gauge\nquotad_published_tree_size %llu\n"
+                           "# HELP quotad_unpublished_entries Entries committed but not yet under a published checkpoint.\n"
+                           "# TYPE quotad_unpublished_entries gauge\nquotad_unpublished_entries %llu\n"
                            "# HELP quotad_checkpoint_age_seconds Age of the latest signed checkpoint.\n"
                            "# TYPE quotad_checkpoint_age_seconds gauge\nquotad_checkpoint_age_seconds %llu\n"
                            "# HELP quotad_connections Open client connections.\n"
-                           "# TYPE quotad_connections gauge\nquotad_connections %u\n",
-                           (unsigned long long)tree_size, (unsigned long long)checkpoint_age_s,
-                           connections);
+                           "# TYPE quotad_connections gauge\nquotad_connections %u\n"
+                           "# HELP quotad_lmdb_map_bytes Current LMDB map size.\n"
+                           "# TYPE quotad_lmdb_map_bytes gauge\nquotad_lmdb_map_bytes %llu\n"
+                           "# HELP quotad_lmdb_used_bytes LMDB pages in use.\n"
+                           "# TYPE quotad_lmdb_used_bytes gauge\nquotad_lmdb_used_bytes %llu\n"
+                           "# HELP quotad_lmdb_map_bytes_max The map ceiling (map_bytes_max): writes fail when used reaches it.\n"
+                           "# TYPE quotad_lmdb_map_bytes_max gauge\nquotad_lmdb_map_bytes_max %llu\n",
+                           QUOTAD_VERSION, (unsigned long long)g->tree_size,
+                           (unsigned long long)g->published_size,
+                           (unsigned long long)(g->tree_size > g->published_size
+                                                    ? g->tree_size - g->published_size : 0),
+                           (unsigned long long)g->checkpoint_age_s, g->connections,
+                           (unsigned long long)g->map_bytes, (unsigned long long)g->map_used_bytes,
+                           (unsigned long long)g->map_bytes_max);
+  if (!rc) rc = render_process(out, g->start_time_s);
   return rc;
+}
+
+/* The bearer token that lets a scraper read /metrics over TCP; empty: none configured. */
+static char metrics_token[256];
+
+bool daemon_metrics_token_ok(const char *authorization) {
+  size_t tlen = strlen(metrics_token);
+  if (!tlen || !authorization || strncmp(authorization, "Bearer ", 7) != 0) return false;
+  const char *given = authorization + 7;
+  size_t glen = strlen(given);
+  unsigned char diff = (unsigned char)(glen != tlen);
+  for (size_t i = 0; i < tlen; i++) diff |= (unsigned char)(metrics_token[i] ^ (i < glen ? given[i] : 0));
+  return diff == 0;
+}
+
+int daemon_metrics_token_load(const char *path, char *why, size_t why_cap) {
+  if (!path[0]) {
+    metrics_token[0] = '\0';
+    return 0;
+  }
+  struct stat st;
+  FILE *f = fopen(path, "r");
+  if (!f || fstat(fileno(f), &st) != 0) {
+    snprintf(why, why_cap, "metrics token %s: %s", path, strerror(errno));
+    if (f) fclose(f);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  char line[sizeof metrics_token + 2] = "";
+  bool got = fgets(line, sizeof line, f) != NULL;
+  fclose(f);
+  line[strcspn(line, "\r\n")] = '\0';
+  if (st.st_mode & 077) {
+    snprintf(why, why_cap, "metrics token %s is readable by group or others: chmod 600 it", path);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  if (!got || strlen(line) < 16 || strlen(line) >= sizeof metrics_token || strpbrk(line, " \t")) {
+    snprintf(why, why_cap, "metrics token %s: one line of 16 to 255 characters, no spaces", path);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  memcpy(metrics_token, line, strlen(line) + 1);
+  return 0;
 }

@@ -19,6 +19,12 @@ uint64_t daemon_now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint64_t daemon_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* systemd's notify protocol is one datagram to $NOTIFY_SOCKET; a dozen lines instead of a
  * dependency on libsystemd. Without the variable (not under systemd) it does nothing. */
 static void sd_notify_text(const char *text) {
@@ -139,6 +145,12 @@ static void on_signal(uv_signal_t *s, int signum) {
   if (signum == SIGHUP) {
     sd_notify_text("RELOADING=1");
     if (daemon_log_reopen()) daemon_log(DAEMON_LOG_ERR, "cannot reopen the log file");
+    char said[2048];
+    int rc = daemon_config_reload(srv->cfg, said, sizeof said);
+    if (rc == 0) daemon_log_configure(daemon_log_format_parse(srv->cfg->log_format), srv->cfg->log_level);
+    daemon_log(rc ? DAEMON_LOG_ERR : DAEMON_LOG_NOTICE, "SIGHUP: configuration reloaded: %s", said);
+    if (daemon_metrics_token_load(srv->cfg->metrics_token_file, said, sizeof said))
+      daemon_log(DAEMON_LOG_ERR, "%s (the previous token stays)", said);
     reload_tls(srv);
     sd_notify_text("READY=1");
     return;
@@ -149,13 +161,17 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   const struct daemon_config *cfg = srv->cfg;
-  char path[DAEMON_PATH_BYTES_MAX + 16];
-  if (cfg->log_key[0]) snprintf(path, sizeof path, "%s", cfg->log_key);
-  else snprintf(path, sizeof path, "%s/log.key", cfg->data_dir);
-  int rc = proto_key_load(path, log_key);
+  char why[600];
+  bool empty = false;
+  int rc = daemon_data_dir_state(cfg->data_dir, &empty, why, sizeof why);
+  if (!rc) rc = daemon_load_log_key(cfg, log_key, why, sizeof why);
   if (rc) {
-    daemon_log(DAEMON_LOG_ERR, "log key %s: %s", path, proto_err_message(rc));
+    daemon_log(DAEMON_LOG_ERR, "%s", why);
     return rc;
+  }
+  if (empty) {
+    daemon_log(DAEMON_LOG_WARNING, "data directory %s is empty: starting a NEW registry there",
+               cfg->data_dir);
   }
   proto_key_public(*log_key, srv->log_public_key);
   struct ledger_check_report check;
@@ -163,11 +179,17 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
                              .log_key = *log_key, .open_check = &check};
   memset(&check, 0, sizeof check);
   rc = ledger_open(&lc, &srv->ledger);
-  if (rc == PROTO_E_CORRUPT && check.result == PROTO_E_CORRUPT)
+  if (rc == PROTO_E_CORRUPT && check.result == PROTO_E_CORRUPT) {
     daemon_log(DAEMON_LOG_ERR, "ledger %s is damaged, refusing to open it: %s (corrupt; "
                "quotactl check %s walks all of it)", cfg->data_dir, check.why, cfg->data_dir);
-  else if (rc)
+  } else if (rc == PROTO_E_UNKNOWN_LOG_KEY) {
+    char path[DAEMON_PATH_BYTES_MAX + 32] = "";
+    daemon_log_key_path(cfg, path, sizeof path);
+    daemon_log(DAEMON_LOG_ERR, "log key %s is not this registry's log key: the genesis in %s names "
+               "another (start quotad with the registry's own log key)", path, cfg->data_dir);
+  } else if (rc) {
     daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, ledger_err_message(rc), proto_err_name(rc));
+  }
   return rc;
 }
 
@@ -202,6 +224,7 @@ int daemon_run(struct daemon_config *cfg) {
     fprintf(stderr, "quotad: cannot open log file %s\n", cfg->log_file);
     return 1;
   }
+  daemon_log_configure(daemon_log_format_parse(cfg->log_format), cfg->log_level);
   struct daemon_server srv = {.cfg = cfg};
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -215,11 +238,16 @@ int daemon_run(struct daemon_config *cfg) {
     daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);
     goto out;
   }
+  if (daemon_metrics_token_load(cfg->metrics_token_file, why, sizeof why)) {
+    daemon_log(DAEMON_LOG_ERR, "%s", why);
+    goto out;
+  }
   if (daemon_writer_start(&srv)) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;
   }
   srv.last_commit_ms = daemon_now_ms();
+  srv.start_time_s = srv.last_commit_ms / 1000;
   if (start_handles(&srv)) {
     server_stop(&srv);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -16,6 +16,13 @@ struct daemon_reply {
   unsigned endpoint;
   unsigned status;
   struct daemon_buf buf; /* the whole HTTP response */
+  /* The access log's record (only with log.access): the request as it arrived. */
+  char *access_target;   /* NULL: not logged */
+  uint8_t access_method;
+  uint64_t access_start_us;
+  char access_key[12];   /* first 8 base64 characters of the reader's key hash, or "" */
+  char access_tx[33];    /* hex of the first transaction id, or "" */
+  char access_result[32];/* "ok", "exists" or an error name, or "" */
 };
 
 enum daemon_conn_kind { DAEMON_CONN_TCP = 0, DAEMON_CONN_TLS = 1, DAEMON_CONN_UNIX = 2 };
@@ -33,6 +40,7 @@ struct daemon_conn {
   struct daemon_conn *prev, *next;
   uint8_t kind;
   bool tls_on;
+  bool metrics_only;        /* accepted on metrics.listen: /metrics and /healthz only */
   struct daemon_tls tls;
   struct daemon_http *http;
   int http_err;             /* the parser's error once the stream failed */
@@ -81,7 +89,9 @@ struct daemon_server {
   SSL_CTX *tls_ctx;
   uv_tcp_t tcp, tls;
   uv_pipe_t unix_listener;
-  bool has_tcp, has_tls, has_unix;
+  bool has_tcp, has_tls, has_unix, has_metrics;
+  uv_tcp_t metrics_listener;  /* metrics.listen: /metrics and /healthz only */
+  uint64_t start_time_s;
   uv_signal_t sig_term, sig_int, sig_hup;
   uv_timer_t sweep;       /* connection timeouts and the watchdog */
   uv_timer_t batch_timer; /* closes the filling batch after batch_delay_ms */
@@ -153,6 +163,8 @@ void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
 
 /* server.c */
 uint64_t daemon_now_ms(void);
+/* A monotonic clock in microseconds, for durations. */
+uint64_t daemon_now_us(void);
 void daemon_server_maybe_finish(struct daemon_server *srv);
 
 #endif /* QUOTAD_DAEMON_SERVER_H */

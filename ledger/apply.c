@@ -220,7 +220,8 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
   } else {
     overlay__rollback(b->ov, mark);
     sub->result = rc;
-    sub->aux = (rc == PROTO_E_INSUFFICIENT_BALANCE || rc == PROTO_E_FROZEN) ? c->aux : 0;
+    sub->aux = (rc == PROTO_E_INSUFFICIENT_BALANCE || rc == PROTO_E_FROZEN ||
+                rc == PROTO_E_INSUFFICIENT_SIGNATURES || rc == PROTO_E_ACCOUNT_EXISTS) ? c->aux : 0;
   }
   proto_tx_free(&tx);
   return is_storage_error(rc) ? rc : 0;

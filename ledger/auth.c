@@ -123,12 +123,15 @@ int auth__collect(struct tx_ctx *c) {
   return 0;
 }
 
-int auth__require(const struct tx_ctx *c, unsigned role, uint64_t scope, unsigned threshold) {
+int auth__require(struct tx_ctx *c, unsigned role, uint64_t scope, unsigned threshold) {
   unsigned have = 0;
   for (size_t i = 0; i < c->signers_n; i++)
     if (c->signers[i].role == role && c->signers[i].scope == scope) have++;
   if (have == 0) return PROTO_E_WRONG_ROLE;
-  if (have < threshold) return PROTO_E_INSUFFICIENT_SIGNATURES;
+  if (have < threshold) {
+    c->aux = (uint64_t)have << 32 | threshold; /* the answer says "1 of 2" */
+    return PROTO_E_INSUFFICIENT_SIGNATURES;
+  }
   return 0;
 }
 

@@ -274,7 +274,7 @@ struct tx_ctx {
 /* ---- auth.c ---- */
 int auth__collect(struct tx_ctx *c);
 /* WRONG_ROLE when no signer has the role and scope, INSUFFICIENT_SIGNATURES below threshold. */
-int auth__require(const struct tx_ctx *c, unsigned role, uint64_t scope, unsigned threshold);
+int auth__require(struct tx_ctx *c, unsigned role, uint64_t scope, unsigned threshold);
 int auth__verify_sig(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES],
                      const uint8_t pub[PROTO_PUBKEY_BYTES], const uint8_t *msg, size_t len,
                      const uint8_t sig[PROTO_SIG_BYTES]);

@@ -49,6 +49,9 @@
  * the log (the index of the original is reported). */
 #define LEDGER_EXISTS 1
 
+/* What account_exists found taken (in a result's aux). */
+enum { LEDGER_TAKEN_ID = 1, LEDGER_TAKEN_USCC = 2, LEDGER_TAKEN_PROVINCE = 3 };
+
 /* ---------------------------------------------------------------------------------------------
  * Opening a ledger
  * ------------------------------------------------------------------------------------------- */
@@ -96,7 +99,9 @@ struct ledger_submission {
   int result;         /* 0 accepted, LEDGER_EXISTS, or the refusal's code */
   uint64_t index;     /* accepted or exists: the entry's index */
   uint64_t withheld;  /* allocate: units withheld against an outstanding deduction */
-  uint64_t aux;       /* on insufficient_balance: the available amount; else 0 */
+  uint64_t aux;       /* insufficient_balance, frozen: the available amount;
+                       * insufficient_signatures: signers << 32 | required;
+                       * account_exists: which is taken (LEDGER_TAKEN_ID, _USCC, _PROVINCE); else 0 */
 };
 
 /* The most submissions one ledger_apply takes (the daemon's batch_entries_max must not exceed
@@ -358,6 +363,7 @@ struct ledger_stats {
   uint64_t map_bytes;      /* current map size */
   uint64_t used_bytes;     /* pages in use * page size */
   uint64_t entries;
+  uint64_t map_bytes_max;  /* the ceiling: writes fail with MAP_FULL once used reaches it */
 };
 int ledger_stats(struct ledger *ledger, struct ledger_stats *out);
 

@@ -5,7 +5,7 @@
 
 #include "ledger/internal.h"
 
-static int operator_acts(const struct tx_ctx *c) {
+static int operator_acts(struct tx_ctx *c) {
   return auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
 }
 
@@ -135,9 +135,14 @@ int rules__account_open(struct tx_ctx *c) {
   if (p->kind == PROTO_ACCOUNT_NATIONAL) return PROTO_E_ACCOUNT_KIND;
   struct ledger_account a;
   rc = st__account(c->b, p->account, &a);
-  if (rc == 0) return PROTO_E_ACCOUNT_EXISTS;
+  if (rc == 0) {
+    c->aux = LEDGER_TAKEN_ID;
+    return PROTO_E_ACCOUNT_EXISTS;
+  }
   if (rc != PROTO_E_NOT_FOUND) return rc;
   rc = index_taken(c->b, p, p->account);
+  if (rc == PROTO_E_ACCOUNT_EXISTS)
+    c->aux = p->kind == PROTO_ACCOUNT_ENTERPRISE ? LEDGER_TAKEN_USCC : LEDGER_TAKEN_PROVINCE;
   if (rc) return rc;
   memset(&a, 0, sizeof(a));
   a.id = p->account;
@@ -158,6 +163,8 @@ int rules__account_update(struct tx_ctx *c) {
   if (rc) return rc;
   if (a.kind != p->kind) return PROTO_E_ACCOUNT_KIND;
   rc = index_taken(c->b, p, p->account);
+  if (rc == PROTO_E_ACCOUNT_EXISTS)
+    c->aux = p->kind == PROTO_ACCOUNT_ENTERPRISE ? LEDGER_TAKEN_USCC : LEDGER_TAKEN_PROVINCE;
   if (rc) return rc;
   rc = index_del(c->b, &a);
   account_fields(&a, p);

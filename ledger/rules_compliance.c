@@ -7,7 +7,7 @@
 #define CCER_PERCENT 5u
 #define CARRYOVER_BASE 10000u /* T = 10,000 + 1.5 * NS */
 
-static int operator_acts(const struct tx_ctx *c) {
+static int operator_acts(struct tx_ctx *c) {
   return auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
 }
 

@@ -5,7 +5,7 @@
 
 #include "ledger/internal.h"
 
-static int operator_acts(const struct tx_ctx *c) {
+static int operator_acts(struct tx_ctx *c) {
   return auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
 }
 
@@ -72,7 +72,7 @@ static int move_registry(struct tx_ctx *c, uint64_t from, uint64_t to, const cha
 
 /* Who may allocate from `from` to `to`: the operator national -> provincial; the province's
  * authority provincial -> an enterprise of the same province. */
-static int allocate_allowed(const struct tx_ctx *c, const struct ledger_account *from,
+static int allocate_allowed(struct tx_ctx *c, const struct ledger_account *from,
                             const struct ledger_account *to) {
   if (from->kind == PROTO_ACCOUNT_NATIONAL) {
     if (to->kind != PROTO_ACCOUNT_PROVINCIAL) return PROTO_E_ACCOUNT_KIND;

@@ -392,6 +392,7 @@ int ledger_stats(struct ledger *l, struct ledger_stats *out) {
   out->map_bytes = info.me_mapsize;
   out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
   out->entries = ledger_tree_size(l);
+  out->map_bytes_max = l->map_bytes_max;
   return 0;
 }
 

@@ -38,6 +38,7 @@ ops=(--key "$work/operator-1.key" --key "$work/operator-2.key")
 reader=(--read-key "$work/operator-1.key") # rows that name their own signers still read as operator
 
 say "start quotad on $QUOTAD_URL (data in $work/data)"
+mkdir -p "$work/data"
 "$QUOTAD" --data-dir "$work/data" --log-key "$work/log.key" --listen "127.0.0.1:$port" \
   --log-level warning 2>"$work/quotad.log" &
 qpid=$!

@@ -2,7 +2,9 @@
 # Installs the Debian packages quotad needs to build, test and run its demo (run as root).
 # Packages already present are skipped, so a second run costs a second. libclang-rt-14-dev holds
 # libFuzzer and clang's sanitizer runtimes (the fuzz targets link them); it is only a Recommends
-# of Debian 12's clang, which --no-install-recommends leaves out.
+# of Debian 12's clang, which --no-install-recommends leaves out. help2man makes the man pages;
+# systemd (systemd-analyze, systemd-sysusers), util-linux (setpriv) and procps serve the install
+# test, which runs quotad as the unit would; jq reads JSON in the documented curl examples.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,7 @@ packages=(
   liblmdb-dev lmdb-utils libssl-dev openssl libuv1-dev libcriterion-dev
   libhttp-parser-dev libjansson-dev libinih-dev libcurl4-openssl-dev
   curl python3 python3-cryptography cppcheck clang-tidy
+  help2man systemd util-linux procps jq
 )
 if [ "${QUOTAD_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(postgresql postgresql-contrib)

@@ -79,7 +79,22 @@ static void usage(FILE *out) {
         "                   (--verifier-key NAME+ID+KEY | --verifier-key-file FILE)\n"
         "                   [--since-checkpoint FILE] [--tx ID] [--save-checkpoint FILE]\n"
         "                   [--threads N] [--quiet]\n"
-        "exit: 0 everything holds, 1 a verification failed, 2 usage or I/O error\n",
+        "Replays a registry's log from its entries alone and checks every hash, signature and\n"
+        "rule against the log's verifier key.\n"
+        "\n"
+        "  --export FILE             read the log from a quotactl export (offline)\n"
+        "  --url URL                 read the log from a running quotad\n"
+        "  --key FILE                the key that signs the reads (an auditor's or operator's)\n"
+        "  --verifier-key KEY        the log's verifier key, NAME+ID+KEY (signed-note format)\n"
+        "  --verifier-key-file FILE  the same, from a file\n"
+        "  --since-checkpoint FILE   a checkpoint kept earlier: the log must extend it\n"
+        "  --save-checkpoint FILE    keep the checkpoint verified now, for the next run\n"
+        "  --tx ID                   also prove that this transaction is in the log\n"
+        "  --threads N               signature-checking threads (1-16, default 2)\n"
+        "  --quiet                   only the verdict\n"
+        "  --help, --version\n"
+        "\n"
+        "Exit status: 0 everything holds, 1 a verification failed, 2 usage or I/O error.\n",
         out);
 }
 
@@ -101,6 +116,7 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
       {"since-checkpoint", required_argument, 0, 's'}, {"tx", required_argument, 0, 't'},
       {"save-checkpoint", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'j'},
       {"quiet", no_argument, 0, 'q'},              {"help", no_argument, 0, 'h'},
+      {"version", no_argument, 0, 'Z'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   o->threads = 2;
@@ -121,6 +137,7 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
     case 'j': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'q': o->quiet = true; break;
     case 'h': usage(stdout); exit(QA_EXIT_OK);
+    case 'Z': printf("quota-audit %s\n", QUOTAD_VERSION); exit(QA_EXIT_OK);
     default: usage(stderr); return QA_EXIT_USAGE;
     }
   }

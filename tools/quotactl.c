@@ -18,6 +18,9 @@ static void usage(FILE *out) {
           "  --read-key FILE  the key that signs reads instead (e.g. an auditor's)\n"
           "  --cacert FILE  CA certificates for an https:// registry (default: the system's)\n"
           "  --json         machine-readable output\n"
+          "  --version      print the version\n"
+          "environment: QUOTAD_URL (--url), QUOTACTL_KEY (--key; several separated by ':'),\n"
+          "  QUOTACTL_READ_KEY (--read-key); a flag wins over its variable\n"
           "\n"
           "keys and registry:\n"
           "  keygen FILE [--name NAME]   new key file (mode 0600); prints public key and hash\n"
@@ -90,10 +93,37 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
   return 0;
 }
 
+/* QUOTACTL_KEY (colon-separated key files) and QUOTACTL_READ_KEY stand in for --key and
+ * --read-key when those are not on the command line. The paths stay in a static copy. */
+static int keys_from_env(struct qctl *q) {
+  static char keys_env[4096];
+  const char *rk = getenv("QUOTACTL_READ_KEY");
+  if (!q->read_key_path && rk && rk[0]) q->read_key_path = rk;
+  const char *k = getenv("QUOTACTL_KEY");
+  if (q->nkeys || !k || !k[0]) return 0;
+  if (strlen(k) >= sizeof keys_env) {
+    fprintf(stderr, "quotactl: QUOTACTL_KEY is longer than %zu bytes\n", sizeof keys_env - 1);
+    return QCTL_EXIT_USAGE;
+  }
+  strcpy(keys_env, k);
+  for (char *save = NULL, *p = strtok_r(keys_env, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+    if (q->nkeys == PROTO_SIGS_MAX) {
+      fprintf(stderr, "quotactl: QUOTACTL_KEY names more than %u keys\n", PROTO_SIGS_MAX);
+      return QCTL_EXIT_USAGE;
+    }
+    q->key_paths[q->nkeys++] = p;
+  }
+  return 0;
+}
+
 static int dispatch(struct qctl *q, int argc, char **argv) {
   const char *cmd = argv[0];
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     usage(stdout);
+    return QCTL_EXIT_OK;
+  }
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+    printf("quotactl %s\n", QUOTAD_VERSION);
     return QCTL_EXIT_OK;
   }
   if (strcmp(cmd, "keygen") == 0) return qctl_cmd_keygen(q, argc - 1, argv + 1);
@@ -123,6 +153,7 @@ int main(int argc, char **argv) {
   if (!rest) return QCTL_EXIT_IO;
   int rest_argc = 0;
   int rc = take_globals(&q, argc, argv, &rest_argc, rest);
+  if (rc == 0) rc = keys_from_env(&q);
   if (rc == 0 && rest_argc == 0) {
     usage(stderr);
     rc = QCTL_EXIT_USAGE;

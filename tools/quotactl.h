@@ -53,6 +53,7 @@ struct qopts {
   char namebuf[QCTL_OPTS_MAX][64]; /* names given as --name=value */
   size_t npos;
   const char *pos[QCTL_OPTS_MAX];
+  const char *dangling; /* the last argument was --NAME with no value: unknown, or missing one */
 };
 
 /* Returns 0, or prints the problem and returns QCTL_EXIT_USAGE. bools: NULL-terminated names
@@ -62,6 +63,14 @@ int qopts_parse(struct qopts *o, int argc, char **argv, const char *const *bools
 const char *qopts_get(const struct qopts *o, const char *name);
 bool qopts_has(const struct qopts *o, const char *name);
 /* Fails (usage) naming the first option not in allowed (NULL-terminated). */
+/* After qopts_parse: a trailing --NAME without a value is "needs a value" (qopts_only says
+ * "unknown option" first when NAME is not the command's). Returns 0 or QCTL_EXIT_USAGE. */
+/* A point in time as milliseconds since the epoch: plain digits (milliseconds), an ISO 8601 date
+ * (the end of that day, 23:59:59.999 Beijing time, the market's convention for deadlines; the
+ * start of it with start_of_day) or date and time (HH:MM[:SS[.mmm]], then Z or +HH:MM; Beijing
+ * time when no zone is given). Returns 0, or -1 when text is none of these. */
+int qopts_time_ms(const char *text, bool start_of_day, uint64_t *out);
+int qopts_check_dangling(const struct qopts *o, const char *cmd);
 int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowed);
 /* Parses an unsigned decimal with bounds; prints a usage error naming what on failure. */
 int qopts_u64(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *out);

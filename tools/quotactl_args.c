@@ -52,8 +52,10 @@ int qopts_parse(struct qopts *o, int argc, char **argv, const char *const *bools
       o->values[o->n++] = "";
     } else {
       if (i + 1 >= argc) {
-        fprintf(stderr, "quotactl: --%s needs a value\n", name);
-        return QCTL_EXIT_USAGE;
+        /* Unknown or missing its value: qopts_only, which knows the command's options, says
+         * which; a command without that list gets qopts_check_dangling. */
+        o->dangling = name;
+        continue;
       }
       o->names[o->n] = name;
       o->values[o->n++] = argv[++i];
@@ -82,7 +84,18 @@ int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowe
       return QCTL_EXIT_USAGE;
     }
   }
-  return 0;
+  if (o->dangling && !in_list(o->dangling, allowed)) {
+    fprintf(stderr, "quotactl %s: unknown option --%s (see quotactl %s --help)\n", cmd,
+            o->dangling, cmd);
+    return QCTL_EXIT_USAGE;
+  }
+  return qopts_check_dangling(o, cmd);
+}
+
+int qopts_check_dangling(const struct qopts *o, const char *cmd) {
+  if (!o->dangling) return 0;
+  fprintf(stderr, "quotactl %s: --%s needs a value\n", cmd, o->dangling);
+  return QCTL_EXIT_USAGE;
 }
 
 int qopts_u64(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *out) {
@@ -135,4 +148,66 @@ void qctl_id_derive(const char *text, uint8_t id[PROTO_ID_BYTES]) {
   uint8_t h[PROTO_HASH_BYTES];
   proto_sha256_parts(parts, lens, 2, h);
   memcpy(id, h, PROTO_ID_BYTES);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Reads exactly n digits at *p (advancing it) into *out; false when they are not there. */
+static bool digits(const char **p, unsigned n, unsigned *out) {
+  unsigned v = 0;
+  for (unsigned i = 0; i < n; i++) {
+    if ((*p)[i] < '0' || (*p)[i] > '9') return false;
+    v = v * 10 + (unsigned)((*p)[i] - '0');
+  }
+  *p += n;
+  *out = v;
+  return true;
+}
+
+static bool leap(unsigned y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int qopts_time_ms(const char *text, bool start_of_day, uint64_t *out) {
+  static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const char *p = text;
+  unsigned y, mo, d, h = 23, mi = 59, s = 59, ms = 999;
+  if (strspn(text, "0123456789") == strlen(text) && text[0]) {
+    return qopts_u64(text, "a time in milliseconds", 0, UINT64_MAX, out) ? -1 : 0;
+  }
+  if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) || *p++ != '-' ||
+      !digits(&p, 2, &d) || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+      d > mdays[mo - 1] + (mo == 2 && leap(y)))
+    return -1;
+  int offset_min = 8 * 60; /* Beijing time, the market's convention, when no zone is given */
+  if (*p == '\0') {
+    if (start_of_day) h = mi = s = ms = 0;
+  } else {
+    if (*p != 'T' && *p != ' ') return -1;
+    p++;
+    if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) || h > 23 || mi > 59) return -1;
+    s = ms = 0;
+    if (*p == ':' && (p++, !digits(&p, 2, &s) || s > 59)) return -1;
+    if (*p == '.' && (p++, !digits(&p, 3, &ms))) return -1;
+    if (*p == 'Z') {
+      offset_min = 0;
+      p++;
+    } else if (*p == '+' || *p == '-') {
+      int sign = *p++ == '-' ? -1 : 1;
+      unsigned oh, om;
+      if (!digits(&p, 2, &oh) || *p++ != ':' || !digits(&p, 2, &om) || oh > 14 || om > 59) return -1;
+      offset_min = sign * (int)(oh * 60 + om);
+    }
+    if (*p) return -1;
+  }
+  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset_min * 60;
+  if (secs < 0) return -1;
+  *out = (uint64_t)secs * 1000u + ms;
+  return 0;
 }

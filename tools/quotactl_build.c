@@ -148,6 +148,21 @@ static int legs(const struct qopts *o, json_t *obj, qbuild_resolve_fn resolve, v
   return 0;
 }
 
+/* A field holding a point in time (its name ends in _ms): its flag also takes an ISO 8601 date
+ * or time, and the flag may drop the "-ms" (--deadline 2026-12-31). */
+static bool time_field(const struct proto_field *f) {
+  size_t n = strlen(f->name);
+  return f->kind == PROTO_F_U64 && n > 3 && strcmp(f->name + n - 3, "_ms") == 0;
+}
+
+/* The flag of a time field without its "-ms" ("deadline"), or "" for other fields. */
+static void time_alias(const struct proto_field *f, char *out, size_t cap) {
+  out[0] = 0;
+  if (!time_field(f)) return;
+  qbuild_flag_name(f->name, out, cap);
+  out[strlen(out) - 3] = 0;
+}
+
 /* The JSON value of one field from its flag text. */
 static int field_value(const struct proto_field *f, const char *flag, const char *s,
                        qbuild_resolve_fn resolve, void *ctx, json_t **out, char *err, size_t cap) {
@@ -160,7 +175,18 @@ static int field_value(const struct proto_field *f, const char *flag, const char
     rc = account(flag, s, resolve, ctx, &v, err, cap);
     if (!rc) *out = json_integer((json_int_t)v);
     return rc;
-  case PROTO_F_U8: case PROTO_F_U16: case PROTO_F_U64: case PROTO_F_AMOUNT: case PROTO_F_YEAR:
+  case PROTO_F_U64:
+    if (time_field(f)) {
+      if (qopts_time_ms(s, strstr(f->name, "start") != NULL, &v) != 0) {
+        snprintf(err, cap, "%s: '%s' is not a time: milliseconds, a date (YYYY-MM-DD: the end of "
+                 "that day, Beijing time) or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]", flag, s);
+        return QCTL_EXIT_USAGE;
+      }
+      *out = json_integer((json_int_t)v);
+      return 0;
+    }
+    /* fall through */
+  case PROTO_F_U8: case PROTO_F_U16: case PROTO_F_AMOUNT: case PROTO_F_YEAR:
   case PROTO_F_PROVINCE:
     rc = number(flag, strncmp(s, "CN-", 3) == 0 ? s + 3 : s, &v, err, cap);
     if (!rc) *out = json_integer((json_int_t)v);
@@ -209,14 +235,24 @@ static int check_known(unsigned type, const struct qopts *o, const char *label, 
                  strcmp(want, "dry-run") == 0 ||
                  (type == PROTO_TX_SETTLE && strcmp(want, "leg") == 0);
     for (size_t k = 0; k < n && !known; k++) {
-      char flag[64];
+      char flag[64], alias[64];
       qbuild_flag_name(f[k].name, flag, sizeof(flag));
-      known = strcmp(flag, want) == 0 && f[k].kind != PROTO_F_LEGS;
+      time_alias(&f[k], alias, sizeof(alias));
+      known = (strcmp(flag, want) == 0 || (alias[0] && strcmp(alias, want) == 0)) &&
+              f[k].kind != PROTO_F_LEGS;
     }
     if (!known) {
-      snprintf(err, cap, "unknown %s%s for %s", label, o->names[i], proto_tx_type_name(type));
+      snprintf(err, cap, "unknown option %s%s for %s", label, o->names[i], proto_tx_type_name(type));
       return QCTL_EXIT_USAGE;
     }
+  }
+  if (o->dangling) {
+    /* Checked as a name first: an unknown one says so; a field's flag needs its value. */
+    struct qopts one = {.n = 1};
+    one.names[0] = o->dangling;
+    int rc = check_known(type, &one, label, err, cap);
+    if (!rc) snprintf(err, cap, "%s%s needs a value", label, o->dangling);
+    return QCTL_EXIT_USAGE;
   }
   return 0;
 }
@@ -241,6 +277,9 @@ int qbuild_tx_json(unsigned type, const struct qopts *o, const uint8_t id[PROTO_
       continue;
     }
     const char *s = qopts_get(o, flag);
+    char alias[64];
+    time_alias(&f[i], alias, sizeof(alias));
+    if (!s && alias[0]) s = qopts_get(o, alias);
     if (!s) s = field_default(&f[i]);
     if (!s) {
       snprintf(err, cap, "%s%s (%s) is required", label, flag, qbuild_field_hint(&f[i]));

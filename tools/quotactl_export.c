@@ -206,6 +206,7 @@ static int write_export(struct qctl *q, FILE *f, const char *cp, uint64_t size, 
 int qctl_cmd_export(struct qctl *q, int argc, char **argv) {
   struct qopts o;
   int rc = qopts_parse(&o, argc, argv, NULL);
+  if (!rc) rc = qopts_check_dangling(&o, "export");
   if (rc) return rc;
   if (qopts_has(&o, "help") || o.npos != 1) {
     fprintf(qopts_has(&o, "help") ? stdout : stderr,

@@ -9,6 +9,44 @@
 #include "tools/quotactl.h"
 #include "tools/quotactl_build.h"
 
+/* A key made with --name keeps its verifier key beside it (FILE.vkey), so that `init` can check
+ * that the origin is the name the key was made for: quotad signs checkpoints under the origin. */
+static int save_verifier_key(const char *key_path, const char *vk) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s.vkey", key_path);
+  FILE *f = fopen(path, "wx");
+  if (!f || fprintf(f, "%s\n", vk) < 0 || fclose(f) != 0) {
+    fprintf(stderr, "quotactl keygen: cannot write %s: %s\n", path, strerror(errno));
+    return QCTL_EXIT_IO;
+  }
+  return 0;
+}
+
+/* init's check of the log key against the origin, when keygen left FILE.vkey beside it. */
+static int check_log_key_name(const char *key_path, const char *origin,
+                              const uint8_t pub[PROTO_PUBKEY_BYTES]) {
+  char path[4200], line[TLOG_VERIFIER_KEY_BYTES_MAX + 2] = "", name[PROTO_ORIGIN_BYTES_MAX + 1];
+  uint8_t vk_pub[PROTO_PUBKEY_BYTES];
+  snprintf(path, sizeof path, "%s.vkey", key_path);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0; /* made without --name: nothing to compare */
+  bool got = fgets(line, sizeof line, f) != NULL;
+  fclose(f);
+  line[strcspn(line, "\r\n")] = '\0';
+  if (!got || tlog_verifier_key_parse(line, name, sizeof name, vk_pub) != 0 ||
+      memcmp(vk_pub, pub, PROTO_PUBKEY_BYTES) != 0) {
+    fprintf(stderr, "quotactl init: %s does not hold the verifier key of %s\n", path, key_path);
+    return QCTL_EXIT_USAGE;
+  }
+  if (strcmp(name, origin) != 0) {
+    fprintf(stderr, "quotactl init: the log key %s was made for origin '%s' (keygen --name), not "
+            "'%s': checkpoints are signed under the origin, so its verifier key would not match\n",
+            key_path, name, origin);
+    return QCTL_EXIT_USAGE;
+  }
+  return 0;
+}
+
 int qctl_cmd_keygen(struct qctl *q, int argc, char **argv) {
   struct qopts o;
   int rc = qopts_parse(&o, argc, argv, NULL);
@@ -34,7 +72,7 @@ int qctl_cmd_keygen(struct qctl *q, int argc, char **argv) {
     fprintf(stderr, "quotactl keygen: cannot write %s: %s%s\n", o.pos[0], proto_err_message(rc),
             rc == -EEXIST ? " (key files are never overwritten; choose another name)" : "");
     proto_key_free(key);
-    return rc == -EEXIST ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
+    return QCTL_EXIT_IO;
   }
   uint8_t pub[PROTO_PUBKEY_BYTES], hash[PROTO_HASH_BYTES];
   proto_key_public(key, pub);
@@ -50,6 +88,7 @@ int qctl_cmd_keygen(struct qctl *q, int argc, char **argv) {
     fprintf(stderr, "quotactl keygen: --name is too long\n");
     return QCTL_EXIT_USAGE;
   }
+  if (name && (rc = save_verifier_key(o.pos[0], vk))) return rc;
   if (q->json) {
     json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s}", "file", o.pos[0], "public_key", pub_b64,
                           "public_key_hex", pub_hex, "key_hash", hash_b64, "key_hash_hex", hash_hex);
@@ -112,6 +151,19 @@ static int genesis_from_opts(const struct qopts *o, struct proto_tx *tx) {
     fprintf(stderr, "quotactl init: at least one --operator-key is required\n");
     return QCTL_EXIT_USAGE;
   }
+  unsigned distinct = 0;
+  for (unsigned i = 0; i < g->operator_keys_count; i++) {
+    bool seen = false;
+    for (unsigned k = 0; k < i && !seen; k++)
+      seen = memcmp(g->operator_keys[k], g->operator_keys[i], PROTO_PUBKEY_BYTES) == 0;
+    distinct += !seen;
+  }
+  if (g->operator_threshold > distinct) {
+    fprintf(stderr, "quotactl init: --threshold %u needs at least %u distinct operator keys; %u "
+            "given: the registry could never act\n", g->operator_threshold,
+            g->operator_threshold, distinct);
+    return QCTL_EXIT_USAGE;
+  }
   return 0;
 }
 
@@ -141,6 +193,8 @@ int qctl_cmd_init(struct qctl *q, int argc, char **argv) {
   q->keys[0] = NULL;
   if ((rc = qctl_load_keys(q))) return rc;
   proto_key_public(q->keys[0], tx.u.genesis.log_public_key);
+  rc = check_log_key_name(log_key, tx.u.genesis.origin, tx.u.genesis.log_public_key);
+  if (rc) return rc;
   const char *id_hex = qopts_get(&o, "id");
   rc = id_hex ? qctl_id_from_hex(id_hex, tx.id) : qctl_id_time_ordered(tx.id);
   if (rc) return rc < 0 ? QCTL_EXIT_IO : rc;

@@ -62,6 +62,7 @@ newid() { printf '%012x%s\n' "$(date +%s%3N)" "$(openssl rand -hex 10)"; } # 48-
 
 start_quotad() { # start_quotad DATA_DIR [flags...]
   local dir=$1; shift
+  mkdir -p "$dir" # quotad refuses a data directory that does not exist
   PORT=$(free_port)
   BASE="http://127.0.0.1:$PORT"
   SOCK="$T/quotad.sock"

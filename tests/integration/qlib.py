@@ -69,6 +69,7 @@ class Quotad:
 
     def start(self, wait_s=30):
         self.port = free_port()
+        os.makedirs(self.data, exist_ok=True)  # quotad refuses a missing data directory
         self.logf = open(os.path.join(self.tmp, "quotad.log"), "ab")
         args = [self.bin, "--data-dir", self.data, "--log-key", self.log_key_path,
                 "--listen", "127.0.0.1:%d" % self.port, "--unix", "",

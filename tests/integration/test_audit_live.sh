@@ -41,6 +41,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PORT=$(free_port)
 export QUOTAD_URL="http://127.0.0.1:$PORT"
 for k in log op1 auth35 rep101 other; do "$Q" keygen "$T/$k.key" >/dev/null || echo "keygen $k failed"; done
+mkdir -p "$T/data"
 "$QUOTAD" --data-dir "$T/data" --log-key "$T/log.key" --listen "127.0.0.1:$PORT" --log-level warning 2>>"$T/quotad.log" &
 QPID=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "$QUOTAD_URL/healthz" && break; sleep 0.1; done

@@ -46,6 +46,7 @@ jfield() { python3 -c 'import json,sys; print(json.load(sys.stdin)'"$1"')'; }
 start_quotad() { # start_quotad DATA_DIR
   PORT=$(free_port)
   export QUOTAD_URL="http://127.0.0.1:$PORT"
+  mkdir -p "$1"
   "$QUOTAD" --data-dir "$1" --log-key "$T/log.key" --listen "127.0.0.1:$PORT" --unix "$T/q.sock" \
     --log-level warning 2>>"$T/quotad.log" &
   QPID=$!
@@ -74,7 +75,22 @@ done
 expect 0 "keygen prints the verifier key with --name" "^verifier key: +$ORIGIN\+[0-9a-f]{8}\+" -- \
   "$Q" keygen "$T/named.key" --name "$ORIGIN"
 check "keygen writes the key file with mode 0600" test "$(stat -c %a "$T/named.key")" = 600
-expect 2 "keygen refuses to overwrite a key file" "never overwritten" -- "$Q" keygen "$T/named.key"
+expect 3 "keygen refuses to overwrite a key file (exit 3: I/O)" "never overwritten" -- "$Q" keygen "$T/named.key"
+check "keygen --name keeps the verifier key beside the key (FILE.vkey)" grep -q "^$ORIGIN+" "$T/named.key.vkey"
+expect 2 "init refuses a threshold above the distinct operator keys" "threshold 2 needs at least 2 distinct operator keys; 1 given" -- \
+  "$Q" --url "http://127.0.0.1:1" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op1.key" --operator-key "$T/op1.key" --threshold 2
+expect 2 "init refuses an origin other than the log key's name" "was made for origin '$ORIGIN'" -- \
+  "$Q" --url "http://127.0.0.1:1" init --origin other.example/x --log-key "$T/named.key" --operator-key "$T/op1.key"
+expect 2 "an unknown trailing flag says unknown option, not needs a value" "unknown option --dry-runn" -- \
+  "$Q" accounts --dry-runn
+expect 2 "a known flag without its value says needs a value" "--kind needs a value" -- "$Q" accounts --kind
+expect 2 "a transaction's unknown trailing flag says unknown option" "unknown option --bogus" -- \
+  "$Q" --key "$T/op1.key" transfer --from 1 --to 2 --bogus
+expect 0 "--deadline takes an ISO 8601 date: the end of that day, Beijing time" '"deadline_ms": 1798732799999' -- \
+  "$Q" --key "$T/op1.key" compliance-year --year 2099 --deadline 2026-12-31 --dry-run
+expect 2 "--deadline refuses what is not a date" "is not a time" -- \
+  "$Q" --key "$T/op1.key" compliance-year --year 2099 --deadline 2026-02-30 --dry-run
+expect 0 "--version" "^quotactl [0-9]+\.[0-9]+\.[0-9]+$" -- "$Q" --version
 expect 3 "an unreachable registry is exit 3" "cannot reach the registry" -- \
   "$Q" --url "http://127.0.0.1:$(free_port)" instruments
 
@@ -99,8 +115,10 @@ expect 0 "account-open enterprise" "^ok: account_open" -- \
   "$Q" "${OP[@]}" account-open --account 101 --kind enterprise --province 35 --sector steel --uscc "$E1" --name "Steel 101"
 expect 2 "account-open with a bad USCC names the check character" "position 18" -- \
   "$Q" "${OP[@]}" account-open --account 109 --kind enterprise --province 35 --sector steel --uscc 91350100M000100Y44 --name X
-expect 1 "account-open with a taken id: account_exists" "account_exists" -- \
+expect 1 "account-open with a taken id: account_exists, saying the id is taken" "account_exists.*the account id is taken" -- \
   "$Q" "${OP[@]}" account-open --account 101 --kind participant --name "dup"
+expect 1 "account-open with a taken USCC says the USCC has an account" "account_exists.*the USCC has an account already" -- \
+  "$Q" "${OP[@]}" account-open --account 108 --kind enterprise --province 35 --sector steel --uscc "$E1" --name "dup uscc"
 "$Q" "${OP[@]}" account-open --account 102 --kind enterprise --province 11 --sector cement --uscc "$E2" --name "Cement 102" >/dev/null
 "$Q" "${OP[@]}" account-open --account 103 --kind enterprise --province 35 --sector aluminium --uscc "$E3" --threshold 2 --name "Aluminium 103" >/dev/null
 "$Q" "${OP[@]}" account-open --account 900 --kind participant --name "Trader" >/dev/null
@@ -150,7 +168,7 @@ grep -q "registry 19000" "$T/out" && PASSED=$((PASSED + 1)) && echo "ok   - the 
 check "a refused transfer leaves the tree size unchanged" test "$(tree_size)" = "$size"
 expect 1 "transfer signed by another account's key: wrong_role" "wrong_role" -- \
   "$Q" --key "$T/rep102.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 1
-expect 1 "two-person account with one signature: insufficient_signatures" "insufficient_signatures" -- \
+expect 1 "two-person account with one signature: insufficient_signatures, 1 of 2" "insufficient_signatures.*1 of 2" -- \
   "$Q" --key "$T/rep103a.key" transfer --from 103 --to 900 --instrument CEA-2024 --amount 10
 expect 0 "two-person account with two signatures (repeated --key)" "^ok: transfer" -- \
   "$Q" --key "$T/rep103a.key" --key "$T/rep103b.key" transfer --from 103 --to 900 --instrument CEA-2024 --amount 10

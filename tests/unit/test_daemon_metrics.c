@@ -14,7 +14,10 @@ Test(metrics, counts_requests_results_and_batches) {
   daemon_metrics_batch(3, 1500);   /* 3 entries, 1.5 ms */
   daemon_metrics_batch(100, 700);
   struct daemon_buf b = {0};
-  cr_assert_eq(daemon_metrics_render(&b, 42, 7, 3), 0);
+  struct daemon_gauges g = {.tree_size = 42, .published_size = 40, .checkpoint_age_s = 7,
+                            .connections = 3, .map_bytes = 1 << 20, .map_used_bytes = 4096,
+                            .map_bytes_max = 1 << 30, .start_time_s = 1700000000};
+  cr_assert_eq(daemon_metrics_render(&b, &g), 0);
   const char *want[] = {
     "quotad_requests_total{endpoint=\"tx\",status=\"200\"} 2\n",
     "quotad_requests_total{endpoint=\"keys\",status=\"401\"} 1\n",
@@ -32,6 +35,10 @@ Test(metrics, counts_requests_results_and_batches) {
     "quotad_tree_size 42\n",
     "quotad_checkpoint_age_seconds 7\n",
     "quotad_connections 3\n",
+    "quotad_unpublished_entries 2\n",
+    "quotad_lmdb_map_bytes_max 1073741824\n",
+    "quotad_lmdb_used_bytes 4096\n",
+    "process_start_time_seconds 1700000000\n",
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     cr_assert_not_null(strstr(b.data, want[i]), "missing: %s", want[i]);

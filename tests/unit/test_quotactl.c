@@ -133,7 +133,7 @@ Test(build, refuses_an_option_the_type_lacks) {
   json_t *j = NULL;
   cr_assert_eq(qbuild_tx_json(PROTO_TX_TRANSFER, &o, id0, "--", NULL, NULL, &j, err, sizeof(err)),
                QCTL_EXIT_USAGE);
-  cr_assert(strstr(err, "unknown --year") != NULL, "%s", err);
+  cr_assert(strstr(err, "unknown option --year") != NULL, "%s", err);
 }
 
 Test(build, refuses_amounts_with_decimals_or_signs) {
@@ -290,7 +290,12 @@ Test(opts, parses_values_booleans_positionals_and_equals_forms) {
   cr_assert_str_eq(qopts_get(&o, "to-position"), "trading", "- and _ are the same in names");
   cr_assert_null(qopts_get(&o, "after"));
   const char *missing[] = {"--kind"};
-  cr_assert_eq(qopts_parse(&o, 1, (char **)missing, NULL), QCTL_EXIT_USAGE);
+  cr_assert_eq(qopts_parse(&o, 1, (char **)missing, NULL), 0, "the command's list decides");
+  cr_assert_str_eq(o.dangling, "kind");
+  static const char *const allowed[] = {"kind", NULL}, *const other[] = {"limit", NULL};
+  cr_assert_eq(qopts_only(&o, "accounts", allowed), QCTL_EXIT_USAGE, "a known option: needs a value");
+  cr_assert_eq(qopts_only(&o, "accounts", other), QCTL_EXIT_USAGE, "an unknown one: unknown option");
+  cr_assert_eq(qopts_check_dangling(&o, "x"), QCTL_EXIT_USAGE);
 }
 
 Test(ids, a_bulk_row_id_ignores_column_order_and_follows_every_field) {
@@ -310,4 +315,31 @@ Test(ids, a_bulk_row_id_ignores_column_order_and_follows_every_field) {
   opts(&o, w1, 6);
   qbuild_row_id(PROTO_TX_DEDUCT, &o, d);
   cr_assert_neq(memcmp(a, d, 16), 0, "the type is part of the identity");
+}
+
+Test(times, a_date_alone_is_the_end_of_that_day_in_beijing) {
+  uint64_t ms = 0;
+  /* 2026-12-31T23:59:59.999+08:00 = 2026-12-31T15:59:59.999Z */
+  cr_assert_eq(qopts_time_ms("2026-12-31", false, &ms), 0);
+  cr_assert_eq(ms, UINT64_C(1798732799999));
+  cr_assert_eq(qopts_time_ms("2026-12-31", true, &ms), 0, "start of day for window starts");
+  cr_assert_eq(ms, UINT64_C(1798646400000));
+  cr_assert_eq(qopts_time_ms("2026-12-31T15:59:59.999Z", false, &ms), 0);
+  cr_assert_eq(ms, UINT64_C(1798732799999));
+  cr_assert_eq(qopts_time_ms("2026-12-31T23:59:59.999+08:00", false, &ms), 0);
+  cr_assert_eq(ms, UINT64_C(1798732799999));
+  cr_assert_eq(qopts_time_ms("2024-02-29T00:00", false, &ms), 0, "a leap day, Beijing time");
+  cr_assert_eq(ms, UINT64_C(1709136000000));
+  cr_assert_eq(qopts_time_ms("1798732799999", false, &ms), 0, "milliseconds as before");
+  cr_assert_eq(ms, UINT64_C(1798732799999));
+}
+
+Test(times, refuses_what_is_not_a_time) {
+  uint64_t ms = 7;
+  const char *bad[] = {"2025-02-29", "2026-13-01", "2026-12-32", "2026-12-31T24:00", "2026-12-31x",
+                       "26-12-31", "2026-12-31T10:00+8", "", "-5", "2026-12-31T10:00:00.5Z"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cr_assert_neq(qopts_time_ms(bad[i], false, &ms), 0, "%s", bad[i]);
+    cr_assert_eq(ms, 7, "untouched on failure: %s", bad[i]);
+  }
 }
