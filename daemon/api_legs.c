@@ -115,7 +115,7 @@ json_t *api__entry_json_for(struct daemon_server *srv, const struct daemon_princ
                             const uint8_t *leaf, size_t len, bool with_leaf) {
   json_t *j = api__entry_json(leaf, len, with_leaf);
   bool all = daemon_may_read_all(p);
-  if (!j || all) return j;
+  if (!j) return j;
   struct proto_entry e;
   struct proto_envelope env;
   struct proto_tx tx;
@@ -123,8 +123,11 @@ json_t *api__entry_json_for(struct daemon_server *srv, const struct daemon_princ
     json_decref(j);
     return NULL;
   }
-  if (is_v2_settle(&tx)) json_object_set_new(j, "legs", api__legs_json(srv, p, &tx, true));
-  else if (tx.type == PROTO_TX_SETTLE) redact_v1(srv, p, j, &tx);
+  /* every leg for the operator and auditors (paths: GET /v1/tx/{id}/legs); a party's own with
+   * the paths that prove them */
+  if (is_v2_settle(&tx)) json_object_set_new(j, "legs", api__legs_json(srv, p, &tx, !all));
+  /* a public log serves version 1 entries whole anyway (/v1/entries): nothing to hide there */
+  else if (tx.type == PROTO_TX_SETTLE && !srv->cfg->public_log && !all) redact_v1(srv, p, j, &tx);
   proto_tx_free(&tx);
   return j;
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang in build-fuzz (proto's decoders and JSON mapping,
-# checkpoints and proofs, the daemon's HTTP parser, the CSV readers of quotactl and the allocator),
+# checkpoints and proofs, settlement legs against their root, the daemon's HTTP parser, the CSV readers of quotactl and the allocator),
 # seeds their corpora from the test vectors and data and runs each for the given seconds (default
 # 30). Usage: scripts/fuzz.sh [seconds] [target...]
 set -euo pipefail
 
 seconds=${1:-30}
 shift || true
-targets=${*:-fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv}
+targets=${*:-fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv fuzz_legs}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-fuzz"
 vectors="$root/tests/vectors"
@@ -19,7 +19,7 @@ cmake --build "$build" -j2 --target $targets
 
 # Seeds: every binary vector (valid and invalid bodies, envelopes, entries) for fuzz_decode,
 # every JSON form for fuzz_json. Files are named by content hash, so reseeding is idempotent.
-for t in fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv; do mkdir -p "$build/corpus/$t"; done
+for t in fuzz_decode fuzz_json fuzz_checkpoint fuzz_http fuzz_csv fuzz_legs; do mkdir -p "$build/corpus/$t"; done
 python3 - "$vectors" "$build/corpus" "$root" <<'PY'
 import hashlib, json, os, sys, glob
 vectors, corpus, root = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -62,6 +62,11 @@ for req in [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
 for path in glob.glob(os.path.join(root, "tests", "data", "alloc", "*.csv")):
     put("fuzz_csv", b"\x00" + open(path, "rb").read())
 put("fuzz_csv", b"\x01from,to,instrument,amount\n101,102,CEA-2025,5\n\"1,01\",x,\"q\"\"\",9007199254740991\n")
+# settlement legs: u16 body length, a version 2 settle body, its legs blob (valid and invalid)
+legs = json.load(open(os.path.join(vectors, "settle-legs.json")))
+for v in legs["valid"] + legs["invalid"]:
+    body = bytes.fromhex(v["body"])
+    put("fuzz_legs", len(body).to_bytes(2, "big") + body + bytes.fromhex(v["legs_blob"] or ""))
 PY
 
 # One summary line per target, starting "fuzz:" (scripts/test prints those).
