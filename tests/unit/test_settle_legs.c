@@ -4,6 +4,7 @@
 #include <lmdb.h>
 
 #include "ledger_fixture.h"
+#include "audit/audit.h"
 #include "tlog/tlog.h"
 
 static struct fx F;
@@ -189,5 +190,61 @@ Test(settle_v2, a_1000_leg_settlement_applies_and_version_1_still_does) {
   cr_assert_eq(ledger_entry_legs(F.l, F.last.index, got, sizeof(got)), PROTO_E_NOT_FOUND);
   cr_assert_eq(ledger_check_invariants(F.l, NULL, 0), 0);
   free(legs);
+  fx_free(&F);
+}
+
+/* The whole log through quota-audit's library with the legs stored beside it: it verifies, and
+ * fails at the settlement when its legs are missing, changed, or put beside another entry. */
+static int audit_with(uint8_t **leaves, size_t *lens, uint8_t **legs, size_t *legs_lens, size_t n,
+                      struct audit_failure *fail) {
+  uint8_t pub[PROTO_PUBKEY_BYTES];
+  proto_key_public(F.log, pub);
+  struct audit_log *log = audit_log_new(pub, 1);
+  cr_assert_not_null(log);
+  int rc = audit_log_feed_legs(log, (const uint8_t *const *)leaves, lens, (const uint8_t *const *)legs,
+                               legs_lens, n, fail);
+  audit_log_free(log);
+  return rc;
+}
+
+Test(settle_v2, quota_audit_checks_every_leg_against_the_signed_root) {
+  world_with_trading();
+  struct proto_leg legs[6];
+  struct proto_tx tx;
+  settle_v2(&tx, legs, 6);
+  size_t len = blob_of(legs, 6);
+  cr_assert_eq(apply_with(&tx, legs_buf, len, false), 0);
+  uint64_t at = F.last.index, n = ledger_tree_size(F.l);
+  uint8_t **leaves = calloc(n, sizeof(*leaves)), **lg = calloc(n, sizeof(*lg));
+  size_t *lens = calloc(n, sizeof(*lens)), *lg_lens = calloc(n, sizeof(*lg_lens));
+  for (uint64_t i = 0; i < n; i++) {
+    leaves[i] = malloc(PROTO_ENTRY_BYTES_MAX);
+    lens[i] = (size_t)ledger_entry_get(F.l, i, leaves[i], PROTO_ENTRY_BYTES_MAX);
+    uint8_t *b = malloc(PROTO_LEGS_BYTES_MAX);
+    long l = ledger_entry_legs(F.l, i, b, PROTO_LEGS_BYTES_MAX);
+    cr_assert(l > 0 || l == PROTO_E_NOT_FOUND);
+    if (l > 0) lg[i] = b, lg_lens[i] = (size_t)l;
+    else free(b);
+  }
+  cr_assert_not_null(lg[at]);
+  struct audit_failure fail;
+  cr_assert_eq(audit_with(leaves, lens, lg, lg_lens, n, &fail), 0, "%s", fail.text);
+  uint8_t *kept = lg[at];
+  lg[at] = NULL;
+  cr_assert_eq(audit_with(leaves, lens, lg, lg_lens, n, &fail), PROTO_E_LEGS_MISSING);
+  cr_assert_eq(fail.index, at);
+  lg[at] = kept;
+  kept[lg_lens[at] - 1] ^= 2; /* the last leg's amount, 1 -> 3 */
+  cr_assert_eq(audit_with(leaves, lens, lg, lg_lens, n, &fail), PROTO_E_LEGS_ROOT);
+  cr_assert_eq(fail.index, at);
+  kept[lg_lens[at] - 1] ^= 2;
+  lg[at - 1] = kept, lg_lens[at - 1] = lg_lens[at];
+  cr_assert_eq(audit_with(leaves, lens, lg, lg_lens, n, &fail), PROTO_E_LEGS_UNEXPECTED);
+  cr_assert_eq(fail.index, at - 1);
+  for (uint64_t i = 0; i < n; i++) {
+    free(leaves[i]);
+    if (i != at - 1) free(lg[i]);
+  }
+  free(leaves), free(lg), free(lens), free(lg_lens);
   fx_free(&F);
 }

@@ -402,6 +402,8 @@ static json_t *gen_legs_valid(size_t n) {
   struct proto_leg legs[8];
   uint8_t root[PROTO_HASH_BYTES];
   long blen, llen;
+  if (n < 1 || n > 8) gen_die("legs count", PROTO_E_TOO_MANY_LEGS);
+  memset(legs, 0, sizeof(legs));
   for (size_t i = 0; i < n; i++) gen_leg(i, &legs[i]);
   gen_settle_v2(legs, n, body, &blen, blob, &llen, root);
   json_t *v = json_object(), *leaves = json_array();
