@@ -48,7 +48,9 @@ static int leg_read(const uint8_t in[PROTO_LEG_BYTES], struct proto_leg *leg) {
 }
 
 void proto_leg_leaf(const struct proto_leg *leg, uint8_t out[PROTO_LEG_LEAF_BYTES]) {
-  memcpy(out, PROTO_LEG_LEAF_PREFIX, PROTO_LEG_LEAF_PREFIX_BYTES);
+  /* the 14 prefix bytes, without the string's NUL */
+  static const uint8_t prefix[PROTO_LEG_LEAF_PREFIX_BYTES] = PROTO_LEG_LEAF_PREFIX;
+  memcpy(out, prefix, sizeof(prefix));
   memcpy(out + PROTO_LEG_LEAF_PREFIX_BYTES, leg->salt, PROTO_SALT_BYTES);
   leg_bytes(leg, out + PROTO_LEG_LEAF_PREFIX_BYTES + PROTO_SALT_BYTES);
 }

@@ -181,13 +181,38 @@ try:
     check("the same settlement with its legs is accepted",
           ans.get("results", [{}])[0].get("result") == "ok", str(ans)[:300])
 
+    # ---- the binary form: the legs blob is the frame after the settlement's envelope ----
+    def env_bytes(e):
+        body = base64.b64decode(e["body"])
+        out = bytes([1, len(e["signatures"])]) + len(body).to_bytes(2, "big") + body
+        for sg in e["signatures"]:
+            out += base64.b64decode(sg["key"]) + base64.b64decode(sg["sig"])
+        return out
+
+    def blob(legs_in):
+        out = bytes([1, 0]) + len(legs_in).to_bytes(2, "big")
+        return out + b"".join(leg_leaf(l)[14:] for l in legs_in)  # salt || leg, as in the leaf
+
+    def frame(b):
+        return len(b).to_bytes(2, "big") + b
+
+    bin_legs = [dict(good[0], salt=os.urandom(16).hex()), dict(good[1], salt=os.urandom(16).hex())]
+    e2 = v2_settle(bin_legs)
+    hdr = {"Content-Type": "application/octet-stream"}
+    st, ans = q.jrequest("POST", "/v1/tx", frame(env_bytes(e2)), hdr)
+    check("binary: a settlement's envelope frame without its legs frame is refused whole (legs_missing)",
+          st == 400 and ans.get("error", {}).get("code") == "legs_missing", "%s %s" % (st, str(ans)[:200]))
+    st, ans = q.jrequest("POST", "/v1/tx", frame(env_bytes(e2)) + frame(blob(bin_legs)), hdr)
+    check("binary: the envelope frame then the legs frame is accepted",
+          st == 200 and ans.get("results", [{}])[0].get("result") == "ok", "%s %s" % (st, str(ans)[:300]))
+
     # ---- the export carries every leg; quota-audit checks them against the roots ----
     exp = os.path.join(tmp, "export.jsonl")
     r = ctl("aud", "export", exp)
     check("quotactl export (auditor) succeeds", r.returncode == 0, r.stderr[-300:])
     lines = open(exp).read().splitlines() if r.returncode == 0 else []
     with_legs = [json.loads(l) for l in lines[1:-1] if '"legs"' in l]
-    check("the export carries the legs of both version-2 settlements", len(with_legs) == 2, str(len(with_legs)))
+    check("the export carries the legs of the three version-2 settlements", len(with_legs) == 3, str(len(with_legs)))
     vk = q.jrequest("GET", "/v1/log")[1]["verifier_key"]
     audit_bin = os.path.join(build, "tools", "quota-audit")
     r = subprocess.run([audit_bin, "--export", exp, "--verifier-key", vk, "--quiet"], env=env,
