@@ -8,8 +8,10 @@
  *     ledger/ and daemon/ use this same table, so a code means one thing everywhere.
  *  2. Limits. Every length and count has a maximum, named with its unit.
  *  3. Values. A transaction (struct proto_tx) is a type byte, a 16-byte id chosen by the client
- *     and the fields of its type. Each type is described once, as a table of its fields
- *     (proto_tx_fields()); one generic encoder, decoder and JSON mapper walk those tables.
+ *     and the fields of its type. Each type is described once per layout version, as a table of
+ *     its fields (proto_tx_fields_version()); one generic encoder, decoder and JSON mapper walk
+ *     those tables. A version 2 settle signs only a root over its legs, which travel beside it
+ *     as a legs blob ("Settlement legs").
  *  4. Envelopes: one transaction body plus 1..PROTO_SIGS_MAX Ed25519 signatures.
  *  5. Entries: an accepted envelope with its log index, commit time and result.
  *  6. Crypto: SHA-256 and Ed25519 through OpenSSL 3 EVP.
