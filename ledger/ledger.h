@@ -24,8 +24,9 @@
  * provincial account's threshold); representative acts need the account's representatives (at
  * least its threshold); a settle needs an exchange key. A version 2 settle's legs come beside its
  * envelope (ledger_submission.legs), are checked against the root it signs, and are stored apart
- * from its entry (ledger_entry_legs), so that the entry can be shown to a party of one leg. Keys that are unknown (UNKNOWN_KEY) or
- * revoked (REVOKED_KEY) or whose signature fails (BAD_SIGNATURE) refuse the transaction.
+ * from its entry (ledger_entry_legs), so that the entry can be shown to a party of one leg.
+ * Keys that are unknown (UNKNOWN_KEY) or revoked (REVOKED_KEY) or whose signature fails
+ * (BAD_SIGNATURE) refuse the transaction.
  *
  * Reads (accounts, balances, proofs, entries...) each run in their own short read-only LMDB
  * transaction and copy what they return into caller memory, so nothing returned points into the
