@@ -89,6 +89,13 @@ void audit_replay_set_log_key(struct audit_replay *r, const uint8_t pub[PROTO_PU
  * filled on failure. */
 int audit_replay_leaf(struct audit_replay *r, const uint8_t *leaf, size_t len,
                       const int *sig_status, struct audit_failure *fail);
+/* The same with the legs blob stored beside the entry (NULL for none). A version 2 settle needs
+ * its legs (LEGS_MISSING); they must be canonical, number legs_count (LEGS_COUNT) and hash to the
+ * signed legs_root (LEGS_ROOT), and then replay like a version 1 settle's. Legs beside any other
+ * entry are LEGS_UNEXPECTED. */
+int audit_replay_leaf_legs(struct audit_replay *r, const uint8_t *leaf, size_t len,
+                           const uint8_t *legs, size_t legs_len, const int *sig_status,
+                           struct audit_failure *fail);
 
 /* Checks and applies one decoded transaction as entry `index` (must equal the number replayed so
  * far) committed at time_ms, with the entry's recorded `withheld`, signed by signers[0..n).
@@ -187,6 +194,10 @@ void audit_log_free(struct audit_log *log);
  * or the code of the first failing entry (and *fail); once failed, always the same failure. */
 int audit_log_feed(struct audit_log *log, const uint8_t *const *leaves, const size_t *lens,
                    size_t n, struct audit_failure *fail);
+/* The same with each leaf's legs blob (legs[i] NULL for none; legs NULL for none at all). */
+int audit_log_feed_legs(struct audit_log *log, const uint8_t *const *leaves, const size_t *lens,
+                        const uint8_t *const *legs, const size_t *legs_lens, size_t n,
+                        struct audit_failure *fail);
 
 /* The root over the first size leaves fed (size <= audit_log_size); BAD_ARGUMENT past it. */
 int audit_log_root(const struct audit_log *log, uint64_t size, uint8_t out[PROTO_HASH_BYTES]);

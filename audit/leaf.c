@@ -66,8 +66,38 @@ static int leaf_decode(struct audit_replay *r, const uint8_t *leaf, size_t len,
   return 0;
 }
 
+/* A version 2 settle's legs, beside the leaf: attached (canonical, legs_count of them) and hashed
+ * against the root the exchange signed. */
+static int leaf_legs(struct audit_replay *r, struct leaf_parts *p, const uint8_t *legs,
+                     size_t legs_len, uint8_t *scratch, struct audit_failure *fail) {
+  uint64_t at = r->entries;
+  bool v2 = p->tx.type == PROTO_TX_SETTLE && proto_tx_version(&p->tx) == 2;
+  if (!v2 && legs)
+    return leaf_fail(r, fail, at, PROTO_E_LEGS_UNEXPECTED, "legs beside an entry that has none");
+  if (!v2) return 0;
+  if (!legs)
+    return leaf_fail(r, fail, at, PROTO_E_LEGS_MISSING, "the settlement's %u legs are missing",
+                     (unsigned)p->tx.u.settle.legs_count);
+  int rc = proto_settle_attach_legs(&p->tx, legs, legs_len);
+  if (rc) return leaf_fail(r, fail, at, rc, "the settlement's legs: %s", proto_err_message(rc));
+  long n = proto_legs_encode(p->tx.u.settle.legs, p->tx.u.settle.legs_count, scratch, LEAF_SCRATCH_BYTES);
+  if (!same_bytes(n, scratch, legs, legs_len))
+    return leaf_fail(r, fail, at, PROTO_E_BAD_ARGUMENT, "the settlement's legs are not canonical");
+  rc = tlog_legs_check(&p->tx);
+  if (rc)
+    return leaf_fail(r, fail, at, rc, "the %u legs do not hash to the signed legs_root",
+                     (unsigned)p->tx.u.settle.legs_count);
+  return 0;
+}
+
 int audit_replay_leaf(struct audit_replay *r, const uint8_t *leaf, size_t len,
                       const int *sig_status, struct audit_failure *fail) {
+  return audit_replay_leaf_legs(r, leaf, len, NULL, 0, sig_status, fail);
+}
+
+int audit_replay_leaf_legs(struct audit_replay *r, const uint8_t *leaf, size_t len,
+                           const uint8_t *legs, size_t legs_len, const int *sig_status,
+                           struct audit_failure *fail) {
   if (r->failed) {
     *fail = r->failure;
     return r->failure.code;
@@ -78,6 +108,11 @@ int audit_replay_leaf(struct audit_replay *r, const uint8_t *leaf, size_t len,
   struct leaf_parts p;
   int rc = leaf_decode(r, leaf, len, &p, scratch, fail);
   if (rc) return rc;
+  rc = leaf_legs(r, &p, legs, legs_len, scratch, fail);
+  if (rc) {
+    proto_tx_free(&p.tx);
+    return rc;
+  }
   struct audit_signer signers[PROTO_SIGS_MAX];
   for (size_t i = 0; i < p.env.sigs_count; i++) {
     memcpy(signers[i].key_hash, p.env.sigs[i].key_hash, PROTO_HASH_BYTES);

@@ -152,6 +152,12 @@ static int grow_hashes(struct audit_log *log, size_t n) {
 
 int audit_log_feed(struct audit_log *log, const uint8_t *const *leaves, const size_t *lens,
                    size_t n, struct audit_failure *fail) {
+  return audit_log_feed_legs(log, leaves, lens, NULL, NULL, n, fail);
+}
+
+int audit_log_feed_legs(struct audit_log *log, const uint8_t *const *leaves, const size_t *lens,
+                        const uint8_t *const *legs, const size_t *legs_lens, size_t n,
+                        struct audit_failure *fail) {
   if (n > AUDIT_CHUNK_LEAVES_MAX) return PROTO_E_BAD_ARGUMENT;
   struct leaf_prep *prep = calloc(n ? n : 1, sizeof(*prep));
   struct sig_job *jobs = calloc(n ? n * PROTO_SIGS_MAX : 1, sizeof(*jobs));
@@ -163,7 +169,8 @@ int audit_log_feed(struct audit_log *log, const uint8_t *const *leaves, const si
   }
   if (!rc) verify_all(jobs, jobs_count, log->threads);
   for (size_t i = 0; i < n && !rc; i++)
-    rc = audit_replay_leaf(log->r, leaves[i], lens[i], prep[i].status, fail);
+    rc = audit_replay_leaf_legs(log->r, leaves[i], lens[i], legs ? legs[i] : NULL,
+                                legs && legs[i] ? legs_lens[i] : 0, prep[i].status, fail);
   if (!rc) log->size += n;
   else if (rc == PROTO_E_NO_MEMORY && fail) {
     fail->index = log->size;

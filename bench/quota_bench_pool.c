@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench/quota_bench.h"
+#include "tlog/tlog.h"
 
 #define THREADS_MAX 64u
 
@@ -52,6 +53,7 @@ static void pick_pair(struct pool_job *j, unsigned *a, unsigned *b) {
 static int build_tx(struct pool_job *j, enum bench_kind kind, uint64_t counter, uint8_t **buf,
                     size_t *len, size_t *cap, uint32_t *legs) {
   static _Thread_local struct proto_leg leg_buf[PROTO_LEGS_MAX];
+  static _Thread_local uint8_t salts[PROTO_LEGS_MAX][PROTO_SALT_BYTES];
   struct proto_tx tx = {0};
   struct proto_key *signer = NULL;
   unsigned a, b;
@@ -72,18 +74,24 @@ static int build_tx(struct pool_job *j, enum bench_kind kind, uint64_t counter, 
     tx.u.surrender.amount = 1;
     signer = j->reg->representative[a];
   } else {
+    /* version 2, as the exchange sends them: salted legs beside a body that signs their root;
+     * the salts of a whole settlement from one CSPRNG call */
     tx.type = PROTO_TX_SETTLE;
+    tx.version = 2;
     snprintf(tx.u.settle.ref, sizeof(tx.u.settle.ref), "SEEE clearing batch %llu",
              (unsigned long long)counter);
     tx.u.settle.legs_count = (uint16_t)j->mix->legs;
     tx.u.settle.legs = leg_buf;
+    if (proto_random_bytes(salts, (size_t)j->mix->legs * PROTO_SALT_BYTES)) return -1;
     for (unsigned l = 0; l < j->mix->legs; l++) {
       pick_pair(j, &a, &b);
       leg_buf[l].from = BENCH_ENTERPRISE(a);
       leg_buf[l].to = BENCH_ENTERPRISE(b);
       snprintf(leg_buf[l].instrument, sizeof(leg_buf[l].instrument), "CEA-2025");
       leg_buf[l].amount = 1;
+      memcpy(leg_buf[l].salt, salts[l], PROTO_SALT_BYTES);
     }
+    tlog_legs_root(leg_buf, j->mix->legs, tx.u.settle.legs_root);
     *legs += j->mix->legs;
     signer = j->exchange;
   }

@@ -58,7 +58,8 @@ int bench_sign_frame(const struct bench_registry *reg, const struct proto_tx *tx
       return -1;
     }
   }
-  if (*cap - *len < PROTO_ENTRY_BYTES_MAX + 2) {
+  bool v2 = tx->type == PROTO_TX_SETTLE && proto_tx_version(tx) == 2;
+  if (*cap - *len < PROTO_ENTRY_BYTES_MAX + 2 + (v2 ? PROTO_LEGS_BYTES_MAX + 2 : 0)) {
     size_t ncap = *cap ? *cap * 2 : 1u << 20;
     uint8_t *p = realloc(*buf, ncap);
     if (!p) return -1;
@@ -70,6 +71,13 @@ int bench_sign_frame(const struct bench_registry *reg, const struct proto_tx *tx
   (*buf)[*len] = (uint8_t)((unsigned long)elen >> 8);
   (*buf)[*len + 1] = (uint8_t)(elen & 0xff);
   *len += 2 + (size_t)elen;
+  if (!v2) return 0;
+  /* a version 2 settle's legs blob: the next frame (docs/API.md) */
+  long llen = proto_legs_encode(tx->u.settle.legs, tx->u.settle.legs_count, *buf + *len + 2, *cap - *len - 2);
+  if (llen <= 0 || llen > 65535) return -1;
+  (*buf)[*len] = (uint8_t)((unsigned long)llen >> 8);
+  (*buf)[*len + 1] = (uint8_t)(llen & 0xff);
+  *len += 2 + (size_t)llen;
   return 0;
 }
 

@@ -119,7 +119,7 @@ static void get_history(struct ctx *x, const struct ledger_account *a) {
   json_t *arr = json_array();
   for (long i = 0; i < n; i++) {
     long len = ledger_entry_get(x->srv->ledger, idx[i], leaf, PROTO_ENTRY_BYTES_MAX);
-    json_t *e = len > 0 ? api__entry_json(leaf, (size_t)len, false) : NULL;
+    json_t *e = len > 0 ? api__entry_json_for(x->srv, &x->p, leaf, (size_t)len, false) : NULL;
     json_array_append_new(arr, e ? e : json_null());
   }
   free(leaf);
@@ -258,27 +258,39 @@ static void get_entries(struct ctx *x) {
   int rc = page_limit(x, &limit);
   if (rc) return fail(x, rc, "limit is 1..1000");
   uint64_t size = ledger_tree_size(x->srv->ledger);
-  uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX);
-  if (!leaf) return fail(x, PROTO_E_NO_MEMORY, NULL);
+  uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX), *legs = malloc(PROTO_LEGS_BYTES_MAX);
+  if (!leaf || !legs) {
+    free(leaf);
+    free(legs);
+    return fail(x, PROTO_E_NO_MEMORY, NULL);
+  }
   json_t *arr = json_array();
   for (uint64_t i = start; i < size && i - start < limit; i++) {
     long len = ledger_entry_get(x->srv->ledger, i, leaf, PROTO_ENTRY_BYTES_MAX);
     json_t *e = len > 0 ? api__entry_json(leaf, (size_t)len, true) : NULL;
     if (!e && len > 0) e = json_pack("{s:I,s:o}", "index", (json_int_t)i, "leaf", api__b64(leaf, (size_t)len));
+    /* the operator and auditors also get a version 2 settle's legs, for exports and audits */
+    long llen = e && daemon_may_read_all(&x->p) ? ledger_entry_legs(x->srv->ledger, i, legs, PROTO_LEGS_BYTES_MAX) : 0;
+    if (llen > 0) json_object_set_new(e, "legs_blob", api__b64(legs, (size_t)llen));
     json_array_append_new(arr, e ? e : json_null());
   }
   free(leaf);
+  free(legs);
   api__reply_json(x->reply, 200, json_pack("{s:o}", "entries", arr), x->ka);
 }
 
+/* /v1/tx/{id} and /v1/tx/{id}/legs */
 static void get_tx(struct ctx *x, const char *hex) {
   if (!need_principal(x, false)) return;
   uint8_t id[PROTO_ID_BYTES];
-  if (strlen(hex) != 2 * PROTO_ID_BYTES || proto_hex_decode(hex, strlen(hex), id, sizeof id) != PROTO_ID_BYTES)
+  bool legs = strlen(hex) == 2 * PROTO_ID_BYTES + 5 && !strcmp(hex + 2 * PROTO_ID_BYTES, "/legs");
+  size_t hex_len = legs ? 2 * PROTO_ID_BYTES : strlen(hex);
+  if (hex_len != 2 * PROTO_ID_BYTES || proto_hex_decode(hex, hex_len, id, sizeof id) != PROTO_ID_BYTES)
     return fail(x, PROTO_E_BAD_HEX, "the id is 32 hex digits");
   uint64_t index;
   int rc = ledger_tx_lookup(x->srv->ledger, id, &index);
   if (rc) return fail(x, rc, NULL);
+  if (legs) return api__tx_legs(x->srv, &x->p, index, x->reply, x->ka);
   uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX);
   if (!leaf) return fail(x, PROTO_E_NO_MEMORY, NULL);
   long len = ledger_entry_get(x->srv->ledger, index, leaf, PROTO_ENTRY_BYTES_MAX);
@@ -290,7 +302,7 @@ static void get_tx(struct ctx *x, const char *hex) {
     free(leaf);
     return fail(x, x->p.authenticated ? PROTO_E_FORBIDDEN : PROTO_E_UNAUTHORIZED, NULL);
   }
-  json_t *e = api__entry_json(leaf, (size_t)len, true);
+  json_t *e = api__entry_json_for(x->srv, &x->p, leaf, (size_t)len, true);
   free(leaf);
   if (!e) return fail(x, PROTO_E_CORRUPT, "stored entry does not decode");
   api__reply_json(x->reply, 200, json_pack("{s:I,s:o}", "index", (json_int_t)index, "entry", e), x->ka);

@@ -11,11 +11,19 @@
 
 /* One envelope of a request, before it goes to the batch. */
 struct item {
-  uint8_t *bytes; /* canonical envelope (malloc) */
-  size_t len;
-  int err;        /* decode error: answered without the ledger */
-  int vrc;        /* ledger_verify_envelope's result */
+  uint8_t *bytes;  /* canonical envelope, then a version 2 settle's legs blob (one malloc) */
+  size_t len;      /* of the envelope */
+  size_t legs_len; /* of the legs blob after it; 0 for none */
+  int err;         /* decode error: answered without the ledger */
+  int vrc;         /* ledger_verify_envelope's result */
+  int lrc;         /* ledger_verify_legs's result */
   uint8_t type;
+};
+
+/* Buffers of one request's parse, reused for each of its envelopes. */
+struct parse_bufs {
+  uint8_t *body, *env, *legs_blob;
+  struct proto_leg *legs;
 };
 
 static void items_free(struct item *it, size_t n) {
@@ -23,8 +31,10 @@ static void items_free(struct item *it, size_t n) {
   free(it);
 }
 
-/* Checks the envelope's structure and body, and keeps a copy. */
-static void item_set(struct item *it, const uint8_t *env_bytes, size_t len) {
+/* Checks the envelope's structure and body, and keeps a copy of it and of the legs beside it
+ * (whether legs belong there is ledger_verify_legs's question, on the verification threads). */
+static void item_set(struct item *it, const uint8_t *env_bytes, size_t len, const uint8_t *legs,
+                     size_t legs_len) {
   struct proto_envelope env;
   struct proto_tx tx;
   int rc = proto_envelope_decode(env_bytes, len, &env);
@@ -35,28 +45,41 @@ static void item_set(struct item *it, const uint8_t *env_bytes, size_t len) {
   }
   it->type = tx.type;
   proto_tx_free(&tx);
-  it->bytes = malloc(len);
+  it->bytes = malloc(len + legs_len);
   if (!it->bytes) {
     it->err = PROTO_E_NO_MEMORY;
     return;
   }
   memcpy(it->bytes, env_bytes, len);
+  if (legs_len) memcpy(it->bytes + len, legs, legs_len);
   it->len = len;
+  it->legs_len = legs_len;
 }
 
-static void item_from_json(struct item *it, const json_t *obj, uint8_t *body_buf, uint8_t *env_buf) {
+/* The JSON form of the legs beside an envelope ("legs": [{"salt", "from", "to", "instrument",
+ * "amount"}], docs/API.md) -> the legs blob. Returns its length or a code. */
+static long legs_from_json(const json_t *arr, struct parse_bufs *pb) {
+  size_t n = 0;
+  int rc = proto_legs_from_json(arr, pb->legs, PROTO_LEGS_MAX, &n);
+  if (rc) return rc;
+  return proto_legs_encode(pb->legs, n, pb->legs_blob, PROTO_LEGS_BYTES_MAX);
+}
+
+static void item_from_json(struct item *it, const json_t *obj, struct parse_bufs *pb) {
   struct proto_envelope env;
-  int rc = proto_envelope_from_json(obj, &env, body_buf, PROTO_BODY_BYTES_MAX);
-  if (rc) {
-    it->err = rc;
-    return;
-  }
-  long n = proto_envelope_encode(&env, env_buf, PROTO_ENTRY_BYTES_MAX);
+  const json_t *legs = json_is_object(obj) ? json_object_get(obj, "legs") : NULL;
+  json_t *plain = legs ? json_copy((json_t *)obj) : NULL; /* the envelope without "legs" */
+  if (plain) json_object_del(plain, "legs");
+  int rc = legs && !plain ? PROTO_E_NO_MEMORY
+                          : proto_envelope_from_json(plain ? plain : obj, &env, pb->body, PROTO_BODY_BYTES_MAX);
+  json_decref(plain);
+  long legs_len = rc || !legs ? 0 : legs_from_json(legs, pb);
+  long n = rc ? rc : legs_len < 0 ? legs_len : proto_envelope_encode(&env, pb->env, PROTO_ENTRY_BYTES_MAX);
   if (n < 0) {
     it->err = (int)n;
     return;
   }
-  item_set(it, env_buf, (size_t)n);
+  item_set(it, pb->env, (size_t)n, legs ? pb->legs_blob : NULL, (size_t)legs_len);
 }
 
 /* Splits the body into envelopes. Returns 0 with the items and their count, or an error for the whole request. */
@@ -72,12 +95,18 @@ static int parse_json(struct daemon_server *srv, const struct daemon_request *r,
   else if (count == 0) rc = PROTO_E_BAD_REQUEST;
   else if (count > srv->cfg->limits.tx_per_request_max) rc = PROTO_E_TOO_LARGE;
   struct item *it = rc ? NULL : calloc(count, sizeof *it);
-  uint8_t *body_buf = rc ? NULL : malloc(PROTO_BODY_BYTES_MAX), *env_buf = rc ? NULL : malloc(PROTO_ENTRY_BYTES_MAX);
-  if (!rc && (!it || !body_buf || !env_buf)) rc = PROTO_E_NO_MEMORY;
+  struct parse_bufs pb = {0};
+  if (!rc) {
+    pb = (struct parse_bufs){malloc(PROTO_BODY_BYTES_MAX), malloc(PROTO_ENTRY_BYTES_MAX),
+                             malloc(PROTO_LEGS_BYTES_MAX), malloc(PROTO_LEGS_MAX * sizeof(struct proto_leg))};
+    if (!it || !pb.body || !pb.env || !pb.legs_blob || !pb.legs) rc = PROTO_E_NO_MEMORY;
+  }
   for (size_t i = 0; !rc && i < count; i++)
-    item_from_json(&it[i], *single ? root : json_array_get(root, i), body_buf, env_buf);
-  free(body_buf);
-  free(env_buf);
+    item_from_json(&it[i], *single ? root : json_array_get(root, i), &pb);
+  free(pb.body);
+  free(pb.env);
+  free(pb.legs_blob);
+  free(pb.legs);
   json_decref(root);
   if (rc) {
     free(it);
@@ -88,25 +117,56 @@ static int parse_json(struct daemon_server *srv, const struct daemon_request *r,
   return 0;
 }
 
-/* Binary body: frames of u16 big-endian length + canonical envelope. */
+/* A frame's envelope carries a version 2 settle (body version 2, type settle: bytes 4 and 5 of
+ * the envelope): its legs blob is the next frame. Read from the bytes alone, so that the frames
+ * split the same way whether or not the envelope turns out valid. */
+static bool frame_has_legs(const uint8_t *env, size_t len) {
+  return len > PROTO_ENVELOPE_HEADER_BYTES + 1 && env[PROTO_ENVELOPE_HEADER_BYTES] == 2 &&
+         env[PROTO_ENVELOPE_HEADER_BYTES + 1] == PROTO_TX_SETTLE;
+}
+
+/* The next frame at *off: u16 big-endian length (1..65535) then its bytes. */
+static int next_frame(const struct daemon_request *r, size_t *off, const uint8_t **p, size_t *len) {
+  if (r->body_len - *off < 2) return PROTO_E_TRUNCATED;
+  *len = (size_t)r->body[*off] << 8 | r->body[*off + 1];
+  if (*len == 0 || r->body_len - *off - 2 < *len) return PROTO_E_TRUNCATED;
+  *p = r->body + *off + 2;
+  *off += 2 + *len;
+  return 0;
+}
+
+/* One pass: counts the envelopes (items == NULL) or fills them. */
+static int walk_frames(const struct daemon_request *r, size_t max, struct item *items, size_t *count) {
+  size_t off = 0, n = 0;
+  while (off < r->body_len) {
+    const uint8_t *env, *legs = NULL;
+    size_t len, legs_len = 0;
+    int rc = next_frame(r, &off, &env, &len);
+    if (!rc && frame_has_legs(env, len)) rc = off < r->body_len ? next_frame(r, &off, &legs, &legs_len)
+                                                                 : PROTO_E_LEGS_MISSING;
+    if (rc) return rc;
+    if (n == max) return PROTO_E_TOO_LARGE;
+    if (items) item_set(&items[n], env, len, legs, legs_len);
+    n++;
+  }
+  *count = n;
+  return 0;
+}
+
+/* Binary body: frames of u16 big-endian length + canonical envelope; after the envelope of a
+ * version 2 settle, one frame of its legs blob (docs/API.md). */
 static int parse_frames(struct daemon_server *srv, const struct daemon_request *r,
                         struct item **items, size_t *n) {
-  size_t count = 0, off = 0;
-  while (off < r->body_len) {
-    if (r->body_len - off < 2) return PROTO_E_TRUNCATED;
-    size_t len = (size_t)r->body[off] << 8 | r->body[off + 1];
-    if (len == 0 || r->body_len - off - 2 < len) return PROTO_E_TRUNCATED;
-    off += 2 + len;
-    if (++count > srv->cfg->limits.tx_per_request_max) return PROTO_E_TOO_LARGE;
-  }
+  size_t count = 0;
+  int rc = walk_frames(r, srv->cfg->limits.tx_per_request_max, NULL, &count);
+  if (rc) return rc;
   if (count == 0) return PROTO_E_BAD_REQUEST;
   struct item *it = calloc(count, sizeof *it);
   if (!it) return PROTO_E_NO_MEMORY;
-  off = 0;
-  for (size_t i = 0; i < count; i++) {
-    size_t len = (size_t)r->body[off] << 8 | r->body[off + 1];
-    item_set(&it[i], r->body + off + 2, len);
-    off += 2 + len;
+  rc = walk_frames(r, count, it, &count);
+  if (rc) {
+    items_free(it, count);
+    return rc;
   }
   *items = it;
   *n = count;
@@ -135,21 +195,27 @@ struct verify_job {
  * registered by a batch not yet committed is unknown to this check: such envelopes go on
  * unverified and the ledger checks them. */
 static void verify_items(struct daemon_server *srv, struct item *it, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!it[i].err) it[i].vrc = ledger_verify_envelope(srv->ledger, it[i].bytes, it[i].len);
+  for (size_t i = 0; i < n; i++) {
+    if (it[i].err) continue;
+    it[i].vrc = ledger_verify_envelope(srv->ledger, it[i].bytes, it[i].len);
+    /* the legs hash here too, off the writer: up to 2,000 SHA-256 per settlement */
+    if (it[i].type == PROTO_TX_SETTLE || it[i].legs_len)
+      it[i].lrc = ledger_verify_legs(it[i].bytes, it[i].len, it[i].legs_len ? it[i].bytes + it[i].len : NULL,
+                                     it[i].legs_len);
+  }
 }
 
 /* Verified items join the filling batch in request order; refusals are answered as they are.
  * Returns true when some wait for the commit; false when the request was answered here. */
 static bool enqueue_items(struct daemon_server *srv, struct daemon_txreq *req, struct item *it, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    int v = it[i].err ? it[i].err : it[i].vrc;
+    int v = it[i].err ? it[i].err : it[i].lrc ? it[i].lrc : it[i].vrc;
     if (v && v != PROTO_E_UNKNOWN_KEY) {
       req->res[i].result = v;
       daemon_metrics_tx_result(v);
       continue;
     }
-    daemon_writer_add(srv, req, (uint32_t)i, it[i].bytes, it[i].len, v == 0);
+    daemon_writer_add(srv, req, (uint32_t)i, it[i].bytes, it[i].len, it[i].legs_len, v == 0, true);
     it[i].bytes = NULL; /* the batch owns it */
     req->outstanding++;
   }

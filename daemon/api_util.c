@@ -113,26 +113,6 @@ static int entry_decode(const uint8_t *leaf, size_t len, struct proto_entry *e,
   return rc;
 }
 
-bool api__entry_readable(struct daemon_server *srv, const struct daemon_principal *p,
-                         const uint8_t *leaf, size_t len) {
-  if (srv->cfg->public_log || daemon_may_read_all(p)) return true;
-  if (!p->authenticated) return false;
-  struct proto_entry e;
-  struct proto_envelope env;
-  struct proto_tx tx;
-  if (entry_decode(leaf, len, &e, &env, &tx)) return false;
-  uint64_t ids[2 * PROTO_LEGS_MAX + 4];
-  size_t n = daemon_tx_accounts(&tx, ids, sizeof ids / sizeof ids[0]);
-  proto_tx_free(&tx);
-  for (size_t i = 0; i < n; i++) {
-    struct ledger_account a;
-    if (ledger_account_get(srv->ledger, ids[i], &a) == 0 &&
-        daemon_may_read_account(p, a.id, a.province))
-      return true;
-  }
-  return false;
-}
-
 json_t *api__entry_json(const uint8_t *leaf, size_t len, bool with_leaf) {
   struct proto_entry e;
   struct proto_envelope env;

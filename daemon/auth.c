@@ -88,7 +88,7 @@ static void add_account(uint64_t *out, size_t cap, size_t *n, uint64_t id) {
 
 size_t daemon_tx_accounts(const struct proto_tx *tx, uint64_t *out, size_t cap) {
   size_t count = 0, n = 0;
-  const struct proto_field *f = proto_tx_fields(tx->type, &count);
+  const struct proto_field *f = proto_tx_fields_version(tx->type, tx->version, &count);
   if (!f) return 0;
   const char *base = (const char *)&tx->u;
   for (size_t i = 0; i < count; i++) {
@@ -96,12 +96,12 @@ size_t daemon_tx_accounts(const struct proto_tx *tx, uint64_t *out, size_t cap) 
       uint64_t id;
       memcpy(&id, base + f[i].offset, sizeof id);
       add_account(out, cap, &n, id);
-    } else if (f[i].kind == PROTO_F_LEGS) {
-      for (unsigned l = 0; l < tx->u.settle.legs_count; l++) {
-        add_account(out, cap, &n, tx->u.settle.legs[l].from);
-        add_account(out, cap, &n, tx->u.settle.legs[l].to);
-      }
     }
+  }
+  /* A settle's legs: in a version 1 body, or attached beside a version 2 one (else none). */
+  for (unsigned l = 0; tx->type == PROTO_TX_SETTLE && tx->u.settle.legs && l < tx->u.settle.legs_count; l++) {
+    add_account(out, cap, &n, tx->u.settle.legs[l].from);
+    add_account(out, cap, &n, tx->u.settle.legs[l].to);
   }
   /* A representative key names its account in its scope. */
   if (tx->type == PROTO_TX_KEY_REGISTER && tx->u.key_register.role == PROTO_ROLE_REPRESENTATIVE)

@@ -153,9 +153,12 @@ void daemon_conns_stop(struct daemon_server *srv); /* stop accepting; close when
 int daemon_writer_start(struct daemon_server *srv);
 void daemon_writer_stop(struct daemon_server *srv); /* joins the thread; the batcher is idle */
 bool daemon_writer_room(const struct daemon_server *srv, size_t n);
-/* Takes ownership of bytes (malloc'd envelope). */
+/* Takes ownership of bytes (malloc'd): the envelope's len bytes, then legs_len bytes of a version 2
+ * settle's legs blob (0 for any other transaction). sigs_verified / legs_verified: checked by
+ * ledger_verify_envelope / ledger_verify_legs beforehand. */
 void daemon_writer_add(struct daemon_server *srv, struct daemon_txreq *req, uint32_t slot,
-                       uint8_t *bytes, size_t len, bool verified);
+                       uint8_t *bytes, size_t len, size_t legs_len, bool sigs_verified,
+                       bool legs_verified);
 void daemon_writer_kick(struct daemon_server *srv);
 bool daemon_writer_idle(const struct daemon_server *srv);
 /* Completes a request whose envelopes are all resolved: builds its reply. */

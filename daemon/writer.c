@@ -165,11 +165,15 @@ bool daemon_writer_idle(const struct daemon_server *srv) {
 }
 
 void daemon_writer_add(struct daemon_server *srv, struct daemon_txreq *req, uint32_t slot,
-                       uint8_t *bytes, size_t len, bool verified) {
+                       uint8_t *bytes, size_t len, size_t legs_len, bool sigs_verified,
+                       bool legs_verified) {
   struct daemon_batch *b = srv->filling;
   size_t i = b->n++;
   b->subs[i] = (struct ledger_submission){.envelope = bytes, .envelope_len = len,
-                                          .signatures_verified = verified};
+                                          .signatures_verified = sigs_verified,
+                                          .legs = legs_len ? bytes + len : NULL,
+                                          .legs_len = legs_len,
+                                          .legs_verified = legs_verified};
   b->reqs[i] = req;
   b->slots[i] = slot;
   b->bytes[i] = bytes;

@@ -96,6 +96,28 @@ static int history_flush(struct ledger *l, MDB_txn *txn) {
   return 0;
 }
 
+/* A version 2 settle's legs, apart from the entry (the entry carries only their root). */
+static int legs_put(struct batch *b, uint64_t index, const uint8_t *legs, size_t len) {
+  uint8_t key[8];
+  be64_put(key, index);
+  MDB_val k = {8, key}, v = {len, (void *)legs};
+  return store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_LEGS], &k, &v, MDB_APPEND));
+}
+
+/* A version 2 settle gets its legs (borrowed from the writer's buffer, no allocation) and, unless
+ * the caller checked them (ledger_verify_legs), their check against the signed root; any other
+ * transaction must come without legs. */
+static int legs_attach(struct ledger *l, const struct ledger_submission *sub, struct proto_tx *tx) {
+  bool v2 = tx->type == PROTO_TX_SETTLE && proto_tx_version(tx) == 2;
+  if (!v2) return sub->legs ? PROTO_E_LEGS_UNEXPECTED : 0;
+  if (!sub->legs) return PROTO_E_LEGS_MISSING;
+  if (!l->legs_buf) l->legs_buf = malloc(PROTO_LEGS_MAX * sizeof(*l->legs_buf));
+  if (!l->legs_buf) return PROTO_E_NO_MEMORY;
+  int rc = proto_settle_legs_into(tx, sub->legs, sub->legs_len, l->legs_buf, PROTO_LEGS_MAX);
+  if (rc) return rc;
+  return sub->legs_verified ? 0 : tlog_legs_check(tx);
+}
+
 /* Appends the entry for an accepted transaction: leaf, Merkle nodes, tx id and history. */
 static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelope_len,
                         const uint8_t body_hash[PROTO_HASH_BYTES]) {
@@ -112,6 +134,7 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
   be64_put(key, c->index);
   MDB_val k = {8, key}, v = {(size_t)n, leaf};
   int rc = store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_ENTRIES], &k, &v, MDB_APPEND));
+  if (rc == 0 && c->legs) rc = legs_put(b, c->index, c->legs, c->legs_len);
   if (rc) return rc;
   uint8_t leaf_hash[PROTO_HASH_BYTES];
   tlog_leaf_hash(leaf, (size_t)n, leaf_hash);
@@ -183,7 +206,9 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
   if (rc == 0) rc = proto_tx_decode(env.body, env.body_len, &tx);
   if (rc == 0 && sub->envelope_len + PROTO_ENTRY_HEADER_BYTES > PROTO_ENTRY_BYTES_MAX)
     rc = PROTO_E_ENTRY_TOO_LARGE;
+  if (rc == 0) rc = legs_attach(b->l, sub, &tx);
   if (rc) {
+    proto_tx_free(&tx);
     sub->result = rc;
     return 0;
   }
@@ -208,6 +233,8 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
   c->b = b;
   c->tx = &tx;
   c->env = &env;
+  c->legs = tx.type == PROTO_TX_SETTLE && proto_tx_version(&tx) == 2 ? sub->legs : NULL;
+  c->legs_len = sub->legs_len;
   c->verified = sub->signatures_verified;
   c->index = b->size;
   size_t mark = overlay__mark(b->ov);

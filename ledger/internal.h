@@ -32,6 +32,7 @@ enum ledger_db {
   DB_TXIDS,       /* 16-byte tx id -> body hash || index */
   DB_HISTORY,     /* u64 BE account -> sorted duplicates: u64 BE index (DUPSORT, DUPFIXED) */
   DB_CHECKPOINTS, /* u64 BE tree size -> signed note text */
+  DB_LEGS,        /* u64 BE index -> legs blob of a version 2 settle (kept apart from the entry) */
   DB_COUNT
 };
 
@@ -123,6 +124,8 @@ struct ledger {
   struct tx_ctx *ctx;      /* writer only: reused for every transaction */
   struct history_row *history; /* writer only: the batch's rows, put sorted (history_flush) */
   struct history_row *history_tmp; /* the radix sort's other buffer */
+  struct proto_leg *legs_buf;      /* writer only: the legs of the settle being applied */
+  bool no_legs_db; /* read-only open of a store written before legs were kept: none stored */
   size_t history_len, history_cap;
 };
 
@@ -261,6 +264,8 @@ struct tx_ctx {
   struct batch *b;
   const struct proto_tx *tx;
   const struct proto_envelope *env;
+  const uint8_t *legs; /* a version 2 settle's legs blob, stored beside its entry */
+  size_t legs_len;
   bool verified;
   uint64_t index; /* the index the entry gets if accepted */
   uint64_t withheld, aux;

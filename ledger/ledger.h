@@ -22,8 +22,11 @@
  * back. Who may act: the genesis is signed by the log key; operator acts need operator_threshold
  * distinct operator signers; authority acts need the province's authorities (at least the
  * provincial account's threshold); representative acts need the account's representatives (at
- * least its threshold); a settle needs an exchange key. Keys that are unknown (UNKNOWN_KEY) or
- * revoked (REVOKED_KEY) or whose signature fails (BAD_SIGNATURE) refuse the transaction.
+ * least its threshold); a settle needs an exchange key. A version 2 settle's legs come beside its
+ * envelope (ledger_submission.legs), are checked against the root it signs, and are stored apart
+ * from its entry (ledger_entry_legs), so that the entry can be shown to a party of one leg.
+ * Keys that are unknown (UNKNOWN_KEY) or revoked (REVOKED_KEY) or whose signature fails
+ * (BAD_SIGNATURE) refuse the transaction.
  *
  * Reads (accounts, balances, proofs, entries...) each run in their own short read-only LMDB
  * transaction and copy what they return into caller memory, so nothing returned points into the
@@ -95,6 +98,11 @@ struct ledger_submission {
   const uint8_t *envelope; /* canonical envelope bytes (proto_envelope_encode's output) */
   size_t envelope_len;
   bool signatures_verified; /* the caller checked every signature with ledger_verify_envelope */
+  /* A version 2 settle's legs blob (proto/FORMAT.md "Settlement legs"), beside the envelope;
+   * NULL for every other transaction. Stored apart from the entry when it is accepted. */
+  const uint8_t *legs;
+  size_t legs_len;
+  bool legs_verified; /* the caller checked them against the root with ledger_verify_legs */
   /* out */
   int result;         /* 0 accepted, LEDGER_EXISTS, or the refusal's code */
   uint64_t index;     /* accepted or exists: the entry's index */
@@ -153,6 +161,13 @@ const char *ledger_err_message(int err);
  * such a key with signatures_verified = false. */
 int ledger_verify_envelope(struct ledger *ledger, const uint8_t *envelope, size_t len);
 
+/* Checks the legs beside an envelope: a version 2 settle needs them (LEGS_MISSING), any other
+ * transaction must come without (LEGS_UNEXPECTED); they decode (proto_legs_decode's codes),
+ * number legs_count (LEGS_COUNT) and hash to legs_root (LEGS_ROOT). Stateless and thread-safe:
+ * run it beside the writer (the daemon does, on its verification threads) and set legs_verified,
+ * so that the writer does not hash them again. Returns 0, a decode error or one of those. */
+int ledger_verify_legs(const uint8_t *envelope, size_t len, const uint8_t *legs, size_t legs_len);
+
 /* ---------------------------------------------------------------------------------------------
  * Reading (each call: its own read transaction; results copied to the caller)
  * ------------------------------------------------------------------------------------------- */
@@ -177,6 +192,12 @@ long ledger_checkpoint_latest(struct ledger *ledger, char *out, size_t cap);
  * or its sibling no longer hashes to the stored tree node over the pair: a changed byte on disk),
  * or FIELD_TOO_LONG when cap is small (PROTO_ENTRY_BYTES_MAX always suffices). */
 long ledger_entry_get(struct ledger *ledger, uint64_t index, uint8_t *out, size_t cap);
+/* The legs blob stored beside entry index (a version 2 settle), exactly as submitted; returns its
+ * length, NOT_FOUND for an entry without legs (or past the tree), CORRUPT when the stored legs
+ * no longer hash to the entry's legs_root (checked on every read), FIELD_TOO_LONG when cap is
+ * small (PROTO_LEGS_BYTES_MAX always suffices). A standby stream or an export carries these
+ * bytes beside the entry's. */
+long ledger_entry_legs(struct ledger *ledger, uint64_t index, uint8_t *out, size_t cap);
 /* The index of the entry holding transaction id; NOT_FOUND. */
 int ledger_tx_lookup(struct ledger *ledger, const uint8_t id[PROTO_ID_BYTES], uint64_t *index);
 

@@ -23,7 +23,7 @@ static const char *const db_names[DB_COUNT] = {
     [DB_INSTRUMENTS] = "instruments", [DB_YEARS] = "years",
     [DB_COMPLIANCE] = "compliance",   [DB_CARRIED] = "carried",
     [DB_TXIDS] = "txids",             [DB_HISTORY] = "history",
-    [DB_CHECKPOINTS] = "checkpoints",
+    [DB_CHECKPOINTS] = "checkpoints", [DB_LEGS] = "legs",
 };
 
 /* The errno behind this thread's last STORAGE, for messages that name the cause. */
@@ -207,11 +207,17 @@ static int open_dbs(struct ledger *l) {
   unsigned flags = l->read_only ? MDB_RDONLY : 0;
   int rc = mdb_txn_begin(l->env, NULL, flags, &txn);
   if (rc) return store__mdb_err(rc);
-  for (unsigned i = 0; i < DB_COUNT && rc == 0; i++)
+  for (unsigned i = 0; i < DB_COUNT && rc == 0; i++) {
     rc = mdb_dbi_open(txn, db_names[i],
                       (l->read_only ? 0u : MDB_CREATE) |
                           (i == DB_HISTORY ? (unsigned)(MDB_DUPSORT | MDB_DUPFIXED) : 0u),
                       &l->dbi[i]);
+    /* A store no writer has opened since legs were kept has no "legs": a reader sees none. */
+    if (rc == MDB_NOTFOUND && i == DB_LEGS && l->read_only) {
+      l->no_legs_db = true;
+      rc = 0;
+    }
+  }
   if (rc) {
     mdb_txn_abort(txn);
     return rc == MDB_NOTFOUND ? PROTO_E_NOT_FOUND : store__mdb_err(rc);
@@ -314,6 +320,7 @@ void ledger_close(struct ledger *l) {
   overlay__free(&l->ov);
   free(l->history);
   free(l->history_tmp);
+  free(l->legs_buf);
   free(l->ctx);
   auth__cache_free(l);
   pthread_rwlock_destroy(&l->resize_lock);

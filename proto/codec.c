@@ -83,6 +83,7 @@ size_t proto__uint_width(uint8_t kind) {
     return 1;
   case PROTO_F_U16:
   case PROTO_F_YEAR:
+  case PROTO_F_LEG_COUNT:
     return 2;
   case PROTO_F_U64:
   case PROTO_F_AMOUNT:
@@ -185,7 +186,7 @@ static int check_origin(const char *s) {
   return 0;
 }
 
-static int check_instrument(const char *s) {
+int proto__instrument_check(const char *s) {
   size_t n = strnlen(s, PROTO_INSTRUMENT_BYTES + 1);
   if (n == 0 || n > PROTO_INSTRUMENT_BYTES) return PROTO_E_BAD_INSTRUMENT_CODE;
   for (size_t i = 0; i < n; i++) {
@@ -202,9 +203,9 @@ static int check_amount(uint64_t v, uint64_t min) {
   return 0;
 }
 
-static int check_leg(const struct proto_leg *leg) {
+int proto__leg_check(const struct proto_leg *leg) {
   if (leg->from == 0 || leg->to == 0) return PROTO_E_BAD_ARGUMENT;
-  int rc = check_instrument(leg->instrument);
+  int rc = proto__instrument_check(leg->instrument);
   if (rc) return rc;
   rc = check_amount(leg->amount, 1);
   if (rc) return rc;
@@ -215,7 +216,7 @@ static int check_legs(const struct proto_settle *s) {
   if (s->legs_count < 1 || s->legs_count > PROTO_LEGS_MAX) return PROTO_E_TOO_MANY_LEGS;
   if (!s->legs) return PROTO_E_BAD_ARGUMENT;
   for (size_t i = 0; i < s->legs_count; i++) {
-    int rc = check_leg(&s->legs[i]);
+    int rc = proto__leg_check(&s->legs[i]);
     if (rc) return rc;
   }
   return 0;
@@ -231,6 +232,8 @@ static int check_uint(const struct proto_field *f, uint64_t v) {
     return f->enum_name((unsigned)v) ? 0 : PROTO_E_BAD_ENUM;
   case PROTO_F_PROVINCE:
     return proto_province_valid((unsigned)v) || (v == 0 && f->min == 0) ? 0 : PROTO_E_BAD_PROVINCE;
+  case PROTO_F_LEG_COUNT:
+    return v < f->min || v > f->max ? PROTO_E_TOO_MANY_LEGS : 0;
   default: /* U8, U16, U64, ACCOUNT: the table's range; account ids are never 0 */
     return v < f->min || v > f->max ? PROTO_E_BAD_ARGUMENT : 0;
   }
@@ -246,7 +249,7 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
   case PROTO_F_ORIGIN:
     return check_origin((const char *)p);
   case PROTO_F_INSTRUMENT:
-    return check_instrument((const char *)p);
+    return proto__instrument_check((const char *)p);
   case PROTO_F_USCC: {
     size_t n = strnlen((const char *)p, PROTO_USCC_BYTES + 1);
     if (n == 0) return f->min ? PROTO_E_EMPTY_FIELD : 0;
@@ -340,8 +343,9 @@ int proto__rules_check(const struct proto_tx *tx, const char **where) {
 
 int proto_tx_validate(const struct proto_tx *tx) {
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
-  if (!fields) return PROTO_E_UNKNOWN_TYPE;
+  if (!proto_tx_fields(tx->type, NULL)) return PROTO_E_UNKNOWN_TYPE;
+  const struct proto_field *fields = proto_tx_fields_version(tx->type, tx->version, &count);
+  if (!fields) return PROTO_E_BAD_VERSION;
   for (size_t i = 0; i < count; i++) {
     int rc = proto__field_check(tx, &fields[i]);
     if (rc) return rc;
@@ -411,9 +415,9 @@ long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap) {
   int rc = proto_tx_validate(tx);
   if (rc) return rc;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  const struct proto_field *fields = proto_tx_fields_version(tx->type, tx->version, &count);
   struct writer w = {out, cap, 0, 0};
-  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, proto_tx_version(tx), 1);
   put_uint(&w, tx->type, 1);
   put_uint(&w, 0, 2);
   put_bytes(&w, tx->id, PROTO_ID_BYTES);
@@ -545,12 +549,15 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
   const uint8_t *id;
   int rc = get_uint(&r, 1, &version);
   if (rc) return rc;
-  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if (version < 1 || version > PROTO_BODY_VERSION_MAX) return PROTO_E_BAD_VERSION;
   if ((rc = get_uint(&r, 1, &type))) return rc;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields((unsigned)type, &count);
-  if (!fields) return PROTO_E_UNKNOWN_TYPE;
+  if (!proto_tx_fields((unsigned)type, NULL)) return PROTO_E_UNKNOWN_TYPE;
+  /* each type has its own versions: settle 1 and 2, every other type 1 so far */
+  const struct proto_field *fields = proto_tx_fields_version((unsigned)type, (unsigned)version, &count);
+  if (!fields) return PROTO_E_BAD_VERSION;
   tx->type = (uint8_t)type;
+  tx->version = (uint8_t)version;
   if ((rc = get_uint(&r, 2, &reserved))) return rc;
   if (reserved != 0) return PROTO_E_RESERVED_NONZERO;
   if ((rc = get_bytes(&r, PROTO_ID_BYTES, &id))) return rc;
@@ -576,7 +583,8 @@ int proto_tx_decode(const uint8_t *in, size_t len, struct proto_tx *tx) {
 
 void proto_tx_free(struct proto_tx *tx) {
   if (!tx || tx->type != PROTO_TX_SETTLE) return;
-  free(tx->u.settle.legs);
+  if (!tx->u.settle.legs_borrowed) free(tx->u.settle.legs);
+  tx->u.settle.legs_borrowed = false;
   tx->u.settle.legs = NULL;
   tx->u.settle.legs_count = 0;
 }

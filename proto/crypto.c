@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "proto/proto.h"
 
@@ -61,6 +62,13 @@ void proto_sha256_parts(const void *const *parts, const size_t *lens, size_t n,
   unsigned int outn = 0;
   if (ok == 1) ok = EVP_DigestFinal_ex(ctx, out, &outn);
   assert(ok == 1 && outn == PROTO_HASH_BYTES);
+}
+
+int proto_random_bytes(void *out, size_t n) {
+  assert(out != NULL || n == 0);
+  /* RAND_bytes takes an int length; salts are 16 bytes, this guards misuse */
+  if (n > INT32_MAX) return PROTO_E_BAD_ARGUMENT;
+  return RAND_bytes(out, (int)n) == 1 ? 0 : PROTO_E_CRYPTO;
 }
 
 static struct proto_key *key_wrap(EVP_PKEY *pkey, bool has_private) {

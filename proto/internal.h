@@ -16,4 +16,10 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f);
  * ranges, distinct accounts and keys). On error *where (when not NULL) names the field blamed. */
 int proto__rules_check(const struct proto_tx *tx, const char **where);
 
+/* One leg's values: accounts non-zero (BAD_ARGUMENT) and distinct (SAME_ACCOUNT), a valid
+ * instrument code, an amount 1..2^53-1. */
+int proto__leg_check(const struct proto_leg *leg);
+/* 1..16 of A-Z 0-9 - (BAD_INSTRUMENT_CODE). */
+int proto__instrument_check(const char *code);
+
 #endif

@@ -79,12 +79,14 @@ static json_t *field_json(const struct proto_tx *tx, const struct proto_field *f
 json_t *proto_tx_to_json(const struct proto_tx *tx) {
   if (proto_tx_validate(tx) != 0) return NULL;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  const struct proto_field *fields = proto_tx_fields_version(tx->type, tx->version, &count);
   char id[2 * PROTO_ID_BYTES + 1];
   (void)proto_hex_encode(tx->id, PROTO_ID_BYTES, id, sizeof(id));
   json_t *obj = json_object();
   bool ok = obj && set(obj, "type", json_string(proto_tx_type_name(tx->type))) &&
             set(obj, "id", json_string(id));
+  /* version 1 has no "version" name, so that its JSON is what it always was */
+  if (ok && proto_tx_version(tx) > 1) ok = set(obj, "version", json_integer(proto_tx_version(tx)));
   for (size_t i = 0; ok && i < count; i++) ok = set(obj, fields[i].name, field_json(tx, &fields[i]));
   if (!ok) {
     json_decref(obj);
@@ -141,9 +143,10 @@ static int get_uint_field(const json_t *v, const struct proto_field *f, uint8_t 
   size_t width = proto__uint_width(f->kind);
   if (width < 8 && x >> (8 * width) != 0) {
     /* too wide to store: the field's own range error (its max is below the width's) */
-    return f->kind == PROTO_F_YEAR ? PROTO_E_BAD_YEAR
-           : f->kind == PROTO_F_PROVINCE ? PROTO_E_BAD_PROVINCE
-                                         : PROTO_E_BAD_ARGUMENT;
+    return f->kind == PROTO_F_YEAR       ? PROTO_E_BAD_YEAR
+           : f->kind == PROTO_F_PROVINCE  ? PROTO_E_BAD_PROVINCE
+           : f->kind == PROTO_F_LEG_COUNT ? PROTO_E_TOO_MANY_LEGS
+                                          : PROTO_E_BAD_ARGUMENT;
   }
   uint8_t v8 = (uint8_t)x;
   uint16_t v16 = (uint16_t)x;
@@ -255,7 +258,20 @@ static int get_field(const json_t *v, struct proto_tx *tx, const struct proto_fi
   }
 }
 
-/* "type" and "id", then no name the type's table lacks. */
+/* The optional "version" (1 when absent), a layout the type has. */
+static int get_version(const json_t *obj, struct proto_tx *tx, const char **where) {
+  const json_t *v = json_object_get(obj, "version");
+  *where = "version";
+  uint64_t version = 1;
+  if (v && get_uint(v, &version)) return PROTO_E_JSON_TYPE;
+  if (version < 1 || version > PROTO_BODY_VERSION_MAX ||
+      !proto_tx_fields_version(tx->type, (unsigned)version, NULL))
+    return PROTO_E_BAD_VERSION;
+  tx->version = (uint8_t)version;
+  return 0;
+}
+
+/* "type", "id" and "version", then no name the type's table lacks. */
 static int get_header(const json_t *obj, struct proto_tx *tx, const char **where) {
   *where = "type";
   const json_t *type = json_object_get(obj, "type");
@@ -268,13 +284,14 @@ static int get_header(const json_t *obj, struct proto_tx *tx, const char **where
   const json_t *id = json_object_get(obj, "id");
   if (!id) return PROTO_E_JSON_MISSING;
   int rc = get_hex(id, tx->id, PROTO_ID_BYTES);
+  if (!rc) rc = get_version(obj, tx, where);
   if (rc) return rc;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(t, &count);
+  const struct proto_field *fields = proto_tx_fields_version(t, tx->version, &count);
   const char *key;
   json_t *value;
   json_object_foreach((json_t *)obj, key, value) {
-    bool known = strcmp(key, "type") == 0 || strcmp(key, "id") == 0;
+    bool known = !strcmp(key, "type") || !strcmp(key, "id") || !strcmp(key, "version");
     for (size_t i = 0; i < count && !known; i++) known = strcmp(fields[i].name, key) == 0;
     if (!known) {
       *where = key;
@@ -290,7 +307,7 @@ static int tx_from_json(const json_t *obj, struct proto_tx *tx, const char **whe
   int rc = get_header(obj, tx, where);
   if (rc) return rc;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  const struct proto_field *fields = proto_tx_fields_version(tx->type, tx->version, &count);
   for (size_t i = 0; i < count; i++) {
     const struct proto_field *f = &fields[i];
     const json_t *v = json_object_get(obj, f->name);

@@ -8,8 +8,10 @@
  *     ledger/ and daemon/ use this same table, so a code means one thing everywhere.
  *  2. Limits. Every length and count has a maximum, named with its unit.
  *  3. Values. A transaction (struct proto_tx) is a type byte, a 16-byte id chosen by the client
- *     and the fields of its type. Each type is described once, as a table of its fields
- *     (proto_tx_fields()); one generic encoder, decoder and JSON mapper walk those tables.
+ *     and the fields of its type. Each type is described once per layout version, as a table of
+ *     its fields (proto_tx_fields_version()); one generic encoder, decoder and JSON mapper walk
+ *     those tables. A version 2 settle signs only a root over its legs, which travel beside it
+ *     as a legs blob ("Settlement legs").
  *  4. Envelopes: one transaction body plus 1..PROTO_SIGS_MAX Ed25519 signatures.
  *  5. Entries: an accepted envelope with its log index, commit time and result.
  *  6. Crypto: SHA-256 and Ed25519 through OpenSSL 3 EVP.
@@ -133,7 +135,13 @@
   X(NO_QUORUM, -1601, "no_quorum", "the witness cosignatures do not meet the policy's quorum")   \
   X(WEAK_QUORUM, -1602, "weak_quorum", "half of the witnesses or fewer could meet the quorum")   \
   X(UNKNOWN_LOG, -1603, "unknown_log", "the witness does not know this checkpoint's origin")     \
-  X(SIZE_CONFLICT, -1604, "size_conflict", "the old size is not the witness's latest size")
+  X(SIZE_CONFLICT, -1604, "size_conflict", "the old size is not the witness's latest size")      \
+  /* settlement legs beside a version 2 settle (FORMAT.md "Settlement legs") */                  \
+  X(LEGS_MISSING, -1024, "legs_missing", "a version 2 settlement arrived without its legs")     \
+  X(LEGS_UNEXPECTED, -1025, "legs_unexpected", "legs beside a tx that is no version 2 settle")  \
+  X(LEGS_COUNT, -1026, "legs_count_mismatch", "the legs beside are not legs_count legs")        \
+  X(LEGS_ROOT, -1027, "legs_root_mismatch", "the legs do not hash to the signed legs_root")     \
+  X(DUPLICATE_SALT, -1028, "duplicate_salt", "two legs of one settlement share a salt")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -153,7 +161,8 @@ int proto_err_from_name(const char *name);
 /* ---------------------------------------------------------------------------------------------
  * 2. Limits
  * ------------------------------------------------------------------------------------------- */
-#define PROTO_VERSION 1
+#define PROTO_VERSION 1 /* envelopes, entries, and version 1 of every transaction body */
+#define PROTO_BODY_VERSION_MAX 2 /* the newest body layout of any type (settle: 2) */
 #define PROTO_AMOUNT_MAX ((UINT64_C(1) << 53) - 1) /* tonnes; every JSON reader holds it exactly */
 #define PROTO_ENTRY_BYTES_MAX 65535u               /* C2SP tlog-tiles entry bundle limit */
 #define PROTO_SIGS_MAX 8u                          /* signatures per envelope */
@@ -172,6 +181,8 @@ int proto_err_from_name(const char *name);
 #define PROTO_YEAR_MIN 2000u
 #define PROTO_YEAR_MAX 2100u
 #define PROTO_THRESHOLD_MAX 8u
+#define PROTO_SALT_BYTES 16u  /* per settlement leg, from a CSPRNG */
+#define PROTO_LEG_BYTES 40u   /* from, to, instrument, amount */
 
 /* ---------------------------------------------------------------------------------------------
  * 3. Values
@@ -336,12 +347,19 @@ struct proto_leg {
   uint64_t to;   /* buyer's account (trading position) */
   proto_instrument_t instrument;
   uint64_t amount;
+  uint8_t salt[PROTO_SALT_BYTES]; /* version 2 only: hides the leg inside its leaf hash */
 };
 
+/* A settlement. Version 1 carries its legs in the body. Version 2 commits to them: the body holds
+ * legs_count and legs_root (the RFC 6962 root over the salted leg leaves, "Settlement legs" below)
+ * and the legs travel beside the signed body; after proto_tx_decode of a version 2 body, legs is
+ * NULL until proto_settle_attach_legs (or the caller) sets it. */
 struct proto_settle {
   proto_ref_t ref;   /* the exchange's batch reference */
   uint16_t legs_count; /* 1..1000 */
-  struct proto_leg *legs; /* heap; freed by proto_tx_free */
+  struct proto_leg *legs; /* heap; freed by proto_tx_free unless legs_borrowed */
+  uint8_t legs_root[PROTO_HASH_BYTES]; /* version 2 only */
+  bool legs_borrowed; /* legs belong to the caller (proto_settle_legs_into): not freed */
 };
 
 struct proto_verified_emissions {
@@ -372,6 +390,10 @@ struct proto_carry_over {
 
 struct proto_tx {
   uint8_t type;                 /* enum proto_tx_type */
+  /* The body layout version of this type (byte 0 of the body): 1, or 2 for a settle that commits
+   * to its legs. 0 is taken as 1, so that a zeroed struct still means version 1; decoders write
+   * the version they read. */
+  uint8_t version;
   uint8_t id[PROTO_ID_BYTES];   /* chosen by the client; unique in the registry */
   union {
     struct proto_genesis genesis;
@@ -411,6 +433,7 @@ enum proto_field_kind {
   PROTO_F_BYTES32,    /* 32 raw bytes (keys, hashes) */
   PROTO_F_KEYS,       /* genesis operator keys: u8 count (1..8) then 32 bytes each */
   PROTO_F_LEGS,       /* settle legs: u16 count (1..1000) then 40 bytes each */
+  PROTO_F_LEG_COUNT,  /* settle v2: u16 count of the legs beside, 1..1000 (too_many_legs) */
 };
 
 struct proto_field {
@@ -424,8 +447,13 @@ struct proto_field {
 };
 
 /* The fields of a type in encoding order, and their count. Returns NULL for an unknown type.
- * The table is static and lives for the program. */
+ * The table is static and lives for the program. proto_tx_fields is version 1's layout;
+ * proto_tx_fields_version any version's (version 0 is read as 1), NULL when the type has no
+ * such version. */
 const struct proto_field *proto_tx_fields(unsigned type, size_t *count);
+const struct proto_field *proto_tx_fields_version(unsigned type, unsigned version, size_t *count);
+/* The body version of tx as encoded (0 -> 1). */
+unsigned proto_tx_version(const struct proto_tx *tx);
 
 /* ---------------------------------------------------------------------------------------------
  * Encoding of a transaction body (FORMAT.md "Transaction body")
@@ -442,6 +470,54 @@ long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap);
 /* Decodes exactly len bytes into *tx (which it overwrites). Returns 0, or a negative code and
  * leaves *tx zeroed. On success the caller must call proto_tx_free(tx). */
 int proto_tx_decode(const uint8_t *in, size_t len, struct proto_tx *tx);
+
+/* ---------------------------------------------------------------------------------------------
+ * Settlement legs (FORMAT.md "Settlement legs"): what travels beside a version 2 settle
+ *
+ * A version 2 settle signs only legs_count and legs_root, so that a party to one leg can be shown
+ * its leg and a proof without the others. Leg i becomes the leaf data
+ *     "quotad/leg/v1\n" || salt_i (16) || leg_i (40 bytes, as in a version 1 body)
+ * and legs_root is the RFC 6962 root over those leaves in order (tlog_legs_root). The legs blob
+ * that travels beside the envelope (in a request, in storage, in exports) is
+ *     version u8 (1) || reserved u8 (0) || count u16 || count x (salt 16 || leg 40).
+ * Salts are pairwise distinct: a party knows its own salt, and a leg sharing it could be found
+ * from its leaf hash by trying the few plausible accounts and amounts.
+ * ------------------------------------------------------------------------------------------- */
+#define PROTO_LEG_LEAF_PREFIX "quotad/leg/v1\n"
+#define PROTO_LEG_LEAF_PREFIX_BYTES 14u
+#define PROTO_LEG_LEAF_BYTES (PROTO_LEG_LEAF_PREFIX_BYTES + PROTO_SALT_BYTES + PROTO_LEG_BYTES)
+#define PROTO_LEGS_HEADER_BYTES 4u
+#define PROTO_LEGS_RECORD_BYTES (PROTO_SALT_BYTES + PROTO_LEG_BYTES)
+#define PROTO_LEGS_BYTES_MAX (PROTO_LEGS_HEADER_BYTES + PROTO_LEGS_MAX * PROTO_LEGS_RECORD_BYTES)
+
+/* The leaf data of one leg (its salt included) into out. */
+void proto_leg_leaf(const struct proto_leg *leg, uint8_t out[PROTO_LEG_LEAF_BYTES]);
+
+/* Encodes legs[0..n) as a legs blob. Checks each leg (as a version 1 body's), the count (1..1000,
+ * TOO_MANY_LEGS) and that salts are distinct (DUPLICATE_SALT). Returns bytes written or a code. */
+long proto_legs_encode(const struct proto_leg *legs, size_t n, uint8_t *out, size_t cap);
+
+/* Decodes exactly len bytes of a legs blob into out[0..cap) (no allocation) and *n. Refuses what
+ * the encoder would not write: TRUNCATED, TRAILING_BYTES, BAD_VERSION, RESERVED_NONZERO,
+ * TOO_MANY_LEGS (count 0, above 1000, or above cap), a leg's own error, DUPLICATE_SALT; so
+ * decode then encode gives back the input. It does not check a root: tlog_legs_check does. */
+int proto_legs_decode(const uint8_t *in, size_t len, struct proto_leg *out, size_t cap, size_t *n);
+
+/* Attaches the legs blob to a decoded version 2 settle: allocates tx->u.settle.legs (freed by
+ * proto_tx_free) and decodes into it. Errors: LEGS_UNEXPECTED (tx is not a version 2 settle, or
+ * already has legs), LEGS_COUNT (the blob's count is not legs_count), proto_legs_decode's, and
+ * NO_MEMORY. Whether the legs hash to legs_root is tlog_legs_check's business. */
+int proto_settle_attach_legs(struct proto_tx *tx, const uint8_t *blob, size_t len);
+/* The same into the caller's buf[0..cap) (cap >= legs_count, else LEGS_COUNT), which tx then
+ * borrows (legs_borrowed: proto_tx_free leaves it): no allocation, for the writer's hot path. */
+int proto_settle_legs_into(struct proto_tx *tx, const uint8_t *blob, size_t len,
+                           struct proto_leg *buf, size_t cap);
+
+/* Legs as JSON: [{"salt": "<32 hex>", "from", "to", "instrument", "amount"}] (with_salt false:
+ * without "salt", the version 1 form), and back (every name required, no other; then the checks
+ * of proto_legs_encode). Returns NULL on out of memory / 0 or a code with *n written. */
+json_t *proto_legs_to_json(const struct proto_leg *legs, size_t n, bool with_salt);
+int proto_legs_from_json(const json_t *arr, struct proto_leg *out, size_t cap, size_t *n);
 
 /* ---------------------------------------------------------------------------------------------
  * 4. Envelopes (FORMAT.md "Envelope")
@@ -523,6 +599,8 @@ void proto_key_public(const struct proto_key *key, uint8_t out[PROTO_PUBKEY_BYTE
 void proto_key_hash(const struct proto_key *key, uint8_t out[PROTO_HASH_BYTES]);
 /* The seed of a private key; returns 0, or BAD_KEY for a public-only key. */
 int proto_key_seed(const struct proto_key *key, uint8_t out[PROTO_SEED_BYTES]);
+/* n bytes from OpenSSL's CSPRNG (RAND_bytes): settlement salts. Returns 0 or CRYPTO. */
+int proto_random_bytes(void *out, size_t n);
 /* Pure Ed25519 (no prehash). Returns 0 or CRYPTO/BAD_KEY. */
 int proto_sign(const struct proto_key *key, const void *msg, size_t len, uint8_t sig[PROTO_SIG_BYTES]);
 /* Returns 0 when sig is valid for msg under key, BAD_SIGNATURE otherwise. */

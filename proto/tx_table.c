@@ -105,6 +105,13 @@ static const struct proto_field settle_fields[] = {
   F("legs", PROTO_F_LEGS, struct proto_settle, legs_count, 1, PROTO_LEGS_MAX),
 };
 
+/* Version 2: the legs travel beside the body; it signs their count and their root. */
+static const struct proto_field settle_v2_fields[] = {
+  F("ref", PROTO_F_TEXT, struct proto_settle, ref, 1, PROTO_REF_BYTES_MAX),
+  F("legs_count", PROTO_F_LEG_COUNT, struct proto_settle, legs_count, 1, PROTO_LEGS_MAX),
+  F("legs_root", PROTO_F_BYTES32, struct proto_settle, legs_root, 0, 0),
+};
+
 /* freeze and unfreeze: `from` is the account whose registry-position units are (un)frozen. */
 static const struct proto_field freeze_fields[] = {
   F("account", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
@@ -155,13 +162,17 @@ static const struct proto_field deduct_fields[] = {
   F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
 };
 
+/* A type's layouts by body version (index 1..PROTO_BODY_VERSION_MAX); NULL where a type has no
+ * such version. Every old version stays here: old entries must still decode. */
 struct type_entry {
   const char *name;
-  const struct proto_field *fields;
-  size_t count;
+  const struct proto_field *fields[PROTO_BODY_VERSION_MAX + 1];
+  size_t count[PROTO_BODY_VERSION_MAX + 1];
 };
 
-#define T(name_, fields_) { name_, fields_, sizeof(fields_) / sizeof((fields_)[0]) }
+#define N(fields_) (sizeof(fields_) / sizeof((fields_)[0]))
+#define T(name_, fields_) { name_, {NULL, fields_}, {0, N(fields_)} }
+#define T2(name_, v1_, v2_) { name_, {NULL, v1_, v2_}, {0, N(v1_), N(v2_)} }
 static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_GENESIS] = T("genesis", genesis_fields),
   [PROTO_TX_KEY_REGISTER] = T("key_register", key_register_fields),
@@ -176,7 +187,7 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_CLAWBACK] = T("clawback", clawback_fields),
   [PROTO_TX_TRANSFER] = T("transfer", transfer_fields),
   [PROTO_TX_POSITION_MOVE] = T("position_move", position_move_fields),
-  [PROTO_TX_SETTLE] = T("settle", settle_fields),
+  [PROTO_TX_SETTLE] = T2("settle", settle_fields, settle_v2_fields),
   [PROTO_TX_FREEZE] = T("freeze", freeze_fields),
   [PROTO_TX_UNFREEZE] = T("unfreeze", freeze_fields),
   [PROTO_TX_VERIFIED_EMISSIONS] = T("verified_emissions", emissions_fields),
@@ -186,11 +197,19 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_DEDUCT] = T("deduct", deduct_fields),
 };
 
-const struct proto_field *proto_tx_fields(unsigned type, size_t *count) {
+const struct proto_field *proto_tx_fields_version(unsigned type, unsigned version, size_t *count) {
   if (type < PROTO_TX_TYPE_MIN || type > PROTO_TX_TYPE_MAX) return NULL;
-  if (count) *count = types[type].count;
-  return types[type].fields;
+  if (version == 0) version = 1;
+  if (version > PROTO_BODY_VERSION_MAX || !types[type].fields[version]) return NULL;
+  if (count) *count = types[type].count[version];
+  return types[type].fields[version];
 }
+
+const struct proto_field *proto_tx_fields(unsigned type, size_t *count) {
+  return proto_tx_fields_version(type, 1, count);
+}
+
+unsigned proto_tx_version(const struct proto_tx *tx) { return tx->version ? tx->version : 1u; }
 
 const char *proto_tx_type_name(unsigned type) {
   if (type < PROTO_TX_TYPE_MIN || type > PROTO_TX_TYPE_MAX) return NULL;

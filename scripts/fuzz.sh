@@ -111,6 +111,11 @@ wid = hashlib.sha256(b"w1.example\n\x04" + pub).digest()[:4].hex()
 wkey = "w1.example+%s+%s" % (wid, base64.b64encode(b"\x04" + pub).decode())
 put("fuzz_witness", b"\x02" + ("# policy\nlog %s https://r.example/\nwitness A %s\ngroup G all A\nquorum G\n"
                                 % (cp["verifier_key"], wkey)).encode())
+# settlement legs: u16 body length, a version 2 settle body, its legs blob (valid and invalid)
+legs = json.load(open(os.path.join(vectors, "settle-legs.json")))
+for v in legs["valid"] + legs["invalid"]:
+    body = bytes.fromhex(v["body"])
+    put("fuzz_legs", len(body).to_bytes(2, "big") + body + bytes.fromhex(v["legs_blob"] or ""))
 PY
 
 # One summary line per target, starting "fuzz:" (scripts/test prints those).

@@ -373,4 +373,36 @@ int tlog_inclusion(const struct tlog_store *s, uint64_t index, uint64_t size,
 int tlog_consistency(const struct tlog_store *s, uint64_t first, uint64_t second,
                        uint8_t out[][PROTO_HASH_BYTES], size_t *n);
 
+/* ---------------------------------------------------------------------------------------------
+ * Trees held in memory, and the tree over a settlement's legs (legs.c)
+ * ------------------------------------------------------------------------------------------- */
+#define TLOG_MEMTREE_LEAVES_MAX (UINT64_C(1) << 24) /* 16 Mi leaves: 1 GiB of nodes at most */
+
+/* Every complete subtree hash of a tree of n leaves, level by level (under 2n hashes). */
+struct tlog_memtree {
+  uint64_t n;
+  uint64_t level_at[TLOG_LEVELS]; /* where each level starts in nodes */
+  uint8_t (*nodes)[PROTO_HASH_BYTES];
+};
+/* Builds t over leaf_hashes[0..n) (copied; 1 <= n <= TLOG_MEMTREE_LEAVES_MAX). Returns 0,
+ * BAD_ARGUMENT or NO_MEMORY; free with tlog_memtree_free (also safe after a failure). */
+int tlog_memtree_build(const uint8_t (*leaf_hashes)[PROTO_HASH_BYTES], uint64_t n,
+                       struct tlog_memtree *t);
+/* The RFC 9162 inclusion proof of leaf index in the whole tree, as tlog_inclusion. */
+int tlog_memtree_inclusion(const struct tlog_memtree *t, uint64_t index,
+                           uint8_t out[][PROTO_HASH_BYTES], size_t *len);
+void tlog_memtree_free(struct tlog_memtree *t);
+
+/* SHA-256(0x00 || "quotad/leg/v1\n" || salt || leg): a leg's leaf hash. */
+void tlog_legs_leaf_hash(const struct proto_leg *leg, uint8_t out[PROTO_HASH_BYTES]);
+/* The RFC 6962 root over the leaf hashes of legs[0..n), computed without allocating. */
+void tlog_legs_root(const struct proto_leg *legs, size_t n, uint8_t out[PROTO_HASH_BYTES]);
+/* A version 2 settle with its legs attached: 0 when they hash to its legs_root, LEGS_ROOT when
+ * not, LEGS_MISSING without legs, LEGS_UNEXPECTED for any other tx. (The count was checked when
+ * the legs were attached: proto_settle_attach_legs.) */
+int tlog_legs_check(const struct proto_tx *tx);
+/* The tree over legs[0..n) (1..1000), for audit paths: tlog_memtree_inclusion(t, i, ...) proves
+ * leg i under the settlement's legs_root. TOO_MANY_LEGS, NO_MEMORY. */
+int tlog_legs_tree(const struct proto_leg *legs, size_t n, struct tlog_memtree *t);
+
 #endif /* QUOTAD_TLOG_H */

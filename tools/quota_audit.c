@@ -47,8 +47,20 @@ int qa_checkpoint_check(struct qa_run *run, const char *text, size_t len,
   return QA_EXIT_FAILED;
 }
 
-int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens, size_t n) {
-  int rc = audit_log_feed(run->log, leaves, lens, n, &run->fail);
+long qa_legs_decode(const char *b64, uint8_t **out) {
+  *out = malloc(PROTO_LEGS_BYTES_MAX + 3);
+  long n = *out ? proto_base64_decode(b64, strlen(b64), *out, PROTO_LEGS_BYTES_MAX + 3) : -1;
+  if (n < 0 || n > (long)PROTO_LEGS_BYTES_MAX) {
+    free(*out);
+    *out = NULL;
+    return -1;
+  }
+  return n;
+}
+
+int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens,
+            const uint8_t *const *legs, const size_t *legs_lens, size_t n) {
+  int rc = audit_log_feed_legs(run->log, leaves, lens, legs, legs_lens, n, &run->fail);
   double t = now_s();
   if (!run->opts.quiet && t - run->last_progress_s >= 1.0) {
     uint64_t done = audit_log_size(run->log);

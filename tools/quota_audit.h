@@ -61,7 +61,12 @@ int qa_io_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int qa_checkpoint_check(struct qa_run *run, const char *text, size_t len,
                         struct tlog_checkpoint *out, const char *what);
 /* Feeds leaves to the log with a progress line on stderr at most once a second. 0 or FAILED. */
-int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens, size_t n);
+/* legs[i]: leaf i's legs blob (a version 2 settle), NULL for none. */
+int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens,
+            const uint8_t *const *legs, const size_t *legs_lens, size_t n);
+/* A base64 legs blob (an export line's "legs", an entries page's "legs_blob") into a new buffer:
+ * its length, or -1 when it is not base64 of at most PROTO_LEGS_BYTES_MAX bytes. */
+long qa_legs_decode(const char *b64, uint8_t **out);
 /* Reads --since-checkpoint's file and verifies its signature into run->since. */
 int qa_since_load(struct qa_run *run);
 

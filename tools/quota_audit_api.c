@@ -117,8 +117,8 @@ static int fetch_checkpoint(struct http *h, struct tlog_checkpoint *cp) {
 
 /* Entries [start, end) in pages, verified in chunks. */
 static int fetch_entries(struct http *h, uint64_t start, uint64_t end) {
-  static uint8_t *leaves[QA_CHUNK_LEAVES];
-  static size_t lens[QA_CHUNK_LEAVES];
+  static uint8_t *leaves[QA_CHUNK_LEAVES], *legs[QA_CHUNK_LEAVES];
+  static size_t lens[QA_CHUNK_LEAVES], legs_lens[QA_CHUNK_LEAVES];
   size_t n = 0;
   int rc = 0;
   for (uint64_t at = start; at < end && !rc;) {
@@ -147,11 +147,23 @@ static int fetch_entries(struct http *h, uint64_t start, uint64_t end) {
         rc = QA_EXIT_FAILED;
         break;
       }
+      /* a version 2 settle's legs come beside its entry (operator and auditor readers) */
+      const char *lb64 = json_string_value(json_object_get(e, "legs_blob"));
+      long ln = lb64 ? qa_legs_decode(lb64, &legs[n]) : 0;
+      if (!lb64) legs[n] = NULL;
+      legs_lens[n] = ln > 0 ? (size_t)ln : 0;
       leaves[n] = leaf;
       lens[n++] = (size_t)len;
+      if (ln < 0) {
+        uint64_t index = at + (uint64_t)i;
+        qa_fail(h->run, index, PROTO_E_BAD_BASE64, "entry %llu: the API serves no valid legs",
+                (unsigned long long)index);
+        rc = QA_EXIT_FAILED;
+        break;
+      }
       if (n == QA_CHUNK_LEAVES) {
-        rc = qa_feed(h->run, (const uint8_t *const *)leaves, lens, n);
-        for (size_t k = 0; k < n; k++) free(leaves[k]);
+        rc = qa_feed(h->run, (const uint8_t *const *)leaves, lens, (const uint8_t *const *)legs, legs_lens, n);
+        for (size_t k = 0; k < n; k++) free(leaves[k]), free(legs[k]);
         n = 0;
         if (rc) break;
       }
@@ -159,8 +171,8 @@ static int fetch_entries(struct http *h, uint64_t start, uint64_t end) {
     at += json_array_size(list);
     json_decref(page);
   }
-  if (!rc && n) rc = qa_feed(h->run, (const uint8_t *const *)leaves, lens, n);
-  for (size_t k = 0; k < n; k++) free(leaves[k]);
+  if (!rc && n) rc = qa_feed(h->run, (const uint8_t *const *)leaves, lens, (const uint8_t *const *)legs, legs_lens, n);
+  for (size_t k = 0; k < n; k++) free(leaves[k]), free(legs[k]);
   return rc;
 }
 

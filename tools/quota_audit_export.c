@@ -11,16 +11,23 @@
 struct chunk {
   uint8_t *leaves[QA_CHUNK_LEAVES];
   size_t lens[QA_CHUNK_LEAVES];
+  uint8_t *legs[QA_CHUNK_LEAVES]; /* a version 2 settle's legs blob, else NULL */
+  size_t legs_lens[QA_CHUNK_LEAVES];
   size_t n;
 };
 
 static void chunk_clear(struct chunk *c) {
-  for (size_t i = 0; i < c->n; i++) free(c->leaves[i]);
+  for (size_t i = 0; i < c->n; i++) {
+    free(c->leaves[i]);
+    free(c->legs[i]);
+    c->legs[i] = NULL;
+  }
   c->n = 0;
 }
 
 static int chunk_flush(struct qa_run *run, struct chunk *c) {
-  int rc = qa_feed(run, (const uint8_t *const *)c->leaves, c->lens, c->n);
+  int rc = qa_feed(run, (const uint8_t *const *)c->leaves, c->lens,
+                   (const uint8_t *const *)c->legs, c->legs_lens, c->n);
   chunk_clear(c);
   return rc;
 }
@@ -51,14 +58,15 @@ static int read_header(struct qa_run *run, FILE *f, char **line, size_t *cap) {
   return 0;
 }
 
-/* One leaf line: {"index": i, "leaf": "<base64>"}. */
+/* One leaf line: {"index": i, "leaf": "<base64>"}, and "legs" (base64 legs blob) for a version 2
+ * settlement. */
 static int read_leaf(struct qa_run *run, const char *line, uint64_t i, struct chunk *c) {
   json_error_t err;
   json_t *o = json_loads(line, 0, &err);
   json_int_t index = -1;
-  const char *b64 = NULL;
+  const char *b64 = NULL, *legs = NULL;
   int rc = 0;
-  if (!o || json_unpack(o, "{s:I, s:s}", "index", &index, "leaf", &b64) != 0) {
+  if (!o || json_unpack(o, "{s:I, s:s, s?s}", "index", &index, "leaf", &b64, "legs", &legs) != 0) {
     qa_fail(run, i, PROTO_E_BAD_JSON, "entry %llu: export line %llu is not an entry line",
             (unsigned long long)i, (unsigned long long)i + 2);
     rc = QA_EXIT_FAILED;
@@ -75,8 +83,15 @@ static int read_leaf(struct qa_run *run, const char *line, uint64_t i, struct ch
               (unsigned long long)i);
       rc = QA_EXIT_FAILED;
     } else {
+      long ln = legs ? qa_legs_decode(legs, &c->legs[c->n]) : 0;
+      c->legs_lens[c->n] = ln > 0 ? (size_t)ln : 0;
       c->leaves[c->n] = leaf;
       c->lens[c->n++] = (size_t)n;
+      if (ln < 0) {
+        qa_fail(run, i, PROTO_E_BAD_BASE64, "entry %llu: the legs are not base64 of a legs blob",
+                (unsigned long long)i);
+        rc = QA_EXIT_FAILED;
+      }
     }
   }
   json_decref(o);

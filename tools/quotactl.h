@@ -104,6 +104,13 @@ int qctl_sign_tx(struct qctl *q, const struct proto_tx *tx, json_t **out);
 int qctl_sign_tx_with(struct qctl *q, const struct proto_tx *tx,
                       const struct proto_key *const *keys, size_t nkeys, json_t **out);
 
+/* Makes a settle whose legs are set a version 2 one (proto/FORMAT.md "Settlement legs"): a salt
+ * per leg, legs_count and legs_root; the legs stay attached and qctl_sign_tx puts them beside the
+ * envelope. Salts come from the CSPRNG, or, with salt_key (bulk imports, whose reruns must give
+ * the same body for the same id), from that key's deterministic signature over the registry's
+ * origin and the id: as unpredictable to anyone without the key. Returns 0 or an exit code. */
+int qctl_settle_seal(struct qctl *q, struct proto_tx *tx, const struct proto_key *salt_key);
+
 /* One submission result, decoded from the answer. */
 struct qctl_result {
   int code;           /* 0 ok, 1 exists, or the refusal's proto code */

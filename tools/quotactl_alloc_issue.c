@@ -253,6 +253,7 @@ static int tally_entry(const json_t *e, uint64_t account, const json_t *instrume
   const json_t *tx = json_object_get(e, "tx");
   const char *type = json_string_value(json_object_get(tx, "type"));
   json_t *legs = json_object_get(tx, "legs");
+  if (!legs) legs = json_object_get(e, "legs"); /* a version 2 settle: its legs beside the entry */
   json_t *single = json_pack("[O]", tx);
   if (type && strcmp(type, "settle") == 0) {
     json_decref(single);

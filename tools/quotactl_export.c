@@ -180,7 +180,10 @@ static int write_entries(struct qctl *q, FILE *f, uint64_t size) {
         json_decref(page);
         return QCTL_EXIT_IO;
       }
-      fprintf(f, "{\"index\":%" PRIu64 ",\"leaf\":\"%s\"}\n", start + k, leaf);
+      /* a version 2 settle's legs, stored apart from its entry, ride on its line */
+      const char *legs = json_string_value(json_object_get(e, "legs_blob"));
+      if (legs) fprintf(f, "{\"index\":%" PRIu64 ",\"leaf\":\"%s\",\"legs\":\"%s\"}\n", start + k, leaf, legs);
+      else fprintf(f, "{\"index\":%" PRIu64 ",\"leaf\":\"%s\"}\n", start + k, leaf);
     }
     json_decref(page);
     fprintf(stderr, "\rexport: %" PRIu64 " / %" PRIu64 " entries", start + limit, size);
@@ -212,7 +215,8 @@ int qctl_cmd_export(struct qctl *q, int argc, char **argv) {
     fprintf(qopts_has(&o, "help") ? stdout : stderr,
             "usage: quotactl --key FILE export FILE\n"
             "Writes the ledger as JSON Lines (quotad-export/1): a header with the origin,\n"
-            "verifier key and signed checkpoint; one {\"index\",\"leaf\"} line per entry; and a\n"
+            "verifier key and signed checkpoint; one {\"index\",\"leaf\"} line per entry (with\n"
+            "\"legs\" for a version 2 settlement: its legs blob, stored apart); and a\n"
             "last line with what the registry reports (instruments, balances, compliance) for\n"
             "quota-audit to compare with its own replay. Needs an operator or auditor key.\n");
     return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;

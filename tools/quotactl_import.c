@@ -248,7 +248,11 @@ static int settle_flush(struct import *im, struct settle_group *g) {
   char text[PROTO_REF_BYTES_MAX + 64];
   snprintf(text, sizeof(text), "settle\n%s\n%u\n", g->ref, g->chunk);
   qctl_id_derive(text, tx.id);
-  int rc = queue(im, &tx, g->first_line, NULL, 0);
+  int rc = qctl_load_keys(im->q);
+  if (!rc && im->q->nkeys == 0) rc = QCTL_EXIT_USAGE;
+  /* salts derived from the signing key: a rerun signs the same body under the same id */
+  if (!rc) rc = qctl_settle_seal(im->q, &tx, im->q->keys[0]);
+  if (!rc) rc = queue(im, &tx, g->first_line, NULL, 0);
   g->nlegs = 0;
   return rc;
 }

@@ -61,7 +61,9 @@ static void print_entry(const json_t *e) {
   printf("%8" JSON_INTEGER_FORMAT "  %s  %-18s %s %s", num(e, "index"), when, str(tx, "type"),
          str(tx, "id"), fields ? fields : "");
   json_t *legs = json_object_get(tx, "legs");
+  json_t *beside = json_object_get(e, "legs"); /* a version 2 settle: the legs this key may see */
   if (legs) printf(" (%zu legs)", json_array_size(legs));
+  else if (beside) printf(" (%zu of %" JSON_INTEGER_FORMAT " legs shown)", json_array_size(beside), num(tx, "legs_count"));
   if (num(e, "withheld")) printf(" withheld %" JSON_INTEGER_FORMAT, num(e, "withheld"));
   printf("\n");
   free(fields);

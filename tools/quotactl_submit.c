@@ -6,7 +6,49 @@
 #include <string.h>
 #include <time.h>
 
+#include "tlog/tlog.h"
 #include "tools/quotactl.h"
+
+/* salt_i = SHA-256("quotad/salt/v1\n" || sig || u16 i)[0..16), sig the key's signature of
+ * "quotad/salt-seed/v1\n" || origin || "\n" || id. */
+static int salts_derived(struct qctl *q, struct proto_tx *tx, const struct proto_key *key) {
+  static const char seed_prefix[] = "quotad/salt-seed/v1\n", salt_prefix[] = "quotad/salt/v1\n";
+  uint8_t msg[sizeof(seed_prefix) + PROTO_ORIGIN_BYTES_MAX + 1 + PROTO_ID_BYTES], sig[PROTO_SIG_BYTES];
+  size_t n = 0, olen = strlen(q->origin);
+  memcpy(msg, seed_prefix, sizeof(seed_prefix) - 1);
+  n += sizeof(seed_prefix) - 1;
+  memcpy(msg + n, q->origin, olen);
+  n += olen;
+  msg[n++] = '\n';
+  memcpy(msg + n, tx->id, PROTO_ID_BYTES);
+  n += PROTO_ID_BYTES;
+  if (proto_sign(key, msg, n, sig)) return QCTL_EXIT_IO;
+  for (uint16_t i = 0; i < tx->u.settle.legs_count; i++) {
+    uint8_t idx[2] = {(uint8_t)(i >> 8), (uint8_t)i}, h[PROTO_HASH_BYTES];
+    const void *parts[3] = {salt_prefix, sig, idx};
+    size_t lens[3] = {sizeof(salt_prefix) - 1, sizeof(sig), sizeof(idx)};
+    proto_sha256_parts(parts, lens, 3, h);
+    memcpy(tx->u.settle.legs[i].salt, h, PROTO_SALT_BYTES);
+  }
+  return 0;
+}
+
+int qctl_settle_seal(struct qctl *q, struct proto_tx *tx, const struct proto_key *salt_key) {
+  struct proto_settle *s = &tx->u.settle;
+  if (tx->type != PROTO_TX_SETTLE || !s->legs || s->legs_count == 0) return QCTL_EXIT_USAGE;
+  int rc = salt_key ? qctl_fetch_log(q) : 0;
+  if (rc) return rc;
+  if (salt_key) rc = salts_derived(q, tx, salt_key);
+  for (uint16_t i = 0; !salt_key && i < s->legs_count && !rc; i++)
+    rc = proto_random_bytes(s->legs[i].salt, PROTO_SALT_BYTES) ? QCTL_EXIT_IO : 0;
+  if (rc) {
+    fprintf(stderr, "quotactl: no salts for the settlement's legs\n");
+    return rc;
+  }
+  tx->version = 2;
+  tlog_legs_root(s->legs, s->legs_count, s->legs_root);
+  return 0;
+}
 
 int qctl_sign_tx(struct qctl *q, const struct proto_tx *tx, json_t **out) {
   int rc = qctl_load_keys(q);
@@ -45,6 +87,12 @@ int qctl_sign_tx_with(struct qctl *q, const struct proto_tx *tx,
     }
   }
   *out = proto_envelope_to_json(&env);
+  /* a version 2 settle's legs travel beside the envelope, with their salts (docs/API.md) */
+  if (*out && tx->type == PROTO_TX_SETTLE && proto_tx_version(tx) == 2 &&
+      json_object_set_new(*out, "legs", proto_legs_to_json(tx->u.settle.legs, tx->u.settle.legs_count, true))) {
+    json_decref(*out);
+    *out = NULL;
+  }
   return *out ? 0 : QCTL_EXIT_IO;
 }
 

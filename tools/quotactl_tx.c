@@ -119,6 +119,11 @@ int qctl_cmd_tx(struct qctl *q, const char *cmd, int argc, char **argv) {
             where ? where : "", proto_err_message(prc));
     return QCTL_EXIT_USAGE;
   }
+  /* settlements are sent as version 2: their legs beside the body, committed by a salted root */
+  if (tx.type == PROTO_TX_SETTLE && (rc = qctl_settle_seal(q, &tx, NULL))) {
+    proto_tx_free(&tx);
+    return rc;
+  }
   if (dry) {
     /* what would be signed, in FORMAT.md's JSON form, after proto's own validation */
     json_t *j = proto_tx_to_json(&tx);

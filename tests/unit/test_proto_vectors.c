@@ -6,6 +6,8 @@
 #include <string.h>
 
 /* The generator itself, without its main, so the test regenerates exactly what it writes. */
+#include "tlog/tlog.h"
+
 #define GEN_VECTORS_NO_MAIN
 #include "tests/vectors/gen_vectors.c" // NOLINT(bugprone-suspicious-include)
 
@@ -162,4 +164,76 @@ static void expect_no_drift(const char *name, json_t *generated) {
 Test(vectors, committed_files_match_the_generator) {
   expect_no_drift("proto-valid.json", gen_valid());
   expect_no_drift("proto-invalid.json", gen_invalid());
+  expect_no_drift("settle-legs.json", gen_legs());
+}
+
+/* settle-legs.json: every valid settlement's legs hash (by tlog's code) to the root the vector
+ * states, computed by the generator from the RFC's definition; every leg has an audit path. */
+Test(vectors, settle_legs_valid_vectors_hash_to_their_root_with_paths) {
+  json_t *root = load("settle-legs.json");
+  json_t *arr = json_object_get(root, "valid");
+  cr_assert_geq(json_array_size(arr), 4);
+  size_t i;
+  json_t *v;
+  static uint8_t blob[PROTO_LEGS_BYTES_MAX], want[PROTO_HASH_BYTES];
+  json_array_foreach(arr, i, v) {
+    const char *name = json_string_value(json_object_get(v, "name"));
+    size_t n = unhex_field(v, "body", bytes, sizeof(bytes));
+    size_t bn = unhex_field(v, "legs_blob", blob, sizeof(blob));
+    cr_assert_eq(unhex_field(v, "legs_root", want, sizeof(want)), PROTO_HASH_BYTES);
+    struct proto_tx tx;
+    cr_assert_eq(proto_tx_decode(bytes, n, &tx), 0, "%s", name);
+    cr_assert_eq(tx.version, 2, "%s", name);
+    cr_assert_eq(memcmp(tx.u.settle.legs_root, want, PROTO_HASH_BYTES), 0, "%s", name);
+    cr_assert_eq(proto_settle_attach_legs(&tx, blob, bn), 0, "%s", name);
+    cr_assert_eq(tlog_legs_check(&tx), 0, "%s", name);
+    const struct proto_settle *s = &tx.u.settle;
+    cr_assert_eq(proto_legs_encode(s->legs, s->legs_count, again, sizeof(again)), (long)bn, "%s", name);
+    cr_assert_eq(memcmp(again, blob, bn), 0, "%s: decode then encode", name);
+    json_t *legs = proto_legs_to_json(s->legs, s->legs_count, true);
+    cr_assert(json_equal(legs, json_object_get(v, "legs")), "%s: legs JSON", name);
+    json_decref(legs);
+    struct tlog_memtree t;
+    cr_assert_eq(tlog_legs_tree(s->legs, s->legs_count, &t), 0);
+    for (size_t k = 0; k < s->legs_count; k++) {
+      uint8_t leaf[PROTO_LEG_LEAF_BYTES], lh[PROTO_HASH_BYTES], path[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
+      size_t plen = 0;
+      proto_leg_leaf(&s->legs[k], leaf);
+      const char *hex = json_string_value(json_array_get(json_object_get(v, "leaves"), k));
+      char got[2 * PROTO_LEG_LEAF_BYTES + 1];
+      proto_hex_encode(leaf, sizeof(leaf), got, sizeof(got));
+      cr_assert_str_eq(got, hex, "%s: leaf %zu", name, k);
+      tlog_legs_leaf_hash(&s->legs[k], lh);
+      cr_assert_eq(tlog_memtree_inclusion(&t, k, path, &plen), 0);
+      cr_assert_eq(tlog_verify_inclusion(k, s->legs_count, lh, (const uint8_t(*)[PROTO_HASH_BYTES])path,
+                                         plen, want), 0, "%s: path of leg %zu", name, k);
+    }
+    tlog_memtree_free(&t);
+    proto_tx_free(&tx);
+  }
+  json_decref(root);
+}
+
+Test(vectors, settle_legs_invalid_vectors_are_refused_with_their_error) {
+  json_t *root = load("settle-legs.json");
+  json_t *arr = json_object_get(root, "invalid");
+  cr_assert_geq(json_array_size(arr), 8);
+  size_t i;
+  json_t *v;
+  static uint8_t blob[PROTO_LEGS_BYTES_MAX];
+  json_array_foreach(arr, i, v) {
+    const char *name = json_string_value(json_object_get(v, "name"));
+    int want = proto_err_from_name(json_string_value(json_object_get(v, "error")));
+    cr_assert_lt(want, 0, "%s: unknown error name", name);
+    size_t n = unhex_field(v, "body", bytes, sizeof(bytes));
+    bool none = json_is_null(json_object_get(v, "legs_blob"));
+    size_t bn = none ? 0 : unhex_field(v, "legs_blob", blob, sizeof(blob));
+    struct proto_tx tx;
+    cr_assert_eq(proto_tx_decode(bytes, n, &tx), 0, "%s", name);
+    int rc = proto_settle_attach_legs(&tx, none ? NULL : blob, bn);
+    if (rc == 0) rc = tlog_legs_check(&tx);
+    cr_assert_eq(rc, want, "%s: got %s", name, proto_err_name(rc));
+    proto_tx_free(&tx);
+  }
+  json_decref(root);
 }

@@ -343,6 +343,185 @@ static json_t *gen_invalid(void) {
   return root;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Settlement legs (FORMAT.md "Settlement legs"): version 2 settle bodies with the legs blob that
+ * travels beside them. The root is computed here from the RFC's definition (recursive MTH over
+ * the leaf hashes), apart from tlog's code, which the test then checks against it.
+ * ------------------------------------------------------------------------------------------- */
+static void gen_mth(const uint8_t (*h)[PROTO_HASH_BYTES], size_t n, uint8_t out[PROTO_HASH_BYTES]) {
+  if (n == 1) {
+    memcpy(out, h[0], PROTO_HASH_BYTES);
+    return;
+  }
+  size_t k = 1;
+  while (k * 2 < n) k *= 2;
+  uint8_t node[1 + 2 * PROTO_HASH_BYTES];
+  node[0] = 0x01;
+  gen_mth(h, k, node + 1);
+  gen_mth(h + k, n - k, node + 1 + PROTO_HASH_BYTES);
+  proto_sha256(node, sizeof(node), out);
+}
+
+/* Leg i of a sample settlement: accounts and amounts vary, salts are SHA-256("salt" || i). */
+static void gen_leg(size_t i, struct proto_leg *leg) {
+  memset(leg, 0, sizeof(*leg));
+  leg->from = 101 + i % 3;
+  leg->to = 900 + i;
+  snprintf(leg->instrument, sizeof(leg->instrument), i % 2 ? "CEA-2024" : "CEA-2025");
+  leg->amount = 1000 + 7 * i;
+  uint8_t h[PROTO_HASH_BYTES], in[5] = {'s', 'a', 'l', 't', (uint8_t)i};
+  proto_sha256(in, sizeof(in), h);
+  memcpy(leg->salt, h, PROTO_SALT_BYTES);
+}
+
+/* A version 2 settle body over legs (its root as the RFC defines it) and the legs blob. */
+static void gen_settle_v2(const struct proto_leg *legs, size_t n, uint8_t *body, long *blen,
+                          uint8_t *blob, long *llen, uint8_t root[PROTO_HASH_BYTES]) {
+  uint8_t(*hashes)[PROTO_HASH_BYTES] = malloc(n * PROTO_HASH_BYTES);
+  if (!hashes) gen_die("legs", PROTO_E_NO_MEMORY);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t leaf[1 + PROTO_LEG_LEAF_BYTES] = {0};
+    proto_leg_leaf(&legs[i], leaf + 1);
+    proto_sha256(leaf, sizeof(leaf), hashes[i]);
+  }
+  gen_mth((const uint8_t(*)[PROTO_HASH_BYTES])hashes, n, root);
+  free(hashes);
+  struct proto_tx tx = {.type = PROTO_TX_SETTLE, .version = 2};
+  memset(tx.id, 0x5e, PROTO_ID_BYTES);
+  snprintf(tx.u.settle.ref, sizeof(tx.u.settle.ref), "SEEE clearing 2025-11-25");
+  tx.u.settle.legs_count = (uint16_t)n;
+  memcpy(tx.u.settle.legs_root, root, PROTO_HASH_BYTES);
+  *blen = proto_tx_encode(&tx, body, PROTO_BODY_BYTES_MAX);
+  if (*blen < 0) gen_die("settle v2 body", (int)*blen);
+  *llen = proto_legs_encode(legs, n, blob, PROTO_LEGS_BYTES_MAX);
+  if (*llen < 0) gen_die("legs blob", (int)*llen);
+}
+
+static json_t *gen_legs_valid(size_t n) {
+  static uint8_t body[PROTO_BODY_BYTES_MAX], blob[PROTO_LEGS_BYTES_MAX];
+  struct proto_leg legs[8];
+  uint8_t root[PROTO_HASH_BYTES];
+  long blen, llen;
+  if (n < 1 || n > 8) gen_die("legs count", PROTO_E_TOO_MANY_LEGS);
+  memset(legs, 0, sizeof(legs));
+  for (size_t i = 0; i < n; i++) gen_leg(i, &legs[i]);
+  gen_settle_v2(legs, n, body, &blen, blob, &llen, root);
+  json_t *v = json_object(), *leaves = json_array();
+  char name[32];
+  snprintf(name, sizeof(name), "%zu leg%s", n, n == 1 ? "" : "s");
+  for (size_t i = 0; i < n; i++) {
+    uint8_t leaf[PROTO_LEG_LEAF_BYTES];
+    proto_leg_leaf(&legs[i], leaf);
+    json_array_append_new(leaves, gen_hex(leaf, sizeof(leaf)));
+  }
+  json_object_set_new(v, "name", json_string(name));
+  json_object_set_new(v, "legs", proto_legs_to_json(legs, n, true));
+  json_object_set_new(v, "leaves", leaves);
+  json_object_set_new(v, "legs_root", gen_hex(root, sizeof(root)));
+  json_object_set_new(v, "body", gen_hex(body, (size_t)blen));
+  json_object_set_new(v, "legs_blob", gen_hex(blob, (size_t)llen));
+  return v;
+}
+
+/* One invalid pair: a body and the legs beside it (NULL: none), and the error a receiver gives
+ * (decode the body, attach the legs, compare the root, in that order). */
+struct gen_legs_fault {
+  const char *name;
+  int error;
+  int what; /* 0 wrong root, 1 a leg fewer, 2 no legs, 3 duplicate salt, 4 two bytes patched */
+  int at;   /* 4: offset into the blob of the two bytes */
+  uint16_t value; /* 4: their new value, big-endian */
+};
+
+/* Blob offsets: 0 version, 1 reserved, 2 count; leg 0 at 4: salt 4..19, from 20..27, to 28..35,
+ * instrument 36..51 ("CEA-2025" then zero padding), amount 52..59. */
+static const struct gen_legs_fault gen_legs_faults[] = {
+  {"legs that do not hash to legs_root (an amount changed)", PROTO_E_LEGS_ROOT, 0, 0, 0},
+  {"one leg fewer than legs_count", PROTO_E_LEGS_COUNT, 1, 0, 0},
+  {"no legs beside the body", PROTO_E_LEGS_MISSING, 2, 0, 0},
+  {"two legs with the same salt", PROTO_E_DUPLICATE_SALT, 3, 0, 0},
+  {"blob version 2", PROTO_E_BAD_VERSION, 4, 0, 0x0200},
+  {"blob reserved byte set", PROTO_E_RESERVED_NONZERO, 4, 0, 0x0101},
+  {"blob count 0", PROTO_E_TOO_MANY_LEGS, 4, 2, 0x0000},
+  {"blob count 1001", PROTO_E_TOO_MANY_LEGS, 4, 2, 1001},
+  {"instrument padding not zero", PROTO_E_BAD_INSTRUMENT_CODE, 4, 50, 0x0058},
+  {"a leg sells to its own account", PROTO_E_SAME_ACCOUNT, 4, 34, 101},
+  {"a leg of amount 0", PROTO_E_ZERO_AMOUNT, 4, 58, 0},
+};
+
+static int gen_legs_answer(const uint8_t *body, size_t blen, const uint8_t *blob, size_t llen) {
+  struct proto_tx tx;
+  int rc = proto_tx_decode(body, blen, &tx);
+  if (!rc) rc = blob ? proto_settle_attach_legs(&tx, blob, llen) : PROTO_E_LEGS_MISSING;
+  if (!rc) {
+    uint8_t root[PROTO_HASH_BYTES];
+    uint8_t(*h)[PROTO_HASH_BYTES] = malloc(tx.u.settle.legs_count * PROTO_HASH_BYTES);
+    for (size_t i = 0; h && i < tx.u.settle.legs_count; i++) {
+      uint8_t leaf[1 + PROTO_LEG_LEAF_BYTES] = {0};
+      proto_leg_leaf(&tx.u.settle.legs[i], leaf + 1);
+      proto_sha256(leaf, sizeof(leaf), h[i]);
+    }
+    if (!h) gen_die("legs", PROTO_E_NO_MEMORY);
+    gen_mth((const uint8_t(*)[PROTO_HASH_BYTES])h, tx.u.settle.legs_count, root);
+    free(h);
+    rc = memcmp(root, tx.u.settle.legs_root, PROTO_HASH_BYTES) ? PROTO_E_LEGS_ROOT : 0;
+  }
+  proto_tx_free(&tx);
+  return rc;
+}
+
+static json_t *gen_legs_fault(const struct gen_legs_fault *f) {
+  static uint8_t body[PROTO_BODY_BYTES_MAX], blob[PROTO_LEGS_BYTES_MAX], other[PROTO_LEGS_BYTES_MAX];
+  struct proto_leg legs[3];
+  uint8_t root[PROTO_HASH_BYTES];
+  long blen, llen, olen;
+  for (size_t i = 0; i < 3; i++) gen_leg(i, &legs[i]);
+  gen_settle_v2(legs, 3, body, &blen, blob, &llen, root);
+  if (f->what == 0) legs[2].amount++;
+  if (f->what == 0 || f->what == 1) {
+    olen = proto_legs_encode(legs, f->what == 1 ? 2 : 3, other, sizeof(other));
+    if (olen < 0) gen_die(f->name, (int)olen);
+    memcpy(blob, other, (size_t)olen);
+    llen = olen;
+  } else if (f->what == 3) {
+    memcpy(blob + 4 + 56, blob + 4, PROTO_SALT_BYTES); /* leg 1 takes leg 0's salt */
+  } else if (f->what == 4) {
+    blob[f->at] = (uint8_t)(f->value >> 8);
+    blob[f->at + 1] = (uint8_t)f->value;
+  }
+  const uint8_t *sent = f->what == 2 ? NULL : blob;
+  int rc = gen_legs_answer(body, (size_t)blen, sent, (size_t)llen);
+  if (rc != f->error) {
+    fprintf(stderr, "proto_vectors_gen: %s: receiver says %s, table says %s\n", f->name,
+            proto_err_name(rc), proto_err_name(f->error));
+    abort();
+  }
+  json_t *v = json_object();
+  json_object_set_new(v, "name", json_string(f->name));
+  json_object_set_new(v, "body", gen_hex(body, (size_t)blen));
+  json_object_set_new(v, "legs_blob", sent ? gen_hex(blob, (size_t)llen) : json_null());
+  json_object_set_new(v, "error", json_string(proto_err_name(f->error)));
+  return v;
+}
+
+static json_t *gen_legs(void) {
+  json_t *root = json_object(), *valid = json_array(), *invalid = json_array();
+  json_object_set_new(root, "about",
+                      json_string("Generated by proto_vectors_gen (tests/vectors/gen_vectors.c); "
+                                  "see proto/FORMAT.md \"Settlement legs\". valid: version 2 settle "
+                                  "bodies, each leg's leaf data, the root and the legs blob. "
+                                  "invalid: a body and the legs blob beside it (null: none) that a "
+                                  "receiver must refuse with that error."));
+  static const size_t sizes[] = {1, 2, 3, 7};
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+    json_array_append_new(valid, gen_legs_valid(sizes[i]));
+  for (size_t i = 0; i < sizeof(gen_legs_faults) / sizeof(gen_legs_faults[0]); i++)
+    json_array_append_new(invalid, gen_legs_fault(&gen_legs_faults[i]));
+  json_object_set_new(root, "valid", valid);
+  json_object_set_new(root, "invalid", invalid);
+  return root;
+}
+
 #define GEN_JSON_FLAGS (JSON_INDENT(1) | JSON_ENSURE_ASCII)
 
 #ifndef GEN_VECTORS_NO_MAIN
@@ -357,12 +536,13 @@ static int gen_write(const char *dir, const char *name, json_t *j) {
 
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: proto_vectors_gen DIR (writes DIR/proto-valid.json and "
-                    "DIR/proto-invalid.json)\n");
+    fprintf(stderr, "usage: proto_vectors_gen DIR (writes DIR/proto-valid.json, "
+                    "DIR/proto-invalid.json and DIR/settle-legs.json)\n");
     return 2;
   }
   if (gen_write(argv[1], "proto-valid.json", gen_valid()) != 0) return 1;
   if (gen_write(argv[1], "proto-invalid.json", gen_invalid()) != 0) return 1;
+  if (gen_write(argv[1], "settle-legs.json", gen_legs()) != 0) return 1;
   return 0;
 }
 #endif
