@@ -42,6 +42,8 @@ static const struct opt opts[] = {
   STR("log", "file", "log-file", log_file, "log file; empty = stderr"),
   NUM("log", "level", "log-level", OPT_LEVEL, log_level, 3, 7, "err, warning, notice, info or debug"),
   NUM("auth", "window_s", "auth-window-s", OPT_U32, auth_window_s, 1, 3600, "signed read header: seconds from the server clock"),
+  NUM("web", "public_pages", "public-pages", OPT_BOOL, public_pages, 0, 1, "serve the public pages and the verifier at /"),
+  STR("web", "web_dir", "web-dir", web_dir, "public pages from this directory (e.g. /usr/share/quotad/web); empty = the copy built into quotad"),
   NUM("limits", "connections_max", "connections-max", OPT_U32, limits.connections_max, 1, 1000000, "open connections"),
   NUM("limits", "header_bytes_max", "header-bytes-max", OPT_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
   NUM("limits", "request_bytes_max", "request-bytes-max", OPT_U64, limits.request_bytes_max, 1024, 1u << 30, "bytes of one request body"),
@@ -61,6 +63,7 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   cfg->unix_mode = 0660;
   cfg->log_level = DAEMON_LOG_INFO;
   cfg->auth_window_s = 300;
+  cfg->public_pages = true;
   cfg->limits = (struct daemon_limits){
     .connections_max = 1024,
     .header_bytes_max = 16384,
