@@ -4,6 +4,7 @@ import { initI18n, t } from './i18n.js';
 export async function getJSON(path) {
   const r = await fetch(path, { headers: { Accept: 'application/json' } });
   if (!r.ok) {
+    await r.text().catch(() => ''); // read to the end, so the request is finished
     const e = new Error(`${path}: HTTP ${r.status}`);
     e.status = r.status;
     throw e;
@@ -13,7 +14,10 @@ export async function getJSON(path) {
 
 export async function getText(path) {
   const r = await fetch(path);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  if (!r.ok) {
+    await r.text().catch(() => '');
+    throw new Error(`${path}: HTTP ${r.status}`);
+  }
   return r.text();
 }
 

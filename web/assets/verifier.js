@@ -50,7 +50,7 @@ async function witnessCheck(note, policy, vkey) {
   const cosigned = new Set(), cosigs = [];
   for (const [name, wkey] of policy.witnesses) {
     const r = await checkCosignature(note, wkey);
-    cosigs.push({ name, ...r });
+    cosigs.push({ name: wkey.name, policyName: name, ...r });
     if (r.status === 'ok') cosigned.add(name);
   }
   const list = cosigs.map((c) => ({ key: `m.wit_one_${c.status}`, name: c.name, time: c.time }));
