@@ -275,6 +275,10 @@ static int scan_dir(const char *root, const char *sub, struct daemon_web_file *f
   return rc;
 }
 
+static int by_name(const void *a, const void *b) {
+  return strcmp(((const struct daemon_web_file *)a)->name, ((const struct daemon_web_file *)b)->name);
+}
+
 int daemon_web_load(const struct daemon_config *cfg, char *why, size_t why_cap) {
   daemon_web_free();
   if (!cfg->public_pages) return 0;
@@ -284,6 +288,8 @@ int daemon_web_load(const struct daemon_config *cfg, char *why, size_t why_cap) 
   size_t n = 0;
   int rc = scan_dir(cfg->web_dir, "", files, &n, why, why_cap);
   if (!rc) rc = scan_dir(cfg->web_dir, "assets", files, &n, why, why_cap);
+  /* name order, as embed.cmake writes them: the same files give the same asset version */
+  if (!rc) qsort(files, n, sizeof *files, by_name);
   if (!rc) rc = daemon_web_load_files(files, n, why, why_cap);
   for (size_t i = 0; i < n; i++) {
     free((char *)(uintptr_t)files[i].name);

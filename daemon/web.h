@@ -32,7 +32,8 @@ extern const size_t daemon_web_embedded_count;
  * cfg->public_pages is false. Returns 0, or a code with the cause in why (a file too large, a
  * name outside [a-z0-9._-], a missing standalone.html or module, -errno of a read). */
 int daemon_web_load(const struct daemon_config *cfg, char *why, size_t why_cap);
-/* Loads from an explicit list (what daemon_web_load does with the embedded files; tests use it). */
+/* Loads from an explicit list, in name order (what daemon_web_load does with the embedded files
+ * and with web_dir's; tests use it). The asset version hashes the assets in that order. */
 int daemon_web_load_files(const struct daemon_web_file *files, size_t n, char *why, size_t why_cap);
 void daemon_web_free(void);
 /* The version hash that asset URLs carry ("" before a load). */
