@@ -77,7 +77,7 @@ static int gzip_of(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len
     deflateEnd(&z);
     return PROTO_E_NO_MEMORY;
   }
-  z.next_in = (Bytef *)(uintptr_t)in;
+  z.next_in = (Bytef *)in; /* zlib does not write through next_in */
   z.avail_in = (uInt)len;
   z.next_out = *out;
   z.avail_out = (uInt)cap;
@@ -95,7 +95,7 @@ static int gzip_of(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len
 /* Takes ownership of raw. Computes the ETag and, when it pays, the gzip form. */
 static int add_file(const char *name, uint8_t *raw, size_t len, char *why, size_t why_cap) {
   WEB_ASSERT(web.n <= web_files_max);
-  if (web.n == web_files_max + 1 || (web.n == web_files_max && strcmp(name, web_standalone_name))) {
+  if (web.n == web_files_max + 1 || (web.n == web_files_max && strcmp(name, web_standalone_name) != 0)) {
     free(raw);
     snprintf(why, why_cap, "web: more than %d files", web_files_max);
     return PROTO_E_TOO_LARGE;
@@ -139,7 +139,7 @@ static void compute_version(const struct daemon_web_file *files, size_t n) {
   WEB_ASSERT(ctx != NULL);
   EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
   for (size_t i = 0; i < n; i++) {
-    if (strncmp(files[i].name, "assets/", 7)) continue;
+    if (strncmp(files[i].name, "assets/", 7) != 0) continue;
     uint8_t len8[8];
     for (int b = 0; b < 8; b++) len8[b] = (uint8_t)((uint64_t)files[i].len >> (56 - 8 * b));
     EVP_DigestUpdate(ctx, files[i].name, strlen(files[i].name) + 1);
@@ -241,35 +241,49 @@ static int read_file(const char *path, uint8_t **out, size_t *len) {
   return rc;
 }
 
-/* Lists web_dir and web_dir/assets into files (names and bytes owned by the caller). */
-static int scan_dir(const char *root, const char *sub, struct daemon_web_file *files, size_t *n,
-                    char *why, size_t why_cap) {
+/* web_dir's files while they are loaded: the view daemon_web_load_files takes, and what it
+ * points at (freed by the unsorted list, whatever order the view is sorted into). */
+struct web_dir_files {
+  struct daemon_web_file view[web_files_max];
+  char names[web_files_max][web_name_bytes_max];
+  uint8_t *owned[web_files_max];
+  size_t n;
+};
+
+static int add_dir_file(struct web_dir_files *f, const char *dir, const char *sub, const char *base,
+                        char *why, size_t why_cap) {
+  char path[DAEMON_PATH_BYTES_MAX + 2 * web_name_bytes_max + 8];
+  int nl = snprintf(f->names[f->n], web_name_bytes_max, "%s%s%s", sub, sub[0] ? "/" : "", base);
+  if (nl < 0 || nl >= web_name_bytes_max || f->n == web_files_max ||
+      snprintf(path, sizeof path, "%s/%s", dir, base) >= (int)sizeof path) {
+    snprintf(why, why_cap, "web_dir: %s: too many files or too long a name", base);
+    return PROTO_E_TOO_LARGE;
+  }
+  size_t len = 0;
+  int rc = read_file(path, &f->owned[f->n], &len);
+  if (rc) {
+    snprintf(why, why_cap, "web_dir: %s: %s", path, rc < 0 ? strerror(-rc) : "not a file of at most 1 MiB");
+    return rc;
+  }
+  f->view[f->n] = (struct daemon_web_file){.name = f->names[f->n], .data = f->owned[f->n], .len = len};
+  f->n++;
+  return 0;
+}
+
+/* Lists web_dir (sub "") or web_dir/assets (sub "assets") into f. */
+static int scan_dir(const char *root, const char *sub, struct web_dir_files *f, char *why, size_t why_cap) {
   char dir[DAEMON_PATH_BYTES_MAX + 16];
   snprintf(dir, sizeof dir, "%s%s%s", root, sub[0] ? "/" : "", sub);
   DIR *d = opendir(dir);
   if (!d) {
-    snprintf(why, why_cap, "web_dir %s: %s", dir, strerror(errno));
-    return -errno;
+    int err = errno;
+    snprintf(why, why_cap, "web_dir %s: %s", dir, strerror(err));
+    return -err;
   }
   int rc = 0;
   for (struct dirent *e; !rc && (e = readdir(d));) {
     if (e->d_name[0] == '.' || !strcmp(e->d_name, "assets") || strstr(e->d_name, ".cmake")) continue;
-    char name[web_name_bytes_max], path[sizeof dir + sizeof e->d_name + 2];
-    int nl = snprintf(name, sizeof name, "%s%s%s", sub, sub[0] ? "/" : "", e->d_name);
-    if (nl < 0 || (size_t)nl >= sizeof name || *n == web_files_max) {
-      snprintf(why, why_cap, "web_dir: %s: too many files or too long a name", e->d_name);
-      rc = PROTO_E_TOO_LARGE;
-      break;
-    }
-    if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) continue;
-    uint8_t *data = NULL;
-    size_t len = 0;
-    rc = read_file(path, &data, &len);
-    if (rc) snprintf(why, why_cap, "web_dir: %s: %s", path, rc < 0 ? strerror(-rc) : "not a file of at most 1 MiB");
-    char *nm = rc ? NULL : strdup(name);
-    if (!rc && !nm) rc = PROTO_E_NO_MEMORY;
-    if (rc) free(data);
-    else files[(*n)++] = (struct daemon_web_file){.name = nm, .data = data, .len = len};
+    rc = add_dir_file(f, dir, sub, e->d_name, why, why_cap);
   }
   closedir(d);
   return rc;
@@ -283,19 +297,15 @@ int daemon_web_load(const struct daemon_config *cfg, char *why, size_t why_cap) 
   daemon_web_free();
   if (!cfg->public_pages) return 0;
   if (!cfg->web_dir[0]) return daemon_web_load_files(daemon_web_embedded, daemon_web_embedded_count, why, why_cap);
-  struct daemon_web_file *files = calloc(web_files_max, sizeof *files);
-  if (!files) return PROTO_E_NO_MEMORY;
-  size_t n = 0;
-  int rc = scan_dir(cfg->web_dir, "", files, &n, why, why_cap);
-  if (!rc) rc = scan_dir(cfg->web_dir, "assets", files, &n, why, why_cap);
+  struct web_dir_files *f = calloc(1, sizeof *f);
+  if (!f) return PROTO_E_NO_MEMORY;
+  int rc = scan_dir(cfg->web_dir, "", f, why, why_cap);
+  if (!rc) rc = scan_dir(cfg->web_dir, "assets", f, why, why_cap);
   /* name order, as embed.cmake writes them: the same files give the same asset version */
-  if (!rc) qsort(files, n, sizeof *files, by_name);
-  if (!rc) rc = daemon_web_load_files(files, n, why, why_cap);
-  for (size_t i = 0; i < n; i++) {
-    free((char *)(uintptr_t)files[i].name);
-    free((uint8_t *)(uintptr_t)files[i].data);
-  }
-  free(files);
+  if (!rc) qsort(f->view, f->n, sizeof f->view[0], by_name);
+  if (!rc) rc = daemon_web_load_files(f->view, f->n, why, why_cap);
+  for (size_t i = 0; i < f->n; i++) free(f->owned[i]);
+  free(f);
   return rc;
 }
 
@@ -319,7 +329,7 @@ static const struct web_file *file_for(const char *path) {
                         : !strcmp(path, pages[i].path))
       return find(pages[i].file);
   }
-  if (strncmp(path, "/assets/", 8)) return NULL;
+  if (strncmp(path, "/assets/", 8) != 0) return NULL;
   const char *rest = path + 8;
   size_t vlen = strlen(web.version);
   if (!strncmp(rest, web.version, vlen) && rest[vlen] == '/') {

@@ -129,20 +129,21 @@ static int instruments_csv(struct daemon_server *srv, struct daemon_buf *b) {
 /* The year of "/compliance/<year>.csv", or 0 when path is not that. */
 static unsigned csv_year(const char *path) {
   static const char pre[] = "/compliance/";
-  if (strncmp(path, pre, sizeof pre - 1)) return 0;
+  if (strncmp(path, pre, sizeof pre - 1) != 0) return 0;
   const char *y = path + sizeof pre - 1;
   char digits[5];
-  if (strlen(y) != 8 || strcmp(y + 4, ".csv")) return 0;
+  if (strlen(y) != 8 || strcmp(y + 4, ".csv") != 0) return 0;
   memcpy(digits, y, 4);
   digits[4] = '\0';
-  return web__year_ok(digits) ? (unsigned)atoi(digits) : 0;
+  uint64_t v = 0;
+  return web__year_ok(digits) && !daemon_parse_u64(digits, &v) ? (unsigned)v : 0;
 }
 
 /* /compliance: to the latest year that has a compliance record (a stable URL per year), so the
  * page never probes years that answer 404. */
 static bool compliance_redirect(struct daemon_server *srv, const struct daemon_request *r,
                                 struct daemon_reply *reply, bool keep_alive) {
-  if (strcmp(r->path, "/compliance") && strcmp(r->path, "/compliance/")) return false;
+  if (strcmp(r->path, "/compliance") != 0 && strcmp(r->path, "/compliance/") != 0) return false;
   for (unsigned y = PROTO_YEAR_MAX; y >= PROTO_YEAR_MIN; y--) {
     struct ledger_year ly;
     if (ledger_year_get(srv->ledger, y, &ly) != 0) continue;
@@ -166,7 +167,7 @@ bool web__csv_route(struct daemon_server *srv, const struct daemon_request *r, s
                     bool keep_alive) {
   if (compliance_redirect(srv, r, reply, keep_alive)) return true;
   unsigned year = csv_year(r->path);
-  if (!year && strcmp(r->path, "/instruments.csv")) return false;
+  if (!year && strcmp(r->path, "/instruments.csv") != 0) return false;
   struct ledger_year y;
   char file[40];
   int rc = year ? ledger_year_get(srv->ledger, year, &y) : 0;

@@ -31,6 +31,7 @@ static void setup(void) {
   char why[256] = "";
   cr_assert_eq(daemon_web_load_files(files, NFILES, why, sizeof why), 0, "%s", why);
 }
+/* Plain calls at each test's start and end (criterion forks every test). */
 static void teardown(void) { daemon_web_free(); }
 
 struct answer {
@@ -68,9 +69,8 @@ static void answer_free(struct answer *a) {
   free(a->body);
 }
 
-TestSuite(web, .init = setup, .fini = teardown);
-
 Test(web, pages_point_at_versioned_assets) {
+  setup();
   const char *v = daemon_web_version();
   cr_assert_eq(strlen(v), 16);
   struct answer a = get("/", NULL, NULL, DAEMON_GET);
@@ -81,9 +81,11 @@ Test(web, pages_point_at_versioned_assets) {
   cr_assert_not_null(strstr(a.body, want), "%s", a.body);
   cr_assert_not_null(strstr(a.head, "Cache-Control: no-cache"));
   answer_free(&a);
+  teardown();
 }
 
 Test(web, every_answer_carries_csp_and_nosniff) {
+  setup();
   const char *paths[] = {"/", "/verify", "/nope", "/quotad-verifier.html"};
   for (size_t i = 0; i < 4; i++) {
     struct answer a = get(paths[i], NULL, NULL, DAEMON_GET);
@@ -93,9 +95,11 @@ Test(web, every_answer_carries_csp_and_nosniff) {
     cr_assert_not_null(strstr(a.head, "X-Content-Type-Options: nosniff"));
     answer_free(&a);
   }
+  teardown();
 }
 
 Test(web, versioned_asset_is_immutable_and_gzipped_when_accepted) {
+  setup();
   char path[96];
   snprintf(path, sizeof path, "/assets/%s/app.css", daemon_web_version());
   struct answer a = get(path, "br, gzip;q=0.8", NULL, DAEMON_GET);
@@ -115,9 +119,11 @@ Test(web, versioned_asset_is_immutable_and_gzipped_when_accepted) {
   cr_assert_eq(memcmp(out, css, sizeof css - 1), 0);
   inflateEnd(&z);
   answer_free(&a);
+  teardown();
 }
 
 Test(web, gzip_refused_with_q0_or_absent) {
+  setup();
   char path[96];
   snprintf(path, sizeof path, "/assets/%s/app.css", daemon_web_version());
   const char *refusals[] = {NULL, "gzip;q=0", "identity", "gzip; q=0.000", "x-gzip"};
@@ -127,9 +133,11 @@ Test(web, gzip_refused_with_q0_or_absent) {
     cr_assert_eq(a.body_len, sizeof css - 1);
     answer_free(&a);
   }
+  teardown();
 }
 
 Test(web, etag_match_answers_304_without_body) {
+  setup();
   struct answer a = get("/", NULL, NULL, DAEMON_GET);
   char *etag = strstr(a.head, "ETag: ");
   cr_assert_not_null(etag);
@@ -143,9 +151,11 @@ Test(web, etag_match_answers_304_without_body) {
   answer_free(&a);
   answer_free(&b);
   answer_free(&c);
+  teardown();
 }
 
 Test(web, head_sends_length_but_no_body) {
+  setup();
   struct answer a = get("/verify", NULL, NULL, DAEMON_HEAD);
   cr_assert_eq(a.status, 200);
   cr_assert_eq(a.body_len, 0);
@@ -153,15 +163,19 @@ Test(web, head_sends_length_but_no_body) {
   snprintf(want, sizeof want, "Content-Length: %zu", strlen(page) + 2 * 17); /* each "/assets/" gains 16 hex and a slash */
   cr_assert_not_null(strstr(a.head, want), "%s", a.head);
   answer_free(&a);
+  teardown();
 }
 
 Test(web, api_paths_are_left_to_the_api) {
+  setup();
   const char *api[] = {"/v1/log", "/healthz", "/metrics", "/log/checkpoint", "/v1/compliance/2024"};
   for (size_t i = 0; i < 5; i++) cr_assert(!get(api[i], NULL, NULL, DAEMON_GET).handled, "%s", api[i]);
   cr_assert(!get("/", NULL, NULL, DAEMON_POST).handled);
+  teardown();
 }
 
 Test(web, unknown_paths_and_old_versions_are_404) {
+  setup();
   const char *missing[] = {"/nope", "/assets/0000000000000000/app.css", "/assets/app.css/../index.html",
                            "/compliance/1999", "/standalone.html"};
   for (size_t i = 0; i < 5; i++) {
@@ -170,17 +184,21 @@ Test(web, unknown_paths_and_old_versions_are_404) {
     cr_assert_eq(a.status, 404, "%s", missing[i]);
     answer_free(&a);
   }
+  teardown();
 }
 
 Test(web, public_pages_false_serves_nothing) {
+  setup();
   cfg.public_pages = false;
   cr_assert(!get("/", NULL, NULL, DAEMON_GET).handled);
   char why[128];
   cr_assert_eq(daemon_web_load(&cfg, why, sizeof why), 0);
   cr_assert_str_eq(daemon_web_version(), "");
+  teardown();
 }
 
 Test(web, standalone_inlines_modules_without_imports_or_exports) {
+  setup();
   struct answer a = get("/quotad-verifier.html", NULL, NULL, DAEMON_GET);
   cr_assert_eq(a.status, 200);
   cr_assert_not_null(strstr(a.head, "Content-Disposition: attachment; filename=\"quotad-verifier.html\""));
@@ -191,9 +209,11 @@ Test(web, standalone_inlines_modules_without_imports_or_exports) {
   cr_assert(b && fa && b < fa, "modules in the order the template names them");
   cr_assert_not_null(strstr(a.body, "<style>\nbody { color: black; }"));
   answer_free(&a);
+  teardown();
 }
 
 Test(web, load_refuses_bad_names_and_closing_script_tags) {
+  setup();
   char why[256] = "";
   struct daemon_web_file bad_name[] = {FILE_OF("../etc.html", page), FILE_OF("standalone.html", tmpl)};
   cr_assert_eq(daemon_web_load_files(bad_name, 2, why, sizeof why), PROTO_E_BAD_ARGUMENT);
@@ -206,9 +226,11 @@ Test(web, load_refuses_bad_names_and_closing_script_tags) {
   struct daemon_web_file no_template[] = {FILE_OF("index.html", page)};
   cr_assert_eq(daemon_web_load_files(no_template, 1, why, sizeof why), PROTO_E_NOT_FOUND);
   cr_assert_str_eq(daemon_web_version(), "");
+  teardown();
 }
 
 Test(web, embedded_pages_load_and_name_every_module_the_standalone_needs) {
+  setup();
   char why[256] = "";
   cr_assert_eq(daemon_web_load(&cfg, why, sizeof why), 0, "%s", why);
   const char *pages[] = {"/", "/instruments", "/compliance/2024", "/allocation", "/verify", "/quotad-verifier.html"};
@@ -217,4 +239,5 @@ Test(web, embedded_pages_load_and_name_every_module_the_standalone_needs) {
     cr_assert_eq(a.status, 200, "%s", pages[i]);
     answer_free(&a);
   }
+  teardown();
 }
