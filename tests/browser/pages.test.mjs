@@ -183,7 +183,7 @@ const log = await api('/v1/log');
   const top = comp.reduce((a, b) => (b.emissions > a.emissions ? b : a));
   check('sorting by emissions (descending) puts the largest first', (await page.getAttribute('#compliance tbody tr', 'data-uscc')) === top.uscc);
   check('the CSV link is the year\'s', (await page.getAttribute('#csv', 'href')) === '/compliance/2024.csv');
-  await page.setViewportSize({ width: 1280, height: 1000 });
+  await page.setViewportSize({ width: 1440, height: 1000 });
   await page.reload();
   await page.waitForSelector('#compliance tbody tr');
   await page.selectOption('#f-province', '35');
