@@ -51,7 +51,7 @@ const joinReceipt = (head, checkpoint) => `${head.join('\n')}\n\n${checkpoint}`;
 // --- the tamper proxy: honest until told otherwise
 let mode = 'honest', forked = null;
 const proxy = http.createServer(async (req, res) => {
-  if (mode === 'fork' && req.url === '/v1/checkpoint') return res.end(forked);
+  if ((mode === 'fork' || mode === 'cosigned') && req.url === '/v1/checkpoint') return res.end(forked);
   if (mode === 'fork' && req.url.startsWith('/v1/proof/consistency')) {
     return res.end(JSON.stringify({ hashes: [crypto.randomBytes(32).toString('base64')] }));
   }
@@ -265,8 +265,30 @@ const policy = `log ${VK}\nwitness w1 ${vkey('witness1.example', 4, pubOf(w1))}\
   const bad = cosign(checkpoint, 'witness2.example', w1, t0); // signed with w1's key under w2's name
   r = await verifyOn(page, joinReceipt(head, cosign(bad, 'witness1.example', w1, t0)), policy);
   check('a cosignature by the wrong key is not counted', r.states.witnesses[0] === 'fail', JSON.stringify(r.states.witnesses));
+  const entry = (await api(`/v1/entries?start=${log.tree_size - 1}&limit=1`)).entries[0];
+  await page.fill('#txid', entry.tx.id);
+  await page.fill('#policy', '');
+  await page.click('#fetch-receipt');
+  await page.waitForSelector('#verdict[data-state]');
+  check('on a public log a transaction id fetches a receipt that verifies', (await page.getAttribute('#verdict', 'data-state')) === 'pass' &&
+    (await page.inputValue('#receipt')).startsWith('c2sp.org/tlog-proof@v1\nextra '));
+  await page.evaluate(() => { document.getElementById('verdict').removeAttribute('data-state'); });
   check('the verify page has no console error', page.errors.length === 0, page.errors.join(' | '));
   await langSwitch(page, 'the verify page');
+  await page.close();
+}
+
+// ---------------------------------------------------------------- witnesses on the log page
+{
+  const cp = await (await fetch(`${BASE}/v1/checkpoint`)).text();
+  forked = cosign(cp, 'witness1.example', w1, 1767225600); // 2026-01-01 00:00:00 UTC
+  mode = 'cosigned';
+  const page = await open(`${PROXY}/`);
+  await page.waitForSelector('#sigs tbody tr');
+  const rows = await page.$$eval('#sigs tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells, (c) => c.textContent)));
+  check('the log page lists the witness\'s cosignature line with its time', rows.length === 2 && rows[1][0] === 'witness1.example' &&
+    rows[1][1] === 'witness' && rows[1][2] === '2026-01-01 00:00:00 UTC', JSON.stringify(rows));
+  mode = 'honest';
   await page.close();
 }
 
