@@ -15,9 +15,7 @@
 #include "daemon/web.h"
 #include "daemon/web_internal.h"
 
-/* Assertions stay on whatever NDEBUG says: a broken table must stop quotad, not serve garbage. */
-#define WEB_ASSERT(c) ((c) ? (void)0 : web__assert_fail(#c, __FILE__, __LINE__))
-static _Noreturn void web__assert_fail(const char *what, const char *file, int line) {
+_Noreturn void web__assert_fail(const char *what, const char *file, int line) {
   fprintf(stderr, "quotad: assertion failed: %s (%s:%d)\n", what, file, line);
   abort();
 }
@@ -154,6 +152,7 @@ static void compute_version(const struct daemon_web_file *files, size_t n) {
 
 /* An HTML page with every "/assets/" reference moved under "/assets/<version>/". */
 static int versioned_html(const struct daemon_web_file *f, uint8_t **out, size_t *out_len) {
+  WEB_ASSERT(strlen(web.version) == 16); /* compute_version ran first */
   struct daemon_buf b = {0};
   const char *p = (const char *)f->data, *end = p + f->len;
   static const char needle[] = "\"/assets/";

@@ -22,6 +22,8 @@ static int head_line(struct daemon_buf *b, const char *name, const char *value) 
 }
 
 static int build_head(struct daemon_buf *b, const struct web_head *h, size_t len, bool keep_alive) {
+  WEB_ASSERT(h->status == 200 || h->status == 304 || h->status == 404);
+  WEB_ASSERT(h->type != NULL || h->status == 304);
   char status[64];
   snprintf(status, sizeof status, "HTTP/1.1 %u %s\r\n", h->status, daemon_http_reason(h->status));
   int rc = daemon_buf_str(b, status);
@@ -44,6 +46,7 @@ static int build_head(struct daemon_buf *b, const struct web_head *h, size_t len
 void web__send(struct daemon_reply *reply, const struct web_head *h, const void *body, size_t len,
                bool keep_alive) {
   reply->buf.len = 0;
+  WEB_ASSERT(body != NULL || len == 0);
   int rc = build_head(&reply->buf, h, len, keep_alive);
   if (!rc && h->status != 304 && !h->head_only) rc = daemon_buf_append(&reply->buf, body, len);
   if (rc) return daemon_reply_error_as(reply, 503, PROTO_E_NO_MEMORY, NULL, false);

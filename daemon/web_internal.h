@@ -5,6 +5,10 @@
 
 #include "daemon/web.h"
 
+/* Assertions stay on whatever NDEBUG says: a broken table must stop quotad, not serve garbage. */
+#define WEB_ASSERT(c) ((c) ? (void)0 : web__assert_fail(#c, __FILE__, __LINE__))
+_Noreturn void web__assert_fail(const char *what, const char *file, int line);
+
 /* The standalone verifier's file name, as served at /quotad-verifier.html and saved. */
 #define web_standalone_name "quotad-verifier.html"
 

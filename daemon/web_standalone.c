@@ -26,6 +26,7 @@ static const struct daemon_web_file *find_src(const struct daemon_web_file *file
 
 /* One module, its import lines dropped and its exports made plain declarations. */
 static int append_module(struct daemon_buf *b, const struct daemon_web_file *f) {
+  WEB_ASSERT(f->data != NULL || f->len == 0);
   const char *p = (const char *)f->data, *end = p + f->len;
   int rc = 0;
   while (!rc && p < end) {
