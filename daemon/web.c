@@ -387,7 +387,8 @@ bool daemon_web_route(struct daemon_server *srv, const struct daemon_request *r,
   reply->endpoint = DAEMON_EP_OTHER;
   if (web__csv_route(srv, r, reply, keep_alive)) return true;
   const struct web_file *f = file_for(p);
-  if (f) send_file(f, r, reply, keep_alive);
+  if (f && !strcmp(f->name, "compliance.html")) web__compliance_page(srv, f->raw, f->raw_len, r, reply, keep_alive);
+  else if (f) send_file(f, r, reply, keep_alive);
   else web__not_found(r, reply, keep_alive);
   return true;
 }

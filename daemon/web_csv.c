@@ -166,6 +166,38 @@ static bool compliance_redirect(struct daemon_server *srv, const struct daemon_r
   return false; /* no year yet: the page says so */
 }
 
+static int year_items(struct daemon_server *srv, struct daemon_buf *b) {
+  int rc = 0;
+  for (unsigned y = PROTO_YEAR_MAX; !rc && srv->ledger && y >= PROTO_YEAR_MIN; y--) {
+    struct ledger_year ly;
+    if (ledger_year_get(srv->ledger, y, &ly) != 0) continue;
+    rc = daemon_buf_printf(b, "<li><a href=\"/compliance/%u\" data-year=\"%u\">%u</a> <a href=\"/compliance/%u.csv\" "
+                              "download aria-label=\"%u CSV\">CSV</a></li>", y, y, y, y, y);
+  }
+  return rc;
+}
+
+void web__compliance_page(struct daemon_server *srv, const uint8_t *page, size_t len,
+                          const struct daemon_request *r, struct daemon_reply *reply, bool keep_alive) {
+  static const char marker[] = "<!--quotad:years-->";
+  WEB_ASSERT(page != NULL);
+  const uint8_t *at = memmem(page, len, marker, sizeof marker - 1);
+  size_t before = at ? (size_t)(at - page) : len;
+  struct daemon_buf b = {0};
+  int rc = daemon_buf_append(&b, page, before);
+  if (!rc && at) rc = year_items(srv, &b);
+  if (!rc && at) rc = daemon_buf_append(&b, at + sizeof marker - 1, len - before - (sizeof marker - 1));
+  if (rc) {
+    daemon_buf_free(&b);
+    return daemon_reply_error_as(reply, 503, PROTO_E_NO_MEMORY, NULL, false);
+  }
+  /* not cached: the list grows with the ledger */
+  struct web_head h = {.status = 200, .type = "text/html; charset=utf-8", .cache = "no-cache",
+                       .head_only = r->method == DAEMON_HEAD};
+  web__send(reply, &h, b.data, b.len, keep_alive);
+  daemon_buf_free(&b);
+}
+
 bool web__csv_route(struct daemon_server *srv, const struct daemon_request *r, struct daemon_reply *reply,
                     bool keep_alive) {
   if (compliance_redirect(srv, r, reply, keep_alive)) return true;

@@ -34,6 +34,10 @@ bool web__year_ok(const char *s);
  * true when r was one of them (reply filled). */
 bool web__csv_route(struct daemon_server *srv, const struct daemon_request *r, struct daemon_reply *reply,
                     bool keep_alive);
+/* compliance.html (page, len) with its year list rendered in place of <!--quotad:years-->: one
+ * item per compliance year on the ledger, newest first, linking the year's page and its CSV. */
+void web__compliance_page(struct daemon_server *srv, const uint8_t *page, size_t len,
+                          const struct daemon_request *r, struct daemon_reply *reply, bool keep_alive);
 /* The standalone verifier assembled from standalone.html and the modules it names (malloc'd). */
 int web__standalone(const struct daemon_web_file *files, size_t n, uint8_t **out, size_t *out_len,
                     char *why, size_t why_cap);

@@ -123,6 +123,8 @@ async function langSwitch(page, name) {
   const comp = await api('/v1/compliance/2024');
   check('the compliance CSV has a row per enterprise', csv.trim().split('\r\n').length === comp.enterprises.length + 1);
   check('an unknown year\'s CSV is 404', (await fetch(`${BASE}/compliance/2031.csv`)).status === 404);
+  const years = [...(await (await fetch(`${BASE}/compliance/2024`)).text()).matchAll(/<a href="\/compliance\/(\d{4})\.csv"/g)].map((m) => m[1]);
+  check('without JavaScript the compliance page links each compliance year\'s CSV (only 2024 is open)', years.join() === '2024', years.join());
 }
 
 // ---------------------------------------------------------------- the log

@@ -98,22 +98,11 @@ function wire() {
   document.getElementById('next').addEventListener('click', () => { view.page++; renderRows(); });
 }
 
-// The years to offer: the vintages of the registry's CEA instruments that have a compliance year.
-async function candidateYears() {
-  const inst = await getJSON('/v1/instruments');
-  return [...new Set(inst.instruments.filter((i) => i.kind === 'cea').map((i) => i.vintage))].sort((a, b) => b - a);
-}
-
-function yearLinks(years) {
-  const ul = document.getElementById('years');
-  ul.replaceChildren();
-  for (const y of years) {
-    const li = document.createElement('li'), a = document.createElement('a');
-    a.href = `/compliance/${y}`;
-    a.textContent = String(y);
-    if (y === view.year) a.setAttribute('aria-current', 'page');
-    li.append(a);
-    ul.append(li);
+// The years: quotad renders one item per compliance year into #years (with its CSV link), so
+// the list works without JavaScript; here the current one is marked.
+function markYear() {
+  for (const a of document.querySelectorAll('#years a[data-year]')) {
+    if (Number(a.dataset.year) === view.year) a.setAttribute('aria-current', 'page');
   }
 }
 
@@ -123,15 +112,14 @@ async function main() {
   wire();
   try {
     const m = /^\/compliance\/(\d{4})$/.exec(location.pathname);
-    const years = await candidateYears();
     let data = null; // the server sends /compliance to the latest year; without one there is none
     if (m) {
       try { data = await getJSON(`/v1/compliance/${m[1]}`); } catch (e) { if (e.status !== 404) throw e; }
     }
-    if (!data) { document.getElementById('none').hidden = false; yearLinks(years); return; }
+    if (!data) { document.getElementById('none').hidden = false; return; }
     view.year = data.year;
     view.rows = data.enterprises;
-    yearLinks(years.includes(view.year) ? years : [view.year, ...years]);
+    markYear();
     document.getElementById('csv').href = `/compliance/${view.year}.csv`;
     document.getElementById('year-view').hidden = false;
     render();
