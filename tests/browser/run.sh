@@ -60,6 +60,21 @@ LAST=$(( $("$Q" --json log | python3 -c 'import json,sys; print(json.load(sys.st
 step "$Q" "${OP[@]}" proof --index "$LAST" --receipt "$T/receipt.tlog-proof" --verifier-key "$VK"
 step "$Q" "${OP[@]}" proof --index 3 --receipt "$T/receipt-early.tlog-proof" --verifier-key "$VK"
 
+# quotactl proof --receipt itself: the file's lines, its leaf the API's exact bytes, refusals.
+SHFAIL=0
+shcheck() { if eval "$2"; then echo "ok   - $1"; else echo "FAIL - $1"; SHFAIL=1; fi; }
+LEAF=$("$Q" "${OP[@]}" --json entries --start "$LAST" --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["leaf"])')
+shcheck "the receipt is a c2sp.org/tlog-proof@v1 file with the leaf as extra and the index" \
+  '[ "$(sed -n 1p "$T/receipt.tlog-proof")" = "c2sp.org/tlog-proof@v1" ] && [ "$(sed -n 2p "$T/receipt.tlog-proof")" = "extra $LEAF" ] && [ "$(sed -n 3p "$T/receipt.tlog-proof")" = "index $LAST" ]'
+shcheck "the receipt ends with the checkpoint as served" '[ "$(sed -n "/^\$/,\$p" "$T/receipt.tlog-proof" | tail -n +2)" = "$(curl -s "$QUOTAD_URL/v1/checkpoint")" ]'
+"$Q" "${OP[@]}" proof --index 3 --id 0123456789abcdef0123456789abcdef --receipt "$T/both" >/dev/null 2>&1
+rc=$?
+shcheck "proof with both --id and --index is a usage error (exit 2), no file" '[ $rc = 2 ] && [ ! -e "$T/both" ]'
+"$Q" "${OP[@]}" proof --index 3 --receipt "$T/no/such/dir/r.tlog-proof" --verifier-key "$VK" >/dev/null 2>&1
+rc=$?
+shcheck "an unwritable receipt path is exit 3" '[ $rc = 3 ]'
+[ "$SHFAIL" = 0 ] || die "quotactl proof --receipt"
+
 export QUOTAD_BIN="$QUOTAD" QUOTAD_T="$T" QUOTAD_LOG_KEY="$T/log.key" QUOTAD_VK="$VK" QUOTAD_ORIGIN="$ORIGIN"
 export QUOTAD_SHOTS="${QUOTAD_SHOTS:-$T/img}" QUOTAD_NODE_DIR="$NODE_DIR"
 timeout 300 node "$SOURCE_DIR/tests/browser/pages.test.mjs"

@@ -84,7 +84,7 @@ const STRINGS = {
     'ver.fields': 'Fields', 'ver.signers': 'Signed by (key hashes)', 'ver.entry': 'Entry {index}, committed {time}',
     'err.load': 'The registry did not answer: {why}',
     'tx.genesis': 'Genesis of the registry {origin}: national account {national_account}, {operator_threshold} of {nkeys} operator keys',
-    'tx.key_register': 'Registration of a {role} key "{name}" (scope {scope})',
+    'tx.key_register': 'Registration of the key "{name}" with the role {role} (scope {scope})',
     'tx.key_revoke': 'Revocation of a key: {reason}',
     'tx.account_open': 'Opening of {kind} account {account} "{name}"',
     'tx.account_update': 'Update of account {account} "{name}"',
