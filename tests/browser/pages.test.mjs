@@ -264,6 +264,10 @@ const policy = `log ${VK}\nwitness w1 ${vkey('witness1.example', 4, pubOf(w1))}\
   r = await verifyOn(page, joinReceipt(head, cosign(checkpoint, 'witness1.example', w1, t0)), policy);
   check('a missing witness cosignature fails the quorum', r.verdict === 'fail' && r.states.witnesses[0] === 'fail' &&
     /quorum not met: .*witness2.example missing/.test(r.states.witnesses[1]), JSON.stringify(r.states.witnesses));
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('vkey').value !== '');
+  check('the verify page restores the reader\'s policy and says where it came from', (await page.inputValue('#policy')) === policy &&
+    /kept in this browser/.test(await page.textContent('#policy-source')));
   const bad = cosign(checkpoint, 'witness2.example', w1, t0); // signed with w1's key under w2's name
   r = await verifyOn(page, joinReceipt(head, cosign(bad, 'witness1.example', w1, t0)), policy);
   check('a cosignature by the wrong key is not counted', r.states.witnesses[0] === 'fail', JSON.stringify(r.states.witnesses));
@@ -290,6 +294,15 @@ const policy = `log ${VK}\nwitness w1 ${vkey('witness1.example', 4, pubOf(w1))}\
   const rows = await page.$$eval('#sigs tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells, (c) => c.textContent)));
   check('the log page lists the witness\'s cosignature line with its time', rows.length === 2 && rows[1][0] === 'witness1.example' &&
     rows[1][1] === 'witness' && rows[1][2] === '2026-01-01 00:00:00 UTC', JSON.stringify(rows));
+  await page.evaluate((p) => localStorage.setItem('quotad.policy', p), policy); // as the verify page keeps it
+  await page.reload();
+  await page.waitForSelector('#checks li[data-check=witnesses]');
+  const w = await page.textContent('#checks li[data-check=witnesses]');
+  const res = await page.$$eval('#sigs tbody tr', (trs) => trs.map((tr) => tr.cells[3].textContent));
+  check('with the reader\'s policy the log page checks the witnesses: one of two is not a quorum',
+    (await page.getAttribute('#checks li[data-check=witnesses]', 'data-state')) === 'fail' && /witness1.example cosigned at .*witness2.example missing/.test(w) &&
+    res[1] === 'passed' && /yours/.test(await page.textContent('#policysource')), `${w} ${res}`);
+  await page.evaluate(() => localStorage.removeItem('quotad.policy'));
   mode = 'honest';
   await page.close();
 }

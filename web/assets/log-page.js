@@ -3,7 +3,7 @@
 import { initPage, getJSON, getText, showError, cell } from './common.js';
 import { t, fmtInt, fmtTimeMs, onLangChange } from './i18n.js';
 import { b64decode } from './bytes.js';
-import { loadTrust, verifyCheckpoint, browserLastSeen } from './verifier.js';
+import { loadTrust, verifyCheckpoint, browserLastSeen, savedPolicy } from './verifier.js';
 import { cosignatureTime } from './note.js';
 import { checkText } from './verify-ui.js';
 
@@ -51,7 +51,11 @@ async function main() {
     document.getElementById('origin').textContent = log.origin;
     document.getElementById('vkey').textContent = log.verifier_key;
     document.getElementById('checkpoint').textContent = text;
-    const trust = await loadTrust(log.verifier_key, '');
+    const policy = savedPolicy.get();
+    const src = document.getElementById('policysource');
+    src.dataset.i18n = policy ? 'log.policy.saved' : 'log.policy.none';
+    src.textContent = t(src.dataset.i18n);
+    const trust = await loadTrust(log.verifier_key, policy);
     const proofFn = async (a, b) => (await getJSON(`/v1/proof/consistency?first=${a}&second=${b}`)).hashes.map(b64decode);
     state = { log, res: await verifyCheckpoint(text, trust, browserLastSeen, proofFn) };
     render();

@@ -25,6 +25,22 @@ export const browserLastSeen = {
   },
 };
 
+const POLICY_KEY = 'quotad.policy';
+
+// The witness policy the reader last used in this browser (pasted or loaded on the verify
+// page), so the log page checks the latest checkpoint's witnesses against it too.
+export const savedPolicy = {
+  get() {
+    try { return localStorage.getItem(POLICY_KEY) || ''; } catch { return ''; }
+  },
+  set(text) {
+    try {
+      if (text.trim()) localStorage.setItem(POLICY_KEY, text);
+      else localStorage.removeItem(POLICY_KEY);
+    } catch { /* storage refused: nothing remembered */ }
+  },
+};
+
 // The verifier key and the witness policy, with where they came from.
 export async function loadTrust(vkeyText, policyText) {
   const trust = { vkey: null, policy: null, errors: [] };

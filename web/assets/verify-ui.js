@@ -1,7 +1,7 @@
 // verify-ui: the verifier's form and results, the same code on the served page (/verify) and in
 // the standalone file. The served page may fetch from the registry; the standalone file never does.
 import { t, fmtInt, fmtTimeMs, onLangChange } from './i18n.js';
-import { loadTrust, verifyReceipt, browserLastSeen, allPassed } from './verifier.js';
+import { loadTrust, verifyReceipt, browserLastSeen, allPassed, savedPolicy } from './verifier.js';
 
 const AMOUNT_FIELDS = ['amount', 'cap', 'emissions', 'net_sales'];
 let lastResult = null;
@@ -83,11 +83,14 @@ function showSources(opts) {
   const vk = document.getElementById('vkey').value.trim(), pol = document.getElementById('policy').value.trim();
   const keySrc = vk === '' ? (pol ? 'src.policylog' : 'src.none') : opts.served && vk === opts.registryKey ? 'src.registry' : 'src.reader';
   document.getElementById('key-source').textContent = t('ver.keysrc', { src: keySrc === 'src.none' ? '-' : t(keySrc) });
-  document.getElementById('policy-source').textContent = t('ver.policysrc', { src: t(pol ? 'src.reader' : 'src.none') });
+  const polSrc = !pol ? 'src.none' : document.getElementById('policy').dataset.source === 'saved' ? 'src.saved' : 'src.reader';
+  document.getElementById('policy-source').textContent = t('ver.policysrc', { src: t(polSrc) });
 }
 
 async function runVerify(opts) {
-  const trust = await loadTrust(document.getElementById('vkey').value, document.getElementById('policy').value);
+  const policyText = document.getElementById('policy').value;
+  const trust = await loadTrust(document.getElementById('vkey').value, policyText);
+  if (!trust.errors.some((c) => c.msg[0] === 'm.pol_bad')) savedPolicy.set(policyText);
   try {
     lastResult = await verifyReceipt(document.getElementById('receipt').value, trust, browserLastSeen, opts.consistencyProof || null);
   } catch (e) {
@@ -131,6 +134,12 @@ export function initVerifier(opts) {
       render();
     }
   });
+  const policy = document.getElementById('policy');
+  if (!policy.value && savedPolicy.get()) {
+    policy.value = savedPolicy.get();
+    policy.dataset.source = 'saved';
+  }
+  policy.addEventListener('input', () => { policy.dataset.source = 'reader'; });
   showSources(opts);
   onLangChange(() => { showSources(opts); render(); });
 }
