@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "daemon/api_util.h"
+#include "daemon/web.h"
 
 enum { PAGE_DEFAULT = 100, PAGE_MAX = 1000, KEYS_MAX = 4096, INSTRUMENTS_MAX = 1024 };
 
@@ -209,8 +210,10 @@ static json_t *compliance_json(struct ctx *x, const struct ledger_compliance *r)
   memset(&a, 0, sizeof a);
   ledger_account_get(x->srv->ledger, r->account, &a);
   const char *status = ledger_compliance_status_name(r->status);
-  return json_pack("{s:I,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:s}", "account", (json_int_t)r->account,
-                   "uscc", a.uscc, "name", a.name, "province", (int)a.province, "emissions",
+  const char *sector = proto_sector_name(a.sector);
+  return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "account", (json_int_t)r->account,
+                   "uscc", a.uscc, "name", a.name, "province", (int)a.province, "sector",
+                   sector ? sector : "unknown", "emissions",
                    (json_int_t)r->emissions, "surrendered_cea", (json_int_t)r->surrendered_cea,
                    "surrendered_ccer", (json_int_t)r->surrendered_ccer, "counted",
                    (json_int_t)r->counted, "shortfall", (json_int_t)r->shortfall, "status",
@@ -442,6 +445,7 @@ int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct d
     fail(&x, PROTO_E_NOT_FOUND, "this listener serves /metrics and /healthz only");
     return DAEMON_DONE;
   }
+  if (daemon_web_route(srv, r, reply, x.ka)) return DAEMON_DONE; /* public pages, assets, CSV */
   if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/tx")) {
     reply->endpoint = DAEMON_EP_TX;
     return api__tx_submit(srv, c, r, reply);

@@ -47,6 +47,8 @@ static const struct opt opts[] = {
   STR("metrics", "listen", "metrics-listen", metrics_listen, "host:port serving only /metrics and /healthz, to whoever reaches it; empty = none"),
   STR("metrics", "token_file", "metrics-token-file", metrics_token_file, "file holding the bearer token that reads /metrics over any listener; empty = none"),
   NUM("auth", "window_s", "auth-window-s", OPT_U32, auth_window_s, 1, 3600, "signed read header: seconds from the server clock"),
+  NUM("web", "public_pages", "public-pages", OPT_BOOL, public_pages, 0, 1, "serve the public pages and the verifier at /"),
+  STR("web", "web_dir", "web-dir", web_dir, "public pages from this directory (e.g. /usr/share/quotad/web); empty = the copy built into quotad"),
   NUM("limits", "connections_max", "connections-max", OPT_U32, limits.connections_max, 1, 1000000, "open connections"),
   NUM("limits", "header_bytes_max", "header-bytes-max", OPT_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
   NUM("limits", "request_bytes_max", "request-bytes-max", OPT_U64, limits.request_bytes_max, 1024, 1u << 30, "bytes of one request body"),
@@ -68,6 +70,7 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   strcpy(cfg->log_format, "auto");
   cfg->auth_window_s = 300;
   cfg->check_interval_s = 86400;
+  cfg->public_pages = true;
   cfg->limits = (struct daemon_limits){
     .connections_max = 1024,
     .header_bytes_max = 16384,

@@ -52,6 +52,8 @@ struct daemon_config {
   uint64_t map_bytes_max;                   /* ledger size ceiling; 0: the ledger's default */
   uint32_t auth_window_s;                   /* signed read headers: allowed clock distance */
   uint32_t check_interval_s;                /* full store check every this many s; 0: off */
+  bool public_pages;                        /* serve the public pages at / (daemon/web.c) */
+  char web_dir[DAEMON_PATH_BYTES_MAX];      /* pages from this directory; empty: the embedded copy */
   struct daemon_limits limits;
 };
 
@@ -162,6 +164,8 @@ struct daemon_request {
   char *query;                /* after '?', NUL-terminated ("" when none) */
   char *authorization;        /* NULL when absent */
   char *content_type;         /* NULL when absent */
+  char *accept_encoding;      /* NULL when absent (public pages: gzip) */
+  char *if_none_match;        /* NULL when absent (public pages: ETag) */
   uint8_t *body;              /* NUL-terminated for convenience; body_len excludes it */
   size_t body_len;
 };

@@ -65,6 +65,8 @@ static char **kept_header(struct daemon_http *h) {
   h->field[h->field_len] = '\0';
   if (!strcasecmp(h->field, "authorization")) return &h->cur->authorization;
   if (!strcasecmp(h->field, "content-type")) return &h->cur->content_type;
+  if (!strcasecmp(h->field, "accept-encoding")) return &h->cur->accept_encoding; /* public pages: gzip */
+  if (!strcasecmp(h->field, "if-none-match")) return &h->cur->if_none_match;     /* public pages: ETag */
   return NULL;
 }
 
@@ -181,6 +183,8 @@ void daemon_request_free(struct daemon_request *r) {
   free(r->query);
   free(r->authorization);
   free(r->content_type);
+  free(r->accept_encoding);
+  free(r->if_none_match);
   free(r->body);
   free(r);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/server.h"
+#include "daemon/web.h"
 
 uint64_t daemon_now_ms(void) {
   struct timespec ts;
@@ -238,7 +239,8 @@ int daemon_run(struct daemon_config *cfg) {
     daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);
     goto out;
   }
-  if (daemon_metrics_token_load(cfg->metrics_token_file, why, sizeof why)) {
+  if (daemon_metrics_token_load(cfg->metrics_token_file, why, sizeof why) ||
+      daemon_web_load(cfg, why, sizeof why)) {
     daemon_log(DAEMON_LOG_ERR, "%s", why);
     goto out;
   }
@@ -270,6 +272,7 @@ out:
     daemon_log(DAEMON_LOG_ERR, "loop did not close clean: %s", uv_strerror(lrc));
     status = 1;
   }
+  daemon_web_free();
   if (srv.ledger) ledger_close(srv.ledger);
   daemon_tls_ctx_free(srv.tls_ctx);
   proto_key_free(log_key);
