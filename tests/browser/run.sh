@@ -37,6 +37,7 @@ source "$T/totals.env"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 export QUOTAD_URL="http://127.0.0.1:$PORT"
 # A public log, so that the verify page can also fetch a receipt by transaction id.
+mkdir -p "$T/data"
 "$QUOTAD" --data-dir "$T/data" --log-key "$T/log.key" --listen "127.0.0.1:$PORT" --public-log --log-level warning 2>>"$T/quotad.log" &
 QPID=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "$QUOTAD_URL/healthz" && break; sleep 0.1; done
