@@ -318,8 +318,6 @@ int rules__cancel(struct tx_ctx *c);
 int rules__carry_over(struct tx_ctx *c);
 int rules__deduct(struct tx_ctx *c);
 
-/* ---- keycheck.c ---- */
-bool keycheck__ed25519_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);
 
 /* ---- invariants.c ---- */
 int invariants__check_txn(struct ledger *l, MDB_txn *txn, char *why, size_t why_cap);

@@ -1,4 +1,4 @@
-/* proto's internal interface between its own files (codec.c and json.c); not for other
+/* proto's internal interface between its own files (codec.c, json.c, ids.c, keys.c); not for other
  * folders. */
 #ifndef QUOTAD_PROTO_INTERNAL_H
 #define QUOTAD_PROTO_INTERNAL_H
@@ -15,5 +15,8 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f);
 /* Checks the rules that tie fields of one type together (account kind rules, year and window
  * ranges, distinct accounts and keys). On error *where (when not NULL) names the field blamed. */
 int proto__rules_check(const struct proto_tx *tx, const char **where);
+
+/* Checks an origin: 1..128 printable ASCII characters without spaces. Returns 0 or BAD_ORIGIN. */
+int proto__origin_check(const char *s);
 
 #endif
