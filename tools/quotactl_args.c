@@ -128,11 +128,3 @@ int qctl_id_from_hex(const char *hex, uint8_t id[PROTO_ID_BYTES]) {
   return 0;
 }
 
-void qctl_id_derive(const char *text, uint8_t id[PROTO_ID_BYTES]) {
-  static const char domain[] = "quotactl/v1\n";
-  const void *parts[2] = {domain, text};
-  size_t lens[2] = {sizeof(domain) - 1, strlen(text)};
-  uint8_t h[PROTO_HASH_BYTES];
-  proto_sha256_parts(parts, lens, 2, h);
-  memcpy(id, h, PROTO_ID_BYTES);
-}
