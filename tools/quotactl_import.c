@@ -2,6 +2,7 @@
  * per row (settle: legs grouped by batch reference), submitted in batches of up to 1000
  * envelopes. Ids are derived (qctl_id_derive) from what identifies each row, so a rerun applies
  * nothing twice and nobody without the signing key can predict them. */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,13 @@ static int resolve_cb(void *ctx, const char *ref, uint64_t *id) {
   return qctl_resolve_account(ctx, ref, id);
 }
 
+/* Where a seed's hash starts probing: its first 8 bytes, already uniform. */
+static size_t seen_slot(const uint8_t *hash) {
+  uint64_t v;
+  memcpy(&v, hash, sizeof(v));
+  return (size_t)v;
+}
+
 static int seen_grow(struct import *im) {
   size_t cap = im->seen_cap ? im->seen_cap * 2 : 1024;
   if (cap > 2u * SEEN_ROWS_MAX) return PROTO_E_TOO_LARGE;
@@ -188,7 +196,7 @@ static int seen_grow(struct import *im) {
   if (!t) return PROTO_E_NO_MEMORY;
   for (size_t i = 0; i < im->seen_cap; i++) {
     if (im->seen[i].count == 0) continue;
-    size_t at = (size_t)(im->seen[i].hash[0] | im->seen[i].hash[1] << 8 | im->seen[i].hash[2] << 16);
+    size_t at = seen_slot(im->seen[i].hash);
     while (t[at & (cap - 1)].count) at++;
     t[at & (cap - 1)] = im->seen[i];
   }
@@ -204,9 +212,10 @@ static long occurrence(struct import *im, const char *seed) {
     int rc = seen_grow(im);
     if (rc) return rc;
   }
+  assert(im->seen_used * 2 < im->seen_cap); /* a free slot ends every probe */
   uint8_t h[PROTO_HASH_BYTES];
   proto_sha256(seed, strlen(seed), h);
-  size_t at = (size_t)(h[0] | h[1] << 8 | h[2] << 16);
+  size_t at = seen_slot(h);
   for (;; at++) {
     struct seen_row *e = &im->seen[at & (im->seen_cap - 1)];
     if (e->count == 0) {
