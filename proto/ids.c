@@ -11,10 +11,10 @@ static const char id_domain[] = "quotad/id/v1\n";
 /* The message the id key signs; returns its length or FIELD_TOO_LONG. */
 static long id_seed(const char *origin, unsigned type, const char *const *fields, size_t n,
                     uint8_t out[PROTO_ID_SEED_BYTES_MAX]) {
-  size_t dlen = sizeof(id_seed_domain) - 1, olen = strlen(origin), len = 0;
+  size_t dlen = sizeof(id_seed_domain) - 1, olen = strlen(origin), len = dlen;
+  assert(olen <= PROTO_ORIGIN_BYTES_MAX); /* the caller checked the origin */
   memcpy(out, id_seed_domain, dlen);
-  memcpy(out + dlen, origin, olen); /* olen <= PROTO_ORIGIN_BYTES_MAX: the caller checked */
-  len = dlen + olen;
+  for (size_t i = 0; i < olen; i++) out[len++] = (uint8_t)origin[i];
   out[len++] = '\n';
   out[len++] = (uint8_t)type;
   for (size_t i = 0; i < n; i++) {
