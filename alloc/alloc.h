@@ -222,7 +222,7 @@ struct alloc_order {
   unsigned kind;   /* PROTO_ALLOC_PRE, PROTO_ALLOC_FINAL, PROTO_ALLOC_SUPPLEMENT or
                       ALLOC_KIND_CLAWBACK (a claw-back transaction) */
   uint64_t amount; /* tonnes, 1..2^53 - 1 */
-  uint8_t id[PROTO_ID_BYTES]; /* alloc_tx_id(scheme, year, uscc, unit, kind) */
+  /* its id is the issuer's to derive: alloc_tx_id with the issuer's key */
 };
 
 /* The order unit i of run calls for in phase. PRE: kind PRE for the pre-allocation. FINAL: when
@@ -245,13 +245,17 @@ int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap);
 void alloc_deduct(uint64_t amount, uint64_t outstanding, uint64_t *credited,
                          uint64_t *withheld, uint64_t *remaining);
 
-/* The deterministic 16-byte id of an allocation transaction: the first 16 bytes of SHA-256 over
- * "quotad/alloc/v1" then, each with a 2-byte big-endian length, the scheme name, the year as
- * decimal text, the USCC, the unit id and the kind's name (proto_alloc_kind_name, or "clawback"
- * for kind 0). Rerunning the allocator therefore resubmits the same ids. Returns 0 or
- * BAD_ARGUMENT (a text longer than 65,535 bytes or an unknown kind). */
+/* The id of an allocation or claw-back transaction, derived by its issuer (proto_id_derive,
+ * FORMAT.md "Deriving ids"): the Ed25519 key id_key signs, for origin and type allocate (or
+ * clawback for kind ALLOC_KIND_CLAWBACK), the fields scheme name, year as decimal text, USCC,
+ * unit id and the kind's name (proto_alloc_kind_name, or "clawback"); the id is the first 16
+ * bytes of SHA-256 over "quotad/id/v1\n" and that signature. A rerun by the same key gives the
+ * same ids; an enterprise that knows every field but not the key cannot compute its future
+ * claw-back's id to take it first. The amount is not among the fields. Returns 0, BAD_ARGUMENT
+ * (an unknown kind) or proto_id_derive's error; out is written only on success. */
 #define ALLOC_KIND_CLAWBACK 0u
-int alloc_tx_id(const char *scheme_name, unsigned year, const char *uscc,
-                       const char *unit_id, unsigned kind, uint8_t out[PROTO_ID_BYTES]);
+int alloc_tx_id(const struct proto_key *id_key, const char *origin, const char *scheme_name,
+                unsigned year, const char *uscc, const char *unit_id, unsigned kind,
+                uint8_t out[PROTO_ID_BYTES]);
 
 #endif /* QUOTAD_ALLOC_H */

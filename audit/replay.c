@@ -210,28 +210,28 @@ static int genesis_signers(struct audit_ctx *c, const uint8_t *msg, size_t msg_l
   return 0;
 }
 
-static bool key_valid(const uint8_t pub[PROTO_PUBKEY_BYTES]) {
-  struct proto_key *k = proto_key_from_public(pub);
-  proto_key_free(k);
-  return k != NULL;
+/* The genesis's keys and threshold, as proto_genesis_check (the ledger's own test) says. */
+static int check_genesis_keys(struct audit_ctx *c, const struct proto_genesis *g) {
+  int bad_key = -2;
+  int rc = proto_genesis_check(g, &bad_key);
+  if (rc == PROTO_E_BAD_KEY && bad_key < 0)
+    return audit__fail(c, rc, "the log public key is not an Ed25519 key of prime order");
+  if (rc == PROTO_E_BAD_KEY)
+    return audit__fail(c, rc, "operator key %d is not an Ed25519 key of prime order", bad_key);
+  if (rc)
+    return audit__fail(c, rc, "operator threshold %u with %u operator keys can never be met",
+                       g->operator_threshold, g->operator_keys_count);
+  return 0;
 }
 
 static int apply_genesis(struct audit_ctx *c) {
   struct audit_replay *r = c->r;
   const struct proto_genesis *g = &c->tx->u.genesis;
-  if (!key_valid(g->log_public_key))
-    return audit__fail(c, PROTO_E_BAD_KEY, "the log public key is not a valid Ed25519 key");
-  for (unsigned k = 0; k < g->operator_keys_count; k++)
-    if (!key_valid(g->operator_keys[k]))
-      return audit__fail(c, PROTO_E_BAD_KEY, "operator key %u is not a valid Ed25519 key", k);
-  if (g->operator_threshold < 1 || g->operator_threshold > g->operator_keys_count)
-    return audit__fail(c, PROTO_E_INSUFFICIENT_SIGNATURES,
-                       "operator threshold %u with %u operator keys can never be met",
-                       g->operator_threshold, g->operator_keys_count);
-  for (unsigned k = 0; k < g->operator_keys_count; k++) {
-    int rc = add_key(c, g->operator_keys[k], PROTO_ROLE_OPERATOR, 0);
-    if (rc) return rc;
-  }
+  int rc = check_genesis_keys(c, g);
+  if (rc) return rc;
+  for (unsigned k = 0; k < g->operator_keys_count && !rc; k++)
+    rc = add_key(c, g->operator_keys[k], PROTO_ROLE_OPERATOR, 0);
+  if (rc) return rc;
   uint8_t key[8];
   audit__account_key(g->national_account, key);
   struct audit_account_rec *a = audit_map_put(&r->accounts, key, NULL);

@@ -283,8 +283,12 @@ static void get_entries(struct ctx *x) {
 }
 
 /* /v1/tx/{id} and /v1/tx/{id}/legs */
+/* What a reader learns of an id it may not see is what it learns of an id that does not exist:
+ * anonymous readers of a non-public log get 401 before any lookup, and a key that may not read
+ * the entry gets the same 404 as for an unknown id (else 404 vs 403 would tell an outsider
+ * whether a given claw-back exists). */
 static void get_tx(struct ctx *x, const char *hex) {
-  if (!need_principal(x, false)) return;
+  if (!need_principal(x, !x->srv->cfg->public_log)) return;
   uint8_t id[PROTO_ID_BYTES];
   bool legs = strlen(hex) == 2 * PROTO_ID_BYTES + 5 && !strcmp(hex + 2 * PROTO_ID_BYTES, "/legs");
   size_t hex_len = legs ? 2 * PROTO_ID_BYTES : strlen(hex);
@@ -303,7 +307,7 @@ static void get_tx(struct ctx *x, const char *hex) {
   }
   if (!api__entry_readable(x->srv, &x->p, leaf, (size_t)len)) {
     free(leaf);
-    return fail(x, x->p.authenticated ? PROTO_E_FORBIDDEN : PROTO_E_UNAUTHORIZED, NULL);
+    return fail(x, PROTO_E_NOT_FOUND, NULL);
   }
   json_t *e = api__entry_json_for(x->srv, &x->p, leaf, (size_t)len, true);
   free(leaf);

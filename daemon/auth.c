@@ -132,6 +132,9 @@ unsigned daemon_status_for(int err) {
   case PROTO_E_CORRUPT:
   case PROTO_E_STORAGE:
   case PROTO_E_CRYPTO: return 500;
+  case PROTO_E_TEXT_CONTROL: return 400; /* a text field, as bad_text */
+  case PROTO_E_BAD_KEY:                 /* a key the ledger refuses to register or trust */
+  case PROTO_E_BAD_THRESHOLD: return 422;
   default: break;
   }
   if (err <= -1000 && err > -1200) return 400; /* encoding, JSON and text */

@@ -299,6 +299,11 @@ struct daemon_tls {
   uint8_t peer_key_hash[PROTO_HASH_BYTES]; /* SHA-256 of that raw public key */
 };
 int daemon_tls_init(struct daemon_tls *t, SSL_CTX *ctx);
+/* The identity a client certificate binds: true and the SHA-256 of its raw public key in hash
+ * when the certificate holds an Ed25519 key that proto_pubkey_check accepts; false for another
+ * algorithm or a weak key (the identity, small or mixed order), which binds nothing. */
+typedef struct x509_st X509;
+bool daemon_tls_cert_key(X509 *cert, uint8_t hash[PROTO_HASH_BYTES]);
 void daemon_tls_free(struct daemon_tls *t);
 /* Feeds ciphertext from the socket; plaintext is appended to plain. Returns 0, or CRYPTO when
  * the session failed (the connection must close after flushing daemon_tls_take_out). */

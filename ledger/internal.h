@@ -324,8 +324,6 @@ int rules__cancel(struct tx_ctx *c);
 int rules__carry_over(struct tx_ctx *c);
 int rules__deduct(struct tx_ctx *c);
 
-/* ---- keycheck.c ---- */
-bool keycheck__ed25519_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);
 
 /* ---- check.c ---- */
 /* The sampled structural check a writer's ledger_open runs before it opens the environment. */

@@ -12,15 +12,15 @@ static int operator_acts(struct tx_ctx *c) {
 int rules__genesis(struct tx_ctx *c) {
   const struct proto_genesis *g = &c->tx->u.genesis;
   struct batch *b = c->b;
-  if (!keycheck__ed25519_public(g->log_public_key)) return PROTO_E_BAD_KEY;
-  for (unsigned i = 0; i < g->operator_keys_count; i++)
-    if (!keycheck__ed25519_public(g->operator_keys[i])) return PROTO_E_BAD_KEY;
+  int bad_key;
+  int rc = proto_genesis_check(g, &bad_key); /* weak keys, a threshold that can never be met */
+  if (rc) return rc;
   struct ledger_account nat = {.id = g->national_account,
                                .kind = PROTO_ACCOUNT_NATIONAL,
                                .threshold = g->operator_threshold,
                                .opened_index = c->index};
   snprintf(nat.name, sizeof(nat.name), "national");
-  int rc = st__account_put(b, &nat);
+  rc = st__account_put(b, &nat);
   for (unsigned i = 0; i < g->operator_keys_count && rc == 0; i++) {
     struct ledger_key k = {.role = PROTO_ROLE_OPERATOR, .registered_index = c->index};
     memcpy(k.public_key, g->operator_keys[i], PROTO_PUBKEY_BYTES);
@@ -66,7 +66,7 @@ int rules__key_register(struct tx_ctx *c) {
   } else if (r->scope != 0) {
     return PROTO_E_FIELD_NONZERO;
   }
-  if (!keycheck__ed25519_public(r->public_key)) return PROTO_E_BAD_KEY;
+  if (proto_pubkey_check(r->public_key) != 0) return PROTO_E_BAD_KEY;
   return st__key_put(c->b, &k);
 }
 

@@ -140,14 +140,23 @@ static void uint_set(uint8_t *p, size_t width, uint64_t v) {
  * Value checks, shared by validate (on a struct) and decode (right after each field is read).
  * ------------------------------------------------------------------------------------------- */
 
+/* Code points that would make a name read differently from what it is: the C1 controls
+ * (U+0080..009F) and the bidirectional embeddings, overrides and isolates (U+202A..202E,
+ * U+2066..2069), which reorder the text shown around them ("Plant\u202e..." shows reversed). */
+static bool text_control(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* Strict UTF-8: shortest form only, no surrogates, nothing above U+10FFFF, and no C0 control
- * or DEL, so that text shows the same everywhere and has a single encoding. */
-static bool utf8_valid(const uint8_t *s, size_t n) {
+ * or DEL, so that text shows the same everywhere and has a single encoding (BAD_TEXT); then no
+ * C1 or bidi control (TEXT_CONTROL). Returns 0 or the code. */
+static int utf8_check(const uint8_t *s, size_t n) {
   size_t i = 0;
   while (i < n) {
     uint8_t c = s[i];
     if (c < 0x80) {
-      if (c < 0x20 || c == 0x7F) return false;
+      if (c < 0x20 || c == 0x7F) return PROTO_E_BAD_TEXT;
       i++;
       continue;
     }
@@ -157,26 +166,27 @@ static bool utf8_valid(const uint8_t *s, size_t n) {
     uint32_t cp = c & (0x3Fu >> more);
     static const uint32_t lowest_of[4] = {0, 0x80, 0x800, 0x10000};
     uint32_t lowest = lowest_of[more];
-    if (c < 0xC2 || c > 0xF4) return false;
-    if (more > n - i - 1) return false;
+    if (c < 0xC2 || c > 0xF4) return PROTO_E_BAD_TEXT;
+    if (more > n - i - 1) return PROTO_E_BAD_TEXT;
     for (size_t k = 1; k <= more; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
+      if ((s[i + k] & 0xC0) != 0x80) return PROTO_E_BAD_TEXT;
       cp = cp << 6 | (s[i + k] & 0x3Fu);
     }
-    if (cp < lowest || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    if (cp < lowest || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return PROTO_E_BAD_TEXT;
+    if (text_control(cp)) return PROTO_E_TEXT_CONTROL;
     i += more + 1;
   }
-  return true;
+  return 0;
 }
 
 static int check_text(const char *s, const struct proto_field *f) {
   size_t n = strnlen(s, (size_t)f->max + 1);
   if (n > f->max) return PROTO_E_FIELD_TOO_LONG;
   if (n == 0 && f->min >= 1) return PROTO_E_EMPTY_FIELD;
-  return utf8_valid((const uint8_t *)s, n) ? 0 : PROTO_E_BAD_TEXT;
+  return utf8_check((const uint8_t *)s, n);
 }
 
-static int check_origin(const char *s) {
+int proto__origin_check(const char *s) {
   if (!s) return PROTO_E_BAD_ORIGIN;
   size_t n = strnlen(s, PROTO_ORIGIN_BYTES_MAX + 1);
   if (n == 0 || n > PROTO_ORIGIN_BYTES_MAX) return PROTO_E_BAD_ORIGIN;
@@ -247,7 +257,7 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
   case PROTO_F_TEXT:
     return check_text((const char *)p, f);
   case PROTO_F_ORIGIN:
-    return check_origin((const char *)p);
+    return proto__origin_check((const char *)p);
   case PROTO_F_INSTRUMENT:
     return proto__instrument_check((const char *)p);
   case PROTO_F_USCC: {
@@ -657,7 +667,7 @@ int proto_envelope_decode(const uint8_t *in, size_t len, struct proto_envelope *
 
 long proto_signing_message(const char *origin, const uint8_t *body, size_t body_len, uint8_t *out,
                            size_t cap) {
-  int rc = check_origin(origin);
+  int rc = proto__origin_check(origin);
   if (rc) return rc;
   if (!body && body_len) return PROTO_E_BAD_ARGUMENT;
   struct writer w = {out, cap, 0, 0};

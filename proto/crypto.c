@@ -93,6 +93,9 @@ struct proto_key *proto_key_from_seed(const uint8_t seed[PROTO_SEED_BYTES]) {
 }
 
 struct proto_key *proto_key_from_public(const uint8_t pub[PROTO_PUBKEY_BYTES]) {
+  /* OpenSSL takes any 32 bytes and verifies against weak points too: refuse them here, once
+   * per key, so no caller can verify with one */
+  if (proto_pubkey_check(pub) != 0) return NULL;
   return key_wrap(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, PROTO_PUBKEY_BYTES),
                   false);
 }

@@ -79,7 +79,7 @@
   X(REVOKED_KEY, -1202, "revoked_key", "the signing key has been revoked")                       \
   X(WRONG_ROLE, -1203, "wrong_role", "no signer holds the role this transaction needs")          \
   X(INSUFFICIENT_SIGNATURES, -1204, "insufficient_signatures", "fewer signers than required")    \
-  X(BAD_KEY, -1205, "bad_key", "not a valid Ed25519 key")                                        \
+  X(BAD_KEY, -1205, "bad_key", "not an Ed25519 key of prime order")                              \
   X(CRYPTO, -1206, "crypto", "the crypto library failed")                                        \
   X(UNAUTHORIZED, -1207, "unauthorized", "the request needs a valid signed read header")         \
   X(FORBIDDEN, -1208, "forbidden", "this key may not read that")                                 \
@@ -141,7 +141,10 @@
   X(LEGS_UNEXPECTED, -1025, "legs_unexpected", "legs beside a tx that is no version 2 settle")  \
   X(LEGS_COUNT, -1026, "legs_count_mismatch", "the legs beside are not legs_count legs")        \
   X(LEGS_ROOT, -1027, "legs_root_mismatch", "the legs do not hash to the signed legs_root")     \
-  X(DUPLICATE_SALT, -1028, "duplicate_salt", "two legs of one settlement share a salt")
+  X(DUPLICATE_SALT, -1028, "duplicate_salt", "two legs of one settlement share a salt")         \
+  /* keys and text */                                                                            \
+  X(BAD_THRESHOLD, -1700, "bad_threshold", "the threshold exceeds the number of distinct keys")  \
+  X(TEXT_CONTROL, -1701, "text_control", "text holds a bidirectional or C1 control character")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -589,7 +592,8 @@ struct proto_key;
 
 /* From a 32-byte seed (RFC 8032 private key). Returns NULL on failure. */
 struct proto_key *proto_key_from_seed(const uint8_t seed[PROTO_SEED_BYTES]);
-/* From a raw 32-byte public key. Returns NULL if it is not a valid encoding. */
+/* From a raw 32-byte public key. Returns NULL unless proto_pubkey_check accepts it, so a weak
+ * key never verifies anything. */
 struct proto_key *proto_key_from_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);
 /* A fresh random key; NULL on failure. */
 struct proto_key *proto_key_generate(void);
@@ -606,6 +610,36 @@ int proto_sign(const struct proto_key *key, const void *msg, size_t len, uint8_t
 /* Returns 0 when sig is valid for msg under key, BAD_SIGNATURE otherwise. */
 int proto_verify(const struct proto_key *key, const void *msg, size_t len,
                  const uint8_t sig[PROTO_SIG_BYTES]);
+
+/* Whether 32 bytes are a public key the registry accepts (FORMAT.md "Keys that are refused"):
+ * the canonical encoding (y < p) of a curve point of prime order L. Refused: the identity, the
+ * other points of small order (2, 4, 8) in any encoding, and points with a small-order component
+ * (A + T: [L](A + T) is not the identity). The identity "verifies" the signature R = identity,
+ * S = 0 for every message, and A + T lets the holder of A's secret pass as a second signer, so
+ * genesis, key registration, TLS client binding and quota-audit all refuse these. Checked with
+ * libsodium's crypto_core_ed25519_is_valid_point; costs about one scalar multiplication.
+ * Returns 0 or BAD_KEY. Thread-safe. */
+int proto_pubkey_check(const uint8_t pub[PROTO_PUBKEY_BYTES]);
+
+/* The genesis's keys and operator threshold, as ledger and audit both apply them: the log key
+ * and each operator key pass proto_pubkey_check, and the threshold is 1..the number of distinct
+ * operator keys (else no set of operators could ever act). Returns 0, BAD_KEY with *bad_key the
+ * index of the operator key (-1: the log key), or BAD_THRESHOLD. */
+int proto_genesis_check(const struct proto_genesis *g, int *bad_key);
+
+/* Transaction ids that tools derive, so that a rerun resubmits the same ids while nobody without
+ * the id key can compute one in advance (and take it first). FORMAT.md "Deriving ids":
+ *   seed = "quotad/id-seed/v1\n" || origin || "\n" || type (1 byte)
+ *          || for each field: length (2 bytes, big-endian) || the field's bytes
+ *   id   = SHA-256("quotad/id/v1\n" || Ed25519 signature of seed by id_key)[0..16)
+ * fields are the texts that identify the act (scheme, year, USCC, unit, kind; a settlement's
+ * reference), never amounts, so an edited amount meets id_conflict instead of a second
+ * transaction. Ed25519 signatures are deterministic, so the id is too. Returns 0, BAD_ORIGIN,
+ * UNKNOWN_TYPE, FIELD_TOO_LONG (the seed would exceed PROTO_ID_SEED_BYTES_MAX), BAD_KEY (a
+ * public-only key) or CRYPTO; id is written only on success. */
+#define PROTO_ID_SEED_BYTES_MAX 4096u
+int proto_id_derive(const struct proto_key *id_key, const char *origin, unsigned type,
+                    const char *const *fields, size_t fields_count, uint8_t id[PROTO_ID_BYTES]);
 
 /* Key files: the 32-byte seed in base64 on one line ("quotad-ed25519-seed <base64>\n").
  * Writing creates the file with mode 0600 and refuses to overwrite. Returns 0 or -errno /

@@ -11,7 +11,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  liblmdb-dev lmdb-utils libssl-dev openssl libuv1-dev libcriterion-dev
+  liblmdb-dev lmdb-utils libssl-dev openssl libsodium-dev libuv1-dev libcriterion-dev
   libhttp-parser-dev libjansson-dev libinih-dev libcurl4-openssl-dev
   curl python3 python3-cryptography cppcheck clang-tidy zlib1g-dev
   help2man systemd util-linux procps jq

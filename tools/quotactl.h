@@ -35,6 +35,8 @@ struct qctl {
   size_t nkeys;
   const char *read_key_path; /* --read-key: signs reads instead of the first --key */
   struct proto_key *read_key;
+  const char *id_key_path; /* --id-key: derives ids instead of each transaction's signer */
+  struct proto_key *id_key;
   bool json; /* machine output */
   struct http_client *http;
   bool have_log;
@@ -91,11 +93,19 @@ int qctl_get(struct qctl *q, const char *path_query, bool sign, json_t **out);
  * Returns 0 and *id, or an exit code with the reason printed. Caches answers. */
 int qctl_resolve_account(struct qctl *q, const char *ref, uint64_t *id);
 
-/* Transaction ids: time-ordered (48-bit ms, 80 random bits), from hex, or derived (SHA-256 of
- * "quotactl/v1\n" || text, first 16 bytes) for idempotent bulk imports. */
+/* Transaction ids: time-ordered (48-bit ms, 80 random bits) or from hex. */
 int qctl_id_time_ordered(uint8_t id[PROTO_ID_BYTES]);
 int qctl_id_from_hex(const char *hex, uint8_t id[PROTO_ID_BYTES]);
-void qctl_id_derive(const char *text, uint8_t id[PROTO_ID_BYTES]);
+/* The key that derives ids for a transaction signed by signer: --id-key when given (loaded
+ * once), else signer, else the first --key. Returns 0 and *out (owned by q or the caller of
+ * signer), or an exit code with the reason printed. */
+int qctl_id_key(struct qctl *q, const struct proto_key *signer, const struct proto_key **out);
+/* Derived ids for the tools that must be idempotent on rerun (imports, settlement, alloc issue):
+ * proto_id_derive by qctl_id_key(q, signer) over the registry's origin, type and the fields
+ * that identify the act (never amounts). Fetches the log for the origin. Returns 0 or an exit
+ * code with the reason printed. */
+int qctl_id_derive(struct qctl *q, const struct proto_key *signer, unsigned type,
+                   const char *const *fields, size_t n, uint8_t id[PROTO_ID_BYTES]);
 
 /* Encodes tx locally, signs it with every loaded key for the registry's origin, and returns the
  * envelope JSON in *out. Returns 0 or an exit code with the reason printed. */

@@ -141,15 +141,6 @@ int qctl_id_from_hex(const char *hex, uint8_t id[PROTO_ID_BYTES]) {
   return 0;
 }
 
-void qctl_id_derive(const char *text, uint8_t id[PROTO_ID_BYTES]) {
-  static const char domain[] = "quotactl/v1\n";
-  const void *parts[2] = {domain, text};
-  size_t lens[2] = {sizeof(domain) - 1, strlen(text)};
-  uint8_t h[PROTO_HASH_BYTES];
-  proto_sha256_parts(parts, lens, 2, h);
-  memcpy(id, h, PROTO_ID_BYTES);
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;

@@ -323,15 +323,15 @@ unsigned qbuild_type_of(const char *name) {
   return t == PROTO_TX_GENESIS ? 0 : t; /* the genesis has its own command, init */
 }
 
-void qbuild_row_id(unsigned type, const struct qopts *o, uint8_t id[PROTO_ID_BYTES]) {
-  char text[8192 + 256];
-  size_t n = 0, len = (size_t)snprintf(text, sizeof(text), "%s\n", proto_tx_type_name(type));
+long qbuild_row_seed(unsigned type, const struct qopts *o, char *out, size_t cap) {
+  size_t n = 0, len = (size_t)snprintf(out, cap, "%s\n", proto_tx_type_name(type));
   const struct proto_field *f = proto_tx_fields(type, &n);
-  for (size_t i = 0; i < n && len < sizeof(text); i++) {
+  for (size_t i = 0; i < n && len < cap; i++) {
+    if (f[i].kind == PROTO_F_AMOUNT) continue; /* amounts never identify the act */
     char flag[64];
     qbuild_flag_name(f[i].name, flag, sizeof(flag));
     const char *v = qopts_get(o, flag);
-    len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", f[i].name, v ? v : "");
+    len += (size_t)snprintf(out + len, cap - len, "%s=%s\n", f[i].name, v ? v : "");
   }
-  qctl_id_derive(text, id);
+  return len < cap ? (long)len : PROTO_E_FIELD_TOO_LONG;
 }

@@ -175,3 +175,41 @@ int qctl_resolve_account(struct qctl *q, const char *ref, uint64_t *id) {
   return 0;
 }
 
+
+int qctl_id_key(struct qctl *q, const struct proto_key *signer, const struct proto_key **out) {
+  if (q->id_key_path && !q->id_key) {
+    int rc = proto_key_load(q->id_key_path, &q->id_key);
+    if (rc) {
+      fprintf(stderr, "quotactl: cannot load --id-key %s: %s\n", q->id_key_path,
+              proto_err_message(rc));
+      return rc == PROTO_E_BAD_KEY ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
+    }
+  }
+  if (q->id_key) signer = q->id_key;
+  if (!signer) {
+    int rc = qctl_load_keys(q);
+    if (rc) return rc;
+    signer = q->nkeys ? q->keys[0] : NULL;
+  }
+  if (!signer) {
+    fprintf(stderr, "quotactl: deriving ids needs a private key: --key or --id-key\n");
+    return QCTL_EXIT_USAGE;
+  }
+  *out = signer;
+  return 0;
+}
+
+int qctl_id_derive(struct qctl *q, const struct proto_key *signer, unsigned type,
+                   const char *const *fields, size_t n, uint8_t id[PROTO_ID_BYTES]) {
+  const struct proto_key *key = NULL;
+  int rc = qctl_id_key(q, signer, &key);
+  if (!rc) rc = qctl_fetch_log(q);
+  if (rc) return rc;
+  rc = proto_id_derive(key, q->origin, type, fields, n, id);
+  if (rc) {
+    fprintf(stderr, "quotactl: cannot derive a %s id: %s\n", proto_tx_type_name(type),
+            proto_err_message(rc));
+    return rc == PROTO_E_FIELD_TOO_LONG ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
+  }
+  return 0;
+}

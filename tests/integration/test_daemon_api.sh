@@ -205,9 +205,14 @@ check "a representative may not read the entries: 403" [ "$CODE" = 403 ]
 read_as rep101 GET "/v1/tx/$TRANSFER_ID"
 { [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["index"]')" = "$TRANSFER_INDEX" ]; }; verdict "representative reads its transaction"
 read_as auth11 GET "/v1/tx/$TRANSFER_ID"
-check "another province's authority may not: 403" [ "$CODE" = 403 ]
+cp "$T/last.body" "$T/hidden.body"
+{ [ "$CODE" = 404 ] && [ "$(errcode)" = not_found ]; }; verdict "another province's authority may not: 404 not_found, as for an unknown id"
+read_as auth11 GET "/v1/tx/$(newid)"
+{ [ "$CODE" = 404 ] && cmp -s "$T/last.body" "$T/hidden.body"; }; verdict "an id it may not see and an unknown id: the same answer, byte for byte"
 read_as op GET "/v1/tx/$(newid)"
 { [ "$CODE" = 404 ] && [ "$(errcode)" = not_found ]; }; verdict "an unknown id: 404 not_found"
+http GET "/v1/tx/$(newid)"
+{ [ "$CODE" = 401 ] && [ "$(errcode)" = unauthorized ]; }; verdict "anonymous, an unknown id: 401 unauthorized, as for a known one"
 read_as op GET "/v1/tx/xyz"
 { [ "$CODE" = 400 ] && [ "$(errcode)" = bad_hex ]; }; verdict "a malformed id: 400 bad_hex"
 SIZE=$(tree_size)

@@ -310,9 +310,31 @@ expect 0 "alloc issue rerun: the allocator's ids answer exists" "2 transactions:
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind final \
   --authority-keys "$T/auth{province}.key"
 printf 'uscc,province,sector,unit,emissions,output,pre_allocated\n%s,35,steel,BF1,500.7,250,600\n' "$E1" >"$T/units-trueup.csv"
+# The attack on predictable ids: enterprise 101 knows its scheme, year, USCC, unit and kind,
+# computes the id tools once gave its future claw-back (a public hash of those fields) and takes
+# it first with a 1 t position move. The claw-back's id is now the authority's signature: another.
+oldid=$(python3 -c '
+import hashlib, sys
+m = b"quotad/alloc/v1"
+for f in ["steel-2024", "2024", sys.argv[1], "BF1", "clawback"]:
+    m += len(f).to_bytes(2, "big") + f.encode()
+print(hashlib.sha256(m).hexdigest()[:32])' "$E1")
+expect 0 "the enterprise takes the public-formula id of its future claw-back" "^ok: position_move" -- \
+  "$Q" --key "$T/rep101.key" position-move --id "$oldid" --account 101 --instrument CEA-2024 \
+  --amount 1 --to-position trading
 expect 0 "alloc issue --kind true-up claws back an over-allocation" "1 transactions: 1 ok" -- \
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-trueup.csv" \
   --kind true-up --authority-keys "$T/auth{province}.key"
+expect 0 "alloc issue --kind true-up rerun: the derived ids answer exists" "1 transactions: 0 ok, 1 exists" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-trueup.csv" \
+  --kind true-up --authority-keys "$T/auth{province}.key"
+printf 'ref,from,to,instrument,amount\nSHEX-IDKEY,101,900,CEA-2024,1\n' >"$T/settle-idkey.csv"
+expect 0 "settle import with --id-key" "1 transactions: 1 ok" -- \
+  "$Q" --key "$T/exch.key" --id-key "$T/other.key" --read-key "$T/op1.key" settle import "$T/settle-idkey.csv"
+expect 0 "settle import rerun with the same --id-key: exists" "1 transactions: 0 ok, 1 exists" -- \
+  "$Q" --key "$T/exch.key" --id-key "$T/other.key" --read-key "$T/op1.key" settle import "$T/settle-idkey.csv"
+expect 2 "an --id-key that is no key file" "cannot load --id-key" -- \
+  "$Q" --key "$T/exch.key" --id-key "$T/settle-idkey.csv" --read-key "$T/op1.key" settle import "$T/settle-idkey.csv"
 expect 0 "the claw-back is in the enterprise's history" "clawback .*\"amount\":100" -- "$Q" "${OP[@]}" history 101
 expect 2 "alloc issue with an unknown kind" "final, pre or true-up" -- \
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind later

@@ -159,6 +159,9 @@ Test(status, maps_codes_to_the_documented_statuses) {
   cr_assert_eq(daemon_status_for(PROTO_E_INSUFFICIENT_SIGNATURES), 403);
   cr_assert_eq(daemon_status_for(PROTO_E_TOO_LARGE), 413);
   cr_assert_eq(daemon_status_for(PROTO_E_NOT_FOUND), 404);
+  cr_assert_eq(daemon_status_for(PROTO_E_TEXT_CONTROL), 400, "a bidi control in a name");
+  cr_assert_eq(daemon_status_for(PROTO_E_BAD_KEY), 422, "a weak key at registration");
+  cr_assert_eq(daemon_status_for(PROTO_E_BAD_THRESHOLD), 422);
 }
 
 Test(status, error_body_names_the_code) {

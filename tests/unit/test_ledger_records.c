@@ -149,33 +149,3 @@ Test(records, key_compliance_txid_round_trip_and_refuse_bad_lengths) {
   tbuf[0] = 0;
   cr_assert_eq(rec_txid_decode(tbuf, sizeof(tbuf), &tb), PROTO_E_CORRUPT);
 }
-
-Test(records, ed25519_public_key_check) {
-  struct proto_key *k = proto_key_generate();
-  uint8_t pub[PROTO_PUBKEY_BYTES];
-  proto_key_public(k, pub);
-  cr_assert(keycheck__ed25519_public(pub));
-  proto_key_free(k);
-  uint8_t bad[PROTO_PUBKEY_BYTES];
-  memset(bad, 0xff, sizeof(bad)); /* y >= p */
-  cr_assert_not(keycheck__ed25519_public(bad));
-  memset(bad, 0, sizeof(bad));
-  bad[0] = 1; /* y = 1, x = 0: the neutral point, valid encoding */
-  cr_assert(keycheck__ed25519_public(bad));
-  bad[31] = 0x80; /* x = 0 marked negative */
-  cr_assert_not(keycheck__ed25519_public(bad));
-  /* y = 2..41: exactly 14 have no x on the curve (computed independently with Python's big
-   * integers: x^2 = (y^2 - 1) / (d y^2 + 1) mod p, Euler's criterion); y = 2 is one, 3 is not. */
-  int off = 0;
-  for (uint8_t y = 2; y < 42; y++) {
-    memset(bad, 0, sizeof(bad));
-    bad[0] = y;
-    off += !keycheck__ed25519_public(bad);
-  }
-  cr_assert_eq(off, 14);
-  memset(bad, 0, sizeof(bad));
-  bad[0] = 2;
-  cr_assert_not(keycheck__ed25519_public(bad));
-  bad[0] = 3;
-  cr_assert(keycheck__ed25519_public(bad));
-}
