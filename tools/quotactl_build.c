@@ -163,6 +163,36 @@ static void time_alias(const struct proto_field *f, char *out, size_t cap) {
   out[strlen(out) - 3] = 0;
 }
 
+/* A key's scope, named the way every command names accounts: a representative's is its account
+ * (id, USCC or CN-xx, resolved), an authority's its province (CN-xx or the code), and the other
+ * roles have none (0, the default). */
+static int key_scope(const struct qopts *o, const char *label, qbuild_resolve_fn resolve, void *ctx,
+                     json_t **out, char *err, size_t cap) {
+  const char *role = qopts_get(o, "role"), *s = qopts_get(o, "scope");
+  uint64_t v = 0;
+  int rc = 0;
+  char flag[64];
+  snprintf(flag, sizeof flag, "%sscope", label);
+  if (role && strcmp(role, "representative") == 0) {
+    if (!s) {
+      snprintf(err, cap, "%s (ID|USCC|CN-xx: the account it acts for) is required", flag);
+      return QCTL_EXIT_USAGE;
+    }
+    rc = account(flag, s, resolve, ctx, &v, err, cap);
+  } else if (role && strcmp(role, "authority") == 0) {
+    if (!s) {
+      snprintf(err, cap, "%s (CN-xx or the province code) is required", flag);
+      return QCTL_EXIT_USAGE;
+    }
+    rc = number(flag, strncmp(s, "CN-", 3) == 0 ? s + 3 : s, &v, err, cap);
+  } else if (s && strcmp(s, "0") != 0) {
+    snprintf(err, cap, "%s: a %s key has no scope (leave --scope out)", flag, role ? role : "");
+    return QCTL_EXIT_USAGE;
+  }
+  if (!rc) *out = json_integer((json_int_t)v);
+  return rc;
+}
+
 /* The JSON value of one field from its flag text. */
 static int field_value(const struct proto_field *f, const char *flag, const char *s,
                        qbuild_resolve_fn resolve, void *ctx, json_t **out, char *err, size_t cap) {
@@ -275,6 +305,22 @@ int qbuild_tx_json(unsigned type, const struct qopts *o, const uint8_t id[PROTO_
     if (f[i].kind == PROTO_F_LEGS) {
       rc = legs(o, obj, resolve, ctx, err, cap);
       continue;
+    }
+    if (type == PROTO_TX_KEY_REGISTER && strcmp(f[i].name, "scope") == 0) {
+      json_t *val = NULL;
+      rc = key_scope(o, label, resolve, ctx, &val, err, cap);
+      if (!rc) json_object_set_new(obj, f[i].name, val);
+      continue;
+    }
+    if (type == PROTO_TX_ACCOUNT_OPEN && strcmp(f[i].name, "account") == 0) {
+      const char *s = qopts_get(o, "account");
+      if (s && !(*s >= '0' && *s <= '9' && strlen(s) < 18)) {
+        snprintf(err, cap, "%saccount: the new account's id is a number the operator chooses "
+                 "(an id, USCC or CN-xx names an account that exists; the USCC and province are "
+                 "their own flags)", label);
+        rc = QCTL_EXIT_USAGE;
+        break;
+      }
     }
     const char *s = qopts_get(o, flag);
     char alias[64];

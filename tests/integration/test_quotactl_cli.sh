@@ -106,8 +106,14 @@ expect 0 "key-register (authority of 35)" "^ok: key_register" -- \
   "$Q" "${OP[@]}" key-register --public-key "$T/auth35.key" --role authority --scope 35 --name "Fujian"
 expect 1 "key-register twice: key_exists" "key_exists" -- \
   "$Q" "${OP[@]}" key-register --public-key "$T/auth35.key" --role authority --scope 35 --name "Fujian"
-"$Q" "${OP[@]}" key-register --public-key "$T/auth11.key" --role authority --scope 11 --name "Beijing" >/dev/null
-"$Q" "${OP[@]}" key-register --public-key "$T/exch.key" --role exchange --scope 0 --name "exchange" >/dev/null
+expect 0 "key-register: an authority's scope as CN-xx" "^ok: key_register" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/auth11.key" --role authority --scope CN-11 --name "Beijing"
+expect 0 "key-register: an exchange key needs no --scope" "^ok: key_register" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/exch.key" --role exchange --name "exchange"
+expect 2 "key-register: an auditor key with a scope is refused before sending" "has no scope" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/other.key" --role auditor --scope 5 --name "auditor"
+expect 2 "account-open: the new account's id is a number, not CN-35" "the new account's id is a number" -- \
+  "$Q" "${OP[@]}" account-open --account CN-36 --kind provincial --province 36 --name "Jiangxi"
 expect 0 "account-open provincial" "^ok: account_open" -- \
   "$Q" "${OP[@]}" account-open --account 35 --kind provincial --province 35 --name "Fujian province"
 "$Q" "${OP[@]}" account-open --account 11 --kind provincial --province 11 --name "Beijing province" >/dev/null
@@ -123,7 +129,8 @@ expect 1 "account-open with a taken USCC says the USCC has an account" "account_
 "$Q" "${OP[@]}" account-open --account 103 --kind enterprise --province 35 --sector aluminium --uscc "$E3" --threshold 2 --name "Aluminium 103" >/dev/null
 "$Q" "${OP[@]}" account-open --account 900 --kind participant --name "Trader" >/dev/null
 for r in 101 102; do "$Q" "${OP[@]}" key-register --public-key "$T/rep$r.key" --role representative --scope $r --name "rep $r" >/dev/null; done
-"$Q" "${OP[@]}" key-register --public-key "$T/rep103a.key" --role representative --scope 103 --name "rep 103 a" >/dev/null
+expect 0 "key-register: a representative's scope as the account's USCC" "^ok: key_register" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/rep103a.key" --role representative --scope "$E3" --name "rep 103 a"
 "$Q" "${OP[@]}" key-register --public-key "$T/rep103b.key" --role representative --scope 103 --name "rep 103 b" >/dev/null
 expect 0 "account-update" "^ok: account_update" -- \
   "$Q" "${OP[@]}" account-update --account 900 --kind participant --name "Trader Ltd" --note "renamed"
