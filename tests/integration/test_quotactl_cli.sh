@@ -360,6 +360,7 @@ fi
 expect 0 "backup while quotad runs" "invariants hold" -- "$Q" backup "$T/backup" --data-dir "$T/data"
 root_before=$(sed -n 3p <("$Q" checkpoint))
 expect 2 "backup refuses a directory that holds a ledger" "already holds" -- "$Q" backup "$T/backup" --data-dir "$T/data"
+expect 3 "backup into a missing parent directory names that directory, not the data" "parent directory $T/no/such does not exist" -- "$Q" backup "$T/no/such/backup" --data-dir "$T/data"
 stop_quotad
 mv "$T/data" "$T/data.old"
 mkdir "$T/data" && cp "$T/backup/data.mdb" "$T/data/"
