@@ -19,7 +19,9 @@ static void usage(FILE *out) {
           "  --id-key FILE  the key whose signatures derive the ids of imports, settlements and\n"
           "                 alloc issue (default: the key that signs each transaction)\n"
           "  --cacert FILE  CA certificates for an https:// registry (default: the system's)\n"
-          "  --json         machine-readable output\n"
+          "  --json         machine-readable output (imports: every refused row)\n"
+          "  --dry-run      build, check and sign every transaction; submit nothing\n"
+          "                 (single transactions print the JSON; imports and alloc issue count)\n"
           "  --version      print the version\n"
           "environment: QUOTAD_URL (--url), QUOTACTL_KEY (--key; several separated by ':'),\n"
           "  QUOTACTL_READ_KEY (--read-key); a flag wins over its variable\n"
@@ -89,6 +91,8 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
       q->id_key_path = val;
     } else if (strcmp(a, "--json") == 0) {
       q->json = true;
+    } else if (strcmp(a, "--dry-run") == 0) {
+      q->dry_run = true;
     } else {
       rest[n++] = argv[i];
     }

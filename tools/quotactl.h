@@ -31,6 +31,7 @@ struct qctl {
   const char *unix_path;
   const char *cacert; /* --cacert: CA bundle for https:// */
   const char *key_paths[PROTO_SIGS_MAX];
+  bool dry_run; /* --dry-run anywhere: build, check and sign, submit nothing */
   struct proto_key *keys[PROTO_SIGS_MAX];
   size_t nkeys;
   const char *read_key_path; /* --read-key: signs reads instead of the first --key */

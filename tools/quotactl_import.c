@@ -41,6 +41,9 @@ struct import {
   struct proto_key *keys[KEY_CACHE_MAX];
   struct seen_row *seen; /* open addressing, seen_cap a power of two, at most half full */
   size_t seen_cap, seen_used;
+  bool dry_run;          /* --dry-run: every row read, built and signed; nothing submitted */
+  uint64_t checked;      /* rows a dry run would submit */
+  json_t *refusals;      /* with --json: every refused row (line, code, message, available) */
 };
 
 static int cached_key(struct import *im, const char *path, struct proto_key **out) {
@@ -101,6 +104,12 @@ static void tally_refusal(struct import *im, const struct qctl_result *r, unsign
     snprintf(im->by_code[im->codes++].code, sizeof(im->by_code[0].code), "%s", r->code_name);
   }
   if (k < im->codes) im->by_code[k].count++;
+  if (im->refusals) {
+    json_t *one = json_pack("{s:I,s:s,s:s}", "line", (json_int_t)line, "code", r->code_name,
+                            "message", r->message);
+    if (one && r->has_available) json_object_set_new(one, "available", json_integer((json_int_t)r->available));
+    if (one) json_array_append_new(im->refusals, one);
+  }
   if (im->shown++ < REFUSALS_SHOWN_MAX) {
     fprintf(stderr, "\n%s:%lu: refused: %s: %s", im->path, line, r->code_name, r->message);
     if (r->has_available) fprintf(stderr, " (available %" PRIu64 " t)", r->available);
@@ -116,6 +125,8 @@ struct qctl_batch *qctl_batch_open(struct qctl *q, const char *label) {
   im->path = label;
   im->batch_max = QCTL_BATCH_MAX;
   im->batch = json_array();
+  im->refusals = q->json ? json_array() : NULL;
+  im->dry_run = q->dry_run;
   return (struct qctl_batch *)im;
 }
 
@@ -140,6 +151,7 @@ int qctl_batch_close(struct qctl_batch *b, int rc) {
   free(im->seen);
   json_decref(im->batch);
   import_summary(im);
+  json_decref(im->refusals);
   if (rc == 0 && im->refused) rc = QCTL_EXIT_REFUSED;
   free(im);
   return rc;
@@ -148,6 +160,11 @@ int qctl_batch_close(struct qctl_batch *b, int rc) {
 static int flush(struct import *im) {
   size_t n = json_array_size(im->batch);
   if (n == 0) return 0;
+  if (im->dry_run) { /* built and signed: what would be sent is known good locally */
+    im->checked += n;
+    json_array_clear(im->batch);
+    return 0;
+  }
   struct qctl_result *res = calloc(n, sizeof(*res));
   if (!res) return QCTL_EXIT_IO;
   int rc = qctl_submit(im->q, im->batch, res, n, NULL);
@@ -437,13 +454,19 @@ static void import_summary(struct import *im) {
     for (size_t k = 0; k < im->codes; k++) {
       json_object_set_new(by, im->by_code[k].code, json_integer((json_int_t)im->by_code[k].count));
     }
-    json_t *s = json_pack("{s:s,s:I,s:I,s:I,s:I,s:o}", "file", im->path, "rows",
+    json_t *s = json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:O}", "file", im->path, "rows",
                           (json_int_t)im->rows, "ok", (json_int_t)im->ok, "exists",
                           (json_int_t)im->exists, "refused", (json_int_t)im->refused,
-                          "refused_by_code", by);
+                          "refused_by_code", by, "refusals", im->refusals);
+    if (im->dry_run) json_object_set_new(s, "dry_run_checked", json_integer((json_int_t)im->checked));
     json_dumpf(s, stdout, JSON_COMPACT);
     putchar('\n');
     json_decref(s);
+    return;
+  }
+  if (im->dry_run) {
+    printf("%s: dry run: %" PRIu64 " rows read, %" PRIu64 " transactions built and signed; "
+           "nothing was submitted\n", im->path, im->rows, im->checked);
     return;
   }
   if (im->rows) printf("%s: %" PRIu64 " rows, ", im->path, im->rows);

@@ -86,7 +86,7 @@ int qctl_cmd_tx(struct qctl *q, const char *cmd, int argc, char **argv) {
     tx_help(cmd, type);
     return QCTL_EXIT_OK;
   }
-  bool dry = qopts_has(&o, "dry-run");
+  bool dry = q->dry_run || qopts_has(&o, "dry-run");
   if (o.npos) {
     fprintf(stderr, "quotactl %s: unexpected argument '%s' (flags are --name value)\n", cmd,
             o.pos[0]);

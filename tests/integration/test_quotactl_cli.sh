@@ -275,6 +275,10 @@ account,kind,province,sector,threshold,uscc,name,note
 202,participant,0,,1,,Bulk Trader B,
 203,provincial,44,,1,,Guangdong province,
 EOF
+size=$(tree_size)
+expect 0 "accounts import --dry-run builds and signs every row and submits nothing" "dry run: 3 rows read, 3 transactions built and signed" -- \
+  "$Q" "${OP[@]}" --dry-run accounts import "$T/accounts.csv"
+check "the dry run leaves the tree size unchanged" test "$(tree_size)" = "$size"
 expect 0 "accounts import" "3 transactions: 3 ok, 0 exists, 0 refused" -- "$Q" "${OP[@]}" accounts import "$T/accounts.csv"
 size=$(tree_size)
 expect 0 "accounts import rerun applies nothing twice" "3 transactions: 0 ok, 3 exists, 0 refused" -- \
@@ -292,6 +296,8 @@ expect 1 "allocations import reports refusals by code and line" "alloc.csv:3: re
   "$Q" --read-key "$T/op1.key" allocations import "$T/alloc.csv"
 grep -q "refused insufficient_balance: 1" "$T/out" && PASSED=$((PASSED + 1)) && echo "ok   - the summary counts refusals by code" \
   || { FAILED=$((FAILED + 1)); echo "FAIL - summary by code"; }
+expect 1 "allocations import --json lists every refused row with its line and code" '"refusals": ?\[\{"line": ?3, ?"code": ?"insufficient_balance"' -- \
+  "$Q" --json --read-key "$T/op1.key" allocations import "$T/alloc.csv"
 "$Q" --key "$T/rep101.key" position-move --account 101 --instrument CEA-2024 --amount 1500 --to-position trading >/dev/null
 "$(command -v /usr/bin/python3 || command -v python3)" -c "
 print('ref,from,to,instrument,amount')
