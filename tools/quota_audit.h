@@ -30,6 +30,7 @@ struct qa_opts {
   const char *save_checkpoint;   /* where to write the verified checkpoint */
   unsigned threads;
   bool quiet;
+  bool json;                     /* the summary and verdict as one JSON object on stdout */
 };
 
 struct qa_run {

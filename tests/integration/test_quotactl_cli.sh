@@ -362,6 +362,7 @@ check "the export has a header, every entry and the reported line" test "$(wc -l
 check "the export's last line is what the registry reports" grep -q '^{"reported"' <(tail -1 "$T/export.jsonl")
 if [ -x "$AUDIT" ]; then
   expect 0 "quota-audit verifies the export" "" -- "$AUDIT" --export "$T/export.jsonl" --verifier-key "$vk"
+  expect 0 "quota-audit --json: one object with the verdict and the counts" '^\{"verdict":"ok","log":"'"$ORIGIN"'","entries":[0-9]+' -- "$AUDIT" --export "$T/export.jsonl" --verifier-key "$vk" --json
 fi
 expect 0 "backup while quotad runs" "invariants hold" -- "$Q" backup "$T/backup" --data-dir "$T/data"
 root_before=$(sed -n 3p <("$Q" checkpoint))
