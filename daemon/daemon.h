@@ -202,7 +202,7 @@ int daemon_metrics_render(struct daemon_buf *out, uint64_t tree_size, uint64_t c
                           uint32_t connections);
 
 /* ---------------------------------------------------------------------------------------------
- * HTTP status for an error code (api.md's table).
+ * HTTP status for an error code: the status column of proto's error table (docs/API.md lists it).
  * ------------------------------------------------------------------------------------------- */
 unsigned daemon_status_for(int err);
 /* {"error": {"code": ..., "message": ...}} */
