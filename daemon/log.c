@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -62,4 +63,9 @@ void daemon_log(int level, const char *fmt, ...) {
   ssize_t w = write(log_fd, line, len); /* one write per line keeps lines whole */
   pthread_mutex_unlock(&log_lock);
   (void)w;
+}
+
+void daemon__assert_fail(const char *cond, const char *file, int line) {
+  daemon_log(DAEMON_LOG_ERR, "assertion failed: %s (%s:%d)", cond, file, line);
+  abort();
 }

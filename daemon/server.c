@@ -2,6 +2,7 @@
  * writer, signals (TERM/INT stop cleanly, HUP reopens logs and reloads TLS), the connection
  * sweep, and systemd's notify protocol. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,7 @@ static int start_handles(struct daemon_server *srv) {
   uint64_t usec = 0;
   if (wd && !daemon_parse_u64(wd, &usec)) srv->watchdog_interval_ms = usec / 1000;
   uint64_t period = srv->cfg->limits.request_timeout_ms / 4;
+  if (srv->cfg->limits.header_timeout_ms / 4 < period) period = srv->cfg->limits.header_timeout_ms / 4;
   if (period > 500) period = 500;
   if (srv->watchdog_interval_ms && srv->watchdog_interval_ms / 4 < period) period = srv->watchdog_interval_ms / 4;
   if (period < 10) period = 10;
@@ -145,6 +147,17 @@ int daemon_run(struct daemon_config *cfg) {
     return 1;
   }
   struct daemon_server srv = {.cfg = cfg};
+  /* A peer that resets while an answer is written must cost its connection, not the process:
+   * without this, the write's EPIPE comes with SIGPIPE, whose default action ends quotad. */
+  signal(SIGPIPE, SIG_IGN);
+  long proxies = daemon_peer_list_parse(cfg->trusted_proxies, srv.proxies, DAEMON_TRUSTED_PROXIES_MAX);
+  if (proxies < 0 || daemon_peers_init(&srv.peers, cfg->limits.connections_max)) {
+    daemon_log(DAEMON_LOG_ERR, "%s", proxies < 0 ? "listen.trusted_proxies: not a list of addresses"
+                                                  : "no memory for the peer table");
+    daemon_log_close();
+    return 1;
+  }
+  srv.proxies_n = (size_t)proxies;
   uv_loop_t loop;
   uv_loop_init(&loop);
   srv.loop = &loop;
@@ -185,6 +198,7 @@ out:
     status = 1;
   }
   if (srv.ledger) ledger_close(srv.ledger);
+  daemon_peers_free(&srv.peers);
   daemon_tls_ctx_free(srv.tls_ctx);
   proto_key_free(log_key);
   if (cfg->unix_path[0] && status == 0) unlink(cfg->unix_path);
