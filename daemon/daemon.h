@@ -127,6 +127,36 @@ long daemon_peer_list_parse(const char *list, uint8_t (*out)[DAEMON_PEER_BYTES],
 int daemon_forwarded_last_hop(const char *value, uint8_t out[DAEMON_PEER_BYTES]);
 
 /* ---------------------------------------------------------------------------------------------
+ * Answer cache (cache.c): rendered bodies of large public answers, valid while the tree size and
+ * the caller's epoch are those they were rendered at. Bounded in slots and bytes.
+ * ------------------------------------------------------------------------------------------- */
+#define DAEMON_CACHE_SLOTS 64u
+#define DAEMON_CACHE_KEY_BYTES 48u
+#define DAEMON_CACHE_BYTES_MAX (32u << 20) /* all cached bodies together */
+
+struct daemon_cache_slot {
+  uint8_t key[DAEMON_CACHE_KEY_BYTES];
+  size_t key_len;
+  uint64_t tree_size, epoch, used_tick;
+  char *body; /* NULL: empty slot */
+  size_t len;
+};
+struct daemon_cache {
+  struct daemon_cache_slot slots[DAEMON_CACHE_SLOTS];
+  size_t bytes;
+  uint64_t tick;
+};
+/* The body cached under key when it was rendered at this tree size and epoch: true with *body
+ * (valid until the next put) and *len. A body of another tree size or epoch is dropped. */
+bool daemon_cache_get(struct daemon_cache *c, const void *key, size_t key_len, uint64_t tree_size,
+                      uint64_t epoch, const char **body, size_t *len);
+/* Keeps a copy of body under key, evicting the least recently used bodies to stay within
+ * DAEMON_CACHE_BYTES_MAX; a body that cannot fit, or no memory, is simply not cached. */
+void daemon_cache_put(struct daemon_cache *c, const void *key, size_t key_len, uint64_t tree_size,
+                      uint64_t epoch, const char *body, size_t len);
+void daemon_cache_free(struct daemon_cache *c);
+
+/* ---------------------------------------------------------------------------------------------
  * Growable byte buffer (buf.c)
  * ------------------------------------------------------------------------------------------- */
 struct daemon_buf {

@@ -199,6 +199,7 @@ out:
   }
   if (srv.ledger) ledger_close(srv.ledger);
   daemon_peers_free(&srv.peers);
+  daemon_cache_free(&srv.cache);
   daemon_tls_ctx_free(srv.tls_ctx);
   proto_key_free(log_key);
   if (cfg->unix_path[0] && status == 0) unlink(cfg->unix_path);

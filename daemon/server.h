@@ -97,6 +97,7 @@ struct daemon_server {
   struct daemon_conn *conns;
   uint32_t conn_count;
   struct daemon_peers peers; /* connections per peer address */
+  struct daemon_cache cache; /* large public answers (compliance pages) */
   uint8_t proxies[DAEMON_TRUSTED_PROXIES_MAX][DAEMON_PEER_BYTES];
   size_t proxies_n;
   bool stopping, stopped;
