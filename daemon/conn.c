@@ -434,7 +434,15 @@ static void on_connection(uv_stream_t *listener, int status) {
     conn_close(c);
     return;
   }
-  if (c->kind == DAEMON_CONN_TCP || c->kind == DAEMON_CONN_TLS) uv_tcp_nodelay(&c->h.tcp, 1);
+  if (c->kind == DAEMON_CONN_TCP || c->kind == DAEMON_CONN_TLS) {
+    uv_tcp_nodelay(&c->h.tcp, 1);
+    /* The kernel's send buffer is unsent output too: left to autotuning it grows to 4 MiB per
+     * socket, and a peer that never reads makes quotad render and copy that much for it. Linux
+     * doubles the value set, so the kernel holds at most conn_output_bytes_max as well. */
+    uint64_t sndbuf = srv->cfg->limits.conn_output_bytes_max / 2;
+    int v = (int)(sndbuf < (1u << 30) ? sndbuf : (1u << 30));
+    uv_send_buffer_size(&c->h.handle, &v);
+  }
   if (c->kind == DAEMON_CONN_TLS) {
     if (daemon_tls_init(&c->tls, srv->tls_ctx) != 0) {
       conn_close(c);

@@ -11,7 +11,6 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qlib
-from qlib import move
 
 build, tmp = sys.argv[1], sys.argv[2]
 check = qlib.Checks()
@@ -73,13 +72,7 @@ q = qlib.Quotad(build, tmp, os.path.join(tmp, "data"), os.path.join(tmp, "log.ke
                 extra=["--tx-per-request-max", "1000", "--connections-per-peer-max", "1000"])
 q.start()
 qlib.setup_world(q, w)
-ids = list(range(200000, 200000 + ENTERPRISES))
-for lo in range(0, len(ids), 500):
-    qlib.submit_all(q, [q.envelope(qlib.acct_tx(a, "enterprise", 44, "power", qlib.uscc("914400008%08d" % a),
-                                                "Power plant number %d of the province" % a), w.op)
-                        for a in ids[lo:lo + 500]])
-    qlib.submit_all(q, [q.envelope(move("verified_emissions", account=a, year=2025, emissions=1000 + a % 977,
-                                        ref="verification report %d" % a), w.auth44) for a in ids[lo:lo + 500]])
+qlib.compliance_world(q, w, ENTERPRISES)
 BIG = "/v1/compliance/2025?limit=1000"
 st, page = q.request("GET", BIG)
 check("a compliance page of 1,000 enterprises is large (%d KiB)" % (len(page) // 1024),
