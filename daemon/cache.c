@@ -34,12 +34,17 @@ bool daemon_cache_get(struct daemon_cache *c, const void *key, size_t key_len, u
   return true;
 }
 
-/* The least recently used slot (an empty one first). */
-static struct daemon_cache_slot *slot_victim(struct daemon_cache *c) {
-  struct daemon_cache_slot *v = &c->slots[0];
+/* The slot for a new body: an empty one, else the least recently used. With used_only: the
+ * least recently used body (NULL when there is none), never an empty slot. */
+static struct daemon_cache_slot *slot_victim(struct daemon_cache *c, bool used_only) {
+  struct daemon_cache_slot *v = NULL;
   for (size_t i = 0; i < DAEMON_CACHE_SLOTS; i++) {
-    if (!c->slots[i].body) return &c->slots[i];
-    if (c->slots[i].used_tick < v->used_tick) v = &c->slots[i];
+    struct daemon_cache_slot *s = &c->slots[i];
+    if (!s->body) {
+      if (!used_only) return s;
+      continue;
+    }
+    if (!v || s->used_tick < v->used_tick) v = s;
   }
   return v;
 }
@@ -49,8 +54,13 @@ void daemon_cache_put(struct daemon_cache *c, const void *key, size_t key_len, u
   if (key_len > DAEMON_CACHE_KEY_BYTES || len > DAEMON_CACHE_BYTES_MAX) return;
   struct daemon_cache_slot *s = slot_find(c, key, key_len);
   if (s) slot_drop(c, s);
-  while (c->bytes + len > DAEMON_CACHE_BYTES_MAX) slot_drop(c, slot_victim(c));
-  s = slot_victim(c);
+  /* Evict the least recently used until the body fits; bytes > 0 means a slot is in use. */
+  while (c->bytes + len > DAEMON_CACHE_BYTES_MAX) {
+    struct daemon_cache_slot *old = slot_victim(c, true);
+    DAEMON_ASSERT(old != NULL);
+    slot_drop(c, old);
+  }
+  s = slot_victim(c, false);
   if (s->body) slot_drop(c, s);
   s->body = malloc(len ? len : 1);
   if (!s->body) return; /* a cache that cannot grow just does not cache */

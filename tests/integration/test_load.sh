@@ -6,7 +6,7 @@
 # Usage: bash test_load.sh BUILD_DIR SOURCE_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
-[ -x "$BUILD_DIR/daemon/quotad" ] || { echo "SKIP: quotad not built"; exit 0; }
+[ -x "$BUILD_DIR/daemon/quotad" ] || { echo "FAIL: quotad not built"; exit 1; }
 ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "open files limit: $(ulimit -n)"
 T=$(mktemp -d /tmp/quotad-load-XXXXXX)
