@@ -50,7 +50,8 @@ static size_t peer_find(const struct daemon_peers *t, const uint8_t addr[DAEMON_
   for (uint32_t n = 0; n < t->slots; n++, i = (i + 1) & (t->slots - 1)) {
     if (!t->rows[i].count || !memcmp(t->rows[i].addr, addr, DAEMON_PEER_BYTES)) return i;
   }
-  DAEMON_ASSERT(false && "the peer table is never full: peers_crowded refuses first");
+  /* Never reached: peers_crowded refuses a new address long before the table is full. */
+  DAEMON_ASSERT(t->used == t->slots); /* only a full table ends the probe without a slot */
   return 0;
 }
 
@@ -93,7 +94,7 @@ static void peer_delete_at(struct daemon_peers *t, size_t hole) {
 
 void daemon_peers_remove(struct daemon_peers *t, const uint8_t addr[DAEMON_PEER_BYTES]) {
   size_t i = peer_find(t, addr);
-  DAEMON_ASSERT(t->rows[i].count > 0 && "removing a peer that holds no connection");
+  DAEMON_ASSERT(t->rows[i].count > 0); /* only a counted connection is uncounted */
   if (--t->rows[i].count == 0) peer_delete_at(t, i);
 }
 
