@@ -9,6 +9,8 @@
 /* Pages: every list answers at most PAGE_MAX rows (PAGE_DEFAULT without ?limit=) and a "next"
  * cursor naming only a row the reader was shown. */
 enum { PAGE_DEFAULT = 100, PAGE_MAX = 1000, INSTRUMENTS_MAX = 1024, ROUTE_ARG_BYTES = 128 };
+/* Keys are read from the ledger this many at a time while a page of visible ones fills. */
+enum { KEYS_SCAN_ROWS = 256 };
 
 struct ctx {
   struct daemon_server *srv;
@@ -216,14 +218,14 @@ static void get_keys(struct ctx *x) {
       (alen != 2 * PROTO_HASH_BYTES || proto_hex_decode(hex, (size_t)alen, after, sizeof after) != PROTO_HASH_BYTES))
     rc = PROTO_E_BAD_ARGUMENT;
   if (rc) return fail(x, rc, "after is a key hash in hex, limit 1..1000");
-  struct ledger_key *k = calloc(limit, sizeof *k);
+  struct ledger_key *k = calloc(KEYS_SCAN_ROWS, sizeof *k);
   if (!k) return fail(x, PROTO_E_NO_MEMORY, NULL);
   json_t *arr = json_array();
   const uint8_t *cursor = alen == PROTO_E_NOT_FOUND ? NULL : after;
   uint8_t last[PROTO_HASH_BYTES];
   size_t shown = 0;
-  for (long n = (long)limit; shown < limit && n == (long)limit;) { /* ends: every scan advances */
-    n = ledger_keys(x->srv->ledger, cursor, k, limit);
+  for (long n = KEYS_SCAN_ROWS; shown < limit && n == KEYS_SCAN_ROWS;) { /* every scan advances */
+    n = ledger_keys(x->srv->ledger, cursor, k, KEYS_SCAN_ROWS);
     if (n < 0) {
       free(k);
       json_decref(arr);
