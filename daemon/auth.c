@@ -109,40 +109,7 @@ size_t daemon_tx_accounts(const struct proto_tx *tx, uint64_t *out, size_t cap) 
   return n;
 }
 
-unsigned daemon_status_for(int err) {
-  switch (err) {
-  case 0:
-  case 1: return 200;
-  case PROTO_E_ID_CONFLICT: return 409;
-  case PROTO_E_BAD_SIGNATURE:
-  case PROTO_E_UNKNOWN_KEY:
-  case PROTO_E_UNAUTHORIZED:
-  case PROTO_E_STALE_TIME: return 401;
-  case PROTO_E_WRONG_ROLE:
-  case PROTO_E_REVOKED_KEY:
-  case PROTO_E_INSUFFICIENT_SIGNATURES:
-  case PROTO_E_FORBIDDEN:
-  case PROTO_E_UNKNOWN_LOG_KEY: return 403;
-  case PROTO_E_NOT_FOUND: return 404;
-  case PROTO_E_TOO_LARGE: return 413;
-  case PROTO_E_BUSY:
-  case PROTO_E_NO_MEMORY:
-  case PROTO_E_READ_ONLY: return 503;
-  case PROTO_E_MAP_FULL: return 507;
-  case PROTO_E_CORRUPT:
-  case PROTO_E_STORAGE:
-  case PROTO_E_CRYPTO: return 500;
-  case PROTO_E_TEXT_CONTROL: return 400; /* a text field, as bad_text */
-  case PROTO_E_BAD_KEY:                 /* a key the ledger refuses to register or trust */
-  case PROTO_E_BAD_THRESHOLD: return 422;
-  default: break;
-  }
-  if (err <= -1000 && err > -1200) return 400; /* encoding, JSON and text */
-  if (err <= -1300 && err > -1400) return 422; /* ledger rules */
-  if (err <= -1400 && err > -1500) return 400;
-  if (err <= -1500 && err > -1600) return 422;
-  return 500;
-}
+unsigned daemon_status_for(int err) { return proto_err_http_status(err); }
 
 int daemon_error_body(struct daemon_buf *out, int err, const char *detail) {
   char msg[600];

@@ -35,6 +35,7 @@ static const struct opt opts[] = {
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
   STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),
+  STR("listen", "trusted_proxies", "trusted-proxies", trusted_proxies, "proxy addresses (comma-separated) whose X-Forwarded-For last hop counts as the peer"),
   NUM("listen", "unix_mode", "unix-mode", OPT_MODE, unix_mode, 0, 0777, "octal permissions of the Unix socket"),
   STR("tls", "cert", "tls-cert", tls_cert, "server certificate chain (PEM)"),
   STR("tls", "key", "tls-key", tls_key, "server private key (PEM)"),
@@ -58,6 +59,9 @@ static const struct opt opts[] = {
   NUM("limits", "batch_entries_max", "batch-entries-max", OPT_U32, limits.batch_entries_max, 1, LEDGER_BATCH_SUBMISSIONS_MAX, "envelopes per group commit"),
   NUM("limits", "batch_delay_ms", "batch-delay-ms", OPT_U32, limits.batch_delay_ms, 0, 10000, "a batch closes this long after its first envelope, ms"),
   NUM("limits", "pipeline_max", "pipeline-max", OPT_U32, limits.pipeline_max, 1, 10000, "parsed requests queued per connection before reads pause"),
+  NUM("limits", "conn_output_bytes_max", "conn-output-bytes-max", OPT_U64, limits.conn_output_bytes_max, 4096, 1u << 30, "unsent answer bytes per connection before reads pause"),
+  NUM("limits", "header_timeout_ms", "header-timeout-ms", OPT_U32, limits.header_timeout_ms, 100, 3600000, "time to receive a request header, from connect or the request's first byte, ms"),
+  NUM("limits", "connections_per_peer_max", "connections-per-peer-max", OPT_U32, limits.connections_per_peer_max, 1, 1000000, "open connections of one peer address"),
 };
 #define OPTS_COUNT (sizeof opts / sizeof opts[0])
 
@@ -81,6 +85,9 @@ void daemon_config_defaults(struct daemon_config *cfg) {
     .batch_entries_max = 8189,
     .batch_delay_ms = 2,
     .pipeline_max = 64,
+    .conn_output_bytes_max = 1u << 20,
+    .header_timeout_ms = 5000,
+    .connections_per_peer_max = 512,
   };
 }
 
@@ -197,6 +204,12 @@ int daemon_config_check(const struct daemon_config *cfg, char *why, size_t why_c
   }
   if (daemon_log_format_parse(cfg->log_format) < 0) {
     snprintf(why, why_cap, "log.format is auto, journal, text, logfmt or json, not '%s'", cfg->log_format);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  uint8_t proxies[DAEMON_TRUSTED_PROXIES_MAX][DAEMON_PEER_BYTES];
+  if (daemon_peer_list_parse(cfg->trusted_proxies, proxies, DAEMON_TRUSTED_PROXIES_MAX) < 0) {
+    snprintf(why, why_cap, "listen.trusted_proxies: want at most %u IPv4 or IPv6 addresses",
+             DAEMON_TRUSTED_PROXIES_MAX);
     return PROTO_E_BAD_ARGUMENT;
   }
   if (!cfg->listen[0] && !cfg->tls_listen[0] && !cfg->unix_path[0]) {

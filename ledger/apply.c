@@ -178,10 +178,9 @@ static int check_id(struct batch *b, struct ledger_submission *sub, const uint8_
   return LEDGER_EXISTS;
 }
 
-static bool is_storage_error(int rc) {
-  return rc == PROTO_E_MAP_FULL || rc == PROTO_E_STORAGE || rc == PROTO_E_CORRUPT ||
-         rc == PROTO_E_NO_MEMORY || (rc < 0 && rc > -1000);
-}
+/* A fault of the machine (storage, memory: a 5xx code in proto's table) aborts the batch; a
+ * refusal of the transaction does not. */
+static bool is_storage_error(int rc) { return proto_err_is_server_fault(rc); }
 
 /* Rules for one decoded transaction; returns the refusal code or a storage error. */
 static int run_rules(struct tx_ctx *c) {

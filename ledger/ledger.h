@@ -259,8 +259,11 @@ struct ledger_key {
 };
 /* A key by its hash (SHA-256 of the raw public key): 0 or NOT_FOUND. Revoked keys stay listed. */
 int ledger_key_get(struct ledger *ledger, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *out);
-/* Every key in hash order (at most cap). Returns the number written or a negative code. */
-long ledger_keys(struct ledger *ledger, struct ledger_key *out, size_t cap);
+/* Keys in hash order whose hash is greater than after (NULL: from the first), at most cap into
+ * out: a page. Returns the number written (fewer than cap only at the end) or a negative code.
+ * To page, pass the hash of the last key of the previous page. */
+long ledger_keys(struct ledger *ledger, const uint8_t after[PROTO_HASH_BYTES],
+                 struct ledger_key *out, size_t cap);
 
 enum ledger_compliance_status {
   LEDGER_COMPLIANT = 1,

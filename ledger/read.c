@@ -247,8 +247,8 @@ long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, 
  * key is not key_bytes long are corrupt. Returns the number of rows written or a negative code. */
 typedef int (*scan_decode_fn)(const uint8_t *key, const uint8_t *val, size_t len, void *row);
 
-static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, scan_decode_fn decode,
-                       void *out, size_t row_bytes, size_t cap) {
+static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, const uint8_t *after,
+                       scan_decode_fn decode, void *out, size_t row_bytes, size_t cap) {
   MDB_txn *txn;
   int rb = store__read_begin(l, &txn);
   if (rb) return rb;
@@ -256,8 +256,11 @@ static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, scan_dec
   long rc = store__mdb_err(mdb_cursor_open(txn, dbi, &cur));
   size_t n = 0;
   if (rc == 0) {
-    MDB_val k, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    MDB_val k = {key_bytes, (void *)after}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, after ? MDB_SET_RANGE : MDB_FIRST);
+    /* SET_RANGE lands on after itself when it exists: the page starts past it. */
+    if (mrc == 0 && after && k.mv_size == key_bytes && !memcmp(k.mv_data, after, key_bytes))
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     while (mrc == 0 && n < cap && rc == 0) {
       if (k.mv_size != key_bytes) rc = PROTO_E_CORRUPT;
       else rc = decode(k.mv_data, v.mv_data, v.mv_size, (uint8_t *)out + n++ * row_bytes);
@@ -279,7 +282,7 @@ static int scan_key(const uint8_t *key, const uint8_t *val, size_t len, void *ro
 }
 
 long ledger_instruments(struct ledger *l, struct ledger_instrument *out, size_t cap) {
-  return scan_table(l, l->dbi[DB_INSTRUMENTS], PROTO_INSTRUMENT_BYTES, scan_instrument, out,
+  return scan_table(l, l->dbi[DB_INSTRUMENTS], PROTO_INSTRUMENT_BYTES, NULL, scan_instrument, out,
                     sizeof(*out), cap);
 }
 
@@ -294,8 +297,9 @@ int ledger_key_get(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES], struc
   return rc;
 }
 
-long ledger_keys(struct ledger *l, struct ledger_key *out, size_t cap) {
-  return scan_table(l, l->dbi[DB_KEYS], PROTO_HASH_BYTES, scan_key, out, sizeof(*out), cap);
+long ledger_keys(struct ledger *l, const uint8_t after[PROTO_HASH_BYTES], struct ledger_key *out,
+                 size_t cap) {
+  return scan_table(l, l->dbi[DB_KEYS], PROTO_HASH_BYTES, after, scan_key, out, sizeof(*out), cap);
 }
 
 const char *ledger_compliance_status_name(unsigned status) {

@@ -38,117 +38,120 @@
 /* ---------------------------------------------------------------------------------------------
  * 1. Errors
  *
- * X(NAME, value, "name", "message"). Names are stable: clients match on them.
+ * X(NAME, value, "name", http_status, "message"). Names are stable: clients match on them. The
+ * HTTP status is the one the API answers for the code; a 5xx status marks a fault of the server
+ * (storage, memory, crypto library), as opposed to a refusal of the request, and the ledger stops
+ * a batch on exactly those. No code is classified by its numeric range.
  * ------------------------------------------------------------------------------------------- */
-#define PROTO_ERRORS(X)                                                                          \
-  /* encoding */                                                                                 \
-  X(TRUNCATED, -1000, "truncated", "input ends before the encoding does")                        \
-  X(TRAILING_BYTES, -1001, "trailing_bytes", "bytes follow the end of the encoding")             \
-  X(BAD_VERSION, -1002, "bad_version", "unsupported format version")                             \
-  X(UNKNOWN_TYPE, -1003, "unknown_type", "unknown transaction type")                             \
-  X(RESERVED_NONZERO, -1004, "reserved_nonzero", "a reserved byte is not zero")                  \
-  X(FIELD_TOO_LONG, -1005, "field_too_long", "a field is longer than its limit")                 \
-  X(BAD_TEXT, -1006, "bad_text", "text is not valid UTF-8 or contains a control character")      \
-  X(BAD_USCC, -1007, "bad_uscc", "not a valid unified social credit code")                       \
-  X(ZERO_AMOUNT, -1008, "zero_amount", "the amount must be at least 1 tonne")                    \
-  X(AMOUNT_TOO_LARGE, -1009, "amount_too_large", "the amount exceeds 2^53 - 1")                  \
-  X(TOO_MANY_SIGNATURES, -1010, "too_many_signatures", "more signatures than allowed")           \
-  X(NO_SIGNATURES, -1011, "no_signatures", "a transaction needs at least one signature")         \
-  X(ENTRY_TOO_LARGE, -1012, "entry_too_large", "the entry would exceed 65,535 bytes")            \
-  X(BAD_ENUM, -1013, "bad_enum", "a field holds a value outside its list")                       \
-  X(BAD_INSTRUMENT_CODE, -1014, "bad_instrument_code", "instrument codes are 1-16 of A-Z 0-9 -") \
-  X(BAD_PROVINCE, -1015, "bad_province", "not a GB/T 2260 province code")                        \
-  X(BAD_YEAR, -1016, "bad_year", "year outside 2000..2100")                                      \
-  X(TOO_MANY_LEGS, -1017, "too_many_legs", "a settlement has 1 to 1000 legs")                    \
-  X(DUPLICATE_SIGNER, -1018, "duplicate_signer", "the same key signs twice")                     \
-  X(EMPTY_FIELD, -1019, "empty_field", "a required text field is empty")                         \
-  X(BAD_ORIGIN, -1020, "bad_origin", "origin must be 1-128 printable ASCII characters")          \
-  X(FIELD_NONZERO, -1021, "field_nonzero", "a field that must be zero for this kind is not")     \
-  X(SAME_ACCOUNT, -1022, "same_account", "source and destination are the same account")          \
-  X(BAD_RANGE, -1023, "bad_range", "a range's start is after its end")                           \
-  /* JSON and text */                                                                            \
-  X(BAD_JSON, -1100, "bad_json", "malformed JSON")                                               \
-  X(JSON_MISSING, -1101, "json_missing_field", "a required JSON field is missing")               \
-  X(JSON_TYPE, -1102, "json_wrong_type", "a JSON field has the wrong type")                      \
-  X(JSON_UNKNOWN, -1103, "json_unknown_field", "a JSON object has a field this type lacks")      \
-  X(BAD_BASE64, -1104, "bad_base64", "invalid base64")                                           \
-  X(BAD_HEX, -1105, "bad_hex", "invalid hexadecimal")                                            \
-  /* crypto and authorization */                                                                 \
-  X(BAD_SIGNATURE, -1200, "bad_signature", "a signature does not verify")                        \
-  X(UNKNOWN_KEY, -1201, "unknown_key", "the signing key is not registered")                      \
-  X(REVOKED_KEY, -1202, "revoked_key", "the signing key has been revoked")                       \
-  X(WRONG_ROLE, -1203, "wrong_role", "no signer holds the role this transaction needs")          \
-  X(INSUFFICIENT_SIGNATURES, -1204, "insufficient_signatures", "fewer signers than required")    \
-  X(BAD_KEY, -1205, "bad_key", "not an Ed25519 key of prime order")                              \
-  X(CRYPTO, -1206, "crypto", "the crypto library failed")                                        \
-  X(UNAUTHORIZED, -1207, "unauthorized", "the request needs a valid signed read header")         \
-  X(FORBIDDEN, -1208, "forbidden", "this key may not read that")                                 \
-  X(STALE_TIME, -1209, "stale_time", "the signed time is too far from the server's clock")       \
-  /* ledger rules */                                                                             \
-  X(ID_CONFLICT, -1300, "id_conflict", "this transaction id was used for another body")          \
-  X(GENESIS_REQUIRED, -1301, "genesis_required", "the first entry must be the genesis")          \
-  X(GENESIS_EXISTS, -1302, "genesis_exists", "the registry already has its genesis")             \
-  X(KEY_EXISTS, -1303, "key_exists", "the key is already registered")                            \
-  X(ACCOUNT_EXISTS, -1304, "account_exists", "the account id, USCC or province is taken")        \
-  X(UNKNOWN_ACCOUNT, -1305, "unknown_account", "no such account")                                \
-  X(ACCOUNT_CLOSED, -1306, "account_closed", "the account is closed")                            \
-  X(ACCOUNT_KIND, -1307, "wrong_account_kind", "the account is not of the kind required")        \
-  X(PROVINCE_MISMATCH, -1308, "province_mismatch", "the account is not of that province")       \
-  X(ACCOUNT_NOT_EMPTY, -1309, "account_not_empty", "the account still holds units")              \
-  X(INSTRUMENT_EXISTS, -1310, "instrument_exists", "the instrument code is taken")               \
-  X(UNKNOWN_INSTRUMENT, -1311, "unknown_instrument", "no such instrument")                       \
-  X(CAP_EXCEEDED, -1312, "cap_exceeded", "issuing this would exceed the instrument's cap")       \
-  X(INSUFFICIENT_BALANCE, -1313, "insufficient_balance", "not enough available units")           \
-  X(FROZEN, -1314, "frozen", "the units are frozen")                                             \
-  X(INELIGIBLE_VINTAGE, -1315, "ineligible_vintage", "the instrument cannot settle that year")   \
-  X(CCER_LIMIT, -1316, "ccer_limit", "CCER beyond 5% of the obligation")                         \
-  X(CARRYOVER_CAP, -1317, "carryover_cap", "the carry-over exceeds its cap")                     \
-  X(OVERFLOW, -1318, "overflow", "a sum would exceed 2^53 - 1")                                  \
-  X(UNKNOWN_YEAR, -1319, "unknown_year", "the compliance year is not open")                      \
-  X(DEADLINE_EARLIER, -1320, "deadline_earlier", "a deadline can only be extended")              \
-  X(NOT_FROZEN, -1321, "not_frozen", "fewer units are frozen than the unfreeze asks")            \
-  X(NO_OBLIGATION, -1322, "no_obligation", "no verified emissions for that enterprise and year") \
-  X(CARRYOVER_MISMATCH, -1323, "carryover_mismatch", "the recorded cap does not follow from NS") \
-  X(INSTRUMENT_KIND, -1324, "wrong_instrument_kind", "the instrument is not of the kind needed") \
-  X(UNKNOWN_LOG_KEY, -1325, "wrong_log_key", "the genesis must be signed by the log key")        \
-  /* storage and service */                                                                      \
-  X(MAP_FULL, -1400, "map_full", "the ledger reached its configured size ceiling")               \
-  X(CORRUPT, -1401, "corrupt", "stored data is corrupt; writes are stopped")                     \
-  X(STORAGE, -1402, "storage", "the storage engine failed")                                      \
-  X(NOT_FOUND, -1403, "not_found", "no such item")                                               \
-  X(BUSY, -1404, "busy", "the service is at a limit; try again")                                 \
-  X(TOO_LARGE, -1405, "too_large", "the request exceeds a configured limit")                     \
-  X(BAD_REQUEST, -1406, "bad_request", "malformed request")                                      \
-  X(LOCKED, -1407, "locked", "another process holds the data directory")                         \
-  X(READ_ONLY, -1408, "read_only", "writes are stopped")                                         \
-  X(BAD_PROOF, -1409, "bad_proof", "the proof does not verify")                                  \
-  X(BAD_CHECKPOINT, -1410, "bad_checkpoint", "malformed or unverifiable checkpoint")             \
-  X(INCONSISTENT, -1411, "inconsistent", "the two tree heads are not consistent")                \
-  X(BAD_ARGUMENT, -1412, "bad_argument", "an argument is out of range")                          \
-  X(NO_MEMORY, -1413, "no_memory", "out of memory")                                              \
-  /* allocation */                                                                               \
-  X(BAD_SCHEME, -1500, "bad_scheme", "the allocation scheme file is invalid")                    \
-  X(BAD_DATA, -1501, "bad_data", "the enterprise data is invalid")                               \
-  X(NO_ROOT, -1502, "no_root", "no balance value solves the sector's equation")                  \
-  /* witnesses (C2SP tlog-witness, tlog-policy) */                                               \
-  X(BAD_POLICY, -1600, "bad_policy", "the witness policy is invalid")                            \
-  X(NO_QUORUM, -1601, "no_quorum", "the witness cosignatures do not meet the policy's quorum")   \
-  X(WEAK_QUORUM, -1602, "weak_quorum", "half of the witnesses or fewer could meet the quorum")   \
-  X(UNKNOWN_LOG, -1603, "unknown_log", "the witness does not know this checkpoint's origin")     \
-  X(SIZE_CONFLICT, -1604, "size_conflict", "the old size is not the witness's latest size")      \
-  /* settlement legs beside a version 2 settle (FORMAT.md "Settlement legs") */                  \
-  X(LEGS_MISSING, -1024, "legs_missing", "a version 2 settlement arrived without its legs")     \
-  X(LEGS_UNEXPECTED, -1025, "legs_unexpected", "legs beside a tx that is no version 2 settle")  \
-  X(LEGS_COUNT, -1026, "legs_count_mismatch", "the legs beside are not legs_count legs")        \
-  X(LEGS_ROOT, -1027, "legs_root_mismatch", "the legs do not hash to the signed legs_root")     \
-  X(DUPLICATE_SALT, -1028, "duplicate_salt", "two legs of one settlement share a salt")         \
-  /* keys and text */                                                                            \
-  X(BAD_THRESHOLD, -1700, "bad_threshold", "the threshold exceeds the number of distinct keys")  \
-  X(TEXT_CONTROL, -1701, "text_control", "text holds a bidirectional or C1 control character")
+#define PROTO_ERRORS(X)                                                                                 \
+  /* encoding */                                                                                        \
+  X(TRUNCATED, -1000, "truncated", 400, "input ends before the encoding does")                          \
+  X(TRAILING_BYTES, -1001, "trailing_bytes", 400, "bytes follow the end of the encoding")               \
+  X(BAD_VERSION, -1002, "bad_version", 400, "unsupported format version")                               \
+  X(UNKNOWN_TYPE, -1003, "unknown_type", 400, "unknown transaction type")                               \
+  X(RESERVED_NONZERO, -1004, "reserved_nonzero", 400, "a reserved byte is not zero")                    \
+  X(FIELD_TOO_LONG, -1005, "field_too_long", 400, "a field is longer than its limit")                   \
+  X(BAD_TEXT, -1006, "bad_text", 400, "text is not valid UTF-8 or contains a control character")        \
+  X(BAD_USCC, -1007, "bad_uscc", 400, "not a valid unified social credit code")                         \
+  X(ZERO_AMOUNT, -1008, "zero_amount", 400, "the amount must be at least 1 tonne")                      \
+  X(AMOUNT_TOO_LARGE, -1009, "amount_too_large", 400, "the amount exceeds 2^53 - 1")                    \
+  X(TOO_MANY_SIGNATURES, -1010, "too_many_signatures", 400, "more signatures than allowed")             \
+  X(NO_SIGNATURES, -1011, "no_signatures", 400, "a transaction needs at least one signature")           \
+  X(ENTRY_TOO_LARGE, -1012, "entry_too_large", 400, "the entry would exceed 65,535 bytes")              \
+  X(BAD_ENUM, -1013, "bad_enum", 400, "a field holds a value outside its list")                         \
+  X(BAD_INSTRUMENT_CODE, -1014, "bad_instrument_code", 400, "instrument codes are 1-16 of A-Z 0-9 -")   \
+  X(BAD_PROVINCE, -1015, "bad_province", 400, "not a GB/T 2260 province code")                          \
+  X(BAD_YEAR, -1016, "bad_year", 400, "year outside 2000..2100")                                        \
+  X(TOO_MANY_LEGS, -1017, "too_many_legs", 400, "a settlement has 1 to 1000 legs")                      \
+  X(DUPLICATE_SIGNER, -1018, "duplicate_signer", 400, "the same key signs twice")                       \
+  X(EMPTY_FIELD, -1019, "empty_field", 400, "a required text field is empty")                           \
+  X(BAD_ORIGIN, -1020, "bad_origin", 400, "origin must be 1-128 printable ASCII characters")            \
+  X(FIELD_NONZERO, -1021, "field_nonzero", 400, "a field that must be zero for this kind is not")       \
+  X(SAME_ACCOUNT, -1022, "same_account", 400, "source and destination are the same account")            \
+  X(BAD_RANGE, -1023, "bad_range", 400, "a range's start is after its end")                             \
+  /* JSON and text */                                                                                   \
+  X(BAD_JSON, -1100, "bad_json", 400, "malformed JSON")                                                 \
+  X(JSON_MISSING, -1101, "json_missing_field", 400, "a required JSON field is missing")                 \
+  X(JSON_TYPE, -1102, "json_wrong_type", 400, "a JSON field has the wrong type")                        \
+  X(JSON_UNKNOWN, -1103, "json_unknown_field", 400, "a JSON object has a field this type lacks")        \
+  X(BAD_BASE64, -1104, "bad_base64", 400, "invalid base64")                                             \
+  X(BAD_HEX, -1105, "bad_hex", 400, "invalid hexadecimal")                                              \
+  /* crypto and authorization */                                                                        \
+  X(BAD_SIGNATURE, -1200, "bad_signature", 401, "a signature does not verify")                          \
+  X(UNKNOWN_KEY, -1201, "unknown_key", 401, "the signing key is not registered")                        \
+  X(REVOKED_KEY, -1202, "revoked_key", 403, "the signing key has been revoked")                         \
+  X(WRONG_ROLE, -1203, "wrong_role", 403, "no signer holds the role this transaction needs")            \
+  X(INSUFFICIENT_SIGNATURES, -1204, "insufficient_signatures", 403, "fewer signers than required")      \
+  X(BAD_KEY, -1205, "bad_key", 422, "not a valid Ed25519 key")                                          \
+  X(CRYPTO, -1206, "crypto", 500, "the crypto library failed")                                          \
+  X(UNAUTHORIZED, -1207, "unauthorized", 401, "the request needs a valid signed read header")           \
+  X(FORBIDDEN, -1208, "forbidden", 403, "this key may not read that")                                   \
+  X(STALE_TIME, -1209, "stale_time", 401, "the signed time is too far from the server's clock")         \
+  /* ledger rules */                                                                                    \
+  X(ID_CONFLICT, -1300, "id_conflict", 409, "this transaction id was used for another body")            \
+  X(GENESIS_REQUIRED, -1301, "genesis_required", 422, "the first entry must be the genesis")            \
+  X(GENESIS_EXISTS, -1302, "genesis_exists", 422, "the registry already has its genesis")               \
+  X(KEY_EXISTS, -1303, "key_exists", 422, "the key is already registered")                              \
+  X(ACCOUNT_EXISTS, -1304, "account_exists", 422, "the account id, USCC or province is taken")          \
+  X(UNKNOWN_ACCOUNT, -1305, "unknown_account", 422, "no such account")                                  \
+  X(ACCOUNT_CLOSED, -1306, "account_closed", 422, "the account is closed")                              \
+  X(ACCOUNT_KIND, -1307, "wrong_account_kind", 422, "the account is not of the kind required")          \
+  X(PROVINCE_MISMATCH, -1308, "province_mismatch", 422, "the account is not of that province")          \
+  X(ACCOUNT_NOT_EMPTY, -1309, "account_not_empty", 422, "the account still holds units")                \
+  X(INSTRUMENT_EXISTS, -1310, "instrument_exists", 422, "the instrument code is taken")                 \
+  X(UNKNOWN_INSTRUMENT, -1311, "unknown_instrument", 422, "no such instrument")                         \
+  X(CAP_EXCEEDED, -1312, "cap_exceeded", 422, "issuing this would exceed the instrument's cap")         \
+  X(INSUFFICIENT_BALANCE, -1313, "insufficient_balance", 422, "not enough available units")             \
+  X(FROZEN, -1314, "frozen", 422, "the units are frozen")                                               \
+  X(INELIGIBLE_VINTAGE, -1315, "ineligible_vintage", 422, "the instrument cannot settle that year")     \
+  X(CCER_LIMIT, -1316, "ccer_limit", 422, "CCER beyond 5% of the obligation")                           \
+  X(CARRYOVER_CAP, -1317, "carryover_cap", 422, "the carry-over exceeds its cap")                       \
+  X(OVERFLOW, -1318, "overflow", 422, "a sum would exceed 2^53 - 1")                                    \
+  X(UNKNOWN_YEAR, -1319, "unknown_year", 422, "the compliance year is not open")                        \
+  X(DEADLINE_EARLIER, -1320, "deadline_earlier", 422, "a deadline can only be extended")                \
+  X(NOT_FROZEN, -1321, "not_frozen", 422, "fewer units are frozen than the unfreeze asks")              \
+  X(NO_OBLIGATION, -1322, "no_obligation", 422, "no verified emissions for that enterprise and year")   \
+  X(CARRYOVER_MISMATCH, -1323, "carryover_mismatch", 422, "the recorded cap does not follow from NS")   \
+  X(INSTRUMENT_KIND, -1324, "wrong_instrument_kind", 422, "the instrument is not of the kind needed")   \
+  X(UNKNOWN_LOG_KEY, -1325, "wrong_log_key", 403, "the genesis must be signed by the log key")          \
+  /* storage and service */                                                                             \
+  X(MAP_FULL, -1400, "map_full", 507, "the ledger reached its configured size ceiling")                 \
+  X(CORRUPT, -1401, "corrupt", 500, "stored data is corrupt; writes are stopped")                       \
+  X(STORAGE, -1402, "storage", 500, "the storage engine failed")                                        \
+  X(NOT_FOUND, -1403, "not_found", 404, "no such item")                                                 \
+  X(BUSY, -1404, "busy", 503, "the service is at a limit; try again")                                   \
+  X(TOO_LARGE, -1405, "too_large", 413, "the request exceeds a configured limit")                       \
+  X(BAD_REQUEST, -1406, "bad_request", 400, "malformed request")                                        \
+  X(LOCKED, -1407, "locked", 503, "another process holds the data directory")                           \
+  X(READ_ONLY, -1408, "read_only", 503, "writes are stopped")                                           \
+  X(BAD_PROOF, -1409, "bad_proof", 400, "the proof does not verify")                                    \
+  X(BAD_CHECKPOINT, -1410, "bad_checkpoint", 400, "malformed or unverifiable checkpoint")               \
+  X(INCONSISTENT, -1411, "inconsistent", 400, "the two tree heads are not consistent")                  \
+  X(BAD_ARGUMENT, -1412, "bad_argument", 400, "an argument is out of range")                            \
+  X(NO_MEMORY, -1413, "no_memory", 503, "out of memory")                                                \
+  /* allocation */                                                                                      \
+  X(BAD_SCHEME, -1500, "bad_scheme", 422, "the allocation scheme file is invalid")                      \
+  X(BAD_DATA, -1501, "bad_data", 422, "the enterprise data is invalid")                                 \
+  X(NO_ROOT, -1502, "no_root", 422, "no balance value solves the sector's equation")                    \
+  /* witnesses (C2SP tlog-witness, tlog-policy) */                                                      \
+  X(BAD_POLICY, -1600, "bad_policy", 400, "the witness policy is invalid")                              \
+  X(NO_QUORUM, -1601, "no_quorum", 422, "the witness cosignatures do not meet the policy's quorum")     \
+  X(WEAK_QUORUM, -1602, "weak_quorum", 400, "half of the witnesses or fewer could meet the quorum")     \
+  X(UNKNOWN_LOG, -1603, "unknown_log", 404, "the witness does not know this checkpoint's origin")       \
+  X(SIZE_CONFLICT, -1604, "size_conflict", 409, "the old size is not the witness's latest size")        \
+  /* settlement legs beside a version 2 settle (FORMAT.md "Settlement legs") */                         \
+  X(LEGS_MISSING, -1024, "legs_missing", 400, "a version 2 settlement arrived without its legs")        \
+  X(LEGS_UNEXPECTED, -1025, "legs_unexpected", 400, "legs beside a tx that is no version 2 settle")     \
+  X(LEGS_COUNT, -1026, "legs_count_mismatch", 400, "the legs beside are not legs_count legs")           \
+  X(LEGS_ROOT, -1027, "legs_root_mismatch", 400, "the legs do not hash to the signed legs_root")        \
+  X(DUPLICATE_SALT, -1028, "duplicate_salt", 400, "two legs of one settlement share a salt")            \
+  /* keys and text */                                                                                   \
+  X(BAD_THRESHOLD, -1700, "bad_threshold", 422, "the threshold exceeds the number of distinct keys")    \
+  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")
 
 enum proto_err {
   PROTO_OK = 0,
-#define PROTO__ERR_ENUM(name, value, str, msg) PROTO_E_##name = (value),
+#define PROTO__ERR_ENUM(name, value, str, status, msg) PROTO_E_##name = (value),
   PROTO_ERRORS(PROTO__ERR_ENUM)
 #undef PROTO__ERR_ENUM
 };
@@ -160,6 +163,12 @@ const char *proto_err_name(int err);
 const char *proto_err_message(int err);
 /* The code for a stable name, or 0 when the name is unknown. */
 int proto_err_from_name(const char *name);
+/* The HTTP status the table gives err: 200 for 0 and positive values (results such as the
+ * ledger's "exists"), 500 for -errno and codes not in the table. */
+unsigned proto_err_http_status(int err);
+/* True when err is a fault of the server rather than a refusal of the input: a 5xx status in the
+ * table, or a system error (-errno). */
+bool proto_err_is_server_fault(int err);
 
 /* ---------------------------------------------------------------------------------------------
  * 2. Limits

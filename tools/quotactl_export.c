@@ -89,13 +89,19 @@ static int reported_compliance(struct qctl *q, const json_t *instruments, json_t
     if (f && f < lo) lo = f;
     if (l > hi) hi = l;
   }
-  for (unsigned y = lo; y <= hi; y++) {
-    char path[64];
-    snprintf(path, sizeof(path), "/v1/compliance/%u", y);
+  uint64_t after = 0;
+  bool more = false;
+  for (unsigned y = lo; y <= hi; y += more ? 0u : 1u) {
+    char path[96];
+    /* Paged by account id: "next" names where the following page starts. */
+    snprintf(path, sizeof(path), "/v1/compliance/%u?limit=1000&after=%" PRIu64, y, more ? after : 0u);
     long status = 0;
     json_t *ans = NULL;
     int rc = http_json(q->http, "GET", path, NULL, false, &status, &ans);
     if (rc) return qctl_report_http(q, path, rc, status, ans);
+    json_t *nx = json_object_get(ans, "next");
+    more = json_is_integer(nx);
+    after = more ? (uint64_t)json_integer_value(nx) : 0;
     json_t *e;
     for (i = 0; i < json_array_size(json_object_get(ans, "enterprises")) && (e = json_array_get(json_object_get(ans, "enterprises"), i)) != NULL; i++) {
       json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O,s:O,s:O}", "year", (json_int_t)y,

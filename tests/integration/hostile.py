@@ -413,13 +413,13 @@ def _(): return q.submit(REPLAY, w.rep(101))
 @case("a read without a key", 401, "unauthorized")
 def _(): return q.jrequest("GET", "/v1/accounts/101/balances")
 
-@case("a representative reads another account", 403, "forbidden")
+@case("a representative reads another account (404 as if absent)", 404, "not_found")
 def _(): return q.read_as(w.rep(101), "/v1/accounts/102/balances")
 
 @case("a representative reads the entries", 403, "forbidden")
 def _(): return q.read_as(w.rep(101), "/v1/entries?start=0&limit=10")
 
-@case("an authority reads another province's enterprise", 403, "forbidden")
+@case("an authority reads another province's enterprise (404 as if absent)", 404, "not_found")
 def _(): return q.read_as(w.auth11, "/v1/accounts/101")
 
 @case("a signed read 10 minutes old", 401, "stale_time")

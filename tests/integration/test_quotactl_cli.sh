@@ -158,7 +158,7 @@ expect 0 "allocate provincial -> enterprise (by USCC), signed by the authority" 
   "$Q" --key "$T/auth35.key" allocate --from CN-35 --to "$E1" --instrument CEA-2024 --amount 20000 --year 2024 --kind final
 expect 1 "allocate to an enterprise of another province: province_mismatch" "province_mismatch" -- \
   "$Q" --key "$T/auth35.key" allocate --from CN-35 --to 102 --instrument CEA-2024 --amount 1 --year 2024 --kind final
-expect 1 "an authority may not read another province's enterprise: forbidden" "forbidden" -- \
+expect 1 "an authority may not read another province's enterprise: not_found, as if absent" "not_found" -- \
   "$Q" --key "$T/auth35.key" account "$E2"
 "$Q" --key "$T/auth35.key" allocate --from CN-35 --to "$E3" --instrument CEA-2024 --amount 5000 --year 2024 --kind final >/dev/null
 expect 0 "clawback" "^ok: clawback" -- \

@@ -164,6 +164,32 @@ Test(status, maps_codes_to_the_documented_statuses) {
   cr_assert_eq(daemon_status_for(PROTO_E_BAD_THRESHOLD), 422);
 }
 
+/* The status is a column of proto's error table, not a numeric range: codes in the middle of
+ * a range that once mapped by ranges answer what the table says. */
+Test(status, comes_from_the_error_table_not_from_ranges) {
+  cr_assert_eq(daemon_status_for(PROTO_E_BAD_KEY), 400);   /* was 500: outside every range */
+  cr_assert_eq(daemon_status_for(PROTO_E_LOCKED), 503);    /* was 400: inside -1400..-1499 */
+  cr_assert_eq(daemon_status_for(PROTO_E_MAP_FULL), 507);
+  cr_assert_eq(daemon_status_for(PROTO_E_CORRUPT), 500);
+  cr_assert_eq(daemon_status_for(PROTO_E_BAD_SCHEME), 422);
+  cr_assert_eq(daemon_status_for(-5 /* -EIO */), 500);
+  cr_assert_eq(daemon_status_for(-99999), 500);           /* not in the table */
+  cr_assert_eq(proto_err_http_status(PROTO_E_UNKNOWN_LOG_KEY), 403);
+}
+
+Test(status, server_faults_are_the_5xx_rows_and_system_errors) {
+  cr_assert(proto_err_is_server_fault(PROTO_E_STORAGE));
+  cr_assert(proto_err_is_server_fault(PROTO_E_MAP_FULL));
+  cr_assert(proto_err_is_server_fault(PROTO_E_NO_MEMORY));
+  cr_assert(proto_err_is_server_fault(PROTO_E_CORRUPT));
+  cr_assert(proto_err_is_server_fault(-28 /* -ENOSPC */));
+  cr_assert_not(proto_err_is_server_fault(0));
+  cr_assert_not(proto_err_is_server_fault(1));
+  cr_assert_not(proto_err_is_server_fault(PROTO_E_INSUFFICIENT_BALANCE));
+  cr_assert_not(proto_err_is_server_fault(PROTO_E_BAD_KEY));
+  cr_assert_not(proto_err_is_server_fault(PROTO_E_ID_CONFLICT));
+}
+
 Test(status, error_body_names_the_code) {
   struct daemon_buf b = {0};
   cr_assert_eq(daemon_error_body(&b, PROTO_E_ID_CONFLICT, "abc"), 0);
