@@ -108,7 +108,8 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
     return rc;
   }
   proto_key_public(*log_key, srv->log_public_key);
-  struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = *log_key};
+  struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = *log_key,
+                             .invariants_every_batches = cfg->invariants_every_batches};
   rc = ledger_open(&lc, &srv->ledger);
   if (rc) daemon_log(DAEMON_LOG_ERR, "ledger %s: %s (%s)", cfg->data_dir, ledger_err_message(rc), proto_err_name(rc));
   return rc;

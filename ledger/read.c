@@ -2,6 +2,7 @@
  * resize lock's shared side) and copies what it returns into caller memory. */
 #include <string.h>
 
+#include "alloc/alloc.h"
 #include "ledger/internal.h"
 
 
@@ -335,16 +336,14 @@ int ledger_year_get(struct ledger *l, unsigned year, struct ledger_year *out) {
 /* Status at now_ms against the deadline (a year not opened yet has no deadline). */
 static void compliance_eval(const struct rec_compliance *r, uint64_t deadline, uint64_t now,
                             struct ledger_compliance *out) {
-  uint64_t limit = r->emissions * 5u / 100u;
   out->emissions = r->emissions;
   out->surrendered_cea = r->cea;
   out->surrendered_ccer = r->ccer;
-  out->counted = r->cea + (r->ccer < limit ? r->ccer : limit); /* both <= 2^53 - 1 */
+  out->counted = alloc_counted(r->cea, r->ccer, r->emissions);
   out->shortfall = r->emissions > out->counted ? r->emissions - out->counted : 0;
   out->completed_ms = out->shortfall == 0 ? r->completed_ms : 0;
-  if (now <= deadline) out->status = out->shortfall == 0 ? LEDGER_COMPLIANT : LEDGER_SHORT;
-  else if (out->shortfall > 0) out->status = LEDGER_OVERDUE;
-  else out->status = r->completed_ms <= deadline ? LEDGER_COMPLIANT : LEDGER_COMPLIANT_LATE;
+  out->status = (uint8_t)alloc_compliance_status(out->shortfall, out->completed_ms,
+                                                 deadline == UINT64_MAX ? 0 : deadline, now);
 }
 
 int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uint64_t now_ms,

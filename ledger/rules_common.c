@@ -92,10 +92,6 @@ int st__meta_put(struct batch *b, const char *name, const uint8_t *val, size_t l
   return overlay__put(b->ov, DB_META, (const uint8_t *)name, strlen(name), val, len);
 }
 
-void ctx__touch(struct tx_ctx *c, uint64_t account) {
-  if (c->touched_n < BATCH_TOUCHED_MAX) c->touched[c->touched_n++] = account;
-}
-
 int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount) {
   uint64_t available = bal->registry - bal->frozen;
   if (amount > available) {

@@ -41,8 +41,6 @@ int rules__transfer(struct tx_ctx *c) {
   if (rc == 0) rc = amount_add(dst.registry, m->amount, &dst.registry);
   if (rc == 0) rc = st__balance_put(b, m->from, &src);
   if (rc == 0) rc = st__balance_put(b, m->to, &dst);
-  ctx__touch(c, m->from);
-  ctx__touch(c, m->to);
   return rc;
 }
 
@@ -69,7 +67,6 @@ int rules__position_move(struct tx_ctx *c) {
     rc = amount_add(bal.registry, m->amount, &bal.registry);
   }
   if (rc) return rc;
-  ctx__touch(c, m->from);
   return st__balance_put(c->b, m->from, &bal);
 }
 
@@ -94,8 +91,6 @@ static int settle_leg(struct tx_ctx *c, const struct proto_leg *leg) {
   if (rc == 0) rc = st__balance(b, leg->to, leg->instrument, &dst);
   if (rc == 0) rc = amount_add(dst.trading, leg->amount, &dst.trading);
   if (rc == 0) rc = st__balance_put(b, leg->to, &dst);
-  ctx__touch(c, leg->from);
-  ctx__touch(c, leg->to);
   return rc;
 }
 
@@ -132,7 +127,6 @@ static int freeze_common(struct tx_ctx *c, bool freeze) {
     if (m->amount > bal.frozen) return PROTO_E_NOT_FROZEN;
     bal.frozen -= m->amount;
   }
-  ctx__touch(c, m->from);
   return st__balance_put(c->b, m->from, &bal);
 }
 

@@ -1,7 +1,6 @@
 /* The canonical binary codec: one generic walker over the per-type field tables (transaction
  * bodies), plus envelopes, entries and the signing message. proto/FORMAT.md is its specification.
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,14 +41,14 @@ static void put_bytes(struct writer *w, const void *src, size_t n) {
 
 static void put_zero(struct writer *w, size_t n) {
   static const uint8_t zeros[PROTO_USCC_BYTES] = {0};
-  assert(n <= sizeof(zeros));
+  PROTO_ASSERT(n <= sizeof(zeros));
   put_bytes(w, zeros, n);
 }
 
 /* Big-endian, width 1, 2 or 8. */
 static void put_uint(struct writer *w, uint64_t v, size_t width) {
   uint8_t b[8];
-  assert(width == 1 || width == 2 || width == 8);
+  PROTO_ASSERT(width == 1 || width == 2 || width == 8);
   for (size_t i = 0; i < width; i++) b[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
   put_bytes(w, b, width);
 }
@@ -115,7 +114,7 @@ static uint64_t uint_get(const uint8_t *p, size_t width) {
     memcpy(&v16, p, 2);
     return v16;
   default:
-    assert(width == 8);
+    PROTO_ASSERT(width == 8);
     memcpy(&v64, p, 8);
     return v64;
   }
@@ -123,7 +122,7 @@ static uint64_t uint_get(const uint8_t *p, size_t width) {
 
 uint64_t proto__field_uint(const struct proto_tx *tx, const struct proto_field *f) {
   size_t width = proto__uint_width(f->kind);
-  assert(width != 0);
+  PROTO_ASSERT(width != 0);
   return uint_get(field_ptr(tx, f), width);
 }
 
@@ -139,31 +138,14 @@ static void uint_set(uint8_t *p, size_t width, uint64_t v) {
  * Value checks, shared by validate (on a struct) and decode (right after each field is read).
  * ------------------------------------------------------------------------------------------- */
 
-/* Strict UTF-8: shortest form only, no surrogates, nothing above U+10FFFF, and no C0 control
- * or DEL, so that text shows the same everywhere and has a single encoding. */
+/* Transaction text: strict UTF-8 (proto_utf8_next) without C0 controls or DEL, so that text
+ * shows the same everywhere and has a single encoding. */
 static bool utf8_valid(const uint8_t *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      if (c < 0x20 || c == 0x7F) return false;
-      i++;
-      continue;
-    }
-    /* the lead byte gives the sequence length; C0, C1 and F5..FF can only start overlong or
-     * out-of-range sequences, and lone continuation bytes 80..BF start none */
-    size_t more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
-    uint32_t cp = c & (0x3Fu >> more);
-    static const uint32_t lowest_of[4] = {0, 0x80, 0x800, 0x10000};
-    uint32_t lowest = lowest_of[more];
-    if (c < 0xC2 || c > 0xF4) return false;
-    if (more > n - i - 1) return false;
-    for (size_t k = 1; k <= more; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
-      cp = cp << 6 | (s[i + k] & 0x3Fu);
-    }
-    if (cp < lowest || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += more + 1;
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = 0;
+    size_t k = proto_utf8_next(s + i, n - i, &cp);
+    if (k == 0 || cp < 0x20 || cp == 0x7F) return false;
+    i += k;
   }
   return true;
 }
@@ -413,13 +395,13 @@ long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap) {
   size_t count = 0;
   const struct proto_field *fields = proto_tx_fields(tx->type, &count);
   struct writer w = {out, cap, 0, 0};
-  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, proto_tx_version_current(tx->type), 1);
   put_uint(&w, tx->type, 1);
   put_uint(&w, 0, 2);
   put_bytes(&w, tx->id, PROTO_ID_BYTES);
   for (size_t i = 0; i < count; i++) put_field(&w, tx, &fields[i]);
   if (w.err) return w.err;
-  assert(w.len >= BODY_HEADER_BYTES && w.len <= cap);
+  PROTO_ASSERT(w.len >= BODY_HEADER_BYTES && w.len <= cap);
   /* The largest valid body (1000 legs) is far below the limit; this guards table changes. */
   if (w.len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
   return (long)w.len;
@@ -545,11 +527,13 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
   const uint8_t *id;
   int rc = get_uint(&r, 1, &version);
   if (rc) return rc;
-  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  /* A version no type has is refused before the type is read; one this type lacks, after. */
+  if (!proto_tx_version_accepted(0, (unsigned)version)) return PROTO_E_BAD_VERSION;
   if ((rc = get_uint(&r, 1, &type))) return rc;
   size_t count = 0;
   const struct proto_field *fields = proto_tx_fields((unsigned)type, &count);
   if (!fields) return PROTO_E_UNKNOWN_TYPE;
+  if (!proto_tx_version_accepted((unsigned)type, (unsigned)version)) return PROTO_E_BAD_VERSION;
   tx->type = (uint8_t)type;
   if ((rc = get_uint(&r, 2, &reserved))) return rc;
   if (reserved != 0) return PROTO_E_RESERVED_NONZERO;
@@ -559,7 +543,7 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
     if ((rc = get_field(&r, tx, &fields[i]))) return rc;
     if ((rc = proto__field_check(tx, &fields[i]))) return rc;
   }
-  assert(r.pos <= len);
+  PROTO_ASSERT(r.pos <= len);
   if (r.pos != len) return PROTO_E_TRAILING_BYTES;
   return proto__rules_check(tx, NULL);
 }
@@ -602,7 +586,7 @@ long proto_envelope_encode(const struct proto_envelope *env, uint8_t *out, size_
   if (env->body_len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
   if (!env->body && env->body_len) return PROTO_E_BAD_ARGUMENT;
   struct writer w = {out, cap, 0, 0};
-  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, PROTO_ENVELOPE_VERSION, 1);
   put_uint(&w, env->sigs_count, 1);
   put_uint(&w, env->body_len, 2);
   put_bytes(&w, env->body, env->body_len);
@@ -611,7 +595,7 @@ long proto_envelope_encode(const struct proto_envelope *env, uint8_t *out, size_
     put_bytes(&w, env->sigs[i].sig, PROTO_SIG_BYTES);
   }
   if (w.err) return w.err;
-  assert(w.len == PROTO_ENVELOPE_HEADER_BYTES + env->body_len +
+  PROTO_ASSERT(w.len == PROTO_ENVELOPE_HEADER_BYTES + env->body_len +
                       (size_t)env->sigs_count * PROTO_SIG_RECORD_BYTES);
   return (long)w.len;
 }
@@ -622,7 +606,7 @@ static int decode_envelope(const uint8_t *in, size_t len, struct proto_envelope 
   const uint8_t *b;
   int rc = get_uint(&r, 1, &version);
   if (rc) return rc;
-  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if (version != PROTO_ENVELOPE_VERSION) return PROTO_E_BAD_VERSION;
   if ((rc = get_uint(&r, 1, &count))) return rc;
   if (count == 0) return PROTO_E_NO_SIGNATURES;
   if (count > PROTO_SIGS_MAX) return PROTO_E_TOO_MANY_SIGNATURES;
@@ -699,7 +683,7 @@ long proto_entry_encode(const struct proto_entry *e, uint8_t *out, size_t cap) {
   int rc = proto_envelope_decode(e->envelope, e->envelope_len, &env);
   if (rc) return rc;
   struct writer w = {out, cap, 0, 0};
-  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, PROTO_ENTRY_VERSION, 1);
   put_uint(&w, 0, 1);
   put_uint(&w, e->index, 8);
   put_uint(&w, e->time_ms, 8);
@@ -707,8 +691,8 @@ long proto_entry_encode(const struct proto_entry *e, uint8_t *out, size_t cap) {
   put_uint(&w, e->envelope_len, 2);
   put_bytes(&w, e->envelope, e->envelope_len);
   if (w.err) return w.err;
-  assert(w.len == PROTO_ENTRY_HEADER_BYTES + (size_t)e->envelope_len);
-  assert(w.len <= PROTO_ENTRY_BYTES_MAX);
+  PROTO_ASSERT(w.len == PROTO_ENTRY_HEADER_BYTES + (size_t)e->envelope_len);
+  PROTO_ASSERT(w.len <= PROTO_ENTRY_BYTES_MAX);
   return (long)w.len;
 }
 
@@ -718,7 +702,7 @@ static int decode_entry(const uint8_t *in, size_t len, struct proto_entry *e) {
   uint64_t version, reserved, env_len;
   int rc = get_uint(&r, 1, &version);
   if (rc) return rc;
-  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if (version != PROTO_ENTRY_VERSION) return PROTO_E_BAD_VERSION;
   if ((rc = get_uint(&r, 1, &reserved))) return rc;
   if (reserved != 0) return PROTO_E_RESERVED_NONZERO;
   if ((rc = get_uint(&r, 8, &e->index))) return rc;

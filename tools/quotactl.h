@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "proto/proto.h"
+#include "proto/proto_json.h"
 #include "tools/common/http_client.h"
 
 /* Exit codes (docs/QUOTACTL.md): the shell sees what kind of failure it was. */

@@ -1,4 +1,4 @@
-/* export: the whole ledger in the quotad-export/1 format (api.md) that quota-audit reads: the
+/* export: the whole ledger in the quotad-export/1 format (docs/QUOTACTL.md "Export") that quota-audit reads: the
  * checkpoint, every entry's exact leaf bytes, and what the registry reports about its state. */
 #include <inttypes.h>
 #include <stdio.h>

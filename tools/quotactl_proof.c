@@ -91,7 +91,7 @@ static int fetch_leaf(struct qctl *q, const char *id_hex, uint64_t *index, uint8
   snprintf(type, type_cap, "%s", t ? t : "?");
   json_t *page = NULL;
   if (!b64) {
-    /* api.md's entry JSON carries "leaf"; an answer without it is completed from /v1/entries */
+    /* docs/API.md's entry JSON carries "leaf"; an answer without it is completed from /v1/entries */
     snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&limit=1", *index);
     rc = qctl_get(q, path, true, &page);
     if (rc) {

@@ -267,6 +267,63 @@ Test(store, corrupt_record_is_an_error_that_stops_writes) {
   teardown();
 }
 
+/* Puts a well-formed balance record of CEA-2025 for the participant behind the ledger's back:
+ * every record still decodes, but issued no longer equals holdings plus sinks. */
+static void inflate_participant(void) {
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi dbi;
+  raw_open("balances", &env, &txn, &dbi);
+  uint8_t key[24] = {0}, val[25] = {1};
+  for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)((uint64_t)FX_PART >> (8 * i));
+  static const uint8_t code[8] = {'C', 'E', 'A', '-', '2', '0', '2', '5'};
+  memcpy(key + 8, code, sizeof(code));
+  val[8] = 5; /* registry 5, from nowhere */
+  MDB_val k = {24, key}, v = {25, val};
+  raw_put_close(env, txn, dbi, &k, &v);
+}
+
+/* invariants_every_batches = 3: the broken invariant passes two batches unseen, the third's
+ * check finds it, signs no checkpoint over that batch (still committed: its results are true)
+ * and stops writes. */
+Test(store, invariant_check_runs_every_n_batches_and_stops_writes) {
+  fx_world(&F);
+  ledger_close(F.l);
+  F.l = NULL;
+  inflate_participant();
+  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log, .invariants_every_batches = 3};
+  cr_assert_eq(ledger_open(&cfg, &F.l), 0);
+  char why[256];
+  cr_assert_eq(ledger_check_invariants(F.l, why, sizeof(why)), PROTO_E_CORRUPT);
+  cr_assert_eq(transfer_batch(1, false, NULL), 0);
+  cr_assert_eq(transfer_batch(1, true, NULL), 0);
+  uint64_t size2 = ledger_tree_size(F.l);
+  cr_assert_eq(transfer_batch(1, false, NULL), 0, "the third batch is committed");
+  cr_assert_eq(ledger_tree_size(F.l), size2 + 1);
+  char cp[TLOG_CHECKPOINT_BYTES_MAX];
+  cr_assert_gt(ledger_checkpoint_latest(F.l, cp, sizeof(cp)), 0);
+  struct tlog_checkpoint c;
+  uint8_t pub[PROTO_PUBKEY_BYTES];
+  proto_key_public(F.log, pub);
+  cr_assert_eq(tlog_checkpoint_verify(cp, strlen(cp), FX_ORIGIN, pub, &c), 0);
+  cr_assert_eq(c.size, size2, "no checkpoint over the batch that broke the check");
+  cr_assert_eq(transfer_batch(1, true, NULL), PROTO_E_CORRUPT, "writes stopped");
+  cr_assert_eq(ledger_tree_size(F.l), size2 + 1);
+  teardown();
+}
+
+Test(store, refuses_an_invariant_period_above_its_limit) {
+  snprintf(F.dir, sizeof(F.dir), "/tmp/quotad-inv-XXXXXX");
+  cr_assert(mkdtemp(F.dir) != NULL);
+  F.log = fx_key(1);
+  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log,
+                              .invariants_every_batches = LEDGER_INVARIANTS_EVERY_BATCHES_MAX + 1};
+  struct ledger *l = NULL;
+  cr_assert_eq(ledger_open(&cfg, &l), PROTO_E_BAD_ARGUMENT);
+  cr_assert_null(l);
+  teardown();
+}
+
 /* The child applies batches forever and reports each committed tree size on the pipe. */
 static void crash_child(int wfd) {
   fx_open(&F, 1u << 20, 256u << 20);
