@@ -294,6 +294,10 @@ int st__key_put(struct batch *b, const struct ledger_key *k);
 int st__meta_put(struct batch *b, const char *name, const uint8_t *val, size_t len);
 /* An open account: UNKNOWN_ACCOUNT, ACCOUNT_CLOSED. */
 int st__open_account(struct batch *b, uint64_t id, struct ledger_account *a);
+/* The balance of account in an existing instrument (UNKNOWN_INSTRUMENT otherwise). */
+int st__holding(struct batch *b, uint64_t account, const char *code, struct ledger_balance *bal);
+/* Moves amount out of the trading position (INSUFFICIENT_BALANCE, aux = the trading position). */
+int st__take_trading(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount);
 /* Moves amount out of the available registry position (INSUFFICIENT_BALANCE, aux = available). */
 int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount);
 

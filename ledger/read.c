@@ -18,45 +18,40 @@ int ledger_log_public_key(const struct ledger *l, uint8_t out[PROTO_PUBKEY_BYTES
 
 uint64_t ledger_tree_size(struct ledger *l) { return __atomic_load_n(&l->tree_size, __ATOMIC_ACQUIRE); }
 
-int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) {
-  if (size > ledger_tree_size(l)) return PROTO_E_BAD_ARGUMENT;
+enum tree_op { TREE_ROOT, TREE_INCLUSION, TREE_CONSISTENCY };
+
+/* One tree operation over the committed nodes, in a read transaction of its own. */
+static int tree_read(struct ledger *l, enum tree_op op, uint64_t a, uint64_t b,
+                     uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
+  PROTO_ASSERT(b <= ledger_tree_size(l) && out != NULL);
   MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
   struct tlog_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = tlog_root(&ms, size, out);
+  if (op == TREE_ROOT) rc = tlog_root(&ms, b, out[0]);
+  else if (op == TREE_INCLUSION) rc = tlog_inclusion(&ms, a, b, out, n);
+  else rc = tlog_consistency(&ms, a, b, out, n);
   store__read_end(l, txn);
   return rc;
+}
+
+int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) {
+  if (size > ledger_tree_size(l)) return PROTO_E_BAD_ARGUMENT;
+  return tree_read(l, TREE_ROOT, 0, size, (uint8_t(*)[PROTO_HASH_BYTES])out, NULL);
 }
 
 int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
   if (size > ledger_tree_size(l) || index >= size) return PROTO_E_BAD_ARGUMENT;
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  struct tlog_store ms;
-  struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = tlog_inclusion(&ms, index, size, out, n);
-  store__read_end(l, txn);
-  return rc;
+  return tree_read(l, TREE_INCLUSION, index, size, out, n);
 }
 
 int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
                              uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
   if (second > ledger_tree_size(l) || first > second) return PROTO_E_BAD_ARGUMENT;
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  struct tlog_store ms;
-  struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = tlog_consistency(&ms, first, second, out, n);
-  store__read_end(l, txn);
-  return rc;
+  return tree_read(l, TREE_CONSISTENCY, first, second, out, n);
 }
 
 static int get_val(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v) {

@@ -96,3 +96,15 @@ Test(config, refuses_a_batch_larger_than_the_ledger_takes) {
   cr_assert_eq(c.limits.batch_entries_max, 8189);
   cr_assert_eq(daemon_config_set(&c, "limits", "batch_entries_max", "65536", why, sizeof why), 0);
 }
+
+Test(config, invariant_period_within_the_ledger_limit) {
+  struct daemon_config c;
+  char why[256];
+  daemon_config_defaults(&c);
+  cr_assert_eq(c.invariants_every_batches, 0, "0: the ledger's default");
+  cr_assert_eq(daemon_config_set(&c, "ledger", "invariants_every_batches", "1", why, sizeof why), 0);
+  cr_assert_eq(c.invariants_every_batches, 1);
+  cr_assert_eq(daemon_config_set(&c, "ledger", "invariants_every_batches", "1000001", why, sizeof why),
+               PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(c.invariants_every_batches, 1, "a refused value changes nothing");
+}
