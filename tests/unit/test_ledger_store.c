@@ -184,7 +184,6 @@ Test(store, proofs_verify_against_the_signed_checkpoint) {
   teardown();
 }
 
-/* Rewrites A's CEA-2025 balance record behind the ledger's back (frozen > registry). */
 /* Opens the test ledger's LMDB environment directly (the ledger closed), a write transaction
  * and the named database: what a disk fault or a hand with a hex editor could change. */
 static void raw_open(const char *db, MDB_env **env, MDB_txn **txn, MDB_dbi *dbi) {
@@ -201,20 +200,24 @@ static void raw_put_close(MDB_env *env, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, M
   mdb_env_close(env);
 }
 
-static void corrupt_balance(void) {
+/* Puts account's CEA-2025 balance record with these registry and frozen amounts. */
+static void put_raw_balance(uint64_t account, uint8_t registry, uint8_t frozen) {
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;
   raw_open("balances", &env, &txn, &dbi);
   uint8_t key[24] = {0}, val[25] = {1};
-  for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)((uint64_t)FX_ENT_A >> (8 * i));
+  for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)(account >> (8 * i));
   static const uint8_t code[8] = {'C', 'E', 'A', '-', '2', '0', '2', '5'};
   memcpy(key + 8, code, sizeof(code));
-  val[8] = 5;  /* registry 5 */
-  val[24] = 9; /* frozen 9 */
+  val[8] = registry;
+  val[24] = frozen;
   MDB_val k = {24, key}, v = {25, val};
   raw_put_close(env, txn, dbi, &k, &v);
 }
+
+/* Rewrites A's CEA-2025 balance record behind the ledger's back (frozen > registry). */
+static void corrupt_balance(void) { put_raw_balance(FX_ENT_A, 5, 9); }
 
 /* Flips one byte inside stored entry `index` (the last byte: inside the envelope's signature). */
 static void flip_entry_byte(uint64_t index) {
@@ -267,21 +270,9 @@ Test(store, corrupt_record_is_an_error_that_stops_writes) {
   teardown();
 }
 
-/* Puts a well-formed balance record of CEA-2025 for the participant behind the ledger's back:
+/* A well-formed balance record of CEA-2025 for the participant, put behind the ledger's back:
  * every record still decodes, but issued no longer equals holdings plus sinks. */
-static void inflate_participant(void) {
-  MDB_env *env;
-  MDB_txn *txn;
-  MDB_dbi dbi;
-  raw_open("balances", &env, &txn, &dbi);
-  uint8_t key[24] = {0}, val[25] = {1};
-  for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)((uint64_t)FX_PART >> (8 * i));
-  static const uint8_t code[8] = {'C', 'E', 'A', '-', '2', '0', '2', '5'};
-  memcpy(key + 8, code, sizeof(code));
-  val[8] = 5; /* registry 5, from nowhere */
-  MDB_val k = {24, key}, v = {25, val};
-  raw_put_close(env, txn, dbi, &k, &v);
-}
+static void inflate_participant(void) { put_raw_balance(FX_PART, 5, 0); }
 
 /* invariants_every_batches = 3: the broken invariant passes two batches unseen, the third's
  * check finds it, signs no checkpoint over that batch (still committed: its results are true)
