@@ -488,9 +488,10 @@ long proto_signing_message(const char *origin, const uint8_t *body, size_t body_
  *   "quotad/read/v1\n" || origin || "\n" || METHOD || "\n" || path with query || "\n" ||
  *   unix seconds in decimal (no trailing newline)
  * The daemon verifies it, the tools sign it; both build it here. Writes it to out[0..cap)
- * and returns its length, or BAD_ARGUMENT (a NULL or empty part, a path that does not start with
- * '/', or a newline inside a part, which would let one message stand for another) or
- * FIELD_TOO_LONG (cap too small). */
+ * and returns its length, or BAD_ARGUMENT (a NULL part, an empty method, a path that does not
+ * start with '/', or a newline inside a part, which would let one message stand for another) or
+ * FIELD_TOO_LONG (cap too small). The origin may be empty: before the genesis the registry has
+ * none, and a client reading the public /v1/log to learn it does not know it yet. */
 #define PROTO_READ_DOMAIN "quotad/read/v1\n"
 long proto_read_message(const char *origin, const char *method, const char *path_query,
                         uint64_t unix_s, uint8_t *out, size_t cap);
