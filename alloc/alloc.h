@@ -1,4 +1,5 @@
-/* ledger allocator: quotas from the published allocation schemes (DOMAIN.md "Allocation").
+/* alloc: quotas from the published allocation schemes (docs/ALLOCATION.md), and the market's
+ * stateless formulas the ledger and the audit share (docs/RULES.md).
  * Pure functions over a scheme file and enterprise data; nothing here touches the store.
  *
  * How it is used
@@ -235,9 +236,35 @@ int alloc_order(const struct alloc_run *run, size_t i, unsigned phase,
 /* ---------------------------------------------------------------------------------------------
  * Small pure rules
  * ------------------------------------------------------------------------------------------- */
-/* The power 2023-2024 carry-over cap: T = floor(10,000 + 1.5 * NS), at most holding.
- * Returns 0 and *cap, or AMOUNT_TOO_LARGE (and *cap untouched) when NS exceeds 2^53 - 1; below
+/* The formulas below are the market's own arithmetic that both the ledger (ledger/rules_*.c,
+ * ledger/read.c) and the independent verifier (audit/) apply: they live here once so that the
+ * two sides can differ in how they keep state, never in what a number means (docs/RULES.md). */
+
+/* The most CCER an obligation of `obligation` tonnes counts: floor(5% of it). */
+uint64_t alloc_ccer_counted_max(uint64_t obligation);
+
+/* What counts against an obligation: the CEA surrendered plus the CCER surrendered up to
+ * alloc_ccer_counted_max(obligation). Both amounts are at most 2^53 - 1, so the sum cannot wrap;
+ * the caller refuses a sum above 2^53 - 1 where it stores one. */
+uint64_t alloc_counted(uint64_t cea, uint64_t ccer, uint64_t obligation);
+
+/* A compliance record's status (the values of ledger.h's enum ledger_compliance_status):
+ * 1 compliant, 2 short (before the deadline), 3 compliant late, 4 overdue. shortfall is the
+ * obligation less what counts (0 when met), completed_ms when it was first met (0: not met),
+ * deadline_ms the year's deadline (0: the year has none yet, so it is never late). */
+#define ALLOC_COMPLIANT 1u
+#define ALLOC_SHORT 2u
+#define ALLOC_COMPLIANT_LATE 3u
+#define ALLOC_OVERDUE 4u
+unsigned alloc_compliance_status(uint64_t shortfall, uint64_t completed_ms, uint64_t deadline_ms,
+                                 uint64_t now_ms);
+
+/* The carry-over limit of the power 2023-2024 scheme: T = floor(10,000 + 1.5 * NS).
+ * Returns 0 and *limit, or AMOUNT_TOO_LARGE (*limit untouched) when NS exceeds 2^53 - 1; below
  * that the sum cannot overflow. */
+int alloc_carryover_limit(uint64_t net_sales, uint64_t *limit);
+
+/* The carry-over cap: alloc_carryover_limit, at most holding. Same returns. */
 int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap);
 
 /* A deduction against one allocation: withheld = min(amount, outstanding), credited = the rest

@@ -1,7 +1,6 @@
 /* The allocator's outputs and small rules: the run as a table, CSV or JSON; deterministic
  * allocation transaction ids; the carry-over cap; deductions against an allocation.
  */
-#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -179,7 +178,7 @@ static int report_json(const struct alloc_run *run,
 
 int alloc_report(const struct alloc_run *run, enum alloc_format format,
                         FILE *out) {
-  assert(run && out);
+  PROTO_ASSERT(run && out);
   if (format < ALLOC_FORMAT_TABLE || format > ALLOC_FORMAT_JSON) {
     return PROTO_E_BAD_ARGUMENT;
   }
@@ -214,11 +213,34 @@ int alloc_tx_id(const struct proto_key *id_key, const char *origin, const char *
 }
 
 #define CARRYOVER_BASE_T 10000u /* power 2023-2024 scheme: T = 10,000 + 1.5 NS */
+#define CCER_COUNTED_DIVISOR 20u /* 5% of an obligation: floor(obligation / 20) */
 
-int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap) {
+uint64_t alloc_ccer_counted_max(uint64_t obligation) { return obligation / CCER_COUNTED_DIVISOR; }
+
+uint64_t alloc_counted(uint64_t cea, uint64_t ccer, uint64_t obligation) {
+  uint64_t ccer_max = alloc_ccer_counted_max(obligation);
+  PROTO_ASSERT(cea <= PROTO_AMOUNT_MAX && ccer <= PROTO_AMOUNT_MAX); /* so the sum cannot wrap */
+  return cea + (ccer < ccer_max ? ccer : ccer_max);
+}
+
+unsigned alloc_compliance_status(uint64_t shortfall, uint64_t completed_ms, uint64_t deadline_ms,
+                                 uint64_t now_ms) {
+  if (deadline_ms == 0 || now_ms <= deadline_ms) return shortfall == 0 ? ALLOC_COMPLIANT : ALLOC_SHORT;
+  if (shortfall > 0) return ALLOC_OVERDUE;
+  return completed_ms <= deadline_ms ? ALLOC_COMPLIANT : ALLOC_COMPLIANT_LATE;
+}
+
+int alloc_carryover_limit(uint64_t net_sales, uint64_t *limit) {
   if (net_sales > PROTO_AMOUNT_MAX) return PROTO_E_AMOUNT_TOO_LARGE;
   /* floor(1.5 NS) = NS + floor(NS / 2); NS < 2^53 keeps the sum far below 2^64. */
-  uint64_t t = CARRYOVER_BASE_T + net_sales + net_sales / 2;
+  *limit = CARRYOVER_BASE_T + net_sales + net_sales / 2;
+  return 0;
+}
+
+int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap) {
+  uint64_t t = 0;
+  int rc = alloc_carryover_limit(net_sales, &t);
+  if (rc) return rc;
   *cap = t < holding ? t : holding;
   return 0;
 }

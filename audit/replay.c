@@ -1,9 +1,8 @@
 /* audit_replay: the replay's state, the per-entry sequence and authorization checks, the genesis,
  * the final supply invariants and the read-out of what was recomputed. Rules by type are in
- * audit_rules.c; decoding of whole leaves in audit_leaf.c. */
+ * rules_*.c; decoding of whole leaves in leaf.c. */
 #include "audit/audit.h"
 
-#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +92,7 @@ int audit__require(struct audit_ctx *c, uint8_t role, uint64_t scope, unsigned t
   unsigned have = 0;
   for (size_t i = 0; i < c->signers_count; i++) {
     const struct audit_key_rec *k = audit_map_get(&c->r->keys, c->signers[i].key_hash);
-    assert(k != NULL); /* check_signers ran first */
+    PROTO_ASSERT(k != NULL); /* check_signers ran first */
     if (k->role == role && k->scope == scope) have++;
   }
   if (threshold == 0) threshold = 1;
@@ -428,15 +427,11 @@ static void compliance_out(const struct audit_replay *r, const uint8_t *key,
   out->emissions = c->emissions;
   out->surrendered_cea = c->cea;
   out->surrendered_ccer = c->ccer;
-  uint64_t ccer = c->ccer < c->emissions / 20 ? c->ccer : c->emissions / 20;
-  out->counted = c->cea + ccer; /* both bounded by 2^53 - 1: no overflow */
+  out->counted = alloc_counted(c->cea, c->ccer, c->emissions);
   out->shortfall = out->counted >= c->emissions ? 0 : c->emissions - out->counted;
   out->completed_ms = c->completed_ms;
-  uint64_t deadline = r->deadline_ms[out->year];
-  bool met = out->shortfall == 0;
-  if (deadline == 0 || now_ms <= deadline) out->status = met ? 1 : 2;
-  else if (!met) out->status = 4;
-  else out->status = c->completed_ms <= deadline ? 1 : 3;
+  out->status = (uint8_t)alloc_compliance_status(out->shortfall, c->completed_ms,
+                                                 r->deadline_ms[out->year], now_ms);
 }
 
 void audit_replay_account_at(const struct audit_replay *r, size_t i, struct audit_account *out) {

@@ -88,8 +88,8 @@ bool api__entry_readable(struct daemon_server *srv, const struct daemon_principa
   struct proto_envelope env;
   struct proto_tx tx;
   if (api__entry_tx(srv, leaf, len, &e, &env, &tx)) return false;
-  uint64_t ids[2 * PROTO_LEGS_MAX + 4];
-  size_t n = daemon_tx_accounts(&tx, ids, sizeof ids / sizeof ids[0]);
+  uint64_t ids[PROTO_TX_ACCOUNTS_MAX];
+  size_t n = proto_tx_accounts(&tx, 0, ids, PROTO_TX_ACCOUNTS_MAX);
   proto_tx_free(&tx);
   for (size_t i = 0; i < n; i++) {
     struct ledger_account a;

@@ -61,6 +61,7 @@ struct daemon_config {
   char log_format[16];                      /* auto, journal, text, logfmt, json */
   bool access_log;                          /* one line per request at info */
   uint64_t map_bytes_max;                   /* ledger size ceiling; 0: the ledger's default */
+  uint32_t invariants_every_batches;        /* invariant check period; 0: the ledger's default */
   uint32_t auth_window_s;                   /* signed read headers: allowed clock distance */
   uint32_t check_interval_s;                /* full store check every this many s; 0: off */
   bool public_pages;                        /* serve the public pages at / (daemon/web.c) */
@@ -286,10 +287,6 @@ struct daemon_auth_header {
 };
 /* Parses "Quotad-Ed25519 key=<b64>, time=<unix s>, sig=<b64>". Returns 0 or UNAUTHORIZED. */
 int daemon_auth_parse(const char *value, struct daemon_auth_header *out);
-/* "quotad/read/v1\n<origin>\n<METHOD>\n<target>\n<time>" into out; returns its length or
- * FIELD_TOO_LONG. */
-long daemon_auth_message(const char *origin, const char *method, const char *target, int64_t time_s,
-                         char *out, size_t cap);
 /* Checks the time window and the signature with the key's public bytes. Returns 0, STALE_TIME,
  * BAD_KEY or BAD_SIGNATURE. */
 int daemon_auth_verify(const struct daemon_auth_header *h, const uint8_t pub[PROTO_PUBKEY_BYTES],
@@ -309,9 +306,8 @@ bool daemon_may_read_account(const struct daemon_principal *p, uint64_t account,
 /* May it read everything (entries, all accounts): operator and auditor. */
 bool daemon_may_read_all(const struct daemon_principal *p);
 
-/* The accounts a transaction names (from, to, account, legs...), at most cap distinct ids into
- * out; returns how many. Walks proto's field tables, so new types are covered. */
-size_t daemon_tx_accounts(const struct proto_tx *tx, uint64_t *out, size_t cap);
+/* The accounts a transaction names are proto_tx_accounts's: the ledger's history index uses the
+ * same list. */
 
 /* ---------------------------------------------------------------------------------------------
  * Metrics (metrics.c): counters and histograms kept on the loop thread.

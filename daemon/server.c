@@ -177,7 +177,8 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   proto_key_public(*log_key, srv->log_public_key);
   struct ledger_check_report check;
   struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max,
-                             .log_key = *log_key, .open_check = &check};
+                             .log_key = *log_key, .open_check = &check,
+                             .invariants_every_batches = cfg->invariants_every_batches};
   memset(&check, 0, sizeof check);
   rc = ledger_open(&lc, &srv->ledger);
   if (rc == PROTO_E_CORRUPT && check.result == PROTO_E_CORRUPT) {

@@ -35,7 +35,6 @@ int rules__genesis(struct tx_ctx *c) {
   if (rc == 0) rc = st__meta_put(b, "national_account", v8, 8);
   if (rc == 0) rc = st__meta_put(b, "operator_threshold", &g->operator_threshold, 1);
   if (rc) return rc;
-  ctx__touch(c, g->national_account);
   b->has_genesis = true;
   snprintf(b->origin, sizeof(b->origin), "%s", g->origin);
   memcpy(b->log_pub, g->log_public_key, PROTO_PUBKEY_BYTES);
@@ -62,7 +61,6 @@ int rules__key_register(struct tx_ctx *c) {
     struct ledger_account a;
     rc = st__open_account(c->b, r->scope, &a);
     if (rc) return rc;
-    ctx__touch(c, r->scope);
   } else if (r->scope != 0) {
     return PROTO_E_FIELD_NONZERO;
   }
@@ -150,7 +148,6 @@ int rules__account_open(struct tx_ctx *c) {
   account_fields(&a, p);
   rc = st__account_put(c->b, &a);
   if (rc == 0) rc = index_put(c->b, &a);
-  ctx__touch(c, a.id);
   return rc;
 }
 
@@ -170,7 +167,6 @@ int rules__account_update(struct tx_ctx *c) {
   account_fields(&a, p);
   if (rc == 0) rc = index_put(c->b, &a);
   if (rc == 0) rc = st__account_put(c->b, &a);
-  ctx__touch(c, a.id);
   return rc;
 }
 
@@ -232,6 +228,5 @@ int rules__account_close(struct tx_ctx *c) {
   if (rc) return rc;
   if (!empty) return PROTO_E_ACCOUNT_NOT_EMPTY;
   a.closed = true;
-  ctx__touch(c, a.id);
   return st__account_put(c->b, &a);
 }

@@ -1,5 +1,4 @@
 /* SHA-256 and Ed25519 through OpenSSL 3 EVP, and Ed25519 key files. */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,9 +31,9 @@ static void sha256_ctx_free(void *ctx) { EVP_MD_CTX_free(ctx); }
 
 static void sha256_fetch(void) {
   sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-  assert(sha256_md != NULL);
+  PROTO_ASSERT(sha256_md != NULL);
   int rc = pthread_key_create(&sha256_ctx_key, sha256_ctx_free);
-  assert(rc == 0);
+  PROTO_ASSERT(rc == 0);
 }
 
 static EVP_MD_CTX *sha256_ctx(void) {
@@ -42,9 +41,9 @@ static EVP_MD_CTX *sha256_ctx(void) {
   EVP_MD_CTX *ctx = pthread_getspecific(sha256_ctx_key);
   if (!ctx) {
     ctx = EVP_MD_CTX_new();
-    assert(ctx != NULL);
+    PROTO_ASSERT(ctx != NULL);
     int rc = pthread_setspecific(sha256_ctx_key, ctx);
-    assert(rc == 0);
+    PROTO_ASSERT(rc == 0);
   }
   return ctx;
 }
@@ -61,7 +60,7 @@ void proto_sha256_parts(const void *const *parts, const size_t *lens, size_t n,
   for (size_t i = 0; i < n && ok == 1; i++) ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
   unsigned int outn = 0;
   if (ok == 1) ok = EVP_DigestFinal_ex(ctx, out, &outn);
-  assert(ok == 1 && outn == PROTO_HASH_BYTES);
+  PROTO_ASSERT(ok == 1 && outn == PROTO_HASH_BYTES);
 }
 
 int proto_random_bytes(void *out, size_t n) {
@@ -167,7 +166,7 @@ int proto_key_save(const struct proto_key *key, const char *path) {
   char line[128];
   int len = snprintf(line, sizeof(line), KEYFILE_PREFIX "%s\n", b64);
   explicit_bzero(b64, sizeof(b64));
-  assert(len > 0 && (size_t)len < sizeof(line));
+  PROTO_ASSERT(len > 0 && (size_t)len < sizeof(line));
   ssize_t w = write(fd, line, (size_t)len);
   explicit_bzero(line, sizeof(line));
   int err = (w == len) ? 0 : (w < 0 ? -errno : -EIO);

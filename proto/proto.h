@@ -15,7 +15,9 @@
  *  4. Envelopes: one transaction body plus 1..PROTO_SIGS_MAX Ed25519 signatures.
  *  5. Entries: an accepted envelope with its log index, commit time and result.
  *  6. Crypto: SHA-256 and Ed25519 through OpenSSL 3 EVP.
- *  7. JSON mapping (jansson) and small text helpers (hex, base64, USCC).
+ *  7. Small text helpers (hex, base64, USCC, the one UTF-8 decoder); the JSON mapping of
+ *     transactions, envelopes and entries is proto/proto_json.h (the only header with jansson).
+ *  8. PROTO_ASSERT, the project's assertion.
  *
  * The byte-level specification is proto/FORMAT.md. The encoding is canonical by construction:
  * big-endian fixed-width integers, length-prefixed text with byte limits, fixed-width zero-padded
@@ -32,8 +34,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <jansson.h>
 
 /* ---------------------------------------------------------------------------------------------
  * 1. Errors
@@ -175,6 +175,10 @@ bool proto_err_is_server_fault(int err);
  * ------------------------------------------------------------------------------------------- */
 #define PROTO_VERSION 1 /* envelopes, entries, and version 1 of every transaction body */
 #define PROTO_BODY_VERSION_MAX 2 /* the newest body layout of any type (settle: 2) */
+/* Layout versions of the envelope and the entry (byte 0 of each); a body's version is its
+ * type's (proto_tx_version_current). FORMAT.md section 17 says how each may change. */
+#define PROTO_ENVELOPE_VERSION 1u
+#define PROTO_ENTRY_VERSION 1u
 #define PROTO_AMOUNT_MAX ((UINT64_C(1) << 53) - 1) /* tonnes; every JSON reader holds it exactly */
 #define PROTO_ENTRY_BYTES_MAX 65535u               /* C2SP tlog-tiles entry bundle limit */
 #define PROTO_SIGS_MAX 8u                          /* signatures per envelope */
@@ -467,6 +471,22 @@ const struct proto_field *proto_tx_fields_version(unsigned type, unsigned versio
 /* The body version of tx as encoded (0 -> 1). */
 unsigned proto_tx_version(const struct proto_tx *tx);
 
+/* The accounts tx names, each once, ascending, 0 left out: every ACCOUNT field, both parties of
+ * every settlement leg, the scope of a representative key, and for an issue the national
+ * account (pass the genesis's; 0 when unknown). This one list is what the ledger indexes as an
+ * account's history and what the daemon checks before showing an entry to a reader. Writes at
+ * most cap of them to out and returns how many it wrote; PROTO_TX_ACCOUNTS_MAX always fits. */
+#define PROTO_TX_ACCOUNTS_MAX (2u * PROTO_LEGS_MAX + 2u)
+size_t proto_tx_accounts(const struct proto_tx *tx, uint64_t national, uint64_t *out, size_t cap);
+
+/* Body layout versions (FORMAT.md section 17 "Versions"): byte 0 of a body is its type's layout
+ * version. proto_tx_version_current is the version the encoder writes for a type (0 for an
+ * unknown type); proto_tx_version_accepted whether the decoder reads that version of that type
+ * (type 0: of any type). An accepted version stays accepted forever. */
+#define PROTO_BODY_VERSION_MAX 15u
+unsigned proto_tx_version_current(unsigned type);
+bool proto_tx_version_accepted(unsigned type, unsigned version);
+
 /* ---------------------------------------------------------------------------------------------
  * Encoding of a transaction body (FORMAT.md "Transaction body")
  * ------------------------------------------------------------------------------------------- */
@@ -558,6 +578,18 @@ int proto_envelope_decode(const uint8_t *in, size_t len, struct proto_envelope *
  * too small, BAD_ORIGIN for an invalid origin). */
 long proto_signing_message(const char *origin, const uint8_t *body, size_t body_len, uint8_t *out,
                            size_t cap);
+
+/* The message a signed API read covers (FORMAT.md "Read-signature message"):
+ *   "quotad/read/v1\n" || origin || "\n" || METHOD || "\n" || path with query || "\n" ||
+ *   unix seconds in decimal (no trailing newline)
+ * The daemon verifies it, the tools sign it; both build it here. Writes it to out[0..cap)
+ * and returns its length, or BAD_ARGUMENT (a NULL part, an empty method, a path that does not
+ * start with '/', or a newline inside a part, which would let one message stand for another) or
+ * FIELD_TOO_LONG (cap too small). The origin may be empty: before the genesis the registry has
+ * none, and a client reading the public /v1/log to learn it does not know it yet. */
+#define PROTO_READ_DOMAIN "quotad/read/v1\n"
+long proto_read_message(const char *origin, const char *method, const char *path_query,
+                        uint64_t unix_s, uint8_t *out, size_t cap);
 
 /* The SHA-256 of the canonical body: what idempotency compares. */
 void proto_body_hash(const uint8_t *body, size_t body_len, uint8_t out[PROTO_HASH_BYTES]);
@@ -661,38 +693,9 @@ int proto_key_load(const char *path, struct proto_key **out);
 int proto_envelope_sign(struct proto_envelope *env, const char *origin, const struct proto_key *key);
 
 /* ---------------------------------------------------------------------------------------------
- * 7. JSON and text helpers
+ * 7. Text helpers (the JSON mapping of transactions, envelopes and entries is in
+ *    proto/proto_json.h, so that only its users see jansson)
  * ------------------------------------------------------------------------------------------- */
-
-/* tx -> a new JSON object {"type": "transfer", "id": "<32 hex>", ...fields}. Field names and
- * forms are those of FORMAT.md's tables: amounts and ids are JSON integers, keys and hashes hex,
- * enums their names, instrument codes and text strings. Returns NULL on out of memory, for a tx
- * that proto_tx_validate refuses, and when a U64/ACCOUNT field exceeds 2^63 - 1: JSON integers
- * are int64 here, so in JSON account ids, scopes and times are at most 2^63 - 1. */
-json_t *proto_tx_to_json(const struct proto_tx *tx);
-/* JSON -> tx. Unknown fields are refused (JSON_UNKNOWN), missing ones JSON_MISSING, wrong types
- * JSON_TYPE; then the same checks as proto_tx_validate. On error *tx is zeroed and, when where is
- * not NULL, it receives the name of the offending field (static or owned by obj). On success the
- * caller must call proto_tx_free(tx). */
-int proto_tx_from_json(const json_t *obj, struct proto_tx *tx, const char **where);
-
-/* An envelope as JSON: {"body": "<base64 body>", "signatures": [{"key": "<base64 key hash>",
- * "sig": "<base64>"}]}. proto_envelope_from_json writes the decoded body into body_buf[0..cap)
- * and points env->body at it. */
-json_t *proto_envelope_to_json(const struct proto_envelope *env);
-int proto_envelope_from_json(const json_t *obj, struct proto_envelope *env, uint8_t *body_buf,
-                             size_t cap);
-/* proto_envelope_from_json errors: JSON_TYPE, JSON_UNKNOWN, JSON_MISSING, BAD_BASE64 (also for a
- * key or sig of the wrong length), FIELD_TOO_LONG (body beyond cap), ENTRY_TOO_LARGE,
- * NO_SIGNATURES, TOO_MANY_SIGNATURES, DUPLICATE_SIGNER; *env is zeroed on error. It checks the
- * structure only, as proto_envelope_decode does. */
-
-/* One entry's leaf data (the exact canonical entry bytes) as the API serves it:
- *   {"index", "time_ms", "withheld", "leaf": "<base64 of leaf>", "tx": <proto_tx_to_json>,
- *    "signatures": [{"key": "<base64 key hash>", "sig": "<base64>"}]}
- * Returns a new object, or NULL when the entry, its envelope or its body does not decode (or a
- * value has no JSON form, see proto_tx_to_json) or on out of memory. */
-json_t *proto_entry_to_json(const uint8_t *leaf, size_t len);
 
 /* Hex (lowercase out, either case in) and standard base64 with padding. Encoders write a NUL
  * terminated string and return its length, or FIELD_TOO_LONG when cap is too small. Decoders
@@ -701,6 +704,12 @@ long proto_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 long proto_hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);
 long proto_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 long proto_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
+/* The one UTF-8 decoder: the length (1..4) of the sequence at s[0..avail) and its scalar value
+ * in *cp, or 0 when it is not the shortest encoding of a scalar value (an overlong form, a
+ * surrogate, above U+10FFFF, a lone continuation byte, or cut short). Which characters a format
+ * then allows is its own rule (transaction text, signed notes). */
+size_t proto_utf8_next(const uint8_t *s, size_t avail, uint32_t *cp);
 
 /* Checks a unified social credit code (GB 32100-2015): 18 characters of
  * 0123456789ABCDEFGHJKLMNPQRTUWXY whose last is the check character of the first 17.
@@ -713,5 +722,17 @@ char proto_uscc_check_char(const char first17[17]);
 /* True when code is a GB/T 2260 province-level code (11..15, 21..23, 31..37, 41..46, 50..54,
  * 61..65, 71, 81, 82). */
 bool proto_province_valid(unsigned code);
+
+/* ---------------------------------------------------------------------------------------------
+ * 8. Assertions
+ *
+ * PROTO_ASSERT(cond) checks what must hold whatever the input (a programmer's error when it does
+ * not), in every build: it does not look at NDEBUG. A failure prints "file:line: assertion
+ * `cond' failed" on stderr and aborts. Bad input and corrupt data are never asserted on: they are
+ * error codes. Every library and program of the project uses this one macro.
+ * ------------------------------------------------------------------------------------------- */
+#define PROTO_ASSERT(cond) \
+  ((cond) ? (void)0 : proto__assert_fail(#cond, __FILE__, __LINE__, __func__))
+_Noreturn void proto__assert_fail(const char *cond, const char *file, int line, const char *func);
 
 #endif /* QUOTAD_PROTO_H */

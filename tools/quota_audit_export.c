@@ -1,4 +1,4 @@
-/* quota-audit over an export file (JSON Lines, briefs/api.md "Export file"): the header with the
+/* quota-audit over an export file (JSON Lines, docs/QUOTACTL.md "Export"): the header with the
  * signed checkpoint, one line per leaf, then optionally the registry's reported state. */
 #include <errno.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "proto/proto.h"
+#include "proto/proto_json.h"
 #include "tools/common/http_client.h"
 
 /* Exit codes (docs/QUOTACTL.md): the shell sees what kind of failure it was. */
@@ -65,6 +65,9 @@ int qopts_parse(struct qopts *o, int argc, char **argv, const char *const *bools
 /* The last value of an option, or NULL. A boolean flag present gives "". */
 const char *qopts_get(const struct qopts *o, const char *name);
 bool qopts_has(const struct qopts *o, const char *name);
+/* Prints a subcommand's usage: on stdout with exit OK when --help was asked, else on stderr with
+ * exit USAGE (the arguments were wrong). Returns that exit code. */
+int qopts_usage(const struct qopts *o, const char *usage);
 /* Fails (usage) naming the first option not in allowed (NULL-terminated). */
 /* After qopts_parse: a trailing --NAME without a value is "needs a value" (qopts_only says
  * "unknown option" first when NAME is not the command's). Returns 0 or QCTL_EXIT_USAGE. */
@@ -89,6 +92,11 @@ int qctl_fetch_log(struct qctl *q);
 int qctl_report_http(struct qctl *q, const char *what, int rc, long status, json_t *answer);
 /* GET a JSON answer that needs a 2xx status; on failure prints and returns the exit code. */
 int qctl_get(struct qctl *q, const char *path_query, bool sign, json_t **out);
+/* qctl_get, signed, of the path printf builds from fmt (at most 255 bytes). */
+int qctl_getf(struct qctl *q, json_t **out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* GET /v1/checkpoint (public): 0 and the note in *r (the caller frees it), or the exit code of
+ * the failure, already reported (and *r freed). */
+int qctl_checkpoint_get(struct qctl *q, struct http_response *r);
 
 /* Resolves an account reference: a decimal id, a USCC or "CN-<code>" (asks the registry).
  * Returns 0 and *id, or an exit code with the reason printed. Caches answers. */

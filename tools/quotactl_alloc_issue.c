@@ -320,10 +320,8 @@ static int net_sales(struct qctl *q, uint64_t account, uint64_t start, uint64_t 
 
 /* The registry holding available (registry - frozen) of code in account. */
 static int holding(struct qctl *q, uint64_t account, const char *code, uint64_t *avail) {
-  char path[96];
-  snprintf(path, sizeof(path), "/v1/accounts/%" PRIu64 "/balances", account);
   json_t *b = NULL;
-  int rc = qctl_get(q, path, true, &b);
+  int rc = qctl_getf(q, &b, "/v1/accounts/%" PRIu64 "/balances", account);
   if (rc) return rc;
   *avail = 0;
   size_t i;

@@ -76,6 +76,12 @@ const char *qopts_get(const struct qopts *o, const char *name) {
 
 bool qopts_has(const struct qopts *o, const char *name) { return qopts_get(o, name) != NULL; }
 
+int qopts_usage(const struct qopts *o, const char *usage) {
+  bool asked = qopts_has(o, "help");
+  fputs(usage, asked ? stdout : stderr);
+  return asked ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
+}
+
 int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowed) {
   for (size_t i = 0; i < o->n; i++) {
     if (!in_list(o->names[i], allowed) && strcmp(o->names[i], "help") != 0) {

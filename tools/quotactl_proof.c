@@ -37,12 +37,8 @@ static int covering_checkpoint(struct qctl *q, const char *name, const uint8_t *
                                size_t note_cap) {
   for (unsigned t = 0; t < PROOF_CHECKPOINT_TRIES; t++) {
     struct http_response r;
-    int rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, &r);
-    if (rc || r.status != 200) {
-      int ex = qctl_report_http(q, "GET /v1/checkpoint", rc, r.status, NULL);
-      http_response_free(&r);
-      return ex;
-    }
+    int rc = qctl_checkpoint_get(q, &r);
+    if (rc) return rc;
     rc = tlog_checkpoint_verify(r.body, r.len, name, pub, cp);
     if (!rc && r.len >= note_cap) rc = PROTO_E_TOO_LARGE;
     if (!rc) {
@@ -64,11 +60,9 @@ static int covering_checkpoint(struct qctl *q, const char *name, const uint8_t *
 
 static int fetch_proof(struct qctl *q, uint64_t index, uint64_t size,
                        uint8_t (*hashes)[PROTO_HASH_BYTES], size_t *n) {
-  char path[128];
-  snprintf(path, sizeof(path), "/v1/proof/inclusion?index=%" PRIu64 "&tree_size=%" PRIu64, index,
-           size);
   json_t *ans = NULL;
-  int rc = qctl_get(q, path, true, &ans);
+  int rc = qctl_getf(q, &ans, "/v1/proof/inclusion?index=%" PRIu64 "&tree_size=%" PRIu64, index,
+                     size);
   if (rc) return rc;
   json_t *arr = json_object_get(ans, "hashes");
   *n = json_array_size(arr);
@@ -89,11 +83,9 @@ static int fetch_proof(struct qctl *q, uint64_t index, uint64_t size,
  * bytes; id_hex receives the transaction's id when by_index. */
 static int fetch_leaf(struct qctl *q, char *id_hex, bool by_index, uint64_t *index, uint8_t *leaf,
                       size_t *len, char *type, size_t type_cap) {
-  char path[96];
-  if (by_index) snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&limit=1", *index);
-  else snprintf(path, sizeof(path), "/v1/tx/%s", id_hex);
   json_t *ans = NULL;
-  int rc = qctl_get(q, path, true, &ans);
+  int rc = by_index ? qctl_getf(q, &ans, "/v1/entries?start=%" PRIu64 "&limit=1", *index)
+                    : qctl_getf(q, &ans, "/v1/tx/%s", id_hex);
   if (rc) return rc;
   json_t *entry = by_index ? json_array_get(json_object_get(ans, "entries"), 0) : json_object_get(ans, "entry");
   const char *b64 = json_string_value(json_object_get(entry, "leaf"));
@@ -102,9 +94,8 @@ static int fetch_leaf(struct qctl *q, char *id_hex, bool by_index, uint64_t *ind
   snprintf(type, type_cap, "%s", t ? t : "?");
   json_t *page = NULL;
   if (!b64) {
-    /* api.md's entry JSON carries "leaf"; an answer without it is completed from /v1/entries */
-    snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&limit=1", *index);
-    rc = qctl_get(q, path, true, &page);
+    /* docs/API.md's entry JSON carries "leaf"; an answer without it is completed from /v1/entries */
+    rc = qctl_getf(q, &page, "/v1/entries?start=%" PRIu64 "&limit=1", *index);
     if (rc) {
       json_decref(ans);
       return rc;

@@ -247,13 +247,11 @@ int qctl_cmd_compliance(struct qctl *q, int argc, char **argv) {
   static const char *const bools[] = {"csv", NULL};
   int rc = qopts_parse(&o, argc, argv, bools);
   if (rc) return rc;
-  if (qopts_has(&o, "help") || o.npos != 1) {
-    fprintf(qopts_has(&o, "help") ? stdout : stderr,
-            "usage: quotactl compliance YEAR [--csv] [--json]\n"
-            "Status and shortfall of every enterprise with verified emissions for YEAR\n"
-            "(compliant, short, compliant_late, overdue), then totals. Public: no key needed.\n");
-    return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
-  }
+  if (qopts_has(&o, "help") || o.npos != 1)
+    return qopts_usage(&o,
+        "usage: quotactl compliance YEAR [--csv] [--json]\n"
+        "Status and shortfall of every enterprise with verified emissions for YEAR\n"
+        "(compliant, short, compliant_late, overdue), then totals. Public: no key needed.\n");
   static const char *const allowed[] = {"csv", NULL};
   if ((rc = qopts_only(&o, "compliance", allowed))) return rc;
   uint64_t year;

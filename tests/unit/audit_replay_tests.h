@@ -1,4 +1,4 @@
-/* The rule tests of quota-audit's replay (tools/common/audit_replay.c): each rule accepts what it
+/* The rule tests of quota-audit's replay (audit/replay.c): each rule accepts what it
  * should and names the entry and the rule of each violation. Included by test_audit_replay.c
  * (decoded transactions) and test_audit_leaf.c (the same through real signed leaves, with
  * W_LEAF_MODE), so that one list of tests covers both paths. */

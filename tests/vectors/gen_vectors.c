@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "proto/proto_json.h"
 #include "tests/common/proto_samples.h"
 
 #define GEN_ORIGIN "registry.cets.example/quotad"
