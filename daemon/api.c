@@ -1,5 +1,6 @@
 /* api: the route table of the HTTP API v1 and the read endpoints (each a short read-only LMDB
  * transaction inside the ledger calls). Writes are in api_tx.c. */
+#include "proto/proto_json.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

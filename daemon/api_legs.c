@@ -3,6 +3,7 @@
  * read, each with its salt and audit path to the signed legs_root, and never another party's. A
  * version 1 settle carries every leg in its body: such a reader gets its legs only, without the
  * body and the leaf. Also GET /v1/tx/{id}/legs. */
+#include "proto/proto_json.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
 /* api_tx: POST /v1/tx (JSON object, JSON array or binary frames -> verified envelopes into the
  * filling batch; the reply is built after the commit) and POST /v1/tx/encode. */
+#include "proto/proto_json.h"
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>

@@ -64,7 +64,7 @@ void proto_sha256_parts(const void *const *parts, const size_t *lens, size_t n,
 }
 
 int proto_random_bytes(void *out, size_t n) {
-  assert(out != NULL || n == 0);
+  PROTO_ASSERT(out != NULL || n == 0);
   /* RAND_bytes takes an int length; salts are 16 bytes, this guards misuse */
   if (n > INT32_MAX) return PROTO_E_BAD_ARGUMENT;
   return RAND_bytes(out, (int)n) == 1 ? 0 : PROTO_E_CRYPTO;

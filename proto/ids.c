@@ -1,6 +1,5 @@
 /* Transaction ids that tools derive from a deterministic signature (FORMAT.md "Deriving ids"):
  * the same on every rerun, unpredictable to anyone who does not hold the id key. */
-#include <assert.h>
 #include <string.h>
 
 #include "proto/internal.h"
@@ -12,7 +11,7 @@ static const char id_domain[] = "quotad/id/v1\n";
 static long id_seed(const char *origin, unsigned type, const char *const *fields, size_t n,
                     uint8_t out[PROTO_ID_SEED_BYTES_MAX]) {
   size_t dlen = sizeof(id_seed_domain) - 1, olen = strlen(origin), len = dlen;
-  assert(olen <= PROTO_ORIGIN_BYTES_MAX); /* the caller checked the origin */
+  PROTO_ASSERT(olen <= PROTO_ORIGIN_BYTES_MAX); /* the caller checked the origin */
   memcpy(out, id_seed_domain, dlen);
   for (size_t i = 0; i < olen; i++) out[len++] = (uint8_t)origin[i];
   out[len++] = '\n';
@@ -25,7 +24,7 @@ static long id_seed(const char *origin, unsigned type, const char *const *fields
     memcpy(out + len, fields[i], flen);
     len += flen;
   }
-  assert(len <= PROTO_ID_SEED_BYTES_MAX);
+  PROTO_ASSERT(len <= PROTO_ID_SEED_BYTES_MAX);
   return (long)len;
 }
 

@@ -1,6 +1,5 @@
 /* Which Ed25519 public keys the registry accepts (only points of prime order, checked by
  * libsodium), and the genesis's keys and operator threshold, which ledger and audit both apply. */
-#include <assert.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -17,13 +16,13 @@ static void sodium_start(void) { sodium_ready = sodium_init(); }
 
 int proto_pubkey_check(const uint8_t pub[PROTO_PUBKEY_BYTES]) {
   pthread_once(&sodium_once, sodium_start);
-  assert(sodium_ready >= 0); /* 0 first time, 1 when already initialised: never -1 */
+  PROTO_ASSERT(sodium_ready >= 0); /* 0 first time, 1 when already initialised: never -1 */
   /* canonical (y < p), on the curve, not one of the small-order encodings, and [L]A = 0 */
   return crypto_core_ed25519_is_valid_point(pub) == 1 ? 0 : PROTO_E_BAD_KEY;
 }
 
 int proto_genesis_check(const struct proto_genesis *g, int *bad_key) {
-  assert(g->operator_keys_count <= PROTO_GENESIS_KEYS_MAX);
+  PROTO_ASSERT(g->operator_keys_count <= PROTO_GENESIS_KEYS_MAX);
   *bad_key = -2;
   if (proto_pubkey_check(g->log_public_key) != 0) {
     *bad_key = -1;

@@ -483,7 +483,6 @@ size_t proto_tx_accounts(const struct proto_tx *tx, uint64_t national, uint64_t 
  * version. proto_tx_version_current is the version the encoder writes for a type (0 for an
  * unknown type); proto_tx_version_accepted whether the decoder reads that version of that type
  * (type 0: of any type). An accepted version stays accepted forever. */
-#define PROTO_BODY_VERSION_MAX 15u
 unsigned proto_tx_version_current(unsigned type);
 bool proto_tx_version_accepted(unsigned type, unsigned version);
 
@@ -545,11 +544,6 @@ int proto_settle_attach_legs(struct proto_tx *tx, const uint8_t *blob, size_t le
 int proto_settle_legs_into(struct proto_tx *tx, const uint8_t *blob, size_t len,
                            struct proto_leg *buf, size_t cap);
 
-/* Legs as JSON: [{"salt": "<32 hex>", "from", "to", "instrument", "amount"}] (with_salt false:
- * without "salt", the version 1 form), and back (every name required, no other; then the checks
- * of proto_legs_encode). Returns NULL on out of memory / 0 or a code with *n written. */
-json_t *proto_legs_to_json(const struct proto_leg *legs, size_t n, bool with_salt);
-int proto_legs_from_json(const json_t *arr, struct proto_leg *out, size_t cap, size_t *n);
 
 /* ---------------------------------------------------------------------------------------------
  * 4. Envelopes (FORMAT.md "Envelope")

@@ -38,4 +38,10 @@ int proto_envelope_from_json(const json_t *obj, struct proto_envelope *env, uint
  * value has no JSON form, see proto_tx_to_json) or on out of memory. */
 json_t *proto_entry_to_json(const uint8_t *leaf, size_t len);
 
+/* Legs as JSON: [{"salt": "<32 hex>", "from", "to", "instrument", "amount"}] (with_salt false:
+ * without "salt", the version 1 form), and back (every name required, no other; then the checks
+ * of proto_legs_encode). Returns NULL on out of memory / 0 or a code with *n written. */
+json_t *proto_legs_to_json(const struct proto_leg *legs, size_t n, bool with_salt);
+int proto_legs_from_json(const json_t *arr, struct proto_leg *out, size_t cap, size_t *n);
+
 #endif /* QUOTAD_PROTO_JSON_H */

@@ -1,6 +1,7 @@
 /* quota-audit: the independent verifier of a quotad registry. Replays the log (from a live
  * registry or an export file) given only the log's verifier key, and checks every hash,
  * signature and rule, then the registry's reported state. See docs/AUDIT.md. */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>

@@ -1,6 +1,7 @@
 /* quota-audit against a live registry over its HTTP API (libcurl): the log and its signed
  * checkpoint, every entry page, proofs, and the state the registry reports. Reads that need a
  * key carry the signed read header (tools/common/read_auth.h). */
+#include "proto/proto_json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

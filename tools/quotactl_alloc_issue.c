@@ -1,6 +1,7 @@
 /* quotactl alloc: `compute` is the allocator's own command (quotactl_alloc.c); `issue` turns its
  * results into signed allocate / clawback transactions with the allocator's deterministic ids,
  * and `carryover` computes a carry-over cap from the ledger's history and submits it. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 /* Flags -> transaction JSON, one generic walk over proto's field tables (proto/tx_table.c). */
+#include "proto/proto_json.h"
 #include "tools/quotactl_build.h"
 
 #include <inttypes.h>

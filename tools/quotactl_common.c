@@ -1,5 +1,6 @@
 /* What every quotactl subcommand shares: option parsing, keys, the connection to the registry,
  * error reporting, account references and transaction ids. */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -222,6 +223,8 @@ int qctl_id_derive(struct qctl *q, const struct proto_key *signer, unsigned type
     return rc == PROTO_E_FIELD_TOO_LONG ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
   }
   return 0;
+}
+
 int qctl_checkpoint_get(struct qctl *q, struct http_response *r) {
   int rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, r);
   if (rc == 0 && r->status == 200) return 0;

@@ -1,5 +1,6 @@
 /* export: the whole ledger in the quotad-export/1 format (docs/QUOTACTL.md "Export") that quota-audit reads: the
  * checkpoint, every entry's exact leaf bytes, and what the registry reports about its state. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

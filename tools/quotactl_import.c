@@ -2,7 +2,7 @@
  * per row (settle: legs grouped by batch reference), submitted in batches of up to 1000
  * envelopes. Ids are derived (qctl_id_derive) from what identifies each row, so a rerun applies
  * nothing twice and nobody without the signing key can predict them. */
-#include <assert.h>
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,7 +229,7 @@ static long occurrence(struct import *im, const char *seed) {
     int rc = seen_grow(im);
     if (rc) return rc;
   }
-  assert(im->seen_used * 2 < im->seen_cap); /* a free slot ends every probe */
+  PROTO_ASSERT(im->seen_used * 2 < im->seen_cap); /* a free slot ends every probe */
   uint8_t h[PROTO_HASH_BYTES];
   proto_sha256(seed, strlen(seed), h);
   size_t at = seen_slot(h);

@@ -1,4 +1,5 @@
 /* keygen and init: making Ed25519 key files and the genesis of a new registry. */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

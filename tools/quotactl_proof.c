@@ -1,6 +1,7 @@
 /* proof: checks here, not on the registry's word, that a transaction is in the log: its exact
  * leaf bytes, an RFC 9162 inclusion proof, and the root in a checkpoint signed by the log key;
  * with --receipt, writes all of it as a C2SP tlog-proof file that anyone can verify offline. */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

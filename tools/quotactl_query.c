@@ -1,6 +1,7 @@
 /* The read subcommands: accounts, balances, history, keys, instruments, entries and the
  * compliance report (the checkpoint has its own file, tools/quotactl_checkpoint.c). --json prints
  * the registry's answer as is; otherwise a table. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

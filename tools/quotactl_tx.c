@@ -1,6 +1,7 @@
 /* One subcommand per transaction type. The flags are the JSON field names of proto's tables, so
  * this file walks those tables instead of describing each type again; then the transaction is
  * encoded and signed locally (proto) and submitted. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,6 +5,7 @@
 #ifndef QUOTAD_TESTS_AUDIT_REPLAY_TESTS_H
 #define QUOTAD_TESTS_AUDIT_REPLAY_TESTS_H
 
+#include "proto/proto_json.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>

@@ -143,40 +143,6 @@ static struct proto_key *rfc_key(void) {
 
 Test(txid, is_a_signature_of_the_identifying_fields_by_the_issuer_and_deterministic) {
   struct proto_key *k = rfc_key();
-Test(carryover, limit_ignores_the_holding_and_refuses_too_large_net_sales) {
-  uint64_t t = 0;
-  cr_assert_eq(alloc_carryover_limit(200000, &t), 0);
-  cr_assert_eq(t, 310000);
-  cr_assert_eq(alloc_carryover_limit(5, &t), 0);
-  cr_assert_eq(t, 10007, "floor(10,007.5)");
-  t = 9;
-  cr_assert_eq(alloc_carryover_limit(PROTO_AMOUNT_MAX + 1, &t), PROTO_E_AMOUNT_TOO_LARGE);
-  cr_assert_eq(t, 9);
-}
-
-Test(compliance, ccer_counts_up_to_floor_five_percent_of_the_obligation) {
-  cr_assert_eq(alloc_ccer_counted_max(1000), 50);
-  cr_assert_eq(alloc_ccer_counted_max(1019), 50, "floor(50.95)");
-  cr_assert_eq(alloc_ccer_counted_max(19), 0);
-  cr_assert_eq(alloc_counted(900, 80, 1000), 950, "CCER counted only to 50");
-  cr_assert_eq(alloc_counted(900, 30, 1000), 930);
-  cr_assert_eq(alloc_counted(0, 0, 0), 0);
-  cr_assert_eq(alloc_counted(PROTO_AMOUNT_MAX, PROTO_AMOUNT_MAX, PROTO_AMOUNT_MAX),
-               PROTO_AMOUNT_MAX + PROTO_AMOUNT_MAX / 20, "no wrap at the limits");
-}
-
-Test(compliance, status_against_the_deadline) {
-  const uint64_t d = 1000;
-  cr_assert_eq(alloc_compliance_status(0, 900, d, 950), ALLOC_COMPLIANT);
-  cr_assert_eq(alloc_compliance_status(5, 0, d, 950), ALLOC_SHORT);
-  cr_assert_eq(alloc_compliance_status(5, 0, d, 1000), ALLOC_SHORT, "the deadline itself is in time");
-  cr_assert_eq(alloc_compliance_status(5, 0, d, 1001), ALLOC_OVERDUE);
-  cr_assert_eq(alloc_compliance_status(0, 1000, d, 2000), ALLOC_COMPLIANT);
-  cr_assert_eq(alloc_compliance_status(0, 1500, d, 2000), ALLOC_COMPLIANT_LATE);
-  cr_assert_eq(alloc_compliance_status(5, 0, 0, 99999), ALLOC_SHORT, "no deadline yet: never late");
-}
-
-Test(txid, is_sha256_of_length_prefixed_fields_and_deterministic) {
   uint8_t id[PROTO_ID_BYTES], again[PROTO_ID_BYTES], other[PROTO_ID_BYTES];
   cr_assert_eq(alloc_tx_id(k, ID_ORIGIN, "steel-2025", 2025, USCC_A, "BF1", ALLOC_KIND_CLAWBACK, id), 0);
   char hex[33];
@@ -250,3 +216,37 @@ Test(power, a_balance_value_is_refused_for_the_benchmark_method) {
   alloc_data_free(d);
   alloc_scheme_free(s);
 }
+
+Test(carryover, limit_ignores_the_holding_and_refuses_too_large_net_sales) {
+  uint64_t t = 0;
+  cr_assert_eq(alloc_carryover_limit(200000, &t), 0);
+  cr_assert_eq(t, 310000);
+  cr_assert_eq(alloc_carryover_limit(5, &t), 0);
+  cr_assert_eq(t, 10007, "floor(10,007.5)");
+  t = 9;
+  cr_assert_eq(alloc_carryover_limit(PROTO_AMOUNT_MAX + 1, &t), PROTO_E_AMOUNT_TOO_LARGE);
+  cr_assert_eq(t, 9);
+}
+
+Test(compliance, ccer_counts_up_to_floor_five_percent_of_the_obligation) {
+  cr_assert_eq(alloc_ccer_counted_max(1000), 50);
+  cr_assert_eq(alloc_ccer_counted_max(1019), 50, "floor(50.95)");
+  cr_assert_eq(alloc_ccer_counted_max(19), 0);
+  cr_assert_eq(alloc_counted(900, 80, 1000), 950, "CCER counted only to 50");
+  cr_assert_eq(alloc_counted(900, 30, 1000), 930);
+  cr_assert_eq(alloc_counted(0, 0, 0), 0);
+  cr_assert_eq(alloc_counted(PROTO_AMOUNT_MAX, PROTO_AMOUNT_MAX, PROTO_AMOUNT_MAX),
+               PROTO_AMOUNT_MAX + PROTO_AMOUNT_MAX / 20, "no wrap at the limits");
+}
+
+Test(compliance, status_against_the_deadline) {
+  const uint64_t d = 1000;
+  cr_assert_eq(alloc_compliance_status(0, 900, d, 950), ALLOC_COMPLIANT);
+  cr_assert_eq(alloc_compliance_status(5, 0, d, 950), ALLOC_SHORT);
+  cr_assert_eq(alloc_compliance_status(5, 0, d, 1000), ALLOC_SHORT, "the deadline itself is in time");
+  cr_assert_eq(alloc_compliance_status(5, 0, d, 1001), ALLOC_OVERDUE);
+  cr_assert_eq(alloc_compliance_status(0, 1000, d, 2000), ALLOC_COMPLIANT);
+  cr_assert_eq(alloc_compliance_status(0, 1500, d, 2000), ALLOC_COMPLIANT_LATE);
+  cr_assert_eq(alloc_compliance_status(5, 0, 0, 99999), ALLOC_SHORT, "no deadline yet: never late");
+}
+

@@ -2,6 +2,7 @@
  * writer's log, checking each signed read header) answers the API of docs/API.md. An honest
  * registry passes with its inclusion and consistency proofs; a wrong reported balance, a bad
  * proof or an unsigned read are each caught; an unreachable registry exits 2. */
+#include "proto/proto_json.h"
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>

@@ -2,6 +2,7 @@
  * signed with real Ed25519 keys and replayed by audit_replay_leaf (decode, canonical re-encode,
  * signature verification, rules), as a rogue writer's log would be. */
 #define W_LEAF_MODE true
+#include "proto/proto_json.h"
 #include "tests/unit/audit_replay_tests.h"
 
 /* ---- leaves a rogue writer makes by hand (proto's encoder refuses to make them) ---- */

@@ -120,6 +120,8 @@ Test(config, refuses_a_trusted_proxy_that_is_not_an_address) {
   cr_assert_eq(daemon_config_set(&c, "listen", "trusted_proxies", "127.0.0.1, proxy.example", why, sizeof why), 0);
   cr_assert_eq(daemon_config_check(&c, why, sizeof why), PROTO_E_BAD_ARGUMENT);
   cr_assert_not_null(strstr(why, "trusted_proxies"));
+}
+
 Test(config, invariant_period_within_the_ledger_limit) {
   struct daemon_config c;
   char why[256];

@@ -1,6 +1,7 @@
 /* Unit tests of TLS over memory BIOs: a real OpenSSL client talks to daemon_tls through byte
  * buffers only; client certificates with Ed25519 keys become identities. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>

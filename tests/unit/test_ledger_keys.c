@@ -2,6 +2,7 @@
  * at genesis and key registration, the forged signature the identity key would let through, a
  * genesis threshold no set of operators can meet, and bidi / C1 controls in names. Each refusal
  * has its code and leaves the ledger unchanged. */
+#include "proto/proto_json.h"
 #include "ledger_fixture.h"
 
 static struct fx F;

@@ -1,6 +1,7 @@
 /* Hostile keys, ids and names at the proto level: the Ed25519 key vectors of
  * tests/vectors/ed25519-keys.json (computed in Python from the curve's definition), the two
  * attacks weak keys allow, the genesis check, derived ids, and bidi / C1 controls in text. */
+#include "proto/proto_json.h"
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* quotactl's pure parts: the CSV reader of the bulk imports, building transactions from flags
  * through proto's field tables, and transaction ids. The network side is covered by
  * tests/integration/test_quotactl_*.sh against a real quotad. */
+#include "proto/proto_json.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
