@@ -18,6 +18,7 @@ struct item {
   int vrc;         /* ledger_verify_envelope's result */
   int lrc;         /* ledger_verify_legs's result */
   uint8_t type;
+  uint8_t id[PROTO_ID_BYTES]; /* the transaction id, for the log */
 };
 
 /* Buffers of one request's parse, reused for each of its envelopes. */
@@ -44,6 +45,7 @@ static void item_set(struct item *it, const uint8_t *env_bytes, size_t len, cons
     return;
   }
   it->type = tx.type;
+  memcpy(it->id, tx.id, PROTO_ID_BYTES);
   proto_tx_free(&tx);
   it->bytes = malloc(len + legs_len);
   if (!it->bytes) {
@@ -268,6 +270,7 @@ static struct daemon_txreq *txreq_new(struct daemon_conn *c, struct daemon_reply
                                .count = (uint32_t)n, .res = res};
   for (size_t i = 0; i < n; i++) {
     res[i].type = it[i].type;
+    memcpy(res[i].id, it[i].id, PROTO_ID_BYTES);
     if (it[i].err) {
       res[i].result = it[i].err;
       daemon_metrics_tx_result(it[i].err);
@@ -374,6 +377,24 @@ static int result_write(struct daemon_buf *b, const struct daemon_txres *r) {
   return rc ? rc : daemon_buf_append(b, "}", 1);
 }
 
+/* Refusals at info with their code and id; the access log's record names the first transaction
+ * and its result. */
+static void log_refusals(struct daemon_txreq *req) {
+  for (uint32_t i = 0; i < req->count; i++) {
+    const struct daemon_txres *r = &req->res[i];
+    char hex[2 * PROTO_ID_BYTES + 1];
+    proto_hex_encode(r->id, PROTO_ID_BYTES, hex, sizeof hex);
+    const char *name = r->result == 0 ? "ok" : r->result == LEDGER_EXISTS ? "exists"
+                                                                          : proto_err_name(r->result);
+    if (r->result != 0 && r->result != LEDGER_EXISTS)
+      daemon_log(DAEMON_LOG_INFO, "refused %s %s: %s", proto_tx_type_name(r->type) ? proto_tx_type_name(r->type) : "?", hex, name);
+    if (i == 0 && req->reply->access_target) {
+      snprintf(req->reply->access_tx, sizeof req->reply->access_tx, "%s", hex);
+      snprintf(req->reply->access_result, sizeof req->reply->access_result, "%s", name ? name : "?");
+    }
+  }
+}
+
 void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req) {
   (void)srv;
   struct daemon_buf body = {0};
@@ -386,6 +407,7 @@ void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req) {
   }
   if (!rc) rc = daemon_buf_append(&body, "]}", 2);
   unsigned status = req->single ? daemon_status_for(req->res[0].result) : 200;
+  log_refusals(req);
   if (rc) daemon_reply_error(req->reply, PROTO_E_NO_MEMORY, NULL, req->keep_alive);
   else daemon_reply_set(req->reply, status, "application/json", body.data, body.len, req->keep_alive);
   daemon_buf_free(&body);

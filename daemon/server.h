@@ -68,6 +68,7 @@ struct daemon_txres {
   int result;        /* 0 ok, LEDGER_EXISTS, or a code */
   uint64_t index, withheld, aux;
   uint8_t type;      /* transaction type (for "withheld") */
+  uint8_t id[PROTO_ID_BYTES]; /* the transaction's id (for the log) */
 };
 
 struct daemon_txreq {

@@ -242,6 +242,7 @@ int rec_year_decode(const uint8_t *in, size_t len, struct rec_year *y) {
   if (len != REC_YEAR_BYTES || in[0] != REC_VERSION) return PROTO_E_CORRUPT;
   y->deadline_ms = be64_get(in + 1);
   y->index = be64_get(in + 9);
+  if (y->deadline_ms == 0) return PROTO_E_CORRUPT; /* what rec_year_encode asserts */
   return 0;
 }
 

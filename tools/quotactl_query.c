@@ -159,6 +159,7 @@ int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv) {
   } else if (strcmp(cmd, "accounts") == 0) {
     size_t i;
     json_t *a;
+    printf("%-8s %-11s %-4s %-9s %-18s %s\n", "id", "kind", "prov", "sector", "uscc", "name");
     for (i = 0; i < json_array_size(json_object_get(ans, "accounts")) && (a = json_array_get(json_object_get(ans, "accounts"), i)) != NULL; i++) print_account(a);
   } else if (strcmp(cmd, "history") == 0 || strcmp(cmd, "entries") == 0) {
     size_t i;

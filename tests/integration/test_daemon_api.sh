@@ -170,7 +170,7 @@ done
 # A transaction the reader may not see answers exactly what an unknown id answers.
 http GET "/v1/tx/$(newid)"; cp "$T/last.body" "$T/tx-unknown.body"; UNKNOWN_CODE=$CODE
 http GET "/v1/tx/$TRANSFER_ID"
-{ [ "$CODE" = 404 ] && [ "$UNKNOWN_CODE" = 404 ] && cmp -s "$T/last.body" "$T/tx-unknown.body"; }; verdict "anonymous /v1/tx/{id}: the same 404 as an unknown id"
+{ [ "$CODE" = 401 ] && [ "$UNKNOWN_CODE" = 401 ] && cmp -s "$T/last.body" "$T/tx-unknown.body"; }; verdict "anonymous /v1/tx/{id}: the same 401 as for an unknown id (before any lookup)"
 read_as op GET /v1/keys
 { [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'len(j["keys"])')" -ge 7 ]; }; verdict "operator lists every key"
 read_as rep101 GET /v1/keys

@@ -245,6 +245,7 @@ expect 0 "balances" "CEA-2024 +[0-9]+ +2850 +300" -- "$Q" "${OP[@]}" balances 10
 expect 0 "history" "surrender" -- "$Q" "${OP[@]}" history 101
 expect 0 "keys" "representative" -- "$Q" "${OP[@]}" keys
 expect 0 "accounts filtered by kind" "Steel 101" -- "$Q" "${OP[@]}" accounts --kind enterprise
+expect 0 "accounts prints a header row" "^id +kind +prov +sector +uscc +name" -- "$Q" "${OP[@]}" accounts --kind enterprise
 expect 0 "instruments (public)" "CEA-2024" -- "$Q" instruments
 expect 0 "entries" "genesis" -- "$Q" "${OP[@]}" entries --start 0 --limit 3
 expect 0 "checkpoint (public)" "^$ORIGIN" -- "$Q" checkpoint

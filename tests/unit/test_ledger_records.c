@@ -173,3 +173,16 @@ Test(records, key_compliance_txid_round_trip_and_refuse_bad_lengths) {
   tbuf[0] = 0;
   cr_assert_eq(rec_txid_decode(tbuf, sizeof(tbuf), &tb), PROTO_E_CORRUPT);
 }
+
+/* Found by fuzz_records (tests/fuzz/regressions/fuzz_records/year-without-deadline): a year record
+ * with deadline 0 decoded, then its re-encoding hit the encoder's assertion. The decoder refuses
+ * what the encoder asserts. */
+Test(records, a_year_without_a_deadline_is_corrupt) {
+  struct rec_year y = {.deadline_ms = 1798732799999, .index = 7}, back;
+  uint8_t buf[REC_YEAR_BYTES];
+  rec_year_encode(&y, buf);
+  cr_assert_eq(rec_year_decode(buf, sizeof buf, &back), 0);
+  cr_assert_eq(back.deadline_ms, y.deadline_ms);
+  memset(buf + 1, 0, 8);
+  cr_assert_eq(rec_year_decode(buf, sizeof buf, &back), PROTO_E_CORRUPT);
+}
