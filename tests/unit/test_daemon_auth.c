@@ -157,7 +157,7 @@ Test(status, maps_codes_to_the_documented_statuses) {
 /* The status is a column of proto's error table, not a numeric range: codes in the middle of
  * a range that once mapped by ranges answer what the table says. */
 Test(status, comes_from_the_error_table_not_from_ranges) {
-  cr_assert_eq(daemon_status_for(PROTO_E_BAD_KEY), 400);   /* was 500: outside every range */
+  cr_assert_eq(daemon_status_for(PROTO_E_BAD_KEY), 422);   /* was 500: outside every range */
   cr_assert_eq(daemon_status_for(PROTO_E_LOCKED), 503);    /* was 400: inside -1400..-1499 */
   cr_assert_eq(daemon_status_for(PROTO_E_MAP_FULL), 507);
   cr_assert_eq(daemon_status_for(PROTO_E_CORRUPT), 500);
