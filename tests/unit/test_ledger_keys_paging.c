@@ -32,8 +32,7 @@ static void register_many(struct fx *f) {
 
 Test(keys, pages_walk_every_key_once_in_hash_order) {
   struct fx f;
-  fx_init_genesis(&f, 1, 1);
-  fx_world(&f);
+  fx_world(&f); /* the genesis, instruments and accounts */
   register_many(&f);
   struct ledger_key *k = calloc(PAGE, sizeof *k);
   uint8_t last[PROTO_HASH_BYTES];
