@@ -222,6 +222,24 @@ static int start_handles(struct daemon_server *srv) {
   return rc;
 }
 
+/* What quotad reads besides the ledger before it serves: TLS material, the metrics token, the
+ * public pages. Returns 0, or non-zero with the reason logged. */
+static int load_material(struct daemon_server *srv) {
+  const struct daemon_config *cfg = srv->cfg;
+  char why[512];
+  if (cfg->tls_listen[0] && daemon_tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca,
+                                               cfg->tls_client_cert_required, &srv->tls_ctx, why, sizeof why)) {
+    daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);
+    return 1;
+  }
+  if (daemon_metrics_token_load(cfg->metrics_token_file, why, sizeof why) ||
+      daemon_web_load(cfg, why, sizeof why)) {
+    daemon_log(DAEMON_LOG_ERR, "%s", why);
+    return 1;
+  }
+  return 0;
+}
+
 int daemon_run(struct daemon_config *cfg) {
   if (daemon_log_open(cfg->log_file, cfg->log_level)) {
     fprintf(stderr, "quotad: cannot open log file %s\n", cfg->log_file);
@@ -245,18 +263,7 @@ int daemon_run(struct daemon_config *cfg) {
   srv.loop = &loop;
   struct proto_key *log_key = NULL;
   int status = 1;
-  char why[512];
-  if (open_ledger(&srv, &log_key)) goto out;
-  if (cfg->tls_listen[0] && daemon_tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca,
-                                               cfg->tls_client_cert_required, &srv.tls_ctx, why, sizeof why)) {
-    daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);
-    goto out;
-  }
-  if (daemon_metrics_token_load(cfg->metrics_token_file, why, sizeof why) ||
-      daemon_web_load(cfg, why, sizeof why)) {
-    daemon_log(DAEMON_LOG_ERR, "%s", why);
-    goto out;
-  }
+  if (open_ledger(&srv, &log_key) || load_material(&srv)) goto out;
   if (daemon_writer_start(&srv)) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;

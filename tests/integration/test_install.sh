@@ -8,7 +8,7 @@
 source "$(dirname "$0")/daemon_lib.sh" "$1" "$2"
 chmod 755 "$T"
 R="$T/root"
-DESTDIR="$R" cmake --install "$BUILD_DIR" > "$T/install.log" 2>&1
+DESTDIR="$R" cmake --install "$BUILD_DIR" --prefix /usr > "$T/install.log" 2>&1
 check "cmake --install into a DESTDIR succeeds" test $? -eq 0
 for f in usr/bin/quotad usr/bin/quotactl usr/bin/quota-audit usr/lib/systemd/system/quotad.service \
          usr/lib/sysusers.d/quotad.conf usr/lib/tmpfiles.d/quotad.conf etc/quotad/quotad.conf \
