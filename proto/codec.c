@@ -141,12 +141,14 @@ static void uint_set(uint8_t *p, size_t width, uint64_t v) {
 
 /* Strict UTF-8: shortest form only, no surrogates, nothing above U+10FFFF, and no C0 control
  * or DEL, so that text shows the same everywhere and has a single encoding. */
-static bool utf8_valid(const uint8_t *s, size_t n) {
+static bool utf8_valid_lines(const uint8_t *s, size_t n, bool lines) {
   size_t i = 0;
   while (i < n) {
     uint8_t c = s[i];
     if (c < 0x80) {
-      if (c < 0x20 || c == 0x7F) return false;
+      /* a document (a scheme file) may hold line feeds and tabs, never CR: one encoding */
+      bool allowed = lines && (c == '\n' || c == '\t');
+      if ((c < 0x20 || c == 0x7F) && !allowed) return false;
       i++;
       continue;
     }
@@ -166,6 +168,26 @@ static bool utf8_valid(const uint8_t *s, size_t n) {
     i += more + 1;
   }
   return true;
+}
+
+static bool utf8_valid(const uint8_t *s, size_t n) { return utf8_valid_lines(s, n, false); }
+
+static int check_doc(const char *s, const struct proto_field *f) {
+  if (!s) return f->min ? PROTO_E_EMPTY_FIELD : 0;
+  size_t n = strnlen(s, (size_t)f->max + 1);
+  if (n > f->max) return PROTO_E_FIELD_TOO_LONG;
+  if (n == 0 && f->min >= 1) return PROTO_E_EMPTY_FIELD;
+  return utf8_valid_lines((const uint8_t *)s, n, true) ? 0 : PROTO_E_BAD_TEXT;
+}
+
+static int check_rows(const struct proto_alloc_table_rows *t, const struct proto_field *f) {
+  if (t->rows_count < f->min || t->rows_count > f->max) return PROTO_E_FIELD_TOO_LONG;
+  if (!t->rows) return PROTO_E_BAD_ARGUMENT;
+  for (size_t i = 0; i < t->rows_count; i++) {
+    int rc = proto_alloc_row_check(&t->rows[i]);
+    if (rc) return rc;
+  }
+  return 0;
 }
 
 static int check_text(const char *s, const struct proto_field *f) {
@@ -261,6 +283,13 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
   }
   case PROTO_F_LEGS:
     return check_legs(&tx->u.settle);
+  case PROTO_F_DOC: {
+    const char *doc;
+    memcpy(&doc, p, sizeof(doc));
+    return check_doc(doc, f);
+  }
+  case PROTO_F_ROWS:
+    return check_rows(&tx->u.table_rows, f);
   default:
     return PROTO_E_BAD_ARGUMENT;
   }
@@ -305,10 +334,41 @@ static int check_genesis_keys(const struct proto_genesis *g) {
   return 0;
 }
 
+/* A balance value: digits, optionally a point and 1..18 digits, no sign, no leading zero
+ * before another digit, not zero; empty exactly when the kind is none. */
+static int check_bp(const struct proto_alloc_table_open *t) {
+  const char *s = t->bp;
+  size_t n = strlen(s);
+  if (t->bp_kind == PROTO_BP_NONE) return n == 0 ? 0 : PROTO_E_FIELD_NONZERO;
+  if (n == 0) return PROTO_E_EMPTY_FIELD;
+  size_t digits = strspn(s, "0123456789");
+  if (digits == 0 || (digits > 1 && s[0] == '0')) return PROTO_E_BAD_ARGUMENT;
+  bool nonzero = strspn(s, "0.") != n;
+  if (digits == n) return nonzero ? 0 : PROTO_E_BAD_ARGUMENT;
+  size_t places = strspn(s + digits + 1, "0123456789");
+  if (s[digits] != '.' || places == 0 || places > 18 || digits + 1 + places != n)
+    return PROTO_E_BAD_ARGUMENT;
+  return nonzero ? 0 : PROTO_E_BAD_ARGUMENT;
+}
+
+static int check_table_tx(const struct proto_tx *tx, const char **field) {
+  if (tx->type == PROTO_TX_ALLOC_TABLE_OPEN) {
+    *field = "bp";
+    return check_bp(&tx->u.table_open);
+  }
+  const struct proto_alloc_table_rows *r = &tx->u.table_rows;
+  *field = "rows";
+  return r->first_row + r->rows_count > PROTO_TABLE_ROWS_TOTAL_MAX ? PROTO_E_BAD_RANGE : 0;
+}
+
 int proto__rules_check(const struct proto_tx *tx, const char **where) {
   const char *field = NULL;
   int rc = 0;
   switch (tx->type) {
+  case PROTO_TX_ALLOC_TABLE_OPEN:
+  case PROTO_TX_ALLOC_TABLE_ROWS:
+    rc = check_table_tx(tx, &field);
+    break;
   case PROTO_TX_GENESIS:
     field = "operator_keys";
     rc = check_genesis_keys(&tx->u.genesis);
@@ -338,9 +398,15 @@ int proto__rules_check(const struct proto_tx *tx, const char **where) {
   return rc;
 }
 
+const struct proto_field *proto__tx_fields(const struct proto_tx *tx, size_t *count) {
+  return proto_tx_fields_version(tx->type, tx->version ? tx->version : 1u, count);
+}
+
 int proto_tx_validate(const struct proto_tx *tx) {
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  if (tx->version > PROTO_TX_VERSION_MAX) return PROTO_E_BAD_VERSION;
+  const struct proto_field *fields = proto__tx_fields(tx, &count);
+  if (!fields && proto_tx_fields(tx->type, NULL)) return PROTO_E_BAD_VERSION;
   if (!fields) return PROTO_E_UNKNOWN_TYPE;
   for (size_t i = 0; i < count; i++) {
     int rc = proto__field_check(tx, &fields[i]);
@@ -365,6 +431,19 @@ static void put_legs(struct writer *w, const struct proto_settle *s) {
     put_uint(w, s->legs[i].to, 8);
     put_instrument(w, s->legs[i].instrument);
     put_uint(w, s->legs[i].amount, 8);
+  }
+}
+
+static void put_rows(struct writer *w, const struct proto_alloc_table_rows *t) {
+  uint8_t row[PROTO_ROW_BYTES_MAX];
+  put_uint(w, t->rows_count, 2);
+  for (size_t i = 0; i < t->rows_count; i++) {
+    long n = proto_alloc_row_encode(&t->rows[i], row, sizeof(row));
+    if (n < 0) {
+      w->err = w->err ? w->err : (int)n;
+      return;
+    }
+    put_bytes(w, row, (size_t)n);
   }
 }
 
@@ -402,6 +481,17 @@ static void put_field(struct writer *w, const struct proto_tx *tx, const struct 
   case PROTO_F_LEGS:
     put_legs(w, &tx->u.settle);
     break;
+  case PROTO_F_DOC: {
+    const char *doc;
+    memcpy(&doc, p, sizeof(doc));
+    size_t n = strlen(doc);
+    put_uint(w, n, 2);
+    put_bytes(w, doc, n);
+    break;
+  }
+  case PROTO_F_ROWS:
+    put_rows(w, &tx->u.table_rows);
+    break;
   default:
     w->err = w->err ? w->err : PROTO_E_BAD_ARGUMENT;
   }
@@ -411,9 +501,9 @@ long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap) {
   int rc = proto_tx_validate(tx);
   if (rc) return rc;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  const struct proto_field *fields = proto__tx_fields(tx, &count);
   struct writer w = {out, cap, 0, 0};
-  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, tx->version ? tx->version : PROTO_VERSION, 1);
   put_uint(&w, tx->type, 1);
   put_uint(&w, 0, 2);
   put_bytes(&w, tx->id, PROTO_ID_BYTES);
@@ -504,6 +594,42 @@ static int get_keys(struct reader *r, struct proto_genesis *g, uint64_t max) {
   return 0;
 }
 
+/* u16 length + UTF-8 into a new heap string (checked by the caller). */
+static int get_doc(struct reader *r, uint8_t *p, uint64_t max) {
+  uint64_t n;
+  const uint8_t *b;
+  int rc = get_uint(r, 2, &n);
+  if (rc) return rc;
+  if (n > max) return PROTO_E_FIELD_TOO_LONG;
+  if ((rc = get_bytes(r, (size_t)n, &b))) return rc;
+  if (memchr(b, 0, (size_t)n)) return PROTO_E_BAD_TEXT;
+  char *doc = malloc((size_t)n + 1);
+  if (!doc) return PROTO_E_NO_MEMORY;
+  memcpy(doc, b, (size_t)n);
+  doc[n] = '\0';
+  memcpy(p, &doc, sizeof(doc));
+  return 0;
+}
+
+static int get_rows(struct reader *r, struct proto_alloc_table_rows *t, uint64_t max) {
+  uint64_t count;
+  int rc = get_uint(r, 2, &count);
+  if (rc) return rc;
+  if (count < 1 || count > max) return PROTO_E_FIELD_TOO_LONG;
+  /* The shortest row is 114 bytes: a short input cannot make us allocate much. */
+  if (count * 114u > r->len - r->pos) return PROTO_E_TRUNCATED;
+  t->rows = calloc((size_t)count, sizeof(*t->rows));
+  if (!t->rows) return PROTO_E_NO_MEMORY;
+  t->rows_count = (uint16_t)count;
+  for (size_t i = 0; i < count; i++) {
+    size_t used = 0;
+    rc = proto__alloc_row_decode(r->p + r->pos, r->len - r->pos, &t->rows[i], &used);
+    if (rc) return rc;
+    r->pos += used;
+  }
+  return 0;
+}
+
 /* Reads one field into the struct; its value is checked by the caller. */
 static int get_field(struct reader *r, struct proto_tx *tx, const struct proto_field *f) {
   uint8_t *p = field_ptr_mut(tx, f);
@@ -533,6 +659,10 @@ static int get_field(struct reader *r, struct proto_tx *tx, const struct proto_f
     return get_keys(r, &tx->u.genesis, f->max);
   case PROTO_F_LEGS:
     return get_legs(r, &tx->u.settle);
+  case PROTO_F_DOC:
+    return get_doc(r, p, f->max);
+  case PROTO_F_ROWS:
+    return get_rows(r, &tx->u.table_rows, f->max);
   default:
     return PROTO_E_BAD_ARGUMENT;
   }
@@ -545,12 +675,15 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
   const uint8_t *id;
   int rc = get_uint(&r, 1, &version);
   if (rc) return rc;
-  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if (version < 1 || version > PROTO_TX_VERSION_MAX) return PROTO_E_BAD_VERSION;
   if ((rc = get_uint(&r, 1, &type))) return rc;
+  if (!proto_tx_fields((unsigned)type, NULL)) return PROTO_E_UNKNOWN_TYPE;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields((unsigned)type, &count);
-  if (!fields) return PROTO_E_UNKNOWN_TYPE;
+  /* each type lists the versions it has; version 1 is written as 0 in the struct */
+  const struct proto_field *fields = proto_tx_fields_version((unsigned)type, (unsigned)version, &count);
+  if (!fields) return PROTO_E_BAD_VERSION;
   tx->type = (uint8_t)type;
+  tx->version = version == 1 ? 0 : (uint8_t)version;
   if ((rc = get_uint(&r, 2, &reserved))) return rc;
   if (reserved != 0) return PROTO_E_RESERVED_NONZERO;
   if ((rc = get_bytes(&r, PROTO_ID_BYTES, &id))) return rc;
@@ -575,10 +708,19 @@ int proto_tx_decode(const uint8_t *in, size_t len, struct proto_tx *tx) {
 }
 
 void proto_tx_free(struct proto_tx *tx) {
-  if (!tx || tx->type != PROTO_TX_SETTLE) return;
-  free(tx->u.settle.legs);
-  tx->u.settle.legs = NULL;
-  tx->u.settle.legs_count = 0;
+  if (!tx) return;
+  if (tx->type == PROTO_TX_SETTLE) {
+    free(tx->u.settle.legs);
+    tx->u.settle.legs = NULL;
+    tx->u.settle.legs_count = 0;
+  } else if (tx->type == PROTO_TX_ALLOC_TABLE_OPEN) {
+    free(tx->u.table_open.scheme);
+    tx->u.table_open.scheme = NULL;
+  } else if (tx->type == PROTO_TX_ALLOC_TABLE_ROWS) {
+    free(tx->u.table_rows.rows);
+    tx->u.table_rows.rows = NULL;
+    tx->u.table_rows.rows_count = 0;
+  }
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -16,4 +16,11 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f);
  * ranges, distinct accounts and keys). On error *where (when not NULL) names the field blamed. */
 int proto__rules_check(const struct proto_tx *tx, const char **where);
 
+/* The field table of tx's own body version (0 and 1: version 1); NULL when it has none. */
+const struct proto_field *proto__tx_fields(const struct proto_tx *tx, size_t *count);
+/* Decodes one allocation table row from in[0..len): *used gets its length. The row's fields are
+ * checked (proto_alloc_row_check). Returns 0 or a negative code. */
+int proto__alloc_row_decode(const uint8_t *in, size_t len, struct proto_alloc_row *row,
+                            size_t *used);
+
 #endif

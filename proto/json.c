@@ -55,6 +55,17 @@ static json_t *keys_json(const struct proto_genesis *g) {
   return arr;
 }
 
+static json_t *rows_json(const struct proto_alloc_table_rows *t) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < t->rows_count; i++) {
+    if (json_array_append_new(arr, proto_alloc_row_to_json(&t->rows[i])) != 0) {
+      json_decref(arr);
+      return NULL;
+    }
+  }
+  return arr;
+}
+
 static json_t *field_json(const struct proto_tx *tx, const struct proto_field *f) {
   const uint8_t *p = (const uint8_t *)&tx->u + f->offset;
   if (f->kind == PROTO_F_ENUM) return json_string(f->enum_name((unsigned)proto__field_uint(tx, f)));
@@ -71,6 +82,13 @@ static json_t *field_json(const struct proto_tx *tx, const struct proto_field *f
     return keys_json(&tx->u.genesis);
   case PROTO_F_LEGS:
     return legs_json(&tx->u.settle);
+  case PROTO_F_DOC: {
+    const char *doc;
+    memcpy(&doc, p, sizeof(doc));
+    return json_string(doc);
+  }
+  case PROTO_F_ROWS:
+    return rows_json(&tx->u.table_rows);
   default:
     return NULL;
   }
@@ -79,12 +97,14 @@ static json_t *field_json(const struct proto_tx *tx, const struct proto_field *f
 json_t *proto_tx_to_json(const struct proto_tx *tx) {
   if (proto_tx_validate(tx) != 0) return NULL;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  const struct proto_field *fields = proto__tx_fields(tx, &count);
   char id[2 * PROTO_ID_BYTES + 1];
   (void)proto_hex_encode(tx->id, PROTO_ID_BYTES, id, sizeof(id));
   json_t *obj = json_object();
   bool ok = obj && set(obj, "type", json_string(proto_tx_type_name(tx->type))) &&
             set(obj, "id", json_string(id));
+  /* version 1 is the default and is not written: old clients' JSON stays as it was */
+  if (ok && tx->version > 1) ok = set(obj, "version", json_integer(tx->version));
   for (size_t i = 0; ok && i < count; i++) ok = set(obj, fields[i].name, field_json(tx, &fields[i]));
   if (!ok) {
     json_decref(obj);
@@ -227,6 +247,32 @@ static int get_legs(const json_t *v, struct proto_settle *s) {
   return 0;
 }
 
+static int get_rows(const json_t *v, struct proto_alloc_table_rows *t, const struct proto_field *f) {
+  if (!json_is_array(v)) return PROTO_E_JSON_TYPE;
+  size_t n = json_array_size(v);
+  if (n < f->min || n > f->max) return PROTO_E_FIELD_TOO_LONG;
+  t->rows = calloc(n, sizeof(*t->rows));
+  if (!t->rows) return PROTO_E_NO_MEMORY;
+  t->rows_count = (uint16_t)n;
+  for (size_t i = 0; i < n; i++) {
+    int rc = proto_alloc_row_from_json(json_array_get(v, i), &t->rows[i]);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int get_doc(const json_t *v, uint8_t *p) {
+  const char *s;
+  size_t len;
+  int rc = get_string(v, &s, &len);
+  if (rc) return rc;
+  char *doc = malloc(len + 1);
+  if (!doc) return PROTO_E_NO_MEMORY;
+  memcpy(doc, s, len + 1);
+  memcpy(p, &doc, sizeof(doc));
+  return 0;
+}
+
 static int get_field(const json_t *v, struct proto_tx *tx, const struct proto_field *f) {
   uint8_t *p = (uint8_t *)&tx->u + f->offset;
   int rc;
@@ -250,6 +296,10 @@ static int get_field(const json_t *v, struct proto_tx *tx, const struct proto_fi
     return get_keys(v, &tx->u.genesis, f);
   case PROTO_F_LEGS:
     return get_legs(v, &tx->u.settle);
+  case PROTO_F_DOC:
+    return get_doc(v, p);
+  case PROTO_F_ROWS:
+    return get_rows(v, &tx->u.table_rows, f);
   default:
     return get_uint_field(v, f, p);
   }
@@ -269,12 +319,21 @@ static int get_header(const json_t *obj, struct proto_tx *tx, const char **where
   if (!id) return PROTO_E_JSON_MISSING;
   int rc = get_hex(id, tx->id, PROTO_ID_BYTES);
   if (rc) return rc;
+  *where = "version";
+  const json_t *version = json_object_get(obj, "version");
+  if (version) {
+    if (!json_is_integer(version)) return PROTO_E_JSON_TYPE;
+    json_int_t vv = json_integer_value(version);
+    if (vv < 1 || vv > (json_int_t)PROTO_TX_VERSION_MAX) return PROTO_E_BAD_VERSION;
+    tx->version = vv == 1 ? 0 : (uint8_t)vv;
+  }
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(t, &count);
+  const struct proto_field *fields = proto__tx_fields(tx, &count);
+  if (!fields) return PROTO_E_BAD_VERSION;
   const char *key;
   json_t *value;
   json_object_foreach((json_t *)obj, key, value) {
-    bool known = strcmp(key, "type") == 0 || strcmp(key, "id") == 0;
+    bool known = strcmp(key, "type") == 0 || strcmp(key, "id") == 0 || strcmp(key, "version") == 0;
     for (size_t i = 0; i < count && !known; i++) known = strcmp(fields[i].name, key) == 0;
     if (!known) {
       *where = key;
@@ -290,7 +349,7 @@ static int tx_from_json(const json_t *obj, struct proto_tx *tx, const char **whe
   int rc = get_header(obj, tx, where);
   if (rc) return rc;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  const struct proto_field *fields = proto__tx_fields(tx, &count);
   for (size_t i = 0; i < count; i++) {
     const struct proto_field *f = &fields[i];
     const json_t *v = json_object_get(obj, f->name);

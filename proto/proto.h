@@ -127,7 +127,23 @@
   /* allocation */                                                                               \
   X(BAD_SCHEME, -1500, "bad_scheme", "the allocation scheme file is invalid")                    \
   X(BAD_DATA, -1501, "bad_data", "the enterprise data is invalid")                               \
-  X(NO_ROOT, -1502, "no_root", "no balance value solves the sector's equation")
+  X(NO_ROOT, -1502, "no_root", "no balance value solves the sector's equation")              \
+  /* allocation tables */                                                                      \
+  X(UNKNOWN_TABLE, -1503, "unknown_table", "no such allocation table")                          \
+  X(TABLE_EXISTS, -1504, "table_exists",                                                        \
+    "the table id is taken, or a complete table of that vintage, sector and phase exists")      \
+  X(TABLE_NOT_OPEN, -1505, "table_not_open", "the allocation table is closed or abandoned")     \
+  X(TABLE_INCOMPLETE, -1506, "table_incomplete", "the allocation table is not complete")       \
+  X(TABLE_ROWS, -1507, "table_rows", "rows out of order, or their count or hash differ")       \
+  X(TABLE_MISMATCH, -1508, "table_mismatch", "a row's amounts differ from the allocator's")    \
+  X(BP_MISMATCH, -1509, "bp_mismatch", "the balance value differs from the ledger's")          \
+  X(DRAFT_SCHEME, -1510, "draft_scheme", "a draft scheme cannot allocate")                      \
+  X(UNKNOWN_ROW, -1511, "unknown_row", "no such row in the allocation table")                   \
+  X(ALLOC_MISMATCH, -1512, "alloc_mismatch",                                                    \
+    "the allocation's instrument, year, kind or enterprise disagree with its table")            \
+  X(OVER_ALLOCATION, -1513, "over_allocation", "more than the table row allows this unit")     \
+  X(CLAWBACK_BOUND, -1514, "clawback_bound",                                                    \
+    "a claw-back takes back only what was allocated above the final quota")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -192,11 +208,17 @@ enum proto_tx_type {
   PROTO_TX_CANCEL = 19,
   PROTO_TX_CARRY_OVER = 20,
   PROTO_TX_DEDUCT = 21,
+  /* 22, 23, 27..31: reserved (proto/FORMAT.md "Numbers"); they decode as unknown types */
+  PROTO_TX_ALLOC_TABLE_OPEN = 24,  /* an allocation table's header */
+  PROTO_TX_ALLOC_TABLE_ROWS = 25,  /* a chunk of its rows, or a new version of one row */
+  PROTO_TX_ALLOC_TABLE_CLOSE = 26, /* its closing entry, or its abandonment */
 };
 #define PROTO_TX_TYPE_MIN PROTO_TX_GENESIS
-#define PROTO_TX_TYPE_MAX PROTO_TX_DEDUCT
+#define PROTO_TX_TYPE_MAX PROTO_TX_ALLOC_TABLE_CLOSE
+/* The newest body layout version of any type (byte 0 of a body; FORMAT.md "Versions"). */
+#define PROTO_TX_VERSION_MAX 2u
 
-/* The stable name of a type ("transfer"), or NULL for an unknown type. */
+/* The stable name of a type ("transfer"), or NULL for an unknown or reserved type. */
 const char *proto_tx_type_name(unsigned type);
 /* The type for a name, or 0 when unknown. */
 unsigned proto_tx_type_from_name(const char *name);
@@ -240,6 +262,25 @@ enum proto_position {
   PROTO_POSITION_TRADING = 2,
 };
 
+/* Allocation tables (FORMAT.md "Allocation tables"). */
+enum proto_scheme_status {
+  PROTO_SCHEME_FINAL = 1,
+  PROTO_SCHEME_DRAFT = 2, /* published for consultation: the ledger refuses it */
+};
+enum proto_table_phase {
+  PROTO_PHASE_PRE = 1,   /* pre-allocation: from the previous year's verified emissions alone */
+  PROTO_PHASE_FINAL = 2, /* final determination: this year's verified emissions */
+};
+enum proto_bp_kind {
+  PROTO_BP_NONE = 1,      /* the method has no balance value, or a pre-allocation table */
+  PROTO_BP_PUBLISHED = 2, /* announced by the ministry: taken as given */
+  PROTO_BP_SOLVED = 3,    /* solved over the table's rows: the ledger solves it again */
+};
+enum proto_table_action {
+  PROTO_TABLE_CLOSE = 1,   /* every row is in: check and fix the table */
+  PROTO_TABLE_ABANDON = 2, /* an incomplete table is given up (a new one replaces it) */
+};
+
 /* Stable names of the small enums above (e.g. "authority", "enterprise", "steel", "pre"),
  * NULL for a value outside the list; and the reverse, 0 when unknown. */
 const char *proto_role_name(unsigned v);
@@ -254,6 +295,14 @@ const char *proto_alloc_kind_name(unsigned v);
 unsigned proto_alloc_kind_from_name(const char *s);
 const char *proto_position_name(unsigned v);
 unsigned proto_position_from_name(const char *s);
+const char *proto_scheme_status_name(unsigned v);
+unsigned proto_scheme_status_from_name(const char *s);
+const char *proto_table_phase_name(unsigned v);
+unsigned proto_table_phase_from_name(const char *s);
+const char *proto_bp_kind_name(unsigned v);
+unsigned proto_bp_kind_from_name(const char *s);
+const char *proto_table_action_name(unsigned v);
+unsigned proto_table_action_from_name(const char *s);
 
 /* Text fields are NUL-terminated inside the struct; the encoding carries the length instead. */
 typedef char proto_name_t[PROTO_NAME_BYTES_MAX + 1];
@@ -323,6 +372,8 @@ struct proto_movement {
   uint16_t year;              /* allocate / surrender / emissions / deduct: the compliance year */
   uint8_t kind;               /* allocate: enum proto_alloc_kind; position move: destination */
   proto_ref_t ref;            /* legal reference, reason */
+  uint64_t table;             /* allocate / clawback version 2: the allocation table cited */
+  uint64_t row;               /* ... and its row (0-based); both 0 for national -> provincial */
 };
 
 struct proto_leg {
@@ -364,8 +415,73 @@ struct proto_carry_over {
   uint64_t window_end_ms;   /* exclusive */
 };
 
+/* Allocation tables: a header (open), chunks of rows, a closing entry. */
+#define PROTO_SCHEME_BYTES_MAX 8192u   /* the scheme file's text in a table header */
+#define PROTO_BP_BYTES_MAX 40u         /* a balance value as decimal text, at most 18 places */
+#define PROTO_UNIT_BYTES_MAX 32u       /* an allocation unit's id within its enterprise */
+#define PROTO_TABLE_ROWS_MAX 400u      /* rows in one entry: 400 of at most 145 bytes fit */
+#define PROTO_TABLE_ROWS_TOTAL_MAX 100000u /* rows in one table */
+#define PROTO_SALT_BYTES 16u
+
+/* Which inputs a row has (present) and which the operator marked confidential: these are
+ * published as salted commitments (FORMAT.md "Confidential inputs"). */
+enum proto_row_input {
+  PROTO_ROW_EMISSIONS = 1u << 0,
+  PROTO_ROW_OUTPUT = 1u << 1,
+  PROTO_ROW_PREV = 1u << 2,
+  PROTO_ROW_MWH = 1u << 3,
+  PROTO_ROW_HEAT = 1u << 4,
+  PROTO_ROW_LOAD = 1u << 5,
+  PROTO_ROW_CARBIDE = 1u << 6,
+};
+#define PROTO_ROW_INPUTS_ALL 0x7fu
+#define PROTO_ROW_FLAGS_ALL 0xffu /* the allocator's unit flags (alloc/alloc.h alloc_flag) */
+
+/* One allocation unit of a table: its inputs (decimals as integers * 10^6, at most 2^63 - 1)
+ * and the amounts the allocator computed from them with the table's scheme and balance value. */
+struct proto_alloc_row {
+  proto_uscc_t uscc;
+  char unit[PROTO_UNIT_BYTES_MAX + 1]; /* 1..32 printable ASCII, no comma or quote */
+  uint8_t sector;                      /* enum proto_sector, not none */
+  uint8_t category;                    /* power: 1..4 (I..IV); others 0 */
+  uint8_t present;                     /* PROTO_ROW_EMISSIONS and PROTO_ROW_PREV only */
+  uint8_t confidential;                /* inputs published as commitments */
+  uint16_t flags;                      /* PROTO_ROW_FLAGS_ALL */
+  uint64_t emissions_e6, output_e6, prev_emissions_e6, supplied_mwh_e6, heat_gj_e6, load_pct_e6,
+      carbide_slag_e6;
+  uint8_t salt[PROTO_SALT_BYTES]; /* all zero unless confidential */
+  uint64_t pre;                   /* pre-allocation, tonnes */
+  uint64_t quota;                 /* final quota, tonnes (0 in a pre-allocation table) */
+};
+
+struct proto_alloc_table_open {
+  uint64_t table;                /* chosen by the operators; unique */
+  proto_instrument_t instrument; /* the CEA vintage it allocates */
+  uint8_t phase;                 /* enum proto_table_phase */
+  uint8_t status;                /* enum proto_scheme_status: the scheme's own status */
+  uint8_t bp_kind;               /* enum proto_bp_kind */
+  char bp[PROTO_BP_BYTES_MAX + 1]; /* decimal text; empty for PROTO_BP_NONE */
+  uint64_t rows_count;           /* 1..PROTO_TABLE_ROWS_TOTAL_MAX */
+  uint8_t rows_hash[PROTO_HASH_BYTES]; /* proto_alloc_rows_hash over every row in order */
+  char *scheme; /* heap, NUL-terminated: the scheme file's text; freed by proto_tx_free */
+};
+
+struct proto_alloc_table_rows {
+  uint64_t table;
+  uint64_t first_row;  /* 0-based number of rows[0] */
+  uint16_t rows_count; /* 1..PROTO_TABLE_ROWS_MAX */
+  struct proto_alloc_row *rows; /* heap; freed by proto_tx_free */
+};
+
+struct proto_alloc_table_close {
+  uint64_t table;
+  uint8_t action; /* enum proto_table_action */
+  proto_ref_t reason;
+};
+
 struct proto_tx {
   uint8_t type;                 /* enum proto_tx_type */
+  uint8_t version;              /* body layout version; 0 and 1 both mean 1 (decoders write 0) */
   uint8_t id[PROTO_ID_BYTES];   /* chosen by the client; unique in the registry */
   union {
     struct proto_genesis genesis;
@@ -381,10 +497,14 @@ struct proto_tx {
     struct proto_verified_emissions emissions;
     struct proto_surrender surrender;
     struct proto_carry_over carry_over;
+    struct proto_alloc_table_open table_open;
+    struct proto_alloc_table_rows table_rows;
+    struct proto_alloc_table_close table_close;
   } u;
 };
 
-/* Releases what a decoder allocated inside tx (the legs of a settle) and zeroes those fields.
+/* Releases what a decoder allocated inside tx (the legs of a settle, a table's scheme text and
+ * rows) and zeroes those fields.
  * Safe on a zeroed struct and on any type. */
 void proto_tx_free(struct proto_tx *tx);
 
@@ -405,6 +525,8 @@ enum proto_field_kind {
   PROTO_F_BYTES32,    /* 32 raw bytes (keys, hashes) */
   PROTO_F_KEYS,       /* genesis operator keys: u8 count (1..8) then 32 bytes each */
   PROTO_F_LEGS,       /* settle legs: u16 count (1..1000) then 40 bytes each */
+  PROTO_F_DOC,        /* u16 length + UTF-8 that may hold \n and \t; a heap char * */
+  PROTO_F_ROWS,       /* allocation table rows: u16 count then each row (FORMAT.md) */
 };
 
 struct proto_field {
@@ -418,8 +540,39 @@ struct proto_field {
 };
 
 /* The fields of a type in encoding order, and their count. Returns NULL for an unknown type.
- * The table is static and lives for the program. */
+ * The table is static and lives for the program. proto_tx_fields gives version 1's layout;
+ * proto_tx_fields_version another version's (NULL when the type has no such version). */
 const struct proto_field *proto_tx_fields(unsigned type, size_t *count);
+const struct proto_field *proto_tx_fields_version(unsigned type, unsigned version, size_t *count);
+/* The newest version of a type's body (1 for most), 0 for an unknown type. */
+unsigned proto_tx_version_max(unsigned type);
+
+/* ---------------------------------------------------------------------------------------------
+ * Allocation table rows (FORMAT.md "Allocation tables")
+ * ------------------------------------------------------------------------------------------- */
+#define PROTO_ROW_BYTES_MAX (113u + PROTO_UNIT_BYTES_MAX)
+/* Checks one row's fields. Returns 0 or the code of the first violation. */
+int proto_alloc_row_check(const struct proto_alloc_row *row);
+/* The canonical bytes of a checked row; returns their length or a negative code. */
+long proto_alloc_row_encode(const struct proto_alloc_row *row, uint8_t *out, size_t cap);
+/* The rows hash a header commits to: h0 = SHA-256("quotad/alloc-rows/v1\n"), then
+ * h(i+1) = SHA-256(h(i) || row i's bytes); the hash of n rows is h(n). proto_alloc_rows_hash
+ * starts from h0 (rows may be NULL when n is 0); _step extends a running hash by one row. */
+int proto_alloc_rows_hash(const struct proto_alloc_row *rows, size_t n,
+                          uint8_t out[PROTO_HASH_BYTES]);
+void proto_alloc_rows_hash_start(uint8_t h[PROTO_HASH_BYTES]);
+int proto_alloc_rows_hash_step(uint8_t h[PROTO_HASH_BYTES], const struct proto_alloc_row *row);
+/* A row as JSON (every field; inputs as decimal text), and back. from_json zeroes *row first
+ * and refuses unknown or missing names. */
+json_t *proto_alloc_row_to_json(const struct proto_alloc_row *row);
+int proto_alloc_row_from_json(const json_t *obj, struct proto_alloc_row *row);
+/* The salted commitment published for a confidential input: SHA-256("quotad/alloc-input/v1\n"
+ * || salt || uscc || unit || 0x00 || input name || 0x00 || value as 8 bytes BE), as hex. */
+void proto_alloc_input_commitment(const struct proto_alloc_row *row, unsigned input,
+                                  char out[2 * PROTO_HASH_BYTES + 1]);
+/* The name of one input bit ("emissions", "output", "prev_emissions", "supplied_mwh",
+ * "heat_gj", "load_pct", "carbide_slag_rate"), NULL for another value. */
+const char *proto_row_input_name(unsigned input);
 
 /* ---------------------------------------------------------------------------------------------
  * Encoding of a transaction body (FORMAT.md "Transaction body")
