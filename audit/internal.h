@@ -75,6 +75,7 @@ struct audit_replay {
   struct audit_map ns;          /* account (8 BE) -> audit_ns_list */
   uint64_t province_account[AUDIT_PROVINCES]; /* provincial account per province, 0 none */
   uint64_t deadline_ms[PROTO_YEAR_MAX + 1];   /* 0: compliance year not open */
+  struct audit_tables *tables; /* allocation tables and units (rules_tables.c), made on first use */
 
   bool genesis_done;
   char origin[PROTO_ORIGIN_BYTES_MAX + 1];
@@ -176,5 +177,19 @@ int audit__rule_surrender(struct audit_ctx *c);
 int audit__rule_cancel(struct audit_ctx *c);
 int audit__rule_carry_over(struct audit_ctx *c);
 int audit__rule_deduct(struct audit_ctx *c);
+int audit__rule_table_open(struct audit_ctx *c);
+int audit__rule_table_rows(struct audit_ctx *c);
+int audit__rule_table_close(struct audit_ctx *c);
+
+/* rules_tables.c: what allocations (version 2: their table row) and claw-backs (only what was
+ * allocated above the final quota) are held to; version 1 only while the vintage has no complete
+ * table for the enterprise's sector. The at-risk status (its own transaction type) and the units
+ * held in the province for an at-risk enterprise. */
+struct audit_tables;
+void audit__tables_free(struct audit_replay *r);
+int audit__hold_to_row(struct audit_ctx *c, const struct audit_account_rec *to);
+int audit__clawback_bound(struct audit_ctx *c, const struct audit_account_rec *from);
+bool audit__at_risk(struct audit_ctx *c, uint64_t account);
+int audit__held_add(struct audit_ctx *c, uint64_t account, const char *code, uint64_t amount);
 
 #endif /* QUOTAD_AUDIT_INTERNAL_H */

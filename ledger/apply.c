@@ -32,6 +32,9 @@ static const rule_fn rules[PROTO_TX_TYPE_MAX + 1] = {
     [PROTO_TX_CANCEL] = rules__cancel,
     [PROTO_TX_CARRY_OVER] = rules__carry_over,
     [PROTO_TX_DEDUCT] = rules__deduct,
+    [PROTO_TX_ALLOC_TABLE_OPEN] = rules__alloc_table_open,
+    [PROTO_TX_ALLOC_TABLE_ROWS] = rules__alloc_table_rows,
+    [PROTO_TX_ALLOC_TABLE_CLOSE] = rules__alloc_table_close,
 };
 
 static int history_add(struct ledger *l, uint64_t account, uint64_t index) {

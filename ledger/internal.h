@@ -32,6 +32,7 @@ enum ledger_db {
   DB_TXIDS,       /* 16-byte tx id -> body hash || index */
   DB_HISTORY,     /* u64 BE account -> sorted duplicates: u64 BE index (DUPSORT, DUPFIXED) */
   DB_CHECKPOINTS, /* u64 BE tree size -> signed note text */
+  DB_ALLOC,       /* allocation tables, their rows, units' allocated totals (rules_tables.c) */
   DB_COUNT
 };
 
@@ -317,6 +318,35 @@ int rules__surrender(struct tx_ctx *c);
 int rules__cancel(struct tx_ctx *c);
 int rules__carry_over(struct tx_ctx *c);
 int rules__deduct(struct tx_ctx *c);
+int rules__alloc_table_open(struct tx_ctx *c);
+int rules__alloc_table_rows(struct tx_ctx *c);
+int rules__alloc_table_close(struct tx_ctx *c);
+
+/* ---- rules_tables.c: allocation tables and what each unit has been allocated ---- */
+/* A unit's allocations of one instrument: what pre-allocations gave, and the total net of
+ * claw-backs (withheld and held-for parts included: they are allocated to the unit). */
+struct unit_alloc {
+  uint64_t pre, total;
+};
+/* The table (UNKNOWN_TABLE), a row of it (UNKNOWN_ROW), and the unit record of a row for an
+ * instrument (all zero when none). */
+int tables__get(struct batch *b, uint64_t id, struct ledger_table *t);
+/* Record decoders shared with read.c: CORRUPT on bad bytes. */
+int ledger__table_decode(uint64_t id, const uint8_t *in, size_t len, struct ledger_table *t);
+int ledger__row_decode(const uint8_t *in, size_t len, struct proto_alloc_row *out,
+                       uint16_t *version, uint64_t *index);
+int tables__row(struct batch *b, uint64_t table, uint64_t row, struct proto_alloc_row *out);
+int tables__unit(struct batch *b, const char *instrument, const struct proto_alloc_row *row,
+                 struct unit_alloc *u);
+int tables__unit_put(struct batch *b, const char *instrument, const struct proto_alloc_row *row,
+                     const struct unit_alloc *u);
+/* Whether a complete table of instrument for sector exists (either phase): allocations to
+ * that sector must then cite it. */
+int tables__any_complete(struct batch *b, const char *instrument, uint8_t sector, bool *found);
+/* At-risk status (set by its own transaction type; read here only) and the units held in the
+ * provincial account for an at-risk enterprise. */
+int st__at_risk(struct batch *b, uint64_t account, bool *at_risk);
+int st__held_add(struct batch *b, uint64_t account, const char *instrument, uint64_t amount);
 
 /* ---- keycheck.c ---- */
 bool keycheck__ed25519_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);

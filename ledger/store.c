@@ -23,7 +23,7 @@ static const char *const db_names[DB_COUNT] = {
     [DB_INSTRUMENTS] = "instruments", [DB_YEARS] = "years",
     [DB_COMPLIANCE] = "compliance",   [DB_CARRIED] = "carried",
     [DB_TXIDS] = "txids",             [DB_HISTORY] = "history",
-    [DB_CHECKPOINTS] = "checkpoints",
+    [DB_CHECKPOINTS] = "checkpoints", [DB_ALLOC] = "alloc",
 };
 
 /* The errno behind this thread's last STORAGE, for messages that name the cause. */

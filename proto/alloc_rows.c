@@ -152,6 +152,14 @@ int proto__alloc_row_decode(const uint8_t *in, size_t len, struct proto_alloc_ro
   return proto_alloc_row_check(row);
 }
 
+int proto_alloc_row_decode(const uint8_t *in, size_t len, struct proto_alloc_row *row) {
+  size_t used = 0;
+  int rc = proto__alloc_row_decode(in, len, row, &used);
+  if (rc == 0 && used != len) rc = PROTO_E_TRAILING_BYTES;
+  if (rc) memset(row, 0, sizeof(*row));
+  return rc;
+}
+
 void proto_alloc_rows_hash_start(uint8_t h[PROTO_HASH_BYTES]) {
   proto_sha256(ROWS_HASH_PREFIX, sizeof(ROWS_HASH_PREFIX) - 1, h);
 }

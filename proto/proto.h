@@ -555,6 +555,8 @@ unsigned proto_tx_version_max(unsigned type);
 int proto_alloc_row_check(const struct proto_alloc_row *row);
 /* The canonical bytes of a checked row; returns their length or a negative code. */
 long proto_alloc_row_encode(const struct proto_alloc_row *row, uint8_t *out, size_t cap);
+/* Decodes exactly len bytes of one row (and checks it). Returns 0 or a negative code. */
+int proto_alloc_row_decode(const uint8_t *in, size_t len, struct proto_alloc_row *row);
 /* The rows hash a header commits to: h0 = SHA-256("quotad/alloc-rows/v1\n"), then
  * h(i+1) = SHA-256(h(i) || row i's bytes); the hash of n rows is h(n). proto_alloc_rows_hash
  * starts from h0 (rows may be NULL when n is 0); _step extends a running hash by one row. */

@@ -69,6 +69,13 @@ static const struct proto_field issue_fields[] = {
   F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
 };
 
+/* Version 2: CCER is issued straight to the project owner's holding account, never allocated. */
+static const struct proto_field issue_v2_fields[] = {
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
+};
+
 static const struct proto_field allocate_fields[] = {
   F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
   F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
@@ -225,7 +232,7 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_ACCOUNT_CLOSE] = T("account_close", account_close_fields),
   [PROTO_TX_INSTRUMENT_CREATE] = T("instrument_create", instrument_fields),
   [PROTO_TX_COMPLIANCE_YEAR] = T("compliance_year", compliance_year_fields),
-  [PROTO_TX_ISSUE] = T("issue", issue_fields),
+  [PROTO_TX_ISSUE] = T2("issue", issue_fields, issue_v2_fields),
   [PROTO_TX_ALLOCATE] = T2("allocate", allocate_fields, allocate_v2_fields),
   [PROTO_TX_CLAWBACK] = T2("clawback", clawback_fields, clawback_v2_fields),
   [PROTO_TX_TRANSFER] = T("transfer", transfer_fields),
