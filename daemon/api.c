@@ -397,6 +397,8 @@ static unsigned route_get(struct ctx *x) {
   if (!strcmp(p, "/v1/proof/inclusion")) return get_inclusion(x), DAEMON_EP_INCLUSION;
   if (!strcmp(p, "/v1/proof/consistency")) return get_consistency(x), DAEMON_EP_CONSISTENCY;
   if (!strncmp(p, "/v1/compliance/", 15)) return get_compliance(x, p + 15), DAEMON_EP_COMPLIANCE;
+  if (!strncmp(p, "/v1/allocation-tables", 21))
+    return api__allocation_tables(x->srv, x->c, x->r, x->reply, x->ka, p + 21), DAEMON_EP_OTHER;
   if (!strncmp(p, "/v1/tx/", 7) && strcmp(p, "/v1/tx/encode") != 0) return get_tx(x, p + 7), DAEMON_EP_TX_GET;
   if (!strncmp(p, "/v1/accounts/", 13)) {
     const char *rest = p + 13, *slash = strchr(rest, '/');

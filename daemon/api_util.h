@@ -28,6 +28,10 @@ json_t *api__u64(uint64_t v);
 /* api_tx.c */
 int api__tx_submit(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
                    struct daemon_reply *reply);
+/* GET /v1/allocation-tables[/{id}] (api_tables.c); rest is the path after the prefix. */
+void api__allocation_tables(struct daemon_server *srv, struct daemon_conn *c,
+                            struct daemon_request *r, struct daemon_reply *reply, bool ka,
+                            const char *rest);
 void api__tx_encode(struct daemon_server *srv, struct daemon_request *r, struct daemon_reply *reply);
 
 #endif
