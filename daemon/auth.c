@@ -88,7 +88,8 @@ static void add_account(uint64_t *out, size_t cap, size_t *n, uint64_t id) {
 
 size_t daemon_tx_accounts(const struct proto_tx *tx, uint64_t *out, size_t cap) {
   size_t count = 0, n = 0;
-  const struct proto_field *f = proto_tx_fields(tx->type, &count);
+  /* the fields of the tx's own body version (issue version 2 names the CCER owner) */
+  const struct proto_field *f = proto_tx_fields_version(tx->type, tx->version ? tx->version : 1u, &count);
   if (!f) return 0;
   const char *base = (const char *)&tx->u;
   for (size_t i = 0; i < count; i++) {

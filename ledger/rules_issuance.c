@@ -1,5 +1,6 @@
 /* Rules about making and distributing units: instrument create, issue, allocate (with deduction
  * withholding) and claw back. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -139,6 +140,7 @@ static int hold_to_row(struct tx_ctx *c, const struct ledger_account *to) {
   uint64_t given = m->kind == PROTO_ALLOC_PRE ? u.pre : u.total;
   if (m->amount > bound || given > bound - m->amount) return PROTO_E_OVER_ALLOCATION;
   if (m->kind == PROTO_ALLOC_PRE) u.pre += m->amount;
+  assert(u.pre <= row.pre || m->kind != PROTO_ALLOC_PRE);
   rc = amount_add(u.total, m->amount, &u.total);
   return rc ? rc : tables__unit_put(c->b, m->instrument, &row, &u);
 }
@@ -204,6 +206,7 @@ static int clawback_bound(struct tx_ctx *c, const struct ledger_account *from) {
   if (rc) return rc;
   if (u.total <= row.quota || m->amount > u.total - row.quota) return PROTO_E_CLAWBACK_BOUND;
   u.total -= m->amount;
+  assert(u.total >= row.quota); /* a claw-back never takes the unit below its quota */
   return tables__unit_put(c->b, m->instrument, &row, &u);
 }
 

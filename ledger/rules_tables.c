@@ -273,6 +273,7 @@ int rules__alloc_table_open(struct tx_ctx *c) {
  * fixed balance value (never solved again). */
 static int redetermine(struct tx_ctx *c, const struct ledger_table *t) {
   const struct proto_alloc_table_rows *p = &c->tx->u.table_rows;
+  assert(t->status == LEDGER_TABLE_COMPLETE);
   if (p->rows_count != 1) return PROTO_E_TABLE_ROWS;
   struct proto_alloc_row old;
   uint16_t version;
@@ -299,6 +300,7 @@ int rules__alloc_table_rows(struct tx_ctx *c) {
   int rc = operators(c);
   if (rc == 0) rc = tables__get(c->b, p->table, &t);
   if (rc) return rc;
+  assert(t.rows_received <= t.rows_count);
   if (t.status == LEDGER_TABLE_COMPLETE) return redetermine(c, &t);
   if (t.status != LEDGER_TABLE_OPEN) return PROTO_E_TABLE_NOT_OPEN;
   /* chunks arrive in order, so the running hash is the rows hash once all are in */
@@ -311,6 +313,7 @@ int rules__alloc_table_rows(struct tx_ctx *c) {
   }
   if (rc) return rc;
   t.rows_received += p->rows_count;
+  assert(t.rows_received <= t.rows_count);
   return table_put(c->b, &t);
 }
 
@@ -331,6 +334,7 @@ static int rows_load(struct batch *b, const struct ledger_table *t, struct proto
 
 /* The closing entry: all rows in, their hash the header's, every amount the allocator's. */
 static int close_table(struct tx_ctx *c, struct ledger_table *t) {
+  assert(t->status == LEDGER_TABLE_OPEN);
   if (t->rows_received != t->rows_count ||
       memcmp(t->hash, t->rows_hash, PROTO_HASH_BYTES) != 0)
     return PROTO_E_TABLE_ROWS;
