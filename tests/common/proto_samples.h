@@ -222,6 +222,7 @@ static inline void sample_type_fields(struct proto_tx *tx, unsigned v) {
   default: /* the movement shape */
     sample_move(&tx->u.move, v);
     /* allocate and clawback: variants 0 and 1 are version 2, citing a table row */
+    if (tx->type == PROTO_TX_ISSUE && v == 1) tx->version = 2; /* CCER to its project owner */
     if ((tx->type == PROTO_TX_ALLOCATE || tx->type == PROTO_TX_CLAWBACK) && v != 2) {
       tx->version = 2;
       tx->u.move.table = v == 1 ? UINT64_MAX : 202501;
@@ -239,7 +240,7 @@ static inline void sample_type_fields(struct proto_tx *tx, unsigned v) {
 static inline void sample_clear_unused(struct proto_tx *tx) {
   struct proto_movement *m = &tx->u.move;
   switch (tx->type) {
-  case PROTO_TX_ISSUE: m->from = 0, m->to = 0, m->year = 0, m->kind = 0, memset(m->ref, 0, sizeof(m->ref)); break;
+  case PROTO_TX_ISSUE: m->from = 0, m->to = tx->version == 2 ? m->to : 0, m->year = 0, m->kind = 0, memset(m->ref, 0, sizeof(m->ref)); break;
   case PROTO_TX_ALLOCATE: memset(m->ref, 0, sizeof(m->ref)); break;
   case PROTO_TX_CLAWBACK:
   case PROTO_TX_TRANSFER:
