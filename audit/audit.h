@@ -137,6 +137,7 @@ struct audit_account {
   uint64_t id;
   uint8_t kind, province, sector, threshold;
   bool closed;
+  bool at_risk; /* enterprises: its at-risk status (at_risk entries) */
   proto_uscc_t uscc;
   uint64_t deduction_outstanding;
 };

@@ -25,6 +25,7 @@ struct audit_account_rec {
   uint64_t id;
   uint8_t kind, province, sector, threshold;
   bool closed;
+  bool at_risk;         /* enterprises: set and cleared by at_risk entries */
   proto_uscc_t uscc;
   uint64_t deduction;   /* outstanding deduction, tonnes */
   uint64_t holdings;    /* instruments in which it holds units (any position): 0 = empty */
@@ -176,5 +177,9 @@ int audit__rule_surrender(struct audit_ctx *c);
 int audit__rule_cancel(struct audit_ctx *c);
 int audit__rule_carry_over(struct audit_ctx *c);
 int audit__rule_deduct(struct audit_ctx *c);
+int audit__rule_account_reopen(struct audit_ctx *c);
+int audit__rule_at_risk(struct audit_ctx *c);
+/* Whether the enterprise is short or overdue in a compliance year (rules_compliance.c). */
+bool audit__owing(struct audit_ctx *c, uint64_t account);
 
 #endif /* QUOTAD_AUDIT_INTERNAL_H */

@@ -387,6 +387,7 @@ static void account_out(const struct audit_account_rec *a, struct audit_account 
   out->closed = a->closed;
   memcpy(out->uscc, a->uscc, sizeof(out->uscc));
   out->deduction_outstanding = a->deduction;
+  out->at_risk = a->at_risk;
 }
 
 static void instrument_out(const struct audit_instr_rec *in, struct audit_instrument *out) {

@@ -212,6 +212,8 @@ int audit__rules(struct audit_ctx *c) {
   case PROTO_TX_CANCEL: return audit__rule_cancel(c);
   case PROTO_TX_CARRY_OVER: return audit__rule_carry_over(c);
   case PROTO_TX_DEDUCT: return audit__rule_deduct(c);
+  case PROTO_TX_ACCOUNT_REOPEN: return audit__rule_account_reopen(c);
+  case PROTO_TX_AT_RISK: return audit__rule_at_risk(c);
   default: return audit__fail(c, PROTO_E_UNKNOWN_TYPE, "type %u", c->tx->type);
   }
 }

@@ -141,7 +141,13 @@
   X(LEGS_UNEXPECTED, -1025, "legs_unexpected", "legs beside a tx that is no version 2 settle")  \
   X(LEGS_COUNT, -1026, "legs_count_mismatch", "the legs beside are not legs_count legs")        \
   X(LEGS_ROOT, -1027, "legs_root_mismatch", "the legs do not hash to the signed legs_root")     \
-  X(DUPLICATE_SALT, -1028, "duplicate_salt", "two legs of one settlement share a salt")
+  X(DUPLICATE_SALT, -1028, "duplicate_salt", "two legs of one settlement share a salt")         \
+  /* rules of issue 14 (the lead renumbers at merge if two branches collide) */                  \
+  X(ACCOUNT_OWES, -1326, "account_owes",                                                         \
+    "the enterprise owes a deduction or is short or overdue in a compliance year")               \
+  X(ACCOUNT_OPEN, -1327, "account_open", "the account is not closed")                            \
+  X(NOT_AT_RISK, -1328, "not_at_risk", "the enterprise is not at risk")                          \
+  X(AT_RISK_UNCHANGED, -1329, "at_risk_unchanged", "the at-risk status already has that value")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -209,9 +215,11 @@ enum proto_tx_type {
   PROTO_TX_CANCEL = 19,
   PROTO_TX_CARRY_OVER = 20,
   PROTO_TX_DEDUCT = 21,
+  PROTO_TX_ACCOUNT_REOPEN = 22, /* the operators reopen a closed account */
+  PROTO_TX_AT_RISK = 23,        /* set or clear an enterprise's at-risk status, with its reason */
 };
 #define PROTO_TX_TYPE_MIN PROTO_TX_GENESIS
-#define PROTO_TX_TYPE_MAX PROTO_TX_DEDUCT
+#define PROTO_TX_TYPE_MAX PROTO_TX_AT_RISK
 
 /* The stable name of a type ("transfer"), or NULL for an unknown type. */
 const char *proto_tx_type_name(unsigned type);
@@ -316,6 +324,14 @@ struct proto_account_close {
   proto_ref_t reason;
 };
 
+/* at_risk: set 1 makes the enterprise at-risk (closed down, non-compliant last year, judicially
+ * frozen: the reason says which), set 0 clears it. */
+struct proto_at_risk {
+  uint64_t account;
+  uint8_t set; /* 1 at risk, 0 no longer */
+  proto_ref_t reason;
+};
+
 struct proto_instrument_create {
   proto_instrument_t code; /* "CEA-2025" */
   uint8_t kind;            /* enum proto_instrument_kind */
@@ -400,7 +416,8 @@ struct proto_tx {
     struct proto_key_register key_register;
     struct proto_key_revoke key_revoke;
     struct proto_account account;        /* account open, account update */
-    struct proto_account_close account_close;
+    struct proto_account_close account_close; /* account close, account reopen */
+    struct proto_at_risk at_risk;
     struct proto_instrument_create instrument;
     struct proto_compliance_year compliance_year;
     struct proto_movement move; /* issue, allocate, clawback, transfer, position move, freeze,

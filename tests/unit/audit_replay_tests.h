@@ -305,6 +305,11 @@ Test(audit_replay, lets_the_province_surrender_for_an_enterprise_of_its_own_only
   setup();
   struct proto_tx tx = w_emissions(W_ENT_A, 2025, 100);
   w_ok(&w, &tx, w.auth);
+  tx = (struct proto_tx){.type = PROTO_TX_AT_RISK}; /* the province answers only for these */
+  tx.u.at_risk.account = W_ENT_A;
+  tx.u.at_risk.set = 1;
+  strcpy(tx.u.at_risk.reason, "closed down");
+  w_ok(&w, &tx, w.auth);
   tx = w_surrender(W_ENT_A, W_PROVINCIAL, 2025, "CEA-2025", 100);
   w_ok(&w, &tx, w.auth);
   tx = w_surrender(W_ENT_A, W_PROVINCIAL_OTHER, 2025, "CEA-2025", 100);

@@ -98,6 +98,11 @@ static void states_agree(struct audit_replay *r, uint64_t now_ms) {
   for (size_t k = 0; k < audit_replay_accounts_count(r); k++) {
     struct audit_account acc;
     audit_replay_account_at(r, k, &acc);
+    struct ledger_account la;
+    cr_assert_eq(ledger_account_get(led, acc.id, &la), 0);
+    cr_assert(la.closed == acc.closed && la.at_risk == acc.at_risk &&
+                  la.deduction_outstanding == acc.deduction_outstanding,
+              "account %llu: status differs", (unsigned long long)acc.id);
     struct ledger_balance bal[16];
     long m = ledger_balances(led, acc.id, bal, 16);
     cr_assert(m >= 0);
@@ -164,7 +169,7 @@ static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
   uint64_t me = ents[who], other = ents[1 - who];
   *key = rand_r(seed) % 25 == 0 ? reps[1 - who] : reps[who];
   struct proto_tx tx;
-  switch (rand_r(seed) % 12) {
+  switch (rand_r(seed) % 14) {
   case 0: tx = w_move(PROTO_TX_TRANSFER, me, other, rnd_code(seed), rnd_amount(seed, 40000)); break;
   case 1:
     tx = w_move(PROTO_TX_POSITION_MOVE, me, 0, rnd_code(seed), rnd_amount(seed, 20000));
@@ -202,6 +207,19 @@ static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
     *key = w.op1;
     break;
   }
+  case 12: /* at-risk status, set or cleared by the authority or (wrongly) a representative */
+    tx = (struct proto_tx){.type = PROTO_TX_AT_RISK};
+    tx.u.at_risk.account = me;
+    tx.u.at_risk.set = (uint8_t)(rand_r(seed) % 2);
+    strcpy(tx.u.at_risk.reason, "closed down");
+    if (rand_r(seed) % 4) *key = rand_r(seed) % 2 ? w.auth : w.op1;
+    break;
+  case 13: /* closures (refused while anything is held or owed) and reopenings */
+    tx = (struct proto_tx){.type = rand_r(seed) % 2 ? PROTO_TX_ACCOUNT_CLOSE : PROTO_TX_ACCOUNT_REOPEN};
+    tx.u.account_close.account = me;
+    strcpy(tx.u.account_close.reason, "ceased operation");
+    *key = w.op1;
+    break;
   default:
     tx = w_move(PROTO_TX_CLAWBACK, me, W_PROVINCIAL, rnd_code(seed), rnd_amount(seed, 10000));
     *key = w.auth;
