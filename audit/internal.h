@@ -90,6 +90,9 @@ struct audit_replay {
   uint8_t *scratch;      /* audit_leaf.c's re-encoding and signing-message buffer */
   bool failed;
   struct audit_failure failure; /* the first failure, returned again on every later call */
+  bool keep_going;              /* audit_replay_keep_going */
+  uint64_t failures_count;      /* entries that failed in keep-going mode */
+  struct audit_failure *failures; /* the first AUDIT_FAILURES_KEPT_MAX of them */
 };
 
 /* What one rule check sees. */

@@ -226,6 +226,29 @@ Test(audit_cli, names_each_rule_breaking_entry_by_index_and_rule) {
   teardown();
 }
 
+Test(audit_cli, reports_every_failing_entry_goes_on_past_each_and_exits_1) {
+  setup();
+  uint64_t first = w.rlog.count;
+  rogue_wrong_role(); /* entry first */
+  /* A good entry between them: replayed and applied (its transfer shows in the summary's run). */
+  struct proto_tx tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 7);
+  w_id(&w, &tx);
+  rogue_append(&w.rlog, &tx, w.time_ms += 1000, 0, &w.rep_a, 1);
+  rogue_vintage(); /* entry first + 2 */
+  rogue_export(&w.rlog, w.log, NULL, NULL, export_path);
+  cr_assert_eq(audit_export(NULL), 1, "%s", out);
+  char want[128];
+  snprintf(want, sizeof(want), "failing entry %llu [wrong_role]", (unsigned long long)first);
+  cr_assert(strstr(out, want) != NULL, "expected \"%s\" in:\n%s", want, out);
+  snprintf(want, sizeof(want), "failing entry %llu [ineligible_vintage]",
+           (unsigned long long)first + 2);
+  cr_assert(strstr(out, want) != NULL, "expected \"%s\" in:\n%s", want, out);
+  cr_assert(strstr(out, "(2 failing entries in all)") != NULL, "%s", out);
+  snprintf(want, sizeof(want), "entries       %llu verified", (unsigned long long)first + 3);
+  cr_assert(strstr(out, want) != NULL, "the replay went on to the end:\n%s", out);
+  teardown();
+}
+
 /* ---- tampering with the file ---- */
 
 Test(audit_cli, detects_a_flipped_byte_in_the_export) {

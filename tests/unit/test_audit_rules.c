@@ -128,3 +128,39 @@ Test(audit_at_risk, provincial_surrender_for_an_at_risk_enterprise_is_accepted) 
   cr_assert_eq(c.shortfall, 0);
   w_fini(&w);
 }
+
+/* Keep-going mode (quota-audit's): each failing entry is recorded with its rule, has no effect,
+ * counts as replayed, and the replay goes on; a structural fault still stops it. */
+Test(audit_keep_going, records_every_failing_entry_and_goes_on) {
+  w_standard(&w);
+  audit_replay_keep_going(w.r, true);
+  uint64_t a_before = w_registry(&w, W_ENT_A, "CEA-2025");
+  uint64_t first = w.next;
+  struct proto_tx tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", a_before + 1);
+  cr_assert_eq(w_step(&w, &tx, w.rep_a), PROTO_E_INSUFFICIENT_BALANCE);
+  w.next++; /* it counts as replayed */
+  tx = close_tx(PROTO_TX_ACCOUNT_REOPEN, W_ENT_A);
+  cr_assert_eq(w_step(&w, &tx, w.op1), PROTO_E_ACCOUNT_OPEN);
+  w.next++;
+  tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 10);
+  w_ok(&w, &tx, w.rep_a);
+  cr_assert_eq(w_registry(&w, W_ENT_A, "CEA-2025"), a_before - 10, "only the good entry moved units");
+  cr_assert_eq(audit_replay_failures_count(w.r), 2);
+  struct audit_failure f;
+  cr_assert(audit_replay_failure_at(w.r, 0, &f));
+  cr_assert_eq(f.index, first);
+  cr_assert_eq(f.code, PROTO_E_INSUFFICIENT_BALANCE);
+  cr_assert(audit_replay_failure_at(w.r, 1, &f));
+  cr_assert_eq(f.index, first + 1);
+  cr_assert_eq(f.code, PROTO_E_ACCOUNT_OPEN);
+  cr_assert(!audit_replay_failure_at(w.r, 2, &f));
+  cr_assert(!audit_replay_stopped(w.r));
+  cr_assert_eq(audit_replay_entries(w.r), first + 3);
+  /* A structural fault (an index out of sequence) stops the replay for good. */
+  w.next += 5;
+  tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 1);
+  cr_assert_eq(w_step(&w, &tx, w.rep_a), PROTO_E_BAD_ARGUMENT);
+  cr_assert(audit_replay_stopped(w.r));
+  cr_assert_eq(audit_replay_failures_count(w.r), 2);
+  w_fini(&w);
+}
