@@ -57,7 +57,7 @@ Test(audit_replay, names_a_transfer_of_frozen_units) {
   struct proto_tx tx = w_move(PROTO_TX_FREEZE, W_ENT_A, 0, "CEA-2025", 90000);
   w_ok(&w, &tx, w.op1);
   tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 20000);
-  w_refused(&w, &tx, &w.rep_a, 1, PROTO_E_INSUFFICIENT_BALANCE);
+  w_refused(&w, &tx, &w.rep_a, 1, PROTO_E_FROZEN); /* held but frozen, as the ledger says */
   cr_assert(strstr(w.fail.text, "frozen") != NULL, "%s", w.fail.text);
   teardown();
 }
@@ -217,7 +217,10 @@ Test(audit_replay, settles_all_legs_and_names_a_bad_leg) {
   legs[1].amount = 601;
   s.id[0] = 0;
   w_refused(&w, &s, &w.exch, 1, PROTO_E_INSUFFICIENT_BALANCE);
-  cr_assert(strstr(w.fail.text, "trading would be -1") != NULL, "%s", w.fail.text);
+  cr_assert(strstr(w.fail.text, "leg 1: account 102 sells 601") != NULL, "%s", w.fail.text);
+  /* Nothing of the refused settlement applied, not even its good first leg. */
+  cr_assert(audit_replay_balance(w.r, W_ENT_A, "CEA-2025", &b));
+  cr_assert_eq(b.trading, 1000);
   teardown();
 }
 

@@ -149,7 +149,7 @@ static int rogue_frozen(void) {
   w_ok(&w, &tx, w.op1);
   tx = w_move(PROTO_TX_TRANSFER, W_ENT_B, W_ENT_A, "CEA-2025", 1);
   w_step(&w, &tx, w.rep_b);
-  return PROTO_E_INSUFFICIENT_BALANCE;
+  return PROTO_E_FROZEN; /* held, but frozen: the ledger's code too */
 }
 static int rogue_ccer(void) {
   struct proto_tx tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CCER-2024", 1);
