@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "daemon/api_util.h"
+#include "daemon/publish.h"
 
 enum { PAGE_DEFAULT = 100, PAGE_MAX = 1000, KEYS_MAX = 4096, INSTRUMENTS_MAX = 1024 };
 
@@ -309,9 +310,9 @@ static void get_tx(struct ctx *x, const char *hex) {
 }
 
 static void get_checkpoint(struct ctx *x) {
-  char note[TLOG_CHECKPOINT_BYTES_MAX];
-  long n = ledger_checkpoint_latest(x->srv->ledger, note, sizeof note);
-  if (n < 0) return fail(x, (int)n, "no checkpoint yet");
+  char note[DAEMON_PUBLISHED_BYTES_MAX];
+  long n = daemon_published_checkpoint(x->srv, note, sizeof note);
+  if (n < 0) return fail(x, (int)n, "no checkpoint published yet");
   daemon_reply_set(x->reply, 200, "text/plain; charset=utf-8", note, (size_t)n, x->ka);
 }
 
@@ -390,7 +391,7 @@ static void get_metrics(struct ctx *x) {
       .connections = x->srv->conn_count, .map_bytes = st.map_bytes,
       .map_used_bytes = st.used_bytes, .map_bytes_max = st.map_bytes_max,
       .start_time_s = x->srv->start_time_s};
-  g.published_size = g.tree_size; /* every signed checkpoint is published at once today */
+  g.published_size = daemon_published_size(x->srv);
   int rc = daemon_metrics_render(&b, &g);
   if (rc) {
     daemon_buf_free(&b);

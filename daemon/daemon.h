@@ -52,6 +52,9 @@ struct daemon_config {
   uint64_t map_bytes_max;                   /* ledger size ceiling; 0: the ledger's default */
   uint32_t auth_window_s;                   /* signed read headers: allowed clock distance */
   uint32_t check_interval_s;                /* full store check every this many s; 0: off */
+  char witness_policy[DAEMON_PATH_BYTES_MAX]; /* tlog-policy file; empty: publish unwitnessed */
+  uint32_t checkpoint_interval_ms;          /* one publication round at most this often */
+  uint32_t witness_timeout_ms;              /* one add-checkpoint request, connect included */
   struct daemon_limits limits;
 };
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/publish.h"
 #include "daemon/server.h"
 
 uint64_t daemon_now_ms(void) {
@@ -246,6 +247,10 @@ int daemon_run(struct daemon_config *cfg) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;
   }
+  if (daemon_publisher_start(&srv, why, sizeof why)) {
+    daemon_log(DAEMON_LOG_ERR, "%s", why);
+    goto out;
+  }
   srv.last_commit_ms = daemon_now_ms();
   srv.start_time_s = srv.last_commit_ms / 1000;
   if (start_handles(&srv)) {
@@ -265,6 +270,7 @@ out:
     daemon_writer_stop(&srv);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
+  daemon_publisher_stop(&srv);
   int lrc = uv_loop_close(&loop);
   if (lrc) {
     daemon_log(DAEMON_LOG_ERR, "loop did not close clean: %s", uv_strerror(lrc));

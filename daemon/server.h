@@ -122,6 +122,7 @@ struct daemon_server {
   int check_child; /* __atomic: the checking child's pid while it runs, else 0 */
   struct ledger_check_report check_report;
   char exe_path[DAEMON_PATH_BYTES_MAX]; /* this program, which the check re-executes */
+  struct daemon_publisher *publisher; /* publish.c; NULL without a witness policy */
 };
 
 /* Results of daemon_api_handle. */
