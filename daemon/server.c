@@ -234,6 +234,7 @@ int daemon_run(struct daemon_config *cfg) {
   int status = 1;
   char why[512];
   if (open_ledger(&srv, &log_key)) goto out;
+  srv.log_key = log_key;
   if (cfg->tls_listen[0] && daemon_tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca,
                                                cfg->tls_client_cert_required, &srv.tls_ctx, why, sizeof why)) {
     daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);

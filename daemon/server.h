@@ -60,6 +60,7 @@ struct daemon_txres {
   int result;        /* 0 ok, LEDGER_EXISTS, or a code */
   uint64_t index, withheld, aux;
   uint8_t type;      /* transaction type (for "withheld") */
+  struct daemon_ack *ack; /* accepted: its batch's signed acknowledgement (ack.h), one reference */
 };
 
 struct daemon_txreq {
@@ -115,6 +116,8 @@ struct daemon_server {
   int inflight_errno; /* the OS error behind a STORAGE inflight_rc, or 0 */
   struct ledger_batch_info inflight_info;
   uint64_t inflight_start_us, inflight_commit_us;
+  struct daemon_ack *inflight_ack;  /* the committed batch's acknowledgement, or NULL */
+  const struct proto_key *log_key;  /* signs acknowledgements (the ledger signs checkpoints) */
   /* the periodic store check (check_interval_s), run by a child on the thread pool */
   uv_timer_t check_timer;
   uv_work_t check_req;

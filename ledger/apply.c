@@ -120,7 +120,8 @@ static int legs_attach(struct ledger *l, const struct ledger_submission *sub, st
 
 /* Appends the entry for an accepted transaction: leaf, Merkle nodes, tx id and history. */
 static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelope_len,
-                        const uint8_t body_hash[PROTO_HASH_BYTES]) {
+                        const uint8_t body_hash[PROTO_HASH_BYTES],
+                        uint8_t leaf_hash[PROTO_HASH_BYTES]) {
   struct batch *b = c->b;
   static _Thread_local uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
   struct proto_entry e = {.index = c->index,
@@ -136,7 +137,6 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
   int rc = store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_ENTRIES], &k, &v, MDB_APPEND));
   if (rc == 0 && c->legs) rc = legs_put(b, c->index, c->legs, c->legs_len);
   if (rc) return rc;
-  uint8_t leaf_hash[PROTO_HASH_BYTES];
   tlog_leaf_hash(leaf, (size_t)n, leaf_hash);
   struct tlog_store ms;
   store__nodes(&ms, &b->nodes, b->txn, b->l, &b->l->nodes);
@@ -239,7 +239,7 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
   c->index = b->size;
   size_t mark = overlay__mark(b->ov);
   rc = run_rules(c);
-  if (rc == 0) rc = append_entry(c, sub->envelope, sub->envelope_len, body_hash);
+  if (rc == 0) rc = append_entry(c, sub->envelope, sub->envelope_len, body_hash, sub->leaf_hash);
   if (rc == 0) {
     sub->index = c->index;
     sub->withheld = c->withheld;
@@ -332,6 +332,7 @@ static void fill_info(const struct ledger *l, const struct ledger_submission *su
   if (!info) return;
   memset(info, 0, sizeof(*info));
   info->tree_size = l->tree_size;
+  info->time_ms = l->last_time_ms;
   for (size_t i = 0; i < n; i++) {
     if (subs[i].result == 0) info->accepted++;
     else if (subs[i].result == LEDGER_EXISTS) info->exists++;
