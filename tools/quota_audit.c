@@ -90,7 +90,7 @@ static void usage(FILE *out) {
   fputs("usage: quota-audit (--export FILE | --url URL [--key FILE])\n"
         "                   (--verifier-key NAME+ID+KEY | --verifier-key-file FILE)\n"
         "                   [--since-checkpoint FILE] [--tx ID] [--save-checkpoint FILE]\n"
-        "                   [--threads N] [--quiet]\n"
+        "                   [--acks FILE] [--threads N] [--quiet]\n"
         "Replays a registry's log from its entries alone and checks every hash, signature and\n"
         "rule against the log's verifier key.\n"
         "\n"
@@ -102,6 +102,8 @@ static void usage(FILE *out) {
         "  --since-checkpoint FILE   a checkpoint kept earlier: the log must extend it\n"
         "  --save-checkpoint FILE    keep the checkpoint verified now, for the next run\n"
         "  --tx ID                   also prove that this transaction is in the log\n"
+        "  --acks FILE               acknowledgements kept by clients (quotactl --ack-file):\n"
+        "                            each must be signed and its entry in the log unchanged\n"
         "  --threads N               signature-checking threads (1-16, default 2)\n"
         "  --quiet                   only the verdict\n"
         "  --help, --version\n"
@@ -128,7 +130,7 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
       {"since-checkpoint", required_argument, 0, 's'}, {"tx", required_argument, 0, 't'},
       {"save-checkpoint", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'j'},
       {"quiet", no_argument, 0, 'q'},              {"help", no_argument, 0, 'h'},
-      {"version", no_argument, 0, 'Z'},
+      {"version", no_argument, 0, 'Z'},            {"acks", required_argument, 0, 'A'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   o->threads = 2;
@@ -148,6 +150,7 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
     case 'S': o->save_checkpoint = optarg; break;
     case 'j': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'q': o->quiet = true; break;
+    case 'A': o->acks_path = optarg; break;
     case 'h': usage(stdout); exit(QA_EXIT_OK);
     case 'Z': printf("quota-audit %s\n", QUOTAD_VERSION); exit(QA_EXIT_OK);
     default: usage(stderr); return QA_EXIT_USAGE;
@@ -204,6 +207,14 @@ int main(int argc, char **argv) {
   run.started_s = run.last_progress_s = now_s();
   rc = run.opts.since_path ? qa_since_load(&run) : 0;
   if (!rc) rc = run.opts.export_path ? qa_export_run(&run) : qa_api_run(&run);
+  if (rc == QA_EXIT_OK && run.opts.acks_path) {
+    unsigned long n = 0;
+    rc = qa_acks_check(&run, &n);
+    if (rc == QA_EXIT_OK) {
+      snprintf(run.proof_text, sizeof(run.proof_text), "%lu acknowledgements hold", n);
+      run.proof_note = run.proof_text;
+    }
+  }
   if (rc == QA_EXIT_OK && run.opts.save_checkpoint) {
     FILE *f = fopen(run.opts.save_checkpoint, "we");
     if (!f || fputs(run.cp_text, f) == EOF || fclose(f) != 0)

@@ -28,6 +28,7 @@ struct qa_opts {
   const char *since_path;        /* an older signed checkpoint */
   const char *tx_hex;            /* a transaction whose inclusion to prove */
   const char *save_checkpoint;   /* where to write the verified checkpoint */
+  const char *acks_path;         /* acknowledgements kept by clients (quotactl --ack-file) */
   unsigned threads;
   bool quiet;
 };
@@ -73,6 +74,12 @@ int qa_since_load(struct qa_run *run);
 /* The sources. Each returns QA_EXIT_OK, QA_EXIT_FAILED (run->fail says why) or QA_EXIT_USAGE. */
 int qa_export_run(struct qa_run *run);
 int qa_api_run(struct qa_run *run);
+
+/* A line of an --acks file: the acknowledgement with a path of at most 64 hashes. */
+#define QA_ACK_LINE_BYTES_MAX 8192u
+/* Checks every acknowledgement in --acks against the replayed log; *checked counts them.
+ * 0, QA_EXIT_FAILED (run->fail names the first that fails) or QA_EXIT_USAGE. */
+int qa_acks_check(struct qa_run *run, unsigned long *checked);
 
 /* Compares reported state (export form) with the replay. 0 or QA_EXIT_FAILED. */
 int qa_compare(struct qa_run *run, const json_t *reported, uint64_t now_ms);

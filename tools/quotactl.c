@@ -18,6 +18,8 @@ static void usage(FILE *out) {
           "  --read-key FILE  the key that signs reads instead (e.g. an auditor's)\n"
           "  --cacert FILE  CA certificates for an https:// registry (default: the system's)\n"
           "  --json         machine-readable output\n"
+          "  --ack-file FILE  append each transaction's signed acknowledgement to FILE\n"
+          "                 (one JSON line; quota-audit --acks FILE checks them)\n"
           "  --version      print the version\n"
           "environment: QUOTAD_URL (--url), QUOTACTL_KEY (--key; several separated by ':'),\n"
           "  QUOTACTL_READ_KEY (--read-key); a flag wins over its variable\n"
@@ -53,9 +55,9 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = NULL;
-    const char *names[] = {"--url", "--unix", "--key", "--read-key", "--cacert"};
+    const char *names[] = {"--url", "--unix", "--key", "--read-key", "--cacert", "--ack-file"};
     int which = -1;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
       size_t l = strlen(names[k]);
       if (strcmp(a, names[k]) == 0) {
         if (i + 1 >= argc) {
@@ -83,6 +85,8 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
       q->read_key_path = val;
     } else if (which == 4) {
       q->cacert = val;
+    } else if (which == 5) {
+      q->ack_file = val;
     } else if (strcmp(a, "--json") == 0) {
       q->json = true;
     } else {

@@ -36,6 +36,7 @@ struct qctl {
   const char *read_key_path; /* --read-key: signs reads instead of the first --key */
   struct proto_key *read_key;
   bool json; /* machine output */
+  const char *ack_file; /* --ack-file: each acknowledgement appended as one JSON line */
   struct http_client *http;
   bool have_log;
   char origin[PROTO_ORIGIN_BYTES_MAX + 1];
@@ -118,6 +119,9 @@ struct qctl_result {
   uint64_t available; /* insufficient_balance only */
   uint64_t withheld;  /* allocate only */
   bool has_available;
+  bool has_ack;       /* accepted: the batch's signed acknowledgement (docs/API.md) */
+  uint64_t ack_first, ack_count;
+  char ack_signature[96];
   char code_name[64];
   char message[256];
 };

@@ -107,5 +107,64 @@ check("a batch of one: count 1, empty path, root = the leaf hash",
 bad = dict(acks[1], time_ms=acks[1]["time_ms"] + 1)
 check("an altered time fails the signature", ack_ok(q, res[1]["index"], bad) == "signature")
 check("another entry's index fails the path", ack_ok(q, res[2]["index"], acks[1]) == "path")
+
+# ---- quotactl keeps it; quota-audit --acks checks it against the log ----
+w.op.write_seed(os.path.join(WORK, "op.key"))
+ACKS = os.path.join(WORK, "acks.jsonl")
+base = "http://127.0.0.1:%d" % q.port
+for i in range(3):
+    r = subprocess.run([QUOTACTL, "--url", base, "--key", os.path.join(WORK, "op.key"), "--ack-file", ACKS,
+                        "account-open", "--account", str(3200 + i), "--kind", "participant", "--name", "Q%d" % i],
+                       capture_output=True, text=True)
+    check("quotactl account-open %d prints the acknowledgement" % i,
+          r.returncode == 0 and "acknowledged: batch of" in r.stdout, r.stdout + r.stderr)
+kept = [json.loads(line) for line in open(ACKS)] if os.path.exists(ACKS) else []
+check("quotactl --ack-file kept one line per transaction", len(kept) == 3, kept)
+check("each kept acknowledgement verifies independently", all(ack_ok(q, k["index"], k["ack"]) is None for k in kept))
+st, log = q.jrequest("GET", "/v1/log")
+VK = log.get("verifier_key")
+
+
+def audit(q_, acks_file):
+    return subprocess.run([AUDIT, "--quiet", "--url", "http://127.0.0.1:%d" % q_.port, "--key",
+                           os.path.join(WORK, "op.key"), "--verifier-key", VK, "--acks", acks_file],
+                          capture_output=True, text=True)
+
+
+r = audit(q, ACKS)
+check("quota-audit --acks: the kept acknowledgements hold", r.returncode == 0 and "3 acknowledgements hold" in r.stdout,
+      r.stdout + r.stderr)
+
+
+def write_acks(name, lines):
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        for line in lines:
+            f.write(json.dumps(line) + "\n")
+    return path
+
+
+forged = dict(kept[1], ack=dict(kept[1]["ack"], time_ms=kept[1]["ack"]["time_ms"] - 1000))
+r = audit(q, write_acks("forged.jsonl", [kept[0], forged]))
+check("quota-audit --acks flags an altered acknowledgement (line 2, not signed by the log key)",
+      r.returncode == 1 and "line 2" in r.stderr and "not signed by the log key" in r.stderr, r.stdout + r.stderr)
+moved = dict(kept[2], index=kept[0]["index"], ack=dict(kept[2]["ack"], first=kept[0]["index"]))
+r = audit(q, write_acks("moved.jsonl", [moved]))
+check("quota-audit --acks flags an acknowledgement moved to another entry",
+      r.returncode == 1 and ("differs" in r.stderr or "not signed" in r.stderr), r.stdout + r.stderr)
 q.stop()
+
+# Another registry under the same key that lacks or changed the acknowledged entries.
+q2 = qlib.Quotad(BUILD, WORK, os.path.join(WORK, "data2"), os.path.join(WORK, "log.key"))
+q2.start()
+qlib.setup_world(q2, w, enterprises=(101, 102, 103))
+r = audit(q2, ACKS)
+check("quota-audit --acks: an acknowledged entry missing from the log is flagged",
+      r.returncode == 1 and "missing from the log" in r.stderr, r.stdout + r.stderr)
+for i in range(12):
+    qlib.must_ok(q2, qlib.acct_tx(5000 + i, "participant", 0, "none", "", "other %d" % i), w.op)
+r = audit(q2, ACKS)
+check("quota-audit --acks: an acknowledged entry changed in the log is flagged",
+      r.returncode == 1 and "differs from the one acknowledged" in r.stderr, r.stdout + r.stderr)
+q2.stop()
 check.finish()
