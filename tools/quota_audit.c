@@ -75,8 +75,9 @@ int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens
 int qa_since_load(struct qa_run *run) {
   FILE *f = fopen(run->opts.since_path, "re");
   if (!f) return qa_io_error("%s: %s", run->opts.since_path, strerror(errno));
-  char text[TLOG_CHECKPOINT_BYTES_MAX + 1];
-  size_t len = fread(text, 1, TLOG_CHECKPOINT_BYTES_MAX, f);
+  /* A kept checkpoint may carry witness cosignature lines (--save-checkpoint keeps them). */
+  static char text[TLOG_NOTE_BYTES_MAX + 1];
+  size_t len = fread(text, 1, TLOG_NOTE_BYTES_MAX, f);
   bool more = fgetc(f) != EOF;
   fclose(f);
   if (more) return qa_io_error("%s: larger than a checkpoint", run->opts.since_path);
@@ -90,7 +91,8 @@ static void usage(FILE *out) {
   fputs("usage: quota-audit (--export FILE | --url URL [--key FILE])\n"
         "                   (--verifier-key NAME+ID+KEY | --verifier-key-file FILE)\n"
         "                   [--since-checkpoint FILE] [--tx ID] [--save-checkpoint FILE]\n"
-        "                   [--acks FILE] [--threads N] [--quiet]\n"
+        "                   [--policy FILE [--clock-skew-s N]] [--acks FILE]\n"
+        "                   [--threads N] [--quiet]\n"
         "Replays a registry's log from its entries alone and checks every hash, signature and\n"
         "rule against the log's verifier key.\n"
         "\n"
@@ -102,6 +104,9 @@ static void usage(FILE *out) {
         "  --since-checkpoint FILE   a checkpoint kept earlier: the log must extend it\n"
         "  --save-checkpoint FILE    keep the checkpoint verified now, for the next run\n"
         "  --tx ID                   also prove that this transaction is in the log\n"
+        "  --policy FILE             a tlog-policy: the checkpoint's witness cosignatures must\n"
+        "                            meet its quorum, and no entry be committed after the first\n"
+        "                            cosignature's time plus --clock-skew-s (default 300)\n"
         "  --acks FILE               acknowledgements kept by clients (quotactl --ack-file):\n"
         "                            each must be signed and its entry in the log unchanged\n"
         "  --threads N               signature-checking threads (1-16, default 2)\n"
@@ -131,9 +136,11 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
       {"save-checkpoint", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'j'},
       {"quiet", no_argument, 0, 'q'},              {"help", no_argument, 0, 'h'},
       {"version", no_argument, 0, 'Z'},            {"acks", required_argument, 0, 'A'},
+      {"policy", required_argument, 0, 'P'},       {"clock-skew-s", required_argument, 0, 'K'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   o->threads = 2;
+  o->clock_skew_s = 300;
   int c;
   while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
     switch (c) {
@@ -151,6 +158,8 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
     case 'j': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'q': o->quiet = true; break;
     case 'A': o->acks_path = optarg; break;
+    case 'P': o->policy_path = optarg; break;
+    case 'K': o->clock_skew_s = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'h': usage(stdout); exit(QA_EXIT_OK);
     case 'Z': printf("quota-audit %s\n", QUOTAD_VERSION); exit(QA_EXIT_OK);
     default: usage(stderr); return QA_EXIT_USAGE;
@@ -184,6 +193,7 @@ static void summary(struct qa_run *run, int verdict) {
   printf("holdings      %zu account-instrument rows\n", audit_replay_balances_count(r));
   printf("compliance    %zu enterprise-year records\n", audit_replay_compliance_count(r));
   if (run->proof_note) printf("proof         %s\n", run->proof_text);
+  if (run->policy_text[0]) printf("witnesses     %s\n", run->policy_text);
   printf("state         %s\n", run->state_compared ? "reported state matches the replay"
                                                    : "no reported state to compare");
   printf("rate          %.0f entries/s (%.2f s, %u signature threads)\n",
@@ -207,6 +217,7 @@ int main(int argc, char **argv) {
   run.started_s = run.last_progress_s = now_s();
   rc = run.opts.since_path ? qa_since_load(&run) : 0;
   if (!rc) rc = run.opts.export_path ? qa_export_run(&run) : qa_api_run(&run);
+  if (rc == QA_EXIT_OK && run.opts.policy_path) rc = qa_policy_check(&run);
   if (rc == QA_EXIT_OK && run.opts.acks_path) {
     unsigned long n = 0;
     rc = qa_acks_check(&run, &n);

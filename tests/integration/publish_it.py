@@ -152,6 +152,22 @@ r = subprocess.run([QUOTACTL, "checkpoint", "--verify", "--policy", POLICY, "--f
                    input=note or "", capture_output=True, text=True)
 check("quotactl checkpoint --verify --policy accepts it", r.returncode == 0, r.stdout + r.stderr)
 
+AUDIT = os.path.join(BUILD, "tools", "quota-audit")
+w.op.write_seed(os.path.join(WORK, "op.key"))
+write_policy(os.path.join(WORK, "all3"), "all")
+
+
+def audit(policy, *extra):
+    vk = q.jrequest("GET", "/v1/log")[1]["verifier_key"]
+    return subprocess.run([AUDIT, "--quiet", "--url", "http://127.0.0.1:%d" % q.port, "--key",
+                           os.path.join(WORK, "op.key"), "--verifier-key", vk, "--policy", policy] + list(extra),
+                          capture_output=True, text=True)
+
+
+r = audit(POLICY)
+check("quota-audit --policy: the quorum is met and commit times precede the cosignatures",
+      r.returncode == 0 and "3 witness cosignatures meet the quorum" in r.stdout, r.stdout + r.stderr)
+
 # ---- one witness down: still published ----
 wstop(3)
 new_account(q, 1)
@@ -159,6 +175,9 @@ size = q.tree_size()
 note = wait_published(q, size)
 check("one witness down: still published", note is not None)
 check("with the two live witnesses' cosignatures", note and cosigners(note) == {1, 2}, note and cosigners(note))
+r = audit(os.path.join(WORK, "all3"))
+check("quota-audit --policy with a quorum of all three: no_quorum", r.returncode == 1 and "no_quorum" in r.stderr,
+      r.stdout + r.stderr)
 
 # ---- two down: acknowledged, not published ----
 wstop(2)
