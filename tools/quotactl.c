@@ -35,7 +35,8 @@ static void usage(FILE *out) {
           "  settle import FILE\n"
           "queries:\n"
           "  account REF   balances REF   history REF   keys   instruments   accounts\n"
-          "  entries [--start N] [--limit M]   log   proof --id HEX\n"
+          "  entries [--start N] [--limit M]   log\n"
+          "  proof --id HEX [--policy FILE] [--receipt FILE]   verify-receipt FILE\n"
           "  checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]]  (witness quorum)\n"
           "  compliance YEAR [--csv]\n"
           "data:\n"
@@ -139,6 +140,7 @@ static int dispatch(struct qctl *q, int argc, char **argv) {
   if (strcmp(cmd, "checkpoint") == 0) return qctl_cmd_checkpoint(q, argc - 1, argv + 1);
   if (qctl_is_query_cmd(cmd)) return qctl_cmd_query(q, cmd, argc - 1, argv + 1);
   if (strcmp(cmd, "proof") == 0) return qctl_cmd_proof(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "verify-receipt") == 0) return qctl_cmd_verify_receipt(q, argc - 1, argv + 1);
   if (strcmp(cmd, "compliance") == 0) return qctl_cmd_compliance(q, argc - 1, argv + 1);
   if (strcmp(cmd, "export") == 0) return qctl_cmd_export(q, argc - 1, argv + 1);
   if (strcmp(cmd, "backup") == 0) return qctl_cmd_backup(q, argc - 1, argv + 1);

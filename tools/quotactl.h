@@ -160,6 +160,17 @@ bool qctl_is_query_cmd(const char *cmd);
 int qctl_cmd_proof(struct qctl *q, int argc, char **argv);
 /* checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]] (tools/quotactl_checkpoint.c) */
 int qctl_cmd_checkpoint(struct qctl *q, int argc, char **argv);
+/* A checkpoint note's log signature (log_key, else the policy's log lines, else the key the
+ * registry serves) and, with policy_path, its witness quorum; prints what it found. *out (may be
+ * NULL) gets the checkpoint. QCTL_EXIT_OK, _VERIFY, _USAGE or _IO. */
+struct tlog_checkpoint;
+int qctl_checkpoint_check(struct qctl *q, const char *note, size_t len, const char *log_key,
+                          const char *policy_path, struct tlog_checkpoint *out);
+/* quotactl verify-receipt FILE: a C2SP tlog-proof receipt, offline (quotactl_receipt.c). */
+int qctl_cmd_verify_receipt(struct qctl *q, int argc, char **argv);
+/* Writes a C2SP tlog-proof receipt: index, inclusion proof, the cosigned note, the leaf as extra. */
+int qctl_receipt_write(const char *path, uint64_t index, const uint8_t (*hashes)[32], size_t n,
+                       const uint8_t *leaf, size_t leaf_len, const char *note);
 int qctl_cmd_compliance(struct qctl *q, int argc, char **argv);
 int qctl_cmd_export(struct qctl *q, int argc, char **argv);
 int qctl_cmd_backup(struct qctl *q, int argc, char **argv);

@@ -30,7 +30,7 @@ static int trusted_key(struct qctl *q, const char *pinned, char *name, size_t na
 
 /* Fetches and verifies the latest checkpoint until it covers index. */
 static int covering_checkpoint(struct qctl *q, const char *name, const uint8_t *pub,
-                               uint64_t index, struct tlog_checkpoint *cp) {
+                               uint64_t index, struct tlog_checkpoint *cp, char *note, size_t cap) {
   for (unsigned t = 0; t < PROOF_CHECKPOINT_TRIES; t++) {
     struct http_response r;
     int rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, &r);
@@ -40,6 +40,9 @@ static int covering_checkpoint(struct qctl *q, const char *name, const uint8_t *
       return ex;
     }
     rc = tlog_checkpoint_verify(r.body, r.len, name, pub, cp);
+    if (r.len >= cap) rc = PROTO_E_FIELD_TOO_LONG;
+    if (!rc) memcpy(note, r.body, r.len);
+    if (!rc) note[r.len] = '\0';
     http_response_free(&r);
     if (rc) {
       fprintf(stderr, "quotactl proof: the checkpoint does not verify with the log key: %s\n",
@@ -132,17 +135,21 @@ static int fetch_leaf(struct qctl *q, const char *id_hex, uint64_t *index, uint8
 static void proof_help(FILE *out) {
   fprintf(out,
           "usage: quotactl [--key FILE] proof --id HEX [--verifier-key NAME+ID+KEY]\n"
+          "                [--policy FILE] [--receipt FILE]\n"
           "Fetches the transaction's entry, the latest signed checkpoint and an inclusion proof,\n"
           "and verifies all three here: the leaf is the entry of that id, the proof leads from\n"
           "its hash to the checkpoint's root (RFC 9162), and the checkpoint is signed by the log\n"
-          "key. Exit 0 verified, 4 when anything does not verify.\n");
+          "key. With --policy (tlog-policy) the checkpoint's witness cosignatures must meet its\n"
+          "quorum. --receipt FILE writes a C2SP tlog-proof receipt (index, proof, the cosigned\n"
+          "checkpoint, the entry's leaf as extra data) that `quotactl verify-receipt` checks\n"
+          "offline. Exit 0 verified, 4 when anything does not verify.\n");
 }
 
 int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
   struct qopts o;
   int rc = qopts_parse(&o, argc, argv, NULL);
   if (rc) return rc;
-  static const char *const allowed[] = {"id", "verifier-key", NULL};
+  static const char *const allowed[] = {"id", "verifier-key", "policy", "receipt", NULL};
   if (qopts_has(&o, "help") || !qopts_has(&o, "id") || o.npos) {
     proof_help(qopts_has(&o, "help") ? stdout : stderr);
     return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
@@ -161,7 +168,13 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
   char type[32];
   if ((rc = fetch_leaf(q, id_hex, &index, leaf, &len, type, sizeof(type)))) return rc;
   struct tlog_checkpoint cp;
-  if ((rc = covering_checkpoint(q, name, pub, index, &cp))) return rc;
+  static char note[TLOG_NOTE_BYTES_MAX + 1];
+  if ((rc = covering_checkpoint(q, name, pub, index, &cp, note, sizeof note))) return rc;
+  /* With a policy the checkpoint counts only with its witness quorum (a split view needs it). */
+  const char *policy = qopts_get(&o, "policy");
+  if (policy && (rc = qctl_checkpoint_check(q, note, strlen(note), qopts_get(&o, "verifier-key"),
+                                            policy, NULL)))
+    return rc;
   uint8_t hashes[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
   if ((rc = fetch_proof(q, index, cp.size, hashes, &n))) return rc;
@@ -176,6 +189,10 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
             cp.size);
     return QCTL_EXIT_VERIFY;
   }
+  const char *receipt = qopts_get(&o, "receipt");
+  if (receipt && (rc = qctl_receipt_write(receipt, index, (const uint8_t(*)[PROTO_HASH_BYTES])hashes,
+                                          n, leaf, len, note)))
+    return rc;
   if (q->json) {
     printf("{\"verified\":true,\"id\":\"%s\",\"index\":%" PRIu64 ",\"tree_size\":%" PRIu64
            ",\"root\":\"%s\",\"proof_hashes\":%zu}\n", id_hex, index, cp.size, root, n);

@@ -168,6 +168,37 @@ r = audit(POLICY)
 check("quota-audit --policy: the quorum is met and commit times precede the cosignatures",
       r.returncode == 0 and "3 witness cosignatures meet the quorum" in r.stdout, r.stdout + r.stderr)
 
+# ---- a receipt: quotactl proof --policy --receipt, then verify-receipt offline ----
+tx = qlib.acct_tx(2900, "participant", 0, "none", "", "Receipt holder")
+qlib.must_ok(q, tx, w.op)
+wait_published(q, q.tree_size())
+VK = q.jrequest("GET", "/v1/log")[1]["verifier_key"]
+RECEIPT = os.path.join(WORK, "entry.tlog-proof")
+r = subprocess.run([QUOTACTL, "--url", "http://127.0.0.1:%d" % q.port, "--key", os.path.join(WORK, "op.key"),
+                    "proof", "--id", tx["id"], "--verifier-key", VK, "--policy", POLICY, "--receipt", RECEIPT],
+                   capture_output=True, text=True)
+check("quotactl proof --policy: verified with the witness quorum", r.returncode == 0 and "quorum met" in r.stdout,
+      r.stdout + r.stderr)
+receipt = open(RECEIPT).read() if os.path.exists(RECEIPT) else ""
+check("the receipt is a C2SP tlog-proof with the leaf as extra data and the cosigned checkpoint",
+      receipt.startswith("c2sp.org/tlog-proof@v1\nextra ") and len(cosigners(receipt.split("\n\n", 1)[1])) == 3,
+      receipt[:300])
+
+
+def verify_receipt(path, policy=POLICY):
+    return subprocess.run([QUOTACTL, "verify-receipt", path, "--verifier-key", VK, "--policy", policy],
+                          capture_output=True, text=True)
+
+
+r = verify_receipt(RECEIPT)
+check("quotactl verify-receipt: verified offline", r.returncode == 0 and "verified: entry" in r.stdout, r.stdout + r.stderr)
+lines = receipt.split("\n")
+lines[3] = base64.b64encode(bytes(32)).decode()  # the first proof hash
+with open(os.path.join(WORK, "bad.tlog-proof"), "w") as f:
+    f.write("\n".join(lines))
+r = verify_receipt(os.path.join(WORK, "bad.tlog-proof"))
+check("a receipt with a changed proof hash: exit 4", r.returncode == 4 and "NOT VERIFIED" in r.stderr, r.stdout + r.stderr)
+
 # ---- one witness down: still published ----
 wstop(3)
 new_account(q, 1)
