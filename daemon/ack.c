@@ -48,6 +48,9 @@ struct daemon_ack *daemon_ack_make(const char *origin, const struct proto_key *l
   }
   if (!rc) tlog_root_of((const uint8_t(*)[PROTO_HASH_BYTES])leaves, count, a->root);
   if (!rc) rc = ack_sign(a, origin, log_key);
+  if (!rc && (proto_base64_encode(a->root, sizeof a->root, a->root_b64, sizeof a->root_b64) < 0 ||
+              proto_base64_encode(a->sig, sizeof a->sig, a->sig_b64, sizeof a->sig_b64) < 0))
+    rc = PROTO_E_FIELD_TOO_LONG;
   free(leaves);
   if (rc && a) {
     daemon_log(DAEMON_LOG_ERR, "batch acknowledgement not signed: %s", proto_err_name(rc));
@@ -90,11 +93,11 @@ int daemon_ack_write(struct daemon_buf *b, const struct daemon_ack *a, uint64_t 
   if (!rc) rc = daemon_buf_u64(b, a->count);
   if (!rc) rc = daemon_buf_str(b, ",\"time_ms\":");
   if (!rc) rc = daemon_buf_u64(b, a->time_ms);
-  if (!rc) rc = daemon_buf_str(b, ",\"root\":");
-  if (!rc) rc = buf_b64(b, a->root, sizeof a->root);
-  if (!rc) rc = daemon_buf_str(b, ",\"signature\":");
-  if (!rc) rc = buf_b64(b, a->sig, sizeof a->sig);
-  if (!rc) rc = daemon_buf_str(b, ",\"path\":[");
+  if (!rc) rc = daemon_buf_str(b, ",\"root\":\"");
+  if (!rc) rc = daemon_buf_str(b, a->root_b64);
+  if (!rc) rc = daemon_buf_str(b, "\",\"signature\":\"");
+  if (!rc) rc = daemon_buf_str(b, a->sig_b64);
+  if (!rc) rc = daemon_buf_str(b, "\",\"path\":[");
   for (size_t i = 0; i < path_len && !rc; i++) {
     if (i) rc = daemon_buf_append(b, ",", 1);
     if (!rc) rc = buf_b64(b, path[i], PROTO_HASH_BYTES);

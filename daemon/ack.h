@@ -15,6 +15,7 @@ struct daemon_ack {
   uint64_t time_ms;          /* their commit time (the entries' time_ms) */
   uint8_t root[PROTO_HASH_BYTES];
   uint8_t sig[PROTO_SIG_BYTES];
+  char root_b64[48], sig_b64[96]; /* encoded once on the writer, not once per answer */
   struct tlog_memtree tree;  /* over the leaf hashes, for each answer's path */
 };
 
