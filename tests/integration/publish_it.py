@@ -275,6 +275,22 @@ check("the kept checkpoint's consistency check reports the fork",
       st == 200 and not qlib.verify_consistency(orig_size, fork_size, orig_root, fork_root, proof), (st, j))
 fork.stop()
 
+# A smaller fork: the witnesses' 409 names a size beyond its tree; quotad says so and never publishes.
+small = quotad("fork-small", policy=None, metrics=False)
+small.start()
+qlib.setup_world(small, w)
+small_size = small.tree_size()
+small.stop()
+before = len(log_text())
+small = quotad("fork-small")
+small.start()
+time.sleep(2)
+small_log = log_text()[before:]
+check("a smaller fork (size %d < %d) is never published" % (small_size, orig_size),
+      small_size < orig_size and published(small)[1] == -1, published(small))
+check("quotad logs that a witness cosigned beyond this tree", "beyond this tree" in small_log, small_log[-600:])
+small.stop()
+
 # ---- the original still goes on ----
 q.start()
 new_account(q, 3)
