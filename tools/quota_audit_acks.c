@@ -91,7 +91,14 @@ int qa_acks_check(struct qa_run *run, unsigned long *checked) {
   struct proto_key *key = proto_key_from_public(run->log_pub);
   struct ack *a = malloc(sizeof *a);
   char *buf = malloc(QA_ACK_LINE_BYTES_MAX);
-  int rc = key && a && buf ? 0 : qa_io_error("out of memory");
+  if (!key || !a || !buf) {
+    fclose(f);
+    free(buf);
+    free(a);
+    proto_key_free(key);
+    return qa_io_error("out of memory");
+  }
+  int rc = 0;
   unsigned long line = 0;
   *checked = 0;
   while (!rc && fgets(buf, (int)QA_ACK_LINE_BYTES_MAX, f)) {

@@ -32,13 +32,19 @@ static uint64_t first_cosig_s(const struct tlog_policy *p, const struct tlog_pol
 }
 
 int qa_policy_check(struct qa_run *run) {
-  struct tlog_policy *p = malloc(sizeof *p);
+  struct tlog_policy *p = calloc(1, sizeof *p);
   struct tlog_policy_result *res = calloc(1, sizeof *res);
-  int rc = p && res ? policy_load(run->opts.policy_path, p) : qa_io_error("out of memory");
+  int rc = p && res ? policy_load(run->opts.policy_path, p) : QA_EXIT_USAGE;
+  if (rc || !p || !res) {
+    if (!p || !res) qa_io_error("out of memory");
+    free(p);
+    free(res);
+    return QA_EXIT_USAGE;
+  }
   struct tlog_note note;
-  int vrc = rc ? 0 : tlog_note_parse(run->cp_text, strlen(run->cp_text), &note);
-  if (!rc && !vrc) vrc = tlog_policy_cosigs(p, &note, res);
-  if (!rc && vrc) {
+  int vrc = tlog_note_parse(run->cp_text, strlen(run->cp_text), &note);
+  if (!vrc) vrc = tlog_policy_cosigs(p, &note, res);
+  if (vrc) {
     qa_fail(run, UINT64_MAX, vrc, "checkpoint %llu: %u witness cosignatures, the policy's quorum "
             "is not met", (unsigned long long)run->cp.size, res->cosigned);
     rc = QA_EXIT_FAILED;
