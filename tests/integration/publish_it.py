@@ -138,6 +138,15 @@ try:
 except RuntimeError as e:
     check("a 1-of-3 quorum refuses the start (weak_quorum)", "weak_quorum" in log_text(), str(e))
 
+os.makedirs(os.path.join(WORK, "cc-data"), exist_ok=True)
+for pol, want in ((os.path.join(WORK, "weak"), 2), (POLICY, 0)):
+    r = subprocess.run([os.path.join(BUILD, "daemon", "quotad"), "--check-config", "--data-dir",
+                        os.path.join(WORK, "cc-data"), "--log-key", os.path.join(WORK, "log.key"),
+                        "--witness-policy", pol], capture_output=True, text=True)
+    check("quotad --check-config with the %s policy: %s" % ("1-of-3" if want else "2-of-3",
+                                                             "weak_quorum" if want else "OK"),
+          (r.returncode != 0 and "weak_quorum" in r.stderr) if want else r.returncode == 0, r.stdout + r.stderr)
+
 # ---- all three up: published with three cosignatures ----
 q = quotad("data")
 q.start()
