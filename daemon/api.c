@@ -409,6 +409,7 @@ static unsigned route_get(struct ctx *x) {
     return DAEMON_EP_HEALTHZ;
   }
   if (!strcmp(p, "/metrics")) return get_metrics(x), DAEMON_EP_METRICS;
+  if (!strncmp(p, "/log/", 5)) return api__log_get(x->srv, x->c, x->r, x->reply, x->ka);
   if (!strcmp(p, "/v1/log")) return get_log(x), DAEMON_EP_LOG;
   if (!strcmp(p, "/v1/checkpoint")) return get_checkpoint(x), DAEMON_EP_CHECKPOINT;
   if (!strcmp(p, "/v1/instruments")) return get_instruments(x), DAEMON_EP_INSTRUMENTS;

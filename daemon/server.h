@@ -124,6 +124,10 @@ struct daemon_server {
   char exe_path[DAEMON_PATH_BYTES_MAX]; /* this program, which the check re-executes */
 };
 
+/* The latest published checkpoint note (NUL-terminated) and its tree size: what /log/ serves and
+ * the tiles may cover. Returns the note's length or a negative code (NOT_FOUND before the first). */
+long daemon_published_checkpoint(struct daemon_server *srv, char *out, size_t cap, uint64_t *size);
+
 /* Results of daemon_api_handle. */
 enum { DAEMON_DONE = 0, DAEMON_PENDING = 1, DAEMON_PARK = 2 };
 
@@ -139,6 +143,8 @@ void daemon_reply_error_as(struct daemon_reply *reply, unsigned status, int err,
                            bool keep_alive);
 void daemon_reply_set(struct daemon_reply *reply, unsigned status, const char *content_type,
                       const char *body, size_t len, bool keep_alive);
+void daemon_reply_set_cached(struct daemon_reply *reply, unsigned status, const char *content_type,
+                             const char *cache_control, const char *body, size_t len, bool keep_alive);
 
 /* conn.c */
 int daemon_listen_all(struct daemon_server *srv, char *why, size_t why_cap);
