@@ -7,6 +7,7 @@
 import base64
 import hashlib
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,6 +47,29 @@ def mth(leaves):  # RFC 9162 2.1.1
     while k * 2 < len(leaves):
         k *= 2
     return h(b"\x01" + mth(leaves[:k]) + mth(leaves[k:]))
+
+
+def path(m, leaves):  # RFC 9162 2.1.3.1 PATH(m, D[n])
+    if len(leaves) <= 1:
+        return []
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    if m < k:
+        return path(m, leaves[:k]) + [mth(leaves[k:])]
+    return path(m - k, leaves[k:]) + [mth(leaves[:k])]
+
+
+def subproof(m, leaves, b):  # RFC 9162 2.1.4.1
+    n = len(leaves)
+    if m == n:
+        return [] if b else [mth(leaves)]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m <= k:
+        return subproof(m, leaves[:k], b) + [mth(leaves[k:])]
+    return subproof(m - k, leaves[k:], False) + [mth(leaves[:k])]
 
 
 check("path of 1234067 is x001/x234/067", tile_path(0, 1234067) == "tile/0/x001/x234/067")
@@ -126,6 +150,34 @@ try:
     check("a representative gets 403 for entries", st == 403, "%s" % st)
     st, body, _ = get("/log/tile/0/000")
     check("hash tiles need no key", st == 200 and len(body) == 256 * 32)
+    # ---- proofs: /v1/proof answers equal the RFC's, computed here from the level-0 tiles ----
+    tiles0 = b"".join(get("/log/" + tile_path(0, n))[1] for n in range(full0)) + get("/log/" + tile_path(0, full0, part0))[1]
+    hashes0 = [tiles0[32 * i:32 * i + 32] for i in range(size)]
+    bad = []
+    pairs = [(i, n) for n in (1, 2, 3, 7, 8, 255, 256, 257, 300, 511, 512, 513, size) for i in range(0, n, max(1, n // 9))]
+    for i, n in pairs:
+        st, j = q.read_as(w.aud, "/v1/proof/inclusion?index=%d&tree_size=%d" % (i, n))
+        if st != 200 or [base64.b64decode(x) for x in j["hashes"]] != path(i, hashes0[:n]):
+            bad.append(("inclusion", i, n))
+        if 0 < i < n:
+            st, j = q.jrequest("GET", "/v1/proof/consistency?first=%d&second=%d" % (i, n))
+            if st != 200 or [base64.b64decode(x) for x in j["hashes"]] != subproof(i, hashes0[:n], True):
+                bad.append(("consistency", i, n))
+    check("%d /v1/proof answers equal the proofs from tiles" % (2 * len(pairs)), not bad and len(pairs) >= 100, str(bad[:5]))
+    quotactl = os.path.join(build, "tools", "quotactl")
+    w.aud.write_seed(os.path.join(tmp, "aud.key"))
+    st, j = q.read_as(w.aud, "/v1/entries?start=%d&limit=1" % (size - 3))
+    txid = j["entries"][0]["tx"]["id"]
+    r = subprocess.run([quotactl, "--key", os.path.join(tmp, "aud.key"), "proof", "--id", txid,
+                        "--from-tiles", "http://127.0.0.1:%d/log" % q.port],
+                       env=dict(os.environ, QUOTAD_URL="http://127.0.0.1:%d" % q.port, ASAN_OPTIONS="detect_leaks=0"),
+                       capture_output=True, text=True)
+    check("quotactl proof --from-tiles verifies an entry", r.returncode == 0 and "built from tiles" in r.stdout, r.stdout + r.stderr)
+    r = subprocess.run([quotactl, "--key", os.path.join(tmp, "aud.key"), "proof", "--id", txid,
+                        "--from-tiles", "http://127.0.0.1:%d/nothing" % q.port],
+                       env=dict(os.environ, QUOTAD_URL="http://127.0.0.1:%d" % q.port, ASAN_OPTIONS="detect_leaks=0"),
+                       capture_output=True, text=True)
+    check("quotactl proof --from-tiles without tiles fails", r.returncode != 0 and "cannot build the proof" in r.stderr, r.stdout + r.stderr)
     check("reads changed nothing", q.tree_size() == size)
 finally:
     q.stop()
