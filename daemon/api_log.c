@@ -25,38 +25,20 @@ long daemon_published_checkpoint(struct daemon_server *srv, char *out, size_t ca
   return n;
 }
 
-static void hash_tile(struct daemon_server *srv, const struct tlog_tile *t, struct daemon_reply *reply,
-                      bool ka) {
-  uint8_t(*h)[PROTO_HASH_BYTES] = malloc(TLOG_TILE_BYTES_MAX);
-  if (!h) return daemon_reply_error(reply, PROTO_E_NO_MEMORY, NULL, ka);
-  int rc = ledger_nodes(srv->ledger, TLOG_TILE_HEIGHT * t->level, t->index * TLOG_TILE_WIDTH, t->width, h);
+/* The tile's bytes, cached for ever when full (immutable) and briefly when partial. */
+static void tile_reply(struct daemon_server *srv, const struct tlog_tile *t, bool shared,
+                       struct daemon_reply *reply, bool ka) {
+  struct daemon_buf b = {0};
+  int rc = daemon_tile_bytes(srv->ledger, t, &b);
   if (rc) {
-    free(h);
+    daemon_buf_free(&b);
     return daemon_reply_error(reply, rc, NULL, ka);
   }
-  daemon_reply_set_cached(reply, 200, "application/octet-stream",
-                          t->width == TLOG_TILE_WIDTH ? TILE_CACHE_FULL_PUBLIC : TILE_CACHE_SHORT_PUBLIC,
-                          (const char *)h, (size_t)t->width * PROTO_HASH_BYTES, ka);
-  free(h);
-}
-
-/* Entries 256N .. 256N + W - 1, each a big-endian uint16 length then its bytes (an entry is at
- * most PROTO_ENTRY_BYTES_MAX = 65535 bytes, so every entry fits). */
-static int bundle_build(struct daemon_server *srv, const struct tlog_tile *t, struct daemon_buf *b) {
-  uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX + 2);
-  if (!leaf) return PROTO_E_NO_MEMORY;
-  int rc = 0;
-  for (unsigned i = 0; i < t->width && !rc; i++) {
-    long len = ledger_entry_get(srv->ledger, t->index * TLOG_TILE_WIDTH + i, leaf + 2, PROTO_ENTRY_BYTES_MAX);
-    if (len < 0) rc = (int)len;
-    else if (len > 0xFFFF) rc = PROTO_E_CORRUPT;
-    if (rc) break;
-    leaf[0] = (uint8_t)(len >> 8);
-    leaf[1] = (uint8_t)len;
-    rc = daemon_buf_append(b, leaf, (size_t)len + 2);
-  }
-  free(leaf);
-  return rc;
+  bool full = t->width == TLOG_TILE_WIDTH;
+  const char *cc = full ? (shared ? TILE_CACHE_FULL_PUBLIC : TILE_CACHE_FULL_PRIVATE)
+                        : (shared ? TILE_CACHE_SHORT_PUBLIC : TILE_CACHE_SHORT_PRIVATE);
+  daemon_reply_set_cached(reply, 200, "application/octet-stream", cc, b.data ? b.data : "", b.len, ka);
+  daemon_buf_free(&b);
 }
 
 static void entry_bundle(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
@@ -70,24 +52,14 @@ static void entry_bundle(struct daemon_server *srv, struct daemon_conn *c, struc
     if (!daemon_may_read_all(&p))
       return daemon_reply_error(reply, PROTO_E_FORBIDDEN, "entries are for the operator and auditors", ka);
   }
-  struct daemon_buf b = {0};
-  int rc = bundle_build(srv, t, &b);
-  if (rc) {
-    daemon_buf_free(&b);
-    return daemon_reply_error(reply, rc, NULL, ka);
-  }
-  bool full = t->width == TLOG_TILE_WIDTH;
-  const char *cc = full ? (pub ? TILE_CACHE_FULL_PUBLIC : TILE_CACHE_FULL_PRIVATE)
-                        : (pub ? TILE_CACHE_SHORT_PUBLIC : TILE_CACHE_SHORT_PRIVATE);
-  daemon_reply_set_cached(reply, 200, "application/octet-stream", cc, b.data ? b.data : "", b.len, ka);
-  daemon_buf_free(&b);
+  tile_reply(srv, t, pub, reply, ka);
 }
 
 unsigned api__log_get(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
                       struct daemon_reply *reply, bool ka) {
   assert(!strncmp(r->path, "/log/", 5));
   const char *path = r->path + 5;
-  char note[TLOG_CHECKPOINT_BYTES_MAX];
+  static char note[TLOG_NOTE_BYTES_MAX + 1]; /* the loop thread's: cosignature lines included */
   uint64_t size = 0;
   long n = daemon_published_checkpoint(srv, note, sizeof note, &size);
   if (!strcmp(path, "checkpoint")) {
@@ -106,6 +78,6 @@ unsigned api__log_get(struct daemon_server *srv, struct daemon_conn *c, struct d
     return DAEMON_EP_TILE;
   }
   if (t.level == TLOG_TILE_ENTRIES) entry_bundle(srv, c, r, &t, reply, ka);
-  else hash_tile(srv, &t, reply, ka);
+  else tile_reply(srv, &t, true, reply, ka);
   return DAEMON_EP_TILE;
 }

@@ -43,6 +43,7 @@ struct daemon_config {
   char tls_client_ca[DAEMON_PATH_BYTES_MAX]; /* empty: client certificates are not asked for */
   bool tls_client_cert_required;
   bool public_log;                          /* entries and inclusion proofs readable by anyone */
+  char tiles_dir[DAEMON_PATH_BYTES_MAX];    /* completed tiles written here; empty: none */
   char log_file[DAEMON_PATH_BYTES_MAX];     /* empty: stderr */
   int log_level;                            /* syslog levels: 3 err .. 7 debug */
   char metrics_listen[256];                 /* "host:port" for /metrics and /healthz only */

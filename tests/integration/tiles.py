@@ -9,6 +9,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import qlib
@@ -34,6 +35,48 @@ def tile_path(level, n, width=256):
             break
     p = "tile/%s/%s" % (level, "/".join(["x" + g for g in groups[:-1]] + groups[-1:]))
     return p + (".p/%d" % width if width < 256 else "")
+
+
+def parse_tile_path(p):
+    """(level, N, W) of a tile path, or None: the spec's grammar read independently."""
+    import re
+    m = re.fullmatch(r"tile/(entries|[0-9]|[1-5][0-9]|6[0-3])/((?:x[0-9]{3}/)*)([0-9]{3})(?:\.p/([1-9][0-9]{0,2}))?", p)
+    if not m or (m.group(4) and int(m.group(4)) > 255):
+        return None
+    n = int("".join(g[1:] for g in m.group(2).split("/") if g) + m.group(3))
+    return (m.group(1), n, int(m.group(4) or 256))
+
+
+def tiles_dir_check(q, tdir, size, want_entries, get):
+    files = []
+    for root_, dirs, names in os.walk(os.path.join(tdir, "tile")):
+        files += [os.path.relpath(os.path.join(root_, n), tdir) for n in names]
+    parsed = {f: parse_tile_path(f) for f in files}
+    check("tiles_dir holds only tile files (no temporary files)", all(parsed.values()), str([f for f, v in parsed.items() if not v][:5]))
+    within = all(v[2] <= max(0, min(256, (size >> (0 if v[0] == "entries" else 8 * int(v[0]))) - 256 * v[1]))
+                 for v in parsed.values() if v)
+    check("no tile in tiles_dir goes beyond the published checkpoint", within)
+    same = [f for f in files if parsed[f] and (open(os.path.join(tdir, f), "rb").read() == get("/log/" + f, w.aud)[1])]
+    check("every file equals what /log serves (%d files)" % len(files), len(same) == len(files) and files)
+    need = ["tile/0/%03d" % n for n in range(size // 256)] + ["tile/0/%03d.p/%d" % (size // 256, size % 256)]
+    if size >= 256:
+        need.append("tile/1/000.p/%d" % (size // 256))
+    check("the full tiles and the current partial tiles are there", all(f in files for f in need), str(need))
+    check("full tiles have no partial versions left", not any(os.path.isdir(os.path.join(tdir, "tile/0/%03d.p" % n)) for n in range(size // 256)))
+    has_entries = any(v and v[0] == "entries" for v in parsed.values())
+    check("entry bundles in tiles_dir %s" % ("with public_log" if want_entries else "only with public_log"), has_entries == want_entries)
+
+
+def wait_tiles_dir(q, tdir):
+    want = q.request("GET", "/log/checkpoint")[1]
+    for _ in range(200):
+        try:
+            if open(os.path.join(tdir, "checkpoint"), "rb").read() == want:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
 
 
 def level_up(row):
@@ -77,7 +120,8 @@ check("path of 5 at level 1, width 7", tile_path(1, 5, 7) == "tile/1/005.p/7")
 
 w = qlib.World()
 w.log.write_seed(os.path.join(tmp, "log.key"))
-q = qlib.Quotad(build, tmp, os.path.join(tmp, "data"), os.path.join(tmp, "log.key"))
+TILES_DIR = os.path.join(tmp, "tiles")
+q = qlib.Quotad(build, tmp, os.path.join(tmp, "data"), os.path.join(tmp, "log.key"), extra=["--tiles-dir", TILES_DIR])
 q.start()
 try:
     qlib.setup_world(q, w)
@@ -179,15 +223,24 @@ try:
                        capture_output=True, text=True)
     check("quotactl proof --from-tiles without tiles fails", r.returncode != 0 and "cannot build the proof" in r.stderr, r.stdout + r.stderr)
     check("reads changed nothing", q.tree_size() == size)
+    check("tiles_dir gets the published checkpoint, written last", wait_tiles_dir(q, TILES_DIR))
+    tiles_dir_check(q, TILES_DIR, size, False, get)
 finally:
     q.stop()
 
 # ---- public_log: bundles are public and shared caches may keep them ----
-q2 = qlib.Quotad(build, tmp, os.path.join(tmp, "data"), os.path.join(tmp, "log.key"), extra=["--public-log"])
+TILES_PUB = os.path.join(tmp, "tiles-public")
+q2 = qlib.Quotad(build, tmp, os.path.join(tmp, "data"), os.path.join(tmp, "log.key"), extra=["--public-log", "--tiles-dir", TILES_PUB])
 q2.start()
 try:
     st, body = q2.request("GET", "/log/tile/entries/000")
     check("with public_log an anonymous reader gets entry bundles", st == 200 and body[:2] != b"")
+
+    def get2(path, key=None):
+        st, body = q2.request("GET", path)
+        return st, body, ""
+    check("a restarted quotad writes tiles_dir for its current checkpoint", wait_tiles_dir(q2, TILES_PUB))
+    tiles_dir_check(q2, TILES_PUB, q2.tree_size(), True, get2)
 finally:
     q2.stop()
 check.finish()
