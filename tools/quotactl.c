@@ -33,12 +33,13 @@ static void usage(FILE *out) {
           "  settle import FILE\n"
           "queries:\n"
           "  account REF   balances REF   history REF   keys   instruments   accounts\n"
-          "  entries [--start N] [--limit M]   log   proof --id HEX\n"
+          "  entries [--start N] [--limit M]   log   proof --id HEX [--from-tiles URL]\n"
           "  checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]]  (witness quorum)\n"
           "  compliance YEAR [--csv]\n"
           "data:\n"
           "  export FILE            the whole ledger in the quotad-export/1 format\n"
           "  backup DIR --data-dir D  consistent hot copy of a running registry\n"
+          "  mirror --from URL --verifier-key K [--policy F] DIR   verified copy of the log's tiles\n"
           "  check DATA_DIR         offline structural check of a data directory\n"
           "  demo-data --seed N --out DIR   synthetic CSVs for scripts/demo.sh\n"
           "  alloc compute|issue|carryover ...   allocation (`quotactl alloc --help`)\n"
@@ -135,6 +136,7 @@ static int dispatch(struct qctl *q, int argc, char **argv) {
   if (strcmp(cmd, "checkpoint") == 0) return qctl_cmd_checkpoint(q, argc - 1, argv + 1);
   if (qctl_is_query_cmd(cmd)) return qctl_cmd_query(q, cmd, argc - 1, argv + 1);
   if (strcmp(cmd, "proof") == 0) return qctl_cmd_proof(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "mirror") == 0) return qctl_cmd_mirror(q, argc - 1, argv + 1);
   if (strcmp(cmd, "compliance") == 0) return qctl_cmd_compliance(q, argc - 1, argv + 1);
   if (strcmp(cmd, "export") == 0) return qctl_cmd_export(q, argc - 1, argv + 1);
   if (strcmp(cmd, "backup") == 0) return qctl_cmd_backup(q, argc - 1, argv + 1);
