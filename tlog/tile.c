@@ -60,7 +60,10 @@ static int parse_index(const char *p, uint64_t *out, const char **end) {
     bool more = p[0] == 'x';
     if (more) p++;
     if (!is_digit(p[0]) || !is_digit(p[1]) || !is_digit(p[2])) return PROTO_E_NOT_FOUND;
-    v = v * 1000 + (uint64_t)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+    uint64_t group = (uint64_t)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
+    /* one path per tile: a leading group of zeros ("x000/...") is not the canonical form */
+    if (g == 0 && more && group == 0) return PROTO_E_NOT_FOUND;
+    v = v * 1000 + group;
     p += 3;
     if (!more) {
       *out = v;

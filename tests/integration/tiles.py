@@ -166,7 +166,7 @@ try:
     check("tiles give the checkpoint's root", mth(rows[8][:full0] + [right]) == root if full0 > 1 else True)
     for bad, why in [(tile_path(0, full0, part0 + 1), "wider than the tree"), (tile_path(0, full0), "full tile not yet full"),
                      (tile_path(0, full0 + 1, 1), "past the end"), (tile_path(1, 0), "full level-1 tile"),
-                     ("tile/0/x000", "x on the last group"), ("tile/0/01", "two digits"),
+                     ("tile/0/x000", "x on the last group"), ("tile/0/x000/000", "a leading zero group"), ("tile/0/01", "two digits"),
                      ("tile/0/000.p/256", "width 256"), ("tile/0/000.p/0", "width 0"),
                      ("tile/0/000.p/007", "leading zeros in W"), ("tile/8/000", "level 8"),
                      ("tile/00/000", "leading zero in L"), ("tile/0/000/", "trailing slash"),
