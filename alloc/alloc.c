@@ -2,7 +2,6 @@
  * intensity coefficient with its balance value, power benchmarks), pre-allocation and true-up,
  * and the sector summary. Exact integer arithmetic throughout; see alloc.h.
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,7 @@ unsigned alloc__unit_status(const struct alloc_scheme *s, const struct alloc_uni
 }
 
 int alloc__intensity(const struct alloc_unit *u, int places, int64_t *iota) {
-  assert(places >= 0 && places <= ALLOC_INTENSITY_PLACES_MAX);
+  PROTO_ASSERT(places >= 0 && places <= ALLOC_INTENSITY_PLACES_MAX);
   if (u->output_e6 <= 0) {
     if (u->emissions_e6 != 0) return PROTO_E_BAD_DATA;
     *iota = 0;
@@ -152,7 +151,7 @@ static int intensity_unit(const struct alloc_scheme *s, const struct alloc_bp *b
                           ALLOC_ROUND_TRUNC, &c->exact);
     if (err) return err;
   } else {
-    assert(diff.hi == 0 && diff.lo < m); /* inside the band |M - P| < b M < M */
+    PROTO_ASSERT(diff.hi == 0 && diff.lo < m); /* inside the band |M - P| < b M < M */
     err = signed_ratio(alloc__u256_mul(diff.lo, (alloc_u128)s->coefficient), m, neg, &c->alpha);
     if (!err) err = band_quota(s, u->emissions_e6, m, diff.lo, neg, &c->exact);
     if (err) return err;
@@ -203,7 +202,7 @@ static int pre_allocation(const struct alloc_scheme *s, const struct alloc_unit 
 
 static void text_of(alloc_dec d, char out[ALLOC_TEXT_BYTES]) {
   long n = alloc__dec_format(d, -1, ALLOC_ROUND_TRUNC, out, ALLOC_TEXT_BYTES);
-  assert(n > 0);
+  PROTO_ASSERT(n > 0);
   (void)n;
 }
 
@@ -327,7 +326,7 @@ static int compute_units(struct alloc_run *run, const struct alloc_bp *bp,
 int alloc_compute(const struct alloc_scheme *scheme,
                          const struct alloc_data *data, const char *bp_text,
                          struct alloc_run **out, struct alloc_diag *diag) {
-  assert(scheme && data && out);
+  PROTO_ASSERT(scheme && data && out);
   if (diag) memset(diag, 0, sizeof *diag);
   struct alloc_bp bp = {0, 1};
   bool solved;

@@ -1,4 +1,5 @@
-/* ledger allocator: quotas from the published allocation schemes (DOMAIN.md "Allocation").
+/* alloc: quotas from the published allocation schemes (docs/ALLOCATION.md), and the market's
+ * stateless formulas the ledger and the audit share (docs/RULES.md).
  * Pure functions over a scheme file and enterprise data; nothing here touches the store.
  *
  * How it is used
@@ -222,7 +223,7 @@ struct alloc_order {
   unsigned kind;   /* PROTO_ALLOC_PRE, PROTO_ALLOC_FINAL, PROTO_ALLOC_SUPPLEMENT or
                       ALLOC_KIND_CLAWBACK (a claw-back transaction) */
   uint64_t amount; /* tonnes, 1..2^53 - 1 */
-  uint8_t id[PROTO_ID_BYTES]; /* alloc_tx_id(scheme, year, uscc, unit, kind) */
+  /* its id is the issuer's to derive: alloc_tx_id with the issuer's key */
 };
 
 /* The order unit i of run calls for in phase. PRE: kind PRE for the pre-allocation. FINAL: when
@@ -235,9 +236,35 @@ int alloc_order(const struct alloc_run *run, size_t i, unsigned phase,
 /* ---------------------------------------------------------------------------------------------
  * Small pure rules
  * ------------------------------------------------------------------------------------------- */
-/* The power 2023-2024 carry-over cap: T = floor(10,000 + 1.5 * NS), at most holding.
- * Returns 0 and *cap, or AMOUNT_TOO_LARGE (and *cap untouched) when NS exceeds 2^53 - 1; below
+/* The formulas below are the market's own arithmetic that both the ledger (ledger/rules_*.c,
+ * ledger/read.c) and the independent verifier (audit/) apply: they live here once so that the
+ * two sides can differ in how they keep state, never in what a number means (docs/RULES.md). */
+
+/* The most CCER an obligation of `obligation` tonnes counts: floor(5% of it). */
+uint64_t alloc_ccer_counted_max(uint64_t obligation);
+
+/* What counts against an obligation: the CEA surrendered plus the CCER surrendered up to
+ * alloc_ccer_counted_max(obligation). Both amounts are at most 2^53 - 1, so the sum cannot wrap;
+ * the caller refuses a sum above 2^53 - 1 where it stores one. */
+uint64_t alloc_counted(uint64_t cea, uint64_t ccer, uint64_t obligation);
+
+/* A compliance record's status (the values of ledger.h's enum ledger_compliance_status):
+ * 1 compliant, 2 short (before the deadline), 3 compliant late, 4 overdue. shortfall is the
+ * obligation less what counts (0 when met), completed_ms when it was first met (0: not met),
+ * deadline_ms the year's deadline (0: the year has none yet, so it is never late). */
+#define ALLOC_COMPLIANT 1u
+#define ALLOC_SHORT 2u
+#define ALLOC_COMPLIANT_LATE 3u
+#define ALLOC_OVERDUE 4u
+unsigned alloc_compliance_status(uint64_t shortfall, uint64_t completed_ms, uint64_t deadline_ms,
+                                 uint64_t now_ms);
+
+/* The carry-over limit of the power 2023-2024 scheme: T = floor(10,000 + 1.5 * NS).
+ * Returns 0 and *limit, or AMOUNT_TOO_LARGE (*limit untouched) when NS exceeds 2^53 - 1; below
  * that the sum cannot overflow. */
+int alloc_carryover_limit(uint64_t net_sales, uint64_t *limit);
+
+/* The carry-over cap: alloc_carryover_limit, at most holding. Same returns. */
 int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap);
 
 /* A deduction against one allocation: withheld = min(amount, outstanding), credited = the rest
@@ -245,13 +272,17 @@ int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap);
 void alloc_deduct(uint64_t amount, uint64_t outstanding, uint64_t *credited,
                          uint64_t *withheld, uint64_t *remaining);
 
-/* The deterministic 16-byte id of an allocation transaction: the first 16 bytes of SHA-256 over
- * "quotad/alloc/v1" then, each with a 2-byte big-endian length, the scheme name, the year as
- * decimal text, the USCC, the unit id and the kind's name (proto_alloc_kind_name, or "clawback"
- * for kind 0). Rerunning the allocator therefore resubmits the same ids. Returns 0 or
- * BAD_ARGUMENT (a text longer than 65,535 bytes or an unknown kind). */
+/* The id of an allocation or claw-back transaction, derived by its issuer (proto_id_derive,
+ * FORMAT.md "Deriving ids"): the Ed25519 key id_key signs, for origin and type allocate (or
+ * clawback for kind ALLOC_KIND_CLAWBACK), the fields scheme name, year as decimal text, USCC,
+ * unit id and the kind's name (proto_alloc_kind_name, or "clawback"); the id is the first 16
+ * bytes of SHA-256 over "quotad/id/v1\n" and that signature. A rerun by the same key gives the
+ * same ids; an enterprise that knows every field but not the key cannot compute its future
+ * claw-back's id to take it first. The amount is not among the fields. Returns 0, BAD_ARGUMENT
+ * (an unknown kind) or proto_id_derive's error; out is written only on success. */
 #define ALLOC_KIND_CLAWBACK 0u
-int alloc_tx_id(const char *scheme_name, unsigned year, const char *uscc,
-                       const char *unit_id, unsigned kind, uint8_t out[PROTO_ID_BYTES]);
+int alloc_tx_id(const struct proto_key *id_key, const char *origin, const char *scheme_name,
+                unsigned year, const char *uscc, const char *unit_id, unsigned kind,
+                uint8_t out[PROTO_ID_BYTES]);
 
 #endif /* QUOTAD_ALLOC_H */

@@ -1,7 +1,6 @@
 /* The enterprise data reader: CSV rows of allocation units (columns in docs/ALLOCATION.md),
  * checked field by field, every error reported with its line and column.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,7 +331,7 @@ static void read_rows(FILE *in, struct reader *r, struct grow *g, int *err) {
 
 int alloc_data_read_stream(FILE *in, const char *name, struct alloc_data **out,
                                   FILE *errors, struct alloc_diag *diag) {
-  assert(in && out);
+  PROTO_ASSERT(in && out);
   struct reader r = {.name = name ? name : "-", .errors = errors, .diag = diag};
   if (diag) memset(diag, 0, sizeof *diag);
   char header[LINE_BYTES_MAX];

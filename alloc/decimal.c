@@ -3,7 +3,6 @@
  */
 #include "alloc/decimal.h"
 
-#include <assert.h>
 #include <string.h>
 
 #include "proto/proto.h"
@@ -12,7 +11,7 @@
 #define DEC_MAX ((alloc_dec)(U128_TOP - 1))
 
 alloc_u128 alloc__pow10(unsigned n) {
-  assert(n <= 38);
+  PROTO_ASSERT(n <= 38);
   alloc_u128 p = 1;
   for (unsigned i = 0; i < n; i++) p *= 10;
   return p;
@@ -68,7 +67,7 @@ int alloc__u256_cmp(struct alloc_u256 a, struct alloc_u256 b) {
 }
 
 struct alloc_u256 alloc__u256_sub(struct alloc_u256 a, struct alloc_u256 b) {
-  assert(alloc__u256_cmp(a, b) >= 0);
+  PROTO_ASSERT(alloc__u256_cmp(a, b) >= 0);
   struct alloc_u256 r;
   r.lo = a.lo - b.lo;
   r.hi = a.hi - b.hi - (a.lo < b.lo);
@@ -141,7 +140,7 @@ static void divmod_knuth(struct alloc_u256 a, alloc_u128 d, struct alloc_u256 *q
 }
 
 void alloc__u256_divmod(struct alloc_u256 a, alloc_u128 d, struct alloc_u256 *q, alloc_u128 *r) {
-  assert(d != 0);
+  PROTO_ASSERT(d != 0);
   if (d >> 64 == 0) {
     divmod_small(a, (uint64_t)d, q, r);
   } else if (a.hi == 0) {
@@ -163,7 +162,7 @@ static bool round_up_magnitude(alloc_u128 q, alloc_u128 r, alloc_u128 d, bool ne
   case ALLOC_ROUND_HALF_UP: return r >= d - r;
   case ALLOC_ROUND_HALF_EVEN: return r > d - r || (r == d - r && (q & 1) != 0);
   }
-  assert(false && "unknown rounding mode");
+  PROTO_ASSERT(false && "unknown rounding mode");
   return false;
 }
 
@@ -185,7 +184,7 @@ static alloc_u128 magnitude(alloc_dec a) {
 }
 
 static alloc_dec with_sign(alloc_u128 m, bool neg) {
-  assert(m < U128_TOP);
+  PROTO_ASSERT(m < U128_TOP);
   return neg ? -(alloc_dec)m : (alloc_dec)m;
 }
 
@@ -347,7 +346,7 @@ static alloc_u128 exp_series(alloc_u128 f, bool neg) {
     alloc_u128 t;
     int err = alloc__u256_div_round(alloc__u256_mul(term, f), one * k, false,
                                      ALLOC_ROUND_HALF_EVEN, &t);
-    assert(err == 0);
+    PROTO_ASSERT(err == 0);
     (void)err;
     term = t;
     if (neg && (k & 1)) {

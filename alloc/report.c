@@ -1,7 +1,6 @@
 /* The allocator's outputs and small rules: the run as a table, CSV or JSON; deterministic
  * allocation transaction ids; the carry-over cap; deductions against an allocation.
  */
-#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -179,7 +178,7 @@ static int report_json(const struct alloc_run *run,
 
 int alloc_report(const struct alloc_run *run, enum alloc_format format,
                         FILE *out) {
-  assert(run && out);
+  PROTO_ASSERT(run && out);
   if (format < ALLOC_FORMAT_TABLE || format > ALLOC_FORMAT_JSON) {
     return PROTO_E_BAD_ARGUMENT;
   }
@@ -199,39 +198,49 @@ int alloc_report(const struct alloc_run *run, enum alloc_format format,
 
 /* ------------------------------------------------------------------------------------------ */
 
-int alloc_tx_id(const char *scheme_name, unsigned year, const char *uscc,
-                       const char *unit_id, unsigned kind, uint8_t out[PROTO_ID_BYTES]) {
+int alloc_tx_id(const struct proto_key *id_key, const char *origin, const char *scheme_name,
+                unsigned year, const char *uscc, const char *unit_id, unsigned kind,
+                uint8_t out[PROTO_ID_BYTES]) {
   const char *kind_name = kind == ALLOC_KIND_CLAWBACK ? "clawback" : proto_alloc_kind_name(kind);
   if (!kind_name) return PROTO_E_BAD_ARGUMENT;
-  static const char domain[] = "quotad/alloc/v1";
   char year_text[16];
   snprintf(year_text, sizeof year_text, "%u", year);
-  const char *texts[5] = {scheme_name, year_text, uscc, unit_id, kind_name};
-  uint8_t lens[5][2];
-  const void *parts[11] = {domain};
-  size_t sizes[11] = {sizeof domain - 1};
-  for (size_t i = 0; i < 5; i++) {
-    size_t n = strlen(texts[i]);
-    if (n > 0xffff) return PROTO_E_BAD_ARGUMENT;
-    lens[i][0] = (uint8_t)(n >> 8);
-    lens[i][1] = (uint8_t)n;
-    parts[1 + 2 * i] = lens[i];
-    sizes[1 + 2 * i] = 2;
-    parts[2 + 2 * i] = texts[i];
-    sizes[2 + 2 * i] = n;
-  }
-  uint8_t hash[PROTO_HASH_BYTES];
-  proto_sha256_parts(parts, sizes, 11, hash);
-  memcpy(out, hash, PROTO_ID_BYTES);
-  return 0;
+  /* what identifies the order, never its amount: a rerun with an edited amount then meets
+   * id_conflict instead of allocating twice */
+  const char *fields[5] = {scheme_name, year_text, uscc, unit_id, kind_name};
+  unsigned type = kind == ALLOC_KIND_CLAWBACK ? PROTO_TX_CLAWBACK : PROTO_TX_ALLOCATE;
+  return proto_id_derive(id_key, origin, type, fields, 5, out);
 }
 
 #define CARRYOVER_BASE_T 10000u /* power 2023-2024 scheme: T = 10,000 + 1.5 NS */
+#define CCER_COUNTED_DIVISOR 20u /* 5% of an obligation: floor(obligation / 20) */
 
-int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap) {
+uint64_t alloc_ccer_counted_max(uint64_t obligation) { return obligation / CCER_COUNTED_DIVISOR; }
+
+uint64_t alloc_counted(uint64_t cea, uint64_t ccer, uint64_t obligation) {
+  uint64_t ccer_max = alloc_ccer_counted_max(obligation);
+  PROTO_ASSERT(cea <= PROTO_AMOUNT_MAX && ccer <= PROTO_AMOUNT_MAX); /* so the sum cannot wrap */
+  return cea + (ccer < ccer_max ? ccer : ccer_max);
+}
+
+unsigned alloc_compliance_status(uint64_t shortfall, uint64_t completed_ms, uint64_t deadline_ms,
+                                 uint64_t now_ms) {
+  if (deadline_ms == 0 || now_ms <= deadline_ms) return shortfall == 0 ? ALLOC_COMPLIANT : ALLOC_SHORT;
+  if (shortfall > 0) return ALLOC_OVERDUE;
+  return completed_ms <= deadline_ms ? ALLOC_COMPLIANT : ALLOC_COMPLIANT_LATE;
+}
+
+int alloc_carryover_limit(uint64_t net_sales, uint64_t *limit) {
   if (net_sales > PROTO_AMOUNT_MAX) return PROTO_E_AMOUNT_TOO_LARGE;
   /* floor(1.5 NS) = NS + floor(NS / 2); NS < 2^53 keeps the sum far below 2^64. */
-  uint64_t t = CARRYOVER_BASE_T + net_sales + net_sales / 2;
+  *limit = CARRYOVER_BASE_T + net_sales + net_sales / 2;
+  return 0;
+}
+
+int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap) {
+  uint64_t t = 0;
+  int rc = alloc_carryover_limit(net_sales, &t);
+  if (rc) return rc;
   *cap = t < holding ? t : holding;
   return 0;
 }
@@ -251,7 +260,7 @@ int alloc_order(const struct alloc_run *run, size_t i, unsigned phase,
   }
   const struct alloc_result *r = &run->results[i];
   const struct alloc_unit *u = &run->data->units[r->unit];
-  struct alloc_order o = {u->uscc, u->unit_id, u->province, PROTO_ALLOC_PRE, r->pre, {0}};
+  struct alloc_order o = {u->uscc, u->unit_id, u->province, PROTO_ALLOC_PRE, r->pre};
   if (phase == ALLOC_PHASE_FINAL) {
     if (run->scheme->pre_share == 0 && !u->has_pre_allocated) {
       o.kind = PROTO_ALLOC_FINAL;
@@ -262,8 +271,6 @@ int alloc_order(const struct alloc_run *run, size_t i, unsigned phase,
     }
   }
   if (o.amount == 0) return 0;
-  int err = alloc_tx_id(run->scheme->name, run->scheme->year, u->uscc, u->unit_id, o.kind, o.id);
-  if (err) return err;
   *out = o;
   return 1;
 }

@@ -1,7 +1,6 @@
 /* Scheme files: the INI reader (inih) that turns schemes/NAME.ini into a validated
  * struct alloc_scheme. Every key is listed once in a table with its section and kind.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -142,7 +141,7 @@ static bool was_seen(uint64_t seen, const char *key) {
   for (size_t i = 0; i < KEYS_COUNT; i++) {
     if (strcmp(keys[i].key, key) == 0) return (seen & (UINT64_C(1) << i)) != 0;
   }
-  assert(false && "key not in the table");
+  PROTO_ASSERT(false && "key not in the table");
   return false;
 }
 
@@ -191,7 +190,7 @@ static const char *check_scheme(const struct load_ctx *c, const char **field) {
 
 int alloc_scheme_load(const char *path, struct alloc_scheme **out,
                              struct alloc_diag *diag) {
-  assert(path && out);
+  PROTO_ASSERT(path && out);
   FILE *f = fopen(path, "r");
   if (!f) return -errno;
   struct alloc_scheme *s = calloc(1, sizeof *s);

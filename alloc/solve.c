@@ -8,7 +8,6 @@
  * sums up to date, stop at the first edge where f >= 0 and solve that piece: the result is an
  * exact fraction. Integers: e = E * 10^6, iota = I * 10^places.
  */
-#include <assert.h>
 #include <stdlib.h>
 
 #include "alloc/internal.h"
@@ -140,7 +139,7 @@ static int sweep(const struct params *p, const struct alloc_unit *units,
 
 int alloc__solve_bp(const struct alloc_scheme *sc, const struct alloc_unit *units,
                     size_t n, struct alloc_bp *bp) {
-  assert(sc->method == ALLOC_INTENSITY_COEFFICIENT);
+  PROTO_ASSERT(sc->method == ALLOC_INTENSITY_COEFFICIENT);
   struct params p;
   params_of(sc, &p);
   int64_t *iota = calloc(n ? n : 1, sizeof *iota);

@@ -101,7 +101,7 @@ int audit_replay_leaf_legs(struct audit_replay *r, const uint8_t *leaf, size_t l
  * far) committed at time_ms, with the entry's recorded `withheld`, signed by signers[0..n).
  * Authorization: every signer must be registered by an earlier entry (the genesis: the log key
  * or one of its operator keys), its signature valid, the key not revoked; then the type's role,
- * scope and threshold. Then the rules of DOMAIN.md. Returns 0 or a code; *fail on failure. */
+ * scope and threshold. Then the rules of docs/RULES.md. Returns 0 or a code; *fail on failure. */
 int audit_replay_tx(struct audit_replay *r, const struct proto_tx *tx, uint64_t index,
                     uint64_t time_ms, uint64_t withheld, const struct audit_signer *signers,
                     size_t n, struct audit_failure *fail);

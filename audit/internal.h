@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "proto/proto.h"
+#include "alloc/alloc.h"
 #include "audit/audit.h"
 
 #define AUDIT_PROVINCES 100u /* GB/T 2260 province codes are two digits */
@@ -49,7 +50,7 @@ struct audit_comp_rec {
   uint64_t completed_ms; /* 0 while counted < obligation */
 };
 
-/* Net sales (DOMAIN.md "Carry-over"): every transfer or settlement leg of a 2019-2024 CEA vintage
+/* Net sales (docs/RULES.md "Carry-over"): every transfer or settlement leg of a 2019-2024 CEA vintage
  * an account took part in, in commit order, so a carry-over's recorded NS can be recomputed. */
 #define AUDIT_NS_VINTAGE_MIN 2019u
 #define AUDIT_NS_VINTAGE_MAX 2024u
@@ -86,7 +87,7 @@ struct audit_replay {
 
   uint64_t entries;      /* replayed so far = the next index */
   uint64_t last_time_ms;
-  uint8_t *scratch;      /* audit_leaf.c's re-encoding and signing-message buffer */
+  uint8_t *scratch;      /* leaf.c's re-encoding and signing-message buffer */
   bool failed;
   struct audit_failure failure; /* the first failure, returned again on every later call */
 };

@@ -2,7 +2,6 @@
  * in insertion order in fixed blocks so that values never move. */
 #include "audit/audit.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,7 +10,7 @@
 #define AUDIT_MAP_BLOCK_ITEMS 4096u
 
 void audit_map_init(struct audit_map *m, size_t key_bytes, size_t value_bytes) {
-  assert(key_bytes >= 1 && key_bytes <= AUDIT_MAP_KEY_BYTES_MAX);
+  PROTO_ASSERT(key_bytes >= 1 && key_bytes <= AUDIT_MAP_KEY_BYTES_MAX);
   memset(m, 0, sizeof(*m));
   m->key_bytes = key_bytes;
   m->value_bytes = value_bytes;
@@ -116,7 +115,7 @@ void *audit_map_put(struct audit_map *m, const void *key, bool *created) {
   if (m->count == m->blocks_count * AUDIT_MAP_BLOCK_ITEMS && add_block(m) != 0) return NULL;
   uint64_t h = key_hash(m, key);
   size_t s = probe(m, key, h);
-  assert(m->slots[s] == 0);
+  PROTO_ASSERT(m->slots[s] == 0);
   uint8_t *item = item_ptr(m, m->count);
   memcpy(item, key, m->key_bytes);
   m->count++;
@@ -126,7 +125,7 @@ void *audit_map_put(struct audit_map *m, const void *key, bool *created) {
 }
 
 void *audit_map_at(const struct audit_map *m, size_t i, const void **key) {
-  assert(i < m->count);
+  PROTO_ASSERT(i < m->count);
   uint8_t *item = item_ptr(m, i);
   if (key) *key = item;
   return item + m->key_area;

@@ -1,9 +1,8 @@
 /* audit_replay: the replay's state, the per-entry sequence and authorization checks, the genesis,
  * the final supply invariants and the read-out of what was recomputed. Rules by type are in
- * audit_rules.c; decoding of whole leaves in audit_leaf.c. */
+ * rules_*.c; decoding of whole leaves in leaf.c. */
 #include "audit/audit.h"
 
-#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +92,7 @@ int audit__require(struct audit_ctx *c, uint8_t role, uint64_t scope, unsigned t
   unsigned have = 0;
   for (size_t i = 0; i < c->signers_count; i++) {
     const struct audit_key_rec *k = audit_map_get(&c->r->keys, c->signers[i].key_hash);
-    assert(k != NULL); /* check_signers ran first */
+    PROTO_ASSERT(k != NULL); /* check_signers ran first */
     if (k->role == role && k->scope == scope) have++;
   }
   if (threshold == 0) threshold = 1;
@@ -210,28 +209,28 @@ static int genesis_signers(struct audit_ctx *c, const uint8_t *msg, size_t msg_l
   return 0;
 }
 
-static bool key_valid(const uint8_t pub[PROTO_PUBKEY_BYTES]) {
-  struct proto_key *k = proto_key_from_public(pub);
-  proto_key_free(k);
-  return k != NULL;
+/* The genesis's keys and threshold, as proto_genesis_check (the ledger's own test) says. */
+static int check_genesis_keys(struct audit_ctx *c, const struct proto_genesis *g) {
+  int bad_key = -2;
+  int rc = proto_genesis_check(g, &bad_key);
+  if (rc == PROTO_E_BAD_KEY && bad_key < 0)
+    return audit__fail(c, rc, "the log public key is not an Ed25519 key of prime order");
+  if (rc == PROTO_E_BAD_KEY)
+    return audit__fail(c, rc, "operator key %d is not an Ed25519 key of prime order", bad_key);
+  if (rc)
+    return audit__fail(c, rc, "operator threshold %u with %u operator keys can never be met",
+                       g->operator_threshold, g->operator_keys_count);
+  return 0;
 }
 
 static int apply_genesis(struct audit_ctx *c) {
   struct audit_replay *r = c->r;
   const struct proto_genesis *g = &c->tx->u.genesis;
-  if (!key_valid(g->log_public_key))
-    return audit__fail(c, PROTO_E_BAD_KEY, "the log public key is not a valid Ed25519 key");
-  for (unsigned k = 0; k < g->operator_keys_count; k++)
-    if (!key_valid(g->operator_keys[k]))
-      return audit__fail(c, PROTO_E_BAD_KEY, "operator key %u is not a valid Ed25519 key", k);
-  if (g->operator_threshold < 1 || g->operator_threshold > g->operator_keys_count)
-    return audit__fail(c, PROTO_E_INSUFFICIENT_SIGNATURES,
-                       "operator threshold %u with %u operator keys can never be met",
-                       g->operator_threshold, g->operator_keys_count);
-  for (unsigned k = 0; k < g->operator_keys_count; k++) {
-    int rc = add_key(c, g->operator_keys[k], PROTO_ROLE_OPERATOR, 0);
-    if (rc) return rc;
-  }
+  int rc = check_genesis_keys(c, g);
+  if (rc) return rc;
+  for (unsigned k = 0; k < g->operator_keys_count && !rc; k++)
+    rc = add_key(c, g->operator_keys[k], PROTO_ROLE_OPERATOR, 0);
+  if (rc) return rc;
   uint8_t key[8];
   audit__account_key(g->national_account, key);
   struct audit_account_rec *a = audit_map_put(&r->accounts, key, NULL);
@@ -428,15 +427,11 @@ static void compliance_out(const struct audit_replay *r, const uint8_t *key,
   out->emissions = c->emissions;
   out->surrendered_cea = c->cea;
   out->surrendered_ccer = c->ccer;
-  uint64_t ccer = c->ccer < c->emissions / 20 ? c->ccer : c->emissions / 20;
-  out->counted = c->cea + ccer; /* both bounded by 2^53 - 1: no overflow */
+  out->counted = alloc_counted(c->cea, c->ccer, c->emissions);
   out->shortfall = out->counted >= c->emissions ? 0 : c->emissions - out->counted;
   out->completed_ms = c->completed_ms;
-  uint64_t deadline = r->deadline_ms[out->year];
-  bool met = out->shortfall == 0;
-  if (deadline == 0 || now_ms <= deadline) out->status = met ? 1 : 2;
-  else if (!met) out->status = 4;
-  else out->status = c->completed_ms <= deadline ? 1 : 3;
+  out->status = (uint8_t)alloc_compliance_status(out->shortfall, c->completed_ms,
+                                                 r->deadline_ms[out->year], now_ms);
 }
 
 void audit_replay_account_at(const struct audit_replay *r, size_t i, struct audit_account *out) {

@@ -20,9 +20,10 @@ int audit__rule_key_register(struct audit_ctx *c) {
     return audit__fail(c, PROTO_E_FIELD_NONZERO, "a %s key has scope %llu, not 0",
                        proto_role_name(k->role) ? proto_role_name(k->role) : "?", LLU(k->scope));
   }
-  struct proto_key *valid = proto_key_from_public(k->public_key);
-  if (!valid) return audit__fail(c, PROTO_E_BAD_KEY, "the public key is not a valid Ed25519 key");
-  proto_key_free(valid);
+  if (proto_pubkey_check(k->public_key) != 0)
+    return audit__fail(c, PROTO_E_BAD_KEY,
+                       "the public key is not of prime order (identity, small or mixed order, "
+                       "or not a canonical curve point)");
   uint8_t hash[PROTO_HASH_BYTES];
   proto_sha256(k->public_key, PROTO_PUBKEY_BYTES, hash);
   bool created = false;

@@ -28,13 +28,10 @@ static struct audit_comp_rec *compliance_rec(struct audit_ctx *c, uint64_t accou
   return create ? audit_map_put(&c->r->compliance, key, NULL) : audit_map_get(&c->r->compliance, key);
 }
 
-static uint64_t ccer_limit(uint64_t obligation) { return obligation / 20; } /* floor(5%) */
-
 /* Completion time follows the record: set by the entry that brings counted up to the
  * obligation, cleared when a re-determination makes it short again. */
 static void compliance_settle(struct audit_ctx *c, struct audit_comp_rec *rec) {
-  uint64_t ccer = rec->ccer < ccer_limit(rec->emissions) ? rec->ccer : ccer_limit(rec->emissions);
-  bool met = rec->cea + ccer >= rec->emissions;
+  bool met = alloc_counted(rec->cea, rec->ccer, rec->emissions) >= rec->emissions;
   if (!met) rec->completed_ms = 0;
   else if (rec->completed_ms == 0) rec->completed_ms = c->time_ms ? c->time_ms : 1;
 }
@@ -89,11 +86,11 @@ int audit__rule_surrender(struct audit_ctx *c) {
     return audit__fail(c, PROTO_E_INELIGIBLE_VINTAGE, "%s settles %u..%u, not %u", in->code,
                        in->first_year, in->last_year, s->year);
   if (in->kind == PROTO_INSTRUMENT_CCER &&
-      (s->amount > ccer_limit(rec->emissions) || rec->ccer > ccer_limit(rec->emissions) - s->amount))
+      (s->amount > alloc_ccer_counted_max(rec->emissions) || rec->ccer > alloc_ccer_counted_max(rec->emissions) - s->amount))
     return audit__fail(c, PROTO_E_CCER_LIMIT,
                        "CCER for %u would reach %llu, above 5%% of the obligation %llu (%llu)",
                        s->year, LLU(rec->ccer + s->amount), LLU(rec->emissions),
-                       LLU(ccer_limit(rec->emissions)));
+                       LLU(alloc_ccer_counted_max(rec->emissions)));
   rc = audit__debit_registry(c, from->id, in, s->amount);
   if (!rc) rc = audit__add_checked(c, &in->surrendered, s->amount, "surrendered");
   if (!rc) rc = audit__add_checked(c, in->kind == PROTO_INSTRUMENT_CCER ? &rec->ccer : &rec->cea, s->amount,
@@ -114,11 +111,11 @@ int audit__rule_cancel(struct audit_ctx *c) {
   return rc ? rc : audit__add_checked(c, &in->cancelled, m->amount, "cancelled");
 }
 
-/* T = floor(10,000 + 1.5 * NS), in integers: 10,000 + NS + floor(NS / 2). */
+/* The recorded cap within the scheme's limit for the recorded net sales (alloc_carryover_limit). */
 static int carry_over_cap(struct audit_ctx *c, const struct proto_carry_over *co) {
-  uint64_t t = 10000;
-  if (__builtin_add_overflow(t, co->net_sales, &t) || __builtin_add_overflow(t, co->net_sales / 2, &t))
-    return audit__fail(c, PROTO_E_OVERFLOW, "the carry-over cap overflows");
+  uint64_t t = 0;
+  if (alloc_carryover_limit(co->net_sales, &t) != 0)
+    return audit__fail(c, PROTO_E_AMOUNT_TOO_LARGE, "net sales %llu exceed 2^53 - 1", LLU(co->net_sales));
   if (co->cap > t)
     return audit__fail(c, PROTO_E_CARRYOVER_MISMATCH,
                        "records cap %llu but 10,000 + 1.5 x net sales %llu gives %llu", LLU(co->cap),

@@ -72,10 +72,11 @@ int audit__rule_allocate(struct audit_ctx *c) {
   if (!rc) rc = allocate_parties(c, from, to);
   if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
   if (rc) return rc;
-  /* An outstanding deduction keeps that part in the provincial account (DOMAIN.md "deduct"). */
-  uint64_t withheld = 0;
+  /* An outstanding deduction keeps that part in the provincial account (docs/RULES.md
+   * "Deductions"). */
+  uint64_t withheld = 0, credited = m->amount, remaining = to->deduction;
   if (to->kind == PROTO_ACCOUNT_ENTERPRISE)
-    withheld = to->deduction < m->amount ? to->deduction : m->amount;
+    alloc_deduct(m->amount, to->deduction, &credited, &withheld, &remaining);
   if (c->withheld != withheld)
     return audit__fail(c, PROTO_E_BAD_ARGUMENT,
                        "the entry records withheld %llu but the outstanding deduction of account "
@@ -83,11 +84,10 @@ int audit__rule_allocate(struct audit_ctx *c) {
                        LLU(c->withheld), LLU(to->id), LLU(to->deduction), LLU(withheld),
                        LLU(m->amount));
   /* The whole amount must be available at the source even though the withheld part stays. */
-  uint64_t credited = m->amount - withheld;
   rc = audit__debit_registry(c, from->id, in, m->amount);
   if (!rc) rc = audit__credit(c, from->id, in, PROTO_POSITION_REGISTRY, withheld);
   if (!rc) rc = audit__credit(c, to->id, in, PROTO_POSITION_REGISTRY, credited);
-  if (!rc) to->deduction -= withheld;
+  if (!rc) to->deduction = remaining;
   return rc;
 }
 

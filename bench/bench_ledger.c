@@ -1,10 +1,9 @@
 /* bench_ledger: throughput of the ledger's write path (pre-verified signed transfers in batches
- * of 8,189, one fsync per batch) and, with --scale N, open time, proof times and bytes on disk per
- * entry for a log of N entries. Prints a table for docs/BENCHMARKS.md.
+ * of 8,189, one fsync per batch) and, with --scale N, open time, the invariant check's time, proof
+ * times and bytes on disk per entry for a log of N entries. Prints a table for docs/BENCHMARKS.md.
  *
  *   bench_ledger [--dir D] [--batches B] [--accounts A] [--scale N] [--keep]
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +48,7 @@ static void die(const char *what, int rc) {
   exit(1);
 }
 
-/* Time-ordered ids, as DESIGN.md recommends: the id index grows at its end. */
+/* Time-ordered ids, as proto/FORMAT.md recommends: the id index grows at its end. */
 static void new_id(struct bench *b, struct proto_tx *tx) {
   uint64_t v = ++b->next_id;
   memset(tx->id, 0, PROTO_ID_BYTES);
@@ -174,7 +173,7 @@ static void setup_enterprise(struct bench *b, unsigned i) {
 
 static void add_transfer(struct bench *b, bool fake_sig) {
   struct proto_tx tx;
-  assert(b->accounts >= 2);
+  PROTO_ASSERT(b->accounts >= 2);
   unsigned from = (unsigned)rand() % b->accounts;
   unsigned to = (from + 1 + (unsigned)rand() % (b->accounts - 1)) % b->accounts;
   tx_init(b, &tx, PROTO_TX_TRANSFER);
@@ -289,6 +288,14 @@ static void scale(struct bench *b, uint64_t target, const struct ledger_config *
   printf("| bytes on disk per entry (pages in use / entries) | %.0f |\n",
          (double)st.used_bytes / (double)size);
   printf("| data.mdb size | %lld bytes |\n", file);
+  /* What quotad's invariants_every_batches pays each time it comes round (docs/CONFIG.md). */
+  char why[256];
+  s = now_s();
+  rc = ledger_check_invariants(b->l, why, sizeof(why));
+  double t_inv = now_s() - s;
+  if (rc) die(why, rc);
+  printf("| invariant check (every balance, every leaf rehashed, the root) | %.1f ms |\n",
+         t_inv * 1e3);
   proof_times(b, size);
 }
 

@@ -2,7 +2,6 @@
  * every transaction of the measured window beforehand, then drives quotad over N keep-alive
  * HTTP/1.1 connections and reports throughput, latency percentiles and CPU use (table or JSON). */
 #define _XOPEN_SOURCE 700
-#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -369,7 +368,7 @@ static int window_run(const struct options *o, struct bench_registry *reg,
   double want = 4.0 * w->expect_tx_s * w->duration_s + 4.0 * w->connections * w->per_request;
   if (!o->count && w->rate_tx_s <= 0 && w->expect_tx_s > 0 && want < (double)txs)
     txs = (uint64_t)want;
-  assert(w->per_request > 0 && w->connections > 0);
+  PROTO_ASSERT(w->per_request > 0 && w->connections > 0);
   size_t requests = (size_t)((txs + w->per_request - 1) / w->per_request);
   struct bench_pool pool = {0};
   fprintf(stderr, "quota-bench: signing %zu requests of %u transactions\n", requests,

@@ -1,7 +1,6 @@
 /* quota-bench's load loop: one epoll thread drives N keep-alive connections, closed loop (each
  * connection sends its next request when the answer comes) or open loop at a fixed rate, where
  * latency counts from the moment a request was due, so a slow server cannot hide its queue. */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -136,8 +135,8 @@ static void conn_write(struct loop *l, struct conn *c) {
 }
 
 static void conn_send(struct loop *l, struct conn *c, double due) {
-  assert(!c->busy && !c->dead && l->next < l->pool->count);
-  assert(l->busy < l->o->connections);
+  PROTO_ASSERT(!c->busy && !c->dead && l->next < l->pool->count);
+  PROTO_ASSERT(l->busy < l->o->connections);
   c->req = l->next++;
   c->sent = 0;
   c->busy = true;
@@ -163,7 +162,7 @@ static void conn_read(struct loop *l, struct conn *c) {
       return;
     }
     /* Each request is answered once: the latency array (one slot per request) cannot overflow. */
-    assert(l->r->latency_count < l->pool->count && l->busy > 0);
+    PROTO_ASSERT(l->r->latency_count < l->pool->count && l->busy > 0);
     double t = now_s();
     uint64_t us = (uint64_t)((t - c->due) * 1e6);
     l->r->latency_us[l->r->latency_count++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;

@@ -1,6 +1,5 @@
 /* quota-bench's pool: every request of the measured window is built and signed before it starts
  * (transfers, surrenders and exchange settlements, in the proportions of the mix), on threads. */
-#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +31,7 @@ static uint64_t rng_next(uint64_t *s) { /* xorshift64*: reproducible, no libc st
 static enum bench_kind kind_of(const struct bench_mix *mix, uint64_t g) {
   unsigned total = 0;
   for (unsigned k = 0; k < BENCH_KINDS; k++) total += mix->weight[k];
-  assert(total > 0); /* parse_mix refuses an empty mix */
+  PROTO_ASSERT(total > 0); /* parse_mix refuses an empty mix */
   unsigned slot = (unsigned)(g % total);
   for (unsigned k = 0; k < BENCH_KINDS; k++) {
     if (slot < mix->weight[k]) return (enum bench_kind)k;
@@ -45,7 +44,7 @@ static enum bench_kind kind_of(const struct bench_mix *mix, uint64_t g) {
  * one, any, for the counterparty. */
 static void pick_pair(struct pool_job *j, unsigned *a, unsigned *b) {
   unsigned n = j->reg->enterprises, owned = (n - j->thread + j->threads - 1) / j->threads;
-  assert(n >= 2 && j->thread < n && owned > 0);
+  PROTO_ASSERT(n >= 2 && j->thread < n && owned > 0);
   *a = j->thread + j->threads * (unsigned)(rng_next(&j->rng) % owned);
   *b = (*a + 1u + (unsigned)(rng_next(&j->rng) % (n - 1u))) % n;
 }

@@ -23,7 +23,7 @@ static const unsigned province_codes[BENCH_PROVINCES] = {
     11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41,
     42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63, 64, 65};
 
-/* 2025 key emitting units by sector (DOMAIN.md): power, steel, cement, aluminium. */
+/* 2025 key emitting units by sector (published counts): power, steel, cement, aluminium. */
 static const unsigned sector_sizes[4] = {2087, 232, 962, 97};
 
 #define HOLDING_TONNES UINT64_C(10000000)  /* allocated to each enterprise */

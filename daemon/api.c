@@ -1,12 +1,18 @@
-/* api: routing of the HTTP API v1 and the read endpoints (each a short read-only LMDB
+/* api: the route table of the HTTP API v1 and the read endpoints (each a short read-only LMDB
  * transaction inside the ledger calls). Writes are in api_tx.c. */
+#include "proto/proto_json.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "daemon/api_util.h"
+#include "daemon/web.h"
 
-enum { PAGE_DEFAULT = 100, PAGE_MAX = 1000, KEYS_MAX = 4096, INSTRUMENTS_MAX = 1024 };
+/* Pages: every list answers at most PAGE_MAX rows (PAGE_DEFAULT without ?limit=) and a "next"
+ * cursor naming only a row the reader was shown. */
+enum { PAGE_DEFAULT = 100, PAGE_MAX = 1000, INSTRUMENTS_MAX = 1024, ROUTE_ARG_BYTES = 128 };
+/* Keys are read from the ledger this many at a time while a page of visible ones fills. */
+enum { KEYS_SCAN_ROWS = 256 };
 
 struct ctx {
   struct daemon_server *srv;
@@ -14,7 +20,8 @@ struct ctx {
   struct daemon_request *r;
   struct daemon_reply *reply;
   struct daemon_principal p;
-  bool ka; /* keep-alive */
+  bool ka;                     /* keep-alive */
+  char arg[ROUTE_ARG_BYTES];   /* the path segment a route's {} matched */
 };
 
 static void fail(struct ctx *x, int err, const char *detail) {
@@ -56,22 +63,37 @@ static int account_lookup(struct ctx *x, const char *ref, struct ledger_account 
   return ledger_account_get(x->srv->ledger, id, a);
 }
 
+/* A representative sees one account, its own: the list is that account when it passes the
+ * filters, and never a cursor (which would name whatever id comes next). */
+static void list_own_account(struct ctx *x, uint64_t after, unsigned kind, unsigned province) {
+  struct ledger_account a;
+  json_t *arr = json_array();
+  int rc = ledger_account_get(x->srv->ledger, x->p.scope, &a);
+  if (rc && rc != PROTO_E_NOT_FOUND) {
+    json_decref(arr);
+    return fail(x, rc, NULL);
+  }
+  if (!rc && a.id > after && (!kind || a.kind == kind) && (!province || a.province == province))
+    json_array_append_new(arr, api__account_json(&a));
+  api__reply_json(x->reply, 200, json_pack("{s:o,s:n}", "accounts", arr, "next"), x->ka);
+}
+
 static void get_accounts(struct ctx *x) {
-  if (!need_principal(x, true)) return;
-  uint64_t after, limit, kind, province;
+  uint64_t after, limit, kind = 0, province;
   int rc = page_limit(x, &limit);
   if (!rc && (api__query_u64(x->r, "after", 0, &after) || api__query_u64(x->r, "province", 0, &province)))
     rc = PROTO_E_BAD_ARGUMENT;
   char kname[32];
-  kind = 0;
   if (!rc && daemon_query_get(x->r->query, "kind", kname, sizeof kname) >= 0 &&
       !(kind = proto_account_kind_from_name(kname)))
     rc = PROTO_E_BAD_ENUM;
   if (rc) return fail(x, rc, "query");
   if (x->p.role == PROTO_ROLE_AUTHORITY && !daemon_may_read_all(&x->p)) {
     if (province && province != x->p.scope) return fail(x, PROTO_E_FORBIDDEN, "another province");
-    province = x->p.scope;
-  } else if (!daemon_may_read_all(&x->p) && x->p.role != PROTO_ROLE_REPRESENTATIVE) {
+    province = x->p.scope; /* the ledger's filter is then the reader's right: every row visible */
+  } else if (x->p.role == PROTO_ROLE_REPRESENTATIVE && !daemon_may_read_all(&x->p)) {
+    return list_own_account(x, after, (unsigned)kind, (unsigned)province);
+  } else if (!daemon_may_read_all(&x->p)) {
     return fail(x, PROTO_E_FORBIDDEN, NULL);
   }
   struct ledger_account *a = calloc(limit, sizeof *a);
@@ -82,10 +104,13 @@ static void get_accounts(struct ctx *x) {
     return fail(x, (int)n, NULL);
   }
   json_t *arr = json_array();
-  for (long i = 0; i < n; i++)
-    if (daemon_may_read_account(&x->p, a[i].id, a[i].province))
-      json_array_append_new(arr, api__account_json(&a[i]));
-  json_t *next = (uint64_t)n == limit ? api__u64(a[n - 1].id) : json_null();
+  uint64_t last = 0; /* the cursor names only an account this reader was shown */
+  for (long i = 0; i < n; i++) {
+    if (!daemon_may_read_account(&x->p, a[i].id, a[i].province)) continue;
+    json_array_append_new(arr, api__account_json(&a[i]));
+    last = a[i].id;
+  }
+  json_t *next = (uint64_t)n == limit && last ? api__u64(last) : json_null();
   free(a);
   api__reply_json(x->reply, 200, json_pack("{s:o,s:o}", "accounts", arr, "next", next), x->ka);
 }
@@ -120,30 +145,45 @@ static void get_history(struct ctx *x, const struct ledger_account *a) {
   for (long i = 0; i < n; i++) {
     long len = ledger_entry_get(x->srv->ledger, idx[i], leaf, PROTO_ENTRY_BYTES_MAX);
     json_t *e = len > 0 ? api__entry_json_for(x->srv, &x->p, leaf, (size_t)len, false) : NULL;
-    json_array_append_new(arr, e ? e : json_null());
+    if (!e) {
+      /* A stored entry that cannot be read or decoded is damage, never a null in a 200. */
+      free(leaf);
+      json_decref(arr);
+      return fail(x, len < 0 && len != PROTO_E_NOT_FOUND ? (int)len : PROTO_E_CORRUPT, "a stored entry");
+    }
+    json_array_append_new(arr, e);
   }
   free(leaf);
   json_t *next = (uint64_t)n == limit ? api__u64(idx[n - 1]) : json_null();
   api__reply_json(x->reply, 200, json_pack("{s:I,s:o,s:o}", "account", (json_int_t)a->id, "entries", arr, "next", next), x->ka);
 }
 
-/* /v1/accounts/{ref}[/balances|/history] */
-static void get_account(struct ctx *x, const char *rest) {
-  if (!need_principal(x, true)) return;
-  char ref[64];
-  const char *slash = strchr(rest, '/');
-  size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
-  if (len == 0 || len >= sizeof ref) return fail(x, PROTO_E_NOT_FOUND, NULL);
-  memcpy(ref, rest, len);
-  ref[len] = '\0';
+/* The account the route's {ref} names, if this reader may see it. Absent and not visible give
+ * the same 404, so a reader cannot learn whether an id, USCC or province account exists. */
+static bool route_account(struct ctx *x, struct ledger_account *a) {
+  int rc = account_lookup(x, x->arg, a);
+  if (rc == 0 && !daemon_may_read_account(&x->p, a->id, a->province)) rc = PROTO_E_NOT_FOUND;
+  if (rc == PROTO_E_NOT_FOUND) {
+    fail(x, rc, "no such account");
+    return false;
+  }
+  if (rc) fail(x, rc, NULL);
+  return rc == 0;
+}
+
+static void get_account(struct ctx *x) {
   struct ledger_account a;
-  int rc = account_lookup(x, ref, &a);
-  if (rc) return fail(x, rc, rc == PROTO_E_NOT_FOUND ? "no such account" : NULL);
-  if (!daemon_may_read_account(&x->p, a.id, a.province)) return fail(x, PROTO_E_FORBIDDEN, NULL);
-  if (!slash) return api__reply_json(x->reply, 200, api__account_json(&a), x->ka);
-  if (!strcmp(slash, "/balances")) return get_balances(x, &a);
-  if (!strcmp(slash, "/history")) return get_history(x, &a);
-  fail(x, PROTO_E_NOT_FOUND, "no such endpoint");
+  if (route_account(x, &a)) api__reply_json(x->reply, 200, api__account_json(&a), x->ka);
+}
+
+static void get_account_balances(struct ctx *x) {
+  struct ledger_account a;
+  if (route_account(x, &a)) get_balances(x, &a);
+}
+
+static void get_account_history(struct ctx *x) {
+  struct ledger_account a;
+  if (route_account(x, &a)) get_history(x, &a);
 }
 
 static bool key_visible(struct ctx *x, const struct ledger_key *k) {
@@ -159,26 +199,53 @@ static bool key_visible(struct ctx *x, const struct ledger_key *k) {
   return false;
 }
 
+static json_t *key_json(const struct ledger_key *k) {
+  const char *role = proto_role_name(k->role);
+  return json_pack("{s:o,s:o,s:s,s:I,s:s,s:b}", "hash", api__b64(k->hash, PROTO_HASH_BYTES),
+                   "public_key", api__b64(k->public_key, PROTO_PUBKEY_BYTES), "role",
+                   role ? role : "unknown", "scope", (json_int_t)k->scope, "name", k->name,
+                   "revoked", (int)k->revoked);
+}
+
+/* ?after=<hex hash>&limit=: keys past after that this reader may see, up to limit. Rows it may
+ * not see are skipped (the scan goes on to fill the page), and "next" is the hash of the last
+ * key shown, so the cursor never names another's key. */
 static void get_keys(struct ctx *x) {
-  if (!need_principal(x, true)) return;
-  struct ledger_key *k = calloc(KEYS_MAX, sizeof *k);
+  uint64_t limit;
+  uint8_t after[PROTO_HASH_BYTES];
+  char hex[2 * PROTO_HASH_BYTES + 2];
+  long alen = daemon_query_get(x->r->query, "after", hex, sizeof hex);
+  int rc = page_limit(x, &limit);
+  if (!rc && alen != PROTO_E_NOT_FOUND &&
+      (alen != 2 * PROTO_HASH_BYTES || proto_hex_decode(hex, (size_t)alen, after, sizeof after) != PROTO_HASH_BYTES))
+    rc = PROTO_E_BAD_ARGUMENT;
+  if (rc) return fail(x, rc, "after is a key hash in hex, limit 1..1000");
+  struct ledger_key *k = calloc(KEYS_SCAN_ROWS, sizeof *k);
   if (!k) return fail(x, PROTO_E_NO_MEMORY, NULL);
-  long n = ledger_keys(x->srv->ledger, k, KEYS_MAX);
-  if (n < 0) {
-    free(k);
-    return fail(x, (int)n, NULL);
-  }
   json_t *arr = json_array();
-  for (long i = 0; i < n; i++) {
-    if (!key_visible(x, &k[i])) continue;
-    const char *role = proto_role_name(k[i].role);
-    json_array_append_new(arr, json_pack("{s:o,s:o,s:s,s:I,s:s,s:b}", "hash", api__b64(k[i].hash, PROTO_HASH_BYTES),
-                                         "public_key", api__b64(k[i].public_key, PROTO_PUBKEY_BYTES),
-                                         "role", role ? role : "unknown", "scope", (json_int_t)k[i].scope,
-                                         "name", k[i].name, "revoked", (int)k[i].revoked));
+  const uint8_t *cursor = alen == PROTO_E_NOT_FOUND ? NULL : after;
+  uint8_t last[PROTO_HASH_BYTES];
+  size_t shown = 0;
+  for (long n = KEYS_SCAN_ROWS; shown < limit && n == KEYS_SCAN_ROWS;) { /* every scan advances */
+    n = ledger_keys(x->srv->ledger, cursor, k, KEYS_SCAN_ROWS);
+    if (n < 0) {
+      free(k);
+      json_decref(arr);
+      return fail(x, (int)n, NULL);
+    }
+    for (long i = 0; i < n && shown < limit; i++) {
+      memcpy(after, k[i].hash, PROTO_HASH_BYTES);
+      cursor = after;
+      if (!key_visible(x, &k[i])) continue;
+      json_array_append_new(arr, key_json(&k[i]));
+      memcpy(last, k[i].hash, PROTO_HASH_BYTES);
+      shown++;
+    }
   }
   free(k);
-  api__reply_json(x->reply, 200, json_pack("{s:o}", "keys", arr), x->ka);
+  char next[2 * PROTO_HASH_BYTES + 1];
+  if (shown == limit) proto_hex_encode(last, PROTO_HASH_BYTES, next, sizeof next);
+  api__reply_json(x->reply, 200, json_pack("{s:o,s:o}", "keys", arr, "next", shown == limit ? json_string(next) : json_null()), x->ka);
 }
 
 static void get_instruments(struct ctx *x) {
@@ -209,48 +276,75 @@ static json_t *compliance_json(struct ctx *x, const struct ledger_compliance *r)
   memset(&a, 0, sizeof a);
   ledger_account_get(x->srv->ledger, r->account, &a);
   const char *status = ledger_compliance_status_name(r->status);
-  return json_pack("{s:I,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:s}", "account", (json_int_t)r->account,
-                   "uscc", a.uscc, "name", a.name, "province", (int)a.province, "emissions",
+  const char *sector = proto_sector_name(a.sector);
+  return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "account", (json_int_t)r->account,
+                   "uscc", a.uscc, "name", a.name, "province", (int)a.province, "sector",
+                   sector ? sector : "unknown", "emissions",
                    (json_int_t)r->emissions, "surrendered_cea", (json_int_t)r->surrendered_cea,
                    "surrendered_ccer", (json_int_t)r->surrendered_ccer, "counted",
                    (json_int_t)r->counted, "shortfall", (json_int_t)r->shortfall, "status",
                    status ? status : "unknown");
 }
 
-static void get_compliance(struct ctx *x, const char *year_text) {
-  uint64_t year;
-  if (daemon_parse_u64(year_text, &year) || year < PROTO_YEAR_MIN || year > PROTO_YEAR_MAX)
+/* One page of a year's compliance as JSON text (malloc'd), or NULL with *err set. */
+static char *compliance_page(struct ctx *x, const struct ledger_year *y, uint64_t after,
+                             uint64_t limit, uint64_t now, int *err) {
+  struct ledger_compliance *c = calloc(limit, sizeof *c);
+  if (!c) {
+    *err = PROTO_E_NO_MEMORY;
+    return NULL;
+  }
+  long n = ledger_compliance(x->srv->ledger, y->year, now, after, c, limit);
+  if (n < 0) {
+    free(c);
+    *err = (int)n;
+    return NULL;
+  }
+  json_t *arr = json_array();
+  for (long i = 0; i < n; i++) json_array_append_new(arr, compliance_json(x, &c[i]));
+  json_t *next = (uint64_t)n == limit ? api__u64(c[n - 1].account) : json_null();
+  free(c);
+  json_t *j = json_pack("{s:i,s:I,s:o,s:o}", "year", (int)y->year, "deadline_ms",
+                        (json_int_t)y->deadline_ms, "enterprises", arr, "next", next);
+  char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  *err = text ? 0 : PROTO_E_NO_MEMORY;
+  return text;
+}
+
+/* Public and large (a row per enterprise): paged, and each page is rendered once per state of
+ * the ledger. A page stays right until the tree grows (every change is an entry) or the year's
+ * deadline passes (statuses are evaluated against the time of the read). */
+static void get_compliance(struct ctx *x) {
+  uint64_t year, after, limit;
+  if (daemon_parse_u64(x->arg, &year) || year < PROTO_YEAR_MIN || year > PROTO_YEAR_MAX)
     return fail(x, PROTO_E_BAD_YEAR, NULL);
+  int rc = page_limit(x, &limit);
+  if (!rc && api__query_u64(x->r, "after", 0, &after)) rc = PROTO_E_BAD_ARGUMENT;
+  if (rc) return fail(x, rc, "after is an account id, limit 1..1000");
   struct ledger_year y;
-  int rc = ledger_year_get(x->srv->ledger, (unsigned)year, &y);
+  rc = ledger_year_get(x->srv->ledger, (unsigned)year, &y);
   if (rc == PROTO_E_NOT_FOUND || rc == PROTO_E_UNKNOWN_YEAR)
     return daemon_reply_error_as(x->reply, 404, PROTO_E_UNKNOWN_YEAR, NULL, x->ka);
   if (rc) return fail(x, rc, NULL);
-  struct ledger_compliance *c = calloc(PAGE_MAX, sizeof *c);
-  if (!c) return fail(x, PROTO_E_NO_MEMORY, NULL);
-  json_t *arr = json_array();
-  uint64_t after = 0, now = daemon_now_ms();
-  for (unsigned pages = 0; pages < 100000; pages++) { /* bounded: 10^8 enterprises */
-    long n = ledger_compliance(x->srv->ledger, (unsigned)year, now, after, c, PAGE_MAX);
-    if (n < 0) {
-      free(c);
-      json_decref(arr);
-      return fail(x, (int)n, NULL);
-    }
-    for (long i = 0; i < n; i++) json_array_append_new(arr, compliance_json(x, &c[i]));
-    if (n < PAGE_MAX) break;
-    after = c[n - 1].account;
-  }
-  free(c);
-  api__reply_json(x->reply, 200, json_pack("{s:i,s:I,s:o}", "year", (int)year, "deadline_ms",
-                                          (json_int_t)y.deadline_ms, "enterprises", arr), x->ka);
+  uint64_t now = daemon_now_ms(), size = ledger_tree_size(x->srv->ledger);
+  uint64_t key[4] = {0x636f6d706c79u /* "comply" */, year, after, limit};
+  uint64_t epoch = now > y.deadline_ms; /* before or after the deadline */
+  const char *body;
+  size_t len;
+  if (daemon_cache_get(&x->srv->cache, key, sizeof key, size, epoch, &body, &len))
+    return daemon_reply_set(x->reply, 200, "application/json", body, len, x->ka);
+  char *text = compliance_page(x, &y, after, limit, now, &rc);
+  if (!text) return fail(x, rc, NULL);
+  len = strlen(text);
+  daemon_cache_put(&x->srv->cache, key, sizeof key, size, epoch, text, len);
+  daemon_reply_set(x->reply, 200, "application/json", text, len, x->ka);
+  free(text);
 }
 
 static void get_entries(struct ctx *x) {
-  if (!x->srv->cfg->public_log) {
-    if (!need_principal(x, true)) return;
-    if (!daemon_may_read_all(&x->p)) return fail(x, PROTO_E_FORBIDDEN, "entries are for the operator and auditors");
-  }
+  if (!x->srv->cfg->public_log && !daemon_may_read_all(&x->p))
+    return fail(x, PROTO_E_FORBIDDEN, "entries are for the operator and auditors");
   uint64_t start, limit;
   char tmp[32];
   if (daemon_query_get(x->r->query, "start", tmp, sizeof tmp) < 0 || api__query_u64(x->r, "start", 0, &start))
@@ -267,28 +361,40 @@ static void get_entries(struct ctx *x) {
   json_t *arr = json_array();
   for (uint64_t i = start; i < size && i - start < limit; i++) {
     long len = ledger_entry_get(x->srv->ledger, i, leaf, PROTO_ENTRY_BYTES_MAX);
-    json_t *e = len > 0 ? api__entry_json(leaf, (size_t)len, true) : NULL;
-    if (!e && len > 0) e = json_pack("{s:I,s:o}", "index", (json_int_t)i, "leaf", api__b64(leaf, (size_t)len));
+    if (len <= 0) {
+      /* An entry below the tree size that cannot be read is damage: an error, never a null. */
+      free(leaf);
+      free(legs);
+      json_decref(arr);
+      return fail(x, len < 0 && len != PROTO_E_NOT_FOUND ? (int)len : PROTO_E_CORRUPT, "a stored entry");
+    }
+    /* A leaf that does not decode is still served as its bytes: the auditor's tools judge it. */
+    json_t *e = api__entry_json(leaf, (size_t)len, true);
+    if (!e) e = json_pack("{s:I,s:o}", "index", (json_int_t)i, "leaf", api__b64(leaf, (size_t)len));
     /* the operator and auditors also get a version 2 settle's legs, for exports and audits */
-    long llen = e && daemon_may_read_all(&x->p) ? ledger_entry_legs(x->srv->ledger, i, legs, PROTO_LEGS_BYTES_MAX) : 0;
+    long llen = daemon_may_read_all(&x->p) ? ledger_entry_legs(x->srv->ledger, i, legs, PROTO_LEGS_BYTES_MAX) : 0;
     if (llen > 0) json_object_set_new(e, "legs_blob", api__b64(legs, (size_t)llen));
-    json_array_append_new(arr, e ? e : json_null());
+    json_array_append_new(arr, e);
   }
   free(leaf);
   free(legs);
   api__reply_json(x->reply, 200, json_pack("{s:o}", "entries", arr), x->ka);
 }
 
-/* /v1/tx/{id} and /v1/tx/{id}/legs */
-static void get_tx(struct ctx *x, const char *hex) {
-  if (!need_principal(x, false)) return;
+/* /v1/tx/{id} and /v1/tx/{id}/legs. What a reader learns of an id it may not see is what it
+ * learns of an id that does not exist: anonymous readers of a non-public log get 401 before any
+ * lookup, and a key that may not read the entry gets the same 404 as for an unknown id (else 404
+ * vs 403 would tell an outsider whether a given claw-back exists). */
+static void tx_answer(struct ctx *x, bool legs) {
+  if (!need_principal(x, !x->srv->cfg->public_log)) return;
+  const char *hex = x->arg;
   uint8_t id[PROTO_ID_BYTES];
-  bool legs = strlen(hex) == 2 * PROTO_ID_BYTES + 5 && !strcmp(hex + 2 * PROTO_ID_BYTES, "/legs");
-  size_t hex_len = legs ? 2 * PROTO_ID_BYTES : strlen(hex);
+  size_t hex_len = strlen(hex);
   if (hex_len != 2 * PROTO_ID_BYTES || proto_hex_decode(hex, hex_len, id, sizeof id) != PROTO_ID_BYTES)
     return fail(x, PROTO_E_BAD_HEX, "the id is 32 hex digits");
   uint64_t index;
   int rc = ledger_tx_lookup(x->srv->ledger, id, &index);
+  if (rc == PROTO_E_NOT_FOUND) return fail(x, rc, "no such transaction");
   if (rc) return fail(x, rc, NULL);
   if (legs) return api__tx_legs(x->srv, &x->p, index, x->reply, x->ka);
   uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX);
@@ -296,17 +402,20 @@ static void get_tx(struct ctx *x, const char *hex) {
   long len = ledger_entry_get(x->srv->ledger, index, leaf, PROTO_ENTRY_BYTES_MAX);
   if (len < 0) {
     free(leaf);
-    return fail(x, (int)len, NULL);
+    return fail(x, len == PROTO_E_NOT_FOUND ? PROTO_E_CORRUPT : (int)len, "the entry of a known id");
   }
   if (!api__entry_readable(x->srv, &x->p, leaf, (size_t)len)) {
     free(leaf);
-    return fail(x, x->p.authenticated ? PROTO_E_FORBIDDEN : PROTO_E_UNAUTHORIZED, NULL);
+    return fail(x, PROTO_E_NOT_FOUND, "no such transaction");
   }
   json_t *e = api__entry_json_for(x->srv, &x->p, leaf, (size_t)len, true);
   free(leaf);
   if (!e) return fail(x, PROTO_E_CORRUPT, "stored entry does not decode");
   api__reply_json(x->reply, 200, json_pack("{s:I,s:o}", "index", (json_int_t)index, "entry", e), x->ka);
 }
+
+static void get_tx(struct ctx *x) { tx_answer(x, false); }
+static void get_tx_legs(struct ctx *x) { tx_answer(x, true); }
 
 static void get_checkpoint(struct ctx *x) {
   char note[TLOG_CHECKPOINT_BYTES_MAX];
@@ -343,7 +452,6 @@ static void get_inclusion(struct ctx *x) {
       api__query_u64(x->r, "index", 0, &index) || api__query_u64(x->r, "tree_size", 0, &size))
     return fail(x, PROTO_E_BAD_ARGUMENT, "index and tree_size are required");
   if (!x->srv->cfg->public_log) {
-    if (!need_principal(x, true)) return;
     uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX);
     if (!leaf) return fail(x, PROTO_E_NO_MEMORY, NULL);
     long len = index < ledger_tree_size(x->srv->ledger) ? ledger_entry_get(x->srv->ledger, index, leaf, PROTO_ENTRY_BYTES_MAX) : PROTO_E_BAD_ARGUMENT;
@@ -375,11 +483,6 @@ static void get_consistency(struct ctx *x) {
 }
 
 static void get_metrics(struct ctx *x) {
-  if (!x->p.local && !x->c->metrics_only && !daemon_metrics_token_ok(x->r->authorization)) {
-    if (!need_principal(x, true)) return;
-    if (x->p.role != PROTO_ROLE_OPERATOR)
-      return fail(x, PROTO_E_FORBIDDEN, "metrics: Unix socket, metrics.listen, bearer token or operator");
-  }
   struct daemon_buf b = {0};
   uint64_t now = daemon_now_ms();
   struct ledger_stats st = {0};
@@ -400,38 +503,105 @@ static void get_metrics(struct ctx *x) {
   daemon_buf_free(&b);
 }
 
-static unsigned route_get(struct ctx *x) {
-  const char *p = x->r->path;
-  x->p.local = x->c->kind == DAEMON_CONN_UNIX;
-  if (!strcmp(p, "/healthz")) {
-    api__reply_json(x->reply, 200, json_pack("{s:s,s:I}", "status", "ok", "tree_size",
-                                             (json_int_t)ledger_tree_size(x->srv->ledger)), x->ka);
-    return DAEMON_EP_HEALTHZ;
+static void get_healthz(struct ctx *x) {
+  api__reply_json(x->reply, 200, json_pack("{s:s,s:I}", "status", "ok", "tree_size",
+                                           (json_int_t)ledger_tree_size(x->srv->ledger)), x->ka);
+}
+
+/* Who may call a route, checked before its handler (which checks which rows the reader sees). */
+enum access {
+  ACCESS_PUBLIC,   /* anyone; a read header is not even parsed */
+  ACCESS_OPTIONAL, /* anyone; a read header, when given, must be valid and names the reader */
+  ACCESS_KEY,      /* a registered, unrevoked key */
+  ACCESS_LOG,      /* public with public_log, else a key */
+  ACCESS_METRICS,  /* the Unix socket, metrics.listen, the bearer token, or the operator's key */
+};
+
+struct route {
+  uint8_t method;      /* enum daemon_method */
+  uint8_t access;      /* enum access */
+  uint8_t endpoint;    /* enum daemon_endpoint: the metric label, daemon_endpoint_name */
+  const char *pattern; /* "/v1/accounts/{}": {} matches one non-empty segment, into ctx.arg */
+  void (*get)(struct ctx *x);                  /* reads: always answer at once */
+  int (*post)(struct ctx *x);                  /* writes: DAEMON_DONE, _PENDING or _PARK */
+};
+
+static int post_tx(struct ctx *x) { return api__tx_submit(x->srv, x->c, x->r, x->reply); }
+static int post_encode(struct ctx *x) {
+  api__tx_encode(x->srv, x->r, x->reply);
+  return DAEMON_DONE;
+}
+
+/* The API, one row per endpoint. A path whose segments are literal comes before a pattern that
+ * could also match it (POST /v1/tx/encode before GET /v1/tx/{}). */
+static const struct route routes[] = {
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_HEALTHZ, "/healthz", get_healthz, NULL},
+  {DAEMON_GET, ACCESS_METRICS, DAEMON_EP_METRICS, "/metrics", get_metrics, NULL},
+  {DAEMON_POST, ACCESS_PUBLIC, DAEMON_EP_TX, "/v1/tx", NULL, post_tx},
+  {DAEMON_POST, ACCESS_PUBLIC, DAEMON_EP_TX_ENCODE, "/v1/tx/encode", NULL, post_encode},
+  {DAEMON_GET, ACCESS_OPTIONAL, DAEMON_EP_TX_GET, "/v1/tx/{}", get_tx, NULL},
+  {DAEMON_GET, ACCESS_OPTIONAL, DAEMON_EP_TX_GET, "/v1/tx/{}/legs", get_tx_legs, NULL},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_LOG, "/v1/log", get_log, NULL},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_CHECKPOINT, "/v1/checkpoint", get_checkpoint, NULL},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_INSTRUMENTS, "/v1/instruments", get_instruments, NULL},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_COMPLIANCE, "/v1/compliance/{}", get_compliance, NULL},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_CONSISTENCY, "/v1/proof/consistency", get_consistency, NULL},
+  {DAEMON_GET, ACCESS_LOG, DAEMON_EP_INCLUSION, "/v1/proof/inclusion", get_inclusion, NULL},
+  {DAEMON_GET, ACCESS_LOG, DAEMON_EP_ENTRIES, "/v1/entries", get_entries, NULL},
+  {DAEMON_GET, ACCESS_KEY, DAEMON_EP_KEYS, "/v1/keys", get_keys, NULL},
+  {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ACCOUNTS, "/v1/accounts", get_accounts, NULL},
+  {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ACCOUNT, "/v1/accounts/{}", get_account, NULL},
+  {DAEMON_GET, ACCESS_KEY, DAEMON_EP_BALANCES, "/v1/accounts/{}/balances", get_account_balances, NULL},
+  {DAEMON_GET, ACCESS_KEY, DAEMON_EP_HISTORY, "/v1/accounts/{}/history", get_account_history, NULL},
+};
+#define ROUTES_COUNT (sizeof routes / sizeof routes[0])
+
+/* Does path match pattern? The segment {} matched is copied to arg (NUL-terminated). */
+static bool route_match(const char *pattern, const char *path, char arg[ROUTE_ARG_BYTES]) {
+  const char *p = pattern, *q = path;
+  while (*p) {
+    if (p[0] == '{' && p[1] == '}') {
+      size_t len = strcspn(q, "/");
+      if (len == 0 || len >= ROUTE_ARG_BYTES) return false;
+      memcpy(arg, q, len);
+      arg[len] = '\0';
+      q += len;
+      p += 2;
+    } else if (*p++ != *q++) {
+      return false;
+    }
   }
-  if (!strcmp(p, "/metrics")) return get_metrics(x), DAEMON_EP_METRICS;
-  if (!strncmp(p, "/log/", 5)) return api__log_get(x->srv, x->c, x->r, x->reply, x->ka);
-  if (!strcmp(p, "/v1/log")) return get_log(x), DAEMON_EP_LOG;
-  if (!strcmp(p, "/v1/checkpoint")) return get_checkpoint(x), DAEMON_EP_CHECKPOINT;
-  if (!strcmp(p, "/v1/instruments")) return get_instruments(x), DAEMON_EP_INSTRUMENTS;
-  if (!strcmp(p, "/v1/keys")) return get_keys(x), DAEMON_EP_KEYS;
-  if (!strcmp(p, "/v1/accounts")) return get_accounts(x), DAEMON_EP_ACCOUNTS;
-  if (!strcmp(p, "/v1/entries")) return get_entries(x), DAEMON_EP_ENTRIES;
-  if (!strcmp(p, "/v1/proof/inclusion")) return get_inclusion(x), DAEMON_EP_INCLUSION;
-  if (!strcmp(p, "/v1/proof/consistency")) return get_consistency(x), DAEMON_EP_CONSISTENCY;
-  if (!strncmp(p, "/v1/compliance/", 15)) return get_compliance(x, p + 15), DAEMON_EP_COMPLIANCE;
-  if (!strncmp(p, "/v1/tx/", 7) && strcmp(p, "/v1/tx/encode") != 0) return get_tx(x, p + 7), DAEMON_EP_TX_GET;
-  if (!strncmp(p, "/v1/accounts/", 13)) {
-    const char *rest = p + 13, *slash = strchr(rest, '/');
-    get_account(x, rest);
-    if (!slash) return DAEMON_EP_ACCOUNT;
-    return !strcmp(slash, "/history") ? DAEMON_EP_HISTORY : DAEMON_EP_BALANCES;
+  return *q == '\0';
+}
+
+/* The route for r: its index, or -1 with *path_known telling 405 (another method) from 404. */
+static long route_find(const struct daemon_request *r, char arg[ROUTE_ARG_BYTES], bool *path_known) {
+  *path_known = false;
+  const char *matched = NULL; /* the first pattern that matched decides, whatever the method */
+  for (size_t i = 0; i < ROUTES_COUNT; i++) {
+    if (matched ? strcmp(routes[i].pattern, matched) != 0 : !route_match(routes[i].pattern, r->path, arg))
+      continue;
+    matched = routes[i].pattern;
+    *path_known = true;
+    if (routes[i].method == r->method) return (long)i;
   }
-  if (!strcmp(p, "/v1/tx") || !strcmp(p, "/v1/tx/encode")) {
-    daemon_reply_error_as(x->reply, 405, PROTO_E_BAD_REQUEST, "use POST", x->ka);
-    return DAEMON_EP_OTHER;
+  return -1;
+}
+
+/* The route's access rule; false (with the reply sent) when the request may not go on. */
+static bool route_allowed(struct ctx *x, const struct route *rt) {
+  switch (rt->access) {
+  case ACCESS_PUBLIC: return true;
+  case ACCESS_OPTIONAL: return need_principal(x, false);
+  case ACCESS_LOG: return x->srv->cfg->public_log || need_principal(x, true);
+  case ACCESS_METRICS:
+    if (x->p.local || x->c->metrics_only || daemon_metrics_token_ok(x->r->authorization)) return true;
+    if (!need_principal(x, true)) return false;
+    if (x->p.role == PROTO_ROLE_OPERATOR) return true;
+    fail(x, PROTO_E_FORBIDDEN, "metrics: Unix socket, metrics.listen, bearer token or operator");
+    return false;
+  default: return need_principal(x, true);
   }
-  fail(x, PROTO_E_NOT_FOUND, "no such endpoint");
-  return DAEMON_EP_OTHER;
 }
 
 int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
@@ -443,20 +613,26 @@ int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct d
     fail(&x, PROTO_E_NOT_FOUND, "this listener serves /metrics and /healthz only");
     return DAEMON_DONE;
   }
-  if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/tx")) {
-    reply->endpoint = DAEMON_EP_TX;
-    return api__tx_submit(srv, c, r, reply);
-  }
-  if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/tx/encode")) {
-    reply->endpoint = DAEMON_EP_TX_ENCODE;
-    api__tx_encode(srv, r, reply);
+  x.p.local = c->kind == DAEMON_CONN_UNIX;
+  if (r->method == DAEMON_GET && !strncmp(r->path, "/log/", 5)) { /* C2SP tlog-tiles */
+    reply->endpoint = api__log_get(srv, c, r, reply, x.ka);
     return DAEMON_DONE;
   }
-  if (r->method != DAEMON_GET) {
+  bool path_known;
+  long i = route_find(r, x.arg, &path_known);
+  if (i < 0) {
+    if (!path_known && daemon_web_route(srv, r, reply, x.ka)) return DAEMON_DONE; /* public pages */
     reply->endpoint = DAEMON_EP_OTHER;
-    daemon_reply_error_as(reply, 405, PROTO_E_BAD_REQUEST, "method not allowed", x.ka);
+    if (path_known) daemon_reply_error_as(reply, 405, PROTO_E_BAD_REQUEST, "method not allowed", x.ka);
+    else fail(&x, PROTO_E_NOT_FOUND, "no such endpoint");
     return DAEMON_DONE;
   }
-  reply->endpoint = route_get(&x);
+  const struct route *rt = &routes[i];
+  DAEMON_ASSERT((rt->get != NULL) != (rt->post != NULL));
+  reply->endpoint = rt->endpoint;
+  if (!route_allowed(&x, rt)) return DAEMON_DONE;
+  if (rt->post) return rt->post(&x);
+  rt->get(&x);
+  DAEMON_ASSERT(reply->ready);
   return DAEMON_DONE;
 }

@@ -3,6 +3,7 @@
  * read, each with its salt and audit path to the signed legs_root, and never another party's. A
  * version 1 settle carries every leg in its body: such a reader gets its legs only, without the
  * body and the leaf. Also GET /v1/tx/{id}/legs. */
+#include "proto/proto_json.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,8 +89,8 @@ bool api__entry_readable(struct daemon_server *srv, const struct daemon_principa
   struct proto_envelope env;
   struct proto_tx tx;
   if (api__entry_tx(srv, leaf, len, &e, &env, &tx)) return false;
-  uint64_t ids[2 * PROTO_LEGS_MAX + 4];
-  size_t n = daemon_tx_accounts(&tx, ids, sizeof ids / sizeof ids[0]);
+  uint64_t ids[PROTO_TX_ACCOUNTS_MAX];
+  size_t n = proto_tx_accounts(&tx, 0, ids, PROTO_TX_ACCOUNTS_MAX);
   proto_tx_free(&tx);
   for (size_t i = 0; i < n; i++) {
     struct ledger_account a;

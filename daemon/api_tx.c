@@ -1,6 +1,6 @@
 /* api_tx: POST /v1/tx (JSON object, JSON array or binary frames -> verified envelopes into the
  * filling batch; the reply is built after the commit) and POST /v1/tx/encode. */
-#include <assert.h>
+#include "proto/proto_json.h"
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -256,7 +256,7 @@ static void on_verified(uv_work_t *w, int status) {
 
 static struct daemon_txreq *txreq_new(struct daemon_conn *c, struct daemon_reply *reply, bool single,
                                       bool ka, struct item *it, size_t n) {
-  assert(n > 0); /* the parsers refuse an empty request */
+  PROTO_ASSERT(n > 0); /* the parsers refuse an empty request */
   struct daemon_txreq *req = calloc(1, sizeof *req);
   struct daemon_txres *res = calloc(n, sizeof *res);
   if (!req || !res) {

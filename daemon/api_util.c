@@ -1,5 +1,6 @@
 /* api_util: replies, the request's principal, read rights on entries, and the JSON of ledger
  * records, shared by the endpoint handlers. */
+#include "proto/proto_json.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

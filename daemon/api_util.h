@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "daemon/server.h"
+#include "proto/proto_json.h"
 
 /* Sends j (consumed) as the reply body. */
 void api__reply_json(struct daemon_reply *reply, unsigned status, json_t *j, bool keep_alive);

@@ -43,21 +43,13 @@ int daemon_auth_parse(const char *value, struct daemon_auth_header *out) {
   return 0;
 }
 
-long daemon_auth_message(const char *origin, const char *method, const char *target, int64_t time_s,
-                         char *out, size_t cap) {
-  int n = snprintf(out, cap, "quotad/read/v1\n%s\n%s\n%s\n%lld", origin, method, target,
-                   (long long)time_s);
-  if (n < 0 || (size_t)n >= cap) return PROTO_E_FIELD_TOO_LONG;
-  return n;
-}
-
 int daemon_auth_verify(const struct daemon_auth_header *h, const uint8_t pub[PROTO_PUBKEY_BYTES],
                        const char *origin, const char *method, const char *target, int64_t now_s,
                        uint32_t window_s) {
   int64_t d = now_s - h->time_s;
   if (d > (int64_t)window_s || d < -(int64_t)window_s) return PROTO_E_STALE_TIME;
-  char msg[8192];
-  long n = daemon_auth_message(origin, method, target, h->time_s, msg, sizeof msg);
+  uint8_t msg[8192];
+  long n = proto_read_message(origin, method, target, (uint64_t)h->time_s, msg, sizeof msg);
   if (n < 0) return PROTO_E_UNAUTHORIZED;
   struct proto_key *key = proto_key_from_public(pub);
   if (!key) return PROTO_E_BAD_KEY;
@@ -79,67 +71,7 @@ bool daemon_may_read_account(const struct daemon_principal *p, uint64_t account,
   return false; /* the exchange reads public data and its own submissions' results only */
 }
 
-static void add_account(uint64_t *out, size_t cap, size_t *n, uint64_t id) {
-  if (id == 0) return;
-  for (size_t i = 0; i < *n; i++)
-    if (out[i] == id) return;
-  if (*n < cap) out[(*n)++] = id;
-}
-
-size_t daemon_tx_accounts(const struct proto_tx *tx, uint64_t *out, size_t cap) {
-  size_t count = 0, n = 0;
-  const struct proto_field *f = proto_tx_fields_version(tx->type, tx->version, &count);
-  if (!f) return 0;
-  const char *base = (const char *)&tx->u;
-  for (size_t i = 0; i < count; i++) {
-    if (f[i].kind == PROTO_F_ACCOUNT) {
-      uint64_t id;
-      memcpy(&id, base + f[i].offset, sizeof id);
-      add_account(out, cap, &n, id);
-    }
-  }
-  /* A settle's legs: in a version 1 body, or attached beside a version 2 one (else none). */
-  for (unsigned l = 0; tx->type == PROTO_TX_SETTLE && tx->u.settle.legs && l < tx->u.settle.legs_count; l++) {
-    add_account(out, cap, &n, tx->u.settle.legs[l].from);
-    add_account(out, cap, &n, tx->u.settle.legs[l].to);
-  }
-  /* A representative key names its account in its scope. */
-  if (tx->type == PROTO_TX_KEY_REGISTER && tx->u.key_register.role == PROTO_ROLE_REPRESENTATIVE)
-    add_account(out, cap, &n, tx->u.key_register.scope);
-  return n;
-}
-
-unsigned daemon_status_for(int err) {
-  switch (err) {
-  case 0:
-  case 1: return 200;
-  case PROTO_E_ID_CONFLICT: return 409;
-  case PROTO_E_BAD_SIGNATURE:
-  case PROTO_E_UNKNOWN_KEY:
-  case PROTO_E_UNAUTHORIZED:
-  case PROTO_E_STALE_TIME: return 401;
-  case PROTO_E_WRONG_ROLE:
-  case PROTO_E_REVOKED_KEY:
-  case PROTO_E_INSUFFICIENT_SIGNATURES:
-  case PROTO_E_FORBIDDEN:
-  case PROTO_E_UNKNOWN_LOG_KEY: return 403;
-  case PROTO_E_NOT_FOUND: return 404;
-  case PROTO_E_TOO_LARGE: return 413;
-  case PROTO_E_BUSY:
-  case PROTO_E_NO_MEMORY:
-  case PROTO_E_READ_ONLY: return 503;
-  case PROTO_E_MAP_FULL: return 507;
-  case PROTO_E_CORRUPT:
-  case PROTO_E_STORAGE:
-  case PROTO_E_CRYPTO: return 500;
-  default: break;
-  }
-  if (err <= -1000 && err > -1200) return 400; /* encoding, JSON and text */
-  if (err <= -1300 && err > -1400) return 422; /* ledger rules */
-  if (err <= -1400 && err > -1500) return 400;
-  if (err <= -1500 && err > -1600) return 422;
-  return 500;
-}
+unsigned daemon_status_for(int err) { return proto_err_http_status(err); }
 
 int daemon_error_body(struct daemon_buf *out, int err, const char *detail) {
   char msg[600];

@@ -31,11 +31,13 @@ static const struct opt opts[] = {
   STR("ledger", "log_key", "log-key", log_key, "log key file (quotad-ed25519-seed); default DATA_DIR/log.key"),
   NUM("ledger", "map_bytes_max", "map-bytes-max", OPT_U64, map_bytes_max, 0, UINT64_MAX, "ledger size ceiling in bytes; 0 = ledger default"),
   NUM("ledger", "check_interval_s", "check-interval-s", OPT_U32, check_interval_s, 0, 31536000, "full structural check of the store every N s, in a child process; 0 = off"),
+  NUM("ledger", "invariants_every_batches", "invariants-every-batches", OPT_U32, invariants_every_batches, 0, LEDGER_INVARIANTS_EVERY_BATCHES_MAX, "check the ledger's invariants every N batches that add entries; 0 = ledger default (1,000)"),
   NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),
   STR("ledger", "tiles_dir", "tiles-dir", tiles_dir, "write completed tiles and the published checkpoint here for a static server; empty = none"),
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
   STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),
+  STR("listen", "trusted_proxies", "trusted-proxies", trusted_proxies, "proxy addresses (comma-separated) whose X-Forwarded-For last hop counts as the peer"),
   NUM("listen", "unix_mode", "unix-mode", OPT_MODE, unix_mode, 0, 0777, "octal permissions of the Unix socket"),
   STR("tls", "cert", "tls-cert", tls_cert, "server certificate chain (PEM)"),
   STR("tls", "key", "tls-key", tls_key, "server private key (PEM)"),
@@ -48,6 +50,8 @@ static const struct opt opts[] = {
   STR("metrics", "listen", "metrics-listen", metrics_listen, "host:port serving only /metrics and /healthz, to whoever reaches it; empty = none"),
   STR("metrics", "token_file", "metrics-token-file", metrics_token_file, "file holding the bearer token that reads /metrics over any listener; empty = none"),
   NUM("auth", "window_s", "auth-window-s", OPT_U32, auth_window_s, 1, 3600, "signed read header: seconds from the server clock"),
+  NUM("web", "public_pages", "public-pages", OPT_BOOL, public_pages, 0, 1, "serve the public pages and the verifier at /"),
+  STR("web", "web_dir", "web-dir", web_dir, "public pages from this directory (e.g. /usr/share/quotad/web); empty = the copy built into quotad"),
   NUM("limits", "connections_max", "connections-max", OPT_U32, limits.connections_max, 1, 1000000, "open connections"),
   NUM("limits", "header_bytes_max", "header-bytes-max", OPT_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
   NUM("limits", "request_bytes_max", "request-bytes-max", OPT_U64, limits.request_bytes_max, 1024, 1u << 30, "bytes of one request body"),
@@ -57,6 +61,9 @@ static const struct opt opts[] = {
   NUM("limits", "batch_entries_max", "batch-entries-max", OPT_U32, limits.batch_entries_max, 1, LEDGER_BATCH_SUBMISSIONS_MAX, "envelopes per group commit"),
   NUM("limits", "batch_delay_ms", "batch-delay-ms", OPT_U32, limits.batch_delay_ms, 0, 10000, "a batch closes this long after its first envelope, ms"),
   NUM("limits", "pipeline_max", "pipeline-max", OPT_U32, limits.pipeline_max, 1, 10000, "parsed requests queued per connection before reads pause"),
+  NUM("limits", "conn_output_bytes_max", "conn-output-bytes-max", OPT_U64, limits.conn_output_bytes_max, 4096, 1u << 30, "unsent answer bytes per connection before reads pause"),
+  NUM("limits", "header_timeout_ms", "header-timeout-ms", OPT_U32, limits.header_timeout_ms, 100, 3600000, "time to receive a request header, from connect or the request's first byte, ms"),
+  NUM("limits", "connections_per_peer_max", "connections-per-peer-max", OPT_U32, limits.connections_per_peer_max, 1, 1000000, "open connections of one peer address"),
 };
 #define OPTS_COUNT (sizeof opts / sizeof opts[0])
 
@@ -69,6 +76,7 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   strcpy(cfg->log_format, "auto");
   cfg->auth_window_s = 300;
   cfg->check_interval_s = 86400;
+  cfg->public_pages = true;
   cfg->limits = (struct daemon_limits){
     .connections_max = 1024,
     .header_bytes_max = 16384,
@@ -79,6 +87,9 @@ void daemon_config_defaults(struct daemon_config *cfg) {
     .batch_entries_max = 8189,
     .batch_delay_ms = 2,
     .pipeline_max = 64,
+    .conn_output_bytes_max = 1u << 20,
+    .header_timeout_ms = 5000,
+    .connections_per_peer_max = 512,
   };
 }
 
@@ -195,6 +206,12 @@ int daemon_config_check(const struct daemon_config *cfg, char *why, size_t why_c
   }
   if (daemon_log_format_parse(cfg->log_format) < 0) {
     snprintf(why, why_cap, "log.format is auto, journal, text, logfmt or json, not '%s'", cfg->log_format);
+    return PROTO_E_BAD_ARGUMENT;
+  }
+  uint8_t proxies[DAEMON_TRUSTED_PROXIES_MAX][DAEMON_PEER_BYTES];
+  if (daemon_peer_list_parse(cfg->trusted_proxies, proxies, DAEMON_TRUSTED_PROXIES_MAX) < 0) {
+    snprintf(why, why_cap, "listen.trusted_proxies: want at most %u IPv4 or IPv6 addresses",
+             DAEMON_TRUSTED_PROXIES_MAX);
     return PROTO_E_BAD_ARGUMENT;
   }
   if (!cfg->listen[0] && !cfg->tls_listen[0] && !cfg->unix_path[0]) {

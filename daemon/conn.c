@@ -15,7 +15,10 @@ struct write_req {
   uv_write_t req;
   struct daemon_conn *conn;
   char *data;
+  size_t len;
 };
+
+static void conn_process(struct daemon_conn *c);
 
 static void conn_free(struct daemon_conn *c) {
   while (c->replies) {
@@ -39,6 +42,12 @@ static void conn_maybe_free(struct daemon_conn *c) {
   }
 }
 
+static void conn_peer_release(struct daemon_conn *c) {
+  if (!c->peer_counted) return;
+  daemon_peers_remove(&c->srv->peers, c->peer);
+  c->peer_counted = false;
+}
+
 static void on_conn_closed(uv_handle_t *h) {
   struct daemon_conn *c = h->data;
   struct daemon_server *srv = c->srv;
@@ -47,6 +56,7 @@ static void on_conn_closed(uv_handle_t *h) {
   if (c->next) c->next->prev = c->prev;
   srv->conn_count--;
   c->closed = true;
+  conn_peer_release(c);
   conn_maybe_free(c);
 }
 
@@ -64,11 +74,48 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
   conn_close(c);
 }
 
+/* May c take on another request's answer? Bounded by what it already holds unsent. */
+static bool conn_output_room(const struct daemon_conn *c) {
+  return c->held_bytes + c->output_bytes < c->srv->cfg->limits.conn_output_bytes_max;
+}
+
 static void on_written(uv_write_t *req, int status) {
   struct write_req *w = req->data;
-  if (status < 0 && w->conn && !w->conn->closing) conn_close(w->conn);
+  struct daemon_conn *c = w->conn;
+  DAEMON_ASSERT(c->output_bytes >= w->len);
+  bool had_room = conn_output_room(c);
+  c->output_bytes -= w->len;
   free(w->data);
   free(w);
+  /* A failed write (the peer reset: EPIPE, ECONNRESET) costs this connection only. */
+  if (status < 0) {
+    if (!c->closing) conn_close(c);
+    return;
+  }
+  /* Drained below the limit: go on with the requests held back, and read again. */
+  if (!had_room && conn_output_room(c) && !c->closing && !c->shutting_down) conn_process(c);
+}
+
+/* Hands len bytes at data (malloc'd; owned from here on) to libuv. 0 or STORAGE. */
+static int conn_write(struct daemon_conn *c, char *data, size_t len) {
+  DAEMON_ASSERT(len > 0 && len <= UINT32_MAX);
+  struct write_req *w = malloc(sizeof *w);
+  if (!w) {
+    free(data);
+    return PROTO_E_NO_MEMORY;
+  }
+  w->conn = c;
+  w->data = data;
+  w->len = len;
+  w->req.data = w;
+  uv_buf_t b = uv_buf_init(data, (unsigned)len);
+  if (uv_write(&w->req, &c->h.stream, &b, 1, on_written) != 0) {
+    free(data);
+    free(w);
+    return PROTO_E_STORAGE;
+  }
+  c->output_bytes += len;
+  return 0;
 }
 
 /* Close after what was queued is written: uv_shutdown waits for pending writes. */
@@ -80,18 +127,8 @@ static void conn_close_gracefully(struct daemon_conn *c) {
   if (c->tls_on && c->tls.handshake_done) {
     struct daemon_buf out = {0};
     daemon_tls_close_notify(&c->tls); /* so the client sees a clean end */
-    if (!daemon_tls_take_out(&c->tls, &out) && out.len) {
-      struct write_req *w = malloc(sizeof *w);
-      if (w) {
-        w->conn = c;
-        w->data = out.data;
-        uv_buf_t b = uv_buf_init(out.data, (unsigned)out.len);
-        w->req.data = w;
-        if (uv_write(&w->req, &c->h.stream, &b, 1, on_written) == 0) out.data = NULL;
-        else free(w);
-      }
-    }
-    daemon_buf_free(&out);
+    if (!daemon_tls_take_out(&c->tls, &out) && out.len) conn_write(c, out.data, out.len);
+    else daemon_buf_free(&out);
   }
   uv_shutdown_t *req = malloc(sizeof *req);
   if (!req || uv_shutdown(req, &c->h.stream, on_shutdown) != 0) {
@@ -116,21 +153,7 @@ static int conn_send(struct daemon_conn *c, struct daemon_buf *plain) {
     daemon_buf_free(&out);
     return rc;
   }
-  struct write_req *w = malloc(sizeof *w);
-  if (!w) {
-    daemon_buf_free(&out);
-    return PROTO_E_NO_MEMORY;
-  }
-  w->conn = c;
-  w->data = out.data;
-  w->req.data = w;
-  uv_buf_t b = uv_buf_init(out.data, (unsigned)out.len);
-  if (uv_write(&w->req, &c->h.stream, &b, 1, on_written) != 0) {
-    free(w->data);
-    free(w);
-    return PROTO_E_STORAGE;
-  }
-  return 0;
+  return conn_write(c, out.data, out.len);
 }
 
 /* The access log's record of a request, kept on its reply until the answer goes out. */
@@ -171,6 +194,8 @@ void daemon_conn_flush(struct daemon_conn *c) {
     if (!c->replies) c->replies_tail = NULL;
     daemon_metrics_request(r->endpoint, r->status);
     if (r->access_target) access_log(r);
+    DAEMON_ASSERT(c->held_bytes >= r->held_bytes);
+    c->held_bytes -= r->held_bytes;
     int rc = conn_send(c, &r->buf);
     bool close_after = r->close_after || rc != 0;
     daemon_buf_free(&r->buf);
@@ -198,9 +223,52 @@ static struct daemon_reply *reply_new(struct daemon_conn *c) {
   return r;
 }
 
-/* Runs the parsed requests in order until one must wait for room in the batch. */
+/* Behind a trusted proxy the peer is the last hop of X-Forwarded-For, counted like a socket's
+ * peer. False (with a 503 answer in reply) when that peer is at connections_per_peer_max. */
+static bool conn_forwarded_peer(struct daemon_conn *c, const struct daemon_request *r,
+                                struct daemon_reply *reply) {
+  uint8_t peer[DAEMON_PEER_BYTES];
+  if (!r->forwarded_for || daemon_forwarded_last_hop(r->forwarded_for, peer)) return true;
+  if (c->peer_counted && !memcmp(peer, c->peer, sizeof peer)) return true;
+  conn_peer_release(c);
+  memcpy(c->peer, peer, sizeof peer);
+  if (daemon_peers_add(&c->srv->peers, peer, c->srv->cfg->limits.connections_per_peer_max)) {
+    c->peer_counted = true;
+    return true;
+  }
+  daemon_reply_error_as(reply, 503, PROTO_E_BUSY, "connections_per_peer_max reached", false);
+  return false;
+}
+
+/* Hands one request to the API; false when the connection must stop taking requests. */
+static bool conn_handle(struct daemon_conn *c, struct daemon_request *r, struct daemon_reply *reply) {
+  if (c->from_proxy && !conn_forwarded_peer(c, r, reply)) {
+    c->no_more_requests = true;
+    daemon_request_free(r);
+    return false;
+  }
+  int rc = daemon_api_handle(c->srv, c, r, reply);
+  if (rc == DAEMON_PARK) {
+    c->parked = r;
+    c->parked_reply = reply;
+    return false;
+  }
+  if (reply->ready && !reply->held_bytes) {
+    reply->held_bytes = reply->buf.len;
+    c->held_bytes += reply->held_bytes;
+  }
+  if (!r->keep_alive) {
+    reply->close_after = true;
+    c->no_more_requests = true;
+  }
+  daemon_request_free(r);
+  return true;
+}
+
+/* Runs the parsed requests in order until one must wait for room in the batch, or the
+ * connection holds conn_output_bytes_max of answers its peer has not taken. */
 static void conn_process(struct daemon_conn *c) {
-  while (!c->closing && !c->no_more_requests && !c->verifying) {
+  while (!c->closing && !c->no_more_requests && !c->verifying && conn_output_room(c)) {
     struct daemon_request *r = c->parked;
     struct daemon_reply *reply = c->parked_reply;
     c->parked = NULL;
@@ -216,17 +284,7 @@ static void conn_process(struct daemon_conn *c) {
       }
       if (c->srv->cfg->access_log) access_begin(reply, r);
     }
-    int rc = daemon_api_handle(c->srv, c, r, reply);
-    if (rc == DAEMON_PARK) {
-      c->parked = r;
-      c->parked_reply = reply;
-      break;
-    }
-    if (!r->keep_alive) {
-      reply->close_after = true;
-      c->no_more_requests = true;
-    }
-    daemon_request_free(r);
+    if (!conn_handle(c, r, reply)) break;
   }
   /* The stream failed: answer the error after the requests parsed before it, then close. */
   if (c->http_err && !c->no_more_requests && !c->parked && !c->verifying && !daemon_http_queued(c->http)) {
@@ -258,6 +316,13 @@ static void conn_feed(struct daemon_conn *c, const char *data, size_t len) {
     if (!c->partial_since_ms) c->partial_since_ms = now;
   } else {
     c->partial_since_ms = 0;
+  }
+  /* The header clock runs from the connect until the first header is whole, then from the
+   * first byte of each later request until its header is whole. */
+  if (daemon_http_header_pending(c->http)) {
+    if (!c->header_since_ms) c->header_since_ms = now;
+  } else if (daemon_http_headers_seen(c->http)) {
+    c->header_since_ms = 0;
   }
 }
 
@@ -306,9 +371,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 static void conn_update_reading(struct daemon_conn *c) {
   if (c->closing || c->shutting_down) return;
   bool want = !c->srv->stopping && !c->eof && !c->no_more_requests && !c->http_err && !c->parked &&
-              daemon_http_queued(c->http) < c->srv->cfg->limits.pipeline_max;
+              daemon_http_queued(c->http) < c->srv->cfg->limits.pipeline_max && conn_output_room(c);
   if (want && !c->reading) {
     if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0) c->reading = true;
+    /* The time we did not read does not count against the peer's header. */
+    if (c->header_since_ms) c->header_since_ms = daemon_now_ms();
   } else if (!want && c->reading) {
     uv_read_stop(&c->h.stream);
     c->reading = false;
@@ -336,11 +403,43 @@ void daemon_conns_resume(struct daemon_server *srv) {
   }
 }
 
-static void on_connection(uv_stream_t *listener, int status) {
-  struct daemon_server *srv = listener->data;
-  if (status < 0 || srv->stopping) return;
+/* Answers 503 busy (why) and closes: the connection is never read. */
+static void conn_refuse(struct daemon_conn *c, const char *why) {
+  if (c->tls_on) { conn_close(c); return; } /* no handshake for a refused connection */
+  struct daemon_reply *reply = reply_new(c);
+  c->no_more_requests = true;
+  if (!reply) { conn_close(c); return; }
+  daemon_reply_error_as(reply, 503, PROTO_E_BUSY, why, false);
+  daemon_conn_flush(c);
+}
+
+static bool is_trusted_proxy(const struct daemon_server *srv, const uint8_t peer[DAEMON_PEER_BYTES]) {
+  for (size_t i = 0; i < srv->proxies_n; i++)
+    if (!memcmp(srv->proxies[i], peer, DAEMON_PEER_BYTES)) return true;
+  return false;
+}
+
+/* Counts a TCP connection against its peer address; false when that peer is at its limit. A
+ * trusted proxy is not counted itself: the peers it forwards for are, request by request. */
+static bool conn_count_peer(struct daemon_conn *c) {
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) != 0 ||
+      daemon_peer_from_sockaddr(&ss, c->peer) != 0)
+    return true; /* no address to count by (the socket is already gone) */
+  if (is_trusted_proxy(c->srv, c->peer)) {
+    c->from_proxy = true;
+    return true;
+  }
+  if (!daemon_peers_add(&c->srv->peers, c->peer, c->srv->cfg->limits.connections_per_peer_max))
+    return false;
+  c->peer_counted = true;
+  return true;
+}
+
+static struct daemon_conn *conn_new(struct daemon_server *srv, uv_stream_t *listener) {
   struct daemon_conn *c = calloc(1, sizeof *c);
-  if (!c) return;
+  if (!c) return NULL;
   c->srv = srv;
   c->kind = listener == (uv_stream_t *)&srv->unix_listener ? DAEMON_CONN_UNIX
             : listener == (uv_stream_t *)&srv->tls         ? DAEMON_CONN_TLS
@@ -353,13 +452,29 @@ static void on_connection(uv_stream_t *listener, int status) {
   if (srv->conns) srv->conns->prev = c;
   srv->conns = c;
   srv->conn_count++;
-  c->last_active_ms = daemon_now_ms();
+  c->last_active_ms = c->header_since_ms = daemon_now_ms();
+  return c;
+}
+
+static void on_connection(uv_stream_t *listener, int status) {
+  struct daemon_server *srv = listener->data;
+  if (status < 0 || srv->stopping) return;
+  struct daemon_conn *c = conn_new(srv, listener);
+  if (!c) return;
   c->http = daemon_http_new(srv->cfg->limits.header_bytes_max, srv->cfg->limits.request_bytes_max);
   if (!c->http || uv_accept(listener, &c->h.stream) != 0) {
     conn_close(c);
     return;
   }
-  if (c->kind == DAEMON_CONN_TCP || c->kind == DAEMON_CONN_TLS) uv_tcp_nodelay(&c->h.tcp, 1);
+  if (c->kind == DAEMON_CONN_TCP || c->kind == DAEMON_CONN_TLS) {
+    uv_tcp_nodelay(&c->h.tcp, 1);
+    /* The kernel's send buffer is unsent output too: left to autotuning it grows to 4 MiB per
+     * socket, and a peer that never reads makes quotad render and copy that much for it. Linux
+     * doubles the value set, so the kernel holds at most conn_output_bytes_max as well. */
+    uint64_t sndbuf = srv->cfg->limits.conn_output_bytes_max / 2;
+    int v = (int)(sndbuf < (1u << 30) ? sndbuf : (1u << 30));
+    uv_send_buffer_size(&c->h.handle, &v);
+  }
   if (c->kind == DAEMON_CONN_TLS) {
     if (daemon_tls_init(&c->tls, srv->tls_ctx) != 0) {
       conn_close(c);
@@ -371,13 +486,12 @@ static void on_connection(uv_stream_t *listener, int status) {
     /* Over the limit: one clear answer, then close; never read from it. */
     daemon_log(DAEMON_LOG_WARNING, "connections_max (%u) reached; refusing a connection",
                srv->cfg->limits.connections_max);
-    if (c->tls_on) { conn_close(c); return; }
-    struct daemon_reply *reply = reply_new(c);
-    c->no_more_requests = true;
-    if (!reply) { conn_close(c); return; }
-    daemon_reply_error_as(reply, 503, PROTO_E_BUSY, "connections_max reached", false);
-    daemon_conn_flush(c);
-    return;
+    return conn_refuse(c, "connections_max reached");
+  }
+  if (c->kind != DAEMON_CONN_UNIX && !conn_count_peer(c)) {
+    daemon_log(DAEMON_LOG_WARNING, "connections_per_peer_max (%u) reached; refusing a connection",
+               srv->cfg->limits.connections_per_peer_max);
+    return conn_refuse(c, "connections_per_peer_max reached");
   }
   conn_update_reading(c);
 }
@@ -387,6 +501,12 @@ void daemon_conns_sweep(struct daemon_server *srv, uint64_t now_ms) {
   for (struct daemon_conn *c = srv->conns, *next; c; c = next) {
     next = c->next;
     if (c->closing || c->shutting_down) continue;
+    if (c->header_since_ms && c->reading && now_ms - c->header_since_ms > l->header_timeout_ms) {
+      /* No whole header in time (a silent or trickling socket): it holds a slot for nothing. */
+      daemon_log(DAEMON_LOG_DEBUG, "no request header within header_timeout_ms; closing");
+      conn_close(c);
+      continue;
+    }
     if (c->partial_since_ms && now_ms - c->partial_since_ms > l->request_timeout_ms &&
         !c->http_err) {
       /* A slow sender: answer 408 after what it already has pending, then close. */

@@ -14,6 +14,11 @@
 
 #include "proto/proto.h"
 
+/* An assertion that stays on whatever NDEBUG says: a broken invariant of the daemon stops it
+ * with the condition, file and line in the log rather than running on in a bad state. */
+#define DAEMON_ASSERT(cond) ((cond) ? (void)0 : daemon__assert_fail(#cond, __FILE__, __LINE__))
+_Noreturn void daemon__assert_fail(const char *cond, const char *file, int line);
+
 /* ---------------------------------------------------------------------------------------------
  * Configuration (config.c): every limit lives here, named with its unit.
  * ------------------------------------------------------------------------------------------- */
@@ -29,7 +34,12 @@ struct daemon_limits {
   uint32_t batch_entries_max;  /* envelopes in one group commit */
   uint32_t batch_delay_ms;     /* a batch closes this long after its first envelope */
   uint32_t pipeline_max;       /* parsed requests waiting on one connection before reads pause */
+  uint64_t conn_output_bytes_max; /* answers a connection holds unsent; past it, no reading */
+  uint32_t header_timeout_ms;  /* a request header must arrive whole within this (silent sockets) */
+  uint32_t connections_per_peer_max; /* open connections of one peer address */
 };
+
+#define DAEMON_TRUSTED_PROXIES_MAX 16u
 
 struct daemon_config {
   char data_dir[DAEMON_PATH_BYTES_MAX];
@@ -37,6 +47,7 @@ struct daemon_config {
   char listen[256];                      /* "host:port" plain TCP; empty: none */
   char tls_listen[256];                  /* "host:port" TLS; empty: none */
   char unix_path[DAEMON_PATH_BYTES_MAX]; /* Unix socket; empty: none */
+  char trusted_proxies[1024];            /* addresses whose X-Forwarded-For last hop is the peer */
   uint32_t unix_mode;                    /* permission bits of the socket file */
   char tls_cert[DAEMON_PATH_BYTES_MAX];
   char tls_key[DAEMON_PATH_BYTES_MAX];
@@ -51,8 +62,11 @@ struct daemon_config {
   char log_format[16];                      /* auto, journal, text, logfmt, json */
   bool access_log;                          /* one line per request at info */
   uint64_t map_bytes_max;                   /* ledger size ceiling; 0: the ledger's default */
+  uint32_t invariants_every_batches;        /* invariant check period; 0: the ledger's default */
   uint32_t auth_window_s;                   /* signed read headers: allowed clock distance */
   uint32_t check_interval_s;                /* full store check every this many s; 0: off */
+  bool public_pages;                        /* serve the public pages at / (daemon/web.c) */
+  char web_dir[DAEMON_PATH_BYTES_MAX];      /* pages from this directory; empty: the embedded copy */
   struct daemon_limits limits;
 };
 
@@ -134,6 +148,68 @@ void daemon_log_close(void);
 void daemon_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---------------------------------------------------------------------------------------------
+ * Peers (peers.c): connections per peer address, and the addresses of trusted proxies. An
+ * address is 16 bytes, IPv4 in its IPv4-mapped IPv6 form, so each address has one form.
+ * ------------------------------------------------------------------------------------------- */
+#define DAEMON_PEER_BYTES 16u
+
+struct daemon_peer_row {
+  uint8_t addr[DAEMON_PEER_BYTES];
+  uint32_t count; /* 0: the slot is empty */
+};
+struct daemon_peers {
+  struct daemon_peer_row *rows;
+  uint32_t slots, used; /* slots is a power of two, at least twice connections_max */
+  uint64_t key[2];      /* random hash key */
+};
+/* Sizes the table for connections_max connections. 0 or NO_MEMORY. */
+int daemon_peers_init(struct daemon_peers *t, uint32_t connections_max);
+void daemon_peers_free(struct daemon_peers *t);
+/* Counts one more connection of addr; false (nothing counted) when addr holds max already. */
+bool daemon_peers_add(struct daemon_peers *t, const uint8_t addr[DAEMON_PEER_BYTES], uint32_t max);
+/* Uncounts one connection of addr (which must hold one). */
+void daemon_peers_remove(struct daemon_peers *t, const uint8_t addr[DAEMON_PEER_BYTES]);
+uint32_t daemon_peers_count(const struct daemon_peers *t, const uint8_t addr[DAEMON_PEER_BYTES]);
+/* "192.0.2.1" or "2001:db8::1" into out: 0 or BAD_ARGUMENT. */
+int daemon_peer_parse(const char *text, uint8_t out[DAEMON_PEER_BYTES]);
+/* A struct sockaddr_in or _in6 into out: 0 or BAD_ARGUMENT (another family). */
+int daemon_peer_from_sockaddr(const void *sa, uint8_t out[DAEMON_PEER_BYTES]);
+/* A list separated by commas or spaces; returns how many (at most cap) or BAD_ARGUMENT. */
+long daemon_peer_list_parse(const char *list, uint8_t (*out)[DAEMON_PEER_BYTES], size_t cap);
+/* The last hop of an X-Forwarded-For value: 0 or BAD_ARGUMENT. */
+int daemon_forwarded_last_hop(const char *value, uint8_t out[DAEMON_PEER_BYTES]);
+
+/* ---------------------------------------------------------------------------------------------
+ * Answer cache (cache.c): rendered bodies of large public answers, valid while the tree size and
+ * the caller's epoch are those they were rendered at. Bounded in slots and bytes.
+ * ------------------------------------------------------------------------------------------- */
+#define DAEMON_CACHE_SLOTS 64u
+#define DAEMON_CACHE_KEY_BYTES 48u
+#define DAEMON_CACHE_BYTES_MAX (32u << 20) /* all cached bodies together */
+
+struct daemon_cache_slot {
+  uint8_t key[DAEMON_CACHE_KEY_BYTES];
+  size_t key_len;
+  uint64_t tree_size, epoch, used_tick;
+  char *body; /* NULL: empty slot */
+  size_t len;
+};
+struct daemon_cache {
+  struct daemon_cache_slot slots[DAEMON_CACHE_SLOTS];
+  size_t bytes;
+  uint64_t tick;
+};
+/* The body cached under key when it was rendered at this tree size and epoch: true with *body
+ * (valid until the next put) and *len. A body of another tree size or epoch is dropped. */
+bool daemon_cache_get(struct daemon_cache *c, const void *key, size_t key_len, uint64_t tree_size,
+                      uint64_t epoch, const char **body, size_t *len);
+/* Keeps a copy of body under key, evicting the least recently used bodies to stay within
+ * DAEMON_CACHE_BYTES_MAX; a body that cannot fit, or no memory, is simply not cached. */
+void daemon_cache_put(struct daemon_cache *c, const void *key, size_t key_len, uint64_t tree_size,
+                      uint64_t epoch, const char *body, size_t len);
+void daemon_cache_free(struct daemon_cache *c);
+
+/* ---------------------------------------------------------------------------------------------
  * Growable byte buffer (buf.c)
  * ------------------------------------------------------------------------------------------- */
 struct daemon_buf {
@@ -163,6 +239,9 @@ struct daemon_request {
   char *query;                /* after '?', NUL-terminated ("" when none) */
   char *authorization;        /* NULL when absent */
   char *content_type;         /* NULL when absent */
+  char *accept_encoding;      /* NULL when absent (public pages: gzip) */
+  char *if_none_match;        /* NULL when absent (public pages: ETag) */
+  char *forwarded_for;        /* X-Forwarded-For (its last occurrence); NULL when absent */
   uint8_t *body;              /* NUL-terminated for convenience; body_len excludes it */
   size_t body_len;
 };
@@ -180,6 +259,10 @@ struct daemon_request *daemon_http_pop(struct daemon_http *h);
 size_t daemon_http_queued(const struct daemon_http *h);
 /* True while a request has begun but is not complete (what the request timeout watches). */
 bool daemon_http_partial(const struct daemon_http *h);
+/* True while a request has begun and its header is not complete (the header timeout). */
+bool daemon_http_header_pending(const struct daemon_http *h);
+/* How many request headers were complete so far on this stream. */
+uint64_t daemon_http_headers_seen(const struct daemon_http *h);
 void daemon_request_free(struct daemon_request *r);
 
 /* The value of name=... in a query string, copied to out (percent-decoded); returns its length,
@@ -209,10 +292,6 @@ struct daemon_auth_header {
 };
 /* Parses "Quotad-Ed25519 key=<b64>, time=<unix s>, sig=<b64>". Returns 0 or UNAUTHORIZED. */
 int daemon_auth_parse(const char *value, struct daemon_auth_header *out);
-/* "quotad/read/v1\n<origin>\n<METHOD>\n<target>\n<time>" into out; returns its length or
- * FIELD_TOO_LONG. */
-long daemon_auth_message(const char *origin, const char *method, const char *target, int64_t time_s,
-                         char *out, size_t cap);
 /* Checks the time window and the signature with the key's public bytes. Returns 0, STALE_TIME,
  * BAD_KEY or BAD_SIGNATURE. */
 int daemon_auth_verify(const struct daemon_auth_header *h, const uint8_t pub[PROTO_PUBKEY_BYTES],
@@ -232,9 +311,8 @@ bool daemon_may_read_account(const struct daemon_principal *p, uint64_t account,
 /* May it read everything (entries, all accounts): operator and auditor. */
 bool daemon_may_read_all(const struct daemon_principal *p);
 
-/* The accounts a transaction names (from, to, account, legs...), at most cap distinct ids into
- * out; returns how many. Walks proto's field tables, so new types are covered. */
-size_t daemon_tx_accounts(const struct proto_tx *tx, uint64_t *out, size_t cap);
+/* The accounts a transaction names are proto_tx_accounts's: the ledger's history index uses the
+ * same list. */
 
 /* ---------------------------------------------------------------------------------------------
  * Metrics (metrics.c): counters and histograms kept on the loop thread.
@@ -272,7 +350,7 @@ bool daemon_metrics_token_ok(const char *authorization);
 int daemon_metrics_token_load(const char *path, char *why, size_t why_cap);
 
 /* ---------------------------------------------------------------------------------------------
- * HTTP status for an error code (api.md's table).
+ * HTTP status for an error code: the status column of proto's error table (docs/API.md lists it).
  * ------------------------------------------------------------------------------------------- */
 unsigned daemon_status_for(int err);
 /* {"error": {"code": ..., "message": ...}} */
@@ -300,6 +378,11 @@ struct daemon_tls {
   uint8_t peer_key_hash[PROTO_HASH_BYTES]; /* SHA-256 of that raw public key */
 };
 int daemon_tls_init(struct daemon_tls *t, SSL_CTX *ctx);
+/* The identity a client certificate binds: true and the SHA-256 of its raw public key in hash
+ * when the certificate holds an Ed25519 key that proto_pubkey_check accepts; false for another
+ * algorithm or a weak key (the identity, small or mixed order), which binds nothing. */
+typedef struct x509_st X509;
+bool daemon_tls_cert_key(X509 *cert, uint8_t hash[PROTO_HASH_BYTES]);
 void daemon_tls_free(struct daemon_tls *t);
 /* Feeds ciphertext from the socket; plaintext is appended to plain. Returns 0, or CRYPTO when
  * the session failed (the connection must close after flushing daemon_tls_take_out). */

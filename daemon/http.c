@@ -22,6 +22,8 @@ struct daemon_http {
   bool field_long;        /* the current header name did not fit: not one we keep */
   bool in_value;
   bool partial;
+  bool headers_done;      /* of the request being parsed */
+  uint64_t headers_seen;
   int err;
   unsigned status;
   struct daemon_request *head, *tail;
@@ -51,6 +53,7 @@ static int on_message_begin(http_parser *p) {
   h->field_len = 0;
   h->field_long = h->in_value = false;
   h->partial = true;
+  h->headers_done = false;
   return 0;
 }
 
@@ -65,6 +68,9 @@ static char **kept_header(struct daemon_http *h) {
   h->field[h->field_len] = '\0';
   if (!strcasecmp(h->field, "authorization")) return &h->cur->authorization;
   if (!strcasecmp(h->field, "content-type")) return &h->cur->content_type;
+  if (!strcasecmp(h->field, "accept-encoding")) return &h->cur->accept_encoding; /* public pages: gzip */
+  if (!strcasecmp(h->field, "if-none-match")) return &h->cur->if_none_match;     /* public pages: ETag */
+  if (!strcasecmp(h->field, "x-forwarded-for")) return &h->cur->forwarded_for;
   return NULL;
 }
 
@@ -72,6 +78,11 @@ static char **kept_header(struct daemon_http *h) {
 static int finish_header(struct daemon_http *h) {
   if (!h->in_value) return 0;
   char **slot = kept_header(h);
+  if (slot == &h->cur->forwarded_for && *slot) {
+    /* Proxies append: the last line holds the last hop, the one a trusted proxy vouches for. */
+    free(*slot);
+    *slot = NULL;
+  }
   if (slot && !*slot) {
     *slot = strndup(h->value.data ? h->value.data : "", h->value.len);
     if (!*slot) return fail(h, PROTO_E_NO_MEMORY, 503);
@@ -116,6 +127,8 @@ static int split_target(struct daemon_request *r, const char *url, size_t len) {
 static int on_headers_complete(http_parser *p) {
   struct daemon_http *h = of(p);
   if (finish_header(h)) return -1;
+  h->headers_done = true;
+  h->headers_seen++;
   /* Refuse a declared body past the limit before reading it. */
   if ((p->flags & F_CONTENTLENGTH) && p->content_length > h->request_bytes_max)
     return fail(h, PROTO_E_TOO_LARGE, 413);
@@ -181,6 +194,9 @@ void daemon_request_free(struct daemon_request *r) {
   free(r->query);
   free(r->authorization);
   free(r->content_type);
+  free(r->accept_encoding);
+  free(r->if_none_match);
+  free(r->forwarded_for);
   free(r->body);
   free(r);
 }
@@ -223,6 +239,8 @@ struct daemon_request *daemon_http_pop(struct daemon_http *h) {
 
 size_t daemon_http_queued(const struct daemon_http *h) { return h->queued; }
 bool daemon_http_partial(const struct daemon_http *h) { return h->partial; }
+bool daemon_http_header_pending(const struct daemon_http *h) { return h->partial && !h->headers_done; }
+uint64_t daemon_http_headers_seen(const struct daemon_http *h) { return h->headers_seen; }
 
 static int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -192,3 +192,8 @@ void daemon_log_access(const struct daemon_access *a) {
            a->status, (unsigned long long)a->bytes, ms10 / 10, ms10 % 10, key, tx, res);
   write_line(DAEMON_LOG_INFO, msg, lf, js);
 }
+
+void daemon__assert_fail(const char *cond, const char *file, int line) {
+  daemon_log(DAEMON_LOG_ERR, "assertion failed: %s (%s:%d)", cond, file, line);
+  abort();
+}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/server.h"
+#include "daemon/web.h"
 
 uint64_t daemon_now_ms(void) {
   struct timespec ts;
@@ -176,7 +177,8 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   proto_key_public(*log_key, srv->log_public_key);
   struct ledger_check_report check;
   struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max,
-                             .log_key = *log_key, .open_check = &check};
+                             .log_key = *log_key, .open_check = &check,
+                             .invariants_every_batches = cfg->invariants_every_batches};
   memset(&check, 0, sizeof check);
   rc = ledger_open(&lc, &srv->ledger);
   if (rc == PROTO_E_CORRUPT && check.result == PROTO_E_CORRUPT) {
@@ -209,6 +211,7 @@ static int start_handles(struct daemon_server *srv) {
   uint64_t usec = 0;
   if (wd && !daemon_parse_u64(wd, &usec)) srv->watchdog_interval_ms = usec / 1000;
   uint64_t period = srv->cfg->limits.request_timeout_ms / 4;
+  if (srv->cfg->limits.header_timeout_ms / 4 < period) period = srv->cfg->limits.header_timeout_ms / 4;
   if (period > 500) period = 500;
   if (srv->watchdog_interval_ms && srv->watchdog_interval_ms / 4 < period) period = srv->watchdog_interval_ms / 4;
   if (period < 10) period = 10;
@@ -226,6 +229,17 @@ int daemon_run(struct daemon_config *cfg) {
   }
   daemon_log_configure(daemon_log_format_parse(cfg->log_format), cfg->log_level);
   struct daemon_server srv = {.cfg = cfg};
+  /* A peer that resets while an answer is written must cost its connection, not the process:
+   * without this, the write's EPIPE comes with SIGPIPE, whose default action ends quotad. */
+  signal(SIGPIPE, SIG_IGN);
+  long proxies = daemon_peer_list_parse(cfg->trusted_proxies, srv.proxies, DAEMON_TRUSTED_PROXIES_MAX);
+  if (proxies < 0 || daemon_peers_init(&srv.peers, cfg->limits.connections_max)) {
+    daemon_log(DAEMON_LOG_ERR, "%s", proxies < 0 ? "listen.trusted_proxies: not a list of addresses"
+                                                  : "no memory for the peer table");
+    daemon_log_close();
+    return 1;
+  }
+  srv.proxies_n = (size_t)proxies;
   uv_loop_t loop;
   uv_loop_init(&loop);
   srv.loop = &loop;
@@ -238,7 +252,8 @@ int daemon_run(struct daemon_config *cfg) {
     daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);
     goto out;
   }
-  if (daemon_metrics_token_load(cfg->metrics_token_file, why, sizeof why)) {
+  if (daemon_metrics_token_load(cfg->metrics_token_file, why, sizeof why) ||
+      daemon_web_load(cfg, why, sizeof why)) {
     daemon_log(DAEMON_LOG_ERR, "%s", why);
     goto out;
   }
@@ -275,7 +290,10 @@ out:
     daemon_log(DAEMON_LOG_ERR, "loop did not close clean: %s", uv_strerror(lrc));
     status = 1;
   }
+  daemon_web_free();
   if (srv.ledger) ledger_close(srv.ledger);
+  daemon_peers_free(&srv.peers);
+  daemon_cache_free(&srv.cache);
   daemon_tls_ctx_free(srv.tls_ctx);
   proto_key_free(log_key);
   if (cfg->unix_path[0] && status == 0) unlink(cfg->unix_path);

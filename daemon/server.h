@@ -15,6 +15,7 @@ struct daemon_reply {
   bool close_after; /* the connection closes once this reply is sent */
   unsigned endpoint;
   unsigned status;
+  size_t held_bytes;     /* what this ready reply adds to its connection's held_bytes */
   struct daemon_buf buf; /* the whole HTTP response */
   /* The access log's record (only with log.access): the request as it arrived. */
   char *access_target;   /* NULL: not logged */
@@ -53,6 +54,13 @@ struct daemon_conn {
   bool eof;                 /* the peer finished sending (or the read failed) */
   bool verifying;           /* a request's signatures are on the thread pool: later ones wait */
   uint64_t last_active_ms, partial_since_ms;
+  uint64_t header_since_ms; /* waiting for a whole request header since; 0: not waiting */
+  /* Answer bytes the connection holds: ready replies queued behind an unfinished one, and bytes
+   * handed to libuv that the peer has not taken yet. Past conn_output_bytes_max, no reading. */
+  uint64_t held_bytes, output_bytes;
+  uint8_t peer[DAEMON_PEER_BYTES]; /* TCP: the socket's peer, or the forwarded last hop */
+  bool peer_counted;                /* peer holds one count in srv->peers for this connection */
+  bool from_proxy;                  /* the socket's peer is a trusted proxy */
 };
 
 /* One POST /v1/tx request: its envelopes' results, filled before and after the commit. */
@@ -98,6 +106,10 @@ struct daemon_server {
   bool batch_timer_on;
   struct daemon_conn *conns;
   uint32_t conn_count;
+  struct daemon_peers peers; /* connections per peer address */
+  struct daemon_cache cache; /* large public answers (compliance pages) */
+  uint8_t proxies[DAEMON_TRUSTED_PROXIES_MAX][DAEMON_PEER_BYTES];
+  size_t proxies_n;
   bool stopping, stopped;
   uint64_t watchdog_interval_ms, watchdog_last_ms;
   uint64_t last_commit_ms;

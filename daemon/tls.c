@@ -76,21 +76,27 @@ void daemon_tls_free(struct daemon_tls *t) {
   t->ssl = NULL;
 }
 
+bool daemon_tls_cert_key(X509 *cert, uint8_t hash[PROTO_HASH_BYTES]) {
+  EVP_PKEY *pk = X509_get0_pubkey(cert);
+  uint8_t raw[PROTO_PUBKEY_BYTES];
+  size_t len = sizeof raw;
+  if (!pk || EVP_PKEY_get_base_id(pk) != EVP_PKEY_ED25519 ||
+      EVP_PKEY_get_raw_public_key(pk, raw, &len) != 1 || len != sizeof raw)
+    return false;
+  /* a CA may sign any 32 bytes: a weak key (the identity, A + T) binds no identity, as it could
+   * never have been registered */
+  if (proto_pubkey_check(raw) != 0) return false;
+  proto_sha256(raw, sizeof raw, hash);
+  return true;
+}
+
 /* After the handshake: remember the Ed25519 key of a verified client certificate. */
 static void tls_check_peer(struct daemon_tls *t) {
   t->peer_checked = true;
   X509 *cert = SSL_get1_peer_certificate(t->ssl);
   if (!cert) return;
-  if (SSL_get_verify_result(t->ssl) == X509_V_OK) {
-    EVP_PKEY *pk = X509_get0_pubkey(cert);
-    uint8_t raw[PROTO_PUBKEY_BYTES];
-    size_t len = sizeof raw;
-    if (pk && EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519 &&
-        EVP_PKEY_get_raw_public_key(pk, raw, &len) == 1 && len == sizeof raw) {
-      proto_sha256(raw, sizeof raw, t->peer_key_hash);
-      t->peer_ed25519 = true;
-    }
-  }
+  if (SSL_get_verify_result(t->ssl) == X509_V_OK)
+    t->peer_ed25519 = daemon_tls_cert_key(cert, t->peer_key_hash);
   X509_free(cert);
 }
 

@@ -26,11 +26,16 @@ static void writer_main(void *arg) {
     srv->writer_has_work = false;
     uv_mutex_unlock(&srv->writer_mu);
     if (quit) return;
+    PROTO_ASSERT(b != NULL && b->n > 0 && b->n <= srv->cfg->limits.batch_entries_max);
+    uint64_t size_before = ledger_tree_size(srv->ledger);
     uint64_t t0 = now_us();
     memset(&srv->inflight_info, 0, sizeof srv->inflight_info);
     srv->inflight_rc = ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
     srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
     srv->inflight_commit_us = now_us() - t0;
+    /* A batch adds at most one entry per submission and never takes one away. */
+    PROTO_ASSERT(srv->inflight_rc != 0 || (srv->inflight_info.tree_size >= size_before &&
+                                           srv->inflight_info.tree_size - size_before <= b->n));
     uv_mutex_lock(&srv->writer_mu);
     srv->writer_done = true;
     uv_mutex_unlock(&srv->writer_mu);
@@ -39,6 +44,7 @@ static void writer_main(void *arg) {
 }
 
 static void batch_reset(struct daemon_batch *b) {
+  PROTO_ASSERT(b->subs != NULL || b->n == 0);
   for (size_t i = 0; i < b->n; i++) {
     free(b->bytes[i]);
     b->bytes[i] = NULL;
@@ -48,6 +54,7 @@ static void batch_reset(struct daemon_batch *b) {
 
 static void handoff(struct daemon_server *srv) {
   if (srv->writer_busy || srv->filling->n == 0) return;
+  PROTO_ASSERT(srv->inflight->n == 0); /* the batch that came back was answered and emptied */
   if (srv->batch_timer_on) {
     uv_timer_stop(&srv->batch_timer);
     srv->batch_timer_on = false;
@@ -78,6 +85,7 @@ static void on_committed(uv_async_t *a) {
   srv->writer_done = false;
   uv_mutex_unlock(&srv->writer_mu);
   if (!done) return;
+  PROTO_ASSERT(srv->writer_busy);
   struct daemon_batch *b = srv->inflight;
   int rc = srv->inflight_rc;
   if (rc)
@@ -92,6 +100,7 @@ static void on_committed(uv_async_t *a) {
     struct daemon_txreq *req = b->reqs[i];
     struct daemon_txres *res = &req->res[b->slots[i]];
     const struct ledger_submission *s = &b->subs[i];
+    PROTO_ASSERT(req->outstanding > 0);
     res->result = rc ? rc : s->result;
     res->index = s->index;
     res->withheld = s->withheld;
@@ -171,6 +180,8 @@ void daemon_writer_add(struct daemon_server *srv, struct daemon_txreq *req, uint
                        uint8_t *bytes, size_t len, size_t legs_len, bool sigs_verified,
                        bool legs_verified) {
   struct daemon_batch *b = srv->filling;
+  PROTO_ASSERT(b->n < srv->cfg->limits.batch_entries_max); /* daemon_writer_room said so */
+  PROTO_ASSERT(bytes != NULL && len > 0);
   size_t i = b->n++;
   b->subs[i] = (struct ledger_submission){.envelope = bytes, .envelope_len = len,
                                           .signatures_verified = sigs_verified,

@@ -35,6 +35,7 @@ static const rule_fn rules[PROTO_TX_TYPE_MAX + 1] = {
 };
 
 static int history_add(struct ledger *l, uint64_t account, uint64_t index) {
+  PROTO_ASSERT(account != 0 && l->history_len <= l->history_cap);
   if (l->history_len == l->history_cap) {
     size_t ncap = l->history_cap ? l->history_cap * 2 : 16384;
     struct history_row *nh = realloc(l->history, ncap * sizeof(*nh));
@@ -74,6 +75,7 @@ static void history_sort(struct ledger *l) {
   }
   l->history = a;
   l->history_tmp = b;
+  PROTO_ASSERT(n < 2 || a[0].account <= a[n - 1].account);
 }
 
 /* History rows in key order (neighbouring puts touch the same pages), an account named twice
@@ -81,6 +83,7 @@ static void history_sort(struct ledger *l) {
  * DUPFIXED): 8 bytes a row, packed. */
 static int history_flush(struct ledger *l, MDB_txn *txn) {
   if (l->history_len == 0) return 0;
+  PROTO_ASSERT(l->history != NULL && l->history_len <= l->history_cap);
   history_sort(l);
   for (size_t i = 0; i < l->history_len; i++) {
     const struct history_row *r = &l->history[i];
@@ -122,6 +125,8 @@ static int legs_attach(struct ledger *l, const struct ledger_submission *sub, st
 static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelope_len,
                         const uint8_t body_hash[PROTO_HASH_BYTES]) {
   struct batch *b = c->b;
+  PROTO_ASSERT(c->index == b->size); /* entries are appended in order, no gap */
+  PROTO_ASSERT(envelope_len + PROTO_ENTRY_HEADER_BYTES <= PROTO_ENTRY_BYTES_MAX);
   static _Thread_local uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
   struct proto_entry e = {.index = c->index,
                           .time_ms = b->time_ms,
@@ -130,6 +135,7 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
                           .envelope_len = (uint16_t)envelope_len};
   long n = proto_entry_encode(&e, leaf, sizeof(leaf));
   if (n < 0) return (int)n;
+  PROTO_ASSERT((size_t)n == envelope_len + PROTO_ENTRY_HEADER_BYTES);
   uint8_t key[16];
   be64_put(key, c->index);
   MDB_val k = {8, key}, v = {(size_t)n, leaf};
@@ -153,7 +159,9 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
     rc = overlay__put(b->ov, DB_TXIDS, c->tx->id, PROTO_ID_BYTES, tv, sizeof(tv));
   }
   if (rc) return rc;
-  /* Rows are put at the end of the batch, sorted, an account once per entry (history_flush). */
+  /* The accounts the entry names (proto_tx_accounts, the list the daemon's read rules use too)
+   * get a history row each; rows are put at the end of the batch, sorted (history_flush). */
+  c->touched_n = proto_tx_accounts(c->tx, b->national, c->touched, BATCH_TOUCHED_MAX);
   for (size_t i = 0; i < c->touched_n; i++) {
     rc = history_add(b->l, c->touched[i], c->index);
     if (rc) return rc;
@@ -178,15 +186,15 @@ static int check_id(struct batch *b, struct ledger_submission *sub, const uint8_
   return LEDGER_EXISTS;
 }
 
-static bool is_storage_error(int rc) {
-  return rc == PROTO_E_MAP_FULL || rc == PROTO_E_STORAGE || rc == PROTO_E_CORRUPT ||
-         rc == PROTO_E_NO_MEMORY || (rc < 0 && rc > -1000);
-}
+/* A fault of the machine (storage, memory: a 5xx code in proto's table) aborts the batch; a
+ * refusal of the transaction does not. */
+static bool is_storage_error(int rc) { return proto_err_is_server_fault(rc); }
 
 /* Rules for one decoded transaction; returns the refusal code or a storage error. */
 static int run_rules(struct tx_ctx *c) {
   struct batch *b = c->b;
   unsigned type = c->tx->type;
+  PROTO_ASSERT(type >= PROTO_TX_TYPE_MIN && type <= PROTO_TX_TYPE_MAX && rules[type] != NULL);
   if (type == PROTO_TX_GENESIS && b->has_genesis) return PROTO_E_GENESIS_EXISTS;
   if (type != PROTO_TX_GENESIS && !b->has_genesis) return PROTO_E_GENESIS_REQUIRED;
   int rc = auth__collect(c);
@@ -241,10 +249,12 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
   rc = run_rules(c);
   if (rc == 0) rc = append_entry(c, sub->envelope, sub->envelope_len, body_hash);
   if (rc == 0) {
+    PROTO_ASSERT(c->withheld == 0 || tx.type == PROTO_TX_ALLOCATE); /* the audit refuses it elsewhere */
     sub->index = c->index;
     sub->withheld = c->withheld;
     b->size++;
   } else {
+    PROTO_ASSERT(mark <= overlay__mark(b->ov)); /* the undo mark lies within the journal */
     overlay__rollback(b->ov, mark);
     sub->result = rc;
     sub->aux = (rc == PROTO_E_INSUFFICIENT_BALANCE || rc == PROTO_E_FROZEN ||
@@ -301,7 +311,12 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
   bool cp_was_persisted = l->cp_persisted;
   pthread_mutex_unlock(&l->cp_mutex);
   rc = store__persist_checkpoint(l, txn);
-  for (size_t i = 0; i < n && rc == 0; i++) rc = apply_one(&b, &subs[i]);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    uint64_t size_was = b.size;
+    rc = apply_one(&b, &subs[i]);
+    PROTO_ASSERT(b.size == size_was || b.size == size_was + 1); /* at most one entry each */
+  }
+  PROTO_ASSERT(b.size >= l->tree_size); /* the tree never shrinks in a batch */
   if (rc == 0) rc = overlay__flush(&l->ov);
   if (rc == 0) rc = history_flush(l, txn);
   if (rc == 0) rc = meta_put_u64(&b, "tree_size", b.size);
@@ -315,6 +330,7 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
   }
   rc = store__mdb_err(mdb_txn_commit(txn));
   if (rc) return rc;
+  PROTO_ASSERT(b.size >= l->tree_size && time_ms >= l->last_time_ms);
   if (b.has_genesis && !l->has_genesis) {
     memcpy(l->origin, b.origin, sizeof(l->origin));
     memcpy(l->log_pub, b.log_pub, sizeof(l->log_pub));
@@ -339,25 +355,32 @@ static void fill_info(const struct ledger *l, const struct ledger_submission *su
   }
 }
 
-/* After a commit: sign (and, in debug builds, check) the new state in a read transaction. */
+/* Whether this batch's state is due for the invariant check (every invariants_every batches). */
+static bool invariants_due(struct ledger *l) {
+  PROTO_ASSERT(l->invariants_every >= 1 && l->invariants_due < l->invariants_every);
+  if (++l->invariants_due < l->invariants_every) return false;
+  l->invariants_due = 0;
+  return true;
+}
+
+/* After a commit: sign (and every invariants_every batches, first check) the new state in a read
+ * transaction. */
 static int after_commit(struct ledger *l, uint64_t size_before) {
   if (l->tree_size == size_before && l->cp_len > 0) return 0;
   if (l->tree_size == 0) return 0;
   MDB_txn *txn;
   int rc = store__read_begin(l, &txn);
   if (rc) return rc;
-#ifdef QUOTAD_DEBUG_INVARIANTS
   /* Checked before signing: a state that breaks an invariant gets no checkpoint, and writes stop.
    * The batch itself is durable, so it is still reported committed (its clients hear the truth). */
   char why[256];
-  if (invariants__check_txn(l, txn, why, sizeof(why)) != 0) {
+  if (invariants_due(l) && invariants__check_txn(l, txn, why, sizeof(why)) != 0) {
     fprintf(stderr, "ledger: invariant broken after batch (writes stopped, no checkpoint): %s\n",
             why);
     l->failed = true;
     store__read_end(l, txn);
     return 0;
   }
-#endif
   rc = store__sign_checkpoint(l, txn, l->tree_size);
   if (rc) {
     /* The batch is durable whatever happens here: report it committed. The checkpoint stays

@@ -2,7 +2,6 @@
  * (a damaged page header can make it assert or fault), so the walk that reads every page runs
  * where a crash costs nothing: a child that dies by a signal, or exits without a report, has met
  * a damaged store, and the parent answers CORRUPT instead of crashing. */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -268,7 +267,7 @@ static pid_t child_fork(const char *dir, const struct ledger_check_options *opt,
 
 int ledger_check_dir(const char *dir, const struct ledger_check_options *opt,
                      struct ledger_check_report *rep) {
-  assert(dir && opt && rep);
+  PROTO_ASSERT(dir && opt && rep);
   memset(rep, 0, sizeof(*rep));
   double t0 = mono_s();
   struct child_io *io = calloc(1, sizeof(*io));
@@ -289,7 +288,7 @@ int ledger_check_dir(const char *dir, const struct ledger_check_options *opt,
   verdict(rep, io, timed_out, status, opt->seconds_max);
   free(io);
   rep->seconds = mono_s() - t0;
-  assert(rep->result <= 0);
+  PROTO_ASSERT(rep->result <= 0);
   return rep->result;
 }
 
@@ -311,6 +310,6 @@ int check__at_open(const struct ledger_config *cfg) {
 }
 
 void ledger_set_damaged(struct ledger *l) {
-  assert(l);
+  PROTO_ASSERT(l);
   __atomic_store_n(&l->damaged, true, __ATOMIC_RELEASE);
 }

@@ -2,7 +2,6 @@
  * 0..n-1 and decode, every stored Merkle node equals the hash of its children, every stored
  * checkpoint verifies and names the stored root of its size, LMDB's free list is well formed.
  * It runs in the checking child (check.c): a damaged page may crash LMDB here, never quotad. */
-#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +63,7 @@ static int tree_feed(struct check_walk *w, uint64_t index, const uint8_t leaf[PR
   unsigned level = 0;
   uint64_t i = index;
   while (i & 1u) {
-    assert(level + 1 < TLOG_LEVELS);
+    PROTO_ASSERT(level + 1 < TLOG_LEVELS);
     tlog_node_hash(w->pending[level], h, h);
     level++;
     i >>= 1;
@@ -110,13 +109,13 @@ int check__entries_full(struct check_walk *w) {
   if (rc == 0 && i != w->tree_size)
     rc = check__fail(w, "entries", "%llu entries for the stored tree size", (unsigned long long)i);
   check__progress(w, "entries", i, w->tree_size, true);
-  assert(rc != 0 || w->rep->nodes <= w->tree_size);
+  PROTO_ASSERT(rc != 0 || w->rep->nodes <= w->tree_size);
   return rc;
 }
 
 /* A sampled entry: it decodes, and with its sibling it hashes to the stored level-1 node. */
 int check__entry_sample(struct check_walk *w, uint64_t index) {
-  assert(index < w->tree_size);
+  PROTO_ASSERT(index < w->tree_size);
   uint64_t first = index & ~UINT64_C(1);
   uint8_t leaves[2][PROTO_HASH_BYTES];
   unsigned n = first + 1 < w->tree_size ? 2u : 1u;

@@ -119,6 +119,9 @@ struct ledger {
   struct key_cache_slot *kc;
   size_t kc_cap, kc_used;
 
+  uint32_t invariants_every; /* batches between invariant checks (ledger_config) */
+  uint32_t invariants_due;   /* writer only: batches with entries since the last check */
+
   struct overlay ov; /* writer only */
   struct node_cache nodes; /* writer only */
   struct tx_ctx *ctx;      /* writer only: reused for every transaction */
@@ -241,7 +244,7 @@ int overlay__each(struct overlay *ov, unsigned db, const uint8_t *prefix, size_t
 int overlay__flush(struct overlay *ov);
 
 /* ---- batch state for the rules ---- */
-#define BATCH_TOUCHED_MAX (2u * PROTO_LEGS_MAX + 2u)
+#define BATCH_TOUCHED_MAX PROTO_TX_ACCOUNTS_MAX
 
 struct batch {
   struct ledger *l;
@@ -297,7 +300,10 @@ int st__key_put(struct batch *b, const struct ledger_key *k);
 int st__meta_put(struct batch *b, const char *name, const uint8_t *val, size_t len);
 /* An open account: UNKNOWN_ACCOUNT, ACCOUNT_CLOSED. */
 int st__open_account(struct batch *b, uint64_t id, struct ledger_account *a);
-void ctx__touch(struct tx_ctx *c, uint64_t account);
+/* The balance of account in an existing instrument (UNKNOWN_INSTRUMENT otherwise). */
+int st__holding(struct batch *b, uint64_t account, const char *code, struct ledger_balance *bal);
+/* Moves amount out of the trading position (INSUFFICIENT_BALANCE, aux = the trading position). */
+int st__take_trading(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount);
 /* Moves amount out of the available registry position (INSUFFICIENT_BALANCE, aux = available). */
 int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount);
 
@@ -324,8 +330,6 @@ int rules__cancel(struct tx_ctx *c);
 int rules__carry_over(struct tx_ctx *c);
 int rules__deduct(struct tx_ctx *c);
 
-/* ---- keycheck.c ---- */
-bool keycheck__ed25519_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);
 
 /* ---- check.c ---- */
 /* The sampled structural check a writer's ledger_open runs before it opens the environment. */

@@ -66,11 +66,26 @@ struct ledger_config {
   uint64_t map_bytes_max;        /* ceiling for growth; 0: 64 GiB */
   const struct proto_key *log_key; /* signs checkpoints; NULL opens read-only */
   bool read_only;
+  /* ledger_check_invariants runs after every this many batches that add entries, before the
+   * checkpoint over the last of them is signed; 0: LEDGER_INVARIANTS_EVERY_BATCHES_DEFAULT. */
+  uint32_t invariants_every_batches;
   bool no_open_check;            /* a writer skips the structural check at open (see below) */
   struct ledger_check_report *open_check; /* out, may be NULL: that check's report */
 };
 
 struct ledger_check_report;
+
+/* The check reads every balance and every entry (it recomputes the tree root from the leaves):
+ * its cost grows with the log, about 4.5 us per entry on the loaded test machine (4.1 s at a
+ * million entries; docs/BENCHMARKS.md "Invariant check"). Release builds run it every 1,000
+ * batches by default; test builds (sanitizers) after every batch, so that a rule that breaks an
+ * invariant fails the test that reaches it. */
+#ifdef QUOTAD_DEBUG_INVARIANTS
+#define LEDGER_INVARIANTS_EVERY_BATCHES_DEFAULT 1u
+#else
+#define LEDGER_INVARIANTS_EVERY_BATCHES_DEFAULT 1000u
+#endif
+#define LEDGER_INVARIANTS_EVERY_BATCHES_MAX 1000000u
 
 /* Opens (or creates) the ledger in cfg->dir. A writer takes an exclusive flock on
  * <dir>/quotad.lock: a second writer on the same directory (in this or another process) is
@@ -135,10 +150,10 @@ struct ledger_batch_info {
  * nothing was committed: MAP_FULL, STORAGE, CORRUPT (a stored record failed its checks: every
  * later call returns CORRUPT too), READ_ONLY, NO_MEMORY, TOO_LARGE (n above
  * LEDGER_BATCH_SUBMISSIONS_MAX). info may be NULL. Writers only; one
- * thread at a time. In builds with QUOTAD_DEBUG_INVARIANTS every batch ends with
- * ledger_check_invariants before the checkpoint is signed: a failure leaves that batch committed
- * (0 is returned: its results are true) but signs no checkpoint over it and stops writes, so
- * every later call returns CORRUPT. */
+ * thread at a time. Every cfg->invariants_every_batches batches that add entries, the batch ends
+ * with ledger_check_invariants before the checkpoint is signed: a failure leaves that batch
+ * committed (0 is returned: its results are true) but signs no checkpoint over it and stops
+ * writes, so every later call returns CORRUPT. */
 int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info);
 
@@ -264,8 +279,11 @@ struct ledger_key {
 };
 /* A key by its hash (SHA-256 of the raw public key): 0 or NOT_FOUND. Revoked keys stay listed. */
 int ledger_key_get(struct ledger *ledger, const uint8_t hash[PROTO_HASH_BYTES], struct ledger_key *out);
-/* Every key in hash order (at most cap). Returns the number written or a negative code. */
-long ledger_keys(struct ledger *ledger, struct ledger_key *out, size_t cap);
+/* Keys in hash order whose hash is greater than after (NULL: from the first), at most cap into
+ * out: a page. Returns the number written (fewer than cap only at the end) or a negative code.
+ * To page, pass the hash of the last key of the previous page. */
+long ledger_keys(struct ledger *ledger, const uint8_t after[PROTO_HASH_BYTES],
+                 struct ledger_key *out, size_t cap);
 
 enum ledger_compliance_status {
   LEDGER_COMPLIANT = 1,

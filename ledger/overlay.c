@@ -54,6 +54,8 @@ void overlay__free(struct overlay *ov) {
 }
 
 void overlay__reset(struct overlay *ov, MDB_txn *txn, const MDB_dbi *dbis) {
+  PROTO_ASSERT(ov->slots != NULL && ov->used * 2 <= ov->cap);
+  PROTO_ASSERT(txn != NULL && dbis != NULL);
   /* Only the slots this batch used are cleared: the table keeps the size the largest batch
    * needed, and clearing all of it cost more than a small batch's work. */
   for (size_t u = 0; u < ov->used; u++) ov->slots[ov->live[u]].used = false;
@@ -66,6 +68,8 @@ void overlay__reset(struct overlay *ov, MDB_txn *txn, const MDB_dbi *dbis) {
 
 static struct ov_slot *ov_find(struct overlay *ov, unsigned db, const uint8_t *key, size_t klen,
                                uint32_t h) {
+  /* The table is a power of two at most half full, so the probe always meets an empty slot. */
+  PROTO_ASSERT(ov->cap > 0 && (ov->cap & (ov->cap - 1)) == 0 && ov->used * 2 <= ov->cap);
   size_t mask = ov->cap - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     struct ov_slot *s = &ov->slots[i];
@@ -96,7 +100,10 @@ static int ov_grow(struct overlay *ov) {
     where[i] = (uint32_t)j;
     nl[u] = (uint32_t)j;
   }
-  for (size_t u = 0; u < ov->undo_len; u++) ov->undo[u].slot = where[ov->undo[u].slot];
+  for (size_t u = 0; u < ov->undo_len; u++) {
+    PROTO_ASSERT(ov->undo[u].slot < ov->cap); /* the journal names only live slots */
+    ov->undo[u].slot = where[ov->undo[u].slot];
+  }
   free(where);
   free(ov->slots);
   free(ov->live);
@@ -118,6 +125,7 @@ static int ov_alloc(struct overlay *ov, size_t n, uint32_t *off) {
   }
   *off = (uint32_t)ov->arena_len;
   ov->arena_len += n;
+  PROTO_ASSERT(ov->arena_len <= ov->arena_cap && ov->arena_len <= UINT32_MAX);
   return 0;
 }
 
@@ -182,6 +190,7 @@ static int ov_journal(struct overlay *ov, const struct ov_slot *s) {
     ov->undo = nu;
     ov->undo_cap = ncap;
   }
+  PROTO_ASSERT(s >= ov->slots && s < ov->slots + ov->cap && s->used);
   ov->undo[ov->undo_len++] = (struct ov_undo){.slot = (uint32_t)(s - ov->slots),
                                               .voff = s->voff,
                                               .vlen = s->vlen,
@@ -200,6 +209,7 @@ static int ov_put(struct overlay *ov, unsigned db, const uint8_t *key, size_t kl
   rc = ov_alloc(ov, vlen, &off);
   if (rc == 0) rc = ov_journal(ov, s);
   if (rc) return rc;
+  PROTO_ASSERT(off + vlen <= ov->arena_len); /* fresh bytes: the journal's old value stays */
   memcpy(ov->arena + off, val, vlen);
   s->voff = off;
   s->vlen = (uint16_t)vlen;
@@ -230,11 +240,17 @@ int overlay__del(struct overlay *ov, unsigned db, const uint8_t *key, size_t kle
   return 0;
 }
 
-size_t overlay__mark(const struct overlay *ov) { return ov->undo_len; }
+size_t overlay__mark(const struct overlay *ov) {
+  PROTO_ASSERT(ov->undo_len <= ov->undo_cap);
+  return ov->undo_len;
+}
 
 void overlay__rollback(struct overlay *ov, size_t mark) {
+  /* A mark is a length the journal had in this batch: never beyond its end. */
+  PROTO_ASSERT(mark <= ov->undo_len);
   while (ov->undo_len > mark) {
     const struct ov_undo *u = &ov->undo[--ov->undo_len];
+    PROTO_ASSERT(u->slot < ov->cap && ov->slots[u->slot].used);
     struct ov_slot *s = &ov->slots[u->slot];
     s->voff = u->voff;
     s->vlen = u->vlen;
@@ -278,8 +294,10 @@ int overlay__flush(struct overlay *ov) {
   sort_ov = ov;
   qsort(order, n, sizeof(*order), cmp_slot);
   int rc = 0;
+  PROTO_ASSERT(n <= ov->used);
   for (size_t j = 0; j < n && rc == 0; j++) {
     const struct ov_slot *s = &ov->slots[order[j]];
+    PROTO_ASSERT(s->used && s->dirty && s->vlen <= OV_VAL_BYTES_MAX);
     MDB_val k = {s->klen, (void *)s->key}, v = {s->vlen, ov->arena + s->voff};
     int mrc = s->exists ? mdb_put(ov->txn, ov->dbis[s->db], &k, &v, 0)
                         : mdb_del(ov->txn, ov->dbis[s->db], &k, NULL);

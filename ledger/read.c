@@ -2,6 +2,7 @@
  * resize lock's shared side) and copies what it returns into caller memory. */
 #include <string.h>
 
+#include "alloc/alloc.h"
 #include "ledger/internal.h"
 
 
@@ -17,45 +18,40 @@ int ledger_log_public_key(const struct ledger *l, uint8_t out[PROTO_PUBKEY_BYTES
 
 uint64_t ledger_tree_size(struct ledger *l) { return __atomic_load_n(&l->tree_size, __ATOMIC_ACQUIRE); }
 
-int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) {
-  if (size > ledger_tree_size(l)) return PROTO_E_BAD_ARGUMENT;
+enum tree_op { TREE_ROOT, TREE_INCLUSION, TREE_CONSISTENCY };
+
+/* One tree operation over the committed nodes, in a read transaction of its own. */
+static int tree_read(struct ledger *l, enum tree_op op, uint64_t a, uint64_t b,
+                     uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
+  PROTO_ASSERT(b <= ledger_tree_size(l) && out != NULL);
   MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
   struct tlog_store ms;
   struct store_nodes_ctx nctx;
   store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = tlog_root(&ms, size, out);
+  if (op == TREE_ROOT) rc = tlog_root(&ms, b, out[0]);
+  else if (op == TREE_INCLUSION) rc = tlog_inclusion(&ms, a, b, out, n);
+  else rc = tlog_consistency(&ms, a, b, out, n);
   store__read_end(l, txn);
   return rc;
+}
+
+int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) {
+  if (size > ledger_tree_size(l)) return PROTO_E_BAD_ARGUMENT;
+  return tree_read(l, TREE_ROOT, 0, size, (uint8_t(*)[PROTO_HASH_BYTES])out, NULL);
 }
 
 int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
   if (size > ledger_tree_size(l) || index >= size) return PROTO_E_BAD_ARGUMENT;
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  struct tlog_store ms;
-  struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = tlog_inclusion(&ms, index, size, out, n);
-  store__read_end(l, txn);
-  return rc;
+  return tree_read(l, TREE_INCLUSION, index, size, out, n);
 }
 
 int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
                              uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
   if (second > ledger_tree_size(l) || first > second) return PROTO_E_BAD_ARGUMENT;
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  struct tlog_store ms;
-  struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l, NULL);
-  int rc = tlog_consistency(&ms, first, second, out, n);
-  store__read_end(l, txn);
-  return rc;
+  return tree_read(l, TREE_CONSISTENCY, first, second, out, n);
 }
 
 int ledger_nodes(struct ledger *l, unsigned level, uint64_t first, size_t count,
@@ -263,8 +259,8 @@ long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, 
  * key is not key_bytes long are corrupt. Returns the number of rows written or a negative code. */
 typedef int (*scan_decode_fn)(const uint8_t *key, const uint8_t *val, size_t len, void *row);
 
-static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, scan_decode_fn decode,
-                       void *out, size_t row_bytes, size_t cap) {
+static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, const uint8_t *after,
+                       scan_decode_fn decode, void *out, size_t row_bytes, size_t cap) {
   MDB_txn *txn;
   int rb = store__read_begin(l, &txn);
   if (rb) return rb;
@@ -272,8 +268,11 @@ static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, scan_dec
   long rc = store__mdb_err(mdb_cursor_open(txn, dbi, &cur));
   size_t n = 0;
   if (rc == 0) {
-    MDB_val k, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    MDB_val k = {key_bytes, (void *)after}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, after ? MDB_SET_RANGE : MDB_FIRST);
+    /* SET_RANGE lands on after itself when it exists: the page starts past it. */
+    if (mrc == 0 && after && k.mv_size == key_bytes && !memcmp(k.mv_data, after, key_bytes))
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     while (mrc == 0 && n < cap && rc == 0) {
       if (k.mv_size != key_bytes) rc = PROTO_E_CORRUPT;
       else rc = decode(k.mv_data, v.mv_data, v.mv_size, (uint8_t *)out + n++ * row_bytes);
@@ -295,7 +294,7 @@ static int scan_key(const uint8_t *key, const uint8_t *val, size_t len, void *ro
 }
 
 long ledger_instruments(struct ledger *l, struct ledger_instrument *out, size_t cap) {
-  return scan_table(l, l->dbi[DB_INSTRUMENTS], PROTO_INSTRUMENT_BYTES, scan_instrument, out,
+  return scan_table(l, l->dbi[DB_INSTRUMENTS], PROTO_INSTRUMENT_BYTES, NULL, scan_instrument, out,
                     sizeof(*out), cap);
 }
 
@@ -310,8 +309,9 @@ int ledger_key_get(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES], struc
   return rc;
 }
 
-long ledger_keys(struct ledger *l, struct ledger_key *out, size_t cap) {
-  return scan_table(l, l->dbi[DB_KEYS], PROTO_HASH_BYTES, scan_key, out, sizeof(*out), cap);
+long ledger_keys(struct ledger *l, const uint8_t after[PROTO_HASH_BYTES], struct ledger_key *out,
+                 size_t cap) {
+  return scan_table(l, l->dbi[DB_KEYS], PROTO_HASH_BYTES, after, scan_key, out, sizeof(*out), cap);
 }
 
 const char *ledger_compliance_status_name(unsigned status) {
@@ -351,16 +351,14 @@ int ledger_year_get(struct ledger *l, unsigned year, struct ledger_year *out) {
 /* Status at now_ms against the deadline (a year not opened yet has no deadline). */
 static void compliance_eval(const struct rec_compliance *r, uint64_t deadline, uint64_t now,
                             struct ledger_compliance *out) {
-  uint64_t limit = r->emissions * 5u / 100u;
   out->emissions = r->emissions;
   out->surrendered_cea = r->cea;
   out->surrendered_ccer = r->ccer;
-  out->counted = r->cea + (r->ccer < limit ? r->ccer : limit); /* both <= 2^53 - 1 */
+  out->counted = alloc_counted(r->cea, r->ccer, r->emissions);
   out->shortfall = r->emissions > out->counted ? r->emissions - out->counted : 0;
   out->completed_ms = out->shortfall == 0 ? r->completed_ms : 0;
-  if (now <= deadline) out->status = out->shortfall == 0 ? LEDGER_COMPLIANT : LEDGER_SHORT;
-  else if (out->shortfall > 0) out->status = LEDGER_OVERDUE;
-  else out->status = r->completed_ms <= deadline ? LEDGER_COMPLIANT : LEDGER_COMPLIANT_LATE;
+  out->status = (uint8_t)alloc_compliance_status(out->shortfall, out->completed_ms,
+                                                 deadline == UINT64_MAX ? 0 : deadline, now);
 }
 
 int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uint64_t now_ms,

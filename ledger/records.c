@@ -92,8 +92,14 @@ static int uscc_decode(const uint8_t *in, char *out) {
   return 0;
 }
 
+/* Each encoder asserts what its decoder checks: a record the writer puts is one the reader
+ * accepts, so a CORRUPT from a decoder always means the bytes changed on disk. */
 size_t rec_account_encode(const struct ledger_account *a, uint8_t *out) {
   size_t n = strlen(a->name);
+  PROTO_ASSERT(n >= 1 && n <= PROTO_NAME_BYTES_MAX);
+  PROTO_ASSERT(a->kind >= PROTO_ACCOUNT_NATIONAL && a->kind <= PROTO_ACCOUNT_PARTICIPANT &&
+               a->threshold >= 1 && a->threshold <= PROTO_THRESHOLD_MAX &&
+               OK_AMOUNT(a->deduction_outstanding));
   out[0] = REC_VERSION;
   out[1] = a->kind;
   out[2] = a->province;
@@ -132,6 +138,8 @@ int rec_account_decode(uint64_t id, const uint8_t *in, size_t len, struct ledger
 }
 
 void rec_balance_encode(const struct ledger_balance *b, uint8_t out[REC_BALANCE_BYTES]) {
+  PROTO_ASSERT(OK_AMOUNT(b->registry) && OK_AMOUNT(b->trading));
+  PROTO_ASSERT(b->frozen <= b->registry);
   out[0] = REC_VERSION;
   be64_put(out + 1, b->registry);
   be64_put(out + 9, b->trading);
@@ -150,6 +158,10 @@ int rec_balance_decode(const uint8_t *in, size_t len, struct ledger_balance *b) 
 
 void rec_instrument_encode(const struct ledger_instrument *in, uint64_t created_index,
                            uint8_t out[REC_INSTRUMENT_BYTES]) {
+  PROTO_ASSERT(in->kind == PROTO_INSTRUMENT_CEA || in->kind == PROTO_INSTRUMENT_CCER);
+  PROTO_ASSERT(OK_AMOUNT(in->cap) && in->issued <= in->cap && in->surrendered <= in->issued &&
+               in->cancelled <= in->issued && in->carried_over <= in->issued &&
+               in->first_year <= in->last_year);
   out[0] = REC_VERSION;
   out[1] = in->kind;
   be16_put(out + 2, in->vintage);
@@ -188,6 +200,8 @@ int rec_instrument_decode(const uint8_t *key, const uint8_t *in, size_t len,
 
 size_t rec_key_encode(const struct ledger_key *k, uint8_t *out) {
   size_t n = strlen(k->name);
+  PROTO_ASSERT(n >= 1 && n <= PROTO_NAME_BYTES_MAX);
+  PROTO_ASSERT(k->role >= PROTO_ROLE_OPERATOR && k->role <= PROTO_ROLE_AUDITOR);
   out[0] = REC_VERSION;
   memcpy(out + 1, k->public_key, PROTO_PUBKEY_BYTES);
   out[33] = k->role;
@@ -218,6 +232,7 @@ int rec_key_decode(const uint8_t *hash, const uint8_t *in, size_t len, struct le
 }
 
 void rec_year_encode(const struct rec_year *y, uint8_t out[REC_YEAR_BYTES]) {
+  PROTO_ASSERT(y->deadline_ms > 0); /* a year exists only with the deadline that opened it */
   out[0] = REC_VERSION;
   be64_put(out + 1, y->deadline_ms);
   be64_put(out + 9, y->index);
@@ -231,6 +246,7 @@ int rec_year_decode(const uint8_t *in, size_t len, struct rec_year *y) {
 }
 
 void rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_BYTES]) {
+  PROTO_ASSERT(OK_AMOUNT(c->emissions) && OK_AMOUNT(c->cea) && OK_AMOUNT(c->ccer));
   out[0] = REC_VERSION;
   be64_put(out + 1, c->emissions);
   be64_put(out + 9, c->cea);

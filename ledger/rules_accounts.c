@@ -12,15 +12,15 @@ static int operator_acts(struct tx_ctx *c) {
 int rules__genesis(struct tx_ctx *c) {
   const struct proto_genesis *g = &c->tx->u.genesis;
   struct batch *b = c->b;
-  if (!keycheck__ed25519_public(g->log_public_key)) return PROTO_E_BAD_KEY;
-  for (unsigned i = 0; i < g->operator_keys_count; i++)
-    if (!keycheck__ed25519_public(g->operator_keys[i])) return PROTO_E_BAD_KEY;
+  int bad_key;
+  int rc = proto_genesis_check(g, &bad_key); /* weak keys, a threshold that can never be met */
+  if (rc) return rc;
   struct ledger_account nat = {.id = g->national_account,
                                .kind = PROTO_ACCOUNT_NATIONAL,
                                .threshold = g->operator_threshold,
                                .opened_index = c->index};
   snprintf(nat.name, sizeof(nat.name), "national");
-  int rc = st__account_put(b, &nat);
+  rc = st__account_put(b, &nat);
   for (unsigned i = 0; i < g->operator_keys_count && rc == 0; i++) {
     struct ledger_key k = {.role = PROTO_ROLE_OPERATOR, .registered_index = c->index};
     memcpy(k.public_key, g->operator_keys[i], PROTO_PUBKEY_BYTES);
@@ -35,7 +35,6 @@ int rules__genesis(struct tx_ctx *c) {
   if (rc == 0) rc = st__meta_put(b, "national_account", v8, 8);
   if (rc == 0) rc = st__meta_put(b, "operator_threshold", &g->operator_threshold, 1);
   if (rc) return rc;
-  ctx__touch(c, g->national_account);
   b->has_genesis = true;
   snprintf(b->origin, sizeof(b->origin), "%s", g->origin);
   memcpy(b->log_pub, g->log_public_key, PROTO_PUBKEY_BYTES);
@@ -62,11 +61,10 @@ int rules__key_register(struct tx_ctx *c) {
     struct ledger_account a;
     rc = st__open_account(c->b, r->scope, &a);
     if (rc) return rc;
-    ctx__touch(c, r->scope);
   } else if (r->scope != 0) {
     return PROTO_E_FIELD_NONZERO;
   }
-  if (!keycheck__ed25519_public(r->public_key)) return PROTO_E_BAD_KEY;
+  if (proto_pubkey_check(r->public_key) != 0) return PROTO_E_BAD_KEY;
   return st__key_put(c->b, &k);
 }
 
@@ -150,7 +148,6 @@ int rules__account_open(struct tx_ctx *c) {
   account_fields(&a, p);
   rc = st__account_put(c->b, &a);
   if (rc == 0) rc = index_put(c->b, &a);
-  ctx__touch(c, a.id);
   return rc;
 }
 
@@ -170,7 +167,6 @@ int rules__account_update(struct tx_ctx *c) {
   account_fields(&a, p);
   if (rc == 0) rc = index_put(c->b, &a);
   if (rc == 0) rc = st__account_put(c->b, &a);
-  ctx__touch(c, a.id);
   return rc;
 }
 
@@ -232,6 +228,5 @@ int rules__account_close(struct tx_ctx *c) {
   if (rc) return rc;
   if (!empty) return PROTO_E_ACCOUNT_NOT_EMPTY;
   a.closed = true;
-  ctx__touch(c, a.id);
   return st__account_put(c->b, &a);
 }

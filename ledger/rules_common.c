@@ -92,8 +92,19 @@ int st__meta_put(struct batch *b, const char *name, const uint8_t *val, size_t l
   return overlay__put(b->ov, DB_META, (const uint8_t *)name, strlen(name), val, len);
 }
 
-void ctx__touch(struct tx_ctx *c, uint64_t account) {
-  if (c->touched_n < BATCH_TOUCHED_MAX) c->touched[c->touched_n++] = account;
+int st__holding(struct batch *b, uint64_t account, const char *code, struct ledger_balance *bal) {
+  struct ledger_instrument in;
+  int rc = st__instrument(b, code, &in); /* the instrument must exist, even for a zero balance */
+  return rc ? rc : st__balance(b, account, code, bal);
+}
+
+int st__take_trading(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount) {
+  if (amount > bal->trading) {
+    c->aux = bal->trading;
+    return PROTO_E_INSUFFICIENT_BALANCE;
+  }
+  bal->trading -= amount;
+  return 0;
 }
 
 int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount) {

@@ -2,10 +2,8 @@
  * (with the CCER 5% limit), voluntary cancellation, carry-over between vintages and deductions. */
 #include <string.h>
 
+#include "alloc/alloc.h"
 #include "ledger/internal.h"
-
-#define CCER_PERCENT 5u
-#define CARRYOVER_BASE 10000u /* T = 10,000 + 1.5 * NS */
 
 static int operator_acts(struct tx_ctx *c) {
   return auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
@@ -32,14 +30,12 @@ static int compliance_get(struct batch *b, uint64_t account, uint16_t year,
   return rec_compliance_decode(v, vlen, r);
 }
 
-/* counted = CEA + min(CCER, floor(5% of the obligation)); the record completes the first time
- * counted reaches the obligation and stops being complete if a re-determination raises it. */
+/* The record completes the first time what counts (alloc_counted) reaches the obligation and
+ * stops being complete if a re-determination raises it. */
 static int compliance_put(struct batch *b, uint64_t account, uint16_t year,
                           struct rec_compliance *r) {
-  uint64_t limit = r->emissions * CCER_PERCENT / 100u; /* emissions <= 2^53: no overflow */
-  uint64_t counted;
-  int rc = amount_add(r->cea, r->ccer < limit ? r->ccer : limit, &counted);
-  if (rc) return rc;
+  uint64_t counted = alloc_counted(r->cea, r->ccer, r->emissions);
+  if (counted > PROTO_AMOUNT_MAX) return PROTO_E_OVERFLOW;
   if (counted < r->emissions) r->completed_ms = 0;
   else if (r->completed_ms == 0) r->completed_ms = b->time_ms ? b->time_ms : 1;
   uint8_t key[10], val[REC_COMPLIANCE_BYTES];
@@ -95,7 +91,6 @@ int rules__verified_emissions(struct tx_ctx *c) {
   /* A later record supersedes the obligation; the earlier one stays in the log. */
   r.emissions = p->emissions;
   r.emissions_index = c->index;
-  ctx__touch(c, p->account);
   return compliance_put(c->b, p->account, p->year, &r);
 }
 
@@ -134,7 +129,7 @@ int rules__surrender(struct tx_ctx *c) {
   uint64_t *sum = in.kind == PROTO_INSTRUMENT_CCER ? &r.ccer : &r.cea;
   rc = amount_add(*sum, s->amount, sum);
   if (rc) return rc;
-  if (in.kind == PROTO_INSTRUMENT_CCER && r.ccer > r.emissions * CCER_PERCENT / 100u)
+  if (in.kind == PROTO_INSTRUMENT_CCER && r.ccer > alloc_ccer_counted_max(r.emissions))
     return PROTO_E_CCER_LIMIT;
   struct ledger_balance bal;
   rc = st__balance(b, s->from, s->instrument, &bal);
@@ -144,8 +139,6 @@ int rules__surrender(struct tx_ctx *c) {
   rc = st__balance_put(b, s->from, &bal);
   if (rc == 0) rc = st__instrument_put(b, &in, 0);
   if (rc == 0) rc = compliance_put(b, s->account, s->year, &r);
-  ctx__touch(c, s->account);
-  ctx__touch(c, s->from);
   return rc;
 }
 
@@ -167,7 +160,6 @@ int rules__cancel(struct tx_ctx *c) {
   if (rc == 0) rc = amount_add(in.cancelled, m->amount, &in.cancelled);
   if (rc == 0) rc = st__balance_put(b, m->from, &bal);
   if (rc == 0) rc = st__instrument_put(b, &in, 0);
-  ctx__touch(c, m->from);
   return rc;
 }
 
@@ -193,15 +185,17 @@ static int carried_put(struct batch *b, uint64_t account, const char *code, uint
   return overlay__put(b->ov, DB_CARRIED, key, sizeof(key), val, sizeof(val));
 }
 
-/* The instruments' checks: both CEA, into a later vintage, within the recorded cap. */
+/* The instruments' checks: both CEA, into a later vintage; and the recorded cap within the
+ * scheme's limit for the recorded net sales. */
 static int carry_over_checks(const struct proto_carry_over *p, const struct ledger_instrument *from,
                              const struct ledger_instrument *to) {
   if (from->kind != PROTO_INSTRUMENT_CEA || to->kind != PROTO_INSTRUMENT_CEA)
     return PROTO_E_INSTRUMENT_KIND;
   if (to->vintage <= from->vintage) return PROTO_E_INELIGIBLE_VINTAGE;
-  /* cap <= floor(10,000 + 1.5 NS)  <=>  2 cap <= 20,000 + 3 NS (NS < 2^53: no overflow) */
-  if (p->cap * 2u > 2u * CARRYOVER_BASE + 3u * p->net_sales) return PROTO_E_CARRYOVER_MISMATCH;
-  return 0;
+  uint64_t limit = 0;
+  int rc = alloc_carryover_limit(p->net_sales, &limit);
+  if (rc) return rc;
+  return p->cap > limit ? PROTO_E_CARRYOVER_MISMATCH : 0;
 }
 
 int rules__carry_over(struct tx_ctx *c) {
@@ -232,7 +226,6 @@ int rules__carry_over(struct tx_ctx *c) {
   if (rc == 0) rc = st__instrument_put(b, &from, 0);
   if (rc == 0) rc = st__instrument_put(b, &to, 0);
   if (rc == 0) rc = carried_put(b, p->account, p->to_instrument, carried);
-  ctx__touch(c, p->account);
   return rc;
 }
 
@@ -243,6 +236,5 @@ int rules__deduct(struct tx_ctx *c) {
   if (rc == 0) rc = enterprise(c->b, m->from, &a);
   if (rc == 0) rc = amount_add(a.deduction_outstanding, m->amount, &a.deduction_outstanding);
   if (rc) return rc;
-  ctx__touch(c, a.id);
   return st__account_put(c->b, &a);
 }

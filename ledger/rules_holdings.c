@@ -30,19 +30,13 @@ int rules__transfer(struct tx_ctx *c) {
   struct ledger_account from;
   int rc = holder_acts(c, m->from, &from);
   if (rc == 0) rc = open_holder(b, m->to);
-  if (rc) return rc;
-  struct ledger_instrument in;
-  rc = st__instrument(b, m->instrument, &in);
-  if (rc) return rc;
   struct ledger_balance src, dst;
-  rc = st__balance(b, m->from, m->instrument, &src);
+  if (rc == 0) rc = st__holding(b, m->from, m->instrument, &src);
   if (rc == 0) rc = st__balance(b, m->to, m->instrument, &dst);
   if (rc == 0) rc = st__take_available(c, &src, m->amount);
   if (rc == 0) rc = amount_add(dst.registry, m->amount, &dst.registry);
   if (rc == 0) rc = st__balance_put(b, m->from, &src);
   if (rc == 0) rc = st__balance_put(b, m->to, &dst);
-  ctx__touch(c, m->from);
-  ctx__touch(c, m->to);
   return rc;
 }
 
@@ -50,26 +44,17 @@ int rules__position_move(struct tx_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
   struct ledger_account a;
   int rc = holder_acts(c, m->from, &a);
-  if (rc) return rc;
-  struct ledger_instrument in;
-  rc = st__instrument(c->b, m->instrument, &in);
-  if (rc) return rc;
   struct ledger_balance bal;
-  rc = st__balance(c->b, m->from, m->instrument, &bal);
+  if (rc == 0) rc = st__holding(c->b, m->from, m->instrument, &bal);
   if (rc) return rc;
   if (m->kind == PROTO_POSITION_TRADING) {
     rc = st__take_available(c, &bal, m->amount);
     if (rc == 0) rc = amount_add(bal.trading, m->amount, &bal.trading);
   } else {
-    if (m->amount > bal.trading) {
-      c->aux = bal.trading;
-      return PROTO_E_INSUFFICIENT_BALANCE;
-    }
-    bal.trading -= m->amount;
-    rc = amount_add(bal.registry, m->amount, &bal.registry);
+    rc = st__take_trading(c, &bal, m->amount);
+    if (rc == 0) rc = amount_add(bal.registry, m->amount, &bal.registry);
   }
   if (rc) return rc;
-  ctx__touch(c, m->from);
   return st__balance_put(c->b, m->from, &bal);
 }
 
@@ -77,25 +62,14 @@ static int settle_leg(struct tx_ctx *c, const struct proto_leg *leg) {
   struct batch *b = c->b;
   int rc = open_holder(b, leg->from);
   if (rc == 0) rc = open_holder(b, leg->to);
-  if (rc) return rc;
-  struct ledger_instrument in;
-  rc = st__instrument(b, leg->instrument, &in);
-  if (rc) return rc;
   struct ledger_balance src, dst;
-  rc = st__balance(b, leg->from, leg->instrument, &src);
-  if (rc) return rc;
-  if (leg->amount > src.trading) {
-    c->aux = src.trading;
-    return PROTO_E_INSUFFICIENT_BALANCE;
-  }
-  src.trading -= leg->amount;
-  rc = st__balance_put(b, leg->from, &src);
+  if (rc == 0) rc = st__holding(b, leg->from, leg->instrument, &src);
+  if (rc == 0) rc = st__take_trading(c, &src, leg->amount);
+  if (rc == 0) rc = st__balance_put(b, leg->from, &src);
   /* Read the buyer after writing the seller: a leg may name an account twice in one entry. */
   if (rc == 0) rc = st__balance(b, leg->to, leg->instrument, &dst);
   if (rc == 0) rc = amount_add(dst.trading, leg->amount, &dst.trading);
   if (rc == 0) rc = st__balance_put(b, leg->to, &dst);
-  ctx__touch(c, leg->from);
-  ctx__touch(c, leg->to);
   return rc;
 }
 
@@ -114,12 +88,8 @@ static int freeze_common(struct tx_ctx *c, bool freeze) {
   if (rc) return rc;
   struct ledger_account a;
   rc = st__open_account(c->b, m->from, &a);
-  if (rc) return rc;
-  struct ledger_instrument in;
-  rc = st__instrument(c->b, m->instrument, &in);
-  if (rc) return rc;
   struct ledger_balance bal;
-  rc = st__balance(c->b, m->from, m->instrument, &bal);
+  if (rc == 0) rc = st__holding(c->b, m->from, m->instrument, &bal);
   if (rc) return rc;
   if (freeze) {
     uint64_t available = bal.registry - bal.frozen;
@@ -132,7 +102,6 @@ static int freeze_common(struct tx_ctx *c, bool freeze) {
     if (m->amount > bal.frozen) return PROTO_E_NOT_FROZEN;
     bal.frozen -= m->amount;
   }
-  ctx__touch(c, m->from);
   return st__balance_put(c->b, m->from, &bal);
 }
 

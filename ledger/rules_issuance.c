@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc/alloc.h"
 #include "ledger/internal.h"
 
 static int operator_acts(struct tx_ctx *c) {
@@ -47,7 +48,6 @@ int rules__issue(struct tx_ctx *c) {
   in.issued = issued;
   rc = st__instrument_put(b, &in, 0);
   if (rc == 0) rc = st__balance_put(b, b->national, &bal);
-  ctx__touch(c, b->national);
   return rc;
 }
 
@@ -65,8 +65,6 @@ static int move_registry(struct tx_ctx *c, uint64_t from, uint64_t to, const cha
   rc = amount_add(dst.registry, credit, &dst.registry);
   if (rc == 0) rc = st__balance_put(b, from, &src);
   if (rc == 0) rc = st__balance_put(b, to, &dst);
-  ctx__touch(c, from);
-  ctx__touch(c, to);
   return rc;
 }
 
@@ -97,12 +95,9 @@ int rules__allocate(struct tx_ctx *c) {
   if (rc) return rc;
   /* An outstanding deduction takes its part of every allocation first; that part stays in the
    * provincial account. The whole amount must be available there all the same. */
-  uint64_t withheld = 0;
-  if (to.deduction_outstanding > 0) {
-    withheld = to.deduction_outstanding < m->amount ? to.deduction_outstanding : m->amount;
-    to.deduction_outstanding -= withheld;
-  }
-  rc = move_registry(c, from.id, to.id, m->instrument, m->amount, m->amount - withheld);
+  uint64_t withheld = 0, credited = m->amount;
+  alloc_deduct(m->amount, to.deduction_outstanding, &credited, &withheld, &to.deduction_outstanding);
+  rc = move_registry(c, from.id, to.id, m->instrument, m->amount, credited);
   if (rc == 0 && withheld > 0) rc = st__account_put(c->b, &to);
   c->withheld = withheld;
   return rc;

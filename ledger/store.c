@@ -63,6 +63,7 @@ int store__mdb_err(int rc) {
 int store__read_begin(struct ledger *l, MDB_txn **txn) {
   /* A store found damaged is not read again: LMDB may crash on the damaged page. */
   if (__atomic_load_n(&l->damaged, __ATOMIC_ACQUIRE)) return PROTO_E_CORRUPT;
+  PROTO_ASSERT(l != NULL && l->env != NULL && txn != NULL);
   pthread_rwlock_rdlock(&l->resize_lock);
   int rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, txn);
   if (rc == MDB_MAP_RESIZED) {
@@ -82,11 +83,12 @@ int store__read_begin(struct ledger *l, MDB_txn **txn) {
 }
 
 void store__read_end(struct ledger *l, MDB_txn *txn) {
+  PROTO_ASSERT(txn != NULL && (mdb_txn_env(txn) == l->env));
   mdb_txn_abort(txn);
   pthread_rwlock_unlock(&l->resize_lock);
 }
 
-/* Merkle node adapter: key = level byte || u64 BE index (the scheme merkle.h documents). Level 0
+/* Merkle node adapter: key = level byte || u64 BE index (the scheme tlog/tlog.h documents). Level 0
  * is not stored: a leaf hash is the hash of the stored entry, which saves a third of the bytes per
  * entry; the writer's node cache holds the level-0 sibling an append needs. */
 static int leaf_get(const struct store_nodes_ctx *c, uint64_t index, uint8_t out[PROTO_HASH_BYTES]) {
@@ -108,6 +110,7 @@ static int nodes_get(void *ctx, unsigned level, uint64_t index, uint8_t out[PROT
     return 0;
   }
   if (level == 0) return leaf_get(c, index, out);
+  PROTO_ASSERT(level < TLOG_LEVELS);
   uint8_t key[TLOG_NODE_KEY_BYTES];
   tlog_node_key(level, index, key);
   MDB_val k = {sizeof(key), key}, v;
@@ -122,6 +125,7 @@ static int nodes_get(void *ctx, unsigned level, uint64_t index, uint8_t out[PROT
 static int nodes_put(void *ctx, unsigned level, uint64_t index,
                      const uint8_t hash[PROTO_HASH_BYTES]) {
   const struct store_nodes_ctx *c = ctx;
+  PROTO_ASSERT(c->txn != NULL && level < TLOG_LEVELS);
   int rc = 0;
   if (level > 0) {
     uint8_t key[TLOG_NODE_KEY_BYTES];
@@ -263,6 +267,7 @@ static int env_open(struct ledger *l, const struct ledger_config *cfg) {
 
 int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
   if (!cfg || !cfg->dir || !out) return PROTO_E_BAD_ARGUMENT;
+  if (cfg->invariants_every_batches > LEDGER_INVARIANTS_EVERY_BATCHES_MAX) return PROTO_E_BAD_ARGUMENT;
   struct ledger *l = calloc(1, sizeof(*l));
   if (!l) return PROTO_E_NO_MEMORY;
   l->lock_fd = -1;
@@ -271,6 +276,8 @@ int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
   l->map_bytes = cfg->map_bytes_initial ? cfg->map_bytes_initial : MAP_BYTES_DEFAULT;
   l->map_bytes_max = cfg->map_bytes_max ? cfg->map_bytes_max : MAP_BYTES_MAX_DEFAULT;
   if (l->map_bytes > l->map_bytes_max) l->map_bytes = l->map_bytes_max;
+  l->invariants_every = cfg->invariants_every_batches ? cfg->invariants_every_batches
+                                                      : LEDGER_INVARIANTS_EVERY_BATCHES_DEFAULT;
   pthread_rwlock_init(&l->resize_lock, NULL);
   pthread_mutex_init(&l->cp_mutex, NULL);
   pthread_mutex_init(&l->key_mutex, NULL);
@@ -331,6 +338,8 @@ void ledger_close(struct ledger *l) {
 
 /* Signs the checkpoint for size over the nodes visible in txn and keeps it in memory. */
 int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
+  PROTO_ASSERT(l->log_key != NULL && !l->read_only); /* only a writer signs */
+  PROTO_ASSERT(size > 0 && txn != NULL); /* the empty tree has no checkpoint to sign */
   struct tlog_checkpoint cp = {.size = size};
   struct tlog_store ms;
   struct store_nodes_ctx nctx;
@@ -341,6 +350,7 @@ int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
   char text[TLOG_CHECKPOINT_BYTES_MAX];
   long n = tlog_checkpoint_sign(&cp, l->origin, l->log_key, text, sizeof(text));
   if (n < 0) return (int)n;
+  PROTO_ASSERT((size_t)n < sizeof(l->cp_text));
   pthread_mutex_lock(&l->cp_mutex);
   memcpy(l->cp_text, text, (size_t)n);
   l->cp_text[n] = '\0';
@@ -354,6 +364,7 @@ int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
 /* Writes the in-memory checkpoint into txn. It rides in the next batch's write transaction so
  * that a batch costs one fsync; after a crash ledger_open re-signs the same (deterministic) one. */
 int store__persist_checkpoint(struct ledger *l, MDB_txn *txn) {
+  PROTO_ASSERT(!l->read_only && txn != NULL);
   pthread_mutex_lock(&l->cp_mutex);
   int rc = 0;
   if (!l->cp_persisted && l->cp_len > 0) {
@@ -409,6 +420,7 @@ int store__grow(struct ledger *l) {
   if (l->map_bytes >= l->map_bytes_max) return PROTO_E_MAP_FULL;
   uint64_t next = l->map_bytes * 2;
   if (next > l->map_bytes_max) next = l->map_bytes_max;
+  PROTO_ASSERT(next > l->map_bytes); /* the map only grows */
   pthread_rwlock_wrlock(&l->resize_lock);
   int rc = mdb_env_set_mapsize(l->env, (size_t)next);
   pthread_rwlock_unlock(&l->resize_lock);

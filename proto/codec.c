@@ -1,7 +1,6 @@
 /* The canonical binary codec: one generic walker over the per-type field tables (transaction
  * bodies), plus envelopes, entries and the signing message. proto/FORMAT.md is its specification.
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,14 +41,14 @@ static void put_bytes(struct writer *w, const void *src, size_t n) {
 
 static void put_zero(struct writer *w, size_t n) {
   static const uint8_t zeros[PROTO_USCC_BYTES] = {0};
-  assert(n <= sizeof(zeros));
+  PROTO_ASSERT(n <= sizeof(zeros));
   put_bytes(w, zeros, n);
 }
 
 /* Big-endian, width 1, 2 or 8. */
 static void put_uint(struct writer *w, uint64_t v, size_t width) {
   uint8_t b[8];
-  assert(width == 1 || width == 2 || width == 8);
+  PROTO_ASSERT(width == 1 || width == 2 || width == 8);
   for (size_t i = 0; i < width; i++) b[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
   put_bytes(w, b, width);
 }
@@ -116,7 +115,7 @@ static uint64_t uint_get(const uint8_t *p, size_t width) {
     memcpy(&v16, p, 2);
     return v16;
   default:
-    assert(width == 8);
+    PROTO_ASSERT(width == 8);
     memcpy(&v64, p, 8);
     return v64;
   }
@@ -124,7 +123,7 @@ static uint64_t uint_get(const uint8_t *p, size_t width) {
 
 uint64_t proto__field_uint(const struct proto_tx *tx, const struct proto_field *f) {
   size_t width = proto__uint_width(f->kind);
-  assert(width != 0);
+  PROTO_ASSERT(width != 0);
   return uint_get(field_ptr(tx, f), width);
 }
 
@@ -140,43 +139,36 @@ static void uint_set(uint8_t *p, size_t width, uint64_t v) {
  * Value checks, shared by validate (on a struct) and decode (right after each field is read).
  * ------------------------------------------------------------------------------------------- */
 
-/* Strict UTF-8: shortest form only, no surrogates, nothing above U+10FFFF, and no C0 control
- * or DEL, so that text shows the same everywhere and has a single encoding. */
-static bool utf8_valid(const uint8_t *s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = s[i];
-    if (c < 0x80) {
-      if (c < 0x20 || c == 0x7F) return false;
-      i++;
-      continue;
-    }
-    /* the lead byte gives the sequence length; C0, C1 and F5..FF can only start overlong or
-     * out-of-range sequences, and lone continuation bytes 80..BF start none */
-    size_t more = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
-    uint32_t cp = c & (0x3Fu >> more);
-    static const uint32_t lowest_of[4] = {0, 0x80, 0x800, 0x10000};
-    uint32_t lowest = lowest_of[more];
-    if (c < 0xC2 || c > 0xF4) return false;
-    if (more > n - i - 1) return false;
-    for (size_t k = 1; k <= more; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
-      cp = cp << 6 | (s[i + k] & 0x3Fu);
-    }
-    if (cp < lowest || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += more + 1;
+/* Code points that would make a name read differently from what it is: the C1 controls
+ * (U+0080..009F) and the bidirectional embeddings, overrides and isolates (U+202A..202E,
+ * U+2066..2069), which reorder the text shown around them ("Plant\u202e..." shows reversed). */
+static bool text_control(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Transaction text: strict UTF-8 (proto_utf8_next) without C0 controls or DEL, so that text
+ * shows the same everywhere and has a single encoding (BAD_TEXT); then no C1 or bidi control
+ * (TEXT_CONTROL). Returns 0 or the code. */
+static int utf8_check(const uint8_t *s, size_t n) {
+  for (size_t i = 0; i < n;) {
+    uint32_t cp = 0;
+    size_t k = proto_utf8_next(s + i, n - i, &cp);
+    if (k == 0 || cp < 0x20 || cp == 0x7F) return PROTO_E_BAD_TEXT;
+    if (text_control(cp)) return PROTO_E_TEXT_CONTROL;
+    i += k;
   }
-  return true;
+  return 0;
 }
 
 static int check_text(const char *s, const struct proto_field *f) {
   size_t n = strnlen(s, (size_t)f->max + 1);
   if (n > f->max) return PROTO_E_FIELD_TOO_LONG;
   if (n == 0 && f->min >= 1) return PROTO_E_EMPTY_FIELD;
-  return utf8_valid((const uint8_t *)s, n) ? 0 : PROTO_E_BAD_TEXT;
+  return utf8_check((const uint8_t *)s, n);
 }
 
-static int check_origin(const char *s) {
+int proto__origin_check(const char *s) {
   if (!s) return PROTO_E_BAD_ORIGIN;
   size_t n = strnlen(s, PROTO_ORIGIN_BYTES_MAX + 1);
   if (n == 0 || n > PROTO_ORIGIN_BYTES_MAX) return PROTO_E_BAD_ORIGIN;
@@ -247,7 +239,7 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
   case PROTO_F_TEXT:
     return check_text((const char *)p, f);
   case PROTO_F_ORIGIN:
-    return check_origin((const char *)p);
+    return proto__origin_check((const char *)p);
   case PROTO_F_INSTRUMENT:
     return proto__instrument_check((const char *)p);
   case PROTO_F_USCC: {
@@ -423,7 +415,7 @@ long proto_tx_encode(const struct proto_tx *tx, uint8_t *out, size_t cap) {
   put_bytes(&w, tx->id, PROTO_ID_BYTES);
   for (size_t i = 0; i < count; i++) put_field(&w, tx, &fields[i]);
   if (w.err) return w.err;
-  assert(w.len >= BODY_HEADER_BYTES && w.len <= cap);
+  PROTO_ASSERT(w.len >= BODY_HEADER_BYTES && w.len <= cap);
   /* The largest valid body (1000 legs) is far below the limit; this guards table changes. */
   if (w.len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
   return (long)w.len;
@@ -566,7 +558,7 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
     if ((rc = get_field(&r, tx, &fields[i]))) return rc;
     if ((rc = proto__field_check(tx, &fields[i]))) return rc;
   }
-  assert(r.pos <= len);
+  PROTO_ASSERT(r.pos <= len);
   if (r.pos != len) return PROTO_E_TRAILING_BYTES;
   return proto__rules_check(tx, NULL);
 }
@@ -610,7 +602,7 @@ long proto_envelope_encode(const struct proto_envelope *env, uint8_t *out, size_
   if (env->body_len > PROTO_BODY_BYTES_MAX) return PROTO_E_ENTRY_TOO_LARGE;
   if (!env->body && env->body_len) return PROTO_E_BAD_ARGUMENT;
   struct writer w = {out, cap, 0, 0};
-  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, PROTO_ENVELOPE_VERSION, 1);
   put_uint(&w, env->sigs_count, 1);
   put_uint(&w, env->body_len, 2);
   put_bytes(&w, env->body, env->body_len);
@@ -619,7 +611,7 @@ long proto_envelope_encode(const struct proto_envelope *env, uint8_t *out, size_
     put_bytes(&w, env->sigs[i].sig, PROTO_SIG_BYTES);
   }
   if (w.err) return w.err;
-  assert(w.len == PROTO_ENVELOPE_HEADER_BYTES + env->body_len +
+  PROTO_ASSERT(w.len == PROTO_ENVELOPE_HEADER_BYTES + env->body_len +
                       (size_t)env->sigs_count * PROTO_SIG_RECORD_BYTES);
   return (long)w.len;
 }
@@ -630,7 +622,7 @@ static int decode_envelope(const uint8_t *in, size_t len, struct proto_envelope 
   const uint8_t *b;
   int rc = get_uint(&r, 1, &version);
   if (rc) return rc;
-  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if (version != PROTO_ENVELOPE_VERSION) return PROTO_E_BAD_VERSION;
   if ((rc = get_uint(&r, 1, &count))) return rc;
   if (count == 0) return PROTO_E_NO_SIGNATURES;
   if (count > PROTO_SIGS_MAX) return PROTO_E_TOO_MANY_SIGNATURES;
@@ -657,7 +649,7 @@ int proto_envelope_decode(const uint8_t *in, size_t len, struct proto_envelope *
 
 long proto_signing_message(const char *origin, const uint8_t *body, size_t body_len, uint8_t *out,
                            size_t cap) {
-  int rc = check_origin(origin);
+  int rc = proto__origin_check(origin);
   if (rc) return rc;
   if (!body && body_len) return PROTO_E_BAD_ARGUMENT;
   struct writer w = {out, cap, 0, 0};
@@ -707,7 +699,7 @@ long proto_entry_encode(const struct proto_entry *e, uint8_t *out, size_t cap) {
   int rc = proto_envelope_decode(e->envelope, e->envelope_len, &env);
   if (rc) return rc;
   struct writer w = {out, cap, 0, 0};
-  put_uint(&w, PROTO_VERSION, 1);
+  put_uint(&w, PROTO_ENTRY_VERSION, 1);
   put_uint(&w, 0, 1);
   put_uint(&w, e->index, 8);
   put_uint(&w, e->time_ms, 8);
@@ -715,8 +707,8 @@ long proto_entry_encode(const struct proto_entry *e, uint8_t *out, size_t cap) {
   put_uint(&w, e->envelope_len, 2);
   put_bytes(&w, e->envelope, e->envelope_len);
   if (w.err) return w.err;
-  assert(w.len == PROTO_ENTRY_HEADER_BYTES + (size_t)e->envelope_len);
-  assert(w.len <= PROTO_ENTRY_BYTES_MAX);
+  PROTO_ASSERT(w.len == PROTO_ENTRY_HEADER_BYTES + (size_t)e->envelope_len);
+  PROTO_ASSERT(w.len <= PROTO_ENTRY_BYTES_MAX);
   return (long)w.len;
 }
 
@@ -726,7 +718,7 @@ static int decode_entry(const uint8_t *in, size_t len, struct proto_entry *e) {
   uint64_t version, reserved, env_len;
   int rc = get_uint(&r, 1, &version);
   if (rc) return rc;
-  if (version != PROTO_VERSION) return PROTO_E_BAD_VERSION;
+  if (version != PROTO_ENTRY_VERSION) return PROTO_E_BAD_VERSION;
   if ((rc = get_uint(&r, 1, &reserved))) return rc;
   if (reserved != 0) return PROTO_E_RESERVED_NONZERO;
   if ((rc = get_uint(&r, 8, &e->index))) return rc;

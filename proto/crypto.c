@@ -1,5 +1,4 @@
 /* SHA-256 and Ed25519 through OpenSSL 3 EVP, and Ed25519 key files. */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -32,9 +31,9 @@ static void sha256_ctx_free(void *ctx) { EVP_MD_CTX_free(ctx); }
 
 static void sha256_fetch(void) {
   sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-  assert(sha256_md != NULL);
+  PROTO_ASSERT(sha256_md != NULL);
   int rc = pthread_key_create(&sha256_ctx_key, sha256_ctx_free);
-  assert(rc == 0);
+  PROTO_ASSERT(rc == 0);
 }
 
 static EVP_MD_CTX *sha256_ctx(void) {
@@ -42,9 +41,9 @@ static EVP_MD_CTX *sha256_ctx(void) {
   EVP_MD_CTX *ctx = pthread_getspecific(sha256_ctx_key);
   if (!ctx) {
     ctx = EVP_MD_CTX_new();
-    assert(ctx != NULL);
+    PROTO_ASSERT(ctx != NULL);
     int rc = pthread_setspecific(sha256_ctx_key, ctx);
-    assert(rc == 0);
+    PROTO_ASSERT(rc == 0);
   }
   return ctx;
 }
@@ -61,11 +60,11 @@ void proto_sha256_parts(const void *const *parts, const size_t *lens, size_t n,
   for (size_t i = 0; i < n && ok == 1; i++) ok = EVP_DigestUpdate(ctx, parts[i], lens[i]);
   unsigned int outn = 0;
   if (ok == 1) ok = EVP_DigestFinal_ex(ctx, out, &outn);
-  assert(ok == 1 && outn == PROTO_HASH_BYTES);
+  PROTO_ASSERT(ok == 1 && outn == PROTO_HASH_BYTES);
 }
 
 int proto_random_bytes(void *out, size_t n) {
-  assert(out != NULL || n == 0);
+  PROTO_ASSERT(out != NULL || n == 0);
   /* RAND_bytes takes an int length; salts are 16 bytes, this guards misuse */
   if (n > INT32_MAX) return PROTO_E_BAD_ARGUMENT;
   return RAND_bytes(out, (int)n) == 1 ? 0 : PROTO_E_CRYPTO;
@@ -93,6 +92,9 @@ struct proto_key *proto_key_from_seed(const uint8_t seed[PROTO_SEED_BYTES]) {
 }
 
 struct proto_key *proto_key_from_public(const uint8_t pub[PROTO_PUBKEY_BYTES]) {
+  /* OpenSSL takes any 32 bytes and verifies against weak points too: refuse them here, once
+   * per key, so no caller can verify with one */
+  if (proto_pubkey_check(pub) != 0) return NULL;
   return key_wrap(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, PROTO_PUBKEY_BYTES),
                   false);
 }
@@ -164,7 +166,7 @@ int proto_key_save(const struct proto_key *key, const char *path) {
   char line[128];
   int len = snprintf(line, sizeof(line), KEYFILE_PREFIX "%s\n", b64);
   explicit_bzero(b64, sizeof(b64));
-  assert(len > 0 && (size_t)len < sizeof(line));
+  PROTO_ASSERT(len > 0 && (size_t)len < sizeof(line));
   ssize_t w = write(fd, line, (size_t)len);
   explicit_bzero(line, sizeof(line));
   int err = (w == len) ? 0 : (w < 0 ? -errno : -EIO);

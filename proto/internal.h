@@ -1,4 +1,4 @@
-/* proto's internal interface between its own files (codec.c and json.c); not for other
+/* proto's internal interface between its own files (codec.c, json.c, ids.c, keys.c); not for other
  * folders. */
 #ifndef QUOTAD_PROTO_INTERNAL_H
 #define QUOTAD_PROTO_INTERNAL_H
@@ -21,5 +21,7 @@ int proto__rules_check(const struct proto_tx *tx, const char **where);
 int proto__leg_check(const struct proto_leg *leg);
 /* 1..16 of A-Z 0-9 - (BAD_INSTRUMENT_CODE). */
 int proto__instrument_check(const char *code);
+/* Checks an origin: 1..128 printable ASCII characters without spaces. Returns 0 or BAD_ORIGIN. */
+int proto__origin_check(const char *s);
 
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "proto/internal.h"
-#include "proto/proto.h"
+#include "proto/proto_json.h"
 
 #define HEX32_CHARS (2 * PROTO_HASH_BYTES)
 

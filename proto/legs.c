@@ -1,11 +1,11 @@
 /* The legs of a version 2 settle: the leaf data each leg is hashed as, and the legs blob that
  * travels beside the signed body (proto/FORMAT.md "Settlement legs"), binary and JSON. */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "proto/internal.h"
 #include "proto/proto.h"
+#include "proto/proto_json.h"
 
 #define LEGS_BLOB_VERSION 1u
 #define SALT_SET_SLOTS 2048u /* a power of two above twice PROTO_LEGS_MAX: short probe runs */
@@ -59,14 +59,14 @@ void proto_leg_leaf(const struct proto_leg *leg, uint8_t out[PROTO_LEG_LEAF_BYTE
  * (salts are random, so they are their own hash; a crafted collision only lengthens a probe run
  * within a table of fixed size). */
 static int salts_distinct(const struct proto_leg *legs, size_t n) {
-  assert(n <= PROTO_LEGS_MAX);
+  PROTO_ASSERT(n <= PROTO_LEGS_MAX);
   uint16_t slots[SALT_SET_SLOTS]; /* leg index + 1; 0 is empty */
   memset(slots, 0, sizeof(slots));
   for (size_t i = 0; i < n; i++) {
     uint32_t h = (uint32_t)legs[i].salt[0] | (uint32_t)legs[i].salt[1] << 8 |
                  (uint32_t)legs[i].salt[2] << 16 | (uint32_t)legs[i].salt[3] << 24;
     for (size_t probe = 0;; probe++) {
-      assert(probe < SALT_SET_SLOTS);
+      PROTO_ASSERT(probe < SALT_SET_SLOTS);
       size_t at = (h + probe) & (SALT_SET_SLOTS - 1);
       if (slots[at] == 0) {
         slots[at] = (uint16_t)(i + 1);
@@ -103,7 +103,7 @@ long proto_legs_encode(const struct proto_leg *legs, size_t n, uint8_t *out, siz
     memcpy(p, legs[i].salt, PROTO_SALT_BYTES);
     leg_bytes(&legs[i], p + PROTO_SALT_BYTES);
   }
-  assert((size_t)(p - out) == len && len <= PROTO_LEGS_BYTES_MAX);
+  PROTO_ASSERT((size_t)(p - out) == len && len <= PROTO_LEGS_BYTES_MAX);
   return (long)len;
 }
 
@@ -151,7 +151,7 @@ int proto_settle_legs_into(struct proto_tx *tx, const uint8_t *blob, size_t len,
   size_t n = 0;
   rc = proto_legs_decode(blob, len, buf, cap, &n);
   if (rc) return rc;
-  assert(n == count);
+  PROTO_ASSERT(n == count);
   tx->u.settle.legs = buf;
   tx->u.settle.legs_borrowed = true;
   return 0;

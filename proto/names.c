@@ -5,16 +5,23 @@
 
 struct err_row {
   int code;
+  unsigned status; /* HTTP */
   const char *name;
   const char *message;
 };
 
 static const struct err_row err_rows[] = {
-#define PROTO__ERR_ROW(name, value, str, msg) {value, str, msg},
+#define PROTO__ERR_ROW(name, value, str, status, msg) {value, status, str, msg},
   PROTO_ERRORS(PROTO__ERR_ROW)
 #undef PROTO__ERR_ROW
 };
 #define ERR_ROWS (sizeof(err_rows) / sizeof(err_rows[0]))
+
+/* Every row's status is an HTTP error status: a typo cannot turn a refusal into a success. */
+#define PROTO__ERR_CHECK(name, value, str, status, msg) \
+  _Static_assert((status) >= 400 && (status) <= 599, "HTTP status of " str);
+PROTO_ERRORS(PROTO__ERR_CHECK)
+#undef PROTO__ERR_CHECK
 
 const char *proto_err_name(int err) {
   if (err == 0) return "ok";
@@ -32,6 +39,16 @@ const char *proto_err_message(int err) {
   if (err < 0 && err > -4096) return strerror(-err);
   return "unknown error";
 }
+
+unsigned proto_err_http_status(int err) {
+  if (err >= 0) return 200;
+  for (size_t i = 0; i < ERR_ROWS; i++) {
+    if (err_rows[i].code == err) return err_rows[i].status;
+  }
+  return 500;
+}
+
+bool proto_err_is_server_fault(int err) { return proto_err_http_status(err) >= 500; }
 
 int proto_err_from_name(const char *name) {
   for (size_t i = 0; i < ERR_ROWS; i++) {

@@ -15,7 +15,9 @@
  *  4. Envelopes: one transaction body plus 1..PROTO_SIGS_MAX Ed25519 signatures.
  *  5. Entries: an accepted envelope with its log index, commit time and result.
  *  6. Crypto: SHA-256 and Ed25519 through OpenSSL 3 EVP.
- *  7. JSON mapping (jansson) and small text helpers (hex, base64, USCC).
+ *  7. Small text helpers (hex, base64, USCC, the one UTF-8 decoder); the JSON mapping of
+ *     transactions, envelopes and entries is proto/proto_json.h (the only header with jansson).
+ *  8. PROTO_ASSERT, the project's assertion.
  *
  * The byte-level specification is proto/FORMAT.md. The encoding is canonical by construction:
  * big-endian fixed-width integers, length-prefixed text with byte limits, fixed-width zero-padded
@@ -33,119 +35,123 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 /* ---------------------------------------------------------------------------------------------
  * 1. Errors
  *
- * X(NAME, value, "name", "message"). Names are stable: clients match on them.
+ * X(NAME, value, "name", http_status, "message"). Names are stable: clients match on them. The
+ * HTTP status is the one the API answers for the code; a 5xx status marks a fault of the server
+ * (storage, memory, crypto library), as opposed to a refusal of the request, and the ledger stops
+ * a batch on exactly those. No code is classified by its numeric range.
  * ------------------------------------------------------------------------------------------- */
-#define PROTO_ERRORS(X)                                                                          \
-  /* encoding */                                                                                 \
-  X(TRUNCATED, -1000, "truncated", "input ends before the encoding does")                        \
-  X(TRAILING_BYTES, -1001, "trailing_bytes", "bytes follow the end of the encoding")             \
-  X(BAD_VERSION, -1002, "bad_version", "unsupported format version")                             \
-  X(UNKNOWN_TYPE, -1003, "unknown_type", "unknown transaction type")                             \
-  X(RESERVED_NONZERO, -1004, "reserved_nonzero", "a reserved byte is not zero")                  \
-  X(FIELD_TOO_LONG, -1005, "field_too_long", "a field is longer than its limit")                 \
-  X(BAD_TEXT, -1006, "bad_text", "text is not valid UTF-8 or contains a control character")      \
-  X(BAD_USCC, -1007, "bad_uscc", "not a valid unified social credit code")                       \
-  X(ZERO_AMOUNT, -1008, "zero_amount", "the amount must be at least 1 tonne")                    \
-  X(AMOUNT_TOO_LARGE, -1009, "amount_too_large", "the amount exceeds 2^53 - 1")                  \
-  X(TOO_MANY_SIGNATURES, -1010, "too_many_signatures", "more signatures than allowed")           \
-  X(NO_SIGNATURES, -1011, "no_signatures", "a transaction needs at least one signature")         \
-  X(ENTRY_TOO_LARGE, -1012, "entry_too_large", "the entry would exceed 65,535 bytes")            \
-  X(BAD_ENUM, -1013, "bad_enum", "a field holds a value outside its list")                       \
-  X(BAD_INSTRUMENT_CODE, -1014, "bad_instrument_code", "instrument codes are 1-16 of A-Z 0-9 -") \
-  X(BAD_PROVINCE, -1015, "bad_province", "not a GB/T 2260 province code")                        \
-  X(BAD_YEAR, -1016, "bad_year", "year outside 2000..2100")                                      \
-  X(TOO_MANY_LEGS, -1017, "too_many_legs", "a settlement has 1 to 1000 legs")                    \
-  X(DUPLICATE_SIGNER, -1018, "duplicate_signer", "the same key signs twice")                     \
-  X(EMPTY_FIELD, -1019, "empty_field", "a required text field is empty")                         \
-  X(BAD_ORIGIN, -1020, "bad_origin", "origin must be 1-128 printable ASCII characters")          \
-  X(FIELD_NONZERO, -1021, "field_nonzero", "a field that must be zero for this kind is not")     \
-  X(SAME_ACCOUNT, -1022, "same_account", "source and destination are the same account")          \
-  X(BAD_RANGE, -1023, "bad_range", "a range's start is after its end")                           \
-  /* JSON and text */                                                                            \
-  X(BAD_JSON, -1100, "bad_json", "malformed JSON")                                               \
-  X(JSON_MISSING, -1101, "json_missing_field", "a required JSON field is missing")               \
-  X(JSON_TYPE, -1102, "json_wrong_type", "a JSON field has the wrong type")                      \
-  X(JSON_UNKNOWN, -1103, "json_unknown_field", "a JSON object has a field this type lacks")      \
-  X(BAD_BASE64, -1104, "bad_base64", "invalid base64")                                           \
-  X(BAD_HEX, -1105, "bad_hex", "invalid hexadecimal")                                            \
-  /* crypto and authorization */                                                                 \
-  X(BAD_SIGNATURE, -1200, "bad_signature", "a signature does not verify")                        \
-  X(UNKNOWN_KEY, -1201, "unknown_key", "the signing key is not registered")                      \
-  X(REVOKED_KEY, -1202, "revoked_key", "the signing key has been revoked")                       \
-  X(WRONG_ROLE, -1203, "wrong_role", "no signer holds the role this transaction needs")          \
-  X(INSUFFICIENT_SIGNATURES, -1204, "insufficient_signatures", "fewer signers than required")    \
-  X(BAD_KEY, -1205, "bad_key", "not a valid Ed25519 key")                                        \
-  X(CRYPTO, -1206, "crypto", "the crypto library failed")                                        \
-  X(UNAUTHORIZED, -1207, "unauthorized", "the request needs a valid signed read header")         \
-  X(FORBIDDEN, -1208, "forbidden", "this key may not read that")                                 \
-  X(STALE_TIME, -1209, "stale_time", "the signed time is too far from the server's clock")       \
-  /* ledger rules */                                                                             \
-  X(ID_CONFLICT, -1300, "id_conflict", "this transaction id was used for another body")          \
-  X(GENESIS_REQUIRED, -1301, "genesis_required", "the first entry must be the genesis")          \
-  X(GENESIS_EXISTS, -1302, "genesis_exists", "the registry already has its genesis")             \
-  X(KEY_EXISTS, -1303, "key_exists", "the key is already registered")                            \
-  X(ACCOUNT_EXISTS, -1304, "account_exists", "the account id, USCC or province is taken")        \
-  X(UNKNOWN_ACCOUNT, -1305, "unknown_account", "no such account")                                \
-  X(ACCOUNT_CLOSED, -1306, "account_closed", "the account is closed")                            \
-  X(ACCOUNT_KIND, -1307, "wrong_account_kind", "the account is not of the kind required")        \
-  X(PROVINCE_MISMATCH, -1308, "province_mismatch", "the account is not of that province")       \
-  X(ACCOUNT_NOT_EMPTY, -1309, "account_not_empty", "the account still holds units")              \
-  X(INSTRUMENT_EXISTS, -1310, "instrument_exists", "the instrument code is taken")               \
-  X(UNKNOWN_INSTRUMENT, -1311, "unknown_instrument", "no such instrument")                       \
-  X(CAP_EXCEEDED, -1312, "cap_exceeded", "issuing this would exceed the instrument's cap")       \
-  X(INSUFFICIENT_BALANCE, -1313, "insufficient_balance", "not enough available units")           \
-  X(FROZEN, -1314, "frozen", "the units are frozen")                                             \
-  X(INELIGIBLE_VINTAGE, -1315, "ineligible_vintage", "the instrument cannot settle that year")   \
-  X(CCER_LIMIT, -1316, "ccer_limit", "CCER beyond 5% of the obligation")                         \
-  X(CARRYOVER_CAP, -1317, "carryover_cap", "the carry-over exceeds its cap")                     \
-  X(OVERFLOW, -1318, "overflow", "a sum would exceed 2^53 - 1")                                  \
-  X(UNKNOWN_YEAR, -1319, "unknown_year", "the compliance year is not open")                      \
-  X(DEADLINE_EARLIER, -1320, "deadline_earlier", "a deadline can only be extended")              \
-  X(NOT_FROZEN, -1321, "not_frozen", "fewer units are frozen than the unfreeze asks")            \
-  X(NO_OBLIGATION, -1322, "no_obligation", "no verified emissions for that enterprise and year") \
-  X(CARRYOVER_MISMATCH, -1323, "carryover_mismatch", "the recorded cap does not follow from NS") \
-  X(INSTRUMENT_KIND, -1324, "wrong_instrument_kind", "the instrument is not of the kind needed") \
-  X(UNKNOWN_LOG_KEY, -1325, "wrong_log_key", "the genesis must be signed by the log key")        \
-  /* storage and service */                                                                      \
-  X(MAP_FULL, -1400, "map_full", "the ledger reached its configured size ceiling")               \
-  X(CORRUPT, -1401, "corrupt", "stored data is corrupt; writes are stopped")                     \
-  X(STORAGE, -1402, "storage", "the storage engine failed")                                      \
-  X(NOT_FOUND, -1403, "not_found", "no such item")                                               \
-  X(BUSY, -1404, "busy", "the service is at a limit; try again")                                 \
-  X(TOO_LARGE, -1405, "too_large", "the request exceeds a configured limit")                     \
-  X(BAD_REQUEST, -1406, "bad_request", "malformed request")                                      \
-  X(LOCKED, -1407, "locked", "another process holds the data directory")                         \
-  X(READ_ONLY, -1408, "read_only", "writes are stopped")                                         \
-  X(BAD_PROOF, -1409, "bad_proof", "the proof does not verify")                                  \
-  X(BAD_CHECKPOINT, -1410, "bad_checkpoint", "malformed or unverifiable checkpoint")             \
-  X(INCONSISTENT, -1411, "inconsistent", "the two tree heads are not consistent")                \
-  X(BAD_ARGUMENT, -1412, "bad_argument", "an argument is out of range")                          \
-  X(NO_MEMORY, -1413, "no_memory", "out of memory")                                              \
-  /* allocation */                                                                               \
-  X(BAD_SCHEME, -1500, "bad_scheme", "the allocation scheme file is invalid")                    \
-  X(BAD_DATA, -1501, "bad_data", "the enterprise data is invalid")                               \
-  X(NO_ROOT, -1502, "no_root", "no balance value solves the sector's equation")                  \
-  /* witnesses (C2SP tlog-witness, tlog-policy) */                                               \
-  X(BAD_POLICY, -1600, "bad_policy", "the witness policy is invalid")                            \
-  X(NO_QUORUM, -1601, "no_quorum", "the witness cosignatures do not meet the policy's quorum")   \
-  X(WEAK_QUORUM, -1602, "weak_quorum", "half of the witnesses or fewer could meet the quorum")   \
-  X(UNKNOWN_LOG, -1603, "unknown_log", "the witness does not know this checkpoint's origin")     \
-  X(SIZE_CONFLICT, -1604, "size_conflict", "the old size is not the witness's latest size")      \
-  /* settlement legs beside a version 2 settle (FORMAT.md "Settlement legs") */                  \
-  X(LEGS_MISSING, -1024, "legs_missing", "a version 2 settlement arrived without its legs")     \
-  X(LEGS_UNEXPECTED, -1025, "legs_unexpected", "legs beside a tx that is no version 2 settle")  \
-  X(LEGS_COUNT, -1026, "legs_count_mismatch", "the legs beside are not legs_count legs")        \
-  X(LEGS_ROOT, -1027, "legs_root_mismatch", "the legs do not hash to the signed legs_root")     \
-  X(DUPLICATE_SALT, -1028, "duplicate_salt", "two legs of one settlement share a salt")
+#define PROTO_ERRORS(X)                                                                                 \
+  /* encoding */                                                                                        \
+  X(TRUNCATED, -1000, "truncated", 400, "input ends before the encoding does")                          \
+  X(TRAILING_BYTES, -1001, "trailing_bytes", 400, "bytes follow the end of the encoding")               \
+  X(BAD_VERSION, -1002, "bad_version", 400, "unsupported format version")                               \
+  X(UNKNOWN_TYPE, -1003, "unknown_type", 400, "unknown transaction type")                               \
+  X(RESERVED_NONZERO, -1004, "reserved_nonzero", 400, "a reserved byte is not zero")                    \
+  X(FIELD_TOO_LONG, -1005, "field_too_long", 400, "a field is longer than its limit")                   \
+  X(BAD_TEXT, -1006, "bad_text", 400, "text is not valid UTF-8 or contains a control character")        \
+  X(BAD_USCC, -1007, "bad_uscc", 400, "not a valid unified social credit code")                         \
+  X(ZERO_AMOUNT, -1008, "zero_amount", 400, "the amount must be at least 1 tonne")                      \
+  X(AMOUNT_TOO_LARGE, -1009, "amount_too_large", 400, "the amount exceeds 2^53 - 1")                    \
+  X(TOO_MANY_SIGNATURES, -1010, "too_many_signatures", 400, "more signatures than allowed")             \
+  X(NO_SIGNATURES, -1011, "no_signatures", 400, "a transaction needs at least one signature")           \
+  X(ENTRY_TOO_LARGE, -1012, "entry_too_large", 400, "the entry would exceed 65,535 bytes")              \
+  X(BAD_ENUM, -1013, "bad_enum", 400, "a field holds a value outside its list")                         \
+  X(BAD_INSTRUMENT_CODE, -1014, "bad_instrument_code", 400, "instrument codes are 1-16 of A-Z 0-9 -")   \
+  X(BAD_PROVINCE, -1015, "bad_province", 400, "not a GB/T 2260 province code")                          \
+  X(BAD_YEAR, -1016, "bad_year", 400, "year outside 2000..2100")                                        \
+  X(TOO_MANY_LEGS, -1017, "too_many_legs", 400, "a settlement has 1 to 1000 legs")                      \
+  X(DUPLICATE_SIGNER, -1018, "duplicate_signer", 400, "the same key signs twice")                       \
+  X(EMPTY_FIELD, -1019, "empty_field", 400, "a required text field is empty")                           \
+  X(BAD_ORIGIN, -1020, "bad_origin", 400, "origin must be 1-128 printable ASCII characters")            \
+  X(FIELD_NONZERO, -1021, "field_nonzero", 400, "a field that must be zero for this kind is not")       \
+  X(SAME_ACCOUNT, -1022, "same_account", 400, "source and destination are the same account")            \
+  X(BAD_RANGE, -1023, "bad_range", 400, "a range's start is after its end")                             \
+  /* JSON and text */                                                                                   \
+  X(BAD_JSON, -1100, "bad_json", 400, "malformed JSON")                                                 \
+  X(JSON_MISSING, -1101, "json_missing_field", 400, "a required JSON field is missing")                 \
+  X(JSON_TYPE, -1102, "json_wrong_type", 400, "a JSON field has the wrong type")                        \
+  X(JSON_UNKNOWN, -1103, "json_unknown_field", 400, "a JSON object has a field this type lacks")        \
+  X(BAD_BASE64, -1104, "bad_base64", 400, "invalid base64")                                             \
+  X(BAD_HEX, -1105, "bad_hex", 400, "invalid hexadecimal")                                              \
+  /* crypto and authorization */                                                                        \
+  X(BAD_SIGNATURE, -1200, "bad_signature", 401, "a signature does not verify")                          \
+  X(UNKNOWN_KEY, -1201, "unknown_key", 401, "the signing key is not registered")                        \
+  X(REVOKED_KEY, -1202, "revoked_key", 403, "the signing key has been revoked")                         \
+  X(WRONG_ROLE, -1203, "wrong_role", 403, "no signer holds the role this transaction needs")            \
+  X(INSUFFICIENT_SIGNATURES, -1204, "insufficient_signatures", 403, "fewer signers than required")      \
+  X(BAD_KEY, -1205, "bad_key", 422, "not a valid Ed25519 key")                                          \
+  X(CRYPTO, -1206, "crypto", 500, "the crypto library failed")                                          \
+  X(UNAUTHORIZED, -1207, "unauthorized", 401, "the request needs a valid signed read header")           \
+  X(FORBIDDEN, -1208, "forbidden", 403, "this key may not read that")                                   \
+  X(STALE_TIME, -1209, "stale_time", 401, "the signed time is too far from the server's clock")         \
+  /* ledger rules */                                                                                    \
+  X(ID_CONFLICT, -1300, "id_conflict", 409, "this transaction id was used for another body")            \
+  X(GENESIS_REQUIRED, -1301, "genesis_required", 422, "the first entry must be the genesis")            \
+  X(GENESIS_EXISTS, -1302, "genesis_exists", 422, "the registry already has its genesis")               \
+  X(KEY_EXISTS, -1303, "key_exists", 422, "the key is already registered")                              \
+  X(ACCOUNT_EXISTS, -1304, "account_exists", 422, "the account id, USCC or province is taken")          \
+  X(UNKNOWN_ACCOUNT, -1305, "unknown_account", 422, "no such account")                                  \
+  X(ACCOUNT_CLOSED, -1306, "account_closed", 422, "the account is closed")                              \
+  X(ACCOUNT_KIND, -1307, "wrong_account_kind", 422, "the account is not of the kind required")          \
+  X(PROVINCE_MISMATCH, -1308, "province_mismatch", 422, "the account is not of that province")          \
+  X(ACCOUNT_NOT_EMPTY, -1309, "account_not_empty", 422, "the account still holds units")                \
+  X(INSTRUMENT_EXISTS, -1310, "instrument_exists", 422, "the instrument code is taken")                 \
+  X(UNKNOWN_INSTRUMENT, -1311, "unknown_instrument", 422, "no such instrument")                         \
+  X(CAP_EXCEEDED, -1312, "cap_exceeded", 422, "issuing this would exceed the instrument's cap")         \
+  X(INSUFFICIENT_BALANCE, -1313, "insufficient_balance", 422, "not enough available units")             \
+  X(FROZEN, -1314, "frozen", 422, "the units are frozen")                                               \
+  X(INELIGIBLE_VINTAGE, -1315, "ineligible_vintage", 422, "the instrument cannot settle that year")     \
+  X(CCER_LIMIT, -1316, "ccer_limit", 422, "CCER beyond 5% of the obligation")                           \
+  X(CARRYOVER_CAP, -1317, "carryover_cap", 422, "the carry-over exceeds its cap")                       \
+  X(OVERFLOW, -1318, "overflow", 422, "a sum would exceed 2^53 - 1")                                    \
+  X(UNKNOWN_YEAR, -1319, "unknown_year", 422, "the compliance year is not open")                        \
+  X(DEADLINE_EARLIER, -1320, "deadline_earlier", 422, "a deadline can only be extended")                \
+  X(NOT_FROZEN, -1321, "not_frozen", 422, "fewer units are frozen than the unfreeze asks")              \
+  X(NO_OBLIGATION, -1322, "no_obligation", 422, "no verified emissions for that enterprise and year")   \
+  X(CARRYOVER_MISMATCH, -1323, "carryover_mismatch", 422, "the recorded cap does not follow from NS")   \
+  X(INSTRUMENT_KIND, -1324, "wrong_instrument_kind", 422, "the instrument is not of the kind needed")   \
+  X(UNKNOWN_LOG_KEY, -1325, "wrong_log_key", 403, "the genesis must be signed by the log key")          \
+  /* storage and service */                                                                             \
+  X(MAP_FULL, -1400, "map_full", 507, "the ledger reached its configured size ceiling")                 \
+  X(CORRUPT, -1401, "corrupt", 500, "stored data is corrupt; writes are stopped")                       \
+  X(STORAGE, -1402, "storage", 500, "the storage engine failed")                                        \
+  X(NOT_FOUND, -1403, "not_found", 404, "no such item")                                                 \
+  X(BUSY, -1404, "busy", 503, "the service is at a limit; try again")                                   \
+  X(TOO_LARGE, -1405, "too_large", 413, "the request exceeds a configured limit")                       \
+  X(BAD_REQUEST, -1406, "bad_request", 400, "malformed request")                                        \
+  X(LOCKED, -1407, "locked", 503, "another process holds the data directory")                           \
+  X(READ_ONLY, -1408, "read_only", 503, "writes are stopped")                                           \
+  X(BAD_PROOF, -1409, "bad_proof", 400, "the proof does not verify")                                    \
+  X(BAD_CHECKPOINT, -1410, "bad_checkpoint", 400, "malformed or unverifiable checkpoint")               \
+  X(INCONSISTENT, -1411, "inconsistent", 400, "the two tree heads are not consistent")                  \
+  X(BAD_ARGUMENT, -1412, "bad_argument", 400, "an argument is out of range")                            \
+  X(NO_MEMORY, -1413, "no_memory", 503, "out of memory")                                                \
+  /* allocation */                                                                                      \
+  X(BAD_SCHEME, -1500, "bad_scheme", 422, "the allocation scheme file is invalid")                      \
+  X(BAD_DATA, -1501, "bad_data", 422, "the enterprise data is invalid")                                 \
+  X(NO_ROOT, -1502, "no_root", 422, "no balance value solves the sector's equation")                    \
+  /* witnesses (C2SP tlog-witness, tlog-policy) */                                                      \
+  X(BAD_POLICY, -1600, "bad_policy", 400, "the witness policy is invalid")                              \
+  X(NO_QUORUM, -1601, "no_quorum", 422, "the witness cosignatures do not meet the policy's quorum")     \
+  X(WEAK_QUORUM, -1602, "weak_quorum", 400, "half of the witnesses or fewer could meet the quorum")     \
+  X(UNKNOWN_LOG, -1603, "unknown_log", 404, "the witness does not know this checkpoint's origin")       \
+  X(SIZE_CONFLICT, -1604, "size_conflict", 409, "the old size is not the witness's latest size")        \
+  /* settlement legs beside a version 2 settle (FORMAT.md "Settlement legs") */                         \
+  X(LEGS_MISSING, -1024, "legs_missing", 400, "a version 2 settlement arrived without its legs")        \
+  X(LEGS_UNEXPECTED, -1025, "legs_unexpected", 400, "legs beside a tx that is no version 2 settle")     \
+  X(LEGS_COUNT, -1026, "legs_count_mismatch", 400, "the legs beside are not legs_count legs")           \
+  X(LEGS_ROOT, -1027, "legs_root_mismatch", 400, "the legs do not hash to the signed legs_root")        \
+  X(DUPLICATE_SALT, -1028, "duplicate_salt", 400, "two legs of one settlement share a salt")            \
+  /* keys and text */                                                                                   \
+  X(BAD_THRESHOLD, -1700, "bad_threshold", 422, "the threshold exceeds the number of distinct keys")    \
+  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")
 
 enum proto_err {
   PROTO_OK = 0,
-#define PROTO__ERR_ENUM(name, value, str, msg) PROTO_E_##name = (value),
+#define PROTO__ERR_ENUM(name, value, str, status, msg) PROTO_E_##name = (value),
   PROTO_ERRORS(PROTO__ERR_ENUM)
 #undef PROTO__ERR_ENUM
 };
@@ -157,12 +163,22 @@ const char *proto_err_name(int err);
 const char *proto_err_message(int err);
 /* The code for a stable name, or 0 when the name is unknown. */
 int proto_err_from_name(const char *name);
+/* The HTTP status the table gives err: 200 for 0 and positive values (results such as the
+ * ledger's "exists"), 500 for -errno and codes not in the table. */
+unsigned proto_err_http_status(int err);
+/* True when err is a fault of the server rather than a refusal of the input: a 5xx status in the
+ * table, or a system error (-errno). */
+bool proto_err_is_server_fault(int err);
 
 /* ---------------------------------------------------------------------------------------------
  * 2. Limits
  * ------------------------------------------------------------------------------------------- */
 #define PROTO_VERSION 1 /* envelopes, entries, and version 1 of every transaction body */
 #define PROTO_BODY_VERSION_MAX 2 /* the newest body layout of any type (settle: 2) */
+/* Layout versions of the envelope and the entry (byte 0 of each); a body's version is its
+ * type's (proto_tx_version_current). FORMAT.md section 17 says how each may change. */
+#define PROTO_ENVELOPE_VERSION 1u
+#define PROTO_ENTRY_VERSION 1u
 #define PROTO_AMOUNT_MAX ((UINT64_C(1) << 53) - 1) /* tonnes; every JSON reader holds it exactly */
 #define PROTO_ENTRY_BYTES_MAX 65535u               /* C2SP tlog-tiles entry bundle limit */
 #define PROTO_SIGS_MAX 8u                          /* signatures per envelope */
@@ -455,6 +471,21 @@ const struct proto_field *proto_tx_fields_version(unsigned type, unsigned versio
 /* The body version of tx as encoded (0 -> 1). */
 unsigned proto_tx_version(const struct proto_tx *tx);
 
+/* The accounts tx names, each once, ascending, 0 left out: every ACCOUNT field, both parties of
+ * every settlement leg, the scope of a representative key, and for an issue the national
+ * account (pass the genesis's; 0 when unknown). This one list is what the ledger indexes as an
+ * account's history and what the daemon checks before showing an entry to a reader. Writes at
+ * most cap of them to out and returns how many it wrote; PROTO_TX_ACCOUNTS_MAX always fits. */
+#define PROTO_TX_ACCOUNTS_MAX (2u * PROTO_LEGS_MAX + 2u)
+size_t proto_tx_accounts(const struct proto_tx *tx, uint64_t national, uint64_t *out, size_t cap);
+
+/* Body layout versions (FORMAT.md section 17 "Versions"): byte 0 of a body is its type's layout
+ * version. proto_tx_version_current is the version the encoder writes for a type (0 for an
+ * unknown type); proto_tx_version_accepted whether the decoder reads that version of that type
+ * (type 0: of any type). An accepted version stays accepted forever. */
+unsigned proto_tx_version_current(unsigned type);
+bool proto_tx_version_accepted(unsigned type, unsigned version);
+
 /* ---------------------------------------------------------------------------------------------
  * Encoding of a transaction body (FORMAT.md "Transaction body")
  * ------------------------------------------------------------------------------------------- */
@@ -513,11 +544,6 @@ int proto_settle_attach_legs(struct proto_tx *tx, const uint8_t *blob, size_t le
 int proto_settle_legs_into(struct proto_tx *tx, const uint8_t *blob, size_t len,
                            struct proto_leg *buf, size_t cap);
 
-/* Legs as JSON: [{"salt": "<32 hex>", "from", "to", "instrument", "amount"}] (with_salt false:
- * without "salt", the version 1 form), and back (every name required, no other; then the checks
- * of proto_legs_encode). Returns NULL on out of memory / 0 or a code with *n written. */
-json_t *proto_legs_to_json(const struct proto_leg *legs, size_t n, bool with_salt);
-int proto_legs_from_json(const json_t *arr, struct proto_leg *out, size_t cap, size_t *n);
 
 /* ---------------------------------------------------------------------------------------------
  * 4. Envelopes (FORMAT.md "Envelope")
@@ -546,6 +572,18 @@ int proto_envelope_decode(const uint8_t *in, size_t len, struct proto_envelope *
  * too small, BAD_ORIGIN for an invalid origin). */
 long proto_signing_message(const char *origin, const uint8_t *body, size_t body_len, uint8_t *out,
                            size_t cap);
+
+/* The message a signed API read covers (FORMAT.md "Read-signature message"):
+ *   "quotad/read/v1\n" || origin || "\n" || METHOD || "\n" || path with query || "\n" ||
+ *   unix seconds in decimal (no trailing newline)
+ * The daemon verifies it, the tools sign it; both build it here. Writes it to out[0..cap)
+ * and returns its length, or BAD_ARGUMENT (a NULL part, an empty method, a path that does not
+ * start with '/', or a newline inside a part, which would let one message stand for another) or
+ * FIELD_TOO_LONG (cap too small). The origin may be empty: before the genesis the registry has
+ * none, and a client reading the public /v1/log to learn it does not know it yet. */
+#define PROTO_READ_DOMAIN "quotad/read/v1\n"
+long proto_read_message(const char *origin, const char *method, const char *path_query,
+                        uint64_t unix_s, uint8_t *out, size_t cap);
 
 /* The SHA-256 of the canonical body: what idempotency compares. */
 void proto_body_hash(const uint8_t *body, size_t body_len, uint8_t out[PROTO_HASH_BYTES]);
@@ -589,7 +627,8 @@ struct proto_key;
 
 /* From a 32-byte seed (RFC 8032 private key). Returns NULL on failure. */
 struct proto_key *proto_key_from_seed(const uint8_t seed[PROTO_SEED_BYTES]);
-/* From a raw 32-byte public key. Returns NULL if it is not a valid encoding. */
+/* From a raw 32-byte public key. Returns NULL unless proto_pubkey_check accepts it, so a weak
+ * key never verifies anything. */
 struct proto_key *proto_key_from_public(const uint8_t pub[PROTO_PUBKEY_BYTES]);
 /* A fresh random key; NULL on failure. */
 struct proto_key *proto_key_generate(void);
@@ -607,6 +646,36 @@ int proto_sign(const struct proto_key *key, const void *msg, size_t len, uint8_t
 int proto_verify(const struct proto_key *key, const void *msg, size_t len,
                  const uint8_t sig[PROTO_SIG_BYTES]);
 
+/* Whether 32 bytes are a public key the registry accepts (FORMAT.md "Keys that are refused"):
+ * the canonical encoding (y < p) of a curve point of prime order L. Refused: the identity, the
+ * other points of small order (2, 4, 8) in any encoding, and points with a small-order component
+ * (A + T: [L](A + T) is not the identity). The identity "verifies" the signature R = identity,
+ * S = 0 for every message, and A + T lets the holder of A's secret pass as a second signer, so
+ * genesis, key registration, TLS client binding and quota-audit all refuse these. Checked with
+ * libsodium's crypto_core_ed25519_is_valid_point; costs about one scalar multiplication.
+ * Returns 0 or BAD_KEY. Thread-safe. */
+int proto_pubkey_check(const uint8_t pub[PROTO_PUBKEY_BYTES]);
+
+/* The genesis's keys and operator threshold, as ledger and audit both apply them: the log key
+ * and each operator key pass proto_pubkey_check, and the threshold is 1..the number of distinct
+ * operator keys (else no set of operators could ever act). Returns 0, BAD_KEY with *bad_key the
+ * index of the operator key (-1: the log key), or BAD_THRESHOLD. */
+int proto_genesis_check(const struct proto_genesis *g, int *bad_key);
+
+/* Transaction ids that tools derive, so that a rerun resubmits the same ids while nobody without
+ * the id key can compute one in advance (and take it first). FORMAT.md "Deriving ids":
+ *   seed = "quotad/id-seed/v1\n" || origin || "\n" || type (1 byte)
+ *          || for each field: length (2 bytes, big-endian) || the field's bytes
+ *   id   = SHA-256("quotad/id/v1\n" || Ed25519 signature of seed by id_key)[0..16)
+ * fields are the texts that identify the act (scheme, year, USCC, unit, kind; a settlement's
+ * reference), never amounts, so an edited amount meets id_conflict instead of a second
+ * transaction. Ed25519 signatures are deterministic, so the id is too. Returns 0, BAD_ORIGIN,
+ * UNKNOWN_TYPE, FIELD_TOO_LONG (the seed would exceed PROTO_ID_SEED_BYTES_MAX), BAD_KEY (a
+ * public-only key) or CRYPTO; id is written only on success. */
+#define PROTO_ID_SEED_BYTES_MAX 4096u
+int proto_id_derive(const struct proto_key *id_key, const char *origin, unsigned type,
+                    const char *const *fields, size_t fields_count, uint8_t id[PROTO_ID_BYTES]);
+
 /* Key files: the 32-byte seed in base64 on one line ("quotad-ed25519-seed <base64>\n").
  * Writing creates the file with mode 0600 and refuses to overwrite. Returns 0 or -errno /
  * BAD_KEY. proto_key_load returns the key in *out (caller frees). */
@@ -618,38 +687,9 @@ int proto_key_load(const char *path, struct proto_key **out);
 int proto_envelope_sign(struct proto_envelope *env, const char *origin, const struct proto_key *key);
 
 /* ---------------------------------------------------------------------------------------------
- * 7. JSON and text helpers
+ * 7. Text helpers (the JSON mapping of transactions, envelopes and entries is in
+ *    proto/proto_json.h, so that only its users see jansson)
  * ------------------------------------------------------------------------------------------- */
-
-/* tx -> a new JSON object {"type": "transfer", "id": "<32 hex>", ...fields}. Field names and
- * forms are those of FORMAT.md's tables: amounts and ids are JSON integers, keys and hashes hex,
- * enums their names, instrument codes and text strings. Returns NULL on out of memory, for a tx
- * that proto_tx_validate refuses, and when a U64/ACCOUNT field exceeds 2^63 - 1: JSON integers
- * are int64 here, so in JSON account ids, scopes and times are at most 2^63 - 1. */
-json_t *proto_tx_to_json(const struct proto_tx *tx);
-/* JSON -> tx. Unknown fields are refused (JSON_UNKNOWN), missing ones JSON_MISSING, wrong types
- * JSON_TYPE; then the same checks as proto_tx_validate. On error *tx is zeroed and, when where is
- * not NULL, it receives the name of the offending field (static or owned by obj). On success the
- * caller must call proto_tx_free(tx). */
-int proto_tx_from_json(const json_t *obj, struct proto_tx *tx, const char **where);
-
-/* An envelope as JSON: {"body": "<base64 body>", "signatures": [{"key": "<base64 key hash>",
- * "sig": "<base64>"}]}. proto_envelope_from_json writes the decoded body into body_buf[0..cap)
- * and points env->body at it. */
-json_t *proto_envelope_to_json(const struct proto_envelope *env);
-int proto_envelope_from_json(const json_t *obj, struct proto_envelope *env, uint8_t *body_buf,
-                             size_t cap);
-/* proto_envelope_from_json errors: JSON_TYPE, JSON_UNKNOWN, JSON_MISSING, BAD_BASE64 (also for a
- * key or sig of the wrong length), FIELD_TOO_LONG (body beyond cap), ENTRY_TOO_LARGE,
- * NO_SIGNATURES, TOO_MANY_SIGNATURES, DUPLICATE_SIGNER; *env is zeroed on error. It checks the
- * structure only, as proto_envelope_decode does. */
-
-/* One entry's leaf data (the exact canonical entry bytes) as the API serves it:
- *   {"index", "time_ms", "withheld", "leaf": "<base64 of leaf>", "tx": <proto_tx_to_json>,
- *    "signatures": [{"key": "<base64 key hash>", "sig": "<base64>"}]}
- * Returns a new object, or NULL when the entry, its envelope or its body does not decode (or a
- * value has no JSON form, see proto_tx_to_json) or on out of memory. */
-json_t *proto_entry_to_json(const uint8_t *leaf, size_t len);
 
 /* Hex (lowercase out, either case in) and standard base64 with padding. Encoders write a NUL
  * terminated string and return its length, or FIELD_TOO_LONG when cap is too small. Decoders
@@ -658,6 +698,12 @@ long proto_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 long proto_hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);
 long proto_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 long proto_base64_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
+/* The one UTF-8 decoder: the length (1..4) of the sequence at s[0..avail) and its scalar value
+ * in *cp, or 0 when it is not the shortest encoding of a scalar value (an overlong form, a
+ * surrogate, above U+10FFFF, a lone continuation byte, or cut short). Which characters a format
+ * then allows is its own rule (transaction text, signed notes). */
+size_t proto_utf8_next(const uint8_t *s, size_t avail, uint32_t *cp);
 
 /* Checks a unified social credit code (GB 32100-2015): 18 characters of
  * 0123456789ABCDEFGHJKLMNPQRTUWXY whose last is the check character of the first 17.
@@ -670,5 +716,17 @@ char proto_uscc_check_char(const char first17[17]);
 /* True when code is a GB/T 2260 province-level code (11..15, 21..23, 31..37, 41..46, 50..54,
  * 61..65, 71, 81, 82). */
 bool proto_province_valid(unsigned code);
+
+/* ---------------------------------------------------------------------------------------------
+ * 8. Assertions
+ *
+ * PROTO_ASSERT(cond) checks what must hold whatever the input (a programmer's error when it does
+ * not), in every build: it does not look at NDEBUG. A failure prints "file:line: assertion
+ * `cond' failed" on stderr and aborts. Bad input and corrupt data are never asserted on: they are
+ * error codes. Every library and program of the project uses this one macro.
+ * ------------------------------------------------------------------------------------------- */
+#define PROTO_ASSERT(cond) \
+  ((cond) ? (void)0 : proto__assert_fail(#cond, __FILE__, __LINE__, __func__))
+_Noreturn void proto__assert_fail(const char *cond, const char *file, int line, const char *func);
 
 #endif /* QUOTAD_PROTO_H */

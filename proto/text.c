@@ -1,4 +1,6 @@
-/* Hex and base64 (RFC 4648, standard alphabet, padded), and the USCC check character. */
+/* Hex and base64 (RFC 4648, standard alphabet, padded), the one UTF-8 decoder, the read-signature
+ * message and the USCC check character. */
+#include <stdio.h>
 #include <string.h>
 
 #include "proto/proto.h"
@@ -114,4 +116,35 @@ int proto_uscc_check(const char *code, size_t len, unsigned *bad_pos) {
   if (!pos && proto_uscc_check_char(code) != code[17]) pos = 18;
   if (pos && bad_pos) *bad_pos = pos;
   return pos ? PROTO_E_BAD_USCC : 0;
+}
+
+size_t proto_utf8_next(const uint8_t *s, size_t avail, uint32_t *cp) {
+  PROTO_ASSERT(s != NULL && cp != NULL);
+  if (avail == 0) return 0;
+  uint8_t c = s[0];
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || n > avail) return 0;
+  uint32_t v = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
+  for (size_t i = 1; i < n; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    v = v << 6 | (s[i] & 0x3Fu);
+  }
+  static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < min_for_len[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+  *cp = v;
+  return n;
+}
+
+long proto_read_message(const char *origin, const char *method, const char *path_query,
+                        uint64_t unix_s, uint8_t *out, size_t cap) {
+  /* The origin may be empty: a client reading /v1/log to learn it, a registry before genesis. */
+  if (!origin || !method || !path_query || !method[0] || path_query[0] != '/')
+    return PROTO_E_BAD_ARGUMENT;
+  if (strchr(origin, '\n') || strchr(method, '\n') || strchr(path_query, '\n'))
+    return PROTO_E_BAD_ARGUMENT;
+  int n = snprintf((char *)out, cap, PROTO_READ_DOMAIN "%s\n%s\n%s\n%llu", origin, method,
+                   path_query, (unsigned long long)unix_s);
+  if (n < 0 || (size_t)n >= cap) return PROTO_E_FIELD_TOO_LONG;
+  PROTO_ASSERT((size_t)n > sizeof(PROTO_READ_DOMAIN) - 1);
+  return n;
 }

@@ -1,7 +1,9 @@
 /* The field tables: each transaction type described once, in encoding order. The generic
  * encoder, decoder and JSON mapper (codec.c, json.c) walk these; FORMAT.md documents them. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto/proto.h"
@@ -221,4 +223,81 @@ unsigned proto_tx_type_from_name(const char *name) {
     if (strcmp(types[t].name, name) == 0) return t;
   }
   return 0;
+}
+
+unsigned proto_tx_version_current(unsigned type) {
+  if (type < PROTO_TX_TYPE_MIN || type > PROTO_TX_TYPE_MAX) return 0;
+  unsigned v = PROTO_BODY_VERSION_MAX;
+  while (v > 1 && !types[type].fields[v]) v--;
+  PROTO_ASSERT(types[type].fields[v] != NULL);
+  return v;
+}
+
+bool proto_tx_version_accepted(unsigned type, unsigned version) {
+  if (version == 0 || version > PROTO_BODY_VERSION_MAX) return false;
+  if (type == 0) { /* any type: whether the version byte can be valid at all */
+    for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++)
+      if (types[t].fields[version]) return true;
+    return false;
+  }
+  if (type < PROTO_TX_TYPE_MIN || type > PROTO_TX_TYPE_MAX) return false;
+  return types[type].fields[version] != NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The accounts a transaction names
+ * ------------------------------------------------------------------------------------------- */
+static int account_cmp(const void *a, const void *b) {
+  uint64_t x, y;
+  memcpy(&x, a, sizeof x);
+  memcpy(&y, b, sizeof y);
+  return x < y ? -1 : x > y;
+}
+
+/* Most transactions name one to three accounts: an insertion sort there, qsort only for the
+ * long lists of settlements (up to 2,002). */
+static void accounts_sort(uint64_t *a, size_t n) {
+  if (n > 16) {
+    qsort(a, n, sizeof(*a), account_cmp);
+    return;
+  }
+  for (size_t i = 1; i < n; i++) {
+    uint64_t v = a[i];
+    size_t k = i;
+    for (; k > 0 && a[k - 1] > v; k--) a[k] = a[k - 1];
+    a[k] = v;
+  }
+}
+
+static size_t accounts_collect(const struct proto_tx *tx, uint64_t national, uint64_t *all) {
+  size_t count = 0, n = 0;
+  const struct proto_field *f = proto_tx_fields_version(tx->type, tx->version, &count);
+  const char *base = (const char *)&tx->u;
+  for (size_t i = 0; f && i < count; i++) {
+    if (f[i].kind == PROTO_F_ACCOUNT) memcpy(&all[n++], base + f[i].offset, sizeof(uint64_t));
+  }
+  /* A settle's legs: in a version 1 body, or attached beside a version 2 one (else none). */
+  for (unsigned l = 0; tx->type == PROTO_TX_SETTLE && tx->u.settle.legs && l < tx->u.settle.legs_count &&
+                       l < PROTO_LEGS_MAX; l++) {
+    all[n++] = tx->u.settle.legs[l].from;
+    all[n++] = tx->u.settle.legs[l].to;
+  }
+  if (tx->type == PROTO_TX_KEY_REGISTER && tx->u.key_register.role == PROTO_ROLE_REPRESENTATIVE)
+    all[n++] = tx->u.key_register.scope; /* a representative key names its account in its scope */
+  if (tx->type == PROTO_TX_ISSUE) all[n++] = national; /* issuance credits the national account */
+  PROTO_ASSERT(n <= PROTO_TX_ACCOUNTS_MAX);
+  return n;
+}
+
+size_t proto_tx_accounts(const struct proto_tx *tx, uint64_t national, uint64_t *out, size_t cap) {
+  PROTO_ASSERT(tx != NULL && (out != NULL || cap == 0));
+  uint64_t all[PROTO_TX_ACCOUNTS_MAX];
+  size_t n = accounts_collect(tx, national, all);
+  accounts_sort(all, n);
+  size_t kept = 0;
+  for (size_t i = 0; i < n && kept < cap; i++) {
+    if (all[i] == 0 || (i > 0 && all[i] == all[i - 1])) continue;
+    out[kept++] = all[i];
+  }
+  return kept;
 }

@@ -3,10 +3,14 @@
 # and steel, cement and aluminium: 31 provinces, about 1,300 enterprises, 2024 verified emissions,
 # the 2024 allocation and the 2025 pre-allocation (through the allocator), exchange trading,
 # transfers, surrenders with a few enterprises short, the compliance report, a proof, an export
-# and an independent audit of it. Usage: scripts/demo.sh [BUILD_DIR]   (default: build)
+# and an independent audit of it. Usage: scripts/demo.sh [BUILD_DIR] [--serve]  (default: build)
+# --serve leaves quotad running at the end, serving the public pages, until Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:-$root/build}" && pwd)
+serve=0
+args=()
+for a in "$@"; do if [ "$a" = --serve ]; then serve=1; else args+=("$a"); fi; done
+build=$(cd "${args[0]:-$root/build}" && pwd)
 Q="$build/tools/quotactl"
 QUOTAD="$build/daemon/quotad"
 AUDIT="$build/tools/quota-audit"
@@ -131,5 +135,12 @@ if [ -x "$AUDIT" ]; then
   fi
 fi
 run instruments
+"$Q" "${ops[@]}" proof --id "$txid" --verifier-key "$vk" --receipt "$work/receipt.tlog-proof" >/dev/null
 say "done in $(( $(date +%s) - started )) s: $verdict (files in $work)"
-[ "$verdict" != "quota-audit: VERIFICATION FAILED" ]
+echo "public pages: $QUOTAD_URL/ (compliance: $QUOTAD_URL/compliance/2024, verify: $QUOTAD_URL/verify;"
+echo "  a receipt to drop there: $work/receipt.tlog-proof)"
+[ "$verdict" != "quota-audit: VERIFICATION FAILED" ] || exit 1
+if [ "$serve" = 1 ]; then
+  echo "quotad keeps running for the pages; Ctrl-C stops it"
+  wait "$qpid" || true
+fi

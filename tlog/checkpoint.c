@@ -1,7 +1,6 @@
 /* Signed tree heads: C2SP tlog-checkpoint bodies inside C2SP signed notes with Ed25519, and the
  * signed-note verifier key format, readable by any signed-note implementation (e.g. Go's note).
  * The note pieces that cosignatures share (key ids, verifier keys, signature lines) live here. */
-#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +39,7 @@ long tlog__vkey_format(const char *name, uint8_t alg, const uint8_t pub[PROTO_PU
   memcpy(typed + 1, pub, PROTO_PUBKEY_BYTES);
   char b64[64];
   long b64_len = proto_base64_encode(typed, sizeof typed, b64, sizeof b64);
-  assert(b64_len > 0);
+  PROTO_ASSERT(b64_len > 0);
   int len = snprintf(out, cap, "%s+%08" PRIx32 "+%s", name, tlog__key_id(name, alg, pub), b64);
   if (len < 0 || (size_t)len >= cap) return PROTO_E_FIELD_TOO_LONG;
   return len;
@@ -113,10 +112,10 @@ long tlog_checkpoint_sign(const struct tlog_checkpoint *cp, const char *key_name
   if (!tlog__key_name_valid(key_name)) return PROTO_E_BAD_ARGUMENT;
   char root_b64[NOTE_ROOT_B64_CHARS + 1];
   long rc = proto_base64_encode(cp->root, PROTO_HASH_BYTES, root_b64, sizeof root_b64);
-  assert(rc == NOTE_ROOT_B64_CHARS);
+  PROTO_ASSERT(rc == NOTE_ROOT_B64_CHARS);
   char text[TLOG_CHECKPOINT_BYTES_MAX];
   int text_len = snprintf(text, sizeof text, "%s\n%" PRIu64 "\n%s\n", cp->origin, cp->size, root_b64);
-  assert(text_len > 0 && (size_t)text_len < sizeof text);
+  PROTO_ASSERT(text_len > 0 && (size_t)text_len < sizeof text);
   /* the signature line carries the key id first, then the signature over the note text */
   uint8_t pub[PROTO_PUBKEY_BYTES], blob[TLOG__KEY_ID_BYTES + PROTO_SIG_BYTES];
   proto_key_public(key, pub);
@@ -126,27 +125,10 @@ long tlog_checkpoint_sign(const struct tlog_checkpoint *cp, const char *key_name
   if (sign_rc != 0) return sign_rc;
   char blob_b64[2 * sizeof blob];
   rc = proto_base64_encode(blob, sizeof blob, blob_b64, sizeof blob_b64);
-  assert(rc > 0);
+  PROTO_ASSERT(rc > 0);
   int len = snprintf(out, cap, "%s\n%s%s %s\n", text, TLOG__EM_DASH_SPACE, key_name, blob_b64);
   if (len < 0 || (size_t)len >= cap) return PROTO_E_FIELD_TOO_LONG;
   return len;
-}
-
-/* Length of the UTF-8 sequence starting at s[0..avail), or 0 when it is not a valid, shortest-
- * form encoding of a scalar value (no surrogates, at most U+10FFFF). */
-static size_t utf8_sequence(const uint8_t *s, size_t avail, uint32_t *cp_out) {
-  uint8_t c = s[0];
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || n > avail) return 0;
-  uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1Fu) : n == 3 ? (c & 0x0Fu) : (c & 0x07u);
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = cp << 6 | (s[i] & 0x3Fu);
-  }
-  static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < min_for_len[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  *cp_out = cp;
-  return n;
 }
 
 /* A signed note is UTF-8 without control characters except the newline (C0, DEL and C1). */
@@ -154,7 +136,7 @@ static bool note_chars_valid(const char *text, size_t len) {
   const uint8_t *s = (const uint8_t *)text;
   for (size_t i = 0; i < len;) {
     uint32_t cp = 0;
-    size_t n = utf8_sequence(s + i, len - i, &cp);
+    size_t n = proto_utf8_next(s + i, len - i, &cp);
     if (n == 0) return false;
     if ((cp < 0x20 && cp != '\n') || (cp >= 0x7F && cp <= 0x9F)) return false;
     i += n;
@@ -222,10 +204,10 @@ int tlog__sig_line_parse(const char *line, size_t len, struct tlog__sig_line *ou
 
 int tlog__sig_line_next(const char *block, size_t len, size_t *at, struct tlog__sig_line *out,
                         size_t *line_start) {
-  assert(len == 0 || block[len - 1] == '\n');
+  PROTO_ASSERT(len == 0 || block[len - 1] == '\n');
   if (*at >= len) return 0;
   const char *nl = memchr(block + *at, '\n', len - *at);
-  assert(nl != NULL);
+  PROTO_ASSERT(nl != NULL);
   size_t start = *at;
   int rc = tlog__sig_line_parse(block + start, (size_t)(nl - (block + start)), out);
   if (rc != 0) return rc;

@@ -1,6 +1,5 @@
 /* Witness cosignatures: C2SP tlog-cosignature's cosignature/v1 (Ed25519 with a timestamp), the
  * cosigner's key id and verifier key (algorithm 0x04), signing and finding a cosigner's line. */
-#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,10 +59,10 @@ long tlog_cosign(const char *text, size_t text_len, const char *name, const stru
   if (rc != 0) return rc;
   char b64[2 * TLOG_COSIG_BLOB_BYTES];
   long b64_len = proto_base64_encode(blob, sizeof blob, b64, sizeof b64);
-  assert(b64_len == 104);
+  PROTO_ASSERT(b64_len == 104);
   int len = snprintf(out, cap, "%s%s %s\n", TLOG__EM_DASH_SPACE, name, b64);
   if (len < 0 || (size_t)len >= cap) return PROTO_E_FIELD_TOO_LONG;
-  assert((size_t)len <= TLOG_COSIG_LINE_BYTES_MAX);
+  PROTO_ASSERT((size_t)len <= TLOG_COSIG_LINE_BYTES_MAX);
   return len;
 }
 
@@ -71,7 +70,7 @@ long tlog_cosign(const char *text, size_t text_len, const char *name, const stru
  * BAD_SIGNATURE otherwise (wrong length, time past 2^63 - 1, signature). */
 static int cosig_line_check(const struct tlog__sig_line *sl, const struct proto_key *key,
                             const char *text, size_t text_len, uint64_t *time_s) {
-  assert(sl->blob_len >= TLOG__KEY_ID_BYTES);
+  PROTO_ASSERT(sl->blob_len >= TLOG__KEY_ID_BYTES);
   if (sl->blob_len != TLOG_COSIG_BLOB_BYTES) return PROTO_E_BAD_SIGNATURE;
   uint64_t t = 0;
   for (unsigned i = 0; i < COSIG_TIME_BYTES; i++) t = t << 8 | sl->blob[TLOG__KEY_ID_BYTES + i];

@@ -1,7 +1,6 @@
 /* The Merkle tree over the legs of a version 2 settle (proto/FORMAT.md "Settlement legs"): the
  * RFC 6962 root a settlement signs, its check against attached legs, and audit paths to one leg,
  * computed in memory with the same hashing as the log. */
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,13 +21,13 @@ void tlog_legs_root(const struct proto_leg *legs, size_t n, uint8_t out[PROTO_HA
     proto_sha256("", 0, out);
     return;
   }
-  assert(legs != NULL);
+  PROTO_ASSERT(legs != NULL);
   uint8_t stack[64][PROTO_HASH_BYTES];
   size_t depth = 0;
   for (size_t i = 0; i < n; i++) {
     tlog_legs_leaf_hash(&legs[i], stack[depth++]);
     for (size_t done = i; done & 1; done >>= 1) {
-      assert(depth >= 2);
+      PROTO_ASSERT(depth >= 2);
       tlog_node_hash(stack[depth - 2], stack[depth - 1], stack[depth - 2]);
       depth--;
     }
@@ -88,7 +87,7 @@ int tlog_memtree_build(const uint8_t (*leaf_hashes)[PROTO_HASH_BYTES], uint64_t 
 
 int tlog_memtree_inclusion(const struct tlog_memtree *t, uint64_t index,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *len) {
-  assert(t->nodes != NULL);
+  PROTO_ASSERT(t->nodes != NULL);
   struct tlog_store s = {(void *)t, mem_get, mem_put};
   return tlog_inclusion(&s, index, t->n, out, len);
 }

@@ -1,6 +1,5 @@
 /* RFC 6962 / RFC 9162 section 2.1 Merkle hashing over memory, and the verifiers of inclusion and
  * consistency proofs (2.1.3.2, 2.1.4.2). Pure functions: tools and clients use them offline. */
-#include <assert.h>
 #include <string.h>
 
 #include "tlog/tlog.h"
@@ -9,7 +8,7 @@ void tlog_leaf_hash(const uint8_t *data, size_t len, uint8_t out[PROTO_HASH_BYTE
   static const uint8_t prefix = 0x00;
   const void *parts[2] = {&prefix, data};
   size_t lens[2] = {1, len};
-  assert(data != NULL || len == 0);
+  PROTO_ASSERT(data != NULL || len == 0);
   proto_sha256_parts(parts, lens, len == 0 ? 1 : 2, out);
 }
 
@@ -31,14 +30,14 @@ void tlog_root_of(const uint8_t (*leaf_hashes)[PROTO_HASH_BYTES], uint64_t n,
     proto_sha256("", 0, out);
     return;
   }
-  assert(leaf_hashes != NULL);
+  PROTO_ASSERT(leaf_hashes != NULL);
   uint8_t stack[64][PROTO_HASH_BYTES];
   size_t depth = 0;
   for (uint64_t i = 0; i < n; i++) {
     memcpy(stack[depth++], leaf_hashes[i], PROTO_HASH_BYTES);
     /* every trailing 1 bit of i is a complete subtree this leaf closes */
     for (uint64_t done = i; done & 1; done >>= 1) {
-      assert(depth >= 2);
+      PROTO_ASSERT(depth >= 2);
       tlog_node_hash(stack[depth - 2], stack[depth - 1], stack[depth - 2]);
       depth--;
     }

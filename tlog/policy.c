@@ -1,7 +1,6 @@
 /* Witness policies in the C2SP tlog-policy format: a strict parser that names the line of every
  * error, quorum evaluation over groups, the majority rule quotad needs, and policy verification
  * of a cosigned checkpoint. */
-#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,7 +121,7 @@ static int line_witness(struct parser *ps, const struct token *t, size_t n) {
     if (memcmp(p->witnesses[i].key.pub, w->key.pub, PROTO_PUBKEY_BYTES) == 0)
       return fail(ps, "the same witness key is listed twice");
   bool fits = tok_copy(&t[1], w->name, sizeof w->name);
-  assert(fits);
+  PROTO_ASSERT(fits);
   w->url[0] = '\0';
   if (n == 4 && url_copy(ps, &t[3], w->url)) return PROTO_E_BAD_POLICY;
   p->witnesses_count++;
@@ -155,12 +154,12 @@ static int line_group(struct parser *ps, const struct token *t, size_t n) {
       return fail(ps, "\"%.*s\" is not a witness or group defined on an earlier line", (int)t[i].len, t[i].s);
     for (unsigned j = 0; j < g->n; j++)
       if (g->members[j] == node) return fail(ps, "\"%.*s\" is listed twice in the group", (int)t[i].len, t[i].s);
-    assert(g->n < NODES_MAX);
+    PROTO_ASSERT(g->n < NODES_MAX);
     g->members[g->n++] = (uint16_t)node;
   }
   if (threshold_parse(ps, &t[2], g->n, &g->k)) return PROTO_E_BAD_POLICY;
   bool fits = tok_copy(&t[1], g->name, sizeof g->name);
-  assert(fits);
+  PROTO_ASSERT(fits);
   p->groups_count++;
   return 0;
 }
@@ -217,7 +216,7 @@ int tlog_policy_parse(const char *text, size_t len, struct tlog_policy *out,
 /* Evaluates every group in definition order (members are always earlier), then the quorum. */
 bool tlog_policy_quorum_met(const struct tlog_policy *p, const bool *witnessed) {
   bool group_met[TLOG_POLICY_GROUPS_MAX] = {false};
-  assert(p->groups_count <= TLOG_POLICY_GROUPS_MAX && p->witnesses_count <= TLOG_POLICY_WITNESSES_MAX);
+  PROTO_ASSERT(p->groups_count <= TLOG_POLICY_GROUPS_MAX && p->witnesses_count <= TLOG_POLICY_WITNESSES_MAX);
   for (unsigned j = 0; j < p->groups_count; j++) {
     const struct tlog_policy_group *g = &p->groups[j];
     unsigned met = 0;
@@ -236,7 +235,7 @@ bool tlog_policy_quorum_met(const struct tlog_policy *p, const bool *witnessed) 
 static unsigned node_slot(uint16_t node) {
   unsigned slot = node >= TLOG_POLICY_GROUP ? TLOG_POLICY_WITNESSES_MAX + (unsigned)(node - TLOG_POLICY_GROUP)
                                            : node;
-  assert(node != TLOG_POLICY_NONE && slot < NODES_MAX);
+  PROTO_ASSERT(node != TLOG_POLICY_NONE && slot < NODES_MAX);
   return slot < NODES_MAX ? slot : NODES_MAX - 1;
 }
 
@@ -262,7 +261,7 @@ static unsigned tree_min_witnesses(const struct tlog_policy *p) {
   for (unsigned j = 0; j < p->groups_count; j++) {
     const struct tlog_policy_group *g = &p->groups[j];
     unsigned mins[NODES_MAX] = {0};
-    assert(g->k >= 1 && g->k <= g->n && g->n <= NODES_MAX);
+    PROTO_ASSERT(g->k >= 1 && g->k <= g->n && g->n <= NODES_MAX);
     for (unsigned i = 0; i < g->n; i++)
       mins[i] = g->members[i] >= TLOG_POLICY_GROUP ? group_min[g->members[i] - TLOG_POLICY_GROUP] : 1;
     unsigned sum = 0;
@@ -282,7 +281,7 @@ static unsigned tree_min_witnesses(const struct tlog_policy *p) {
 /* Without a tree, every subset of at most half the witnesses is tried. */
 static unsigned subsets_min_witnesses(const struct tlog_policy *p) {
   unsigned nw = p->witnesses_count, best = nw + 1;
-  assert(nw <= MAJORITY_SUBSETS_WITNESSES_MAX);
+  PROTO_ASSERT(nw <= MAJORITY_SUBSETS_WITNESSES_MAX);
   for (uint32_t mask = 0; mask < (UINT32_C(1) << nw); mask++) {
     unsigned count = (unsigned)__builtin_popcount(mask);
     if (count >= best) continue;
@@ -318,7 +317,7 @@ int tlog_policy_check_majority(const struct tlog_policy *p, struct tlog_policy_e
 
 int tlog_policy_cosigs(const struct tlog_policy *p, const struct tlog_note *n,
                        struct tlog_policy_result *out) {
-  assert(p->witnesses_count <= TLOG_POLICY_WITNESSES_MAX);
+  PROTO_ASSERT(p->witnesses_count <= TLOG_POLICY_WITNESSES_MAX);
   memset(out->witnessed, 0, sizeof out->witnessed);
   memset(out->bad, 0, sizeof out->bad);
   memset(out->time_s, 0, sizeof out->time_s);

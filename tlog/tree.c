@@ -1,12 +1,11 @@
 /* The Merkle tree over a store of complete subtree hashes (tlog/tlog.h): append, roots and
  * RFC 9162 proofs in O(log n) store reads, whatever the store (LMDB or memory). */
-#include <assert.h>
 #include <string.h>
 
 #include "tlog/tlog.h"
 
 void tlog_node_key(unsigned level, uint64_t index, uint8_t key[TLOG_NODE_KEY_BYTES]) {
-  assert(level < TLOG_LEVELS);
+  PROTO_ASSERT(level < TLOG_LEVELS);
   key[0] = (uint8_t)level;
   for (unsigned i = 0; i < 8; i++) key[1 + i] = (uint8_t)(index >> (56 - 8 * i));
 }
@@ -25,7 +24,7 @@ int tlog_node_key_parse(const uint8_t key[TLOG_NODE_KEY_BYTES], unsigned *level,
 
 /* The largest power of two strictly below n (n >= 2): the RFC's split point k. */
 static uint64_t split_point(uint64_t n) {
-  assert(n >= 2);
+  PROTO_ASSERT(n >= 2);
   return UINT64_C(1) << (63 - __builtin_clzll(n - 1));
 }
 
@@ -35,7 +34,7 @@ int tlog_append(const struct tlog_store *s, uint64_t size,
   /* Leaf `size` completes one subtree per trailing 1 bit of size: at level l its left half is the
    * stored node (l, (size >> l) - 1). Read them all first so a failed read changes nothing. */
   unsigned levels = (unsigned)__builtin_ctzll(~size);
-  assert(levels < TLOG_LEVELS);
+  PROTO_ASSERT(levels < TLOG_LEVELS);
   uint8_t left[TLOG_LEVELS][PROTO_HASH_BYTES];
   for (unsigned l = 0; l < levels; l++) {
     int rc = s->get(s->ctx, l, (size >> l) - 1, left[l]);
@@ -56,7 +55,7 @@ int tlog_append(const struct tlog_store *s, uint64_t size,
  * from the right. Reads them smallest (rightmost) first. */
 static int subtree_aligned(const struct tlog_store *s, uint64_t start, uint64_t n,
                            uint8_t out[PROTO_HASH_BYTES]) {
-  assert(n >= 1);
+  PROTO_ASSERT(n >= 1);
   uint64_t end = start + n;
   bool have = false;
   for (unsigned l = 0; l < TLOG_LEVELS && (n >> l) != 0; l++) {
@@ -72,7 +71,7 @@ static int subtree_aligned(const struct tlog_store *s, uint64_t start, uint64_t 
       have = true;
     }
   }
-  assert(have && end == start);
+  PROTO_ASSERT(have && end == start);
   return 0;
 }
 
@@ -110,7 +109,7 @@ int tlog_inclusion(const struct tlog_store *s, uint64_t index, uint64_t size,
   size_t count = 0;
   uint64_t lo = 0, hi = size;
   while (hi - lo > 1) {
-    assert(count < TLOG_PROOF_HASHES_MAX);
+    PROTO_ASSERT(count < TLOG_PROOF_HASHES_MAX);
     uint64_t k = split_point(hi - lo);
     int rc;
     if (index < lo + k) {
@@ -141,7 +140,7 @@ int tlog_consistency(const struct tlog_store *s, uint64_t first, uint64_t second
   uint64_t lo = 0, hi = second;
   bool b = true;
   for (;;) {
-    assert(count < TLOG_PROOF_HASHES_MAX);
+    PROTO_ASSERT(count < TLOG_PROOF_HASHES_MAX);
     int rc = 0;
     if (first == hi) {
       if (!b) rc = subtree_aligned(s, lo, hi - lo, rev[count++]);

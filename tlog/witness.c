@@ -1,7 +1,6 @@
 /* The C2SP tlog-witness add-checkpoint exchange, both sides: the request body a log sends (old
  * size, consistency proof, checkpoint) and the two answers it reads back (cosignature lines, or
  * the witness's size with 409). quota-witness parses requests with it; quotad's client builds them. */
-#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +26,7 @@ long tlog_witness_request_build(uint64_t old_size, const uint8_t (*proof)[PROTO_
   for (size_t i = 0; i < proof_len; i++) {
     if (cap - used < HASH_B64_CHARS + 2) return PROTO_E_FIELD_TOO_LONG;
     long b = proto_base64_encode(proof[i], PROTO_HASH_BYTES, out + used, cap - used);
-    assert(b == HASH_B64_CHARS);
+    PROTO_ASSERT(b == HASH_B64_CHARS);
     used += HASH_B64_CHARS;
     out[used++] = '\n';
   }

@@ -1,6 +1,7 @@
 /* quota-audit: the independent verifier of a quotad registry. Replays the log (from a live
  * registry or an export file) given only the log's verifier key, and checks every hash,
  * signature and rule, then the registry's reported state. See docs/AUDIT.md. */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -108,6 +109,7 @@ static void usage(FILE *out) {
         "  --policy FILE             witnesses and quorum the checkpoint must carry (tlog-policy)\n"
         "  --threads N               signature-checking threads (1-16, default 2)\n"
         "  --quiet                   only the verdict\n"
+        "  --json                    the summary and verdict as one JSON object\n"
         "  --help, --version\n"
         "\n"
         "Exit status: 0 everything holds, 1 a verification failed, 2 usage or I/O error.\n",
@@ -132,7 +134,7 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
       {"since-checkpoint", required_argument, 0, 's'}, {"tx", required_argument, 0, 't'},
       {"save-checkpoint", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'j'},
       {"quiet", no_argument, 0, 'q'},              {"help", no_argument, 0, 'h'},
-      {"version", no_argument, 0, 'Z'},
+      {"version", no_argument, 0, 'Z'},            {"json", no_argument, 0, 'J'},
       {"monitor", required_argument, 0, 'M'},      {"state", required_argument, 0, 'T'},
       {"policy", required_argument, 0, 'P'},
       {0, 0, 0, 0}};
@@ -157,6 +159,7 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
     case 'M': o->monitor_url = optarg; break;
     case 'T': o->state_path = optarg; break;
     case 'P': o->policy_path = optarg; break;
+    case 'J': o->json = true; break;
     case 'h': usage(stdout); exit(QA_EXIT_OK);
     case 'Z': printf("quota-audit %s\n", QUOTAD_VERSION); exit(QA_EXIT_OK);
     default: usage(stderr); return QA_EXIT_USAGE;
@@ -172,7 +175,43 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
   return 0;
 }
 
+/* --json: the same summary as one object, for monitoring and scripts. */
+static void summary_json(struct qa_run *run, int verdict) {
+  struct audit_replay *r = audit_log_replay(run->log);
+  json_t *instruments = json_array();
+  for (size_t i = 0; i < audit_replay_instruments_count(r); i++) {
+    struct audit_instrument in;
+    audit_replay_instrument_at(r, i, &in);
+    json_array_append_new(instruments, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "code", in.code,
+        "cap", (json_int_t)in.cap, "issued", (json_int_t)in.issued, "surrendered",
+        (json_int_t)in.surrendered, "cancelled", (json_int_t)in.cancelled, "carried_over",
+        (json_int_t)in.carried_over));
+  }
+  json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:I,s:I,s:b}",
+      "verdict", verdict == QA_EXIT_OK ? "ok" : "failed",
+      "log", audit_replay_origin(r)[0] ? audit_replay_origin(r) : run->key_name,
+      "entries", (json_int_t)audit_log_size(run->log), "checkpoint_size", (json_int_t)run->cp.size,
+      "accounts", (json_int_t)audit_replay_accounts_count(r), "instruments", instruments,
+      "holdings", (json_int_t)audit_replay_balances_count(r),
+      "compliance_records", (json_int_t)audit_replay_compliance_count(r),
+      "reported_state_compared", run->state_compared);
+  if (verdict != QA_EXIT_OK) {
+    json_object_set_new(o, "failure", json_pack("{s:s,s:s}", "code", proto_err_name(run->fail.code),
+                                                 "text", run->fail.text));
+    if (run->fail.index != UINT64_MAX)
+      json_object_set_new(json_object_get(o, "failure"), "index", json_integer((json_int_t)run->fail.index));
+  }
+  if (run->proof_note) json_object_set_new(o, "proof", json_string(run->proof_text));
+  json_dumpf(o, stdout, JSON_COMPACT);
+  putchar('\n');
+  json_decref(o);
+}
+
 static void summary(struct qa_run *run, int verdict) {
+  if (run->opts.json) {
+    summary_json(run, verdict);
+    return;
+  }
   struct audit_replay *r = audit_log_replay(run->log);
   double secs = now_s() - run->started_s;
   uint64_t n = audit_log_size(run->log);

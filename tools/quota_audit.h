@@ -33,6 +33,7 @@ struct qa_opts {
   const char *policy_path;       /* --policy: witnesses and quorum (C2SP tlog-policy) */
   unsigned threads;
   bool quiet;
+  bool json;                     /* the summary and verdict as one JSON object on stdout */
 };
 
 struct qa_run {

@@ -1,6 +1,7 @@
 /* quota-audit against a live registry over its HTTP API (libcurl): the log and its signed
  * checkpoint, every entry page, proofs, and the state the registry reports. Reads that need a
  * key carry the signed read header (tools/common/read_auth.h). */
+#include "proto/proto_json.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,22 +289,27 @@ static json_t *fetch_state(struct http *h) {
   }
   for (unsigned y = PROTO_YEAR_MIN; y <= PROTO_YEAR_MAX && ok; y++) {
     if (!years[y]) continue;
-    char path[64];
-    snprintf(path, sizeof(path), "/v1/compliance/%u", y);
-    /* A year with emissions but no compliance year entry is not reported (404 unknown_year). */
-    bool missing = false;
-    json_t *o = get_json_opt(h, path, &missing);
-    if (missing) continue;
-    json_t *list = o ? json_object_get(o, "enterprises") : NULL;
-    size_t k;
-    json_t *row;
-    json_array_foreach(list, k, row) {
-      json_t *copy = json_deep_copy(row);
-      json_object_set_new(copy, "year", json_integer(y));
-      json_array_append_new(compliance, copy);
+    /* Paged: follow "next" (an account id) until it is null. */
+    for (json_int_t after = 0; ok && after >= 0;) {
+      char path[96];
+      snprintf(path, sizeof(path), "/v1/compliance/%u?limit=1000&after=%lld", y, (long long)after);
+      /* A year with emissions but no compliance year entry is not reported (404 unknown_year). */
+      bool missing = false;
+      json_t *o = get_json_opt(h, path, &missing);
+      if (missing) break;
+      json_t *list = o ? json_object_get(o, "enterprises") : NULL;
+      size_t k;
+      json_t *row;
+      json_array_foreach(list, k, row) {
+        json_t *copy = json_deep_copy(row);
+        json_object_set_new(copy, "year", json_integer(y));
+        json_array_append_new(compliance, copy);
+      }
+      json_t *next = o ? json_object_get(o, "next") : NULL;
+      after = json_is_integer(next) ? json_integer_value(next) : -1;
+      ok = o != NULL;
+      json_decref(o);
     }
-    ok = o != NULL;
-    json_decref(o);
   }
   if (!ok) json_decref(state);
   return ok ? state : NULL;

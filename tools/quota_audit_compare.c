@@ -1,5 +1,6 @@
 /* quota-audit: the registry's reported state (instruments, holdings, compliance), in the export
  * file's "reported" form, held against what the replay recomputed from the entries alone. */
+#include "proto/proto_json.h"
 #include <stdio.h>
 #include <string.h>
 

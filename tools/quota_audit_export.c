@@ -1,5 +1,6 @@
-/* quota-audit over an export file (JSON Lines, briefs/api.md "Export file"): the header with the
+/* quota-audit over an export file (JSON Lines, docs/QUOTACTL.md "Export"): the header with the
  * signed checkpoint, one line per leaf, then optionally the registry's reported state. */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -16,8 +16,12 @@ static void usage(FILE *out) {
           "  --key FILE     an Ed25519 key file; repeat it to sign with several keys\n"
           "                 (two-person approval); the first one also signs reads\n"
           "  --read-key FILE  the key that signs reads instead (e.g. an auditor's)\n"
+          "  --id-key FILE  the key whose signatures derive the ids of imports, settlements and\n"
+          "                 alloc issue (default: the key that signs each transaction)\n"
           "  --cacert FILE  CA certificates for an https:// registry (default: the system's)\n"
-          "  --json         machine-readable output\n"
+          "  --json         machine-readable output (imports: every refused row)\n"
+          "  --dry-run      build, check and sign every transaction; submit nothing\n"
+          "                 (single transactions print the JSON; imports and alloc issue count)\n"
           "  --version      print the version\n"
           "environment: QUOTAD_URL (--url), QUOTACTL_KEY (--key; several separated by ':'),\n"
           "  QUOTACTL_READ_KEY (--read-key); a flag wins over its variable\n"
@@ -33,9 +37,9 @@ static void usage(FILE *out) {
           "  settle import FILE\n"
           "queries:\n"
           "  account REF   balances REF   history REF   keys   instruments   accounts\n"
-          "  entries [--start N] [--limit M]   log   proof --id HEX [--from-tiles URL]\n"
+          "  entries [--start N] [--limit M]   log   compliance YEAR [--csv]\n"
           "  checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]]  (witness quorum)\n"
-          "  compliance YEAR [--csv]\n"
+          "  proof (--id HEX | --index N) [--receipt FILE] [--from-tiles URL]\n"
           "data:\n"
           "  export FILE            the whole ledger in the quotad-export/1 format\n"
           "  backup DIR --data-dir D  consistent hot copy of a running registry\n"
@@ -54,9 +58,9 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = NULL;
-    const char *names[] = {"--url", "--unix", "--key", "--read-key", "--cacert"};
+    const char *names[] = {"--url", "--unix", "--key", "--read-key", "--cacert", "--id-key"};
     int which = -1;
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
       size_t l = strlen(names[k]);
       if (strcmp(a, names[k]) == 0) {
         if (i + 1 >= argc) {
@@ -84,8 +88,12 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
       q->read_key_path = val;
     } else if (which == 4) {
       q->cacert = val;
+    } else if (which == 5) {
+      q->id_key_path = val;
     } else if (strcmp(a, "--json") == 0) {
       q->json = true;
+    } else if (strcmp(a, "--dry-run") == 0) {
+      q->dry_run = true;
     } else {
       rest[n++] = argv[i];
     }
@@ -163,6 +171,7 @@ int main(int argc, char **argv) {
   if (rc == 0) rc = dispatch(&q, rest_argc, rest);
   for (size_t i = 0; i < q.nkeys; i++) proto_key_free(q.keys[i]);
   proto_key_free(q.read_key);
+  proto_key_free(q.id_key);
   http_client_free(q.http);
   free(rest);
   return rc;

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "proto/proto.h"
+#include "proto/proto_json.h"
 #include "tools/common/http_client.h"
 
 /* Exit codes (docs/QUOTACTL.md): the shell sees what kind of failure it was. */
@@ -31,10 +31,13 @@ struct qctl {
   const char *unix_path;
   const char *cacert; /* --cacert: CA bundle for https:// */
   const char *key_paths[PROTO_SIGS_MAX];
+  bool dry_run; /* --dry-run anywhere: build, check and sign, submit nothing */
   struct proto_key *keys[PROTO_SIGS_MAX];
   size_t nkeys;
   const char *read_key_path; /* --read-key: signs reads instead of the first --key */
   struct proto_key *read_key;
+  const char *id_key_path; /* --id-key: derives ids instead of each transaction's signer */
+  struct proto_key *id_key;
   bool json; /* machine output */
   struct http_client *http;
   bool have_log;
@@ -62,6 +65,9 @@ int qopts_parse(struct qopts *o, int argc, char **argv, const char *const *bools
 /* The last value of an option, or NULL. A boolean flag present gives "". */
 const char *qopts_get(const struct qopts *o, const char *name);
 bool qopts_has(const struct qopts *o, const char *name);
+/* Prints a subcommand's usage: on stdout with exit OK when --help was asked, else on stderr with
+ * exit USAGE (the arguments were wrong). Returns that exit code. */
+int qopts_usage(const struct qopts *o, const char *usage);
 /* Fails (usage) naming the first option not in allowed (NULL-terminated). */
 /* After qopts_parse: a trailing --NAME without a value is "needs a value" (qopts_only says
  * "unknown option" first when NAME is not the command's). Returns 0 or QCTL_EXIT_USAGE. */
@@ -86,16 +92,29 @@ int qctl_fetch_log(struct qctl *q);
 int qctl_report_http(struct qctl *q, const char *what, int rc, long status, json_t *answer);
 /* GET a JSON answer that needs a 2xx status; on failure prints and returns the exit code. */
 int qctl_get(struct qctl *q, const char *path_query, bool sign, json_t **out);
+/* qctl_get, signed, of the path printf builds from fmt (at most 255 bytes). */
+int qctl_getf(struct qctl *q, json_t **out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* GET /v1/checkpoint (public): 0 and the note in *r (the caller frees it), or the exit code of
+ * the failure, already reported (and *r freed). */
+int qctl_checkpoint_get(struct qctl *q, struct http_response *r);
 
 /* Resolves an account reference: a decimal id, a USCC or "CN-<code>" (asks the registry).
  * Returns 0 and *id, or an exit code with the reason printed. Caches answers. */
 int qctl_resolve_account(struct qctl *q, const char *ref, uint64_t *id);
 
-/* Transaction ids: time-ordered (48-bit ms, 80 random bits), from hex, or derived (SHA-256 of
- * "quotactl/v1\n" || text, first 16 bytes) for idempotent bulk imports. */
+/* Transaction ids: time-ordered (48-bit ms, 80 random bits) or from hex. */
 int qctl_id_time_ordered(uint8_t id[PROTO_ID_BYTES]);
 int qctl_id_from_hex(const char *hex, uint8_t id[PROTO_ID_BYTES]);
-void qctl_id_derive(const char *text, uint8_t id[PROTO_ID_BYTES]);
+/* The key that derives ids for a transaction signed by signer: --id-key when given (loaded
+ * once), else signer, else the first --key. Returns 0 and *out (owned by q or the caller of
+ * signer), or an exit code with the reason printed. */
+int qctl_id_key(struct qctl *q, const struct proto_key *signer, const struct proto_key **out);
+/* Derived ids for the tools that must be idempotent on rerun (imports, settlement, alloc issue):
+ * proto_id_derive by qctl_id_key(q, signer) over the registry's origin, type and the fields
+ * that identify the act (never amounts). Fetches the log for the origin. Returns 0 or an exit
+ * code with the reason printed. */
+int qctl_id_derive(struct qctl *q, const struct proto_key *signer, unsigned type,
+                   const char *const *fields, size_t n, uint8_t id[PROTO_ID_BYTES]);
 
 /* Encodes tx locally, signs it with every loaded key for the registry's origin, and returns the
  * envelope JSON in *out. Returns 0 or an exit code with the reason printed. */

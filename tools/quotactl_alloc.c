@@ -1,4 +1,4 @@
-/* quotactl alloc: a thin argument parser over the ledger's allocator (alloc/alloc.h). */
+/* quotactl alloc: a thin argument parser over the allocator (alloc/alloc.h). */
 #include "tools/quotactl_alloc.h"
 
 #include <stdio.h>

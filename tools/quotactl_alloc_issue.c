@@ -1,6 +1,7 @@
 /* quotactl alloc: `compute` is the allocator's own command (quotactl_alloc.c); `issue` turns its
  * results into signed allocate / clawback transactions with the allocator's deterministic ids,
  * and `carryover` computes a carry-over cap from the ledger's history and submits it. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +24,9 @@ static void alloc_help(FILE *out) {
           "to its enterprise, signed by the province's authority key: PATTERN with {province}\n"
           "replaced by the two-digit code (e.g. keys/auth-{province}.key; default: --key).\n"
           "--kind pre issues the pre-allocation; final the quota; true-up the difference from\n"
-          "pre_allocated (supplements, and claw-backs for negative differences). Ids come from\n"
-          "the allocator (scheme, year, USCC, unit, kind), so a rerun answers 'exists'.\n"
+          "pre_allocated (supplements, and claw-backs for negative differences). Ids are derived\n"
+          "from scheme, year, USCC, unit and kind by a signature of the issuing key (or\n"
+          "--id-key), so a rerun answers 'exists' and nobody without that key can predict them.\n"
           "carryover: NS = the account's outgoing minus incoming transfers and settlement legs of\n"
           "2019-2024 CEA vintages committed in the window (default 1 Jan 2024 to 1 Jan 2026,\n"
           "Beijing time); cap T = floor(10,000 + 1.5 NS) capped at the registry holding of --from;\n"
@@ -139,7 +141,7 @@ static int queue_national(struct qctl *q, struct qctl_batch *b, const struct iss
   for (unsigned p = 0; p < 100; p++) {
     if (!total[p]) continue;
     struct proto_tx tx = {.type = PROTO_TX_ALLOCATE};
-    char ref[16], text[512];
+    char ref[16], year_text[16];
     snprintf(ref, sizeof(ref), "CN-%02u", p);
     int rc = qctl_resolve_account(q, ref, &tx.u.move.to);
     if (rc) return rc;
@@ -148,9 +150,11 @@ static int queue_national(struct qctl *q, struct qctl_batch *b, const struct iss
     tx.u.move.year = (uint16_t)year;
     tx.u.move.kind = (uint8_t)io->kind;
     instrument_code(io, year, tx.u.move.instrument);
-    snprintf(text, sizeof(text), "alloc-national\n%s\n%u\n%u\n%s\n%s\n", scheme, year, p,
-             proto_alloc_kind_name(io->kind), tx.u.move.instrument);
-    qctl_id_derive(text, tx.id);
+    snprintf(year_text, sizeof(year_text), "%u", year);
+    /* the province's total is not among the fields: an edited total meets id_conflict */
+    const char *fields[6] = {"national", scheme, year_text, ref, proto_alloc_kind_name(io->kind),
+                             tx.u.move.instrument};
+    if ((rc = qctl_id_derive(q, NULL, PROTO_TX_ALLOCATE, fields, 6, tx.id))) return rc;
     if ((rc = qctl_batch_queue(b, &tx, NULL, 0, 0))) return rc;
   }
   return 0;
@@ -182,13 +186,17 @@ static int queue_unit(struct qctl *q, struct qctl_batch *b, const struct issue_o
   } else {
     snprintf(tx.u.move.ref, sizeof(tx.u.move.ref), "true-up %s unit %s", scheme, u->unit_id);
   }
-  if (alloc_tx_id(scheme, year, u->uscc, u->unit_id, kind, tx.id) != 0) {
-    fprintf(stderr, "quotactl alloc issue: no id for unit %s of %s\n", u->unit_id, u->uscc);
-    return QCTL_EXIT_USAGE;
-  }
-  const struct proto_key *keys[1];
+  const struct proto_key *keys[1], *id_key = NULL;
   size_t n = 0;
   if ((rc = authority_keys(b, io, u->province, keys, &n))) return rc;
+  /* the issuing key (the province's authority, or --key) derives the id unless --id-key */
+  if ((rc = qctl_id_key(q, n ? keys[0] : NULL, &id_key))) return rc;
+  int err = alloc_tx_id(id_key, q->origin, scheme, year, u->uscc, u->unit_id, kind, tx.id);
+  if (err) {
+    fprintf(stderr, "quotactl alloc issue: no id for unit %s of %s: %s\n", u->unit_id, u->uscc,
+            proto_err_message(err));
+    return QCTL_EXIT_USAGE;
+  }
   return qctl_batch_queue(b, &tx, keys, n, (unsigned long)r->unit + 2);
 }
 
@@ -313,10 +321,8 @@ static int net_sales(struct qctl *q, uint64_t account, uint64_t start, uint64_t 
 
 /* The registry holding available (registry - frozen) of code in account. */
 static int holding(struct qctl *q, uint64_t account, const char *code, uint64_t *avail) {
-  char path[96];
-  snprintf(path, sizeof(path), "/v1/accounts/%" PRIu64 "/balances", account);
   json_t *b = NULL;
-  int rc = qctl_get(q, path, true, &b);
+  int rc = qctl_getf(q, &b, "/v1/accounts/%" PRIu64 "/balances", account);
   if (rc) return rc;
   *avail = 0;
   size_t i;

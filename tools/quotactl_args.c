@@ -76,6 +76,12 @@ const char *qopts_get(const struct qopts *o, const char *name) {
 
 bool qopts_has(const struct qopts *o, const char *name) { return qopts_get(o, name) != NULL; }
 
+int qopts_usage(const struct qopts *o, const char *usage) {
+  bool asked = qopts_has(o, "help");
+  fputs(usage, asked ? stdout : stderr);
+  return asked ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
+}
+
 int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowed) {
   for (size_t i = 0; i < o->n; i++) {
     if (!in_list(o->names[i], allowed) && strcmp(o->names[i], "help") != 0) {
@@ -139,15 +145,6 @@ int qctl_id_from_hex(const char *hex, uint8_t id[PROTO_ID_BYTES]) {
     return QCTL_EXIT_USAGE;
   }
   return 0;
-}
-
-void qctl_id_derive(const char *text, uint8_t id[PROTO_ID_BYTES]) {
-  static const char domain[] = "quotactl/v1\n";
-  const void *parts[2] = {domain, text};
-  size_t lens[2] = {sizeof(domain) - 1, strlen(text)};
-  uint8_t h[PROTO_HASH_BYTES];
-  proto_sha256_parts(parts, lens, 2, h);
-  memcpy(id, h, PROTO_ID_BYTES);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */

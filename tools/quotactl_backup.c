@@ -71,6 +71,17 @@ int qctl_cmd_backup(struct qctl *q, int argc, char **argv) {
     fprintf(stderr, "quotactl backup: %s already holds a ledger; choose a new directory\n", dest);
     return QCTL_EXIT_USAGE;
   }
+  /* The destination's parent must exist (the copy makes DIR itself): say so, not blame DATA. */
+  char parent[4096];
+  snprintf(parent, sizeof(parent), "%s", dest);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent) *slash = '\0';
+  else snprintf(parent, sizeof(parent), "%s", slash ? "/" : ".");
+  if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    fprintf(stderr, "quotactl backup: the backup's parent directory %s does not exist (%s); "
+            "create it first\n", parent, strerror(errno ? errno : ENOTDIR));
+    return QCTL_EXIT_IO;
+  }
   snprintf(probe, sizeof(probe), "%s/data.mdb", data);
   if (stat(probe, &st) != 0) {
     fprintf(stderr, "quotactl backup: no ledger in %s (%s)\n", data, strerror(errno));

@@ -1,4 +1,5 @@
 /* Flags -> transaction JSON, one generic walk over proto's field tables (proto/tx_table.c). */
+#include "proto/proto_json.h"
 #include "tools/quotactl_build.h"
 
 #include <inttypes.h>
@@ -163,6 +164,36 @@ static void time_alias(const struct proto_field *f, char *out, size_t cap) {
   out[strlen(out) - 3] = 0;
 }
 
+/* A key's scope, named the way every command names accounts: a representative's is its account
+ * (id, USCC or CN-xx, resolved), an authority's its province (CN-xx or the code), and the other
+ * roles have none (0, the default). */
+static int key_scope(const struct qopts *o, const char *label, qbuild_resolve_fn resolve, void *ctx,
+                     json_t **out, char *err, size_t cap) {
+  const char *role = qopts_get(o, "role"), *s = qopts_get(o, "scope");
+  uint64_t v = 0;
+  int rc = 0;
+  char flag[64];
+  snprintf(flag, sizeof flag, "%sscope", label);
+  if (role && strcmp(role, "representative") == 0) {
+    if (!s) {
+      snprintf(err, cap, "%s (ID|USCC|CN-xx: the account it acts for) is required", flag);
+      return QCTL_EXIT_USAGE;
+    }
+    rc = account(flag, s, resolve, ctx, &v, err, cap);
+  } else if (role && strcmp(role, "authority") == 0) {
+    if (!s) {
+      snprintf(err, cap, "%s (CN-xx or the province code) is required", flag);
+      return QCTL_EXIT_USAGE;
+    }
+    rc = number(flag, strncmp(s, "CN-", 3) == 0 ? s + 3 : s, &v, err, cap);
+  } else if (s && strcmp(s, "0") != 0) {
+    snprintf(err, cap, "%s: a %s key has no scope (leave --scope out)", flag, role ? role : "");
+    return QCTL_EXIT_USAGE;
+  }
+  if (!rc) *out = json_integer((json_int_t)v);
+  return rc;
+}
+
 /* The JSON value of one field from its flag text. */
 static int field_value(const struct proto_field *f, const char *flag, const char *s,
                        qbuild_resolve_fn resolve, void *ctx, json_t **out, char *err, size_t cap) {
@@ -276,6 +307,22 @@ int qbuild_tx_json(unsigned type, const struct qopts *o, const uint8_t id[PROTO_
       rc = legs(o, obj, resolve, ctx, err, cap);
       continue;
     }
+    if (type == PROTO_TX_KEY_REGISTER && strcmp(f[i].name, "scope") == 0) {
+      json_t *val = NULL;
+      rc = key_scope(o, label, resolve, ctx, &val, err, cap);
+      if (!rc) json_object_set_new(obj, f[i].name, val);
+      continue;
+    }
+    if (type == PROTO_TX_ACCOUNT_OPEN && strcmp(f[i].name, "account") == 0) {
+      const char *s = qopts_get(o, "account");
+      if (s && !(*s >= '0' && *s <= '9' && strlen(s) < 18)) {
+        snprintf(err, cap, "%saccount: the new account's id is a number the operator chooses "
+                 "(an id, USCC or CN-xx names an account that exists; the USCC and province are "
+                 "their own flags)", label);
+        rc = QCTL_EXIT_USAGE;
+        break;
+      }
+    }
     const char *s = qopts_get(o, flag);
     char alias[64];
     time_alias(&f[i], alias, sizeof(alias));
@@ -323,15 +370,15 @@ unsigned qbuild_type_of(const char *name) {
   return t == PROTO_TX_GENESIS ? 0 : t; /* the genesis has its own command, init */
 }
 
-void qbuild_row_id(unsigned type, const struct qopts *o, uint8_t id[PROTO_ID_BYTES]) {
-  char text[8192 + 256];
-  size_t n = 0, len = (size_t)snprintf(text, sizeof(text), "%s\n", proto_tx_type_name(type));
+long qbuild_row_seed(unsigned type, const struct qopts *o, char *out, size_t cap) {
+  size_t n = 0, len = (size_t)snprintf(out, cap, "%s\n", proto_tx_type_name(type));
   const struct proto_field *f = proto_tx_fields(type, &n);
-  for (size_t i = 0; i < n && len < sizeof(text); i++) {
+  for (size_t i = 0; i < n && len < cap; i++) {
+    if (f[i].kind == PROTO_F_AMOUNT) continue; /* amounts never identify the act */
     char flag[64];
     qbuild_flag_name(f[i].name, flag, sizeof(flag));
     const char *v = qopts_get(o, flag);
-    len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s\n", f[i].name, v ? v : "");
+    len += (size_t)snprintf(out + len, cap - len, "%s=%s\n", f[i].name, v ? v : "");
   }
-  qctl_id_derive(text, id);
+  return len < cap ? (long)len : PROTO_E_FIELD_TOO_LONG;
 }

@@ -29,9 +29,12 @@ const char *qbuild_field_hint(const struct proto_field *f);
 int qbuild_tx_json(unsigned type, const struct qopts *o, const uint8_t id[PROTO_ID_BYTES],
                    const char *label, qbuild_resolve_fn resolve, void *ctx, json_t **out,
                    char *err, size_t cap);
-/* The deterministic id of a bulk row: SHA-256 (qctl_id_derive) over the type's name and its
- * fields as "name=value" lines in table order, so that column order does not matter. */
-void qbuild_row_id(unsigned type, const struct qopts *o, uint8_t id[PROTO_ID_BYTES]);
+/* What identifies a bulk row, the seed of its derived id (qctl_id_derive): the type's name, then
+ * every field that is not an amount as a "name=value" line in table order, so that column order
+ * does not matter and an edited amount keeps the seed (the rerun meets id_conflict, not a second
+ * transaction). Writes a NUL-terminated text to out[0..cap); returns its length or
+ * FIELD_TOO_LONG. */
+long qbuild_row_seed(unsigned type, const struct qopts *o, char *out, size_t cap);
 
 /* The transaction type of a subcommand or import name ("transfer", "carry-over", "emissions",
  * "accounts"...), 0 when unknown. */

@@ -1,5 +1,6 @@
 /* check: the offline structural check of a data directory (ledger_check_dir: a child process
  * walks every database, so a damaged page is reported, never a crash of quotactl). */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,7 +1,9 @@
 /* What every quotactl subcommand shares: option parsing, keys, the connection to the registry,
  * error reporting, account references and transaction ids. */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +130,17 @@ int qctl_get(struct qctl *q, const char *path_query, bool sign, json_t **out) {
   return 0;
 }
 
+int qctl_getf(struct qctl *q, json_t **out, const char *fmt, ...) {
+  char path[256];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(path, sizeof(path), fmt, ap);
+  va_end(ap);
+  *out = NULL;
+  if (n < 0 || (size_t)n >= sizeof(path)) return QCTL_EXIT_USAGE;
+  return qctl_get(q, path, true, out);
+}
+
 /* Account references are resolved once per run: a bulk import names the same provinces often. */
 #define RESOLVE_CACHE_MAX 4096u
 static struct {
@@ -155,15 +168,13 @@ int qctl_resolve_account(struct qctl *q, const char *ref, uint64_t *id) {
       return 0;
     }
   }
-  char path[128];
-  snprintf(path, sizeof(path), "/v1/accounts/%s", ref);
   json_t *acct = NULL;
-  int rc = qctl_get(q, path, true, &acct);
+  int rc = qctl_getf(q, &acct, "/v1/accounts/%s", ref);
   if (rc) return rc;
   json_t *jid = json_object_get(acct, "id");
   if (!json_is_integer(jid)) {
     json_decref(acct);
-    fprintf(stderr, "quotactl: GET %s: no account id in the answer\n", path);
+    fprintf(stderr, "quotactl: GET /v1/accounts/%s: no account id in the answer\n", ref);
     return QCTL_EXIT_IO;
   }
   *id = (uint64_t)json_integer_value(jid);
@@ -175,3 +186,49 @@ int qctl_resolve_account(struct qctl *q, const char *ref, uint64_t *id) {
   return 0;
 }
 
+
+int qctl_id_key(struct qctl *q, const struct proto_key *signer, const struct proto_key **out) {
+  if (q->id_key_path && !q->id_key) {
+    int rc = proto_key_load(q->id_key_path, &q->id_key);
+    if (rc) {
+      fprintf(stderr, "quotactl: cannot load --id-key %s: %s\n", q->id_key_path,
+              proto_err_message(rc));
+      return rc == PROTO_E_BAD_KEY ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
+    }
+  }
+  if (q->id_key) signer = q->id_key;
+  if (!signer) {
+    int rc = qctl_load_keys(q);
+    if (rc) return rc;
+    signer = q->nkeys ? q->keys[0] : NULL;
+  }
+  if (!signer) {
+    fprintf(stderr, "quotactl: deriving ids needs a private key: --key or --id-key\n");
+    return QCTL_EXIT_USAGE;
+  }
+  *out = signer;
+  return 0;
+}
+
+int qctl_id_derive(struct qctl *q, const struct proto_key *signer, unsigned type,
+                   const char *const *fields, size_t n, uint8_t id[PROTO_ID_BYTES]) {
+  const struct proto_key *key = NULL;
+  int rc = qctl_id_key(q, signer, &key);
+  if (!rc) rc = qctl_fetch_log(q);
+  if (rc) return rc;
+  rc = proto_id_derive(key, q->origin, type, fields, n, id);
+  if (rc) {
+    fprintf(stderr, "quotactl: cannot derive a %s id: %s\n", proto_tx_type_name(type),
+            proto_err_message(rc));
+    return rc == PROTO_E_FIELD_TOO_LONG ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
+  }
+  return 0;
+}
+
+int qctl_checkpoint_get(struct qctl *q, struct http_response *r) {
+  int rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, r);
+  if (rc == 0 && r->status == 200) return 0;
+  int ex = qctl_report_http(q, "GET /v1/checkpoint", rc, r->status, NULL);
+  http_response_free(r);
+  return ex;
+}

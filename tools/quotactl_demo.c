@@ -1,6 +1,6 @@
 /* demo-data: a synthetic but realistic registry year for scripts/demo.sh: 31 provinces, about
- * 1,300 steel, cement and aluminium enterprises with valid USCCs and intensities near DOMAIN.md's
- * sector references, their keys, verified emissions, allocations, trading and surrenders. */
+ * 1,300 steel, cement and aluminium enterprises with valid USCCs and intensities near the published
+ * sector references (docs/QUOTACTL.md), their keys, verified emissions, allocations, trading and surrenders. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

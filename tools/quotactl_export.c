@@ -1,5 +1,6 @@
-/* export: the whole ledger in the quotad-export/1 format (api.md) that quota-audit reads: the
+/* export: the whole ledger in the quotad-export/1 format (docs/QUOTACTL.md "Export") that quota-audit reads: the
  * checkpoint, every entry's exact leaf bytes, and what the registry reports about its state. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +15,8 @@
 /* The checkpoint text and its tree size (line 2 of the note). */
 static int fetch_checkpoint(struct qctl *q, char **text, uint64_t *size) {
   struct http_response r;
-  int rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, &r);
-  if (rc || r.status != 200) {
-    int ex = qctl_report_http(q, "GET /v1/checkpoint", rc, r.status, NULL);
-    http_response_free(&r);
-    return ex;
-  }
+  int rc = qctl_checkpoint_get(q, &r);
+  if (rc) return rc;
   const char *nl = strchr(r.body, '\n');
   char *end = NULL;
   unsigned long long n = nl ? strtoull(nl + 1, &end, 10) : 0;
@@ -34,10 +31,8 @@ static int fetch_checkpoint(struct qctl *q, char **text, uint64_t *size) {
 }
 
 static int add_balances(struct qctl *q, json_t *out, uint64_t account) {
-  char path[96];
-  snprintf(path, sizeof(path), "/v1/accounts/%" PRIu64 "/balances", account);
   json_t *b = NULL;
-  int rc = qctl_get(q, path, true, &b);
+  int rc = qctl_getf(q, &b, "/v1/accounts/%" PRIu64 "/balances", account);
   if (rc) return rc;
   size_t i;
   json_t *row;
@@ -89,13 +84,19 @@ static int reported_compliance(struct qctl *q, const json_t *instruments, json_t
     if (f && f < lo) lo = f;
     if (l > hi) hi = l;
   }
-  for (unsigned y = lo; y <= hi; y++) {
-    char path[64];
-    snprintf(path, sizeof(path), "/v1/compliance/%u", y);
+  uint64_t after = 0;
+  bool more = false;
+  for (unsigned y = lo; y <= hi; y += more ? 0u : 1u) {
+    char path[96];
+    /* Paged by account id: "next" names where the following page starts. */
+    snprintf(path, sizeof(path), "/v1/compliance/%u?limit=1000&after=%" PRIu64, y, more ? after : 0u);
     long status = 0;
     json_t *ans = NULL;
     int rc = http_json(q->http, "GET", path, NULL, false, &status, &ans);
     if (rc) return qctl_report_http(q, path, rc, status, ans);
+    json_t *nx = json_object_get(ans, "next");
+    more = json_is_integer(nx);
+    after = more ? (uint64_t)json_integer_value(nx) : 0;
     json_t *e;
     for (i = 0; i < json_array_size(json_object_get(ans, "enterprises")) && (e = json_array_get(json_object_get(ans, "enterprises"), i)) != NULL; i++) {
       json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O,s:O,s:O}", "year", (json_int_t)y,
@@ -211,16 +212,14 @@ int qctl_cmd_export(struct qctl *q, int argc, char **argv) {
   int rc = qopts_parse(&o, argc, argv, NULL);
   if (!rc) rc = qopts_check_dangling(&o, "export");
   if (rc) return rc;
-  if (qopts_has(&o, "help") || o.npos != 1) {
-    fprintf(qopts_has(&o, "help") ? stdout : stderr,
-            "usage: quotactl --key FILE export FILE\n"
-            "Writes the ledger as JSON Lines (quotad-export/1): a header with the origin,\n"
-            "verifier key and signed checkpoint; one {\"index\",\"leaf\"} line per entry (with\n"
-            "\"legs\" for a version 2 settlement: its legs blob, stored apart); and a\n"
-            "last line with what the registry reports (instruments, balances, compliance) for\n"
-            "quota-audit to compare with its own replay. Needs an operator or auditor key.\n");
-    return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
-  }
+  if (qopts_has(&o, "help") || o.npos != 1)
+    return qopts_usage(&o,
+        "usage: quotactl --key FILE export FILE\n"
+        "Writes the ledger as JSON Lines (quotad-export/1): a header with the origin,\n"
+        "verifier key and signed checkpoint; one {\"index\",\"leaf\"} line per entry (with\n"
+        "\"legs\" for a version 2 settlement: its legs blob, stored apart); and a\n"
+        "last line with what the registry reports (instruments, balances, compliance) for\n"
+        "quota-audit to compare with its own replay. Needs an operator or auditor key.\n");
   if ((rc = qctl_fetch_log(q))) return rc;
   char *cp = NULL;
   uint64_t size = 0;

@@ -1,6 +1,8 @@
 /* Bulk forms: a CSV file whose columns are a transaction type's JSON field names, one transaction
  * per row (settle: legs grouped by batch reference), submitted in batches of up to 1000
- * envelopes. Ids are derived from each row's content, so a rerun applies nothing twice. */
+ * envelopes. Ids are derived (qctl_id_derive) from what identifies each row, so a rerun applies
+ * nothing twice and nobody without the signing key can predict them. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,14 @@
 #define REFUSAL_KINDS_MAX 32u
 #define REFUSALS_SHOWN_MAX 20u
 #define KEY_CACHE_MAX 8192u /* distinct key files named by a 'key' column */
+#define SEEN_ROWS_MAX (1u << 26) /* distinct row seeds one import counts (1 GiB of table) */
+
+/* How many earlier rows of this file had the same seed: two identical transfers in one file
+ * differ only in their amount or not at all, so the occurrence keeps their ids apart. */
+struct seen_row {
+  uint8_t hash[16]; /* SHA-256 of the seed, first 16 bytes; all zero: a free slot */
+  uint32_t count;
+};
 
 struct import {
   struct qctl *q;
@@ -29,6 +39,11 @@ struct import {
   size_t nkeys; /* key files loaded for 'key' columns, each once */
   char *key_paths[KEY_CACHE_MAX];
   struct proto_key *keys[KEY_CACHE_MAX];
+  struct seen_row *seen; /* open addressing, seen_cap a power of two, at most half full */
+  size_t seen_cap, seen_used;
+  bool dry_run;          /* --dry-run: every row read, built and signed; nothing submitted */
+  uint64_t checked;      /* rows a dry run would submit */
+  json_t *refusals;      /* with --json: every refused row (line, code, message, available) */
 };
 
 static int cached_key(struct import *im, const char *path, struct proto_key **out) {
@@ -89,6 +104,12 @@ static void tally_refusal(struct import *im, const struct qctl_result *r, unsign
     snprintf(im->by_code[im->codes++].code, sizeof(im->by_code[0].code), "%s", r->code_name);
   }
   if (k < im->codes) im->by_code[k].count++;
+  if (im->refusals) {
+    json_t *one = json_pack("{s:I,s:s,s:s}", "line", (json_int_t)line, "code", r->code_name,
+                            "message", r->message);
+    if (one && r->has_available) json_object_set_new(one, "available", json_integer((json_int_t)r->available));
+    if (one) json_array_append_new(im->refusals, one);
+  }
   if (im->shown++ < REFUSALS_SHOWN_MAX) {
     fprintf(stderr, "\n%s:%lu: refused: %s: %s", im->path, line, r->code_name, r->message);
     if (r->has_available) fprintf(stderr, " (available %" PRIu64 " t)", r->available);
@@ -104,6 +125,8 @@ struct qctl_batch *qctl_batch_open(struct qctl *q, const char *label) {
   im->path = label;
   im->batch_max = QCTL_BATCH_MAX;
   im->batch = json_array();
+  im->refusals = q->json ? json_array() : NULL;
+  im->dry_run = q->dry_run;
   return (struct qctl_batch *)im;
 }
 
@@ -125,8 +148,10 @@ int qctl_batch_close(struct qctl_batch *b, int rc) {
   struct import *im = (struct import *)b;
   if (rc == 0) rc = flush(im);
   free_keys(im);
+  free(im->seen);
   json_decref(im->batch);
   import_summary(im);
+  json_decref(im->refusals);
   if (rc == 0 && im->refused) rc = QCTL_EXIT_REFUSED;
   free(im);
   return rc;
@@ -135,6 +160,11 @@ int qctl_batch_close(struct qctl_batch *b, int rc) {
 static int flush(struct import *im) {
   size_t n = json_array_size(im->batch);
   if (n == 0) return 0;
+  if (im->dry_run) { /* built and signed: what would be sent is known good locally */
+    im->checked += n;
+    json_array_clear(im->batch);
+    return 0;
+  }
   struct qctl_result *res = calloc(n, sizeof(*res));
   if (!res) return QCTL_EXIT_IO;
   int rc = qctl_submit(im->q, im->batch, res, n, NULL);
@@ -169,6 +199,69 @@ static int resolve_cb(void *ctx, const char *ref, uint64_t *id) {
   return qctl_resolve_account(ctx, ref, id);
 }
 
+/* Where a seed's hash starts probing: its first 8 bytes, already uniform. */
+static size_t seen_slot(const uint8_t *hash) {
+  uint64_t v;
+  memcpy(&v, hash, sizeof(v));
+  return (size_t)v;
+}
+
+static int seen_grow(struct import *im) {
+  size_t cap = im->seen_cap ? im->seen_cap * 2 : 1024;
+  if (cap > 2u * SEEN_ROWS_MAX) return PROTO_E_TOO_LARGE;
+  struct seen_row *t = calloc(cap, sizeof(*t));
+  if (!t) return PROTO_E_NO_MEMORY;
+  for (size_t i = 0; i < im->seen_cap; i++) {
+    if (im->seen[i].count == 0) continue;
+    size_t at = seen_slot(im->seen[i].hash);
+    while (t[at & (cap - 1)].count) at++;
+    t[at & (cap - 1)] = im->seen[i];
+  }
+  free(im->seen);
+  im->seen = t;
+  im->seen_cap = cap;
+  return 0;
+}
+
+/* The number of earlier rows with this seed (0 for the first), or a negative code. */
+static long occurrence(struct import *im, const char *seed) {
+  if (im->seen_used * 2 >= im->seen_cap) {
+    int rc = seen_grow(im);
+    if (rc) return rc;
+  }
+  PROTO_ASSERT(im->seen_used * 2 < im->seen_cap); /* a free slot ends every probe */
+  uint8_t h[PROTO_HASH_BYTES];
+  proto_sha256(seed, strlen(seed), h);
+  size_t at = seen_slot(h);
+  for (;; at++) {
+    struct seen_row *e = &im->seen[at & (im->seen_cap - 1)];
+    if (e->count == 0) {
+      memcpy(e->hash, h, sizeof(e->hash));
+      e->count = 1;
+      im->seen_used++;
+      return 0;
+    }
+    if (memcmp(e->hash, h, sizeof(e->hash)) == 0) return e->count++;
+  }
+}
+
+/* The derived id of a row: its seed and its occurrence in this file, by the row's signer. */
+static int row_id(struct import *im, struct csv_reader *r, unsigned type, const struct qopts *o,
+                  const struct proto_key *signer, uint8_t id[PROTO_ID_BYTES]) {
+  static char seed[PROTO_ID_SEED_BYTES_MAX];
+  long n = qbuild_row_seed(type, o, seed, sizeof(seed));
+  long nth = n < 0 ? n : occurrence(im, seed);
+  if (nth < 0) {
+    fprintf(stderr, "\n%s:%lu: no id for this row: %s\n", im->path, r->line,
+            proto_err_message((int)nth));
+    return nth == PROTO_E_FIELD_TOO_LONG ? QCTL_EXIT_USAGE : QCTL_EXIT_IO;
+  }
+  char nth_text[24];
+  snprintf(nth_text, sizeof(nth_text), "%ld", nth);
+  const char *fields[2] = {seed, nth_text};
+  return qctl_id_derive(im->q, signer, type, fields, 2, id);
+}
+
 static int import_row(struct import *im, struct csv_reader *r, unsigned type) {
   struct qopts o = {0};
   int id_col = -1, key_col = -1;
@@ -185,16 +278,15 @@ static int import_row(struct import *im, struct csv_reader *r, unsigned type) {
     o.names[o.n] = r->header[c];
     o.values[o.n++] = r->fields[c];
   }
-  uint8_t id[PROTO_ID_BYTES];
-  if (id_col >= 0 && csv_get(r, id_col)[0]) {
+  uint8_t id[PROTO_ID_BYTES] = {0}; /* derived below, once the row is known to be valid */
+  bool explicit_id = id_col >= 0 && csv_get(r, id_col)[0];
+  if (explicit_id) {
     const char *hex = csv_get(r, id_col);
     if (strlen(hex) != 32 || proto_hex_decode(hex, 32, id, sizeof(id)) != PROTO_ID_BYTES) {
       csv_fail(r, id_col, "an id is 32 hexadecimal characters");
       fprintf(stderr, "%s\n", r->error);
       return QCTL_EXIT_USAGE;
     }
-  } else {
-    qbuild_row_id(type, &o, id);
   }
   char err[512];
   json_t *obj = NULL;
@@ -219,7 +311,8 @@ static int import_row(struct import *im, struct csv_reader *r, unsigned type) {
     proto_tx_free(&tx);
     return QCTL_EXIT_USAGE;
   }
-  rc = queue(im, &tx, r->line, keys, nkeys);
+  if (!explicit_id) rc = row_id(im, r, type, &o, nkeys ? keys[0] : NULL, tx.id);
+  if (!rc) rc = queue(im, &tx, r->line, keys, nkeys);
   proto_tx_free(&tx);
   return rc;
 }
@@ -245,10 +338,12 @@ static int settle_flush(struct import *im, struct settle_group *g) {
   (void)n;
   tx.u.settle.legs_count = (uint16_t)g->nlegs;
   tx.u.settle.legs = g->legs; /* borrowed: not freed with proto_tx_free */
-  char text[PROTO_REF_BYTES_MAX + 64];
-  snprintf(text, sizeof(text), "settle\n%s\n%u\n", g->ref, g->chunk);
-  qctl_id_derive(text, tx.id);
-  int rc = qctl_load_keys(im->q);
+  /* the exchange's reference and the part identify it, never the legs' amounts */
+  char part[16];
+  snprintf(part, sizeof(part), "%u", g->chunk);
+  const char *fields[2] = {g->ref, part};
+  int rc = qctl_id_derive(im->q, NULL, PROTO_TX_SETTLE, fields, 2, tx.id);
+  if (!rc) rc = qctl_load_keys(im->q);
   if (!rc && im->q->nkeys == 0) rc = QCTL_EXIT_USAGE;
   /* salts derived from the signing key: a rerun signs the same body under the same id */
   if (!rc) rc = qctl_settle_seal(im->q, &tx, im->q->keys[0]);
@@ -345,8 +440,11 @@ static void import_help(const char *what) {
          "  or any transaction command name.\n"
          "A 'key' column names the key files that sign that row (';' between several; paths\n"
          "relative to the CSV's folder); rows without one are signed by every --key.\n"
-         "Accounts may be given as ids, USCCs or CN-<code>. Ids are SHA-256 of each row's\n"
-         "content, so rerunning a file answers 'exists' for rows already applied.\n", what);
+         "Accounts may be given as ids, USCCs or CN-<code>. Ids are derived from each row's\n"
+         "fields other than amounts (and its occurrence among equal rows) by a signature of\n"
+         "the row's signer (or --id-key): rerunning a file answers 'exists' for rows already\n"
+         "applied, a row whose amount was edited meets id_conflict, and nobody without the\n"
+         "key can predict an id.\n", what);
 }
 
 static void import_summary(struct import *im) {
@@ -356,13 +454,19 @@ static void import_summary(struct import *im) {
     for (size_t k = 0; k < im->codes; k++) {
       json_object_set_new(by, im->by_code[k].code, json_integer((json_int_t)im->by_code[k].count));
     }
-    json_t *s = json_pack("{s:s,s:I,s:I,s:I,s:I,s:o}", "file", im->path, "rows",
+    json_t *s = json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:O}", "file", im->path, "rows",
                           (json_int_t)im->rows, "ok", (json_int_t)im->ok, "exists",
                           (json_int_t)im->exists, "refused", (json_int_t)im->refused,
-                          "refused_by_code", by);
+                          "refused_by_code", by, "refusals", im->refusals);
+    if (im->dry_run) json_object_set_new(s, "dry_run_checked", json_integer((json_int_t)im->checked));
     json_dumpf(s, stdout, JSON_COMPACT);
     putchar('\n');
     json_decref(s);
+    return;
+  }
+  if (im->dry_run) {
+    printf("%s: dry run: %" PRIu64 " rows read, %" PRIu64 " transactions built and signed; "
+           "nothing was submitted\n", im->path, im->rows, im->checked);
     return;
   }
   if (im->rows) printf("%s: %" PRIu64 " rows, ", im->path, im->rows);

@@ -1,4 +1,5 @@
 /* keygen and init: making Ed25519 key files and the genesis of a new registry. */
+#include "proto/proto_json.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -52,15 +53,13 @@ int qctl_cmd_keygen(struct qctl *q, int argc, char **argv) {
   int rc = qopts_parse(&o, argc, argv, NULL);
   if (rc) return rc;
   static const char *const allowed[] = {"name", NULL};
-  if (qopts_has(&o, "help") || o.npos != 1) {
-    fprintf(qopts_has(&o, "help") ? stdout : stderr,
-            "usage: quotactl keygen FILE [--name NAME]\n"
-            "Writes a new Ed25519 key file (mode 0600; never overwrites) and prints its public\n"
-            "key (base64), its hash (the key's name on the ledger, base64 and hex) and, with\n"
-            "--name, the signed-note verifier key \"NAME+ID+KEY\" (for a log key, NAME is the\n"
-            "registry origin).\n");
-    return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
-  }
+  if (qopts_has(&o, "help") || o.npos != 1)
+    return qopts_usage(&o,
+        "usage: quotactl keygen FILE [--name NAME]\n"
+        "Writes a new Ed25519 key file (mode 0600; never overwrites) and prints its public\n"
+        "key (base64), its hash (the key's name on the ledger, base64 and hex) and, with\n"
+        "--name, the signed-note verifier key \"NAME+ID+KEY\" (for a log key, NAME is the\n"
+        "registry origin).\n");
   if ((rc = qopts_only(&o, "keygen", allowed))) return rc;
   struct proto_key *key = proto_key_generate();
   if (!key) {

@@ -1,5 +1,8 @@
 /* proof: checks here, not on the registry's word, that a transaction is in the log: its exact
- * leaf bytes, an RFC 9162 inclusion proof, and the root in a checkpoint signed by the log key. */
+ * leaf bytes, an RFC 9162 inclusion proof, and the root in a checkpoint signed by the log key;
+ * with --receipt, writes all of it as a C2SP tlog-proof file that anyone can verify offline. */
+#include "proto/proto_json.h"
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,18 +32,21 @@ static int trusted_key(struct qctl *q, const char *pinned, char *name, size_t na
   return 0;
 }
 
-/* Fetches and verifies the latest checkpoint until it covers index. */
+/* Fetches and verifies the latest checkpoint until it covers index; its text (the signed note as
+ * served, cosignatures included) into note. */
 static int covering_checkpoint(struct qctl *q, const char *name, const uint8_t *pub,
-                               uint64_t index, struct tlog_checkpoint *cp) {
+                               uint64_t index, struct tlog_checkpoint *cp, char *note,
+                               size_t note_cap) {
   for (unsigned t = 0; t < PROOF_CHECKPOINT_TRIES; t++) {
     struct http_response r;
-    int rc = http_request(q->http, "GET", "/v1/checkpoint", NULL, NULL, 0, false, &r);
-    if (rc || r.status != 200) {
-      int ex = qctl_report_http(q, "GET /v1/checkpoint", rc, r.status, NULL);
-      http_response_free(&r);
-      return ex;
-    }
+    int rc = qctl_checkpoint_get(q, &r);
+    if (rc) return rc;
     rc = tlog_checkpoint_verify(r.body, r.len, name, pub, cp);
+    if (!rc && r.len >= note_cap) rc = PROTO_E_TOO_LARGE;
+    if (!rc) {
+      memcpy(note, r.body, r.len);
+      note[r.len] = '\0';
+    }
     http_response_free(&r);
     if (rc) {
       fprintf(stderr, "quotactl proof: the checkpoint does not verify with the log key: %s\n",
@@ -56,11 +62,9 @@ static int covering_checkpoint(struct qctl *q, const char *name, const uint8_t *
 
 static int fetch_proof(struct qctl *q, uint64_t index, uint64_t size,
                        uint8_t (*hashes)[PROTO_HASH_BYTES], size_t *n) {
-  char path[128];
-  snprintf(path, sizeof(path), "/v1/proof/inclusion?index=%" PRIu64 "&tree_size=%" PRIu64, index,
-           size);
   json_t *ans = NULL;
-  int rc = qctl_get(q, path, true, &ans);
+  int rc = qctl_getf(q, &ans, "/v1/proof/inclusion?index=%" PRIu64 "&tree_size=%" PRIu64, index,
+                     size);
   if (rc) return rc;
   json_t *arr = json_object_get(ans, "hashes");
   *n = json_array_size(arr);
@@ -96,24 +100,23 @@ static int tiles_proof(const char *url, uint64_t index, uint64_t size,
   return QCTL_EXIT_IO;
 }
 
-/* GET /v1/tx/{id}: the entry's index and exact leaf bytes. */
-static int fetch_leaf(struct qctl *q, const char *id_hex, uint64_t *index, uint8_t *leaf,
+/* GET /v1/tx/{id} (or, by_index, /v1/entries at *index): the entry's index and exact leaf
+ * bytes; id_hex receives the transaction's id when by_index. */
+static int fetch_leaf(struct qctl *q, char *id_hex, bool by_index, uint64_t *index, uint8_t *leaf,
                       size_t *len, char *type, size_t type_cap) {
-  char path[96];
-  snprintf(path, sizeof(path), "/v1/tx/%s", id_hex);
   json_t *ans = NULL;
-  int rc = qctl_get(q, path, true, &ans);
+  int rc = by_index ? qctl_getf(q, &ans, "/v1/entries?start=%" PRIu64 "&limit=1", *index)
+                    : qctl_getf(q, &ans, "/v1/tx/%s", id_hex);
   if (rc) return rc;
-  json_t *entry = json_object_get(ans, "entry");
+  json_t *entry = by_index ? json_array_get(json_object_get(ans, "entries"), 0) : json_object_get(ans, "entry");
   const char *b64 = json_string_value(json_object_get(entry, "leaf"));
-  *index = (uint64_t)json_integer_value(json_object_get(ans, "index"));
+  if (!by_index) *index = (uint64_t)json_integer_value(json_object_get(ans, "index"));
   const char *t = json_string_value(json_object_get(json_object_get(entry, "tx"), "type"));
   snprintf(type, type_cap, "%s", t ? t : "?");
   json_t *page = NULL;
   if (!b64) {
-    /* api.md's entry JSON carries "leaf"; an answer without it is completed from /v1/entries */
-    snprintf(path, sizeof(path), "/v1/entries?start=%" PRIu64 "&limit=1", *index);
-    rc = qctl_get(q, path, true, &page);
+    /* docs/API.md's entry JSON carries "leaf"; an answer without it is completed from /v1/entries */
+    rc = qctl_getf(q, &page, "/v1/entries?start=%" PRIu64 "&limit=1", *index);
     if (rc) {
       json_decref(ans);
       return rc;
@@ -142,6 +145,7 @@ static int fetch_leaf(struct qctl *q, const char *id_hex, uint64_t *index, uint8
   char got[2 * PROTO_ID_BYTES + 1];
   proto_hex_encode(tx.id, PROTO_ID_BYTES, got, sizeof(got));
   proto_tx_free(&tx);
+  if (by_index) memcpy(id_hex, got, sizeof(got));
   if (strcasecmp(got, id_hex) != 0) {
     fprintf(stderr, "quotactl proof: the leaf holds transaction %s, not %s\n", got, id_hex);
     return QCTL_EXIT_VERIFY;
@@ -151,39 +155,77 @@ static int fetch_leaf(struct qctl *q, const char *id_hex, uint64_t *index, uint8
 
 static void proof_help(FILE *out) {
   fprintf(out,
-          "usage: quotactl [--key FILE] proof --id HEX [--verifier-key NAME+ID+KEY] [--from-tiles URL]\n"
+          "usage: quotactl [--key FILE] proof (--id HEX | --index N) [--verifier-key NAME+ID+KEY]\n"
+          "                [--receipt FILE] [--from-tiles URL]\n"
           "Fetches the transaction's entry, the latest signed checkpoint and an inclusion proof,\n"
           "and verifies all three here: the leaf is the entry of that id, the proof leads from\n"
           "its hash to the checkpoint's root (RFC 9162), and the checkpoint is signed by the log\n"
-          "key. Exit 0 verified, 4 when anything does not verify.\n"
+          "key. With --receipt, once verified, writes them as a receipt: a C2SP tlog-proof file\n"
+          "(the entry's leaf as its extra data, the index, the proof, the checkpoint as served\n"
+          "with its cosignatures) that the public pages' verifier and the standalone\n"
+          "quotad-verifier.html check offline. Exit 0 verified, 4 when anything does not verify.\n"
           "--from-tiles URL builds the proof here from the log's hash tiles (C2SP tlog-tiles) under\n"
           "URL (e.g. http://registry:8080/log, a mirror) instead of asking /v1/proof.\n");
+}
+
+/* The receipt: c2sp.org/tlog-proof@v1, written to FILE.tmp then renamed, so a reader never
+ * finds half a receipt. */
+static int write_receipt(const char *file, const uint8_t *leaf, size_t len, uint64_t index,
+                         const uint8_t (*hashes)[PROTO_HASH_BYTES], size_t n, const char *note) {
+  static char b64[PROTO_ENTRY_BYTES_MAX * 4 / 3 + 8];
+  char tmp[4096];
+  if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp)) return QCTL_EXIT_USAGE;
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    fprintf(stderr, "quotactl proof: %s: %s\n", tmp, strerror(errno));
+    return QCTL_EXIT_IO;
+  }
+  proto_base64_encode(leaf, len, b64, sizeof(b64));
+  fprintf(f, "c2sp.org/tlog-proof@v1\nextra %s\nindex %" PRIu64 "\n", b64, index);
+  for (size_t i = 0; i < n; i++) {
+    proto_base64_encode(hashes[i], PROTO_HASH_BYTES, b64, sizeof(b64));
+    fprintf(f, "%s\n", b64);
+  }
+  fprintf(f, "\n%s", note);
+  bool bad = ferror(f) != 0;
+  if (fclose(f) != 0 || bad || rename(tmp, file) != 0) {
+    fprintf(stderr, "quotactl proof: cannot write %s: %s\n", file, strerror(errno));
+    unlink(tmp);
+    return QCTL_EXIT_IO;
+  }
+  return 0;
 }
 
 int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
   struct qopts o;
   int rc = qopts_parse(&o, argc, argv, NULL);
   if (rc) return rc;
-  static const char *const allowed[] = {"id", "verifier-key", "from-tiles", NULL};
-  if (qopts_has(&o, "help") || !qopts_has(&o, "id") || o.npos) {
+  static const char *const allowed[] = {"id", "index", "verifier-key", "receipt", "from-tiles", NULL};
+  if (qopts_has(&o, "help") || qopts_has(&o, "id") == qopts_has(&o, "index") || o.npos) {
     proof_help(qopts_has(&o, "help") ? stdout : stderr);
     return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
   }
   if ((rc = qopts_only(&o, "proof", allowed))) return rc;
   uint8_t id[PROTO_ID_BYTES];
-  const char *id_hex = qopts_get(&o, "id");
-  if ((rc = qctl_id_from_hex(id_hex, id))) return rc;
+  char id_hex[2 * PROTO_ID_BYTES + 1] = "";
+  uint64_t index = 0;
+  bool by_index = qopts_has(&o, "index");
+  if (by_index && (rc = qopts_u64(qopts_get(&o, "index"), "--index", 0, UINT64_MAX - 1, &index))) return rc;
+  if (!by_index) {
+    if ((rc = qctl_id_from_hex(qopts_get(&o, "id"), id))) return rc;
+    snprintf(id_hex, sizeof(id_hex), "%s", qopts_get(&o, "id"));
+  }
   if ((rc = qctl_fetch_log(q))) return rc;
   char name[PROTO_ORIGIN_BYTES_MAX + 1];
   uint8_t pub[PROTO_PUBKEY_BYTES];
   if ((rc = trusted_key(q, qopts_get(&o, "verifier-key"), name, sizeof(name), pub))) return rc;
   static uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
   size_t len = 0;
-  uint64_t index = 0;
   char type[32];
-  if ((rc = fetch_leaf(q, id_hex, &index, leaf, &len, type, sizeof(type)))) return rc;
+  if ((rc = fetch_leaf(q, id_hex, by_index, &index, leaf, &len, type, sizeof(type)))) return rc;
   struct tlog_checkpoint cp;
-  if ((rc = covering_checkpoint(q, name, pub, index, &cp))) return rc;
+  static char note[TLOG_CHECKPOINT_BYTES_MAX * 8]; /* the checkpoint and its cosignature lines */
+  if ((rc = covering_checkpoint(q, name, pub, index, &cp, note, sizeof(note)))) return rc;
   uint8_t hashes[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
   const char *tiles = qopts_get(&o, "from-tiles");
@@ -200,6 +242,9 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
             cp.size);
     return QCTL_EXIT_VERIFY;
   }
+  const char *receipt = qopts_get(&o, "receipt");
+  if (receipt && (rc = write_receipt(receipt, leaf, len, index, (const uint8_t(*)[PROTO_HASH_BYTES])hashes, n, note)))
+    return rc;
   if (q->json) {
     printf("{\"verified\":true,\"id\":\"%s\",\"index\":%" PRIu64 ",\"tree_size\":%" PRIu64
            ",\"root\":\"%s\",\"proof_hashes\":%zu}\n", id_hex, index, cp.size, root, n);

@@ -1,6 +1,7 @@
 /* The read subcommands: accounts, balances, history, keys, instruments, entries and the
  * compliance report (the checkpoint has its own file, tools/quotactl_checkpoint.c). --json prints
  * the registry's answer as is; otherwise a table. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,26 +216,49 @@ static void compliance_summary(const json_t *list, unsigned year) {
          "\n", count[0], count[1], count[2], count[3]);
 }
 
+
+/* Every page of a year's compliance, the enterprises of later pages appended to the first's. */
+static int compliance_all(struct qctl *q, uint64_t year, json_t **out) {
+  *out = NULL;
+  for (json_int_t after = 0; after >= 0;) {
+    char path[96];
+    snprintf(path, sizeof(path), "/v1/compliance/%" PRIu64 "?limit=1000&after=%lld", year, (long long)after);
+    json_t *page = NULL;
+    int rc = qctl_get(q, path, false, &page);
+    if (rc) {
+      json_decref(*out);
+      *out = NULL;
+      return rc;
+    }
+    json_t *next = json_object_get(page, "next");
+    after = json_is_integer(next) ? json_integer_value(next) : -1;
+    if (!*out) {
+      *out = page;
+      continue;
+    }
+    json_array_extend(json_object_get(*out, "enterprises"), json_object_get(page, "enterprises"));
+    json_decref(page);
+  }
+  json_object_set_new(*out, "next", json_null());
+  return 0;
+}
+
 int qctl_cmd_compliance(struct qctl *q, int argc, char **argv) {
   struct qopts o;
   static const char *const bools[] = {"csv", NULL};
   int rc = qopts_parse(&o, argc, argv, bools);
   if (rc) return rc;
-  if (qopts_has(&o, "help") || o.npos != 1) {
-    fprintf(qopts_has(&o, "help") ? stdout : stderr,
-            "usage: quotactl compliance YEAR [--csv] [--json]\n"
-            "Status and shortfall of every enterprise with verified emissions for YEAR\n"
-            "(compliant, short, compliant_late, overdue), then totals. Public: no key needed.\n");
-    return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
-  }
+  if (qopts_has(&o, "help") || o.npos != 1)
+    return qopts_usage(&o,
+        "usage: quotactl compliance YEAR [--csv] [--json]\n"
+        "Status and shortfall of every enterprise with verified emissions for YEAR\n"
+        "(compliant, short, compliant_late, overdue), then totals. Public: no key needed.\n");
   static const char *const allowed[] = {"csv", NULL};
   if ((rc = qopts_only(&o, "compliance", allowed))) return rc;
   uint64_t year;
   if ((rc = qopts_u64(o.pos[0], "YEAR", PROTO_YEAR_MIN, PROTO_YEAR_MAX, &year))) return rc;
-  char path[64];
-  snprintf(path, sizeof(path), "/v1/compliance/%" PRIu64, year);
   json_t *ans = NULL;
-  if ((rc = qctl_get(q, path, false, &ans))) return rc;
+  if ((rc = compliance_all(q, year, &ans))) return rc;
   json_t *list = json_object_get(ans, "enterprises");
   bool csv = qopts_has(&o, "csv");
   if (q->json) {

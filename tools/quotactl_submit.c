@@ -1,5 +1,6 @@
 /* Encoding, signing and submitting transactions, and telling the user what the registry said:
  * local encoding with proto (no trust in a server-side encoder), one signature per --key. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

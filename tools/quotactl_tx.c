@@ -1,6 +1,7 @@
 /* One subcommand per transaction type. The flags are the JSON field names of proto's tables, so
  * this file walks those tables instead of describing each type again; then the transaction is
  * encoded and signed locally (proto) and submitted. */
+#include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,7 @@ int qctl_cmd_tx(struct qctl *q, const char *cmd, int argc, char **argv) {
     tx_help(cmd, type);
     return QCTL_EXIT_OK;
   }
-  bool dry = qopts_has(&o, "dry-run");
+  bool dry = q->dry_run || qopts_has(&o, "dry-run");
   if (o.npos) {
     fprintf(stderr, "quotactl %s: unexpected argument '%s' (flags are --name value)\n", cmd,
             o.pos[0]);

@@ -1,7 +1,6 @@
 /* The witness's requests as functions from a request to an answer: add-checkpoint with the
  * C2SP tlog-witness checks in the spec's order, the latest cosigned checkpoint of an origin, and
  * the route table. No sockets here: the server, the unit tests and the fuzz target call these. */
-#include <assert.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,7 +35,7 @@ static void answer_text(struct witness_answer *a, int code, const char *fmt, ...
   va_start(ap, fmt);
   int n = vsnprintf(a->body, sizeof a->body, fmt, ap);
   va_end(ap);
-  assert(n >= 0);
+  PROTO_ASSERT(n >= 0);
   a->body_len = (size_t)n < sizeof a->body ? (size_t)n : sizeof a->body - 1;
 }
 
@@ -88,7 +87,7 @@ struct add_ctx {
 /* The cosigned checkpoint a record keeps: text, blank line, the log's lines, our line. */
 static int record_note(struct add_ctx *c, struct witness_record *next) {
   const struct tlog_note *n = &c->req->note;
-  assert(n->text_len <= TLOG_CHECKPOINT_BYTES_MAX);
+  PROTO_ASSERT(n->text_len <= TLOG_CHECKPOINT_BYTES_MAX);
   size_t at = n->text_len;
   memcpy(next->note, n->text, at);
   next->note[at++] = '\n';
@@ -154,7 +153,7 @@ static void add_refused(struct add_ctx *c, const struct tlog_witness_request *r,
     a->status = 409;
     a->content_type = TLOG_WITNESS_SIZE_CONTENT_TYPE;
     long n = tlog_witness_size_format(c->stored_size, a->body, sizeof a->body);
-    assert(n > 0);
+    PROTO_ASSERT(n > 0);
     a->body_len = (size_t)n;
     return;
   }
@@ -199,7 +198,7 @@ static void get_checkpoint(struct witness *w, const char *hex, struct witness_an
       return;
     }
   long n = proto_hex_decode(hex, 2 * PROTO_HASH_BYTES, hash, sizeof hash);
-  assert(n == PROTO_HASH_BYTES);
+  PROTO_ASSERT(n == PROTO_HASH_BYTES);
   struct witness_record *rec = malloc(sizeof *rec);
   int rc = rec ? witness_state_get(w->state, hash, rec) : PROTO_E_NO_MEMORY;
   if (rc == 0) {

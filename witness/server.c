@@ -1,7 +1,6 @@
 /* quota-witness's HTTP/1.1 server: one libuv loop, http-parser per connection, and a bound on
  * everything a client can make it hold (connections, header and body bytes, unsent answers, the
  * time to send headers and body, idle time). Requests are answered in order, one at a time. */
-#include <assert.h>
 #include <http_parser.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -190,7 +189,7 @@ static void conn_respond(struct conn *c, unsigned status, const char *type, cons
                    "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                    "Cache-Control: no-store\r\n%s\r\n",
                    status, reason(status), type, len, close_after ? "Connection: close\r\n" : "");
-  assert(n > 0 && (size_t)n < sizeof head);
+  PROTO_ASSERT(n > 0 && (size_t)n < sizeof head);
   if (close_after) c->closing = true; /* reads go on, dropped, until the linger ends */
   conn_write(c, head, (size_t)n, body, len);
 }
@@ -200,7 +199,7 @@ static void conn_respond(struct conn *c, unsigned status, const char *type, cons
 static void conn_fail(struct conn *c, unsigned status, const char *why) {
   char body[160];
   int n = snprintf(body, sizeof body, "%s\n", why);
-  assert(n > 0);
+  PROTO_ASSERT(n > 0);
   conn_respond(c, status, "text/plain; charset=utf-8", body, (size_t)n, true);
 }
 
@@ -352,7 +351,7 @@ static unsigned peer_count(struct server *s, struct conn *c) {
   unsigned n = 0;
   for (const struct conn *o = s->conns; o; o = o->next)
     if (memcmp(o->peer, c->peer, sizeof c->peer) == 0 && !uv_is_closing((const uv_handle_t *)&o->tcp)) n++;
-  assert(n >= 1); /* c itself */
+  PROTO_ASSERT(n >= 1); /* c itself */
   return n;
 }
 
@@ -482,10 +481,10 @@ int witness_serve(struct witness *w) {
                 w->cfg->logs_count);
     notify_ready();
     uv_run(s->loop, UV_RUN_DEFAULT);
-    assert(s->conns == NULL && s->conns_count == 0);
+    PROTO_ASSERT(s->conns == NULL && s->conns_count == 0);
   }
   int closed = uv_loop_close(s->loop);
-  assert(closed == 0 || rc != 0);
+  PROTO_ASSERT(closed == 0 || rc != 0);
   free(s);
   return rc;
 }

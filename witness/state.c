@@ -15,7 +15,6 @@
  *
  * A record that does not decode, or whose note is not a checkpoint of the same origin, size and
  * root, is CORRUPT: the witness refuses to cosign for that origin rather than guess. */
-#include <assert.h>
 #include <errno.h>
 #include <lmdb.h>
 #include <stdlib.h>
@@ -114,9 +113,9 @@ static void record_empty(struct witness_record *r) {
 /* Encodes a record the decoder will accept: asserted here, checked again when read. */
 static size_t record_encode(const struct witness_record *r, uint8_t *out) {
   struct tlog_note note;
-  assert(r->note_len > 0 && r->note_len <= WITNESS_NOTE_BYTES_MAX);
+  PROTO_ASSERT(r->note_len > 0 && r->note_len <= WITNESS_NOTE_BYTES_MAX);
   int parsed = tlog_note_parse(r->note, r->note_len, &note);
-  assert(parsed == 0 && note.cp.size == r->size &&
+  PROTO_ASSERT(parsed == 0 && note.cp.size == r->size &&
          memcmp(note.cp.root, r->root, PROTO_HASH_BYTES) == 0);
   out[0] = RECORD_VERSION;
   put_u64(out + 1, r->size);

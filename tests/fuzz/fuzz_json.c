@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "proto/proto_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

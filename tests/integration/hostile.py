@@ -3,6 +3,7 @@
 # size, root, every instrument total and the balances of every account of the world).
 # Usage: python3 hostile.py BUILD_DIR TMP_DIR
 import base64
+import hashlib
 import json
 import os
 import socket
@@ -249,6 +250,22 @@ def _(): return encode_only(qlib.acct_tx(120, "participant", 0, "none", "", "n" 
 @case("a control character in a name", 400, "bad_text")
 def _(): return encode_only(qlib.acct_tx(120, "participant", 0, "none", "", "bad\u0007name"))
 
+@case("a bidi override in a name (U+202E)", 400, "text_control")
+def _(): return encode_only(qlib.acct_tx(120, "participant", 0, "none", "", "Plant \u202eevil"))
+
+@case("a C1 control in a note (U+0085)", 400, "text_control")
+def _():
+    tx = qlib.acct_tx(120, "participant", 0, "none", "", "Trader")
+    tx["note"] = "next\u0085line"
+    return encode_only(tx)
+
+@case("a bidi isolate written into the body bytes (bypassing JSON)", 400, "text_control")
+def _():
+    body, _ = raw_body(qlib.acct_tx(120, "participant", 0, "none", "", "Trader XXX"))
+    at = bytes(body).index(b"XXX")
+    body[at:at + 3] = "\u2066".encode()
+    return post_env(signed_raw(body, w.op))
+
 @case("a lowercase instrument code", 400, "bad_instrument_code")
 def _(): return encode_only(transfer(instrument="cea-2025"))
 
@@ -315,6 +332,34 @@ def _(): return q.submit({"type": "account_close", "id": newid(), "account": 102
 def _(): return q.submit({"type": "genesis", "id": newid(), "origin": qlib.ORIGIN, "log_public_key": w.log.pubhex(),
                           "national_account": 2, "operator_threshold": 1, "operator_keys": [w.op.pubhex()]}, w.log)
 
+# weak public keys (tests/vectors/ed25519-keys.json, computed from the curve's definition)
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vectors",
+                       "ed25519-keys.json")) as f:
+    KEYV = json.load(f)
+
+
+def raw_keyreg(pub_hex, scope=101):
+    return {"type": "key_register", "id": newid(), "public_key": pub_hex, "role": "representative",
+            "scope": scope, "name": "weak"}
+
+
+@case("the identity point registered as a representative", 422, "bad_key")
+def _(): return q.submit(raw_keyreg(KEYV["identity"]), w.op)
+
+@case("A + T (T of order 2) registered as a representative", 422, "bad_key")
+def _(): return q.submit(raw_keyreg(KEYV["a_plus_t2"]), w.op)
+
+@case("a point of order 8 registered as a representative", 422, "bad_key")
+def _():
+    return q.submit(raw_keyreg(next(v["hex"] for v in KEYV["vectors"] if v["name"].startswith("small order 8"))), w.op)
+
+@case("a transfer 'signed' R = identity, S = 0 under the identity key", 401, "unknown_key")
+def _():
+    body, _ = raw_body(transfer())
+    ident = bytes.fromhex(KEYV["identity"])
+    return post_env({"body": b64(bytes(body)), "signatures": [
+        {"key": b64(hashlib.sha256(ident).digest()), "sig": b64(ident + bytes(32))}]})
+
 # ---------------------------------------------------------------- signatures and roles
 @case("wrong role: a representative issues", 403, "wrong_role")
 def _(): return q.submit(move("issue", instrument="CEA-2025", amount=1), w.rep(101))
@@ -368,13 +413,13 @@ def _(): return q.submit(REPLAY, w.rep(101))
 @case("a read without a key", 401, "unauthorized")
 def _(): return q.jrequest("GET", "/v1/accounts/101/balances")
 
-@case("a representative reads another account", 403, "forbidden")
+@case("a representative reads another account (404 as if absent)", 404, "not_found")
 def _(): return q.read_as(w.rep(101), "/v1/accounts/102/balances")
 
 @case("a representative reads the entries", 403, "forbidden")
 def _(): return q.read_as(w.rep(101), "/v1/entries?start=0&limit=10")
 
-@case("an authority reads another province's enterprise", 403, "forbidden")
+@case("an authority reads another province's enterprise (404 as if absent)", 404, "not_found")
 def _(): return q.read_as(w.auth11, "/v1/accounts/101")
 
 @case("a signed read 10 minutes old", 401, "stale_time")

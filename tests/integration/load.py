@@ -21,7 +21,9 @@ w = qlib.World()
 w.log.write_seed(os.path.join(tmp, "log.key"))
 q = qlib.Quotad(build, tmp, os.path.join(tmp, "data"), os.path.join(tmp, "log.key"),
                 extra=["--connections-max", os.environ.get("LOAD_CONN_MAX", "1100"), "--batch-entries-max", "64", "--tx-per-request-max", "64",
-                       "--request-timeout-ms", "60000", "--idle-timeout-ms", "60000"],
+                       "--request-timeout-ms", "60000", "--idle-timeout-ms", "60000",
+                       # every simulated client connects from 127.0.0.1: one peer address
+                       "--connections-per-peer-max", os.environ.get("LOAD_CONN_MAX", "1100")],
                 # a small ASan quarantine, so that RSS shows live memory rather than freed blocks
                 env={"ASAN_OPTIONS": "detect_leaks=0:quarantine_size_mb=16"})
 q.start()

@@ -250,6 +250,19 @@ def setup_world(q, w, enterprises=(101, 102), per_enterprise=100000):
     submit_all(q, envs)
 
 
+def compliance_world(q, w, count, first=200000):
+    """count more enterprises of province 44 (ids from first), each with verified emissions for
+    2025, so that /v1/compliance/2025 pages are large. Returns their ids."""
+    ids = list(range(first, first + count))
+    for lo in range(0, len(ids), 500):
+        part = ids[lo:lo + 500]
+        submit_all(q, [q.envelope(acct_tx(a, "enterprise", 44, "power", uscc("914400008%08d" % a),
+                                          "Power plant number %d of the province" % a), w.op) for a in part])
+        submit_all(q, [q.envelope(move("verified_emissions", account=a, year=2025, emissions=1000 + a % 977,
+                                       ref="verification report %d" % a), w.auth44) for a in part])
+    return ids
+
+
 def submit_all(q, envs):
     st, j = q.jrequest("POST", "/v1/tx", envs)
     bad = [r for r in j.get("results", []) if r.get("result") not in ("ok", "exists")]

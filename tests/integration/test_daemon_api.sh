@@ -163,10 +163,14 @@ check "compliance 2025 lists 101 with its emissions" [ "$(jget "$T/last.body" '[
 http GET /v1/compliance/2031
 { [ "$CODE" = 404 ] && [ "$(errcode)" = unknown_year ]; }; verdict "compliance of a year not opened: 404 unknown_year"
 
-for p in /v1/keys /v1/accounts /v1/accounts/101 "/v1/entries?start=0&limit=2" "/v1/tx/$TRANSFER_ID"; do
+for p in /v1/keys /v1/accounts /v1/accounts/101 "/v1/entries?start=0&limit=2"; do
   http GET "$p"
   { [ "$CODE" = 401 ] && [ "$(errcode)" = unauthorized ]; }; verdict "anonymous $p: 401 unauthorized"
 done
+# A transaction the reader may not see answers exactly what an unknown id answers.
+http GET "/v1/tx/$(newid)"; cp "$T/last.body" "$T/tx-unknown.body"; UNKNOWN_CODE=$CODE
+http GET "/v1/tx/$TRANSFER_ID"
+{ [ "$CODE" = 404 ] && [ "$UNKNOWN_CODE" = 404 ] && cmp -s "$T/last.body" "$T/tx-unknown.body"; }; verdict "anonymous /v1/tx/{id}: the same 404 as an unknown id"
 read_as op GET /v1/keys
 { [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'len(j["keys"])')" -ge 7 ]; }; verdict "operator lists every key"
 read_as rep101 GET /v1/keys
@@ -183,12 +187,27 @@ read_as rep101 GET /v1/accounts/91350100M000100Y43
 { [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["id"]')" = 101 ]; }; verdict "account by USCC"
 read_as auth44 GET /v1/accounts/CN-44
 { [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["id"]')" = 4400 ]; }; verdict "account by CN-44"
+# Absent and not yours answer alike: the same status and the same body, by id and by USCC.
+read_as rep101 GET /v1/accounts/999999; cp "$T/last.body" "$T/absent.body"
+{ [ "$CODE" = 404 ] && [ "$(errcode)" = not_found ]; }; verdict "an absent account: 404 not_found"
 read_as rep101 GET /v1/accounts/102
-{ [ "$CODE" = 403 ] && [ "$(errcode)" = forbidden ]; }; verdict "representative may not read another account: 403"
+{ [ "$CODE" = 404 ] && cmp -s "$T/last.body" "$T/absent.body"; }; verdict "representative reads another account: the same 404 as an absent one"
+read_as rep101 GET /v1/accounts/102/balances
+{ [ "$CODE" = 404 ] && cmp -s "$T/last.body" "$T/absent.body"; }; verdict "another account's balances: the same 404"
+USCC102=$(read_as op GET /v1/accounts/102 >/dev/null; jget "$T/last.body" 'j["uscc"]')
+read_as rep101 GET "/v1/accounts/$USCC102"
+{ [ "$CODE" = 404 ] && cmp -s "$T/last.body" "$T/absent.body"; }; verdict "another enterprise's USCC: the same 404 as an absent account"
 read_as auth11 GET /v1/accounts/101
-check "authority of another province: 403" [ "$CODE" = 403 ]
+{ [ "$CODE" = 404 ] && cmp -s "$T/last.body" "$T/absent.body"; }; verdict "authority of another province: the same 404"
 read_as exch GET /v1/accounts/101
-check "the exchange reads no account: 403" [ "$CODE" = 403 ]
+{ [ "$CODE" = 404 ] && cmp -s "$T/last.body" "$T/absent.body"; }; verdict "the exchange reads no account: the same 404"
+# A page's cursor names only an account the reader was shown.
+read_as rep101 GET "/v1/accounts?limit=1&kind=participant"
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["next"]')" = null ] && [ "$(jget "$T/last.body" 'j["accounts"]')" = '[]' ]; }; verdict "representative's account list: no cursor naming an account it may not see"
+read_as rep101 GET "/v1/accounts?limit=1"
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" '[a["id"] for a in j["accounts"]]')" = '[101]' ] && [ "$(jget "$T/last.body" 'j["next"]')" = null ]; }; verdict "representative's account list: its own account only"
+read_as op GET "/v1/accounts?limit=2"
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["next"] == j["accounts"][-1]["id"]')" = true ]; }; verdict "operator's account page: next is the last account shown"
 read_as rep101 GET /v1/accounts/101/balances
 { [ "$CODE" = 200 ] && "$PY" -c 'import json,sys; b=json.load(open(sys.argv[1]))["balances"]; sys.exit(0 if b and all(x["available"]==x["registry"]-x["frozen"] for x in b) and any(x["frozen"]==500 for x in b) else 1)' "$T/last.body"; }; verdict "balances: available = registry - frozen"
 read_as rep101 GET "/v1/accounts/101/history?limit=3"
@@ -205,9 +224,14 @@ check "a representative may not read the entries: 403" [ "$CODE" = 403 ]
 read_as rep101 GET "/v1/tx/$TRANSFER_ID"
 { [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["index"]')" = "$TRANSFER_INDEX" ]; }; verdict "representative reads its transaction"
 read_as auth11 GET "/v1/tx/$TRANSFER_ID"
-check "another province's authority may not: 403" [ "$CODE" = 403 ]
+cp "$T/last.body" "$T/hidden.body"
+{ [ "$CODE" = 404 ] && [ "$(errcode)" = not_found ]; }; verdict "another province's authority may not: 404 not_found, as for an unknown id"
+read_as auth11 GET "/v1/tx/$(newid)"
+{ [ "$CODE" = 404 ] && cmp -s "$T/last.body" "$T/hidden.body"; }; verdict "an id it may not see and an unknown id: the same answer, byte for byte"
 read_as op GET "/v1/tx/$(newid)"
 { [ "$CODE" = 404 ] && [ "$(errcode)" = not_found ]; }; verdict "an unknown id: 404 not_found"
+http GET "/v1/tx/$(newid)"
+{ [ "$CODE" = 401 ] && [ "$(errcode)" = unauthorized ]; }; verdict "anonymous, an unknown id: 401 unauthorized, as for a known one"
 read_as op GET "/v1/tx/xyz"
 { [ "$CODE" = 400 ] && [ "$(errcode)" = bad_hex ]; }; verdict "a malformed id: 400 bad_hex"
 SIZE=$(tree_size)
@@ -238,6 +262,43 @@ CODE=$(curl -s -o "$T/last.body" -w '%{http_code}' --unix-socket "$SOCK" http://
 { [ "$CODE" = 200 ] && grep -q 'quotad_batch_entries_bucket' "$T/last.body" && grep -q 'quotad_commit_seconds_count' "$T/last.body" && grep -q 'quotad_tx_results_total{result="ok"}' "$T/last.body" && grep -q 'quotad_checkpoint_age_seconds' "$T/last.body"; }; verdict "metrics over the Unix socket"
 http GET /v1/nothing
 check "unknown path: 404" [ "$CODE" = 404 ]
+# The route table: a path with a segment past a known one is no endpoint, and is not counted as one.
+metric() { curl -s --unix-socket "$SOCK" http://localhost/metrics | sed -n "s/^quotad_requests_total{endpoint=\"$1\",status=\"$2\"} //p"; }
+BAL_BEFORE=$(metric balances 404); OTHER_BEFORE=$(metric other 404)
+read_as op GET /v1/accounts/1/x
+{ [ "$CODE" = 404 ] && [ "$(errcode)" = not_found ] && grep -q 'no such endpoint' "$T/last.body"; }; verdict "/v1/accounts/1/x: 404, no such endpoint"
+{ [ "$(metric balances 404)" = "$BAL_BEFORE" ] && [ "$(metric other 404)" = "$(( ${OTHER_BEFORE:-0} + 1 ))" ]; }; verdict "and it is counted as other, not as balances"
+http GET /v1/tx/encode
+{ [ "$CODE" = 405 ] && [ "$(errcode)" = bad_request ]; }; verdict "GET on a POST route: 405"
+http GET /v1/compliance
+check "a route's missing parameter: 404" [ "$CODE" = 404 ]
+
+# Paging: keys (a hex hash cursor) and compliance (an account id cursor) walk every row once.
+read_as op GET /v1/keys; ALLKEYS=$(jget "$T/last.body" 'sorted(k["hash"] for k in j["keys"])')
+check "keys: the whole list fits one default page here, next null" [ "$(jget "$T/last.body" 'j["next"]')" = null ]
+AFTER=""; SEEN="[]"; PAGES=0
+while :; do
+  read_as op GET "/v1/keys?limit=2$AFTER"
+  [ "$CODE" = 200 ] || break
+  SEEN=$("$PY" -c 'import json,sys; print(json.dumps(json.loads(sys.argv[1]) + [k["hash"] for k in json.load(open(sys.argv[2]))["keys"]]))' "$SEEN" "$T/last.body")
+  PAGES=$((PAGES + 1))
+  NEXT=$(jget "$T/last.body" 'j["next"]')
+  [ "$NEXT" = null ] && break
+  AFTER="&after=$NEXT"
+  [ $PAGES -gt 50 ] && break
+done
+{ [ "$PAGES" -ge 3 ] && [ "$("$PY" -c 'import json,sys; s=json.loads(sys.argv[1]); print(json.dumps(sorted(s)) if len(s)==len(set(s)) else "dup")' "$SEEN")" = "$ALLKEYS" ]; }; verdict "keys paged by 2: every key once, in $PAGES pages"
+read_as rep101 GET "/v1/keys?limit=1"
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'j["next"] is None or j["next"] == __import__("base64").b64decode(j["keys"][-1]["hash"]).hex()')" = true ]; }; verdict "a representative's key cursor names only a key it was shown"
+read_as op GET "/v1/keys?after=zz"
+{ [ "$CODE" = 400 ] && [ "$(errcode)" = bad_argument ]; }; verdict "keys: a malformed cursor is 400 bad_argument"
+http GET "/v1/compliance/2025?limit=1"
+FIRST=$(jget "$T/last.body" '[e["account"] for e in j["enterprises"]]'); NEXT=$(jget "$T/last.body" 'j["next"]')
+{ [ "$CODE" = 200 ] && [ "$FIRST" = "[$NEXT]" ]; }; verdict "compliance paged: one enterprise and a next cursor"
+http GET "/v1/compliance/2025?limit=1000&after=$NEXT"
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" 'all(e["account"] > '$NEXT' for e in j["enterprises"]) and j["next"] is None')" = true ]; }; verdict "compliance after the cursor continues, and ends with next null"
+http GET "/v1/compliance/2025?limit=1001"
+{ [ "$CODE" = 413 ] && [ "$(errcode)" = too_large ]; }; verdict "compliance limit above 1000: 413"
 SIZE_AT_STOP=$(tree_size)
 http DELETE /v1/tx
 check "wrong method: 405" [ "$CODE" = 405 ]

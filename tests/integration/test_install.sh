@@ -12,7 +12,8 @@ DESTDIR="$R" cmake --install "$BUILD_DIR" > "$T/install.log" 2>&1
 check "cmake --install into a DESTDIR succeeds" test $? -eq 0
 for f in usr/bin/quotad usr/bin/quotactl usr/bin/quota-audit usr/lib/systemd/system/quotad.service \
          usr/lib/sysusers.d/quotad.conf usr/lib/tmpfiles.d/quotad.conf etc/quotad/quotad.conf \
-         usr/share/man/man1/quotad.1 usr/share/man/man1/quotactl.1 usr/share/man/man1/quota-audit.1 \
+         usr/share/man/man1/quotad.1 usr/share/man/man1/quotactl.1 usr/share/man/man1/quota-audit.1 usr/share/man/man1/quota-witness.1 \
+         usr/bin/quota-witness usr/lib/systemd/system/quota-witness.service usr/share/quotad/web/index.html \
          usr/share/bash-completion/completions/quotactl usr/share/doc/quotad/CONFIG.md; do
   check "installed: /$f" test -s "$R/$f"
 done

@@ -106,8 +106,14 @@ expect 0 "key-register (authority of 35)" "^ok: key_register" -- \
   "$Q" "${OP[@]}" key-register --public-key "$T/auth35.key" --role authority --scope 35 --name "Fujian"
 expect 1 "key-register twice: key_exists" "key_exists" -- \
   "$Q" "${OP[@]}" key-register --public-key "$T/auth35.key" --role authority --scope 35 --name "Fujian"
-"$Q" "${OP[@]}" key-register --public-key "$T/auth11.key" --role authority --scope 11 --name "Beijing" >/dev/null
-"$Q" "${OP[@]}" key-register --public-key "$T/exch.key" --role exchange --scope 0 --name "exchange" >/dev/null
+expect 0 "key-register: an authority's scope as CN-xx" "^ok: key_register" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/auth11.key" --role authority --scope CN-11 --name "Beijing"
+expect 0 "key-register: an exchange key needs no --scope" "^ok: key_register" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/exch.key" --role exchange --name "exchange"
+expect 2 "key-register: an auditor key with a scope is refused before sending" "has no scope" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/other.key" --role auditor --scope 5 --name "auditor"
+expect 2 "account-open: the new account's id is a number, not CN-35" "the new account's id is a number" -- \
+  "$Q" "${OP[@]}" account-open --account CN-36 --kind provincial --province 36 --name "Jiangxi"
 expect 0 "account-open provincial" "^ok: account_open" -- \
   "$Q" "${OP[@]}" account-open --account 35 --kind provincial --province 35 --name "Fujian province"
 "$Q" "${OP[@]}" account-open --account 11 --kind provincial --province 11 --name "Beijing province" >/dev/null
@@ -123,7 +129,8 @@ expect 1 "account-open with a taken USCC says the USCC has an account" "account_
 "$Q" "${OP[@]}" account-open --account 103 --kind enterprise --province 35 --sector aluminium --uscc "$E3" --threshold 2 --name "Aluminium 103" >/dev/null
 "$Q" "${OP[@]}" account-open --account 900 --kind participant --name "Trader" >/dev/null
 for r in 101 102; do "$Q" "${OP[@]}" key-register --public-key "$T/rep$r.key" --role representative --scope $r --name "rep $r" >/dev/null; done
-"$Q" "${OP[@]}" key-register --public-key "$T/rep103a.key" --role representative --scope 103 --name "rep 103 a" >/dev/null
+expect 0 "key-register: a representative's scope as the account's USCC" "^ok: key_register" -- \
+  "$Q" "${OP[@]}" key-register --public-key "$T/rep103a.key" --role representative --scope "$E3" --name "rep 103 a"
 "$Q" "${OP[@]}" key-register --public-key "$T/rep103b.key" --role representative --scope 103 --name "rep 103 b" >/dev/null
 expect 0 "account-update" "^ok: account_update" -- \
   "$Q" "${OP[@]}" account-update --account 900 --kind participant --name "Trader Ltd" --note "renamed"
@@ -151,7 +158,7 @@ expect 0 "allocate provincial -> enterprise (by USCC), signed by the authority" 
   "$Q" --key "$T/auth35.key" allocate --from CN-35 --to "$E1" --instrument CEA-2024 --amount 20000 --year 2024 --kind final
 expect 1 "allocate to an enterprise of another province: province_mismatch" "province_mismatch" -- \
   "$Q" --key "$T/auth35.key" allocate --from CN-35 --to 102 --instrument CEA-2024 --amount 1 --year 2024 --kind final
-expect 1 "an authority may not read another province's enterprise: forbidden" "forbidden" -- \
+expect 1 "an authority may not read another province's enterprise: not_found, as if absent" "not_found" -- \
   "$Q" --key "$T/auth35.key" account "$E2"
 "$Q" --key "$T/auth35.key" allocate --from CN-35 --to "$E3" --instrument CEA-2024 --amount 5000 --year 2024 --kind final >/dev/null
 expect 0 "clawback" "^ok: clawback" -- \
@@ -268,6 +275,10 @@ account,kind,province,sector,threshold,uscc,name,note
 202,participant,0,,1,,Bulk Trader B,
 203,provincial,44,,1,,Guangdong province,
 EOF
+size=$(tree_size)
+expect 0 "accounts import --dry-run builds and signs every row and submits nothing" "dry run: 3 rows read, 3 transactions built and signed" -- \
+  "$Q" "${OP[@]}" --dry-run accounts import "$T/accounts.csv"
+check "the dry run leaves the tree size unchanged" test "$(tree_size)" = "$size"
 expect 0 "accounts import" "3 transactions: 3 ok, 0 exists, 0 refused" -- "$Q" "${OP[@]}" accounts import "$T/accounts.csv"
 size=$(tree_size)
 expect 0 "accounts import rerun applies nothing twice" "3 transactions: 0 ok, 3 exists, 0 refused" -- \
@@ -285,6 +296,8 @@ expect 1 "allocations import reports refusals by code and line" "alloc.csv:3: re
   "$Q" --read-key "$T/op1.key" allocations import "$T/alloc.csv"
 grep -q "refused insufficient_balance: 1" "$T/out" && PASSED=$((PASSED + 1)) && echo "ok   - the summary counts refusals by code" \
   || { FAILED=$((FAILED + 1)); echo "FAIL - summary by code"; }
+expect 1 "allocations import --json lists every refused row with its line and code" '"refusals": ?\[\{"line": ?3, ?"code": ?"insufficient_balance"' -- \
+  "$Q" --json --read-key "$T/op1.key" allocations import "$T/alloc.csv"
 "$Q" --key "$T/rep101.key" position-move --account 101 --instrument CEA-2024 --amount 1500 --to-position trading >/dev/null
 "$(command -v /usr/bin/python3 || command -v python3)" -c "
 print('ref,from,to,instrument,amount')
@@ -310,9 +323,31 @@ expect 0 "alloc issue rerun: the allocator's ids answer exists" "2 transactions:
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind final \
   --authority-keys "$T/auth{province}.key"
 printf 'uscc,province,sector,unit,emissions,output,pre_allocated\n%s,35,steel,BF1,500.7,250,600\n' "$E1" >"$T/units-trueup.csv"
+# The attack on predictable ids: enterprise 101 knows its scheme, year, USCC, unit and kind,
+# computes the id tools once gave its future claw-back (a public hash of those fields) and takes
+# it first with a 1 t position move. The claw-back's id is now the authority's signature: another.
+oldid=$(python3 -c '
+import hashlib, sys
+m = b"quotad/alloc/v1"
+for f in ["steel-2024", "2024", sys.argv[1], "BF1", "clawback"]:
+    m += len(f).to_bytes(2, "big") + f.encode()
+print(hashlib.sha256(m).hexdigest()[:32])' "$E1")
+expect 0 "the enterprise takes the public-formula id of its future claw-back" "^ok: position_move" -- \
+  "$Q" --key "$T/rep101.key" position-move --id "$oldid" --account 101 --instrument CEA-2024 \
+  --amount 1 --to-position trading
 expect 0 "alloc issue --kind true-up claws back an over-allocation" "1 transactions: 1 ok" -- \
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-trueup.csv" \
   --kind true-up --authority-keys "$T/auth{province}.key"
+expect 0 "alloc issue --kind true-up rerun: the derived ids answer exists" "1 transactions: 0 ok, 1 exists" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-trueup.csv" \
+  --kind true-up --authority-keys "$T/auth{province}.key"
+printf 'ref,from,to,instrument,amount\nSHEX-IDKEY,101,900,CEA-2024,1\n' >"$T/settle-idkey.csv"
+expect 0 "settle import with --id-key" "1 transactions: 1 ok" -- \
+  "$Q" --key "$T/exch.key" --id-key "$T/other.key" --read-key "$T/op1.key" settle import "$T/settle-idkey.csv"
+expect 0 "settle import rerun with the same --id-key: exists" "1 transactions: 0 ok, 1 exists" -- \
+  "$Q" --key "$T/exch.key" --id-key "$T/other.key" --read-key "$T/op1.key" settle import "$T/settle-idkey.csv"
+expect 2 "an --id-key that is no key file" "cannot load --id-key" -- \
+  "$Q" --key "$T/exch.key" --id-key "$T/settle-idkey.csv" --read-key "$T/op1.key" settle import "$T/settle-idkey.csv"
 expect 0 "the claw-back is in the enterprise's history" "clawback .*\"amount\":100" -- "$Q" "${OP[@]}" history 101
 expect 2 "alloc issue with an unknown kind" "final, pre or true-up" -- \
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind later
@@ -327,10 +362,12 @@ check "the export has a header, every entry and the reported line" test "$(wc -l
 check "the export's last line is what the registry reports" grep -q '^{"reported"' <(tail -1 "$T/export.jsonl")
 if [ -x "$AUDIT" ]; then
   expect 0 "quota-audit verifies the export" "" -- "$AUDIT" --export "$T/export.jsonl" --verifier-key "$vk"
+  expect 0 "quota-audit --json: one object with the verdict and the counts" '^\{"verdict":"ok","log":"'"$ORIGIN"'","entries":[0-9]+' -- "$AUDIT" --export "$T/export.jsonl" --verifier-key "$vk" --json
 fi
 expect 0 "backup while quotad runs" "invariants hold" -- "$Q" backup "$T/backup" --data-dir "$T/data"
 root_before=$(sed -n 3p <("$Q" checkpoint))
 expect 2 "backup refuses a directory that holds a ledger" "already holds" -- "$Q" backup "$T/backup" --data-dir "$T/data"
+expect 3 "backup into a missing parent directory names that directory, not the data" "parent directory $T/no/such does not exist" -- "$Q" backup "$T/no/such/backup" --data-dir "$T/data"
 stop_quotad
 mv "$T/data" "$T/data.old"
 mkdir "$T/data" && cp "$T/backup/data.mdb" "$T/data/"

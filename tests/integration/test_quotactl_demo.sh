@@ -28,6 +28,7 @@ check "the refused transfer shows the available amount" "available: [0-9]+ t"
 check "the rerun applies nothing twice" "1291 transactions: 0 ok, 1291 exists, 0 refused"
 check "12 enterprises are short" "compliant 1279, short 12"
 check "the proof verifies" "^verified: verified_emissions"
+check "the demo prints the public pages' address" "^public pages: http://127\.0\.0\.1:[0-9]+/ "
 if [ -x "$BUILD_DIR/tools/quota-audit" ]; then check "quota-audit verifies the export" "the export verifies"; fi
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

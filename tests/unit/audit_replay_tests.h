@@ -1,10 +1,11 @@
-/* The rule tests of quota-audit's replay (tools/common/audit_replay.c): each rule accepts what it
+/* The rule tests of quota-audit's replay (audit/replay.c): each rule accepts what it
  * should and names the entry and the rule of each violation. Included by test_audit_replay.c
  * (decoded transactions) and test_audit_leaf.c (the same through real signed leaves, with
  * W_LEAF_MODE), so that one list of tests covers both paths. */
 #ifndef QUOTAD_TESTS_AUDIT_REPLAY_TESTS_H
 #define QUOTAD_TESTS_AUDIT_REPLAY_TESTS_H
 
+#include "proto/proto_json.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -551,6 +552,80 @@ Test(audit_replay, names_net_sales_the_log_does_not_show) {
   w_refused(&w2, &outside, &w2.op1, 1, PROTO_E_CARRYOVER_MISMATCH);
   w_fini(&w2);
   teardown();
+}
+
+/* ---- hostile keys: tests/vectors/ed25519-keys.json ---- */
+static json_t *key_vectors(void) {
+  char path[512];
+  json_error_t err;
+  snprintf(path, sizeof(path), "%s/ed25519-keys.json", QUOTAD_VECTORS_DIR);
+  json_t *j = json_load_file(path, 0, &err);
+  cr_assert_not_null(j, "%s: %s", path, err.text);
+  return j;
+}
+
+static void key_hex(const json_t *obj, const char *key, uint8_t out[PROTO_PUBKEY_BYTES]) {
+  const char *hex = json_string_value(json_object_get(obj, key));
+  cr_assert_not_null(hex, "no %s", key);
+  cr_assert_eq(proto_hex_decode(hex, strlen(hex), out, PROTO_PUBKEY_BYTES), PROTO_PUBKEY_BYTES);
+}
+
+static struct proto_tx raw_key_register(const uint8_t pub[PROTO_PUBKEY_BYTES], uint64_t account) {
+  struct proto_tx tx = {.type = PROTO_TX_KEY_REGISTER};
+  memcpy(tx.u.key_register.public_key, pub, PROTO_PUBKEY_BYTES);
+  tx.u.key_register.role = PROTO_ROLE_REPRESENTATIVE;
+  tx.u.key_register.scope = account;
+  strcpy(tx.u.key_register.name, "representative");
+  return tx;
+}
+
+Test(audit_replay, names_the_registration_of_every_weak_key) {
+  json_t *root = key_vectors(), *v;
+  size_t i, refused = 0;
+  json_array_foreach(json_object_get(root, "vectors"), i, v) {
+    if (json_is_true(json_object_get(v, "valid"))) continue;
+    uint8_t pub[PROTO_PUBKEY_BYTES];
+    key_hex(v, "hex", pub);
+    setup();
+    struct proto_tx tx = raw_key_register(pub, W_ENT_A);
+    w_refused(&w, &tx, &w.op1, 1, PROTO_E_BAD_KEY);
+    teardown();
+    refused++;
+  }
+  cr_assert_geq(refused, 17u);
+  setup();
+  uint8_t a[PROTO_PUBKEY_BYTES];
+  key_hex(root, "a", a);
+  struct proto_tx tx = raw_key_register(a, W_ENT_A);
+  w_ok(&w, &tx, w.op1);
+  teardown();
+  json_decref(root);
+}
+
+Test(audit_replay, names_a_genesis_whose_operators_are_a_and_a_plus_t) {
+  json_t *root = key_vectors();
+  struct world w2;
+  w_init(&w2);
+  struct proto_tx g = w_genesis(&w2, 2);
+  g.u.genesis.operator_keys_count = 2;
+  key_hex(root, "a", g.u.genesis.operator_keys[0]);
+  key_hex(root, "a_plus_t2", g.u.genesis.operator_keys[1]);
+  w_refused(&w2, &g, &w2.log, 1, PROTO_E_BAD_KEY);
+  cr_assert(strstr(w2.fail.text, "operator key 1") != NULL, "%s", w2.fail.text);
+  w_fini(&w2);
+  json_decref(root);
+}
+
+Test(audit_replay, names_a_genesis_threshold_above_its_distinct_operator_keys) {
+  struct world w2;
+  w_init(&w2);
+  struct proto_tx g = w_genesis(&w2, 4); /* three operator keys */
+  w_refused(&w2, &g, &w2.log, 1, PROTO_E_BAD_THRESHOLD);
+  w_fini(&w2);
+  w_init(&w2);
+  g = w_genesis(&w2, 3);
+  w_ok(&w2, &g, w2.log);
+  w_fini(&w2);
 }
 
 #endif /* QUOTAD_TESTS_AUDIT_REPLAY_TESTS_H */

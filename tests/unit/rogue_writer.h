@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "ledger/ledger.h"
 #include "proto/proto.h"
@@ -89,7 +90,7 @@ static inline void rogue_verifier_key(const struct proto_key *log_key, char *out
   cr_assert(tlog_verifier_key(ROGUE_ORIGIN, pub, out, cap) > 0);
 }
 
-/* Writes log as an export file (briefs/api.md "Export file") with checkpoint text `note` (NULL:
+/* Writes log as an export file (docs/QUOTACTL.md "Export") with checkpoint text `note` (NULL:
  * one the log key signs over every leaf) and an optional "reported" object (stolen). */
 static inline void rogue_export(const struct rogue_log *log, const struct proto_key *log_key,
                                 const char *note, json_t *reported, const char *path) {

@@ -1,4 +1,4 @@
-/* Tests of the allocator (alloc/alloc.h): DOMAIN.md's worked examples, every band edge, the
+/* Tests of the allocator (alloc/alloc.h): docs/ALLOCATION.md's worked examples, every band edge, the
  * special cases, rounding, pre-allocation and true-up, power benchmarks and load correction,
  * carry-over cap, deductions and transaction ids.
  */

@@ -130,27 +130,77 @@ Test(deduction, withholds_up_to_the_outstanding_deduction) {
   cr_assert(c == 1000 && w == 0 && rem == 0);
 }
 
-Test(txid, is_sha256_of_length_prefixed_fields_and_deterministic) {
+/* The id key of the vector in tests/vectors/ed25519-keys.json ("derived_id"): RFC 8032 TEST 1. */
+#define ID_ORIGIN "registry.cets.example/quotad"
+static struct proto_key *rfc_key(void) {
+  uint8_t seed[PROTO_SEED_BYTES];
+  const char *hex = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+  cr_assert_eq(proto_hex_decode(hex, 64, seed, sizeof seed), PROTO_SEED_BYTES);
+  struct proto_key *k = proto_key_from_seed(seed);
+  cr_assert_not_null(k);
+  return k;
+}
+
+Test(txid, is_a_signature_of_the_identifying_fields_by_the_issuer_and_deterministic) {
+  struct proto_key *k = rfc_key();
   uint8_t id[PROTO_ID_BYTES], again[PROTO_ID_BYTES], other[PROTO_ID_BYTES];
-  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_PRE, id), 0);
+  cr_assert_eq(alloc_tx_id(k, ID_ORIGIN, "steel-2025", 2025, USCC_A, "BF1", ALLOC_KIND_CLAWBACK, id), 0);
   char hex[33];
   proto_hex_encode(id, sizeof id, hex, sizeof hex);
-  cr_assert_str_eq(hex, "4abdc4b66b983f9ee504fbc798de07d0"); /* computed with Python hashlib */
-  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_PRE, again), 0);
-  cr_assert_arr_eq(id, again, sizeof id);
-  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_SUPPLEMENT, other), 0);
+  cr_assert_str_eq(hex, "d32e470f118971bc3dcea0cca8fe5bdd"); /* gen_key_vectors.py, in Python */
+  cr_assert_eq(alloc_tx_id(k, ID_ORIGIN, "steel-2025", 2025, USCC_A, "BF1", ALLOC_KIND_CLAWBACK, again), 0);
+  cr_assert_arr_eq(id, again, sizeof id, "a rerun derives the same id");
+  cr_assert_eq(alloc_tx_id(k, ID_ORIGIN, "steel-2025", 2025, USCC_A, "BF1", PROTO_ALLOC_SUPPLEMENT, other), 0);
   cr_assert_arr_neq(id, other, sizeof id);
-  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF1", ALLOC_KIND_CLAWBACK, other), 0);
-  cr_assert_arr_neq(id, other, sizeof id);
-  /* moving a byte between fields changes the id: the lengths are hashed */
-  cr_assert_eq(alloc_tx_id("steel-2025", 2025, USCC_A, "BF", PROTO_ALLOC_PRE, other), 0);
-  cr_assert_arr_neq(id, other, sizeof id);
+  cr_assert_eq(alloc_tx_id(k, ID_ORIGIN, "steel-2025", 2025, USCC_A, "BF", ALLOC_KIND_CLAWBACK, other), 0);
+  cr_assert_arr_neq(id, other, sizeof id, "the field lengths are signed");
+  proto_key_free(k);
+}
+
+/* The attack: an enterprise knows its scheme, year, USCC and unit and computed the id of its
+ * future claw-back, then used that id first. It can no longer: the id needs the authority's
+ * secret. Neither the old public formula, nor its own key, nor the authority's public key gives
+ * the claw-back's id. */
+Test(txid, an_enterprise_cannot_compute_its_future_clawback_id) {
+  struct proto_key *authority = rfc_key(), *enterprise = proto_key_generate();
+  uint8_t id[PROTO_ID_BYTES], guess[PROTO_ID_BYTES];
+  cr_assert_eq(alloc_tx_id(authority, ID_ORIGIN, "steel-2025", 2025, USCC_A, "BF1",
+                           ALLOC_KIND_CLAWBACK, id), 0);
+  /* the public formula tools used before: SHA-256 of the length-prefixed fields */
+  static const char domain[] = "quotad/alloc/v1";
+  const char *texts[5] = {"steel-2025", "2025", USCC_A, "BF1", "clawback"};
+  uint8_t lens[5][2];
+  const void *parts[11] = {domain};
+  size_t sizes[11] = {sizeof domain - 1};
+  for (size_t i = 0; i < 5; i++) {
+    size_t n = strlen(texts[i]);
+    lens[i][0] = (uint8_t)(n >> 8);
+    lens[i][1] = (uint8_t)n;
+    parts[1 + 2 * i] = lens[i], sizes[1 + 2 * i] = 2;
+    parts[2 + 2 * i] = texts[i], sizes[2 + 2 * i] = n;
+  }
+  uint8_t h[PROTO_HASH_BYTES];
+  proto_sha256_parts(parts, sizes, 11, h);
+  cr_assert_arr_neq(id, h, PROTO_ID_BYTES, "the public formula no longer gives the id");
+  cr_assert_eq(alloc_tx_id(enterprise, ID_ORIGIN, "steel-2025", 2025, USCC_A, "BF1",
+                           ALLOC_KIND_CLAWBACK, guess), 0);
+  cr_assert_arr_neq(id, guess, sizeof id, "nor its own key");
+  uint8_t pub[PROTO_PUBKEY_BYTES];
+  proto_key_public(authority, pub);
+  struct proto_key *pub_only = proto_key_from_public(pub);
+  cr_assert_eq(alloc_tx_id(pub_only, ID_ORIGIN, "steel-2025", 2025, USCC_A, "BF1",
+                           ALLOC_KIND_CLAWBACK, guess), PROTO_E_BAD_KEY, "nor the public key");
+  proto_key_free(pub_only);
+  proto_key_free(enterprise);
+  proto_key_free(authority);
 }
 
 Test(txid, refuses_an_unknown_kind_and_writes_nothing) {
+  struct proto_key *k = rfc_key();
   uint8_t id[PROTO_ID_BYTES] = {9};
-  cr_assert_eq(alloc_tx_id("s", 2025, USCC_A, "u", 7, id), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(alloc_tx_id(k, ID_ORIGIN, "s", 2025, USCC_A, "u", 7, id), PROTO_E_BAD_ARGUMENT);
   cr_assert_eq(id[0], 9);
+  proto_key_free(k);
 }
 
 Test(power, a_balance_value_is_refused_for_the_benchmark_method) {
@@ -166,3 +216,37 @@ Test(power, a_balance_value_is_refused_for_the_benchmark_method) {
   alloc_data_free(d);
   alloc_scheme_free(s);
 }
+
+Test(carryover, limit_ignores_the_holding_and_refuses_too_large_net_sales) {
+  uint64_t t = 0;
+  cr_assert_eq(alloc_carryover_limit(200000, &t), 0);
+  cr_assert_eq(t, 310000);
+  cr_assert_eq(alloc_carryover_limit(5, &t), 0);
+  cr_assert_eq(t, 10007, "floor(10,007.5)");
+  t = 9;
+  cr_assert_eq(alloc_carryover_limit(PROTO_AMOUNT_MAX + 1, &t), PROTO_E_AMOUNT_TOO_LARGE);
+  cr_assert_eq(t, 9);
+}
+
+Test(compliance, ccer_counts_up_to_floor_five_percent_of_the_obligation) {
+  cr_assert_eq(alloc_ccer_counted_max(1000), 50);
+  cr_assert_eq(alloc_ccer_counted_max(1019), 50, "floor(50.95)");
+  cr_assert_eq(alloc_ccer_counted_max(19), 0);
+  cr_assert_eq(alloc_counted(900, 80, 1000), 950, "CCER counted only to 50");
+  cr_assert_eq(alloc_counted(900, 30, 1000), 930);
+  cr_assert_eq(alloc_counted(0, 0, 0), 0);
+  cr_assert_eq(alloc_counted(PROTO_AMOUNT_MAX, PROTO_AMOUNT_MAX, PROTO_AMOUNT_MAX),
+               PROTO_AMOUNT_MAX + PROTO_AMOUNT_MAX / 20, "no wrap at the limits");
+}
+
+Test(compliance, status_against_the_deadline) {
+  const uint64_t d = 1000;
+  cr_assert_eq(alloc_compliance_status(0, 900, d, 950), ALLOC_COMPLIANT);
+  cr_assert_eq(alloc_compliance_status(5, 0, d, 950), ALLOC_SHORT);
+  cr_assert_eq(alloc_compliance_status(5, 0, d, 1000), ALLOC_SHORT, "the deadline itself is in time");
+  cr_assert_eq(alloc_compliance_status(5, 0, d, 1001), ALLOC_OVERDUE);
+  cr_assert_eq(alloc_compliance_status(0, 1000, d, 2000), ALLOC_COMPLIANT);
+  cr_assert_eq(alloc_compliance_status(0, 1500, d, 2000), ALLOC_COMPLIANT_LATE);
+  cr_assert_eq(alloc_compliance_status(5, 0, 0, 99999), ALLOC_SHORT, "no deadline yet: never late");
+}
+

@@ -1,7 +1,8 @@
 /* quota-audit against a live registry: a small fake registry (a forked HTTP server over a rogue
- * writer's log, checking each signed read header) answers the API of briefs/api.md. An honest
+ * writer's log, checking each signed read header) answers the API of docs/API.md. An honest
  * registry passes with its inclusion and consistency proofs; a wrong reported balance, a bad
  * proof or an unsigned read are each caught; an unreachable registry exits 2. */
+#include "proto/proto_json.h"
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -92,7 +93,7 @@ static bool read_authorized(const char *req, const char *target) {
     return false;
   uint8_t hash[PROTO_HASH_BYTES], want[PROTO_HASH_BYTES], sig[PROTO_SIG_BYTES + 2], msg[2400];
   proto_key_hash(w.op1, want);
-  long len = read_auth_message(ROGUE_ORIGIN, "GET", target, t, msg, sizeof(msg));
+  long len = proto_read_message(ROGUE_ORIGIN, "GET", target, t, msg, sizeof(msg));
   return proto_base64_decode(key_b64, strlen(key_b64), hash, sizeof(hash)) == PROTO_HASH_BYTES &&
          memcmp(hash, want, sizeof(hash)) == 0 && len > 0 &&
          proto_base64_decode(sig_b64, strlen(sig_b64), sig, sizeof(sig)) == PROTO_SIG_BYTES &&

@@ -2,6 +2,7 @@
  * its reported state matches; each rule-breaking entry is named with its index and rule; a
  * tampered file, another key, a forked older checkpoint and a wrong reported state each fail
  * with exit code 1; usage and I/O problems exit 2. */
+#include "proto/proto_json.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

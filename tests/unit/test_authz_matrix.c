@@ -1,7 +1,7 @@
 /* The authorization matrix: every transaction type signed by every role (operator, authority of
  * the right province, authority of another province, representative of the account,
  * representative of another account, exchange, auditor), accepted or refused exactly as
- * DOMAIN.md's table says, with a refusal leaving the ledger unchanged. Thresholds too. */
+ * docs/RULES.md's table says, with a refusal leaving the ledger unchanged. Thresholds too. */
 #include "ledger_fixture.h"
 
 enum { R_OP, R_AUTH44, R_AUTH11, R_REP_A, R_REP_B, R_EXCH, R_AUDITOR, ROLES };

@@ -96,3 +96,40 @@ Test(config, refuses_a_batch_larger_than_the_ledger_takes) {
   cr_assert_eq(c.limits.batch_entries_max, 8189);
   cr_assert_eq(daemon_config_set(&c, "limits", "batch_entries_max", "65536", why, sizeof why), 0);
 }
+
+Test(config, hostile_client_limits_have_defaults_and_ranges) {
+  struct daemon_config c;
+  daemon_config_defaults(&c);
+  cr_assert_eq(c.limits.conn_output_bytes_max, 1u << 20);
+  cr_assert_eq(c.limits.header_timeout_ms, 5000);
+  cr_assert_eq(c.limits.connections_per_peer_max, 512);
+  char why[256];
+  cr_assert_eq(daemon_config_set(&c, "limits", "conn_output_bytes_max", "100", why, sizeof why), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(daemon_config_set(&c, "limits", "header_timeout_ms", "50", why, sizeof why), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(daemon_config_set(&c, "limits", "connections_per_peer_max", "0", why, sizeof why), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(daemon_config_set(&c, "limits", "connections_per_peer_max", "8", why, sizeof why), 0);
+  cr_assert_eq(c.limits.connections_per_peer_max, 8);
+}
+
+Test(config, refuses_a_trusted_proxy_that_is_not_an_address) {
+  struct daemon_config c;
+  daemon_config_defaults(&c);
+  char why[256];
+  cr_assert_eq(daemon_config_set(&c, "listen", "trusted_proxies", "127.0.0.1, ::1", why, sizeof why), 0);
+  cr_assert_eq(daemon_config_check(&c, why, sizeof why), 0);
+  cr_assert_eq(daemon_config_set(&c, "listen", "trusted_proxies", "127.0.0.1, proxy.example", why, sizeof why), 0);
+  cr_assert_eq(daemon_config_check(&c, why, sizeof why), PROTO_E_BAD_ARGUMENT);
+  cr_assert_not_null(strstr(why, "trusted_proxies"));
+}
+
+Test(config, invariant_period_within_the_ledger_limit) {
+  struct daemon_config c;
+  char why[256];
+  daemon_config_defaults(&c);
+  cr_assert_eq(c.invariants_every_batches, 0, "0: the ledger's default");
+  cr_assert_eq(daemon_config_set(&c, "ledger", "invariants_every_batches", "1", why, sizeof why), 0);
+  cr_assert_eq(c.invariants_every_batches, 1);
+  cr_assert_eq(daemon_config_set(&c, "ledger", "invariants_every_batches", "1000001", why, sizeof why),
+               PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(c.invariants_every_batches, 1, "a refused value changes nothing");
+}

@@ -1,6 +1,7 @@
 /* Unit tests of TLS over memory BIOs: a real OpenSSL client talks to daemon_tls through byte
  * buffers only; client certificates with Ed25519 keys become identities. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -215,4 +216,50 @@ Test(tls, reports_a_missing_certificate_file) {
   cr_assert_null(ctx);
   cr_assert_not_null(strstr(why, "/nonexistent.crt"));
   teardown();
+}
+
+/* A certificate for the raw public key pub, signed by ca (a CA may sign any 32 bytes). */
+static X509 *cert_for_raw(const uint8_t pub[32], EVP_PKEY *ca) {
+  EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+  cr_assert_not_null(pk, "OpenSSL takes any 32 bytes as an Ed25519 key");
+  X509 *x = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(x), 2);
+  X509_gmtime_adj(X509_getm_notBefore(x), -60);
+  X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+  X509_set_pubkey(x, pk);
+  X509_NAME *name = X509_get_subject_name(x);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"rep", -1, -1, 0);
+  cr_assert_gt(X509_sign(x, ca, NULL), 0);
+  EVP_PKEY_free(pk);
+  return x;
+}
+
+/* The identity and A + T (tests/vectors/ed25519-keys.json) in a CA-signed certificate bind no
+ * identity; an ordinary key binds its hash. */
+Test(tls, a_certificate_with_a_weak_key_binds_nothing) {
+  char path[512];
+  json_error_t err;
+  snprintf(path, sizeof path, "%s/ed25519-keys.json", QUOTAD_VECTORS_DIR);
+  json_t *root = json_load_file(path, 0, &err);
+  cr_assert_not_null(root, "%s: %s", path, err.text);
+  EVP_PKEY *ca = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+  const char *names[] = {"identity", "a_plus_t2", "a"};
+  for (size_t i = 0; i < 3; i++) {
+    const char *hex = json_string_value(json_object_get(root, names[i]));
+    uint8_t pub[32], hash[PROTO_HASH_BYTES], want[PROTO_HASH_BYTES];
+    cr_assert_eq(proto_hex_decode(hex, strlen(hex), pub, 32), 32);
+    X509 *x = cert_for_raw(pub, ca);
+    memset(hash, 0, sizeof hash);
+    bool bound = daemon_tls_cert_key(x, hash);
+    if (i < 2) {
+      cr_assert_not(bound, "%s must bind nothing", names[i]);
+    } else {
+      cr_assert(bound, "an ordinary key binds");
+      proto_sha256(pub, 32, want);
+      cr_assert_eq(memcmp(hash, want, sizeof want), 0);
+    }
+    X509_free(x);
+  }
+  EVP_PKEY_free(ca);
+  json_decref(root);
 }

@@ -184,7 +184,6 @@ Test(store, proofs_verify_against_the_signed_checkpoint) {
   teardown();
 }
 
-/* Rewrites A's CEA-2025 balance record behind the ledger's back (frozen > registry). */
 /* Opens the test ledger's LMDB environment directly (the ledger closed), a write transaction
  * and the named database: what a disk fault or a hand with a hex editor could change. */
 static void raw_open(const char *db, MDB_env **env, MDB_txn **txn, MDB_dbi *dbi) {
@@ -201,20 +200,24 @@ static void raw_put_close(MDB_env *env, MDB_txn *txn, MDB_dbi dbi, MDB_val *k, M
   mdb_env_close(env);
 }
 
-static void corrupt_balance(void) {
+/* Puts account's CEA-2025 balance record with these registry and frozen amounts. */
+static void put_raw_balance(uint64_t account, uint8_t registry, uint8_t frozen) {
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;
   raw_open("balances", &env, &txn, &dbi);
   uint8_t key[24] = {0}, val[25] = {1};
-  for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)((uint64_t)FX_ENT_A >> (8 * i));
+  for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)(account >> (8 * i));
   static const uint8_t code[8] = {'C', 'E', 'A', '-', '2', '0', '2', '5'};
   memcpy(key + 8, code, sizeof(code));
-  val[8] = 5;  /* registry 5 */
-  val[24] = 9; /* frozen 9 */
+  val[8] = registry;
+  val[24] = frozen;
   MDB_val k = {24, key}, v = {25, val};
   raw_put_close(env, txn, dbi, &k, &v);
 }
+
+/* Rewrites A's CEA-2025 balance record behind the ledger's back (frozen > registry). */
+static void corrupt_balance(void) { put_raw_balance(FX_ENT_A, 5, 9); }
 
 /* Flips one byte inside stored entry `index` (the last byte: inside the envelope's signature). */
 static void flip_entry_byte(uint64_t index) {
@@ -278,6 +281,52 @@ Test(store, corrupt_record_is_an_error_that_stops_writes) {
 /* The child applies batches forever and reports each committed tree size on the pipe. It skips
  * the open check (its time is better spent committing before the kill); the parent's reopen after
  * each kill runs it, so every store a kill leaves behind passes the check. */
+/* A well-formed balance record of CEA-2025 for the participant, put behind the ledger's back:
+ * every record still decodes, but issued no longer equals holdings plus sinks. */
+static void inflate_participant(void) { put_raw_balance(FX_PART, 5, 0); }
+
+/* invariants_every_batches = 3: the broken invariant passes two batches unseen, the third's
+ * check finds it, signs no checkpoint over that batch (still committed: its results are true)
+ * and stops writes. */
+Test(store, invariant_check_runs_every_n_batches_and_stops_writes) {
+  fx_world(&F);
+  ledger_close(F.l);
+  F.l = NULL;
+  inflate_participant();
+  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log, .invariants_every_batches = 3};
+  cr_assert_eq(ledger_open(&cfg, &F.l), 0);
+  char why[256];
+  cr_assert_eq(ledger_check_invariants(F.l, why, sizeof(why)), PROTO_E_CORRUPT);
+  cr_assert_eq(transfer_batch(1, false, NULL), 0);
+  cr_assert_eq(transfer_batch(1, true, NULL), 0);
+  uint64_t size2 = ledger_tree_size(F.l);
+  cr_assert_eq(transfer_batch(1, false, NULL), 0, "the third batch is committed");
+  cr_assert_eq(ledger_tree_size(F.l), size2 + 1);
+  char cp[TLOG_CHECKPOINT_BYTES_MAX];
+  cr_assert_gt(ledger_checkpoint_latest(F.l, cp, sizeof(cp)), 0);
+  struct tlog_checkpoint c;
+  uint8_t pub[PROTO_PUBKEY_BYTES];
+  proto_key_public(F.log, pub);
+  cr_assert_eq(tlog_checkpoint_verify(cp, strlen(cp), FX_ORIGIN, pub, &c), 0);
+  cr_assert_eq(c.size, size2, "no checkpoint over the batch that broke the check");
+  cr_assert_eq(transfer_batch(1, true, NULL), PROTO_E_CORRUPT, "writes stopped");
+  cr_assert_eq(ledger_tree_size(F.l), size2 + 1);
+  teardown();
+}
+
+Test(store, refuses_an_invariant_period_above_its_limit) {
+  snprintf(F.dir, sizeof(F.dir), "/tmp/quotad-inv-XXXXXX");
+  cr_assert(mkdtemp(F.dir) != NULL);
+  F.log = fx_key(1);
+  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log,
+                              .invariants_every_batches = LEDGER_INVARIANTS_EVERY_BATCHES_MAX + 1};
+  struct ledger *l = NULL;
+  cr_assert_eq(ledger_open(&cfg, &l), PROTO_E_BAD_ARGUMENT);
+  cr_assert_null(l);
+  teardown();
+}
+
+/* The child applies batches forever and reports each committed tree size on the pipe. */
 static void crash_child(int wfd) {
   cr_assert_eq(fx_open_as(&F, 1u << 20, 256u << 20, true, NULL), 0);
   for (unsigned i = 0;; i++) {

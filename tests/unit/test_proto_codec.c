@@ -179,7 +179,8 @@ static int validate_text(const char *s) {
 Test(tx_validate, text_is_strict_utf8) {
   cr_assert_eq(validate_text("\xE7\xA2\xB3 ok"), 0);
   cr_assert_eq(validate_text("\xF0\x9F\x8C\x8D"), 0);    /* U+1F30D */
-  cr_assert_eq(validate_text("\xC2\x80"), 0);            /* U+0080 is not C0 */
+  cr_assert_eq(validate_text("\xC2\x80"), PROTO_E_TEXT_CONTROL); /* U+0080: C1, its own code */
+  cr_assert_eq(validate_text("\xC2\xA0"), 0);            /* U+00A0, just past C1 */
   cr_assert_eq(validate_text("\xC1\xBF"), PROTO_E_BAD_TEXT); /* overlong */
   cr_assert_eq(validate_text("\xE0\x80\xAF"), PROTO_E_BAD_TEXT);
   cr_assert_eq(validate_text("\xF0\x80\x80\xAF"), PROTO_E_BAD_TEXT);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "proto/proto_json.h"
 
 static json_t *load_handmade(void) {
   json_error_t err;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "proto/proto_json.h"
 #include "tests/common/proto_samples.h"
 
 static bool all_zero(const void *p, size_t n) {

@@ -1,5 +1,6 @@
 /* Settlement legs in proto and tlog: the version 2 settle body (binary and JSON), the legs blob
  * and its JSON form, the salted leaf, and the root over the legs. Each refusal has its code. */
+#include "proto/proto_json.h"
 #include <criterion/criterion.h>
 #include <string.h>
 

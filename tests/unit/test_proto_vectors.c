@@ -1,5 +1,6 @@
 /* The committed test vectors (tests/vectors/proto-valid.json, proto-invalid.json): every one is
  * checked against the codec, and the generator is rerun in memory so the files cannot drift. */
+#include "proto/proto_json.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* quotactl's pure parts: the CSV reader of the bulk imports, building transactions from flags
  * through proto's field tables, and transaction ids. The network side is covered by
  * tests/integration/test_quotactl_*.sh against a real quotad. */
+#include "proto/proto_json.h"
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -255,15 +256,6 @@ Test(build, import_names_map_to_transaction_types) {
   cr_assert_eq(qbuild_type_of("nonsense"), 0);
 }
 
-Test(ids, derived_ids_are_stable_and_depend_on_every_byte) {
-  uint8_t a[16], b[16], c[16];
-  qctl_id_derive("verified_emissions\naccount=1\n", a);
-  qctl_id_derive("verified_emissions\naccount=1\n", b);
-  qctl_id_derive("verified_emissions\naccount=2\n", c);
-  cr_assert_eq(memcmp(a, b, 16), 0);
-  cr_assert_neq(memcmp(a, c, 16), 0);
-}
-
 Test(ids, time_ordered_ids_start_with_the_current_milliseconds) {
   uint8_t a[16], b[16];
   struct timespec ts;
@@ -298,23 +290,29 @@ Test(opts, parses_values_booleans_positionals_and_equals_forms) {
   cr_assert_eq(qopts_check_dangling(&o, "x"), QCTL_EXIT_USAGE);
 }
 
-Test(ids, a_bulk_row_id_ignores_column_order_and_follows_every_field) {
+Test(ids, a_bulk_row_seed_ignores_column_order_and_amounts_but_follows_every_other_field) {
   const char *w1[] = {"--account", "91350100M000100Y43", "--year", "2024", "--emissions", "12000"};
   const char *w2[] = {"--emissions", "12000", "--account", "91350100M000100Y43", "--year", "2024"};
   const char *w3[] = {"--emissions", "12001", "--account", "91350100M000100Y43", "--year", "2024"};
+  const char *w4[] = {"--emissions", "12000", "--account", "91350100M000100Y43", "--year", "2025"};
   struct qopts o;
-  uint8_t a[16], b[16], c[16], d[16];
+  char a[512], b[512], c[512], d[512], e[512];
   opts(&o, w1, 6);
-  qbuild_row_id(PROTO_TX_VERIFIED_EMISSIONS, &o, a);
+  cr_assert_gt(qbuild_row_seed(PROTO_TX_VERIFIED_EMISSIONS, &o, a, sizeof a), 0);
   opts(&o, w2, 6);
-  qbuild_row_id(PROTO_TX_VERIFIED_EMISSIONS, &o, b);
+  cr_assert_gt(qbuild_row_seed(PROTO_TX_VERIFIED_EMISSIONS, &o, b, sizeof b), 0);
   opts(&o, w3, 6);
-  qbuild_row_id(PROTO_TX_VERIFIED_EMISSIONS, &o, c);
-  cr_assert_eq(memcmp(a, b, 16), 0, "the same row in another column order is the same tx");
-  cr_assert_neq(memcmp(a, c, 16), 0, "a re-determination is a new transaction");
+  cr_assert_gt(qbuild_row_seed(PROTO_TX_VERIFIED_EMISSIONS, &o, c, sizeof c), 0);
+  opts(&o, w4, 6);
+  cr_assert_gt(qbuild_row_seed(PROTO_TX_VERIFIED_EMISSIONS, &o, d, sizeof d), 0);
+  cr_assert_str_eq(a, b, "the same row in another column order is the same act");
+  cr_assert_str_eq(a, c, "an edited amount is the same act: its rerun meets id_conflict");
+  cr_assert_str_neq(a, d, "another year is another act");
+  cr_assert_null(strstr(a, "12000"), "no amount in the seed: %s", a);
   opts(&o, w1, 6);
-  qbuild_row_id(PROTO_TX_DEDUCT, &o, d);
-  cr_assert_neq(memcmp(a, d, 16), 0, "the type is part of the identity");
+  cr_assert_gt(qbuild_row_seed(PROTO_TX_DEDUCT, &o, e, sizeof e), 0);
+  cr_assert_str_neq(a, e, "the type is part of the identity");
+  cr_assert_eq(qbuild_row_seed(PROTO_TX_VERIFIED_EMISSIONS, &o, e, 8), PROTO_E_FIELD_TOO_LONG);
 }
 
 Test(times, a_date_alone_is_the_end_of_that_day_in_beijing) {

@@ -8,7 +8,7 @@
 
 Test(read_auth, message_is_the_documented_bytes) {
   uint8_t msg[256];
-  long n = read_auth_message("reg.example/quotad", "GET", "/v1/entries?start=0&limit=10",
+  long n = proto_read_message("reg.example/quotad", "GET", "/v1/entries?start=0&limit=10",
                              1764000000, msg, sizeof(msg));
   const char *want = "quotad/read/v1\nreg.example/quotad\nGET\n/v1/entries?start=0&limit=10\n1764000000";
   cr_assert_eq(n, (long)strlen(want));
@@ -34,7 +34,7 @@ Test(read_auth, header_signature_verifies_over_the_message) {
   cr_assert(memcmp(hash, want_hash, sizeof(hash)) == 0);
   cr_assert_eq(proto_base64_decode(sig_b64, strlen(sig_b64), sig, sizeof(sig)), PROTO_SIG_BYTES);
   uint8_t msg[256];
-  long len = read_auth_message("reg.example/quotad", "GET", "/v1/accounts/7/balances", 1764000000,
+  long len = proto_read_message("reg.example/quotad", "GET", "/v1/accounts/7/balances", 1764000000,
                                msg, sizeof(msg));
   cr_assert_eq(proto_verify(key, msg, (size_t)len, sig), 0);
   msg[len - 1] ^= 1; /* another time */
@@ -44,10 +44,10 @@ Test(read_auth, header_signature_verifies_over_the_message) {
 
 Test(read_auth, refuses_newlines_and_relative_paths) {
   uint8_t msg[256];
-  cr_assert_eq(read_auth_message("a\nb", "GET", "/v1/log", 1, msg, sizeof(msg)), PROTO_E_BAD_ARGUMENT);
-  cr_assert_eq(read_auth_message("a", "GET", "/v1/log\nGET", 1, msg, sizeof(msg)), PROTO_E_BAD_ARGUMENT);
-  cr_assert_eq(read_auth_message("a", "GET", "v1/log", 1, msg, sizeof(msg)), PROTO_E_BAD_ARGUMENT);
-  cr_assert_eq(read_auth_message("a", "GET", "/v1/log", 1, msg, 8), PROTO_E_FIELD_TOO_LONG);
+  cr_assert_eq(proto_read_message("a\nb", "GET", "/v1/log", 1, msg, sizeof(msg)), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(proto_read_message("a", "GET", "/v1/log\nGET", 1, msg, sizeof(msg)), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(proto_read_message("a", "GET", "v1/log", 1, msg, sizeof(msg)), PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(proto_read_message("a", "GET", "/v1/log", 1, msg, 8), PROTO_E_FIELD_TOO_LONG);
 }
 
 Test(read_auth, needs_a_private_key) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "proto/proto_json.h"
 #include "tests/common/proto_samples.h"
 
 #define GEN_ORIGIN "registry.cets.example/quotad"
@@ -229,6 +230,20 @@ static const struct gen_fault gen_faults[] = {
    PROTO_E_BAD_TEXT},
   {"name bad UTF-8: surrogate U+D800 (ed a0 80)", "tx", PROTO_TX_ACCOUNT_OPEN, 0, 52, "eda080", 0,
    PROTO_E_BAD_TEXT},
+  {"name with U+202E RIGHT-TO-LEFT OVERRIDE", "tx", PROTO_TX_ACCOUNT_OPEN, 0, 52, "e280ae", 0,
+   PROTO_E_TEXT_CONTROL},
+  {"name with U+202A LEFT-TO-RIGHT EMBEDDING", "tx", PROTO_TX_ACCOUNT_OPEN, 0, 55, "e280aa", 0,
+   PROTO_E_TEXT_CONTROL},
+  {"name with U+2066 LEFT-TO-RIGHT ISOLATE", "tx", PROTO_TX_ACCOUNT_OPEN, 0, 52, "e281a6", 0,
+   PROTO_E_TEXT_CONTROL},
+  {"name with U+2069 POP DIRECTIONAL ISOLATE", "tx", PROTO_TX_ACCOUNT_OPEN, 0, 60, "e281a9", 0,
+   PROTO_E_TEXT_CONTROL},
+  {"name with C1 control U+0080", "tx", PROTO_TX_ACCOUNT_OPEN, 0, 52, "c280", 0,
+   PROTO_E_TEXT_CONTROL},
+  {"name with C1 control U+0085 (next line)", "tx", PROTO_TX_ACCOUNT_OPEN, 0, 56, "c285", 0,
+   PROTO_E_TEXT_CONTROL},
+  {"name with C1 control U+009F", "tx", PROTO_TX_ACCOUNT_OPEN, 0, 52, "c29f", 0,
+   PROTO_E_TEXT_CONTROL},
   {"reason over 256 bytes", "tx", PROTO_TX_KEY_REVOKE, 2, 52, "0101", 0, PROTO_E_FIELD_TOO_LONG},
   {"reason empty", "tx", PROTO_TX_KEY_REVOKE, 2, 52, "0000", 1, PROTO_E_EMPTY_FIELD},
   {"settle with 1001 legs", "tx", PROTO_TX_SETTLE, 0, 45, "03e9", 0, PROTO_E_TOO_MANY_LEGS},

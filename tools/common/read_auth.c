@@ -5,25 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define READ_AUTH_DOMAIN "quotad/read/v1\n"
-
-long read_auth_message(const char *origin, const char *method, const char *path_query,
-                       uint64_t unix_s, uint8_t *out, size_t cap) {
-  if (!origin || !method || !path_query || path_query[0] != '/') return PROTO_E_BAD_ARGUMENT;
-  if (strlen(path_query) > READ_AUTH_PATH_BYTES_MAX) return PROTO_E_FIELD_TOO_LONG;
-  /* Newlines inside a part would let one message stand for another. */
-  if (strchr(origin, '\n') || strchr(method, '\n') || strchr(path_query, '\n'))
-    return PROTO_E_BAD_ARGUMENT;
-  int n = snprintf((char *)out, cap, READ_AUTH_DOMAIN "%s\n%s\n%s\n%llu", origin, method,
-                   path_query, (unsigned long long)unix_s);
-  if (n < 0 || (size_t)n >= cap) return PROTO_E_FIELD_TOO_LONG;
-  return n;
-}
-
 long read_auth_header(const struct proto_key *key, const char *origin, const char *method,
                       const char *path_query, uint64_t unix_s, char *out, size_t cap) {
+  if (path_query && strlen(path_query) > READ_AUTH_PATH_BYTES_MAX) return PROTO_E_FIELD_TOO_LONG;
   uint8_t msg[READ_AUTH_PATH_BYTES_MAX + PROTO_ORIGIN_BYTES_MAX + 64];
-  long len = read_auth_message(origin, method, path_query, unix_s, msg, sizeof(msg));
+  long len = proto_read_message(origin, method, path_query, unix_s, msg, sizeof(msg));
   if (len < 0) return len;
   uint8_t sig[PROTO_SIG_BYTES], hash[PROTO_HASH_BYTES];
   int rc = proto_sign(key, msg, (size_t)len, sig);

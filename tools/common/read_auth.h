@@ -1,5 +1,5 @@
-/* The signed read header of quotad's API (briefs/api.md "Read authentication"), shared by the
- * tools that read from a registry (quota-audit, quotactl). */
+/* The signed read header of quotad's API (docs/API.md "Read authorization"; the signed message is
+ * proto_read_message, proto/FORMAT.md), shared by the tools that read from a registry. */
 #ifndef QUOTAD_TOOLS_READ_AUTH_H
 #define QUOTAD_TOOLS_READ_AUTH_H
 
@@ -11,13 +11,7 @@
 #define READ_AUTH_HEADER_BYTES_MAX 256u /* the whole "Authorization: ..." line */
 #define READ_AUTH_PATH_BYTES_MAX 2048u
 
-/* The exact bytes a read signature covers:
- *   "quotad/read/v1\n" <origin> "\n" <METHOD> "\n" <path with query> "\n" <unix seconds>
- * (no trailing newline). Returns the length written to out, or FIELD_TOO_LONG / BAD_ARGUMENT. */
-long read_auth_message(const char *origin, const char *method, const char *path_query,
-                       uint64_t unix_s, uint8_t *out, size_t cap);
-
-/* Signs a read with key and writes the whole header line, NUL-terminated:
+/* Signs a read with key (over proto_read_message) and writes the whole header line, NUL-terminated:
  *   "Authorization: Quotad-Ed25519 key=<base64 SHA-256 of the public key>, time=<t>, sig=<base64>"
  * path_query is the request target as sent ("/v1/entries?start=0&limit=1000"). Returns the
  * length, or a negative code (FIELD_TOO_LONG when cap is small, BAD_KEY without a private key). */

@@ -1,0 +1,110 @@
+// entry: decodes a log entry (the leaf data, proto/FORMAT.md sections 3, 4, 8 and 9) and its
+// transaction, and says what the transaction did in words.
+import { toHex } from './bytes.js';
+
+const ENUMS = {
+  role: ['', 'operator', 'authority', 'representative', 'exchange', 'auditor'],
+  account_kind: ['', 'national', 'provincial', 'enterprise', 'participant'],
+  sector: ['none', 'power', 'steel', 'cement', 'aluminium'],
+  instrument_kind: ['', 'cea', 'ccer'],
+  alloc_kind: ['', 'pre', 'final', 'supplement'],
+  position: ['', 'registry', 'trading'],
+};
+
+const F = (name, kind, arg) => ({ name, kind, arg });
+const MOVE = [F('from', 'u64'), F('to', 'u64'), F('instrument', 'instrument'), F('amount', 'u64')];
+const HOLD = [F('account', 'u64'), F('instrument', 'instrument'), F('amount', 'u64')];
+const ACCOUNT = [F('account', 'u64'), F('kind', 'enum', 'account_kind'), F('province', 'u8'),
+  F('sector', 'enum', 'sector'), F('threshold', 'u8'), F('uscc', 'uscc'), F('name', 'text'), F('note', 'text')];
+
+// The fields of each transaction type, in encoding order (proto/FORMAT.md section 4).
+export const TX_TYPES = [null,
+  { name: 'genesis', fields: [F('origin', 'text'), F('log_public_key', 'bytes32'), F('national_account', 'u64'),
+    F('operator_threshold', 'u8'), F('operator_keys', 'keys')] },
+  { name: 'key_register', fields: [F('public_key', 'bytes32'), F('role', 'enum', 'role'), F('scope', 'u64'), F('name', 'text')] },
+  { name: 'key_revoke', fields: [F('key_hash', 'bytes32'), F('reason', 'text')] },
+  { name: 'account_open', fields: ACCOUNT },
+  { name: 'account_update', fields: ACCOUNT },
+  { name: 'account_close', fields: [F('account', 'u64'), F('reason', 'text')] },
+  { name: 'instrument_create', fields: [F('code', 'instrument'), F('kind', 'enum', 'instrument_kind'), F('vintage', 'u16'),
+    F('cap', 'u64'), F('first_year', 'u16'), F('last_year', 'u16')] },
+  { name: 'compliance_year', fields: [F('year', 'u16'), F('deadline_ms', 'u64')] },
+  { name: 'issue', fields: [F('instrument', 'instrument'), F('amount', 'u64')] },
+  { name: 'allocate', fields: [...MOVE, F('year', 'u16'), F('kind', 'enum', 'alloc_kind')] },
+  { name: 'clawback', fields: [...MOVE, F('reason', 'text')] },
+  { name: 'transfer', fields: MOVE },
+  { name: 'position_move', fields: [...HOLD, F('to_position', 'enum', 'position')] },
+  { name: 'settle', fields: [F('ref', 'text'), F('legs', 'legs')] },
+  { name: 'freeze', fields: [...HOLD, F('legal_ref', 'text')] },
+  { name: 'unfreeze', fields: [...HOLD, F('legal_ref', 'text')] },
+  { name: 'verified_emissions', fields: [F('account', 'u64'), F('year', 'u16'), F('emissions', 'u64'), F('ref', 'text')] },
+  { name: 'surrender', fields: [F('account', 'u64'), F('from', 'u64'), F('year', 'u16'), F('instrument', 'instrument'), F('amount', 'u64')] },
+  { name: 'cancel', fields: [...HOLD, F('reason', 'text')] },
+  { name: 'carry_over', fields: [F('account', 'u64'), F('from_instrument', 'instrument'), F('to_instrument', 'instrument'),
+    F('amount', 'u64'), F('cap', 'u64'), F('net_sales', 'u64'), F('window_start_ms', 'u64'), F('window_end_ms', 'u64')] },
+  { name: 'deduct', fields: [F('account', 'u64'), F('amount', 'u64'), F('year', 'u16'), F('reason', 'text')] },
+];
+
+class EntryReader {
+  constructor(bytes) { this.b = bytes; this.at = 0; }
+  take(n) {
+    if (this.at + n > this.b.length) throw new Error('the leaf ends early (truncated)');
+    const out = this.b.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
+  uint(n) {
+    let v = 0n;
+    for (const x of this.take(n)) v = (v << 8n) | BigInt(x);
+    return v;
+  }
+  text() {
+    return new TextDecoder('utf-8', { fatal: true }).decode(this.take(Number(this.uint(2))));
+  }
+}
+
+function readField(r, f) {
+  switch (f.kind) {
+    case 'u8': return r.uint(1);
+    case 'u16': return r.uint(2);
+    case 'u64': return r.uint(8);
+    case 'text': return r.text();
+    case 'bytes32': return toHex(r.take(32));
+    case 'enum': { const v = Number(r.uint(1)); return ENUMS[f.arg][v] || `unknown (${v})`; }
+    case 'instrument': return new TextDecoder().decode(r.take(16)).replace(/\0+$/, '');
+    case 'uscc': return new TextDecoder().decode(r.take(18)).replace(/\0+$/, '');
+    case 'keys': return Array.from({ length: Number(r.uint(1)) }, () => toHex(r.take(32)));
+    case 'legs': return Array.from({ length: Number(r.uint(2)) }, () => ({
+      from: r.uint(8), to: r.uint(8), instrument: readField(r, { kind: 'instrument' }), amount: r.uint(8) }));
+    default: throw new Error(`unknown field kind ${f.kind}`);
+  }
+}
+
+function decodeBody(body) {
+  const r = new EntryReader(body);
+  if (r.uint(1) !== 1n) throw new Error('the transaction body is not format version 1');
+  const type = Number(r.uint(1));
+  if (!TX_TYPES[type]) throw new Error(`unknown transaction type ${type}`);
+  r.take(2);
+  const tx = { type: TX_TYPES[type].name, id: toHex(r.take(16)) };
+  for (const f of TX_TYPES[type].fields) tx[f.name] = readField(r, f);
+  if (r.at !== body.length) throw new Error('bytes after the transaction body');
+  return tx;
+}
+
+// The entry: version, index, commit time, withheld, the envelope's signers and the transaction.
+export function decodeEntry(leaf) {
+  const r = new EntryReader(leaf);
+  if (r.uint(1) !== 1n) throw new Error('the entry is not format version 1');
+  if (r.uint(1) !== 0n) throw new Error('the reserved byte is not zero');
+  const entry = { index: r.uint(8), timeMs: r.uint(8), withheld: r.uint(8) };
+  const env = new EntryReader(r.take(Number(r.uint(2))));
+  if (r.at !== leaf.length) throw new Error('bytes after the envelope');
+  if (env.uint(1) !== 1n) throw new Error('the envelope is not format version 1');
+  const sigs = Number(env.uint(1));
+  const body = env.take(Number(env.uint(2)));
+  entry.signers = Array.from({ length: sigs }, () => { const k = toHex(env.take(32)); env.take(64); return k; });
+  if (env.at !== env.b.length) throw new Error('bytes after the signatures');
+  entry.tx = decodeBody(body);
+  return entry;
+}

@@ -1,0 +1,23 @@
+# embed.cmake: writes web/'s files into a C source (the table daemon/web.h declares), so quotad
+# carries its public pages. Run by the build: cmake -DWEB_DIR=... -DOUT=... -P embed.cmake
+# Deterministic: files in name order, bytes as hex, nothing else (no time, no path).
+file(GLOB top RELATIVE ${WEB_DIR} ${WEB_DIR}/*.html ${WEB_DIR}/*.txt)
+file(GLOB assets RELATIVE ${WEB_DIR} ${WEB_DIR}/assets/*)
+set(names ${top} ${assets})
+list(SORT names)
+set(c "/* generated from web/ by web/embed.cmake: do not edit */\n#include \"daemon/web.h\"\n\n")
+set(table "")
+set(i 0)
+foreach(name IN LISTS names)
+  file(READ ${WEB_DIR}/${name} hex HEX)
+  file(SIZE ${WEB_DIR}/${name} size)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(REGEX REPLACE "(0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,)" "\\1\n" bytes "${bytes}")
+  string(APPEND c "static const unsigned char f${i}[] = {\n${bytes}0x00};\n")
+  string(APPEND table "  {\"${name}\", f${i}, ${size}u},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND c "\nconst struct daemon_web_file daemon_web_embedded[] = {\n${table}  {0, 0, 0}};\n")
+string(APPEND c "const size_t daemon_web_embedded_count = ${i}u;\n")
+file(WRITE ${OUT}.tmp "${c}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
