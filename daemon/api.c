@@ -310,6 +310,9 @@ static void get_tx(struct ctx *x, const char *hex) {
 
 static void get_checkpoint(struct ctx *x) {
   char note[TLOG_CHECKPOINT_BYTES_MAX];
+  /* A tree that conflicts with a checkpoint learned at start signs nothing new, and its own
+   * (smaller or another history) is not shown as the registry's latest. */
+  if (x->srv->checkpoint_hidden) return fail(x, PROTO_E_READ_ONLY, x->srv->read_only_why);
   long n = ledger_checkpoint_latest(x->srv->ledger, note, sizeof note);
   if (n < 0) return fail(x, (int)n, "no checkpoint yet");
   daemon_reply_set(x->reply, 200, "text/plain; charset=utf-8", note, (size_t)n, x->ka);
@@ -404,8 +407,11 @@ static unsigned route_get(struct ctx *x) {
   const char *p = x->r->path;
   x->p.local = x->c->kind == DAEMON_CONN_UNIX;
   if (!strcmp(p, "/healthz")) {
-    api__reply_json(x->reply, 200, json_pack("{s:s,s:I}", "status", "ok", "tree_size",
-                                             (json_int_t)ledger_tree_size(x->srv->ledger)), x->ka);
+    bool ro = __atomic_load_n(&x->srv->read_only, __ATOMIC_ACQUIRE);
+    json_t *h = json_pack("{s:s,s:I}", "status", ro ? "read_only" : "ok", "tree_size",
+                          (json_int_t)ledger_tree_size(x->srv->ledger));
+    if (ro) json_object_set_new(h, "detail", json_string(x->srv->read_only_why));
+    api__reply_json(x->reply, 200, h, x->ka);
     return DAEMON_EP_HEALTHZ;
   }
   if (!strcmp(p, "/metrics")) return get_metrics(x), DAEMON_EP_METRICS;
@@ -444,6 +450,10 @@ int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct d
   }
   if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/tx")) {
     reply->endpoint = DAEMON_EP_TX;
+    if (__atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE)) {
+      fail(&x, PROTO_E_READ_ONLY, srv->read_only_why);
+      return DAEMON_DONE;
+    }
     return api__tx_submit(srv, c, r, reply);
   }
   if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/tx/encode")) {

@@ -29,6 +29,8 @@ struct opt {
 static const struct opt opts[] = {
   STR("ledger", "data_dir", "data-dir", data_dir, "ledger directory (LMDB environment)"),
   STR("ledger", "log_key", "log-key", log_key, "log key file (quotad-ed25519-seed); default DATA_DIR/log.key"),
+  STR("ledger", "high_water_file", "high-water-file", high_water_file, "every published checkpoint is also written here, outside the data directory; default: DATA_DIR-hw/checkpoint beside the data directory"),
+  STR("ledger", "known_checkpoint", "known-checkpoint", known_checkpoint, "a checkpoint of this registry learned elsewhere: a tree behind it starts read-only; empty = none"),
   NUM("ledger", "map_bytes_max", "map-bytes-max", OPT_U64, map_bytes_max, 0, UINT64_MAX, "ledger size ceiling in bytes; 0 = ledger default"),
   NUM("ledger", "check_interval_s", "check-interval-s", OPT_U32, check_interval_s, 0, 31536000, "full structural check of the store every N s, in a child process; 0 = off"),
   NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),

@@ -34,6 +34,8 @@ struct daemon_limits {
 struct daemon_config {
   char data_dir[DAEMON_PATH_BYTES_MAX];
   char log_key[DAEMON_PATH_BYTES_MAX];   /* proto_key_load's format; empty: data_dir/log.key */
+  char high_water_file[DAEMON_PATH_BYTES_MAX];  /* empty: DATA_DIR-hw/checkpoint (highwater.c) */
+  char known_checkpoint[DAEMON_PATH_BYTES_MAX]; /* empty: none */
   char listen[256];                      /* "host:port" plain TCP; empty: none */
   char tls_listen[256];                  /* "host:port" TLS; empty: none */
   char unix_path[DAEMON_PATH_BYTES_MAX]; /* Unix socket; empty: none */

@@ -232,7 +232,7 @@ int daemon_run(struct daemon_config *cfg) {
   struct proto_key *log_key = NULL;
   int status = 1;
   char why[512];
-  if (open_ledger(&srv, &log_key)) goto out;
+  if (open_ledger(&srv, &log_key) || daemon_highwater_start(&srv)) goto out;
   if (cfg->tls_listen[0] && daemon_tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca,
                                                cfg->tls_client_cert_required, &srv.tls_ctx, why, sizeof why)) {
     daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);
@@ -256,6 +256,7 @@ int daemon_run(struct daemon_config *cfg) {
   daemon_log(DAEMON_LOG_NOTICE, "quotad ready: data %s, tree size %llu%s%s%s%s%s%s", cfg->data_dir,
              (unsigned long long)ledger_tree_size(srv.ledger), cfg->listen[0] ? ", http " : "", cfg->listen,
              cfg->tls_listen[0] ? ", https " : "", cfg->tls_listen, cfg->unix_path[0] ? ", unix " : "", cfg->unix_path);
+  if (srv.read_only) daemon_log(DAEMON_LOG_WARNING, "serving READ-ONLY: %s", srv.read_only_why);
   sd_notify_text("READY=1");
   uv_run(&loop, UV_RUN_DEFAULT);
   status = 0;

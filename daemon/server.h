@@ -122,6 +122,12 @@ struct daemon_server {
   int check_child; /* __atomic: the checking child's pid while it runs, else 0 */
   struct ledger_check_report check_report;
   char exe_path[DAEMON_PATH_BYTES_MAX]; /* this program, which the check re-executes */
+  /* never forking (highwater.c): the high-water file, and why writes are stopped */
+  char high_water_path[DAEMON_PATH_BYTES_MAX];
+  bool read_only;          /* __atomic: writes answer 503 read_only with read_only_why */
+  bool checkpoint_hidden;  /* the tree conflicts with a learned checkpoint: its own is not served */
+  bool high_water_failed;  /* __atomic: set by the writer when the file could not be written */
+  char read_only_why[DAEMON_PATH_BYTES_MAX + 256];
 };
 
 /* Results of daemon_api_handle. */
@@ -163,6 +169,26 @@ void daemon_writer_kick(struct daemon_server *srv);
 bool daemon_writer_idle(const struct daemon_server *srv);
 /* Completes a request whose envelopes are all resolved: builds its reply. */
 void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
+
+/* highwater.c. The file's path (high_water_file, else DATA_DIR-hw/checkpoint). */
+int daemon_highwater_path(const struct daemon_config *cfg, char *out, size_t cap);
+/* Replaces the file with note atomically and durably (its directory made 0700 if missing).
+ * Returns 0 or -errno. Any thread. */
+int daemon_highwater_write(const char *path, const char *note, size_t len);
+/* A checkpoint file into out (NUL-terminated): its length, NOT_FOUND, TOO_LARGE or -errno. */
+long daemon_checkpoint_file_read(const char *path, char *out, size_t cap);
+/* Judges the tree against a learned checkpoint note (source names it in why): 0 when the tree
+ * equals or consistently extends it; READ_ONLY when the tree is behind; INCONSISTENT when the
+ * tree has another root at its size; BAD_CHECKPOINT when it is not this registry's (origin, log
+ * key). *learned_size receives its size when it verifies. */
+int daemon_highwater_judge(struct daemon_server *srv, const char *note, size_t len,
+                           const char *source, uint64_t *learned_size, char *why, size_t cap);
+/* At start, after the ledger opened: judges the tree against the high-water file and
+ * known_checkpoint, sets read_only when either conflicts, and brings the file up to the tree.
+ * Returns 0 or a code that stops the start (the file cannot be written, known_checkpoint absent). */
+int daemon_highwater_start(struct daemon_server *srv);
+/* The writer thread, after a committed batch: the new checkpoint to the file. */
+void daemon_highwater_publish(struct daemon_server *srv);
 
 /* server.c */
 uint64_t daemon_now_ms(void);

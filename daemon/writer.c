@@ -2,6 +2,7 @@
  * one with a single ledger_apply (one fsync); the loop answers a batch's clients only after its
  * commit returned, then hands over the next batch. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,8 +29,13 @@ static void writer_main(void *arg) {
     if (quit) return;
     uint64_t t0 = now_us();
     memset(&srv->inflight_info, 0, sizeof srv->inflight_info);
-    srv->inflight_rc = ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
+    /* A read-only node signs nothing: not even what was already in the batch when it stopped. */
+    bool ro = __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE);
+    srv->inflight_rc = ro ? PROTO_E_READ_ONLY
+                          : ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
     srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
+    /* Before any client hears ok: the published checkpoint also leaves the data directory. */
+    if (srv->inflight_rc == 0 && srv->inflight_info.accepted) daemon_highwater_publish(srv);
     srv->inflight_commit_us = now_us() - t0;
     uv_mutex_lock(&srv->writer_mu);
     srv->writer_done = true;
@@ -84,6 +90,12 @@ static void on_committed(uv_async_t *a) {
     daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s (%s)", b->n, proto_err_name(rc),
                rc == PROTO_E_STORAGE ? ledger_storage_message(srv->inflight_errno) : proto_err_message(rc));
   else srv->last_commit_ms = daemon_now_ms();
+  if (__atomic_load_n(&srv->high_water_failed, __ATOMIC_ACQUIRE) && !srv->read_only) {
+    snprintf(srv->read_only_why, sizeof srv->read_only_why, "the high-water file %s cannot be "
+             "written: writes stopped (a restore could fork the log)", srv->high_water_path);
+    __atomic_store_n(&srv->read_only, true, __ATOMIC_RELEASE);
+    daemon_log(DAEMON_LOG_ERR, "READ-ONLY: %s", srv->read_only_why);
+  }
   daemon_metrics_batch(b->n, srv->inflight_commit_us);
   for (size_t i = 0; i < b->n; i++) {
     struct daemon_txreq *req = b->reqs[i];

@@ -126,6 +126,7 @@
   X(INCONSISTENT, -1411, "inconsistent", "the two tree heads are not consistent")                \
   X(BAD_ARGUMENT, -1412, "bad_argument", "an argument is out of range")                          \
   X(NO_MEMORY, -1413, "no_memory", "out of memory")                                              \
+  X(DIVERGED, -1414, "diverged", "entries from another node do not replay to the same log")     \
   /* allocation */                                                                               \
   X(BAD_SCHEME, -1500, "bad_scheme", "the allocation scheme file is invalid")                    \
   X(BAD_DATA, -1501, "bad_data", "the enterprise data is invalid")                               \
