@@ -1,5 +1,6 @@
 /* api: routing of the HTTP API v1 and the read endpoints (each a short read-only LMDB
  * transaction inside the ledger calls). Writes are in api_tx.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -394,6 +395,8 @@ static void get_metrics(struct ctx *x) {
       .map_used_bytes = st.used_bytes, .map_bytes_max = st.map_bytes_max,
       .start_time_s = x->srv->start_time_s};
   g.published_size = g.tree_size; /* every signed checkpoint is published at once today */
+  g.read_only = __atomic_load_n(&x->srv->read_only, __ATOMIC_ACQUIRE);
+  g.standby_diverged = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
   int rc = daemon_metrics_render(&b, &g);
   if (rc) {
     daemon_buf_free(&b);
@@ -411,6 +414,13 @@ static unsigned route_get(struct ctx *x) {
     json_t *h = json_pack("{s:s,s:I}", "status", ro ? "read_only" : "ok", "tree_size",
                           (json_int_t)ledger_tree_size(x->srv->ledger));
     if (ro) json_object_set_new(h, "detail", json_string(x->srv->read_only_why));
+    if (x->srv->cfg->follow[0]) {
+      bool failed = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
+      json_object_set_new(h, "role", json_string("standby"));
+      json_object_set_new(h, "primary", json_string(x->srv->cfg->follow));
+      if (failed) json_object_set_new(h, "status", json_string("diverged"));
+      if (failed) json_object_set_new(h, "detail", json_string(x->srv->follow_why));
+    }
     api__reply_json(x->reply, 200, h, x->ka);
     return DAEMON_EP_HEALTHZ;
   }
@@ -421,6 +431,10 @@ static unsigned route_get(struct ctx *x) {
   if (!strcmp(p, "/v1/keys")) return get_keys(x), DAEMON_EP_KEYS;
   if (!strcmp(p, "/v1/accounts")) return get_accounts(x), DAEMON_EP_ACCOUNTS;
   if (!strcmp(p, "/v1/entries")) return get_entries(x), DAEMON_EP_ENTRIES;
+  if (!strcmp(p, "/v1/stream")) {
+    if (need_principal(x, true)) daemon_standby_stream(x->srv, &x->p, x->r, x->reply, x->ka);
+    return DAEMON_EP_ENTRIES;
+  }
   if (!strcmp(p, "/v1/proof/inclusion")) return get_inclusion(x), DAEMON_EP_INCLUSION;
   if (!strcmp(p, "/v1/proof/consistency")) return get_consistency(x), DAEMON_EP_CONSISTENCY;
   if (!strncmp(p, "/v1/compliance/", 15)) return get_compliance(x, p + 15), DAEMON_EP_COMPLIANCE;
@@ -450,6 +464,12 @@ int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct d
   }
   if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/tx")) {
     reply->endpoint = DAEMON_EP_TX;
+    if (srv->cfg->follow[0]) {
+      char primary[320];
+      snprintf(primary, sizeof primary, "primary: %s", srv->cfg->follow);
+      fail(&x, PROTO_E_STANDBY, primary);
+      return DAEMON_DONE;
+    }
     if (__atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE)) {
       fail(&x, PROTO_E_READ_ONLY, srv->read_only_why);
       return DAEMON_DONE;

@@ -34,6 +34,8 @@ static const struct opt opts[] = {
   NUM("ledger", "map_bytes_max", "map-bytes-max", OPT_U64, map_bytes_max, 0, UINT64_MAX, "ledger size ceiling in bytes; 0 = ledger default"),
   NUM("ledger", "check_interval_s", "check-interval-s", OPT_U32, check_interval_s, 0, 31536000, "full structural check of the store every N s, in a child process; 0 = off"),
   NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),
+  STR("standby", "follow", "follow", follow, "be a standby of the primary at this URL (http://host:port): follow its log, serve reads, refuse writes; empty = a primary"),
+  STR("standby", "follow_key", "follow-key", follow_key, "the operator or auditor key (quotad-ed25519-seed) that signs the standby's stream requests"),
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
   STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),

@@ -242,6 +242,7 @@ int daemon_run(struct daemon_config *cfg) {
     daemon_log(DAEMON_LOG_ERR, "%s", why);
     goto out;
   }
+  if (daemon_follow_start(&srv)) goto out;
   if (daemon_writer_start(&srv)) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;
@@ -261,6 +262,7 @@ int daemon_run(struct daemon_config *cfg) {
   uv_run(&loop, UV_RUN_DEFAULT);
   status = 0;
 out:
+  daemon_follow_stop(&srv); /* the follower writes the ledger: it ends before the ledger closes */
   if (srv.writer_started) {
     srv.stopping = true;
     daemon_writer_stop(&srv);

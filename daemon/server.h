@@ -128,6 +128,15 @@ struct daemon_server {
   bool checkpoint_hidden;  /* the tree conflicts with a learned checkpoint: its own is not served */
   bool high_water_failed;  /* __atomic: set by the writer when the file could not be written */
   char read_only_why[DAEMON_PATH_BYTES_MAX + 256];
+  /* the primary's side of a standby (standby.c): confirmed (size, root), loop thread only */
+  uint64_t standby_confirmed, standby_seen_ms, standby_diverged_at;
+  /* a standby (follow.c): the thread that follows cfg->follow */
+  uv_thread_t follow_thread;
+  bool follow_started;
+  bool follow_quit;   /* __atomic */
+  bool follow_failed; /* __atomic: stopped on a divergence; follow_why says why */
+  struct proto_key *follow_key;
+  char follow_why[512];
 };
 
 /* Results of daemon_api_handle. */
@@ -189,6 +198,14 @@ int daemon_highwater_judge(struct daemon_server *srv, const char *note, size_t l
 int daemon_highwater_start(struct daemon_server *srv);
 /* The writer thread, after a committed batch: the new checkpoint to the file. */
 void daemon_highwater_publish(struct daemon_server *srv);
+
+/* standby.c: GET /v1/stream (an authenticated operator or auditor) */
+void daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
+                           const struct daemon_request *r, struct daemon_reply *reply, bool ka);
+/* follow.c: with cfg->follow, the thread that follows the primary (0, or a code that stops the
+ * start: the follow key cannot be loaded); stop joins it. */
+int daemon_follow_start(struct daemon_server *srv);
+void daemon_follow_stop(struct daemon_server *srv);
 
 /* server.c */
 uint64_t daemon_now_ms(void);

@@ -127,6 +127,7 @@
   X(BAD_ARGUMENT, -1412, "bad_argument", "an argument is out of range")                          \
   X(NO_MEMORY, -1413, "no_memory", "out of memory")                                              \
   X(DIVERGED, -1414, "diverged", "entries from another node do not replay to the same log")     \
+  X(STANDBY, -1415, "standby", "this node is a standby: write to its primary")                  \
   /* allocation */                                                                               \
   X(BAD_SCHEME, -1500, "bad_scheme", "the allocation scheme file is invalid")                    \
   X(BAD_DATA, -1501, "bad_data", "the enterprise data is invalid")                               \
