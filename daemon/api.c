@@ -397,6 +397,7 @@ static void get_metrics(struct ctx *x) {
   g.published_size = g.tree_size; /* every signed checkpoint is published at once today */
   g.read_only = __atomic_load_n(&x->srv->read_only, __ATOMIC_ACQUIRE);
   g.standby_diverged = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
+  g.standby_away = x->srv->standby_alone || x->srv->standby_stalled;
   int rc = daemon_metrics_render(&b, &g);
   if (rc) {
     daemon_buf_free(&b);
@@ -414,6 +415,11 @@ static unsigned route_get(struct ctx *x) {
     json_t *h = json_pack("{s:s,s:I}", "status", ro ? "read_only" : "ok", "tree_size",
                           (json_int_t)ledger_tree_size(x->srv->ledger));
     if (ro) json_object_set_new(h, "detail", json_string(x->srv->read_only_why));
+    if (x->srv->cfg->standby_sync) {
+      const struct daemon_server *s = x->srv;
+      json_object_set_new(h, "standby", json_pack("{s:s,s:I}", "state", s->standby_stalled ? "away, writes stall" :
+                          s->standby_alone ? "away, going on alone" : "sync", "confirmed", (json_int_t)s->standby_confirmed));
+    }
     if (x->srv->cfg->follow[0]) {
       bool failed = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
       json_object_set_new(h, "role", json_string("standby"));
@@ -468,6 +474,10 @@ int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct d
       char primary[320];
       snprintf(primary, sizeof primary, "primary: %s", srv->cfg->follow);
       fail(&x, PROTO_E_STANDBY, primary);
+      return DAEMON_DONE;
+    }
+    if (srv->standby_stalled) {
+      fail(&x, PROTO_E_STANDBY_AWAY, "the synchronous standby is away and standby.required is set: writes stall until it confirms");
       return DAEMON_DONE;
     }
     if (__atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE)) {

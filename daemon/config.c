@@ -36,6 +36,9 @@ static const struct opt opts[] = {
   NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),
   STR("standby", "follow", "follow", follow, "be a standby of the primary at this URL (http://host:port): follow its log, serve reads, refuse writes; empty = a primary"),
   STR("standby", "follow_key", "follow-key", follow_key, "the operator or auditor key (quotad-ed25519-seed) that signs the standby's stream requests"),
+  NUM("standby", "sync", "standby-sync", OPT_BOOL, standby_sync, 0, 1, "a primary acknowledges a batch only after its standby confirmed it durable"),
+  NUM("standby", "required", "standby-required", OPT_BOOL, standby_required, 0, 1, "with sync: while the standby is away writes stall (503 standby_away) instead of going on alone"),
+  NUM("standby", "timeout_ms", "standby-timeout-ms", OPT_U32, standby_timeout_ms, 10, 600000, "how long a batch waits for the standby's confirmation, ms"),
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
   STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),
@@ -72,6 +75,7 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   strcpy(cfg->log_format, "auto");
   cfg->auth_window_s = 300;
   cfg->check_interval_s = 86400;
+  cfg->standby_timeout_ms = 2000;
   cfg->limits = (struct daemon_limits){
     .connections_max = 1024,
     .header_bytes_max = 16384,

@@ -38,6 +38,9 @@ struct daemon_config {
   char known_checkpoint[DAEMON_PATH_BYTES_MAX]; /* empty: none */
   char follow[256];                            /* a standby of this primary URL; empty: none */
   char follow_key[DAEMON_PATH_BYTES_MAX];      /* signs the standby's stream requests */
+  bool standby_sync;          /* a primary acknowledges only what its standby confirmed */
+  bool standby_required;      /* ... and stalls while it is away, instead of going on alone */
+  uint32_t standby_timeout_ms; /* how long a batch waits for the standby's confirmation */
   char listen[256];                      /* "host:port" plain TCP; empty: none */
   char tls_listen[256];                  /* "host:port" TLS; empty: none */
   char unix_path[DAEMON_PATH_BYTES_MAX]; /* Unix socket; empty: none */
@@ -260,6 +263,7 @@ struct daemon_gauges {
   uint64_t start_time_s;      /* unix time quotad started */
   bool read_only;             /* writes stopped (highwater.c) */
   bool standby_diverged;      /* a standby that stopped following (follow.c) */
+  bool standby_away;          /* standby.sync: the standby is away (alone or stalled) */
 };
 /* Renders the Prometheus text exposition: counters, histograms, the gauges, quotad_build_info and
  * the process_* family (CPU seconds, resident and virtual memory, open and maximum fds, start

@@ -130,6 +130,10 @@ struct daemon_server {
   char read_only_why[DAEMON_PATH_BYTES_MAX + 256];
   /* the primary's side of a standby (standby.c): confirmed (size, root), loop thread only */
   uint64_t standby_confirmed, standby_seen_ms, standby_diverged_at;
+  uv_timer_t sync_timer;  /* standby.timeout_ms for the batch waiting on the standby */
+  bool sync_waiting;      /* the batch in flight is committed and waits for the confirmation */
+  bool standby_alone;     /* the standby is away and this node went on alone (not required) */
+  bool standby_stalled;   /* the standby is away and writes stall (standby.required) */
   /* a standby (follow.c): the thread that follows cfg->follow */
   uv_thread_t follow_thread;
   bool follow_started;
@@ -178,6 +182,8 @@ void daemon_writer_kick(struct daemon_server *srv);
 bool daemon_writer_idle(const struct daemon_server *srv);
 /* Completes a request whose envelopes are all resolved: builds its reply. */
 void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
+/* The standby confirmed a larger tree (standby.c): a batch waiting on it is answered. */
+void daemon_writer_standby_confirmed(struct daemon_server *srv);
 
 /* highwater.c. The file's path (high_water_file, else DATA_DIR-hw/checkpoint). */
 int daemon_highwater_path(const struct daemon_config *cfg, char *out, size_t cap);

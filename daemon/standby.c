@@ -27,6 +27,7 @@ static int stream_confirm(struct daemon_server *srv, const struct daemon_request
   }
   if (from > srv->standby_confirmed) srv->standby_confirmed = from;
   srv->standby_seen_ms = daemon_now_ms();
+  daemon_writer_standby_confirmed(srv);
   return 0;
 }
 

@@ -116,6 +116,50 @@ check "same checkpoint after the gap" cmp -s <(curl -s "$P_URL/v1/checkpoint") <
 check "the standby's high-water file follows it" test "$(sed -n 2p "$T/standby-hw/checkpoint")" = 1217
 stop "$S_PID"
 
+# standby.sync: the primary acknowledges only what the standby confirmed
+stop "$P_PID"
+start P "$T/primary" --standby-sync --standby-timeout-ms 1500 || echo "FAIL - the primary did not restart"
+start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
+wait_size "$S_URL" 1217
+synced=0
+for a in $(seq 7001 7010); do
+  out=$("$Q" --url "$P_URL" --key "$T/op.key" account-open --account "$a" --kind participant --name "s$a")
+  idx=$(echo "$out" | sed -n 's/.* at entry \([0-9]*\).*/\1/p')
+  # at the moment of the acknowledgement the standby already holds the entry
+  [ -n "$idx" ] && [ "$(size_of "$S_URL")" -gt "$idx" ] && synced=$((synced + 1))
+done
+check "standby.sync: every acknowledged entry was already on the standby (10 of 10)" test "$synced" = 10
+stop "$S_PID"
+t0=$(date +%s%N)
+expect 0 "standby away, not required: the primary goes on alone after the timeout" "^ok: account_open" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7101 --kind participant --name alone
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "#      the write waited $ms ms for the away standby"
+check "it waited for the timeout first (>= 1500 ms)" test "$ms" -ge 1500
+check "the primary says it goes on alone (log)" grep -q "going on ALONE" "$T/P.log"
+check "and in /healthz" grep -q '"away, going on alone"' <(curl -s "$P_URL/healthz")
+start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
+check "the standby returns and catches up" wait_size "$S_URL" "$(size_of "$P_URL")"
+check "the primary says the standby is back" grep -q "standby back" "$T/P.log"
+stop "$S_PID"
+stop "$P_PID"
+start P "$T/primary" --standby-sync --standby-required --standby-timeout-ms 1000 || echo "FAIL - the primary did not restart"
+before=$(size_of "$P_URL")
+expect 1 "standby.required and the standby away: the write is not acknowledged (standby_away)" "standby_away" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7201 --kind participant --name stalled
+expect 1 "later writes stall at once (503 standby_away)" "standby_away" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7202 --kind participant --name stalled2
+check "the stalled write left the ledger as it was (only the unacknowledged one committed)" \
+  test "$(size_of "$P_URL")" = "$((before + 1))"
+start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
+wait_size "$S_URL" "$((before + 1))"
+sleep 0.2
+expect 0 "once the standby confirmed, writes go on" "^ok: account_open" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7202 --kind participant --name stalled2
+expect 0 "the unacknowledged (but committed and now confirmed) entry is in the log" "stalled" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account 7201
+stop "$S_PID"
+
 # a standby fed a tampered batch: a proxy in front of the primary flips one byte of one entry
 PPORT=$(free_port)
 python3 - "$PPORT" "$P_URL" <<'PY' 2>>"$T/proxy.log" &
