@@ -486,6 +486,12 @@ int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct d
     }
     return api__tx_submit(srv, c, r, reply);
   }
+  if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/admin/promote")) {
+    reply->endpoint = DAEMON_EP_OTHER;
+    x.p.local = c->kind == DAEMON_CONN_UNIX;
+    if (need_principal(&x, !x.p.local)) daemon_standby_promote(srv, &x.p, reply, x.ka);
+    return DAEMON_DONE;
+  }
   if (r->method == DAEMON_POST && !strcmp(r->path, "/v1/tx/encode")) {
     reply->endpoint = DAEMON_EP_TX_ENCODE;
     api__tx_encode(srv, r, reply);

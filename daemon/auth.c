@@ -130,6 +130,7 @@ unsigned daemon_status_for(int err) {
   case PROTO_E_READ_ONLY: return 503;
   case PROTO_E_STANDBY: return 503;
   case PROTO_E_STANDBY_AWAY: return 503;
+  case PROTO_E_SUPERSEDED: return 503;
   case PROTO_E_MAP_FULL: return 507;
   case PROTO_E_CORRUPT:
   case PROTO_E_STORAGE:

@@ -38,6 +38,7 @@ struct daemon_config {
   char known_checkpoint[DAEMON_PATH_BYTES_MAX]; /* empty: none */
   char follow[256];                            /* a standby of this primary URL; empty: none */
   char follow_key[DAEMON_PATH_BYTES_MAX];      /* signs the standby's stream requests */
+  char etcd_endpoints[512];    /* "http://127.0.0.1:2379,..."; empty: no etcd fence */
   bool standby_sync;          /* a primary acknowledges only what its standby confirmed */
   bool standby_required;      /* ... and stalls while it is away, instead of going on alone */
   uint32_t standby_timeout_ms; /* how long a batch waits for the standby's confirmation */

@@ -232,7 +232,7 @@ int daemon_run(struct daemon_config *cfg) {
   struct proto_key *log_key = NULL;
   int status = 1;
   char why[512];
-  if (open_ledger(&srv, &log_key) || daemon_highwater_start(&srv)) goto out;
+  if (open_ledger(&srv, &log_key) || daemon_highwater_start(&srv) || daemon_etcd_start(&srv)) goto out;
   if (cfg->tls_listen[0] && daemon_tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca,
                                                cfg->tls_client_cert_required, &srv.tls_ctx, why, sizeof why)) {
     daemon_log(DAEMON_LOG_ERR, "TLS: %s", why);

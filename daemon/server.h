@@ -130,6 +130,11 @@ struct daemon_server {
   char read_only_why[DAEMON_PATH_BYTES_MAX + 256];
   /* the primary's side of a standby (standby.c): confirmed (size, root), loop thread only */
   uint64_t standby_confirmed, standby_seen_ms, standby_diverged_at;
+  /* the etcd fence (etcd.c): revisions this node saw; written by the writer thread only */
+  uint64_t etcd_epoch_mod, etcd_cp_mod;
+  bool etcd_superseded;   /* __atomic */
+  bool etcd_ready;        /* epoch and checkpoint revisions read */
+  int inflight_fence;     /* the fence's code for the batch in flight (0: acknowledged) */
   uv_timer_t sync_timer;  /* standby.timeout_ms for the batch waiting on the standby */
   bool sync_waiting;      /* the batch in flight is committed and waits for the confirmation */
   bool standby_alone;     /* the standby is away and this node went on alone (not required) */
@@ -205,9 +210,22 @@ int daemon_highwater_start(struct daemon_server *srv);
 /* The writer thread, after a committed batch: the new checkpoint to the file. */
 void daemon_highwater_publish(struct daemon_server *srv);
 
+/* etcd.c. start: reads the epoch (creating epoch 1 for the first primary) and the last checkpoint
+ * (judged like the high-water file); a code stops the start. swap: the transaction that makes a
+ * checkpoint public and fences acknowledgement: 0, SUPERSEDED (this node stops writing), or a
+ * transport code. promote: writes a new epoch. Each returns 0 at once without etcd.endpoints. */
+int daemon_etcd_start(struct daemon_server *srv);
+int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len);
+int daemon_etcd_promote(struct daemon_server *srv);
+
 /* standby.c: GET /v1/stream (an authenticated operator or auditor) */
 void daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
                            const struct daemon_request *r, struct daemon_reply *reply, bool ka);
+/* POST /v1/admin/promote (the Unix socket or an operator key): a standby becomes the primary when
+ * its tree equals or extends every published checkpoint it can learn (etcd, the high-water file,
+ * known_checkpoint), after writing a new etcd epoch. */
+void daemon_standby_promote(struct daemon_server *srv, const struct daemon_principal *p,
+                            struct daemon_reply *reply, bool ka);
 /* follow.c: with cfg->follow, the thread that follows the primary (0, or a code that stops the
  * start: the follow key cannot be loaded); stop joins it. */
 int daemon_follow_start(struct daemon_server *srv);

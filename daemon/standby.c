@@ -78,3 +78,47 @@ void daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
                                         (json_int_t)size, "end", (json_int_t)end, "root",
                                         api__b64(root, sizeof root), "entries", list), ka);
 }
+
+/* The latest published checkpoint this node can learn, judged against its tree: etcd's (through
+ * daemon_etcd_start's reading, again now), the high-water file, known_checkpoint. */
+static int promote_check(struct daemon_server *srv, char *why, size_t cap) {
+  const char *files[] = {srv->high_water_path, srv->cfg->known_checkpoint};
+  for (size_t i = 0; i < 2; i++) {
+    char note[TLOG_CHECKPOINT_BYTES_MAX + 1];
+    uint64_t learned = 0;
+    if (!files[i][0]) continue;
+    long n = daemon_checkpoint_file_read(files[i], note, sizeof note);
+    if (n == PROTO_E_NOT_FOUND) continue;
+    if (n < 0) return snprintf(why, cap, "%s cannot be read", files[i]), PROTO_E_STORAGE;
+    int rc = daemon_highwater_judge(srv, note, (size_t)n, files[i], &learned, why, cap);
+    if (rc) return rc;
+  }
+  srv->etcd_ready = false;
+  int rc = daemon_etcd_start(srv); /* etcd's checkpoint: read-only when the tree is behind it */
+  if (!rc && srv->read_only) rc = PROTO_E_READ_ONLY, snprintf(why, cap, "%s", srv->read_only_why);
+  return rc;
+}
+
+void daemon_standby_promote(struct daemon_server *srv, const struct daemon_principal *p,
+                            struct daemon_reply *reply, bool ka) {
+  if (!p->local && !(p->authenticated && p->role == PROTO_ROLE_OPERATOR))
+    return daemon_reply_error(reply, PROTO_E_FORBIDDEN, "promote: the Unix socket or an operator key", ka);
+  if (!srv->cfg->follow[0]) return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "this node is no standby", ka);
+  char why[sizeof srv->read_only_why] = "";
+  daemon_follow_stop(srv); /* the follower ends its batch: nothing else writes the ledger now */
+  int rc = promote_check(srv, why, sizeof why);
+  if (!rc) rc = daemon_etcd_promote(srv);
+  if (rc) {
+    daemon_log(DAEMON_LOG_ERR, "promote refused: %s (%s)", why[0] ? why : proto_err_message(rc), proto_err_name(rc));
+    return daemon_reply_error(reply, rc, why[0] ? why : "etcd: the new epoch could not be written", ka);
+  }
+  char primary[sizeof srv->cfg->follow];
+  snprintf(primary, sizeof primary, "%s", srv->cfg->follow);
+  srv->cfg->follow[0] = '\0';
+  srv->standby_confirmed = 0;
+  uint64_t size = ledger_tree_size(srv->ledger);
+  daemon_log(DAEMON_LOG_NOTICE, "PROMOTED: this node is the primary now (tree size %llu; it followed %s); "
+             "writes are accepted", (unsigned long long)size, primary);
+  api__reply_json(reply, 200, json_pack("{s:s,s:I,s:I}", "status", "primary", "tree_size", (json_int_t)size,
+                                        "epoch_revision", (json_int_t)srv->etcd_epoch_mod), ka);
+}

@@ -34,8 +34,15 @@ static void writer_main(void *arg) {
     srv->inflight_rc = ro ? PROTO_E_READ_ONLY
                           : ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
     srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
-    /* Before any client hears ok: the published checkpoint also leaves the data directory. */
-    if (srv->inflight_rc == 0 && srv->inflight_info.accepted) daemon_highwater_publish(srv);
+    /* Before any client hears ok: sign (done), the etcd swap that fences it, then the published
+     * checkpoint also leaves the data directory. */
+    srv->inflight_fence = 0;
+    if (srv->inflight_rc == 0 && srv->inflight_info.accepted) {
+      char note[TLOG_CHECKPOINT_BYTES_MAX];
+      long n = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
+      srv->inflight_fence = n < 0 ? (int)n : daemon_etcd_swap(srv, note, (size_t)n);
+      if (!srv->inflight_fence) daemon_highwater_publish(srv);
+    }
     srv->inflight_commit_us = now_us() - t0;
     uv_mutex_lock(&srv->writer_mu);
     srv->writer_done = true;
@@ -104,7 +111,7 @@ static void batch_answer(struct daemon_server *srv, int unconfirmed) {
 /* With standby.sync, nothing is acknowledged (not even exists) before the standby confirmed the
  * tree that holds it, unless it is away and the node was allowed to go on alone. */
 static bool sync_must_wait(const struct daemon_server *srv) {
-  return srv->cfg->standby_sync && srv->inflight_rc == 0 && !srv->standby_alone &&
+  return srv->cfg->standby_sync && srv->inflight_rc == 0 && !srv->inflight_fence && !srv->standby_alone &&
          srv->standby_confirmed < srv->inflight_info.tree_size;
 }
 
@@ -165,7 +172,7 @@ static void on_committed(uv_async_t *a) {
     uv_timer_start(&srv->sync_timer, on_sync_timeout, srv->cfg->standby_timeout_ms, 0);
     return;
   }
-  batch_answer(srv, 0);
+  batch_answer(srv, srv->inflight_fence);
 }
 
 static int batch_init(struct daemon_batch *b, size_t cap) {

@@ -128,6 +128,7 @@
   X(NO_MEMORY, -1413, "no_memory", "out of memory")                                              \
   X(DIVERGED, -1414, "diverged", "entries from another node do not replay to the same log")     \
   X(STANDBY, -1415, "standby", "this node is a standby: write to its primary")                  \
+  X(SUPERSEDED, -1417, "superseded", "another node was promoted; this node stopped writing")  \
   X(STANDBY_AWAY, -1416, "standby_away", "the synchronous standby did not confirm; not acknowledged") \
   /* allocation */                                                                               \
   X(BAD_SCHEME, -1500, "bad_scheme", "the allocation scheme file is invalid")                    \

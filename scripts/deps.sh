@@ -13,6 +13,7 @@ packages=(
   libhttp-parser-dev libjansson-dev libinih-dev libcurl4-openssl-dev
   curl python3 python3-cryptography cppcheck clang-tidy
   help2man systemd util-linux procps jq
+  etcd-server etcd-client
 )
 if [ "${QUOTAD_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(postgresql postgresql-contrib)
