@@ -14,6 +14,7 @@
 #include "tools/common/http_client.h"
 
 #define ETCD_KEY_BYTES_MAX 256u
+#define ETCD_REQUEST_MS_MAX 2000L /* one etcd request; then the next endpoint */
 
 static json_t *b64_json(const void *data, size_t len) {
   char out[4 * (TLOG_CHECKPOINT_BYTES_MAX / 3) + 8];
@@ -32,6 +33,7 @@ static int etcd_call(struct daemon_server *srv, const char *path, json_t *body, 
   int rc = PROTO_E_BUSY;
   for (char *ep = strtok_r(eps, ",", &save); ep && rc; ep = strtok_r(NULL, ",", &save)) {
     struct http_client *h = http_client_new(ep, NULL);
+    if (h) http_client_set_timeout_ms(h, ETCD_REQUEST_MS_MAX);
     long status = 0;
     *out = NULL;
     rc = h ? http_json(h, "POST", path, body, false, &status, out) : PROTO_E_NO_MEMORY;

@@ -16,6 +16,7 @@
 
 #define FOLLOW_IDLE_SLEEP_US 20000u   /* nothing new at the primary: ask again after 20 ms */
 #define FOLLOW_RETRY_SLEEP_US 200000u /* the primary unreachable: retry after 200 ms */
+#define FOLLOW_REQUEST_MS_MAX 2000L    /* one stream request, whole: a paused primary cannot hold us */
 
 #define FOLLOW_PAGE_ENTRIES_MAX 1000u /* the primary's page (STREAM_PAGE_ENTRIES_MAX) */
 
@@ -152,6 +153,7 @@ static void follow_main(void *arg) {
   struct daemon_server *srv = arg;
   struct page *pg = calloc(1, sizeof *pg);
   struct http_client *h = http_client_new(srv->cfg->follow, NULL);
+  if (h) http_client_set_timeout_ms(h, FOLLOW_REQUEST_MS_MAX);
   char origin[PROTO_ORIGIN_BYTES_MAX + 1] = "", why[512];
   bool have_origin = false, said_away = false;
   while (pg && h && !__atomic_load_n(&srv->follow_quit, __ATOMIC_ACQUIRE)) {

@@ -27,7 +27,9 @@ int qctl_cmd_promote(struct qctl *q, int argc, char **argv) {
   if ((rc = sign ? qctl_fetch_log(q) : qctl_connect(q))) return rc;
   long status = 0;
   json_t *ans = NULL;
-  rc = http_json(q->http, "POST", "/v1/admin/promote", json_object(), sign, &status, &ans);
+  json_t *body = json_object();
+  rc = http_json(q->http, "POST", "/v1/admin/promote", body, sign, &status, &ans);
+  json_decref(body);
   if (rc || status != 200) {
     rc = qctl_report_http(q, "promote", rc, status, ans);
     json_decref(ans);
