@@ -45,7 +45,7 @@ static int etcd_call(struct daemon_server *srv, const char *path, json_t *body, 
     http_client_free(h);
   }
   json_decref(body);
-  return rc;
+  return rc ? PROTO_E_BUSY : 0; /* no endpoint answered: the caller acknowledges nothing */
 }
 
 static uint64_t json_u64(json_t *v) {
