@@ -72,7 +72,10 @@ CONF
 : > "$T/quotad.log"
 start_quotad "$T/d1" --config "$T/q.conf" --log-level info || { echo "quotad did not start"; cat "$T/quotad.log"; exit 1; }
 curl -s -o /dev/null "$BASE/v1/log?probe=1"
+"$BUILD_DIR/tools/quotactl" --url "$BASE" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op1.key" > /dev/null 2>&1
 sleep 0.2
+check "a refusal is logged at info with its code" grep -q '"level":"info","msg":"refused genesis [0-9a-f]\{32\}: genesis_exists"' "$T/quotad.log"
+check "the access log names the transaction and its result" grep -q '"method":"POST","path":"/v1/tx".*"tx":"[0-9a-f]\{32\}","result":"genesis_exists"' "$T/quotad.log"
 "$PY" - "$T/quotad.log" > "$T/json.check" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
