@@ -147,7 +147,8 @@ int qctl_id_from_hex(const char *hex, uint8_t id[PROTO_ID_BYTES]) {
   return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+/* Days since 1970-01-01 of a proleptic Gregorian date: 400-year eras of 146,097 days, years
+ * counted from March so that the leap day falls last. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
