@@ -41,6 +41,16 @@
  * ------------------------------------------------------------------------------------------- */
 #define TLOG_PROOF_HASHES_MAX 64u
 
+/* The RFC 6962 root of leaves given one at a time, without an array of them: the hashes of
+ * the complete subtrees so far, one per bit of the count (64 levels cover any uint64_t size). */
+struct tlog_root_builder {
+  uint8_t stack[64][PROTO_HASH_BYTES];
+  size_t depth;
+  uint64_t count;
+};
+void tlog_root_add(struct tlog_root_builder *b, const uint8_t leaf_hash[PROTO_HASH_BYTES]);
+/* The root of the leaves added (the hash of the empty string for none); b is spent. */
+void tlog_root_finish(struct tlog_root_builder *b, uint8_t out[PROTO_HASH_BYTES]);
 /* SHA-256(0x00 || data) */
 void tlog_leaf_hash(const uint8_t *data, size_t len, uint8_t out[PROTO_HASH_BYTES]);
 /* SHA-256(0x01 || left || right) */
