@@ -273,7 +273,6 @@ int daemon_parse_u64(const char *s, uint64_t *out);
 /* A whole HTTP response (status line, headers, body) appended to out. */
 int daemon_http_response(struct daemon_buf *out, unsigned status, const char *content_type,
                          const void *body, size_t body_len, bool keep_alive);
-const char *daemon_http_reason(unsigned status);
 
 /* ---------------------------------------------------------------------------------------------
  * Read authorization (auth.c)

@@ -166,6 +166,9 @@ int proto_err_from_name(const char *name);
 /* The HTTP status the table gives err: 200 for 0 and positive values (results such as the
  * ledger's "exists"), 500 for -errno and codes not in the table. */
 unsigned proto_err_http_status(int err);
+/* The reason phrase of an HTTP status that quotad or quota-witness answers (RFC 9110 section 15);
+ * "Unknown" for any other. Static, never NULL. */
+const char *proto_http_reason(unsigned status);
 /* True when err is a fault of the server rather than a refusal of the input: a 5xx status in the
  * table, or a system error (-errno). */
 bool proto_err_is_server_fault(int err);
