@@ -94,6 +94,12 @@ int qctl_report_http(struct qctl *q, const char *what, int rc, long status, json
 int qctl_get(struct qctl *q, const char *path_query, bool sign, json_t **out);
 /* qctl_get, signed, of the path printf builds from fmt (at most 255 bytes). */
 int qctl_getf(struct qctl *q, json_t **out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Every element of the array field on every page of base (a signed GET of a path ending in
+ * "after=", continued from each page's "next"), handed to visit, which answers 0 or an exit code.
+ * A 404 page when missing_is_empty counts as an empty last page. */
+typedef int (*qctl_row_fn)(struct qctl *q, json_t *row, void *ctx);
+int qctl_each_row(struct qctl *q, const char *base, const char *field, bool missing_is_empty,
+                  qctl_row_fn visit, void *ctx);
 /* GET /v1/checkpoint (public): 0 and the note in *r (the caller frees it), or the exit code of
  * the failure, already reported (and *r freed). */
 int qctl_checkpoint_get(struct qctl *q, struct http_response *r);
