@@ -19,6 +19,29 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int qa_since_verdict(struct qa_run *run, bool consistent, long proof_hashes) {
+  unsigned long long older = run->since.size, newer = run->cp.size;
+  bool by_proof = proof_hashes >= 0;
+  if (!consistent) {
+    if (by_proof)
+      qa_fail(run, UINT64_MAX, PROTO_E_INCONSISTENT,
+              "the registry's consistency proof from size %llu to %llu does not verify", older, newer);
+    else
+      qa_fail(run, UINT64_MAX, PROTO_E_INCONSISTENT,
+              "the older checkpoint (size %llu) is not a prefix of this log (size %llu)", older, newer);
+    return QA_EXIT_FAILED;
+  }
+  run->proof_note = run->proof_text;
+  int n = snprintf(run->proof_text, sizeof(run->proof_text),
+                   "checkpoint %llu is consistent with the older %llu (", newer, older);
+  size_t at = n > 0 && (size_t)n < sizeof(run->proof_text) ? (size_t)n : 0;
+  if (by_proof)
+    snprintf(run->proof_text + at, sizeof(run->proof_text) - at, "RFC 9162 proof, %ld hashes)", proof_hashes);
+  else
+    snprintf(run->proof_text + at, sizeof(run->proof_text) - at, "root recomputed)");
+  return 0;
+}
+
 void qa_fail(struct qa_run *run, uint64_t index, int code, const char *fmt, ...) {
   run->fail.index = index;
   run->fail.code = code;

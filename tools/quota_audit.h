@@ -55,6 +55,10 @@ struct qa_run {
 /* Reports a failure found outside the replay (checkpoint, proofs, state) into run->fail. */
 void qa_fail(struct qa_run *run, uint64_t index, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The verdict on the older checkpoint (--since): consistent or not, checked by a consistency
+ * proof of proof_hashes hashes (proof_hashes >= 0) or by recomputing the older root from the
+ * entries (proof_hashes < 0). Returns QA_EXIT_FAILED (with the failure recorded) or 0. */
+int qa_since_verdict(struct qa_run *run, bool consistent, long proof_hashes);
 /* Prints an I/O or usage problem on stderr. Returns QA_EXIT_USAGE. */
 int qa_io_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
