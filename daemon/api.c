@@ -424,6 +424,17 @@ static void get_checkpoint(struct ctx *x) {
   daemon_reply_set(x->reply, 200, "text/plain; charset=utf-8", note, (size_t)n, x->ka);
 }
 
+/* C2SP tlog-tiles (api_log.c): the checkpoint and hash tiles are public; entry bundles follow
+ * the read rules of /v1/entries. */
+static void get_log_checkpoint(struct ctx *x) { api__log_checkpoint(x->srv, x->reply, x->ka); }
+static void get_hash_tile(struct ctx *x) { api__log_tile(x->srv, x->arg, false, true, x->reply, x->ka); }
+static void get_entry_bundle(struct ctx *x) {
+  bool pub = x->srv->cfg->public_log;
+  if (!pub && !daemon_may_read_all(&x->p))
+    return fail(x, PROTO_E_FORBIDDEN, "entries are for the operator and auditors");
+  api__log_tile(x->srv, x->arg, true, pub, x->reply, x->ka);
+}
+
 static void get_log(struct ctx *x) {
   uint8_t pub[PROTO_PUBKEY_BYTES];
   int rc = ledger_log_public_key(x->srv->ledger, pub);
@@ -521,7 +532,8 @@ struct route {
   uint8_t method;      /* enum daemon_method */
   uint8_t access;      /* enum access */
   uint8_t endpoint;    /* enum daemon_endpoint: the metric label, daemon_endpoint_name */
-  const char *pattern; /* "/v1/accounts/{}": {} matches one non-empty segment, into ctx.arg */
+  const char *pattern; /* "/v1/accounts/{}": {} matches one non-empty segment, into ctx.arg;
+                        * a final {*} matches the non-empty rest of the path (tile paths) */
   void (*get)(struct ctx *x);                  /* reads: always answer at once */
   int (*post)(struct ctx *x);                  /* writes: DAEMON_DONE, _PENDING or _PARK */
 };
@@ -548,6 +560,9 @@ static const struct route routes[] = {
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_CONSISTENCY, "/v1/proof/consistency", get_consistency, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_INCLUSION, "/v1/proof/inclusion", get_inclusion, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_ENTRIES, "/v1/entries", get_entries, NULL},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_LOG_CHECKPOINT, "/log/checkpoint", get_log_checkpoint, NULL},
+  {DAEMON_GET, ACCESS_LOG, DAEMON_EP_TILE, "/log/tile/entries/{*}", get_entry_bundle, NULL},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_TILE, "/log/tile/{*}", get_hash_tile, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_KEYS, "/v1/keys", get_keys, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ACCOUNTS, "/v1/accounts", get_accounts, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ACCOUNT, "/v1/accounts/{}", get_account, NULL},
@@ -560,13 +575,14 @@ static const struct route routes[] = {
 static bool route_match(const char *pattern, const char *path, char arg[ROUTE_ARG_BYTES]) {
   const char *p = pattern, *q = path;
   while (*p) {
-    if (p[0] == '{' && p[1] == '}') {
-      size_t len = strcspn(q, "/");
+    bool rest = !strcmp(p, "{*}");
+    if (rest || (p[0] == '{' && p[1] == '}')) {
+      size_t len = rest ? strlen(q) : strcspn(q, "/");
       if (len == 0 || len >= ROUTE_ARG_BYTES) return false;
       memcpy(arg, q, len);
       arg[len] = '\0';
       q += len;
-      p += 2;
+      p += rest ? 3 : 2;
     } else if (*p++ != *q++) {
       return false;
     }

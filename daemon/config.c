@@ -33,6 +33,7 @@ static const struct opt opts[] = {
   NUM("ledger", "check_interval_s", "check-interval-s", OPT_U32, check_interval_s, 0, 31536000, "full structural check of the store every N s, in a child process; 0 = off"),
   NUM("ledger", "invariants_every_batches", "invariants-every-batches", OPT_U32, invariants_every_batches, 0, LEDGER_INVARIANTS_EVERY_BATCHES_MAX, "check the ledger's invariants every N batches that add entries; 0 = ledger default (1,000)"),
   NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),
+  STR("ledger", "tiles_dir", "tiles-dir", tiles_dir, "write completed tiles and the published checkpoint here for a static server; empty = none"),
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
   STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),

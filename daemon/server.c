@@ -268,6 +268,10 @@ int daemon_run(struct daemon_config *cfg) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;
   }
+  if (daemon_tiles_start(&srv)) {
+    daemon_log(DAEMON_LOG_ERR, "cannot start the tiles writer");
+    goto out;
+  }
   srv.last_commit_ms = daemon_now_ms();
   srv.start_time_s = srv.last_commit_ms / 1000;
   if (start_handles(&srv)) {
@@ -282,6 +286,7 @@ int daemon_run(struct daemon_config *cfg) {
   uv_run(&loop, UV_RUN_DEFAULT);
   status = 0;
 out:
+  daemon_tiles_stop(&srv);
   if (srv.writer_started) {
     srv.stopping = true;
     daemon_writer_stop(&srv);

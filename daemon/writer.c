@@ -91,7 +91,10 @@ static void on_committed(uv_async_t *a) {
   if (rc)
     daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s (%s)", b->n, proto_err_name(rc),
                rc == PROTO_E_STORAGE ? ledger_storage_message(srv->inflight_errno) : proto_err_message(rc));
-  else srv->last_commit_ms = daemon_now_ms();
+  else {
+    srv->last_commit_ms = daemon_now_ms();
+    daemon_tiles_kick(srv);
+  }
   daemon_metrics_batch(b->n, srv->inflight_commit_us);
   for (size_t i = 0; i < b->n; i++) {
     struct daemon_txreq *req = b->reqs[i];

@@ -198,6 +198,11 @@ int ledger_proof_inclusion(struct ledger *ledger, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n);
 int ledger_proof_consistency(struct ledger *ledger, uint64_t first, uint64_t second,
                              uint8_t out[][PROTO_HASH_BYTES], size_t *n);
+/* Nodes (level, first .. first + count - 1) of the tree (level 0: leaf hashes), in one read
+ * transaction: the hashes of a C2SP tile. BAD_ARGUMENT unless they all exist at the current size,
+ * CORRUPT, STORAGE. */
+int ledger_nodes(struct ledger *ledger, unsigned level, uint64_t first, size_t count,
+                 uint8_t out[][PROTO_HASH_BYTES]);
 /* The latest signed checkpoint text (NUL-terminated), from memory; returns its length, NOT_FOUND
  * before the first entry, or FIELD_TOO_LONG when cap is small (TLOG_CHECKPOINT_BYTES_MAX
  * always suffices). Thread-safe. */

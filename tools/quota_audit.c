@@ -88,7 +88,7 @@ int qa_since_load(struct qa_run *run) {
 }
 
 static void usage(FILE *out) {
-  fputs("usage: quota-audit (--export FILE | --url URL [--key FILE])\n"
+  fputs("usage: quota-audit (--export FILE | --url URL [--key FILE] | --monitor URL --state FILE)\n"
         "                   (--verifier-key NAME+ID+KEY | --verifier-key-file FILE)\n"
         "                   [--since-checkpoint FILE] [--tx ID] [--save-checkpoint FILE]\n"
         "                   [--threads N] [--quiet]\n"
@@ -103,6 +103,10 @@ static void usage(FILE *out) {
         "  --since-checkpoint FILE   a checkpoint kept earlier: the log must extend it\n"
         "  --save-checkpoint FILE    keep the checkpoint verified now, for the next run\n"
         "  --tx ID                   also prove that this transaction is in the log\n"
+        "  --monitor URL             monitor a log served as tiles (URL: its prefix, e.g.\n"
+        "                            https://registry.example/log); needs no key\n"
+        "  --state FILE              the monitor's kept checkpoint (the first run trusts on first use)\n"
+        "  --policy FILE             witnesses and quorum the checkpoint must carry (tlog-policy)\n"
         "  --threads N               signature-checking threads (1-16, default 2)\n"
         "  --quiet                   only the verdict\n"
         "  --json                    the summary and verdict as one JSON object\n"
@@ -131,6 +135,8 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
       {"save-checkpoint", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'j'},
       {"quiet", no_argument, 0, 'q'},              {"help", no_argument, 0, 'h'},
       {"version", no_argument, 0, 'Z'},            {"json", no_argument, 0, 'J'},
+      {"monitor", required_argument, 0, 'M'},      {"state", required_argument, 0, 'T'},
+      {"policy", required_argument, 0, 'P'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   o->threads = 2;
@@ -150,14 +156,19 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
     case 'S': o->save_checkpoint = optarg; break;
     case 'j': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'q': o->quiet = true; break;
+    case 'M': o->monitor_url = optarg; break;
+    case 'T': o->state_path = optarg; break;
+    case 'P': o->policy_path = optarg; break;
     case 'J': o->json = true; break;
     case 'h': usage(stdout); exit(QA_EXIT_OK);
     case 'Z': printf("quota-audit %s\n", QUOTAD_VERSION); exit(QA_EXIT_OK);
     default: usage(stderr); return QA_EXIT_USAGE;
     }
   }
-  if (optind != argc || !o->verifier_key || (!o->export_path == !o->url) || o->threads < 1 ||
-      o->threads > AUDIT_THREADS_MAX) {
+  int sources = !!o->export_path + !!o->url + !!o->monitor_url;
+  if (optind != argc || !o->verifier_key || sources != 1 || o->threads < 1 ||
+      o->threads > AUDIT_THREADS_MAX || !o->monitor_url != !o->state_path ||
+      (o->policy_path && !o->monitor_url)) {
     usage(stderr);
     return QA_EXIT_USAGE;
   }
@@ -236,6 +247,7 @@ int main(int argc, char **argv) {
   if (tlog_verifier_key_parse(run.opts.verifier_key, run.key_name, sizeof(run.key_name),
                                 run.log_pub) != 0)
     return qa_io_error("not a verifier key: %s", run.opts.verifier_key);
+  if (run.opts.monitor_url) return qa_monitor_run(&run);
   if (run.opts.key_path && (rc = proto_key_load(run.opts.key_path, &run.read_key)) != 0)
     return qa_io_error("%s: %s", run.opts.key_path, proto_err_message(rc));
   run.log = audit_log_new(run.log_pub, run.opts.threads);

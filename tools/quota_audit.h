@@ -28,6 +28,9 @@ struct qa_opts {
   const char *since_path;        /* an older signed checkpoint */
   const char *tx_hex;            /* a transaction whose inclusion to prove */
   const char *save_checkpoint;   /* where to write the verified checkpoint */
+  const char *monitor_url;       /* --monitor: a tlog-tiles prefix (".../log") */
+  const char *state_path;        /* --state: the monitor's kept checkpoint */
+  const char *policy_path;       /* --policy: witnesses and quorum (C2SP tlog-policy) */
   unsigned threads;
   bool quiet;
   bool json;                     /* the summary and verdict as one JSON object on stdout */
@@ -74,6 +77,8 @@ int qa_since_load(struct qa_run *run);
 /* The sources. Each returns QA_EXIT_OK, QA_EXIT_FAILED (run->fail says why) or QA_EXIT_USAGE. */
 int qa_export_run(struct qa_run *run);
 int qa_api_run(struct qa_run *run);
+/* --monitor (quota_audit_monitor.c): checkpoint, quorum, consistency with --state from tiles. */
+int qa_monitor_run(struct qa_run *run);
 
 /* Compares reported state (export form) with the replay. 0 or QA_EXIT_FAILED. */
 int qa_compare(struct qa_run *run, const json_t *reported, uint64_t now_ms);

@@ -39,10 +39,11 @@ static void usage(FILE *out) {
           "  account REF   balances REF   history REF   keys   instruments   accounts\n"
           "  entries [--start N] [--limit M]   log   compliance YEAR [--csv]\n"
           "  checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]]  (witness quorum)\n"
-          "  proof (--id HEX | --index N) [--receipt FILE]   (FILE: a C2SP tlog-proof receipt)\n"
+          "  proof (--id HEX | --index N) [--receipt FILE] [--from-tiles URL]\n"
           "data:\n"
           "  export FILE            the whole ledger in the quotad-export/1 format\n"
           "  backup DIR --data-dir D  consistent hot copy of a running registry\n"
+          "  mirror --from URL --verifier-key K [--policy F] DIR   verified copy of the log's tiles\n"
           "  check DATA_DIR         offline structural check of a data directory\n"
           "  demo-data --seed N --out DIR   synthetic CSVs for scripts/demo.sh\n"
           "  alloc compute|issue|carryover ...   allocation (`quotactl alloc --help`)\n"
@@ -143,6 +144,7 @@ static int dispatch(struct qctl *q, int argc, char **argv) {
   if (strcmp(cmd, "checkpoint") == 0) return qctl_cmd_checkpoint(q, argc - 1, argv + 1);
   if (qctl_is_query_cmd(cmd)) return qctl_cmd_query(q, cmd, argc - 1, argv + 1);
   if (strcmp(cmd, "proof") == 0) return qctl_cmd_proof(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "mirror") == 0) return qctl_cmd_mirror(q, argc - 1, argv + 1);
   if (strcmp(cmd, "compliance") == 0) return qctl_cmd_compliance(q, argc - 1, argv + 1);
   if (strcmp(cmd, "export") == 0) return qctl_cmd_export(q, argc - 1, argv + 1);
   if (strcmp(cmd, "backup") == 0) return qctl_cmd_backup(q, argc - 1, argv + 1);

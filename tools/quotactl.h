@@ -173,6 +173,8 @@ int qctl_cmd_import(struct qctl *q, const char *what, int argc, char **argv);
 int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv);
 bool qctl_is_query_cmd(const char *cmd);
 int qctl_cmd_proof(struct qctl *q, int argc, char **argv);
+/* mirror --from URL --verifier-key K [--policy F] DIR (tools/quotactl_mirror.c) */
+int qctl_cmd_mirror(struct qctl *q, int argc, char **argv);
 /* checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]] (tools/quotactl_checkpoint.c) */
 int qctl_cmd_checkpoint(struct qctl *q, int argc, char **argv);
 int qctl_cmd_compliance(struct qctl *q, int argc, char **argv);
