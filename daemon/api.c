@@ -7,6 +7,7 @@
 
 #include "daemon/api_util.h"
 #include "daemon/web.h"
+#include "daemon/publish.h"
 
 /* Pages: every list answers at most PAGE_MAX rows (PAGE_DEFAULT without ?limit=) and a "next"
  * cursor naming only a row the reader was shown. */
@@ -418,9 +419,9 @@ static void get_tx(struct ctx *x) { tx_answer(x, false); }
 static void get_tx_legs(struct ctx *x) { tx_answer(x, true); }
 
 static void get_checkpoint(struct ctx *x) {
-  char note[TLOG_CHECKPOINT_BYTES_MAX];
-  long n = ledger_checkpoint_latest(x->srv->ledger, note, sizeof note);
-  if (n < 0) return fail(x, (int)n, "no checkpoint yet");
+  char note[DAEMON_PUBLISHED_BYTES_MAX];
+  long n = daemon_published_checkpoint(x->srv, note, sizeof note);
+  if (n < 0) return fail(x, (int)n, "no checkpoint published yet");
   daemon_reply_set(x->reply, 200, "text/plain; charset=utf-8", note, (size_t)n, x->ka);
 }
 
@@ -504,7 +505,7 @@ static void get_metrics(struct ctx *x) {
       .connections = x->srv->conn_count, .map_bytes = st.map_bytes,
       .map_used_bytes = st.used_bytes, .map_bytes_max = st.map_bytes_max,
       .start_time_s = x->srv->start_time_s};
-  g.published_size = g.tree_size; /* every signed checkpoint is published at once today */
+  g.published_size = daemon_published_size(x->srv);
   int rc = daemon_metrics_render(&b, &g);
   if (rc) {
     daemon_buf_free(&b);

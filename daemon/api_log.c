@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/api_util.h"
+#include "daemon/publish.h"
 
 /* Full tiles never change: caches may keep them for a year. The checkpoint and partial tiles
  * are replaced as the log grows: a few seconds. */
@@ -13,18 +14,6 @@
 #define TILE_CACHE_FULL_PRIVATE "private, max-age=31536000, immutable"
 #define TILE_CACHE_SHORT_PUBLIC "public, max-age=5"
 #define TILE_CACHE_SHORT_PRIVATE "private, max-age=5"
-
-long daemon_published_checkpoint(struct daemon_server *srv, char *out, size_t cap, uint64_t *size) {
-  /* Until checkpoints are published only once witnessed, every signed one is published: the
-   * ledger's latest. A witness client replaces this one call. */
-  long n = ledger_checkpoint_latest(srv->ledger, out, cap);
-  if (n < 0) return n;
-  struct tlog_note note;
-  int rc = tlog_note_parse(out, (size_t)n, &note);
-  if (rc) return PROTO_E_CORRUPT;
-  *size = note.cp.size;
-  return n;
-}
 
 /* The tile's bytes, cached for ever when full (immutable) and briefly when partial. */
 static void tile_reply(struct daemon_server *srv, const struct tlog_tile *t, bool shared,
@@ -44,9 +33,9 @@ static void tile_reply(struct daemon_server *srv, const struct tlog_tile *t, boo
 
 /* The checkpoint of the tiles: the published one, cosignature lines included. */
 void api__log_checkpoint(struct daemon_server *srv, struct daemon_reply *reply, bool ka) {
-  static char note[TLOG_NOTE_BYTES_MAX + 1]; /* the loop thread's: cosignature lines included */
+  static char note[DAEMON_PUBLISHED_BYTES_MAX + 1]; /* the loop thread's: cosignature lines included */
   uint64_t size = 0;
-  long n = daemon_published_checkpoint(srv, note, sizeof note, &size);
+  long n = daemon_published_note(srv, note, sizeof note, &size);
   if (n < 0) return daemon_reply_error(reply, (int)n, "no checkpoint yet", ka);
   daemon_reply_set_cached(reply, 200, "text/plain; charset=utf-8", TILE_CACHE_SHORT_PUBLIC, note, (size_t)n, ka);
 }
@@ -63,9 +52,9 @@ void api__log_tile(struct daemon_server *srv, const char *path, bool entries, bo
   if (w < 0 || (size_t)w >= sizeof full || tlog_tile_path_parse(full, &t) ||
       (t.level == TLOG_TILE_ENTRIES) != entries)
     return daemon_reply_error(reply, PROTO_E_NOT_FOUND, "no such tile", ka);
-  static char note[TLOG_NOTE_BYTES_MAX + 1];
+  static char note[DAEMON_PUBLISHED_BYTES_MAX + 1];
   uint64_t size = 0;
-  long n = daemon_published_checkpoint(srv, note, sizeof note, &size);
+  long n = daemon_published_note(srv, note, sizeof note, &size);
   /* Only what the published checkpoint covers: a cache keeps a full tile for ever. */
   if (n < 0 || t.width > tlog_tile_width_at(t.level, t.index, size))
     return daemon_reply_error(reply, PROTO_E_NOT_FOUND, "beyond the published checkpoint", ka);

@@ -67,6 +67,9 @@ struct daemon_config {
   uint32_t check_interval_s;                /* full store check every this many s; 0: off */
   bool public_pages;                        /* serve the public pages at / (daemon/web.c) */
   char web_dir[DAEMON_PATH_BYTES_MAX];      /* pages from this directory; empty: the embedded copy */
+  char witness_policy[DAEMON_PATH_BYTES_MAX]; /* tlog-policy file; empty: publish unwitnessed */
+  uint32_t checkpoint_interval_ms;          /* one publication round at most this often */
+  uint32_t witness_timeout_ms;              /* one add-checkpoint request, connect included */
   struct daemon_limits limits;
 };
 

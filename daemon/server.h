@@ -69,6 +69,7 @@ struct daemon_txres {
   uint64_t index, withheld, aux;
   uint8_t type;      /* transaction type (for "withheld") */
   uint8_t id[PROTO_ID_BYTES]; /* the transaction's id (for the log) */
+  struct daemon_ack *ack; /* accepted: its batch's signed acknowledgement (ack.h), one reference */
 };
 
 struct daemon_txreq {
@@ -133,6 +134,8 @@ struct daemon_server {
   uv_mutex_t tiles_mu;
   uv_cond_t tiles_cv;
   bool tiles_started, tiles_kicked, tiles_quit;
+  struct daemon_ack *inflight_ack;  /* the committed batch's acknowledgement, or NULL */
+  const struct proto_key *log_key;  /* signs acknowledgements (the ledger signs checkpoints) */
   /* the periodic store check (check_interval_s), run by a child on the thread pool */
   uv_timer_t check_timer;
   uv_work_t check_req;
@@ -140,11 +143,8 @@ struct daemon_server {
   int check_child; /* __atomic: the checking child's pid while it runs, else 0 */
   struct ledger_check_report check_report;
   char exe_path[DAEMON_PATH_BYTES_MAX]; /* this program, which the check re-executes */
+  struct daemon_publisher *publisher; /* publish.c; NULL without a witness policy */
 };
-
-/* The latest published checkpoint note (NUL-terminated) and its tree size: what /log/ serves and
- * the tiles may cover. Returns the note's length or a negative code (NOT_FOUND before the first). */
-long daemon_published_checkpoint(struct daemon_server *srv, char *out, size_t cap, uint64_t *size);
 
 /* tiles.c: the bytes of tile t (hashes, or an entry bundle) appended to out. 0 or a code. */
 int daemon_tile_bytes(struct ledger *ledger, const struct tlog_tile *t, struct daemon_buf *out);

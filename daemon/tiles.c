@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/publish.h"
 #include "daemon/server.h"
 
 /* How often the writer looks for a new checkpoint when no commit woke it. */
@@ -118,9 +119,9 @@ static int write_level(struct daemon_server *srv, const char *dir, unsigned leve
 
 int daemon_tiles_sync(struct daemon_server *srv, uint64_t *written) {
   const char *dir = srv->cfg->tiles_dir;
-  static char note[TLOG_NOTE_BYTES_MAX + 1]; /* the tiles thread's own */
+  static char note[DAEMON_PUBLISHED_BYTES_MAX + 1]; /* the tiles thread's own */
   uint64_t size = 0;
-  long n = daemon_published_checkpoint(srv, note, sizeof note, &size);
+  long n = daemon_published_note(srv, note, sizeof note, &size);
   if (n < 0 || size <= *written) return n < 0 && n != PROTO_E_NOT_FOUND ? (int)n : 0;
   int rc = 0;
   for (unsigned level = 0; level <= TLOG_TILE_LEVEL_MAX && !rc && (size >> (TLOG_TILE_HEIGHT * level)); level++)

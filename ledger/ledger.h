@@ -125,6 +125,8 @@ struct ledger_submission {
   uint64_t aux;       /* insufficient_balance, frozen: the available amount;
                        * insufficient_signatures: signers << 32 | required;
                        * account_exists: which is taken (LEDGER_TAKEN_ID, _USCC, _PROVINCE); else 0 */
+  uint8_t leaf_hash[PROTO_HASH_BYTES]; /* accepted: its entry's leaf hash (the daemon signs a
+                                        * batch's leaves in its acknowledgement) */
 };
 
 /* The most submissions one ledger_apply takes (the daemon's batch_entries_max must not exceed
@@ -136,6 +138,7 @@ struct ledger_batch_info {
   uint64_t accepted;
   uint64_t refused;
   uint64_t exists;
+  uint64_t time_ms;     /* the commit time written into the batch's entries */
 };
 
 /* Applies n submissions in order in one write transaction stamped with time_ms (commit time of

@@ -156,14 +156,16 @@ static int fetch_leaf(struct qctl *q, char *id_hex, bool by_index, uint64_t *ind
 static void proof_help(FILE *out) {
   fprintf(out,
           "usage: quotactl [--key FILE] proof (--id HEX | --index N) [--verifier-key NAME+ID+KEY]\n"
-          "                [--receipt FILE] [--from-tiles URL]\n"
+          "                [--policy FILE] [--receipt FILE] [--from-tiles URL]\n"
           "Fetches the transaction's entry, the latest signed checkpoint and an inclusion proof,\n"
           "and verifies all three here: the leaf is the entry of that id, the proof leads from\n"
           "its hash to the checkpoint's root (RFC 9162), and the checkpoint is signed by the log\n"
-          "key. With --receipt, once verified, writes them as a receipt: a C2SP tlog-proof file\n"
+          "key. With --policy (tlog-policy) the checkpoint's witness cosignatures must meet its\n"
+          "quorum. With --receipt, once verified, writes them as a receipt: a C2SP tlog-proof file\n"
           "(the entry's leaf as its extra data, the index, the proof, the checkpoint as served\n"
-          "with its cosignatures) that the public pages' verifier and the standalone\n"
-          "quotad-verifier.html check offline. Exit 0 verified, 4 when anything does not verify.\n"
+          "with its cosignatures) that the public pages' verifier, the standalone\n"
+          "quotad-verifier.html and `quotactl verify-receipt` check offline. Exit 0 verified,\n"
+          "4 when anything does not verify.\n"
           "--from-tiles URL builds the proof here from the log's hash tiles (C2SP tlog-tiles) under\n"
           "URL (e.g. http://registry:8080/log, a mirror) instead of asking /v1/proof.\n");
 }
@@ -200,7 +202,7 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
   struct qopts o;
   int rc = qopts_parse(&o, argc, argv, NULL);
   if (rc) return rc;
-  static const char *const allowed[] = {"id", "index", "verifier-key", "receipt", "from-tiles", NULL};
+  static const char *const allowed[] = {"id", "index", "verifier-key", "policy", "receipt", "from-tiles", NULL};
   if (qopts_has(&o, "help") || qopts_has(&o, "id") == qopts_has(&o, "index") || o.npos) {
     proof_help(qopts_has(&o, "help") ? stdout : stderr);
     return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
@@ -224,8 +226,13 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
   char type[32];
   if ((rc = fetch_leaf(q, id_hex, by_index, &index, leaf, &len, type, sizeof(type)))) return rc;
   struct tlog_checkpoint cp;
-  static char note[TLOG_CHECKPOINT_BYTES_MAX * 8]; /* the checkpoint and its cosignature lines */
+  static char note[TLOG_NOTE_BYTES_MAX + 1]; /* the checkpoint and its cosignature lines */
   if ((rc = covering_checkpoint(q, name, pub, index, &cp, note, sizeof(note)))) return rc;
+  /* With a policy the checkpoint counts only with its witness quorum (a split view needs it). */
+  const char *policy = qopts_get(&o, "policy");
+  if (policy && (rc = qctl_checkpoint_check(q, note, strlen(note), qopts_get(&o, "verifier-key"),
+                                            policy, NULL)))
+    return rc;
   uint8_t hashes[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
   const char *tiles = qopts_get(&o, "from-tiles");
