@@ -34,6 +34,11 @@ struct mirror {
   uint8_t parent[TLOG_TILE_WIDTH][PROTO_HASH_BYTES];
   struct tlog_tile_fetcher local; /* get_tile as a fetcher, for the root and consistency */
   struct tlog_tile_store ts;
+  /* entry bundles: read at the server's root with the full path signed (--read-key) */
+  struct http_client *root_http;
+  char prefix[MIRROR_PATH_BYTES_MAX]; /* the path part of --from ("/log") */
+  uint64_t bundles_fetched, bundles_reused;
+  const char *bundles_skipped; /* why none were copied, or NULL */
 };
 
 static int tile_file(const char *base, const struct tlog_tile *t, char *out, size_t cap) {
@@ -155,6 +160,79 @@ static int check_root(struct mirror *m) {
   return rc;
 }
 
+/* An entry bundle's bytes against the verified level-0 hash tile: exactly t->width entries, each
+ * a big-endian uint16 length then the leaf, whose RFC 6962 leaf hash is the tile's hash. */
+static int check_bundle(struct mirror *m, const struct tlog_tile *t, const uint8_t *b, size_t len) {
+  static uint8_t h[TLOG_TILE_WIDTH][PROTO_HASH_BYTES];
+  struct tlog_tile ht = {0, t->index, t->width};
+  int rc = get_tile(m, &ht, h);
+  if (rc) return rc;
+  size_t at = 0;
+  for (unsigned i = 0; i < t->width; i++) {
+    if (len - at < 2 || len - at - 2 < (size_t)(b[at] << 8 | b[at + 1])) return PROTO_E_BAD_PROOF;
+    size_t n = (size_t)(b[at] << 8 | b[at + 1]);
+    uint8_t leaf[PROTO_HASH_BYTES];
+    tlog_leaf_hash(b + at + 2, n, leaf);
+    if (memcmp(leaf, h[i], PROTO_HASH_BYTES)) return PROTO_E_BAD_PROOF;
+    at += 2 + n;
+  }
+  return at == len ? 0 : PROTO_E_BAD_PROOF;
+}
+
+/* GET one bundle, signed when a read key is set: 0, FORBIDDEN (401/403: not ours to read) or
+ * NOT_FOUND (a static copy of hash tiles only), with m->bundles_skipped saying why, or BUSY. */
+static int fetch_bundle(struct mirror *m, const struct tlog_tile *t, struct http_response *r) {
+  char path[MIRROR_PATH_BYTES_MAX];
+  int n = snprintf(path, sizeof path, "%s/", m->prefix);
+  long pn = n > 0 && (size_t)n < sizeof path ? tlog_tile_path(t, path + n, sizeof path - (size_t)n) : -1;
+  if (pn < 0) return PROTO_E_FIELD_TOO_LONG;
+  memset(r, 0, sizeof *r);
+  if (http_request(m->root_http, "GET", path, NULL, NULL, 0, true, r)) return PROTO_E_BUSY;
+  if (r->status == 200) return m->tc.fetched_bytes += r->len, 0;
+  long st = r->status;
+  http_response_free(r);
+  if (st == 401 || st == 403) {
+    m->bundles_skipped = st == 401 ? "the log is not public: give --read-key (an auditor's or the operator's key)"
+                                   : "the read key may not read entries (an auditor's or the operator's may)";
+    return PROTO_E_FORBIDDEN;
+  }
+  if (st == 404) m->bundles_skipped = "the source serves no entry bundles (404: hash tiles only)";
+  return st == 404 ? PROTO_E_NOT_FOUND : PROTO_E_BUSY;
+}
+
+/* One bundle: kept from an earlier run, or fetched, checked and put in .incoming. */
+static int copy_bundle(struct mirror *m, const struct tlog_tile *t) {
+  char path[MIRROR_PATH_BYTES_MAX];
+  struct stat st;
+  int rc = tile_file(m->dir, t, path, sizeof path);
+  if (!rc && stat(path, &st) == 0) return m->bundles_reused++, 0; /* verified when it was copied */
+  struct http_response r;
+  if (!rc) rc = fetch_bundle(m, t, &r);
+  if (rc) return rc;
+  rc = check_bundle(m, t, (const uint8_t *)r.body, r.len);
+  if (rc == PROTO_E_BAD_PROOF)
+    fprintf(stderr, "quotactl mirror: entry bundle %" PRIu64 " does not match the hash tiles: tampered entries\n",
+            t->index);
+  if (!rc) rc = tile_file(m->incoming, t, path, sizeof path);
+  if (!rc && (make_parents(path) || tile_write_atomic(path, r.body, r.len))) rc = PROTO_E_STORAGE;
+  http_response_free(&r);
+  if (!rc) m->bundles_fetched++;
+  return rc;
+}
+
+/* Every entry bundle of the signed tree the mirror lacks; none (and why) when they are not
+ * readable. A bundle that does not match the verified hash tiles fails the run. */
+static int copy_bundles(struct mirror *m) {
+  uint64_t s = m->cp.size;
+  for (uint64_t n = 0; n * TLOG_TILE_WIDTH < s; n++) {
+    struct tlog_tile t = {TLOG_TILE_ENTRIES, n, tlog_tile_width_at(TLOG_TILE_ENTRIES, n, s)};
+    int rc = copy_bundle(m, &t);
+    if (rc == PROTO_E_FORBIDDEN || rc == PROTO_E_NOT_FOUND) return 0; /* skipped, and why, once */
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 static const char *g_incoming, *g_dir; /* for the nftw callbacks */
 
 static int promote_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
@@ -240,17 +318,29 @@ static int local_checkpoint(struct mirror *m) {
   return 0;
 }
 
+static void bundles_summary(const struct mirror *m) {
+  if (m->bundles_skipped)
+    printf("mirror: entry bundles skipped: %s\n", m->bundles_skipped);
+  else
+    printf("mirror: entry bundles: %" PRIu64 " fetched, %" PRIu64 " kept, every entry checked against the hash tiles\n",
+           m->bundles_fetched, m->bundles_reused);
+}
+
 static int mirror_run(struct mirror *m, const char *policy_path) {
   int rc = remote_checkpoint(m, policy_path);
   if (!rc) rc = local_checkpoint(m);
   if (rc) return rc;
-  if (m->have_old && m->old.size == m->cp.size) {
+  bool current = m->have_old && m->old.size == m->cp.size;
+  if (!current)
+    fprintf(stderr, "mirroring %s: size %" PRIu64 " -> %" PRIu64 "\n", m->cp.origin, m->have_old ? m->old.size : 0, m->cp.size);
+  int vrc = current ? 0 : copy_levels(m);
+  if (!vrc && !current) vrc = check_root(m);
+  if (!vrc) vrc = copy_bundles(m); /* also when current: a read key given since then */
+  if (!vrc && current && !m->bundles_fetched) {
     printf("mirror: up to date at size %" PRIu64 "\n", m->cp.size);
+    if (m->bundles_skipped) bundles_summary(m);
     return QCTL_EXIT_OK;
   }
-  fprintf(stderr, "mirroring %s: size %" PRIu64 " -> %" PRIu64 "\n", m->cp.origin, m->have_old ? m->old.size : 0, m->cp.size);
-  int vrc = copy_levels(m);
-  if (!vrc) vrc = check_root(m);
   if (vrc == PROTO_E_BAD_PROOF || vrc == PROTO_E_INCONSISTENT) {
     nftw(m->incoming, remove_one, 16, FTW_DEPTH | FTW_PHYS); /* nothing unverified is kept */
     return QCTL_EXIT_VERIFY;
@@ -266,21 +356,51 @@ static int mirror_run(struct mirror *m, const char *policy_path) {
   printf("mirror: %s size %" PRIu64 " -> %" PRIu64 ": %" PRIu64 " tiles fetched (%" PRIu64 " bytes), %" PRIu64
          " reused, every tile checked against the signed root; checkpoint written\n",
          m->cp.origin, m->have_old ? m->old.size : 0, m->cp.size, m->fetched, m->tc.fetched_bytes, m->reused);
+  bundles_summary(m);
   return QCTL_EXIT_OK;
 }
 
 static void mirror_help(FILE *out) {
   fprintf(out,
-          "usage: quotactl mirror --from URL --verifier-key NAME+ID+KEY [--policy FILE] DIR\n"
+          "usage: quotactl [--read-key FILE] mirror --from URL --verifier-key NAME+ID+KEY\n"
+          "                [--policy FILE] DIR\n"
           "Copies the log served as C2SP tlog-tiles under URL (e.g. http://registry:8420/log) into\n"
           "DIR: verifies the checkpoint's signature (and the witness quorum of --policy), its\n"
           "consistency with DIR's last checkpoint, every new hash tile against the signed root,\n"
           "then moves the tiles in and writes DIR/checkpoint last. Rerun it to follow the log; an\n"
-          "interrupted run resumes. Exit 0 mirrored, 3 I/O, 4 a verification failed (a fork).\n");
+          "interrupted run resumes. Entry bundles are copied too when they can be read (a public\n"
+          "log, or --read-key of an auditor or the operator), each entry checked against the hash\n"
+          "tiles; otherwise the summary says why they were skipped. Exit 0 mirrored, 3 I/O, 4 a\n"
+          "verification failed (a fork, tampered tiles or entries).\n");
+}
+
+/* The client for entry bundles: the server's root (scheme://host:port of URL) so that a read key
+ * signs the whole path, which is what quotad checks; the read key is --read-key, else the first
+ * --key (QUOTACTL_READ_KEY, QUOTACTL_KEY), else none. */
+static int bundle_client(struct qctl *q, struct mirror *m, const char *url) {
+  const char *host = strstr(url, "://");
+  const char *path = host ? strchr(host + 3, '/') : NULL;
+  size_t base_len = path ? (size_t)(path - url) : strlen(url);
+  char base[MIRROR_PATH_BYTES_MAX];
+  if (base_len >= sizeof base || snprintf(m->prefix, sizeof m->prefix, "%s", path ? path : "") >= (int)sizeof m->prefix)
+    return QCTL_EXIT_USAGE;
+  size_t pl = strlen(m->prefix);
+  if (pl && m->prefix[pl - 1] == '/') m->prefix[pl - 1] = '\0';
+  memcpy(base, url, base_len);
+  base[base_len] = '\0';
+  m->root_http = http_client_new(base, NULL);
+  if (!m->root_http) return QCTL_EXIT_IO;
+  if (q->read_key_path && !q->read_key && proto_key_load(q->read_key_path, &q->read_key)) {
+    fprintf(stderr, "quotactl mirror: cannot load --read-key %s\n", q->read_key_path);
+    return QCTL_EXIT_USAGE;
+  }
+  const struct proto_key *k = q->read_key;
+  if (!k && q->nkeys && qctl_load_keys(q) == 0) k = q->keys[0];
+  if (k) http_client_set_read_key(m->root_http, k, m->name);
+  return 0;
 }
 
 int qctl_cmd_mirror(struct qctl *q, int argc, char **argv) {
-  (void)q;
   struct qopts o;
   int rc = qopts_parse(&o, argc, argv, NULL);
   if (rc) return rc;
@@ -303,9 +423,13 @@ int qctl_cmd_mirror(struct qctl *q, int argc, char **argv) {
     return QCTL_EXIT_IO;
   }
   struct http_client *http = http_client_new(qopts_get(&o, "from"), NULL);
-  if (!http) return QCTL_EXIT_IO;
+  if (!http || (rc = bundle_client(q, &m, qopts_get(&o, "from")))) {
+    http_client_free(http);
+    return http ? rc : QCTL_EXIT_IO;
+  }
   tile_client_init(&m.tc, http);
   rc = mirror_run(&m, qopts_get(&o, "policy"));
   http_client_free(http);
+  http_client_free(m.root_http);
   return rc;
 }

@@ -26,8 +26,9 @@ env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
 M = os.path.join(tmp, "mirror")
 
 
-def mirror(url, vkey, dest=M):
-    r = subprocess.run([QUOTACTL, "mirror", "--from", url, "--verifier-key", vkey, dest], env=env,
+def mirror(url, vkey, dest=M, read_key=None):
+    glob = ["--read-key", read_key] if read_key else []
+    r = subprocess.run([QUOTACTL] + glob + ["mirror", "--from", url, "--verifier-key", vkey, dest], env=env,
                        capture_output=True, text=True, timeout=120)
     return r.returncode, r.stdout + r.stderr
 
@@ -95,6 +96,35 @@ try:
     check("a first mirror", rc == 0 and read(os.path.join(M, "checkpoint")) == cp and "checkpoint written" in out, out)
     same = all(read(os.path.join(M, p)) == q.request("GET", "/log/" + p)[1] for p in tile_paths(q.tree_size()))
     check("the mirror's tiles are the log's", same)
+    check("entry bundles are skipped, and why, without a read key on a log that is not public",
+          "entry bundles skipped: the log is not public" in out and not os.path.exists(os.path.join(M, "tile/entries")), out)
+    aud_key = os.path.join(tmp, "auditor.key")
+    w.aud.write_seed(aud_key)
+    rep_key = os.path.join(tmp, "rep.key")
+    w.rep(101).write_seed(rep_key)
+    rc, out = mirror(url, vkey, os.path.join(tmp, "mirror-rep"), rep_key)
+    check("a representative's read key may not read entry bundles: skipped, and why",
+          rc == 0 and "entry bundles skipped: the read key may not read entries" in out, out)
+    ME = os.path.join(tmp, "mirror-entries")
+    rc, out = mirror(url, vkey, ME, aud_key)
+    nb = (q.tree_size() + 255) // 256
+    check("with an auditor's read key the entry bundles are copied and checked",
+          rc == 0 and "entry bundles: %d fetched" % nb in out, out)
+    bundles = [p.replace("tile/0/", "tile/entries/") for p in tile_paths(q.tree_size()) if p.startswith("tile/0/")]
+    same = all(read(os.path.join(ME, p)) == q.request("GET", "/log/" + p, headers=q.read_headers(w.aud, "GET", "/log/" + p))[1]
+               for p in bundles)
+    check("the mirror's entry bundles are the log's", same and len(bundles) == nb)
+    site_e = os.path.join(tmp, "site-entries")
+    shutil.copytree(ME, site_e)
+    b = bytearray(read(os.path.join(site_e, bundles[-1])))
+    b[-1] ^= 1
+    with open(os.path.join(site_e, bundles[-1]), "wb") as f:
+        f.write(b)
+    srv_e, surl_e = serve(site_e)
+    servers.append(srv_e)
+    rc, out = mirror(surl_e, vkey, os.path.join(tmp, "mirror-tampered"))
+    check("a tampered entry bundle is refused (exit 4)", rc == 4 and "tampered entries" in out
+          and not os.path.exists(os.path.join(tmp, "mirror-tampered", "checkpoint")), out)
 
     accounts(q, w, 3000, 600)
     site = os.path.join(tmp, "site1")
@@ -111,6 +141,7 @@ try:
     check("the rerun resumes (tiles reused) and completes", rc == 0 and "size %d" % size1 not in out and " 0 reused" not in out
           and read(os.path.join(M, "checkpoint")) == read(os.path.join(site, "checkpoint")), out)
     check("no .incoming left behind", not os.path.exists(os.path.join(M, ".incoming")))
+    check("a static copy without bundles: skipped, and why", "the source serves no entry bundles" in out, out)
 
     accounts(q, w, 4000, 300)
     site2 = os.path.join(tmp, "site2")
