@@ -446,9 +446,17 @@ static void get_log(struct ctx *x) {
   const char *origin = ledger_origin(x->srv->ledger);
   char vkey[TLOG_VERIFIER_KEY_BYTES_MAX] = "";
   if (origin[0] && tlog_verifier_key(origin, pub, vkey, sizeof vkey) < 0) vkey[0] = '\0';
-  api__reply_json(x->reply, 200, json_pack("{s:s,s:s,s:o,s:I}", "origin", origin, "verifier_key", vkey,
-                                          "public_key", api__b64(pub, sizeof pub), "tree_size",
-                                          (json_int_t)ledger_tree_size(x->srv->ledger)), x->ka);
+  /* The published checkpoint's size and time, and the witness policy it was published under
+   * (null without one: then every signed checkpoint is published as it is signed). */
+  const char *policy = daemon_witness_policy_text(x->srv);
+  uint64_t pub_ms = daemon_published_time_ms(x->srv);
+  json_t *j = json_pack("{s:s,s:s,s:o,s:I,s:{s:I,s:o},s:o}", "origin", origin, "verifier_key", vkey,
+                        "public_key", api__b64(pub, sizeof pub), "tree_size",
+                        (json_int_t)ledger_tree_size(x->srv->ledger), "published", "size",
+                        (json_int_t)daemon_published_size(x->srv), "time_ms",
+                        pub_ms ? json_integer((json_int_t)pub_ms) : json_null(), "witness_policy",
+                        policy ? json_string(policy) : json_null());
+  api__reply_json(x->reply, 200, j, x->ka);
 }
 
 static json_t *hashes_json(uint8_t (*h)[PROTO_HASH_BYTES], size_t n) {

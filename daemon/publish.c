@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/publish.h"
@@ -26,6 +27,8 @@ struct daemon_publisher {
   char published[DAEMON_PUBLISHED_BYTES_MAX];
   size_t published_len;
   uint64_t published_size;
+  uint64_t published_ms; /* when it was published (after a restart: the kept file's time) */
+  char *policy_text;     /* the policy file as read at start, for /v1/log; NUL-terminated */
   /* Publisher thread only: */
   uint64_t witness_size[TLOG_POLICY_WITNESSES_MAX]; /* last size each witness cosigned (409) */
   long witness_status[TLOG_POLICY_WITNESSES_MAX];   /* last answer, to log only changes */
@@ -70,7 +73,8 @@ int daemon_policy_load(const char *path, struct tlog_policy *out, char *why, siz
   return rc;
 }
 
-static void set_published(struct daemon_publisher *p, const char *note, size_t len, uint64_t size) {
+static void set_published(struct daemon_publisher *p, const char *note, size_t len, uint64_t size,
+                          uint64_t when_ms) {
   assert(len < sizeof p->published);
   uv_mutex_lock(&p->mu);
   assert(size >= p->published_size);
@@ -78,6 +82,7 @@ static void set_published(struct daemon_publisher *p, const char *note, size_t l
   p->published[len] = '\0';
   p->published_len = len;
   p->published_size = size;
+  p->published_ms = when_ms;
   uv_mutex_unlock(&p->mu);
 }
 
@@ -104,6 +109,8 @@ static int persist(const struct daemon_publisher *p, const char *note, size_t le
 static int load_published(struct daemon_publisher *p, char *why, size_t why_cap) {
   FILE *f = fopen(p->path, "rb");
   if (!f) return errno == ENOENT ? 0 : (snprintf(why, why_cap, "%s: %s", p->path, strerror(errno)), PROTO_E_STORAGE);
+  struct stat st;
+  uint64_t when_ms = fstat(fileno(f), &st) == 0 ? (uint64_t)st.st_mtim.tv_sec * 1000u + (uint64_t)st.st_mtim.tv_nsec / 1000000u : 0;
   char *buf = malloc(DAEMON_PUBLISHED_BYTES_MAX);
   size_t n = buf ? fread(buf, 1, DAEMON_PUBLISHED_BYTES_MAX, f) : 0;
   fclose(f);
@@ -122,7 +129,7 @@ static int load_published(struct daemon_publisher *p, char *why, size_t why_cap)
              (unsigned long long)tree);
     rc = PROTO_E_CORRUPT;
   } else {
-    set_published(p, buf, n, cp.size);
+    set_published(p, buf, n, cp.size, when_ms);
     for (unsigned i = 0; i < TLOG_POLICY_WITNESSES_MAX; i++) p->witness_size[i] = cp.size;
   }
   free(buf);
@@ -314,7 +321,7 @@ static int step_publish(struct daemon_publisher *p, const char *note, size_t not
   int rc = persist(p, full, len);
   if (rc) daemon_log(DAEMON_LOG_ERR, "published checkpoint not written to %s: %s; not published",
                      p->path, strerror(-rc));
-  else set_published(p, full, len, size);
+  else set_published(p, full, len, size, daemon_now_ms());
   free(full);
   if (!rc) daemon_tiles_kick(p->srv); /* tiles_dir may now cover the new size */
   return rc;
@@ -361,6 +368,20 @@ static void publisher_main(void *arg) {
   }
 }
 
+/* The policy's text as served in /v1/log: what the public pages check the witnesses with. */
+static int policy_text_load(struct daemon_publisher *p, char *why, size_t why_cap) {
+  FILE *f = fopen(p->srv->cfg->witness_policy, "rb");
+  p->policy_text = malloc(TLOG_POLICY_BYTES_MAX + 1);
+  size_t n = f && p->policy_text ? fread(p->policy_text, 1, TLOG_POLICY_BYTES_MAX, f) : 0;
+  if (f) fclose(f);
+  if (!f || !p->policy_text) {
+    snprintf(why, why_cap, "witness_policy %s: cannot read it again", p->srv->cfg->witness_policy);
+    return f ? PROTO_E_NO_MEMORY : PROTO_E_BAD_POLICY;
+  }
+  p->policy_text[n] = '\0';
+  return 0;
+}
+
 int daemon_publisher_start(struct daemon_server *srv, char *why, size_t why_cap) {
   if (!srv->cfg->witness_policy[0]) return 0;
   struct daemon_publisher *p = calloc(1, sizeof *p);
@@ -373,6 +394,7 @@ int daemon_publisher_start(struct daemon_server *srv, char *why, size_t why_cap)
   if (!p->policy) return PROTO_E_NO_MEMORY;
   int rc = daemon_policy_load(srv->cfg->witness_policy, p->policy, why, why_cap);
   if (rc) return rc;
+  if ((rc = policy_text_load(p, why, why_cap))) return rc;
   snprintf(p->path, sizeof p->path, "%s/%s", srv->cfg->data_dir, DAEMON_PUBLISHED_FILE);
   rc = load_published(p, why, why_cap);
   if (rc) return rc;
@@ -399,6 +421,7 @@ void daemon_publisher_stop(struct daemon_server *srv) {
   uv_mutex_destroy(&p->mu);
   uv_cond_destroy(&p->cv);
   free(p->policy);
+  free(p->policy_text);
   free(p);
   srv->publisher = NULL;
 }
@@ -438,4 +461,17 @@ uint64_t daemon_published_size(struct daemon_server *srv) {
   uint64_t size = p->published_size;
   uv_mutex_unlock(&p->mu);
   return size;
+}
+
+uint64_t daemon_published_time_ms(struct daemon_server *srv) {
+  struct daemon_publisher *p = srv->publisher;
+  if (!p) return 0;
+  uv_mutex_lock(&p->mu);
+  uint64_t ms = p->published_ms;
+  uv_mutex_unlock(&p->mu);
+  return ms;
+}
+
+const char *daemon_witness_policy_text(struct daemon_server *srv) {
+  return srv->publisher ? srv->publisher->policy_text : NULL;
 }

@@ -36,6 +36,14 @@ long daemon_published_note(struct daemon_server *srv, char *out, size_t cap, uin
 /* The tree size of that checkpoint (0 when none). Any thread. */
 uint64_t daemon_published_size(struct daemon_server *srv);
 
+/* When the published checkpoint was published (ms since the epoch; after a restart the time its
+ * kept file was written); 0 without a witness policy (then a checkpoint is published as it is
+ * signed) or before the first. Any thread. */
+uint64_t daemon_published_time_ms(struct daemon_server *srv);
+/* The witness policy file's text as read at start (the public pages check cosignatures with it);
+ * NULL without a policy. Valid until daemon_publisher_stop. */
+const char *daemon_witness_policy_text(struct daemon_server *srv);
+
 /* Checks the policy file the way daemon_publisher_start does, for --check-config. */
 int daemon_policy_load(const char *path, struct tlog_policy *out, char *why, size_t why_cap);
 
