@@ -4,7 +4,8 @@ accepts; one witness down: still published; two down: commits acknowledged, noth
 published (metric and log line), publication resumes when one returns; the published checkpoint
 survives a restart; a policy whose quorum is not a majority refuses the start; a fork of the log
 (same origin and key, other entries) is refused by the witnesses and never published, and the
-kept checkpoint's consistency check against it fails.
+kept checkpoint's consistency check against it fails, and so does quota-audit --monitor's. The
+monitor checks the real witnesses' quorum with --policy; tiles never go past the published size.
 Usage: python3 publish_it.py BUILD_DIR WORK_DIR SOURCE_DIR"""
 import base64
 import os
@@ -181,6 +182,20 @@ r = audit(POLICY)
 check("quota-audit --policy: the quorum is met and commit times precede the cosignatures",
       r.returncode == 0 and "3 witness cosignatures meet the quorum" in r.stdout, r.stdout + r.stderr)
 
+
+MONITOR_STATE = os.path.join(WORK, "monitor.state")
+
+
+def monitor(port, *extra):
+    return subprocess.run([AUDIT, "--monitor", "http://127.0.0.1:%d/log" % port, "--state", MONITOR_STATE,
+                           "--verifier-key", VK_LOG] + list(extra), capture_output=True, text=True)
+
+
+VK_LOG = q.jrequest("GET", "/v1/log")[1]["verifier_key"]
+r = monitor(q.port, "--policy", POLICY)
+check("quota-audit --monitor --policy (no key): the real witnesses' quorum, trusted on first use",
+      r.returncode == 0 and "first run" in r.stdout, r.stdout + r.stderr)
+
 # ---- a receipt: quotactl proof --policy --receipt, then verify-receipt offline ----
 tx = qlib.acct_tx(2900, "participant", 0, "none", "", "Receipt holder")
 qlib.must_ok(q, tx, w.op)
@@ -222,6 +237,12 @@ check("with the two live witnesses' cosignatures", note and cosigners(note) == {
 r = audit(os.path.join(WORK, "all3"))
 check("quota-audit --policy with a quorum of all three: no_quorum", r.returncode == 1 and "no_quorum" in r.stderr,
       r.stdout + r.stderr)
+r = monitor(q.port, "--policy", os.path.join(WORK, "all3"))
+check("quota-audit --monitor --policy with a quorum of all three fails too, and keeps its state",
+      r.returncode == 1, r.stdout + r.stderr)
+r = monitor(q.port, "--policy", POLICY)
+check("quota-audit --monitor --policy (2 of 3): consistent with what it kept",
+      r.returncode == 0 and "consistent" in r.stdout, r.stdout + r.stderr)
 
 # ---- two down: acknowledged, not published ----
 wstop(2)
@@ -291,6 +312,9 @@ while fork.tree_size() < orig_size + 3:
     new_account(fork, k)
     k += 1
 fork_note, fork_size = published(fork)  # without a policy: published as signed
+r = monitor(fork.port)
+check("quota-audit --monitor reports the fork (bigger, same key) as inconsistent with what it kept",
+      r.returncode == 1 and "not consistent" in r.stdout + r.stderr, r.stdout + r.stderr)
 fork.stop()
 check("the fork is a bigger tree under the same key", fork_size > orig_size and
       qlib.parse_checkpoint(fork_note, w.log.pub)[0] == fork_size)
