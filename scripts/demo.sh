@@ -57,7 +57,7 @@ for w in 1 2 3; do
   "$WITNESS" --name "witness-$w.demo.example" --data-dir "$work/witness-$w" --listen "127.0.0.1:$wport" \
     --log "$origin=$log_vkey" 2>"$work/witness-$w.log" &
   wpids+=($!)
-  wvkey=$("$WITNESS" --name "witness-$w.demo.example" --data-dir "$work/witness-$w" --verifier-key)
+  wvkey=$("$WITNESS" --name "witness-$w.demo.example" --data-dir "$work/witness-$w" --verifier-key 2>/dev/null)  # it warns that no log is configured: only its key is asked
   printf 'witness W%s %s http://127.0.0.1:%s\n' "$w" "$wvkey" "$wport" >> "$work/witnesses.policy"
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$wport/healthz" && break; sleep 0.1; done
 done
