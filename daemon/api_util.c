@@ -9,8 +9,13 @@
 
 void daemon_reply_set(struct daemon_reply *reply, unsigned status, const char *content_type,
                       const char *body, size_t len, bool keep_alive) {
+  daemon_reply_set_cached(reply, status, content_type, "no-store", body, len, keep_alive);
+}
+
+void daemon_reply_set_cached(struct daemon_reply *reply, unsigned status, const char *content_type,
+                             const char *cache_control, const char *body, size_t len, bool keep_alive) {
   reply->buf.len = 0;
-  if (daemon_http_response(&reply->buf, status, content_type, body, len, keep_alive)) {
+  if (daemon_http_response_cached(&reply->buf, status, content_type, cache_control, body, len, keep_alive)) {
     reply->buf.len = 0;
     static const char oom[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     daemon_buf_append(&reply->buf, oom, sizeof oom - 1);

@@ -33,6 +33,10 @@ static const struct opt opts[] = {
   NUM("ledger", "check_interval_s", "check-interval-s", OPT_U32, check_interval_s, 0, 31536000, "full structural check of the store every N s, in a child process; 0 = off"),
   NUM("ledger", "invariants_every_batches", "invariants-every-batches", OPT_U32, invariants_every_batches, 0, LEDGER_INVARIANTS_EVERY_BATCHES_MAX, "check the ledger's invariants every N batches that add entries; 0 = ledger default (1,000)"),
   NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),
+  STR("ledger", "tiles_dir", "tiles-dir", tiles_dir, "write completed tiles and the published checkpoint here for a static server; empty = none"),
+  STR("publish", "witness_policy", "witness-policy", witness_policy, "tlog-policy file: publish a checkpoint only once its quorum cosigned; empty = publish at once"),
+  NUM("publish", "checkpoint_interval_ms", "checkpoint-interval-ms", OPT_U32, checkpoint_interval_ms, 10, 600000, "at most one checkpoint sent to the witnesses per this many ms"),
+  NUM("publish", "witness_timeout_ms", "witness-timeout-ms", OPT_U32, witness_timeout_ms, 100, 600000, "time for one witness to answer, connect included, ms"),
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
   STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),
@@ -76,6 +80,8 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   cfg->auth_window_s = 300;
   cfg->check_interval_s = 86400;
   cfg->public_pages = true;
+  cfg->checkpoint_interval_ms = 250;
+  cfg->witness_timeout_ms = 5000;
   cfg->limits = (struct daemon_limits){
     .connections_max = 1024,
     .header_bytes_max = 16384,

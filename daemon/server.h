@@ -69,6 +69,7 @@ struct daemon_txres {
   uint64_t index, withheld, aux;
   uint8_t type;      /* transaction type (for "withheld") */
   uint8_t id[PROTO_ID_BYTES]; /* the transaction's id (for the log) */
+  struct daemon_ack *ack; /* accepted: its batch's signed acknowledgement (ack.h), one reference */
 };
 
 struct daemon_txreq {
@@ -128,6 +129,13 @@ struct daemon_server {
   int inflight_errno; /* the OS error behind a STORAGE inflight_rc, or 0 */
   struct ledger_batch_info inflight_info;
   uint64_t inflight_start_us, inflight_commit_us;
+  /* tiles_dir: a thread writes completed tiles and the published checkpoint (tiles.c) */
+  uv_thread_t tiles_thread;
+  uv_mutex_t tiles_mu;
+  uv_cond_t tiles_cv;
+  bool tiles_started, tiles_kicked, tiles_quit;
+  struct daemon_ack *inflight_ack;  /* the committed batch's acknowledgement, or NULL */
+  const struct proto_key *log_key;  /* signs acknowledgements (the ledger signs checkpoints) */
   /* the periodic store check (check_interval_s), run by a child on the thread pool */
   uv_timer_t check_timer;
   uv_work_t check_req;
@@ -135,7 +143,20 @@ struct daemon_server {
   int check_child; /* __atomic: the checking child's pid while it runs, else 0 */
   struct ledger_check_report check_report;
   char exe_path[DAEMON_PATH_BYTES_MAX]; /* this program, which the check re-executes */
+  struct daemon_publisher *publisher; /* publish.c; NULL without a witness policy */
 };
+
+/* tiles.c: the bytes of tile t (hashes, or an entry bundle) appended to out. 0 or a code. */
+int daemon_tile_bytes(struct ledger *ledger, const struct tlog_tile *t, struct daemon_buf *out);
+/* Writes into tiles_dir the tiles that changed from a tree of *written leaves to the published
+ * checkpoint's, then that checkpoint (last, so that every tile it names is there); *written
+ * becomes its size. Hash tiles only unless public_log. 0 or a code (logged). */
+int daemon_tiles_sync(struct daemon_server *srv, uint64_t *written);
+/* The thread that runs daemon_tiles_sync after each commit (kick) and every second; nothing when
+ * tiles_dir is empty. */
+int daemon_tiles_start(struct daemon_server *srv);
+void daemon_tiles_kick(struct daemon_server *srv);
+void daemon_tiles_stop(struct daemon_server *srv);
 
 /* Results of daemon_api_handle. */
 enum { DAEMON_DONE = 0, DAEMON_PENDING = 1, DAEMON_PARK = 2 };
@@ -152,6 +173,8 @@ void daemon_reply_error_as(struct daemon_reply *reply, unsigned status, int err,
                            bool keep_alive);
 void daemon_reply_set(struct daemon_reply *reply, unsigned status, const char *content_type,
                       const char *body, size_t len, bool keep_alive);
+void daemon_reply_set_cached(struct daemon_reply *reply, unsigned status, const char *content_type,
+                             const char *cache_control, const char *body, size_t len, bool keep_alive);
 
 /* conn.c */
 int daemon_listen_all(struct daemon_server *srv, char *why, size_t why_cap);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/ack.h"
 #include "daemon/server.h"
 
 static uint64_t now_us(void) {
@@ -32,6 +33,9 @@ static void writer_main(void *arg) {
     memset(&srv->inflight_info, 0, sizeof srv->inflight_info);
     srv->inflight_rc = ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
     srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
+    srv->inflight_ack = srv->inflight_rc ? NULL
+                        : daemon_ack_make(ledger_origin(srv->ledger), srv->log_key, b->subs, b->n,
+                                          srv->inflight_info.time_ms);
     srv->inflight_commit_us = now_us() - t0;
     /* A batch adds at most one entry per submission and never takes one away. */
     PROTO_ASSERT(srv->inflight_rc != 0 || (srv->inflight_info.tree_size >= size_before &&
@@ -91,7 +95,10 @@ static void on_committed(uv_async_t *a) {
   if (rc)
     daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s (%s)", b->n, proto_err_name(rc),
                rc == PROTO_E_STORAGE ? ledger_storage_message(srv->inflight_errno) : proto_err_message(rc));
-  else srv->last_commit_ms = daemon_now_ms();
+  else {
+    srv->last_commit_ms = daemon_now_ms();
+    daemon_tiles_kick(srv);
+  }
   daemon_metrics_batch(b->n, srv->inflight_commit_us);
   for (size_t i = 0; i < b->n; i++) {
     struct daemon_txreq *req = b->reqs[i];
@@ -102,10 +109,16 @@ static void on_committed(uv_async_t *a) {
     res->index = s->index;
     res->withheld = s->withheld;
     res->aux = rc == PROTO_E_STORAGE ? (uint64_t)srv->inflight_errno : s->aux; /* the cause, for the answer */
+    if (!rc && s->result == 0 && srv->inflight_ack) {
+      res->ack = srv->inflight_ack;
+      daemon_ack_ref(res->ack);
+    }
     req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
     daemon_metrics_tx_result(res->result);
     if (--req->outstanding == 0) daemon_txreq_finish(srv, req);
   }
+  daemon_ack_unref(srv->inflight_ack); /* the answers hold their own references */
+  srv->inflight_ack = NULL;
   batch_reset(b);
   srv->writer_busy = false;
   /* Whatever filled up meanwhile has waited at least one commit: send it now. */

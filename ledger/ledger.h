@@ -125,6 +125,8 @@ struct ledger_submission {
   uint64_t aux;       /* insufficient_balance, frozen: the available amount;
                        * insufficient_signatures: signers << 32 | required;
                        * account_exists: which is taken (LEDGER_TAKEN_ID, _USCC, _PROVINCE); else 0 */
+  uint8_t leaf_hash[PROTO_HASH_BYTES]; /* accepted: its entry's leaf hash (the daemon signs a
+                                        * batch's leaves in its acknowledgement) */
 };
 
 /* The most submissions one ledger_apply takes (the daemon's batch_entries_max must not exceed
@@ -136,6 +138,7 @@ struct ledger_batch_info {
   uint64_t accepted;
   uint64_t refused;
   uint64_t exists;
+  uint64_t time_ms;     /* the commit time written into the batch's entries */
 };
 
 /* Applies n submissions in order in one write transaction stamped with time_ms (commit time of
@@ -198,6 +201,11 @@ int ledger_proof_inclusion(struct ledger *ledger, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n);
 int ledger_proof_consistency(struct ledger *ledger, uint64_t first, uint64_t second,
                              uint8_t out[][PROTO_HASH_BYTES], size_t *n);
+/* Nodes (level, first .. first + count - 1) of the tree (level 0: leaf hashes), in one read
+ * transaction: the hashes of a C2SP tile. BAD_ARGUMENT unless they all exist at the current size,
+ * CORRUPT, STORAGE. */
+int ledger_nodes(struct ledger *ledger, unsigned level, uint64_t first, size_t count,
+                 uint8_t out[][PROTO_HASH_BYTES]);
 /* The latest signed checkpoint text (NUL-terminated), from memory; returns its length, NOT_FOUND
  * before the first entry, or FIELD_TOO_LONG when cap is small (TLOG_CHECKPOINT_BYTES_MAX
  * always suffices). Thread-safe. */

@@ -54,6 +54,22 @@ int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
   return tree_read(l, TREE_CONSISTENCY, first, second, out, n);
 }
 
+int ledger_nodes(struct ledger *l, unsigned level, uint64_t first, size_t count,
+                 uint8_t out[][PROTO_HASH_BYTES]) {
+  if (level >= TLOG_LEVELS || count == 0) return PROTO_E_BAD_ARGUMENT;
+  uint64_t have = ledger_tree_size(l) >> level;
+  if (first > have || count > have - first) return PROTO_E_BAD_ARGUMENT;
+  MDB_txn *txn;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
+  struct tlog_store ms;
+  struct store_nodes_ctx nctx;
+  store__nodes(&ms, &nctx, txn, l, NULL);
+  for (size_t i = 0; i < count && !rc; i++) rc = ms.get(ms.ctx, level, first + i, out[i]);
+  store__read_end(l, txn);
+  return rc;
+}
+
 static int get_val(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v) {
   MDB_val k = {klen, (void *)key};
   return store__mdb_err(mdb_get(txn, dbi, &k, v));

@@ -39,6 +39,7 @@ struct qctl {
   const char *id_key_path; /* --id-key: derives ids instead of each transaction's signer */
   struct proto_key *id_key;
   bool json; /* machine output */
+  const char *ack_file; /* --ack-file: each acknowledgement appended as one JSON line */
   struct http_client *http;
   bool have_log;
   char origin[PROTO_ORIGIN_BYTES_MAX + 1];
@@ -143,6 +144,9 @@ struct qctl_result {
   uint64_t available; /* insufficient_balance only */
   uint64_t withheld;  /* allocate only */
   bool has_available;
+  bool has_ack;       /* accepted: the batch's signed acknowledgement (docs/API.md) */
+  uint64_t ack_first, ack_count;
+  char ack_signature[96];
   char code_name[64];
   char message[256];
 };
@@ -179,8 +183,18 @@ int qctl_cmd_import(struct qctl *q, const char *what, int argc, char **argv);
 int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv);
 bool qctl_is_query_cmd(const char *cmd);
 int qctl_cmd_proof(struct qctl *q, int argc, char **argv);
+/* mirror --from URL --verifier-key K [--policy F] DIR (tools/quotactl_mirror.c) */
+int qctl_cmd_mirror(struct qctl *q, int argc, char **argv);
 /* checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]] (tools/quotactl_checkpoint.c) */
 int qctl_cmd_checkpoint(struct qctl *q, int argc, char **argv);
+/* A checkpoint note's log signature (log_key, else the policy's log lines, else the key the
+ * registry serves) and, with policy_path, its witness quorum; prints what it found. *out (may be
+ * NULL) gets the checkpoint. QCTL_EXIT_OK, _VERIFY, _USAGE or _IO. */
+struct tlog_checkpoint;
+int qctl_checkpoint_check(struct qctl *q, const char *note, size_t len, const char *log_key,
+                          const char *policy_path, struct tlog_checkpoint *out);
+/* quotactl verify-receipt FILE: a C2SP tlog-proof receipt, offline (quotactl_receipt.c). */
+int qctl_cmd_verify_receipt(struct qctl *q, int argc, char **argv);
 int qctl_cmd_compliance(struct qctl *q, int argc, char **argv);
 int qctl_cmd_export(struct qctl *q, int argc, char **argv);
 int qctl_cmd_backup(struct qctl *q, int argc, char **argv);
