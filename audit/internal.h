@@ -26,6 +26,7 @@ struct audit_account_rec {
   uint64_t id;
   uint8_t kind, province, sector, threshold;
   bool closed;
+  bool at_risk;         /* enterprises: set and cleared by at_risk entries */
   proto_uscc_t uscc;
   uint64_t deduction;   /* outstanding deduction, tonnes */
   uint64_t holdings;    /* instruments in which it holds units (any position): 0 = empty */
@@ -90,6 +91,9 @@ struct audit_replay {
   uint8_t *scratch;      /* leaf.c's re-encoding and signing-message buffer */
   bool failed;
   struct audit_failure failure; /* the first failure, returned again on every later call */
+  bool keep_going;              /* audit_replay_keep_going */
+  uint64_t failures_count;      /* entries that failed in keep-going mode */
+  struct audit_failure *failures; /* the first AUDIT_FAILURES_KEPT_MAX of them */
 };
 
 /* What one rule check sees. */
@@ -177,5 +181,9 @@ int audit__rule_surrender(struct audit_ctx *c);
 int audit__rule_cancel(struct audit_ctx *c);
 int audit__rule_carry_over(struct audit_ctx *c);
 int audit__rule_deduct(struct audit_ctx *c);
+int audit__rule_account_reopen(struct audit_ctx *c);
+int audit__rule_at_risk(struct audit_ctx *c);
+/* Whether the enterprise is short or overdue in a compliance year (rules_compliance.c). */
+bool audit__owing(struct audit_ctx *c, uint64_t account);
 
 #endif /* QUOTAD_AUDIT_INTERNAL_H */

@@ -32,6 +32,8 @@ static const rule_fn rules[PROTO_TX_TYPE_MAX + 1] = {
     [PROTO_TX_CANCEL] = rules__cancel,
     [PROTO_TX_CARRY_OVER] = rules__carry_over,
     [PROTO_TX_DEDUCT] = rules__deduct,
+    [PROTO_TX_ACCOUNT_REOPEN] = rules__account_reopen,
+    [PROTO_TX_AT_RISK] = rules__at_risk,
 };
 
 static int history_add(struct ledger *l, uint64_t account, uint64_t index) {

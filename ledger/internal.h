@@ -329,6 +329,19 @@ int rules__surrender(struct tx_ctx *c);
 int rules__cancel(struct tx_ctx *c);
 int rules__carry_over(struct tx_ctx *c);
 int rules__deduct(struct tx_ctx *c);
+int rules__account_reopen(struct tx_ctx *c);
+int rules__at_risk(struct tx_ctx *c);
+/* Whether an enterprise is at risk (rules_accounts.c): what allocations and surrenders on its
+ * behalf consult. UNKNOWN_ACCOUNT, or a storage code. */
+int ledger__account_at_risk(struct batch *b, uint64_t account, bool *at_risk);
+/* Whether an enterprise is short or overdue in any compliance year (rules_compliance.c). */
+int ledger__compliance_owing(struct batch *b, uint64_t account, bool *owing);
+/* Calls fn for every record of db whose key starts with prefix: those committed (as the overlay
+ * now has them) and those this batch created (rules_accounts.c). */
+int ledger__scan_prefix(struct batch *b, unsigned db, const uint8_t *prefix, size_t plen,
+                        int (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                                  size_t vlen),
+                        void *arg);
 
 
 /* ---- check.c ---- */

@@ -220,6 +220,7 @@ struct ledger_account {
   uint64_t id;
   uint8_t kind, province, sector, threshold;
   bool closed;
+  bool at_risk; /* enterprises: set by an at_risk entry (operators or its authority) */
   proto_uscc_t uscc;
   proto_name_t name;
   uint64_t opened_index; /* entry that opened it */

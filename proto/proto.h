@@ -147,7 +147,13 @@
   X(DUPLICATE_SALT, -1028, "duplicate_salt", 400, "two legs of one settlement share a salt")            \
   /* keys and text */                                                                                   \
   X(BAD_THRESHOLD, -1700, "bad_threshold", 422, "the threshold exceeds the number of distinct keys")    \
-  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")
+  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")     \
+  /* rules of issue 14 (the lead renumbers at merge if two branches collide) */                         \
+  X(ACCOUNT_OWES, -1326, "account_owes", 422,                                                           \
+    "the enterprise owes a deduction or is short or overdue in a compliance year")                      \
+  X(ACCOUNT_OPEN, -1327, "account_open", 409, "the account is not closed")                              \
+  X(NOT_AT_RISK, -1328, "not_at_risk", 422, "the enterprise is not at risk")                            \
+  X(AT_RISK_UNCHANGED, -1329, "at_risk_unchanged", 409, "the at-risk status already has that value")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -225,9 +231,11 @@ enum proto_tx_type {
   PROTO_TX_CANCEL = 19,
   PROTO_TX_CARRY_OVER = 20,
   PROTO_TX_DEDUCT = 21,
+  PROTO_TX_ACCOUNT_REOPEN = 22, /* the operators reopen a closed account */
+  PROTO_TX_AT_RISK = 23,        /* set or clear an enterprise's at-risk status, with its reason */
 };
 #define PROTO_TX_TYPE_MIN PROTO_TX_GENESIS
-#define PROTO_TX_TYPE_MAX PROTO_TX_DEDUCT
+#define PROTO_TX_TYPE_MAX PROTO_TX_AT_RISK
 
 /* The stable name of a type ("transfer"), or NULL for an unknown type. */
 const char *proto_tx_type_name(unsigned type);
@@ -332,6 +340,14 @@ struct proto_account_close {
   proto_ref_t reason;
 };
 
+/* at_risk: set 1 makes the enterprise at-risk (closed down, non-compliant last year, judicially
+ * frozen: the reason says which), set 0 clears it. */
+struct proto_at_risk {
+  uint64_t account;
+  uint8_t set; /* 1 at risk, 0 no longer */
+  proto_ref_t reason;
+};
+
 struct proto_instrument_create {
   proto_instrument_t code; /* "CEA-2025" */
   uint8_t kind;            /* enum proto_instrument_kind */
@@ -416,7 +432,8 @@ struct proto_tx {
     struct proto_key_register key_register;
     struct proto_key_revoke key_revoke;
     struct proto_account account;        /* account open, account update */
-    struct proto_account_close account_close;
+    struct proto_account_close account_close; /* account close, account reopen */
+    struct proto_at_risk at_risk;
     struct proto_instrument_create instrument;
     struct proto_compliance_year compliance_year;
     struct proto_movement move; /* issue, allocate, clawback, transfer, position move, freeze,

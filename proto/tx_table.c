@@ -50,6 +50,12 @@ static const struct proto_field account_close_fields[] = {
   F("reason", PROTO_F_TEXT, struct proto_account_close, reason, 1, PROTO_REF_BYTES_MAX),
 };
 
+static const struct proto_field at_risk_fields[] = {
+  F("account", PROTO_F_ACCOUNT, struct proto_at_risk, account, 1, UINT64_MAX),
+  F("set", PROTO_F_U8, struct proto_at_risk, set, 0, 1),
+  F("reason", PROTO_F_TEXT, struct proto_at_risk, reason, 1, PROTO_REF_BYTES_MAX),
+};
+
 static const struct proto_field instrument_fields[] = {
   F("code", PROTO_F_INSTRUMENT, struct proto_instrument_create, code, 1, PROTO_INSTRUMENT_BYTES),
   E("kind", struct proto_instrument_create, kind, instrument_kind),
@@ -197,6 +203,8 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_CANCEL] = T("cancel", cancel_fields),
   [PROTO_TX_CARRY_OVER] = T("carry_over", carry_over_fields),
   [PROTO_TX_DEDUCT] = T("deduct", deduct_fields),
+  [PROTO_TX_ACCOUNT_REOPEN] = T("account_reopen", account_close_fields),
+  [PROTO_TX_AT_RISK] = T("at_risk", at_risk_fields),
 };
 
 const struct proto_field *proto_tx_fields_version(unsigned type, unsigned version, size_t *count) {

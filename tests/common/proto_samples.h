@@ -105,9 +105,16 @@ static inline void sample_type_fields(struct proto_tx *tx, unsigned v) {
   case PROTO_TX_ACCOUNT_OPEN:
   case PROTO_TX_ACCOUNT_UPDATE: sample_account(&tx->u.account, v); break;
   case PROTO_TX_ACCOUNT_CLOSE:
+  case PROTO_TX_ACCOUNT_REOPEN:
     tx->u.account_close.account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
     if (v == 1) sample_text(tx->u.account_close.reason, PROTO_REF_BYTES_MAX);
     else strcpy(tx->u.account_close.reason, v == 2 ? "c" : "plant decommissioned");
+    break;
+  case PROTO_TX_AT_RISK:
+    tx->u.at_risk.account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
+    tx->u.at_risk.set = (uint8_t)(v == 2 ? 0 : 1);
+    if (v == 1) sample_text(tx->u.at_risk.reason, PROTO_REF_BYTES_MAX);
+    else strcpy(tx->u.at_risk.reason, v == 2 ? "a" : "closed down in 2025");
     break;
   case PROTO_TX_INSTRUMENT_CREATE:
     sample_instrument(tx->u.instrument.code, v);

@@ -176,6 +176,11 @@ Test(surrender, authority_surrenders_from_the_provincial_account) {
   setup_world();
   emissions(FX_ENT_B, 2025, 700, F.auth44);
   struct proto_tx tx;
+  fx_tx(&F, &tx, PROTO_TX_AT_RISK); /* only an at-risk enterprise's obligation */
+  tx.u.at_risk.account = FX_ENT_B;
+  tx.u.at_risk.set = 1;
+  snprintf(tx.u.at_risk.reason, sizeof(tx.u.at_risk.reason), "closed down");
+  FX_OK(&F, &tx, F.auth44);
   surrender_tx(&tx, FX_ENT_B, FX_PROV44, 2025, "CEA-2025", 700);
   FX_REFUSED(&F, PROTO_E_WRONG_ROLE, &tx, F.rep_b);
   FX_OK(&F, &tx, F.auth44);
