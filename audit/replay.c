@@ -53,6 +53,7 @@ void audit_replay_free(struct audit_replay *r) {
     free(l->ev);
   }
   audit_map_free(&r->ns);
+  audit__tables_free(r);
   free(r->scratch);
   free(r->failures);
   free(r);

@@ -219,6 +219,9 @@ int audit__rules(struct audit_ctx *c) {
   case PROTO_TX_DEDUCT: return audit__rule_deduct(c);
   case PROTO_TX_ACCOUNT_REOPEN: return audit__rule_account_reopen(c);
   case PROTO_TX_AT_RISK: return audit__rule_at_risk(c);
+  case PROTO_TX_ALLOC_TABLE_OPEN: return audit__rule_table_open(c);
+  case PROTO_TX_ALLOC_TABLE_ROWS: return audit__rule_table_rows(c);
+  case PROTO_TX_ALLOC_TABLE_CLOSE: return audit__rule_table_close(c);
   default: return audit__fail(c, PROTO_E_UNKNOWN_TYPE, "type %u", c->tx->type);
   }
 }

@@ -32,15 +32,12 @@ static struct ledger_compliance status_at(uint64_t account, unsigned year, uint6
   return c;
 }
 
-/* A's CCER-2024 holding: issue, allocate down to A. */
+/* A's CCER-2024 holding: issued to A as the project owner (CCER is never allocated). */
 static void give_ccer(uint64_t amount) {
   struct proto_tx tx;
-  fx_move_tx(&F, &tx, PROTO_TX_ISSUE, 0, 0, "CCER-2024", amount);
+  fx_move_tx(&F, &tx, PROTO_TX_ISSUE, 0, FX_ENT_A, "CCER-2024", amount);
+  tx.version = 2;
   FX_OK(&F, &tx, F.op[0]);
-  fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_NATIONAL, FX_PROV44, "CCER-2024", amount);
-  FX_OK(&F, &tx, F.op[0]);
-  fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_PROV44, FX_ENT_A, "CCER-2024", amount);
-  FX_OK(&F, &tx, F.auth44);
 }
 
 

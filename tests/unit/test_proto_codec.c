@@ -25,6 +25,7 @@ static size_t encode_sample(unsigned type, unsigned variant, struct proto_tx *tx
 
 Test(tx_codec, every_type_round_trips_struct_and_bytes) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
+    if (!proto_tx_type_name(t)) continue; /* a reserved number */
     for (unsigned v = 0; v < SAMPLE_VARIANTS; v++) {
       struct proto_tx tx, back;
       size_t n = encode_sample(t, v, &tx);
@@ -111,6 +112,7 @@ Test(tx_decode, refuses_header_faults) {
 
 Test(tx_decode, refuses_every_truncation_and_a_trailing_byte) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
+    if (!proto_tx_type_name(t)) continue; /* a reserved number */
     struct proto_tx tx, out;
     size_t n = encode_sample(t, 0, &tx);
     proto_tx_free(&tx);
