@@ -96,7 +96,10 @@ int audit__rule_surrender(struct audit_ctx *c) {
                        "CCER for %u would reach %llu, above 5%% of the obligation %llu (%llu)",
                        s->year, LLU(rec->ccer + s->amount), LLU(rec->emissions),
                        LLU(alloc_ccer_counted_max(rec->emissions)));
+  bool for_it = from->id != ent->id; /* on behalf of an at-risk enterprise: what is held */
+  if (for_it && (rc = audit__held_take(c, ent->id, in->code, s->amount, false))) return rc;
   rc = audit__debit_registry(c, from->id, in, s->amount);
+  if (!rc && for_it) rc = audit__held_take(c, ent->id, in->code, s->amount, true);
   if (!rc) rc = audit__add_checked(c, &in->surrendered, s->amount, "surrendered");
   if (!rc) rc = audit__add_checked(c, in->kind == PROTO_INSTRUMENT_CCER ? &rec->ccer : &rec->cea, s->amount,
                             "surrendered for the year");

@@ -299,3 +299,19 @@ int audit__held_add(struct audit_ctx *c, uint64_t account, const char *code, uin
   if (!held) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
   return audit__add_checked(c, held, amount, "units held for an at-risk enterprise");
 }
+
+int audit__held_take(struct audit_ctx *c, uint64_t account, const char *code, uint64_t amount,
+                     bool apply) {
+  uint8_t key[8 + PROTO_INSTRUMENT_BYTES];
+  audit__account_key(account, key);
+  audit__code_key(code, key + 8);
+  struct audit_tables *t = tables_of(c);
+  if (!t) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
+  uint64_t *held = audit_map_get(&t->held, key);
+  uint64_t have = held ? *held : 0;
+  if (have < amount)
+    return audit__fail(c, PROTO_E_NOT_HELD, "the province holds %llu of %s for account %llu, "
+                       "not %llu", LLU(have), code, LLU(account), LLU(amount));
+  if (apply && held) *held -= amount;
+  return 0;
+}

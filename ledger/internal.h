@@ -373,6 +373,9 @@ int tables__any_complete(struct batch *b, const char *instrument, uint8_t sector
 /* The units held in the provincial account for an at-risk enterprise (its status:
  * ledger__account_at_risk). */
 int st__held_add(struct batch *b, uint64_t account, const char *instrument, uint64_t amount);
+/* NOT_HELD when fewer than amount are held for it; apply takes them (rules_tables.c). */
+int st__held_take(struct batch *b, uint64_t account, const char *instrument, uint64_t amount,
+                  bool apply);
 
 /* ---- check.c ---- */
 /* The sampled structural check a writer's ledger_open runs before it opens the environment. */

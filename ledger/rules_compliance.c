@@ -134,11 +134,15 @@ int rules__surrender(struct tx_ctx *c) {
   if (rc) return rc;
   if (in.kind == PROTO_INSTRUMENT_CCER && r.ccer > alloc_ccer_counted_max(r.emissions))
     return PROTO_E_CCER_LIMIT;
+  /* On behalf of an at-risk enterprise: only what the province holds for it. */
+  bool for_it = s->from != s->account;
+  if (for_it && (rc = st__held_take(b, s->account, s->instrument, s->amount, false))) return rc;
   struct ledger_balance bal;
   rc = st__balance(b, s->from, s->instrument, &bal);
   if (rc == 0) rc = st__take_available(c, &bal, s->amount);
   if (rc == 0) rc = amount_add(in.surrendered, s->amount, &in.surrendered);
   if (rc) return rc;
+  if (for_it && (rc = st__held_take(b, s->account, s->instrument, s->amount, true))) return rc;
   rc = st__balance_put(b, s->from, &bal);
   if (rc == 0) rc = st__instrument_put(b, &in, 0);
   if (rc == 0) rc = compliance_put(b, s->account, s->year, &r);

@@ -191,6 +191,27 @@ int st__held_add(struct batch *b, uint64_t account, const char *instrument, uint
   return overlay__put(b->ov, DB_ALLOC, key, sizeof(key), val, sizeof(val));
 }
 
+/* The units held in the province for an at-risk enterprise are what its authority may surrender
+ * on its behalf: NOT_HELD when fewer than amount; apply takes them (checked first, taken last,
+ * so that a refusal changes nothing). */
+int st__held_take(struct batch *b, uint64_t account, const char *instrument, uint64_t amount,
+                  bool apply) {
+  uint8_t key[25] = {K_HELD}, val[8];
+  be64_put(key + 1, account);
+  rec_code_key(instrument, key + 9);
+  const uint8_t *v;
+  size_t vlen;
+  uint64_t held = 0;
+  int rc = overlay__get(b->ov, DB_ALLOC, key, sizeof(key), &v, &vlen);
+  if (rc && rc != PROTO_E_NOT_FOUND) return rc;
+  if (rc == 0 && vlen != 8) return PROTO_E_CORRUPT;
+  if (rc == 0) held = be64_get(v);
+  if (held < amount) return PROTO_E_NOT_HELD;
+  if (!apply) return 0;
+  be64_put(val, held - amount);
+  return overlay__put(b->ov, DB_ALLOC, key, sizeof(key), val, sizeof(val));
+}
+
 /* ---- the header's scheme text, read back from its entry ---------------------------------- */
 
 /* Decodes the table header entry at index and parses its scheme. */

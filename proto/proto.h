@@ -154,6 +154,7 @@
   X(ACCOUNT_OPEN, -1327, "account_open", 409, "the account is not closed")                              \
   X(NOT_AT_RISK, -1328, "not_at_risk", 422, "the enterprise is not at risk")                            \
   X(AT_RISK_UNCHANGED, -1329, "at_risk_unchanged", 409, "the at-risk status already has that value")    \
+  X(NOT_HELD, -1330, "not_held", 422, "the province holds fewer units for the enterprise than asked")  \
   /* allocation tables (issue 14) */                                                                    \
   X(UNKNOWN_TABLE, -1503, "unknown_table", 404, "no such allocation table")                             \
   X(TABLE_EXISTS, -1504, "table_exists", 422,                                                           \

@@ -115,14 +115,37 @@ Test(audit_at_risk, provincial_surrender_needs_an_at_risk_enterprise) {
   refused(&tx, w.auth, PROTO_E_NOT_AT_RISK);
 }
 
-Test(audit_at_risk, provincial_surrender_for_an_at_risk_enterprise_is_accepted) {
+/* A refusal in keep-going mode: the code, no effect, and the replay goes on. */
+static void refused_go_on(struct proto_tx *tx, struct proto_key *key, int code) {
+  cr_assert_eq(w_step(&w, tx, key), code, "%s", w.fail.text);
+  w.next++; /* it counts as replayed */
+}
+
+Test(audit_at_risk, provincial_surrender_for_an_at_risk_enterprise_is_accepted_up_to_what_is_held) {
   w_standard(&w);
+  audit_replay_keep_going(w.r, true);
   struct proto_tx tx = w_emissions(W_ENT_B, 2025, 700);
   w_ok(&w, &tx, w.auth);
   tx = at_risk_tx(W_ENT_B, 1);
   w_ok(&w, &tx, w.auth);
+  /* nothing is held for it yet: the province may not answer from its own units */
+  uint64_t prov = w_registry(&w, W_PROVINCIAL, "CEA-2025");
+  tx = w_surrender(W_ENT_B, W_PROVINCIAL, 2025, "CEA-2025", 700);
+  refused_go_on(&tx, w.auth, PROTO_E_NOT_HELD);
+  cr_assert_eq(w_registry(&w, W_PROVINCIAL, "CEA-2025"), prov, "the refusal moved nothing");
+  /* an allocation to it stays in the province, held for it: 700 may then be surrendered */
+  tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_B, "CEA-2025", 700);
+  w_ok(&w, &tx, w.auth);
+  cr_assert_eq(w_registry(&w, W_PROVINCIAL, "CEA-2025"), prov, "held in the province");
+  cr_assert_eq(w_registry(&w, W_ENT_B, "CEA-2025"), 100000, "B's own units unchanged");
+  tx = w_surrender(W_ENT_B, W_PROVINCIAL, 2025, "CEA-2025", 701);
+  refused_go_on(&tx, w.auth, PROTO_E_NOT_HELD);
   tx = w_surrender(W_ENT_B, W_PROVINCIAL, 2025, "CEA-2025", 700);
   w_ok(&w, &tx, w.auth);
+  cr_assert_eq(w_registry(&w, W_PROVINCIAL, "CEA-2025"), prov - 700);
+  tx = w_surrender(W_ENT_B, W_PROVINCIAL, 2025, "CEA-2025", 1);
+  refused_go_on(&tx, w.auth, PROTO_E_NOT_HELD); /* what was held is used up */
+  cr_assert_eq(audit_replay_failures_count(w.r), 3);
   struct audit_compliance c;
   cr_assert(audit_replay_compliance(w.r, W_ENT_B, 2025, W_T0, &c));
   cr_assert_eq(c.shortfall, 0);

@@ -178,6 +178,9 @@ Test(surrender, authority_surrenders_from_the_provincial_account) {
   tx.u.at_risk.set = 1;
   snprintf(tx.u.at_risk.reason, sizeof(tx.u.at_risk.reason), "closed down");
   FX_OK(&F, &tx, F.auth44);
+  /* what the province answers with is what it holds for B: an allocation to it */
+  fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_PROV44, FX_ENT_B, "CEA-2025", 700);
+  FX_OK(&F, &tx, F.auth44);
   surrender_tx(&tx, FX_ENT_B, FX_PROV44, 2025, "CEA-2025", 700);
   FX_REFUSED(&F, PROTO_E_WRONG_ROLE, &tx, F.rep_b);
   FX_OK(&F, &tx, F.auth44);

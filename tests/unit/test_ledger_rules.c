@@ -153,8 +153,26 @@ Test(at_risk, authority_surrenders_only_for_an_at_risk_enterprise) {
   fx_assert_unchanged(&F, &before);
   at_risk_tx(&tx, FX_ENT_B, 1);
   FX_OK(&F, &tx, F.op[0]);
+  /* Nothing is held for it yet: the province may not answer from its own units. */
+  fx_snapshot(&F, &before);
+  surrender_tx(&tx, FX_ENT_B, FX_PROV44, 700);
+  FX_REFUSED(&F, PROTO_E_NOT_HELD, &tx, F.auth44);
+  fx_assert_unchanged(&F, &before);
+  /* An allocation to it stays in the province, held for it. */
+  uint64_t prov = fx_balance(&F, FX_PROV44, "CEA-2025").registry;
+  fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_PROV44, FX_ENT_B, "CEA-2025", 700);
+  FX_OK(&F, &tx, F.auth44);
+  cr_assert_eq(fx_balance(&F, FX_PROV44, "CEA-2025").registry, prov, "held in the province");
+  cr_assert_eq(fx_balance(&F, FX_ENT_B, "CEA-2025").registry, 0);
+  fx_snapshot(&F, &before);
+  surrender_tx(&tx, FX_ENT_B, FX_PROV44, 701);
+  FX_REFUSED(&F, PROTO_E_NOT_HELD, &tx, F.auth44);
+  fx_assert_unchanged(&F, &before);
   surrender_tx(&tx, FX_ENT_B, FX_PROV44, 700);
   FX_OK(&F, &tx, F.auth44);
+  cr_assert_eq(fx_balance(&F, FX_PROV44, "CEA-2025").registry, prov - 700);
+  surrender_tx(&tx, FX_ENT_B, FX_PROV44, 1);
+  FX_REFUSED(&F, PROTO_E_NOT_HELD, &tx, F.auth44); /* what was held is used up */
   struct ledger_compliance c;
   cr_assert_eq(ledger_compliance_get(F.l, FX_ENT_B, 2025, FX_T0, &c), 0);
   cr_assert_eq(c.status, LEDGER_COMPLIANT);
