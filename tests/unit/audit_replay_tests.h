@@ -314,6 +314,8 @@ Test(audit_replay, lets_the_province_surrender_for_an_enterprise_of_its_own_only
   tx.u.at_risk.set = 1;
   strcpy(tx.u.at_risk.reason, "closed down");
   w_ok(&w, &tx, w.auth);
+  tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_A, "CEA-2025", 100); /* held for A */
+  w_ok(&w, &tx, w.auth);
   tx = w_surrender(W_ENT_A, W_PROVINCIAL, 2025, "CEA-2025", 100);
   w_ok(&w, &tx, w.auth);
   tx = w_surrender(W_ENT_A, W_PROVINCIAL_OTHER, 2025, "CEA-2025", 100);
