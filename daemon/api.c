@@ -547,6 +547,12 @@ struct route {
   int (*post)(struct ctx *x);                  /* writes: DAEMON_DONE, _PENDING or _PARK */
 };
 
+/* Allocation tables are public (api_tables.c); a signed read may see confidential inputs. */
+static void get_alloc_tables(struct ctx *x) { api__tables_list(x->srv, x->r, x->reply, x->ka); }
+static void get_alloc_table(struct ctx *x) {
+  api__table_get(x->srv, &x->p, x->r, x->reply, x->ka, x->arg);
+}
+
 static int post_tx(struct ctx *x) { return api__tx_submit(x->srv, x->c, x->r, x->reply); }
 static int post_encode(struct ctx *x) {
   api__tx_encode(x->srv, x->r, x->reply);
@@ -566,6 +572,8 @@ static const struct route routes[] = {
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_CHECKPOINT, "/v1/checkpoint", get_checkpoint, NULL},
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_INSTRUMENTS, "/v1/instruments", get_instruments, NULL},
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_COMPLIANCE, "/v1/compliance/{}", get_compliance, NULL},
+  {DAEMON_GET, ACCESS_OPTIONAL, DAEMON_EP_OTHER, "/v1/allocation-tables", get_alloc_tables, NULL},
+  {DAEMON_GET, ACCESS_OPTIONAL, DAEMON_EP_OTHER, "/v1/allocation-tables/{}", get_alloc_table, NULL},
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_CONSISTENCY, "/v1/proof/consistency", get_consistency, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_INCLUSION, "/v1/proof/inclusion", get_inclusion, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_ENTRIES, "/v1/entries", get_entries, NULL},

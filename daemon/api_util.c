@@ -140,9 +140,9 @@ json_t *api__entry_json(const uint8_t *leaf, size_t len, bool with_leaf) {
 json_t *api__account_json(const struct ledger_account *a) {
   const char *kind = proto_account_kind_name(a->kind);
   const char *sector = proto_sector_name(a->sector);
-  return json_pack("{s:I,s:s,s:i,s:s,s:i,s:s,s:s,s:b,s:I}", "id", (json_int_t)a->id, "kind",
+  return json_pack("{s:I,s:s,s:i,s:s,s:i,s:s,s:s,s:b,s:b,s:I}", "id", (json_int_t)a->id, "kind",
                    kind ? kind : "unknown", "province", (int)a->province, "sector",
                    sector ? sector : "none", "threshold", (int)a->threshold, "uscc", a->uscc,
-                   "name", a->name, "closed", (int)a->closed, "deduction_outstanding",
-                   (json_int_t)a->deduction_outstanding);
+                   "name", a->name, "closed", (int)a->closed, "at_risk", (int)a->at_risk,
+                   "deduction_outstanding", (json_int_t)a->deduction_outstanding);
 }

@@ -54,6 +54,13 @@ void api__log_tile(struct daemon_server *srv, const char *path, bool entries, bo
 /* api_tx.c */
 int api__tx_submit(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
                    struct daemon_reply *reply);
+/* api_tables.c: GET /v1/allocation-tables (the list) and /v1/allocation-tables/{id} (one table
+ * with its rows; confidential inputs as commitments unless p may see them). */
+void api__tables_list(struct daemon_server *srv, const struct daemon_request *r,
+                      struct daemon_reply *reply, bool ka);
+void api__table_get(struct daemon_server *srv, const struct daemon_principal *p,
+                    const struct daemon_request *r, struct daemon_reply *reply, bool ka,
+                    const char *id_text);
 void api__tx_encode(struct daemon_server *srv, struct daemon_request *r, struct daemon_reply *reply);
 
 #endif

@@ -32,6 +32,11 @@ static const rule_fn rules[PROTO_TX_TYPE_MAX + 1] = {
     [PROTO_TX_CANCEL] = rules__cancel,
     [PROTO_TX_CARRY_OVER] = rules__carry_over,
     [PROTO_TX_DEDUCT] = rules__deduct,
+    [PROTO_TX_ACCOUNT_REOPEN] = rules__account_reopen,
+    [PROTO_TX_AT_RISK] = rules__at_risk,
+    [PROTO_TX_ALLOC_TABLE_OPEN] = rules__alloc_table_open,
+    [PROTO_TX_ALLOC_TABLE_ROWS] = rules__alloc_table_rows,
+    [PROTO_TX_ALLOC_TABLE_CLOSE] = rules__alloc_table_close,
 };
 
 static int history_add(struct ledger *l, uint64_t account, uint64_t index) {

@@ -228,6 +228,7 @@ struct ledger_account {
   uint64_t id;
   uint8_t kind, province, sector, threshold;
   bool closed;
+  bool at_risk; /* enterprises: set by an at_risk entry (operators or its authority) */
   proto_uscc_t uscc;
   proto_name_t name;
   uint64_t opened_index; /* entry that opened it */
@@ -270,6 +271,31 @@ struct ledger_instrument {
 /* Every instrument in code order (at most cap); issued = holdings + surrendered + cancelled +
  * carried_over always. Returns the number written or a negative code. */
 long ledger_instruments(struct ledger *ledger, struct ledger_instrument *out, size_t cap);
+
+/* Allocation tables (proto/FORMAT.md "Allocation tables"). */
+enum ledger_table_status {
+  LEDGER_TABLE_OPEN = 1,      /* rows still arriving; nothing may cite it */
+  LEDGER_TABLE_COMPLETE = 2,  /* checked and fixed: allocations cite its rows */
+  LEDGER_TABLE_ABANDONED = 3, /* given up before completion */
+};
+struct ledger_table {
+  uint64_t id;
+  uint8_t status, phase, sector, bp_kind; /* ledger_table_status, proto_table_phase, ... */
+  uint16_t vintage;
+  uint64_t rows_count, rows_received;
+  uint64_t header_index; /* the entry of its header (the scheme text is there) */
+  proto_instrument_t instrument;
+  uint8_t hash[PROTO_HASH_BYTES];      /* running rows hash of the rows received */
+  uint8_t rows_hash[PROTO_HASH_BYTES]; /* what the header committed to */
+  char bp[PROTO_BP_BYTES_MAX + 1];
+};
+/* One table (NOT_FOUND); tables with id > after in id order, at most cap (returns the count or a
+ * negative code); one row of a table with its version (1 first, +1 per re-determination) and
+ * the entry that published that version (NOT_FOUND). */
+int ledger_table_get(struct ledger *ledger, uint64_t id, struct ledger_table *out);
+long ledger_tables_list(struct ledger *ledger, uint64_t after, struct ledger_table *out, size_t cap);
+int ledger_table_row(struct ledger *ledger, uint64_t table, uint64_t row,
+                     struct proto_alloc_row *out, uint16_t *version, uint64_t *index);
 
 struct ledger_key {
   uint8_t hash[PROTO_HASH_BYTES];

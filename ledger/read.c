@@ -467,3 +467,62 @@ long ledger_compliance(struct ledger *l, unsigned year, uint64_t now_ms, uint64_
   store__read_end(l, txn);
   return rc ? rc : (long)p.n;
 }
+
+/* ---- allocation tables (records in DB_ALLOC, rules_tables.c) ---- */
+
+int ledger_table_get(struct ledger *l, uint64_t id, struct ledger_table *out) {
+  if (l->no_alloc_db) return PROTO_E_NOT_FOUND;
+  uint8_t key[9] = {'T'};
+  be64_put(key + 1, id);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
+  MDB_val v;
+  int rc = get_val(txn, l->dbi[DB_ALLOC], key, sizeof(key), &v);
+  if (rc == 0) rc = ledger__table_decode(id, v.mv_data, v.mv_size, out);
+  store__read_end(l, txn);
+  return rc;
+}
+
+long ledger_tables_list(struct ledger *l, uint64_t after, struct ledger_table *out, size_t cap) {
+  if (after == UINT64_MAX || cap == 0 || l->no_alloc_db) return 0;
+  uint8_t key[9] = {'T'};
+  be64_put(key + 1, after + 1);
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
+  int rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_ALLOC], &cur));
+  long n = 0;
+  if (rc == 0) {
+    MDB_val k = {sizeof(key), key}, v;
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    while (mrc == 0 && (size_t)n < cap && k.mv_size == 9 && ((const uint8_t *)k.mv_data)[0] == 'T') {
+      rc = ledger__table_decode(be64_get((const uint8_t *)k.mv_data + 1), v.mv_data, v.mv_size,
+                                &out[n]);
+      if (rc) break;
+      n++;
+      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+    mdb_cursor_close(cur);
+  }
+  store__read_end(l, txn);
+  return rc ? rc : n;
+}
+
+int ledger_table_row(struct ledger *l, uint64_t table, uint64_t row, struct proto_alloc_row *out,
+                     uint16_t *version, uint64_t *index) {
+  if (l->no_alloc_db) return PROTO_E_NOT_FOUND;
+  uint8_t key[17] = {'R'};
+  be64_put(key + 1, table);
+  be64_put(key + 9, row);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
+  MDB_val v;
+  int rc = get_val(txn, l->dbi[DB_ALLOC], key, sizeof(key), &v);
+  if (rc == 0) rc = ledger__row_decode(v.mv_data, v.mv_size, out, version, index);
+  store__read_end(l, txn);
+  return rc;
+}

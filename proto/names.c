@@ -108,6 +108,10 @@ NAME_LIST(account_kind, NULL, "national", "provincial", "enterprise", "participa
 NAME_LIST(instrument_kind, NULL, "cea", "ccer")
 NAME_LIST(alloc_kind, NULL, "pre", "final", "supplement")
 NAME_LIST(position, NULL, "registry", "trading")
+NAME_LIST(scheme_status, NULL, "final", "draft")
+NAME_LIST(table_phase, NULL, "pre", "final")
+NAME_LIST(bp_kind, NULL, "none", "published", "solved")
+NAME_LIST(table_action, NULL, "close", "abandon")
 
 /* Sector 0 has a name ("none") and is a valid value, so it is listed apart. */
 static const char *const sector_names[] = {"none", "power", "steel", "cement", "aluminium"};

@@ -272,6 +272,44 @@ static void summary(struct qa_run *run, int verdict) {
   else printf("verdict       FAILED [%s]: %s\n", proto_err_name(run->fail.code), run->fail.text);
 }
 
+/* Every entry that failed its rules (the replay went on past each), one line each on stderr with
+ * its rule's code; any of them fails the run. The verdict names the first. */
+static int failing_entries(struct qa_run *run, int rc) {
+  const struct audit_replay *r = audit_log_replay(run->log);
+  uint64_t n = audit_replay_failures_count(r);
+  struct audit_failure f;
+  for (size_t i = 0; audit_replay_failure_at(r, i, &f); i++)
+    fprintf(stderr, "quota-audit: failing entry %llu [%s]: %s\n", (unsigned long long)f.index,
+            proto_err_name(f.code), f.text);
+  if (n > AUDIT_FAILURES_KEPT_MAX)
+    fprintf(stderr, "quota-audit: ... and %llu more failing entries\n",
+            (unsigned long long)(n - AUDIT_FAILURES_KEPT_MAX));
+  if (n == 0) return rc;
+  if (rc == QA_EXIT_OK && audit_replay_failure_at(r, 0, &f)) run->fail = f;
+  if (rc == QA_EXIT_OK) {
+    size_t len = strlen(run->fail.text);
+    snprintf(run->fail.text + len, sizeof(run->fail.text) - len, " (%llu failing entries in all)",
+             (unsigned long long)n);
+  }
+  return QA_EXIT_FAILED;
+}
+
+/* --policy (the checkpoint's cosignatures meet the quorum) and --acks (every acknowledgement kept
+ * by a client names an entry of the log as it is), once the log itself verified. */
+static int witness_checks(struct qa_run *run) {
+  int rc = QA_EXIT_OK;
+  if (run->opts.policy_path) rc = qa_policy_check(run);
+  if (rc == QA_EXIT_OK && run->opts.acks_path) {
+    unsigned long n = 0;
+    rc = qa_acks_check(run, &n);
+    if (rc == QA_EXIT_OK) {
+      snprintf(run->proof_text, sizeof(run->proof_text), "%lu acknowledgements hold", n);
+      run->proof_note = run->proof_text;
+    }
+  }
+  return rc;
+}
+
 int main(int argc, char **argv) {
   static struct qa_run run;
   static char vk_buf[TLOG_VERIFIER_KEY_BYTES_MAX + 2];
@@ -285,18 +323,12 @@ int main(int argc, char **argv) {
     return qa_io_error("%s: %s", run.opts.key_path, proto_err_message(rc));
   run.log = audit_log_new(run.log_pub, run.opts.threads);
   if (!run.log) return qa_io_error("out of memory");
+  audit_replay_keep_going(audit_log_replay(run.log), true);
   run.started_s = run.last_progress_s = now_s();
   rc = run.opts.since_path ? qa_since_load(&run) : 0;
   if (!rc) rc = run.opts.export_path ? qa_export_run(&run) : qa_api_run(&run);
-  if (rc == QA_EXIT_OK && run.opts.policy_path) rc = qa_policy_check(&run);
-  if (rc == QA_EXIT_OK && run.opts.acks_path) {
-    unsigned long n = 0;
-    rc = qa_acks_check(&run, &n);
-    if (rc == QA_EXIT_OK) {
-      snprintf(run.proof_text, sizeof(run.proof_text), "%lu acknowledgements hold", n);
-      run.proof_note = run.proof_text;
-    }
-  }
+  if (rc != QA_EXIT_USAGE) rc = failing_entries(&run, rc);
+  if (rc == QA_EXIT_OK) rc = witness_checks(&run);
   if (rc == QA_EXIT_OK && run.opts.save_checkpoint) {
     FILE *f = fopen(run.opts.save_checkpoint, "we");
     if (!f || fputs(run.cp_text, f) == EOF || fclose(f) != 0)

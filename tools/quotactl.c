@@ -50,7 +50,7 @@ static void usage(FILE *out) {
           "  mirror --from URL --verifier-key K [--policy F] DIR   verified copy of the log's tiles\n"
           "  check DATA_DIR         offline structural check of a data directory\n"
           "  demo-data --seed N --out DIR   synthetic CSVs for scripts/demo.sh\n"
-          "  alloc compute|issue|carryover ...   allocation (`quotactl alloc --help`)\n"
+          "  alloc compute|publish|show|issue|carryover ...   allocation (`quotactl alloc --help`)\n"
           "\n"
           "exit codes: 0 ok, 1 refused by the registry, 2 usage or bad input, 3 I/O or server\n"
           "unreachable, 4 a proof or checkpoint does not verify.\n");

@@ -175,6 +175,10 @@ int qctl_batch_close(struct qctl_batch *b, int rc);
 
 /* Subcommands. Each takes the words after its name and returns an exit code. */
 int qctl_cmd_keygen(struct qctl *q, int argc, char **argv);
+/* quotactl alloc publish (an allocation table: header, chunks, closing entry) and show (a table
+ * from GET /v1/allocation-tables); quotactl_alloc_table.c. */
+int qctl_alloc_publish(struct qctl *q, const struct qopts *o);
+int qctl_alloc_show(struct qctl *q, const struct qopts *o);
 int qctl_cmd_init(struct qctl *q, int argc, char **argv);
 int qctl_cmd_tx(struct qctl *q, const char *cmd, int argc, char **argv);
 bool qctl_is_tx_cmd(const char *cmd);

@@ -219,12 +219,34 @@ const log = await api('/v1/log');
 
 // ---------------------------------------------------------------- allocation tables
 {
-  const page = await open(`${BASE}/allocation`, /allocation-tables/);
-  await page.waitForSelector('#none:not([hidden])');
-  check('the allocation page says none published on 404', (await page.isVisible('#none')));
+  // run.sh published table 202502 (steel 2025, solved balance value, outputs confidential)
+  const list = await api('/v1/allocation-tables');
+  const head = (list.tables || []).find((x) => x.id === 202502);
+  const full = await api('/v1/allocation-tables/202502');
+  check('the API lists the published table, complete, with every unit', head && head.status === 'complete' &&
+    full.rows.length === Number(env.QUOTAD_STEEL_UNITS) && full.rows.length > 5, JSON.stringify(head));
+  const page = await open(`${BASE}/allocation`);
+  await page.waitForSelector('[data-table="202502"] tbody tr');
+  check('the allocation page does not say none published', !(await page.isVisible('#none')));
+  const shown = await page.$eval('[data-table="202502"] caption .bv', (e) => e.textContent);
+  check('the allocation page shows the table\'s balance value as the API gives it', shown === full.bp && /^\d+\.\d+$/.test(shown), `${shown} vs ${full.bp}`);
+  const rows = await page.$$eval('[data-table="202502"] tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => [c.textContent, c.title])));
+  const want = full.rows.map((r) => [r.uscc, r.unit, r.emissions, r.output.commitment, fmt(r.pre), fmt(r.quota)]);
+  const got = rows.map((c) => [c[0][0], c[1][0], c[3][0], c[4][1], c[6][0], c[7][0]]);
+  check('the allocation page shows every unit with its emissions, pre-allocation and quota (compared with the API)',
+    JSON.stringify(got) === JSON.stringify(want), `${JSON.stringify(got[0])} vs ${JSON.stringify(want[0])}`);
+  check('a confidential input is shown as its commitment, not a value',
+    rows.every((c) => /^[0-9a-f]{64}$/.test(c[4][1]) && !/\d/.test(c[4][0])));
+  check('the caption names the scheme, its vintage and phase', /steel-2025 \(CEA-2025, final quota, complete\)/.test(
+    await page.$eval('[data-table="202502"] caption', (e) => e.textContent)));
   await axeClean(page, 'the allocation page');
   await langSwitch(page, 'the allocation page');
-  check('the allocation page has no other console error', page.errors.length === 0, page.errors.join(' | '));
+  await page.click('#lang-switch');
+  const zh = await page.$eval('[data-table="202502"] caption', (e) => e.textContent);
+  check('in Chinese the caption and headers are Chinese', /方案/.test(zh) && /最终核定/.test(zh) &&
+    (await page.$eval('[data-table="202502"] thead', (e) => e.textContent)).includes('预分配量'), zh);
+  await page.click('#lang-switch');
+  check('the allocation page has no console error', page.errors.length === 0, page.errors.join(' | '));
   await page.close();
 }
 

@@ -76,6 +76,12 @@ step "$Q" "${R[@]}" emissions import "$T/reg/emissions.csv"
 step "$Q" "${OP[@]}" issue --instrument CEA-2024 --amount "$TOTAL_2024"
 step "$Q" "${OP[@]}" allocations import "$T/reg/alloc-national.csv"
 step "$Q" "${R[@]}" allocations import "$T/reg/alloc.csv"
+# An allocation table on the ledger (steel 2025, its balance value solved and checked by the
+# ledger; outputs published as salted commitments) for the allocation page.
+# Before the surrenders: the receipts below are of ordinary entries (the in-browser decoder
+# does not read the allocation table types).
+step "$Q" "${OP[@]}" alloc publish --scheme "$SOURCE_DIR/schemes/steel-2025.ini" --data "$T/reg/units-steel-2025.csv" \
+  --table 202502 --confidential output
 step "$Q" "${R[@]}" surrenders import "$T/reg/surrenders.csv"
 # The receipts are made once all three witnesses cosigned the last entry's checkpoint.
 TREE=$(curl -s "$QUOTAD_URL/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
@@ -105,6 +111,7 @@ rc=$?
 shcheck "an unwritable receipt path is exit 3" '[ $rc = 3 ]'
 [ "$SHFAIL" = 0 ] || die "quotactl proof --receipt"
 
+export QUOTAD_STEEL_UNITS="$STEEL_UNITS"
 export QUOTAD_BIN="$QUOTAD" QUOTAD_T="$T" QUOTAD_LOG_KEY="$T/log.key" QUOTAD_VK="$VK" QUOTAD_ORIGIN="$ORIGIN"
 export QUOTAD_POLICY="$T/witnesses.policy"
 export QUOTAD_SHOTS="${QUOTAD_SHOTS:-$T/img}" QUOTAD_NODE_DIR="$NODE_DIR"
