@@ -123,8 +123,10 @@ struct ledger_submission {
   uint64_t index;     /* accepted or exists: the entry's index */
   uint64_t withheld;  /* allocate: units withheld against an outstanding deduction */
   uint64_t aux;       /* insufficient_balance, frozen: the available amount;
+                       * not_frozen (a version 2 unfreeze): what the order still binds;
                        * insufficient_signatures: signers << 32 | required;
                        * account_exists: which is taken (LEDGER_TAKEN_ID, _USCC, _PROVINCE); else 0 */
+  int32_t leg;        /* a settle refused by one of its legs: that leg's index (from 0); else -1 */
 };
 
 /* The most submissions one ledger_apply takes (the daemon's batch_entries_max must not exceed
@@ -245,6 +247,25 @@ struct ledger_balance {
  * most cap rows. Returns the number written or a negative code (CORRUPT). available =
  * registry - frozen is what may leave the registry position. */
 long ledger_balances(struct ledger *ledger, uint64_t account, struct ledger_balance *out, size_t cap);
+
+/* A freeze order (freeze version 2, docs/RULES.md "Freeze orders"): id is the freeze entry's
+ * transaction id. It binds quantity - lifted units of the positions it covers while in force:
+ * not fully lifted and (expiry_ms 0 or the commit time of the entry being applied before
+ * expiry_ms). */
+struct ledger_freeze_order {
+  uint8_t id[PROTO_ID_BYTES];
+  uint64_t account;
+  proto_instrument_t instrument;
+  uint8_t positions; /* enum proto_cover */
+  uint64_t quantity, lifted;
+  uint64_t expiry_ms; /* 0: until lifted */
+  uint64_t index;     /* the freeze entry */
+  proto_ref_t legal_ref;
+};
+/* The freeze orders of an account (lifted and expired ones too), in order id order, at most cap
+ * into out. Returns the number written or a negative code (CORRUPT). */
+long ledger_freeze_orders(struct ledger *ledger, uint64_t account, struct ledger_freeze_order *out,
+                          size_t cap);
 
 /* Indices of the entries touching an account (its own changes, both sides of movements, every
  * account of a settle), ascending, starting at index >= start (0: from the first); at most cap

@@ -246,6 +246,32 @@ long ledger_balances(struct ledger *l, uint64_t account, struct ledger_balance *
   return rc ? rc : (long)p.n;
 }
 
+struct freezes_page {
+  uint8_t prefix[8];
+  struct ledger_freeze_order *out;
+  size_t n, cap;
+};
+
+static int freezes_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+  struct freezes_page *p = ctx;
+  if (p->n == p->cap || k->mv_size < 8 || memcmp(k->mv_data, p->prefix, 8) != 0) return WALK_STOP;
+  if (k->mv_size != 24) return PROTO_E_CORRUPT;
+  int rc = rec_freeze_decode(k->mv_data, v->mv_data, v->mv_size, &p->out[p->n]);
+  if (rc == 0) p->n++;
+  return rc;
+}
+
+long ledger_freeze_orders(struct ledger *l, uint64_t account, struct ledger_freeze_order *out,
+                          size_t cap) {
+  PROTO_ASSERT(out != NULL || cap == 0);
+  if (l->no_freeze_db) return 0; /* a store from before freeze orders has none */
+  struct freezes_page p = {.out = out, .cap = cap};
+  be64_put(p.prefix, account);
+  long rc = read_walk(l, l->dbi[DB_FREEZES], (MDB_val){8, p.prefix}, (MDB_val){0, NULL},
+                      MDB_SET_RANGE, MDB_NEXT, freezes_visit, &p);
+  return rc ? rc : (long)p.n;
+}
+
 struct history_page {
   uint64_t *out;
   size_t n, cap;

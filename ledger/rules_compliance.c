@@ -133,7 +133,7 @@ int rules__surrender(struct tx_ctx *c) {
     return PROTO_E_CCER_LIMIT;
   struct ledger_balance bal;
   rc = st__balance(b, s->from, s->instrument, &bal);
-  if (rc == 0) rc = st__take_available(c, &bal, s->amount);
+  if (rc == 0) rc = st__take_available(c, s->from, &bal, s->amount);
   if (rc == 0) rc = amount_add(in.surrendered, s->amount, &in.surrendered);
   if (rc) return rc;
   rc = st__balance_put(b, s->from, &bal);
@@ -156,7 +156,7 @@ int rules__cancel(struct tx_ctx *c) {
   struct ledger_balance bal;
   rc = st__instrument(b, m->instrument, &in);
   if (rc == 0) rc = st__balance(b, m->from, m->instrument, &bal);
-  if (rc == 0) rc = st__take_available(c, &bal, m->amount);
+  if (rc == 0) rc = st__take_available(c, m->from, &bal, m->amount);
   if (rc == 0) rc = amount_add(in.cancelled, m->amount, &in.cancelled);
   if (rc == 0) rc = st__balance_put(b, m->from, &bal);
   if (rc == 0) rc = st__instrument_put(b, &in, 0);
@@ -215,7 +215,7 @@ int rules__carry_over(struct tx_ctx *c) {
   if (carried > p->cap) return PROTO_E_CARRYOVER_CAP;
   struct ledger_balance src, dst;
   rc = st__balance(b, p->account, p->from_instrument, &src);
-  if (rc == 0) rc = st__take_available(c, &src, p->amount);
+  if (rc == 0) rc = st__take_available(c, p->account, &src, p->amount);
   if (rc == 0) rc = amount_add(to.issued, p->amount, &to.issued);
   if (rc == 0 && to.issued > to.cap) rc = PROTO_E_CAP_EXCEEDED;
   if (rc == 0) rc = amount_add(from.carried_over, p->amount, &from.carried_over);

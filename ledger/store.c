@@ -24,6 +24,7 @@ static const char *const db_names[DB_COUNT] = {
     [DB_COMPLIANCE] = "compliance",   [DB_CARRIED] = "carried",
     [DB_TXIDS] = "txids",             [DB_HISTORY] = "history",
     [DB_CHECKPOINTS] = "checkpoints", [DB_LEGS] = "legs",
+    [DB_FREEZES] = "freezes", [DB_FREEZE_HOLD] = "freeze_hold",
 };
 
 /* The errno behind this thread's last STORAGE, for messages that name the cause. */
@@ -219,6 +220,11 @@ static int open_dbs(struct ledger *l) {
     /* A store no writer has opened since legs were kept has no "legs": a reader sees none. */
     if (rc == MDB_NOTFOUND && i == DB_LEGS && l->read_only) {
       l->no_legs_db = true;
+      rc = 0;
+    }
+    /* Likewise a store from before freeze orders: it has none. */
+    if (rc == MDB_NOTFOUND && (i == DB_FREEZES || i == DB_FREEZE_HOLD) && l->read_only) {
+      l->no_freeze_db = true;
       rc = 0;
     }
   }

@@ -83,6 +83,7 @@ NAME_LIST(account_kind, NULL, "national", "provincial", "enterprise", "participa
 NAME_LIST(instrument_kind, NULL, "cea", "ccer")
 NAME_LIST(alloc_kind, NULL, "pre", "final", "supplement")
 NAME_LIST(position, NULL, "registry", "trading")
+NAME_LIST(cover, NULL, "registry", "trading", "both")
 
 /* Sector 0 has a name ("none") and is a valid value, so it is listed apart. */
 static const char *const sector_names[] = {"none", "power", "steel", "cement", "aluminium"};

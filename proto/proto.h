@@ -147,7 +147,12 @@
   X(DUPLICATE_SALT, -1028, "duplicate_salt", 400, "two legs of one settlement share a salt")            \
   /* keys and text */                                                                                   \
   X(BAD_THRESHOLD, -1700, "bad_threshold", 422, "the threshold exceeds the number of distinct keys")    \
-  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")
+  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character") \
+  /* freeze orders (docs/RULES.md "Freeze orders") */                                              \
+  X(UNKNOWN_ORDER, -1326, "unknown_order", 422, "no such freeze order on that account")             \
+  X(ORDER_NOT_IN_FORCE, -1327, "order_not_in_force", 422, "the freeze order has expired or was lifted") \
+  X(ORDERS_FULL, -1328, "freeze_orders_full", 422, "the holding has as many freeze orders in force as allowed") \
+  X(EXPIRY_PAST, -1329, "expiry_past", 422, "the expiry is not after the entry's commit time")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -174,7 +179,7 @@ bool proto_err_is_server_fault(int err);
  * 2. Limits
  * ------------------------------------------------------------------------------------------- */
 #define PROTO_VERSION 1 /* envelopes, entries, and version 1 of every transaction body */
-#define PROTO_BODY_VERSION_MAX 2 /* the newest body layout of any type (settle: 2) */
+#define PROTO_BODY_VERSION_MAX 2 /* the newest body layout of any type (settle, freeze: 2) */
 /* Layout versions of the envelope and the entry (byte 0 of each); a body's version is its
  * type's (proto_tx_version_current). FORMAT.md section 17 says how each may change. */
 #define PROTO_ENVELOPE_VERSION 1u
@@ -199,6 +204,8 @@ bool proto_err_is_server_fault(int err);
 #define PROTO_THRESHOLD_MAX 8u
 #define PROTO_SALT_BYTES 16u  /* per settlement leg, from a CSPRNG */
 #define PROTO_LEG_BYTES 40u   /* from, to, instrument, amount */
+/* Freeze orders in force at once on one account's holding of one instrument (ledger and audit). */
+#define PROTO_FREEZE_ORDERS_HELD_MAX 16u
 
 /* ---------------------------------------------------------------------------------------------
  * 3. Values
@@ -273,6 +280,13 @@ enum proto_position {
   PROTO_POSITION_TRADING = 2,
 };
 
+/* The positions a freeze order covers (freeze version 2). */
+enum proto_cover {
+  PROTO_COVER_REGISTRY = 1,
+  PROTO_COVER_TRADING = 2,
+  PROTO_COVER_BOTH = 3,
+};
+
 /* Stable names of the small enums above (e.g. "authority", "enterprise", "steel", "pre"),
  * NULL for a value outside the list; and the reverse, 0 when unknown. */
 const char *proto_role_name(unsigned v);
@@ -287,6 +301,8 @@ const char *proto_alloc_kind_name(unsigned v);
 unsigned proto_alloc_kind_from_name(const char *s);
 const char *proto_position_name(unsigned v);
 unsigned proto_position_from_name(const char *s);
+const char *proto_cover_name(unsigned v);
+unsigned proto_cover_from_name(const char *s);
 
 /* Text fields are NUL-terminated inside the struct; the encoding carries the length instead. */
 typedef char proto_name_t[PROTO_NAME_BYTES_MAX + 1];
@@ -358,6 +374,18 @@ struct proto_movement {
   proto_ref_t ref;            /* legal reference, reason */
 };
 
+/* freeze and unfreeze version 2: a freeze order (its id is the freeze transaction's id) and the
+ * unfreeze that lifts part or all of one order. A field a type does not use stays zero. */
+struct proto_freeze {
+  uint64_t account;
+  proto_instrument_t instrument; /* freeze only */
+  uint64_t amount;               /* freeze: the order's quantity; unfreeze: the quantity lifted */
+  uint8_t positions;             /* freeze only: enum proto_cover */
+  uint64_t expiry_ms;            /* freeze only: unix ms after which it no longer binds; 0 none */
+  uint8_t order[PROTO_ID_BYTES]; /* unfreeze only: the id of the order it lifts */
+  proto_ref_t ref;               /* legal reference */
+};
+
 struct proto_leg {
   uint64_t from; /* seller's account (trading position) */
   uint64_t to;   /* buyer's account (trading position) */
@@ -422,6 +450,7 @@ struct proto_tx {
     struct proto_movement move; /* issue, allocate, clawback, transfer, position move, freeze,
                                    unfreeze, cancel, deduct */
     struct proto_settle settle;
+    struct proto_freeze freeze; /* freeze, unfreeze version 2 */
     struct proto_verified_emissions emissions;
     struct proto_surrender surrender;
     struct proto_carry_over carry_over;
@@ -450,6 +479,7 @@ enum proto_field_kind {
   PROTO_F_KEYS,       /* genesis operator keys: u8 count (1..8) then 32 bytes each */
   PROTO_F_LEGS,       /* settle legs: u16 count (1..1000) then 40 bytes each */
   PROTO_F_LEG_COUNT,  /* settle v2: u16 count of the legs beside, 1..1000 (too_many_legs) */
+  PROTO_F_ID,         /* 16 raw bytes: a transaction id (unfreeze v2: the order) */
 };
 
 struct proto_field {
