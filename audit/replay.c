@@ -31,6 +31,8 @@ struct audit_replay *audit_replay_new(void) {
   audit_map_init(&r->carried, 8 + PROTO_INSTRUMENT_BYTES, sizeof(uint64_t));
   audit_map_init(&r->tx_ids, PROTO_ID_BYTES, sizeof(uint64_t));
   audit_map_init(&r->ns, 8, sizeof(struct audit_ns_list));
+  audit_map_init(&r->orders, 8 + PROTO_ID_BYTES, sizeof(struct audit_order_rec));
+  audit_map_init(&r->order_lists, 8 + PROTO_INSTRUMENT_BYTES, sizeof(struct audit_order_list));
   return r;
 }
 
@@ -53,6 +55,8 @@ void audit_replay_free(struct audit_replay *r) {
     free(l->ev);
   }
   audit_map_free(&r->ns);
+  audit_map_free(&r->orders);
+  audit_map_free(&r->order_lists);
   free(r->scratch);
   free(r);
 }
