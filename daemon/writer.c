@@ -102,6 +102,7 @@ static void on_committed(uv_async_t *a) {
     res->index = s->index;
     res->withheld = s->withheld;
     res->aux = rc == PROTO_E_STORAGE ? (uint64_t)srv->inflight_errno : s->aux; /* the cause, for the answer */
+    res->leg = rc ? -1 : s->leg;
     req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
     daemon_metrics_tx_result(res->result);
     if (--req->outstanding == 0) daemon_txreq_finish(srv, req);

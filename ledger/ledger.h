@@ -262,10 +262,13 @@ struct ledger_freeze_order {
   uint64_t index;     /* the freeze entry */
   proto_ref_t legal_ref;
 };
-/* The freeze orders of an account (lifted and expired ones too), in order id order, at most cap
- * into out. Returns the number written or a negative code (CORRUPT). */
-long ledger_freeze_orders(struct ledger *ledger, uint64_t account, struct ledger_freeze_order *out,
-                          size_t cap);
+/* The freeze orders of an account (lifted and expired ones too) whose id is greater than after
+ * (NULL: from the first), in id order, at most cap into out: a page. Returns the number written
+ * or a negative code (CORRUPT). To page, pass the id of the last order of the previous page. */
+long ledger_freeze_orders(struct ledger *ledger, uint64_t account, const uint8_t *after,
+                          struct ledger_freeze_order *out, size_t cap);
+/* Whether an order binds at time now_ms (unix ms): not lifted in full and not expired. */
+bool ledger_freeze_order_in_force(const struct ledger_freeze_order *o, uint64_t now_ms);
 
 /* Indices of the entries touching an account (its own changes, both sides of movements, every
  * account of a settle), ascending, starting at index >= start (0: from the first); at most cap

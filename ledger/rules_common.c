@@ -140,7 +140,7 @@ int st__freeze_hold_put(struct batch *b, uint64_t account, const char *code,
 }
 
 bool st__order_in_force(const struct ledger_freeze_order *o, uint64_t now_ms) {
-  return o->lifted < o->quantity && (o->expiry_ms == 0 || now_ms < o->expiry_ms);
+  return ledger_freeze_order_in_force(o, now_ms);
 }
 
 /* What the orders in force bind, by the positions they cover, at the batch's commit time (the

@@ -137,6 +137,7 @@ struct qctl_result {
   uint64_t available; /* insufficient_balance only */
   uint64_t withheld;  /* allocate only */
   bool has_available;
+  int leg;            /* a settle refused by one leg: its index; else -1 */
   char code_name[64];
   char message[256];
 };

@@ -47,7 +47,7 @@ static void to_trading(uint64_t amount) {
 }
 
 static long orders_of(uint64_t account, struct ledger_freeze_order *out, size_t cap) {
-  long n = ledger_freeze_orders(F.l, account, out, cap);
+  long n = ledger_freeze_orders(F.l, account, NULL, out, cap);
   cr_assert_geq(n, 0, "ledger_freeze_orders: %s", proto_err_name((int)n));
   return n;
 }
@@ -212,7 +212,8 @@ Test(freeze_order, refuses_what_is_not_there) {
   order_tx(&tx, FX_ENT_A, "CEA-2099", 1, PROTO_COVER_BOTH, 0);
   FX_REFUSED(&F, PROTO_E_UNKNOWN_INSTRUMENT, &tx, F.op[0]);
   fx_assert_unchanged(&F, &before);
-  cr_assert_eq(orders_of(FX_ENT_A, NULL, 0), 0);
+  struct ledger_freeze_order none[4];
+  cr_assert_eq(orders_of(FX_ENT_A, none, 4), 0);
   /* a version 1 freeze and an order never bind the same units twice */
   fx_move_tx(&F, &tx, PROTO_TX_FREEZE, FX_ENT_A, 0, "CEA-2025", 70000);
   FX_OK(&F, &tx, F.op[0]);
@@ -263,6 +264,9 @@ Test(freeze_order, listed_and_stored) {
   cr_assert_eq(o[0].index, index);
   cr_assert(strncmp(o[0].legal_ref, "court order ", 12) == 0);
   cr_assert_eq(orders_of(FX_ENT_B, o, 2), 0);
+  cr_assert_eq(ledger_freeze_orders(F.l, FX_ENT_A, id, o, 2), 0); /* the page after it */
+  cr_assert(ledger_freeze_order_in_force(&o[0], FX_T0 + 86399999));
+  cr_assert(!ledger_freeze_order_in_force(&o[0], FX_T0 + 86400000));
   ledger_close(F.l);
   F.l = NULL;
   struct ledger_check_options opt = {.depth = LEDGER_CHECK_FULL};
