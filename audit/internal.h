@@ -62,6 +62,9 @@ struct audit_comp_rec {
   bool has_emissions;
   uint64_t emissions, cea, ccer;
   uint64_t completed_ms; /* 0 while counted < obligation */
+  uint64_t cea_in_time, ccer_in_time; /* surrendered by the deadline in force at the time */
+  uint64_t own_deadline_ms;           /* from a correction that raised the obligation late */
+  bool corrected;                     /* the obligation changed after the deadline */
 };
 
 /* Net sales (docs/RULES.md "Carry-over"): every transfer or settlement leg of a 2019-2024 CEA vintage

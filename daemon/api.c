@@ -366,13 +366,17 @@ static json_t *compliance_json(struct ctx *x, const struct ledger_compliance *r)
   ledger_account_get(x->srv->ledger, r->account, &a);
   const char *status = ledger_compliance_status_name(r->status);
   const char *sector = proto_sector_name(a.sector);
-  return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "account", (json_int_t)r->account,
+  json_t *o = json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:b}", "account",
+                   (json_int_t)r->account,
                    "uscc", a.uscc, "name", a.name, "province", (int)a.province, "sector",
                    sector ? sector : "unknown", "emissions",
                    (json_int_t)r->emissions, "surrendered_cea", (json_int_t)r->surrendered_cea,
                    "surrendered_ccer", (json_int_t)r->surrendered_ccer, "counted",
                    (json_int_t)r->counted, "shortfall", (json_int_t)r->shortfall, "status",
-                   status ? status : "unknown");
+                   status ? status : "unknown", "corrected", r->corrected);
+  /* a late raise gave the enterprise its own deadline: its status is judged by that date */
+  if (o && r->own_deadline_ms) json_object_set_new(o, "deadline_ms", api__u64(r->own_deadline_ms));
+  return o;
 }
 
 /* One page of a year's compliance as JSON text (malloc'd), or NULL with *err set. */
@@ -403,7 +407,8 @@ static char *compliance_page(struct ctx *x, const struct ledger_year *y, uint64_
 
 /* Public and large (a row per enterprise): paged, and each page is rendered once per state of
  * the ledger. A page stays right until the tree grows (every change is an entry) or the year's
- * deadline passes (statuses are evaluated against the time of the read). */
+ * deadline passes (statuses are evaluated against the time of the read); after it, an
+ * enterprise's own deadline (a late correction's) may pass too, so a page lives one minute. */
 static void get_compliance(struct ctx *x) {
   uint64_t year, after, limit;
   if (daemon_parse_u64(x->arg, &year) || year < PROTO_YEAR_MIN || year > PROTO_YEAR_MAX)
@@ -418,7 +423,7 @@ static void get_compliance(struct ctx *x) {
   if (rc) return fail(x, rc, NULL);
   uint64_t now = daemon_now_ms(), size = ledger_tree_size(x->srv->ledger);
   uint64_t key[4] = {0x636f6d706c79u /* "comply" */, year, after, limit};
-  uint64_t epoch = now > y.deadline_ms; /* before or after the deadline */
+  uint64_t epoch = now > y.deadline_ms ? 1 + now / 60000 : 0; /* before, or the minute after */
   const char *body;
   size_t len;
   if (daemon_cache_get(&x->srv->cache, key, sizeof key, size, epoch, &body, &len))

@@ -185,7 +185,8 @@ static inline int amount_add(uint64_t a, uint64_t b, uint64_t *out) {
 #define REC_INSTRUMENT_BYTES 56u
 #define REC_KEY_BYTES_MIN 61u
 #define REC_YEAR_BYTES 17u
-#define REC_COMPLIANCE_BYTES 41u
+#define REC_COMPLIANCE_BYTES 41u    /* version 1: no correction fields */
+#define REC_COMPLIANCE_V2_BYTES 66u /* version 2: on-time sums, own deadline, flags */
 #define REC_TXID_BYTES 41u
 #define REC_CARRIED_BYTES 9u
 #define REC_FREEZE_BYTES_MIN 53u /* with a 1-byte legal reference */
@@ -196,6 +197,10 @@ struct rec_year {
 };
 struct rec_compliance {
   uint64_t emissions, cea, ccer, completed_ms, emissions_index;
+  /* Surrendered by the enterprise's deadline as it stood at each surrender's commit time. */
+  uint64_t on_time_cea, on_time_ccer;
+  uint64_t own_deadline_ms; /* set by a correction that raised the obligation late; 0 none */
+  bool corrected;           /* the obligation changed after the deadline */
 };
 struct rec_txid {
   uint8_t body_hash[PROTO_HASH_BYTES];
@@ -214,7 +219,9 @@ size_t rec_key_encode(const struct ledger_key *k, uint8_t *out);
 int rec_key_decode(const uint8_t *hash, const uint8_t *in, size_t len, struct ledger_key *k);
 void rec_year_encode(const struct rec_year *y, uint8_t out[REC_YEAR_BYTES]);
 int rec_year_decode(const uint8_t *in, size_t len, struct rec_year *y);
-void rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_BYTES]);
+/* Writes version 1 (41 bytes) while the correction fields are all zero, else version 2 (66);
+ * returns the length. */
+size_t rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_V2_BYTES]);
 int rec_compliance_decode(const uint8_t *in, size_t len, struct rec_compliance *c);
 /* Freeze orders: the order (key account || id) and a holding's list of order ids in force. */
 struct rec_freeze_hold {

@@ -322,6 +322,8 @@ struct ledger_compliance {
   uint64_t completed_ms;     /* commit time of the entry that completed it; 0 while not complete */
   uint16_t year;
   uint8_t status;            /* enum ledger_compliance_status */
+  bool corrected;            /* the obligation changed after the deadline */
+  uint64_t own_deadline_ms;  /* the enterprise's own deadline (a late raise); 0 none */
 };
 struct ledger_year {
   uint16_t year;

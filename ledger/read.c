@@ -410,8 +410,14 @@ static void compliance_eval(const struct rec_compliance *r, uint64_t deadline, u
   out->counted = alloc_counted(r->cea, r->ccer, r->emissions);
   out->shortfall = r->emissions > out->counted ? r->emissions - out->counted : 0;
   out->completed_ms = out->shortfall == 0 ? r->completed_ms : 0;
-  out->status = (uint8_t)alloc_compliance_status(out->shortfall, out->completed_ms,
-                                                 deadline == UINT64_MAX ? 0 : deadline, now);
+  out->corrected = r->corrected;
+  out->own_deadline_ms = r->own_deadline_ms;
+  /* the enterprise's deadline: its own when a late correction gave it one (and it is later) */
+  uint64_t eff = deadline == UINT64_MAX ? 0 : deadline;
+  if (eff != 0 && r->own_deadline_ms > eff) eff = r->own_deadline_ms;
+  bool on_time_met = alloc_counted(r->on_time_cea, r->on_time_ccer, r->emissions) >= r->emissions;
+  out->status = (uint8_t)alloc_compliance_status_on_time(out->shortfall, out->completed_ms,
+                                                         on_time_met, eff, now);
 }
 
 int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uint64_t now_ms,

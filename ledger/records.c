@@ -32,6 +32,9 @@
  * Compliance (DB_COMPLIANCE, key: u64 account || u16 year)
  *   0 1 version, 1 8 verified emissions, 9 8 CEA surrendered, 17 8 CCER surrendered,
  *   25 8 completion time ms (0: not complete), 33 8 index of the latest emissions entry; = 41
+ *   Version 2 (written only when one of these is not zero) adds 41 8 CEA surrendered on time,
+ *   49 8 CCER surrendered on time, 57 8 the enterprise's own deadline ms (0: none), 65 1 flags
+ *   (bit 0 corrected); = 66
  * Tx id (DB_TXIDS, key: id[16]): 0 1 version, 1 32 body hash, 33 8 entry index; = 41
  *
  * Freeze order (DB_FREEZES, key: u64 account || order id[16])
@@ -253,24 +256,46 @@ int rec_year_decode(const uint8_t *in, size_t len, struct rec_year *y) {
   return 0;
 }
 
-void rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_BYTES]) {
+static bool compliance_v2(const struct rec_compliance *c) {
+  return c->on_time_cea || c->on_time_ccer || c->own_deadline_ms || c->corrected;
+}
+
+size_t rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_V2_BYTES]) {
   PROTO_ASSERT(OK_AMOUNT(c->emissions) && OK_AMOUNT(c->cea) && OK_AMOUNT(c->ccer));
-  out[0] = REC_VERSION;
+  PROTO_ASSERT(c->on_time_cea <= c->cea && c->on_time_ccer <= c->ccer);
+  out[0] = compliance_v2(c) ? 2 : REC_VERSION;
   be64_put(out + 1, c->emissions);
   be64_put(out + 9, c->cea);
   be64_put(out + 17, c->ccer);
   be64_put(out + 25, c->completed_ms);
   be64_put(out + 33, c->emissions_index);
+  if (!compliance_v2(c)) return REC_COMPLIANCE_BYTES;
+  be64_put(out + 41, c->on_time_cea);
+  be64_put(out + 49, c->on_time_ccer);
+  be64_put(out + 57, c->own_deadline_ms);
+  out[65] = c->corrected ? 1 : 0;
+  return REC_COMPLIANCE_V2_BYTES;
 }
 
 int rec_compliance_decode(const uint8_t *in, size_t len, struct rec_compliance *c) {
-  if (len != REC_COMPLIANCE_BYTES || in[0] != REC_VERSION) return PROTO_E_CORRUPT;
+  bool v2 = len == REC_COMPLIANCE_V2_BYTES && in[0] == 2;
+  if (!v2 && (len != REC_COMPLIANCE_BYTES || in[0] != REC_VERSION)) return PROTO_E_CORRUPT;
+  memset(c, 0, sizeof(*c));
   c->emissions = be64_get(in + 1);
   c->cea = be64_get(in + 9);
   c->ccer = be64_get(in + 17);
   c->completed_ms = be64_get(in + 25);
   c->emissions_index = be64_get(in + 33);
-  if (!OK_AMOUNT(c->emissions) || !OK_AMOUNT(c->cea) || !OK_AMOUNT(c->ccer))
+  if (v2) {
+    c->on_time_cea = be64_get(in + 41);
+    c->on_time_ccer = be64_get(in + 49);
+    c->own_deadline_ms = be64_get(in + 57);
+    c->corrected = in[65] == 1;
+    /* version 2 only when needed, so that each record has one encoding */
+    if ((in[65] & ~1u) != 0 || !compliance_v2(c)) return PROTO_E_CORRUPT;
+  }
+  if (!OK_AMOUNT(c->emissions) || !OK_AMOUNT(c->cea) || !OK_AMOUNT(c->ccer) ||
+      c->on_time_cea > c->cea || c->on_time_ccer > c->ccer)
     return PROTO_E_CORRUPT;
   return 0;
 }

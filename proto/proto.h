@@ -152,7 +152,9 @@
   X(UNKNOWN_ORDER, -1326, "unknown_order", 422, "no such freeze order on that account")             \
   X(ORDER_NOT_IN_FORCE, -1327, "order_not_in_force", 422, "the freeze order has expired or was lifted") \
   X(ORDERS_FULL, -1328, "freeze_orders_full", 422, "the holding has as many freeze orders in force as allowed") \
-  X(EXPIRY_PAST, -1329, "expiry_past", 422, "the expiry is not after the entry's commit time")
+  X(EXPIRY_PAST, -1329, "expiry_past", 422, "the expiry is not after the entry's commit time") \
+  /* corrections after the deadline (docs/RULES.md "Corrections after the deadline") */       \
+  X(OWN_DEADLINE, -1330, "own_deadline_not_allowed", 422, "an own deadline comes only with an obligation raised after the deadline")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -411,6 +413,7 @@ struct proto_verified_emissions {
   uint16_t year;
   uint64_t emissions; /* tonnes; may be 0 */
   proto_ref_t ref;
+  uint64_t deadline_ms; /* version 2: the enterprise's own deadline for a late raise; 0 none */
 };
 
 struct proto_surrender {

@@ -149,6 +149,16 @@ static const struct proto_field emissions_fields[] = {
   F("ref", PROTO_F_TEXT, struct proto_verified_emissions, ref, 0, PROTO_REF_BYTES_MAX),
 };
 
+/* Version 2: a re-determination that raises the obligation after the deadline gives the
+ * enterprise its own deadline (0: none). */
+static const struct proto_field emissions_v2_fields[] = {
+  F("account", PROTO_F_ACCOUNT, struct proto_verified_emissions, account, 1, UINT64_MAX),
+  F("year", PROTO_F_YEAR, struct proto_verified_emissions, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("emissions", PROTO_F_AMOUNT, struct proto_verified_emissions, emissions, 0, AMT),
+  F("ref", PROTO_F_TEXT, struct proto_verified_emissions, ref, 0, PROTO_REF_BYTES_MAX),
+  F("deadline_ms", PROTO_F_U64, struct proto_verified_emissions, deadline_ms, 0, UINT64_MAX),
+};
+
 static const struct proto_field surrender_fields[] = {
   F("account", PROTO_F_ACCOUNT, struct proto_surrender, account, 1, UINT64_MAX),
   F("from", PROTO_F_ACCOUNT, struct proto_surrender, from, 1, UINT64_MAX),
@@ -212,7 +222,7 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_SETTLE] = T2("settle", settle_fields, settle_v2_fields),
   [PROTO_TX_FREEZE] = T2("freeze", freeze_fields, freeze_v2_fields),
   [PROTO_TX_UNFREEZE] = T2("unfreeze", freeze_fields, unfreeze_v2_fields),
-  [PROTO_TX_VERIFIED_EMISSIONS] = T("verified_emissions", emissions_fields),
+  [PROTO_TX_VERIFIED_EMISSIONS] = T2("verified_emissions", emissions_fields, emissions_v2_fields),
   [PROTO_TX_SURRENDER] = T("surrender", surrender_fields),
   [PROTO_TX_CANCEL] = T("cancel", cancel_fields),
   [PROTO_TX_CARRY_OVER] = T("carry_over", carry_over_fields),
