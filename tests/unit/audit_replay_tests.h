@@ -802,4 +802,69 @@ Test(audit_freeze_order, names_one_order_too_many_on_a_holding) {
   teardown();
 }
 
+/* ---- corrections after the deadline ------------------------------------------------------- */
+
+#define W_DAY 86400000ull
+
+static struct audit_compliance w_status(uint64_t now) {
+  struct audit_compliance st;
+  cr_assert(audit_replay_compliance(w.r, W_ENT_A, 2025, now, &st));
+  return st;
+}
+
+static struct proto_tx w_correction(uint64_t emissions, uint64_t own_deadline_ms) {
+  struct proto_tx tx = w_emissions(W_ENT_A, 2025, emissions);
+  tx.version = 2;
+  tx.u.emissions.deadline_ms = own_deadline_ms;
+  return tx;
+}
+
+/* On time, raised and restored after the deadline: still compliant, and marked corrected. */
+Test(audit_correction, never_makes_an_on_time_enterprise_late) {
+  setup();
+  struct proto_tx tx = w_emissions(W_ENT_A, 2025, 50000);
+  w_ok(&w, &tx, w.auth);
+  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 50000), w_ok(&w, &tx, w.rep_a);
+  w.time_ms = W_DEADLINE_2025 + W_DAY;
+  tx = w_emissions(W_ENT_A, 2025, 60000), w_ok(&w, &tx, w.auth);
+  cr_assert_eq(w_status(w.time_ms).status, 4);
+  tx = w_emissions(W_ENT_A, 2025, 50000), w_ok(&w, &tx, w.auth);
+  struct audit_compliance st = w_status(w.time_ms + W_DAY);
+  cr_assert_eq(st.status, 1, "status %u", st.status);
+  cr_assert(st.corrected);
+  teardown();
+}
+
+/* An own deadline makes the raise's surrenders in time; before it the year is short. */
+Test(audit_correction, own_deadline_is_the_enterprise_deadline) {
+  setup();
+  struct proto_tx tx = w_emissions(W_ENT_A, 2025, 50000);
+  w_ok(&w, &tx, w.auth);
+  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 50000), w_ok(&w, &tx, w.rep_a);
+  w.time_ms = W_DEADLINE_2025 + W_DAY;
+  tx = w_correction(60000, W_DEADLINE_2025 + 30 * W_DAY), w_ok(&w, &tx, w.auth);
+  cr_assert_eq(w_status(w.time_ms).status, 2);
+  cr_assert_eq(w_status(w.time_ms).own_deadline_ms, W_DEADLINE_2025 + 30 * W_DAY);
+  cr_assert_eq(w_status(W_DEADLINE_2025 + 31 * W_DAY).status, 4);
+  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 10000), w_ok(&w, &tx, w.rep_a);
+  cr_assert_eq(w_status(W_DEADLINE_2025 + 31 * W_DAY).status, 1);
+  teardown();
+}
+
+/* Each refusal of an own deadline names its rule. */
+Test(audit_correction, names_an_own_deadline_without_a_late_raise) {
+  static const uint64_t tonnes[] = {60000, 50000, 40000, 60000};
+  static const int codes[] = {PROTO_E_OWN_DEADLINE, PROTO_E_OWN_DEADLINE, PROTO_E_OWN_DEADLINE,
+                              PROTO_E_DEADLINE_EARLIER};
+  for (size_t k = 0; k < 4; k++) {
+    setup();
+    struct proto_tx tx = w_emissions(W_ENT_A, 2025, 50000);
+    w_ok(&w, &tx, w.auth);
+    if (k > 0) w.time_ms = W_DEADLINE_2025 + W_DAY; /* k 0: still before the deadline */
+    tx = w_correction(tonnes[k], k == 3 ? w.time_ms : W_DEADLINE_2025 + 30 * W_DAY);
+    w_refused(&w, &tx, &w.auth, 1, codes[k]);
+    teardown();
+  }
+}
+
 #endif /* QUOTAD_TESTS_AUDIT_REPLAY_TESTS_H */

@@ -119,7 +119,8 @@ static void states_agree(struct audit_replay *r, uint64_t now_ms) {
     cr_assert(audit_replay_compliance(r, comp[i].account, 2025, now_ms, &c));
     cr_assert(c.emissions == comp[i].emissions && c.surrendered_cea == comp[i].surrendered_cea &&
                   c.surrendered_ccer == comp[i].surrendered_ccer && c.shortfall == comp[i].shortfall &&
-                  c.status == comp[i].status,
+                  c.status == comp[i].status && c.corrected == comp[i].corrected &&
+                  c.own_deadline_ms == comp[i].own_deadline_ms,
               "compliance of %llu differs", (unsigned long long)comp[i].account);
   }
 }
@@ -220,7 +221,13 @@ static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
   case 3: tx = random_freeze(seed, me);
     *key = w.op1;
     break;
-  case 4: tx = w_emissions(me, 2025, 40000 + rnd_amount(seed, 120000)), *key = w.auth; break;
+  case 4:
+    tx = w_emissions(me, 2025, 40000 + rnd_amount(seed, 120000)), *key = w.auth;
+    if (rand_r(seed) % 3 == 0) { /* a correction with an own deadline, often refused */
+      tx.version = 2;
+      tx.u.emissions.deadline_ms = rnd_now + (uint64_t)(rand_r(seed) % 5) * 5000;
+    }
+    break;
   case 5: tx = w_surrender(me, me, 2025, rnd_code(seed), rnd_amount(seed, 20000)); break;
   case 6: tx = w_surrender(me, W_PROVINCIAL, 2025, rnd_code(seed), rnd_amount(seed, 5000)), *key = w.auth; break;
   case 7: tx = w_move(PROTO_TX_CANCEL, me, 0, rnd_code(seed), rnd_amount(seed, 3000)); break;
