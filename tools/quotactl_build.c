@@ -15,6 +15,14 @@ const struct proto_field *qbuild_fields(unsigned type, size_t *n) {
   return proto_tx_fields_version(type, qbuild_version(type), n);
 }
 
+/* The version built from these flags: verified emissions stay version 1 (the bytes, and so the
+ * derived ids, of every earlier run) unless an own deadline is given. */
+static unsigned version_for(unsigned type, const struct qopts *o) {
+  if (type == PROTO_TX_VERIFIED_EMISSIONS && !qopts_get(o, "deadline") && !qopts_get(o, "deadline-ms"))
+    return 1;
+  return qbuild_version(type);
+}
+
 void qbuild_flag_name(const char *field, char *out, size_t cap) {
   size_t i = 0;
   for (; field[i] && i + 1 < cap; i++) out[i] = field[i] == '_' ? '-' : field[i];
@@ -28,6 +36,7 @@ static const char *field_default(const struct proto_field *f) {
   if (f->kind == PROTO_F_ENUM && strcmp(f->name, "sector") == 0) return "none";
   if (strcmp(f->name, "threshold") == 0) return "1";
   if (strcmp(f->name, "expiry_ms") == 0) return "0"; /* a freeze order binds until lifted */
+  if (strcmp(f->name, "deadline_ms") == 0 && f->min == 0) return "0"; /* an own deadline */
   if (f->kind == PROTO_F_PROVINCE && f->min == 0) return "0"; /* participants have none */
   return NULL;
 }
@@ -317,9 +326,10 @@ int qbuild_tx_json(unsigned type, const struct qopts *o, const uint8_t id[PROTO_
   char idhex[2 * PROTO_ID_BYTES + 1];
   proto_hex_encode(id, PROTO_ID_BYTES, idhex, sizeof(idhex));
   json_t *obj = json_pack("{s:s,s:s}", "type", proto_tx_type_name(type), "id", idhex);
-  if (qbuild_version(type) > 1) json_object_set_new(obj, "version", json_integer(qbuild_version(type)));
+  unsigned version = version_for(type, o);
+  if (version > 1) json_object_set_new(obj, "version", json_integer(version));
   size_t n = 0;
-  const struct proto_field *f = qbuild_fields(type, &n);
+  const struct proto_field *f = proto_tx_fields_version(type, version, &n);
   for (size_t i = 0; i < n && rc == 0; i++) {
     char flag[64];
     qbuild_flag_name(f[i].name, flag, sizeof(flag));
@@ -392,7 +402,7 @@ unsigned qbuild_type_of(const char *name) {
 
 long qbuild_row_seed(unsigned type, const struct qopts *o, char *out, size_t cap) {
   size_t n = 0, len = (size_t)snprintf(out, cap, "%s\n", proto_tx_type_name(type));
-  const struct proto_field *f = qbuild_fields(type, &n);
+  const struct proto_field *f = proto_tx_fields_version(type, version_for(type, o), &n);
   for (size_t i = 0; i < n && len < cap; i++) {
     if (f[i].kind == PROTO_F_AMOUNT) continue; /* amounts never identify the act */
     char flag[64];
