@@ -338,6 +338,10 @@ int rec_freeze_decode(const uint8_t key[24], const uint8_t *in, size_t len,
   if (len != 52 + n || n > PROTO_REF_BYTES_MAX || in[1] < PROTO_COVER_REGISTRY ||
       in[1] > PROTO_COVER_BOTH || memchr(in + 52, 0, n) != NULL)
     return PROTO_E_CORRUPT;
+  /* the code then only zero bytes: the one way rec_code_key writes it */
+  size_t code_len = strnlen((const char *)in + 2, PROTO_INSTRUMENT_BYTES);
+  for (size_t i = code_len; i < PROTO_INSTRUMENT_BYTES; i++)
+    if (in[2 + i] != 0) return PROTO_E_CORRUPT;
   o->account = be64_get(key);
   memcpy(o->id, key + 8, PROTO_ID_BYTES);
   o->positions = in[1];
