@@ -9,6 +9,7 @@ const ENUMS = {
   instrument_kind: ['', 'cea', 'ccer'],
   alloc_kind: ['', 'pre', 'final', 'supplement'],
   position: ['', 'registry', 'trading'],
+  cover: ['', 'registry', 'trading', 'both'],
 };
 
 const F = (name, kind, arg) => ({ name, kind, arg });
@@ -17,7 +18,8 @@ const HOLD = [F('account', 'u64'), F('instrument', 'instrument'), F('amount', 'u
 const ACCOUNT = [F('account', 'u64'), F('kind', 'enum', 'account_kind'), F('province', 'u8'),
   F('sector', 'enum', 'sector'), F('threshold', 'u8'), F('uscc', 'uscc'), F('name', 'text'), F('note', 'text')];
 
-// The fields of each transaction type, in encoding order (proto/FORMAT.md section 4).
+// The fields of each transaction type, in encoding order (proto/FORMAT.md section 4); v2: the
+// layout of body version 2 where the type has one.
 export const TX_TYPES = [null,
   { name: 'genesis', fields: [F('origin', 'text'), F('log_public_key', 'bytes32'), F('national_account', 'u64'),
     F('operator_threshold', 'u8'), F('operator_keys', 'keys')] },
@@ -34,10 +36,14 @@ export const TX_TYPES = [null,
   { name: 'clawback', fields: [...MOVE, F('reason', 'text')] },
   { name: 'transfer', fields: MOVE },
   { name: 'position_move', fields: [...HOLD, F('to_position', 'enum', 'position')] },
-  { name: 'settle', fields: [F('ref', 'text'), F('legs', 'legs')] },
-  { name: 'freeze', fields: [...HOLD, F('legal_ref', 'text')] },
-  { name: 'unfreeze', fields: [...HOLD, F('legal_ref', 'text')] },
-  { name: 'verified_emissions', fields: [F('account', 'u64'), F('year', 'u16'), F('emissions', 'u64'), F('ref', 'text')] },
+  { name: 'settle', fields: [F('ref', 'text'), F('legs', 'legs')],
+    v2: [F('ref', 'text'), F('legs_count', 'u16'), F('legs_root', 'bytes32')] },
+  { name: 'freeze', fields: [...HOLD, F('legal_ref', 'text')],
+    v2: [...HOLD, F('positions', 'enum', 'cover'), F('expiry_ms', 'u64'), F('legal_ref', 'text')] },
+  { name: 'unfreeze', fields: [...HOLD, F('legal_ref', 'text')],
+    v2: [F('account', 'u64'), F('order', 'id'), F('amount', 'u64'), F('legal_ref', 'text')] },
+  { name: 'verified_emissions', fields: [F('account', 'u64'), F('year', 'u16'), F('emissions', 'u64'), F('ref', 'text')],
+    v2: [F('account', 'u64'), F('year', 'u16'), F('emissions', 'u64'), F('ref', 'text'), F('deadline_ms', 'u64')] },
   { name: 'surrender', fields: [F('account', 'u64'), F('from', 'u64'), F('year', 'u16'), F('instrument', 'instrument'), F('amount', 'u64')] },
   { name: 'cancel', fields: [...HOLD, F('reason', 'text')] },
   { name: 'carry_over', fields: [F('account', 'u64'), F('from_instrument', 'instrument'), F('to_instrument', 'instrument'),
@@ -70,6 +76,7 @@ function readField(r, f) {
     case 'u64': return r.uint(8);
     case 'text': return r.text();
     case 'bytes32': return toHex(r.take(32));
+    case 'id': return toHex(r.take(16));
     case 'enum': { const v = Number(r.uint(1)); return ENUMS[f.arg][v] || `unknown (${v})`; }
     case 'instrument': return new TextDecoder().decode(r.take(16)).replace(/\0+$/, '');
     case 'uscc': return new TextDecoder().decode(r.take(18)).replace(/\0+$/, '');
@@ -82,12 +89,14 @@ function readField(r, f) {
 
 function decodeBody(body) {
   const r = new EntryReader(body);
-  if (r.uint(1) !== 1n) throw new Error('the transaction body is not format version 1');
+  const version = Number(r.uint(1));
   const type = Number(r.uint(1));
   if (!TX_TYPES[type]) throw new Error(`unknown transaction type ${type}`);
+  const fields = version === 1 ? TX_TYPES[type].fields : version === 2 ? TX_TYPES[type].v2 : null;
+  if (!fields) throw new Error(`body version ${version} of ${TX_TYPES[type].name} is not known here`);
   r.take(2);
-  const tx = { type: TX_TYPES[type].name, id: toHex(r.take(16)) };
-  for (const f of TX_TYPES[type].fields) tx[f.name] = readField(r, f);
+  const tx = { type: TX_TYPES[type].name, version, id: toHex(r.take(16)) };
+  for (const f of fields) tx[f.name] = readField(r, f);
   if (r.at !== body.length) throw new Error('bytes after the transaction body');
   return tx;
 }
