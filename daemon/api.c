@@ -139,17 +139,19 @@ static int orders_bound(struct ctx *x, uint64_t account, const struct ledger_bal
   return got < 0 ? (int)got : 0;
 }
 
-/* frozen: every unit the version 1 freeze and the freeze orders in force hold in the account;
- * available / trading_available: what may leave the account from each position now. */
+/* frozen: what version 1 freezes hold (ledger state, as the audit replays it); frozen_by_orders:
+ * what the freeze orders in force bind at the time of the read; available / trading_available:
+ * what may leave the account from each position now. */
 static json_t *balance_json(const struct ledger_balance *b, const uint64_t bound[4]) {
   uint64_t reg = b->frozen + bound[PROTO_COVER_REGISTRY], trd = bound[PROTO_COVER_TRADING];
-  uint64_t all = reg + trd + bound[PROTO_COVER_BOTH], held = b->registry + b->trading;
+  uint64_t orders = bound[PROTO_COVER_REGISTRY] + trd + bound[PROTO_COVER_BOTH];
+  uint64_t all = b->frozen + orders, held = b->registry + b->trading;
   uint64_t spare = held > all ? held - all : 0;
   uint64_t avail = b->registry > reg ? b->registry - reg : 0;
   uint64_t tavail = b->trading > trd ? b->trading - trd : 0;
-  return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "instrument", b->instrument, "registry",
+  return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "instrument", b->instrument, "registry",
                    (json_int_t)b->registry, "trading", (json_int_t)b->trading, "frozen",
-                   (json_int_t)(all < held ? all : held), "available",
+                   (json_int_t)b->frozen, "frozen_by_orders", (json_int_t)orders, "available",
                    (json_int_t)(avail < spare ? avail : spare), "trading_available",
                    (json_int_t)(tavail < spare ? tavail : spare));
 }

@@ -199,7 +199,8 @@ static void show_balances(struct qctl *q, uint64_t account) {
             json_string_value(json_object_get(row, "instrument")),
             json_integer_value(json_object_get(row, "registry")),
             json_integer_value(json_object_get(row, "trading")),
-            json_integer_value(json_object_get(row, "frozen")),
+            json_integer_value(json_object_get(row, "frozen")) +
+                json_integer_value(json_object_get(row, "frozen_by_orders")),
             json_integer_value(json_object_get(row, "available")));
   }
   json_decref(b);

@@ -74,7 +74,7 @@ read_as rep101 GET /v1/accounts/101/freeze-orders
 read_as rep102 GET /v1/accounts/101/freeze-orders
 [ "$CODE" = 404 ]; verdict "another account's freeze orders: 404"
 read_as rep101 GET /v1/accounts/101/balances
-[ "$(jget "$T/last.body" '[(b["frozen"], b["trading_available"], b["available"] == b["registry"] - 500) for b in j["balances"] if b["instrument"] == "CEA-2025"]')" = '[[3500, 0, true]]' ]; verdict "balances count the units the order binds"
+[ "$(jget "$T/last.body" '[(b["frozen"], b["frozen_by_orders"], b["trading_available"], b["available"] == b["registry"] - 500) for b in j["balances"] if b["instrument"] == "CEA-2025"]')" = '[[500, 3000, 0, true]]' ]; verdict "balances count the units the order binds"
 expect_tx "unfreeze naming another order: unknown_order" 422 unknown_order '{"type":"unfreeze","version":2,"id":"'$(newid)'","account":101,"order":"'$(newid)'","amount":1,"legal_ref":"x"}' op
 expect_tx "unfreeze lifts the order" 200 ok '{"type":"unfreeze","version":2,"id":"'$(newid)'","account":101,"order":"'$ORDER_ID'","amount":3000,"legal_ref":"court order 2 lifted"}' op
 expect_tx "verified_emissions by the authority" 200 ok '{"type":"verified_emissions","id":"'$(newid)'","account":101,"year":2025,"emissions":90000,"ref":"verification 2025"}' auth44
