@@ -35,6 +35,7 @@ enum ledger_db {
   DB_LEGS,        /* u64 BE index -> legs blob of a version 2 settle (kept apart from the entry) */
   DB_FREEZES,     /* u64 BE account || order id[16] -> freeze order record */
   DB_FREEZE_HOLD, /* u64 BE account || 16-byte instrument -> ids of the orders in force on it */
+  /* New databases go here, at the end: meta "databases" counts them in this order (store.c). */
   DB_COUNT
 };
 

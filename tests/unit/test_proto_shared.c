@@ -105,13 +105,14 @@ Test(tx_accounts, a_surrender_names_the_enterprise_and_the_payer) {
   cr_assert(ids[0] == 44 && ids[1] == 1001);
 }
 
-Test(versions, settle_is_at_version_2_every_other_type_at_1_and_old_versions_stay) {
+Test(versions, settle_freeze_and_emissions_are_at_version_2_others_at_1_and_old_versions_stay) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
-    unsigned want = t == PROTO_TX_SETTLE ? 2 : 1;
-    cr_assert_eq(proto_tx_version_current(t), want, "type %u", t);
+    bool v2 = t == PROTO_TX_SETTLE || t == PROTO_TX_FREEZE || t == PROTO_TX_UNFREEZE ||
+              t == PROTO_TX_VERIFIED_EMISSIONS;
+    cr_assert_eq(proto_tx_version_current(t), v2 ? 2u : 1u, "type %u", t);
     cr_assert(proto_tx_version_accepted(t, 1), "version 1 of type %u still decodes", t);
     cr_assert(!proto_tx_version_accepted(t, 0));
-    cr_assert_eq(proto_tx_version_accepted(t, 2), t == PROTO_TX_SETTLE, "type %u", t);
+    cr_assert_eq(proto_tx_version_accepted(t, 2), v2, "type %u", t);
   }
   cr_assert_eq(proto_tx_version_current(0), 0);
   cr_assert_eq(proto_tx_version_current(PROTO_TX_TYPE_MAX + 1), 0);
