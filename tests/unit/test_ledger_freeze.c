@@ -1,6 +1,8 @@
 /* Freeze orders (freeze and unfreeze version 2, docs/RULES.md "Freeze orders"): each refusal with
  * its code and the ledger unchanged, each success, and the two attacks of the version 1 counter:
  * units moved to trading escaped a freeze, and one unfreeze could lift another court's order. */
+#include <lmdb.h>
+
 #include "ledger_fixture.h"
 
 static struct fx F;
@@ -275,5 +277,42 @@ Test(freeze_order, listed_and_stored) {
   int rc = ledger_check_dir(F.dir, &opt, &rep);
   cr_assert_eq(rc, 0, "check: %s (%s)", proto_err_name(rc), rep.why);
   fx_open(&F, 0, 0);
+  teardown();
+}
+
+/* A store whose catalog of names lost a database it counts is damaged: the reader (the open
+ * check) says so, so that the writer never creates the name again inside the damage. A store
+ * that never had the freeze databases (an earlier release's) still opens. */
+Test(freeze_order, a_counted_database_missing_is_damage) {
+  setup_world();
+  ledger_close(F.l);
+  F.l = NULL;
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi dbi;
+  cr_assert_eq(mdb_env_create(&env), 0);
+  mdb_env_set_maxdbs(env, 32);
+  cr_assert_eq(mdb_env_open(env, F.dir, 0, 0600), 0);
+  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+  cr_assert_eq(mdb_dbi_open(txn, "freeze_hold", 0, &dbi), 0);
+  cr_assert_eq(mdb_drop(txn, dbi, 1), 0); /* the name is gone from the catalog */
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  struct ledger *ro = NULL;
+  struct ledger_config cfg = {.dir = F.dir, .read_only = true};
+  int rc = ledger_open(&cfg, &ro);
+  cr_assert_eq(rc, PROTO_E_CORRUPT, "got %s", proto_err_name(rc));
+  /* without the count (a store from before it), the same store reads as one without orders */
+  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+  cr_assert_eq(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+  MDB_val k = {9, (void *)"databases"};
+  cr_assert_eq(mdb_del(txn, dbi, &k, NULL), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+  rc = ledger_open(&cfg, &ro);
+  cr_assert_eq(rc, 0, "got %s", proto_err_name(rc));
+  struct ledger_freeze_order o[2];
+  cr_assert_eq(ledger_freeze_orders(ro, FX_ENT_A, NULL, o, 2), 0);
+  ledger_close(ro);
+  fx_open(&F, 0, 0); /* the writer creates it again and counts it */
   teardown();
 }
