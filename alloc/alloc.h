@@ -302,6 +302,11 @@ uint64_t alloc_counted(uint64_t cea, uint64_t ccer, uint64_t obligation);
 #define ALLOC_SHORT 2u
 #define ALLOC_COMPLIANT_LATE 3u
 #define ALLOC_OVERDUE 4u
+/* The same where on_time_met says whether what was surrendered by the deadline covers the latest
+ * obligation (docs/RULES.md "Corrections after the deadline"): then the year is compliant even
+ * when a later correction reset or moved completed_ms. */
+unsigned alloc_compliance_status_on_time(uint64_t shortfall, uint64_t completed_ms, bool on_time_met,
+                                         uint64_t deadline_ms, uint64_t now_ms);
 unsigned alloc_compliance_status(uint64_t shortfall, uint64_t completed_ms, uint64_t deadline_ms,
                                  uint64_t now_ms);
 

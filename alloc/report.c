@@ -223,11 +223,16 @@ uint64_t alloc_counted(uint64_t cea, uint64_t ccer, uint64_t obligation) {
   return cea + (ccer < ccer_max ? ccer : ccer_max);
 }
 
-unsigned alloc_compliance_status(uint64_t shortfall, uint64_t completed_ms, uint64_t deadline_ms,
-                                 uint64_t now_ms) {
+unsigned alloc_compliance_status_on_time(uint64_t shortfall, uint64_t completed_ms, bool on_time_met,
+                                         uint64_t deadline_ms, uint64_t now_ms) {
   if (deadline_ms == 0 || now_ms <= deadline_ms) return shortfall == 0 ? ALLOC_COMPLIANT : ALLOC_SHORT;
   if (shortfall > 0) return ALLOC_OVERDUE;
-  return completed_ms <= deadline_ms ? ALLOC_COMPLIANT : ALLOC_COMPLIANT_LATE;
+  return completed_ms <= deadline_ms || on_time_met ? ALLOC_COMPLIANT : ALLOC_COMPLIANT_LATE;
+}
+
+unsigned alloc_compliance_status(uint64_t shortfall, uint64_t completed_ms, uint64_t deadline_ms,
+                                 uint64_t now_ms) {
+  return alloc_compliance_status_on_time(shortfall, completed_ms, false, deadline_ms, now_ms);
 }
 
 int alloc_carryover_limit(uint64_t net_sales, uint64_t *limit) {

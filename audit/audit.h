@@ -163,6 +163,8 @@ struct audit_compliance {
   uint64_t emissions, surrendered_cea, surrendered_ccer, counted, shortfall;
   uint8_t status;        /* 1 compliant, 2 short, 3 compliant_late, 4 overdue (ledger.h's values) */
   uint64_t completed_ms; /* commit time of the entry that completed it; 0 while short */
+  bool corrected;        /* the obligation changed after the deadline */
+  uint64_t own_deadline_ms; /* a late raise's deadline for this enterprise; 0 none */
 };
 
 size_t audit_replay_accounts_count(const struct audit_replay *r);

@@ -45,10 +45,27 @@ struct audit_bal_rec {
   uint64_t registry, trading, frozen;
 };
 
+/* A freeze order (freeze version 2), keyed by account (8 BE) || order id (16). */
+struct audit_order_rec {
+  proto_instrument_t code;
+  uint8_t positions; /* enum proto_cover */
+  uint64_t quantity, lifted, expiry_ms;
+};
+
+/* The orders on one holding that may still bind, keyed by account (8 BE) || code (16): orders
+ * that expired or were lifted in full leave it when the next order arrives or at their lift. */
+struct audit_order_list {
+  uint8_t n;
+  uint8_t ids[PROTO_FREEZE_ORDERS_HELD_MAX][PROTO_ID_BYTES];
+};
+
 struct audit_comp_rec {
   bool has_emissions;
   uint64_t emissions, cea, ccer;
   uint64_t completed_ms; /* 0 while counted < obligation */
+  uint64_t cea_in_time, ccer_in_time; /* surrendered by the deadline in force at the time */
+  uint64_t own_deadline_ms;           /* from a correction that raised the obligation late */
+  bool corrected;                     /* the obligation changed after the deadline */
 };
 
 /* Net sales (docs/RULES.md "Carry-over"): every transfer or settlement leg of a 2019-2024 CEA vintage
@@ -75,6 +92,8 @@ struct audit_replay {
   struct audit_map carried;     /* account (8 BE) || to code (16) -> uint64_t carried over */
   struct audit_map tx_ids;      /* id (16) -> uint64_t index */
   struct audit_map ns;          /* account (8 BE) -> audit_ns_list */
+  struct audit_map orders;      /* account (8 BE) || order id (16) -> audit_order_rec */
+  struct audit_map order_lists; /* account (8 BE) || code (16) -> audit_order_list */
   uint64_t province_account[AUDIT_PROVINCES]; /* provincial account per province, 0 none */
   uint64_t deadline_ms[PROTO_YEAR_MAX + 1];   /* 0: compliance year not open */
   struct audit_tables *tables; /* allocation tables and units (rules_tables.c), made on first use */
@@ -153,6 +172,20 @@ int audit__debit_registry(struct audit_ctx *c, uint64_t account, struct audit_in
     uint64_t amount);
 int audit__debit_trading(struct audit_ctx *c, uint64_t account, struct audit_instr_rec *in,
     uint64_t amount);
+/* Takes amount from one position of a holding; leaves: the units leave the account (else they
+ * move to its other position, where an order covering both positions still binds them). Fails
+ * with INSUFFICIENT_BALANCE (not held, or frozen by a version 1 freeze) or FROZEN (bound by
+ * freeze orders in force at the entry's commit time). */
+int audit__debit_position(struct audit_ctx *c, uint64_t account, struct audit_instr_rec *in,
+    uint8_t position, uint64_t amount, bool leaves);
+/* What the version 1 freeze and the orders in force bind in holding b of account, indexed by
+ * enum proto_cover (registry: the version 1 freeze included). */
+/* What of position of balance b freeze orders (bound, from audit__bound) leave free to move;
+ * leaves: the units leave the holding (not a move between its positions). */
+uint64_t audit__movable(const struct audit_bal_rec *b, const uint64_t bound[4], uint8_t position,
+                        bool leaves);
+void audit__bound(struct audit_ctx *c, uint64_t account, const char *code,
+    const struct audit_bal_rec *b, uint64_t bound[4]);
 int audit__credit(struct audit_ctx *c, uint64_t account, struct audit_instr_rec *in,
     uint8_t position, uint64_t amount);
 int audit__ns_record(struct audit_ctx *c, uint64_t account, const struct audit_instr_rec *in,

@@ -31,6 +31,8 @@ struct audit_replay *audit_replay_new(void) {
   audit_map_init(&r->carried, 8 + PROTO_INSTRUMENT_BYTES, sizeof(uint64_t));
   audit_map_init(&r->tx_ids, PROTO_ID_BYTES, sizeof(uint64_t));
   audit_map_init(&r->ns, 8, sizeof(struct audit_ns_list));
+  audit_map_init(&r->orders, 8 + PROTO_ID_BYTES, sizeof(struct audit_order_rec));
+  audit_map_init(&r->order_lists, 8 + PROTO_INSTRUMENT_BYTES, sizeof(struct audit_order_list));
   return r;
 }
 
@@ -54,6 +56,8 @@ void audit_replay_free(struct audit_replay *r) {
   }
   audit_map_free(&r->ns);
   audit__tables_free(r);
+  audit_map_free(&r->orders);
+  audit_map_free(&r->order_lists);
   free(r->scratch);
   free(r->failures);
   free(r);
@@ -455,6 +459,8 @@ static void balance_out(const uint8_t *key, const struct audit_bal_rec *b,
   out->frozen = b->frozen;
 }
 
+enum { AUDIT_STATUS_COMPLIANT = 1, AUDIT_STATUS_SHORT, AUDIT_STATUS_COMPLIANT_LATE, AUDIT_STATUS_OVERDUE };
+
 static void compliance_out(const struct audit_replay *r, const uint8_t *key,
                            const struct audit_comp_rec *c, uint64_t now_ms,
                            struct audit_compliance *out) {
@@ -467,8 +473,20 @@ static void compliance_out(const struct audit_replay *r, const uint8_t *key,
   out->counted = alloc_counted(c->cea, c->ccer, c->emissions);
   out->shortfall = out->counted >= c->emissions ? 0 : c->emissions - out->counted;
   out->completed_ms = c->completed_ms;
-  out->status = (uint8_t)alloc_compliance_status(out->shortfall, c->completed_ms,
-                                                 r->deadline_ms[out->year], now_ms);
+  out->corrected = c->corrected;
+  out->own_deadline_ms = c->own_deadline_ms;
+  uint64_t due = r->deadline_ms[out->year];
+  if (due != 0 && c->own_deadline_ms > due) due = c->own_deadline_ms;
+  if (due == 0 || now_ms <= due) {
+    out->status = out->shortfall ? AUDIT_STATUS_SHORT : AUDIT_STATUS_COMPLIANT;
+    return;
+  }
+  /* after the deadline: compliant when the year was complete by then, or when what was
+   * surrendered in time covers the latest obligation (a correction lowered or restored it) */
+  bool in_time = alloc_counted(c->cea_in_time, c->ccer_in_time, c->emissions) >= c->emissions;
+  if (out->shortfall) out->status = AUDIT_STATUS_OVERDUE;
+  else if (c->completed_ms <= due || in_time) out->status = AUDIT_STATUS_COMPLIANT;
+  else out->status = AUDIT_STATUS_COMPLIANT_LATE;
 }
 
 void audit_replay_account_at(const struct audit_replay *r, size_t i, struct audit_account *out) {

@@ -94,41 +94,82 @@ void audit__holding_emptied(struct audit_ctx *c, uint64_t account, const struct 
   a->holdings--;
 }
 
-/* Units leaving an account's registry position: only the available part (registry - frozen). */
-int audit__debit_registry(struct audit_ctx *c, uint64_t account, struct audit_instr_rec *in,
-                          uint64_t amount) {
+/* ---- freeze orders ---------------------------------------------------------------------- */
+
+void audit__bound(struct audit_ctx *c, uint64_t account, const char *code,
+                  const struct audit_bal_rec *b, uint64_t bound[4]) {
+  uint8_t key[8 + PROTO_INSTRUMENT_BYTES];
+  audit__account_key(account, key);
+  audit__code_key(code, key + 8);
+  bound[0] = bound[PROTO_COVER_TRADING] = bound[PROTO_COVER_BOTH] = 0;
+  bound[PROTO_COVER_REGISTRY] = b ? b->frozen : 0;
+  const struct audit_order_list *l = audit_map_get(&c->r->order_lists, key);
+  for (uint8_t i = 0; l && i < l->n; i++) {
+    uint8_t okey[8 + PROTO_ID_BYTES];
+    memcpy(okey, key, 8);
+    memcpy(okey + 8, l->ids[i], PROTO_ID_BYTES);
+    const struct audit_order_rec *o = audit_map_get(&c->r->orders, okey);
+    PROTO_ASSERT(o != NULL); /* a list names only orders this replay recorded */
+    bool expired = o->expiry_ms != 0 && c->time_ms >= o->expiry_ms;
+    if (!expired) bound[o->positions] += o->quantity - o->lifted; /* each <= 2^53: no overflow */
+  }
+}
+
+/* How much of a position may go: out of the account, or over to the other position. The position
+ * keeps what binds it alone; the account keeps what binds both positions together. */
+uint64_t audit__movable(const struct audit_bal_rec *b, const uint64_t bound[4], uint8_t position,
+                        bool leaves) {
+  uint64_t have = position == PROTO_POSITION_TRADING ? b->trading : b->registry;
+  uint64_t own = position == PROTO_POSITION_TRADING ? bound[PROTO_COVER_TRADING]
+                                                     : bound[PROTO_COVER_REGISTRY];
+  uint64_t can = have > own ? have - own : 0;
+  if (!leaves) return can;
+  uint64_t all = bound[PROTO_COVER_REGISTRY] + bound[PROTO_COVER_TRADING] + bound[PROTO_COVER_BOTH];
+  uint64_t spare = b->registry + b->trading > all ? b->registry + b->trading - all : 0;
+  return can < spare ? can : spare;
+}
+
+int audit__debit_position(struct audit_ctx *c, uint64_t account, struct audit_instr_rec *in,
+                          uint8_t position, uint64_t amount, bool leaves) {
   struct audit_bal_rec *b = audit__balance(c, account, in->code, false);
-  uint64_t available = b ? b->registry - b->frozen : 0;
-  /* Enough held but part of it frozen is `frozen`, as the ledger says it. */
-  if (b && amount > available && amount <= b->registry)
+  bool trading = position == PROTO_POSITION_TRADING;
+  const char *name = trading ? "trading" : "registry";
+  uint64_t have = !b ? 0 : trading ? b->trading : b->registry - b->frozen;
+  /* Enough held in the registry but part of it under a version 1 freeze is `frozen`, as the
+   * ledger says it. */
+  if (!trading && b && amount > have && amount <= b->registry)
     return audit__fail(c, PROTO_E_FROZEN,
                        "account %llu %s: amount %llu exceeds the %llu available; %llu are frozen",
-                       LLU(account), in->code, LLU(amount), LLU(available), LLU(b->frozen));
-  if (!b || amount > available)
+                       LLU(account), in->code, LLU(amount), LLU(have), LLU(b->frozen));
+  if (!b || amount > have)
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
-                       "balance of account %llu %s registry would be -%llu: amount %llu exceeds "
+                       "balance of account %llu %s %s would be -%llu: amount %llu exceeds "
                        "available %llu%s",
-                       LLU(account), in->code, LLU(amount - available), LLU(amount),
-                       LLU(available), b && b->frozen ? " (frozen units never move)" : "");
-  b->registry -= amount;
+                       LLU(account), in->code, name, LLU(amount - have), LLU(amount), LLU(have),
+                       !trading && b && b->frozen ? " (frozen units never move)" : "");
+  uint64_t bound[4];
+  audit__bound(c, account, in->code, b, bound);
+  uint64_t can = audit__movable(b, bound, position, leaves);
+  if (amount > can)
+    return audit__fail(c, PROTO_E_FROZEN,
+                       "moves %llu %s from the %s position of account %llu but freeze orders in "
+                       "force leave only %llu free", LLU(amount), in->code, name, LLU(account),
+                       LLU(can));
+  if (trading) b->trading -= amount;
+  else b->registry -= amount;
   audit__holding_emptied(c, account, b);
   in->held -= amount;
   return 0;
 }
 
+int audit__debit_registry(struct audit_ctx *c, uint64_t account, struct audit_instr_rec *in,
+                          uint64_t amount) {
+  return audit__debit_position(c, account, in, PROTO_POSITION_REGISTRY, amount, true);
+}
+
 int audit__debit_trading(struct audit_ctx *c, uint64_t account, struct audit_instr_rec *in,
                          uint64_t amount) {
-  struct audit_bal_rec *b = audit__balance(c, account, in->code, false);
-  uint64_t have = b ? b->trading : 0;
-  if (!b || amount > have)
-    return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
-                       "balance of account %llu %s trading would be -%llu: amount %llu exceeds "
-                       "available %llu",
-                       LLU(account), in->code, LLU(amount - have), LLU(amount), LLU(have));
-  b->trading -= amount;
-  audit__holding_emptied(c, account, b);
-  in->held -= amount;
-  return 0;
+  return audit__debit_position(c, account, in, PROTO_POSITION_TRADING, amount, true);
 }
 
 int audit__credit(struct audit_ctx *c, uint64_t account, struct audit_instr_rec *in,

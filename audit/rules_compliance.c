@@ -46,6 +46,19 @@ int audit__rule_emissions(struct audit_ctx *c) {
   if (rc) return rc;
   struct audit_comp_rec *rec = compliance_rec(c, a->id, e->year, true);
   if (!rec) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
+  uint64_t year_deadline = c->r->deadline_ms[e->year];
+  uint64_t due = rec->own_deadline_ms > year_deadline ? rec->own_deadline_ms : year_deadline;
+  bool after_due = due != 0 && c->time_ms > due;
+  if (e->deadline_ms != 0) {
+    if (!after_due || !rec->has_emissions || e->emissions <= rec->emissions)
+      return audit__fail(c, PROTO_E_OWN_DEADLINE, "an own deadline for account %llu without a "
+                         "raise of its %u obligation after its deadline", LLU(a->id), e->year);
+    if (e->deadline_ms <= c->time_ms)
+      return audit__fail(c, PROTO_E_DEADLINE_EARLIER, "the own deadline %llu is not after the "
+                         "entry's commit time %llu", LLU(e->deadline_ms), LLU(c->time_ms));
+    rec->own_deadline_ms = e->deadline_ms;
+  }
+  if (rec->has_emissions && after_due && rec->emissions != e->emissions) rec->corrected = true;
   rec->has_emissions = true;
   rec->emissions = e->emissions;
   compliance_settle(c, rec);
@@ -103,6 +116,12 @@ int audit__rule_surrender(struct audit_ctx *c) {
   if (!rc) rc = audit__add_checked(c, &in->surrendered, s->amount, "surrendered");
   if (!rc) rc = audit__add_checked(c, in->kind == PROTO_INSTRUMENT_CCER ? &rec->ccer : &rec->cea, s->amount,
                             "surrendered for the year");
+  /* in time: not after the later of the year's deadline and the enterprise's own, as they are now */
+  uint64_t due = c->r->deadline_ms[s->year];
+  if (rec->own_deadline_ms > due) due = rec->own_deadline_ms;
+  if (!rc && c->time_ms <= due)
+    rc = audit__add_checked(c, in->kind == PROTO_INSTRUMENT_CCER ? &rec->ccer_in_time : &rec->cea_in_time,
+                            s->amount, "surrendered in time");
   if (!rc) compliance_settle(c, rec);
   return rc;
 }

@@ -116,17 +116,103 @@ static void get_accounts(struct ctx *x) {
   api__reply_json(x->reply, 200, json_pack("{s:o,s:o}", "accounts", arr, "next", next), x->ka);
 }
 
+/* What the freeze orders in force now bind in each row's holding, by the positions they cover
+ * (bound[row][enum proto_cover]); the orders are read a page at a time. */
+static int orders_bound(struct ctx *x, uint64_t account, const struct ledger_balance *b, long n,
+                        uint64_t (*bound)[4]) {
+  struct ledger_freeze_order *o = malloc(PAGE_MAX * sizeof(*o));
+  if (!o) return PROTO_E_NO_MEMORY;
+  uint64_t now = daemon_now_ms();
+  long got = 0;
+  const uint8_t *after = NULL;
+  uint8_t last[PROTO_ID_BYTES];
+  do {
+    got = ledger_freeze_orders(x->srv->ledger, account, after, o, PAGE_MAX);
+    for (long i = 0; i < got; i++) {
+      for (long r = 0; r < n && ledger_freeze_order_in_force(&o[i], now); r++)
+        if (strcmp(b[r].instrument, o[i].instrument) == 0)
+          bound[r][o[i].positions] += o[i].quantity - o[i].lifted;
+    }
+    if (got > 0) memcpy(last, o[got - 1].id, PROTO_ID_BYTES);
+    after = last;
+  } while (got == PAGE_MAX);
+  free(o);
+  return got < 0 ? (int)got : 0;
+}
+
+/* frozen: what version 1 freezes hold (ledger state, as the audit replays it); frozen_by_orders:
+ * what the freeze orders in force bind at the time of the read; available / trading_available:
+ * what may leave the account from each position now. */
+static json_t *balance_json(const struct ledger_balance *b, const uint64_t bound[4]) {
+  uint64_t reg = b->frozen + bound[PROTO_COVER_REGISTRY], trd = bound[PROTO_COVER_TRADING];
+  uint64_t orders = bound[PROTO_COVER_REGISTRY] + trd + bound[PROTO_COVER_BOTH];
+  uint64_t all = b->frozen + orders, held = b->registry + b->trading;
+  uint64_t spare = held > all ? held - all : 0;
+  uint64_t avail = b->registry > reg ? b->registry - reg : 0;
+  uint64_t tavail = b->trading > trd ? b->trading - trd : 0;
+  return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "instrument", b->instrument, "registry",
+                   (json_int_t)b->registry, "trading", (json_int_t)b->trading, "frozen",
+                   (json_int_t)b->frozen, "frozen_by_orders", (json_int_t)orders, "available",
+                   (json_int_t)(avail < spare ? avail : spare), "trading_available",
+                   (json_int_t)(tavail < spare ? tavail : spare));
+}
+
 static void get_balances(struct ctx *x, const struct ledger_account *a) {
   struct ledger_balance b[INSTRUMENTS_MAX];
   long n = ledger_balances(x->srv->ledger, a->id, b, INSTRUMENTS_MAX);
   if (n < 0) return fail(x, (int)n, NULL);
+  uint64_t (*bound)[4] = calloc((size_t)n + 1, sizeof(*bound));
+  if (!bound) return fail(x, PROTO_E_NO_MEMORY, NULL);
+  int rc = orders_bound(x, a->id, b, n, bound);
+  if (rc) {
+    free(bound);
+    return fail(x, rc, NULL);
+  }
   json_t *arr = json_array();
-  for (long i = 0; i < n; i++)
-    json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:I,s:I}", "instrument", b[i].instrument,
-                                         "registry", (json_int_t)b[i].registry, "trading",
-                                         (json_int_t)b[i].trading, "frozen", (json_int_t)b[i].frozen,
-                                         "available", (json_int_t)(b[i].registry - b[i].frozen)));
+  for (long i = 0; i < n; i++) json_array_append_new(arr, balance_json(&b[i], bound[i]));
+  free(bound);
   api__reply_json(x->reply, 200, json_pack("{s:I,s:o}", "account", (json_int_t)a->id, "balances", arr), x->ka);
+}
+
+/* One freeze order as docs/API.md shows it; in_force is judged at the time of the read. */
+static json_t *freeze_order_json(const struct ledger_freeze_order *o, uint64_t now_ms) {
+  char id[2 * PROTO_ID_BYTES + 1];
+  proto_hex_encode(o->id, PROTO_ID_BYTES, id, sizeof id);
+  return json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:b,s:I,s:s}", "id", id, "instrument", o->instrument,
+                   "positions", proto_cover_name(o->positions), "quantity", (json_int_t)o->quantity,
+                   "lifted", (json_int_t)o->lifted,
+                   "expiry_ms", o->expiry_ms ? api__u64(o->expiry_ms) : json_null(), "in_force",
+                   ledger_freeze_order_in_force(o, now_ms), "index", (json_int_t)o->index,
+                   "legal_ref", o->legal_ref);
+}
+
+/* A page of an account's freeze orders, in id order; ?after=ID (32 hex) continues a page. */
+static void get_freeze_orders(struct ctx *x, const struct ledger_account *a) {
+  uint64_t limit;
+  char after_hex[2 * PROTO_ID_BYTES + 2];
+  uint8_t after[PROTO_ID_BYTES];
+  int rc = page_limit(x, &limit);
+  if (rc) return fail(x, rc, "query");
+  long q = daemon_query_get(x->r->query, "after", after_hex, sizeof after_hex);
+  if (q >= 0 && proto_hex_decode(after_hex, (size_t)q, after, sizeof after) != PROTO_ID_BYTES)
+    return fail(x, PROTO_E_BAD_ARGUMENT, "after");
+  if (q < 0 && q != PROTO_E_NOT_FOUND) return fail(x, PROTO_E_BAD_ARGUMENT, "after");
+  struct ledger_freeze_order *o = malloc(limit * sizeof(*o));
+  if (!o) return fail(x, PROTO_E_NO_MEMORY, NULL);
+  long n = ledger_freeze_orders(x->srv->ledger, a->id, q >= 0 ? after : NULL, o, limit);
+  if (n < 0) {
+    free(o);
+    return fail(x, (int)n, NULL);
+  }
+  json_t *arr = json_array();
+  uint64_t now = daemon_now_ms();
+  for (long i = 0; i < n; i++) json_array_append_new(arr, freeze_order_json(&o[i], now));
+  char last[2 * PROTO_ID_BYTES + 1];
+  if (n > 0) proto_hex_encode(o[n - 1].id, PROTO_ID_BYTES, last, sizeof last);
+  json_t *next = (uint64_t)n == limit && n > 0 ? json_string(last) : json_null();
+  free(o);
+  api__reply_json(x->reply, 200, json_pack("{s:I,s:o,s:o}", "account", (json_int_t)a->id,
+                                           "freeze_orders", arr, "next", next), x->ka);
 }
 
 static void get_history(struct ctx *x, const struct ledger_account *a) {
@@ -180,6 +266,11 @@ static void get_account(struct ctx *x) {
 static void get_account_balances(struct ctx *x) {
   struct ledger_account a;
   if (route_account(x, &a)) get_balances(x, &a);
+}
+
+static void get_account_freeze_orders(struct ctx *x) {
+  struct ledger_account a;
+  if (route_account(x, &a)) get_freeze_orders(x, &a);
 }
 
 static void get_account_history(struct ctx *x) {
@@ -278,13 +369,17 @@ static json_t *compliance_json(struct ctx *x, const struct ledger_compliance *r)
   ledger_account_get(x->srv->ledger, r->account, &a);
   const char *status = ledger_compliance_status_name(r->status);
   const char *sector = proto_sector_name(a.sector);
-  return json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:s}", "account", (json_int_t)r->account,
+  json_t *o = json_pack("{s:I,s:s,s:s,s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:b}", "account",
+                   (json_int_t)r->account,
                    "uscc", a.uscc, "name", a.name, "province", (int)a.province, "sector",
                    sector ? sector : "unknown", "emissions",
                    (json_int_t)r->emissions, "surrendered_cea", (json_int_t)r->surrendered_cea,
                    "surrendered_ccer", (json_int_t)r->surrendered_ccer, "counted",
                    (json_int_t)r->counted, "shortfall", (json_int_t)r->shortfall, "status",
-                   status ? status : "unknown");
+                   status ? status : "unknown", "corrected", r->corrected);
+  /* a late raise gave the enterprise its own deadline: its status is judged by that date */
+  if (o && r->own_deadline_ms) json_object_set_new(o, "deadline_ms", api__u64(r->own_deadline_ms));
+  return o;
 }
 
 /* One page of a year's compliance as JSON text (malloc'd), or NULL with *err set. */
@@ -315,7 +410,8 @@ static char *compliance_page(struct ctx *x, const struct ledger_year *y, uint64_
 
 /* Public and large (a row per enterprise): paged, and each page is rendered once per state of
  * the ledger. A page stays right until the tree grows (every change is an entry) or the year's
- * deadline passes (statuses are evaluated against the time of the read). */
+ * deadline passes (statuses are evaluated against the time of the read); after it, an
+ * enterprise's own deadline (a late correction's) may pass too, so a page lives one minute. */
 static void get_compliance(struct ctx *x) {
   uint64_t year, after, limit;
   if (daemon_parse_u64(x->arg, &year) || year < PROTO_YEAR_MIN || year > PROTO_YEAR_MAX)
@@ -330,7 +426,7 @@ static void get_compliance(struct ctx *x) {
   if (rc) return fail(x, rc, NULL);
   uint64_t now = daemon_now_ms(), size = ledger_tree_size(x->srv->ledger);
   uint64_t key[4] = {0x636f6d706c79u /* "comply" */, year, after, limit};
-  uint64_t epoch = now > y.deadline_ms; /* before or after the deadline */
+  uint64_t epoch = now > y.deadline_ms ? 1 + now / 60000 : 0; /* before, or the minute after */
   const char *body;
   size_t len;
   if (daemon_cache_get(&x->srv->cache, key, sizeof key, size, epoch, &body, &len))
@@ -585,6 +681,8 @@ static const struct route routes[] = {
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ACCOUNT, "/v1/accounts/{}", get_account, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_BALANCES, "/v1/accounts/{}/balances", get_account_balances, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_HISTORY, "/v1/accounts/{}/history", get_account_history, NULL},
+  {DAEMON_GET, ACCESS_KEY, DAEMON_EP_FREEZE_ORDERS, "/v1/accounts/{}/freeze-orders",
+   get_account_freeze_orders, NULL},
 };
 #define ROUTES_COUNT (sizeof routes / sizeof routes[0])
 

@@ -271,6 +271,7 @@ static struct daemon_txreq *txreq_new(struct daemon_conn *c, struct daemon_reply
                                .count = (uint32_t)n, .res = res};
   for (size_t i = 0; i < n; i++) {
     res[i].type = it[i].type;
+    res[i].leg = -1; /* no leg refused it until the ledger says so */
     memcpy(res[i].id, it[i].id, PROTO_ID_BYTES);
     if (it[i].err) {
       res[i].result = it[i].err;
@@ -372,9 +373,15 @@ static int result_write(struct daemon_buf *b, const struct daemon_txres *r) {
     if (!rc) rc = daemon_buf_str(b, ",\"required\":");
     if (!rc) rc = daemon_buf_u64(b, r->aux & 0xffffffffu);
   }
-  if (!rc && (r->result == PROTO_E_INSUFFICIENT_BALANCE || r->result == PROTO_E_FROZEN)) {
+  if (!rc && (r->result == PROTO_E_INSUFFICIENT_BALANCE || r->result == PROTO_E_FROZEN ||
+              r->result == PROTO_E_NOT_FROZEN)) {
     rc = daemon_buf_str(b, ",\"available\":");
     if (!rc) rc = daemon_buf_u64(b, r->aux);
+  }
+  /* a settlement refused by one leg names it: the exchange settles the rest without it */
+  if (!rc && r->type == PROTO_TX_SETTLE && r->leg >= 0) {
+    rc = daemon_buf_str(b, ",\"leg\":");
+    if (!rc) rc = daemon_buf_u64(b, (uint64_t)r->leg);
   }
   return rc ? rc : daemon_buf_append(b, "}", 1);
 }

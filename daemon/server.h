@@ -67,6 +67,7 @@ struct daemon_conn {
 struct daemon_txres {
   int result;        /* 0 ok, LEDGER_EXISTS, or a code */
   uint64_t index, withheld, aux;
+  int32_t leg; /* a settle refused by one leg: its index; else -1 */
   uint8_t type;      /* transaction type (for "withheld") */
   uint8_t id[PROTO_ID_BYTES]; /* the transaction's id (for the log) */
   struct daemon_ack *ack; /* accepted: its batch's signed acknowledgement (ack.h), one reference */

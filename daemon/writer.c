@@ -113,6 +113,7 @@ static void on_committed(uv_async_t *a) {
       res->ack = srv->inflight_ack;
       daemon_ack_ref(res->ack);
     }
+    res->leg = rc ? -1 : s->leg;
     req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
     daemon_metrics_tx_result(res->result);
     if (--req->outstanding == 0) daemon_txreq_finish(srv, req);

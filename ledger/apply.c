@@ -212,6 +212,7 @@ static int run_rules(struct tx_ctx *c) {
 static int apply_one(struct batch *b, struct ledger_submission *sub) {
   sub->result = 0;
   sub->index = sub->withheld = sub->aux = 0;
+  sub->leg = -1;
   struct proto_envelope env;
   struct proto_tx tx;
   memset(&tx, 0, sizeof(tx));
@@ -242,6 +243,7 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
     return PROTO_E_NO_MEMORY;
   }
   c->withheld = c->aux = 0;
+  c->leg = -1;
   c->touched_n = c->signers_n = 0;
   c->b = b;
   c->tx = &tx;
@@ -262,8 +264,9 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
     PROTO_ASSERT(mark <= overlay__mark(b->ov)); /* the undo mark lies within the journal */
     overlay__rollback(b->ov, mark);
     sub->result = rc;
-    sub->aux = (rc == PROTO_E_INSUFFICIENT_BALANCE || rc == PROTO_E_FROZEN ||
+    sub->aux = (rc == PROTO_E_INSUFFICIENT_BALANCE || rc == PROTO_E_FROZEN || rc == PROTO_E_NOT_FROZEN ||
                 rc == PROTO_E_INSUFFICIENT_SIGNATURES || rc == PROTO_E_ACCOUNT_EXISTS) ? c->aux : 0;
+    sub->leg = c->leg;
   }
   proto_tx_free(&tx);
   return is_storage_error(rc) ? rc : 0;

@@ -46,7 +46,7 @@ static int walk_full(struct check_walk *w) {
   int rc = check__entries_full(w);
   for (size_t i = 0; i < check__dbs_count && rc == 0; i++) {
     const struct check_db *d = &check__dbs[i];
-    rc = check__db_full(w, d, db_count(w, check__dbi(w, d)));
+    if (!check__db_absent(w, d)) rc = check__db_full(w, d, db_count(w, check__dbi(w, d)));
   }
   char why[sizeof(w->rep->why)] = "";
   if (rc == 0 && invariants__check_txn(w->l, w->txn, why, sizeof(why)) != 0) {
@@ -63,7 +63,8 @@ static int walk_sampled(struct check_walk *w) {
   for (unsigned i = 0; i < LEDGER_CHECK_SAMPLE_ENTRIES && rc == 0 && w->tree_size > 0; i++)
     rc = check__entry_sample(w, ((uint64_t)rand() << 31 ^ (uint64_t)rand()) % w->tree_size);
   for (size_t i = 0; i < check__dbs_count && rc == 0; i++)
-    rc = check__db_sampled(w, &check__dbs[i], LEDGER_CHECK_SAMPLE_PROBES);
+    if (!check__db_absent(w, &check__dbs[i]))
+      rc = check__db_sampled(w, &check__dbs[i], LEDGER_CHECK_SAMPLE_PROBES);
   return rc;
 }
 

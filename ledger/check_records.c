@@ -69,6 +69,20 @@ static int rec_carried(struct check_walk *w, const MDB_val *k, const MDB_val *v)
   return p[0] == REC_VERSION && be64_get(p + 1) <= PROTO_AMOUNT_MAX ? 0 : PROTO_E_CORRUPT;
 }
 
+static int rec_freezes(struct check_walk *w, const MDB_val *k, const MDB_val *v) {
+  struct ledger_freeze_order o;
+  if (!KEYLEN(k, 24)) return PROTO_E_CORRUPT;
+  int rc = rec_freeze_decode(k->mv_data, v->mv_data, v->mv_size, &o);
+  return rc == 0 && o.index >= w->tree_size ? PROTO_E_CORRUPT : rc;
+}
+
+static int rec_freeze_hold(struct check_walk *w, const MDB_val *k, const MDB_val *v) {
+  struct rec_freeze_hold h;
+  (void)w;
+  if (!KEYLEN(k, 24)) return PROTO_E_CORRUPT;
+  return rec_freeze_hold_decode(v->mv_data, v->mv_size, &h);
+}
+
 static int rec_txids(struct check_walk *w, const MDB_val *k, const MDB_val *v) {
   struct rec_txid t;
   if (!KEYLEN(k, PROTO_ID_BYTES)) return PROTO_E_CORRUPT;
@@ -128,6 +142,7 @@ const struct check_db check__dbs[] = {
     {"txids", DB_TXIDS, rec_txids},              {"history", DB_HISTORY, rec_history},
     {"checkpoints", DB_CHECKPOINTS, rec_checkpoints},
     {"legs", DB_LEGS, check__rec_legs},          {"alloc", DB_ALLOC, check__rec_alloc},
+    {"freezes", DB_FREEZES, rec_freezes},        {"freeze_hold", DB_FREEZE_HOLD, rec_freeze_hold},
 };
 const size_t check__dbs_count = sizeof(check__dbs) / sizeof(check__dbs[0]);
 
@@ -136,7 +151,8 @@ MDB_dbi check__dbi(const struct check_walk *w, const struct check_db *d) {
 }
 
 bool check__db_absent(const struct check_walk *w, const struct check_db *d) {
-  return (d->db == DB_LEGS && w->l->no_legs_db) || (d->db == DB_ALLOC && w->l->no_alloc_db);
+  return (d->db == DB_LEGS && w->l->no_legs_db) || (d->db == DB_ALLOC && w->l->no_alloc_db) ||
+         ((d->db == DB_FREEZES || d->db == DB_FREEZE_HOLD) && w->l->no_freeze_db);
 }
 
 static int record(struct check_walk *w, const struct check_db *d, const MDB_val *k,

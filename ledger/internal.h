@@ -34,6 +34,9 @@ enum ledger_db {
   DB_CHECKPOINTS, /* u64 BE tree size -> signed note text */
   DB_LEGS,        /* u64 BE index -> legs blob of a version 2 settle (kept apart from the entry) */
   DB_ALLOC,       /* allocation tables, their rows, units' allocated totals (rules_tables.c) */
+  DB_FREEZES,     /* u64 BE account || order id[16] -> freeze order record */
+  DB_FREEZE_HOLD, /* u64 BE account || 16-byte instrument -> ids of the orders in force on it */
+  /* New databases go here, at the end: meta "databases" counts them in this order (store.c). */
   DB_COUNT
 };
 
@@ -131,6 +134,7 @@ struct ledger {
   struct proto_leg *legs_buf;      /* writer only: the legs of the settle being applied */
   bool no_legs_db; /* read-only open of a store written before legs were kept: none stored */
   bool no_alloc_db; /* ... or before allocation tables were kept: none stored */
+  bool no_freeze_db; /* read-only open of a store written before freeze orders: none stored */
   size_t history_len, history_cap;
 };
 
@@ -184,15 +188,22 @@ static inline int amount_add(uint64_t a, uint64_t b, uint64_t *out) {
 #define REC_INSTRUMENT_BYTES 56u
 #define REC_KEY_BYTES_MIN 61u
 #define REC_YEAR_BYTES 17u
-#define REC_COMPLIANCE_BYTES 41u
+#define REC_COMPLIANCE_BYTES 41u    /* version 1: no correction fields */
+#define REC_COMPLIANCE_V2_BYTES 66u /* version 2: on-time sums, own deadline, flags */
 #define REC_TXID_BYTES 41u
 #define REC_CARRIED_BYTES 9u
+#define REC_FREEZE_BYTES_MIN 53u /* with a 1-byte legal reference */
+#define REC_FREEZE_HOLD_BYTES_MAX (2u + PROTO_FREEZE_ORDERS_HELD_MAX * PROTO_ID_BYTES)
 
 struct rec_year {
   uint64_t deadline_ms, index;
 };
 struct rec_compliance {
   uint64_t emissions, cea, ccer, completed_ms, emissions_index;
+  /* Surrendered by the enterprise's deadline as it stood at each surrender's commit time. */
+  uint64_t on_time_cea, on_time_ccer;
+  uint64_t own_deadline_ms; /* set by a correction that raised the obligation late; 0 none */
+  bool corrected;           /* the obligation changed after the deadline */
 };
 struct rec_txid {
   uint8_t body_hash[PROTO_HASH_BYTES];
@@ -211,8 +222,20 @@ size_t rec_key_encode(const struct ledger_key *k, uint8_t *out);
 int rec_key_decode(const uint8_t *hash, const uint8_t *in, size_t len, struct ledger_key *k);
 void rec_year_encode(const struct rec_year *y, uint8_t out[REC_YEAR_BYTES]);
 int rec_year_decode(const uint8_t *in, size_t len, struct rec_year *y);
-void rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_BYTES]);
+/* Writes version 1 (41 bytes) while the correction fields are all zero, else version 2 (66);
+ * returns the length. */
+size_t rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_V2_BYTES]);
 int rec_compliance_decode(const uint8_t *in, size_t len, struct rec_compliance *c);
+/* Freeze orders: the order (key account || id) and a holding's list of order ids in force. */
+struct rec_freeze_hold {
+  uint8_t count; /* 1..PROTO_FREEZE_ORDERS_HELD_MAX; an empty list is deleted */
+  uint8_t ids[PROTO_FREEZE_ORDERS_HELD_MAX][PROTO_ID_BYTES];
+};
+size_t rec_freeze_encode(const struct ledger_freeze_order *o, uint8_t *out);
+int rec_freeze_decode(const uint8_t key[24], const uint8_t *in, size_t len,
+                      struct ledger_freeze_order *o);
+size_t rec_freeze_hold_encode(const struct rec_freeze_hold *h, uint8_t *out);
+int rec_freeze_hold_decode(const uint8_t *in, size_t len, struct rec_freeze_hold *h);
 void rec_txid_encode(const struct rec_txid *t, uint8_t out[REC_TXID_BYTES]);
 int rec_txid_decode(const uint8_t *in, size_t len, struct rec_txid *t);
 
@@ -274,6 +297,7 @@ struct tx_ctx {
   bool verified;
   uint64_t index; /* the index the entry gets if accepted */
   uint64_t withheld, aux;
+  int32_t leg; /* the settle leg that refused the entry, or -1 */
   size_t touched_n;
   uint64_t touched[BATCH_TOUCHED_MAX];
   /* signers: distinct registered, non-revoked keys whose signature verified */
@@ -304,10 +328,29 @@ int st__meta_put(struct batch *b, const char *name, const uint8_t *val, size_t l
 int st__open_account(struct batch *b, uint64_t id, struct ledger_account *a);
 /* The balance of account in an existing instrument (UNKNOWN_INSTRUMENT otherwise). */
 int st__holding(struct batch *b, uint64_t account, const char *code, struct ledger_balance *bal);
-/* Moves amount out of the trading position (INSUFFICIENT_BALANCE, aux = the trading position). */
-int st__take_trading(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount);
-/* Moves amount out of the available registry position (INSUFFICIENT_BALANCE, aux = available). */
-int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount);
+/* Freeze orders (key account || id; NOT_FOUND) and a holding's list of the orders in force. */
+int st__freeze_order(struct batch *b, uint64_t account, const uint8_t id[PROTO_ID_BYTES],
+                     struct ledger_freeze_order *o);
+int st__freeze_order_put(struct batch *b, const struct ledger_freeze_order *o);
+int st__freeze_hold(struct batch *b, uint64_t account, const char *code, struct rec_freeze_hold *h);
+/* An empty list deletes the record. */
+int st__freeze_hold_put(struct batch *b, uint64_t account, const char *code,
+                        const struct rec_freeze_hold *h);
+bool st__order_in_force(const struct ledger_freeze_order *o, uint64_t now_ms);
+/* Moves amount out of the trading position (INSUFFICIENT_BALANCE, aux = the trading position;
+ * FROZEN when freeze orders covering trading bind those units). account 0: the caller checks
+ * the freeze orders itself once its move is complete (st__freeze_check). */
+int st__take_trading(struct tx_ctx *c, uint64_t account, struct ledger_balance *bal,
+                     uint64_t amount);
+/* Moves amount out of the available registry position (INSUFFICIENT_BALANCE, aux = available;
+ * FROZEN when frozen units, by a version 1 freeze or a freeze order, would have to move). */
+int st__take_available(struct tx_ctx *c, uint64_t account, struct ledger_balance *bal,
+                       uint64_t amount);
+/* Whether bal (as it would be stored, amount units having just left or been bound) still holds
+ * what the version 1 freeze and the freeze orders in force on account's holding bind at the
+ * batch's commit time: 0, or FROZEN with aux = the part of amount that could have gone. */
+int st__freeze_check(struct tx_ctx *c, uint64_t account, const struct ledger_balance *bal,
+                     uint64_t amount);
 
 /* ---- rules_*.c: each checks then applies; a nonzero return is rolled back by the caller ---- */
 int rules__genesis(struct tx_ctx *c);

@@ -123,10 +123,12 @@ struct ledger_submission {
   uint64_t index;     /* accepted or exists: the entry's index */
   uint64_t withheld;  /* allocate: units withheld against an outstanding deduction */
   uint64_t aux;       /* insufficient_balance, frozen: the available amount;
+                       * not_frozen (a version 2 unfreeze): what the order still binds;
                        * insufficient_signatures: signers << 32 | required;
                        * account_exists: which is taken (LEDGER_TAKEN_ID, _USCC, _PROVINCE); else 0 */
   uint8_t leaf_hash[PROTO_HASH_BYTES]; /* accepted: its entry's leaf hash (the daemon signs a
                                         * batch's leaves in its acknowledgement) */
+  int32_t leg;        /* a settle refused by one of its legs: that leg's index (from 0); else -1 */
 };
 
 /* The most submissions one ledger_apply takes (the daemon's batch_entries_max must not exceed
@@ -255,6 +257,28 @@ struct ledger_balance {
  * registry - frozen is what may leave the registry position. */
 long ledger_balances(struct ledger *ledger, uint64_t account, struct ledger_balance *out, size_t cap);
 
+/* A freeze order (freeze version 2, docs/RULES.md "Freeze orders"): id is the freeze entry's
+ * transaction id. It binds quantity - lifted units of the positions it covers while in force:
+ * not fully lifted and (expiry_ms 0 or the commit time of the entry being applied before
+ * expiry_ms). */
+struct ledger_freeze_order {
+  uint8_t id[PROTO_ID_BYTES];
+  uint64_t account;
+  proto_instrument_t instrument;
+  uint8_t positions; /* enum proto_cover */
+  uint64_t quantity, lifted;
+  uint64_t expiry_ms; /* 0: until lifted */
+  uint64_t index;     /* the freeze entry */
+  proto_ref_t legal_ref;
+};
+/* The freeze orders of an account (lifted and expired ones too) whose id is greater than after
+ * (NULL: from the first), in id order, at most cap into out: a page. Returns the number written
+ * or a negative code (CORRUPT). To page, pass the id of the last order of the previous page. */
+long ledger_freeze_orders(struct ledger *ledger, uint64_t account, const uint8_t *after,
+                          struct ledger_freeze_order *out, size_t cap);
+/* Whether an order binds at time now_ms (unix ms): not lifted in full and not expired. */
+bool ledger_freeze_order_in_force(const struct ledger_freeze_order *o, uint64_t now_ms);
+
 /* Indices of the entries touching an account (its own changes, both sides of movements, every
  * account of a settle), ascending, starting at index >= start (0: from the first); at most cap
  * into out. Returns the number written (0 when there are no more) or a negative code. To page
@@ -332,6 +356,8 @@ struct ledger_compliance {
   uint64_t completed_ms;     /* commit time of the entry that completed it; 0 while not complete */
   uint16_t year;
   uint8_t status;            /* enum ledger_compliance_status */
+  bool corrected;            /* the obligation changed after the deadline */
+  uint64_t own_deadline_ms;  /* the enterprise's own deadline (a late raise); 0 none */
 };
 struct ledger_year {
   uint16_t year;

@@ -262,6 +262,40 @@ long ledger_balances(struct ledger *l, uint64_t account, struct ledger_balance *
   return rc ? rc : (long)p.n;
 }
 
+struct freezes_page {
+  uint8_t start[24]; /* account || the id to start from */
+  bool skip_start;   /* paging: the start id itself was on the previous page */
+  struct ledger_freeze_order *out;
+  size_t n, cap;
+};
+
+static int freezes_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+  struct freezes_page *p = ctx;
+  if (p->n == p->cap || k->mv_size < 8 || memcmp(k->mv_data, p->start, 8) != 0) return WALK_STOP;
+  if (k->mv_size != 24) return PROTO_E_CORRUPT;
+  if (p->skip_start && memcmp(k->mv_data, p->start, 24) == 0) return 0;
+  int rc = rec_freeze_decode(k->mv_data, v->mv_data, v->mv_size, &p->out[p->n]);
+  if (rc == 0) p->n++;
+  return rc;
+}
+
+long ledger_freeze_orders(struct ledger *l, uint64_t account, const uint8_t *after,
+                          struct ledger_freeze_order *out, size_t cap) {
+  PROTO_ASSERT(out != NULL || cap == 0);
+  if (l->no_freeze_db || cap == 0) return 0; /* a store from before freeze orders has none */
+  struct freezes_page p = {.out = out, .cap = cap, .skip_start = after != NULL};
+  be64_put(p.start, account);
+  if (after) memcpy(p.start + 8, after, PROTO_ID_BYTES);
+  long rc = read_walk(l, l->dbi[DB_FREEZES], (MDB_val){24, p.start}, (MDB_val){0, NULL},
+                      MDB_SET_RANGE, MDB_NEXT, freezes_visit, &p);
+  PROTO_ASSERT(rc != 0 || p.n <= cap);
+  return rc ? rc : (long)p.n;
+}
+
+bool ledger_freeze_order_in_force(const struct ledger_freeze_order *o, uint64_t now_ms) {
+  return o->lifted < o->quantity && (o->expiry_ms == 0 || now_ms < o->expiry_ms);
+}
+
 struct history_page {
   uint64_t *out;
   size_t n, cap;
@@ -392,8 +426,14 @@ static void compliance_eval(const struct rec_compliance *r, uint64_t deadline, u
   out->counted = alloc_counted(r->cea, r->ccer, r->emissions);
   out->shortfall = r->emissions > out->counted ? r->emissions - out->counted : 0;
   out->completed_ms = out->shortfall == 0 ? r->completed_ms : 0;
-  out->status = (uint8_t)alloc_compliance_status(out->shortfall, out->completed_ms,
-                                                 deadline == UINT64_MAX ? 0 : deadline, now);
+  out->corrected = r->corrected;
+  out->own_deadline_ms = r->own_deadline_ms;
+  /* the enterprise's deadline: its own when a late correction gave it one (and it is later) */
+  uint64_t eff = deadline == UINT64_MAX ? 0 : deadline;
+  if (eff != 0 && r->own_deadline_ms > eff) eff = r->own_deadline_ms;
+  bool on_time_met = alloc_counted(r->on_time_cea, r->on_time_ccer, r->emissions) >= r->emissions;
+  out->status = (uint8_t)alloc_compliance_status_on_time(out->shortfall, out->completed_ms,
+                                                         on_time_met, eff, now);
 }
 
 int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uint64_t now_ms,

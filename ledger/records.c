@@ -32,7 +32,17 @@
  * Compliance (DB_COMPLIANCE, key: u64 account || u16 year)
  *   0 1 version, 1 8 verified emissions, 9 8 CEA surrendered, 17 8 CCER surrendered,
  *   25 8 completion time ms (0: not complete), 33 8 index of the latest emissions entry; = 41
+ *   Version 2 (written only when one of these is not zero) adds 41 8 CEA surrendered on time,
+ *   49 8 CCER surrendered on time, 57 8 the enterprise's own deadline ms (0: none), 65 1 flags
+ *   (bit 0 corrected); = 66
  * Tx id (DB_TXIDS, key: id[16]): 0 1 version, 1 32 body hash, 33 8 entry index; = 41
+ *
+ * Freeze order (DB_FREEZES, key: u64 account || order id[16])
+ *   0 1 version, 1 1 positions (1 registry, 2 trading, 3 both), 2 16 instrument, 18 8 quantity
+ *   (>= 1), 26 8 lifted (<= quantity), 34 8 expiry ms (0 none), 42 8 index of the freeze entry,
+ *   50 2 legal reference length n (1..256), 52 n legal reference; = 52 + n
+ * Orders in force on a holding (DB_FREEZE_HOLD, key: u64 account || instrument[16])
+ *   0 1 version, 1 1 count n (1..16), 2 16n order ids in ascending order; = 2 + 16n
  */
 #include <string.h>
 
@@ -247,24 +257,46 @@ int rec_year_decode(const uint8_t *in, size_t len, struct rec_year *y) {
   return 0;
 }
 
-void rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_BYTES]) {
+static bool compliance_v2(const struct rec_compliance *c) {
+  return c->on_time_cea || c->on_time_ccer || c->own_deadline_ms || c->corrected;
+}
+
+size_t rec_compliance_encode(const struct rec_compliance *c, uint8_t out[REC_COMPLIANCE_V2_BYTES]) {
   PROTO_ASSERT(OK_AMOUNT(c->emissions) && OK_AMOUNT(c->cea) && OK_AMOUNT(c->ccer));
-  out[0] = REC_VERSION;
+  PROTO_ASSERT(c->on_time_cea <= c->cea && c->on_time_ccer <= c->ccer);
+  out[0] = compliance_v2(c) ? 2 : REC_VERSION;
   be64_put(out + 1, c->emissions);
   be64_put(out + 9, c->cea);
   be64_put(out + 17, c->ccer);
   be64_put(out + 25, c->completed_ms);
   be64_put(out + 33, c->emissions_index);
+  if (!compliance_v2(c)) return REC_COMPLIANCE_BYTES;
+  be64_put(out + 41, c->on_time_cea);
+  be64_put(out + 49, c->on_time_ccer);
+  be64_put(out + 57, c->own_deadline_ms);
+  out[65] = c->corrected ? 1 : 0;
+  return REC_COMPLIANCE_V2_BYTES;
 }
 
 int rec_compliance_decode(const uint8_t *in, size_t len, struct rec_compliance *c) {
-  if (len != REC_COMPLIANCE_BYTES || in[0] != REC_VERSION) return PROTO_E_CORRUPT;
+  bool v2 = len == REC_COMPLIANCE_V2_BYTES && in[0] == 2;
+  if (!v2 && (len != REC_COMPLIANCE_BYTES || in[0] != REC_VERSION)) return PROTO_E_CORRUPT;
+  memset(c, 0, sizeof(*c));
   c->emissions = be64_get(in + 1);
   c->cea = be64_get(in + 9);
   c->ccer = be64_get(in + 17);
   c->completed_ms = be64_get(in + 25);
   c->emissions_index = be64_get(in + 33);
-  if (!OK_AMOUNT(c->emissions) || !OK_AMOUNT(c->cea) || !OK_AMOUNT(c->ccer))
+  if (v2) {
+    c->on_time_cea = be64_get(in + 41);
+    c->on_time_ccer = be64_get(in + 49);
+    c->own_deadline_ms = be64_get(in + 57);
+    c->corrected = in[65] == 1;
+    /* version 2 only when needed, so that each record has one encoding */
+    if ((in[65] & ~1u) != 0 || !compliance_v2(c)) return PROTO_E_CORRUPT;
+  }
+  if (!OK_AMOUNT(c->emissions) || !OK_AMOUNT(c->cea) || !OK_AMOUNT(c->ccer) ||
+      c->on_time_cea > c->cea || c->on_time_ccer > c->ccer)
     return PROTO_E_CORRUPT;
   return 0;
 }
@@ -279,5 +311,71 @@ int rec_txid_decode(const uint8_t *in, size_t len, struct rec_txid *t) {
   if (len != REC_TXID_BYTES || in[0] != REC_VERSION) return PROTO_E_CORRUPT;
   memcpy(t->body_hash, in + 1, PROTO_HASH_BYTES);
   t->index = be64_get(in + 33);
+  return 0;
+}
+
+size_t rec_freeze_encode(const struct ledger_freeze_order *o, uint8_t *out) {
+  size_t n = strlen(o->legal_ref);
+  PROTO_ASSERT(n >= 1 && n <= PROTO_REF_BYTES_MAX && o->positions >= PROTO_COVER_REGISTRY &&
+               o->positions <= PROTO_COVER_BOTH);
+  PROTO_ASSERT(o->quantity >= 1 && OK_AMOUNT(o->quantity) && o->lifted <= o->quantity &&
+               o->instrument[0] != '\0');
+  out[0] = REC_VERSION;
+  out[1] = o->positions;
+  rec_code_key(o->instrument, out + 2);
+  be64_put(out + 18, o->quantity);
+  be64_put(out + 26, o->lifted);
+  be64_put(out + 34, o->expiry_ms);
+  be64_put(out + 42, o->index);
+  be16_put(out + 50, (uint16_t)n);
+  memcpy(out + 52, o->legal_ref, n);
+  return 52 + n;
+}
+
+int rec_freeze_decode(const uint8_t key[24], const uint8_t *in, size_t len,
+                      struct ledger_freeze_order *o) {
+  if (len < REC_FREEZE_BYTES_MIN || in[0] != REC_VERSION) return PROTO_E_CORRUPT;
+  size_t n = be16_get(in + 50);
+  if (len != 52 + n || n > PROTO_REF_BYTES_MAX || in[1] < PROTO_COVER_REGISTRY ||
+      in[1] > PROTO_COVER_BOTH || memchr(in + 52, 0, n) != NULL)
+    return PROTO_E_CORRUPT;
+  /* the code then only zero bytes: the one way rec_code_key writes it */
+  size_t code_len = strnlen((const char *)in + 2, PROTO_INSTRUMENT_BYTES);
+  for (size_t i = code_len; i < PROTO_INSTRUMENT_BYTES; i++)
+    if (in[2 + i] != 0) return PROTO_E_CORRUPT;
+  o->account = be64_get(key);
+  memcpy(o->id, key + 8, PROTO_ID_BYTES);
+  o->positions = in[1];
+  rec_code_from_key(in + 2, o->instrument);
+  o->quantity = be64_get(in + 18);
+  o->lifted = be64_get(in + 26);
+  o->expiry_ms = be64_get(in + 34);
+  o->index = be64_get(in + 42);
+  memcpy(o->legal_ref, in + 52, n);
+  o->legal_ref[n] = '\0';
+  if (o->quantity == 0 || !OK_AMOUNT(o->quantity) || o->lifted > o->quantity ||
+      o->instrument[0] == '\0')
+    return PROTO_E_CORRUPT;
+  return 0;
+}
+
+size_t rec_freeze_hold_encode(const struct rec_freeze_hold *h, uint8_t *out) {
+  PROTO_ASSERT(h->count >= 1 && h->count <= PROTO_FREEZE_ORDERS_HELD_MAX);
+  for (size_t i = 1; i < h->count; i++)
+    PROTO_ASSERT(memcmp(h->ids[i - 1], h->ids[i], PROTO_ID_BYTES) < 0);
+  out[0] = REC_VERSION;
+  out[1] = h->count;
+  memcpy(out + 2, h->ids, (size_t)h->count * PROTO_ID_BYTES);
+  return 2 + (size_t)h->count * PROTO_ID_BYTES;
+}
+
+int rec_freeze_hold_decode(const uint8_t *in, size_t len, struct rec_freeze_hold *h) {
+  if (len < 2 || in[0] != REC_VERSION || in[1] < 1 || in[1] > PROTO_FREEZE_ORDERS_HELD_MAX ||
+      len != 2 + (size_t)in[1] * PROTO_ID_BYTES)
+    return PROTO_E_CORRUPT;
+  h->count = in[1];
+  memcpy(h->ids, in + 2, (size_t)h->count * PROTO_ID_BYTES);
+  for (size_t i = 1; i < h->count; i++)
+    if (memcmp(h->ids[i - 1], h->ids[i], PROTO_ID_BYTES) >= 0) return PROTO_E_CORRUPT;
   return 0;
 }

@@ -98,16 +98,97 @@ int st__holding(struct batch *b, uint64_t account, const char *code, struct ledg
   return rc ? rc : st__balance(b, account, code, bal);
 }
 
-int st__take_trading(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount) {
+/* ---- freeze orders ---- */
+int st__freeze_order(struct batch *b, uint64_t account, const uint8_t id[PROTO_ID_BYTES],
+                     struct ledger_freeze_order *o) {
+  uint8_t key[24];
+  be64_put(key, account);
+  memcpy(key + 8, id, PROTO_ID_BYTES);
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(b->ov, DB_FREEZES, key, sizeof(key), &v, &vlen);
+  return rc ? rc : rec_freeze_decode(key, v, vlen, o);
+}
+
+int st__freeze_order_put(struct batch *b, const struct ledger_freeze_order *o) {
+  uint8_t key[24], val[REC_FREEZE_BYTES_MIN - 1 + PROTO_REF_BYTES_MAX];
+  be64_put(key, o->account);
+  memcpy(key + 8, o->id, PROTO_ID_BYTES);
+  size_t n = rec_freeze_encode(o, val);
+  return overlay__put(b->ov, DB_FREEZES, key, sizeof(key), val, n);
+}
+
+/* A holding without orders in force reads as an empty list. */
+int st__freeze_hold(struct batch *b, uint64_t account, const char *code, struct rec_freeze_hold *h) {
+  uint8_t key[24];
+  rec_balance_key(account, code, key);
+  const uint8_t *v;
+  size_t vlen;
+  h->count = 0;
+  int rc = overlay__get(b->ov, DB_FREEZE_HOLD, key, sizeof(key), &v, &vlen);
+  if (rc == PROTO_E_NOT_FOUND) return 0;
+  return rc ? rc : rec_freeze_hold_decode(v, vlen, h);
+}
+
+int st__freeze_hold_put(struct batch *b, uint64_t account, const char *code,
+                        const struct rec_freeze_hold *h) {
+  uint8_t key[24], val[REC_FREEZE_HOLD_BYTES_MAX];
+  rec_balance_key(account, code, key);
+  if (h->count == 0) return overlay__del(b->ov, DB_FREEZE_HOLD, key, sizeof(key));
+  size_t n = rec_freeze_hold_encode(h, val);
+  return overlay__put(b->ov, DB_FREEZE_HOLD, key, sizeof(key), val, n);
+}
+
+bool st__order_in_force(const struct ledger_freeze_order *o, uint64_t now_ms) {
+  return ledger_freeze_order_in_force(o, now_ms);
+}
+
+/* What the orders in force bind, by the positions they cover, at the batch's commit time (the
+ * entry's own time, so that the audit and a replay reach the same answer). */
+static int frozen_sums(struct batch *b, uint64_t account, const char *code, uint64_t sum[4]) {
+  struct rec_freeze_hold h;
+  memset(sum, 0, 4 * sizeof(uint64_t));
+  int rc = st__freeze_hold(b, account, code, &h);
+  for (uint8_t i = 0; i < h.count && rc == 0; i++) {
+    struct ledger_freeze_order o;
+    rc = st__freeze_order(b, account, h.ids[i], &o);
+    if (rc == PROTO_E_NOT_FOUND) rc = PROTO_E_CORRUPT; /* the list names only stored orders */
+    if (rc == 0 && st__order_in_force(&o, b->time_ms))
+      rc = amount_add(sum[o.positions], o.quantity - o.lifted, &sum[o.positions]);
+  }
+  return rc;
+}
+
+static uint64_t deficit(uint64_t have, uint64_t bound) { return have < bound ? bound - have : 0; }
+
+int st__freeze_check(struct tx_ctx *c, uint64_t account, const struct ledger_balance *bal,
+                     uint64_t amount) {
+  uint64_t sum[4];
+  int rc = frozen_sums(c->b, account, bal->instrument, sum);
+  if (rc) return rc;
+  /* The version 1 counter binds registry units as an order covering the registry does. */
+  uint64_t reg = bal->frozen + sum[PROTO_COVER_REGISTRY], trd = sum[PROTO_COVER_TRADING];
+  uint64_t bound = reg + trd + sum[PROTO_COVER_BOTH], held = bal->registry + bal->trading;
+  uint64_t d = deficit(bal->registry, reg);
+  if (deficit(bal->trading, trd) > d) d = deficit(bal->trading, trd);
+  if (deficit(held, bound) > d) d = deficit(held, bound);
+  if (d == 0) return 0;
+  c->aux = amount > d ? amount - d : 0;
+  return PROTO_E_FROZEN;
+}
+
+int st__take_trading(struct tx_ctx *c, uint64_t account, struct ledger_balance *bal,
+                     uint64_t amount) {
   if (amount > bal->trading) {
     c->aux = bal->trading;
     return PROTO_E_INSUFFICIENT_BALANCE;
   }
   bal->trading -= amount;
-  return 0;
+  return account ? st__freeze_check(c, account, bal, amount) : 0;
 }
 
-int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t amount) {
+int st__take_available(struct tx_ctx *c, uint64_t account, struct ledger_balance *bal,
+                       uint64_t amount) {
   uint64_t available = bal->registry - bal->frozen;
   if (amount > available) {
     c->aux = available;
@@ -115,5 +196,5 @@ int st__take_available(struct tx_ctx *c, struct ledger_balance *bal, uint64_t am
     return amount <= bal->registry ? PROTO_E_FROZEN : PROTO_E_INSUFFICIENT_BALANCE;
   }
   bal->registry -= amount;
-  return 0;
+  return account ? st__freeze_check(c, account, bal, amount) : 0;
 }

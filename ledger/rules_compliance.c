@@ -39,10 +39,10 @@ static int compliance_put(struct batch *b, uint64_t account, uint16_t year,
   if (counted > PROTO_AMOUNT_MAX) return PROTO_E_OVERFLOW;
   if (counted < r->emissions) r->completed_ms = 0;
   else if (r->completed_ms == 0) r->completed_ms = b->time_ms ? b->time_ms : 1;
-  uint8_t key[10], val[REC_COMPLIANCE_BYTES];
+  uint8_t key[10], val[REC_COMPLIANCE_V2_BYTES];
   rec_compliance_key(account, year, key);
-  rec_compliance_encode(r, val);
-  return overlay__put(b->ov, DB_COMPLIANCE, key, sizeof(key), val, sizeof(val));
+  size_t n = rec_compliance_encode(r, val);
+  return overlay__put(b->ov, DB_COMPLIANCE, key, sizeof(key), val, n);
 }
 
 int rules__compliance_year(struct tx_ctx *c) {
@@ -87,8 +87,21 @@ int rules__verified_emissions(struct tx_ctx *c) {
   if (rc) return rc;
   struct rec_compliance r;
   rc = compliance_get(c->b, p->account, p->year, &r);
+  bool existed = rc == 0;
   if (rc == PROTO_E_NOT_FOUND) memset(&r, 0, sizeof(r));
   else if (rc) return rc;
+  struct rec_year y = {0};
+  rc = year_get(c->b, p->year, &y);
+  if (rc != 0 && rc != PROTO_E_NOT_FOUND) return rc;
+  /* after the enterprise's deadline (its own, if a correction gave it one); no year, no deadline */
+  uint64_t deadline = r.own_deadline_ms > y.deadline_ms ? r.own_deadline_ms : y.deadline_ms;
+  bool late = deadline != 0 && c->b->time_ms > deadline;
+  if (p->deadline_ms != 0) {
+    if (!late || !existed || p->emissions <= r.emissions) return PROTO_E_OWN_DEADLINE;
+    if (p->deadline_ms <= c->b->time_ms) return PROTO_E_DEADLINE_EARLIER;
+    r.own_deadline_ms = p->deadline_ms;
+  }
+  if (existed && late && p->emissions != r.emissions) r.corrected = true;
   /* A later record supersedes the obligation; the earlier one stays in the log. */
   r.emissions = p->emissions;
   r.emissions_index = c->index;
@@ -132,6 +145,12 @@ int rules__surrender(struct tx_ctx *c) {
   uint64_t *sum = in.kind == PROTO_INSTRUMENT_CCER ? &r.ccer : &r.cea;
   rc = amount_add(*sum, s->amount, sum);
   if (rc) return rc;
+  /* on time: by the enterprise's deadline as it stands at this entry's commit time */
+  uint64_t deadline = r.own_deadline_ms > y.deadline_ms ? r.own_deadline_ms : y.deadline_ms;
+  if (b->time_ms <= deadline) {
+    uint64_t *on_time = in.kind == PROTO_INSTRUMENT_CCER ? &r.on_time_ccer : &r.on_time_cea;
+    *on_time += s->amount; /* <= the sum just checked */
+  }
   if (in.kind == PROTO_INSTRUMENT_CCER && r.ccer > alloc_ccer_counted_max(r.emissions))
     return PROTO_E_CCER_LIMIT;
   /* On behalf of an at-risk enterprise: only what the province holds for it. */
@@ -139,7 +158,7 @@ int rules__surrender(struct tx_ctx *c) {
   if (for_it && (rc = st__held_take(b, s->account, s->instrument, s->amount, false))) return rc;
   struct ledger_balance bal;
   rc = st__balance(b, s->from, s->instrument, &bal);
-  if (rc == 0) rc = st__take_available(c, &bal, s->amount);
+  if (rc == 0) rc = st__take_available(c, s->from, &bal, s->amount);
   if (rc == 0) rc = amount_add(in.surrendered, s->amount, &in.surrendered);
   if (rc) return rc;
   if (for_it && (rc = st__held_take(b, s->account, s->instrument, s->amount, true))) return rc;
@@ -163,7 +182,7 @@ int rules__cancel(struct tx_ctx *c) {
   struct ledger_balance bal;
   rc = st__instrument(b, m->instrument, &in);
   if (rc == 0) rc = st__balance(b, m->from, m->instrument, &bal);
-  if (rc == 0) rc = st__take_available(c, &bal, m->amount);
+  if (rc == 0) rc = st__take_available(c, m->from, &bal, m->amount);
   if (rc == 0) rc = amount_add(in.cancelled, m->amount, &in.cancelled);
   if (rc == 0) rc = st__balance_put(b, m->from, &bal);
   if (rc == 0) rc = st__instrument_put(b, &in, 0);
@@ -222,7 +241,7 @@ int rules__carry_over(struct tx_ctx *c) {
   if (carried > p->cap) return PROTO_E_CARRYOVER_CAP;
   struct ledger_balance src, dst;
   rc = st__balance(b, p->account, p->from_instrument, &src);
-  if (rc == 0) rc = st__take_available(c, &src, p->amount);
+  if (rc == 0) rc = st__take_available(c, p->account, &src, p->amount);
   if (rc == 0) rc = amount_add(to.issued, p->amount, &to.issued);
   if (rc == 0 && to.issued > to.cap) rc = PROTO_E_CAP_EXCEEDED;
   if (rc == 0) rc = amount_add(from.carried_over, p->amount, &from.carried_over);

@@ -1,6 +1,7 @@
 /* Rules about holdings: transfer, position move (registry <-> trading), settlement of exchange
- * trades (all legs or none), freeze and unfreeze. Frozen units are part of the registry position
- * but never move: what can leave is registry - frozen. */
+ * trades (all legs or none), freeze and unfreeze. A version 1 freeze is a counter on the registry
+ * position (what can leave is registry - frozen); a version 2 freeze is an order that binds units
+ * of the positions it covers until it is lifted or expires (docs/RULES.md "Freeze orders"). */
 #include <string.h>
 
 #include "ledger/internal.h"
@@ -33,7 +34,7 @@ int rules__transfer(struct tx_ctx *c) {
   struct ledger_balance src, dst;
   if (rc == 0) rc = st__holding(b, m->from, m->instrument, &src);
   if (rc == 0) rc = st__balance(b, m->to, m->instrument, &dst);
-  if (rc == 0) rc = st__take_available(c, &src, m->amount);
+  if (rc == 0) rc = st__take_available(c, m->from, &src, m->amount);
   if (rc == 0) rc = amount_add(dst.registry, m->amount, &dst.registry);
   if (rc == 0) rc = st__balance_put(b, m->from, &src);
   if (rc == 0) rc = st__balance_put(b, m->to, &dst);
@@ -47,13 +48,16 @@ int rules__position_move(struct tx_ctx *c) {
   struct ledger_balance bal;
   if (rc == 0) rc = st__holding(c->b, m->from, m->instrument, &bal);
   if (rc) return rc;
+  /* The freeze orders are checked once the units have arrived: an order covering both positions
+   * lets its units move between them. */
   if (m->kind == PROTO_POSITION_TRADING) {
-    rc = st__take_available(c, &bal, m->amount);
+    rc = st__take_available(c, 0, &bal, m->amount);
     if (rc == 0) rc = amount_add(bal.trading, m->amount, &bal.trading);
   } else {
-    rc = st__take_trading(c, &bal, m->amount);
+    rc = st__take_trading(c, 0, &bal, m->amount);
     if (rc == 0) rc = amount_add(bal.registry, m->amount, &bal.registry);
   }
+  if (rc == 0) rc = st__freeze_check(c, m->from, &bal, m->amount);
   if (rc) return rc;
   return st__balance_put(c->b, m->from, &bal);
 }
@@ -64,7 +68,7 @@ static int settle_leg(struct tx_ctx *c, const struct proto_leg *leg) {
   if (rc == 0) rc = open_holder(b, leg->to);
   struct ledger_balance src, dst;
   if (rc == 0) rc = st__holding(b, leg->from, leg->instrument, &src);
-  if (rc == 0) rc = st__take_trading(c, &src, leg->amount);
+  if (rc == 0) rc = st__take_trading(c, leg->from, &src, leg->amount);
   if (rc == 0) rc = st__balance_put(b, leg->from, &src);
   /* Read the buyer after writing the seller: a leg may name an account twice in one entry. */
   if (rc == 0) rc = st__balance(b, leg->to, leg->instrument, &dst);
@@ -73,21 +77,23 @@ static int settle_leg(struct tx_ctx *c, const struct proto_leg *leg) {
   return rc;
 }
 
-/* Legs apply in order over the overlay; the first failing leg's code refuses the whole entry and
- * the caller's rollback removes the legs already applied. */
+/* Legs apply in order over the overlay; the first failing leg's code refuses the whole entry,
+ * naming that leg (c->leg) so that the exchange can settle the rest without it, and the caller's
+ * rollback removes the legs already applied. */
 int rules__settle(struct tx_ctx *c) {
   const struct proto_settle *s = &c->tx->u.settle;
   int rc = auth__require(c, PROTO_ROLE_EXCHANGE, 0, 1);
-  for (uint16_t i = 0; i < s->legs_count && rc == 0; i++) rc = settle_leg(c, &s->legs[i]);
+  for (uint16_t i = 0; i < s->legs_count && rc == 0; i++) {
+    rc = settle_leg(c, &s->legs[i]);
+    if (rc) c->leg = i;
+  }
   return rc;
 }
 
-static int freeze_common(struct tx_ctx *c, bool freeze) {
+static int freeze_v1(struct tx_ctx *c, bool freeze) {
   const struct proto_movement *m = &c->tx->u.move;
-  int rc = auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
-  if (rc) return rc;
   struct ledger_account a;
-  rc = st__open_account(c->b, m->from, &a);
+  int rc = st__open_account(c->b, m->from, &a);
   struct ledger_balance bal;
   if (rc == 0) rc = st__holding(c->b, m->from, m->instrument, &bal);
   if (rc) return rc;
@@ -98,11 +104,95 @@ static int freeze_common(struct tx_ctx *c, bool freeze) {
       return PROTO_E_INSUFFICIENT_BALANCE;
     }
     bal.frozen += m->amount;
+    /* units an order already binds cannot be frozen a second time */
+    rc = st__freeze_check(c, m->from, &bal, m->amount);
+    if (rc == PROTO_E_FROZEN) return PROTO_E_INSUFFICIENT_BALANCE;
+    if (rc) return rc;
   } else {
     if (m->amount > bal.frozen) return PROTO_E_NOT_FROZEN;
     bal.frozen -= m->amount;
   }
   return st__balance_put(c->b, m->from, &bal);
+}
+
+/* Inserts id into the holding's sorted list of orders in force, first dropping the orders that
+ * no longer bind (expired at this commit time), which never bind again. */
+static int hold_insert(struct tx_ctx *c, uint64_t account, const char *code,
+                       const uint8_t id[PROTO_ID_BYTES]) {
+  struct rec_freeze_hold h, kept = {0};
+  int rc = st__freeze_hold(c->b, account, code, &h);
+  for (uint8_t i = 0; i < h.count && rc == 0; i++) {
+    struct ledger_freeze_order o;
+    rc = st__freeze_order(c->b, account, h.ids[i], &o);
+    if (rc == 0 && st__order_in_force(&o, c->b->time_ms))
+      memcpy(kept.ids[kept.count++], h.ids[i], PROTO_ID_BYTES);
+  }
+  if (rc) return rc == PROTO_E_NOT_FOUND ? PROTO_E_CORRUPT : rc;
+  if (kept.count == PROTO_FREEZE_ORDERS_HELD_MAX) return PROTO_E_ORDERS_FULL;
+  uint8_t at = kept.count;
+  while (at > 0 && memcmp(kept.ids[at - 1], id, PROTO_ID_BYTES) > 0) at--;
+  memmove(kept.ids[at + 1], kept.ids[at], (size_t)(kept.count - at) * PROTO_ID_BYTES);
+  memcpy(kept.ids[at], id, PROTO_ID_BYTES);
+  kept.count++;
+  PROTO_ASSERT(kept.count <= PROTO_FREEZE_ORDERS_HELD_MAX);
+  return st__freeze_hold_put(c->b, account, code, &kept);
+}
+
+/* A freeze order: the units it binds must be held, in the positions it covers, and not bound
+ * already by another order or a version 1 freeze. */
+static int freeze_order(struct tx_ctx *c) {
+  const struct proto_freeze *f = &c->tx->u.freeze;
+  struct ledger_account a;
+  struct ledger_balance bal;
+  int rc = st__open_account(c->b, f->account, &a);
+  if (rc == 0) rc = st__holding(c->b, f->account, f->instrument, &bal);
+  if (rc) return rc;
+  if (f->expiry_ms != 0 && f->expiry_ms <= c->b->time_ms) return PROTO_E_EXPIRY_PAST;
+  struct ledger_freeze_order o = {.account = f->account, .positions = f->positions,
+                                  .quantity = f->amount, .expiry_ms = f->expiry_ms,
+                                  .index = c->index};
+  memcpy(o.id, c->tx->id, PROTO_ID_BYTES);
+  memcpy(o.instrument, bal.instrument, sizeof(o.instrument));
+  memcpy(o.legal_ref, f->ref, sizeof(o.legal_ref));
+  rc = hold_insert(c, f->account, f->instrument, o.id);
+  if (rc == 0) rc = st__freeze_order_put(c->b, &o);
+  if (rc == 0) rc = st__freeze_check(c, f->account, &bal, f->amount);
+  /* the order would bind units that are not there, or are bound already */
+  return rc == PROTO_E_FROZEN ? PROTO_E_INSUFFICIENT_BALANCE : rc;
+}
+
+/* Lifts part or all of one order; no other order is touched. */
+static int unfreeze_order(struct tx_ctx *c) {
+  const struct proto_freeze *f = &c->tx->u.freeze;
+  struct ledger_account a;
+  struct ledger_freeze_order o;
+  int rc = st__open_account(c->b, f->account, &a);
+  if (rc == 0) rc = st__freeze_order(c->b, f->account, f->order, &o);
+  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ORDER;
+  if (rc) return rc;
+  if (!st__order_in_force(&o, c->b->time_ms)) return PROTO_E_ORDER_NOT_IN_FORCE;
+  if (f->amount > o.quantity - o.lifted) {
+    c->aux = o.quantity - o.lifted;
+    return PROTO_E_NOT_FROZEN;
+  }
+  o.lifted += f->amount;
+  rc = st__freeze_order_put(c->b, &o);
+  if (rc || o.lifted < o.quantity) return rc;
+  struct rec_freeze_hold h;
+  rc = st__freeze_hold(c->b, f->account, o.instrument, &h);
+  uint8_t kept = 0;
+  for (uint8_t i = 0; i < h.count; i++)
+    if (memcmp(h.ids[i], o.id, PROTO_ID_BYTES) != 0) memcpy(h.ids[kept++], h.ids[i], PROTO_ID_BYTES);
+  if (rc == 0 && kept + 1u != h.count) return PROTO_E_CORRUPT; /* an order in force is listed */
+  h.count = kept;
+  return rc ? rc : st__freeze_hold_put(c->b, f->account, o.instrument, &h);
+}
+
+static int freeze_common(struct tx_ctx *c, bool freeze) {
+  int rc = auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
+  if (rc) return rc;
+  if (proto_tx_version(c->tx) == 1) return freeze_v1(c, freeze);
+  return freeze ? freeze_order(c) : unfreeze_order(c);
 }
 
 int rules__freeze(struct tx_ctx *c) { return freeze_common(c, true); }

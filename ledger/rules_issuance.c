@@ -81,7 +81,7 @@ static int move_registry(struct tx_ctx *c, uint64_t from, uint64_t to, const cha
   struct ledger_balance src, dst;
   int rc = st__balance(b, from, code, &src);
   if (rc == 0) rc = st__balance(b, to, code, &dst);
-  if (rc == 0) rc = st__take_available(c, &src, amount);
+  if (rc == 0) rc = st__take_available(c, from, &src, amount);
   if (rc) return rc;
   src.registry += amount - credit; /* what is withheld never left */
   rc = amount_add(dst.registry, credit, &dst.registry);

@@ -24,6 +24,7 @@ static const char *const db_names[DB_COUNT] = {
     [DB_COMPLIANCE] = "compliance",   [DB_CARRIED] = "carried",
     [DB_TXIDS] = "txids",             [DB_HISTORY] = "history",
     [DB_CHECKPOINTS] = "checkpoints", [DB_LEGS] = "legs", [DB_ALLOC] = "alloc",
+    [DB_FREEZES] = "freezes", [DB_FREEZE_HOLD] = "freeze_hold",
 };
 
 /* The errno behind this thread's last STORAGE, for messages that name the cause. */
@@ -206,27 +207,56 @@ static int load_meta(struct ledger *l, MDB_txn *txn) {
   return 0;
 }
 
+/* meta "databases" (u8): how many of the named databases, in enum order, the store has had since
+ * a writer last opened it. A reader may find a database added later missing (an older store),
+ * never one the store counts: that is a damaged catalog of names, where a writer's MDB_CREATE
+ * would write into the damage. The writer counts them after creating them. */
+static int dbs_counted(struct ledger *l, MDB_txn *txn) {
+  MDB_val k = {9, (void *)"databases"}, v;
+  int rc = mdb_get(txn, l->dbi[DB_META], &k, &v);
+  unsigned had = rc == 0 && v.mv_size == 1 ? ((const uint8_t *)v.mv_data)[0] : 0;
+  if (rc != 0 && rc != MDB_NOTFOUND) return rc;
+  if (rc == 0 && v.mv_size != 1) return MDB_CORRUPTED;
+  if (had > DB_COUNT && !l->read_only) return MDB_CORRUPTED; /* a later release's store */
+  if ((had > DB_LEGS && l->no_legs_db) || (had > DB_ALLOC && l->no_alloc_db) ||
+      (had > DB_FREEZES && l->no_freeze_db))
+    return MDB_CORRUPTED;
+  if (l->read_only || had == DB_COUNT) return 0;
+  uint8_t count = DB_COUNT;
+  MDB_val val = {1, &count};
+  return mdb_put(txn, l->dbi[DB_META], &k, &val, 0);
+}
+
+/* Databases a store written by an earlier release may lack (a reader sees them empty). */
+static bool db_added_later(unsigned i) {
+  return i == DB_LEGS || i == DB_ALLOC || i == DB_FREEZES || i == DB_FREEZE_HOLD;
+}
+
 static int open_dbs(struct ledger *l) {
   MDB_txn *txn;
   unsigned flags = l->read_only ? MDB_RDONLY : 0;
   int rc = mdb_txn_begin(l->env, NULL, flags, &txn);
   if (rc) return store__mdb_err(rc);
-  for (unsigned i = 0; i < DB_COUNT && rc == 0; i++) {
+  unsigned found = 0, missing = 0;
+  for (unsigned i = 0; i < DB_COUNT && (rc == 0 || rc == MDB_NOTFOUND); i++) {
     rc = mdb_dbi_open(txn, db_names[i],
                       (l->read_only ? 0u : MDB_CREATE) |
                           (i == DB_HISTORY ? (unsigned)(MDB_DUPSORT | MDB_DUPFIXED) : 0u),
                       &l->dbi[i]);
-    /* A store no writer has opened since legs were kept has no "legs": a reader sees none. */
-    if (rc == MDB_NOTFOUND && i == DB_LEGS && l->read_only) {
-      l->no_legs_db = true;
-      rc = 0;
-    }
-    /* Nor, before allocation tables were kept, "alloc": a reader sees no table. */
-    if (rc == MDB_NOTFOUND && i == DB_ALLOC && l->read_only) {
-      l->no_alloc_db = true;
-      rc = 0;
-    }
+    if (rc == 0) found++;
+    else if (rc == MDB_NOTFOUND && !db_added_later(i)) missing++;
+    /* A store no writer has opened since legs (allocation tables, freeze orders) were kept: a
+     * reader sees none. */
+    if (rc == MDB_NOTFOUND && i == DB_LEGS) l->no_legs_db = true;
+    if (rc == MDB_NOTFOUND && i == DB_ALLOC) l->no_alloc_db = true;
+    if (rc == MDB_NOTFOUND && (i == DB_FREEZES || i == DB_FREEZE_HOLD)) l->no_freeze_db = true;
   }
+  PROTO_ASSERT(found + missing <= DB_COUNT);
+  if (rc == MDB_NOTFOUND) rc = 0; /* judged from the counts below */
+  /* None at all: a first open that crashed before creating them. Some but not all: the catalog
+   * of names is damaged (and creating a name in it would write into the damage). */
+  if (rc == 0 && missing > 0) rc = found == 0 ? MDB_NOTFOUND : MDB_CORRUPTED;
+  if (rc == 0) rc = dbs_counted(l, txn);
   if (rc) {
     mdb_txn_abort(txn);
     return rc == MDB_NOTFOUND ? PROTO_E_NOT_FOUND : store__mdb_err(rc);

@@ -270,6 +270,7 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
     return proto_uscc_check((const char *)p, n, NULL);
   }
   case PROTO_F_BYTES32:
+  case PROTO_F_ID:
     return 0;
   case PROTO_F_KEYS: {
     uint8_t count = tx->u.genesis.operator_keys_count;
@@ -463,6 +464,9 @@ static void put_field(struct writer *w, const struct proto_tx *tx, const struct 
   case PROTO_F_BYTES32:
     put_bytes(w, p, PROTO_HASH_BYTES);
     break;
+  case PROTO_F_ID:
+    put_bytes(w, p, PROTO_ID_BYTES);
+    break;
   case PROTO_F_KEYS:
     put_uint(w, tx->u.genesis.operator_keys_count, 1);
     put_bytes(w, tx->u.genesis.operator_keys,
@@ -644,6 +648,10 @@ static int get_field(struct reader *r, struct proto_tx *tx, const struct proto_f
   case PROTO_F_BYTES32:
     if ((rc = get_bytes(r, PROTO_HASH_BYTES, &b))) return rc;
     memcpy(p, b, PROTO_HASH_BYTES);
+    return 0;
+  case PROTO_F_ID:
+    if ((rc = get_bytes(r, PROTO_ID_BYTES, &b))) return rc;
+    memcpy(p, b, PROTO_ID_BYTES);
     return 0;
   case PROTO_F_KEYS:
     return get_keys(r, &tx->u.genesis, f->max);

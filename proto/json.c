@@ -78,6 +78,8 @@ static json_t *field_json(const struct proto_tx *tx, const struct proto_field *f
     return json_string((const char *)p);
   case PROTO_F_BYTES32:
     return hex_string(p, PROTO_HASH_BYTES);
+  case PROTO_F_ID:
+    return hex_string(p, PROTO_ID_BYTES);
   case PROTO_F_KEYS:
     return keys_json(&tx->u.genesis);
   case PROTO_F_LEGS:
@@ -293,6 +295,8 @@ static int get_field(const json_t *v, struct proto_tx *tx, const struct proto_fi
     return rc == PROTO_E_BAD_TEXT ? PROTO_E_BAD_USCC : rc;
   case PROTO_F_BYTES32:
     return get_hex(v, p, PROTO_HASH_BYTES);
+  case PROTO_F_ID:
+    return get_hex(v, p, PROTO_ID_BYTES);
   case PROTO_F_KEYS:
     return get_keys(v, &tx->u.genesis, f);
   case PROTO_F_LEGS:

@@ -170,7 +170,14 @@
     "the allocation's instrument, year, kind or enterprise disagree with its table")                    \
   X(OVER_ALLOCATION, -1513, "over_allocation", 422, "more than the table row allows this unit")         \
   X(CLAWBACK_BOUND, -1514, "clawback_bound", 422,                                                       \
-    "a claw-back takes back only what was allocated above the final quota")
+    "a claw-back takes back only what was allocated above the final quota") \
+  /* freeze orders (docs/RULES.md "Freeze orders") */                                              \
+  X(UNKNOWN_ORDER, -1331, "unknown_order", 422, "no such freeze order on that account")             \
+  X(ORDER_NOT_IN_FORCE, -1332, "order_not_in_force", 422, "the freeze order has expired or was lifted") \
+  X(ORDERS_FULL, -1333, "freeze_orders_full", 422, "the holding has as many freeze orders in force as allowed") \
+  X(EXPIRY_PAST, -1334, "expiry_past", 422, "the expiry is not after the entry's commit time") \
+  /* corrections after the deadline (docs/RULES.md "Corrections after the deadline") */       \
+  X(OWN_DEADLINE, -1335, "own_deadline_not_allowed", 422, "an own deadline comes only with an obligation raised after the deadline")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -200,7 +207,7 @@ bool proto_err_is_server_fault(int err);
  * 2. Limits
  * ------------------------------------------------------------------------------------------- */
 #define PROTO_VERSION 1 /* envelopes, entries, and version 1 of every transaction body */
-#define PROTO_BODY_VERSION_MAX 2 /* the newest body layout of any type (settle: 2) */
+#define PROTO_BODY_VERSION_MAX 2 /* the newest body layout of any type (settle, freeze: 2) */
 /* Layout versions of the envelope and the entry (byte 0 of each); a body's version is its
  * type's (proto_tx_version_current). FORMAT.md section 17 says how each may change. */
 #define PROTO_ENVELOPE_VERSION 1u
@@ -225,6 +232,8 @@ bool proto_err_is_server_fault(int err);
 #define PROTO_THRESHOLD_MAX 8u
 #define PROTO_SALT_BYTES 16u  /* per settlement leg, from a CSPRNG */
 #define PROTO_LEG_BYTES 40u   /* from, to, instrument, amount */
+/* Freeze orders in force at once on one account's holding of one instrument (ledger and audit). */
+#define PROTO_FREEZE_ORDERS_HELD_MAX 16u
 
 /* ---------------------------------------------------------------------------------------------
  * 3. Values
@@ -323,6 +332,12 @@ enum proto_table_action {
   PROTO_TABLE_CLOSE = 1,   /* every row is in: check and fix the table */
   PROTO_TABLE_ABANDON = 2, /* an incomplete table is given up (a new one replaces it) */
 };
+/* The positions a freeze order covers (freeze version 2). */
+enum proto_cover {
+  PROTO_COVER_REGISTRY = 1,
+  PROTO_COVER_TRADING = 2,
+  PROTO_COVER_BOTH = 3,
+};
 
 /* Stable names of the small enums above (e.g. "authority", "enterprise", "steel", "pre"),
  * NULL for a value outside the list; and the reverse, 0 when unknown. */
@@ -346,6 +361,8 @@ const char *proto_bp_kind_name(unsigned v);
 unsigned proto_bp_kind_from_name(const char *s);
 const char *proto_table_action_name(unsigned v);
 unsigned proto_table_action_from_name(const char *s);
+const char *proto_cover_name(unsigned v);
+unsigned proto_cover_from_name(const char *s);
 
 /* Text fields are NUL-terminated inside the struct; the encoding carries the length instead. */
 typedef char proto_name_t[PROTO_NAME_BYTES_MAX + 1];
@@ -427,6 +444,18 @@ struct proto_movement {
   uint64_t row;               /* ... and its row (0-based); both 0 for national -> provincial */
 };
 
+/* freeze and unfreeze version 2: a freeze order (its id is the freeze transaction's id) and the
+ * unfreeze that lifts part or all of one order. A field a type does not use stays zero. */
+struct proto_freeze {
+  uint64_t account;
+  proto_instrument_t instrument; /* freeze only */
+  uint64_t amount;               /* freeze: the order's quantity; unfreeze: the quantity lifted */
+  uint8_t positions;             /* freeze only: enum proto_cover */
+  uint64_t expiry_ms;            /* freeze only: unix ms after which it no longer binds; 0 none */
+  uint8_t order[PROTO_ID_BYTES]; /* unfreeze only: the id of the order it lifts */
+  proto_ref_t ref;               /* legal reference */
+};
+
 struct proto_leg {
   uint64_t from; /* seller's account (trading position) */
   uint64_t to;   /* buyer's account (trading position) */
@@ -452,6 +481,7 @@ struct proto_verified_emissions {
   uint16_t year;
   uint64_t emissions; /* tonnes; may be 0 */
   proto_ref_t ref;
+  uint64_t deadline_ms; /* version 2: the enterprise's own deadline for a late raise; 0 none */
 };
 
 struct proto_surrender {
@@ -556,6 +586,7 @@ struct proto_tx {
     struct proto_movement move; /* issue, allocate, clawback, transfer, position move, freeze,
                                    unfreeze, cancel, deduct */
     struct proto_settle settle;
+    struct proto_freeze freeze; /* freeze, unfreeze version 2 */
     struct proto_verified_emissions emissions;
     struct proto_surrender surrender;
     struct proto_carry_over carry_over;
@@ -590,6 +621,7 @@ enum proto_field_kind {
   PROTO_F_LEG_COUNT,  /* settle v2: u16 count of the legs beside, 1..1000 (too_many_legs) */
   PROTO_F_DOC,        /* u16 length + UTF-8 that may hold \n and \t; a heap char * */
   PROTO_F_ROWS,       /* allocation table rows: u16 count then each row (FORMAT.md) */
+  PROTO_F_ID,         /* 16 raw bytes: a transaction id (unfreeze v2: the order) */
 };
 
 struct proto_field {

@@ -158,11 +158,41 @@ static const struct proto_field freeze_fields[] = {
   F("legal_ref", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
 };
 
+/* Version 2: a freeze order. Its id is the transaction's id; positions says which positions it
+ * binds; expiry_ms 0 means it binds until lifted. */
+#define FZ struct proto_freeze
+static const struct proto_field freeze_v2_fields[] = {
+  F("account", PROTO_F_ACCOUNT, FZ, account, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, FZ, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, FZ, amount, 1, AMT),
+  E("positions", FZ, positions, cover),
+  F("expiry_ms", PROTO_F_U64, FZ, expiry_ms, 0, UINT64_MAX),
+  F("legal_ref", PROTO_F_TEXT, FZ, ref, 1, PROTO_REF_BYTES_MAX),
+};
+
+/* Version 2: lifts amount of one order of the account, named by its id. */
+static const struct proto_field unfreeze_v2_fields[] = {
+  F("account", PROTO_F_ACCOUNT, FZ, account, 1, UINT64_MAX),
+  F("order", PROTO_F_ID, FZ, order, 0, 0),
+  F("amount", PROTO_F_AMOUNT, FZ, amount, 1, AMT),
+  F("legal_ref", PROTO_F_TEXT, FZ, ref, 1, PROTO_REF_BYTES_MAX),
+};
+
 static const struct proto_field emissions_fields[] = {
   F("account", PROTO_F_ACCOUNT, struct proto_verified_emissions, account, 1, UINT64_MAX),
   F("year", PROTO_F_YEAR, struct proto_verified_emissions, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
   F("emissions", PROTO_F_AMOUNT, struct proto_verified_emissions, emissions, 0, AMT),
   F("ref", PROTO_F_TEXT, struct proto_verified_emissions, ref, 0, PROTO_REF_BYTES_MAX),
+};
+
+/* Version 2: a re-determination that raises the obligation after the deadline gives the
+ * enterprise its own deadline (0: none). */
+static const struct proto_field emissions_v2_fields[] = {
+  F("account", PROTO_F_ACCOUNT, struct proto_verified_emissions, account, 1, UINT64_MAX),
+  F("year", PROTO_F_YEAR, struct proto_verified_emissions, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("emissions", PROTO_F_AMOUNT, struct proto_verified_emissions, emissions, 0, AMT),
+  F("ref", PROTO_F_TEXT, struct proto_verified_emissions, ref, 0, PROTO_REF_BYTES_MAX),
+  F("deadline_ms", PROTO_F_U64, struct proto_verified_emissions, deadline_ms, 0, UINT64_MAX),
 };
 
 static const struct proto_field surrender_fields[] = {
@@ -252,9 +282,9 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_TRANSFER] = T("transfer", transfer_fields),
   [PROTO_TX_POSITION_MOVE] = T("position_move", position_move_fields),
   [PROTO_TX_SETTLE] = T2("settle", settle_fields, settle_v2_fields),
-  [PROTO_TX_FREEZE] = T("freeze", freeze_fields),
-  [PROTO_TX_UNFREEZE] = T("unfreeze", freeze_fields),
-  [PROTO_TX_VERIFIED_EMISSIONS] = T("verified_emissions", emissions_fields),
+  [PROTO_TX_FREEZE] = T2("freeze", freeze_fields, freeze_v2_fields),
+  [PROTO_TX_UNFREEZE] = T2("unfreeze", freeze_fields, unfreeze_v2_fields),
+  [PROTO_TX_VERIFIED_EMISSIONS] = T2("verified_emissions", emissions_fields, emissions_v2_fields),
   [PROTO_TX_SURRENDER] = T("surrender", surrender_fields),
   [PROTO_TX_CANCEL] = T("cancel", cancel_fields),
   [PROTO_TX_CARRY_OVER] = T("carry_over", carry_over_fields),

@@ -147,6 +147,7 @@ struct qctl_result {
   bool has_ack;       /* accepted: the batch's signed acknowledgement (docs/API.md) */
   uint64_t ack_first, ack_count;
   char ack_signature[96];
+  int leg;            /* a settle refused by one leg: its index; else -1 */
   char code_name[64];
   char message[256];
 };

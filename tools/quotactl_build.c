@@ -6,6 +6,29 @@
 #include <stdio.h>
 #include <string.h>
 
+unsigned qbuild_version(unsigned type) {
+  /* a settle is built as version 1 and sealed into version 2 (qctl_settle_seal) */
+  return type == PROTO_TX_SETTLE ? 1u : proto_tx_version_current(type);
+}
+
+const struct proto_field *qbuild_fields(unsigned type, size_t *n) {
+  return proto_tx_fields_version(type, qbuild_version(type), n);
+}
+
+/* The version built from these flags: a type whose version 2 only adds fields stays version 1
+ * (the bytes, and so the derived ids, of every earlier run) unless one of those fields is given:
+ * verified emissions with an own deadline, an issue to an owner's account, an allocation or
+ * claw-back citing its table. */
+static unsigned version_for(unsigned type, const struct qopts *o) {
+  if (type == PROTO_TX_VERIFIED_EMISSIONS && !qopts_get(o, "deadline") && !qopts_get(o, "deadline-ms"))
+    return 1;
+  if (type == PROTO_TX_ISSUE && !qopts_get(o, "to")) return 1;
+  if ((type == PROTO_TX_ALLOCATE || type == PROTO_TX_CLAWBACK) && !qopts_get(o, "table") &&
+      !qopts_get(o, "row"))
+    return 1;
+  return qbuild_version(type);
+}
+
 void qbuild_flag_name(const char *field, char *out, size_t cap) {
   size_t i = 0;
   for (; field[i] && i + 1 < cap; i++) out[i] = field[i] == '_' ? '-' : field[i];
@@ -18,6 +41,8 @@ static const char *field_default(const struct proto_field *f) {
   if ((f->kind == PROTO_F_TEXT || f->kind == PROTO_F_USCC) && f->min == 0) return "";
   if (f->kind == PROTO_F_ENUM && strcmp(f->name, "sector") == 0) return "none";
   if (strcmp(f->name, "threshold") == 0) return "1";
+  if (strcmp(f->name, "expiry_ms") == 0) return "0"; /* a freeze order binds until lifted */
+  if (strcmp(f->name, "deadline_ms") == 0 && f->min == 0) return "0"; /* an own deadline */
   if (f->kind == PROTO_F_PROVINCE && f->min == 0) return "0"; /* participants have none */
   return NULL;
 }
@@ -33,6 +58,7 @@ const char *qbuild_field_hint(const struct proto_field *f) {
   case PROTO_F_INSTRUMENT: return "CODE";
   case PROTO_F_USCC: return "USCC";
   case PROTO_F_BYTES32: return "HEX|BASE64|KEYFILE";
+  case PROTO_F_ID: return "ID (32 hex)";
   case PROTO_F_TEXT: return "TEXT";
   case PROTO_F_ORIGIN: return "ORIGIN";
   case PROTO_F_LEGS: return "FROM:TO:INSTRUMENT:AMOUNT (repeat)";
@@ -231,6 +257,14 @@ static int field_value(const struct proto_field *f, const char *flag, const char
     proto_hex_encode(b, 32, hex, sizeof(hex));
     *out = json_string(hex);
     return 0;
+  case PROTO_F_ID:
+    if (strlen(s) != 2 * PROTO_ID_BYTES || proto_hex_decode(s, strlen(s), b, PROTO_ID_BYTES) !=
+                                                 PROTO_ID_BYTES) {
+      snprintf(err, cap, "%s: '%s' is not a transaction id (32 hex characters)", flag, s);
+      return QCTL_EXIT_USAGE;
+    }
+    *out = json_string(s);
+    return 0;
   case PROTO_F_USCC:
     if (*s) {
       unsigned bad = 0;
@@ -258,7 +292,7 @@ static int field_value(const struct proto_field *f, const char *flag, const char
 static int check_known(unsigned type, const struct qopts *o, const char *label, char *err,
                        size_t cap) {
   size_t n = 0;
-  const struct proto_field *f = proto_tx_fields(type, &n);
+  const struct proto_field *f = qbuild_fields(type, &n);
   for (size_t i = 0; i < o->n; i++) {
     char want[64];
     qbuild_flag_name(o->names[i], want, sizeof(want));
@@ -298,8 +332,10 @@ int qbuild_tx_json(unsigned type, const struct qopts *o, const uint8_t id[PROTO_
   char idhex[2 * PROTO_ID_BYTES + 1];
   proto_hex_encode(id, PROTO_ID_BYTES, idhex, sizeof(idhex));
   json_t *obj = json_pack("{s:s,s:s}", "type", proto_tx_type_name(type), "id", idhex);
+  unsigned version = version_for(type, o);
+  if (version > 1) json_object_set_new(obj, "version", json_integer(version));
   size_t n = 0;
-  const struct proto_field *f = proto_tx_fields(type, &n);
+  const struct proto_field *f = proto_tx_fields_version(type, version, &n);
   for (size_t i = 0; i < n && rc == 0; i++) {
     char flag[64];
     qbuild_flag_name(f[i].name, flag, sizeof(flag));
@@ -372,7 +408,7 @@ unsigned qbuild_type_of(const char *name) {
 
 long qbuild_row_seed(unsigned type, const struct qopts *o, char *out, size_t cap) {
   size_t n = 0, len = (size_t)snprintf(out, cap, "%s\n", proto_tx_type_name(type));
-  const struct proto_field *f = proto_tx_fields(type, &n);
+  const struct proto_field *f = proto_tx_fields_version(type, version_for(type, o), &n);
   for (size_t i = 0; i < n && len < cap; i++) {
     if (f[i].kind == PROTO_F_AMOUNT) continue; /* amounts never identify the act */
     char flag[64];

@@ -18,6 +18,10 @@ typedef int (*qbuild_resolve_fn)(void *ctx, const char *ref, uint64_t *id);
 
 /* "to_position" -> "to-position". */
 void qbuild_flag_name(const char *field, char *out, size_t cap);
+/* The body version the commands build for a type (its current one; settle: 1, sealed later) and
+ * that version's fields. */
+unsigned qbuild_version(unsigned type);
+const struct proto_field *qbuild_fields(unsigned type, size_t *n);
 /* A field that may be left out (text with min 0). */
 bool qbuild_field_optional(const struct proto_field *f);
 /* A short placeholder for help ("ID|USCC|CN-xx", "TONNES", "pre|final|supplement"). */

@@ -43,7 +43,8 @@ static void print_balances(const json_t *b) {
   for (i = 0; i < json_array_size(json_object_get(b, "balances")) && (row = json_array_get(json_object_get(b, "balances"), i)) != NULL; i++) {
     printf("%-16s %14" JSON_INTEGER_FORMAT " %14" JSON_INTEGER_FORMAT " %14" JSON_INTEGER_FORMAT
            " %14" JSON_INTEGER_FORMAT "\n", str(row, "instrument"), num(row, "registry"),
-           num(row, "trading"), num(row, "frozen"), num(row, "available"));
+           num(row, "trading"), num(row, "frozen") + num(row, "frozen_by_orders"),
+           num(row, "available"));
   }
 }
 

@@ -101,6 +101,8 @@ int qctl_sign_tx_with(struct qctl *q, const struct proto_tx *tx,
 
 static void result_from_json(const json_t *r, struct qctl_result *res) {
   memset(res, 0, sizeof(*res));
+  json_t *leg = json_object_get(r, "leg");
+  res->leg = json_is_integer(leg) ? (int)json_integer_value(leg) : -1;
   const char *kind = json_string_value(json_object_get(r, "result"));
   json_t *idx = json_object_get(r, "index");
   if (json_is_integer(idx)) res->index = (uint64_t)json_integer_value(idx);
@@ -204,12 +206,18 @@ int qctl_submit(struct qctl *q, json_t *envelopes, struct qctl_result *res, size
   return rc;
 }
 
-/* The account whose holding a refused movement drew on, for showing its balances. */
-static uint64_t source_account(const struct proto_tx *tx) {
+/* The account whose holding a refused movement drew on, for showing its balances (a settle: the
+ * seller of the leg that refused it). */
+static uint64_t source_account(const struct proto_tx *tx, int leg) {
+  const struct proto_settle *s = &tx->u.settle;
   switch (tx->type) {
   case PROTO_TX_SURRENDER: return tx->u.surrender.from;
   case PROTO_TX_CARRY_OVER: return tx->u.carry_over.account;
-  case PROTO_TX_SETTLE: return tx->u.settle.legs_count ? tx->u.settle.legs[0].from : 0;
+  case PROTO_TX_SETTLE:
+    if (!s->legs || !s->legs_count) return 0;
+    return s->legs[leg >= 0 && leg < s->legs_count ? leg : 0].from;
+  case PROTO_TX_FREEZE: case PROTO_TX_UNFREEZE:
+    return proto_tx_version(tx) == 2 ? tx->u.freeze.account : tx->u.move.from;
   case PROTO_TX_ISSUE: case PROTO_TX_VERIFIED_EMISSIONS: return 0;
   default: return tx->u.move.from;
   }
@@ -229,7 +237,8 @@ static void show_balances(struct qctl *q, uint64_t account) {
             json_string_value(json_object_get(row, "instrument")),
             json_integer_value(json_object_get(row, "registry")),
             json_integer_value(json_object_get(row, "trading")),
-            json_integer_value(json_object_get(row, "frozen")),
+            json_integer_value(json_object_get(row, "frozen")) +
+                json_integer_value(json_object_get(row, "frozen_by_orders")),
             json_integer_value(json_object_get(row, "available")));
   }
   json_decref(b);
@@ -256,6 +265,8 @@ static void print_result(struct qctl *q, const struct proto_tx *tx, const struct
     if (r->has_available) {
       json_object_set_new(o, "available", json_integer((json_int_t)r->available));
     }
+    if (tx->type == PROTO_TX_SETTLE && r->leg >= 0)
+      json_object_set_new(o, "leg", json_integer(r->leg));
     json_dumpf(o, stdout, JSON_COMPACT);
     putchar('\n');
     json_decref(o);
@@ -275,7 +286,9 @@ static void print_result(struct qctl *q, const struct proto_tx *tx, const struct
   if (r->has_available) {
     fprintf(stderr, "  available: %" PRIu64 " t\n", r->available);
   }
-  uint64_t src = source_account(tx);
+  if (tx->type == PROTO_TX_SETTLE && r->leg >= 0)
+    fprintf(stderr, "  refused by leg %d (from 0): settle the others without it\n", r->leg);
+  uint64_t src = source_account(tx, r->leg);
   if (src && (r->code == PROTO_E_INSUFFICIENT_BALANCE || r->code == PROTO_E_FROZEN ||
               r->code == PROTO_E_NOT_FROZEN)) {
     show_balances(q, src);

@@ -30,8 +30,8 @@ static const struct {
     {"transfer", PROTO_TX_TRANSFER, "between holding accounts (registry position)"},
     {"position-move", PROTO_TX_POSITION_MOVE, "registry <-> trading position of one account"},
     {"settle", PROTO_TX_SETTLE, "exchange settlement: --leg FROM:TO:INSTRUMENT:AMOUNT ..."},
-    {"freeze", PROTO_TX_FREEZE, "freeze units of an account's holding"},
-    {"unfreeze", PROTO_TX_UNFREEZE, "release frozen units"},
+    {"freeze", PROTO_TX_FREEZE, "a freeze order on units of a holding (its id names the order)"},
+    {"unfreeze", PROTO_TX_UNFREEZE, "lift one freeze order, in whole or in part"},
     {"emissions", PROTO_TX_VERIFIED_EMISSIONS, "record verified emissions for a year"},
     {"surrender", PROTO_TX_SURRENDER, "surrender units against a compliance year"},
     {"cancel", PROTO_TX_CANCEL, "voluntary cancellation"},
@@ -57,7 +57,7 @@ void qctl_tx_cmds_help(FILE *out) {
 
 static void tx_help(const char *cmd, unsigned type) {
   size_t n = 0;
-  const struct proto_field *f = proto_tx_fields(type, &n);
+  const struct proto_field *f = qbuild_fields(type, &n);
   printf("usage: quotactl [--key FILE]... %s [--id HEX] [--dry-run]", cmd);
   for (size_t i = 0; i < n; i++) {
     char flag[64];

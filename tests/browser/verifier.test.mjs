@@ -145,6 +145,21 @@ check('an entry decodes: index, time, transaction', e.index === 42n && e.timeMs 
 check('an entry with a reserved byte set is refused', await throws(() => decodeEntry(entryBytes({ reserved: 1 }))));
 check('an entry with a byte after it is refused', await throws(() => decodeEntry(entryBytes({ trailing: true }))));
 check('a truncated entry is refused', await throws(() => decodeEntry(entryBytes().subarray(0, 60))));
+// a version 2 freeze (a freeze order, proto/FORMAT.md section 4)
+function orderEntry(version) {
+  const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(v); return b; };
+  const body = Buffer.concat([Buffer.from([version, 15, 0, 0]), Buffer.alloc(16, 0xcd), u64(101n),
+    Buffer.from('CEA-2025'.padEnd(16, '\0')), u64(500n), Buffer.from([3]), u64(0n), Buffer.from([0, 5]), Buffer.from('court')]);
+  const env = Buffer.concat([Buffer.from([1, 1, 0, body.length]), body, Buffer.alloc(96, 7)]);
+  const head = Buffer.alloc(28);
+  head[0] = 1;
+  head.writeUInt16BE(env.length, 26);
+  return Uint8Array.from(Buffer.concat([head, env]));
+}
+const o = decodeEntry(orderEntry(2));
+check('a freeze order decodes with its positions and expiry', o.tx.type === 'freeze' && o.tx.version === 2 &&
+  o.tx.positions === 'both' && o.tx.amount === 500n && o.tx.expiry_ms === 0n && o.tx.legal_ref === 'court');
+check('a body version no type has is refused', await throws(() => decodeEntry(orderEntry(3))));
 
 // ---- entries the C encoder made (tests/vectors/web-entries.json): types 22-26 and version 2
 // bodies decode to the fields of the encoder's own JSON form, and are described in both languages.

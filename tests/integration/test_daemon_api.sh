@@ -63,6 +63,20 @@ expect_tx "position_move 102 to trading" 200 ok '{"type":"position_move","id":"'
 expect_tx "settle by the exchange" 200 ok '{"type":"settle","id":"'$(newid)'","ref":"day-1","legs":[{"from":101,"to":102,"instrument":"CEA-2025","amount":2000}]}' exch
 expect_tx "freeze by the operator" 200 ok '{"type":"freeze","id":"'$(newid)'","account":101,"instrument":"CEA-2025","amount":1000,"legal_ref":"court order 1"}' op
 expect_tx "unfreeze by the operator" 200 ok '{"type":"unfreeze","id":"'$(newid)'","account":101,"instrument":"CEA-2025","amount":500,"legal_ref":"court order 1 lifted in part"}' op
+# Freeze orders (version 2): an order over 101's trading position binds the units it holds
+# there; the settlement leg that would sell them is named, and the order is listed and lifted.
+ORDER_ID=$(newid)
+expect_tx "freeze order over trading" 200 ok '{"type":"freeze","version":2,"id":"'$ORDER_ID'","account":101,"instrument":"CEA-2025","amount":3000,"positions":"trading","expiry_ms":0,"legal_ref":"court order 2"}' op
+expect_tx "settle whose leg 1 sells frozen units: frozen" 422 frozen '{"type":"settle","id":"'$(newid)'","ref":"day-2","legs":[{"from":102,"to":101,"instrument":"CEA-2025","amount":1},{"from":101,"to":102,"instrument":"CEA-2025","amount":2}]}' exch
+[ "$(jget "$T/last.body" 'j["results"][0].get("leg")')" = 1 ]; verdict "the refusal names leg 1"
+read_as rep101 GET /v1/accounts/101/freeze-orders
+{ [ "$CODE" = 200 ] && [ "$(jget "$T/last.body" '[(o["id"], o["positions"], o["quantity"], o["in_force"]) for o in j["freeze_orders"]]')" = '[["'$ORDER_ID'", "trading", 3000, true]]' ]; }; verdict "the account's freeze orders"
+read_as rep102 GET /v1/accounts/101/freeze-orders
+[ "$CODE" = 404 ]; verdict "another account's freeze orders: 404"
+read_as rep101 GET /v1/accounts/101/balances
+[ "$(jget "$T/last.body" '[(b["frozen"], b["frozen_by_orders"], b["trading_available"], b["available"] == b["registry"] - 500) for b in j["balances"] if b["instrument"] == "CEA-2025"]')" = '[[500, 3000, 0, true]]' ]; verdict "balances count the units the order binds"
+expect_tx "unfreeze naming another order: unknown_order" 422 unknown_order '{"type":"unfreeze","version":2,"id":"'$(newid)'","account":101,"order":"'$(newid)'","amount":1,"legal_ref":"x"}' op
+expect_tx "unfreeze lifts the order" 200 ok '{"type":"unfreeze","version":2,"id":"'$(newid)'","account":101,"order":"'$ORDER_ID'","amount":3000,"legal_ref":"court order 2 lifted"}' op
 expect_tx "verified_emissions by the authority" 200 ok '{"type":"verified_emissions","id":"'$(newid)'","account":101,"year":2025,"emissions":90000,"ref":"verification 2025"}' auth44
 expect_tx "surrender by the representative" 200 ok '{"type":"surrender","id":"'$(newid)'","account":101,"from":101,"year":2025,"instrument":"CEA-2025","amount":10000}' rep101
 expect_tx "cancel by the representative" 200 ok '{"type":"cancel","id":"'$(newid)'","account":101,"instrument":"CEA-2025","amount":100,"reason":"voluntary"}' rep101

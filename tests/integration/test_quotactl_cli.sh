@@ -187,14 +187,17 @@ expect 0 "settle by the exchange" "^ok: settle" -- \
   "$Q" --key "$T/exch.key" --read-key "$T/op1.key" settle --ref "SHEX-1" --leg "101:900:CEA-2024:100" --leg "$E1:900:CEA-2024:50"
 expect 1 "settle signed by a representative: wrong_role" "wrong_role" -- \
   "$Q" --key "$T/rep101.key" settle --ref "SHEX-2" --leg "101:900:CEA-2024:1"
-expect 0 "freeze" "^ok: freeze" -- \
-  "$Q" "${OP[@]}" freeze --account 101 --instrument CEA-2024 --amount 500 --legal-ref "court order 1"
+ORDER=0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f01
+expect 0 "freeze order" "^ok: freeze" -- \
+  "$Q" "${OP[@]}" freeze --id $ORDER --account 101 --instrument CEA-2024 --amount 500 --positions registry --legal-ref "court order 1"
 expect 1 "a frozen amount cannot move" "insufficient_balance|frozen" -- \
   "$Q" --key "$T/rep101.key" transfer --from 101 --to 900 --instrument CEA-2024 --amount 15800
-expect 0 "unfreeze" "^ok: unfreeze" -- \
-  "$Q" "${OP[@]}" unfreeze --account 101 --instrument CEA-2024 --amount 200 --legal-ref "partial release"
-expect 1 "unfreeze more than frozen: not_frozen" "not_frozen" -- \
-  "$Q" "${OP[@]}" unfreeze --account 101 --instrument CEA-2024 --amount 301 --legal-ref "x"
+expect 0 "unfreeze part of the order" "^ok: unfreeze" -- \
+  "$Q" "${OP[@]}" unfreeze --account 101 --order $ORDER --amount 200 --legal-ref "partial release"
+expect 1 "unfreeze more than the order binds: not_frozen" "not_frozen" -- \
+  "$Q" "${OP[@]}" unfreeze --account 101 --order $ORDER --amount 301 --legal-ref "x"
+expect 2 "freeze without --positions: usage" "positions" -- \
+  "$Q" "${OP[@]}" freeze --account 101 --instrument CEA-2024 --amount 1 --legal-ref "x"
 
 # ---- compliance
 expect 0 "emissions by the province's authority" "^ok: verified_emissions" -- \

@@ -638,4 +638,243 @@ Test(audit_replay, names_a_genesis_threshold_above_its_distinct_operator_keys) {
   w_fini(&w2);
 }
 
+/* ---- freeze orders (freeze and unfreeze version 2) ---------------------------------------- */
+
+static struct proto_tx w_order(uint64_t account, uint64_t quantity, unsigned positions,
+                               uint64_t expiry_ms) {
+  struct proto_tx tx = {.type = PROTO_TX_FREEZE, .version = 2};
+  tx.u.freeze.account = account;
+  strcpy(tx.u.freeze.instrument, "CEA-2025");
+  tx.u.freeze.amount = quantity;
+  tx.u.freeze.positions = (uint8_t)positions;
+  tx.u.freeze.expiry_ms = expiry_ms;
+  strcpy(tx.u.freeze.ref, "court order");
+  return tx;
+}
+
+static struct proto_tx w_lift(uint64_t account, const uint8_t order[PROTO_ID_BYTES], uint64_t quantity) {
+  struct proto_tx tx = {.type = PROTO_TX_UNFREEZE, .version = 2};
+  tx.u.freeze.account = account;
+  memcpy(tx.u.freeze.order, order, PROTO_ID_BYTES);
+  tx.u.freeze.amount = quantity;
+  strcpy(tx.u.freeze.ref, "release");
+  return tx;
+}
+
+static void w_to_trading(uint64_t amount) {
+  struct proto_tx tx = w_move(PROTO_TX_POSITION_MOVE, W_ENT_A, 0, "CEA-2025", amount);
+  tx.u.move.kind = PROTO_POSITION_TRADING;
+  w_ok(&w, &tx, w.rep_a);
+}
+
+/* Units moved to trading ahead of an order are bound by it: the leg that sells them fails. */
+Test(audit_freeze_order, names_the_leg_that_sells_units_an_order_binds) {
+  setup();
+  w_to_trading(50000);
+  struct proto_tx tx = w_order(W_ENT_A, 49950, PROTO_COVER_TRADING, 0);
+  w_ok(&w, &tx, w.op1);
+  struct proto_leg legs[2] = {{W_ENT_A, W_ENT_B, "CEA-2025", 50}, {W_ENT_A, W_ENT_B, "CEA-2025", 1}};
+  tx = (struct proto_tx){.type = PROTO_TX_SETTLE};
+  strcpy(tx.u.settle.ref, "day 1");
+  tx.u.settle.legs_count = 1;
+  tx.u.settle.legs = legs;
+  w_ok(&w, &tx, w.exch);
+  tx = (struct proto_tx){.type = PROTO_TX_SETTLE};
+  strcpy(tx.u.settle.ref, "day 2");
+  tx.u.settle.legs_count = 2;
+  tx.u.settle.legs = legs;
+  legs[0] = (struct proto_leg){W_ENT_B, W_ENT_A, "CEA-2025", 1}; /* A: 49,951 in trading */
+  legs[1].amount = 2;                                            /* would leave 49,949 */
+  w_refused(&w, &tx, &w.exch, 1, PROTO_E_FROZEN);
+  cr_assert(strstr(w.fail.text, "(leg 1)") != NULL, "%s", w.fail.text);
+  teardown();
+}
+
+/* An order over both positions lets units move between them, never out. */
+Test(audit_freeze_order, both_positions_bind_the_sum) {
+  setup();
+  w_to_trading(30000);
+  struct proto_tx tx = w_order(W_ENT_A, 100000, PROTO_COVER_BOTH, 0);
+  w_ok(&w, &tx, w.op1);
+  w_to_trading(10000);
+  tx = w_move(PROTO_TX_POSITION_MOVE, W_ENT_A, 0, "CEA-2025", 40000);
+  tx.u.move.kind = PROTO_POSITION_REGISTRY;
+  w_ok(&w, &tx, w.rep_a);
+  tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 1);
+  w_refused(&w, &tx, &w.rep_a, 1, PROTO_E_FROZEN);
+  teardown();
+}
+
+Test(audit_freeze_order, names_a_registry_order_moved_to_trading) {
+  setup();
+  struct proto_tx tx = w_order(W_ENT_A, 90000, PROTO_COVER_REGISTRY, 0);
+  w_ok(&w, &tx, w.op1);
+  w_to_trading(10000);
+  tx = w_move(PROTO_TX_POSITION_MOVE, W_ENT_A, 0, "CEA-2025", 1);
+  tx.u.move.kind = PROTO_POSITION_TRADING;
+  w_refused(&w, &tx, &w.rep_a, 1, PROTO_E_FROZEN);
+  teardown();
+}
+
+/* One order's release never frees another's; each refusal with its code. */
+Test(audit_freeze_order, one_release_never_frees_another_order) {
+  static const int codes[] = {PROTO_E_NOT_FROZEN, PROTO_E_UNKNOWN_ORDER, PROTO_E_ORDER_NOT_IN_FORCE,
+                              PROTO_E_FROZEN, PROTO_E_WRONG_ROLE};
+  for (size_t k = 0; k < sizeof(codes) / sizeof(codes[0]); k++) {
+    setup();
+    struct proto_tx x = w_order(W_ENT_A, 60000, PROTO_COVER_REGISTRY, 0);
+    w_ok(&w, &x, w.op1);
+    struct proto_tx y = w_order(W_ENT_A, 40000, PROTO_COVER_REGISTRY, 0);
+    w_ok(&w, &y, w.op1);
+    struct proto_tx tx = w_lift(W_ENT_A, x.id, 60000);
+    w_ok(&w, &tx, w.op1);
+    switch (codes[k]) {
+    case PROTO_E_NOT_FROZEN: tx = w_lift(W_ENT_A, y.id, 40001); break;
+    case PROTO_E_UNKNOWN_ORDER: tx = w_lift(W_ENT_B, y.id, 1); break;
+    case PROTO_E_ORDER_NOT_IN_FORCE: tx = w_lift(W_ENT_A, x.id, 1); break;
+    case PROTO_E_FROZEN: tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 60001); break;
+    default: tx = w_lift(W_ENT_A, y.id, 1); break;
+    }
+    struct proto_key *signer = codes[k] == PROTO_E_FROZEN ? w.rep_a
+                               : codes[k] == PROTO_E_WRONG_ROLE ? w.auth : w.op1;
+    w_refused(&w, &tx, &signer, 1, codes[k]);
+    teardown();
+  }
+  setup();
+  struct proto_tx y = w_order(W_ENT_A, 40000, PROTO_COVER_REGISTRY, 0);
+  w_ok(&w, &y, w.op1);
+  struct proto_tx tx = w_lift(W_ENT_A, y.id, 10000);
+  w_ok(&w, &tx, w.op1);
+  tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 70000);
+  w_ok(&w, &tx, w.rep_a);
+  teardown();
+}
+
+/* Expiry against the entry's commit time: the fixture advances it 1 s per entry. */
+Test(audit_freeze_order, expiry_uses_the_commit_time) {
+  setup();
+  struct proto_tx tx = w_order(W_ENT_A, 100000, PROTO_COVER_REGISTRY, w.time_ms + 2000);
+  w_ok(&w, &tx, w.op1); /* at t; binds at t + 1000, not at t + 2000 */
+  uint8_t id[PROTO_ID_BYTES];
+  memcpy(id, tx.id, PROTO_ID_BYTES);
+  tx = w_move(PROTO_TX_CANCEL, W_ENT_A, 0, "CEA-2025", 1);
+  int rc = w_step(&w, &tx, w.rep_a);
+  cr_assert_eq(rc, PROTO_E_FROZEN, "%s", w.fail.text);
+  teardown();
+  setup();
+  tx = w_order(W_ENT_A, 100000, PROTO_COVER_REGISTRY, w.time_ms + 1000);
+  w_ok(&w, &tx, w.op1);
+  memcpy(id, tx.id, PROTO_ID_BYTES);
+  tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 100000);
+  w_ok(&w, &tx, w.rep_a);
+  tx = w_lift(W_ENT_A, id, 1);
+  w_refused(&w, &tx, &w.op1, 1, PROTO_E_ORDER_NOT_IN_FORCE);
+  teardown();
+  setup();
+  tx = w_order(W_ENT_A, 1, PROTO_COVER_REGISTRY, w.time_ms);
+  w_refused(&w, &tx, &w.op1, 1, PROTO_E_EXPIRY_PAST);
+  teardown();
+}
+
+Test(audit_freeze_order, names_an_order_without_its_units) {
+  static const unsigned cover[] = {PROTO_COVER_REGISTRY, PROTO_COVER_TRADING, PROTO_COVER_BOTH};
+  static const uint64_t quantity[] = {80001, 20001, 100001};
+  for (size_t k = 0; k < 3; k++) {
+    setup();
+    w_to_trading(20000);
+    struct proto_tx tx = w_order(W_ENT_A, quantity[k], cover[k], 0);
+    w_refused(&w, &tx, &w.op1, 1, PROTO_E_INSUFFICIENT_BALANCE);
+    teardown();
+  }
+  setup(); /* a version 1 freeze and an order never bind the same units */
+  struct proto_tx tx = w_move(PROTO_TX_FREEZE, W_ENT_A, 0, "CEA-2025", 70000);
+  w_ok(&w, &tx, w.op1);
+  tx = w_order(W_ENT_A, 30000, PROTO_COVER_BOTH, 0);
+  w_ok(&w, &tx, w.op1);
+  tx = w_move(PROTO_TX_FREEZE, W_ENT_A, 0, "CEA-2025", 1);
+  w_refused(&w, &tx, &w.op1, 1, PROTO_E_INSUFFICIENT_BALANCE);
+  teardown();
+}
+
+Test(audit_freeze_order, names_one_order_too_many_on_a_holding) {
+  setup();
+  struct proto_tx tx;
+  for (unsigned i = 0; i < PROTO_FREEZE_ORDERS_HELD_MAX; i++) {
+    tx = w_order(W_ENT_A, 10, PROTO_COVER_REGISTRY, 0);
+    w_ok(&w, &tx, w.op1);
+  }
+  struct proto_tx lift = w_lift(W_ENT_A, tx.id, 10);
+  w_ok(&w, &lift, w.op1);
+  tx = w_order(W_ENT_A, 10, PROTO_COVER_REGISTRY, 0);
+  w_ok(&w, &tx, w.op1);
+  tx = w_order(W_ENT_A, 10, PROTO_COVER_REGISTRY, 0);
+  w_refused(&w, &tx, &w.op1, 1, PROTO_E_ORDERS_FULL);
+  teardown();
+}
+
+/* ---- corrections after the deadline ------------------------------------------------------- */
+
+#define W_DAY 86400000ull
+
+static struct audit_compliance w_status(uint64_t now) {
+  struct audit_compliance st;
+  cr_assert(audit_replay_compliance(w.r, W_ENT_A, 2025, now, &st));
+  return st;
+}
+
+static struct proto_tx w_correction(uint64_t emissions, uint64_t own_deadline_ms) {
+  struct proto_tx tx = w_emissions(W_ENT_A, 2025, emissions);
+  tx.version = 2;
+  tx.u.emissions.deadline_ms = own_deadline_ms;
+  return tx;
+}
+
+/* On time, raised and restored after the deadline: still compliant, and marked corrected. */
+Test(audit_correction, never_makes_an_on_time_enterprise_late) {
+  setup();
+  struct proto_tx tx = w_emissions(W_ENT_A, 2025, 50000);
+  w_ok(&w, &tx, w.auth);
+  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 50000), w_ok(&w, &tx, w.rep_a);
+  w.time_ms = W_DEADLINE_2025 + W_DAY;
+  tx = w_emissions(W_ENT_A, 2025, 60000), w_ok(&w, &tx, w.auth);
+  cr_assert_eq(w_status(w.time_ms).status, 4);
+  tx = w_emissions(W_ENT_A, 2025, 50000), w_ok(&w, &tx, w.auth);
+  struct audit_compliance st = w_status(w.time_ms + W_DAY);
+  cr_assert_eq(st.status, 1, "status %u", st.status);
+  cr_assert(st.corrected);
+  teardown();
+}
+
+/* An own deadline makes the raise's surrenders in time; before it the year is short. */
+Test(audit_correction, own_deadline_is_the_enterprise_deadline) {
+  setup();
+  struct proto_tx tx = w_emissions(W_ENT_A, 2025, 50000);
+  w_ok(&w, &tx, w.auth);
+  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 50000), w_ok(&w, &tx, w.rep_a);
+  w.time_ms = W_DEADLINE_2025 + W_DAY;
+  tx = w_correction(60000, W_DEADLINE_2025 + 30 * W_DAY), w_ok(&w, &tx, w.auth);
+  cr_assert_eq(w_status(w.time_ms).status, 2);
+  cr_assert_eq(w_status(w.time_ms).own_deadline_ms, W_DEADLINE_2025 + 30 * W_DAY);
+  cr_assert_eq(w_status(W_DEADLINE_2025 + 31 * W_DAY).status, 4);
+  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 10000), w_ok(&w, &tx, w.rep_a);
+  cr_assert_eq(w_status(W_DEADLINE_2025 + 31 * W_DAY).status, 1);
+  teardown();
+}
+
+/* Each refusal of an own deadline names its rule. */
+Test(audit_correction, names_an_own_deadline_without_a_late_raise) {
+  static const uint64_t tonnes[] = {60000, 50000, 40000, 60000};
+  static const int codes[] = {PROTO_E_OWN_DEADLINE, PROTO_E_OWN_DEADLINE, PROTO_E_OWN_DEADLINE,
+                              PROTO_E_DEADLINE_EARLIER};
+  for (size_t k = 0; k < 4; k++) {
+    setup();
+    struct proto_tx tx = w_emissions(W_ENT_A, 2025, 50000);
+    w_ok(&w, &tx, w.auth);
+    if (k > 0) w.time_ms = W_DEADLINE_2025 + W_DAY; /* k 0: still before the deadline */
+    tx = w_correction(tonnes[k], k == 3 ? w.time_ms : W_DEADLINE_2025 + 30 * W_DAY);
+    w_refused(&w, &tx, &w.auth, 1, codes[k]);
+    teardown();
+  }
+}
+
 #endif /* QUOTAD_TESTS_AUDIT_REPLAY_TESTS_H */

@@ -124,7 +124,8 @@ static void states_agree(struct audit_replay *r, uint64_t now_ms) {
     cr_assert(audit_replay_compliance(r, comp[i].account, 2025, now_ms, &c));
     cr_assert(c.emissions == comp[i].emissions && c.surrendered_cea == comp[i].surrendered_cea &&
                   c.surrendered_ccer == comp[i].surrendered_ccer && c.shortfall == comp[i].shortfall &&
-                  c.status == comp[i].status,
+                  c.status == comp[i].status && c.corrected == comp[i].corrected &&
+                  c.own_deadline_ms == comp[i].own_deadline_ms,
               "compliance of %llu differs", (unsigned long long)comp[i].account);
   }
 }
@@ -161,6 +162,42 @@ static const char *rnd_code(unsigned *seed) {
   return codes[rand_r(seed) % 3];
 }
 
+/* The commit time of the next random transaction (freeze orders expire against it), and the ids
+ * of the last freeze orders tried (accepted or not), for unfreezes to name. */
+static uint64_t rnd_now;
+static uint8_t rnd_orders[8][PROTO_ID_BYTES];
+static unsigned rnd_orders_n;
+
+/* A freeze or unfreeze of either version: version 2 orders over random positions, some with an
+ * expiry within the next seconds (or already past), and lifts of recent orders in part or whole. */
+static struct proto_tx random_freeze(unsigned *seed, uint64_t me) {
+  struct proto_tx tx;
+  unsigned pick = (unsigned)rand_r(seed) % 4;
+  if (pick < 2) {
+    tx = w_move(pick ? PROTO_TX_FREEZE : PROTO_TX_UNFREEZE, me, 0, rnd_code(seed),
+                rnd_amount(seed, 5000));
+  } else if (pick == 2 || rnd_orders_n == 0) {
+    tx = (struct proto_tx){.type = PROTO_TX_FREEZE, .version = 2};
+    tx.u.freeze.account = me;
+    strcpy(tx.u.freeze.instrument, rnd_code(seed));
+    tx.u.freeze.amount = rnd_amount(seed, 3000);
+    tx.u.freeze.positions = (uint8_t)(1 + rand_r(seed) % 3);
+    unsigned e = (unsigned)rand_r(seed) % 8;
+    tx.u.freeze.expiry_ms = e < 4 ? 0 : e == 4 ? rnd_now - 1000 : rnd_now + e * 3000;
+    strcpy(tx.u.freeze.ref, "court");
+    w_id(&w, &tx);
+    memcpy(rnd_orders[rnd_orders_n++ % 8], tx.id, PROTO_ID_BYTES);
+  } else {
+    tx = (struct proto_tx){.type = PROTO_TX_UNFREEZE, .version = 2};
+    tx.u.freeze.account = me;
+    memcpy(tx.u.freeze.order, rnd_orders[(unsigned)rand_r(seed) % (rnd_orders_n < 8 ? rnd_orders_n : 8)],
+           PROTO_ID_BYTES);
+    tx.u.freeze.amount = rnd_amount(seed, 2000);
+    strcpy(tx.u.freeze.ref, "release");
+  }
+  return tx;
+}
+
 /* One random transaction and the key that signs it (sometimes the wrong one). */
 static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
   uint64_t ents[] = {W_ENT_A, W_ENT_B};
@@ -186,11 +223,16 @@ static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
     *key = w.exch;
     break;
   }
-  case 3: tx = w_move(rand_r(seed) % 2 ? PROTO_TX_FREEZE : PROTO_TX_UNFREEZE, me, 0, rnd_code(seed),
-                      rnd_amount(seed, 5000));
+  case 3: tx = random_freeze(seed, me);
     *key = w.op1;
     break;
-  case 4: tx = w_emissions(me, 2025, 40000 + rnd_amount(seed, 120000)), *key = w.auth; break;
+  case 4:
+    tx = w_emissions(me, 2025, 40000 + rnd_amount(seed, 120000)), *key = w.auth;
+    if (rand_r(seed) % 3 == 0) { /* a correction with an own deadline, often refused */
+      tx.version = 2;
+      tx.u.emissions.deadline_ms = rnd_now + (uint64_t)(rand_r(seed) % 5) * 5000;
+    }
+    break;
   case 5: tx = w_surrender(me, me, 2025, rnd_code(seed), rnd_amount(seed, 20000)); break;
   case 6: tx = w_surrender(me, W_PROVINCIAL, 2025, rnd_code(seed), rnd_amount(seed, 5000)), *key = w.auth; break;
   case 7: tx = w_move(PROTO_TX_CANCEL, me, 0, rnd_code(seed), rnd_amount(seed, 3000)); break;
@@ -225,7 +267,7 @@ static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
     *key = w.auth;
     break;
   }
-  w_id(&w, &tx);
+  if (tx.id[0] == 0) w_id(&w, &tx);
   return tx;
 }
 
@@ -238,16 +280,20 @@ Test(audit_ledger, agrees_with_the_ledger_on_random_transactions) {
   unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : 20261125u;
   size_t accepted = 0, refused = 0;
   uint64_t t = W_T0 + w.rlog.count * 1000;
+  size_t orders_ok = 0;
   for (unsigned i = 0; i < 600; i++) {
     struct proto_key *key;
+    if (i == 400) t = W_DEADLINE_2025 + 1000; /* the rest is late */
+    rnd_now = t + 1000;
     struct proto_tx tx = random_tx(&seed, &key);
     uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
     size_t len = rogue_leaf(&tx, 0, 0, 0, &key, 1, ROGUE_ORIGIN, leaf, sizeof(leaf));
-    if (i == 400) t = W_DEADLINE_2025 + 1000; /* the rest is late */
     int rc = submit(leaf, len, t += 1000);
     if (rc == 0) accepted++;
     else refused++;
+    orders_ok += rc == 0 && tx.version == 2;
   }
+  cr_assert(orders_ok >= 5, "only %zu freeze orders and lifts accepted", orders_ok);
   cr_assert(accepted > 150 && refused > 100, "accepted %zu refused %zu", accepted, refused);
   struct audit_failure fail;
   int rc;
@@ -395,6 +441,7 @@ Test(audit_ledger, refuses_what_the_ledger_refused) {
   unsigned checked = 0;
   for (unsigned i = 0; i < 300 && checked < 30; i++) {
     struct proto_key *key;
+    rnd_now = t + 1000;
     struct proto_tx tx = random_tx(&seed, &key);
     uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
     size_t len = rogue_leaf(&tx, 0, 0, 0, &key, 1, ROGUE_ORIGIN, leaf, sizeof(leaf));

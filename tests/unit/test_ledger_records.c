@@ -161,11 +161,20 @@ Test(records, key_compliance_txid_round_trip_and_refuse_bad_lengths) {
   buf[33] = 6; /* no such role */
   cr_assert_eq(rec_key_decode(k.hash, buf, n, &kb), PROTO_E_CORRUPT);
   struct rec_compliance c = {.emissions = 5, .cea = 4, .ccer = 1, .completed_ms = 8}, cb;
-  uint8_t cbuf[REC_COMPLIANCE_BYTES];
-  rec_compliance_encode(&c, cbuf);
-  cr_assert_eq(rec_compliance_decode(cbuf, sizeof(cbuf), &cb), 0);
+  uint8_t cbuf[REC_COMPLIANCE_V2_BYTES];
+  cr_assert_eq(rec_compliance_encode(&c, cbuf), REC_COMPLIANCE_BYTES);
+  cr_assert_eq(rec_compliance_decode(cbuf, REC_COMPLIANCE_BYTES, &cb), 0);
   cr_assert_eq(cb.completed_ms, 8);
-  cr_assert_eq(rec_compliance_decode(cbuf, sizeof(cbuf) - 1, &cb), PROTO_E_CORRUPT);
+  cr_assert_eq(rec_compliance_decode(cbuf, REC_COMPLIANCE_BYTES - 1, &cb), PROTO_E_CORRUPT);
+  /* version 2 carries the correction fields, and only when one is set */
+  c.on_time_cea = 3;
+  c.own_deadline_ms = 99;
+  c.corrected = true;
+  cr_assert_eq(rec_compliance_encode(&c, cbuf), REC_COMPLIANCE_V2_BYTES);
+  cr_assert_eq(rec_compliance_decode(cbuf, REC_COMPLIANCE_V2_BYTES, &cb), 0);
+  cr_assert(cb.corrected && cb.on_time_cea == 3 && cb.own_deadline_ms == 99);
+  memset(cbuf + 41, 0, 25);
+  cr_assert_eq(rec_compliance_decode(cbuf, REC_COMPLIANCE_V2_BYTES, &cb), PROTO_E_CORRUPT);
   struct rec_txid t = {.index = 42}, tb;
   memset(t.body_hash, 3, sizeof(t.body_hash));
   uint8_t tbuf[REC_TXID_BYTES];

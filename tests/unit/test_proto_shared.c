@@ -106,13 +106,15 @@ Test(tx_accounts, a_surrender_names_the_enterprise_and_the_payer) {
 }
 
 /* Version 2 layouts: settle (legs beside it), issue (CCER to its owner), allocate and clawback
- * (citing an allocation table row). */
+ * (citing an allocation table row), freeze and unfreeze (orders), verified emissions (an own
+ * deadline). */
 static bool has_version_2(unsigned t) {
   return t == PROTO_TX_SETTLE || t == PROTO_TX_ISSUE || t == PROTO_TX_ALLOCATE ||
-         t == PROTO_TX_CLAWBACK;
+         t == PROTO_TX_CLAWBACK || t == PROTO_TX_FREEZE || t == PROTO_TX_UNFREEZE ||
+         t == PROTO_TX_VERIFIED_EMISSIONS;
 }
 
-Test(versions, four_types_are_at_version_2_every_other_type_at_1_and_old_versions_stay) {
+Test(versions, seven_types_are_at_version_2_every_other_type_at_1_and_old_versions_stay) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
     unsigned want = has_version_2(t) ? 2 : 1;
     cr_assert_eq(proto_tx_version_current(t), want, "type %u", t);

@@ -9,6 +9,7 @@ const ENUMS = {
   instrument_kind: ['', 'cea', 'ccer'],
   alloc_kind: ['', 'pre', 'final', 'supplement'],
   position: ['', 'registry', 'trading'],
+  cover: ['', 'registry', 'trading', 'both'],
 };
 
 const F = (name, kind, arg) => ({ name, kind, arg });
@@ -38,7 +39,8 @@ function TABLE_TYPES() {
   ];
 }
 
-// The fields of each transaction type, in encoding order (proto/FORMAT.md section 4).
+// The fields of each transaction type, in encoding order (proto/FORMAT.md section 4); v2: the
+// layout of body version 2 where the type has one.
 export const TX_TYPES = [null,
   { name: 'genesis', fields: [F('origin', 'text'), F('log_public_key', 'bytes32'), F('national_account', 'u64'),
     F('operator_threshold', 'u8'), F('operator_keys', 'keys')] },
@@ -55,10 +57,14 @@ export const TX_TYPES = [null,
   { name: 'clawback', fields: [...MOVE, F('reason', 'text')] },
   { name: 'transfer', fields: MOVE },
   { name: 'position_move', fields: [...HOLD, F('to_position', 'enum', 'position')] },
-  { name: 'settle', fields: [F('ref', 'text'), F('legs', 'legs')] },
-  { name: 'freeze', fields: [...HOLD, F('legal_ref', 'text')] },
-  { name: 'unfreeze', fields: [...HOLD, F('legal_ref', 'text')] },
-  { name: 'verified_emissions', fields: [F('account', 'u64'), F('year', 'u16'), F('emissions', 'u64'), F('ref', 'text')] },
+  { name: 'settle', fields: [F('ref', 'text'), F('legs', 'legs')],
+    v2: [F('ref', 'text'), F('legs_count', 'u16'), F('legs_root', 'bytes32')] },
+  { name: 'freeze', fields: [...HOLD, F('legal_ref', 'text')],
+    v2: [...HOLD, F('positions', 'enum', 'cover'), F('expiry_ms', 'u64'), F('legal_ref', 'text')] },
+  { name: 'unfreeze', fields: [...HOLD, F('legal_ref', 'text')],
+    v2: [F('account', 'u64'), F('order', 'id'), F('amount', 'u64'), F('legal_ref', 'text')] },
+  { name: 'verified_emissions', fields: [F('account', 'u64'), F('year', 'u16'), F('emissions', 'u64'), F('ref', 'text')],
+    v2: [F('account', 'u64'), F('year', 'u16'), F('emissions', 'u64'), F('ref', 'text'), F('deadline_ms', 'u64')] },
   { name: 'surrender', fields: [F('account', 'u64'), F('from', 'u64'), F('year', 'u16'), F('instrument', 'instrument'), F('amount', 'u64')] },
   { name: 'cancel', fields: [...HOLD, F('reason', 'text')] },
   { name: 'carry_over', fields: [F('account', 'u64'), F('from_instrument', 'instrument'), F('to_instrument', 'instrument'),
@@ -92,6 +98,7 @@ function readField(r, f) {
     case 'u64': return r.uint(8);
     case 'text': return r.text();
     case 'bytes32': return toHex(r.take(32));
+    case 'id': return toHex(r.take(16));
     case 'enum': { const v = Number(r.uint(1)); return ENUMS[f.arg][v] || `unknown (${v})`; }
     case 'instrument': return new TextDecoder().decode(r.take(16)).replace(/\0+$/, '');
     case 'uscc': return new TextDecoder().decode(r.take(18)).replace(/\0+$/, '');
@@ -135,6 +142,7 @@ function typeFields(type, version) {
   const t = TX_TYPES[type];
   if (!t) throw new Error(`unknown transaction type ${type}`);
   if (version === 1) return t.fields;
+  if (version === 2 && t.v2) return t.v2; /* a layout of its own */
   if (version === 2 && V2_EXTRA[t.name]) return [...t.fields, ...V2_EXTRA[t.name]];
   throw new Error(`${t.name} has no body version ${version}`);
 }

@@ -20,8 +20,11 @@ export function describeTx(tx) {
   for (const [k, v] of Object.entries(tx)) p[k] = typeof v === 'bigint' && AMOUNT_FIELDS.includes(k) ? fmtInt(v) : v;
   if (tx.type === 'instrument_create') p.kind = t(`kind.${tx.kind}`);
   if (tx.type === 'genesis') p.nkeys = tx.operator_keys.length;
-  if (tx.type === 'settle') p.nlegs = tx.legs.length;
+  if (tx.type === 'settle') p.nlegs = tx.legs ? tx.legs.length : tx.legs_count;
   if (tx.type === 'compliance_year') p.deadline = fmtTimeMs(tx.deadline_ms);
+  /* version 2 freezes are orders: their own sentences */
+  const order = tx.version === 2 && (tx.type === 'freeze' || tx.type === 'unfreeze');
+  if (order) return t(`tx.${tx.type}_order`, p);
   return t(tableTxKey(tx, p), p);
 }
 
