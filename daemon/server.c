@@ -263,7 +263,9 @@ int daemon_run(struct daemon_config *cfg) {
   srv.loop = &loop;
   struct proto_key *log_key = NULL;
   int status = 1;
-  if (open_ledger(&srv, &log_key) || load_material(&srv)) goto out;
+  if (open_ledger(&srv, &log_key) || daemon_highwater_start(&srv) || daemon_etcd_start(&srv) ||
+      load_material(&srv) || daemon_follow_start(&srv))
+    goto out;
   if (daemon_writer_start(&srv)) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;
@@ -278,10 +280,12 @@ int daemon_run(struct daemon_config *cfg) {
   daemon_log(DAEMON_LOG_NOTICE, "quotad ready: data %s, tree size %llu%s%s%s%s%s%s", cfg->data_dir,
              (unsigned long long)ledger_tree_size(srv.ledger), cfg->listen[0] ? ", http " : "", cfg->listen,
              cfg->tls_listen[0] ? ", https " : "", cfg->tls_listen, cfg->unix_path[0] ? ", unix " : "", cfg->unix_path);
+  if (srv.read_only) daemon_log(DAEMON_LOG_WARNING, "serving READ-ONLY: %s", srv.read_only_why);
   sd_notify_text("READY=1");
   uv_run(&loop, UV_RUN_DEFAULT);
   status = 0;
 out:
+  daemon_follow_stop(&srv); /* the follower writes the ledger: it ends before the ledger closes */
   if (srv.writer_started) {
     srv.stopping = true;
     daemon_writer_stop(&srv);

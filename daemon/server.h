@@ -135,6 +135,30 @@ struct daemon_server {
   int check_child; /* __atomic: the checking child's pid while it runs, else 0 */
   struct ledger_check_report check_report;
   char exe_path[DAEMON_PATH_BYTES_MAX]; /* this program, which the check re-executes */
+  /* never forking (highwater.c): the high-water file, and why writes are stopped */
+  char high_water_path[DAEMON_PATH_BYTES_MAX];
+  bool read_only;          /* __atomic: writes answer 503 read_only with read_only_why */
+  bool checkpoint_hidden;  /* the tree conflicts with a learned checkpoint: its own is not served */
+  bool high_water_failed;  /* __atomic: set by the writer when the file could not be written */
+  char read_only_why[DAEMON_PATH_BYTES_MAX + 256];
+  /* the primary's side of a standby (standby.c): confirmed (size, root), loop thread only */
+  uint64_t standby_confirmed, standby_seen_ms, standby_diverged_at;
+  /* the etcd fence (etcd.c): revisions this node saw; written by the writer thread only */
+  uint64_t etcd_epoch_mod, etcd_cp_mod;
+  bool etcd_superseded;   /* __atomic */
+  bool etcd_ready;        /* epoch and checkpoint revisions read */
+  int inflight_fence;     /* the fence's code for the batch in flight (0: acknowledged) */
+  uv_timer_t sync_timer;  /* standby.timeout_ms for the batch waiting on the standby */
+  bool sync_waiting;      /* the batch in flight is committed and waits for the confirmation */
+  bool standby_alone;     /* the standby is away and this node went on alone (not required) */
+  bool standby_stalled;   /* the standby is away and writes stall (standby.required) */
+  /* a standby (follow.c): the thread that follows cfg->follow */
+  uv_thread_t follow_thread;
+  bool follow_started;
+  bool follow_quit;   /* __atomic */
+  bool follow_failed; /* __atomic: stopped on a divergence; follow_why says why */
+  struct proto_key *follow_key;
+  char follow_why[512];
 };
 
 /* Results of daemon_api_handle. */
@@ -176,6 +200,49 @@ void daemon_writer_kick(struct daemon_server *srv);
 bool daemon_writer_idle(const struct daemon_server *srv);
 /* Completes a request whose envelopes are all resolved: builds its reply. */
 void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
+/* The standby confirmed a larger tree (standby.c): a batch waiting on it is answered. */
+void daemon_writer_standby_confirmed(struct daemon_server *srv);
+
+/* highwater.c. The file's path (high_water_file, else DATA_DIR-hw/checkpoint). */
+int daemon_highwater_path(const struct daemon_config *cfg, char *out, size_t cap);
+/* Replaces the file with note atomically and durably (its directory made 0700 if missing).
+ * Returns 0 or -errno. Any thread. */
+int daemon_highwater_write(const char *path, const char *note, size_t len);
+/* A checkpoint file into out (NUL-terminated): its length, NOT_FOUND, TOO_LARGE or -errno. */
+long daemon_checkpoint_file_read(const char *path, char *out, size_t cap);
+/* Judges the tree against a learned checkpoint note (source names it in why): 0 when the tree
+ * equals or consistently extends it; READ_ONLY when the tree is behind; INCONSISTENT when the
+ * tree has another root at its size; BAD_CHECKPOINT when it is not this registry's (origin, log
+ * key). *learned_size receives its size when it verifies. */
+int daemon_highwater_judge(struct daemon_server *srv, const char *note, size_t len,
+                           const char *source, uint64_t *learned_size, char *why, size_t cap);
+/* At start, after the ledger opened: judges the tree against the high-water file and
+ * known_checkpoint, sets read_only when either conflicts, and brings the file up to the tree.
+ * Returns 0 or a code that stops the start (the file cannot be written, known_checkpoint absent). */
+int daemon_highwater_start(struct daemon_server *srv);
+/* The writer thread, after a committed batch: the new checkpoint to the file. */
+void daemon_highwater_publish(struct daemon_server *srv);
+
+/* etcd.c. start: reads the epoch (creating epoch 1 for the first primary) and the last checkpoint
+ * (judged like the high-water file); a code stops the start. swap: the transaction that makes a
+ * checkpoint public and fences acknowledgement: 0, SUPERSEDED (this node stops writing), or a
+ * transport code. promote: writes a new epoch. Each returns 0 at once without etcd.endpoints. */
+int daemon_etcd_start(struct daemon_server *srv);
+int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len);
+int daemon_etcd_promote(struct daemon_server *srv);
+
+/* standby.c: GET /v1/stream (an authenticated operator or auditor) */
+void daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
+                           const struct daemon_request *r, struct daemon_reply *reply, bool ka);
+/* POST /v1/admin/promote (the Unix socket or an operator key): a standby becomes the primary when
+ * its tree equals or extends every published checkpoint it can learn (etcd, the high-water file,
+ * known_checkpoint), after writing a new etcd epoch. */
+void daemon_standby_promote(struct daemon_server *srv, const struct daemon_principal *p,
+                            struct daemon_reply *reply, bool ka);
+/* follow.c: with cfg->follow, the thread that follows the primary (0, or a code that stops the
+ * start: the follow key cannot be loaded); stop joins it. */
+int daemon_follow_start(struct daemon_server *srv);
+void daemon_follow_stop(struct daemon_server *srv);
 
 /* server.c */
 uint64_t daemon_now_ms(void);

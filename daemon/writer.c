@@ -2,6 +2,7 @@
  * one with a single ledger_apply (one fsync); the loop answers a batch's clients only after its
  * commit returned, then hands over the next batch. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,8 +31,20 @@ static void writer_main(void *arg) {
     uint64_t size_before = ledger_tree_size(srv->ledger);
     uint64_t t0 = now_us();
     memset(&srv->inflight_info, 0, sizeof srv->inflight_info);
-    srv->inflight_rc = ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
+    /* A read-only node signs nothing: not even what was already in the batch when it stopped. */
+    bool ro = __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE);
+    srv->inflight_rc = ro ? PROTO_E_READ_ONLY
+                          : ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
     srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
+    /* Before any client hears ok: sign (done), the etcd swap that fences it, then the published
+     * checkpoint also leaves the data directory. */
+    srv->inflight_fence = 0;
+    if (srv->inflight_rc == 0 && srv->inflight_info.accepted) {
+      char note[TLOG_CHECKPOINT_BYTES_MAX];
+      long n = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
+      srv->inflight_fence = n < 0 ? (int)n : daemon_etcd_swap(srv, note, (size_t)n);
+      if (!srv->inflight_fence) daemon_highwater_publish(srv);
+    }
     srv->inflight_commit_us = now_us() - t0;
     /* A batch adds at most one entry per submission and never takes one away. */
     PROTO_ASSERT(srv->inflight_rc != 0 || (srv->inflight_info.tree_size >= size_before &&
@@ -78,6 +91,71 @@ static void on_batch_timer(uv_timer_t *t) {
   handoff(srv);
 }
 
+/* Answers every client of the batch in flight (accepted ones get unconfirmed instead when it is
+ * not 0: the fence or the synchronous standby did not confirm), then hands over the next batch. */
+static void batch_answer(struct daemon_server *srv, int unconfirmed) {
+  PROTO_ASSERT(srv->writer_busy);
+  struct daemon_batch *b = srv->inflight;
+  int rc = srv->inflight_rc;
+  for (size_t i = 0; i < b->n; i++) {
+    struct daemon_txreq *req = b->reqs[i];
+    struct daemon_txres *res = &req->res[b->slots[i]];
+    const struct ledger_submission *s = &b->subs[i];
+    PROTO_ASSERT(req->outstanding > 0);
+    res->result = rc ? rc : unconfirmed && s->result == 0 ? unconfirmed : s->result;
+    res->index = s->index;
+    res->withheld = s->withheld;
+    res->aux = rc == PROTO_E_STORAGE ? (uint64_t)srv->inflight_errno : s->aux; /* the cause, for the answer */
+    req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
+    daemon_metrics_tx_result(res->result);
+    if (--req->outstanding == 0) daemon_txreq_finish(srv, req);
+  }
+  batch_reset(b);
+  srv->writer_busy = false;
+  /* Whatever filled up meanwhile has waited at least one commit: send it now. */
+  handoff(srv);
+  daemon_server_maybe_finish(srv);
+}
+
+/* With standby.sync, nothing is acknowledged (not even exists) before the standby confirmed the
+ * tree that holds it, unless it is away and the node was allowed to go on alone. */
+static bool sync_must_wait(const struct daemon_server *srv) {
+  return srv->cfg->standby_sync && srv->inflight_rc == 0 && !srv->inflight_fence && !srv->standby_alone &&
+         srv->standby_confirmed < srv->inflight_info.tree_size;
+}
+
+static void on_sync_timeout(uv_timer_t *t) {
+  struct daemon_server *srv = t->data;
+  if (!srv->sync_waiting) return;
+  srv->sync_waiting = false;
+  if (srv->cfg->standby_required) {
+    srv->standby_stalled = true;
+    daemon_log(DAEMON_LOG_ERR, "standby away: tree size %llu not confirmed within %u ms; writes "
+               "stall (503 standby_away) until it confirms (standby.required)",
+               (unsigned long long)srv->inflight_info.tree_size, srv->cfg->standby_timeout_ms);
+    batch_answer(srv, PROTO_E_STANDBY_AWAY);
+    return;
+  }
+  srv->standby_alone = true;
+  daemon_log(DAEMON_LOG_ERR, "standby away: tree size %llu not confirmed within %u ms; going on "
+             "ALONE: a failover now could lose acknowledged transactions",
+             (unsigned long long)srv->inflight_info.tree_size, srv->cfg->standby_timeout_ms);
+  batch_answer(srv, 0);
+}
+
+void daemon_writer_standby_confirmed(struct daemon_server *srv) {
+  if ((srv->standby_alone || srv->standby_stalled) && srv->standby_confirmed >= ledger_tree_size(srv->ledger)) {
+    daemon_log(DAEMON_LOG_NOTICE, "standby back: it confirmed tree size %llu; acknowledging with it "
+               "again", (unsigned long long)srv->standby_confirmed);
+    srv->standby_alone = srv->standby_stalled = false;
+  }
+  if (srv->sync_waiting && srv->standby_confirmed >= srv->inflight_info.tree_size) {
+    srv->sync_waiting = false;
+    uv_timer_stop(&srv->sync_timer);
+    batch_answer(srv, 0);
+  }
+}
+
 static void on_committed(uv_async_t *a) {
   struct daemon_server *srv = a->data;
   uv_mutex_lock(&srv->writer_mu);
@@ -92,25 +170,19 @@ static void on_committed(uv_async_t *a) {
     daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s (%s)", b->n, proto_err_name(rc),
                rc == PROTO_E_STORAGE ? ledger_storage_message(srv->inflight_errno) : proto_err_message(rc));
   else srv->last_commit_ms = daemon_now_ms();
-  daemon_metrics_batch(b->n, srv->inflight_commit_us);
-  for (size_t i = 0; i < b->n; i++) {
-    struct daemon_txreq *req = b->reqs[i];
-    struct daemon_txres *res = &req->res[b->slots[i]];
-    const struct ledger_submission *s = &b->subs[i];
-    PROTO_ASSERT(req->outstanding > 0);
-    res->result = rc ? rc : s->result;
-    res->index = s->index;
-    res->withheld = s->withheld;
-    res->aux = rc == PROTO_E_STORAGE ? (uint64_t)srv->inflight_errno : s->aux; /* the cause, for the answer */
-    req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
-    daemon_metrics_tx_result(res->result);
-    if (--req->outstanding == 0) daemon_txreq_finish(srv, req);
+  if (__atomic_load_n(&srv->high_water_failed, __ATOMIC_ACQUIRE) && !srv->read_only) {
+    snprintf(srv->read_only_why, sizeof srv->read_only_why, "the high-water file %s cannot be "
+             "written: writes stopped (a restore could fork the log)", srv->high_water_path);
+    __atomic_store_n(&srv->read_only, true, __ATOMIC_RELEASE);
+    daemon_log(DAEMON_LOG_ERR, "READ-ONLY: %s", srv->read_only_why);
   }
-  batch_reset(b);
-  srv->writer_busy = false;
-  /* Whatever filled up meanwhile has waited at least one commit: send it now. */
-  handoff(srv);
-  daemon_server_maybe_finish(srv);
+  daemon_metrics_batch(b->n, srv->inflight_commit_us);
+  if (sync_must_wait(srv)) {
+    srv->sync_waiting = true; /* the batch stays in flight until the standby confirms it */
+    uv_timer_start(&srv->sync_timer, on_sync_timeout, srv->cfg->standby_timeout_ms, 0);
+    return;
+  }
+  batch_answer(srv, srv->inflight_fence);
 }
 
 static int batch_init(struct daemon_batch *b, size_t cap) {
@@ -138,6 +210,8 @@ int daemon_writer_start(struct daemon_server *srv) {
   srv->inflight = &srv->batches[1];
   uv_timer_init(srv->loop, &srv->batch_timer);
   srv->batch_timer.data = srv;
+  uv_timer_init(srv->loop, &srv->sync_timer);
+  srv->sync_timer.data = srv;
   uv_async_init(srv->loop, &srv->writer_async, on_committed);
   srv->writer_async.data = srv;
   uv_mutex_init(&srv->writer_mu);
@@ -160,6 +234,7 @@ void daemon_writer_stop(struct daemon_server *srv) {
     srv->writer_started = false;
   }
   uv_close((uv_handle_t *)&srv->batch_timer, NULL);
+  uv_close((uv_handle_t *)&srv->sync_timer, NULL);
   uv_close((uv_handle_t *)&srv->writer_async, NULL);
   batch_free(&srv->batches[0]);
   batch_free(&srv->batches[1]);
