@@ -501,7 +501,8 @@ static void get_metrics(struct ctx *x) {
   g.published_size = g.tree_size; /* every signed checkpoint is published at once today */
   g.read_only = __atomic_load_n(&x->srv->read_only, __ATOMIC_ACQUIRE);
   g.standby_diverged = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
-  g.standby_away = x->srv->standby_alone || x->srv->standby_stalled;
+  g.standby_away = __atomic_load_n(&x->srv->standby_alone, __ATOMIC_ACQUIRE) ||
+                   __atomic_load_n(&x->srv->standby_stalled, __ATOMIC_ACQUIRE);
   int rc = daemon_metrics_render(&b, &g);
   if (rc) {
     daemon_buf_free(&b);
@@ -518,9 +519,13 @@ static void get_healthz(struct ctx *x) {
   json_t *h = json_pack("{s:s,s:I}", "status", ro ? "read_only" : "ok", "tree_size",
                         (json_int_t)ledger_tree_size(s->ledger));
   if (ro) json_object_set_new(h, "detail", json_string(s->read_only_why));
-  if (s->cfg->standby_sync)
-    json_object_set_new(h, "standby", json_pack("{s:s,s:I}", "state", s->standby_stalled ? "away, writes stall" :
-                        s->standby_alone ? "away, going on alone" : "sync", "confirmed", (json_int_t)s->standby_confirmed));
+  if (s->cfg->standby_sync && !s->cfg->follow[0]) {
+    bool stalled = __atomic_load_n(&s->standby_stalled, __ATOMIC_ACQUIRE);
+    bool alone = __atomic_load_n(&s->standby_alone, __ATOMIC_ACQUIRE);
+    json_object_set_new(h, "standby", json_pack("{s:s,s:I}", "state", stalled ? "away, writes stall" :
+                        alone ? "away, going on alone" : "sync", "confirmed",
+                        (json_int_t)__atomic_load_n(&s->standby_confirmed, __ATOMIC_ACQUIRE)));
+  }
   if (s->cfg->follow[0]) {
     json_object_set_new(h, "role", json_string("standby"));
     json_object_set_new(h, "primary", json_string(s->cfg->follow));
@@ -563,7 +568,7 @@ static int post_tx(struct ctx *x) {
     fail(x, PROTO_E_STANDBY, primary);
     return DAEMON_DONE;
   }
-  if (srv->standby_stalled) {
+  if (__atomic_load_n(&srv->standby_stalled, __ATOMIC_ACQUIRE)) {
     fail(x, PROTO_E_STANDBY_AWAY, "the synchronous standby is away and standby.required is set: "
                                   "writes stall until it confirms");
     return DAEMON_DONE;

@@ -117,7 +117,9 @@ static int etcd_init(struct daemon_server *srv) {
   }
   uint64_t learned = 0;
   char why[sizeof srv->read_only_why];
-  if (srv->etcd_cp_mod && daemon_highwater_judge(srv, note, strlen(note), "etcd", &learned, why, sizeof why)) {
+  /* A standby is behind etcd's checkpoint by design: it is judged when it is promoted. */
+  if (srv->etcd_cp_mod && !srv->cfg->follow[0] &&
+      daemon_highwater_judge(srv, note, strlen(note), "etcd", &learned, why, sizeof why)) {
     daemon_log(DAEMON_LOG_ERR, "READ-ONLY: %s", why);
     snprintf(srv->read_only_why, sizeof srv->read_only_why, "%s", why);
     __atomic_store_n(&srv->read_only, true, __ATOMIC_RELEASE);

@@ -85,6 +85,20 @@ static void follow_stop_loudly(struct daemon_server *srv, const char *why) {
              "reads of what it holds)", why, srv->cfg->follow);
 }
 
+/* The entries past the primary's latest checkpoint came with no log-key signature over their root
+ * (with standby.sync the primary signs only after this standby confirmed them): each checkpoint
+ * the primary sends that this tree reaches must have this tree's root at its size. */
+static int follow_check_signed(struct daemon_server *srv, const struct tlog_checkpoint *cp, char *why, size_t cap) {
+  uint8_t mine[PROTO_HASH_BYTES];
+  if (cp->size > ledger_tree_size(srv->ledger)) return 0; /* checked once this tree reaches it */
+  int rc = ledger_root(srv->ledger, cp->size, mine);
+  if (rc) return rc;
+  if (memcmp(mine, cp->root, sizeof mine) == 0) return 0;
+  snprintf(why, cap, "the primary's checkpoint at size %llu has another root than the entries it "
+           "streamed", (unsigned long long)cp->size);
+  return PROTO_E_INCONSISTENT;
+}
+
 /* Checks the answer's checkpoint and the root the page must give; appends the page. Returns 0
  * (appended or nothing new) or a code; a divergence also fills why. */
 static int follow_apply(struct daemon_server *srv, json_t *ans, const char *origin, struct page *pg,
@@ -98,22 +112,26 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
     snprintf(why, cap, "the primary's answer carries no checkpoint signed by the log key");
     return PROTO_E_BAD_CHECKPOINT;
   }
+  uint64_t tree = (uint64_t)json_integer_value(json_object_get(ans, "tree_size"));
   if (!root_b64 || proto_base64_decode(root_b64, strlen(root_b64), root, sizeof root) != PROTO_HASH_BYTES ||
-      end > cp.size || end < size || (end == cp.size && memcmp(root, cp.root, PROTO_HASH_BYTES))) {
+      end > tree || cp.size > tree || end < size || (end == cp.size && memcmp(root, cp.root, PROTO_HASH_BYTES))) {
     snprintf(why, cap, "the primary's page (end %llu) does not agree with its checkpoint (size %llu)",
              (unsigned long long)end, (unsigned long long)cp.size);
     return PROTO_E_INCONSISTENT;
   }
-  if (end == size) return 0;
-  int rc = page_load(json_object_get(ans, "entries"), size, pg);
-  if (!rc && pg->n != end - size) rc = PROTO_E_BAD_REQUEST;
-  if (rc) {
-    snprintf(why, cap, "the primary's page from %llu is malformed (%s)", (unsigned long long)size, proto_err_name(rc));
-    return rc;
+  int rc = 0;
+  if (end > size) {
+    rc = page_load(json_object_get(ans, "entries"), size, pg);
+    if (!rc && pg->n != end - size) rc = PROTO_E_BAD_REQUEST;
+    if (rc) {
+      snprintf(why, cap, "the primary's page from %llu is malformed (%s)", (unsigned long long)size,
+               proto_err_name(rc));
+      return rc;
+    }
+    rc = ledger_append_entries(srv->ledger, pg->in, pg->n, root, why, cap);
+    if (!rc) daemon_highwater_publish(srv);
   }
-  rc = ledger_append_entries(srv->ledger, pg->in, pg->n, root, why, cap);
-  if (!rc) daemon_highwater_publish(srv);
-  return rc;
+  return rc ? rc : follow_check_signed(srv, &cp, why, cap);
 }
 
 /* One round: ask from our size with our root (the confirmation), append what came. Returns 0
@@ -177,7 +195,7 @@ static void follow_main(void *arg) {
   free(pg);
 }
 
-int daemon_follow_start(struct daemon_server *srv) {
+int daemon_follow_start(struct daemon_server *srv, const struct ledger_config *lc) {
   if (!srv->cfg->follow[0]) return 0;
   assert(!srv->follow_started);
   int rc = proto_key_load(srv->cfg->follow_key, &srv->follow_key);
@@ -186,6 +204,9 @@ int daemon_follow_start(struct daemon_server *srv) {
                "with an operator or auditor key of the registry)", srv->cfg->follow_key, proto_err_message(rc));
     return rc;
   }
+  /* An old primary rejoining: its tail that the primary lacks is set aside first (rejoin.c). */
+  rc = daemon_rejoin(srv, lc);
+  if (rc) return rc;
   rc = uv_thread_create(&srv->follow_thread, follow_main, srv);
   if (rc) return PROTO_E_NO_MEMORY;
   srv->follow_started = true;

@@ -139,6 +139,9 @@ int daemon_highwater_start(struct daemon_server *srv) {
   int rc = learn_from(srv, srv->high_water_path, false);
   if (!rc && cfg->known_checkpoint[0]) rc = learn_from(srv, cfg->known_checkpoint, true);
   if (rc || srv->read_only) return rc;
+  /* A standby's file follows what it appends. Not its own latest checkpoint: an old primary may
+   * hold one it signed and never published, and the rejoin's lower bound is the published one. */
+  if (cfg->follow[0]) return 0;
   /* The file now follows the tree: an upgraded node, or one caught up while it was stopped. */
   char note[TLOG_CHECKPOINT_BYTES_MAX];
   long n = ledger_checkpoint_latest(srv->ledger, note, sizeof note);

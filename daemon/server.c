@@ -160,6 +160,15 @@ static void on_signal(uv_signal_t *s, int signum) {
   server_stop(srv);
 }
 
+/* How quotad opens its ledger (again, after a rejoin rebuilt it). With standby.sync, or as a
+ * standby (an old primary may rejoin with a tail no one confirmed), nothing is signed before
+ * something outside this node confirmed it: the writer signs (ledger_sign_latest). */
+static struct ledger_config ledger_config_of(const struct daemon_config *cfg, const struct proto_key *log_key) {
+  return (struct ledger_config){.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = log_key,
+                                .invariants_every_batches = cfg->invariants_every_batches,
+                                .sign_deferred = cfg->standby_sync || cfg->follow[0]};
+}
+
 static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   const struct daemon_config *cfg = srv->cfg;
   char why[600];
@@ -176,9 +185,8 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   }
   proto_key_public(*log_key, srv->log_public_key);
   struct ledger_check_report check;
-  struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max,
-                             .log_key = *log_key, .open_check = &check,
-                             .invariants_every_batches = cfg->invariants_every_batches};
+  struct ledger_config lc = ledger_config_of(cfg, *log_key);
+  lc.open_check = &check;
   memset(&check, 0, sizeof check);
   rc = ledger_open(&lc, &srv->ledger);
   if (rc == PROTO_E_CORRUPT && check.result == PROTO_E_CORRUPT) {
@@ -264,8 +272,10 @@ int daemon_run(struct daemon_config *cfg) {
   struct proto_key *log_key = NULL;
   int status = 1;
   if (open_ledger(&srv, &log_key) || daemon_highwater_start(&srv) || daemon_etcd_start(&srv) ||
-      load_material(&srv) || daemon_follow_start(&srv))
+      load_material(&srv))
     goto out;
+  struct ledger_config lc = ledger_config_of(cfg, log_key);
+  if (daemon_follow_start(&srv, &lc)) goto out;
   if (daemon_writer_start(&srv)) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;

@@ -141,17 +141,17 @@ struct daemon_server {
   bool checkpoint_hidden;  /* the tree conflicts with a learned checkpoint: its own is not served */
   bool high_water_failed;  /* __atomic: set by the writer when the file could not be written */
   char read_only_why[DAEMON_PATH_BYTES_MAX + 256];
-  /* the primary's side of a standby (standby.c): confirmed (size, root), loop thread only */
+  /* the primary's side of a standby (standby.c): the size it confirmed (__atomic: the loop thread
+   * writes it, the writer waits for it), when, and where it diverged (loop thread only) */
   uint64_t standby_confirmed, standby_seen_ms, standby_diverged_at;
   /* the etcd fence (etcd.c): revisions this node saw; written by the writer thread only */
   uint64_t etcd_epoch_mod, etcd_cp_mod;
   bool etcd_superseded;   /* __atomic */
   bool etcd_ready;        /* epoch and checkpoint revisions read */
   int inflight_fence;     /* the fence's code for the batch in flight (0: acknowledged) */
-  uv_timer_t sync_timer;  /* standby.timeout_ms for the batch waiting on the standby */
-  bool sync_waiting;      /* the batch in flight is committed and waits for the confirmation */
-  bool standby_alone;     /* the standby is away and this node went on alone (not required) */
-  bool standby_stalled;   /* the standby is away and writes stall (standby.required) */
+  uv_cond_t sync_cv;      /* with writer_mu: the standby confirmed more (daemon_standby_wait) */
+  bool standby_alone;     /* __atomic: the standby is away and this node went on alone */
+  bool standby_stalled;   /* __atomic: the standby is away and writes stall (standby.required) */
   /* a standby (follow.c): the thread that follows cfg->follow */
   uv_thread_t follow_thread;
   bool follow_started;
@@ -200,8 +200,12 @@ void daemon_writer_kick(struct daemon_server *srv);
 bool daemon_writer_idle(const struct daemon_server *srv);
 /* Completes a request whose envelopes are all resolved: builds its reply. */
 void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
-/* The standby confirmed a larger tree (standby.c): a batch waiting on it is answered. */
+/* The standby confirmed a larger tree (standby.c, the loop thread): wakes daemon_standby_wait. */
 void daemon_writer_standby_confirmed(struct daemon_server *srv);
+/* standby.sync (standby.c, the writer's thread): waits until the standby confirmed size, at most
+ * standby.timeout_ms. Returns 0 (confirmed; or it is away and this node goes on alone), or
+ * STANDBY_AWAY (standby.required: writes stall until it confirms all of the tree). */
+int daemon_standby_wait(struct daemon_server *srv, uint64_t size);
 
 /* highwater.c. The file's path (high_water_file, else DATA_DIR-hw/checkpoint). */
 int daemon_highwater_path(const struct daemon_config *cfg, char *out, size_t cap);
@@ -240,8 +244,15 @@ void daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
 void daemon_standby_promote(struct daemon_server *srv, const struct daemon_principal *p,
                             struct daemon_reply *reply, bool ka);
 /* follow.c: with cfg->follow, the thread that follows the primary (0, or a code that stops the
- * start: the follow key cannot be loaded); stop joins it. */
-int daemon_follow_start(struct daemon_server *srv);
+ * start: the follow key cannot be loaded, the rejoin refused); stop joins it. lc opens the ledger
+ * again after a rejoin rebuilt it. */
+int daemon_follow_start(struct daemon_server *srv, const struct ledger_config *lc);
+/* rejoin.c: before following, a tree that is no prefix of the primary's (an old primary) sets
+ * aside its entries past the shared prefix into DIR/set-aside-FROM-TO-MS.json beside the
+ * high-water file, never below the checkpoint it published, and rebuilds the store from the
+ * prefix. 0 when it followed the primary's log or the primary did not answer; INCONSISTENT when
+ * the primary lacks what this node published; else the failing step's code. */
+int daemon_rejoin(struct daemon_server *srv, const struct ledger_config *lc);
 void daemon_follow_stop(struct daemon_server *srv);
 
 /* server.c */

@@ -1,7 +1,8 @@
 /* standby (the primary's side): GET /v1/stream?from=N&root=R serves a following standby the
  * committed entries after N, with the legs stored beside them, the root at the page's end and the
  * latest checkpoint signed by the log key. Asking from N with the root of N is the standby's
- * confirmation that its tree of size N is durable: the primary records it and compares roots. */
+ * confirmation that its tree of size N is durable: the primary records it and compares roots.
+ * With standby.sync the writer waits for that confirmation before it signs and acknowledges. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static int stream_confirm(struct daemon_server *srv, const struct daemon_request
     srv->standby_diverged_at = from;
     return PROTO_E_INCONSISTENT;
   }
-  if (from > srv->standby_confirmed) srv->standby_confirmed = from;
+  if (from > __atomic_load_n(&srv->standby_confirmed, __ATOMIC_ACQUIRE))
+    __atomic_store_n(&srv->standby_confirmed, from, __ATOMIC_RELEASE);
   srv->standby_seen_ms = daemon_now_ms();
   daemon_writer_standby_confirmed(srv);
   return 0;
@@ -57,16 +59,20 @@ void daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
   if (!daemon_may_read_all(p))
     return daemon_reply_error(reply, PROTO_E_FORBIDDEN, "the stream is for a standby's operator or auditor key", ka);
   char note[TLOG_CHECKPOINT_BYTES_MAX];
-  uint64_t from = 0;
+  uint64_t from = 0, limit = 0;
   long cn = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
   if (cn < 0) return daemon_reply_error(reply, (int)cn, "no checkpoint yet", ka);
-  const char *nl = strchr(note, '\n');
-  uint64_t size = nl ? strtoull(nl + 1, NULL, 10) : 0; /* the checkpoint's size: what is signed */
+  /* Every committed entry, also past the latest checkpoint: with standby.sync the checkpoint is
+   * signed only once the standby confirmed them. The standby checks each checkpoint it is sent
+   * against its own tree (follow.c). */
+  uint64_t size = ledger_tree_size(srv->ledger);
   if (api__query_u64(r, "from", 0, &from) || from > size)
-    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "from must be at most the checkpoint's size", ka);
+    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "from must be at most the tree size", ka);
+  if (api__query_u64(r, "limit", STREAM_PAGE_ENTRIES_MAX, &limit) || limit > STREAM_PAGE_ENTRIES_MAX)
+    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "limit is 0 to 1000", ka);
   int rc = stream_confirm(srv, r, from);
   if (rc) return daemon_reply_error(reply, rc, "root at from", ka);
-  uint64_t end = size - from > STREAM_PAGE_ENTRIES_MAX ? from + STREAM_PAGE_ENTRIES_MAX : size;
+  uint64_t end = size - from > limit ? from + limit : size;
   uint8_t root[PROTO_HASH_BYTES];
   json_t *list = stream_entries(srv, from, end, &rc);
   if (!rc) rc = ledger_root(srv->ledger, end, root);
@@ -95,6 +101,7 @@ static int promote_check(struct daemon_server *srv, char *why, size_t cap) {
   }
   srv->etcd_ready = false;
   int rc = daemon_etcd_start(srv); /* etcd's checkpoint: read-only when the tree is behind it */
+  PROTO_ASSERT(srv->cfg->follow[0] == '\0'); /* judged as the primary it is about to become */
   if (!rc && srv->read_only) rc = PROTO_E_READ_ONLY, snprintf(why, cap, "%s", srv->read_only_why);
   return rc;
 }
@@ -106,19 +113,54 @@ void daemon_standby_promote(struct daemon_server *srv, const struct daemon_princ
   if (!srv->cfg->follow[0]) return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "this node is no standby", ka);
   char why[sizeof srv->read_only_why] = "";
   daemon_follow_stop(srv); /* the follower ends its batch: nothing else writes the ledger now */
+  /* What a standby was judged at start (behind its own high-water file, say) is judged again now. */
+  char primary[sizeof srv->cfg->follow];
+  snprintf(primary, sizeof primary, "%s", srv->cfg->follow);
+  srv->cfg->follow[0] = '\0';
+  __atomic_store_n(&srv->read_only, false, __ATOMIC_RELEASE);
+  srv->checkpoint_hidden = false;
   int rc = promote_check(srv, why, sizeof why);
   if (!rc) rc = daemon_etcd_promote(srv);
   if (rc) {
     daemon_log(DAEMON_LOG_ERR, "promote refused: %s (%s)", why[0] ? why : proto_err_message(rc), proto_err_name(rc));
+    if (!srv->read_only) snprintf(srv->read_only_why, sizeof srv->read_only_why, "promote refused: %s", why);
+    __atomic_store_n(&srv->read_only, true, __ATOMIC_RELEASE); /* neither standby nor primary now */
     return daemon_reply_error(reply, rc, why[0] ? why : "etcd: the new epoch could not be written", ka);
   }
-  char primary[sizeof srv->cfg->follow];
-  snprintf(primary, sizeof primary, "%s", srv->cfg->follow);
-  srv->cfg->follow[0] = '\0';
-  srv->standby_confirmed = 0;
+  __atomic_store_n(&srv->standby_confirmed, 0, __ATOMIC_RELEASE);
   uint64_t size = ledger_tree_size(srv->ledger);
   daemon_log(DAEMON_LOG_NOTICE, "PROMOTED: this node is the primary now (tree size %llu; it followed %s); "
              "writes are accepted", (unsigned long long)size, primary);
   api__reply_json(reply, 200, json_pack("{s:s,s:I,s:I}", "status", "primary", "tree_size", (json_int_t)size,
                                         "epoch_revision", (json_int_t)srv->etcd_epoch_mod), ka);
+}
+
+/* The writer's side of standby.sync: see server.h. */
+int daemon_standby_wait(struct daemon_server *srv, uint64_t size) {
+  PROTO_ASSERT(srv->cfg->standby_sync);
+  if (__atomic_load_n(&srv->standby_alone, __ATOMIC_ACQUIRE)) return 0;
+  uint64_t timeout_ns = (uint64_t)srv->cfg->standby_timeout_ms * 1000000u, start = uv_hrtime();
+  bool stalled = __atomic_load_n(&srv->standby_stalled, __ATOMIC_ACQUIRE), confirmed = false;
+  uv_mutex_lock(&srv->writer_mu);
+  for (;;) {
+    confirmed = __atomic_load_n(&srv->standby_confirmed, __ATOMIC_ACQUIRE) >= size;
+    uint64_t waited = uv_hrtime() - start;
+    /* stalled: the standby must come back first; no batch waits the whole timeout again */
+    if (confirmed || stalled || srv->writer_quit || waited >= timeout_ns) break;
+    (void)uv_cond_timedwait(&srv->sync_cv, &srv->writer_mu, timeout_ns - waited);
+  }
+  uv_mutex_unlock(&srv->writer_mu);
+  if (confirmed) return 0;
+  if (srv->cfg->standby_required) {
+    if (!__atomic_exchange_n(&srv->standby_stalled, true, __ATOMIC_ACQ_REL))
+      daemon_log(DAEMON_LOG_ERR, "standby away: tree size %llu not confirmed within %u ms; writes "
+                 "stall (503 standby_away) until it confirms (standby.required)",
+                 (unsigned long long)size, srv->cfg->standby_timeout_ms);
+    return PROTO_E_STANDBY_AWAY;
+  }
+  __atomic_store_n(&srv->standby_alone, true, __ATOMIC_RELEASE);
+  daemon_log(DAEMON_LOG_ERR, "standby away: tree size %llu not confirmed within %u ms; going on "
+             "ALONE: a failover now could lose acknowledged transactions",
+             (unsigned long long)size, srv->cfg->standby_timeout_ms);
+  return 0;
 }

@@ -15,6 +15,22 @@ static uint64_t now_us(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* After the commit, before any client hears ok (the writer's thread): with standby.sync the
+ * standby's confirmation of the new tree; then sign, the etcd swap that fences the checkpoint,
+ * and the published checkpoint also leaves the data directory (the high-water file). A code
+ * here answers the batch's accepted submissions instead of ok. */
+static int commit_fence(struct daemon_server *srv) {
+  PROTO_ASSERT(srv->inflight_rc == 0);
+  int rc = srv->cfg->standby_sync ? daemon_standby_wait(srv, srv->inflight_info.tree_size) : 0;
+  if (rc || !srv->inflight_info.accepted) return rc;
+  rc = ledger_sign_latest(srv->ledger); /* deferred until now with standby.sync (ledger_config) */
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
+  long n = rc ? rc : ledger_checkpoint_latest(srv->ledger, note, sizeof note);
+  rc = n < 0 ? (int)n : daemon_etcd_swap(srv, note, (size_t)n);
+  if (!rc) daemon_highwater_publish(srv);
+  return rc;
+}
+
 static void writer_main(void *arg) {
   struct daemon_server *srv = arg;
   /* Named so that per-thread CPU (top -H, /proc/PID/task, quota-bench) tells the writer apart. */
@@ -36,15 +52,7 @@ static void writer_main(void *arg) {
     srv->inflight_rc = ro ? PROTO_E_READ_ONLY
                           : ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
     srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
-    /* Before any client hears ok: sign (done), the etcd swap that fences it, then the published
-     * checkpoint also leaves the data directory. */
-    srv->inflight_fence = 0;
-    if (srv->inflight_rc == 0 && srv->inflight_info.accepted) {
-      char note[TLOG_CHECKPOINT_BYTES_MAX];
-      long n = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
-      srv->inflight_fence = n < 0 ? (int)n : daemon_etcd_swap(srv, note, (size_t)n);
-      if (!srv->inflight_fence) daemon_highwater_publish(srv);
-    }
+    srv->inflight_fence = srv->inflight_rc == 0 ? commit_fence(srv) : 0;
     srv->inflight_commit_us = now_us() - t0;
     /* A batch adds at most one entry per submission and never takes one away. */
     PROTO_ASSERT(srv->inflight_rc != 0 || (srv->inflight_info.tree_size >= size_before &&
@@ -117,43 +125,21 @@ static void batch_answer(struct daemon_server *srv, int unconfirmed) {
   daemon_server_maybe_finish(srv);
 }
 
-/* With standby.sync, nothing is acknowledged (not even exists) before the standby confirmed the
- * tree that holds it, unless it is away and the node was allowed to go on alone. */
-static bool sync_must_wait(const struct daemon_server *srv) {
-  return srv->cfg->standby_sync && srv->inflight_rc == 0 && !srv->inflight_fence && !srv->standby_alone &&
-         srv->standby_confirmed < srv->inflight_info.tree_size;
-}
-
-static void on_sync_timeout(uv_timer_t *t) {
-  struct daemon_server *srv = t->data;
-  if (!srv->sync_waiting) return;
-  srv->sync_waiting = false;
-  if (srv->cfg->standby_required) {
-    srv->standby_stalled = true;
-    daemon_log(DAEMON_LOG_ERR, "standby away: tree size %llu not confirmed within %u ms; writes "
-               "stall (503 standby_away) until it confirms (standby.required)",
-               (unsigned long long)srv->inflight_info.tree_size, srv->cfg->standby_timeout_ms);
-    batch_answer(srv, PROTO_E_STANDBY_AWAY);
-    return;
-  }
-  srv->standby_alone = true;
-  daemon_log(DAEMON_LOG_ERR, "standby away: tree size %llu not confirmed within %u ms; going on "
-             "ALONE: a failover now could lose acknowledged transactions",
-             (unsigned long long)srv->inflight_info.tree_size, srv->cfg->standby_timeout_ms);
-  batch_answer(srv, 0);
-}
-
+/* The standby confirmed a tree (the loop thread, standby.c): a node that was away comes back once
+ * it holds all of ours, and the writer waiting in daemon_standby_wait looks again. */
 void daemon_writer_standby_confirmed(struct daemon_server *srv) {
-  if ((srv->standby_alone || srv->standby_stalled) && srv->standby_confirmed >= ledger_tree_size(srv->ledger)) {
+  uint64_t confirmed = __atomic_load_n(&srv->standby_confirmed, __ATOMIC_ACQUIRE);
+  bool away = __atomic_load_n(&srv->standby_alone, __ATOMIC_ACQUIRE) ||
+              __atomic_load_n(&srv->standby_stalled, __ATOMIC_ACQUIRE);
+  if (away && confirmed >= ledger_tree_size(srv->ledger)) {
     daemon_log(DAEMON_LOG_NOTICE, "standby back: it confirmed tree size %llu; acknowledging with it "
-               "again", (unsigned long long)srv->standby_confirmed);
-    srv->standby_alone = srv->standby_stalled = false;
+               "again", (unsigned long long)confirmed);
+    __atomic_store_n(&srv->standby_alone, false, __ATOMIC_RELEASE);
+    __atomic_store_n(&srv->standby_stalled, false, __ATOMIC_RELEASE);
   }
-  if (srv->sync_waiting && srv->standby_confirmed >= srv->inflight_info.tree_size) {
-    srv->sync_waiting = false;
-    uv_timer_stop(&srv->sync_timer);
-    batch_answer(srv, 0);
-  }
+  uv_mutex_lock(&srv->writer_mu);
+  uv_cond_signal(&srv->sync_cv);
+  uv_mutex_unlock(&srv->writer_mu);
 }
 
 static void on_committed(uv_async_t *a) {
@@ -177,11 +163,6 @@ static void on_committed(uv_async_t *a) {
     daemon_log(DAEMON_LOG_ERR, "READ-ONLY: %s", srv->read_only_why);
   }
   daemon_metrics_batch(b->n, srv->inflight_commit_us);
-  if (sync_must_wait(srv)) {
-    srv->sync_waiting = true; /* the batch stays in flight until the standby confirms it */
-    uv_timer_start(&srv->sync_timer, on_sync_timeout, srv->cfg->standby_timeout_ms, 0);
-    return;
-  }
   batch_answer(srv, srv->inflight_fence);
 }
 
@@ -210,12 +191,11 @@ int daemon_writer_start(struct daemon_server *srv) {
   srv->inflight = &srv->batches[1];
   uv_timer_init(srv->loop, &srv->batch_timer);
   srv->batch_timer.data = srv;
-  uv_timer_init(srv->loop, &srv->sync_timer);
-  srv->sync_timer.data = srv;
   uv_async_init(srv->loop, &srv->writer_async, on_committed);
   srv->writer_async.data = srv;
   uv_mutex_init(&srv->writer_mu);
   uv_cond_init(&srv->writer_cv);
+  uv_cond_init(&srv->sync_cv);
   rc = uv_thread_create(&srv->writer_thread, writer_main, srv);
   if (rc) return rc;
   srv->writer_started = true;
@@ -227,14 +207,15 @@ void daemon_writer_stop(struct daemon_server *srv) {
     uv_mutex_lock(&srv->writer_mu);
     srv->writer_quit = true;
     uv_cond_signal(&srv->writer_cv);
+    uv_cond_signal(&srv->sync_cv); /* a batch waiting on the standby gives up at once */
     uv_mutex_unlock(&srv->writer_mu);
     uv_thread_join(&srv->writer_thread);
     uv_mutex_destroy(&srv->writer_mu);
     uv_cond_destroy(&srv->writer_cv);
+    uv_cond_destroy(&srv->sync_cv);
     srv->writer_started = false;
   }
   uv_close((uv_handle_t *)&srv->batch_timer, NULL);
-  uv_close((uv_handle_t *)&srv->sync_timer, NULL);
   uv_close((uv_handle_t *)&srv->writer_async, NULL);
   batch_free(&srv->batches[0]);
   batch_free(&srv->batches[1]);

@@ -413,7 +413,7 @@ static bool invariants_due(struct ledger *l) {
 
 /* After a commit: sign (and every invariants_every batches, first check) the new state in a read
  * transaction. */
-static int after_commit(struct ledger *l, uint64_t size_before) {
+static int after_commit(struct ledger *l, uint64_t size_before, bool sign) {
   if (l->tree_size == size_before && l->cp_len > 0) return 0;
   if (l->tree_size == 0) return 0;
   MDB_txn *txn;
@@ -429,7 +429,7 @@ static int after_commit(struct ledger *l, uint64_t size_before) {
     store__read_end(l, txn);
     return 0;
   }
-  rc = store__sign_checkpoint(l, txn, l->tree_size);
+  rc = sign ? store__sign_checkpoint(l, txn, l->tree_size) : 0;
   if (rc) {
     /* The batch is durable whatever happens here: report it committed. The checkpoint stays
      * at the previous size until a later batch (or the next open) signs one. */
@@ -460,7 +460,7 @@ int ledger_apply(struct ledger *l, struct ledger_submission *subs, size_t n, uin
   if (rc == PROTO_E_CORRUPT) l->failed = true;
   if (rc) return rc;
   fill_info(l, subs, n, info);
-  rc = after_commit(l, size_before);
+  rc = after_commit(l, size_before, !l->sign_deferred);
   if (info) info->tree_size = l->tree_size;
   return rc;
 }
@@ -487,5 +487,21 @@ int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, si
   if (rc == PROTO_E_CORRUPT) l->failed = true;
   if (rc) return rc;
   PROTO_ASSERT(l->tree_size == size_before + n);
-  return after_commit(l, size_before);
+  return after_commit(l, size_before, true);
+}
+
+int ledger_sign_latest(struct ledger *l) {
+  PROTO_ASSERT(l != NULL);
+  if (l->read_only || l->tree_size == 0) return 0;
+  pthread_mutex_lock(&l->cp_mutex);
+  bool current = l->cp_len > 0 && l->cp_size == l->tree_size;
+  pthread_mutex_unlock(&l->cp_mutex);
+  if (current) return 0;
+  MDB_txn *txn;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
+  rc = store__sign_checkpoint(l, txn, l->tree_size);
+  store__read_end(l, txn);
+  PROTO_ASSERT(rc != 0 || l->cp_size == l->tree_size);
+  return rc;
 }

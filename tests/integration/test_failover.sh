@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Failover without forking: a primary with a synchronous standby and a three-member etcd cluster
-# under load; SIGKILL the primary; quotactl promote on the standby; every acknowledged transaction
-# is in the new primary's log at its acknowledged index, quota-audit passes, clients go on. Then
-# a zombie primary (SIGSTOP, promote its standby, SIGCONT): its next batch fails the etcd swap,
-# it says it is superseded and acknowledges nothing. Durations are printed.
+# under load; SIGKILL the primary; quotactl promote on the standby; the old primary rejoins as the
+# new one's standby (its data directory as it was); again, CYCLES times (3; 10 with QUOTAD_LONG=1).
+# Every transaction ever acknowledged is in the last primary's log at its acknowledged index, and
+# quota-audit passes over the whole log. Then an old primary with a tail its standby never
+# confirmed rejoins: the tail is set aside into a file, never acknowledged nor published. Then a
+# zombie primary (SIGSTOP, promote its standby, SIGCONT): its next batch fails the etcd swap, it
+# says it is superseded and acknowledges nothing. Durations are printed.
 # Usage: bash test_failover.sh BUILD_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
@@ -72,6 +75,16 @@ load() { # load URL FIRST OUT
   done
 }
 # every acknowledged account is in URL's log at its acknowledged index
+# the primary at URL and its standby agree and the standby confirmed all of it (standby.state sync)
+in_sync() { # in_sync PRIMARY_URL STANDBY_URL
+  local p
+  p=$(curl -s "$1/healthz") || return 1
+  python3 -c '
+import json,sys; h=json.loads(sys.argv[1]); s=h.get("standby",{})
+sys.exit(not (s.get("state")=="sync" and s.get("confirmed")==h["tree_size"]))' "$p" &&
+    [ "$(size_of "$2")" = "$(echo "$p" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')" ]
+}
+wait_sync() { for _ in $(seq 1 300); do in_sync "$1" "$2" && return 0; sleep 0.1; done; return 1; }
 all_acked_at_index() { # all_acked_at_index URL FILE
   local bad=0 a idx
   while read -r a idx; do
@@ -89,53 +102,112 @@ ORIGIN=failover.quotad.example/cets
 "$Q" keygen "$T/auditor.key" >/dev/null
 VK=$(cat "$T/log.key.vkey")
 
-start P "$T/a" --standby-sync --standby-timeout-ms 3000 || { echo "FAIL - the primary did not start"; cat "$T/P.log"; exit 1; }
-"$Q" --url "$P_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null
-"$Q" --url "$P_URL" --key "$T/op.key" key-register --public-key "$T/auditor.key" --role auditor --scope 0 --name audit >/dev/null
-start S "$T/b" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not start"
-check "the standby follows (2 entries)" wait_size "$S_URL" 2
+CYCLES=3
+[ "${QUOTAD_LONG:-0}" = 1 ] && CYCLES=10
+# Every node runs with standby.sync and waits long for its standby (a standby slow under load
+# must not turn into "going on alone", which could lose an acknowledgement by design).
+SYNC=(--standby-sync --standby-timeout-ms 8000)
+url_of() { local v="$1_URL"; echo "${!v}"; }
+pid_of() { local v="$1_PID"; echo "${!v}"; }
+dir_of() { echo "$T/$(echo "$1" | tr N n)"; }
+start N1 "$T/n1" "${SYNC[@]}" || { echo "FAIL - the primary did not start"; cat "$T/N1.log"; exit 1; }
+"$Q" --url "$N1_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null
+"$Q" --url "$N1_URL" --key "$T/op.key" key-register --public-key "$T/auditor.key" --role auditor --scope 0 --name audit >/dev/null
+start N2 "$T/n2" "${SYNC[@]}" --follow "$N1_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not start"
+check "the standby follows (2 entries)" wait_size "$N2_URL" 2
+P=N1 S=N2
+: >"$T/acked"
+for c in $(seq 1 "$CYCLES"); do
+  tc=$(date +%s)
+  check "cycle $c: the standby $S confirmed all of the primary $P" wait_sync "$(url_of $P)" "$(url_of $S)"
+  rm -f "$T/stop-load" "$T/acked1" "$T/acked2"
+  load "$(url_of $P)" $((100000 * c + 10000)) "$T/acked1" & L1=$!
+  load "$(url_of $P)" $((100000 * c + 20000)) "$T/acked2" & L2=$!
+  sleep 3
+  t0=$(date +%s%N)
+  kill -KILL "$(pid_of $P)"
+  expect 0 "cycle $c: quotactl promote on the standby $S" "promoted: primary" -- \
+    "$Q" --url "$(url_of $S)" --key "$T/op.key" promote
+  echo "#      cycle $c: kill to promoted: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+  touch "$T/stop-load"; wait "$L1" "$L2"
+  n=$(cat "$T/acked1" "$T/acked2" | tee -a "$T/acked" | wc -l)
+  check "cycle $c: clients were acknowledged before the kill ($n)" test "$n" -gt 3
+  check "cycle $c: every transaction ever acknowledged is in the new primary's log at its index" \
+    all_acked_at_index "$(url_of $S)" "$T/acked"
+  # the old primary rejoins as the standby of the new one, on its own data directory
+  start "$P" "$(dir_of $P)" "${SYNC[@]}" --follow "$(url_of $S)" --follow-key "$T/auditor.key" ||
+    { echo "FAIL - cycle $c: the old primary did not rejoin"; { grep -A25 "ERROR: AddressSanitizer" "$T/$P.log" || tail -5 "$T/$P.log"; } | head -40; exit 1; }
+  check "cycle $c: the old primary $P rejoined and follows" wait_sync "$(url_of $S)" "$(url_of $P)"
+  expect 0 "cycle $c: clients go on against the new primary" "^ok: account_open" -- \
+    "$Q" --url "$(url_of $S)" --key "$T/op.key" account-open --account $((100000 * c + 30000)) --kind participant --name "after$c"
+  echo "#      cycle $c took $(( $(date +%s) - tc )) s; tails set aside by rejoining primaries so far: $(cat "$T"/N*.log | grep -c "REJOIN: entries")"
+  t=$P P=$S S=$t
+done
+echo "#      $(wc -l <"$T/acked") transactions acknowledged over $CYCLES failovers"
+check "every acknowledged transaction is in the last primary's log at its index" all_acked_at_index "$(url_of $P)" "$T/acked"
+check "the standby holds the same log" wait_sync "$(url_of $P)" "$(url_of $S)"
+expect 0 "quota-audit passes over the last primary's whole log" "" -- \
+  "$AUDIT" --url "$(url_of $P)" --key "$T/auditor.key" --verifier-key "$VK" --quiet
+check "the primary's high-water file follows it" \
+  test "$(sed -n 2p "$(dir_of $P)-hw/checkpoint")" = "$(curl -s "$(url_of $P)/v1/checkpoint" | sed -n 2p)"
 
-# ---- failover under load
-rm -f "$T/stop-load"
-load "$P_URL" 10000 "$T/acked1" & L1=$!
-load "$P_URL" 20000 "$T/acked2" & L2=$!
-sleep 4
-t0=$(date +%s%N)
-kill -KILL "$P_PID"
-expect 0 "quotactl promote on the standby" "promoted: primary" -- "$Q" --url "$S_URL" --key "$T/op.key" promote
-echo "#      kill to promoted: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-touch "$T/stop-load"; wait "$L1" "$L2"
-cat "$T/acked1" "$T/acked2" >"$T/acked"
-echo "#      $(wc -l <"$T/acked") transactions acknowledged by the old primary"
-check "clients were acknowledged before the kill" test "$(wc -l <"$T/acked")" -gt 5
-check "every acknowledged transaction is in the new primary's log at its index" all_acked_at_index "$S_URL" "$T/acked"
-expect 0 "clients go on against the new primary" "^ok: account_open" -- \
-  "$Q" --url "$S_URL" --key "$T/op.key" account-open --account 30000 --kind participant --name after
-expect 0 "quota-audit passes over the new primary's whole log" "" -- \
-  "$AUDIT" --url "$S_URL" --key "$T/auditor.key" --verifier-key "$VK" --quiet
-check "the new primary's high-water file follows it" test "$(sed -n 2p "$T/b-hw/checkpoint")" = "$(size_of "$S_URL")"
+# ---- an old primary with a tail its standby never confirmed (standby.required: not acknowledged)
+for n in "$S" "$P"; do kill -TERM "$(pid_of "$n")"; wait "$(pid_of "$n")" 2>/dev/null; done
+start "$P" "$(dir_of $P)" --standby-sync --standby-required --standby-timeout-ms 1000 ||
+  echo "FAIL - the primary did not restart"
+start "$S" "$(dir_of $S)" "${SYNC[@]}" --follow "$(url_of $P)" --follow-key "$T/auditor.key" ||
+  echo "FAIL - the standby did not restart"
+check "the standby follows the restarted primary" wait_sync "$(url_of $P)" "$(url_of $S)"
+published=$(curl -s "$(url_of $P)/v1/checkpoint" | sed -n 2p)
+kill -STOP "$(pid_of $S)"
+expect 1 "the standby away: the write is not acknowledged (standby_away)" "standby_away" -- \
+  "$Q" --url "$(url_of $P)" --key "$T/op.key" account-open --account 90001 --kind participant --name tail
+tail_size=$(size_of "$(url_of $P)")
+check "it is committed on the old primary only, unsigned (tree $tail_size, checkpoint $published)" \
+  test "$tail_size" = "$((published + 1))" -a "$(curl -s "$(url_of $P)/v1/checkpoint" | sed -n 2p)" = "$published"
+kill -KILL "$(pid_of $P)"
+kill -CONT "$(pid_of $S)"
+expect 0 "promote the standby" "promoted: primary" -- "$Q" --url "$(url_of $S)" --key "$T/op.key" promote
+start "$P" "$(dir_of $P)" "${SYNC[@]}" --follow "$(url_of $S)" --follow-key "$T/auditor.key" ||
+  { echo "FAIL - the old primary did not rejoin"; { grep -A25 "ERROR: AddressSanitizer" "$T/$P.log" || tail -5 "$T/$P.log"; } | head -40; exit 1; }
+expect 0 "the new primary writes where the tail was" "^ok: account_open" -- \
+  "$Q" --url "$(url_of $S)" --key "$T/op.key" account-open --account 90002 --kind participant --name new
+check "it says it set the tail aside, and where" \
+  grep -q "REJOIN: entries $published\.\.$published .*set aside into .*set-aside-$published-$tail_size-" "$T/$P.log"
+sed -n 's/.*\(REJOIN: .*\)/#      \1/p' "$T/$P.log" | tail -1
+aside=$(ls "$(dir_of $P)-hw/set-aside-$published-$tail_size-"*.json 2>/dev/null | head -1)
+check "the set-aside file holds the unacknowledged entry" python3 -c '
+import base64,json,sys; d=json.load(open(sys.argv[1])); e=d["entries"]
+sys.exit(not (d["from"]==int(sys.argv[2]) and len(e)==1 and b"tail" in base64.b64decode(e[0]["leaf"])))' "$aside" "$published"
+check "the old primary follows the new one" wait_sync "$(url_of $S)" "$(url_of $P)"
+expect 0 "its log has the new primary's entry at $published" "\"account\": *90002" -- \
+  "$Q" --url "$(url_of $P)" --key "$T/op.key" --json entries --start "$published" --limit 1
+expect 0 "quota-audit passes over the rejoined node" "" -- \
+  "$AUDIT" --url "$(url_of $P)" --key "$T/auditor.key" --verifier-key "$VK" --quiet
+t=$P P=$S S=$t
+P_URL=$(url_of $P) P_PID=$(pid_of $P) S_URL=$(url_of $S)
 
-# ---- zombie: the new primary gets a standby, is paused, its standby promoted, then it wakes up
-rm -rf "$T/a" "$T/a-hw"
-start S2 "$T/a" --follow "$S_URL" --follow-key "$T/auditor.key" || echo "FAIL - the second standby did not start"
-check "a new standby follows the new primary" wait_size "$S2_URL" "$(size_of "$S_URL")"
-kill -STOP "$S_PID"
+# ---- zombie: the primary is paused, its standby promoted, then it wakes up
+check "the standby confirmed all of the primary" wait_sync "$P_URL" "$S_URL"
+kill -STOP "$P_PID"
 expect 0 "promote the standby of the paused primary" "promoted: primary" -- \
-  "$Q" --url "$S2_URL" --key "$T/op.key" promote
-kill -CONT "$S_PID"
-before=$(size_of "$S2_URL")
+  "$Q" --url "$S_URL" --key "$T/op.key" promote
+kill -CONT "$P_PID"
+before=$(size_of "$S_URL")
+t0=$(date +%s%N)
 expect 1 "the woken old primary acknowledges nothing: its etcd swap fails (superseded)" "superseded" -- \
-  "$Q" --url "$S_URL" --key "$T/op.key" account-open --account 40000 --kind participant --name zombie
-check "it says it was superseded and stopped writing" grep -q "SUPERSEDED: the etcd swap" "$T/S.log"
-code=$(curl -s -o /dev/null -w '%{http_code}' "$S_URL/v1/checkpoint")
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 40000 --kind participant --name zombie
+echo "#      the zombie's write waited $(( ($(date +%s%N) - t0) / 1000000 )) ms for its lost standby, then failed the swap"
+check "it says it was superseded and stopped writing" grep -q "SUPERSEDED: the etcd swap" "$T/$P.log"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$P_URL/v1/checkpoint")
 check "it serves no checkpoint past the promotion (503)" test "$code" = 503
-expect 1 "later writes to it answer read_only" "read_only|superseded" -- \
-  "$Q" --url "$S_URL" --key "$T/op.key" account-open --account 40001 --kind participant --name zombie2
+expect 1 "later writes to it answer superseded" "superseded" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 40001 --kind participant --name zombie2
 expect 0 "the promoted node writes" "^ok: account_open" -- \
-  "$Q" --url "$S2_URL" --key "$T/op.key" account-open --account 40000 --kind participant --name real
-check "the promoted node's log went on from its own size" test "$(size_of "$S2_URL")" = "$((before + 1))"
+  "$Q" --url "$S_URL" --key "$T/op.key" account-open --account 40000 --kind participant --name real
+check "the promoted node's log went on from its own size" test "$(size_of "$S_URL")" = "$((before + 1))"
 expect 0 "quota-audit passes over the promoted node" "" -- \
-  "$AUDIT" --url "$S2_URL" --key "$T/auditor.key" --verifier-key "$VK" --quiet
+  "$AUDIT" --url "$S_URL" --key "$T/auditor.key" --verifier-key "$VK" --quiet
 
 echo "# failover test took $(( $(date +%s) - STARTED )) s"
 echo "$PASSED passed, $FAILED failed"

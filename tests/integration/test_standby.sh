@@ -151,6 +151,10 @@ expect 1 "later writes stall at once (503 standby_away)" "standby_away" -- \
   "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7202 --kind participant --name stalled2
 check "the stalled write left the ledger as it was (only the unacknowledged one committed)" \
   test "$(size_of "$P_URL")" = "$((before + 1))"
+# the committed but unconfirmed entry is not signed: no checkpoint covers a tail only it holds
+check "standby.sync: no checkpoint is signed over the unconfirmed entry (/v1/checkpoint at $before)" \
+  test "$(curl -s "$P_URL/v1/checkpoint" | sed -n 2p)" = "$before"
+check "nor written to the high-water file" test "$(sed -n 2p "$T/primary-hw/checkpoint")" = "$before"
 start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
 wait_size "$S_URL" "$((before + 1))"
 sleep 0.2
@@ -158,6 +162,8 @@ expect 0 "once the standby confirmed, writes go on" "^ok: account_open" -- \
   "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7202 --kind participant --name stalled2
 expect 0 "the unacknowledged (but committed and now confirmed) entry is in the log" "stalled" -- \
   "$Q" --url "$P_URL" --key "$T/op.key" account 7201
+check "once confirmed, the checkpoint is signed over both ($((before + 2)))" \
+  test "$(curl -s "$P_URL/v1/checkpoint" | sed -n 2p)" = "$((before + 2))"
 stop "$S_PID"
 
 # a standby fed a tampered batch: a proxy in front of the primary flips one byte of one entry
