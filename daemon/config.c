@@ -41,6 +41,7 @@ static const struct opt opts[] = {
   NUM("standby", "required", "standby-required", OPT_BOOL, standby_required, 0, 1, "with sync: while the standby is away writes stall (503 standby_away) instead of going on alone"),
   NUM("standby", "timeout_ms", "standby-timeout-ms", OPT_U32, standby_timeout_ms, 10, 600000, "how long a batch waits for the standby's confirmation, ms"),
   STR("etcd", "endpoints", "etcd-endpoints", etcd_endpoints, "etcd v3 JSON gateway URLs, comma-separated: the fence of acknowledgements and publication; empty = none"),
+  NUM("etcd", "lease_ttl_s", "etcd-lease-ttl-s", OPT_U32, etcd_lease_ttl_s, 0, 3600, "automatic failover: the primary holds an etcd leader lease of this many s; a standby takes it over when it expires and promotes itself; 0 = off"),
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
   STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),

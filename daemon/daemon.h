@@ -49,6 +49,7 @@ struct daemon_config {
   char follow[256];                            /* a standby of this primary URL; empty: none */
   char follow_key[DAEMON_PATH_BYTES_MAX];      /* signs the standby's stream requests */
   char etcd_endpoints[512];    /* "http://127.0.0.1:2379,..."; empty: no etcd fence */
+  uint32_t etcd_lease_ttl_s;   /* automatic failover's leader lease (lease.c); 0: off */
   bool standby_sync;          /* a primary acknowledges only what its standby confirmed */
   bool standby_required;      /* ... and stalls while it is away, instead of going on alone */
   uint32_t standby_timeout_ms; /* how long a batch waits for the standby's confirmation */

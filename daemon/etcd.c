@@ -16,18 +16,18 @@
 #define ETCD_KEY_BYTES_MAX 256u
 #define ETCD_REQUEST_MS_MAX 2000L /* one etcd request; then the next endpoint */
 
-static json_t *b64_json(const void *data, size_t len) {
+json_t *daemon__etcd_b64(const void *data, size_t len) {
   char out[4 * (TLOG_CHECKPOINT_BYTES_MAX / 3) + 8];
   if (proto_base64_encode(data, len, out, sizeof out) < 0) return NULL;
   return json_string(out);
 }
 
-static void etcd_key(const struct daemon_server *srv, const char *leaf, char *out, size_t cap) {
+void daemon__etcd_key(const struct daemon_server *srv, const char *leaf, char *out, size_t cap) {
   snprintf(out, cap, "quotad/%s/%s", ledger_origin(srv->ledger), leaf);
 }
 
 /* POSTs body to each endpoint in turn until one answers 200. Returns 0 and *out, or a code. */
-static int etcd_call(struct daemon_server *srv, const char *path, json_t *body, json_t **out) {
+int daemon__etcd_call(struct daemon_server *srv, const char *path, json_t *body, json_t **out) {
   char eps[sizeof srv->cfg->etcd_endpoints], *save = NULL;
   snprintf(eps, sizeof eps, "%s", srv->cfg->etcd_endpoints);
   int rc = PROTO_E_BUSY;
@@ -56,7 +56,7 @@ static uint64_t json_u64(json_t *v) {
 /* The key's mod_revision (0 when absent) and value (when out is not NULL). */
 static int etcd_get(struct daemon_server *srv, const char *key, uint64_t *mod, char *out, size_t cap) {
   json_t *ans = NULL;
-  int rc = etcd_call(srv, "/v3/kv/range", json_pack("{s:o}", "key", b64_json(key, strlen(key))), &ans);
+  int rc = daemon__etcd_call(srv, "/v3/kv/range", json_pack("{s:o}", "key", daemon__etcd_b64(key, strlen(key))), &ans);
   if (rc) return rc;
   json_t *kv = json_array_get(json_object_get(ans, "kvs"), 0);
   *mod = kv ? json_u64(json_object_get(kv, "mod_revision")) : 0;
@@ -76,12 +76,12 @@ static int etcd_swap(struct daemon_server *srv, const char *const *keys, const u
                      size_t n, const char *put_key, const char *value, size_t len, uint64_t *rev) {
   json_t *cmp = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(cmp, json_pack("{s:o,s:s,s:s,s:I}", "key", b64_json(keys[i], strlen(keys[i])),
+    json_array_append_new(cmp, json_pack("{s:o,s:s,s:s,s:I}", "key", daemon__etcd_b64(keys[i], strlen(keys[i])),
                                          "target", "MOD", "result", "EQUAL", "mod_revision", (json_int_t)mods[i]));
-  json_t *put = json_pack("[{s:{s:o,s:o}}]", "request_put", "key", b64_json(put_key, strlen(put_key)),
-                          "value", b64_json(value, len));
+  json_t *put = json_pack("[{s:{s:o,s:o}}]", "request_put", "key", daemon__etcd_b64(put_key, strlen(put_key)),
+                          "value", daemon__etcd_b64(value, len));
   json_t *ans = NULL;
-  int rc = etcd_call(srv, "/v3/kv/txn", json_pack("{s:o,s:o}", "compare", cmp, "success", put), &ans);
+  int rc = daemon__etcd_call(srv, "/v3/kv/txn", json_pack("{s:o,s:o}", "compare", cmp, "success", put), &ans);
   if (rc) return rc;
   bool ok = json_is_true(json_object_get(ans, "succeeded"));
   *rev = json_u64(json_object_get(json_object_get(ans, "header"), "revision"));
@@ -100,8 +100,8 @@ static void superseded(struct daemon_server *srv, const char *why) {
 /* Reads the epoch (creating epoch 1 for the registry's first primary) and the last checkpoint. */
 static int etcd_init(struct daemon_server *srv) {
   char ek[ETCD_KEY_BYTES_MAX], ck[ETCD_KEY_BYTES_MAX], note[TLOG_CHECKPOINT_BYTES_MAX + 1];
-  etcd_key(srv, "epoch", ek, sizeof ek);
-  etcd_key(srv, "checkpoint", ck, sizeof ck);
+  daemon__etcd_key(srv, "epoch", ek, sizeof ek);
+  daemon__etcd_key(srv, "checkpoint", ck, sizeof ck);
   int rc = etcd_get(srv, ek, &srv->etcd_epoch_mod, NULL, 0);
   if (!rc) rc = etcd_get(srv, ck, &srv->etcd_cp_mod, note, sizeof note);
   if (!rc && srv->etcd_epoch_mod == 0 && !srv->cfg->follow[0]) {
@@ -143,8 +143,8 @@ int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len) {
   int rc = srv->etcd_ready ? 0 : etcd_init(srv);
   if (rc) return rc;
   char ek[ETCD_KEY_BYTES_MAX], ck[ETCD_KEY_BYTES_MAX];
-  etcd_key(srv, "epoch", ek, sizeof ek);
-  etcd_key(srv, "checkpoint", ck, sizeof ck);
+  daemon__etcd_key(srv, "epoch", ek, sizeof ek);
+  daemon__etcd_key(srv, "checkpoint", ck, sizeof ck);
   const char *keys[] = {ek, ck};
   uint64_t mods[] = {srv->etcd_epoch_mod, srv->etcd_cp_mod}, rev = 0;
   rc = etcd_swap(srv, keys, mods, 2, ck, note, len, &rev);
@@ -162,8 +162,8 @@ int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len) {
 int daemon_etcd_promote(struct daemon_server *srv) {
   if (!srv->cfg->etcd_endpoints[0]) return 0;
   char ek[ETCD_KEY_BYTES_MAX], ck[ETCD_KEY_BYTES_MAX], value[64];
-  etcd_key(srv, "epoch", ek, sizeof ek);
-  etcd_key(srv, "checkpoint", ck, sizeof ck);
+  daemon__etcd_key(srv, "epoch", ek, sizeof ek);
+  daemon__etcd_key(srv, "checkpoint", ck, sizeof ck);
   uint64_t old = 0;
   int rc = etcd_get(srv, ek, &old, value, sizeof value);
   snprintf(value, sizeof value, "%llu", (unsigned long long)daemon_now_ms());

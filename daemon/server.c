@@ -105,6 +105,7 @@ void daemon_server_maybe_finish(struct daemon_server *srv) {
   if (!srv->stopping || srv->stopped || srv->conn_count || !daemon_writer_idle(srv)) return;
   srv->stopped = true;
   daemon_log(DAEMON_LOG_NOTICE, "all connections closed and batches committed; stopping");
+  daemon_lease_stop(srv); /* its async handle would keep the loop running */
   uv_close((uv_handle_t *)&srv->sweep, NULL);
   uv_close((uv_handle_t *)&srv->check_timer, NULL);
   uv_close((uv_handle_t *)&srv->sig_term, NULL);
@@ -280,6 +281,7 @@ int daemon_run(struct daemon_config *cfg) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
     goto out;
   }
+  if (daemon_lease_start(&srv)) goto out;
   srv.last_commit_ms = daemon_now_ms();
   srv.start_time_s = srv.last_commit_ms / 1000;
   if (start_handles(&srv)) {
@@ -295,6 +297,7 @@ int daemon_run(struct daemon_config *cfg) {
   uv_run(&loop, UV_RUN_DEFAULT);
   status = 0;
 out:
+  daemon_lease_stop(&srv); /* before the follower: a promotion it asked for must not start now */
   daemon_follow_stop(&srv); /* the follower writes the ledger: it ends before the ledger closes */
   if (srv.writer_started) {
     srv.stopping = true;

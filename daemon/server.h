@@ -3,6 +3,7 @@
 #ifndef QUOTAD_DAEMON_SERVER_H
 #define QUOTAD_DAEMON_SERVER_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "daemon/daemon.h"
@@ -159,6 +160,11 @@ struct daemon_server {
   bool follow_failed; /* __atomic: stopped on a divergence; follow_why says why */
   struct proto_key *follow_key;
   char follow_why[512];
+  /* automatic failover (lease.c): the thread that holds or watches the leader lease */
+  uv_thread_t lease_thread;
+  uv_async_t lease_async; /* the lease thread asks the loop to promote this standby */
+  bool lease_started;
+  bool lease_quit; /* __atomic */
 };
 
 /* Results of daemon_api_handle. */
@@ -234,6 +240,13 @@ void daemon_highwater_publish(struct daemon_server *srv);
 int daemon_etcd_start(struct daemon_server *srv);
 int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len);
 int daemon_etcd_promote(struct daemon_server *srv);
+/* etcd.c for lease.c: one gateway call (body is taken), a key under quotad/<origin>/, base64. */
+int daemon__etcd_call(struct daemon_server *srv, const char *path, json_t *body, json_t **out);
+void daemon__etcd_key(const struct daemon_server *srv, const char *leaf, char *out, size_t cap);
+json_t *daemon__etcd_b64(const void *data, size_t len);
+/* lease.c: with etcd.lease_ttl_s, the thread of automatic failover; stop joins it. */
+int daemon_lease_start(struct daemon_server *srv);
+void daemon_lease_stop(struct daemon_server *srv);
 
 /* standby.c: GET /v1/stream (an authenticated operator or auditor) */
 void daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
@@ -243,6 +256,8 @@ void daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
  * known_checkpoint), after writing a new etcd epoch. */
 void daemon_standby_promote(struct daemon_server *srv, const struct daemon_principal *p,
                             struct daemon_reply *reply, bool ka);
+/* The promotion itself (the loop thread): 0, or a code with the reason in why. */
+int daemon_standby_promote_now(struct daemon_server *srv, char *why, size_t cap);
 /* follow.c: with cfg->follow, the thread that follows the primary (0, or a code that stops the
  * start: the follow key cannot be loaded, the rejoin refused); stop joins it. lc opens the ledger
  * again after a rejoin rebuilt it. */

@@ -106,33 +106,41 @@ static int promote_check(struct daemon_server *srv, char *why, size_t cap) {
   return rc;
 }
 
+int daemon_standby_promote_now(struct daemon_server *srv, char *why, size_t cap) {
+  PROTO_ASSERT(srv->cfg->follow[0] != '\0' && cap > 0);
+  daemon_follow_stop(srv); /* the follower ends its batch: nothing else writes the ledger now */
+  /* What a standby was judged at start (behind its own high-water file, say) is judged again now. */
+  char primary[sizeof srv->cfg->follow];
+  snprintf(primary, sizeof primary, "%s", srv->cfg->follow);
+  __atomic_store_n(&srv->cfg->follow[0], '\0', __ATOMIC_RELEASE);
+  __atomic_store_n(&srv->read_only, false, __ATOMIC_RELEASE);
+  srv->checkpoint_hidden = false;
+  int rc = promote_check(srv, why, cap);
+  if (!rc) rc = daemon_etcd_promote(srv);
+  if (rc) {
+    if (!why[0]) snprintf(why, cap, "etcd: the new epoch could not be written");
+    daemon_log(DAEMON_LOG_ERR, "promote refused: %s (%s)", why, proto_err_name(rc));
+    if (!srv->read_only) snprintf(srv->read_only_why, sizeof srv->read_only_why, "promote refused: %s", why);
+    __atomic_store_n(&srv->read_only, true, __ATOMIC_RELEASE); /* neither standby nor primary now */
+    return rc;
+  }
+  __atomic_store_n(&srv->standby_confirmed, 0, __ATOMIC_RELEASE);
+  daemon_log(DAEMON_LOG_NOTICE, "PROMOTED: this node is the primary now (tree size %llu; it followed %s); "
+             "writes are accepted", (unsigned long long)ledger_tree_size(srv->ledger), primary);
+  return 0;
+}
+
 void daemon_standby_promote(struct daemon_server *srv, const struct daemon_principal *p,
                             struct daemon_reply *reply, bool ka) {
   if (!p->local && !(p->authenticated && p->role == PROTO_ROLE_OPERATOR))
     return daemon_reply_error(reply, PROTO_E_FORBIDDEN, "promote: the Unix socket or an operator key", ka);
   if (!srv->cfg->follow[0]) return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "this node is no standby", ka);
   char why[sizeof srv->read_only_why] = "";
-  daemon_follow_stop(srv); /* the follower ends its batch: nothing else writes the ledger now */
-  /* What a standby was judged at start (behind its own high-water file, say) is judged again now. */
-  char primary[sizeof srv->cfg->follow];
-  snprintf(primary, sizeof primary, "%s", srv->cfg->follow);
-  srv->cfg->follow[0] = '\0';
-  __atomic_store_n(&srv->read_only, false, __ATOMIC_RELEASE);
-  srv->checkpoint_hidden = false;
-  int rc = promote_check(srv, why, sizeof why);
-  if (!rc) rc = daemon_etcd_promote(srv);
-  if (rc) {
-    daemon_log(DAEMON_LOG_ERR, "promote refused: %s (%s)", why[0] ? why : proto_err_message(rc), proto_err_name(rc));
-    if (!srv->read_only) snprintf(srv->read_only_why, sizeof srv->read_only_why, "promote refused: %s", why);
-    __atomic_store_n(&srv->read_only, true, __ATOMIC_RELEASE); /* neither standby nor primary now */
-    return daemon_reply_error(reply, rc, why[0] ? why : "etcd: the new epoch could not be written", ka);
-  }
-  __atomic_store_n(&srv->standby_confirmed, 0, __ATOMIC_RELEASE);
-  uint64_t size = ledger_tree_size(srv->ledger);
-  daemon_log(DAEMON_LOG_NOTICE, "PROMOTED: this node is the primary now (tree size %llu; it followed %s); "
-             "writes are accepted", (unsigned long long)size, primary);
-  api__reply_json(reply, 200, json_pack("{s:s,s:I,s:I}", "status", "primary", "tree_size", (json_int_t)size,
-                                        "epoch_revision", (json_int_t)srv->etcd_epoch_mod), ka);
+  int rc = daemon_standby_promote_now(srv, why, sizeof why);
+  if (rc) return daemon_reply_error(reply, rc, why, ka);
+  api__reply_json(reply, 200, json_pack("{s:s,s:I,s:I}", "status", "primary", "tree_size",
+                                        (json_int_t)ledger_tree_size(srv->ledger), "epoch_revision",
+                                        (json_int_t)srv->etcd_epoch_mod), ka);
 }
 
 /* The writer's side of standby.sync: see server.h. */
