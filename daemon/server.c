@@ -277,11 +277,10 @@ int daemon_run(struct daemon_config *cfg) {
     goto out;
   struct ledger_config lc = ledger_config_of(cfg, log_key);
   if (daemon_follow_start(&srv, &lc)) goto out;
-  if (daemon_writer_start(&srv)) {
-    daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
+  if (daemon_writer_start(&srv) || daemon_lease_start(&srv)) {
+    daemon_log(DAEMON_LOG_ERR, "cannot start the writer or the lease thread");
     goto out;
   }
-  if (daemon_lease_start(&srv)) goto out;
   srv.last_commit_ms = daemon_now_ms();
   srv.start_time_s = srv.last_commit_ms / 1000;
   if (start_handles(&srv)) {
