@@ -19,7 +19,8 @@ unsigned alloc__unit_status(const struct alloc_scheme *s, const struct alloc_uni
   bool special = ((u->flags & ALLOC_F_WHITE_PORTLAND) && s->white_portland) ||
                  ((u->flags & ALLOC_F_GYPSUM_ACID) && s->gypsum_acid) ||
                  ((u->flags & ALLOC_F_HYDROGEN_BF) && s->hydrogen_bf) ||
-                 (s->has_carbide && (alloc_dec)u->carbide_slag_e6 * E6_TO_DEC > s->carbide_threshold);
+                 (s->has_carbide && u->sector == PROTO_SECTOR_CEMENT &&
+                  (alloc_dec)u->carbide_slag_e6 * E6_TO_DEC > s->carbide_threshold);
   return special ? ALLOC_SPECIAL : ALLOC_NORMAL;
 }
 
@@ -291,10 +292,79 @@ static void diag_unit(struct alloc_diag *diag, size_t i, const char *field, cons
   snprintf(diag->message, sizeof diag->message, "%s", msg);
 }
 
+/* A pre-allocation run knows only the previous year's emissions: each unit's pre-allocation,
+ * no quota, no balance value. */
+static int pre_only_units(struct alloc_run *run, struct alloc_diag *diag) {
+  for (size_t i = 0; i < run->count; i++) {
+    const struct alloc_unit *u = &run->data->units[i];
+    struct alloc_result *r = &run->results[i];
+    r->unit = i;
+    r->status = (uint8_t)alloc__unit_status(run->scheme, u);
+    int err = u->sector == run->scheme->sector ? pre_allocation(run->scheme, u, &r->pre)
+                                               : PROTO_E_BAD_DATA;
+    if (!err && __builtin_add_overflow(run->summary.pre_total, r->pre, &run->summary.pre_total))
+      err = PROTO_E_OVERFLOW;
+    if (err) {
+      diag_unit(diag, i, "unit", err == PROTO_E_BAD_DATA ? "the unit is not of the scheme's sector"
+                                                         : proto_err_message(err));
+      return err;
+    }
+    run->summary.units++;
+    if (r->status == ALLOC_NONE) run->summary.none_count++;
+  }
+  return 0;
+}
+
+static int cmp_unit_uscc_flags(const void *a, const void *b) {
+  const struct alloc_unit *x = *(const struct alloc_unit *const *)a;
+  const struct alloc_unit *y = *(const struct alloc_unit *const *)b;
+  int c = strcmp(x->uscc, y->uscc);
+  if (c == 0) c = x->flags < y->flags ? -1 : x->flags > y->flags;
+  return c ? c : x < y ? -1 : x > y;
+}
+
+/* Steel is allocated per enterprise: an integrated enterprise's furnaces are one unit (E and
+ * output summed before I is computed), so two allocated steel units of one USCC with the same
+ * flags are refused (units with other flags, such as a hydrogen-rich furnace, stand apart). */
+static int steel_one_unit_each(const struct alloc_data *d, struct alloc_diag *diag) {
+  if (d->count < 2) return 0;
+  const struct alloc_unit **order = malloc(d->count * sizeof *order);
+  if (!order) return PROTO_E_NO_MEMORY;
+  size_t n = 0;
+  for (size_t i = 0; i < d->count; i++) {
+    const struct alloc_unit *u = &d->units[i];
+    if (u->sector == PROTO_SECTOR_STEEL && !(u->flags & NO_ALLOCATION_FLAGS)) order[n++] = u;
+  }
+  qsort(order, n, sizeof *order, cmp_unit_uscc_flags);
+  int err = 0;
+  for (size_t i = 1; i < n && !err; i++) {
+    if (strcmp(order[i]->uscc, order[i - 1]->uscc) != 0 || order[i]->flags != order[i - 1]->flags)
+      continue;
+    diag_unit(diag, (size_t)(order[i] - d->units), "uscc",
+              "a steel enterprise is one allocation unit: sum its furnaces");
+    err = PROTO_E_BAD_DATA;
+  }
+  free(order);
+  return err;
+}
+
+/* Every unit has this year's emissions (a final run) or none has (a pre-allocation run). */
+static int run_kind(const struct alloc_data *d, bool *pre_only, struct alloc_diag *diag) {
+  size_t unknown = 0;
+  for (size_t i = 0; i < d->count; i++) unknown += d->units[i].emissions_unknown;
+  *pre_only = d->count > 0 && unknown == d->count;
+  if (unknown == 0 || *pre_only) return 0;
+  size_t i = 0;
+  while (!d->units[i].emissions_unknown) i++;
+  diag_unit(diag, i, "emissions", "either every unit has this year's emissions or none has");
+  return PROTO_E_BAD_DATA;
+}
+
 static int compute_units(struct alloc_run *run, const struct alloc_bp *bp,
                          struct alloc_diag *diag) {
   const struct alloc_scheme *s = run->scheme;
   alloc_dec verified = 0, quota = 0;
+  if (run->summary.pre_only) return pre_only_units(run, diag);
   for (size_t i = 0; i < run->count; i++) {
     const struct alloc_unit *u = &run->data->units[i];
     struct alloc_result *r = &run->results[i];
@@ -329,8 +399,10 @@ int alloc_compute(const struct alloc_scheme *scheme,
   PROTO_ASSERT(scheme && data && out);
   if (diag) memset(diag, 0, sizeof *diag);
   struct alloc_bp bp = {0, 1};
-  bool solved;
-  int err = choose_bp(scheme, data, bp_text, &bp, &solved);
+  bool solved = false, pre_only;
+  int err = run_kind(data, &pre_only, diag);
+  if (!err) err = steel_one_unit_each(data, diag);
+  if (!err && !pre_only) err = choose_bp(scheme, data, bp_text, &bp, &solved);
   if (err) return err;
   struct alloc_run *run = calloc(1, sizeof *run);
   struct alloc_result *results = calloc(data->count ? data->count : 1, sizeof *results);
@@ -341,7 +413,8 @@ int alloc_compute(const struct alloc_scheme *scheme,
   }
   *run = (struct alloc_run){scheme, data, results, data->count, {{0}}};
   run->summary.bp_solved = solved;
-  if (scheme->method == ALLOC_INTENSITY_COEFFICIENT) {
+  run->summary.pre_only = pre_only;
+  if (scheme->method == ALLOC_INTENSITY_COEFFICIENT && !pre_only) {
     struct alloc_u256 scaled = alloc__u256_mul(bp.num, (alloc_u128)ALLOC_DEC_ONE);
     alloc_dec v;
     err = signed_ratio(scaled, bp.den, false, &v);

@@ -67,6 +67,10 @@ unsigned alloc_scheme_year(const struct alloc_scheme *scheme);
 unsigned alloc_scheme_sector(const struct alloc_scheme *scheme); /* proto_sector */
 unsigned alloc_scheme_method(const struct alloc_scheme *scheme);
 bool alloc_scheme_draft(const struct alloc_scheme *scheme);
+bool alloc_scheme_has_pre(const struct alloc_scheme *scheme); /* a pre-allocation share > 0 */
+/* The same as alloc_scheme_load from the file's text (NUL-terminated), as an allocation table
+ * header carries it; diag->file is "scheme". */
+int alloc_scheme_parse(const char *text, struct alloc_scheme **out, struct alloc_diag *diag);
 
 /* ---------------------------------------------------------------------------------------------
  * Enterprise data: one record per allocation unit
@@ -99,6 +103,7 @@ struct alloc_unit {
   uint8_t province;                               /* GB/T 2260 two-digit code */
   uint8_t sector;                                 /* enum proto_sector */
   char unit_id[ALLOC_UNIT_ID_BYTES_MAX + 1]; /* unique within the enterprise */
+  bool emissions_unknown;    /* this year's E is not known yet (a pre-allocation run) */
   int64_t emissions_e6;      /* verified emissions E of the year, t */
   int64_t output_e6;         /* hot metal / clinker / aluminium, t (not power) */
   bool has_prev;             /* previous year's verified emissions known */
@@ -157,6 +162,7 @@ struct alloc_result {
 struct alloc_summary {
   char bp[ALLOC_TEXT_BYTES]; /* balance value, 18 places toward zero ("" if none) */
   bool bp_solved;                   /* solved here (true) or taken from the scheme / caller */
+  bool pre_only;                    /* no unit had this year's emissions: pre-allocations only */
   char verified_total[ALLOC_TEXT_BYTES]; /* sum of E over allocated units, exact */
   uint64_t quota_total, pre_total;
   char residual[ALLOC_TEXT_BYTES]; /* verified_total - quota_total, exact */
@@ -232,6 +238,46 @@ struct alloc_order {
  * nothing to issue (a zero amount), or BAD_ARGUMENT (i or phase out of range). */
 int alloc_order(const struct alloc_run *run, size_t i, unsigned phase,
                        struct alloc_order *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Allocation tables (proto/FORMAT.md "Allocation tables"): the recomputation the ledger runs at
+ * publication and the audit at replay, from the scheme text and the rows' inputs.
+ * ------------------------------------------------------------------------------------------- */
+struct alloc_table_header {
+  unsigned vintage;               /* the vintage of the table's instrument */
+  unsigned phase, status, bp_kind; /* proto_table_phase, proto_scheme_status, proto_bp_kind */
+  const char *bp;                 /* the header's balance value text ("" for none) */
+};
+
+/* Checks a header against its scheme: DRAFT_SCHEME (the scheme or the header says draft),
+ * ALLOC_MISMATCH (the scheme's year is not the vintage; a pre-allocation table of a scheme
+ * without pre-allocation), BP_MISMATCH (a balance-value kind the method and phase do not have;
+ * a published value that differs from the one the scheme names; solved for a scheme that
+ * names one). Returns 0 when the header may be published. */
+int alloc_table_header_check(const struct alloc_scheme *s, const struct alloc_table_header *h);
+
+struct alloc_table_verdict {
+  size_t row;                /* the first row found wrong (0-based) */
+  uint64_t pre, quota;       /* TABLE_MISMATCH: what the allocator computes for that row */
+  char bp[ALLOC_TEXT_BYTES]; /* solved tables: the solve over the rows, 18 places toward zero */
+};
+
+/* Recomputes every row of a table with its scheme and the header's balance value: for a solved
+ * one, first solves over the rows and requires the header's value to be that solve truncated
+ * to 18 places; the amounts are then computed with the header's value either way (so a
+ * re-determination, computed later with that same value, agrees). Returns 0, ALLOC_MISMATCH
+ * (a row with this year's emissions in a pre-allocation table or without them in a final one),
+ * TABLE_ROWS (a (USCC, unit) twice), BP_MISMATCH, TABLE_MISMATCH (a row's pre or quota differs),
+ * or alloc_compute's BAD_DATA / NO_ROOT / OVERFLOW / AMOUNT_TOO_LARGE / NO_MEMORY; v->row names
+ * the row. */
+int alloc_table_rows_check(const struct alloc_scheme *s, const struct alloc_table_header *h,
+                           const struct proto_alloc_row *rows, size_t n,
+                           struct alloc_table_verdict *v);
+
+/* A row's inputs as an allocation unit (province 0, nothing pre-allocated). */
+void alloc_unit_from_row(const struct proto_alloc_row *row, struct alloc_unit *u);
+/* Unit i of run with its computed amounts as a table row (not confidential, zero salt). */
+void alloc_row_from_result(const struct alloc_run *run, size_t i, struct proto_alloc_row *row);
 
 /* ---------------------------------------------------------------------------------------------
  * Small pure rules

@@ -19,7 +19,8 @@ enum col {
 static const char *const col_names[C_COUNT] = {
     "uscc", "province", "sector", "unit", "emissions", "output", "prev_emissions", "category",
     "supplied_mwh", "heat_gj", "load_pct", "carbide_slag_rate", "flags", "pre_allocated"};
-static const bool col_required[C_COUNT] = {true, true, true, true, true};
+/* emissions is not required: a pre-allocation is computed from prev_emissions alone */
+static const bool col_required[C_COUNT] = {true, true, true, true};
 
 static const char *const flag_names[] = {"white_portland", "gypsum_acid", "hydrogen_bf",
                                          "closed", "commissioned", "non_portland",
@@ -210,9 +211,15 @@ static bool read_row(struct reader *r, struct alloc_unit *u) {
   memset(u, 0, sizeof *u);
   bool ok = read_identity(r, u);
   ok = read_flags(r, &u->flags) && ok;
-  ok = read_amount(r, C_EMISSIONS, true, &u->emissions_e6, NULL) && ok;
+  bool has_emissions = false, has_carbide = false;
+  ok = read_amount(r, C_EMISSIONS, false, &u->emissions_e6, &has_emissions) && ok;
+  u->emissions_unknown = !has_emissions;
   ok = read_amount(r, C_PREV, false, &u->prev_emissions_e6, &u->has_prev) && ok;
-  ok = read_amount(r, C_CARBIDE, false, &u->carbide_slag_e6, NULL) && ok;
+  ok = read_amount(r, C_CARBIDE, false, &u->carbide_slag_e6, &has_carbide) && ok;
+  if (has_carbide && u->sector != PROTO_SECTOR_CEMENT && u->sector != PROTO_SECTOR_NONE) {
+    report(r, column(r, C_CARBIDE), "carbide_slag_rate", "a carbide-slag rate is for cement lines only");
+    ok = false;
+  }
   int64_t pre = 0;
   ok = read_amount(r, C_PRE, false, &pre, &u->has_pre_allocated) && ok;
   if (pre % ALLOC_DATA_SCALE != 0) {
@@ -220,7 +227,8 @@ static bool read_row(struct reader *r, struct alloc_unit *u) {
     ok = false;
   }
   u->pre_allocated = (uint64_t)(pre / ALLOC_DATA_SCALE);
-  bool allocates = (u->flags & NO_ALLOCATION_FLAGS) == 0;
+  /* a pre-allocation row (no emissions of the year yet) needs no output, supply or load */
+  bool allocates = (u->flags & NO_ALLOCATION_FLAGS) == 0 && has_emissions;
   ok = read_category(r, u) && ok;
   if (u->sector == PROTO_SECTOR_POWER) {
     ok = read_amount(r, C_MWH, allocates, &u->supplied_mwh_e6, NULL) && ok;
@@ -239,6 +247,15 @@ static bool read_row(struct reader *r, struct alloc_unit *u) {
 struct unit_ref {
   const struct alloc_unit *u;
 };
+
+/* By USCC, then file order. */
+static int cmp_identity_first(const void *a, const void *b) {
+  const struct alloc_unit *x = ((const struct unit_ref *)a)->u;
+  const struct alloc_unit *y = ((const struct unit_ref *)b)->u;
+  int c = strcmp(x->uscc, y->uscc);
+  if (c == 0) c = x->flags < y->flags ? -1 : x->flags > y->flags;
+  return c ? c : x < y ? -1 : x > y;
+}
 
 static int cmp_identity(const void *a, const void *b) {
   const struct alloc_unit *x = ((const struct unit_ref *)a)->u;
@@ -266,6 +283,54 @@ static int check_unique(struct reader *r, struct alloc_unit *units, size_t n,
     }
   }
   free(order);
+  return 0;
+}
+
+/* Adds furnace b into a (one steel enterprise): what the scheme computes from is the sum. */
+static bool steel_add(struct alloc_unit *a, const struct alloc_unit *b) {
+  if (a->emissions_unknown != b->emissions_unknown ||
+      a->has_prev != b->has_prev || a->has_pre_allocated != b->has_pre_allocated)
+    return false;
+  return !__builtin_add_overflow(a->emissions_e6, b->emissions_e6, &a->emissions_e6) &&
+         !__builtin_add_overflow(a->output_e6, b->output_e6, &a->output_e6) &&
+         !__builtin_add_overflow(a->prev_emissions_e6, b->prev_emissions_e6, &a->prev_emissions_e6) &&
+         !__builtin_add_overflow(a->pre_allocated, b->pre_allocated, &a->pre_allocated);
+}
+
+/* Steel is allocated per enterprise: the rows of one USCC with the same flags (its blast
+ * furnaces) become one unit under the first row's unit id, in the first row's place; rows
+ * with other flags (a hydrogen-rich furnace, a standalone arc furnace or rolling mill) stay
+ * units of their own. Their columns must agree. */
+static int merge_steel(struct reader *r, struct alloc_unit *units, size_t *n, const unsigned *lines) {
+  if (*n < 2) return 0;
+  struct unit_ref *order = malloc(*n * sizeof *order);
+  bool *gone = calloc(*n, sizeof *gone);
+  if (!order || !gone) {
+    free(order);
+    free(gone);
+    return PROTO_E_NO_MEMORY;
+  }
+  for (size_t i = 0; i < *n; i++) order[i].u = &units[i];
+  qsort(order, *n, sizeof *order, cmp_identity_first);
+  for (size_t i = 1; i < *n; i++) {
+    struct alloc_unit *first = (struct alloc_unit *)order[i - 1].u, *u = (struct alloc_unit *)order[i].u;
+    if (u->sector != PROTO_SECTOR_STEEL || first->sector != PROTO_SECTOR_STEEL ||
+        strcmp(u->uscc, first->uscc) != 0 || u->flags != first->flags)
+      continue;
+    order[i].u = first; /* later furnaces of this USCC fold into the same first row */
+    if (!steel_add(first, u)) {
+      r->line = lines[u - units];
+      report(r, 0, "unit", "furnaces of one steel enterprise must agree in flags and columns");
+    }
+    gone[u - units] = true;
+  }
+  size_t m = 0;
+  for (size_t i = 0; i < *n; i++) {
+    if (!gone[i]) units[m++] = units[i];
+  }
+  *n = m;
+  free(order);
+  free(gone);
   return 0;
 }
 
@@ -347,6 +412,7 @@ int alloc_data_read_stream(FILE *in, const char *name, struct alloc_data **out,
   read_rows(in, &r, &g, &err);
   if (!err && ferror(in)) err = -EIO;
   if (!err) err = check_unique(&r, g.units, g.count, g.lines);
+  if (!err && r.errors_count == 0) err = merge_steel(&r, g.units, &g.count, g.lines);
   free(g.lines);
   struct alloc_data *d = NULL;
   if (!err && r.errors_count == 0) {

@@ -255,8 +255,9 @@ void alloc_deduct(uint64_t amount, uint64_t outstanding, uint64_t *credited,
 
 int alloc_order(const struct alloc_run *run, size_t i, unsigned phase,
                        struct alloc_order *out) {
-  if (i >= run->count || (phase != ALLOC_PHASE_PRE && phase != ALLOC_PHASE_FINAL)) {
-    return PROTO_E_BAD_ARGUMENT;
+  if (i >= run->count || (phase != ALLOC_PHASE_PRE && phase != ALLOC_PHASE_FINAL) ||
+      (phase == ALLOC_PHASE_FINAL && run->summary.pre_only)) {
+    return PROTO_E_BAD_ARGUMENT; /* a pre-allocation run has no final quotas */
   }
   const struct alloc_result *r = &run->results[i];
   const struct alloc_unit *u = &run->data->units[r->unit];

@@ -163,6 +163,10 @@ static const char *check_scheme(const struct load_ctx *c, const char **field) {
   }
   *field = "share";
   if (s->pre_share > ALLOC_DEC_ONE) return "a share is at most 1";
+  /* the carbide-slag exemption is a rule of cement clinker lines: steel and aluminium have none */
+  *field = "carbide_slag_threshold";
+  if (was_seen(c->seen, "carbide_slag_threshold") && s->sector != PROTO_SECTOR_CEMENT)
+    return "the carbide-slag exemption applies to cement only";
   if (s->method == IC) {
     alloc_dec product;
     *field = "band";
@@ -188,23 +192,17 @@ static const char *check_scheme(const struct load_ctx *c, const char **field) {
   return NULL;
 }
 
-int alloc_scheme_load(const char *path, struct alloc_scheme **out,
-                             struct alloc_diag *diag) {
-  PROTO_ASSERT(path && out);
-  FILE *f = fopen(path, "r");
-  if (!f) return -errno;
+/* Reads the scheme from an open file (f) or from text; name is for messages. */
+static int scheme_read(FILE *f, const char *text, const char *name, struct alloc_scheme **out,
+                       struct alloc_diag *diag) {
   struct alloc_scheme *s = calloc(1, sizeof *s);
-  if (!s) {
-    fclose(f);
-    return PROTO_E_NO_MEMORY;
-  }
+  if (!s) return PROTO_E_NO_MEMORY;
   struct alloc_diag scratch;
   if (!diag) diag = &scratch;
   memset(diag, 0, sizeof *diag);
-  diag->file = path;
+  diag->file = name;
   struct load_ctx c = {s, 0, diag};
-  int line = ini_parse_file(f, on_key, &c);
-  fclose(f);
+  int line = f ? ini_parse_file(f, on_key, &c) : ini_parse_string(text, on_key, &c);
   const char *field = NULL, *why = NULL;
   if (line == 0) {
     why = check_scheme(&c, &field);
@@ -226,6 +224,21 @@ int alloc_scheme_load(const char *path, struct alloc_scheme **out,
   return 0;
 }
 
+int alloc_scheme_load(const char *path, struct alloc_scheme **out,
+                             struct alloc_diag *diag) {
+  PROTO_ASSERT(path && out);
+  FILE *f = fopen(path, "r");
+  if (!f) return -errno;
+  int rc = scheme_read(f, NULL, path, out, diag);
+  fclose(f);
+  return rc;
+}
+
+int alloc_scheme_parse(const char *text, struct alloc_scheme **out, struct alloc_diag *diag) {
+  PROTO_ASSERT(text && out);
+  return scheme_read(NULL, text, "scheme", out, diag);
+}
+
 void alloc_scheme_free(struct alloc_scheme *scheme) {
   free(scheme);
 }
@@ -235,6 +248,7 @@ unsigned alloc_scheme_year(const struct alloc_scheme *s) { return s->year; }
 unsigned alloc_scheme_sector(const struct alloc_scheme *s) { return s->sector; }
 unsigned alloc_scheme_method(const struct alloc_scheme *s) { return s->method; }
 bool alloc_scheme_draft(const struct alloc_scheme *s) { return s->draft; }
+bool alloc_scheme_has_pre(const struct alloc_scheme *s) { return s->pre_share > 0; }
 
 const char *alloc_method_name(unsigned method) {
   static const char *const names[] = {NULL, "verified", "intensity_coefficient", "power_benchmark"};

@@ -106,6 +106,22 @@ int audit_replay_tx(struct audit_replay *r, const struct proto_tx *tx, uint64_t 
                     uint64_t time_ms, uint64_t withheld, const struct audit_signer *signers,
                     size_t n, struct audit_failure *fail);
 
+/* Keep going (quota-audit's mode): an entry that fails its signers' or its type's rules is
+ * recorded (audit_replay_failures), has no effect, still counts as replayed (its index, time and
+ * id), and the replay goes on with the next entry, so that every failing entry is reported, not
+ * only the first. The call replaying it still returns its code. A failure of the log's structure
+ * (decoding, canonical bytes, index, time going back, a second genesis or none) still stops the
+ * replay for good, as it does without this mode. Off by default. */
+void audit_replay_keep_going(struct audit_replay *r, bool on);
+/* The number of failing entries recorded in keep-going mode, and the i-th of the first
+ * AUDIT_FAILURES_KEPT_MAX of them (i < that number): false when i is beyond what is kept. */
+#define AUDIT_FAILURES_KEPT_MAX 1000u
+uint64_t audit_replay_failures_count(const struct audit_replay *r);
+bool audit_replay_failure_at(const struct audit_replay *r, size_t i, struct audit_failure *out);
+/* Whether the replay stopped for good (a structural failure, or any failure without
+ * keep-going). */
+bool audit_replay_stopped(const struct audit_replay *r);
+
 /* After the last entry: checks for every instrument that issued = holdings (all positions) +
  * surrendered + cancelled + carried over, recounting holdings from the balances. */
 int audit_replay_finish(struct audit_replay *r, struct audit_failure *fail);
@@ -137,6 +153,7 @@ struct audit_account {
   uint64_t id;
   uint8_t kind, province, sector, threshold;
   bool closed;
+  bool at_risk; /* enterprises: its at-risk status (at_risk entries) */
   proto_uscc_t uscc;
   uint64_t deduction_outstanding;
 };

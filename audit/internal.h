@@ -26,6 +26,7 @@ struct audit_account_rec {
   uint64_t id;
   uint8_t kind, province, sector, threshold;
   bool closed;
+  bool at_risk;         /* enterprises: set and cleared by at_risk entries */
   proto_uscc_t uscc;
   uint64_t deduction;   /* outstanding deduction, tonnes */
   uint64_t holdings;    /* instruments in which it holds units (any position): 0 = empty */
@@ -76,6 +77,7 @@ struct audit_replay {
   struct audit_map ns;          /* account (8 BE) -> audit_ns_list */
   uint64_t province_account[AUDIT_PROVINCES]; /* provincial account per province, 0 none */
   uint64_t deadline_ms[PROTO_YEAR_MAX + 1];   /* 0: compliance year not open */
+  struct audit_tables *tables; /* allocation tables and units (rules_tables.c), made on first use */
 
   bool genesis_done;
   char origin[PROTO_ORIGIN_BYTES_MAX + 1];
@@ -90,6 +92,9 @@ struct audit_replay {
   uint8_t *scratch;      /* leaf.c's re-encoding and signing-message buffer */
   bool failed;
   struct audit_failure failure; /* the first failure, returned again on every later call */
+  bool keep_going;              /* audit_replay_keep_going */
+  uint64_t failures_count;      /* entries that failed in keep-going mode */
+  struct audit_failure *failures; /* the first AUDIT_FAILURES_KEPT_MAX of them */
 };
 
 /* What one rule check sees. */
@@ -177,5 +182,26 @@ int audit__rule_surrender(struct audit_ctx *c);
 int audit__rule_cancel(struct audit_ctx *c);
 int audit__rule_carry_over(struct audit_ctx *c);
 int audit__rule_deduct(struct audit_ctx *c);
+int audit__rule_account_reopen(struct audit_ctx *c);
+int audit__rule_at_risk(struct audit_ctx *c);
+/* Whether the enterprise is short or overdue in a compliance year (rules_compliance.c). */
+bool audit__owing(struct audit_ctx *c, uint64_t account);
+int audit__rule_table_open(struct audit_ctx *c);
+int audit__rule_table_rows(struct audit_ctx *c);
+int audit__rule_table_close(struct audit_ctx *c);
+
+/* rules_tables.c: what allocations (version 2: their table row) and claw-backs (only what was
+ * allocated above the final quota) are held to; version 1 only while the vintage has no complete
+ * table for the enterprise's sector. The units held in the province for an at-risk enterprise
+ * (the status itself is the account record's at_risk). */
+struct audit_tables;
+void audit__tables_free(struct audit_replay *r);
+int audit__hold_to_row(struct audit_ctx *c, const struct audit_account_rec *to);
+int audit__clawback_bound(struct audit_ctx *c, const struct audit_account_rec *from);
+int audit__held_add(struct audit_ctx *c, uint64_t account, const char *code, uint64_t amount);
+/* A surrender on behalf of an at-risk enterprise: NOT_HELD beyond what is held for it; apply
+ * takes the units. */
+int audit__held_take(struct audit_ctx *c, uint64_t account, const char *code, uint64_t amount,
+                     bool apply);
 
 #endif /* QUOTAD_AUDIT_INTERNAL_H */

@@ -168,9 +168,11 @@ int audit_log_feed_legs(struct audit_log *log, const uint8_t *const *leaves, con
     prepare(log, leaves[i], lens[i], &prep[i], jobs, &jobs_count);
   }
   if (!rc) verify_all(jobs, jobs_count, log->threads);
-  for (size_t i = 0; i < n && !rc; i++)
+  for (size_t i = 0; i < n && !rc; i++) {
     rc = audit_replay_leaf_legs(log->r, leaves[i], lens[i], legs ? legs[i] : NULL,
                                 legs && legs[i] ? legs_lens[i] : 0, prep[i].status, fail);
+    if (rc && !audit_replay_stopped(log->r)) rc = 0; /* keep-going: recorded, go on */
+  }
   if (!rc) log->size += n;
   else if (rc == PROTO_E_NO_MEMORY && fail) {
     fail->index = log->size;

@@ -53,7 +53,9 @@ void audit_replay_free(struct audit_replay *r) {
     free(l->ev);
   }
   audit_map_free(&r->ns);
+  audit__tables_free(r);
   free(r->scratch);
+  free(r->failures);
   free(r);
 }
 
@@ -270,6 +272,25 @@ static int check_sequence(struct audit_ctx *c) {
   return 0;
 }
 
+/* Keep-going mode: the failed entry is kept in the list, counts as replayed with no effect, and
+ * the replay is not stopped. Rules check before they apply, so a refused entry changed nothing
+ * (but for a sum that overflows 2^53 - 1 midway, which the report names as such). */
+static int record_failure(struct audit_replay *r, struct audit_ctx *c, int rc) {
+  PROTO_ASSERT(r->failed && rc != 0);
+  if (r->failures_count < AUDIT_FAILURES_KEPT_MAX) {
+    if (!r->failures) r->failures = calloc(AUDIT_FAILURES_KEPT_MAX, sizeof(*r->failures));
+    if (!r->failures) return rc; /* out of memory: stays stopped */
+    r->failures[r->failures_count] = r->failure;
+  }
+  r->failures_count++;
+  r->failed = false;
+  uint64_t *slot = audit_map_put(&r->tx_ids, c->tx->id, NULL);
+  if (slot) *slot = c->index;
+  r->entries++;
+  r->last_time_ms = c->time_ms;
+  return rc;
+}
+
 int audit__replay(struct audit_replay *r, struct audit_ctx *c, const uint8_t *msg, size_t msg_len,
                   const struct proto_sig *sigs) {
   if (r->failed) {
@@ -277,14 +298,17 @@ int audit__replay(struct audit_replay *r, struct audit_ctx *c, const uint8_t *ms
     return r->failure.code;
   }
   int rc = check_sequence(c);
-  if (!rc && c->tx->type == PROTO_TX_GENESIS) {
+  if (rc) return rc; /* the log's structure: stops the replay in every mode */
+  if (c->tx->type == PROTO_TX_GENESIS) {
     rc = genesis_signers(c, msg, msg_len, sigs);
     if (!rc) rc = apply_genesis(c);
-  } else if (!rc) {
+    if (rc) return rc; /* without its genesis nothing after it can be judged */
+  } else {
     rc = check_signers(c, msg, msg_len, sigs);
     if (!rc) rc = audit__rules(c);
+    if (rc && r->keep_going && rc != PROTO_E_NO_MEMORY) return record_failure(r, c, rc);
+    if (rc) return rc;
   }
-  if (rc) return rc;
   uint64_t *slot = audit_map_put(&r->tx_ids, c->tx->id, NULL);
   if (!slot) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
   *slot = c->index;
@@ -292,6 +316,18 @@ int audit__replay(struct audit_replay *r, struct audit_ctx *c, const uint8_t *ms
   r->last_time_ms = c->time_ms;
   return 0;
 }
+
+void audit_replay_keep_going(struct audit_replay *r, bool on) { r->keep_going = on; }
+
+uint64_t audit_replay_failures_count(const struct audit_replay *r) { return r->failures_count; }
+
+bool audit_replay_failure_at(const struct audit_replay *r, size_t i, struct audit_failure *out) {
+  if (i >= r->failures_count || i >= AUDIT_FAILURES_KEPT_MAX || !r->failures) return false;
+  *out = r->failures[i];
+  return true;
+}
+
+bool audit_replay_stopped(const struct audit_replay *r) { return r->failed; }
 
 int audit_replay_tx(struct audit_replay *r, const struct proto_tx *tx, uint64_t index,
                     uint64_t time_ms, uint64_t withheld, const struct audit_signer *signers,
@@ -386,6 +422,7 @@ static void account_out(const struct audit_account_rec *a, struct audit_account 
   out->closed = a->closed;
   memcpy(out->uscc, a->uscc, sizeof(out->uscc));
   out->deduction_outstanding = a->deduction;
+  out->at_risk = a->at_risk;
 }
 
 static void instrument_out(const struct audit_instr_rec *in, struct audit_instrument *out) {

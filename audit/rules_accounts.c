@@ -141,15 +141,66 @@ int audit__rule_account_update(struct audit_ctx *c) {
   return account_store(c, rec, a);
 }
 
+/* Nothing held, nothing owed: a closed account could answer for neither. */
 int audit__rule_account_close(struct audit_ctx *c) {
   struct audit_account_rec *rec = NULL;
   int rc = audit__need_operators(c, "account close");
   if (!rc) rc = audit__need_account(c, c->tx->u.account_close.account, "the", &rec);
   if (rc) return rc;
+  if (rec->kind == PROTO_ACCOUNT_NATIONAL)
+    return audit__fail(c, PROTO_E_ACCOUNT_KIND, "closes the national account");
   if (rec->holdings != 0)
     return audit__fail(c, PROTO_E_ACCOUNT_NOT_EMPTY, "account %llu still holds units of %llu "
                        "instrument(s)", LLU(rec->id), LLU(rec->holdings));
+  if (rec->deduction > 0)
+    return audit__fail(c, PROTO_E_ACCOUNT_OWES, "account %llu owes a deduction of %llu",
+                       LLU(rec->id), LLU(rec->deduction));
+  if (rec->kind == PROTO_ACCOUNT_ENTERPRISE && audit__owing(c, rec->id))
+    return audit__fail(c, PROTO_E_ACCOUNT_OWES, "enterprise %llu is short or overdue in a "
+                       "compliance year", LLU(rec->id));
   rec->closed = true;
+  return 0;
+}
+
+int audit__rule_account_reopen(struct audit_ctx *c) {
+  uint64_t id = c->tx->u.account_close.account;
+  int rc = audit__need_operators(c, "account reopen");
+  if (rc) return rc;
+  struct audit_account_rec *rec = audit__account_find(c, id);
+  if (!rec) return audit__fail(c, PROTO_E_UNKNOWN_ACCOUNT, "account %llu does not exist", LLU(id));
+  if (!rec->closed) return audit__fail(c, PROTO_E_ACCOUNT_OPEN, "account %llu is open", LLU(id));
+  rec->closed = false;
+  return 0;
+}
+
+/* Whether any signer holds role (any scope): who the at-risk entry speaks for. */
+static bool signed_as(struct audit_ctx *c, uint8_t role) {
+  for (size_t i = 0; i < c->signers_count; i++) {
+    const struct audit_key_rec *k = audit_map_get(&c->r->keys, c->signers[i].key_hash);
+    if (k && k->role == role) return true;
+  }
+  return false;
+}
+
+/* The operators, or else the authority of the enterprise's province, which needs its provincial
+ * account (the threshold lives there). */
+int audit__rule_at_risk(struct audit_ctx *c) {
+  const struct proto_at_risk *p = &c->tx->u.at_risk;
+  struct audit_account_rec *a = NULL, *prov = NULL;
+  int rc = audit__need_account(c, p->account, "the", &a);
+  if (!rc) rc = audit__need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
+  if (rc) return rc;
+  if (signed_as(c, PROTO_ROLE_OPERATOR)) {
+    rc = audit__need_operators(c, "at-risk status");
+  } else {
+    rc = audit__need_account(c, c->r->province_account[a->province], "the provincial", &prov);
+    if (!rc) rc = audit__need_authority(c, a->province, "at-risk status");
+  }
+  if (rc) return rc;
+  if (a->at_risk == (p->set != 0))
+    return audit__fail(c, PROTO_E_AT_RISK_UNCHANGED, "enterprise %llu is already %s",
+                       LLU(a->id), a->at_risk ? "at risk" : "not at risk");
+  a->at_risk = p->set != 0;
   return 0;
 }
 

@@ -99,9 +99,14 @@ int audit__debit_registry(struct audit_ctx *c, uint64_t account, struct audit_in
                           uint64_t amount) {
   struct audit_bal_rec *b = audit__balance(c, account, in->code, false);
   uint64_t available = b ? b->registry - b->frozen : 0;
+  /* Enough held but part of it frozen is `frozen`, as the ledger says it. */
+  if (b && amount > available && amount <= b->registry)
+    return audit__fail(c, PROTO_E_FROZEN,
+                       "account %llu %s: amount %llu exceeds the %llu available; %llu are frozen",
+                       LLU(account), in->code, LLU(amount), LLU(available), LLU(b->frozen));
   if (!b || amount > available)
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
-                       "audit__balance of account %llu %s registry would be -%llu: amount %llu exceeds "
+                       "balance of account %llu %s registry would be -%llu: amount %llu exceeds "
                        "available %llu%s",
                        LLU(account), in->code, LLU(amount - available), LLU(amount),
                        LLU(available), b && b->frozen ? " (frozen units never move)" : "");
@@ -117,7 +122,7 @@ int audit__debit_trading(struct audit_ctx *c, uint64_t account, struct audit_ins
   uint64_t have = b ? b->trading : 0;
   if (!b || amount > have)
     return audit__fail(c, PROTO_E_INSUFFICIENT_BALANCE,
-                       "audit__balance of account %llu %s trading would be -%llu: amount %llu exceeds "
+                       "balance of account %llu %s trading would be -%llu: amount %llu exceeds "
                        "available %llu",
                        LLU(account), in->code, LLU(amount - have), LLU(amount), LLU(have));
   b->trading -= amount;
@@ -212,6 +217,11 @@ int audit__rules(struct audit_ctx *c) {
   case PROTO_TX_CANCEL: return audit__rule_cancel(c);
   case PROTO_TX_CARRY_OVER: return audit__rule_carry_over(c);
   case PROTO_TX_DEDUCT: return audit__rule_deduct(c);
+  case PROTO_TX_ACCOUNT_REOPEN: return audit__rule_account_reopen(c);
+  case PROTO_TX_AT_RISK: return audit__rule_at_risk(c);
+  case PROTO_TX_ALLOC_TABLE_OPEN: return audit__rule_table_open(c);
+  case PROTO_TX_ALLOC_TABLE_ROWS: return audit__rule_table_rows(c);
+  case PROTO_TX_ALLOC_TABLE_CLOSE: return audit__rule_table_close(c);
   default: return audit__fail(c, PROTO_E_UNKNOWN_TYPE, "type %u", c->tx->type);
   }
 }

@@ -63,7 +63,12 @@ static int surrender_parties(struct audit_ctx *c, const struct audit_account_rec
     return audit__fail(c, PROTO_E_PROVINCE_MISMATCH,
                        "provincial account %llu (province %u) surrenders for enterprise %llu of "
                        "province %u", LLU(from->id), from->province, LLU(ent->id), ent->province);
-  return audit__need_authority(c, ent->province, "surrender for an at-risk enterprise");
+  rc = audit__need_authority(c, ent->province, "surrender for an at-risk enterprise");
+  if (rc) return rc;
+  if (!ent->at_risk)
+    return audit__fail(c, PROTO_E_NOT_AT_RISK, "the province surrenders for enterprise %llu, "
+                       "which is not at risk", LLU(ent->id));
+  return 0;
 }
 
 int audit__rule_surrender(struct audit_ctx *c) {
@@ -91,7 +96,10 @@ int audit__rule_surrender(struct audit_ctx *c) {
                        "CCER for %u would reach %llu, above 5%% of the obligation %llu (%llu)",
                        s->year, LLU(rec->ccer + s->amount), LLU(rec->emissions),
                        LLU(alloc_ccer_counted_max(rec->emissions)));
+  bool for_it = from->id != ent->id; /* on behalf of an at-risk enterprise: what is held */
+  if (for_it && (rc = audit__held_take(c, ent->id, in->code, s->amount, false))) return rc;
   rc = audit__debit_registry(c, from->id, in, s->amount);
+  if (!rc && for_it) rc = audit__held_take(c, ent->id, in->code, s->amount, true);
   if (!rc) rc = audit__add_checked(c, &in->surrendered, s->amount, "surrendered");
   if (!rc) rc = audit__add_checked(c, in->kind == PROTO_INSTRUMENT_CCER ? &rec->ccer : &rec->cea, s->amount,
                             "surrendered for the year");
@@ -174,4 +182,17 @@ int audit__rule_deduct(struct audit_ctx *c) {
   if (!rc) rc = audit__need_account(c, m->from, "the", &a);
   if (!rc) rc = audit__need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
   return rc ? rc : audit__add_checked(c, &a->deduction, m->amount, "outstanding deduction");
+}
+
+/* Short or overdue: a record whose counted surrenders never reached (or no longer reach) its
+ * obligation. A scan of every record: closing an account is rare. */
+bool audit__owing(struct audit_ctx *c, uint64_t account) {
+  uint8_t want[8];
+  audit__account_key(account, want);
+  for (size_t i = 0; i < c->r->compliance.count; i++) {
+    const void *key = NULL;
+    const struct audit_comp_rec *rec = audit_map_at(&c->r->compliance, i, &key);
+    if (memcmp(key, want, 8) == 0 && rec->has_emissions && rec->completed_ms == 0) return true;
+  }
+  return false;
 }

@@ -29,18 +29,37 @@ int audit__rule_instrument_create(struct audit_ctx *c) {
   return 0;
 }
 
+/* Version 2 issues a CCER batch to its project owner's holding account. */
+static int issue_owner(struct audit_ctx *c, const struct audit_instr_rec *in, uint64_t *to) {
+  const struct proto_movement *m = &c->tx->u.move;
+  *to = c->r->national_account;
+  if (c->tx->version < 2) return 0;
+  if (in->kind != PROTO_INSTRUMENT_CCER)
+    return audit__fail(c, PROTO_E_INSTRUMENT_KIND, "only CCER is issued to a project owner");
+  struct audit_account_rec *owner = NULL;
+  int rc = audit__need_account(c, m->to, "project owner", &owner);
+  if (rc) return rc;
+  if (owner->kind != PROTO_ACCOUNT_ENTERPRISE && owner->kind != PROTO_ACCOUNT_PARTICIPANT)
+    return audit__fail(c, PROTO_E_ACCOUNT_KIND, "account %llu is not a holding account",
+                       LLU(owner->id));
+  *to = owner->id;
+  return 0;
+}
+
 int audit__rule_issue(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_instr_rec *in = NULL;
+  uint64_t to = 0;
   int rc = audit__need_operators(c, "issue");
   if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
+  if (!rc) rc = issue_owner(c, in, &to);
   if (rc) return rc;
   if (m->amount > in->cap || in->issued > in->cap - m->amount)
     return audit__fail(c, PROTO_E_CAP_EXCEEDED,
                        "issuing %llu %s would bring issued to %llu over its cap %llu", LLU(m->amount),
                        in->code, LLU(in->issued + m->amount), LLU(in->cap));
   in->issued += m->amount;
-  return audit__credit(c, c->r->national_account, in, PROTO_POSITION_REGISTRY, m->amount);
+  return audit__credit(c, to, in, PROTO_POSITION_REGISTRY, m->amount);
 }
 
 /* ---- allocation ------------------------------------------------------------------------------- */
@@ -63,6 +82,22 @@ static int allocate_parties(struct audit_ctx *c, const struct audit_account_rec 
   return audit__need_authority(c, from->province, "allocate to an enterprise");
 }
 
+/* A CEA vintage allocated for its own year; only allocations to enterprises cite a table. */
+static int allocation_fits(struct audit_ctx *c, const struct audit_instr_rec *in,
+                           const struct audit_account_rec *to) {
+  const struct proto_movement *m = &c->tx->u.move;
+  if (in->kind != PROTO_INSTRUMENT_CEA)
+    return audit__fail(c, PROTO_E_INSTRUMENT_KIND, "%s is allocated: CCER never is", in->code);
+  if (m->year != in->vintage)
+    return audit__fail(c, PROTO_E_ALLOC_MISMATCH, "%s allocated for year %u", in->code, m->year);
+  bool enterprise = to->kind == PROTO_ACCOUNT_ENTERPRISE;
+  if (!enterprise && (m->table != 0 || m->row != 0))
+    return audit__fail(c, PROTO_E_ALLOC_MISMATCH, "an allocation to a province cites no table");
+  if (enterprise && c->tx->version >= 2 && m->table == 0)
+    return audit__fail(c, PROTO_E_UNKNOWN_TABLE, "an allocation to an enterprise cites its table");
+  return enterprise ? audit__hold_to_row(c, to) : 0;
+}
+
 int audit__rule_allocate(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *from = NULL, *to = NULL;
@@ -71,6 +106,7 @@ int audit__rule_allocate(struct audit_ctx *c) {
   if (!rc) rc = audit__need_account(c, m->to, "destination", &to);
   if (!rc) rc = allocate_parties(c, from, to);
   if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
+  if (!rc) rc = allocation_fits(c, in, to);
   if (rc) return rc;
   /* An outstanding deduction keeps that part in the provincial account (docs/RULES.md
    * "Deductions"). */
@@ -83,10 +119,14 @@ int audit__rule_allocate(struct audit_ctx *c) {
                        "%llu (%llu) withholds %llu of %llu",
                        LLU(c->withheld), LLU(to->id), LLU(to->deduction), LLU(withheld),
                        LLU(m->amount));
-  /* The whole amount must be available at the source even though the withheld part stays. */
+  /* The whole amount must be available at the source even though the withheld part stays; an
+   * at-risk enterprise's part stays too, held for it. */
+  bool at_risk = to->kind == PROTO_ACCOUNT_ENTERPRISE && to->at_risk;
+  uint64_t stays = at_risk ? m->amount : withheld;
   rc = audit__debit_registry(c, from->id, in, m->amount);
-  if (!rc) rc = audit__credit(c, from->id, in, PROTO_POSITION_REGISTRY, withheld);
-  if (!rc) rc = audit__credit(c, to->id, in, PROTO_POSITION_REGISTRY, credited);
+  if (!rc) rc = audit__credit(c, from->id, in, PROTO_POSITION_REGISTRY, stays);
+  if (!rc && !at_risk) rc = audit__credit(c, to->id, in, PROTO_POSITION_REGISTRY, credited);
+  if (!rc && at_risk && credited > 0) rc = audit__held_add(c, to->id, in->code, credited);
   if (!rc) to->deduction = remaining;
   return rc;
 }
@@ -106,6 +146,7 @@ int audit__rule_clawback(struct audit_ctx *c) {
                        "%llu of province %u", LLU(from->id), from->province, LLU(to->id), to->province);
   rc = audit__need_authority(c, to->province, "claw back");
   if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
+  if (!rc) rc = audit__clawback_bound(c, from);
   if (!rc) rc = audit__debit_registry(c, from->id, in, m->amount);
   return rc ? rc : audit__credit(c, to->id, in, PROTO_POSITION_REGISTRY, m->amount);
 }

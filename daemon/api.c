@@ -9,6 +9,7 @@
 
 #include "daemon/api_util.h"
 #include "daemon/web.h"
+#include "daemon/publish.h"
 
 /* Pages: every list answers at most PAGE_MAX rows (PAGE_DEFAULT without ?limit=) and a "next"
  * cursor naming only a row the reader was shown. */
@@ -420,13 +421,24 @@ static void get_tx(struct ctx *x) { tx_answer(x, false); }
 static void get_tx_legs(struct ctx *x) { tx_answer(x, true); }
 
 static void get_checkpoint(struct ctx *x) {
-  char note[TLOG_CHECKPOINT_BYTES_MAX];
-  /* A tree that conflicts with a checkpoint learned at start signs nothing new, and its own
-   * (smaller or another history) is not shown as the registry's latest. */
+  char note[DAEMON_PUBLISHED_BYTES_MAX];
+  /* A tree that conflicts with a checkpoint learned at start, or whose checkpoint lost its etcd
+   * swap, signs nothing new, and its own is not shown as the registry's latest. */
   if (x->srv->checkpoint_hidden) return fail(x, PROTO_E_READ_ONLY, x->srv->read_only_why);
-  long n = ledger_checkpoint_latest(x->srv->ledger, note, sizeof note);
-  if (n < 0) return fail(x, (int)n, "no checkpoint yet");
+  long n = daemon_published_checkpoint(x->srv, note, sizeof note);
+  if (n < 0) return fail(x, (int)n, "no checkpoint published yet");
   daemon_reply_set(x->reply, 200, "text/plain; charset=utf-8", note, (size_t)n, x->ka);
+}
+
+/* C2SP tlog-tiles (api_log.c): the checkpoint and hash tiles are public; entry bundles follow
+ * the read rules of /v1/entries. */
+static void get_log_checkpoint(struct ctx *x) { api__log_checkpoint(x->srv, x->reply, x->ka); }
+static void get_hash_tile(struct ctx *x) { api__log_tile(x->srv, x->arg, false, true, x->reply, x->ka); }
+static void get_entry_bundle(struct ctx *x) {
+  bool pub = x->srv->cfg->public_log;
+  if (!pub && !daemon_may_read_all(&x->p))
+    return fail(x, PROTO_E_FORBIDDEN, "entries are for the operator and auditors");
+  api__log_tile(x->srv, x->arg, true, pub, x->reply, x->ka);
 }
 
 static void get_log(struct ctx *x) {
@@ -439,9 +451,17 @@ static void get_log(struct ctx *x) {
   const char *origin = ledger_origin(x->srv->ledger);
   char vkey[TLOG_VERIFIER_KEY_BYTES_MAX] = "";
   if (origin[0] && tlog_verifier_key(origin, pub, vkey, sizeof vkey) < 0) vkey[0] = '\0';
-  api__reply_json(x->reply, 200, json_pack("{s:s,s:s,s:o,s:I}", "origin", origin, "verifier_key", vkey,
-                                          "public_key", api__b64(pub, sizeof pub), "tree_size",
-                                          (json_int_t)ledger_tree_size(x->srv->ledger)), x->ka);
+  /* The published checkpoint's size and time, and the witness policy it was published under
+   * (null without one: then every signed checkpoint is published as it is signed). */
+  const char *policy = daemon_witness_policy_text(x->srv);
+  uint64_t pub_ms = daemon_published_time_ms(x->srv);
+  json_t *j = json_pack("{s:s,s:s,s:o,s:I,s:{s:I,s:o},s:o}", "origin", origin, "verifier_key", vkey,
+                        "public_key", api__b64(pub, sizeof pub), "tree_size",
+                        (json_int_t)ledger_tree_size(x->srv->ledger), "published", "size",
+                        (json_int_t)daemon_published_size(x->srv), "time_ms",
+                        pub_ms ? json_integer((json_int_t)pub_ms) : json_null(), "witness_policy",
+                        policy ? json_string(policy) : json_null());
+  api__reply_json(x->reply, 200, j, x->ka);
 }
 
 static json_t *hashes_json(uint8_t (*h)[PROTO_HASH_BYTES], size_t n) {
@@ -498,7 +518,7 @@ static void get_metrics(struct ctx *x) {
       .connections = x->srv->conn_count, .map_bytes = st.map_bytes,
       .map_used_bytes = st.used_bytes, .map_bytes_max = st.map_bytes_max,
       .start_time_s = x->srv->start_time_s};
-  g.published_size = g.tree_size; /* every signed checkpoint is published at once today */
+  g.published_size = daemon_published_size(x->srv);
   g.read_only = __atomic_load_n(&x->srv->read_only, __ATOMIC_ACQUIRE);
   g.standby_diverged = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
   g.standby_away = __atomic_load_n(&x->srv->standby_alone, __ATOMIC_ACQUIRE) ||
@@ -553,10 +573,18 @@ struct route {
   uint8_t method;      /* enum daemon_method */
   uint8_t access;      /* enum access */
   uint8_t endpoint;    /* enum daemon_endpoint: the metric label, daemon_endpoint_name */
-  const char *pattern; /* "/v1/accounts/{}": {} matches one non-empty segment, into ctx.arg */
+  const char *pattern; /* "/v1/accounts/{}": {} matches one non-empty segment, into ctx.arg;
+                        * a final {*} matches the non-empty rest of the path (tile paths) */
   void (*get)(struct ctx *x);                  /* reads: always answer at once */
   int (*post)(struct ctx *x);                  /* writes: DAEMON_DONE, _PENDING or _PARK */
 };
+
+/* Allocation tables are public (api_tables.c); a signed read may see confidential inputs. */
+static void get_alloc_tables(struct ctx *x) { api__tables_list(x->srv, x->r, x->reply, x->ka); }
+static void get_alloc_table(struct ctx *x) {
+  api__table_get(x->srv, &x->p, x->r, x->reply, x->ka, x->arg);
+}
+
 
 /* A write goes to the primary, and not while writes are stopped (a standby, a standby.required
  * primary whose standby is away, a read-only or superseded node): each answers 503 with why. */
@@ -604,11 +632,16 @@ static const struct route routes[] = {
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_CHECKPOINT, "/v1/checkpoint", get_checkpoint, NULL},
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_INSTRUMENTS, "/v1/instruments", get_instruments, NULL},
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_COMPLIANCE, "/v1/compliance/{}", get_compliance, NULL},
+  {DAEMON_GET, ACCESS_OPTIONAL, DAEMON_EP_OTHER, "/v1/allocation-tables", get_alloc_tables, NULL},
+  {DAEMON_GET, ACCESS_OPTIONAL, DAEMON_EP_OTHER, "/v1/allocation-tables/{}", get_alloc_table, NULL},
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_CONSISTENCY, "/v1/proof/consistency", get_consistency, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_INCLUSION, "/v1/proof/inclusion", get_inclusion, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_ENTRIES, "/v1/entries", get_entries, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ENTRIES, "/v1/stream", get_stream, NULL},
   {DAEMON_POST, ACCESS_PUBLIC, DAEMON_EP_OTHER, "/v1/admin/promote", NULL, post_promote},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_LOG_CHECKPOINT, "/log/checkpoint", get_log_checkpoint, NULL},
+  {DAEMON_GET, ACCESS_LOG, DAEMON_EP_TILE, "/log/tile/entries/{*}", get_entry_bundle, NULL},
+  {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_TILE, "/log/tile/{*}", get_hash_tile, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_KEYS, "/v1/keys", get_keys, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ACCOUNTS, "/v1/accounts", get_accounts, NULL},
   {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ACCOUNT, "/v1/accounts/{}", get_account, NULL},
@@ -621,13 +654,14 @@ static const struct route routes[] = {
 static bool route_match(const char *pattern, const char *path, char arg[ROUTE_ARG_BYTES]) {
   const char *p = pattern, *q = path;
   while (*p) {
-    if (p[0] == '{' && p[1] == '}') {
-      size_t len = strcspn(q, "/");
+    bool rest = !strcmp(p, "{*}");
+    if (rest || (p[0] == '{' && p[1] == '}')) {
+      size_t len = rest ? strlen(q) : strcspn(q, "/");
       if (len == 0 || len >= ROUTE_ARG_BYTES) return false;
       memcpy(arg, q, len);
       arg[len] = '\0';
       q += len;
-      p += 2;
+      p += rest ? 3 : 2;
     } else if (*p++ != *q++) {
       return false;
     }

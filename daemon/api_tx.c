@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/ack.h"
 #include "daemon/api_util.h"
 
 /* One envelope of a request, before it goes to the batch. */
@@ -354,6 +355,7 @@ static int result_write(struct daemon_buf *b, const struct daemon_txres *r) {
       rc = daemon_buf_str(b, ",\"withheld\":");
       if (!rc) rc = daemon_buf_u64(b, r->withheld);
     }
+    if (!rc && r->result == 0 && r->ack) rc = daemon_ack_write(b, r->ack, r->index);
     return rc ? rc : daemon_buf_append(b, "}", 1);
   }
   rc = daemon_buf_str(b, "{\"result\":\"error\",\"error\":{\"code\":");
@@ -413,6 +415,7 @@ void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req) {
   daemon_buf_free(&body);
   struct daemon_conn *c = req->conn;
   bool in_batch = req->in_batch;
+  for (uint32_t i = 0; i < req->count; i++) daemon_ack_unref(req->res[i].ack);
   free(req->res);
   free(req);
   if (in_batch) daemon_conn_done(c); /* flushes the reply, or frees a closed connection */

@@ -9,8 +9,13 @@
 
 void daemon_reply_set(struct daemon_reply *reply, unsigned status, const char *content_type,
                       const char *body, size_t len, bool keep_alive) {
+  daemon_reply_set_cached(reply, status, content_type, "no-store", body, len, keep_alive);
+}
+
+void daemon_reply_set_cached(struct daemon_reply *reply, unsigned status, const char *content_type,
+                             const char *cache_control, const char *body, size_t len, bool keep_alive) {
   reply->buf.len = 0;
-  if (daemon_http_response(&reply->buf, status, content_type, body, len, keep_alive)) {
+  if (daemon_http_response_cached(&reply->buf, status, content_type, cache_control, body, len, keep_alive)) {
     reply->buf.len = 0;
     static const char oom[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     daemon_buf_append(&reply->buf, oom, sizeof oom - 1);
@@ -135,9 +140,9 @@ json_t *api__entry_json(const uint8_t *leaf, size_t len, bool with_leaf) {
 json_t *api__account_json(const struct ledger_account *a) {
   const char *kind = proto_account_kind_name(a->kind);
   const char *sector = proto_sector_name(a->sector);
-  return json_pack("{s:I,s:s,s:i,s:s,s:i,s:s,s:s,s:b,s:I}", "id", (json_int_t)a->id, "kind",
+  return json_pack("{s:I,s:s,s:i,s:s,s:i,s:s,s:s,s:b,s:b,s:I}", "id", (json_int_t)a->id, "kind",
                    kind ? kind : "unknown", "province", (int)a->province, "sector",
                    sector ? sector : "none", "threshold", (int)a->threshold, "uscc", a->uscc,
-                   "name", a->name, "closed", (int)a->closed, "deduction_outstanding",
-                   (json_int_t)a->deduction_outstanding);
+                   "name", a->name, "closed", (int)a->closed, "at_risk", (int)a->at_risk,
+                   "deduction_outstanding", (json_int_t)a->deduction_outstanding);
 }

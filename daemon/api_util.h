@@ -45,9 +45,22 @@ int api__query_u64(const struct daemon_request *r, const char *name, uint64_t de
 json_t *api__b64(const uint8_t *data, size_t len);
 json_t *api__u64(uint64_t v);
 
+/* api_log.c: C2SP tlog-tiles reads, /log/checkpoint and /log/tile/... (path without "/log/");
+ * returns the endpoint for the metrics. */
+void api__log_checkpoint(struct daemon_server *srv, struct daemon_reply *reply, bool ka);
+void api__log_tile(struct daemon_server *srv, const char *path, bool entries, bool shared,
+                   struct daemon_reply *reply, bool ka);
+
 /* api_tx.c */
 int api__tx_submit(struct daemon_server *srv, struct daemon_conn *c, struct daemon_request *r,
                    struct daemon_reply *reply);
+/* api_tables.c: GET /v1/allocation-tables (the list) and /v1/allocation-tables/{id} (one table
+ * with its rows; confidential inputs as commitments unless p may see them). */
+void api__tables_list(struct daemon_server *srv, const struct daemon_request *r,
+                      struct daemon_reply *reply, bool ka);
+void api__table_get(struct daemon_server *srv, const struct daemon_principal *p,
+                    const struct daemon_request *r, struct daemon_reply *reply, bool ka,
+                    const char *id_text);
 void api__tx_encode(struct daemon_server *srv, struct daemon_request *r, struct daemon_reply *reply);
 
 #endif

@@ -42,6 +42,10 @@ static const struct opt opts[] = {
   NUM("standby", "timeout_ms", "standby-timeout-ms", OPT_U32, standby_timeout_ms, 10, 600000, "how long a batch waits for the standby's confirmation, ms"),
   STR("etcd", "endpoints", "etcd-endpoints", etcd_endpoints, "etcd v3 JSON gateway URLs, comma-separated: the fence of acknowledgements and publication; empty = none"),
   NUM("etcd", "lease_ttl_s", "etcd-lease-ttl-s", OPT_U32, etcd_lease_ttl_s, 0, 3600, "automatic failover: the primary holds an etcd leader lease of this many s; a standby takes it over when it expires and promotes itself; 0 = off"),
+  STR("ledger", "tiles_dir", "tiles-dir", tiles_dir, "write completed tiles and the published checkpoint here for a static server; empty = none"),
+  STR("publish", "witness_policy", "witness-policy", witness_policy, "tlog-policy file: publish a checkpoint only once its quorum cosigned; empty = publish at once"),
+  NUM("publish", "checkpoint_interval_ms", "checkpoint-interval-ms", OPT_U32, checkpoint_interval_ms, 10, 600000, "at most one checkpoint sent to the witnesses per this many ms"),
+  NUM("publish", "witness_timeout_ms", "witness-timeout-ms", OPT_U32, witness_timeout_ms, 100, 600000, "time for one witness to answer, connect included, ms"),
   STR("listen", "tcp", "listen", listen, "plain HTTP listener host:port; empty = none"),
   STR("listen", "tls", "tls-listen", tls_listen, "HTTPS listener host:port; empty = none"),
   STR("listen", "unix", "unix", unix_path, "Unix socket path; empty = none"),
@@ -86,6 +90,8 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   cfg->check_interval_s = 86400;
   cfg->public_pages = true;
   cfg->standby_timeout_ms = 2000;
+  cfg->checkpoint_interval_ms = 250;
+  cfg->witness_timeout_ms = 5000;
   cfg->limits = (struct daemon_limits){
     .connections_max = 1024,
     .header_bytes_max = 16384,

@@ -21,6 +21,9 @@ struct write_req {
 static void conn_process(struct daemon_conn *c);
 
 static void conn_free(struct daemon_conn *c) {
+  /* Freed only once libuv closed the handle and the batcher holds none of its requests. */
+  DAEMON_ASSERT(c->closed && c->inflight == 0);
+  DAEMON_ASSERT(!c->peer_counted);
   while (c->replies) {
     struct daemon_reply *n = c->replies->next;
     daemon_buf_free(&c->replies->buf);
@@ -51,6 +54,8 @@ static void conn_peer_release(struct daemon_conn *c) {
 static void on_conn_closed(uv_handle_t *h) {
   struct daemon_conn *c = h->data;
   struct daemon_server *srv = c->srv;
+  DAEMON_ASSERT(c->closing && !c->closed);
+  DAEMON_ASSERT(srv->conn_count > 0);
   if (c->prev) c->prev->next = c->next;
   else srv->conns = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -62,6 +67,7 @@ static void on_conn_closed(uv_handle_t *h) {
 
 static void conn_close(struct daemon_conn *c) {
   if (c->closing) return;
+  DAEMON_ASSERT(!c->closed);
   c->closing = true;
   c->reading = false;
   uv_close(&c->h.handle, on_conn_closed);
@@ -104,6 +110,7 @@ static int conn_write(struct daemon_conn *c, char *data, size_t len) {
     free(data);
     return PROTO_E_NO_MEMORY;
   }
+  DAEMON_ASSERT(!c->closed);
   w->conn = c;
   w->data = data;
   w->len = len;
@@ -140,6 +147,8 @@ static void conn_close_gracefully(struct daemon_conn *c) {
 }
 
 static int conn_send(struct daemon_conn *c, struct daemon_buf *plain) {
+  DAEMON_ASSERT(plain->len == 0 || plain->data);
+  DAEMON_ASSERT(!c->closed);
   struct daemon_buf out = {0};
   int rc = 0;
   if (c->tls_on) {
@@ -190,6 +199,8 @@ void daemon_conn_flush(struct daemon_conn *c) {
   if (c->closing || c->shutting_down) return;
   while (c->replies && c->replies->ready) {
     struct daemon_reply *r = c->replies;
+    /* Answers leave in the order the requests came: the head is the oldest. */
+    DAEMON_ASSERT(r->next || c->replies_tail == r);
     c->replies = r->next;
     if (!c->replies) c->replies_tail = NULL;
     daemon_metrics_request(r->endpoint, r->status);
@@ -215,6 +226,7 @@ void daemon_conn_flush(struct daemon_conn *c) {
 }
 
 static struct daemon_reply *reply_new(struct daemon_conn *c) {
+  DAEMON_ASSERT(!c->replies_tail == !c->replies);
   struct daemon_reply *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   if (c->replies_tail) c->replies_tail->next = r;
@@ -242,6 +254,8 @@ static bool conn_forwarded_peer(struct daemon_conn *c, const struct daemon_reque
 
 /* Hands one request to the API; false when the connection must stop taking requests. */
 static bool conn_handle(struct daemon_conn *c, struct daemon_request *r, struct daemon_reply *reply) {
+  DAEMON_ASSERT(r && reply && !reply->ready);
+  DAEMON_ASSERT(!c->parked && !c->parked_reply);
   if (c->from_proxy && !conn_forwarded_peer(c, r, reply)) {
     c->no_more_requests = true;
     daemon_request_free(r);
@@ -271,6 +285,7 @@ static void conn_process(struct daemon_conn *c) {
   while (!c->closing && !c->no_more_requests && !c->verifying && conn_output_room(c)) {
     struct daemon_request *r = c->parked;
     struct daemon_reply *reply = c->parked_reply;
+    DAEMON_ASSERT(!r == !reply); /* a parked request keeps its place in the answers */
     c->parked = NULL;
     c->parked_reply = NULL;
     if (!r) {
@@ -309,6 +324,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 }
 
 static void conn_feed(struct daemon_conn *c, const char *data, size_t len) {
+  DAEMON_ASSERT(data && len > 0);
+  DAEMON_ASSERT(!c->closing);
   uint64_t now = daemon_now_ms();
   c->last_active_ms = now;
   if (!c->http_err) c->http_err = daemon_http_feed(c->http, data, len, &c->http_status);
@@ -328,6 +345,8 @@ static void conn_feed(struct daemon_conn *c, const char *data, size_t len) {
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   struct daemon_conn *c = s->data;
+  DAEMON_ASSERT(c && !c->closed);
+  DAEMON_ASSERT(nread <= 0 || (size_t)nread <= buf->len);
   if (nread < 0) {
     /* End of input (or a reset): answer what was already received, then close. */
     free(buf->base);
@@ -383,6 +402,7 @@ static void conn_update_reading(struct daemon_conn *c) {
 }
 
 void daemon_conn_done(struct daemon_conn *c) {
+  DAEMON_ASSERT(c->inflight > 0);
   c->inflight--;
   if (c->closed) {
     conn_maybe_free(c);
@@ -405,6 +425,7 @@ void daemon_conns_resume(struct daemon_server *srv) {
 
 /* Answers 503 busy (why) and closes: the connection is never read. */
 static void conn_refuse(struct daemon_conn *c, const char *why) {
+  DAEMON_ASSERT(!c->reading && !c->replies);
   if (c->tls_on) { conn_close(c); return; } /* no handshake for a refused connection */
   struct daemon_reply *reply = reply_new(c);
   c->no_more_requests = true;
@@ -427,6 +448,7 @@ static bool conn_count_peer(struct daemon_conn *c) {
   if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &len) != 0 ||
       daemon_peer_from_sockaddr(&ss, c->peer) != 0)
     return true; /* no address to count by (the socket is already gone) */
+  DAEMON_ASSERT(!c->peer_counted);
   if (is_trusted_proxy(c->srv, c->peer)) {
     c->from_proxy = true;
     return true;
@@ -440,6 +462,7 @@ static bool conn_count_peer(struct daemon_conn *c) {
 static struct daemon_conn *conn_new(struct daemon_server *srv, uv_stream_t *listener) {
   struct daemon_conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
+  DAEMON_ASSERT(srv->loop && listener);
   c->srv = srv;
   c->kind = listener == (uv_stream_t *)&srv->unix_listener ? DAEMON_CONN_UNIX
             : listener == (uv_stream_t *)&srv->tls         ? DAEMON_CONN_TLS
@@ -482,6 +505,7 @@ static void on_connection(uv_stream_t *listener, int status) {
     }
     c->tls_on = true;
   }
+  DAEMON_ASSERT(srv->conn_count > 0 && !c->reading);
   if (srv->conn_count > srv->cfg->limits.connections_max) {
     /* Over the limit: one clear answer, then close; never read from it. */
     daemon_log(DAEMON_LOG_WARNING, "connections_max (%u) reached; refusing a connection",
@@ -498,8 +522,10 @@ static void on_connection(uv_stream_t *listener, int status) {
 
 void daemon_conns_sweep(struct daemon_server *srv, uint64_t now_ms) {
   const struct daemon_limits *l = &srv->cfg->limits;
+  DAEMON_ASSERT(l->header_timeout_ms > 0 && l->request_timeout_ms > 0);
   for (struct daemon_conn *c = srv->conns, *next; c; c = next) {
     next = c->next;
+    DAEMON_ASSERT(!c->closed); /* a closed connection has left the list */
     if (c->closing || c->shutting_down) continue;
     if (c->header_since_ms && c->reading && now_ms - c->header_since_ms > l->header_timeout_ms) {
       /* No whole header in time (a silent or trickling socket): it holds a slot for nothing. */

@@ -63,6 +63,7 @@ struct daemon_config {
   char tls_client_ca[DAEMON_PATH_BYTES_MAX]; /* empty: client certificates are not asked for */
   bool tls_client_cert_required;
   bool public_log;                          /* entries and inclusion proofs readable by anyone */
+  char tiles_dir[DAEMON_PATH_BYTES_MAX];    /* completed tiles written here; empty: none */
   char log_file[DAEMON_PATH_BYTES_MAX];     /* empty: stderr */
   int log_level;                            /* syslog levels: 3 err .. 7 debug */
   char metrics_listen[256];                 /* "host:port" for /metrics and /healthz only */
@@ -75,6 +76,9 @@ struct daemon_config {
   uint32_t check_interval_s;                /* full store check every this many s; 0: off */
   bool public_pages;                        /* serve the public pages at / (daemon/web.c) */
   char web_dir[DAEMON_PATH_BYTES_MAX];      /* pages from this directory; empty: the embedded copy */
+  char witness_policy[DAEMON_PATH_BYTES_MAX]; /* tlog-policy file; empty: publish unwitnessed */
+  uint32_t checkpoint_interval_ms;          /* one publication round at most this often */
+  uint32_t witness_timeout_ms;              /* one add-checkpoint request, connect included */
   struct daemon_limits limits;
 };
 
@@ -282,7 +286,10 @@ int daemon_parse_u64(const char *s, uint64_t *out);
 /* A whole HTTP response (status line, headers, body) appended to out. */
 int daemon_http_response(struct daemon_buf *out, unsigned status, const char *content_type,
                          const void *body, size_t body_len, bool keep_alive);
-const char *daemon_http_reason(unsigned status);
+/* The same with a Cache-Control value other than no-store (tiles, the public checkpoint). */
+int daemon_http_response_cached(struct daemon_buf *out, unsigned status, const char *content_type,
+                                const char *cache_control, const void *body, size_t body_len,
+                                bool keep_alive);
 
 /* ---------------------------------------------------------------------------------------------
  * Read authorization (auth.c)
@@ -326,7 +333,7 @@ enum daemon_endpoint {
   DAEMON_EP_BALANCES, DAEMON_EP_HISTORY, DAEMON_EP_KEYS, DAEMON_EP_INSTRUMENTS,
   DAEMON_EP_COMPLIANCE, DAEMON_EP_ENTRIES, DAEMON_EP_CHECKPOINT, DAEMON_EP_LOG,
   DAEMON_EP_INCLUSION, DAEMON_EP_CONSISTENCY, DAEMON_EP_HEALTHZ, DAEMON_EP_METRICS,
-  DAEMON_EP_OTHER, DAEMON_EP_COUNT
+  DAEMON_EP_LOG_CHECKPOINT, DAEMON_EP_TILE, DAEMON_EP_OTHER, DAEMON_EP_COUNT
 };
 const char *daemon_endpoint_name(unsigned ep);
 

@@ -4,6 +4,7 @@
  * last checkpoint with what this node saw and puts the new checkpoint. A failed swap means another
  * node was promoted: this node stops writing and sends that checkpoint nowhere. */
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@
 
 #define ETCD_KEY_BYTES_MAX 256u
 #define ETCD_REQUEST_MS_MAX 2000L /* one etcd request; then the next endpoint */
+
+/* The writer (the epoch check, or the swap without a witness policy), the publisher (the swap) and
+ * a promotion (the loop thread) share the revisions this node saw: one at a time. */
+static pthread_mutex_t etcd_mu = PTHREAD_MUTEX_INITIALIZER;
 
 json_t *daemon__etcd_b64(const void *data, size_t len) {
   char out[4 * (TLOG_CHECKPOINT_BYTES_MAX / 3) + 8];
@@ -131,13 +136,13 @@ static int etcd_init(struct daemon_server *srv) {
   return 0;
 }
 
-int daemon_etcd_start(struct daemon_server *srv) {
+static int etcd_start_locked(struct daemon_server *srv) {
   if (!srv->cfg->etcd_endpoints[0]) return 0;
   /* The keys are named by the origin: before the genesis the fence starts with its first swap. */
   return ledger_origin(srv->ledger)[0] ? etcd_init(srv) : 0;
 }
 
-int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len) {
+static int etcd_swap_locked(struct daemon_server *srv, const char *note, size_t len) {
   if (!srv->cfg->etcd_endpoints[0]) return 0;
   if (__atomic_load_n(&srv->etcd_superseded, __ATOMIC_ACQUIRE)) return PROTO_E_SUPERSEDED;
   int rc = srv->etcd_ready ? 0 : etcd_init(srv);
@@ -159,7 +164,7 @@ int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len) {
   return rc;
 }
 
-int daemon_etcd_promote(struct daemon_server *srv) {
+static int etcd_promote_locked(struct daemon_server *srv) {
   if (!srv->cfg->etcd_endpoints[0]) return 0;
   char ek[ETCD_KEY_BYTES_MAX], ck[ETCD_KEY_BYTES_MAX], value[64];
   daemon__etcd_key(srv, "epoch", ek, sizeof ek);
@@ -171,5 +176,55 @@ int daemon_etcd_promote(struct daemon_server *srv) {
   /* the new epoch: whoever held the old one fails its next swap */
   if (!rc) rc = etcd_swap(srv, keys, &old, 1, ek, value, strlen(value), &srv->etcd_epoch_mod);
   if (!rc) rc = etcd_get(srv, ck, &srv->etcd_cp_mod, NULL, 0);
+  return rc;
+}
+
+/* The fence of an acknowledgement without a confirming standby, when the swap is the publisher's
+ * (a witness policy): the epoch still the one this node saw. A linearizable read of its key. */
+static int etcd_check_epoch_locked(struct daemon_server *srv) {
+  if (__atomic_load_n(&srv->etcd_superseded, __ATOMIC_ACQUIRE)) return PROTO_E_SUPERSEDED;
+  int rc = srv->etcd_ready ? 0 : etcd_init(srv);
+  if (rc) return rc;
+  char ek[ETCD_KEY_BYTES_MAX];
+  daemon__etcd_key(srv, "epoch", ek, sizeof ek);
+  uint64_t mod = 0;
+  rc = etcd_get(srv, ek, &mod, NULL, 0);
+  if (rc) {
+    daemon_log(DAEMON_LOG_ERR, "etcd unreachable (%s): the batch is not acknowledged", proto_err_message(rc));
+    return rc;
+  }
+  if (mod == srv->etcd_epoch_mod) return 0;
+  superseded(srv, "the etcd epoch changed: another node was promoted; this node stopped writing "
+             "and publishes nothing more");
+  return PROTO_E_SUPERSEDED;
+}
+
+int daemon_etcd_start(struct daemon_server *srv) {
+  pthread_mutex_lock(&etcd_mu);
+  int rc = etcd_start_locked(srv);
+  pthread_mutex_unlock(&etcd_mu);
+  return rc;
+}
+
+int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len) {
+  if (!srv->cfg->etcd_endpoints[0]) return 0;
+  pthread_mutex_lock(&etcd_mu);
+  int rc = etcd_swap_locked(srv, note, len);
+  pthread_mutex_unlock(&etcd_mu);
+  return rc;
+}
+
+int daemon_etcd_check_epoch(struct daemon_server *srv) {
+  if (!srv->cfg->etcd_endpoints[0]) return 0;
+  pthread_mutex_lock(&etcd_mu);
+  int rc = etcd_check_epoch_locked(srv);
+  pthread_mutex_unlock(&etcd_mu);
+  return rc;
+}
+
+int daemon_etcd_promote(struct daemon_server *srv) {
+  pthread_mutex_lock(&etcd_mu);
+  int rc = etcd_promote_locked(srv);
+  pthread_mutex_unlock(&etcd_mu);
   return rc;
 }

@@ -155,9 +155,14 @@ int daemon_highwater_start(struct daemon_server *srv) {
   return rc;
 }
 
+void daemon_highwater_publish_note(struct daemon_server *srv, const char *note, size_t len) {
+  if (daemon_highwater_write(srv->high_water_path, note, len))
+    __atomic_store_n(&srv->high_water_failed, true, __ATOMIC_RELEASE);
+}
+
 void daemon_highwater_publish(struct daemon_server *srv) {
   char note[TLOG_CHECKPOINT_BYTES_MAX];
   long n = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
-  int rc = n < 0 ? (int)n : daemon_highwater_write(srv->high_water_path, note, (size_t)n);
-  if (rc) __atomic_store_n(&srv->high_water_failed, true, __ATOMIC_RELEASE);
+  if (n < 0) __atomic_store_n(&srv->high_water_failed, true, __ATOMIC_RELEASE);
+  else daemon_highwater_publish_note(srv, note, (size_t)n);
 }

@@ -289,39 +289,25 @@ int daemon_parse_u64(const char *s, uint64_t *out) {
   return 0;
 }
 
-const char *daemon_http_reason(unsigned status) {
-  switch (status) {
-  case 200: return "OK";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 408: return "Request Timeout";
-  case 409: return "Conflict";
-  case 413: return "Content Too Large";
-  case 415: return "Unsupported Media Type";
-  case 422: return "Unprocessable Content";
-  case 431: return "Request Header Fields Too Large";
-  case 500: return "Internal Server Error";
-  case 503: return "Service Unavailable";
-  case 507: return "Insufficient Storage";
-  default: return "Unknown";
-  }
-}
-
 int daemon_http_response(struct daemon_buf *out, unsigned status, const char *content_type,
                          const void *body, size_t body_len, bool keep_alive) {
+  return daemon_http_response_cached(out, status, content_type, "no-store", body, body_len, keep_alive);
+}
+
+int daemon_http_response_cached(struct daemon_buf *out, unsigned status, const char *content_type,
+                                const char *cache_control, const void *body, size_t body_len,
+                                bool keep_alive) {
   /* Built by appends, not printf: every answer pays for it. */
   char code[4] = {(char)('0' + status / 100 % 10), (char)('0' + status / 10 % 10), (char)('0' + status % 10), ' '};
   int rc = daemon_buf_append(out, "HTTP/1.1 ", 9);
   if (!rc) rc = daemon_buf_append(out, code, sizeof code);
-  if (!rc) rc = daemon_buf_str(out, daemon_http_reason(status));
+  if (!rc) rc = daemon_buf_str(out, proto_http_reason(status));
   if (!rc) rc = daemon_buf_str(out, "\r\nContent-Type: ");
   if (!rc) rc = daemon_buf_str(out, content_type);
   if (!rc) rc = daemon_buf_str(out, "\r\nContent-Length: ");
   if (!rc) rc = daemon_buf_u64(out, body_len);
-  if (!rc) rc = daemon_buf_str(out, keep_alive ? "\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n\r\n"
-                                               : "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n");
+  if (!rc) rc = daemon_buf_str(out, "\r\nCache-Control: ");
+  if (!rc) rc = daemon_buf_str(out, cache_control);
+  if (!rc) rc = daemon_buf_str(out, keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
   return rc ? rc : daemon_buf_append(out, body, body_len);
 }

@@ -119,19 +119,16 @@ static size_t format_line(int format, int level, const char *msg, const char *ex
     m = snprintf(line, cap, "%s %s %s%s", ts, level_names[level], msg, extra);
     break;
   case DAEMON_LOG_LOGFMT:
+  case DAEMON_LOG_JSON: {
+    bool json = format == DAEMON_LOG_JSON;
     timestamp(ts, sizeof ts);
-    m = snprintf(line, cap, "ts=%s level=%s msg=", ts, level_names[level]);
+    m = snprintf(line, cap, json ? "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":" : "ts=%s level=%s msg=",
+                 ts, level_names[level]);
     n = m > 0 ? (size_t)m : 0;
     append_quoted(line, &n, cap, msg);
-    m = snprintf(line + n, cap - n, "%s", extra);
+    m = snprintf(line + n, cap - n, json ? "%s}" : "%s", extra);
     return n + (m > 0 ? (size_t)m : 0);
-  case DAEMON_LOG_JSON:
-    timestamp(ts, sizeof ts);
-    m = snprintf(line, cap, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":", ts, level_names[level]);
-    n = m > 0 ? (size_t)m : 0;
-    append_quoted(line, &n, cap, msg);
-    m = snprintf(line + n, cap - n, "%s}", extra);
-    return n + (m > 0 ? (size_t)m : 0);
+  }
   default:
     m = snprintf(line, cap, "<%d>%s%s", level, msg, extra);
     break;

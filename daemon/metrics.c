@@ -13,7 +13,7 @@
 static const char *const endpoint_names[DAEMON_EP_COUNT] = {
   "tx", "tx_get", "tx_encode", "accounts", "account", "balances", "history", "keys",
   "instruments", "compliance", "entries", "checkpoint", "log", "proof_inclusion",
-  "proof_consistency", "healthz", "metrics", "other",
+  "proof_consistency", "healthz", "metrics", "log_checkpoint", "tile", "other",
 };
 
 const char *daemon_endpoint_name(unsigned ep) {

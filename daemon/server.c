@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/publish.h"
 #include "daemon/server.h"
 #include "daemon/web.h"
 
@@ -249,6 +250,31 @@ static int load_material(struct daemon_server *srv) {
   return 0;
 }
 
+/* The writer, the publisher (with a witness policy), the tiles writer (with tiles_dir) and the
+ * lease thread (with etcd.lease_ttl_s); each
+ * stop function is safe whether or not its thread started. */
+static int start_threads(struct daemon_server *srv) {
+  char why[512];
+  if (daemon_writer_start(srv)) {
+    daemon_log(DAEMON_LOG_ERR, "cannot start the writer thread");
+    return 1;
+  }
+  /* Before the tiles writer: it writes only what the publisher has published. */
+  if (daemon_publisher_start(srv, why, sizeof why)) {
+    daemon_log(DAEMON_LOG_ERR, "%s", why);
+    return 1;
+  }
+  if (daemon_tiles_start(srv)) {
+    daemon_log(DAEMON_LOG_ERR, "cannot start the tiles writer");
+    return 1;
+  }
+  if (daemon_lease_start(srv)) {
+    daemon_log(DAEMON_LOG_ERR, "cannot start the lease thread");
+    return 1;
+  }
+  return 0;
+}
+
 int daemon_run(struct daemon_config *cfg) {
   if (daemon_log_open(cfg->log_file, cfg->log_level)) {
     fprintf(stderr, "quotad: cannot open log file %s\n", cfg->log_file);
@@ -275,12 +301,9 @@ int daemon_run(struct daemon_config *cfg) {
   if (open_ledger(&srv, &log_key) || daemon_highwater_start(&srv) || daemon_etcd_start(&srv) ||
       load_material(&srv))
     goto out;
+  srv.log_key = log_key;
   struct ledger_config lc = ledger_config_of(cfg, log_key);
-  if (daemon_follow_start(&srv, &lc)) goto out;
-  if (daemon_writer_start(&srv) || daemon_lease_start(&srv)) {
-    daemon_log(DAEMON_LOG_ERR, "cannot start the writer or the lease thread");
-    goto out;
-  }
+  if (daemon_follow_start(&srv, &lc) || start_threads(&srv)) goto out;
   srv.last_commit_ms = daemon_now_ms();
   srv.start_time_s = srv.last_commit_ms / 1000;
   if (start_handles(&srv)) {
@@ -298,11 +321,13 @@ int daemon_run(struct daemon_config *cfg) {
 out:
   daemon_lease_stop(&srv); /* before the follower: a promotion it asked for must not start now */
   daemon_follow_stop(&srv); /* the follower writes the ledger: it ends before the ledger closes */
+  daemon_tiles_stop(&srv);
   if (srv.writer_started) {
     srv.stopping = true;
     daemon_writer_stop(&srv);
     uv_run(&loop, UV_RUN_DEFAULT);
   }
+  daemon_publisher_stop(&srv);
   int lrc = uv_loop_close(&loop);
   if (lrc) {
     daemon_log(DAEMON_LOG_ERR, "loop did not close clean: %s", uv_strerror(lrc));

@@ -70,6 +70,7 @@ struct daemon_txres {
   uint64_t index, withheld, aux;
   uint8_t type;      /* transaction type (for "withheld") */
   uint8_t id[PROTO_ID_BYTES]; /* the transaction's id (for the log) */
+  struct daemon_ack *ack; /* accepted: its batch's signed acknowledgement (ack.h), one reference */
 };
 
 struct daemon_txreq {
@@ -129,6 +130,13 @@ struct daemon_server {
   int inflight_errno; /* the OS error behind a STORAGE inflight_rc, or 0 */
   struct ledger_batch_info inflight_info;
   uint64_t inflight_start_us, inflight_commit_us;
+  /* tiles_dir: a thread writes completed tiles and the published checkpoint (tiles.c) */
+  uv_thread_t tiles_thread;
+  uv_mutex_t tiles_mu;
+  uv_cond_t tiles_cv;
+  bool tiles_started, tiles_kicked, tiles_quit;
+  struct daemon_ack *inflight_ack;  /* the committed batch's acknowledgement, or NULL */
+  const struct proto_key *log_key;  /* signs acknowledgements (the ledger signs checkpoints) */
   /* the periodic store check (check_interval_s), run by a child on the thread pool */
   uv_timer_t check_timer;
   uv_work_t check_req;
@@ -145,8 +153,8 @@ struct daemon_server {
   /* the primary's side of a standby (standby.c): the size it confirmed (__atomic: the loop thread
    * writes it, the writer waits for it), when, and where it diverged (loop thread only) */
   uint64_t standby_confirmed, standby_seen_ms, standby_diverged_at;
-  /* the etcd fence (etcd.c): revisions this node saw; written by the writer thread only */
-  uint64_t etcd_epoch_mod, etcd_cp_mod;
+  /* the etcd fence (etcd.c): revisions this node saw; under etcd.c's lock (writer, publisher, promotion) */
+  uint64_t etcd_epoch_mod, etcd_cp_mod; /* under etcd.c's lock */
   bool etcd_superseded;   /* __atomic */
   bool etcd_ready;        /* epoch and checkpoint revisions read */
   int inflight_fence;     /* the fence's code for the batch in flight (0: acknowledged) */
@@ -165,7 +173,20 @@ struct daemon_server {
   uv_async_t lease_async; /* the lease thread asks the loop to promote this standby */
   bool lease_started;
   bool lease_quit; /* __atomic */
+  struct daemon_publisher *publisher; /* publish.c; NULL without a witness policy */
 };
+
+/* tiles.c: the bytes of tile t (hashes, or an entry bundle) appended to out. 0 or a code. */
+int daemon_tile_bytes(struct ledger *ledger, const struct tlog_tile *t, struct daemon_buf *out);
+/* Writes into tiles_dir the tiles that changed from a tree of *written leaves to the published
+ * checkpoint's, then that checkpoint (last, so that every tile it names is there); *written
+ * becomes its size. Hash tiles only unless public_log. 0 or a code (logged). */
+int daemon_tiles_sync(struct daemon_server *srv, uint64_t *written);
+/* The thread that runs daemon_tiles_sync after each commit (kick) and every second; nothing when
+ * tiles_dir is empty. */
+int daemon_tiles_start(struct daemon_server *srv);
+void daemon_tiles_kick(struct daemon_server *srv);
+void daemon_tiles_stop(struct daemon_server *srv);
 
 /* Results of daemon_api_handle. */
 enum { DAEMON_DONE = 0, DAEMON_PENDING = 1, DAEMON_PARK = 2 };
@@ -182,6 +203,8 @@ void daemon_reply_error_as(struct daemon_reply *reply, unsigned status, int err,
                            bool keep_alive);
 void daemon_reply_set(struct daemon_reply *reply, unsigned status, const char *content_type,
                       const char *body, size_t len, bool keep_alive);
+void daemon_reply_set_cached(struct daemon_reply *reply, unsigned status, const char *content_type,
+                             const char *cache_control, const char *body, size_t len, bool keep_alive);
 
 /* conn.c */
 int daemon_listen_all(struct daemon_server *srv, char *why, size_t why_cap);
@@ -230,8 +253,10 @@ int daemon_highwater_judge(struct daemon_server *srv, const char *note, size_t l
  * known_checkpoint, sets read_only when either conflicts, and brings the file up to the tree.
  * Returns 0 or a code that stops the start (the file cannot be written, known_checkpoint absent). */
 int daemon_highwater_start(struct daemon_server *srv);
-/* The writer thread, after a committed batch: the new checkpoint to the file. */
+/* After a committed batch (a standby's follower): the latest checkpoint to the file. */
 void daemon_highwater_publish(struct daemon_server *srv);
+/* The publication pipeline (publish.c), once note passed the etcd swap: note to the file. */
+void daemon_highwater_publish_note(struct daemon_server *srv, const char *note, size_t len);
 
 /* etcd.c. start: reads the epoch (creating epoch 1 for the first primary) and the last checkpoint
  * (judged like the high-water file); a code stops the start. swap: the transaction that makes a
@@ -240,6 +265,9 @@ void daemon_highwater_publish(struct daemon_server *srv);
 int daemon_etcd_start(struct daemon_server *srv);
 int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len);
 int daemon_etcd_promote(struct daemon_server *srv);
+/* etcd.c, check_epoch: 0 while the epoch is the one this node saw; SUPERSEDED (this node stops
+ * writing) or a transport code otherwise; 0 at once without etcd.endpoints. Any thread. */
+int daemon_etcd_check_epoch(struct daemon_server *srv);
 /* etcd.c for lease.c: one gateway call (body is taken), a key under quotad/<origin>/, base64. */
 int daemon__etcd_call(struct daemon_server *srv, const char *path, json_t *body, json_t **out);
 void daemon__etcd_key(const struct daemon_server *srv, const char *leaf, char *out, size_t cap);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "daemon/daemon.h"
+#include "daemon/publish.h"
 #include "ledger/ledger.h"
 
 /* The credential name the unit's LoadCredential= gives the log key. */
@@ -126,6 +127,15 @@ int daemon_check_config(const struct daemon_config *cfg) {
   rc = check_ledger(cfg, key, empty);
   proto_key_free(key);
   if (rc) return rc;
+  if (cfg->witness_policy[0]) {
+    struct tlog_policy *p = malloc(sizeof *p);
+    rc = p ? daemon_policy_load(cfg->witness_policy, p, why, sizeof why) : PROTO_E_NO_MEMORY;
+    free(p);
+    if (rc) {
+      fprintf(stderr, "quotad: %s\n", why);
+      return rc;
+    }
+  }
   if (cfg->tls_listen[0]) {
     SSL_CTX *tls = NULL;
     rc = daemon_tls_ctx_new(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca,

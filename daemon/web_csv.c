@@ -25,7 +25,7 @@ static int build_head(struct daemon_buf *b, const struct web_head *h, size_t len
   WEB_ASSERT(h->status == 200 || h->status == 304 || h->status == 404);
   WEB_ASSERT(h->type != NULL || h->status == 304);
   char status[64];
-  snprintf(status, sizeof status, "HTTP/1.1 %u %s\r\n", h->status, daemon_http_reason(h->status));
+  snprintf(status, sizeof status, "HTTP/1.1 %u %s\r\n", h->status, proto_http_reason(h->status));
   int rc = daemon_buf_str(b, status);
   if (!rc && h->status != 304) rc = head_line(b, "Content-Type", h->type);
   if (!rc && h->status != 304) rc = daemon_buf_str(b, "Content-Length: ");

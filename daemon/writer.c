@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/ack.h"
+#include "daemon/publish.h"
 #include "daemon/server.h"
 
 static uint64_t now_us(void) {
@@ -16,19 +18,20 @@ static uint64_t now_us(void) {
 }
 
 /* After the commit, before any client hears ok (the writer's thread): with standby.sync the
- * standby's confirmation of the new tree; then sign, the etcd swap that fences the checkpoint,
- * and the published checkpoint also leaves the data directory (the high-water file). A code
- * here answers the batch's accepted submissions instead of ok. */
+ * standby's confirmation of the new tree, then the signature. Without a witness policy the
+ * checkpoint is then published through the one publication pipeline (publish.c: etcd swap,
+ * high-water file); with one the publisher thread does that, and acknowledgement is fenced here
+ * by the standby's confirmation or, without a confirming standby, an etcd check of the epoch.
+ * A code here answers the batch's accepted submissions instead of ok. */
 static int commit_fence(struct daemon_server *srv) {
   PROTO_ASSERT(srv->inflight_rc == 0);
   int rc = srv->cfg->standby_sync ? daemon_standby_wait(srv, srv->inflight_info.tree_size) : 0;
   if (rc || !srv->inflight_info.accepted) return rc;
   rc = ledger_sign_latest(srv->ledger); /* deferred until now with standby.sync (ledger_config) */
-  char note[TLOG_CHECKPOINT_BYTES_MAX];
-  long n = rc ? rc : ledger_checkpoint_latest(srv->ledger, note, sizeof note);
-  rc = n < 0 ? (int)n : daemon_etcd_swap(srv, note, (size_t)n);
-  if (!rc) daemon_highwater_publish(srv);
-  return rc;
+  if (rc) return rc;
+  if (!srv->publisher) return daemon_publish_signed(srv);
+  bool confirmed = srv->cfg->standby_sync && !__atomic_load_n(&srv->standby_alone, __ATOMIC_ACQUIRE);
+  return confirmed ? 0 : daemon_etcd_check_epoch(srv);
 }
 
 static void writer_main(void *arg) {
@@ -53,6 +56,11 @@ static void writer_main(void *arg) {
                           : ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
     srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
     srv->inflight_fence = srv->inflight_rc == 0 ? commit_fence(srv) : 0;
+    /* A signed acknowledgement only for what the fence let through. */
+    srv->inflight_ack = srv->inflight_rc || srv->inflight_fence
+                        ? NULL
+                        : daemon_ack_make(ledger_origin(srv->ledger), srv->log_key, b->subs, b->n,
+                                          srv->inflight_info.time_ms);
     srv->inflight_commit_us = now_us() - t0;
     /* A batch adds at most one entry per submission and never takes one away. */
     PROTO_ASSERT(srv->inflight_rc != 0 || (srv->inflight_info.tree_size >= size_before &&
@@ -114,10 +122,16 @@ static void batch_answer(struct daemon_server *srv, int unconfirmed) {
     res->index = s->index;
     res->withheld = s->withheld;
     res->aux = rc == PROTO_E_STORAGE ? (uint64_t)srv->inflight_errno : s->aux; /* the cause, for the answer */
+    if (!rc && res->result == 0 && srv->inflight_ack) {
+      res->ack = srv->inflight_ack;
+      daemon_ack_ref(res->ack);
+    }
     req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
     daemon_metrics_tx_result(res->result);
     if (--req->outstanding == 0) daemon_txreq_finish(srv, req);
   }
+  daemon_ack_unref(srv->inflight_ack); /* the answers hold their own references */
+  srv->inflight_ack = NULL;
   batch_reset(b);
   srv->writer_busy = false;
   /* Whatever filled up meanwhile has waited at least one commit: send it now. */
@@ -155,7 +169,10 @@ static void on_committed(uv_async_t *a) {
   if (rc)
     daemon_log(DAEMON_LOG_ERR, "batch of %zu not committed: %s (%s)", b->n, proto_err_name(rc),
                rc == PROTO_E_STORAGE ? ledger_storage_message(srv->inflight_errno) : proto_err_message(rc));
-  else srv->last_commit_ms = daemon_now_ms();
+  else {
+    srv->last_commit_ms = daemon_now_ms();
+    daemon_tiles_kick(srv);
+  }
   if (__atomic_load_n(&srv->high_water_failed, __ATOMIC_ACQUIRE) && !srv->read_only) {
     snprintf(srv->read_only_why, sizeof srv->read_only_why, "the high-water file %s cannot be "
              "written: writes stopped (a restore could fork the log)", srv->high_water_path);

@@ -32,6 +32,11 @@ static const rule_fn rules[PROTO_TX_TYPE_MAX + 1] = {
     [PROTO_TX_CANCEL] = rules__cancel,
     [PROTO_TX_CARRY_OVER] = rules__carry_over,
     [PROTO_TX_DEDUCT] = rules__deduct,
+    [PROTO_TX_ACCOUNT_REOPEN] = rules__account_reopen,
+    [PROTO_TX_AT_RISK] = rules__at_risk,
+    [PROTO_TX_ALLOC_TABLE_OPEN] = rules__alloc_table_open,
+    [PROTO_TX_ALLOC_TABLE_ROWS] = rules__alloc_table_rows,
+    [PROTO_TX_ALLOC_TABLE_CLOSE] = rules__alloc_table_close,
 };
 
 static int history_add(struct ledger *l, uint64_t account, uint64_t index) {
@@ -123,7 +128,8 @@ static int legs_attach(struct ledger *l, const struct ledger_submission *sub, st
 
 /* Appends the entry for an accepted transaction: leaf, Merkle nodes, tx id and history. */
 static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelope_len,
-                        const uint8_t body_hash[PROTO_HASH_BYTES]) {
+                        const uint8_t body_hash[PROTO_HASH_BYTES],
+                        uint8_t leaf_hash[PROTO_HASH_BYTES]) {
   struct batch *b = c->b;
   PROTO_ASSERT(c->index == b->size); /* entries are appended in order, no gap */
   PROTO_ASSERT(envelope_len + PROTO_ENTRY_HEADER_BYTES <= PROTO_ENTRY_BYTES_MAX);
@@ -142,7 +148,6 @@ static int append_entry(struct tx_ctx *c, const uint8_t *envelope, size_t envelo
   int rc = store__mdb_err(mdb_put(b->txn, b->l->dbi[DB_ENTRIES], &k, &v, MDB_APPEND));
   if (rc == 0 && c->legs) rc = legs_put(b, c->index, c->legs, c->legs_len);
   if (rc) return rc;
-  uint8_t leaf_hash[PROTO_HASH_BYTES];
   tlog_leaf_hash(leaf, (size_t)n, leaf_hash);
   struct tlog_store ms;
   store__nodes(&ms, &b->nodes, b->txn, b->l, &b->l->nodes);
@@ -247,7 +252,7 @@ static int apply_one(struct batch *b, struct ledger_submission *sub) {
   c->index = b->size;
   size_t mark = overlay__mark(b->ov);
   rc = run_rules(c);
-  if (rc == 0) rc = append_entry(c, sub->envelope, sub->envelope_len, body_hash);
+  if (rc == 0) rc = append_entry(c, sub->envelope, sub->envelope_len, body_hash, sub->leaf_hash);
   if (rc == 0) {
     PROTO_ASSERT(c->withheld == 0 || tx.type == PROTO_TX_ALLOCATE); /* the audit refuses it elsewhere */
     sub->index = c->index;
@@ -396,6 +401,7 @@ static void fill_info(const struct ledger *l, const struct ledger_submission *su
   if (!info) return;
   memset(info, 0, sizeof(*info));
   info->tree_size = l->tree_size;
+  info->time_ms = l->last_time_ms;
   for (size_t i = 0; i < n; i++) {
     if (subs[i].result == 0) info->accepted++;
     else if (subs[i].result == LEDGER_EXISTS) info->exists++;

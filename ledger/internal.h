@@ -33,6 +33,7 @@ enum ledger_db {
   DB_HISTORY,     /* u64 BE account -> sorted duplicates: u64 BE index (DUPSORT, DUPFIXED) */
   DB_CHECKPOINTS, /* u64 BE tree size -> signed note text */
   DB_LEGS,        /* u64 BE index -> legs blob of a version 2 settle (kept apart from the entry) */
+  DB_ALLOC,       /* allocation tables, their rows, units' allocated totals (rules_tables.c) */
   DB_COUNT
 };
 
@@ -130,6 +131,7 @@ struct ledger {
   struct history_row *history_tmp; /* the radix sort's other buffer */
   struct proto_leg *legs_buf;      /* writer only: the legs of the settle being applied */
   bool no_legs_db; /* read-only open of a store written before legs were kept: none stored */
+  bool no_alloc_db; /* ... or before allocation tables were kept: none stored */
   size_t history_len, history_cap;
 };
 
@@ -330,7 +332,51 @@ int rules__surrender(struct tx_ctx *c);
 int rules__cancel(struct tx_ctx *c);
 int rules__carry_over(struct tx_ctx *c);
 int rules__deduct(struct tx_ctx *c);
+int rules__account_reopen(struct tx_ctx *c);
+int rules__at_risk(struct tx_ctx *c);
+/* Whether an enterprise is at risk (rules_accounts.c): what allocations and surrenders on its
+ * behalf consult. UNKNOWN_ACCOUNT, or a storage code. */
+int ledger__account_at_risk(struct batch *b, uint64_t account, bool *at_risk);
+/* Whether an enterprise is short or overdue in any compliance year (rules_compliance.c). */
+int ledger__compliance_owing(struct batch *b, uint64_t account, bool *owing);
+/* Calls fn for every record of db whose key starts with prefix: those committed (as the overlay
+ * now has them) and those this batch created (rules_accounts.c). */
+int ledger__scan_prefix(struct batch *b, unsigned db, const uint8_t *prefix, size_t plen,
+                        int (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                                  size_t vlen),
+                        void *arg);
 
+int rules__alloc_table_open(struct tx_ctx *c);
+int rules__alloc_table_rows(struct tx_ctx *c);
+int rules__alloc_table_close(struct tx_ctx *c);
+
+/* ---- rules_tables.c: allocation tables and what each unit has been allocated ---- */
+/* A unit's allocations of one instrument: what pre-allocations gave, and the total net of
+ * claw-backs (withheld and held-for parts included: they are allocated to the unit). */
+struct unit_alloc {
+  uint64_t pre, total;
+};
+/* The table (UNKNOWN_TABLE), a row of it (UNKNOWN_ROW), and the unit record of a row for an
+ * instrument (all zero when none). */
+int tables__get(struct batch *b, uint64_t id, struct ledger_table *t);
+/* Record decoders shared with read.c: CORRUPT on bad bytes. */
+int ledger__table_decode(uint64_t id, const uint8_t *in, size_t len, struct ledger_table *t);
+int ledger__row_decode(const uint8_t *in, size_t len, struct proto_alloc_row *out,
+                       uint16_t *version, uint64_t *index);
+int tables__row(struct batch *b, uint64_t table, uint64_t row, struct proto_alloc_row *out);
+int tables__unit(struct batch *b, const char *instrument, const struct proto_alloc_row *row,
+                 struct unit_alloc *u);
+int tables__unit_put(struct batch *b, const char *instrument, const struct proto_alloc_row *row,
+                     const struct unit_alloc *u);
+/* Whether a complete table of instrument for sector exists (either phase): allocations to
+ * that sector must then cite it. */
+int tables__any_complete(struct batch *b, const char *instrument, uint8_t sector, bool *found);
+/* The units held in the provincial account for an at-risk enterprise (its status:
+ * ledger__account_at_risk). */
+int st__held_add(struct batch *b, uint64_t account, const char *instrument, uint64_t amount);
+/* NOT_HELD when fewer than amount are held for it; apply takes them (rules_tables.c). */
+int st__held_take(struct batch *b, uint64_t account, const char *instrument, uint64_t amount,
+                  bool apply);
 
 /* ---- check.c ---- */
 /* The sampled structural check a writer's ledger_open runs before it opens the environment. */

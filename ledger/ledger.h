@@ -130,6 +130,8 @@ struct ledger_submission {
   uint64_t aux;       /* insufficient_balance, frozen: the available amount;
                        * insufficient_signatures: signers << 32 | required;
                        * account_exists: which is taken (LEDGER_TAKEN_ID, _USCC, _PROVINCE); else 0 */
+  uint8_t leaf_hash[PROTO_HASH_BYTES]; /* accepted: its entry's leaf hash (the daemon signs a
+                                        * batch's leaves in its acknowledgement) */
 };
 
 /* The most submissions one ledger_apply takes (the daemon's batch_entries_max must not exceed
@@ -141,6 +143,7 @@ struct ledger_batch_info {
   uint64_t accepted;
   uint64_t refused;
   uint64_t exists;
+  uint64_t time_ms;     /* the commit time written into the batch's entries */
 };
 
 /* Applies n submissions in order in one write transaction stamped with time_ms (commit time of
@@ -230,6 +233,11 @@ int ledger_proof_inclusion(struct ledger *ledger, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n);
 int ledger_proof_consistency(struct ledger *ledger, uint64_t first, uint64_t second,
                              uint8_t out[][PROTO_HASH_BYTES], size_t *n);
+/* Nodes (level, first .. first + count - 1) of the tree (level 0: leaf hashes), in one read
+ * transaction: the hashes of a C2SP tile. BAD_ARGUMENT unless they all exist at the current size,
+ * CORRUPT, STORAGE. */
+int ledger_nodes(struct ledger *ledger, unsigned level, uint64_t first, size_t count,
+                 uint8_t out[][PROTO_HASH_BYTES]);
 /* The latest signed checkpoint text (NUL-terminated), from memory; returns its length, NOT_FOUND
  * before the first entry, or FIELD_TOO_LONG when cap is small (TLOG_CHECKPOINT_BYTES_MAX
  * always suffices). Thread-safe. */
@@ -252,6 +260,7 @@ struct ledger_account {
   uint64_t id;
   uint8_t kind, province, sector, threshold;
   bool closed;
+  bool at_risk; /* enterprises: set by an at_risk entry (operators or its authority) */
   proto_uscc_t uscc;
   proto_name_t name;
   uint64_t opened_index; /* entry that opened it */
@@ -294,6 +303,31 @@ struct ledger_instrument {
 /* Every instrument in code order (at most cap); issued = holdings + surrendered + cancelled +
  * carried_over always. Returns the number written or a negative code. */
 long ledger_instruments(struct ledger *ledger, struct ledger_instrument *out, size_t cap);
+
+/* Allocation tables (proto/FORMAT.md "Allocation tables"). */
+enum ledger_table_status {
+  LEDGER_TABLE_OPEN = 1,      /* rows still arriving; nothing may cite it */
+  LEDGER_TABLE_COMPLETE = 2,  /* checked and fixed: allocations cite its rows */
+  LEDGER_TABLE_ABANDONED = 3, /* given up before completion */
+};
+struct ledger_table {
+  uint64_t id;
+  uint8_t status, phase, sector, bp_kind; /* ledger_table_status, proto_table_phase, ... */
+  uint16_t vintage;
+  uint64_t rows_count, rows_received;
+  uint64_t header_index; /* the entry of its header (the scheme text is there) */
+  proto_instrument_t instrument;
+  uint8_t hash[PROTO_HASH_BYTES];      /* running rows hash of the rows received */
+  uint8_t rows_hash[PROTO_HASH_BYTES]; /* what the header committed to */
+  char bp[PROTO_BP_BYTES_MAX + 1];
+};
+/* One table (NOT_FOUND); tables with id > after in id order, at most cap (returns the count or a
+ * negative code); one row of a table with its version (1 first, +1 per re-determination) and
+ * the entry that published that version (NOT_FOUND). */
+int ledger_table_get(struct ledger *ledger, uint64_t id, struct ledger_table *out);
+long ledger_tables_list(struct ledger *ledger, uint64_t after, struct ledger_table *out, size_t cap);
+int ledger_table_row(struct ledger *ledger, uint64_t table, uint64_t row,
+                     struct proto_alloc_row *out, uint16_t *version, uint64_t *index);
 
 struct ledger_key {
   uint8_t hash[PROTO_HASH_BYTES];

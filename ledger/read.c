@@ -67,6 +67,22 @@ int ledger_proof_consistency(struct ledger *l, uint64_t first, uint64_t second,
   return tree_read(l, TREE_CONSISTENCY, first, second, out, n);
 }
 
+int ledger_nodes(struct ledger *l, unsigned level, uint64_t first, size_t count,
+                 uint8_t out[][PROTO_HASH_BYTES]) {
+  if (level >= TLOG_LEVELS || count == 0) return PROTO_E_BAD_ARGUMENT;
+  uint64_t have = ledger_tree_size(l) >> level;
+  if (first > have || count > have - first) return PROTO_E_BAD_ARGUMENT;
+  MDB_txn *txn;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
+  struct tlog_store ms;
+  struct store_nodes_ctx nctx;
+  store__nodes(&ms, &nctx, txn, l, NULL);
+  for (size_t i = 0; i < count && !rc; i++) rc = ms.get(ms.ctx, level, first + i, out[i]);
+  store__read_end(l, txn);
+  return rc;
+}
+
 static int get_val(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v) {
   MDB_val k = {klen, (void *)key};
   return store__mdb_err(mdb_get(txn, dbi, &k, v));
@@ -171,115 +187,150 @@ int ledger_account_by_province(struct ledger *l, unsigned province, struct ledge
   return account_by_index(l, DB_PROVINCE, &p, 1, out);
 }
 
+/* One cursor over dbi inside txn: positioned by first (k and v are its arguments), then moved by
+ * next, calling visit on each row until visit answers WALK_STOP or an error, or the rows end. */
+enum { WALK_STOP = 1 };
+typedef int (*walk_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
+
+static long cursor_walk(MDB_txn *txn, MDB_dbi dbi, MDB_val k, MDB_val v, MDB_cursor_op first,
+                        MDB_cursor_op next, walk_fn visit, void *ctx) {
+  PROTO_ASSERT(txn && visit);
+  MDB_cursor *cur;
+  long rc = store__mdb_err(mdb_cursor_open(txn, dbi, &cur));
+  if (rc) return rc;
+  int mrc = mdb_cursor_get(cur, &k, &v, first);
+  while (mrc == 0 && rc == 0) {
+    rc = visit(&k, &v, ctx);
+    if (rc == 0) mrc = mdb_cursor_get(cur, &k, &v, next);
+  }
+  PROTO_ASSERT(rc <= WALK_STOP);
+  if (rc == 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+  mdb_cursor_close(cur);
+  return rc == WALK_STOP ? 0 : rc;
+}
+
+/* cursor_walk in a read transaction of its own. */
+static long read_walk(struct ledger *l, MDB_dbi dbi, MDB_val k, MDB_val v, MDB_cursor_op first,
+                      MDB_cursor_op next, walk_fn visit, void *ctx) {
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
+  long rc = cursor_walk(txn, dbi, k, v, first, next, visit, ctx);
+  store__read_end(l, txn);
+  return rc;
+}
+
+struct accounts_page {
+  unsigned kind, province;
+  struct ledger_account *out;
+  size_t n, cap;
+};
+
+static int accounts_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+  struct accounts_page *p = ctx;
+  if (p->n == p->cap) return WALK_STOP;
+  if (k->mv_size != 8) return PROTO_E_CORRUPT;
+  struct ledger_account *a = &p->out[p->n];
+  int rc = rec_account_decode(be64_get(k->mv_data), v->mv_data, v->mv_size, a);
+  if (rc) return rc;
+  if ((p->kind == 0 || a->kind == p->kind) && (p->province == 0 || a->province == p->province))
+    p->n++;
+  return 0;
+}
+
 long ledger_accounts_list(struct ledger *l, uint64_t after, unsigned kind, unsigned province,
                           struct ledger_account *out, size_t cap) {
   if (after == UINT64_MAX || cap == 0) return 0;
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  MDB_cursor *cur;
-  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_ACCOUNTS], &cur));
-  size_t n = 0;
-  if (rc == 0) {
-    uint8_t start[8];
-    be64_put(start, after + 1);
-    MDB_val k = {8, start}, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (mrc == 0 && n < cap && rc == 0) {
-      if (k.mv_size != 8) rc = PROTO_E_CORRUPT;
-      else rc = rec_account_decode(be64_get(k.mv_data), v.mv_data, v.mv_size, &out[n]);
-      if (rc == 0 && (kind == 0 || out[n].kind == kind) &&
-          (province == 0 || out[n].province == province))
-        n++;
-      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
-    mdb_cursor_close(cur);
-  }
-  store__read_end(l, txn);
-  return rc ? rc : (long)n;
+  uint8_t start[8];
+  be64_put(start, after + 1);
+  struct accounts_page p = {kind, province, out, 0, cap};
+  long rc = read_walk(l, l->dbi[DB_ACCOUNTS], (MDB_val){8, start}, (MDB_val){0, NULL},
+                      MDB_SET_RANGE, MDB_NEXT, accounts_visit, &p);
+  return rc ? rc : (long)p.n;
+}
+
+struct balances_page {
+  uint8_t prefix[8];
+  struct ledger_balance *out;
+  size_t n, cap;
+};
+
+static int balances_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+  struct balances_page *p = ctx;
+  if (p->n == p->cap || k->mv_size < 8 || memcmp(k->mv_data, p->prefix, 8) != 0) return WALK_STOP;
+  if (k->mv_size != 24) return PROTO_E_CORRUPT;
+  struct ledger_balance *b = &p->out[p->n];
+  int rc = rec_balance_decode(v->mv_data, v->mv_size, b);
+  if (rc) return rc;
+  rec_code_from_key((const uint8_t *)k->mv_data + 8, b->instrument);
+  if (b->registry || b->trading || b->frozen) p->n++;
+  return 0;
 }
 
 long ledger_balances(struct ledger *l, uint64_t account, struct ledger_balance *out, size_t cap) {
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  MDB_cursor *cur;
-  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_BALANCES], &cur));
-  size_t n = 0;
-  if (rc == 0) {
-    uint8_t prefix[8];
-    be64_put(prefix, account);
-    MDB_val k = {8, prefix}, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (mrc == 0 && n < cap && rc == 0 && memcmp(k.mv_data, prefix, 8) == 0) {
-      if (k.mv_size != 24) rc = PROTO_E_CORRUPT;
-      else rc = rec_balance_decode(v.mv_data, v.mv_size, &out[n]);
-      if (rc == 0) rec_code_from_key((const uint8_t *)k.mv_data + 8, out[n].instrument);
-      if (rc == 0 && (out[n].registry || out[n].trading || out[n].frozen)) n++;
-      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
-    mdb_cursor_close(cur);
-  }
-  store__read_end(l, txn);
-  return rc ? rc : (long)n;
+  struct balances_page p = {.out = out, .cap = cap};
+  be64_put(p.prefix, account);
+  long rc = read_walk(l, l->dbi[DB_BALANCES], (MDB_val){8, p.prefix}, (MDB_val){0, NULL},
+                      MDB_SET_RANGE, MDB_NEXT, balances_visit, &p);
+  return rc ? rc : (long)p.n;
+}
+
+struct history_page {
+  uint64_t *out;
+  size_t n, cap;
+};
+
+static int history_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+  (void)k;
+  struct history_page *p = ctx;
+  if (p->n == p->cap) return WALK_STOP;
+  if (v->mv_size != 8) return PROTO_E_CORRUPT;
+  p->out[p->n++] = be64_get(v->mv_data);
+  return 0;
 }
 
 long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, uint64_t *out,
                             size_t cap) {
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  MDB_cursor *cur;
-  long rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_HISTORY], &cur));
-  size_t n = 0;
-  if (rc == 0) {
-    uint8_t key[8], from[8];
-    be64_put(key, account);
-    be64_put(from, start);
-    MDB_val k = {8, key}, v = {8, from};
-    int mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
-    while (mrc == 0 && n < cap && rc == 0) {
-      if (v.mv_size != 8) rc = PROTO_E_CORRUPT;
-      else out[n++] = be64_get(v.mv_data);
-      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
-    }
-    if (mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
-    mdb_cursor_close(cur);
-  }
-  store__read_end(l, txn);
-  return rc ? rc : (long)n;
+  uint8_t key[8], from[8];
+  be64_put(key, account);
+  be64_put(from, start);
+  struct history_page p = {out, 0, cap};
+  long rc = read_walk(l, l->dbi[DB_HISTORY], (MDB_val){8, key}, (MDB_val){8, from},
+                      MDB_GET_BOTH_RANGE, MDB_NEXT_DUP, history_visit, &p);
+  return rc ? rc : (long)p.n;
 }
 
 /* A whole-table scan: every row, in key order, decoded into out[0..cap) by decode. Rows whose
  * key is not key_bytes long are corrupt. Returns the number of rows written or a negative code. */
 typedef int (*scan_decode_fn)(const uint8_t *key, const uint8_t *val, size_t len, void *row);
 
+struct scan_page {
+  size_t key_bytes, row_bytes;
+  const uint8_t *after;
+  scan_decode_fn decode;
+  uint8_t *out;
+  size_t n, cap;
+};
+
+static int scan_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+  struct scan_page *p = ctx;
+  /* SET_RANGE lands on after itself when it exists: the page starts past it. */
+  if (p->after && p->n == 0 && k->mv_size == p->key_bytes && !memcmp(k->mv_data, p->after, p->key_bytes)) {
+    p->after = NULL;
+    return 0;
+  }
+  p->after = NULL;
+  if (p->n == p->cap) return WALK_STOP;
+  if (k->mv_size != p->key_bytes) return PROTO_E_CORRUPT;
+  return p->decode(k->mv_data, v->mv_data, v->mv_size, p->out + p->n++ * p->row_bytes);
+}
+
 static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, const uint8_t *after,
                        scan_decode_fn decode, void *out, size_t row_bytes, size_t cap) {
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  MDB_cursor *cur;
-  long rc = store__mdb_err(mdb_cursor_open(txn, dbi, &cur));
-  size_t n = 0;
-  if (rc == 0) {
-    MDB_val k = {key_bytes, (void *)after}, v;
-    int mrc = mdb_cursor_get(cur, &k, &v, after ? MDB_SET_RANGE : MDB_FIRST);
-    /* SET_RANGE lands on after itself when it exists: the page starts past it. */
-    if (mrc == 0 && after && k.mv_size == key_bytes && !memcmp(k.mv_data, after, key_bytes))
-      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    while (mrc == 0 && n < cap && rc == 0) {
-      if (k.mv_size != key_bytes) rc = PROTO_E_CORRUPT;
-      else rc = decode(k.mv_data, v.mv_data, v.mv_size, (uint8_t *)out + n++ * row_bytes);
-      mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    }
-    if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
-    mdb_cursor_close(cur);
-  }
-  store__read_end(l, txn);
-  return rc ? rc : (long)n;
+  struct scan_page p = {key_bytes, row_bytes, after, decode, out, 0, cap};
+  long rc = read_walk(l, dbi, (MDB_val){key_bytes, (void *)after}, (MDB_val){0, NULL},
+                      after ? MDB_SET_RANGE : MDB_FIRST, MDB_NEXT, scan_visit, &p);
+  return rc ? rc : (long)p.n;
 }
 
 static int scan_instrument(const uint8_t *key, const uint8_t *val, size_t len, void *row) {
@@ -385,6 +436,29 @@ int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uin
   return 0;
 }
 
+struct compliance_page {
+  unsigned year;
+  uint64_t deadline_ms, now_ms;
+  struct ledger_compliance *out;
+  size_t n, cap;
+};
+
+static int compliance_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+  struct compliance_page *p = ctx;
+  if (p->n == p->cap) return WALK_STOP;
+  if (k->mv_size != 10) return PROTO_E_CORRUPT;
+  if (be16_get((const uint8_t *)k->mv_data + 8) != p->year) return 0;
+  struct rec_compliance r;
+  int rc = rec_compliance_decode(v->mv_data, v->mv_size, &r);
+  if (rc) return rc;
+  struct ledger_compliance *c = &p->out[p->n++];
+  memset(c, 0, sizeof(*c));
+  c->account = be64_get(k->mv_data);
+  c->year = (uint16_t)p->year;
+  compliance_eval(&r, p->deadline_ms, p->now_ms, c);
+  return 0;
+}
+
 long ledger_compliance(struct ledger *l, unsigned year, uint64_t now_ms, uint64_t after,
                        struct ledger_compliance *out, size_t cap) {
   if (year > UINT16_MAX || after == UINT64_MAX) return 0;
@@ -397,31 +471,71 @@ long ledger_compliance(struct ledger *l, unsigned year, uint64_t now_ms, uint64_
     y.deadline_ms = UINT64_MAX;
     rc = 0;
   }
-  MDB_cursor *cur = NULL;
-  if (rc == 0) rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_COMPLIANCE], &cur));
-  size_t n = 0;
+  struct compliance_page p = {year, y.deadline_ms, now_ms, out, 0, cap};
+  uint8_t start[10];
+  rec_compliance_key(after + 1, 0, start);
+  if (rc == 0)
+    rc = cursor_walk(txn, l->dbi[DB_COMPLIANCE], (MDB_val){sizeof(start), start}, (MDB_val){0, NULL},
+                     MDB_SET_RANGE, MDB_NEXT, compliance_visit, &p);
+  store__read_end(l, txn);
+  return rc ? rc : (long)p.n;
+}
+
+/* ---- allocation tables (records in DB_ALLOC, rules_tables.c) ---- */
+
+int ledger_table_get(struct ledger *l, uint64_t id, struct ledger_table *out) {
+  if (l->no_alloc_db) return PROTO_E_NOT_FOUND;
+  uint8_t key[9] = {'T'};
+  be64_put(key + 1, id);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
+  MDB_val v;
+  int rc = get_val(txn, l->dbi[DB_ALLOC], key, sizeof(key), &v);
+  if (rc == 0) rc = ledger__table_decode(id, v.mv_data, v.mv_size, out);
+  store__read_end(l, txn);
+  return rc;
+}
+
+long ledger_tables_list(struct ledger *l, uint64_t after, struct ledger_table *out, size_t cap) {
+  if (after == UINT64_MAX || cap == 0 || l->no_alloc_db) return 0;
+  uint8_t key[9] = {'T'};
+  be64_put(key + 1, after + 1);
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
+  int rc = store__mdb_err(mdb_cursor_open(txn, l->dbi[DB_ALLOC], &cur));
+  long n = 0;
   if (rc == 0) {
-    uint8_t start[10];
-    rec_compliance_key(after + 1, 0, start);
-    MDB_val k = {sizeof(start), start}, v;
+    MDB_val k = {sizeof(key), key}, v;
     int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    while (mrc == 0 && n < cap && rc == 0) {
-      struct rec_compliance r;
-      if (k.mv_size != 10) rc = PROTO_E_CORRUPT;
-      else if (be16_get((const uint8_t *)k.mv_data + 8) == year) {
-        rc = rec_compliance_decode(v.mv_data, v.mv_size, &r);
-        if (rc == 0) {
-          memset(&out[n], 0, sizeof(out[n]));
-          out[n].account = be64_get(k.mv_data);
-          out[n].year = (uint16_t)year;
-          compliance_eval(&r, y.deadline_ms, now_ms, &out[n++]);
-        }
-      }
+    while (mrc == 0 && (size_t)n < cap && k.mv_size == 9 && ((const uint8_t *)k.mv_data)[0] == 'T') {
+      rc = ledger__table_decode(be64_get((const uint8_t *)k.mv_data + 1), v.mv_data, v.mv_size,
+                                &out[n]);
+      if (rc) break;
+      n++;
       mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
     if (rc == 0 && mrc != 0 && mrc != MDB_NOTFOUND) rc = store__mdb_err(mrc);
+    mdb_cursor_close(cur);
   }
-  if (cur) mdb_cursor_close(cur);
   store__read_end(l, txn);
-  return rc ? rc : (long)n;
+  return rc ? rc : n;
+}
+
+int ledger_table_row(struct ledger *l, uint64_t table, uint64_t row, struct proto_alloc_row *out,
+                     uint16_t *version, uint64_t *index) {
+  if (l->no_alloc_db) return PROTO_E_NOT_FOUND;
+  uint8_t key[17] = {'R'};
+  be64_put(key + 1, table);
+  be64_put(key + 9, row);
+  MDB_txn *txn;
+  int rb = store__read_begin(l, &txn);
+  if (rb) return rb;
+  MDB_val v;
+  int rc = get_val(txn, l->dbi[DB_ALLOC], key, sizeof(key), &v);
+  if (rc == 0) rc = ledger__row_decode(v.mv_data, v.mv_size, out, version, index);
+  store__read_end(l, txn);
+  return rc;
 }

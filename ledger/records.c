@@ -105,7 +105,7 @@ size_t rec_account_encode(const struct ledger_account *a, uint8_t *out) {
   out[2] = a->province;
   out[3] = a->sector;
   out[4] = a->threshold;
-  out[5] = a->closed ? 1 : 0;
+  out[5] = (uint8_t)((a->closed ? 1u : 0u) | (a->at_risk ? 2u : 0u)); /* flags */
   be64_put(out + 6, a->opened_index);
   be64_put(out + 14, a->deduction_outstanding);
   memset(out + 22, 0, PROTO_USCC_BYTES);
@@ -119,7 +119,7 @@ int rec_account_decode(uint64_t id, const uint8_t *in, size_t len, struct ledger
   if (len < REC_ACCOUNT_BYTES_MIN || in[0] != REC_VERSION) return PROTO_E_CORRUPT;
   size_t n = be16_get(in + 40);
   if (len != 42 + n || in[1] < PROTO_ACCOUNT_NATIONAL || in[1] > PROTO_ACCOUNT_PARTICIPANT ||
-      in[4] < 1 || in[4] > PROTO_THRESHOLD_MAX || (in[5] & ~1u) != 0)
+      in[4] < 1 || in[4] > PROTO_THRESHOLD_MAX || (in[5] & ~3u) != 0)
     return PROTO_E_CORRUPT;
   /* Every field is set below (no memset of the name's 257 bytes: this runs twice per leg). */
   a->uscc[0] = a->name[0] = '\0';
@@ -129,6 +129,7 @@ int rec_account_decode(uint64_t id, const uint8_t *in, size_t len, struct ledger
   a->sector = in[3];
   a->threshold = in[4];
   a->closed = (in[5] & 1u) != 0;
+  a->at_risk = (in[5] & 2u) != 0;
   a->opened_index = be64_get(in + 6);
   a->deduction_outstanding = be64_get(in + 14);
   if (!OK_AMOUNT(a->deduction_outstanding)) return PROTO_E_CORRUPT;

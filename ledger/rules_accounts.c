@@ -1,5 +1,6 @@
 /* Rules about who exists: the genesis, keys (register, revoke) and accounts (open, update,
  * close). Each checks everything first, then applies over the batch overlay. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -187,35 +188,48 @@ static int check_row_empty(void *arg, const uint8_t *key, size_t klen, const uin
   return 0;
 }
 
-/* Holdings of an account: rows committed in LMDB (read through the overlay, which may have
- * changed them) and rows this batch created. */
-static int holdings_empty(struct batch *b, uint64_t account, bool *empty) {
-  struct empty_check e = {.b = b, .empty = true};
-  uint8_t prefix[8];
-  be64_put(prefix, account);
+/* Records of db under prefix: those committed in LMDB (read through the overlay, which may have
+ * changed or removed them) and those in the overlay (this batch's). A record may be seen twice:
+ * callers only test a property of every record. */
+int ledger__scan_prefix(struct batch *b, unsigned db, const uint8_t *prefix, size_t plen,
+                        int (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                                  size_t vlen),
+                        void *arg) {
+  assert(db < DB_COUNT && plen > 0 && plen <= OV_KEY_BYTES_MAX);
   MDB_cursor *cur;
-  int rc = store__mdb_err(mdb_cursor_open(b->txn, b->l->dbi[DB_BALANCES], &cur));
+  int rc = store__mdb_err(mdb_cursor_open(b->txn, b->l->dbi[db], &cur));
   if (rc) return rc;
-  MDB_val k = {8, prefix}, v;
+  MDB_val k = {plen, (void *)prefix}, v;
   int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-  while (mrc == 0 && rc == 0 && k.mv_size == 24 && memcmp(k.mv_data, prefix, 8) == 0) {
-    uint8_t key[24];
-    memcpy(key, k.mv_data, 24);
+  while (mrc == 0 && rc == 0 && k.mv_size >= plen && k.mv_size <= OV_KEY_BYTES_MAX &&
+         memcmp(k.mv_data, prefix, plen) == 0) {
+    uint8_t key[OV_KEY_BYTES_MAX];
+    size_t klen = k.mv_size;
+    memcpy(key, k.mv_data, klen);
     const uint8_t *ov;
     size_t ovlen;
-    rc = overlay__get(b->ov, DB_BALANCES, key, 24, &ov, &ovlen);
-    if (rc == 0) rc = check_row_empty(&e, key, 24, ov, ovlen);
+    rc = overlay__get(b->ov, db, key, klen, &ov, &ovlen);
+    if (rc == 0) rc = fn(arg, key, klen, ov, ovlen);
     else if (rc == PROTO_E_NOT_FOUND) rc = 0;
     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
   }
   mdb_cursor_close(cur);
   if (rc) return rc;
   if (mrc != 0 && mrc != MDB_NOTFOUND) return store__mdb_err(mrc);
-  rc = overlay__each(b->ov, DB_BALANCES, prefix, 8, check_row_empty, &e);
+  return overlay__each(b->ov, db, prefix, plen, fn, arg);
+}
+
+static int holdings_empty(struct batch *b, uint64_t account, bool *empty) {
+  struct empty_check e = {.b = b, .empty = true};
+  uint8_t prefix[8];
+  be64_put(prefix, account);
+  int rc = ledger__scan_prefix(b, DB_BALANCES, prefix, 8, check_row_empty, &e);
   *empty = e.empty;
   return rc;
 }
 
+/* Closing is refused while the enterprise holds units, owes a deduction or is short or overdue
+ * in a compliance year: a closed account could no longer answer for any of them. */
 int rules__account_close(struct tx_ctx *c) {
   int rc = operator_acts(c);
   if (rc) return rc;
@@ -223,10 +237,65 @@ int rules__account_close(struct tx_ctx *c) {
   rc = st__open_account(c->b, c->tx->u.account_close.account, &a);
   if (rc) return rc;
   if (a.kind == PROTO_ACCOUNT_NATIONAL) return PROTO_E_ACCOUNT_KIND;
-  bool empty = false;
+  bool empty = false, owing = false;
   rc = holdings_empty(c->b, a.id, &empty);
   if (rc) return rc;
   if (!empty) return PROTO_E_ACCOUNT_NOT_EMPTY;
+  if (a.kind == PROTO_ACCOUNT_ENTERPRISE) rc = ledger__compliance_owing(c->b, a.id, &owing);
+  if (rc) return rc;
+  if (owing || a.deduction_outstanding > 0) return PROTO_E_ACCOUNT_OWES;
   a.closed = true;
+  return st__account_put(c->b, &a);
+}
+
+/* A closed account kept its id, USCC and history: reopening only clears the flag. */
+int rules__account_reopen(struct tx_ctx *c) {
+  int rc = operator_acts(c);
+  if (rc) return rc;
+  struct ledger_account a;
+  rc = st__account(c->b, c->tx->u.account_close.account, &a);
+  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ACCOUNT;
+  if (rc) return rc;
+  if (!a.closed) return PROTO_E_ACCOUNT_OPEN;
+  PROTO_ASSERT(a.kind != PROTO_ACCOUNT_NATIONAL);
+  a.closed = false;
+  return st__account_put(c->b, &a);
+}
+
+int ledger__account_at_risk(struct batch *b, uint64_t account, bool *at_risk) {
+  struct ledger_account a;
+  int rc = st__account(b, account, &a);
+  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ACCOUNT;
+  *at_risk = rc == 0 && a.at_risk;
+  return rc;
+}
+
+/* The authority of the enterprise's province, with its provincial account's threshold (an
+ * enterprise of a province without one has no authority yet: UNKNOWN_ACCOUNT). */
+static int authority_acts(struct tx_ctx *c, const struct ledger_account *ent) {
+  const uint8_t *v;
+  size_t vlen;
+  int rc = overlay__get(c->b->ov, DB_PROVINCE, &ent->province, 1, &v, &vlen);
+  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ACCOUNT;
+  if (rc == 0 && vlen != 8) rc = PROTO_E_CORRUPT;
+  struct ledger_account prov;
+  if (rc == 0) rc = st__open_account(c->b, be64_get(v), &prov);
+  if (rc) return rc;
+  return auth__require(c, PROTO_ROLE_AUTHORITY, ent->province, prov.threshold);
+}
+
+/* Set by the operators or by the authority of the enterprise's province; setting the value it
+ * already has is refused, so that every at_risk entry changes the status. */
+int rules__at_risk(struct tx_ctx *c) {
+  const struct proto_at_risk *p = &c->tx->u.at_risk;
+  struct ledger_account a;
+  int rc = st__open_account(c->b, p->account, &a);
+  if (rc) return rc;
+  if (a.kind != PROTO_ACCOUNT_ENTERPRISE) return PROTO_E_ACCOUNT_KIND;
+  rc = operator_acts(c);
+  if (rc == PROTO_E_WRONG_ROLE) rc = authority_acts(c, &a); /* no operator signed */
+  if (rc) return rc;
+  if (a.at_risk == (p->set != 0)) return PROTO_E_AT_RISK_UNCHANGED;
+  a.at_risk = p->set != 0;
   return st__account_put(c->b, &a);
 }

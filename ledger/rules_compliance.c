@@ -1,5 +1,6 @@
 /* Rules about compliance and the end of units: compliance years, verified emissions, surrender
  * (with the CCER 5% limit), voluntary cancellation, carry-over between vintages and deductions. */
+#include <assert.h>
 #include <string.h>
 
 #include "alloc/alloc.h"
@@ -106,7 +107,9 @@ static int surrender_allowed(struct tx_ctx *c, const struct proto_surrender *s,
   if (from.kind != PROTO_ACCOUNT_PROVINCIAL) return PROTO_E_ACCOUNT_KIND;
   rc = auth__require(c, PROTO_ROLE_AUTHORITY, from.province, from.threshold);
   if (rc) return rc;
-  return from.province == ent->province ? 0 : PROTO_E_PROVINCE_MISMATCH;
+  if (from.province != ent->province) return PROTO_E_PROVINCE_MISMATCH;
+  /* Only an at-risk enterprise's obligations are answered from the provincial account. */
+  return ent->at_risk ? 0 : PROTO_E_NOT_AT_RISK;
 }
 
 int rules__surrender(struct tx_ctx *c) {
@@ -131,11 +134,15 @@ int rules__surrender(struct tx_ctx *c) {
   if (rc) return rc;
   if (in.kind == PROTO_INSTRUMENT_CCER && r.ccer > alloc_ccer_counted_max(r.emissions))
     return PROTO_E_CCER_LIMIT;
+  /* On behalf of an at-risk enterprise: only what the province holds for it. */
+  bool for_it = s->from != s->account;
+  if (for_it && (rc = st__held_take(b, s->account, s->instrument, s->amount, false))) return rc;
   struct ledger_balance bal;
   rc = st__balance(b, s->from, s->instrument, &bal);
   if (rc == 0) rc = st__take_available(c, &bal, s->amount);
   if (rc == 0) rc = amount_add(in.surrendered, s->amount, &in.surrendered);
   if (rc) return rc;
+  if (for_it && (rc = st__held_take(b, s->account, s->instrument, s->amount, true))) return rc;
   rc = st__balance_put(b, s->from, &bal);
   if (rc == 0) rc = st__instrument_put(b, &in, 0);
   if (rc == 0) rc = compliance_put(b, s->account, s->year, &r);
@@ -237,4 +244,22 @@ int rules__deduct(struct tx_ctx *c) {
   if (rc == 0) rc = amount_add(a.deduction_outstanding, m->amount, &a.deduction_outstanding);
   if (rc) return rc;
   return st__account_put(c->b, &a);
+}
+
+static int owing_row(void *arg, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen) {
+  (void)key;
+  assert(klen == 10);
+  struct rec_compliance r;
+  int rc = rec_compliance_decode(val, vlen, &r);
+  if (rc) return rc;
+  /* completed_ms is 0 exactly while what counts is below the obligation: short or overdue. */
+  if (r.completed_ms == 0) *(bool *)arg = true;
+  return 0;
+}
+
+int ledger__compliance_owing(struct batch *b, uint64_t account, bool *owing) {
+  uint8_t prefix[8];
+  be64_put(prefix, account);
+  *owing = false;
+  return ledger__scan_prefix(b, DB_COMPLIANCE, prefix, sizeof(prefix), owing_row, owing);
 }

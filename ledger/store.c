@@ -23,7 +23,7 @@ static const char *const db_names[DB_COUNT] = {
     [DB_INSTRUMENTS] = "instruments", [DB_YEARS] = "years",
     [DB_COMPLIANCE] = "compliance",   [DB_CARRIED] = "carried",
     [DB_TXIDS] = "txids",             [DB_HISTORY] = "history",
-    [DB_CHECKPOINTS] = "checkpoints", [DB_LEGS] = "legs",
+    [DB_CHECKPOINTS] = "checkpoints", [DB_LEGS] = "legs", [DB_ALLOC] = "alloc",
 };
 
 /* The errno behind this thread's last STORAGE, for messages that name the cause. */
@@ -219,6 +219,11 @@ static int open_dbs(struct ledger *l) {
     /* A store no writer has opened since legs were kept has no "legs": a reader sees none. */
     if (rc == MDB_NOTFOUND && i == DB_LEGS && l->read_only) {
       l->no_legs_db = true;
+      rc = 0;
+    }
+    /* Nor, before allocation tables were kept, "alloc": a reader sees no table. */
+    if (rc == MDB_NOTFOUND && i == DB_ALLOC && l->read_only) {
+      l->no_alloc_db = true;
       rc = 0;
     }
   }

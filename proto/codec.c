@@ -149,14 +149,36 @@ static bool text_control(uint32_t cp) {
 
 /* Transaction text: strict UTF-8 (proto_utf8_next) without C0 controls or DEL, so that text
  * shows the same everywhere and has a single encoding (BAD_TEXT); then no C1 or bidi control
- * (TEXT_CONTROL). Returns 0 or the code. */
-static int utf8_check(const uint8_t *s, size_t n) {
+ * (TEXT_CONTROL). A document (lines: a scheme file) may also hold line feeds and tabs, never CR,
+ * so that it too has one encoding. Returns 0 or the code. */
+static int utf8_check_lines(const uint8_t *s, size_t n, bool lines) {
   for (size_t i = 0; i < n;) {
     uint32_t cp = 0;
     size_t k = proto_utf8_next(s + i, n - i, &cp);
-    if (k == 0 || cp < 0x20 || cp == 0x7F) return PROTO_E_BAD_TEXT;
+    bool line_char = lines && (cp == '\n' || cp == '\t');
+    if (k == 0 || (cp < 0x20 && !line_char) || cp == 0x7F) return PROTO_E_BAD_TEXT;
     if (text_control(cp)) return PROTO_E_TEXT_CONTROL;
     i += k;
+  }
+  return 0;
+}
+
+static int utf8_check(const uint8_t *s, size_t n) { return utf8_check_lines(s, n, false); }
+
+static int check_doc(const char *s, const struct proto_field *f) {
+  if (!s) return f->min ? PROTO_E_EMPTY_FIELD : 0;
+  size_t n = strnlen(s, (size_t)f->max + 1);
+  if (n > f->max) return PROTO_E_FIELD_TOO_LONG;
+  if (n == 0 && f->min >= 1) return PROTO_E_EMPTY_FIELD;
+  return utf8_check_lines((const uint8_t *)s, n, true);
+}
+
+static int check_rows(const struct proto_alloc_table_rows *t, const struct proto_field *f) {
+  if (t->rows_count < f->min || t->rows_count > f->max) return PROTO_E_FIELD_TOO_LONG;
+  if (!t->rows) return PROTO_E_BAD_ARGUMENT;
+  for (size_t i = 0; i < t->rows_count; i++) {
+    int rc = proto_alloc_row_check(&t->rows[i]);
+    if (rc) return rc;
   }
   return 0;
 }
@@ -256,6 +278,13 @@ int proto__field_check(const struct proto_tx *tx, const struct proto_field *f) {
   }
   case PROTO_F_LEGS:
     return check_legs(&tx->u.settle);
+  case PROTO_F_DOC: {
+    const char *doc;
+    memcpy(&doc, p, sizeof(doc));
+    return check_doc(doc, f);
+  }
+  case PROTO_F_ROWS:
+    return check_rows(&tx->u.table_rows, f);
   default:
     return PROTO_E_BAD_ARGUMENT;
   }
@@ -300,10 +329,41 @@ static int check_genesis_keys(const struct proto_genesis *g) {
   return 0;
 }
 
+/* A balance value: digits, optionally a point and 1..18 digits, no sign, no leading zero
+ * before another digit, not zero; empty exactly when the kind is none. */
+static int check_bp(const struct proto_alloc_table_open *t) {
+  const char *s = t->bp;
+  size_t n = strlen(s);
+  if (t->bp_kind == PROTO_BP_NONE) return n == 0 ? 0 : PROTO_E_FIELD_NONZERO;
+  if (n == 0) return PROTO_E_EMPTY_FIELD;
+  size_t digits = strspn(s, "0123456789");
+  if (digits == 0 || (digits > 1 && s[0] == '0')) return PROTO_E_BAD_ARGUMENT;
+  bool nonzero = strspn(s, "0.") != n;
+  if (digits == n) return nonzero ? 0 : PROTO_E_BAD_ARGUMENT;
+  size_t places = strspn(s + digits + 1, "0123456789");
+  if (s[digits] != '.' || places == 0 || places > 18 || digits + 1 + places != n)
+    return PROTO_E_BAD_ARGUMENT;
+  return nonzero ? 0 : PROTO_E_BAD_ARGUMENT;
+}
+
+static int check_table_tx(const struct proto_tx *tx, const char **field) {
+  if (tx->type == PROTO_TX_ALLOC_TABLE_OPEN) {
+    *field = "bp";
+    return check_bp(&tx->u.table_open);
+  }
+  const struct proto_alloc_table_rows *r = &tx->u.table_rows;
+  *field = "rows";
+  return r->first_row + r->rows_count > PROTO_TABLE_ROWS_TOTAL_MAX ? PROTO_E_BAD_RANGE : 0;
+}
+
 int proto__rules_check(const struct proto_tx *tx, const char **where) {
   const char *field = NULL;
   int rc = 0;
   switch (tx->type) {
+  case PROTO_TX_ALLOC_TABLE_OPEN:
+  case PROTO_TX_ALLOC_TABLE_ROWS:
+    rc = check_table_tx(tx, &field);
+    break;
   case PROTO_TX_GENESIS:
     field = "operator_keys";
     rc = check_genesis_keys(&tx->u.genesis);
@@ -364,6 +424,19 @@ static void put_legs(struct writer *w, const struct proto_settle *s) {
   }
 }
 
+static void put_rows(struct writer *w, const struct proto_alloc_table_rows *t) {
+  uint8_t row[PROTO_ROW_BYTES_MAX];
+  put_uint(w, t->rows_count, 2);
+  for (size_t i = 0; i < t->rows_count; i++) {
+    long n = proto_alloc_row_encode(&t->rows[i], row, sizeof(row));
+    if (n < 0) {
+      w->err = w->err ? w->err : (int)n;
+      return;
+    }
+    put_bytes(w, row, (size_t)n);
+  }
+}
+
 /* Writes one field of a validated tx. */
 static void put_field(struct writer *w, const struct proto_tx *tx, const struct proto_field *f) {
   const uint8_t *p = field_ptr(tx, f);
@@ -397,6 +470,17 @@ static void put_field(struct writer *w, const struct proto_tx *tx, const struct 
     break;
   case PROTO_F_LEGS:
     put_legs(w, &tx->u.settle);
+    break;
+  case PROTO_F_DOC: {
+    const char *doc;
+    memcpy(&doc, p, sizeof(doc));
+    size_t n = strlen(doc);
+    put_uint(w, n, 2);
+    put_bytes(w, doc, n);
+    break;
+  }
+  case PROTO_F_ROWS:
+    put_rows(w, &tx->u.table_rows);
     break;
   default:
     w->err = w->err ? w->err : PROTO_E_BAD_ARGUMENT;
@@ -500,6 +584,42 @@ static int get_keys(struct reader *r, struct proto_genesis *g, uint64_t max) {
   return 0;
 }
 
+/* u16 length + UTF-8 into a new heap string (checked by the caller). */
+static int get_doc(struct reader *r, uint8_t *p, uint64_t max) {
+  uint64_t n;
+  const uint8_t *b;
+  int rc = get_uint(r, 2, &n);
+  if (rc) return rc;
+  if (n > max) return PROTO_E_FIELD_TOO_LONG;
+  if ((rc = get_bytes(r, (size_t)n, &b))) return rc;
+  if (memchr(b, 0, (size_t)n)) return PROTO_E_BAD_TEXT;
+  char *doc = malloc((size_t)n + 1);
+  if (!doc) return PROTO_E_NO_MEMORY;
+  memcpy(doc, b, (size_t)n);
+  doc[n] = '\0';
+  memcpy(p, &doc, sizeof(doc));
+  return 0;
+}
+
+static int get_rows(struct reader *r, struct proto_alloc_table_rows *t, uint64_t max) {
+  uint64_t count;
+  int rc = get_uint(r, 2, &count);
+  if (rc) return rc;
+  if (count < 1 || count > max) return PROTO_E_FIELD_TOO_LONG;
+  /* The shortest row is 114 bytes: a short input cannot make us allocate much. */
+  if (count * 114u > r->len - r->pos) return PROTO_E_TRUNCATED;
+  t->rows = calloc((size_t)count, sizeof(*t->rows));
+  if (!t->rows) return PROTO_E_NO_MEMORY;
+  t->rows_count = (uint16_t)count;
+  for (size_t i = 0; i < count; i++) {
+    size_t used = 0;
+    rc = proto__alloc_row_decode(r->p + r->pos, r->len - r->pos, &t->rows[i], &used);
+    if (rc) return rc;
+    r->pos += used;
+  }
+  return 0;
+}
+
 /* Reads one field into the struct; its value is checked by the caller. */
 static int get_field(struct reader *r, struct proto_tx *tx, const struct proto_field *f) {
   uint8_t *p = field_ptr_mut(tx, f);
@@ -529,6 +649,10 @@ static int get_field(struct reader *r, struct proto_tx *tx, const struct proto_f
     return get_keys(r, &tx->u.genesis, f->max);
   case PROTO_F_LEGS:
     return get_legs(r, &tx->u.settle);
+  case PROTO_F_DOC:
+    return get_doc(r, p, f->max);
+  case PROTO_F_ROWS:
+    return get_rows(r, &tx->u.table_rows, f->max);
   default:
     return PROTO_E_BAD_ARGUMENT;
   }
@@ -543,6 +667,7 @@ static int decode_body(const uint8_t *in, size_t len, struct proto_tx *tx) {
   if (rc) return rc;
   if (version < 1 || version > PROTO_BODY_VERSION_MAX) return PROTO_E_BAD_VERSION;
   if ((rc = get_uint(&r, 1, &type))) return rc;
+  if (!proto_tx_fields((unsigned)type, NULL)) return PROTO_E_UNKNOWN_TYPE;
   size_t count = 0;
   if (!proto_tx_fields((unsigned)type, NULL)) return PROTO_E_UNKNOWN_TYPE;
   /* each type has its own versions: settle 1 and 2, every other type 1 so far */
@@ -574,11 +699,20 @@ int proto_tx_decode(const uint8_t *in, size_t len, struct proto_tx *tx) {
 }
 
 void proto_tx_free(struct proto_tx *tx) {
-  if (!tx || tx->type != PROTO_TX_SETTLE) return;
-  if (!tx->u.settle.legs_borrowed) free(tx->u.settle.legs);
-  tx->u.settle.legs_borrowed = false;
-  tx->u.settle.legs = NULL;
-  tx->u.settle.legs_count = 0;
+  if (!tx) return;
+  if (tx->type == PROTO_TX_SETTLE) {
+    if (!tx->u.settle.legs_borrowed) free(tx->u.settle.legs);
+    tx->u.settle.legs_borrowed = false;
+    tx->u.settle.legs = NULL;
+    tx->u.settle.legs_count = 0;
+  } else if (tx->type == PROTO_TX_ALLOC_TABLE_OPEN) {
+    free(tx->u.table_open.scheme);
+    tx->u.table_open.scheme = NULL;
+  } else if (tx->type == PROTO_TX_ALLOC_TABLE_ROWS) {
+    free(tx->u.table_rows.rows);
+    tx->u.table_rows.rows = NULL;
+    tx->u.table_rows.rows_count = 0;
+  }
 }
 
 /* ---------------------------------------------------------------------------------------------

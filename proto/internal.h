@@ -23,5 +23,9 @@ int proto__leg_check(const struct proto_leg *leg);
 int proto__instrument_check(const char *code);
 /* Checks an origin: 1..128 printable ASCII characters without spaces. Returns 0 or BAD_ORIGIN. */
 int proto__origin_check(const char *s);
+/* Decodes one allocation table row from in[0..len): *used gets its length. The row's fields are
+ * checked (proto_alloc_row_check). Returns 0 or a negative code. */
+int proto__alloc_row_decode(const uint8_t *in, size_t len, struct proto_alloc_row *row,
+                            size_t *used);
 
 #endif

@@ -55,6 +55,17 @@ static json_t *keys_json(const struct proto_genesis *g) {
   return arr;
 }
 
+static json_t *rows_json(const struct proto_alloc_table_rows *t) {
+  json_t *arr = json_array();
+  for (size_t i = 0; arr && i < t->rows_count; i++) {
+    if (json_array_append_new(arr, proto_alloc_row_to_json(&t->rows[i])) != 0) {
+      json_decref(arr);
+      return NULL;
+    }
+  }
+  return arr;
+}
+
 static json_t *field_json(const struct proto_tx *tx, const struct proto_field *f) {
   const uint8_t *p = (const uint8_t *)&tx->u + f->offset;
   if (f->kind == PROTO_F_ENUM) return json_string(f->enum_name((unsigned)proto__field_uint(tx, f)));
@@ -71,6 +82,13 @@ static json_t *field_json(const struct proto_tx *tx, const struct proto_field *f
     return keys_json(&tx->u.genesis);
   case PROTO_F_LEGS:
     return legs_json(&tx->u.settle);
+  case PROTO_F_DOC: {
+    const char *doc;
+    memcpy(&doc, p, sizeof(doc));
+    return json_string(doc);
+  }
+  case PROTO_F_ROWS:
+    return rows_json(&tx->u.table_rows);
   default:
     return NULL;
   }
@@ -230,6 +248,32 @@ static int get_legs(const json_t *v, struct proto_settle *s) {
   return 0;
 }
 
+static int get_rows(const json_t *v, struct proto_alloc_table_rows *t, const struct proto_field *f) {
+  if (!json_is_array(v)) return PROTO_E_JSON_TYPE;
+  size_t n = json_array_size(v);
+  if (n < f->min || n > f->max) return PROTO_E_FIELD_TOO_LONG;
+  t->rows = calloc(n, sizeof(*t->rows));
+  if (!t->rows) return PROTO_E_NO_MEMORY;
+  t->rows_count = (uint16_t)n;
+  for (size_t i = 0; i < n; i++) {
+    int rc = proto_alloc_row_from_json(json_array_get(v, i), &t->rows[i]);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int get_doc(const json_t *v, uint8_t *p) {
+  const char *s;
+  size_t len;
+  int rc = get_string(v, &s, &len);
+  if (rc) return rc;
+  char *doc = malloc(len + 1);
+  if (!doc) return PROTO_E_NO_MEMORY;
+  memcpy(doc, s, len + 1);
+  memcpy(p, &doc, sizeof(doc));
+  return 0;
+}
+
 static int get_field(const json_t *v, struct proto_tx *tx, const struct proto_field *f) {
   uint8_t *p = (uint8_t *)&tx->u + f->offset;
   int rc;
@@ -253,6 +297,10 @@ static int get_field(const json_t *v, struct proto_tx *tx, const struct proto_fi
     return get_keys(v, &tx->u.genesis, f);
   case PROTO_F_LEGS:
     return get_legs(v, &tx->u.settle);
+  case PROTO_F_DOC:
+    return get_doc(v, p);
+  case PROTO_F_ROWS:
+    return get_rows(v, &tx->u.table_rows, f);
   default:
     return get_uint_field(v, f, p);
   }

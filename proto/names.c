@@ -50,6 +50,31 @@ unsigned proto_err_http_status(int err) {
 
 bool proto_err_is_server_fault(int err) { return proto_err_http_status(err) >= 500; }
 
+const char *proto_http_reason(unsigned status) {
+  switch (status) {
+  case 100: return "Continue";
+  case 200: return "OK";
+  case 304: return "Not Modified";
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 408: return "Request Timeout";
+  case 409: return "Conflict";
+  case 413: return "Content Too Large";
+  case 414: return "URI Too Long";
+  case 415: return "Unsupported Media Type";
+  case 422: return "Unprocessable Content";
+  case 429: return "Too Many Requests";
+  case 431: return "Request Header Fields Too Large";
+  case 500: return "Internal Server Error";
+  case 503: return "Service Unavailable";
+  case 507: return "Insufficient Storage";
+  default: return "Unknown";
+  }
+}
+
 int proto_err_from_name(const char *name) {
   for (size_t i = 0; i < ERR_ROWS; i++) {
     if (strcmp(err_rows[i].name, name) == 0) return err_rows[i].code;
@@ -83,6 +108,10 @@ NAME_LIST(account_kind, NULL, "national", "provincial", "enterprise", "participa
 NAME_LIST(instrument_kind, NULL, "cea", "ccer")
 NAME_LIST(alloc_kind, NULL, "pre", "final", "supplement")
 NAME_LIST(position, NULL, "registry", "trading")
+NAME_LIST(scheme_status, NULL, "final", "draft")
+NAME_LIST(table_phase, NULL, "pre", "final")
+NAME_LIST(bp_kind, NULL, "none", "published", "solved")
+NAME_LIST(table_action, NULL, "close", "abandon")
 
 /* Sector 0 has a name ("none") and is a valid value, so it is listed apart. */
 static const char *const sector_names[] = {"none", "power", "steel", "cement", "aluminium"};

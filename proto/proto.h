@@ -151,7 +151,30 @@
   X(DUPLICATE_SALT, -1028, "duplicate_salt", 400, "two legs of one settlement share a salt")            \
   /* keys and text */                                                                                   \
   X(BAD_THRESHOLD, -1700, "bad_threshold", 422, "the threshold exceeds the number of distinct keys")    \
-  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")
+  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")     \
+  /* rules of issue 14 (the lead renumbers at merge if two branches collide) */                         \
+  X(ACCOUNT_OWES, -1326, "account_owes", 422,                                                           \
+    "the enterprise owes a deduction or is short or overdue in a compliance year")                      \
+  X(ACCOUNT_OPEN, -1327, "account_open", 409, "the account is not closed")                              \
+  X(NOT_AT_RISK, -1328, "not_at_risk", 422, "the enterprise is not at risk")                            \
+  X(AT_RISK_UNCHANGED, -1329, "at_risk_unchanged", 409, "the at-risk status already has that value")    \
+  X(NOT_HELD, -1330, "not_held", 422, "the province holds fewer units for the enterprise than asked")  \
+  /* allocation tables (issue 14) */                                                                    \
+  X(UNKNOWN_TABLE, -1503, "unknown_table", 404, "no such allocation table")                             \
+  X(TABLE_EXISTS, -1504, "table_exists", 422,                                                           \
+    "the table id is taken, or a complete table of that vintage, sector and phase exists")              \
+  X(TABLE_NOT_OPEN, -1505, "table_not_open", 422, "the allocation table is closed or abandoned")        \
+  X(TABLE_INCOMPLETE, -1506, "table_incomplete", 422, "the allocation table is not complete")           \
+  X(TABLE_ROWS, -1507, "table_rows", 422, "rows out of order, or their count or hash differ")           \
+  X(TABLE_MISMATCH, -1508, "table_mismatch", 422, "a row's amounts differ from the allocator's")        \
+  X(BP_MISMATCH, -1509, "bp_mismatch", 422, "the balance value differs from the ledger's")              \
+  X(DRAFT_SCHEME, -1510, "draft_scheme", 422, "a draft scheme cannot allocate")                         \
+  X(UNKNOWN_ROW, -1511, "unknown_row", 422, "no such row in the allocation table")                      \
+  X(ALLOC_MISMATCH, -1512, "alloc_mismatch", 422,                                                       \
+    "the allocation's instrument, year, kind or enterprise disagree with its table")                    \
+  X(OVER_ALLOCATION, -1513, "over_allocation", 422, "more than the table row allows this unit")         \
+  X(CLAWBACK_BOUND, -1514, "clawback_bound", 422,                                                       \
+    "a claw-back takes back only what was allocated above the final quota")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -170,6 +193,9 @@ int proto_err_from_name(const char *name);
 /* The HTTP status the table gives err: 200 for 0 and positive values (results such as the
  * ledger's "exists"), 500 for -errno and codes not in the table. */
 unsigned proto_err_http_status(int err);
+/* The reason phrase of an HTTP status that quotad or quota-witness answers (RFC 9110 section 15);
+ * "Unknown" for any other. Static, never NULL. */
+const char *proto_http_reason(unsigned status);
 /* True when err is a fault of the server rather than a refusal of the input: a 5xx status in the
  * table, or a system error (-errno). */
 bool proto_err_is_server_fault(int err);
@@ -229,11 +255,17 @@ enum proto_tx_type {
   PROTO_TX_CANCEL = 19,
   PROTO_TX_CARRY_OVER = 20,
   PROTO_TX_DEDUCT = 21,
+  PROTO_TX_ACCOUNT_REOPEN = 22,    /* the operators reopen a closed account */
+  PROTO_TX_AT_RISK = 23,           /* set or clear an enterprise's at-risk status, with its reason */
+  PROTO_TX_ALLOC_TABLE_OPEN = 24,  /* an allocation table's header */
+  PROTO_TX_ALLOC_TABLE_ROWS = 25,  /* a chunk of its rows, or a new version of one row */
+  PROTO_TX_ALLOC_TABLE_CLOSE = 26, /* its closing entry, or its abandonment */
+  /* 27..31: reserved (proto/FORMAT.md section 17); they decode as unknown types */
 };
 #define PROTO_TX_TYPE_MIN PROTO_TX_GENESIS
-#define PROTO_TX_TYPE_MAX PROTO_TX_DEDUCT
+#define PROTO_TX_TYPE_MAX PROTO_TX_ALLOC_TABLE_CLOSE
 
-/* The stable name of a type ("transfer"), or NULL for an unknown type. */
+/* The stable name of a type ("transfer"), or NULL for an unknown or reserved type. */
 const char *proto_tx_type_name(unsigned type);
 /* The type for a name, or 0 when unknown. */
 unsigned proto_tx_type_from_name(const char *name);
@@ -277,6 +309,25 @@ enum proto_position {
   PROTO_POSITION_TRADING = 2,
 };
 
+/* Allocation tables (FORMAT.md "Allocation tables"). */
+enum proto_scheme_status {
+  PROTO_SCHEME_FINAL = 1,
+  PROTO_SCHEME_DRAFT = 2, /* published for consultation: the ledger refuses it */
+};
+enum proto_table_phase {
+  PROTO_PHASE_PRE = 1,   /* pre-allocation: from the previous year's verified emissions alone */
+  PROTO_PHASE_FINAL = 2, /* final determination: this year's verified emissions */
+};
+enum proto_bp_kind {
+  PROTO_BP_NONE = 1,      /* the method has no balance value, or a pre-allocation table */
+  PROTO_BP_PUBLISHED = 2, /* announced by the ministry: taken as given */
+  PROTO_BP_SOLVED = 3,    /* solved over the table's rows: the ledger solves it again */
+};
+enum proto_table_action {
+  PROTO_TABLE_CLOSE = 1,   /* every row is in: check and fix the table */
+  PROTO_TABLE_ABANDON = 2, /* an incomplete table is given up (a new one replaces it) */
+};
+
 /* Stable names of the small enums above (e.g. "authority", "enterprise", "steel", "pre"),
  * NULL for a value outside the list; and the reverse, 0 when unknown. */
 const char *proto_role_name(unsigned v);
@@ -291,6 +342,14 @@ const char *proto_alloc_kind_name(unsigned v);
 unsigned proto_alloc_kind_from_name(const char *s);
 const char *proto_position_name(unsigned v);
 unsigned proto_position_from_name(const char *s);
+const char *proto_scheme_status_name(unsigned v);
+unsigned proto_scheme_status_from_name(const char *s);
+const char *proto_table_phase_name(unsigned v);
+unsigned proto_table_phase_from_name(const char *s);
+const char *proto_bp_kind_name(unsigned v);
+unsigned proto_bp_kind_from_name(const char *s);
+const char *proto_table_action_name(unsigned v);
+unsigned proto_table_action_from_name(const char *s);
 
 /* Text fields are NUL-terminated inside the struct; the encoding carries the length instead. */
 typedef char proto_name_t[PROTO_NAME_BYTES_MAX + 1];
@@ -336,6 +395,14 @@ struct proto_account_close {
   proto_ref_t reason;
 };
 
+/* at_risk: set 1 makes the enterprise at-risk (closed down, non-compliant last year, judicially
+ * frozen: the reason says which), set 0 clears it. */
+struct proto_at_risk {
+  uint64_t account;
+  uint8_t set; /* 1 at risk, 0 no longer */
+  proto_ref_t reason;
+};
+
 struct proto_instrument_create {
   proto_instrument_t code; /* "CEA-2025" */
   uint8_t kind;            /* enum proto_instrument_kind */
@@ -360,6 +427,8 @@ struct proto_movement {
   uint16_t year;              /* allocate / surrender / emissions / deduct: the compliance year */
   uint8_t kind;               /* allocate: enum proto_alloc_kind; position move: destination */
   proto_ref_t ref;            /* legal reference, reason */
+  uint64_t table;             /* allocate / clawback version 2: the allocation table cited */
+  uint64_t row;               /* ... and its row (0-based); both 0 for national -> provincial */
 };
 
 struct proto_leg {
@@ -408,6 +477,70 @@ struct proto_carry_over {
   uint64_t window_end_ms;   /* exclusive */
 };
 
+/* Allocation tables: a header (open), chunks of rows, a closing entry. */
+#define PROTO_SCHEME_BYTES_MAX 8192u   /* the scheme file's text in a table header */
+#define PROTO_BP_BYTES_MAX 40u         /* a balance value as decimal text, at most 18 places */
+#define PROTO_UNIT_BYTES_MAX 32u       /* an allocation unit's id within its enterprise */
+#define PROTO_TABLE_ROWS_MAX 400u      /* rows in one entry: 400 of at most 145 bytes fit */
+#define PROTO_TABLE_ROWS_TOTAL_MAX 100000u /* rows in one table */
+#define PROTO_SALT_BYTES 16u
+
+/* Which inputs a row has (present) and which the operator marked confidential: these are
+ * published as salted commitments (FORMAT.md "Confidential inputs"). */
+enum proto_row_input {
+  PROTO_ROW_EMISSIONS = 1u << 0,
+  PROTO_ROW_OUTPUT = 1u << 1,
+  PROTO_ROW_PREV = 1u << 2,
+  PROTO_ROW_MWH = 1u << 3,
+  PROTO_ROW_HEAT = 1u << 4,
+  PROTO_ROW_LOAD = 1u << 5,
+  PROTO_ROW_CARBIDE = 1u << 6,
+};
+#define PROTO_ROW_INPUTS_ALL 0x7fu
+#define PROTO_ROW_FLAGS_ALL 0xffu /* the allocator's unit flags (alloc/alloc.h alloc_flag) */
+
+/* One allocation unit of a table: its inputs (decimals as integers * 10^6, at most 2^63 - 1)
+ * and the amounts the allocator computed from them with the table's scheme and balance value. */
+struct proto_alloc_row {
+  proto_uscc_t uscc;
+  char unit[PROTO_UNIT_BYTES_MAX + 1]; /* 1..32 printable ASCII, no comma or quote */
+  uint8_t sector;                      /* enum proto_sector, not none */
+  uint8_t category;                    /* power: 1..4 (I..IV); others 0 */
+  uint8_t present;                     /* PROTO_ROW_EMISSIONS and PROTO_ROW_PREV only */
+  uint8_t confidential;                /* inputs published as commitments */
+  uint16_t flags;                      /* PROTO_ROW_FLAGS_ALL */
+  uint64_t emissions_e6, output_e6, prev_emissions_e6, supplied_mwh_e6, heat_gj_e6, load_pct_e6,
+      carbide_slag_e6;
+  uint8_t salt[PROTO_SALT_BYTES]; /* all zero unless confidential */
+  uint64_t pre;                   /* pre-allocation, tonnes */
+  uint64_t quota;                 /* final quota, tonnes (0 in a pre-allocation table) */
+};
+
+struct proto_alloc_table_open {
+  uint64_t table;                /* chosen by the operators; unique */
+  proto_instrument_t instrument; /* the CEA vintage it allocates */
+  uint8_t phase;                 /* enum proto_table_phase */
+  uint8_t status;                /* enum proto_scheme_status: the scheme's own status */
+  uint8_t bp_kind;               /* enum proto_bp_kind */
+  char bp[PROTO_BP_BYTES_MAX + 1]; /* decimal text; empty for PROTO_BP_NONE */
+  uint64_t rows_count;           /* 1..PROTO_TABLE_ROWS_TOTAL_MAX */
+  uint8_t rows_hash[PROTO_HASH_BYTES]; /* proto_alloc_rows_hash over every row in order */
+  char *scheme; /* heap, NUL-terminated: the scheme file's text; freed by proto_tx_free */
+};
+
+struct proto_alloc_table_rows {
+  uint64_t table;
+  uint64_t first_row;  /* 0-based number of rows[0] */
+  uint16_t rows_count; /* 1..PROTO_TABLE_ROWS_MAX */
+  struct proto_alloc_row *rows; /* heap; freed by proto_tx_free */
+};
+
+struct proto_alloc_table_close {
+  uint64_t table;
+  uint8_t action; /* enum proto_table_action */
+  proto_ref_t reason;
+};
+
 struct proto_tx {
   uint8_t type;                 /* enum proto_tx_type */
   /* The body layout version of this type (byte 0 of the body): 1, or 2 for a settle that commits
@@ -420,7 +553,8 @@ struct proto_tx {
     struct proto_key_register key_register;
     struct proto_key_revoke key_revoke;
     struct proto_account account;        /* account open, account update */
-    struct proto_account_close account_close;
+    struct proto_account_close account_close; /* account close, account reopen */
+    struct proto_at_risk at_risk;
     struct proto_instrument_create instrument;
     struct proto_compliance_year compliance_year;
     struct proto_movement move; /* issue, allocate, clawback, transfer, position move, freeze,
@@ -429,10 +563,14 @@ struct proto_tx {
     struct proto_verified_emissions emissions;
     struct proto_surrender surrender;
     struct proto_carry_over carry_over;
+    struct proto_alloc_table_open table_open;
+    struct proto_alloc_table_rows table_rows;
+    struct proto_alloc_table_close table_close;
   } u;
 };
 
-/* Releases what a decoder allocated inside tx (the legs of a settle) and zeroes those fields.
+/* Releases what a decoder allocated inside tx (the legs of a settle, a table's scheme text and
+ * rows) and zeroes those fields.
  * Safe on a zeroed struct and on any type. */
 void proto_tx_free(struct proto_tx *tx);
 
@@ -454,6 +592,8 @@ enum proto_field_kind {
   PROTO_F_KEYS,       /* genesis operator keys: u8 count (1..8) then 32 bytes each */
   PROTO_F_LEGS,       /* settle legs: u16 count (1..1000) then 40 bytes each */
   PROTO_F_LEG_COUNT,  /* settle v2: u16 count of the legs beside, 1..1000 (too_many_legs) */
+  PROTO_F_DOC,        /* u16 length + UTF-8 that may hold \n and \t; a heap char * */
+  PROTO_F_ROWS,       /* allocation table rows: u16 count then each row (FORMAT.md) */
 };
 
 struct proto_field {
@@ -476,7 +616,7 @@ const struct proto_field *proto_tx_fields_version(unsigned type, unsigned versio
 unsigned proto_tx_version(const struct proto_tx *tx);
 
 /* The accounts tx names, each once, ascending, 0 left out: every ACCOUNT field, both parties of
- * every settlement leg, the scope of a representative key, and for an issue the national
+ * every settlement leg, the scope of a representative key, and for a version 1 issue the national
  * account (pass the genesis's; 0 when unknown). This one list is what the ledger indexes as an
  * account's history and what the daemon checks before showing an entry to a reader. Writes at
  * most cap of them to out and returns how many it wrote; PROTO_TX_ACCOUNTS_MAX always fits. */
@@ -489,6 +629,32 @@ size_t proto_tx_accounts(const struct proto_tx *tx, uint64_t national, uint64_t 
  * (type 0: of any type). An accepted version stays accepted forever. */
 unsigned proto_tx_version_current(unsigned type);
 bool proto_tx_version_accepted(unsigned type, unsigned version);
+
+/* ---------------------------------------------------------------------------------------------
+ * Allocation table rows (FORMAT.md "Allocation tables")
+ * ------------------------------------------------------------------------------------------- */
+#define PROTO_ROW_BYTES_MAX (113u + PROTO_UNIT_BYTES_MAX)
+/* Checks one row's fields. Returns 0 or the code of the first violation. */
+int proto_alloc_row_check(const struct proto_alloc_row *row);
+/* The canonical bytes of a checked row; returns their length or a negative code. */
+long proto_alloc_row_encode(const struct proto_alloc_row *row, uint8_t *out, size_t cap);
+/* Decodes exactly len bytes of one row (and checks it). Returns 0 or a negative code. */
+int proto_alloc_row_decode(const uint8_t *in, size_t len, struct proto_alloc_row *row);
+/* The rows hash a header commits to: h0 = SHA-256("quotad/alloc-rows/v1\n"), then
+ * h(i+1) = SHA-256(h(i) || row i's bytes); the hash of n rows is h(n). proto_alloc_rows_hash
+ * starts from h0 (rows may be NULL when n is 0); _step extends a running hash by one row. */
+int proto_alloc_rows_hash(const struct proto_alloc_row *rows, size_t n,
+                          uint8_t out[PROTO_HASH_BYTES]);
+void proto_alloc_rows_hash_start(uint8_t h[PROTO_HASH_BYTES]);
+int proto_alloc_rows_hash_step(uint8_t h[PROTO_HASH_BYTES], const struct proto_alloc_row *row);
+/* A row's JSON form: proto/proto_json.h. */
+/* The salted commitment published for a confidential input: SHA-256("quotad/alloc-input/v1\n"
+ * || salt || uscc || unit || 0x00 || input name || 0x00 || value as 8 bytes BE), as hex. */
+void proto_alloc_input_commitment(const struct proto_alloc_row *row, unsigned input,
+                                  char out[2 * PROTO_HASH_BYTES + 1]);
+/* The name of one input bit ("emissions", "output", "prev_emissions", "supplied_mwh",
+ * "heat_gj", "load_pct", "carbide_slag_rate"), NULL for another value. */
+const char *proto_row_input_name(unsigned input);
 
 /* ---------------------------------------------------------------------------------------------
  * Encoding of a transaction body (FORMAT.md "Transaction body")

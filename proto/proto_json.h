@@ -44,4 +44,9 @@ json_t *proto_entry_to_json(const uint8_t *leaf, size_t len);
 json_t *proto_legs_to_json(const struct proto_leg *legs, size_t n, bool with_salt);
 int proto_legs_from_json(const json_t *arr, struct proto_leg *out, size_t cap, size_t *n);
 
+/* An allocation table row as JSON (every field; inputs as decimal text), and back. from_json
+ * zeroes *row first and refuses unknown or missing names. */
+json_t *proto_alloc_row_to_json(const struct proto_alloc_row *row);
+int proto_alloc_row_from_json(const json_t *obj, struct proto_alloc_row *row);
+
 #endif /* QUOTAD_PROTO_JSON_H */

@@ -50,6 +50,12 @@ static const struct proto_field account_close_fields[] = {
   F("reason", PROTO_F_TEXT, struct proto_account_close, reason, 1, PROTO_REF_BYTES_MAX),
 };
 
+static const struct proto_field at_risk_fields[] = {
+  F("account", PROTO_F_ACCOUNT, struct proto_at_risk, account, 1, UINT64_MAX),
+  F("set", PROTO_F_U8, struct proto_at_risk, set, 0, 1),
+  F("reason", PROTO_F_TEXT, struct proto_at_risk, reason, 1, PROTO_REF_BYTES_MAX),
+};
+
 static const struct proto_field instrument_fields[] = {
   F("code", PROTO_F_INSTRUMENT, struct proto_instrument_create, code, 1, PROTO_INSTRUMENT_BYTES),
   E("kind", struct proto_instrument_create, kind, instrument_kind),
@@ -70,6 +76,13 @@ static const struct proto_field issue_fields[] = {
   F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
 };
 
+/* Version 2: CCER is issued straight to the project owner's holding account, never allocated. */
+static const struct proto_field issue_v2_fields[] = {
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
+};
+
 static const struct proto_field allocate_fields[] = {
   F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
   F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
@@ -85,6 +98,29 @@ static const struct proto_field clawback_fields[] = {
   F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
   F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
   F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
+};
+
+/* Version 2 of allocate and clawback: version 1's fields, then the allocation table and row
+ * the amount is held to (allocate national -> provincial: both 0). */
+static const struct proto_field allocate_v2_fields[] = {
+  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("year", PROTO_F_YEAR, MV, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  E("kind", MV, kind, alloc_kind),
+  F("table", PROTO_F_U64, MV, table, 0, UINT64_MAX),
+  F("row", PROTO_F_U64, MV, row, 0, PROTO_TABLE_ROWS_TOTAL_MAX - 1),
+};
+
+static const struct proto_field clawback_v2_fields[] = {
+  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
+  F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
+  F("table", PROTO_F_U64, MV, table, 1, UINT64_MAX),
+  F("row", PROTO_F_U64, MV, row, 0, PROTO_TABLE_ROWS_TOTAL_MAX - 1),
 };
 
 static const struct proto_field transfer_fields[] = {
@@ -164,6 +200,32 @@ static const struct proto_field deduct_fields[] = {
   F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
 };
 
+#define TO struct proto_alloc_table_open
+static const struct proto_field table_open_fields[] = {
+  F("table", PROTO_F_U64, TO, table, 1, UINT64_MAX),
+  F("instrument", PROTO_F_INSTRUMENT, TO, instrument, 1, PROTO_INSTRUMENT_BYTES),
+  E("phase", TO, phase, table_phase),
+  E("status", TO, status, scheme_status),
+  E("bp_kind", TO, bp_kind, bp_kind),
+  F("bp", PROTO_F_TEXT, TO, bp, 0, PROTO_BP_BYTES_MAX),
+  F("rows_count", PROTO_F_U64, TO, rows_count, 1, PROTO_TABLE_ROWS_TOTAL_MAX),
+  F("rows_hash", PROTO_F_BYTES32, TO, rows_hash, 0, 0),
+  F("scheme", PROTO_F_DOC, TO, scheme, 1, PROTO_SCHEME_BYTES_MAX),
+};
+
+static const struct proto_field table_rows_fields[] = {
+  F("table", PROTO_F_U64, struct proto_alloc_table_rows, table, 1, UINT64_MAX),
+  F("first_row", PROTO_F_U64, struct proto_alloc_table_rows, first_row, 0,
+    PROTO_TABLE_ROWS_TOTAL_MAX - 1),
+  F("rows", PROTO_F_ROWS, struct proto_alloc_table_rows, rows_count, 1, PROTO_TABLE_ROWS_MAX),
+};
+
+static const struct proto_field table_close_fields[] = {
+  F("table", PROTO_F_U64, struct proto_alloc_table_close, table, 1, UINT64_MAX),
+  E("action", struct proto_alloc_table_close, action, table_action),
+  F("reason", PROTO_F_TEXT, struct proto_alloc_table_close, reason, 0, PROTO_REF_BYTES_MAX),
+};
+
 /* A type's layouts by body version (index 1..PROTO_BODY_VERSION_MAX); NULL where a type has no
  * such version. Every old version stays here: old entries must still decode. */
 struct type_entry {
@@ -184,9 +246,9 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_ACCOUNT_CLOSE] = T("account_close", account_close_fields),
   [PROTO_TX_INSTRUMENT_CREATE] = T("instrument_create", instrument_fields),
   [PROTO_TX_COMPLIANCE_YEAR] = T("compliance_year", compliance_year_fields),
-  [PROTO_TX_ISSUE] = T("issue", issue_fields),
-  [PROTO_TX_ALLOCATE] = T("allocate", allocate_fields),
-  [PROTO_TX_CLAWBACK] = T("clawback", clawback_fields),
+  [PROTO_TX_ISSUE] = T2("issue", issue_fields, issue_v2_fields),
+  [PROTO_TX_ALLOCATE] = T2("allocate", allocate_fields, allocate_v2_fields),
+  [PROTO_TX_CLAWBACK] = T2("clawback", clawback_fields, clawback_v2_fields),
   [PROTO_TX_TRANSFER] = T("transfer", transfer_fields),
   [PROTO_TX_POSITION_MOVE] = T("position_move", position_move_fields),
   [PROTO_TX_SETTLE] = T2("settle", settle_fields, settle_v2_fields),
@@ -197,6 +259,11 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_CANCEL] = T("cancel", cancel_fields),
   [PROTO_TX_CARRY_OVER] = T("carry_over", carry_over_fields),
   [PROTO_TX_DEDUCT] = T("deduct", deduct_fields),
+  [PROTO_TX_ALLOC_TABLE_OPEN] = T("alloc_table_open", table_open_fields),
+  [PROTO_TX_ALLOC_TABLE_ROWS] = T("alloc_table_rows", table_rows_fields),
+  [PROTO_TX_ALLOC_TABLE_CLOSE] = T("alloc_table_close", table_close_fields),
+  [PROTO_TX_ACCOUNT_REOPEN] = T("account_reopen", account_close_fields),
+  [PROTO_TX_AT_RISK] = T("at_risk", at_risk_fields),
 };
 
 const struct proto_field *proto_tx_fields_version(unsigned type, unsigned version, size_t *count) {
@@ -213,14 +280,18 @@ const struct proto_field *proto_tx_fields(unsigned type, size_t *count) {
 
 unsigned proto_tx_version(const struct proto_tx *tx) { return tx->version ? tx->version : 1u; }
 
+/* Every number 1..PROTO_TX_TYPE_MAX is a type; a gap (a reserved number) would have no name. */
+static bool known(unsigned type) {
+  return type >= PROTO_TX_TYPE_MIN && type <= PROTO_TX_TYPE_MAX && types[type].name != NULL;
+}
+
 const char *proto_tx_type_name(unsigned type) {
-  if (type < PROTO_TX_TYPE_MIN || type > PROTO_TX_TYPE_MAX) return NULL;
-  return types[type].name;
+  return known(type) ? types[type].name : NULL;
 }
 
 unsigned proto_tx_type_from_name(const char *name) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
-    if (strcmp(types[t].name, name) == 0) return t;
+    if (known(t) && strcmp(types[t].name, name) == 0) return t;
   }
   return 0;
 }
@@ -284,7 +355,8 @@ static size_t accounts_collect(const struct proto_tx *tx, uint64_t national, uin
   }
   if (tx->type == PROTO_TX_KEY_REGISTER && tx->u.key_register.role == PROTO_ROLE_REPRESENTATIVE)
     all[n++] = tx->u.key_register.scope; /* a representative key names its account in its scope */
-  if (tx->type == PROTO_TX_ISSUE) all[n++] = national; /* issuance credits the national account */
+  /* Issuance version 1 credits the national account; version 2 the owner it names. */
+  if (tx->type == PROTO_TX_ISSUE && proto_tx_version(tx) == 1) all[n++] = national;
   PROTO_ASSERT(n <= PROTO_TX_ACCOUNTS_MAX);
   return n;
 }

@@ -3,7 +3,9 @@
 # and steel, cement and aluminium: 31 provinces, about 1,300 enterprises, 2024 verified emissions,
 # the 2024 allocation and the 2025 pre-allocation (through the allocator), exchange trading,
 # transfers, surrenders with a few enterprises short, the compliance report, a proof, an export
-# and an independent audit of it. Usage: scripts/demo.sh [BUILD_DIR] [--serve]  (default: build)
+# and an independent audit of it. Three quota-witness processes cosign the registry's checkpoints
+# with a 2-of-3 policy; the demo ends by checking their cosignatures and a public monitor run.
+# Usage: scripts/demo.sh [BUILD_DIR] [--serve]  (default: build)
 # --serve leaves quotad running at the end, serving the public pages, until Ctrl-C.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +16,8 @@ build=$(cd "${args[0]:-$root/build}" && pwd)
 Q="$build/tools/quotactl"
 QUOTAD="$build/daemon/quotad"
 AUDIT="$build/tools/quota-audit"
-for bin in "$Q" "$QUOTAD"; do
+WITNESS="$build/witness/quota-witness"
+for bin in "$Q" "$QUOTAD" "$WITNESS"; do
   [ -x "$bin" ] || { echo "demo: $bin is not built (cmake --build $build)" >&2; exit 2; }
 done
 
@@ -23,9 +26,11 @@ mkdir -p "$work"
 origin=demo.quotad.example/cets
 seed=${QUOTAD_DEMO_SEED:-2024}
 qpid=""
+wpids=()
 started=$(date +%s)
 cleanup() {
   if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then kill -TERM "$qpid"; wait "$qpid" || true; fi
+  for p in "${wpids[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" || true; done
 }
 trap cleanup EXIT
 
@@ -33,7 +38,8 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ quotactl %s\n' "$(printf '%s ' "$@" | sed -e "s#$work/##g" -e "s#$root/##g")"; "$Q" "$@"; }
 
 say "keys: the log key, two operator keys (every operator action needs both: four-eyes)"
-"$Q" keygen "$work/log.key" --name "$origin" | sed -n 's/^verifier key: */verifier key: /p'
+"$Q" keygen "$work/log.key" --name "$origin" | tee "$work/log.keygen" | sed -n 's/^verifier key: */verifier key: /p'
+log_vkey=$(sed -n 's/^verifier key: *//p' "$work/log.keygen")
 "$Q" keygen "$work/operator-1.key" >/dev/null
 "$Q" keygen "$work/operator-2.key" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -41,16 +47,43 @@ export QUOTAD_URL="http://127.0.0.1:$port"
 ops=(--key "$work/operator-1.key" --key "$work/operator-2.key")
 reader=(--read-key "$work/operator-1.key") # rows that name their own signers still read as operator
 
-say "start quotad on $QUOTAD_URL (data in $work/data)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+say "three witnesses (an audit office, a province, the exchange) and a policy: 2 of 3 must cosign"
+printf 'log %s\n' "$log_vkey" > "$work/witnesses.policy"
+for w in 1 2 3; do
+  wport=$(free_port)
+  mkdir -p "$work/witness-$w"
+  "$Q" keygen "$work/witness-$w/witness.key" >/dev/null
+  "$WITNESS" --name "witness-$w.demo.example" --data-dir "$work/witness-$w" --listen "127.0.0.1:$wport" \
+    --log "$origin=$log_vkey" 2>"$work/witness-$w.log" &
+  wpids+=($!)
+  wvkey=$("$WITNESS" --name "witness-$w.demo.example" --data-dir "$work/witness-$w" --verifier-key 2>/dev/null)  # it warns that no log is configured: only its key is asked
+  printf 'witness W%s %s http://127.0.0.1:%s\n' "$w" "$wvkey" "$wport" >> "$work/witnesses.policy"
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$wport/healthz" && break; sleep 0.1; done
+done
+printf 'group G 2 W1 W2 W3\nquorum G\n' >> "$work/witnesses.policy"
+sed "s#$work/##g" "$work/witnesses.policy"
+
+say "start quotad on $QUOTAD_URL (data in $work/data), publishing only what 2 of 3 witnesses cosigned"
 mkdir -p "$work/data"
 "$QUOTAD" --data-dir "$work/data" --log-key "$work/log.key" --listen "127.0.0.1:$port" \
-  --log-level warning 2>"$work/quotad.log" &
+  --witness-policy "$work/witnesses.policy" --log-level warning 2>"$work/quotad.log" &
 qpid=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "$QUOTAD_URL/healthz" && break; sleep 0.1; done
 
 say "genesis of the registry $origin"
 run init --origin "$origin" --log-key "$work/log.key" --operator-key "$work/operator-1.key" \
   --operator-key "$work/operator-2.key" --threshold 2
+
+# The public's monitor (quota-audit --monitor, as from cron): it keeps this first checkpoint and
+# checks at the end that the log it sees then extends it.
+monitor_failed=0
+monitor=(--monitor "$QUOTAD_URL/log" --state "$work/monitor.state" --verifier-key "$log_vkey" --policy "$work/witnesses.policy")
+if [ -x "$AUDIT" ]; then
+  for _ in $(seq 1 50); do curl -sf -o /dev/null "$QUOTAD_URL/log/checkpoint" && break; sleep 0.1; done
+  say "the public's monitor: a first run trusts the published checkpoint and keeps it"
+  "$AUDIT" "${monitor[@]}" || monitor_failed=1
+fi
 
 say "synthetic enterprise data (seed $seed)"
 run demo-data --seed "$seed" --out "$work/data-in"
@@ -135,11 +168,25 @@ if [ -x "$AUDIT" ]; then
   fi
 fi
 run instruments
+
+say "the published checkpoint and its witnesses' cosignatures, checked against the policy"
+tree=$(curl -s "$QUOTAD_URL/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
+for _ in $(seq 1 50); do
+  [ "$(curl -s "$QUOTAD_URL/v1/checkpoint" | sed -n 2p)" = "$tree" ] && break; sleep 0.1
+done
+run checkpoint --verify --policy "$work/witnesses.policy" || verdict="witness quorum NOT met"
+
+say "the public's monitor again: no key; the log's signature, the witness quorum, and consistency with what it kept"
+if [ -x "$AUDIT" ]; then
+  printf '$ quota-audit --monitor %s/log --state monitor.state --verifier-key ... --policy witnesses.policy\n' "$QUOTAD_URL"
+  "$AUDIT" "${monitor[@]}" || monitor_failed=1
+fi
+[ "$monitor_failed" = 0 ] || verdict="quota-audit --monitor: FAILED"
 "$Q" "${ops[@]}" proof --id "$txid" --verifier-key "$vk" --receipt "$work/receipt.tlog-proof" >/dev/null
 say "done in $(( $(date +%s) - started )) s: $verdict (files in $work)"
 echo "public pages: $QUOTAD_URL/ (compliance: $QUOTAD_URL/compliance/2024, verify: $QUOTAD_URL/verify;"
 echo "  a receipt to drop there: $work/receipt.tlog-proof)"
-[ "$verdict" != "quota-audit: VERIFICATION FAILED" ] || exit 1
+case "$verdict" in *FAILED*|*NOT*) exit 1 ;; esac
 if [ "$serve" = 1 ]; then
   echo "quotad keeps running for the pages; Ctrl-C stops it"
   wait "$qpid" || true

@@ -116,6 +116,9 @@ legs = json.load(open(os.path.join(vectors, "settle-legs.json")))
 for v in legs["valid"] + legs["invalid"]:
     body = bytes.fromhex(v["body"])
     put("fuzz_legs", len(body).to_bytes(2, "big") + body + bytes.fromhex(v["legs_blob"] or ""))
+# tile paths (C2SP tlog-tiles), as quotad reads them after /log/
+for p in (b"tile/0/000", b"tile/1/x001/x234/067.p/17", b"tile/entries/005.p/255", b"tile/7/x036/x028/999"):
+    put("fuzz_tile_path", p)
 PY
 
 # One summary line per target, starting "fuzz:" (scripts/test prints those).

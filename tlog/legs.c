@@ -14,29 +14,17 @@ void tlog_legs_leaf_hash(const struct proto_leg *leg, uint8_t out[PROTO_HASH_BYT
   proto_sha256(buf, sizeof(buf), out);
 }
 
-/* As tlog_root_of, with each leaf hash made as it is consumed: a 2 KB stack instead of an
+/* As tlog_root_of, with each leaf hash made as it is consumed: a 2 KB builder instead of an
  * array of n leaf hashes (the writer checks up to 1,000 legs per settlement). */
 void tlog_legs_root(const struct proto_leg *legs, size_t n, uint8_t out[PROTO_HASH_BYTES]) {
-  if (n == 0) {
-    proto_sha256("", 0, out);
-    return;
-  }
-  PROTO_ASSERT(legs != NULL);
-  uint8_t stack[64][PROTO_HASH_BYTES];
-  size_t depth = 0;
+  PROTO_ASSERT(legs != NULL || n == 0);
+  struct tlog_root_builder b = {.depth = 0};
   for (size_t i = 0; i < n; i++) {
-    tlog_legs_leaf_hash(&legs[i], stack[depth++]);
-    for (size_t done = i; done & 1; done >>= 1) {
-      PROTO_ASSERT(depth >= 2);
-      tlog_node_hash(stack[depth - 2], stack[depth - 1], stack[depth - 2]);
-      depth--;
-    }
+    uint8_t leaf[PROTO_HASH_BYTES];
+    tlog_legs_leaf_hash(&legs[i], leaf);
+    tlog_root_add(&b, leaf);
   }
-  while (depth > 1) {
-    tlog_node_hash(stack[depth - 2], stack[depth - 1], stack[depth - 2]);
-    depth--;
-  }
-  memcpy(out, stack[0], PROTO_HASH_BYTES);
+  tlog_root_finish(&b, out);
 }
 
 int tlog_legs_check(const struct proto_tx *tx) {

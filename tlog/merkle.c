@@ -24,29 +24,37 @@ void tlog_node_hash(const uint8_t left[PROTO_HASH_BYTES], const uint8_t right[PR
 /* Left to right, keeping the hashes of the complete subtrees seen so far (one per bit of the
  * count, as in a binary counter), then folding them right to left: the RFC's split at the
  * largest power of two gives exactly that shape, without recursion or allocation. */
-void tlog_root_of(const uint8_t (*leaf_hashes)[PROTO_HASH_BYTES], uint64_t n,
-                    uint8_t out[PROTO_HASH_BYTES]) {
-  if (n == 0) {
+void tlog_root_add(struct tlog_root_builder *b, const uint8_t leaf_hash[PROTO_HASH_BYTES]) {
+  PROTO_ASSERT(b->depth < 64 && b->count < UINT64_MAX);
+  memcpy(b->stack[b->depth++], leaf_hash, PROTO_HASH_BYTES);
+  /* every trailing 1 bit of the leaf's index is a complete subtree this leaf closes */
+  for (uint64_t done = b->count; done & 1; done >>= 1) {
+    PROTO_ASSERT(b->depth >= 2);
+    tlog_node_hash(b->stack[b->depth - 2], b->stack[b->depth - 1], b->stack[b->depth - 2]);
+    b->depth--;
+  }
+  b->count++;
+}
+
+void tlog_root_finish(struct tlog_root_builder *b, uint8_t out[PROTO_HASH_BYTES]) {
+  if (b->count == 0) {
     proto_sha256("", 0, out);
     return;
   }
-  PROTO_ASSERT(leaf_hashes != NULL);
-  uint8_t stack[64][PROTO_HASH_BYTES];
-  size_t depth = 0;
-  for (uint64_t i = 0; i < n; i++) {
-    memcpy(stack[depth++], leaf_hashes[i], PROTO_HASH_BYTES);
-    /* every trailing 1 bit of i is a complete subtree this leaf closes */
-    for (uint64_t done = i; done & 1; done >>= 1) {
-      PROTO_ASSERT(depth >= 2);
-      tlog_node_hash(stack[depth - 2], stack[depth - 1], stack[depth - 2]);
-      depth--;
-    }
+  PROTO_ASSERT(b->depth >= 1);
+  while (b->depth > 1) {
+    tlog_node_hash(b->stack[b->depth - 2], b->stack[b->depth - 1], b->stack[b->depth - 2]);
+    b->depth--;
   }
-  while (depth > 1) {
-    tlog_node_hash(stack[depth - 2], stack[depth - 1], stack[depth - 2]);
-    depth--;
-  }
-  memcpy(out, stack[0], PROTO_HASH_BYTES);
+  memcpy(out, b->stack[0], PROTO_HASH_BYTES);
+}
+
+void tlog_root_of(const uint8_t (*leaf_hashes)[PROTO_HASH_BYTES], uint64_t n,
+                    uint8_t out[PROTO_HASH_BYTES]) {
+  PROTO_ASSERT(leaf_hashes != NULL || n == 0);
+  struct tlog_root_builder b = {.depth = 0};
+  for (uint64_t i = 0; i < n; i++) tlog_root_add(&b, leaf_hashes[i]);
+  tlog_root_finish(&b, out);
 }
 
 static bool hash_equal(const uint8_t a[PROTO_HASH_BYTES], const uint8_t b[PROTO_HASH_BYTES]) {

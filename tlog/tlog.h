@@ -41,6 +41,16 @@
  * ------------------------------------------------------------------------------------------- */
 #define TLOG_PROOF_HASHES_MAX 64u
 
+/* The RFC 6962 root of leaves given one at a time, without an array of them: the hashes of
+ * the complete subtrees so far, one per bit of the count (64 levels cover any uint64_t size). */
+struct tlog_root_builder {
+  uint8_t stack[64][PROTO_HASH_BYTES];
+  size_t depth;
+  uint64_t count;
+};
+void tlog_root_add(struct tlog_root_builder *b, const uint8_t leaf_hash[PROTO_HASH_BYTES]);
+/* The root of the leaves added (the hash of the empty string for none); b is spent. */
+void tlog_root_finish(struct tlog_root_builder *b, uint8_t out[PROTO_HASH_BYTES]);
 /* SHA-256(0x00 || data) */
 void tlog_leaf_hash(const uint8_t *data, size_t len, uint8_t out[PROTO_HASH_BYTES]);
 /* SHA-256(0x01 || left || right) */
@@ -404,5 +414,63 @@ int tlog_legs_check(const struct proto_tx *tx);
 /* The tree over legs[0..n) (1..1000), for audit paths: tlog_memtree_inclusion(t, i, ...) proves
  * leg i under the settlement's legs_root. TOO_MANY_LEGS, NO_MEMORY. */
 int tlog_legs_tree(const struct proto_leg *legs, size_t n, struct tlog_memtree *t);
+
+/* ---------------------------------------------------------------------------------------------
+ * Tiles: C2SP tlog-tiles, in tile.c.
+ *
+ * A hash tile (L, N) holds the stored nodes (8L, 256N .. 256N + W - 1) of the tree, 32 bytes each,
+ * in index order: W = 256 is a full tile, 1..255 a partial one (only the rightmost tile of a
+ * level). The entry bundle N holds entries 256N .. 256N + W - 1, each as a big-endian uint16
+ * length then the entry's bytes. Paths (below a log's prefix): "tile/<L>/<N>[.p/<W>]" and
+ * "tile/entries/<N>[.p/<W>]", with N written in groups of three digits, all but the last prefixed
+ * with 'x' (1234067 -> "x001/x234/067", 5 -> "005").
+ * ------------------------------------------------------------------------------------------- */
+#define TLOG_TILE_HEIGHT 8u
+#define TLOG_TILE_WIDTH 256u
+#define TLOG_TILE_LEVEL_MAX 7u        /* 8 * 7 = 56: the highest tile level a 2^63 tree needs */
+#define TLOG_TILE_ENTRIES 0xFFu       /* the "level" of an entry bundle */
+#define TLOG_TILE_PATH_BYTES_MAX 64u  /* "tile/entries/" + 7 groups of 4 + ".p/255" */
+#define TLOG_TILE_BYTES_MAX (TLOG_TILE_WIDTH * PROTO_HASH_BYTES)
+
+struct tlog_tile {
+  unsigned level;  /* 0..TLOG_TILE_LEVEL_MAX, or TLOG_TILE_ENTRIES */
+  uint64_t index;  /* N */
+  unsigned width;  /* 1..256 */
+};
+
+/* The tile's path "tile/..." (no leading '/'), NUL-terminated. Returns its length or
+ * BAD_ARGUMENT (level, width, or an index past the 2^63-leaf tree). */
+long tlog_tile_path(const struct tlog_tile *t, char *out, size_t cap);
+/* Parses a path in exactly the form tlog_tile_path writes (no leading zeros in L or W, each
+ * group three digits, W 1..255 after ".p/"). Returns 0 or NOT_FOUND (not a tile path). */
+int tlog_tile_path_parse(const char *path, struct tlog_tile *out);
+/* How many hashes tile (level, index) has in a tree of size leaves (entry bundles: level 0):
+ * 0 when the tree has none of them yet, 256 when the tile is full. */
+unsigned tlog_tile_width_at(unsigned level, uint64_t index, uint64_t size);
+
+/* Reads tiles for tlog_tile_store: fetch writes t's width * 32 bytes to out (a mirror's file, an
+ * HTTP GET, the ledger). Returns 0 or a negative code. */
+struct tlog_tile_fetcher {
+  void *ctx;
+  int (*fetch)(void *ctx, const struct tlog_tile *t, uint8_t out[][PROTO_HASH_BYTES]);
+};
+#define TLOG_TILE_CACHE_TILES 4u
+/* A read-only tlog_store over the hash tiles of a tree of `size` leaves: node (l, i) is read from
+ * the tile at level l / 8 (hashing 2^(l % 8) of its hashes when l is not a multiple of 8), each
+ * tile fetched at the width it has in that tree and kept in a small cache. Then tlog_root,
+ * tlog_inclusion and tlog_consistency (sizes <= size) give the same answers as over the stored
+ * nodes. About 33 KiB: not for a small thread's stack. */
+struct tlog_tile_store {
+  const struct tlog_tile_fetcher *fetcher;
+  uint64_t size;
+  struct tlog_tile cached[TLOG_TILE_CACHE_TILES];
+  bool cached_valid[TLOG_TILE_CACHE_TILES];
+  unsigned next_slot;
+  uint8_t hashes[TLOG_TILE_CACHE_TILES][TLOG_TILE_WIDTH][PROTO_HASH_BYTES];
+  uint64_t fetches; /* how many tiles were fetched (for tests: proofs cost O(log n) tiles) */
+};
+/* Sets up ts and the store s that reads through it. */
+void tlog_tile_store_init(struct tlog_tile_store *ts, const struct tlog_tile_fetcher *f,
+                          uint64_t size, struct tlog_store *s);
 
 #endif /* QUOTAD_TLOG_H */

@@ -19,6 +19,29 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int qa_since_verdict(struct qa_run *run, bool consistent, long proof_hashes) {
+  unsigned long long older = run->since.size, newer = run->cp.size;
+  bool by_proof = proof_hashes >= 0;
+  if (!consistent) {
+    if (by_proof)
+      qa_fail(run, UINT64_MAX, PROTO_E_INCONSISTENT,
+              "the registry's consistency proof from size %llu to %llu does not verify", older, newer);
+    else
+      qa_fail(run, UINT64_MAX, PROTO_E_INCONSISTENT,
+              "the older checkpoint (size %llu) is not a prefix of this log (size %llu)", older, newer);
+    return QA_EXIT_FAILED;
+  }
+  run->proof_note = run->proof_text;
+  int n = snprintf(run->proof_text, sizeof(run->proof_text),
+                   "checkpoint %llu is consistent with the older %llu (", newer, older);
+  size_t at = n > 0 && (size_t)n < sizeof(run->proof_text) ? (size_t)n : 0;
+  if (by_proof)
+    snprintf(run->proof_text + at, sizeof(run->proof_text) - at, "RFC 9162 proof, %ld hashes)", proof_hashes);
+  else
+    snprintf(run->proof_text + at, sizeof(run->proof_text) - at, "root recomputed)");
+  return 0;
+}
+
 void qa_fail(struct qa_run *run, uint64_t index, int code, const char *fmt, ...) {
   run->fail.index = index;
   run->fail.code = code;
@@ -76,8 +99,9 @@ int qa_feed(struct qa_run *run, const uint8_t *const *leaves, const size_t *lens
 int qa_since_load(struct qa_run *run) {
   FILE *f = fopen(run->opts.since_path, "re");
   if (!f) return qa_io_error("%s: %s", run->opts.since_path, strerror(errno));
-  char text[TLOG_CHECKPOINT_BYTES_MAX + 1];
-  size_t len = fread(text, 1, TLOG_CHECKPOINT_BYTES_MAX, f);
+  /* A kept checkpoint may carry witness cosignature lines (--save-checkpoint keeps them). */
+  static char text[TLOG_NOTE_BYTES_MAX + 1];
+  size_t len = fread(text, 1, TLOG_NOTE_BYTES_MAX, f);
   bool more = fgetc(f) != EOF;
   fclose(f);
   if (more) return qa_io_error("%s: larger than a checkpoint", run->opts.since_path);
@@ -88,9 +112,10 @@ int qa_since_load(struct qa_run *run) {
 }
 
 static void usage(FILE *out) {
-  fputs("usage: quota-audit (--export FILE | --url URL [--key FILE])\n"
+  fputs("usage: quota-audit (--export FILE | --url URL [--key FILE] | --monitor URL --state FILE)\n"
         "                   (--verifier-key NAME+ID+KEY | --verifier-key-file FILE)\n"
         "                   [--since-checkpoint FILE] [--tx ID] [--save-checkpoint FILE]\n"
+        "                   [--policy FILE [--clock-skew-s N]] [--acks FILE]\n"
         "                   [--threads N] [--quiet]\n"
         "Replays a registry's log from its entries alone and checks every hash, signature and\n"
         "rule against the log's verifier key.\n"
@@ -103,6 +128,14 @@ static void usage(FILE *out) {
         "  --since-checkpoint FILE   a checkpoint kept earlier: the log must extend it\n"
         "  --save-checkpoint FILE    keep the checkpoint verified now, for the next run\n"
         "  --tx ID                   also prove that this transaction is in the log\n"
+        "  --monitor URL             monitor a log served as tiles (URL: its prefix, e.g.\n"
+        "                            https://registry.example/log); needs no key\n"
+        "  --state FILE              the monitor's kept checkpoint (the first run trusts on first use)\n"
+        "  --policy FILE             a tlog-policy: the checkpoint's witness cosignatures must\n"
+        "                            meet its quorum, and no entry be committed after the first\n"
+        "                            cosignature's time plus --clock-skew-s (default 300)\n"
+        "  --acks FILE               acknowledgements kept by clients (quotactl --ack-file):\n"
+        "                            each must be signed and its entry in the log unchanged\n"
         "  --threads N               signature-checking threads (1-16, default 2)\n"
         "  --quiet                   only the verdict\n"
         "  --json                    the summary and verdict as one JSON object\n"
@@ -131,9 +164,13 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
       {"save-checkpoint", required_argument, 0, 'S'}, {"threads", required_argument, 0, 'j'},
       {"quiet", no_argument, 0, 'q'},              {"help", no_argument, 0, 'h'},
       {"version", no_argument, 0, 'Z'},            {"json", no_argument, 0, 'J'},
+      {"monitor", required_argument, 0, 'M'},      {"state", required_argument, 0, 'T'},
+      {"policy", required_argument, 0, 'P'},       {"acks", required_argument, 0, 'A'},
+      {"clock-skew-s", required_argument, 0, 'K'},
       {0, 0, 0, 0}};
   memset(o, 0, sizeof(*o));
   o->threads = 2;
+  o->clock_skew_s = 300;
   int c;
   while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
     switch (c) {
@@ -150,14 +187,20 @@ static int parse_args(int argc, char **argv, struct qa_opts *o, char *vk_buf, si
     case 'S': o->save_checkpoint = optarg; break;
     case 'j': o->threads = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'q': o->quiet = true; break;
+    case 'M': o->monitor_url = optarg; break;
+    case 'T': o->state_path = optarg; break;
     case 'J': o->json = true; break;
+    case 'A': o->acks_path = optarg; break;
+    case 'P': o->policy_path = optarg; break;
+    case 'K': o->clock_skew_s = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'h': usage(stdout); exit(QA_EXIT_OK);
     case 'Z': printf("quota-audit %s\n", QUOTAD_VERSION); exit(QA_EXIT_OK);
     default: usage(stderr); return QA_EXIT_USAGE;
     }
   }
-  if (optind != argc || !o->verifier_key || (!o->export_path == !o->url) || o->threads < 1 ||
-      o->threads > AUDIT_THREADS_MAX) {
+  int sources = !!o->export_path + !!o->url + !!o->monitor_url;
+  if (optind != argc || !o->verifier_key || sources != 1 || o->threads < 1 ||
+      o->threads > AUDIT_THREADS_MAX || !o->monitor_url != !o->state_path) {
     usage(stderr);
     return QA_EXIT_USAGE;
   }
@@ -220,12 +263,51 @@ static void summary(struct qa_run *run, int verdict) {
   printf("holdings      %zu account-instrument rows\n", audit_replay_balances_count(r));
   printf("compliance    %zu enterprise-year records\n", audit_replay_compliance_count(r));
   if (run->proof_note) printf("proof         %s\n", run->proof_text);
+  if (run->policy_text[0]) printf("witnesses     %s\n", run->policy_text);
   printf("state         %s\n", run->state_compared ? "reported state matches the replay"
                                                    : "no reported state to compare");
   printf("rate          %.0f entries/s (%.2f s, %u signature threads)\n",
          secs > 0 ? (double)n / secs : 0.0, secs, run->opts.threads);
   if (verdict == QA_EXIT_OK) printf("verdict       OK: every check holds\n");
   else printf("verdict       FAILED [%s]: %s\n", proto_err_name(run->fail.code), run->fail.text);
+}
+
+/* Every entry that failed its rules (the replay went on past each), one line each on stderr with
+ * its rule's code; any of them fails the run. The verdict names the first. */
+static int failing_entries(struct qa_run *run, int rc) {
+  const struct audit_replay *r = audit_log_replay(run->log);
+  uint64_t n = audit_replay_failures_count(r);
+  struct audit_failure f;
+  for (size_t i = 0; audit_replay_failure_at(r, i, &f); i++)
+    fprintf(stderr, "quota-audit: failing entry %llu [%s]: %s\n", (unsigned long long)f.index,
+            proto_err_name(f.code), f.text);
+  if (n > AUDIT_FAILURES_KEPT_MAX)
+    fprintf(stderr, "quota-audit: ... and %llu more failing entries\n",
+            (unsigned long long)(n - AUDIT_FAILURES_KEPT_MAX));
+  if (n == 0) return rc;
+  if (rc == QA_EXIT_OK && audit_replay_failure_at(r, 0, &f)) run->fail = f;
+  if (rc == QA_EXIT_OK) {
+    size_t len = strlen(run->fail.text);
+    snprintf(run->fail.text + len, sizeof(run->fail.text) - len, " (%llu failing entries in all)",
+             (unsigned long long)n);
+  }
+  return QA_EXIT_FAILED;
+}
+
+/* --policy (the checkpoint's cosignatures meet the quorum) and --acks (every acknowledgement kept
+ * by a client names an entry of the log as it is), once the log itself verified. */
+static int witness_checks(struct qa_run *run) {
+  int rc = QA_EXIT_OK;
+  if (run->opts.policy_path) rc = qa_policy_check(run);
+  if (rc == QA_EXIT_OK && run->opts.acks_path) {
+    unsigned long n = 0;
+    rc = qa_acks_check(run, &n);
+    if (rc == QA_EXIT_OK) {
+      snprintf(run->proof_text, sizeof(run->proof_text), "%lu acknowledgements hold", n);
+      run->proof_note = run->proof_text;
+    }
+  }
+  return rc;
 }
 
 int main(int argc, char **argv) {
@@ -236,13 +318,17 @@ int main(int argc, char **argv) {
   if (tlog_verifier_key_parse(run.opts.verifier_key, run.key_name, sizeof(run.key_name),
                                 run.log_pub) != 0)
     return qa_io_error("not a verifier key: %s", run.opts.verifier_key);
+  if (run.opts.monitor_url) return qa_monitor_run(&run);
   if (run.opts.key_path && (rc = proto_key_load(run.opts.key_path, &run.read_key)) != 0)
     return qa_io_error("%s: %s", run.opts.key_path, proto_err_message(rc));
   run.log = audit_log_new(run.log_pub, run.opts.threads);
   if (!run.log) return qa_io_error("out of memory");
+  audit_replay_keep_going(audit_log_replay(run.log), true);
   run.started_s = run.last_progress_s = now_s();
   rc = run.opts.since_path ? qa_since_load(&run) : 0;
   if (!rc) rc = run.opts.export_path ? qa_export_run(&run) : qa_api_run(&run);
+  if (rc != QA_EXIT_USAGE) rc = failing_entries(&run, rc);
+  if (rc == QA_EXIT_OK) rc = witness_checks(&run);
   if (rc == QA_EXIT_OK && run.opts.save_checkpoint) {
     FILE *f = fopen(run.opts.save_checkpoint, "we");
     if (!f || fputs(run.cp_text, f) == EOF || fclose(f) != 0)

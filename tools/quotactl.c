@@ -22,6 +22,8 @@ static void usage(FILE *out) {
           "  --json         machine-readable output (imports: every refused row)\n"
           "  --dry-run      build, check and sign every transaction; submit nothing\n"
           "                 (single transactions print the JSON; imports and alloc issue count)\n"
+          "  --ack-file FILE  append each transaction's signed acknowledgement to FILE\n"
+          "                 (one JSON line; quota-audit --acks FILE checks them)\n"
           "  --version      print the version\n"
           "environment: QUOTAD_URL (--url), QUOTACTL_KEY (--key; several separated by ':'),\n"
           "  QUOTACTL_READ_KEY (--read-key); a flag wins over its variable\n"
@@ -38,16 +40,19 @@ static void usage(FILE *out) {
           "queries:\n"
           "  account REF   balances REF   history REF   keys   instruments   accounts\n"
           "  entries [--start N] [--limit M]   log   compliance YEAR [--csv]\n"
+          "  proof (--id HEX | --index N) [--policy FILE] [--receipt FILE] [--from-tiles URL]\n"
+          "  verify-receipt FILE [--verifier-key VKEY] [--policy FILE]   (offline)\n"
           "  checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]]  (witness quorum)\n"
-          "  proof (--id HEX | --index N) [--receipt FILE]   (FILE: a C2SP tlog-proof receipt)\n"
+          "  proof (--id HEX | --index N) [--receipt FILE] [--from-tiles URL]\n"
           "data:\n"
           "  export FILE            the whole ledger in the quotad-export/1 format\n"
           "  backup DIR --data-dir D  consistent hot copy of a running registry\n"
           "  promote                a standby becomes the primary (docs/OPERATIONS.md, failover)\n"
           "  catch-up --data-dir D --from URL|EXPORT   a restored registry up to the latest checkpoint\n"
+          "  mirror --from URL --verifier-key K [--policy F] DIR   verified copy of the log's tiles\n"
           "  check DATA_DIR         offline structural check of a data directory\n"
           "  demo-data --seed N --out DIR   synthetic CSVs for scripts/demo.sh\n"
-          "  alloc compute|issue|carryover ...   allocation (`quotactl alloc --help`)\n"
+          "  alloc compute|publish|show|issue|carryover ...   allocation (`quotactl alloc --help`)\n"
           "\n"
           "exit codes: 0 ok, 1 refused by the registry, 2 usage or bad input, 3 I/O or server\n"
           "unreachable, 4 a proof or checkpoint does not verify.\n");
@@ -59,9 +64,9 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = NULL;
-    const char *names[] = {"--url", "--unix", "--key", "--read-key", "--cacert", "--id-key"};
+    const char *names[] = {"--url", "--unix", "--key", "--read-key", "--cacert", "--id-key", "--ack-file"};
     int which = -1;
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < (int)(sizeof names / sizeof names[0]); k++) {
       size_t l = strlen(names[k]);
       if (strcmp(a, names[k]) == 0) {
         if (i + 1 >= argc) {
@@ -91,6 +96,8 @@ static int take_globals(struct qctl *q, int argc, char **argv, int *rest_argc, c
       q->cacert = val;
     } else if (which == 5) {
       q->id_key_path = val;
+    } else if (which == 6) {
+      q->ack_file = val;
     } else if (strcmp(a, "--json") == 0) {
       q->json = true;
     } else if (strcmp(a, "--dry-run") == 0) {
@@ -145,6 +152,8 @@ static int dispatch(struct qctl *q, int argc, char **argv) {
   if (strcmp(cmd, "checkpoint") == 0) return qctl_cmd_checkpoint(q, argc - 1, argv + 1);
   if (qctl_is_query_cmd(cmd)) return qctl_cmd_query(q, cmd, argc - 1, argv + 1);
   if (strcmp(cmd, "proof") == 0) return qctl_cmd_proof(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "mirror") == 0) return qctl_cmd_mirror(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "verify-receipt") == 0) return qctl_cmd_verify_receipt(q, argc - 1, argv + 1);
   if (strcmp(cmd, "compliance") == 0) return qctl_cmd_compliance(q, argc - 1, argv + 1);
   if (strcmp(cmd, "export") == 0) return qctl_cmd_export(q, argc - 1, argv + 1);
   if (strcmp(cmd, "backup") == 0) return qctl_cmd_backup(q, argc - 1, argv + 1);

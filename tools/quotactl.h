@@ -39,6 +39,7 @@ struct qctl {
   const char *id_key_path; /* --id-key: derives ids instead of each transaction's signer */
   struct proto_key *id_key;
   bool json; /* machine output */
+  const char *ack_file; /* --ack-file: each acknowledgement appended as one JSON line */
   struct http_client *http;
   bool have_log;
   char origin[PROTO_ORIGIN_BYTES_MAX + 1];
@@ -94,6 +95,12 @@ int qctl_report_http(struct qctl *q, const char *what, int rc, long status, json
 int qctl_get(struct qctl *q, const char *path_query, bool sign, json_t **out);
 /* qctl_get, signed, of the path printf builds from fmt (at most 255 bytes). */
 int qctl_getf(struct qctl *q, json_t **out, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Every element of the array field on every page of base (a signed GET of a path ending in
+ * "after=", continued from each page's "next"), handed to visit, which answers 0 or an exit code.
+ * A 404 page when missing_is_empty counts as an empty last page. */
+typedef int (*qctl_row_fn)(struct qctl *q, json_t *row, void *ctx);
+int qctl_each_row(struct qctl *q, const char *base, const char *field, bool missing_is_empty,
+                  qctl_row_fn visit, void *ctx);
 /* GET /v1/checkpoint (public): 0 and the note in *r (the caller frees it), or the exit code of
  * the failure, already reported (and *r freed). */
 int qctl_checkpoint_get(struct qctl *q, struct http_response *r);
@@ -137,6 +144,9 @@ struct qctl_result {
   uint64_t available; /* insufficient_balance only */
   uint64_t withheld;  /* allocate only */
   bool has_available;
+  bool has_ack;       /* accepted: the batch's signed acknowledgement (docs/API.md) */
+  uint64_t ack_first, ack_count;
+  char ack_signature[96];
   char code_name[64];
   char message[256];
 };
@@ -165,6 +175,10 @@ int qctl_batch_close(struct qctl_batch *b, int rc);
 
 /* Subcommands. Each takes the words after its name and returns an exit code. */
 int qctl_cmd_keygen(struct qctl *q, int argc, char **argv);
+/* quotactl alloc publish (an allocation table: header, chunks, closing entry) and show (a table
+ * from GET /v1/allocation-tables); quotactl_alloc_table.c. */
+int qctl_alloc_publish(struct qctl *q, const struct qopts *o);
+int qctl_alloc_show(struct qctl *q, const struct qopts *o);
 int qctl_cmd_init(struct qctl *q, int argc, char **argv);
 int qctl_cmd_tx(struct qctl *q, const char *cmd, int argc, char **argv);
 bool qctl_is_tx_cmd(const char *cmd);
@@ -173,8 +187,18 @@ int qctl_cmd_import(struct qctl *q, const char *what, int argc, char **argv);
 int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv);
 bool qctl_is_query_cmd(const char *cmd);
 int qctl_cmd_proof(struct qctl *q, int argc, char **argv);
+/* mirror --from URL --verifier-key K [--policy F] DIR (tools/quotactl_mirror.c) */
+int qctl_cmd_mirror(struct qctl *q, int argc, char **argv);
 /* checkpoint [--file F] [--verify [--log-key VKEY] [--policy FILE]] (tools/quotactl_checkpoint.c) */
 int qctl_cmd_checkpoint(struct qctl *q, int argc, char **argv);
+/* A checkpoint note's log signature (log_key, else the policy's log lines, else the key the
+ * registry serves) and, with policy_path, its witness quorum; prints what it found. *out (may be
+ * NULL) gets the checkpoint. QCTL_EXIT_OK, _VERIFY, _USAGE or _IO. */
+struct tlog_checkpoint;
+int qctl_checkpoint_check(struct qctl *q, const char *note, size_t len, const char *log_key,
+                          const char *policy_path, struct tlog_checkpoint *out);
+/* quotactl verify-receipt FILE: a C2SP tlog-proof receipt, offline (quotactl_receipt.c). */
+int qctl_cmd_verify_receipt(struct qctl *q, int argc, char **argv);
 int qctl_cmd_compliance(struct qctl *q, int argc, char **argv);
 int qctl_cmd_export(struct qctl *q, int argc, char **argv);
 int qctl_cmd_backup(struct qctl *q, int argc, char **argv);

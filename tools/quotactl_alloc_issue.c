@@ -14,11 +14,20 @@
 static void alloc_help(FILE *out) {
   fprintf(out,
           "usage: quotactl alloc compute --scheme FILE --data FILE.csv [--bp VALUE] [--csv|--json]\n"
+          "       quotactl --key OPERATOR alloc publish --scheme FILE --data FILE.csv --table ID\n"
+          "                [--instrument CODE] [--bp VALUE] [--confidential INPUT,...] [--chunk N]\n"
+          "       quotactl [--key KEY] alloc show [--table ID [--row-start N]]\n"
           "       quotactl --key OPERATOR alloc issue --scheme FILE --data FILE.csv\n"
-          "                --kind final|pre|true-up [--instrument CODE] [--bp VALUE]\n"
+          "                --kind final|pre|true-up [--table ID] [--instrument CODE] [--bp VALUE]\n"
           "                [--authority-keys PATTERN] [--national ID | --no-national]\n"
           "       quotactl --key OPERATOR alloc carryover --account REF --from CODE --to CODE\n"
           "                [--amount N] [--window-start-ms MS] [--window-end-ms MS]\n"
+          "publish: computes the table as the ledger recomputes it (a solved balance value is\n"
+          "the solve truncated to 18 places) and submits its header, rows in chunks of --chunk\n"
+          "(default 300) and closing entry. Data without this year's emissions make a\n"
+          "pre-allocation table. --confidential names inputs published as salted commitments\n"
+          "(emissions, output, prev_emissions, supplied_mwh, heat_gj, load_pct, carbide_slag_rate).\n"
+          "show: the tables, or one table with its scheme text and rows (1,000 a page).\n"
           "issue: computes the quotas, allocates each province's total from the national account\n"
           "(signed by --key, the operator) and then each unit's quota from the provincial account\n"
           "to its enterprise, signed by the province's authority key: PATTERN with {province}\n"
@@ -27,6 +36,8 @@ static void alloc_help(FILE *out) {
           "pre_allocated (supplements, and claw-backs for negative differences). Ids are derived\n"
           "from scheme, year, USCC, unit and kind by a signature of the issuing key (or\n"
           "--id-key), so a rerun answers 'exists' and nobody without that key can predict them.\n"
+          "--table ID: the published table the allocations cite (version 2; row i is unit i of\n"
+          "the same data): the pre-allocation table for --kind pre, else the final table.\n"
           "carryover: NS = the account's outgoing minus incoming transfers and settlement legs of\n"
           "2019-2024 CEA vintages committed in the window (default 1 Jan 2024 to 1 Jan 2026,\n"
           "Beijing time); cap T = floor(10,000 + 1.5 NS) capped at the registry holding of --from;\n"
@@ -35,6 +46,7 @@ static void alloc_help(FILE *out) {
 
 struct issue_opts {
   const char *scheme, *data, *bp, *instrument, *pattern;
+  uint64_t table; /* 0: version 1, citing no table */
   unsigned kind; /* proto_alloc_kind; 0 for true-up */
   uint64_t national;
   bool with_national;
@@ -49,8 +61,9 @@ static int issue_opts(const struct qopts *o, struct issue_opts *io) {
   io->pattern = qopts_get(o, "authority-keys");
   io->with_national = !qopts_has(o, "no-national");
   io->national = 1;
-  const char *nat = qopts_get(o, "national");
+  const char *nat = qopts_get(o, "national"), *table = qopts_get(o, "table");
   if (nat && qopts_u64(nat, "--national", 1, INT64_MAX, &io->national)) return QCTL_EXIT_USAGE;
+  if (table && qopts_u64(table, "--table", 1, INT64_MAX, &io->table)) return QCTL_EXIT_USAGE;
   const char *kind = qopts_get(o, "kind");
   if (!io->scheme || !io->data || !kind) {
     fprintf(stderr, "quotactl alloc issue: --scheme, --data and --kind are required\n");
@@ -185,6 +198,11 @@ static int queue_unit(struct qctl *q, struct qctl_batch *b, const struct issue_o
     tx.u.move.kind = (uint8_t)kind;
   } else {
     snprintf(tx.u.move.ref, sizeof(tx.u.move.ref), "true-up %s unit %s", scheme, u->unit_id);
+  }
+  if (io->table) { /* version 2: held to row i of the table published from the same data */
+    tx.version = 2;
+    tx.u.move.table = io->table;
+    tx.u.move.row = i;
   }
   const struct proto_key *keys[1], *id_key = NULL;
   size_t n = 0;
@@ -397,11 +415,20 @@ int qctl_cmd_alloc(struct qctl *q, int argc, char **argv) {
   int rc = qopts_parse(&o, argc - 2 > 0 ? argc - 2 : 0, argv + 2, bools);
   if (rc) return rc;
   bool issue = strcmp(sub, "issue") == 0, carry = strcmp(sub, "carryover") == 0;
-  if ((!issue && !carry) || qopts_has(&o, "help")) {
-    alloc_help(issue || carry || strcmp(sub, "--help") == 0 ? stdout : stderr);
-    return issue || carry || strcmp(sub, "--help") == 0 ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
+  bool publish = strcmp(sub, "publish") == 0, show = strcmp(sub, "show") == 0;
+  bool known = issue || carry || publish || show;
+  if (!known || qopts_has(&o, "help")) {
+    alloc_help(known || strcmp(sub, "--help") == 0 ? stdout : stderr);
+    return known || strcmp(sub, "--help") == 0 ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
   }
-  static const char *const issue_allowed[] = {"scheme", "data", "bp", "instrument", "kind",
+  static const char *const publish_allowed[] = {"scheme", "data", "table", "instrument", "bp",
+                                                "confidential", "chunk", NULL};
+  static const char *const show_allowed[] = {"table", "row-start", NULL};
+  if (publish || show) {
+    rc = qopts_only(&o, publish ? "alloc publish" : "alloc show", publish ? publish_allowed : show_allowed);
+    return rc ? rc : publish ? qctl_alloc_publish(q, &o) : qctl_alloc_show(q, &o);
+  }
+  static const char *const issue_allowed[] = {"scheme", "data", "bp", "instrument", "kind", "table",
                                               "authority-keys", "national", "no-national", NULL};
   static const char *const carry_allowed[] = {"account", "from", "to", "amount", "window-start-ms",
                                               "window-end-ms", "id", NULL};

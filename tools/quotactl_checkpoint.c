@@ -116,8 +116,8 @@ static int report_cosigs(const struct tlog_policy *p, const struct tlog_policy_r
 }
 
 /* --verify: the log signature, then the policy's quorum when there is a policy. */
-static int verify(struct qctl *q, const char *note, size_t len, const struct qopts *o) {
-  const char *log_key = qopts_get(o, "log-key"), *policy_path = qopts_get(o, "policy");
+int qctl_checkpoint_check(struct qctl *q, const char *note, size_t len, const char *log_key,
+                          const char *policy_path, struct tlog_checkpoint *out) {
   struct tlog_policy *p = policy_path ? malloc(sizeof *p) : NULL;
   struct tlog_policy_result r;
   struct tlog_checkpoint cp;
@@ -152,7 +152,12 @@ static int verify(struct qctl *q, const char *note, size_t len, const struct qop
     if (p) rc = report_cosigs(p, &r, prc);
   }
   free(p);
+  if (out) *out = cp;
   return rc;
+}
+
+static int verify(struct qctl *q, const char *note, size_t len, const struct qopts *o) {
+  return qctl_checkpoint_check(q, note, len, qopts_get(o, "log-key"), qopts_get(o, "policy"), NULL);
 }
 
 int qctl_cmd_checkpoint(struct qctl *q, int argc, char **argv) {

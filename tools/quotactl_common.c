@@ -141,6 +141,47 @@ int qctl_getf(struct qctl *q, json_t **out, const char *fmt, ...) {
   return qctl_get(q, path, true, out);
 }
 
+static int each_row_page(struct qctl *q, json_t *page, const char *field, qctl_row_fn visit,
+                         void *ctx) {
+  json_t *rows = json_object_get(page, field);
+  for (size_t i = 0; i < json_array_size(rows); i++) {
+    int rc = visit(q, json_array_get(rows, i), ctx);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+int qctl_each_row(struct qctl *q, const char *base, const char *field, bool missing_is_empty,
+                  qctl_row_fn visit, void *ctx) {
+  int rc = qctl_fetch_log(q);
+  for (uint64_t after = 0; rc == 0;) {
+    char path[256];
+    int n = snprintf(path, sizeof(path), "%s%" PRIu64, base, after);
+    if (n < 0 || (size_t)n >= sizeof(path)) return QCTL_EXIT_USAGE;
+    long status = 0;
+    json_t *page = NULL;
+    rc = http_json(q->http, "GET", path, NULL, true, &status, &page);
+    if (rc == 0 && status == 404 && missing_is_empty) {
+      json_decref(page);
+      return 0;
+    }
+    if (rc || status < 200 || status >= 300) {
+      char what[300];
+      snprintf(what, sizeof(what), "GET %s", path);
+      rc = qctl_report_http(q, what, rc, status, page);
+      json_decref(page);
+      return rc;
+    }
+    rc = each_row_page(q, page, field, visit, ctx);
+    json_t *next = json_object_get(page, "next");
+    bool more = json_is_integer(next);
+    after = more ? (uint64_t)json_integer_value(next) : 0;
+    json_decref(page);
+    if (!more) break;
+  }
+  return rc;
+}
+
 /* Account references are resolved once per run: a bulk import names the same provinces often. */
 #define RESOLVE_CACHE_MAX 4096u
 static struct {

@@ -30,14 +30,17 @@ static int fetch_checkpoint(struct qctl *q, char **text, uint64_t *size) {
   return 0;
 }
 
-static int add_balances(struct qctl *q, json_t *out, uint64_t account) {
+/* Each account's balances, as the registry reports them, one row per instrument held. */
+static int add_balances(struct qctl *q, json_t *account, void *ctx) {
+  json_t *out = ctx;
+  json_int_t id = json_integer_value(json_object_get(account, "id"));
   json_t *b = NULL;
-  int rc = qctl_getf(q, &b, "/v1/accounts/%" PRIu64 "/balances", account);
+  int rc = qctl_getf(q, &b, "/v1/accounts/%" PRIu64 "/balances", (uint64_t)id);
   if (rc) return rc;
-  size_t i;
-  json_t *row;
-  for (i = 0; i < json_array_size(json_object_get(b, "balances")) && (row = json_array_get(json_object_get(b, "balances"), i)) != NULL; i++) {
-    json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O}", "account", (json_int_t)account,
+  json_t *rows = json_object_get(b, "balances");
+  for (size_t i = 0; i < json_array_size(rows); i++) {
+    json_t *row = json_array_get(rows, i);
+    json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O}", "account", id,
                                          "instrument", json_object_get(row, "instrument"),
                                          "registry", json_object_get(row, "registry"),
                                          "trading", json_object_get(row, "trading"),
@@ -47,67 +50,42 @@ static int add_balances(struct qctl *q, json_t *out, uint64_t account) {
   return 0;
 }
 
-static int reported_balances(struct qctl *q, json_t *out) {
-  char path[128];
-  json_t *next = NULL;
-  uint64_t after = 0;
-  for (;;) {
-    snprintf(path, sizeof(path), "/v1/accounts?limit=1000&after=%" PRIu64, after);
-    json_t *page = NULL;
-    int rc = qctl_get(q, path, true, &page);
-    if (rc) return rc;
-    size_t i;
-    json_t *a;
-    for (i = 0; i < json_array_size(json_object_get(page, "accounts")) && (a = json_array_get(json_object_get(page, "accounts"), i)) != NULL; i++) {
-      rc = add_balances(q, out, (uint64_t)json_integer_value(json_object_get(a, "id")));
-      if (rc) {
-        json_decref(page);
-        return rc;
-      }
-    }
-    next = json_object_get(page, "next");
-    bool more = json_is_integer(next);
-    if (more) after = (uint64_t)json_integer_value(next);
-    json_decref(page);
-    if (!more) return 0;
-  }
+struct compliance_rows {
+  json_t *out;
+  unsigned year;
+};
+
+static int add_compliance(struct qctl *q, json_t *e, void *ctx) {
+  (void)q;
+  struct compliance_rows *c = ctx;
+  json_array_append_new(c->out, json_pack("{s:I,s:O,s:O,s:O,s:O,s:O,s:O}", "year", (json_int_t)c->year,
+                                          "account", json_object_get(e, "account"),
+                                          "emissions", json_object_get(e, "emissions"),
+                                          "surrendered_cea", json_object_get(e, "surrendered_cea"),
+                                          "surrendered_ccer", json_object_get(e, "surrendered_ccer"),
+                                          "status", json_object_get(e, "status"),
+                                          "shortfall", json_object_get(e, "shortfall")));
+  return 0;
 }
 
-/* Compliance of every year an instrument may settle; years never opened answer an error. */
+/* Compliance of every year an instrument may settle; a year never opened answers 404: no rows. */
 static int reported_compliance(struct qctl *q, const json_t *instruments, json_t *out) {
   unsigned lo = PROTO_YEAR_MAX, hi = 0;
-  size_t i;
-  json_t *in;
-  for (i = 0; i < json_array_size(json_object_get(instruments, "instruments")) && (in = json_array_get(json_object_get(instruments, "instruments"), i)) != NULL; i++) {
+  json_t *list = json_object_get(instruments, "instruments");
+  for (size_t i = 0; i < json_array_size(list); i++) {
+    json_t *in = json_array_get(list, i);
     unsigned f = (unsigned)json_integer_value(json_object_get(in, "first_year"));
     unsigned l = (unsigned)json_integer_value(json_object_get(in, "last_year"));
     if (f && f < lo) lo = f;
     if (l > hi) hi = l;
   }
-  uint64_t after = 0;
-  bool more = false;
-  for (unsigned y = lo; y <= hi; y += more ? 0u : 1u) {
-    char path[96];
+  for (unsigned y = lo; y <= hi; y++) {
+    char base[96];
     /* Paged by account id: "next" names where the following page starts. */
-    snprintf(path, sizeof(path), "/v1/compliance/%u?limit=1000&after=%" PRIu64, y, more ? after : 0u);
-    long status = 0;
-    json_t *ans = NULL;
-    int rc = http_json(q->http, "GET", path, NULL, false, &status, &ans);
-    if (rc) return qctl_report_http(q, path, rc, status, ans);
-    json_t *nx = json_object_get(ans, "next");
-    more = json_is_integer(nx);
-    after = more ? (uint64_t)json_integer_value(nx) : 0;
-    json_t *e;
-    for (i = 0; i < json_array_size(json_object_get(ans, "enterprises")) && (e = json_array_get(json_object_get(ans, "enterprises"), i)) != NULL; i++) {
-      json_array_append_new(out, json_pack("{s:I,s:O,s:O,s:O,s:O,s:O,s:O}", "year", (json_int_t)y,
-                                           "account", json_object_get(e, "account"),
-                                           "emissions", json_object_get(e, "emissions"),
-                                           "surrendered_cea", json_object_get(e, "surrendered_cea"),
-                                           "surrendered_ccer", json_object_get(e, "surrendered_ccer"),
-                                           "status", json_object_get(e, "status"),
-                                           "shortfall", json_object_get(e, "shortfall")));
-    }
-    json_decref(ans);
+    snprintf(base, sizeof(base), "/v1/compliance/%u?limit=1000&after=", y);
+    struct compliance_rows c = {out, y};
+    int rc = qctl_each_row(q, base, "enterprises", true, add_compliance, &c);
+    if (rc) return rc;
   }
   return 0;
 }
@@ -117,7 +95,7 @@ static int collect_reported(struct qctl *q, json_t **out) {
   int rc = qctl_get(q, "/v1/instruments", false, &instruments);
   if (rc) return rc;
   json_t *balances = json_array(), *compliance = json_array();
-  rc = reported_balances(q, balances);
+  rc = qctl_each_row(q, "/v1/accounts?limit=1000&after=", "accounts", false, add_balances, balances);
   if (!rc) rc = reported_compliance(q, instruments, compliance);
   if (rc) {
     json_decref(instruments);

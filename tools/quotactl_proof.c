@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tlog/tlog.h"
+#include "tools/common/tile_client.h"
 #include "tools/quotactl.h"
 
 #define PROOF_CHECKPOINT_TRIES 5u
@@ -80,6 +81,25 @@ static int fetch_proof(struct qctl *q, uint64_t index, uint64_t size,
   return 0;
 }
 
+/* The inclusion proof built here from the log's hash tiles under url (a quotad's /log, a mirror,
+ * a static copy): the registry is not asked for the proof at all. */
+static int tiles_proof(const char *url, uint64_t index, uint64_t size,
+                       uint8_t (*hashes)[PROTO_HASH_BYTES], size_t *n) {
+  static struct tile_client tc;
+  static struct tlog_tile_store ts;
+  struct http_client *http = http_client_new(url, NULL);
+  if (!http) return QCTL_EXIT_IO;
+  tile_client_init(&tc, http);
+  struct tlog_store s;
+  tlog_tile_store_init(&ts, &tc.fetcher, size, &s);
+  int rc = tlog_inclusion(&s, index, size, hashes, n);
+  http_client_free(http);
+  if (rc == 0) return 0;
+  fprintf(stderr, "quotactl proof: cannot build the proof from the tiles at %s: %s\n", url,
+          tc.error[0] ? tc.error : proto_err_message(rc));
+  return QCTL_EXIT_IO;
+}
+
 /* GET /v1/tx/{id} (or, by_index, /v1/entries at *index): the entry's index and exact leaf
  * bytes; id_hex receives the transaction's id when by_index. */
 static int fetch_leaf(struct qctl *q, char *id_hex, bool by_index, uint64_t *index, uint8_t *leaf,
@@ -136,14 +156,18 @@ static int fetch_leaf(struct qctl *q, char *id_hex, bool by_index, uint64_t *ind
 static void proof_help(FILE *out) {
   fprintf(out,
           "usage: quotactl [--key FILE] proof (--id HEX | --index N) [--verifier-key NAME+ID+KEY]\n"
-          "                [--receipt FILE]\n"
+          "                [--policy FILE] [--receipt FILE] [--from-tiles URL]\n"
           "Fetches the transaction's entry, the latest signed checkpoint and an inclusion proof,\n"
           "and verifies all three here: the leaf is the entry of that id, the proof leads from\n"
           "its hash to the checkpoint's root (RFC 9162), and the checkpoint is signed by the log\n"
-          "key. With --receipt, once verified, writes them as a receipt: a C2SP tlog-proof file\n"
+          "key. With --policy (tlog-policy) the checkpoint's witness cosignatures must meet its\n"
+          "quorum. With --receipt, once verified, writes them as a receipt: a C2SP tlog-proof file\n"
           "(the entry's leaf as its extra data, the index, the proof, the checkpoint as served\n"
-          "with its cosignatures) that the public pages' verifier and the standalone\n"
-          "quotad-verifier.html check offline. Exit 0 verified, 4 when anything does not verify.\n");
+          "with its cosignatures) that the public pages' verifier, the standalone\n"
+          "quotad-verifier.html and `quotactl verify-receipt` check offline. Exit 0 verified,\n"
+          "4 when anything does not verify.\n"
+          "--from-tiles URL builds the proof here from the log's hash tiles (C2SP tlog-tiles) under\n"
+          "URL (e.g. http://registry:8080/log, a mirror) instead of asking /v1/proof.\n");
 }
 
 /* The receipt: c2sp.org/tlog-proof@v1, written to FILE.tmp then renamed, so a reader never
@@ -178,7 +202,7 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
   struct qopts o;
   int rc = qopts_parse(&o, argc, argv, NULL);
   if (rc) return rc;
-  static const char *const allowed[] = {"id", "index", "verifier-key", "receipt", NULL};
+  static const char *const allowed[] = {"id", "index", "verifier-key", "policy", "receipt", "from-tiles", NULL};
   if (qopts_has(&o, "help") || qopts_has(&o, "id") == qopts_has(&o, "index") || o.npos) {
     proof_help(qopts_has(&o, "help") ? stdout : stderr);
     return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
@@ -202,11 +226,18 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
   char type[32];
   if ((rc = fetch_leaf(q, id_hex, by_index, &index, leaf, &len, type, sizeof(type)))) return rc;
   struct tlog_checkpoint cp;
-  static char note[TLOG_CHECKPOINT_BYTES_MAX * 8]; /* the checkpoint and its cosignature lines */
+  static char note[TLOG_NOTE_BYTES_MAX + 1]; /* the checkpoint and its cosignature lines */
   if ((rc = covering_checkpoint(q, name, pub, index, &cp, note, sizeof(note)))) return rc;
+  /* With a policy the checkpoint counts only with its witness quorum (a split view needs it). */
+  const char *policy = qopts_get(&o, "policy");
+  if (policy && (rc = qctl_checkpoint_check(q, note, strlen(note), qopts_get(&o, "verifier-key"),
+                                            policy, NULL)))
+    return rc;
   uint8_t hashes[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
-  if ((rc = fetch_proof(q, index, cp.size, hashes, &n))) return rc;
+  const char *tiles = qopts_get(&o, "from-tiles");
+  if ((rc = tiles ? tiles_proof(tiles, index, cp.size, hashes, &n) : fetch_proof(q, index, cp.size, hashes, &n)))
+    return rc;
   uint8_t leaf_hash[PROTO_HASH_BYTES];
   tlog_leaf_hash(leaf, len, leaf_hash);
   char root[64];
@@ -226,8 +257,8 @@ int qctl_cmd_proof(struct qctl *q, int argc, char **argv) {
            ",\"root\":\"%s\",\"proof_hashes\":%zu}\n", id_hex, index, cp.size, root, n);
   } else {
     printf("verified: %s %s is entry %" PRIu64 " of the tree of size %" PRIu64 " (root %s), "
-           "proof of %zu hashes, checkpoint signed by %s\n", type, id_hex, index, cp.size, root, n,
-           name);
+           "proof of %zu hashes%s, checkpoint signed by %s\n", type, id_hex, index, cp.size, root, n,
+           tiles ? " built from tiles" : "", name);
   }
   return QCTL_EXIT_OK;
 }

@@ -1,11 +1,13 @@
 /* Encoding, signing and submitting transactions, and telling the user what the registry said:
  * local encoding with proto (no trust in a server-side encoder), one signature per --key. */
+#include <errno.h>
 #include "proto/proto_json.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tlog/tlog.h"
 #include "tools/quotactl.h"
@@ -104,6 +106,14 @@ static void result_from_json(const json_t *r, struct qctl_result *res) {
   if (json_is_integer(idx)) res->index = (uint64_t)json_integer_value(idx);
   json_t *w = json_object_get(r, "withheld");
   if (json_is_integer(w)) res->withheld = (uint64_t)json_integer_value(w);
+  json_t *ack = json_object_get(r, "ack");
+  const char *sig = json_string_value(json_object_get(ack, "signature"));
+  if (sig && json_is_integer(json_object_get(ack, "first"))) {
+    res->has_ack = true;
+    res->ack_first = (uint64_t)json_integer_value(json_object_get(ack, "first"));
+    res->ack_count = (uint64_t)json_integer_value(json_object_get(ack, "count"));
+    snprintf(res->ack_signature, sizeof(res->ack_signature), "%s", sig);
+  }
   if (kind && strcmp(kind, "ok") == 0) {
     snprintf(res->code_name, sizeof(res->code_name), "ok");
     return;
@@ -126,6 +136,33 @@ static void result_from_json(const json_t *r, struct qctl_result *res) {
 }
 
 #define QCTL_BUSY_RETRIES_MAX 6u
+
+/* --ack-file: the registry's signed word that it committed each entry, kept by the client so
+ * that an auditor can later show an entry missing or changed (quota-audit --acks). */
+static int keep_acks(const struct qctl *q, const json_t *results) {
+  if (!q->ack_file) return 0;
+  FILE *f = fopen(q->ack_file, "a");
+  if (!f) {
+    fprintf(stderr, "quotactl: --ack-file %s: %s\n", q->ack_file, strerror(errno));
+    return QCTL_EXIT_IO;
+  }
+  size_t i;
+  json_t *r;
+  json_array_foreach(results, i, r) {
+    json_t *ack = json_object_get(r, "ack");
+    if (!json_is_object(ack)) continue;
+    json_t *line = json_pack("{s:O,s:O}", "index", json_object_get(r, "index"), "ack", ack);
+    if (line) json_dumpf(line, f, JSON_COMPACT);
+    fputc('\n', f);
+    json_decref(line);
+  }
+  int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+  if (fclose(f) != 0 || bad) {
+    fprintf(stderr, "quotactl: --ack-file %s: %s\n", q->ack_file, strerror(errno));
+    return QCTL_EXIT_IO;
+  }
+  return 0;
+}
 
 int qctl_submit(struct qctl *q, json_t *envelopes, struct qctl_result *res, size_t n,
                 uint64_t *tree_size) {
@@ -160,10 +197,11 @@ int qctl_submit(struct qctl *q, json_t *envelopes, struct qctl_result *res, size
     return QCTL_EXIT_IO;
   }
   for (size_t i = 0; i < n; i++) result_from_json(json_array_get(results, i), &res[i]);
+  rc = keep_acks(q, results);
   json_t *ts = json_object_get(ans, "tree_size");
   if (tree_size) *tree_size = json_is_integer(ts) ? (uint64_t)json_integer_value(ts) : 0;
   json_decref(ans);
-  return 0;
+  return rc;
 }
 
 /* The account whose holding a refused movement drew on, for showing its balances. */
@@ -208,6 +246,9 @@ static void print_result(struct qctl *q, const struct proto_tx *tx, const struct
     if (r->code >= 0) json_object_set_new(o, "index", json_integer((json_int_t)r->index));
     if (r->code >= 0) json_object_set_new(o, "tree_size", json_integer((json_int_t)tree_size));
     if (r->withheld) json_object_set_new(o, "withheld", json_integer((json_int_t)r->withheld));
+    if (r->has_ack) json_object_set_new(o, "ack", json_pack("{s:I,s:I,s:s}", "first",
+                                        (json_int_t)r->ack_first, "count", (json_int_t)r->ack_count,
+                                        "signature", r->ack_signature));
     if (r->code < 0) {
       json_object_set_new(o, "error", json_pack("{s:s,s:s}", "code", r->code_name, "message",
                                                 r->message));
@@ -226,6 +267,8 @@ static void print_result(struct qctl *q, const struct proto_tx *tx, const struct
     if (r->withheld) printf("; %" PRIu64 " t withheld against the outstanding deduction",
                             r->withheld);
     printf("\n");
+    if (r->has_ack) printf("  acknowledged: batch of %" PRIu64 " from entry %" PRIu64 ", log key "
+                           "signature %s\n", r->ack_count, r->ack_first, r->ack_signature);
     return;
   }
   fprintf(stderr, "refused: %s %s: %s: %s\n", type, id, r->code_name, r->message);

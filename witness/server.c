@@ -77,24 +77,6 @@ void witness_log(const char *level, const char *fmt, ...) {
   fprintf(stderr, "quota-witness: %s: %s\n", level, msg);
 }
 
-static const char *reason(unsigned status) {
-  switch (status) {
-  case 100: return "Continue";
-  case 200: return "OK";
-  case 400: return "Bad Request";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 408: return "Request Timeout";
-  case 409: return "Conflict";
-  case 413: return "Content Too Large";
-  case 414: return "URI Too Long";
-  case 422: return "Unprocessable Content";
-  case 431: return "Request Header Fields Too Large";
-  default: return "Internal Server Error";
-  }
-}
-
 static void conn_handle_closed(uv_handle_t *h) {
   struct conn *c = h->data;
   if (--c->handles_open > 0) return;
@@ -188,7 +170,7 @@ static void conn_respond(struct conn *c, unsigned status, const char *type, cons
   int n = snprintf(head, sizeof head,
                    "HTTP/1.1 %u %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                    "Cache-Control: no-store\r\n%s\r\n",
-                   status, reason(status), type, len, close_after ? "Connection: close\r\n" : "");
+                   status, proto_http_reason(status), type, len, close_after ? "Connection: close\r\n" : "");
   PROTO_ASSERT(n > 0 && (size_t)n < sizeof head);
   if (close_after) c->closing = true; /* reads go on, dropped, until the linger ends */
   conn_write(c, head, (size_t)n, body, len);
@@ -333,7 +315,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   if (c->closing) return; /* answered and closing (Connection: close) */
   if (c->fail_status) {
     static const char *const why[] = {"the request is larger than a configured limit"};
-    conn_fail(c, c->fail_status, c->fail_status == 413 ? why[0] : reason(c->fail_status));
+    conn_fail(c, c->fail_status, c->fail_status == 413 ? why[0] : proto_http_reason(c->fail_status));
   } else if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade || done != (size_t)nread) {
     conn_fail(c, 400, http_errno_description(HTTP_PARSER_ERRNO(&c->parser)));
   }

@@ -52,6 +52,11 @@ const joinReceipt = (head, checkpoint) => `${head.join('\n')}\n\n${checkpoint}`;
 let mode = 'honest', forked = null;
 const proxy = http.createServer(async (req, res) => {
   if ((mode === 'fork' || mode === 'cosigned') && req.url === '/v1/checkpoint') return res.end(forked);
+  if (mode === 'fork' && req.url === '/v1/log') { // a forking registry serves no witness policy either
+    const j = await (await fetch(BASE + req.url)).json();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ ...j, witness_policy: null }));
+  }
   if (mode === 'fork' && req.url.startsWith('/v1/proof/consistency')) {
     return res.end(JSON.stringify({ hashes: [crypto.randomBytes(32).toString('base64')] }));
   }
@@ -138,6 +143,16 @@ const log = await api('/v1/log');
   check('the log page shows the latest checkpoint', (await page.textContent('#checkpoint')).startsWith(`${log.origin}\n`));
   check('the checkpoint\'s signature verifies in the browser', (await page.getAttribute('#checks li[data-check=signature]', 'data-state')) === 'pass');
   check('the first checkpoint this browser sees is kept', /first checkpoint/.test(await page.textContent('#checks li[data-check=consistency]')));
+  const rows = await page.$$eval('#sigs tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells, (c) => c.textContent)));
+  const wrows = rows.filter((r) => r[1] === 'witness');
+  check('the log page lists the published checkpoint\'s three witnesses, named as in the policy, with their times',
+    wrows.length === 3 && wrows.map((r) => r[4]).sort().join() === 'W1,W2,W3' &&
+    wrows.every((r) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/.test(r[2]) && r[3] === 'passed'), JSON.stringify(rows));
+  check('the witnesses are checked against the policy the registry publishes under, said as such',
+    (await page.getAttribute('#checks li[data-check=witnesses]', 'data-state')) === 'pass' &&
+    /served by this registry/.test(await page.textContent('#policysource')) && log.witness_policy === fs.readFileSync(env.QUOTAD_POLICY, 'utf8'));
+  check('the log page says when the checkpoint was published', log.published.size === log.tree_size && log.published.time_ms > 0 &&
+    (await page.textContent('#published')).startsWith(`size ${fmt(log.tree_size)}, published 20`), await page.textContent('#published'));
   await axeClean(page, 'the log page');
   await langSwitch(page, 'the log page');
   check('the log page has no console error', page.errors.length === 0, page.errors.join(' | '));
@@ -204,12 +219,34 @@ const log = await api('/v1/log');
 
 // ---------------------------------------------------------------- allocation tables
 {
-  const page = await open(`${BASE}/allocation`, /allocation-tables/);
-  await page.waitForSelector('#none:not([hidden])');
-  check('the allocation page says none published on 404', (await page.isVisible('#none')));
+  // run.sh published table 202502 (steel 2025, solved balance value, outputs confidential)
+  const list = await api('/v1/allocation-tables');
+  const head = (list.tables || []).find((x) => x.id === 202502);
+  const full = await api('/v1/allocation-tables/202502');
+  check('the API lists the published table, complete, with every unit', head && head.status === 'complete' &&
+    full.rows.length === Number(env.QUOTAD_STEEL_UNITS) && full.rows.length > 5, JSON.stringify(head));
+  const page = await open(`${BASE}/allocation`);
+  await page.waitForSelector('[data-table="202502"] tbody tr');
+  check('the allocation page does not say none published', !(await page.isVisible('#none')));
+  const shown = await page.$eval('[data-table="202502"] caption .bv', (e) => e.textContent);
+  check('the allocation page shows the table\'s balance value as the API gives it', shown === full.bp && /^\d+\.\d+$/.test(shown), `${shown} vs ${full.bp}`);
+  const rows = await page.$$eval('[data-table="202502"] tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => [c.textContent, c.title])));
+  const want = full.rows.map((r) => [r.uscc, r.unit, r.emissions, r.output.commitment, fmt(r.pre), fmt(r.quota)]);
+  const got = rows.map((c) => [c[0][0], c[1][0], c[3][0], c[4][1], c[6][0], c[7][0]]);
+  check('the allocation page shows every unit with its emissions, pre-allocation and quota (compared with the API)',
+    JSON.stringify(got) === JSON.stringify(want), `${JSON.stringify(got[0])} vs ${JSON.stringify(want[0])}`);
+  check('a confidential input is shown as its commitment, not a value',
+    rows.every((c) => /^[0-9a-f]{64}$/.test(c[4][1]) && !/\d/.test(c[4][0])));
+  check('the caption names the scheme, its vintage and phase', /steel-2025 \(CEA-2025, final quota, complete\)/.test(
+    await page.$eval('[data-table="202502"] caption', (e) => e.textContent)));
   await axeClean(page, 'the allocation page');
   await langSwitch(page, 'the allocation page');
-  check('the allocation page has no other console error', page.errors.length === 0, page.errors.join(' | '));
+  await page.click('#lang-switch');
+  const zh = await page.$eval('[data-table="202502"] caption', (e) => e.textContent);
+  check('in Chinese the caption and headers are Chinese', /方案/.test(zh) && /最终核定/.test(zh) &&
+    (await page.$eval('[data-table="202502"] thead', (e) => e.textContent)).includes('预分配量'), zh);
+  await page.click('#lang-switch');
+  check('the allocation page has no console error', page.errors.length === 0, page.errors.join(' | '));
   await page.close();
 }
 
@@ -235,6 +272,22 @@ const policy = `log ${VK}\nwitness w1 ${vkey('witness1.example', 4, pubOf(w1))}\
   let r = await verifyOn(page, receipt);
   check('a receipt from quotactl proof --receipt verifies', r.verdict === 'pass' && Object.values(r.states).every((s) => s[0] === 'pass'), JSON.stringify(r.states));
   check('the transaction is shown in words', /Surrender for 2024 by account/.test(await page.textContent('#tx-words')), await page.textContent('#tx-words'));
+  // Real cosignatures: quota-witness processes cosigned the checkpoint the receipt carries.
+  const realPolicy = fs.readFileSync(env.QUOTAD_POLICY, 'utf8');
+  const wn = [1, 2, 3].map((i) => `w${i}.browser.example`);
+  const rp = receiptParts(receipt);
+  const without = (names) => rp.checkpoint.split('\n').filter((l) => !names.some((n) => l.startsWith(`\u2014 ${n} `))).join('\n');
+  r = await verifyOn(page, receipt, realPolicy);
+  check('a receipt with three quota-witness processes\' cosignatures verifies against their 2-of-3 policy',
+    r.verdict === 'pass' && r.states.witnesses[0] === 'pass' && wn.every((n) => r.states.witnesses[1].includes(`${n} cosigned at`)),
+    JSON.stringify(r.states.witnesses));
+  r = await verifyOn(page, joinReceipt(rp.head, without([wn[2]])), realPolicy);
+  check('with one witness\'s cosignature removed the 2-of-3 quorum is still met', r.verdict === 'pass' &&
+    r.states.witnesses[1].includes(`${wn[2]} missing`), JSON.stringify(r.states.witnesses));
+  r = await verifyOn(page, joinReceipt(rp.head, without([wn[1], wn[2]])), realPolicy);
+  check('with two removed it fails: quorum not met, naming the missing witnesses', r.verdict === 'fail' && r.states.witnesses[0] === 'fail' &&
+    new RegExp(`quorum not met: ${wn[0]} cosigned at .*${wn[1]} missing.*${wn[2]} missing`).test(r.states.witnesses[1]),
+    JSON.stringify(r.states.witnesses));
   await page.setViewportSize({ width: 1100, height: 1300 });
   await page.screenshot({ path: path.join(env.QUOTAD_SHOTS, 'verified-receipt.png'), fullPage: true });
   await axeClean(page, 'the verify page');
@@ -286,7 +339,8 @@ const policy = `log ${VK}\nwitness w1 ${vkey('witness1.example', 4, pubOf(w1))}\
 
 // ---------------------------------------------------------------- witnesses on the log page
 {
-  const cp = await (await fetch(`${BASE}/v1/checkpoint`)).text();
+  const served = await (await fetch(`${BASE}/v1/checkpoint`)).text();
+  const cp = served.split('\n').filter((l) => !l.startsWith('\u2014 ') || l.startsWith(`\u2014 ${ORIGIN} `)).join('\n'); // the log's line only
   forked = cosign(cp, 'witness1.example', w1, 1767225600); // 2026-01-01 00:00:00 UTC
   mode = 'cosigned';
   const page = await open(`${PROXY}/`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """registry.py OUT: the input files of a small registry like the demo's, for the browser tests:
 3 provinces, 36 enterprises (names in English and Chinese), their authority and representative
-keys, 2024 verified emissions, allocations and surrenders that leave 4 enterprises short."""
+keys, 2024 verified emissions, allocations and surrenders that leave 4 enterprises short; and the
+2025 data of its steel enterprises (units-steel-2025.csv) for an allocation table."""
 import base64
 import os
 import sys
@@ -40,6 +41,7 @@ def main(out):
     nat = ['from,to,instrument,amount,year,kind']
     alloc = ['from,to,instrument,amount,year,kind,key']
     sur = ['account,from,year,instrument,amount,key']
+    steel = ['uscc,province,sector,unit,emissions,output']
     total = 0
     n = 0
     for code, en, zh in PROVINCES:
@@ -61,14 +63,18 @@ def main(out):
             alloc.append('CN-%d,%s,CEA-2024,%d,2024,final,keys/auth-%d.key' % (code, code_u, a, code))
             give = e - 1234 if n % 9 == 0 and n // 9 <= SHORT else e
             sur.append('%s,%s,2024,CEA-2024,%d,keys/rep-%d.key' % (code_u, code_u, give, account))
+            if sector == 'steel':  # intensities from about 1.6 to 2.3 t per t of steel
+                steel.append('%s,%d,steel,BF%d,%d,%d.%03d' % (code_u, code, n, e, e * 10 // (16 + n % 8),
+                                                              (n * 37) % 1000))
         nat.append('1,CN-%d,CEA-2024,%d,2024,final' % (code, psum))
         total += psum
     files = {'accounts.csv': acc, 'keys.csv': keys, 'emissions.csv': ems, 'alloc-national.csv': nat,
-             'alloc.csv': alloc, 'surrenders.csv': sur}
+             'alloc.csv': alloc, 'surrenders.csv': sur, 'units-steel-2025.csv': steel}
     for name, lines in files.items():
         with open(os.path.join(out, name), 'w') as f:
             f.write('\n'.join(lines) + '\n')
     print('TOTAL_2024=%d' % total)
+    print('STEEL_UNITS=%d' % (len(steel) - 1))
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@
 #ifndef QUOTAD_TESTS_PROTO_SAMPLES_H
 #define QUOTAD_TESTS_PROTO_SAMPLES_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,73 @@ static inline void sample_bytes(uint8_t *dst, size_t n, uint8_t seed) {
 
 static inline void sample_instrument(char *dst, unsigned variant) {
   strcpy(dst, variant == 1 ? "CCER-2025-ABCDEF" : variant == 2 ? "C" : "CEA-2025");
+}
+
+/* A scheme text of exactly n bytes (lines of text, then padding on a comment line). */
+static inline char *sample_scheme(size_t n) {
+  static const char head[] = "[scheme]\nname = steel-2025\nstatus = final\n; ";
+  char *s = malloc(n + 1);
+  if (!s) abort();
+  size_t h = sizeof(head) - 1 < n ? sizeof(head) - 1 : n;
+  memcpy(s, head, h);
+  memset(s + h, 'x', n - h);
+  s[n] = '\0';
+  return s;
+}
+
+static inline void sample_row(struct proto_alloc_row *r, unsigned v, size_t i) {
+  memset(r, 0, sizeof(*r));
+  strcpy(r->uscc, i % 2 ? SAMPLE_USCC_B : SAMPLE_USCC_A);
+  if (v == 1) {
+    memset(r->unit, 'U', PROTO_UNIT_BYTES_MAX);
+    for (size_t k = 0, x = i; k < 4; k++, x /= 10) r->unit[PROTO_UNIT_BYTES_MAX - 1 - k] = (char)('0' + x % 10);
+    r->unit[PROTO_UNIT_BYTES_MAX] = '\0';
+  } else {
+    snprintf(r->unit, sizeof(r->unit), v == 2 ? "%zu" : "BF%zu", i);
+  }
+  r->sector = (uint8_t)(v == 1 ? PROTO_SECTOR_POWER : PROTO_SECTOR_STEEL);
+  r->category = (uint8_t)(v == 1 ? 4 : 0);
+  r->present = (uint8_t)(v == 2 ? 0 : PROTO_ROW_EMISSIONS | PROTO_ROW_PREV);
+  r->confidential = (uint8_t)(v == 1 ? PROTO_ROW_INPUTS_ALL : v == 0 ? PROTO_ROW_OUTPUT : 0);
+  r->flags = (uint16_t)(v == 1 ? PROTO_ROW_FLAGS_ALL : 0);
+  uint64_t big = v == 1 ? (uint64_t)INT64_MAX : 0;
+  r->emissions_e6 = v == 2 ? 0 : v == 1 ? big : UINT64_C(1000000000000);
+  r->output_e6 = v == 1 ? big : v == 2 ? 0 : UINT64_C(657894736842);
+  r->prev_emissions_e6 = v == 1 ? big : v == 2 ? 0 : UINT64_C(950000000000);
+  r->supplied_mwh_e6 = r->heat_gj_e6 = r->load_pct_e6 = r->carbide_slag_e6 = big;
+  if (r->confidential) sample_bytes(r->salt, PROTO_SALT_BYTES, (uint8_t)(40 + i));
+  r->pre = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 0 : 665000;
+  r->quota = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 0 : 1012331;
+}
+
+static inline void sample_table(struct proto_tx *tx, unsigned v) {
+  if (tx->type == PROTO_TX_ALLOC_TABLE_OPEN) {
+    struct proto_alloc_table_open *t = &tx->u.table_open;
+    t->table = v == 1 ? UINT64_MAX : v == 2 ? 1 : 202501;
+    sample_instrument(t->instrument, v);
+    t->phase = (uint8_t)(v == 2 ? PROTO_PHASE_PRE : PROTO_PHASE_FINAL);
+    t->status = (uint8_t)(v == 1 ? PROTO_SCHEME_DRAFT : PROTO_SCHEME_FINAL);
+    t->bp_kind = (uint8_t)(v == 1 ? PROTO_BP_SOLVED : v == 2 ? PROTO_BP_NONE : PROTO_BP_PUBLISHED);
+    if (v == 1) strcpy(t->bp, "123456789012345678901.123456789012345678");
+    else if (v == 0) strcpy(t->bp, "1.6");
+    t->rows_count = v == 1 ? PROTO_TABLE_ROWS_TOTAL_MAX : v == 2 ? 1 : 232;
+    sample_bytes(t->rows_hash, PROTO_HASH_BYTES, 77);
+    t->scheme = sample_scheme(v == 1 ? PROTO_SCHEME_BYTES_MAX : v == 2 ? 1 : 300);
+  } else if (tx->type == PROTO_TX_ALLOC_TABLE_ROWS) {
+    struct proto_alloc_table_rows *t = &tx->u.table_rows;
+    t->table = v == 1 ? UINT64_MAX : v == 2 ? 1 : 202501;
+    t->rows_count = (uint16_t)(v == 1 ? PROTO_TABLE_ROWS_MAX : v == 2 ? 1 : 3);
+    t->first_row = v == 1 ? PROTO_TABLE_ROWS_TOTAL_MAX - PROTO_TABLE_ROWS_MAX : v == 2 ? 0 : 400;
+    t->rows = calloc(t->rows_count, sizeof(*t->rows));
+    if (!t->rows) abort();
+    for (size_t i = 0; i < t->rows_count; i++) sample_row(&t->rows[i], v, i);
+  } else {
+    struct proto_alloc_table_close *t = &tx->u.table_close;
+    t->table = v == 1 ? UINT64_MAX : v == 2 ? 1 : 202501;
+    t->action = (uint8_t)(v == 1 ? PROTO_TABLE_ABANDON : PROTO_TABLE_CLOSE);
+    if (v == 1) sample_text(t->reason, PROTO_REF_BYTES_MAX);
+    else if (v == 0) strcpy(t->reason, "all 232 rows published");
+  }
 }
 
 static inline void sample_genesis(struct proto_genesis *g, unsigned v) {
@@ -105,9 +173,16 @@ static inline void sample_type_fields(struct proto_tx *tx, unsigned v) {
   case PROTO_TX_ACCOUNT_OPEN:
   case PROTO_TX_ACCOUNT_UPDATE: sample_account(&tx->u.account, v); break;
   case PROTO_TX_ACCOUNT_CLOSE:
+  case PROTO_TX_ACCOUNT_REOPEN:
     tx->u.account_close.account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
     if (v == 1) sample_text(tx->u.account_close.reason, PROTO_REF_BYTES_MAX);
     else strcpy(tx->u.account_close.reason, v == 2 ? "c" : "plant decommissioned");
+    break;
+  case PROTO_TX_AT_RISK:
+    tx->u.at_risk.account = v == 1 ? UINT64_MAX : v == 2 ? 1 : 1001;
+    tx->u.at_risk.set = (uint8_t)(v == 2 ? 0 : 1);
+    if (v == 1) sample_text(tx->u.at_risk.reason, PROTO_REF_BYTES_MAX);
+    else strcpy(tx->u.at_risk.reason, v == 2 ? "a" : "closed down in 2025");
     break;
   case PROTO_TX_INSTRUMENT_CREATE:
     sample_instrument(tx->u.instrument.code, v);
@@ -148,8 +223,18 @@ static inline void sample_type_fields(struct proto_tx *tx, unsigned v) {
     c->window_end_ms = v == 1 ? UINT64_MAX : v == 2 ? 0 : UINT64_C(1767196800000);
     break;
   }
+  case PROTO_TX_ALLOC_TABLE_OPEN:
+  case PROTO_TX_ALLOC_TABLE_ROWS:
+  case PROTO_TX_ALLOC_TABLE_CLOSE: sample_table(tx, v); break;
   default: /* the movement shape */
     sample_move(&tx->u.move, v);
+    /* allocate and clawback: variants 0 and 1 are version 2, citing a table row */
+    if (tx->type == PROTO_TX_ISSUE && v == 1) tx->version = 2; /* CCER to its project owner */
+    if ((tx->type == PROTO_TX_ALLOCATE || tx->type == PROTO_TX_CLAWBACK) && v != 2) {
+      tx->version = 2;
+      tx->u.move.table = v == 1 ? UINT64_MAX : 202501;
+      tx->u.move.row = v == 1 ? PROTO_TABLE_ROWS_TOTAL_MAX - 1 : 17;
+    }
     if (tx->type == PROTO_TX_ALLOCATE)
       tx->u.move.kind = (uint8_t)(v == 1 ? PROTO_ALLOC_SUPPLEMENT : PROTO_ALLOC_PRE);
     if (tx->type == PROTO_TX_POSITION_MOVE)
@@ -162,7 +247,7 @@ static inline void sample_type_fields(struct proto_tx *tx, unsigned v) {
 static inline void sample_clear_unused(struct proto_tx *tx) {
   struct proto_movement *m = &tx->u.move;
   switch (tx->type) {
-  case PROTO_TX_ISSUE: m->from = 0, m->to = 0, m->year = 0, m->kind = 0, memset(m->ref, 0, sizeof(m->ref)); break;
+  case PROTO_TX_ISSUE: m->from = 0, m->to = tx->version == 2 ? m->to : 0, m->year = 0, m->kind = 0, memset(m->ref, 0, sizeof(m->ref)); break;
   case PROTO_TX_ALLOCATE: memset(m->ref, 0, sizeof(m->ref)); break;
   case PROTO_TX_CLAWBACK:
   case PROTO_TX_TRANSFER:
@@ -185,7 +270,7 @@ static inline uint64_t sample_below_2_63(uint64_t v) {
 /* Shifting keeps distinct values distinct and ordered, so the cross-field rules still hold. */
 static inline void sample_json_safe(struct proto_tx *tx) {
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(tx->type, &count);
+  const struct proto_field *fields = proto_tx_fields_version(tx->type, tx->version ? tx->version : 1u, &count);
   for (size_t i = 0; i < count; i++) {
     if (fields[i].kind != PROTO_F_U64 && fields[i].kind != PROTO_F_ACCOUNT) continue;
     uint64_t v;
@@ -215,8 +300,10 @@ static inline void sample_tx(unsigned type, unsigned variant, struct proto_tx *t
 /* Field-by-field equality over the type's table (what the encoding carries), plus type and id. */
 static inline bool sample_tx_equal(const struct proto_tx *a, const struct proto_tx *b) {
   if (a->type != b->type || memcmp(a->id, b->id, PROTO_ID_BYTES) != 0) return false;
+  if ((a->version ? a->version : 1) != (b->version ? b->version : 1)) return false;
   size_t count = 0;
-  const struct proto_field *fields = proto_tx_fields(a->type, &count);
+  const struct proto_field *fields =
+      proto_tx_fields_version(a->type, a->version ? a->version : 1u, &count);
   for (size_t i = 0; fields && i < count; i++) {
     const uint8_t *x = (const uint8_t *)&a->u + fields[i].offset;
     const uint8_t *y = (const uint8_t *)&b->u + fields[i].offset;
@@ -246,6 +333,18 @@ static inline bool sample_tx_equal(const struct proto_tx *a, const struct proto_
         if (p->from != q->from || p->to != q->to || p->amount != q->amount ||
             strcmp(p->instrument, q->instrument) != 0)
           return false;
+      }
+      break;
+    case PROTO_F_DOC:
+      if (strcmp(a->u.table_open.scheme, b->u.table_open.scheme) != 0) return false;
+      break;
+    case PROTO_F_ROWS:
+      if (a->u.table_rows.rows_count != b->u.table_rows.rows_count) return false;
+      for (size_t k = 0; k < a->u.table_rows.rows_count; k++) {
+        uint8_t p[PROTO_ROW_BYTES_MAX], q[PROTO_ROW_BYTES_MAX];
+        long n = proto_alloc_row_encode(&a->u.table_rows.rows[k], p, sizeof(p));
+        long m = proto_alloc_row_encode(&b->u.table_rows.rows[k], q, sizeof(q));
+        if (n < 0 || n != m || memcmp(p, q, (size_t)n) != 0) return false;
       }
       break;
     default: /* text kinds: NUL-terminated strings */

@@ -232,21 +232,20 @@ def setup_world(q, w, enterprises=(101, 102), per_enterprise=100000):
     total = per_enterprise * len(enterprises)
     envs += [q.envelope(move("issue", instrument="CEA-2025", amount=total + 100000), w.op),
              q.envelope(move("issue", instrument="CEA-2024", amount=100000), w.op),
-             q.envelope(move("issue", instrument="CCER-2024", amount=100000), w.op),
+
              q.envelope(move("allocate", **{"from": 1, "to": 4400, "instrument": "CEA-2025",
                                             "amount": total + 50000, "year": 2025, "kind": "final"}), w.op),
              q.envelope(move("allocate", **{"from": 1, "to": 4400, "instrument": "CEA-2024",
-                                            "amount": 50000, "year": 2024, "kind": "final"}), w.op),
-             q.envelope(move("allocate", **{"from": 1, "to": 4400, "instrument": "CCER-2024",
-                                            "amount": 50000, "year": 2025, "kind": "final"}), w.op)]
+                                            "amount": 50000, "year": 2024, "kind": "final"}), w.op)]
     submit_all(q, envs)
     envs = [q.envelope(move("allocate", **{"from": 4400, "to": e, "instrument": "CEA-2025",
                                            "amount": per_enterprise, "year": 2025, "kind": "final"}), w.auth44)
             for e in enterprises]
     envs.append(q.envelope(move("allocate", **{"from": 4400, "to": enterprises[0], "instrument": "CEA-2024",
                                                "amount": 10000, "year": 2024, "kind": "final"}), w.auth44))
-    envs.append(q.envelope(move("allocate", **{"from": 4400, "to": enterprises[0], "instrument": "CCER-2024",
-                                               "amount": 1000, "year": 2025, "kind": "final"}), w.auth44))
+    # CCER is issued to its project owner (issue version 2), never allocated
+    envs.append(q.envelope(move("issue", version=2, instrument="CCER-2024", amount=1000,
+                                to=enterprises[0]), w.op))
     submit_all(q, envs)
 
 

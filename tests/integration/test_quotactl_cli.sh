@@ -352,6 +352,29 @@ expect 2 "an --id-key that is no key file" "cannot load --id-key" -- \
 expect 0 "the claw-back is in the enterprise's history" "clawback .*\"amount\":100" -- "$Q" "${OP[@]}" history 101
 expect 2 "alloc issue with an unknown kind" "final, pre or true-up" -- \
   "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units.csv" --kind later
+# allocation tables: published, recomputed by the ledger, cited by allocations (unit BF9: the
+# allocator's ids of BF1 are taken by the version-1 issue above)
+printf 'uscc,province,sector,unit,emissions,output\n%s,35,steel,BF9,500.7,250\n' "$E1" >"$T/units-table.csv"
+printf 'uscc,province,sector,unit,emissions,output,pre_allocated\n%s,35,steel,BF9,500.7,250,600\n' "$E1" >"$T/units-table-trueup.csv"
+expect 1 "alloc publish of a draft scheme: draft_scheme" "draft_scheme" -- \
+  "$Q" "${OP[@]}" alloc publish --scheme "$SRC/schemes/steel-2026-draft.ini" --data "$T/units.csv" \
+  --table 9 --instrument CEA-2024
+expect 0 "alloc publish: header, rows and closing entry" "3 transactions: 3 ok" -- \
+  "$Q" "${OP[@]}" alloc publish --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-table.csv" \
+  --table 24 --confidential emissions
+expect 0 "alloc show (public): a confidential input is a commitment" '"commitment": "[0-9a-f]{64}"' -- \
+  "$Q" alloc show --table 24
+check "the public table does not show the confidential value" sh -c "! grep -q '500.7' '$T/out'"
+expect 0 "alloc show signed by an operator: the value and its salt" '"emissions": "500.7"' -- \
+  "$Q" --key "$T/op1.key" alloc show --table 24
+expect 0 "alloc issue --table: allocations cite their row" "1 transactions: 1 ok" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-table.csv" --kind final \
+  --table 24 --no-national --authority-keys "$T/auth{province}.key"
+expect 1 "a claw-back below the final quota: clawback_bound" "clawback_bound" -- \
+  "$Q" "${OP[@]}" alloc issue --scheme "$SRC/schemes/steel-2024.ini" --data "$T/units-table-trueup.csv" \
+  --kind true-up --table 24 --authority-keys "$T/auth{province}.key"
+expect 1 "an allocation citing no table once the vintage has one: alloc_mismatch" "alloc_mismatch" -- \
+  "$Q" --key "$T/auth35.key" allocate --from CN-35 --to "$E1" --instrument CEA-2024 --amount 1 --year 2024 --kind supplement
 expect 0 "demo-data writes a registry year" "1291 enterprises" -- "$Q" demo-data --seed 3 --out "$T/demo"
 check "demo-data: 31 provinces, 5 traders and 1,291 enterprises" test "$(($(wc -l <"$T/demo/accounts.csv") - 1))" = 1327
 expect 2 "demo-data never overwrites key files" "File exists" -- "$Q" demo-data --seed 3 --out "$T/demo"

@@ -29,6 +29,11 @@ check "the rerun applies nothing twice" "1291 transactions: 0 ok, 1291 exists, 0
 check "12 enterprises are short" "compliant 1279, short 12"
 check "the proof verifies" "^verified: verified_emissions"
 check "the demo prints the public pages' address" "^public pages: http://127\.0\.0\.1:[0-9]+/ "
-if [ -x "$BUILD_DIR/tools/quota-audit" ]; then check "quota-audit verifies the export" "the export verifies"; fi
+check "the checkpoint is cosigned by a quorum of the three witnesses" "^quorum met \(3 of 3 witnesses\)"
+if [ -x "$BUILD_DIR/tools/quota-audit" ]; then
+  check "quota-audit verifies the export" "the export verifies"
+  check "the public's monitor trusts the first published checkpoint" "^monitor +first run: trusting on first use"
+  check "and at the end finds the log consistent with it" "^monitor +OK: size [0-9]+ -> [0-9]+, consistent"
+fi
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -129,7 +129,7 @@ static inline struct proto_tx w_move(uint8_t type, uint64_t from, uint64_t to, c
   strcpy(tx.u.move.instrument, code);
   tx.u.move.amount = amount;
   if (type == PROTO_TX_ALLOCATE) {
-    tx.u.move.year = 2025;
+    tx.u.move.year = strncmp(code, "CEA-", 4) == 0 ? (uint16_t)atoi(code + 4) : 2025;
     tx.u.move.kind = PROTO_ALLOC_FINAL;
   }
   if (type == PROTO_TX_CLAWBACK || type == PROTO_TX_FREEZE || type == PROTO_TX_UNFREEZE ||
@@ -204,8 +204,8 @@ static inline void w_init(struct world *w) {
 /* The standard world: genesis (1 operator signature), a province with its authority, two
  * enterprises with representatives, an enterprise of another province, an exchange key,
  * CEA-2025 (cap 1,000,000), CEA-2024 (cap 500,000, settles up to 2024), CCER-2024, the 2025
- * compliance year; 400,000 CEA-2025 and 10,000 CCER-2024 at the province, 100,000 CEA-2025 and
- * 5,000 CCER at each of A and B, 50,000 CEA-2024 at A. */
+ * compliance year; 400,000 CEA-2025 allocated to the province, 100,000 CEA-2025 and 5,000 CCER
+ * (issued to them as project owners) at each of A and B, 50,000 CEA-2024 at A. */
 static inline void w_standard(struct world *w) {
   w_init(w);
   struct proto_tx tx = w_genesis(w, 1);
@@ -231,14 +231,13 @@ static inline void w_standard(struct world *w) {
   tx = w_year(2025, W_DEADLINE_2025), w_ok(w, &tx, op);
   tx = w_move(PROTO_TX_ISSUE, 0, 0, "CEA-2025", 500000), w_ok(w, &tx, op);
   tx = w_move(PROTO_TX_ISSUE, 0, 0, "CEA-2024", 60000), w_ok(w, &tx, op);
-  tx = w_move(PROTO_TX_ISSUE, 0, 0, "CCER-2024", 10000), w_ok(w, &tx, op);
   tx = w_move(PROTO_TX_ALLOCATE, W_NATIONAL, W_PROVINCIAL, "CEA-2025", 400000), w_ok(w, &tx, op);
   tx = w_move(PROTO_TX_ALLOCATE, W_NATIONAL, W_PROVINCIAL, "CEA-2024", 60000), w_ok(w, &tx, op);
-  tx = w_move(PROTO_TX_ALLOCATE, W_NATIONAL, W_PROVINCIAL, "CCER-2024", 10000), w_ok(w, &tx, op);
   tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_A, "CEA-2025", 100000), w_ok(w, &tx, w->auth);
   tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_B, "CEA-2025", 100000), w_ok(w, &tx, w->auth);
-  tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_A, "CCER-2024", 5000), w_ok(w, &tx, w->auth);
-  tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_B, "CCER-2024", 5000), w_ok(w, &tx, w->auth);
+  /* CCER is issued to its project owners, never allocated */
+  tx = w_move(PROTO_TX_ISSUE, 0, W_ENT_A, "CCER-2024", 5000), tx.version = 2, w_ok(w, &tx, op);
+  tx = w_move(PROTO_TX_ISSUE, 0, W_ENT_B, "CCER-2024", 5000), tx.version = 2, w_ok(w, &tx, op);
   tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_A, "CEA-2024", 50000), w_ok(w, &tx, w->auth);
 }
 

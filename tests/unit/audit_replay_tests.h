@@ -58,7 +58,7 @@ Test(audit_replay, names_a_transfer_of_frozen_units) {
   struct proto_tx tx = w_move(PROTO_TX_FREEZE, W_ENT_A, 0, "CEA-2025", 90000);
   w_ok(&w, &tx, w.op1);
   tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 20000);
-  w_refused(&w, &tx, &w.rep_a, 1, PROTO_E_INSUFFICIENT_BALANCE);
+  w_refused(&w, &tx, &w.rep_a, 1, PROTO_E_FROZEN); /* held but frozen, as the ledger says */
   cr_assert(strstr(w.fail.text, "frozen") != NULL, "%s", w.fail.text);
   teardown();
 }
@@ -218,7 +218,10 @@ Test(audit_replay, settles_all_legs_and_names_a_bad_leg) {
   legs[1].amount = 601;
   s.id[0] = 0;
   w_refused(&w, &s, &w.exch, 1, PROTO_E_INSUFFICIENT_BALANCE);
-  cr_assert(strstr(w.fail.text, "trading would be -1") != NULL, "%s", w.fail.text);
+  cr_assert(strstr(w.fail.text, "leg 1: account 102 sells 601") != NULL, "%s", w.fail.text);
+  /* Nothing of the refused settlement applied, not even its good first leg. */
+  cr_assert(audit_replay_balance(w.r, W_ENT_A, "CEA-2025", &b));
+  cr_assert_eq(b.trading, 1000);
   teardown();
 }
 
@@ -305,6 +308,13 @@ Test(audit_replay, computes_compliance_status_across_the_deadline) {
 Test(audit_replay, lets_the_province_surrender_for_an_enterprise_of_its_own_only) {
   setup();
   struct proto_tx tx = w_emissions(W_ENT_A, 2025, 100);
+  w_ok(&w, &tx, w.auth);
+  tx = (struct proto_tx){.type = PROTO_TX_AT_RISK}; /* the province answers only for these */
+  tx.u.at_risk.account = W_ENT_A;
+  tx.u.at_risk.set = 1;
+  strcpy(tx.u.at_risk.reason, "closed down");
+  w_ok(&w, &tx, w.auth);
+  tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, W_ENT_A, "CEA-2025", 100); /* held for A */
   w_ok(&w, &tx, w.auth);
   tx = w_surrender(W_ENT_A, W_PROVINCIAL, 2025, "CEA-2025", 100);
   w_ok(&w, &tx, w.auth);

@@ -260,7 +260,8 @@ static inline void fx_move_tx(struct fx *f, struct proto_tx *tx, unsigned type, 
   snprintf(m->instrument, sizeof(m->instrument), "%s", code);
   m->amount = amount;
   if (type == PROTO_TX_ALLOCATE) {
-    m->year = 2025;
+    /* a CEA vintage is allocated for its own year */
+    m->year = strncmp(code, "CEA-", 4) == 0 ? (uint16_t)atoi(code + 4) : 2025;
     m->kind = PROTO_ALLOC_FINAL;
   }
   if (type == PROTO_TX_POSITION_MOVE) m->kind = PROTO_POSITION_TRADING;

@@ -44,7 +44,7 @@ static void expect_error(const char *text, unsigned line, unsigned column, const
 }
 
 Test(csv, missing_field_is_reported_with_line_and_column) {
-  expect_error(HEADER USCC_A ",35,steel,BF1,,1000,,,\n", 2, 5, "emissions");
+  expect_error(HEADER USCC_A ",35,,BF1,100,1000,,,\n", 2, 3, "sector");
   expect_error(HEADER USCC_A ",35,steel,BF1,100,1000,,,\n" USCC_A ",35,steel,BF2,100,,,,\n", 3, 6,
                "output");
 }
@@ -71,15 +71,15 @@ Test(csv, other_field_errors_are_refused) {
   expect_error(HEADER USCC_A ",35,steel,BF1,100,5,\n", 2, 0, "row");
   expect_error(HEADER USCC_A ",35,steel,BF1,100,5,,,\n" USCC_A ",35,steel,BF1,7,5,,,\n", 3, 4, "unit");
   expect_error("uscc,province,sector,unit,emissions,colour\n", 1, 6, "colour");
-  expect_error("uscc,province,sector,unit\n", 1, 0, "emissions");
+  expect_error("uscc,province,sector\n", 1, 0, "unit");
   expect_error("", 1, 0, "header");
 }
 
 Test(csv, every_error_is_reported_not_only_the_first) {
-  struct outcome o = read_csv(HEADER USCC_A ",35,steel,BF1,,-1,,,\n"
+  struct outcome o = read_csv(HEADER USCC_A ",35,steel,BF1,x,-1,,,\n"
                                      "X,35,steel,BF2,5,5,,,\n" USCC_A ",35,steel,BF3,5,5,,,\n");
   cr_assert_eq(o.err, PROTO_E_BAD_DATA);
-  cr_assert_not_null(strstr(o.errors, "units.csv:2:5: emissions: missing field"), "%s", o.errors);
+  cr_assert_not_null(strstr(o.errors, "units.csv:2:5: emissions: not a decimal"), "%s", o.errors);
   cr_assert_not_null(strstr(o.errors, "units.csv:2:6: output: negative value -1"), "%s", o.errors);
   cr_assert_not_null(strstr(o.errors, "units.csv:3:1: uscc:"), "%s", o.errors);
   int lines = 0;

@@ -101,7 +101,12 @@ static void random_sector(struct alloc_data *d, size_t n) {
   d->units = calloc(n, sizeof *d->units);
   for (size_t i = 0; i < n; i++) {
     struct alloc_unit *u = &d->units[i];
-    memcpy(u->uscc, "91350100M000100Y43", 19);
+    /* steel is allocated per enterprise: each unit its own enterprise (USCC) */
+    char first17[18];
+    snprintf(first17, sizeof first17, "91350100M00%06u", (unsigned)(i % 1000000u));
+    memcpy(u->uscc, first17, 17);
+    u->uscc[17] = proto_uscc_check_char(first17);
+    u->uscc[18] = '\0';
     snprintf(u->unit_id, sizeof u->unit_id, "U%zu", i);
     u->province = 35;
     u->sector = PROTO_SECTOR_STEEL;
@@ -187,7 +192,12 @@ Test(properties, quota_never_decreases_as_intensity_falls) {
     int64_t output = e / 4; /* I = 4 falling to about 1.0 */
     for (size_t i = 0; i < d.count; i++) {
       struct alloc_unit *u = &d.units[i];
-      memcpy(u->uscc, "91350100M000100Y43", 19);
+      /* steel is allocated per enterprise: each unit its own enterprise (USCC) */
+    char first17[18];
+    snprintf(first17, sizeof first17, "91350100M00%06u", (unsigned)(i % 1000000u));
+    memcpy(u->uscc, first17, 17);
+    u->uscc[17] = proto_uscc_check_char(first17);
+    u->uscc[18] = '\0';
       snprintf(u->unit_id, sizeof u->unit_id, "U%zu", i);
       u->province = 35;
       u->sector = PROTO_SECTOR_STEEL;

@@ -94,7 +94,7 @@ Test(orders, final_phase_gives_supplement_or_claw_back) {
 
 Test(orders, without_pre_allocation_the_final_quota_is_one_order_and_zero_is_none) {
   struct fixture f = make("steel-2024", "uscc,province,sector,unit,emissions,output\n"
-                          USCC_A ",35,steel,BF1,1789.7,1000\n" USCC_A ",35,steel,BF2,0.5,1\n", NULL);
+                          USCC_A ",35,steel,BF1,1789.7,1000\n" USCC_B ",11,steel,BF2,0.5,1\n", NULL);
   struct alloc_order o;
   cr_assert_eq(alloc_order(f.r, 0, ALLOC_PHASE_FINAL, &o), 1);
   cr_assert(o.kind == PROTO_ALLOC_FINAL && o.amount == 1789);

@@ -150,7 +150,7 @@ static int rogue_frozen(void) {
   w_ok(&w, &tx, w.op1);
   tx = w_move(PROTO_TX_TRANSFER, W_ENT_B, W_ENT_A, "CEA-2025", 1);
   w_step(&w, &tx, w.rep_b);
-  return PROTO_E_INSUFFICIENT_BALANCE;
+  return PROTO_E_FROZEN; /* held, but frozen: the ledger's code too */
 }
 static int rogue_ccer(void) {
   struct proto_tx tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CCER-2024", 1);
@@ -224,6 +224,29 @@ Test(audit_cli, names_each_rule_breaking_entry_by_index_and_rule) {
              (unsigned long long)bad);
     cr_assert(strstr(out, want) != NULL, "case %zu: expected \"%s\" in:\n%s", k, want, out);
   }
+  teardown();
+}
+
+Test(audit_cli, reports_every_failing_entry_goes_on_past_each_and_exits_1) {
+  setup();
+  uint64_t first = w.rlog.count;
+  rogue_wrong_role(); /* entry first */
+  /* A good entry between them: replayed and applied (its transfer shows in the summary's run). */
+  struct proto_tx tx = w_move(PROTO_TX_TRANSFER, W_ENT_A, W_ENT_B, "CEA-2025", 7);
+  w_id(&w, &tx);
+  rogue_append(&w.rlog, &tx, w.time_ms += 1000, 0, &w.rep_a, 1);
+  rogue_vintage(); /* entry first + 2 */
+  rogue_export(&w.rlog, w.log, NULL, NULL, export_path);
+  cr_assert_eq(audit_export(NULL), 1, "%s", out);
+  char want[128];
+  snprintf(want, sizeof(want), "failing entry %llu [wrong_role]", (unsigned long long)first);
+  cr_assert(strstr(out, want) != NULL, "expected \"%s\" in:\n%s", want, out);
+  snprintf(want, sizeof(want), "failing entry %llu [ineligible_vintage]",
+           (unsigned long long)first + 2);
+  cr_assert(strstr(out, want) != NULL, "expected \"%s\" in:\n%s", want, out);
+  cr_assert(strstr(out, "(2 failing entries in all)") != NULL, "%s", out);
+  snprintf(want, sizeof(want), "entries       %llu verified", (unsigned long long)first + 3);
+  cr_assert(strstr(out, want) != NULL, "the replay went on to the end:\n%s", out);
   teardown();
 }
 

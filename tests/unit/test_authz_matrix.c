@@ -239,6 +239,13 @@ Test(authz, surrender_from_the_provincial_account_only_its_authority) {
   struct proto_tx tx;
   emissions_tx(&F, &tx, FX_ENT_A, 5000);
   FX_OK(&F, &tx, F.auth44);
+  fx_tx(&F, &tx, PROTO_TX_AT_RISK); /* the province answers only for an at-risk enterprise */
+  tx.u.at_risk.account = FX_ENT_A;
+  tx.u.at_risk.set = 1;
+  snprintf(tx.u.at_risk.reason, sizeof(tx.u.at_risk.reason), "closed down");
+  FX_OK(&F, &tx, F.op[0]);
+  fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_PROV44, FX_ENT_A, "CEA-2025", 100); /* held for A */
+  FX_OK(&F, &tx, F.auth44);
   surrender_tx(&F, &tx, FX_PROV44);
   run_row(&F, &tx, (int[ROLES])ONLY(R_AUTH44), "surrender A from 44");
   fini();

@@ -32,15 +32,12 @@ static struct ledger_compliance status_at(uint64_t account, unsigned year, uint6
   return c;
 }
 
-/* A's CCER-2024 holding: issue, allocate down to A. */
+/* A's CCER-2024 holding: issued to A as the project owner (CCER is never allocated). */
 static void give_ccer(uint64_t amount) {
   struct proto_tx tx;
-  fx_move_tx(&F, &tx, PROTO_TX_ISSUE, 0, 0, "CCER-2024", amount);
+  fx_move_tx(&F, &tx, PROTO_TX_ISSUE, 0, FX_ENT_A, "CCER-2024", amount);
+  tx.version = 2;
   FX_OK(&F, &tx, F.op[0]);
-  fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_NATIONAL, FX_PROV44, "CCER-2024", amount);
-  FX_OK(&F, &tx, F.op[0]);
-  fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_PROV44, FX_ENT_A, "CCER-2024", amount);
-  FX_OK(&F, &tx, F.auth44);
 }
 
 
@@ -176,6 +173,14 @@ Test(surrender, authority_surrenders_from_the_provincial_account) {
   setup_world();
   emissions(FX_ENT_B, 2025, 700, F.auth44);
   struct proto_tx tx;
+  fx_tx(&F, &tx, PROTO_TX_AT_RISK); /* only an at-risk enterprise's obligation */
+  tx.u.at_risk.account = FX_ENT_B;
+  tx.u.at_risk.set = 1;
+  snprintf(tx.u.at_risk.reason, sizeof(tx.u.at_risk.reason), "closed down");
+  FX_OK(&F, &tx, F.auth44);
+  /* what the province answers with is what it holds for B: an allocation to it */
+  fx_move_tx(&F, &tx, PROTO_TX_ALLOCATE, FX_PROV44, FX_ENT_B, "CEA-2025", 700);
+  FX_OK(&F, &tx, F.auth44);
   surrender_tx(&tx, FX_ENT_B, FX_PROV44, 2025, "CEA-2025", 700);
   FX_REFUSED(&F, PROTO_E_WRONG_ROLE, &tx, F.rep_b);
   FX_OK(&F, &tx, F.auth44);

@@ -15,6 +15,7 @@ static struct ledger_account sample_account(void) {
   a.sector = PROTO_SECTOR_STEEL;
   a.threshold = 2;
   a.closed = true;
+  a.at_risk = true;
   a.opened_index = 77;
   a.deduction_outstanding = PROTO_AMOUNT_MAX;
   memcpy(a.uscc, "91350100M000100Y43", 18);
@@ -34,6 +35,7 @@ Test(records, account_round_trips_at_its_limits) {
   cr_assert_eq(back.sector, a.sector);
   cr_assert_eq(back.threshold, a.threshold);
   cr_assert_eq(back.closed, a.closed);
+  cr_assert_eq(back.at_risk, a.at_risk);
   cr_assert_eq(back.opened_index, a.opened_index);
   cr_assert_eq(back.deduction_outstanding, a.deduction_outstanding);
   cr_assert_str_eq(back.uscc, a.uscc);
@@ -47,7 +49,7 @@ Test(records, account_corruptions_are_refused) {
   struct {
     size_t off;
     uint8_t val;
-  } flips[] = {{0, 2}, {1, 0}, {1, 5}, {4, 0}, {4, 9}, {5, 2}, {14, 0x01}, {22, 'I'}, {22, 0}};
+  } flips[] = {{0, 2}, {1, 0}, {1, 5}, {4, 0}, {4, 9}, {5, 4}, {14, 0x01}, {22, 'I'}, {22, 0}};
   for (size_t i = 0; i < sizeof(flips) / sizeof(flips[0]); i++) {
     memcpy(bad, buf, n);
     bad[flips[i].off] = flips[i].val;

@@ -25,6 +25,7 @@ static size_t encode_sample(unsigned type, unsigned variant, struct proto_tx *tx
 
 Test(tx_codec, every_type_round_trips_struct_and_bytes) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
+    if (!proto_tx_type_name(t)) continue; /* a reserved number */
     for (unsigned v = 0; v < SAMPLE_VARIANTS; v++) {
       struct proto_tx tx, back;
       size_t n = encode_sample(t, v, &tx);
@@ -104,13 +105,14 @@ static void expect_decode_error(unsigned type, unsigned variant, size_t at, uint
 Test(tx_decode, refuses_header_faults) {
   expect_decode_error(PROTO_TX_TRANSFER, 0, 0, 2, PROTO_E_BAD_VERSION);
   expect_decode_error(PROTO_TX_TRANSFER, 0, 1, 0, PROTO_E_UNKNOWN_TYPE);
-  expect_decode_error(PROTO_TX_TRANSFER, 0, 1, 22, PROTO_E_UNKNOWN_TYPE);
+  expect_decode_error(PROTO_TX_TRANSFER, 0, 1, PROTO_TX_TYPE_MAX + 1, PROTO_E_UNKNOWN_TYPE);
   expect_decode_error(PROTO_TX_TRANSFER, 0, 2, 1, PROTO_E_RESERVED_NONZERO);
   expect_decode_error(PROTO_TX_TRANSFER, 0, 3, 0x80, PROTO_E_RESERVED_NONZERO);
 }
 
 Test(tx_decode, refuses_every_truncation_and_a_trailing_byte) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
+    if (!proto_tx_type_name(t)) continue; /* a reserved number */
     struct proto_tx tx, out;
     size_t n = encode_sample(t, 0, &tx);
     proto_tx_free(&tx);
@@ -278,7 +280,7 @@ Test(tx_validate, unknown_type_never_encodes) {
   struct proto_tx tx;
   memset(&tx, 0, sizeof(tx));
   cr_assert_eq(proto_tx_validate(&tx), PROTO_E_UNKNOWN_TYPE);
-  tx.type = 22;
+  tx.type = 40; /* beyond every reserved number */
   cr_assert_eq(proto_tx_encode(&tx, buf, sizeof(buf)), PROTO_E_UNKNOWN_TYPE);
   proto_tx_free(&tx);
 }

@@ -40,7 +40,7 @@ Test(handmade, every_type_has_a_hand_written_vector) {
     seen[proto_tx_type_from_name(type)] = true;
   }
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++)
-    cr_assert(seen[t], "no hand-written vector for %s", proto_tx_type_name(t));
+    cr_assert(seen[t] || !proto_tx_type_name(t), "no hand-written vector for %s", proto_tx_type_name(t));
   json_decref(root);
 }
 

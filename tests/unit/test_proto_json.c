@@ -25,6 +25,7 @@ static json_t *parse(const char *text) {
 Test(tx_json, every_type_round_trips_through_json_text) {
   const unsigned variants[] = {0, 2, 3};
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
+    if (!proto_tx_type_name(t)) continue; /* a reserved number */
     for (size_t k = 0; k < 3; k++) {
       struct proto_tx tx, back;
       sample_tx(t, variants[k], &tx);

@@ -105,18 +105,38 @@ Test(tx_accounts, a_surrender_names_the_enterprise_and_the_payer) {
   cr_assert(ids[0] == 44 && ids[1] == 1001);
 }
 
-Test(versions, settle_is_at_version_2_every_other_type_at_1_and_old_versions_stay) {
+/* Version 2 layouts: settle (legs beside it), issue (CCER to its owner), allocate and clawback
+ * (citing an allocation table row). */
+static bool has_version_2(unsigned t) {
+  return t == PROTO_TX_SETTLE || t == PROTO_TX_ISSUE || t == PROTO_TX_ALLOCATE ||
+         t == PROTO_TX_CLAWBACK;
+}
+
+Test(versions, four_types_are_at_version_2_every_other_type_at_1_and_old_versions_stay) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
-    unsigned want = t == PROTO_TX_SETTLE ? 2 : 1;
+    unsigned want = has_version_2(t) ? 2 : 1;
     cr_assert_eq(proto_tx_version_current(t), want, "type %u", t);
     cr_assert(proto_tx_version_accepted(t, 1), "version 1 of type %u still decodes", t);
     cr_assert(!proto_tx_version_accepted(t, 0));
-    cr_assert_eq(proto_tx_version_accepted(t, 2), t == PROTO_TX_SETTLE, "type %u", t);
+    cr_assert_eq(proto_tx_version_accepted(t, 2), has_version_2(t), "type %u", t);
   }
   cr_assert_eq(proto_tx_version_current(0), 0);
   cr_assert_eq(proto_tx_version_current(PROTO_TX_TYPE_MAX + 1), 0);
   cr_assert(proto_tx_version_accepted(0, 1));
   cr_assert(!proto_tx_version_accepted(0, 255));
+}
+
+Test(tx_accounts, an_issue_names_the_national_account_in_version_1_and_the_owner_in_version_2) {
+  struct proto_tx tx = {.type = PROTO_TX_ISSUE};
+  snprintf(tx.u.move.instrument, sizeof(tx.u.move.instrument), "CCER-2024");
+  tx.u.move.amount = 5;
+  uint64_t ids[4];
+  cr_assert_eq(proto_tx_accounts(&tx, 1, ids, 4), 1);
+  cr_assert_eq(ids[0], 1);
+  tx.version = 2;
+  tx.u.move.to = 1001;
+  cr_assert_eq(proto_tx_accounts(&tx, 1, ids, 4), 1);
+  cr_assert_eq(ids[0], 1001, "the owner, not the national account");
 }
 
 /* The version byte is judged per type; the version-1 bytes are what they always were. */

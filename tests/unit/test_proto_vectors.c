@@ -49,7 +49,9 @@ static uint8_t bytes[PROTO_ENTRY_BYTES_MAX + 8], again[PROTO_ENTRY_BYTES_MAX + 8
 Test(vectors, valid_transactions_decode_hash_and_map_to_json) {
   json_t *root = load("proto-valid.json");
   json_t *arr = json_object_get(root, "transactions");
-  cr_assert_geq(json_array_size(arr), 3u * PROTO_TX_TYPE_MAX);
+  size_t known = 0;
+  for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) known += proto_tx_type_name(t) != NULL;
+  cr_assert_geq(json_array_size(arr), 3u * known);
   size_t i;
   json_t *v;
   json_array_foreach(arr, i, v) {

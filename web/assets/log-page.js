@@ -1,5 +1,6 @@
-// log-page: / (the log): origin, verifier key, tree size, the latest checkpoint and who signed
-// it, checked in this browser against the key, and against the last checkpoint this browser saw.
+// log-page: / (the log): origin, verifier key, tree size, the published checkpoint, when it was
+// published and who signed it (witnesses named as in the policy), checked in this browser against
+// the key and the witness policy, and against the last checkpoint this browser saw.
 import { initPage, getJSON, getText, showError, cell } from './common.js';
 import { t, fmtInt, fmtTimeMs, onLangChange } from './i18n.js';
 import { b64decode } from './bytes.js';
@@ -21,7 +22,8 @@ function sigRows() {
     const tr = document.createElement('tr');
     tr.append(cell('td', s.name, 'mono'), cell('td', t(isLog ? 'log.sig.log' : time !== null ? 'log.sig.witness' : 'log.sig.unknown')),
       cell('td', time !== null ? fmtTimeMs(Number(time) * 1000) : '-'),
-      cell('td', t(result === 'pass' ? 'ver.passed' : result === 'fail' ? 'ver.failed' : 'ver.skipped'), `state ${result}`));
+      cell('td', t(result === 'pass' ? 'ver.passed' : result === 'fail' ? 'ver.failed' : 'ver.skipped'), `state ${result}`),
+      cell('td', witness ? witness.policyName : '-', 'mono'));
     tbody.append(tr);
   }
 }
@@ -29,6 +31,13 @@ function sigRows() {
 function render() {
   if (!state) return;
   document.getElementById('size').textContent = fmtInt(state.log.tree_size);
+  const pub = state.log.published || {};
+  const size = fmtInt(pub.size !== undefined ? pub.size : state.log.tree_size);
+  document.getElementById('published').textContent = pub.time_ms
+    ? t('log.published.at', { size, time: fmtTimeMs(pub.time_ms) }) : t('log.published.signed', { size });
+  const src = document.getElementById('policysource');
+  src.dataset.i18n = state.policySource;
+  src.textContent = t(state.policySource);
   sigRows();
   const ul = document.getElementById('checks');
   ul.replaceChildren();
@@ -51,13 +60,13 @@ async function main() {
     document.getElementById('origin').textContent = log.origin;
     document.getElementById('vkey').textContent = log.verifier_key;
     document.getElementById('checkpoint').textContent = text;
-    const policy = savedPolicy.get();
-    const src = document.getElementById('policysource');
-    src.dataset.i18n = policy ? 'log.policy.saved' : 'log.policy.none';
-    src.textContent = t(src.dataset.i18n);
+    // The reader's own policy first; else the one the registry publishes under, said as such.
+    const saved = savedPolicy.get();
+    const policy = saved || log.witness_policy || null;
+    const policySource = saved ? 'log.policy.saved' : policy ? 'log.policy.served' : 'log.policy.none';
     const trust = await loadTrust(log.verifier_key, policy);
     const proofFn = async (a, b) => (await getJSON(`/v1/proof/consistency?first=${a}&second=${b}`)).hashes.map(b64decode);
-    state = { log, res: await verifyCheckpoint(text, trust, browserLastSeen, proofFn) };
+    state = { log, policySource, res: await verifyCheckpoint(text, trust, browserLastSeen, proofFn) };
     render();
   } catch (e) {
     showError(document.getElementById('error'), e);
