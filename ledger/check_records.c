@@ -127,11 +127,16 @@ const struct check_db check__dbs[] = {
     {"compliance", DB_COMPLIANCE, rec_compliance}, {"carried", DB_CARRIED, rec_carried},
     {"txids", DB_TXIDS, rec_txids},              {"history", DB_HISTORY, rec_history},
     {"checkpoints", DB_CHECKPOINTS, rec_checkpoints},
+    {"legs", DB_LEGS, check__rec_legs},          {"alloc", DB_ALLOC, check__rec_alloc},
 };
 const size_t check__dbs_count = sizeof(check__dbs) / sizeof(check__dbs[0]);
 
 MDB_dbi check__dbi(const struct check_walk *w, const struct check_db *d) {
   return d->db == CHECK_DB_FREE ? (MDB_dbi)0 : w->l->dbi[d->db];
+}
+
+bool check__db_absent(const struct check_walk *w, const struct check_db *d) {
+  return (d->db == DB_LEGS && w->l->no_legs_db) || (d->db == DB_ALLOC && w->l->no_alloc_db);
 }
 
 static int record(struct check_walk *w, const struct check_db *d, const MDB_val *k,
@@ -146,6 +151,7 @@ static int record(struct check_walk *w, const struct check_db *d, const MDB_val 
 
 /* Every record of d, in key order (every duplicate of a DUPSORT database). */
 int check__db_full(struct check_walk *w, const struct check_db *d, uint64_t total) {
+  if (check__db_absent(w, d)) return 0;
   MDB_cursor *cur;
   int rc = store__mdb_err(mdb_cursor_open(w->txn, check__dbi(w, d), &cur));
   if (rc) return rc;
@@ -170,6 +176,7 @@ int check__db_full(struct check_walk *w, const struct check_db *d, uint64_t tota
 /* The first and last records of d and `probes` records found from random keys: each probe
  * reads a path from the root to a leaf, so damage on the way is met with few reads. */
 int check__db_sampled(struct check_walk *w, const struct check_db *d, unsigned probes) {
+  if (check__db_absent(w, d)) return 0;
   MDB_cursor *cur;
   int rc = store__mdb_err(mdb_cursor_open(w->txn, check__dbi(w, d), &cur));
   if (rc) return rc;

@@ -361,6 +361,8 @@ struct unit_alloc {
 int tables__get(struct batch *b, uint64_t id, struct ledger_table *t);
 /* Record decoders shared with read.c: CORRUPT on bad bytes. */
 int ledger__table_decode(uint64_t id, const uint8_t *in, size_t len, struct ledger_table *t);
+/* Whether a stored legs blob is the one its stored entry commits to (legs.c): 0 or CORRUPT. */
+int legs__stored_check(const MDB_val *entry, const MDB_val *legs);
 int ledger__row_decode(const uint8_t *in, size_t len, struct proto_alloc_row *out,
                        uint16_t *version, uint64_t *index);
 int tables__row(struct batch *b, uint64_t table, uint64_t row, struct proto_alloc_row *out);

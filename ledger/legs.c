@@ -31,7 +31,7 @@ int ledger_verify_legs(const uint8_t *envelope, size_t len, const uint8_t *legs,
 
 /* The stored blob must still be the legs the entry committed to: decoded and hashed against the
  * legs_root inside the stored entry (an entry without that root has no legs). */
-static int legs_stored_check(const MDB_val *entry, const MDB_val *legs) {
+int legs__stored_check(const MDB_val *entry, const MDB_val *legs) {
   struct proto_entry e;
   struct proto_envelope env;
   struct proto_tx tx;
@@ -59,7 +59,7 @@ long ledger_entry_legs(struct ledger *l, uint64_t index, uint8_t *out, size_t ca
     int erc = store__mdb_err(mdb_get(txn, l->dbi[DB_ENTRIES], &k, &entry));
     rc = erc == PROTO_E_NOT_FOUND ? PROTO_E_CORRUPT : erc; /* legs of no entry */
   }
-  if (rc == 0) rc = legs_stored_check(&entry, &legs);
+  if (rc == 0) rc = legs__stored_check(&entry, &legs);
   if (rc == 0 && legs.mv_size > cap) rc = PROTO_E_FIELD_TOO_LONG;
   if (rc == 0) {
     memcpy(out, legs.mv_data, legs.mv_size);

@@ -11,6 +11,8 @@ static int operator_acts(struct tx_ctx *c) {
 }
 
 int rules__genesis(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_GENESIS);
+  PROTO_ASSERT(!c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_genesis *g = &c->tx->u.genesis;
   struct batch *b = c->b;
   int bad_key;
@@ -45,6 +47,8 @@ int rules__genesis(struct tx_ctx *c) {
 }
 
 int rules__key_register(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_KEY_REGISTER);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_key_register *r = &c->tx->u.key_register;
   int rc = operator_acts(c);
   if (rc) return rc;
@@ -70,6 +74,8 @@ int rules__key_register(struct tx_ctx *c) {
 }
 
 int rules__key_revoke(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_KEY_REVOKE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   int rc = operator_acts(c);
   if (rc) return rc;
   struct ledger_key k;
@@ -128,6 +134,8 @@ static void account_fields(struct ledger_account *a, const struct proto_account 
 }
 
 int rules__account_open(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ACCOUNT_OPEN);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_account *p = &c->tx->u.account;
   int rc = operator_acts(c);
   if (rc) return rc;
@@ -153,6 +161,8 @@ int rules__account_open(struct tx_ctx *c) {
 }
 
 int rules__account_update(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ACCOUNT_UPDATE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_account *p = &c->tx->u.account;
   int rc = operator_acts(c);
   if (rc) return rc;
@@ -231,6 +241,8 @@ static int holdings_empty(struct batch *b, uint64_t account, bool *empty) {
 /* Closing is refused while the enterprise holds units, owes a deduction or is short or overdue
  * in a compliance year: a closed account could no longer answer for any of them. */
 int rules__account_close(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ACCOUNT_CLOSE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   int rc = operator_acts(c);
   if (rc) return rc;
   struct ledger_account a;
@@ -250,6 +262,8 @@ int rules__account_close(struct tx_ctx *c) {
 
 /* A closed account kept its id, USCC and history: reopening only clears the flag. */
 int rules__account_reopen(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ACCOUNT_REOPEN);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   int rc = operator_acts(c);
   if (rc) return rc;
   struct ledger_account a;
@@ -287,6 +301,8 @@ static int authority_acts(struct tx_ctx *c, const struct ledger_account *ent) {
 /* Set by the operators or by the authority of the enterprise's province; setting the value it
  * already has is refused, so that every at_risk entry changes the status. */
 int rules__at_risk(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_AT_RISK);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_at_risk *p = &c->tx->u.at_risk;
   struct ledger_account a;
   int rc = st__open_account(c->b, p->account, &a);

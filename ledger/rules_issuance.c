@@ -12,6 +12,8 @@ static int operator_acts(struct tx_ctx *c) {
 }
 
 int rules__instrument_create(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_INSTRUMENT_CREATE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_instrument_create *p = &c->tx->u.instrument;
   int rc = operator_acts(c);
   if (rc) return rc;
@@ -46,6 +48,8 @@ static int issue_owner(struct tx_ctx *c, const struct ledger_instrument *in, uin
 }
 
 int rules__issue(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ISSUE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_movement *m = &c->tx->u.move;
   struct batch *b = c->b;
   int rc = operator_acts(c);
@@ -158,6 +162,8 @@ static int allocation_fits(const struct tx_ctx *c, const struct ledger_instrumen
 }
 
 int rules__allocate(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOCATE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_movement *m = &c->tx->u.move;
   struct ledger_account from, to;
   int rc = st__open_account(c->b, m->from, &from);
@@ -204,6 +210,8 @@ static int clawback_bound(struct tx_ctx *c, const struct ledger_account *from) {
 }
 
 int rules__clawback(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_CLAWBACK);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_movement *m = &c->tx->u.move;
   struct ledger_account from, to;
   int rc = st__open_account(c->b, m->from, &from);

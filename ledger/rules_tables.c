@@ -248,6 +248,8 @@ static int table_instrument(struct tx_ctx *c, const char *code, struct ledger_in
 }
 
 int rules__alloc_table_open(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_OPEN);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_alloc_table_open *p = &c->tx->u.table_open;
   struct ledger_table t;
   struct ledger_instrument in;
@@ -305,6 +307,8 @@ static int redetermine(struct tx_ctx *c, const struct ledger_table *t) {
 }
 
 int rules__alloc_table_rows(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_ROWS);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_alloc_table_rows *p = &c->tx->u.table_rows;
   struct ledger_table t;
   int rc = operators(c);
@@ -373,6 +377,8 @@ static int close_table(struct tx_ctx *c, struct ledger_table *t) {
 }
 
 int rules__alloc_table_close(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_CLOSE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_alloc_table_close *p = &c->tx->u.table_close;
   struct ledger_table t;
   int rc = operators(c);

@@ -272,6 +272,21 @@ const policy = `log ${VK}\nwitness w1 ${vkey('witness1.example', 4, pubOf(w1))}\
   let r = await verifyOn(page, receipt);
   check('a receipt from quotactl proof --receipt verifies', r.verdict === 'pass' && Object.values(r.states).every((s) => s[0] === 'pass'), JSON.stringify(r.states));
   check('the transaction is shown in words', /Surrender for 2024 by account/.test(await page.textContent('#tx-words')), await page.textContent('#tx-words'));
+  // Receipts of an allocation table's closing entry and of an allocation citing its row (version 2).
+  for (const [file, words, zh] of [
+    ['receipt-table.tlog-proof', /^Closing of allocation table 202502: recomputed by the ledger/, /^关闭分配表 202502/],
+    ['receipt-allocate-v2.tlog-proof', /^Allocation \(final, year 2025\) of [0-9,]+ t of CEA-2025 from account \d+ to account \d+, held to row \d+ of allocation table 202502/,
+      /^从账户 \d+ 向账户 \d+ 分配（final，2025 年度）CEA-2025 [0-9,]+ 吨，依据分配表 202502 第 \d+ 行/],
+  ]) {
+    r = await verifyOn(page, fs.readFileSync(path.join(T, file), 'utf8'));
+    const said = await page.textContent('#tx-words');
+    check(`a receipt of ${file.slice(8, -11)} verifies and is said in words`, r.verdict === 'pass' &&
+      Object.values(r.states).every((s) => s[0] === 'pass') && words.test(said), `${said} ${JSON.stringify(r.states)}`);
+    await page.click('#lang-switch');
+    const saidZh = await page.textContent('#tx-words');
+    check(`the same in Chinese (${file})`, zh.test(saidZh), saidZh);
+    await page.click('#lang-switch');
+  }
   // Real cosignatures: quota-witness processes cosigned the checkpoint the receipt carries.
   const realPolicy = fs.readFileSync(env.QUOTAD_POLICY, 'utf8');
   const wn = [1, 2, 3].map((i) => `w${i}.browser.example`);

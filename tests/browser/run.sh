@@ -78,10 +78,16 @@ step "$Q" "${OP[@]}" allocations import "$T/reg/alloc-national.csv"
 step "$Q" "${R[@]}" allocations import "$T/reg/alloc.csv"
 # An allocation table on the ledger (steel 2025, its balance value solved and checked by the
 # ledger; outputs published as salted commitments) for the allocation page.
-# Before the surrenders: the receipts below are of ordinary entries (the in-browser decoder
-# does not read the allocation table types).
 step "$Q" "${OP[@]}" alloc publish --scheme "$SOURCE_DIR/schemes/steel-2025.ini" --data "$T/reg/units-steel-2025.csv" \
   --table 202502 --confidential output
+tree_last() { "$Q" --json log | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"] - 1)'; }
+TABLE_CLOSE_INDEX=$(tree_last)
+# The 2025 quotas of the steel units, allocated citing the table's rows (allocate version 2):
+# the receipts of the table's closing entry and of the last allocation are verified in the browser.
+step "$Q" "${OP[@]}" issue --instrument CEA-2025 --amount "$TOTAL_2024"
+step "$Q" "${OP[@]}" alloc issue --scheme "$SOURCE_DIR/schemes/steel-2025.ini" --data "$T/reg/units-steel-2025.csv" \
+  --kind final --table 202502 --instrument CEA-2025 --authority-keys "$T/reg/keys/auth-{province}.key"
+ALLOC_V2_INDEX=$(tree_last)
 step "$Q" "${R[@]}" surrenders import "$T/reg/surrenders.csv"
 # The receipts are made once all three witnesses cosigned the last entry's checkpoint.
 TREE=$(curl -s "$QUOTAD_URL/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
@@ -95,6 +101,8 @@ VK=$("$Q" --json log | python3 -c 'import json,sys; print(json.load(sys.stdin)["
 LAST=$(( $("$Q" --json log | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])') - 1 ))
 step "$Q" "${OP[@]}" proof --index "$LAST" --receipt "$T/receipt.tlog-proof" --verifier-key "$VK"
 step "$Q" "${OP[@]}" proof --index 3 --receipt "$T/receipt-early.tlog-proof" --verifier-key "$VK"
+step "$Q" "${OP[@]}" proof --index "$TABLE_CLOSE_INDEX" --receipt "$T/receipt-table.tlog-proof" --verifier-key "$VK"
+step "$Q" "${OP[@]}" proof --index "$ALLOC_V2_INDEX" --receipt "$T/receipt-allocate-v2.tlog-proof" --verifier-key "$VK"
 
 # quotactl proof --receipt itself: the file's lines, its leaf the API's exact bytes, refusals.
 SHFAIL=0

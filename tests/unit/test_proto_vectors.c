@@ -168,6 +168,7 @@ Test(vectors, committed_files_match_the_generator) {
   expect_no_drift("proto-valid.json", gen_valid());
   expect_no_drift("proto-invalid.json", gen_invalid());
   expect_no_drift("settle-legs.json", gen_legs());
+  expect_no_drift("web-entries.json", gen_web_entries());
 }
 
 /* settle-legs.json: every valid settlement's legs hash (by tlog's code) to the root the vector

@@ -17,6 +17,27 @@ const HOLD = [F('account', 'u64'), F('instrument', 'instrument'), F('amount', 'u
 const ACCOUNT = [F('account', 'u64'), F('kind', 'enum', 'account_kind'), F('province', 'u8'),
   F('sector', 'enum', 'sector'), F('threshold', 'u8'), F('uscc', 'uscc'), F('name', 'text'), F('note', 'text')];
 
+// Types 22-26 (accounts reopened and at risk, allocation tables: proto/FORMAT.md sections 4 and
+// 4a), kept apart from the older rows of TX_TYPES. A function: TX_TYPES is built from it.
+Object.assign(ENUMS, {
+  table_phase: ['', 'pre', 'final'],
+  scheme_status: ['', 'final', 'draft'],
+  bp_kind: ['', 'none', 'published', 'solved'],
+  table_action: ['', 'close', 'abandon'],
+  row_sector: ['none', 'power', 'steel', 'cement', 'aluminium'],
+});
+function TABLE_TYPES() {
+  return [
+    { name: 'account_reopen', fields: [F('account', 'u64'), F('reason', 'text')] },
+    { name: 'at_risk', fields: [F('account', 'u64'), F('set', 'u8'), F('reason', 'text')] },
+    { name: 'alloc_table_open', fields: [F('table', 'u64'), F('instrument', 'instrument'), F('phase', 'enum', 'table_phase'),
+      F('status', 'enum', 'scheme_status'), F('bp_kind', 'enum', 'bp_kind'), F('bp', 'text'), F('rows_count', 'u64'),
+      F('rows_hash', 'bytes32'), F('scheme', 'text')] },
+    { name: 'alloc_table_rows', fields: [F('table', 'u64'), F('first_row', 'u64'), F('rows', 'rows')] },
+    { name: 'alloc_table_close', fields: [F('table', 'u64'), F('action', 'enum', 'table_action'), F('reason', 'text')] },
+  ];
+}
+
 // The fields of each transaction type, in encoding order (proto/FORMAT.md section 4).
 export const TX_TYPES = [null,
   { name: 'genesis', fields: [F('origin', 'text'), F('log_public_key', 'bytes32'), F('national_account', 'u64'),
@@ -43,6 +64,7 @@ export const TX_TYPES = [null,
   { name: 'carry_over', fields: [F('account', 'u64'), F('from_instrument', 'instrument'), F('to_instrument', 'instrument'),
     F('amount', 'u64'), F('cap', 'u64'), F('net_sales', 'u64'), F('window_start_ms', 'u64'), F('window_end_ms', 'u64')] },
   { name: 'deduct', fields: [F('account', 'u64'), F('amount', 'u64'), F('year', 'u16'), F('reason', 'text')] },
+  ...TABLE_TYPES(),
 ];
 
 class EntryReader {
@@ -76,18 +98,56 @@ function readField(r, f) {
     case 'keys': return Array.from({ length: Number(r.uint(1)) }, () => toHex(r.take(32)));
     case 'legs': return Array.from({ length: Number(r.uint(2)) }, () => ({
       from: r.uint(8), to: r.uint(8), instrument: readField(r, { kind: 'instrument' }), amount: r.uint(8) }));
+    case 'rows': return Array.from({ length: Number(r.uint(2)) }, () => readRow(r));
     default: throw new Error(`unknown field kind ${f.kind}`);
   }
 }
 
+// An allocation table row (proto/FORMAT.md section 4a): inputs scaled by 10^6 as decimal strings.
+const ROW_INPUTS = ['emissions', 'output', 'prev_emissions', 'supplied_mwh', 'heat_gj', 'load_pct', 'carbide_slag_rate'];
+function readRow(r) {
+  const row = { uscc: readField(r, { kind: 'uscc' }) };
+  row.unit = new TextDecoder('utf-8', { fatal: true }).decode(r.take(Number(r.uint(1))));
+  row.sector = readField(r, { kind: 'enum', arg: 'row_sector' });
+  row.category = r.uint(1);
+  const present = Number(r.uint(1)), confidential = Number(r.uint(1));
+  row.flags = r.uint(2);
+  ROW_INPUTS.forEach((name) => {
+    const v = r.uint(8);
+    const known = !(name === 'emissions' && !(present & 1)) && !(name === 'prev_emissions' && !(present & 4));
+    row[name] = known ? `${v / 1000000n}.${String(v % 1000000n).padStart(6, '0')}`.replace(/\.?0+$/, '') : null;
+  });
+  row.confidential = ROW_INPUTS.filter((_, i) => confidential & (1 << i));
+  row.salt = toHex(r.take(16));
+  row.pre = r.uint(8);
+  row.quota = r.uint(8);
+  return row;
+}
+
+// Body version 2 of issue (to the owner it names), allocate and clawback (citing a table row):
+// version 1's fields, then these (proto/tx_table.c, the T2 rows).
+const V2_EXTRA = {
+  issue: [F('to', 'u64')],
+  allocate: [F('table', 'u64'), F('row', 'u64')],
+  clawback: [F('table', 'u64'), F('row', 'u64')],
+};
+function typeFields(type, version) {
+  const t = TX_TYPES[type];
+  if (!t) throw new Error(`unknown transaction type ${type}`);
+  if (version === 1) return t.fields;
+  if (version === 2 && V2_EXTRA[t.name]) return [...t.fields, ...V2_EXTRA[t.name]];
+  throw new Error(`${t.name} has no body version ${version}`);
+}
+
 function decodeBody(body) {
   const r = new EntryReader(body);
-  if (r.uint(1) !== 1n) throw new Error('the transaction body is not format version 1');
+  const version = Number(r.uint(1));
   const type = Number(r.uint(1));
-  if (!TX_TYPES[type]) throw new Error(`unknown transaction type ${type}`);
+  const fields = typeFields(type, version);
   r.take(2);
   const tx = { type: TX_TYPES[type].name, id: toHex(r.take(16)) };
-  for (const f of TX_TYPES[type].fields) tx[f.name] = readField(r, f);
+  if (version > 1) tx.version = version;
+  for (const f of fields) tx[f.name] = readField(r, f);
   if (r.at !== body.length) throw new Error('bytes after the transaction body');
   return tx;
 }

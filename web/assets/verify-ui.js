@@ -22,11 +22,30 @@ export function describeTx(tx) {
   if (tx.type === 'genesis') p.nkeys = tx.operator_keys.length;
   if (tx.type === 'settle') p.nlegs = tx.legs.length;
   if (tx.type === 'compliance_year') p.deadline = fmtTimeMs(tx.deadline_ms);
-  return t(`tx.${tx.type}`, p);
+  return t(tableTxKey(tx, p), p);
 }
 
+// Types 22-26 and body version 2 of issue, allocate and clawback: the words' key, and the
+// parameters they need beside the fields (an allocate v2 citing no table reads as version 1).
+function tableTxKey(tx, p) {
+  if (tx.type === 'at_risk') p.state = t(tx.set ? 'risk.set' : 'risk.clear');
+  if (tx.type === 'alloc_table_open') {
+    Object.assign(p, { phase: t(`phase.${tx.phase}`), status: t(`scheme_status.${tx.status}`) });
+    p.bp = tx.bp_kind === 'none' ? t('bp.none') : tx.bp;
+  }
+  if (tx.type === 'alloc_table_rows') {
+    Object.assign(p, { nrows: tx.rows.length, first: tx.first_row, last: tx.first_row + BigInt(tx.rows.length) - 1n });
+  }
+  if (tx.type === 'alloc_table_close') return `tx.alloc_table_close.${tx.action}`;
+  const cites = tx.type === 'issue' || tx.table > 0n;
+  return tx.version === 2 && cites ? `tx.${tx.type}.v2` : `tx.${tx.type}`;
+}
+
+// A table row in the field list: unit, sector and amounts.
+const rowText = (x) => `${x.uscc}/${x.unit} ${x.sector} pre ${x.pre} quota ${x.quota}`;
+
 function fieldText(v) {
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? `${x.from} -> ${x.to} ${x.instrument} ${x.amount}` : x)).join(', ');
+  if (Array.isArray(v)) return v.map((x) => (typeof x !== 'object' ? x : x.uscc ? rowText(x) : `${x.from} -> ${x.to} ${x.instrument} ${x.amount}`)).join(', ');
   return String(v);
 }
 
