@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "daemon/publish.h"
 #include "daemon/server.h"
 #include "tools/common/http_client.h"
 
@@ -131,7 +132,11 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
     rc = ledger_append_entries(srv->ledger, pg->in, pg->n, root, why, cap);
     if (!rc) daemon_highwater_publish(srv);
   }
-  return rc ? rc : follow_check_signed(srv, &cp, why, cap);
+  if (!rc) rc = follow_check_signed(srv, &cp, why, cap);
+  const char *pub = json_string_value(json_object_get(ans, "published"));
+  if (!rc && pub && (rc = daemon_published_learn(srv, pub, strlen(pub))))
+    snprintf(why, cap, "the primary's published checkpoint does not match this tree (%s)", proto_err_name(rc));
+  return rc;
 }
 
 /* One round: ask from our size with our root (the confirmation), append what came. Returns 0

@@ -450,6 +450,30 @@ void daemon_publisher_stop(struct daemon_server *srv) {
   srv->publisher = NULL;
 }
 
+/* A standby publishes nothing itself: it serves what its primary published, once its own tree
+ * holds that checkpoint with the same root (the cosignatures were checked by the primary). */
+int daemon_published_learn(struct daemon_server *srv, const char *note, size_t len) {
+  struct daemon_publisher *p = srv->publisher;
+  if (!p || len >= DAEMON_PUBLISHED_BYTES_MAX) return p ? PROTO_E_BAD_CHECKPOINT : 0;
+  struct tlog_checkpoint cp;
+  uint8_t root[PROTO_HASH_BYTES];
+  if (tlog_checkpoint_verify(note, len, ledger_origin(srv->ledger), srv->log_public_key, &cp))
+    return PROTO_E_BAD_CHECKPOINT;
+  if (cp.size > ledger_tree_size(srv->ledger)) return 0; /* learned again once the tree holds it */
+  int rc = ledger_root(srv->ledger, cp.size, root);
+  if (rc) return rc;
+  if (memcmp(root, cp.root, PROTO_HASH_BYTES) != 0) return PROTO_E_INCONSISTENT;
+  uv_mutex_lock(&p->mu);
+  bool newer = cp.size > p->published_size || p->published_len == 0;
+  uv_mutex_unlock(&p->mu);
+  if (!newer) return 0;
+  rc = persist(p, note, len);
+  if (rc) return PROTO_E_STORAGE;
+  set_published(p, note, len, cp.size, daemon_now_ms());
+  daemon_tiles_kick(srv);
+  return 0;
+}
+
 long daemon_published_checkpoint(struct daemon_server *srv, char *out, size_t cap) {
   struct daemon_publisher *p = srv->publisher;
   /* Without a policy every signed checkpoint is published as it is signed. */

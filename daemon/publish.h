@@ -32,6 +32,11 @@ void daemon_publisher_stop(struct daemon_server *srv);
  * then the batch is not acknowledged. */
 int daemon_publish_signed(struct daemon_server *srv);
 
+/* A standby (follow.c): its primary's published note (with cosignature lines), served once this
+ * node's tree holds that checkpoint with the same root. 0 (also when not yet held, or without a
+ * policy), BAD_CHECKPOINT (not signed by the log key), INCONSISTENT (another root), STORAGE. */
+int daemon_published_learn(struct daemon_server *srv, const char *note, size_t len);
+
 /* The latest published checkpoint note with its cosignature lines, NUL-terminated; returns its
  * length, NOT_FOUND when nothing is published yet, FIELD_TOO_LONG when cap is small
  * (DAEMON_PUBLISHED_BYTES_MAX suffices). /v1/checkpoint and /log/checkpoint both serve this.

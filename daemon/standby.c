@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/api_util.h"
+#include "daemon/publish.h"
 
 #define STREAM_PAGE_ENTRIES_MAX 1000u /* entries in one stream answer */
 
@@ -80,9 +81,13 @@ void daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
     json_decref(list);
     return daemon_reply_error(reply, rc, NULL, ka);
   }
-  api__reply_json(reply, 200, json_pack("{s:s,s:I,s:I,s:o,s:o}", "checkpoint", note, "tree_size",
-                                        (json_int_t)size, "end", (json_int_t)end, "root",
-                                        api__b64(root, sizeof root), "entries", list), ka);
+  json_t *ans = json_pack("{s:s,s:I,s:I,s:o,s:o}", "checkpoint", note, "tree_size", (json_int_t)size,
+                          "end", (json_int_t)end, "root", api__b64(root, sizeof root), "entries", list);
+  char *pub = malloc(DAEMON_PUBLISHED_BYTES_MAX); /* with a witness policy: the cosigned note */
+  if (pub && srv->publisher && daemon_published_checkpoint(srv, pub, DAEMON_PUBLISHED_BYTES_MAX) > 0)
+    json_object_set_new(ans, "published", json_string(pub));
+  free(pub);
+  api__reply_json(reply, 200, ans, ka);
 }
 
 /* The latest published checkpoint this node can learn, judged against its tree: etcd's (through

@@ -5,8 +5,11 @@
 # Every transaction ever acknowledged is in the last primary's log at its acknowledged index, and
 # quota-audit passes over the whole log. Then an old primary with a tail its standby never
 # confirmed rejoins: the tail is set aside into a file, never acknowledged nor published. Then a
-# zombie primary (SIGSTOP, promote its standby, SIGCONT): its next batch fails the etcd swap, it
-# says it is superseded and acknowledges nothing. Durations are printed.
+# zombie primary (SIGSTOP, promote its standby, SIGCONT): its next batch fails the etcd fence, it
+# says it is superseded and acknowledges nothing. Every node publishes through three quota-witness
+# processes (a 2-of-3 policy): after each failover quota-audit --monitor --policy, keeping its
+# state across primaries, checks that the witnesses cosigned one consistent, growing sequence,
+# and nothing of the zombie reaches a witness. Durations are printed.
 # Usage: bash test_failover.sh BUILD_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
@@ -14,7 +17,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 Q="$BUILD_DIR/tools/quotactl"
 QUOTAD="$BUILD_DIR/daemon/quotad"
 AUDIT="$BUILD_DIR/tools/quota-audit"
-for b in "$Q" "$QUOTAD" "$AUDIT"; do
+WITNESS="$BUILD_DIR/witness/quota-witness"
+for b in "$Q" "$QUOTAD" "$AUDIT" "$WITNESS"; do
   [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
 done
 command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
@@ -51,7 +55,8 @@ start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_P
   local port; port=$(free_port)
   mkdir -p "$dir"
   "$QUOTAD" --data-dir "$dir" --log-key "$T/log.key" --listen "127.0.0.1:$port" --log-level info \
-    --etcd-endpoints "$ETCD" "$@" 2>>"$T/$name.log" &
+    --etcd-endpoints "$ETCD" --witness-policy "$T/policy" --checkpoint-interval-ms 100 \
+    --witness-timeout-ms 1000 "$@" 2>>"$T/$name.log" &
   local pid=$!
   PIDS+=("$pid")
   eval "${name}_URL=http://127.0.0.1:$port ${name}_PID=$pid"
@@ -85,6 +90,16 @@ sys.exit(not (s.get("state")=="sync" and s.get("confirmed")==h["tree_size"]))' "
     [ "$(size_of "$2")" = "$(echo "$p" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')" ]
 }
 wait_sync() { for _ in $(seq 1 300); do in_sync "$1" "$2" && return 0; sleep 0.1; done; return 1; }
+# the checkpoint URL serves (cosigned by the quorum) covers its whole tree
+published_all() { # published_all URL
+  [ "$(curl -s "$1/v1/checkpoint" | sed -n 2p)" = "$(size_of "$1")" ]
+}
+wait_published() { for _ in $(seq 1 300); do published_all "$1" && return 0; sleep 0.1; done; return 1; }
+# the witnesses' cosignatures on URL's published checkpoint meet the policy, and it is consistent
+# with every checkpoint the monitor saw before (of any primary): one sequence, only growing
+monitor() { # monitor URL
+  "$AUDIT" --monitor "$1/log" --state "$T/monitor.state" --verifier-key "$VK" --policy "$T/policy"
+}
 all_acked_at_index() { # all_acked_at_index URL FILE
   local bad=0 a idx
   while read -r a idx; do
@@ -101,6 +116,12 @@ ORIGIN=failover.quotad.example/cets
 "$Q" keygen "$T/op.key" >/dev/null
 "$Q" keygen "$T/auditor.key" >/dev/null
 VK=$(cat "$T/log.key.vkey")
+python3 "$HERE/witness_set.py" "$Q" "$T" "$ORIGIN" "$VK" >"$T/witnesses" || { echo "FAIL - witness set-up"; exit 1; }
+while read -r i port; do
+  "$WITNESS" --config "$T/w$i.conf" 2>>"$T/w$i.log" &
+  PIDS+=("$!")
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+done <"$T/witnesses"
 
 CYCLES=3
 [ "${QUOTAD_LONG:-0}" = 1 ] && CYCLES=10
@@ -140,14 +161,21 @@ for c in $(seq 1 "$CYCLES"); do
   check "cycle $c: the old primary $P rejoined and follows" wait_sync "$(url_of $S)" "$(url_of $P)"
   expect 0 "cycle $c: clients go on against the new primary" "^ok: account_open" -- \
     "$Q" --url "$(url_of $S)" --key "$T/op.key" account-open --account $((100000 * c + 30000)) --kind participant --name "after$c"
+  check "cycle $c: the new primary $S publishes its whole tree, cosigned by the quorum" wait_published "$(url_of $S)"
+  expect 0 "cycle $c: quota-audit --monitor --policy: the witnesses' sequence is consistent across primaries" "" -- \
+    monitor "$(url_of $S)"
   echo "#      cycle $c took $(( $(date +%s) - tc )) s; tails set aside by rejoining primaries so far: $(cat "$T"/N*.log | grep -c "REJOIN: entries")"
   t=$P P=$S S=$t
 done
 echo "#      $(wc -l <"$T/acked") transactions acknowledged over $CYCLES failovers"
 check "every acknowledged transaction is in the last primary's log at its index" all_acked_at_index "$(url_of $P)" "$T/acked"
 check "the standby holds the same log" wait_sync "$(url_of $P)" "$(url_of $S)"
+same_published() { [ "$(curl -s "$1/v1/checkpoint")" = "$(curl -s "$2/v1/checkpoint")" ]; }
+wait_same_published() { for _ in $(seq 1 100); do same_published "$1" "$2" && return 0; sleep 0.1; done; return 1; }
+check "the standby serves the primary's published (cosigned) checkpoint" wait_same_published "$(url_of $P)" "$(url_of $S)"
 expect 0 "quota-audit passes over the last primary's whole log" "" -- \
   "$AUDIT" --url "$(url_of $P)" --key "$T/auditor.key" --verifier-key "$VK" --quiet
+wait_published "$(url_of $P)"
 check "the primary's high-water file follows it" \
   test "$(sed -n 2p "$(dir_of $P)-hw/checkpoint")" = "$(curl -s "$(url_of $P)/v1/checkpoint" | sed -n 2p)"
 
@@ -158,6 +186,7 @@ start "$P" "$(dir_of $P)" --standby-sync --standby-required --standby-timeout-ms
 start "$S" "$(dir_of $S)" "${SYNC[@]}" --follow "$(url_of $P)" --follow-key "$T/auditor.key" ||
   echo "FAIL - the standby did not restart"
 check "the standby follows the restarted primary" wait_sync "$(url_of $P)" "$(url_of $S)"
+check "the restarted primary published its whole tree" wait_published "$(url_of $P)"
 published=$(curl -s "$(url_of $P)/v1/checkpoint" | sed -n 2p)
 kill -STOP "$(pid_of $S)"
 expect 1 "the standby away: the write is not acknowledged (standby_away)" "standby_away" -- \
@@ -198,7 +227,10 @@ t0=$(date +%s%N)
 expect 1 "the woken old primary acknowledges nothing: its etcd swap fails (superseded)" "superseded" -- \
   "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 40000 --kind participant --name zombie
 echo "#      the zombie's write waited $(( ($(date +%s%N) - t0) / 1000000 )) ms for its lost standby, then failed the swap"
-check "it says it was superseded and stopped writing" grep -q "SUPERSEDED: the etcd swap" "$T/$P.log"
+check "it says it was superseded and stopped writing" grep -q "SUPERSEDED: the etcd" "$T/$P.log"
+no_witness_after() { ! sed -n '/SUPERSEDED/,$p' "$1" | grep -q 'witness W'; }
+check "nothing of it reached a witness: no witness answered it after it was superseded" \
+  no_witness_after "$T/$P.log"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$P_URL/v1/checkpoint")
 check "it serves no checkpoint past the promotion (503)" test "$code" = 503
 expect 1 "later writes to it answer superseded" "superseded" -- \
@@ -206,6 +238,9 @@ expect 1 "later writes to it answer superseded" "superseded" -- \
 expect 0 "the promoted node writes" "^ok: account_open" -- \
   "$Q" --url "$S_URL" --key "$T/op.key" account-open --account 40000 --kind participant --name real
 check "the promoted node's log went on from its own size" test "$(size_of "$S_URL")" = "$((before + 1))"
+check "the promoted node publishes that size, cosigned (the witnesses never saw the zombie's tree)" \
+  wait_published "$S_URL"
+expect 0 "quota-audit --monitor --policy: still one consistent sequence after the zombie" "" -- monitor "$S_URL"
 expect 0 "quota-audit passes over the promoted node" "" -- \
   "$AUDIT" --url "$S_URL" --key "$T/auditor.key" --verifier-key "$VK" --quiet
 
