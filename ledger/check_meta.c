@@ -70,6 +70,8 @@ static int root_check(int fd, const struct lmdb_meta *m, uint64_t pages, char *w
 }
 
 int check__lmdb_meta(const char *dir, uint64_t *main_entries, char *why, size_t cap) {
+  PROTO_ASSERT(dir != NULL && main_entries != NULL);
+  PROTO_ASSERT(why != NULL && cap > 0);
   char path[4096];
   *main_entries = 0;
   if (snprintf(path, sizeof path, "%s/data.mdb", dir) >= (int)sizeof path) return PROTO_E_BAD_ARGUMENT;
