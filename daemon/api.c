@@ -1,5 +1,7 @@
 /* api: the route table of the HTTP API v1 and the read endpoints (each a short read-only LMDB
  * transaction inside the ledger calls). Writes are in api_tx.c. */
+#include <stdio.h>
+
 #include "proto/proto_json.h"
 #include <stdlib.h>
 #include <string.h>
@@ -516,6 +518,9 @@ static void get_tx_legs(struct ctx *x) { tx_answer(x, true); }
 
 static void get_checkpoint(struct ctx *x) {
   char note[DAEMON_PUBLISHED_BYTES_MAX];
+  /* A tree that conflicts with a checkpoint learned at start, or whose checkpoint lost its etcd
+   * swap, signs nothing new, and its own is not shown as the registry's latest. */
+  if (x->srv->checkpoint_hidden) return fail(x, PROTO_E_READ_ONLY, x->srv->read_only_why);
   long n = daemon_published_checkpoint(x->srv, note, sizeof note);
   if (n < 0) return fail(x, (int)n, "no checkpoint published yet");
   daemon_reply_set(x->reply, 200, "text/plain; charset=utf-8", note, (size_t)n, x->ka);
@@ -610,6 +615,10 @@ static void get_metrics(struct ctx *x) {
       .map_used_bytes = st.used_bytes, .map_bytes_max = st.map_bytes_max,
       .start_time_s = x->srv->start_time_s};
   g.published_size = daemon_published_size(x->srv);
+  g.read_only = __atomic_load_n(&x->srv->read_only, __ATOMIC_ACQUIRE);
+  g.standby_diverged = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
+  g.standby_away = __atomic_load_n(&x->srv->standby_alone, __ATOMIC_ACQUIRE) ||
+                   __atomic_load_n(&x->srv->standby_stalled, __ATOMIC_ACQUIRE);
   int rc = daemon_metrics_render(&b, &g);
   if (rc) {
     daemon_buf_free(&b);
@@ -619,10 +628,33 @@ static void get_metrics(struct ctx *x) {
   daemon_buf_free(&b);
 }
 
+/* ok, or read_only with why; with standby.sync the standby's state; on a standby its primary. */
 static void get_healthz(struct ctx *x) {
-  api__reply_json(x->reply, 200, json_pack("{s:s,s:I}", "status", "ok", "tree_size",
-                                           (json_int_t)ledger_tree_size(x->srv->ledger)), x->ka);
+  const struct daemon_server *s = x->srv;
+  bool ro = __atomic_load_n(&s->read_only, __ATOMIC_ACQUIRE);
+  json_t *h = json_pack("{s:s,s:I}", "status", ro ? "read_only" : "ok", "tree_size",
+                        (json_int_t)ledger_tree_size(s->ledger));
+  if (ro) json_object_set_new(h, "detail", json_string(s->read_only_why));
+  if (s->cfg->standby_sync && !s->cfg->follow[0]) {
+    bool stalled = __atomic_load_n(&s->standby_stalled, __ATOMIC_ACQUIRE);
+    bool alone = __atomic_load_n(&s->standby_alone, __ATOMIC_ACQUIRE);
+    json_object_set_new(h, "standby", json_pack("{s:s,s:I}", "state", stalled ? "away, writes stall" :
+                        alone ? "away, going on alone" : "sync", "confirmed",
+                        (json_int_t)__atomic_load_n(&s->standby_confirmed, __ATOMIC_ACQUIRE)));
+  }
+  if (s->cfg->follow[0]) {
+    json_object_set_new(h, "role", json_string("standby"));
+    json_object_set_new(h, "primary", json_string(s->cfg->follow));
+    if (__atomic_load_n(&s->follow_failed, __ATOMIC_ACQUIRE)) {
+      json_object_set_new(h, "status", json_string("diverged"));
+      json_object_set_new(h, "detail", json_string(s->follow_why));
+    }
+  }
+  api__reply_json(x->reply, 200, h, x->ka);
 }
+
+/* The standby's stream (standby.c): an operator or auditor key, checked there. */
+static void get_stream(struct ctx *x) { daemon_standby_stream(x->srv, &x->p, x->r, x->reply, x->ka); }
 
 /* Who may call a route, checked before its handler (which checks which rows the reader sees). */
 enum access {
@@ -649,7 +681,35 @@ static void get_alloc_table(struct ctx *x) {
   api__table_get(x->srv, &x->p, x->r, x->reply, x->ka, x->arg);
 }
 
-static int post_tx(struct ctx *x) { return api__tx_submit(x->srv, x->c, x->r, x->reply); }
+
+/* A write goes to the primary, and not while writes are stopped (a standby, a standby.required
+ * primary whose standby is away, a read-only or superseded node): each answers 503 with why. */
+static int post_tx(struct ctx *x) {
+  struct daemon_server *srv = x->srv;
+  if (srv->cfg->follow[0]) {
+    char primary[320];
+    snprintf(primary, sizeof primary, "primary: %s", srv->cfg->follow);
+    fail(x, PROTO_E_STANDBY, primary);
+    return DAEMON_DONE;
+  }
+  if (__atomic_load_n(&srv->standby_stalled, __ATOMIC_ACQUIRE)) {
+    fail(x, PROTO_E_STANDBY_AWAY, "the synchronous standby is away and standby.required is set: "
+                                  "writes stall until it confirms");
+    return DAEMON_DONE;
+  }
+  if (__atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE)) {
+    fail(x, __atomic_load_n(&srv->etcd_superseded, __ATOMIC_ACQUIRE) ? PROTO_E_SUPERSEDED : PROTO_E_READ_ONLY,
+         srv->read_only_why);
+    return DAEMON_DONE;
+  }
+  return api__tx_submit(srv, x->c, x->r, x->reply);
+}
+
+/* POST /v1/admin/promote: the Unix socket without a key, else an operator key (standby.c checks). */
+static int post_promote(struct ctx *x) {
+  if (x->p.local || need_principal(x, true)) daemon_standby_promote(x->srv, &x->p, x->reply, x->ka);
+  return DAEMON_DONE;
+}
 static int post_encode(struct ctx *x) {
   api__tx_encode(x->srv, x->r, x->reply);
   return DAEMON_DONE;
@@ -673,6 +733,8 @@ static const struct route routes[] = {
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_CONSISTENCY, "/v1/proof/consistency", get_consistency, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_INCLUSION, "/v1/proof/inclusion", get_inclusion, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_ENTRIES, "/v1/entries", get_entries, NULL},
+  {DAEMON_GET, ACCESS_KEY, DAEMON_EP_ENTRIES, "/v1/stream", get_stream, NULL},
+  {DAEMON_POST, ACCESS_PUBLIC, DAEMON_EP_OTHER, "/v1/admin/promote", NULL, post_promote},
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_LOG_CHECKPOINT, "/log/checkpoint", get_log_checkpoint, NULL},
   {DAEMON_GET, ACCESS_LOG, DAEMON_EP_TILE, "/log/tile/entries/{*}", get_entry_bundle, NULL},
   {DAEMON_GET, ACCESS_PUBLIC, DAEMON_EP_TILE, "/log/tile/{*}", get_hash_tile, NULL},

@@ -29,10 +29,19 @@ struct opt {
 static const struct opt opts[] = {
   STR("ledger", "data_dir", "data-dir", data_dir, "ledger directory (LMDB environment)"),
   STR("ledger", "log_key", "log-key", log_key, "log key file (quotad-ed25519-seed); default DATA_DIR/log.key"),
+  STR("ledger", "high_water_file", "high-water-file", high_water_file, "every published checkpoint is also written here, outside the data directory; default: DATA_DIR-hw/checkpoint beside the data directory"),
+  STR("ledger", "known_checkpoint", "known-checkpoint", known_checkpoint, "a checkpoint of this registry learned elsewhere: a tree behind it starts read-only; empty = none"),
   NUM("ledger", "map_bytes_max", "map-bytes-max", OPT_U64, map_bytes_max, 0, UINT64_MAX, "ledger size ceiling in bytes; 0 = ledger default"),
   NUM("ledger", "check_interval_s", "check-interval-s", OPT_U32, check_interval_s, 0, 31536000, "full structural check of the store every N s, in a child process; 0 = off"),
   NUM("ledger", "invariants_every_batches", "invariants-every-batches", OPT_U32, invariants_every_batches, 0, LEDGER_INVARIANTS_EVERY_BATCHES_MAX, "check the ledger's invariants every N batches that add entries; 0 = ledger default (1,000)"),
   NUM("ledger", "public_log", "public-log", OPT_BOOL, public_log, 0, 1, "entries and inclusion proofs readable without a key"),
+  STR("standby", "follow", "follow", follow, "be a standby of the primary at this URL (http://host:port): follow its log, serve reads, refuse writes; empty = a primary"),
+  STR("standby", "follow_key", "follow-key", follow_key, "the operator or auditor key (quotad-ed25519-seed) that signs the standby's stream requests"),
+  NUM("standby", "sync", "standby-sync", OPT_BOOL, standby_sync, 0, 1, "a primary acknowledges a batch only after its standby confirmed it durable"),
+  NUM("standby", "required", "standby-required", OPT_BOOL, standby_required, 0, 1, "with sync: while the standby is away writes stall (503 standby_away) instead of going on alone"),
+  NUM("standby", "timeout_ms", "standby-timeout-ms", OPT_U32, standby_timeout_ms, 10, 600000, "how long a batch waits for the standby's confirmation, ms"),
+  STR("etcd", "endpoints", "etcd-endpoints", etcd_endpoints, "etcd v3 JSON gateway URLs, comma-separated: the fence of acknowledgements and publication; empty = none"),
+  NUM("etcd", "lease_ttl_s", "etcd-lease-ttl-s", OPT_U32, etcd_lease_ttl_s, 0, 3600, "automatic failover: the primary holds an etcd leader lease of this many s; a standby takes it over when it expires and promotes itself; 0 = off"),
   STR("ledger", "tiles_dir", "tiles-dir", tiles_dir, "write completed tiles and the published checkpoint here for a static server; empty = none"),
   STR("publish", "witness_policy", "witness-policy", witness_policy, "tlog-policy file: publish a checkpoint only once its quorum cosigned; empty = publish at once"),
   NUM("publish", "checkpoint_interval_ms", "checkpoint-interval-ms", OPT_U32, checkpoint_interval_ms, 10, 600000, "at most one checkpoint sent to the witnesses per this many ms"),
@@ -80,6 +89,7 @@ void daemon_config_defaults(struct daemon_config *cfg) {
   cfg->auth_window_s = 300;
   cfg->check_interval_s = 86400;
   cfg->public_pages = true;
+  cfg->standby_timeout_ms = 2000;
   cfg->checkpoint_interval_ms = 250;
   cfg->witness_timeout_ms = 5000;
   cfg->limits = (struct daemon_limits){

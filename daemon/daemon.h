@@ -44,6 +44,15 @@ struct daemon_limits {
 struct daemon_config {
   char data_dir[DAEMON_PATH_BYTES_MAX];
   char log_key[DAEMON_PATH_BYTES_MAX];   /* proto_key_load's format; empty: data_dir/log.key */
+  char high_water_file[DAEMON_PATH_BYTES_MAX];  /* empty: DATA_DIR-hw/checkpoint (highwater.c) */
+  char known_checkpoint[DAEMON_PATH_BYTES_MAX]; /* empty: none */
+  char follow[256];                            /* a standby of this primary URL; empty: none */
+  char follow_key[DAEMON_PATH_BYTES_MAX];      /* signs the standby's stream requests */
+  char etcd_endpoints[512];    /* "http://127.0.0.1:2379,..."; empty: no etcd fence */
+  uint32_t etcd_lease_ttl_s;   /* automatic failover's leader lease (lease.c); 0: off */
+  bool standby_sync;          /* a primary acknowledges only what its standby confirmed */
+  bool standby_required;      /* ... and stalls while it is away, instead of going on alone */
+  uint32_t standby_timeout_ms; /* how long a batch waits for the standby's confirmation */
   char listen[256];                      /* "host:port" plain TCP; empty: none */
   char tls_listen[256];                  /* "host:port" TLS; empty: none */
   char unix_path[DAEMON_PATH_BYTES_MAX]; /* Unix socket; empty: none */
@@ -339,6 +348,9 @@ struct daemon_gauges {
   uint32_t connections;
   uint64_t map_bytes, map_used_bytes, map_bytes_max; /* LMDB: writes fail at the ceiling */
   uint64_t start_time_s;      /* unix time quotad started */
+  bool read_only;             /* writes stopped (highwater.c) */
+  bool standby_diverged;      /* a standby that stopped following (follow.c) */
+  bool standby_away;          /* standby.sync: the standby is away (alone or stalled) */
 };
 /* Renders the Prometheus text exposition: counters, histograms, the gauges, quotad_build_info and
  * the process_* family (CPU seconds, resident and virtual memory, open and maximum fds, start

@@ -205,6 +205,15 @@ int daemon_metrics_render(struct daemon_buf *out, const struct daemon_gauges *g)
                            (unsigned long long)g->checkpoint_age_s, g->connections,
                            (unsigned long long)g->map_bytes, (unsigned long long)g->map_used_bytes,
                            (unsigned long long)g->map_bytes_max);
+  if (!rc)
+    rc = daemon_buf_printf(out,
+                           "# HELP quotad_read_only 1 while writes are stopped (behind a learned checkpoint, high-water file).\n"
+                           "# TYPE quotad_read_only gauge\nquotad_read_only %d\n"
+                           "# HELP quotad_standby_diverged 1 when this standby stopped following: its primary's entries diverged.\n"
+                           "# TYPE quotad_standby_diverged gauge\nquotad_standby_diverged %d\n"
+                           "# HELP quotad_standby_away 1 while the synchronous standby is away (going on alone, or stalled).\n"
+                           "# TYPE quotad_standby_away gauge\nquotad_standby_away %d\n",
+                           g->read_only ? 1 : 0, g->standby_diverged ? 1 : 0, g->standby_away ? 1 : 0);
   if (!rc) rc = render_process(out, g->start_time_s);
   return rc;
 }

@@ -1,6 +1,7 @@
-/* publish: the publisher thread. Checkpoints go through sign -> etcd swap (empty until issue 16)
- * -> witnesses -> publish, at most one round per checkpoint_interval_ms; the loop and the writer
- * never wait for it, so commits are acknowledged at full speed while witnesses are slow or down. */
+/* publish: the one publication pipeline, sign -> etcd swap -> witnesses -> publish. With a witness
+ * policy the publisher thread runs it, at most one round per checkpoint_interval_ms, and the loop
+ * and the writer never wait for it; without one the writer runs it for each batch (no witnesses:
+ * a checkpoint that passed its swap is published as it is). */
 #include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -288,25 +289,28 @@ static int step_witnesses(struct daemon_publisher *p, const char *note, size_t n
 
 /* Step 1: the checkpoint to publish. The ledger signs one after each batch is durable (fsync
  * before signature), only over its own growing tree, so every note taken here was signed over a
- * durable tree and is consistent with every earlier one. Returns its length, or 0 when there is
- * nothing newer than what is published. */
-static long step_sign(struct daemon_publisher *p, char *note, size_t cap, struct tlog_note *tn) {
-  long n = ledger_checkpoint_latest(p->srv->ledger, note, cap);
-  if (n <= 0) return 0;
-  if (tlog_note_parse(note, (size_t)n, tn)) return 0;
+ * durable tree and is consistent with every earlier one. Returns its length, 0 when there is
+ * nothing newer than what is published (p NULL: no policy, the latest is always new), or a code. */
+static long step_sign(struct daemon_server *srv, struct daemon_publisher *p, char *note, size_t cap,
+                      struct tlog_note *tn) {
+  long n = ledger_checkpoint_latest(srv->ledger, note, cap);
+  if (n <= 0) return n;
+  if (tlog_note_parse(note, (size_t)n, tn)) return PROTO_E_CORRUPT;
+  if (!p) return n;
   uv_mutex_lock(&p->mu);
   bool newer = tn->cp.size > p->published_size || p->published_len == 0;
   uv_mutex_unlock(&p->mu);
   return newer ? n : 0;
 }
 
-/* Step 2: the etcd compare-and-swap of issue 16 goes here. A checkpoint whose swap fails has
- * been superseded and must go to no witness: a non-zero return ends the round. */
-static int step_etcd_swap(struct daemon_publisher *p, const char *note, size_t note_len) {
-  (void)p;
-  (void)note;
-  (void)note_len;
-  return 0;
+/* Step 2: the etcd compare-and-swap of the epoch and the last checkpoint. A checkpoint whose swap
+ * fails was superseded (another node was promoted; etcd.c stops this node's writes and logs why)
+ * and goes to no witness. One that passed leaves the data directory (the high-water file) before
+ * any witness sees it, so that a restored backup cannot sign a fork of it. */
+static int step_etcd_swap(struct daemon_server *srv, const char *note, size_t note_len) {
+  int rc = daemon_etcd_swap(srv, note, note_len);
+  if (!rc) daemon_highwater_publish_note(srv, note, note_len);
+  return rc;
 }
 
 /* Step 4: durable first, then served. */
@@ -337,21 +341,41 @@ static void log_behind(struct daemon_publisher *p, uint64_t size) {
              (unsigned long long)size, (unsigned long long)pub, p->srv->cfg->checkpoint_interval_ms);
 }
 
-static void publish_round(struct daemon_publisher *p) {
+/* One checkpoint through the pipeline. p NULL (no witness policy): no witnesses, and a checkpoint
+ * that passed its swap is the published one (daemon_published_checkpoint serves the latest signed).
+ * Returns 0 (published, or nothing new) or the code of the step that stopped it. */
+static int publish_pipeline(struct daemon_server *srv, struct daemon_publisher *p) {
   char note[TLOG_CHECKPOINT_BYTES_MAX];
   struct tlog_note tn;
-  long n = step_sign(p, note, sizeof note, &tn);
-  if (n <= 0) return;
-  if (step_etcd_swap(p, note, (size_t)n)) return;
+  long n = step_sign(srv, p, note, sizeof note, &tn);
+  if (n <= 0) return (int)n;
+  int rc = step_etcd_swap(srv, note, (size_t)n);
+  if (rc || !p) return rc;
   struct daemon_buf cosigs = {0};
-  int rc = step_witnesses(p, note, (size_t)n, &tn, &cosigs);
+  rc = step_witnesses(p, note, (size_t)n, &tn, &cosigs);
   if (rc) log_behind(p, tn.cp.size);
-  else if (!step_publish(p, note, (size_t)n, &cosigs, tn.cp.size)) {
+  else if (!(rc = step_publish(p, note, (size_t)n, &cosigs, tn.cp.size))) {
     if (p->behind_logged_ms) daemon_log(DAEMON_LOG_NOTICE, "publishing again: size %llu cosigned",
                                         (unsigned long long)tn.cp.size);
     p->behind_logged_ms = 0;
   }
   daemon_buf_free(&cosigs);
+  return rc;
+}
+
+int daemon_publish_signed(struct daemon_server *srv) {
+  DAEMON_ASSERT(srv->publisher == NULL);
+  return publish_pipeline(srv, NULL);
+}
+
+/* A standby publishes nothing (its primary does), nor does a node whose writes stopped (superseded,
+ * behind a learned checkpoint): the round is skipped until that changes. */
+static void publish_round(struct daemon_publisher *p) {
+  struct daemon_server *srv = p->srv;
+  if (__atomic_load_n(&srv->cfg->follow[0], __ATOMIC_ACQUIRE) != '\0' ||
+      __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE))
+    return;
+  (void)publish_pipeline(srv, p);
 }
 
 static void publisher_main(void *arg) {
@@ -426,10 +450,37 @@ void daemon_publisher_stop(struct daemon_server *srv) {
   srv->publisher = NULL;
 }
 
+/* A standby publishes nothing itself: it serves what its primary published, once its own tree
+ * holds that checkpoint with the same root (the cosignatures were checked by the primary). */
+int daemon_published_learn(struct daemon_server *srv, const char *note, size_t len) {
+  struct daemon_publisher *p = srv->publisher;
+  if (!p || len >= DAEMON_PUBLISHED_BYTES_MAX) return p ? PROTO_E_BAD_CHECKPOINT : 0;
+  struct tlog_checkpoint cp;
+  uint8_t root[PROTO_HASH_BYTES];
+  if (tlog_checkpoint_verify(note, len, ledger_origin(srv->ledger), srv->log_public_key, &cp))
+    return PROTO_E_BAD_CHECKPOINT;
+  if (cp.size > ledger_tree_size(srv->ledger)) return 0; /* learned again once the tree holds it */
+  int rc = ledger_root(srv->ledger, cp.size, root);
+  if (rc) return rc;
+  if (memcmp(root, cp.root, PROTO_HASH_BYTES) != 0) return PROTO_E_INCONSISTENT;
+  uv_mutex_lock(&p->mu);
+  bool newer = cp.size > p->published_size || p->published_len == 0;
+  uv_mutex_unlock(&p->mu);
+  if (!newer) return 0;
+  rc = persist(p, note, len);
+  if (rc) return PROTO_E_STORAGE;
+  set_published(p, note, len, cp.size, daemon_now_ms());
+  daemon_tiles_kick(srv);
+  return 0;
+}
+
 long daemon_published_checkpoint(struct daemon_server *srv, char *out, size_t cap) {
   struct daemon_publisher *p = srv->publisher;
   /* Without a policy every signed checkpoint is published as it is signed. */
-  if (!p) return ledger_checkpoint_latest(srv->ledger, out, cap);
+  if (!p) { /* ... but one that lost its etcd swap, or conflicts with a learned one, is not */
+    if (srv->checkpoint_hidden) return PROTO_E_READ_ONLY;
+    return ledger_checkpoint_latest(srv->ledger, out, cap);
+  }
   uv_mutex_lock(&p->mu);
   size_t len = p->published_len;
   long rc = len == 0 ? PROTO_E_NOT_FOUND : len >= cap ? PROTO_E_FIELD_TOO_LONG : (long)len;

@@ -1,6 +1,7 @@
 /* publish: which checkpoint quotad shows the world. With a witness policy a publisher thread
  * takes the latest signed checkpoint, runs it through a fixed sequence of steps (sign, etcd swap,
- * witnesses, publish) and publishes it only once the policy's quorum has cosigned it. */
+ * witnesses, publish) and publishes it only once the policy's quorum has cosigned it; without one
+ * the writer runs the same steps but the witnesses for every batch. */
 #ifndef QUOTAD_DAEMON_PUBLISH_H
 #define QUOTAD_DAEMON_PUBLISH_H
 
@@ -24,6 +25,17 @@ int daemon_publisher_start(struct daemon_server *srv, char *why, size_t why_cap)
 /* Stops and joins the thread (a round in flight ends within witness_timeout_ms). Safe when
  * daemon_publisher_start did nothing or failed. */
 void daemon_publisher_stop(struct daemon_server *srv);
+
+/* Without a witness policy, the writer's thread after each signed batch: the latest signed
+ * checkpoint through the same pipeline (the etcd swap, the high-water file; no witnesses), after
+ * which it is the published one. 0, or SUPERSEDED (this node stopped writing) or a transport code:
+ * then the batch is not acknowledged. */
+int daemon_publish_signed(struct daemon_server *srv);
+
+/* A standby (follow.c): its primary's published note (with cosignature lines), served once this
+ * node's tree holds that checkpoint with the same root. 0 (also when not yet held, or without a
+ * policy), BAD_CHECKPOINT (not signed by the log key), INCONSISTENT (another root), STORAGE. */
+int daemon_published_learn(struct daemon_server *srv, const char *note, size_t len);
 
 /* The latest published checkpoint note with its cosignature lines, NUL-terminated; returns its
  * length, NOT_FOUND when nothing is published yet, FIELD_TOO_LONG when cap is small

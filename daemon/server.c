@@ -106,6 +106,7 @@ void daemon_server_maybe_finish(struct daemon_server *srv) {
   if (!srv->stopping || srv->stopped || srv->conn_count || !daemon_writer_idle(srv)) return;
   srv->stopped = true;
   daemon_log(DAEMON_LOG_NOTICE, "all connections closed and batches committed; stopping");
+  daemon_lease_stop(srv); /* its async handle would keep the loop running */
   uv_close((uv_handle_t *)&srv->sweep, NULL);
   uv_close((uv_handle_t *)&srv->check_timer, NULL);
   uv_close((uv_handle_t *)&srv->sig_term, NULL);
@@ -161,6 +162,15 @@ static void on_signal(uv_signal_t *s, int signum) {
   server_stop(srv);
 }
 
+/* How quotad opens its ledger (again, after a rejoin rebuilt it). With standby.sync, or as a
+ * standby (an old primary may rejoin with a tail no one confirmed), nothing is signed before
+ * something outside this node confirmed it: the writer signs (ledger_sign_latest). */
+static struct ledger_config ledger_config_of(const struct daemon_config *cfg, const struct proto_key *log_key) {
+  return (struct ledger_config){.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = log_key,
+                                .invariants_every_batches = cfg->invariants_every_batches,
+                                .sign_deferred = cfg->standby_sync || cfg->follow[0]};
+}
+
 static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   const struct daemon_config *cfg = srv->cfg;
   char why[600];
@@ -177,9 +187,8 @@ static int open_ledger(struct daemon_server *srv, struct proto_key **log_key) {
   }
   proto_key_public(*log_key, srv->log_public_key);
   struct ledger_check_report check;
-  struct ledger_config lc = {.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max,
-                             .log_key = *log_key, .open_check = &check,
-                             .invariants_every_batches = cfg->invariants_every_batches};
+  struct ledger_config lc = ledger_config_of(cfg, *log_key);
+  lc.open_check = &check;
   memset(&check, 0, sizeof check);
   rc = ledger_open(&lc, &srv->ledger);
   if (rc == PROTO_E_CORRUPT && check.result == PROTO_E_CORRUPT) {
@@ -241,7 +250,8 @@ static int load_material(struct daemon_server *srv) {
   return 0;
 }
 
-/* The writer, the publisher (with a witness policy) and the tiles writer (with tiles_dir); each
+/* The writer, the publisher (with a witness policy), the tiles writer (with tiles_dir) and the
+ * lease thread (with etcd.lease_ttl_s); each
  * stop function is safe whether or not its thread started. */
 static int start_threads(struct daemon_server *srv) {
   char why[512];
@@ -256,6 +266,10 @@ static int start_threads(struct daemon_server *srv) {
   }
   if (daemon_tiles_start(srv)) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the tiles writer");
+    return 1;
+  }
+  if (daemon_lease_start(srv)) {
+    daemon_log(DAEMON_LOG_ERR, "cannot start the lease thread");
     return 1;
   }
   return 0;
@@ -284,9 +298,12 @@ int daemon_run(struct daemon_config *cfg) {
   srv.loop = &loop;
   struct proto_key *log_key = NULL;
   int status = 1;
-  if (open_ledger(&srv, &log_key) || load_material(&srv)) goto out;
+  if (open_ledger(&srv, &log_key) || daemon_highwater_start(&srv) || daemon_etcd_start(&srv) ||
+      load_material(&srv))
+    goto out;
   srv.log_key = log_key;
-  if (start_threads(&srv)) goto out;
+  struct ledger_config lc = ledger_config_of(cfg, log_key);
+  if (daemon_follow_start(&srv, &lc) || start_threads(&srv)) goto out;
   srv.last_commit_ms = daemon_now_ms();
   srv.start_time_s = srv.last_commit_ms / 1000;
   if (start_handles(&srv)) {
@@ -297,10 +314,13 @@ int daemon_run(struct daemon_config *cfg) {
   daemon_log(DAEMON_LOG_NOTICE, "quotad ready: data %s, tree size %llu%s%s%s%s%s%s", cfg->data_dir,
              (unsigned long long)ledger_tree_size(srv.ledger), cfg->listen[0] ? ", http " : "", cfg->listen,
              cfg->tls_listen[0] ? ", https " : "", cfg->tls_listen, cfg->unix_path[0] ? ", unix " : "", cfg->unix_path);
+  if (srv.read_only) daemon_log(DAEMON_LOG_WARNING, "serving READ-ONLY: %s", srv.read_only_why);
   sd_notify_text("READY=1");
   uv_run(&loop, UV_RUN_DEFAULT);
   status = 0;
 out:
+  daemon_lease_stop(&srv); /* before the follower: a promotion it asked for must not start now */
+  daemon_follow_stop(&srv); /* the follower writes the ledger: it ends before the ledger closes */
   daemon_tiles_stop(&srv);
   if (srv.writer_started) {
     srv.stopping = true;

@@ -3,6 +3,7 @@
 #ifndef QUOTAD_DAEMON_SERVER_H
 #define QUOTAD_DAEMON_SERVER_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "daemon/daemon.h"
@@ -144,6 +145,35 @@ struct daemon_server {
   int check_child; /* __atomic: the checking child's pid while it runs, else 0 */
   struct ledger_check_report check_report;
   char exe_path[DAEMON_PATH_BYTES_MAX]; /* this program, which the check re-executes */
+  /* never forking (highwater.c): the high-water file, and why writes are stopped */
+  char high_water_path[DAEMON_PATH_BYTES_MAX];
+  bool read_only;          /* __atomic: writes answer 503 read_only with read_only_why */
+  bool checkpoint_hidden;  /* the tree conflicts with a learned checkpoint: its own is not served */
+  bool high_water_failed;  /* __atomic: set by the writer when the file could not be written */
+  char read_only_why[DAEMON_PATH_BYTES_MAX + 256];
+  /* the primary's side of a standby (standby.c): the size it confirmed (__atomic: the loop thread
+   * writes it, the writer waits for it), when, and where it diverged (loop thread only) */
+  uint64_t standby_confirmed, standby_seen_ms, standby_diverged_at;
+  /* the etcd fence (etcd.c): revisions this node saw; under etcd.c's lock (writer, publisher, promotion) */
+  uint64_t etcd_epoch_mod, etcd_cp_mod; /* under etcd.c's lock */
+  bool etcd_superseded;   /* __atomic */
+  bool etcd_ready;        /* epoch and checkpoint revisions read */
+  int inflight_fence;     /* the fence's code for the batch in flight (0: acknowledged) */
+  uv_cond_t sync_cv;      /* with writer_mu: the standby confirmed more (daemon_standby_wait) */
+  bool standby_alone;     /* __atomic: the standby is away and this node went on alone */
+  bool standby_stalled;   /* __atomic: the standby is away and writes stall (standby.required) */
+  /* a standby (follow.c): the thread that follows cfg->follow */
+  uv_thread_t follow_thread;
+  bool follow_started;
+  bool follow_quit;   /* __atomic */
+  bool follow_failed; /* __atomic: stopped on a divergence; follow_why says why */
+  struct proto_key *follow_key;
+  char follow_why[512];
+  /* automatic failover (lease.c): the thread that holds or watches the leader lease */
+  uv_thread_t lease_thread;
+  uv_async_t lease_async; /* the lease thread asks the loop to promote this standby */
+  bool lease_started;
+  bool lease_quit; /* __atomic */
   struct daemon_publisher *publisher; /* publish.c; NULL without a witness policy */
 };
 
@@ -200,6 +230,74 @@ void daemon_writer_kick(struct daemon_server *srv);
 bool daemon_writer_idle(const struct daemon_server *srv);
 /* Completes a request whose envelopes are all resolved: builds its reply. */
 void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
+/* The standby confirmed a larger tree (standby.c, the loop thread): wakes daemon_standby_wait. */
+void daemon_writer_standby_confirmed(struct daemon_server *srv);
+/* standby.sync (standby.c, the writer's thread): waits until the standby confirmed size, at most
+ * standby.timeout_ms. Returns 0 (confirmed; or it is away and this node goes on alone), or
+ * STANDBY_AWAY (standby.required: writes stall until it confirms all of the tree). */
+int daemon_standby_wait(struct daemon_server *srv, uint64_t size);
+
+/* highwater.c. The file's path (high_water_file, else DATA_DIR-hw/checkpoint). */
+int daemon_highwater_path(const struct daemon_config *cfg, char *out, size_t cap);
+/* Replaces the file with note atomically and durably (its directory made 0700 if missing).
+ * Returns 0 or -errno. Any thread. */
+int daemon_highwater_write(const char *path, const char *note, size_t len);
+/* A checkpoint file into out (NUL-terminated): its length, NOT_FOUND, TOO_LARGE or -errno. */
+long daemon_checkpoint_file_read(const char *path, char *out, size_t cap);
+/* Judges the tree against a learned checkpoint note (source names it in why): 0 when the tree
+ * equals or consistently extends it; READ_ONLY when the tree is behind; INCONSISTENT when the
+ * tree has another root at its size; BAD_CHECKPOINT when it is not this registry's (origin, log
+ * key). *learned_size receives its size when it verifies. */
+int daemon_highwater_judge(struct daemon_server *srv, const char *note, size_t len,
+                           const char *source, uint64_t *learned_size, char *why, size_t cap);
+/* At start, after the ledger opened: judges the tree against the high-water file and
+ * known_checkpoint, sets read_only when either conflicts, and brings the file up to the tree.
+ * Returns 0 or a code that stops the start (the file cannot be written, known_checkpoint absent). */
+int daemon_highwater_start(struct daemon_server *srv);
+/* After a committed batch (a standby's follower): the latest checkpoint to the file. */
+void daemon_highwater_publish(struct daemon_server *srv);
+/* The publication pipeline (publish.c), once note passed the etcd swap: note to the file. */
+void daemon_highwater_publish_note(struct daemon_server *srv, const char *note, size_t len);
+
+/* etcd.c. start: reads the epoch (creating epoch 1 for the first primary) and the last checkpoint
+ * (judged like the high-water file); a code stops the start. swap: the transaction that makes a
+ * checkpoint public and fences acknowledgement: 0, SUPERSEDED (this node stops writing), or a
+ * transport code. promote: writes a new epoch. Each returns 0 at once without etcd.endpoints. */
+int daemon_etcd_start(struct daemon_server *srv);
+int daemon_etcd_swap(struct daemon_server *srv, const char *note, size_t len);
+int daemon_etcd_promote(struct daemon_server *srv);
+/* etcd.c, check_epoch: 0 while the epoch is the one this node saw; SUPERSEDED (this node stops
+ * writing) or a transport code otherwise; 0 at once without etcd.endpoints. Any thread. */
+int daemon_etcd_check_epoch(struct daemon_server *srv);
+/* etcd.c for lease.c: one gateway call (body is taken), a key under quotad/<origin>/, base64. */
+int daemon__etcd_call(struct daemon_server *srv, const char *path, json_t *body, json_t **out);
+void daemon__etcd_key(const struct daemon_server *srv, const char *leaf, char *out, size_t cap);
+json_t *daemon__etcd_b64(const void *data, size_t len);
+/* lease.c: with etcd.lease_ttl_s, the thread of automatic failover; stop joins it. */
+int daemon_lease_start(struct daemon_server *srv);
+void daemon_lease_stop(struct daemon_server *srv);
+
+/* standby.c: GET /v1/stream (an authenticated operator or auditor) */
+void daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
+                           const struct daemon_request *r, struct daemon_reply *reply, bool ka);
+/* POST /v1/admin/promote (the Unix socket or an operator key): a standby becomes the primary when
+ * its tree equals or extends every published checkpoint it can learn (etcd, the high-water file,
+ * known_checkpoint), after writing a new etcd epoch. */
+void daemon_standby_promote(struct daemon_server *srv, const struct daemon_principal *p,
+                            struct daemon_reply *reply, bool ka);
+/* The promotion itself (the loop thread): 0, or a code with the reason in why. */
+int daemon_standby_promote_now(struct daemon_server *srv, char *why, size_t cap);
+/* follow.c: with cfg->follow, the thread that follows the primary (0, or a code that stops the
+ * start: the follow key cannot be loaded, the rejoin refused); stop joins it. lc opens the ledger
+ * again after a rejoin rebuilt it. */
+int daemon_follow_start(struct daemon_server *srv, const struct ledger_config *lc);
+/* rejoin.c: before following, a tree that is no prefix of the primary's (an old primary) sets
+ * aside its entries past the shared prefix into DIR/set-aside-FROM-TO-MS.json beside the
+ * high-water file, never below the checkpoint it published, and rebuilds the store from the
+ * prefix. 0 when it followed the primary's log or the primary did not answer; INCONSISTENT when
+ * the primary lacks what this node published; else the failing step's code. */
+int daemon_rejoin(struct daemon_server *srv, const struct ledger_config *lc);
+void daemon_follow_stop(struct daemon_server *srv);
 
 /* server.c */
 uint64_t daemon_now_ms(void);

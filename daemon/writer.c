@@ -2,17 +2,36 @@
  * one with a single ledger_apply (one fsync); the loop answers a batch's clients only after its
  * commit returned, then hands over the next batch. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "daemon/ack.h"
+#include "daemon/publish.h"
 #include "daemon/server.h"
 
 static uint64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* After the commit, before any client hears ok (the writer's thread): with standby.sync the
+ * standby's confirmation of the new tree, then the signature. Without a witness policy the
+ * checkpoint is then published through the one publication pipeline (publish.c: etcd swap,
+ * high-water file); with one the publisher thread does that, and acknowledgement is fenced here
+ * by the standby's confirmation or, without a confirming standby, an etcd check of the epoch.
+ * A code here answers the batch's accepted submissions instead of ok. */
+static int commit_fence(struct daemon_server *srv) {
+  PROTO_ASSERT(srv->inflight_rc == 0);
+  int rc = srv->cfg->standby_sync ? daemon_standby_wait(srv, srv->inflight_info.tree_size) : 0;
+  if (rc || !srv->inflight_info.accepted) return rc;
+  rc = ledger_sign_latest(srv->ledger); /* deferred until now with standby.sync (ledger_config) */
+  if (rc) return rc;
+  if (!srv->publisher) return daemon_publish_signed(srv);
+  bool confirmed = srv->cfg->standby_sync && !__atomic_load_n(&srv->standby_alone, __ATOMIC_ACQUIRE);
+  return confirmed ? 0 : daemon_etcd_check_epoch(srv);
 }
 
 static void writer_main(void *arg) {
@@ -31,9 +50,15 @@ static void writer_main(void *arg) {
     uint64_t size_before = ledger_tree_size(srv->ledger);
     uint64_t t0 = now_us();
     memset(&srv->inflight_info, 0, sizeof srv->inflight_info);
-    srv->inflight_rc = ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
+    /* A read-only node signs nothing: not even what was already in the batch when it stopped. */
+    bool ro = __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE);
+    srv->inflight_rc = ro ? PROTO_E_READ_ONLY
+                          : ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &srv->inflight_info);
     srv->inflight_errno = srv->inflight_rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
-    srv->inflight_ack = srv->inflight_rc ? NULL
+    srv->inflight_fence = srv->inflight_rc == 0 ? commit_fence(srv) : 0;
+    /* A signed acknowledgement only for what the fence let through. */
+    srv->inflight_ack = srv->inflight_rc || srv->inflight_fence
+                        ? NULL
                         : daemon_ack_make(ledger_origin(srv->ledger), srv->log_key, b->subs, b->n,
                                           srv->inflight_info.time_ms);
     srv->inflight_commit_us = now_us() - t0;
@@ -82,6 +107,56 @@ static void on_batch_timer(uv_timer_t *t) {
   handoff(srv);
 }
 
+/* Answers every client of the batch in flight (accepted ones get unconfirmed instead when it is
+ * not 0: the fence or the synchronous standby did not confirm), then hands over the next batch. */
+static void batch_answer(struct daemon_server *srv, int unconfirmed) {
+  PROTO_ASSERT(srv->writer_busy);
+  struct daemon_batch *b = srv->inflight;
+  int rc = srv->inflight_rc;
+  for (size_t i = 0; i < b->n; i++) {
+    struct daemon_txreq *req = b->reqs[i];
+    struct daemon_txres *res = &req->res[b->slots[i]];
+    const struct ledger_submission *s = &b->subs[i];
+    PROTO_ASSERT(req->outstanding > 0);
+    res->result = rc ? rc : unconfirmed && s->result == 0 ? unconfirmed : s->result;
+    res->index = s->index;
+    res->withheld = s->withheld;
+    res->aux = rc == PROTO_E_STORAGE ? (uint64_t)srv->inflight_errno : s->aux; /* the cause, for the answer */
+    if (!rc && res->result == 0 && srv->inflight_ack) {
+      res->ack = srv->inflight_ack;
+      daemon_ack_ref(res->ack);
+    }
+    res->leg = rc ? -1 : s->leg;
+    req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
+    daemon_metrics_tx_result(res->result);
+    if (--req->outstanding == 0) daemon_txreq_finish(srv, req);
+  }
+  daemon_ack_unref(srv->inflight_ack); /* the answers hold their own references */
+  srv->inflight_ack = NULL;
+  batch_reset(b);
+  srv->writer_busy = false;
+  /* Whatever filled up meanwhile has waited at least one commit: send it now. */
+  handoff(srv);
+  daemon_server_maybe_finish(srv);
+}
+
+/* The standby confirmed a tree (the loop thread, standby.c): a node that was away comes back once
+ * it holds all of ours, and the writer waiting in daemon_standby_wait looks again. */
+void daemon_writer_standby_confirmed(struct daemon_server *srv) {
+  uint64_t confirmed = __atomic_load_n(&srv->standby_confirmed, __ATOMIC_ACQUIRE);
+  bool away = __atomic_load_n(&srv->standby_alone, __ATOMIC_ACQUIRE) ||
+              __atomic_load_n(&srv->standby_stalled, __ATOMIC_ACQUIRE);
+  if (away && confirmed >= ledger_tree_size(srv->ledger)) {
+    daemon_log(DAEMON_LOG_NOTICE, "standby back: it confirmed tree size %llu; acknowledging with it "
+               "again", (unsigned long long)confirmed);
+    __atomic_store_n(&srv->standby_alone, false, __ATOMIC_RELEASE);
+    __atomic_store_n(&srv->standby_stalled, false, __ATOMIC_RELEASE);
+  }
+  uv_mutex_lock(&srv->writer_mu);
+  uv_cond_signal(&srv->sync_cv);
+  uv_mutex_unlock(&srv->writer_mu);
+}
+
 static void on_committed(uv_async_t *a) {
   struct daemon_server *srv = a->data;
   uv_mutex_lock(&srv->writer_mu);
@@ -99,32 +174,14 @@ static void on_committed(uv_async_t *a) {
     srv->last_commit_ms = daemon_now_ms();
     daemon_tiles_kick(srv);
   }
-  daemon_metrics_batch(b->n, srv->inflight_commit_us);
-  for (size_t i = 0; i < b->n; i++) {
-    struct daemon_txreq *req = b->reqs[i];
-    struct daemon_txres *res = &req->res[b->slots[i]];
-    const struct ledger_submission *s = &b->subs[i];
-    PROTO_ASSERT(req->outstanding > 0);
-    res->result = rc ? rc : s->result;
-    res->index = s->index;
-    res->withheld = s->withheld;
-    res->aux = rc == PROTO_E_STORAGE ? (uint64_t)srv->inflight_errno : s->aux; /* the cause, for the answer */
-    if (!rc && s->result == 0 && srv->inflight_ack) {
-      res->ack = srv->inflight_ack;
-      daemon_ack_ref(res->ack);
-    }
-    res->leg = rc ? -1 : s->leg;
-    req->tree_size = rc ? ledger_tree_size(srv->ledger) : srv->inflight_info.tree_size;
-    daemon_metrics_tx_result(res->result);
-    if (--req->outstanding == 0) daemon_txreq_finish(srv, req);
+  if (__atomic_load_n(&srv->high_water_failed, __ATOMIC_ACQUIRE) && !srv->read_only) {
+    snprintf(srv->read_only_why, sizeof srv->read_only_why, "the high-water file %s cannot be "
+             "written: writes stopped (a restore could fork the log)", srv->high_water_path);
+    __atomic_store_n(&srv->read_only, true, __ATOMIC_RELEASE);
+    daemon_log(DAEMON_LOG_ERR, "READ-ONLY: %s", srv->read_only_why);
   }
-  daemon_ack_unref(srv->inflight_ack); /* the answers hold their own references */
-  srv->inflight_ack = NULL;
-  batch_reset(b);
-  srv->writer_busy = false;
-  /* Whatever filled up meanwhile has waited at least one commit: send it now. */
-  handoff(srv);
-  daemon_server_maybe_finish(srv);
+  daemon_metrics_batch(b->n, srv->inflight_commit_us);
+  batch_answer(srv, srv->inflight_fence);
 }
 
 static int batch_init(struct daemon_batch *b, size_t cap) {
@@ -156,6 +213,7 @@ int daemon_writer_start(struct daemon_server *srv) {
   srv->writer_async.data = srv;
   uv_mutex_init(&srv->writer_mu);
   uv_cond_init(&srv->writer_cv);
+  uv_cond_init(&srv->sync_cv);
   rc = uv_thread_create(&srv->writer_thread, writer_main, srv);
   if (rc) return rc;
   srv->writer_started = true;
@@ -167,10 +225,12 @@ void daemon_writer_stop(struct daemon_server *srv) {
     uv_mutex_lock(&srv->writer_mu);
     srv->writer_quit = true;
     uv_cond_signal(&srv->writer_cv);
+    uv_cond_signal(&srv->sync_cv); /* a batch waiting on the standby gives up at once */
     uv_mutex_unlock(&srv->writer_mu);
     uv_thread_join(&srv->writer_thread);
     uv_mutex_destroy(&srv->writer_mu);
     uv_cond_destroy(&srv->writer_cv);
+    uv_cond_destroy(&srv->sync_cv);
     srv->writer_started = false;
   }
   uv_close((uv_handle_t *)&srv->batch_timer, NULL);

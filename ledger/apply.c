@@ -294,9 +294,56 @@ static int id_max_load(struct ledger *l, MDB_txn *txn, uint8_t out[PROTO_ID_BYTE
   return 0;
 }
 
-/* Runs the whole batch in one write transaction; commits on success. */
+/* Entries another node of this registry committed, appended verbatim (ledger_append_entries). */
+struct verbatim {
+  const struct ledger_entry_in *in;
+  const uint8_t *root; /* the tree's root once they are appended */
+  char *why;
+  size_t why_cap;
+};
+
+/* One verbatim entry: it must be the next index, keep time's order, and come out of the rules
+ * accepted with the withheld amount it records; the rules verify its signatures and legs. */
+static int append_one(struct batch *b, const struct verbatim *v, size_t i,
+                      struct ledger_submission *sub) {
+  struct proto_entry e;
+  int rc = proto_entry_decode(v->in[i].leaf, v->in[i].leaf_len, &e);
+  if (rc || e.index != b->size || e.time_ms < b->time_ms) {
+    snprintf(v->why, v->why_cap, "entry at tree size %llu: %s", (unsigned long long)b->size,
+             rc ? "does not decode" : e.index != b->size ? "carries another index" : "time goes back");
+    return PROTO_E_DIVERGED;
+  }
+  b->time_ms = e.time_ms;
+  *sub = (struct ledger_submission){.envelope = e.envelope, .envelope_len = e.envelope_len,
+                                    .legs = v->in[i].legs, .legs_len = v->in[i].legs_len};
+  rc = apply_one(b, sub);
+  if (rc) return rc;
+  if (sub->result != 0 || sub->withheld != e.withheld) {
+    snprintf(v->why, v->why_cap, "entry %llu: this node's rules answer %s", (unsigned long long)e.index,
+             sub->result ? proto_err_name(sub->result) : "another withheld amount");
+    return PROTO_E_DIVERGED;
+  }
+  return 0;
+}
+
+/* The root after the verbatim entries must be the one the other node signed. */
+static int verbatim_root_check(struct batch *b, const struct verbatim *v) {
+  struct tlog_store ms;
+  struct store_nodes_ctx nctx;
+  uint8_t root[PROTO_HASH_BYTES];
+  store__nodes(&ms, &nctx, b->txn, b->l, &b->l->nodes);
+  int rc = tlog_root(&ms, b->size, root);
+  if (rc) return rc;
+  if (memcmp(root, v->root, PROTO_HASH_BYTES) == 0) return 0;
+  snprintf(v->why, v->why_cap, "the entries up to size %llu give another root than the one signed",
+           (unsigned long long)b->size);
+  return PROTO_E_INCONSISTENT;
+}
+
+/* Runs the whole batch in one write transaction; commits on success. With v, subs receive the
+ * verbatim entries' submissions and each entry keeps its own time. */
 static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n,
-                      uint64_t time_ms) {
+                      uint64_t time_ms, const struct verbatim *v) {
   MDB_txn *txn;
   int rc = store__mdb_err(mdb_txn_begin(l->env, NULL, 0, &txn));
   if (rc) return rc;
@@ -321,14 +368,15 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
   rc = store__persist_checkpoint(l, txn);
   for (size_t i = 0; i < n && rc == 0; i++) {
     uint64_t size_was = b.size;
-    rc = apply_one(&b, &subs[i]);
+    rc = v ? append_one(&b, v, i, &subs[i]) : apply_one(&b, &subs[i]);
     PROTO_ASSERT(b.size == size_was || b.size == size_was + 1); /* at most one entry each */
   }
   PROTO_ASSERT(b.size >= l->tree_size); /* the tree never shrinks in a batch */
+  if (rc == 0 && v) rc = verbatim_root_check(&b, v);
   if (rc == 0) rc = overlay__flush(&l->ov);
   if (rc == 0) rc = history_flush(l, txn);
   if (rc == 0) rc = meta_put_u64(&b, "tree_size", b.size);
-  if (rc == 0) rc = meta_put_u64(&b, "last_time_ms", time_ms);
+  if (rc == 0) rc = meta_put_u64(&b, "last_time_ms", b.time_ms);
   if (rc) {
     mdb_txn_abort(txn);
     pthread_mutex_lock(&l->cp_mutex);
@@ -347,7 +395,7 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
     __atomic_store_n(&l->has_genesis, true, __ATOMIC_RELEASE);
   }
   __atomic_store_n(&l->tree_size, b.size, __ATOMIC_RELEASE);
-  l->last_time_ms = time_ms;
+  l->last_time_ms = b.time_ms;
   return 0;
 }
 
@@ -374,7 +422,7 @@ static bool invariants_due(struct ledger *l) {
 
 /* After a commit: sign (and every invariants_every batches, first check) the new state in a read
  * transaction. */
-static int after_commit(struct ledger *l, uint64_t size_before) {
+static int after_commit(struct ledger *l, uint64_t size_before, bool sign) {
   if (l->tree_size == size_before && l->cp_len > 0) return 0;
   if (l->tree_size == 0) return 0;
   MDB_txn *txn;
@@ -390,7 +438,7 @@ static int after_commit(struct ledger *l, uint64_t size_before) {
     store__read_end(l, txn);
     return 0;
   }
-  rc = store__sign_checkpoint(l, txn, l->tree_size);
+  rc = sign ? store__sign_checkpoint(l, txn, l->tree_size) : 0;
   if (rc) {
     /* The batch is durable whatever happens here: report it committed. The checkpoint stays
      * at the previous size until a later batch (or the next open) signs one. */
@@ -412,7 +460,7 @@ int ledger_apply(struct ledger *l, struct ledger_submission *subs, size_t n, uin
   uint64_t size_before = l->tree_size;
   int rc;
   for (;;) {
-    rc = batch_once(l, subs, n, time_ms);
+    rc = batch_once(l, subs, n, time_ms, NULL);
     if (rc != PROTO_E_MAP_FULL) break;
     /* Nothing of the batch was kept: grow the map and run it again from the start. */
     rc = store__grow(l);
@@ -421,7 +469,48 @@ int ledger_apply(struct ledger *l, struct ledger_submission *subs, size_t n, uin
   if (rc == PROTO_E_CORRUPT) l->failed = true;
   if (rc) return rc;
   fill_info(l, subs, n, info);
-  rc = after_commit(l, size_before);
+  rc = after_commit(l, size_before, !l->sign_deferred);
   if (info) info->tree_size = l->tree_size;
+  return rc;
+}
+
+int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, size_t n,
+                          const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap) {
+  if (why_cap) why[0] = '\0';
+  if (l->read_only) return PROTO_E_READ_ONLY;
+  if (l->failed || __atomic_load_n(&l->damaged, __ATOMIC_ACQUIRE)) return PROTO_E_CORRUPT;
+  if (n == 0 || !in || !root) return PROTO_E_BAD_ARGUMENT;
+  if (n > LEDGER_BATCH_SUBMISSIONS_MAX) return PROTO_E_TOO_LARGE;
+  struct ledger_submission *subs = calloc(n, sizeof(*subs));
+  if (!subs) return PROTO_E_NO_MEMORY;
+  struct verbatim v = {.in = in, .root = root, .why = why, .why_cap = why_cap};
+  uint64_t size_before = l->tree_size;
+  int rc;
+  for (;;) {
+    rc = batch_once(l, subs, n, l->last_time_ms, &v);
+    if (rc != PROTO_E_MAP_FULL) break;
+    rc = store__grow(l);
+    if (rc) break;
+  }
+  free(subs);
+  if (rc == PROTO_E_CORRUPT) l->failed = true;
+  if (rc) return rc;
+  PROTO_ASSERT(l->tree_size == size_before + n);
+  return after_commit(l, size_before, true);
+}
+
+int ledger_sign_latest(struct ledger *l) {
+  PROTO_ASSERT(l != NULL);
+  if (l->read_only || l->tree_size == 0) return 0;
+  pthread_mutex_lock(&l->cp_mutex);
+  bool current = l->cp_len > 0 && l->cp_size == l->tree_size;
+  pthread_mutex_unlock(&l->cp_mutex);
+  if (current) return 0;
+  MDB_txn *txn;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
+  rc = store__sign_checkpoint(l, txn, l->tree_size);
+  store__read_end(l, txn);
+  PROTO_ASSERT(rc != 0 || l->cp_size == l->tree_size);
   return rc;
 }

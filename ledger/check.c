@@ -271,6 +271,9 @@ int ledger_check_dir(const char *dir, const struct ledger_check_options *opt,
   PROTO_ASSERT(dir && opt && rep);
   memset(rep, 0, sizeof(*rep));
   double t0 = mono_s();
+  uint64_t named = 0; /* the main database's records: the named databases */
+  int mrc = check__lmdb_meta(dir, &named, rep->why, sizeof(rep->why));
+  if (mrc) return rep->result = mrc;
   struct child_io *io = calloc(1, sizeof(*io));
   if (!io) return rep->result = PROTO_E_NO_MEMORY;
   pid_t pid = child_fork(dir, opt, io);
@@ -288,6 +291,13 @@ int ledger_check_dir(const char *dir, const struct ledger_check_options *opt,
   if (opt->child_pid) __atomic_store_n(opt->child_pid, 0, __ATOMIC_RELEASE);
   verdict(rep, io, timed_out, status, opt->seconds_max);
   free(io);
+  /* A database missing from a main database that holds some: a damaged page hid it (a writer
+   * creates them all in one transaction), not a store that has none yet. */
+  if (rep->result == PROTO_E_NOT_FOUND && named > 0) {
+    rep->result = PROTO_E_CORRUPT;
+    snprintf(rep->why, sizeof(rep->why), "LMDB main database: %llu records, but a database of the "
+             "ledger is not found among them (a damaged page)", (unsigned long long)named);
+  }
   rep->seconds = mono_s() - t0;
   PROTO_ASSERT(rep->result <= 0);
   return rep->result;

@@ -35,6 +35,10 @@ extern const size_t check__dbs_count;
 
 MDB_dbi check__dbi(const struct check_walk *w, const struct check_db *d);
 /* Records the first failure's text in the report ("db: detail"); returns CORRUPT. */
+/* check_meta.c: LMDB's meta pages and its main database's root page, read from the file without
+ * LMDB. 0 (also when there is no file yet, or no valid meta: LMDB's open then refuses it), CORRUPT
+ * with why, or STORAGE; *main_entries receives the main database's record count. */
+int check__lmdb_meta(const char *dir, uint64_t *main_entries, char *why, size_t cap);
 int check__fail(struct check_walk *w, const char *db, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void check__progress(struct check_walk *w, const char *db, uint64_t done, uint64_t total,

@@ -117,6 +117,7 @@ struct ledger {
   size_t cp_len;
   uint64_t cp_size;
   bool cp_persisted;
+  bool sign_deferred; /* ledger_config: ledger_apply leaves signing to ledger_sign_latest */
 
   /* EVP keys by key hash, for signature verification from any thread. */
   pthread_mutex_t key_mutex;

@@ -70,6 +70,11 @@ struct ledger_config {
    * checkpoint over the last of them is signed; 0: LEDGER_INVARIANTS_EVERY_BATCHES_DEFAULT. */
   uint32_t invariants_every_batches;
   bool no_open_check;            /* a writer skips the structural check at open (see below) */
+  /* ledger_apply commits without signing, and the open does not sign a tree its stored checkpoint
+   * lags: the caller signs with ledger_sign_latest once something outside this node confirmed the
+   * entries (a synchronous standby), so a checkpoint never covers a tail only this node holds.
+   * ledger_append_entries still signs (its entries are another node's, root-checked). */
+  bool sign_deferred;
   struct ledger_check_report *open_check; /* out, may be NULL: that check's report */
 };
 
@@ -162,6 +167,30 @@ struct ledger_batch_info {
 int ledger_apply(struct ledger *ledger, struct ledger_submission *subs, size_t n, uint64_t time_ms,
                  struct ledger_batch_info *info);
 
+/* An entry another node of this registry committed: its exact leaf bytes and, for a version 2
+ * settle, the legs blob stored beside it (ledger_entry_legs), else NULL and 0. */
+struct ledger_entry_in {
+  const uint8_t *leaf;
+  size_t leaf_len;
+  const uint8_t *legs;
+  size_t legs_len;
+};
+
+/* Appends n entries verbatim (a standby following its primary, a restored node catching up):
+ * each must carry the next index and a time not before the last, its signatures and legs verify
+ * and the rules accept it, leaving the withheld amount it records; the tree's root after them
+ * must equal root (what the other node signed for that size). All or nothing, in one write
+ * transaction (one fsync); then the checkpoint for the new size is signed, as ledger_apply does.
+ * Returns 0, DIVERGED (an entry that this node would not have written so) or INCONSISTENT (another
+ * root), with the reason in why; READ_ONLY, CORRUPT, MAP_FULL, STORAGE, NO_MEMORY, TOO_LARGE
+ * (n above LEDGER_BATCH_SUBMISSIONS_MAX). Writers only; the writer's thread. */
+int ledger_append_entries(struct ledger *ledger, const struct ledger_entry_in *in, size_t n,
+                          const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap);
+
+/* Signs (and keeps for the next commit to persist) the checkpoint of the current tree size, when
+ * the latest one is older: 0, or CRYPTO, STORAGE. Writers only; the writer's thread. */
+int ledger_sign_latest(struct ledger *ledger);
+
 /* The operating-system error (errno: EIO from a failed fsync, ENOSPC, EACCES...) behind the last
  * STORAGE this thread got from the ledger, or 0 when LMDB itself failed. ledger_storage_message
  * is STORAGE's message with that cause appended ("...: No space left on device"; the message
@@ -198,6 +227,9 @@ uint64_t ledger_tree_size(struct ledger *ledger);
 
 /* Root hash of the tree at size (<= tree size). */
 int ledger_root(struct ledger *ledger, uint64_t size, uint8_t out[PROTO_HASH_BYTES]);
+/* The hash of the complete subtree over leaves [start, end) (tlog_subtree's ranges): with them a
+ * tool extends this tree in memory (quotactl catch-up checks roots before appending). */
+int ledger_subtree(struct ledger *ledger, uint64_t start, uint64_t end, uint8_t out[PROTO_HASH_BYTES]);
 /* Proofs; *n receives the number of hashes. Errors: BAD_ARGUMENT for out-of-range sizes. */
 int ledger_proof_inclusion(struct ledger *ledger, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n);

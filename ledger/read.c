@@ -42,6 +42,19 @@ int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) 
   return tree_read(l, TREE_ROOT, 0, size, (uint8_t(*)[PROTO_HASH_BYTES])out, NULL);
 }
 
+int ledger_subtree(struct ledger *l, uint64_t start, uint64_t end, uint8_t out[PROTO_HASH_BYTES]) {
+  if (end > ledger_tree_size(l) || start > end) return PROTO_E_BAD_ARGUMENT;
+  MDB_txn *txn;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
+  struct tlog_store ms;
+  struct store_nodes_ctx nctx;
+  store__nodes(&ms, &nctx, txn, l, NULL);
+  rc = tlog_subtree(&ms, start, end, out);
+  store__read_end(l, txn);
+  return rc;
+}
+
 int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
                            uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
   if (size > ledger_tree_size(l) || index >= size) return PROTO_E_BAD_ARGUMENT;

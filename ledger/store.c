@@ -311,6 +311,7 @@ int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
   l->map_bytes = cfg->map_bytes_initial ? cfg->map_bytes_initial : MAP_BYTES_DEFAULT;
   l->map_bytes_max = cfg->map_bytes_max ? cfg->map_bytes_max : MAP_BYTES_MAX_DEFAULT;
   if (l->map_bytes > l->map_bytes_max) l->map_bytes = l->map_bytes_max;
+  l->sign_deferred = cfg->sign_deferred;
   l->invariants_every = cfg->invariants_every_batches ? cfg->invariants_every_batches
                                                       : LEDGER_INVARIANTS_EVERY_BATCHES_DEFAULT;
   pthread_rwlock_init(&l->resize_lock, NULL);
@@ -331,7 +332,8 @@ int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
     if (memcmp(pub, l->log_pub, PROTO_PUBKEY_BYTES) != 0) rc = PROTO_E_UNKNOWN_LOG_KEY;
   }
   /* A crash between a commit and its checkpoint leaves the checkpoint behind: sign it now. */
-  if (rc == 0 && !l->read_only && l->tree_size > 0 && l->cp_size != l->tree_size) {
+  /* Not with sign_deferred: that tail may be one no one else confirmed (ledger_sign_latest). */
+  if (rc == 0 && !l->read_only && !l->sign_deferred && l->tree_size > 0 && l->cp_size != l->tree_size) {
     MDB_txn *txn;
     rc = store__mdb_err(mdb_txn_begin(l->env, NULL, 0, &txn));
     if (rc == 0) {

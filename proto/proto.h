@@ -129,6 +129,10 @@
   X(INCONSISTENT, -1411, "inconsistent", 400, "the two tree heads are not consistent")                  \
   X(BAD_ARGUMENT, -1412, "bad_argument", 400, "an argument is out of range")                            \
   X(NO_MEMORY, -1413, "no_memory", 503, "out of memory")                                                \
+  X(DIVERGED, -1414, "diverged", 409, "entries from another node do not replay to the same log")      \
+  X(STANDBY, -1415, "standby", 503, "this node is a standby: write to its primary")                   \
+  X(STANDBY_AWAY, -1416, "standby_away", 503, "the synchronous standby did not confirm; not acknowledged") \
+  X(SUPERSEDED, -1417, "superseded", 503, "another node was promoted; this node stopped writing")     \
   /* allocation */                                                                                      \
   X(BAD_SCHEME, -1500, "bad_scheme", 422, "the allocation scheme file is invalid")                      \
   X(BAD_DATA, -1501, "bad_data", 422, "the enterprise data is invalid")                                 \

@@ -16,6 +16,7 @@ packages=(
   curl python3 python3-cryptography cppcheck clang-tidy zlib1g-dev
   help2man systemd util-linux procps jq
   chromium fonts-wqy-zenhei
+  etcd-server etcd-client
 )
 if [ "${QUOTAD_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(postgresql postgresql-contrib)

@@ -47,6 +47,8 @@ static void usage(FILE *out) {
           "data:\n"
           "  export FILE            the whole ledger in the quotad-export/1 format\n"
           "  backup DIR --data-dir D  consistent hot copy of a running registry\n"
+          "  promote                a standby becomes the primary (docs/OPERATIONS.md, failover)\n"
+          "  catch-up --data-dir D --from URL|EXPORT   a restored registry up to the latest checkpoint\n"
           "  mirror --from URL --verifier-key K [--policy F] DIR   verified copy of the log's tiles\n"
           "  check DATA_DIR         offline structural check of a data directory\n"
           "  demo-data --seed N --out DIR   synthetic CSVs for scripts/demo.sh\n"
@@ -155,6 +157,8 @@ static int dispatch(struct qctl *q, int argc, char **argv) {
   if (strcmp(cmd, "compliance") == 0) return qctl_cmd_compliance(q, argc - 1, argv + 1);
   if (strcmp(cmd, "export") == 0) return qctl_cmd_export(q, argc - 1, argv + 1);
   if (strcmp(cmd, "backup") == 0) return qctl_cmd_backup(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "promote") == 0) return qctl_cmd_promote(q, argc - 1, argv + 1);
+  if (strcmp(cmd, "catch-up") == 0) return qctl_cmd_catchup(q, argc - 1, argv + 1);
   if (strcmp(cmd, "check") == 0) return qctl_cmd_check(q, argc - 1, argv + 1);
   if (strcmp(cmd, "demo-data") == 0) return qctl_cmd_demo_data(q, argc - 1, argv + 1);
   if (strcmp(cmd, "alloc") == 0) return qctl_cmd_alloc(q, argc, argv);

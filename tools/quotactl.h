@@ -203,6 +203,8 @@ int qctl_cmd_verify_receipt(struct qctl *q, int argc, char **argv);
 int qctl_cmd_compliance(struct qctl *q, int argc, char **argv);
 int qctl_cmd_export(struct qctl *q, int argc, char **argv);
 int qctl_cmd_backup(struct qctl *q, int argc, char **argv);
+int qctl_cmd_promote(struct qctl *q, int argc, char **argv);
+int qctl_cmd_catchup(struct qctl *q, int argc, char **argv);
 int qctl_cmd_check(struct qctl *q, int argc, char **argv);
 int qctl_cmd_demo_data(struct qctl *q, int argc, char **argv);
 /* `alloc`: argv[0] is "alloc"; compute goes to the allocator (tools/quotactl_alloc.c). */

@@ -20,6 +20,7 @@ struct http_client {
   char cacert[HTTP_URL_BYTES_MAX];
   char origin[PROTO_ORIGIN_BYTES_MAX + 1];
   const struct proto_key *read_key;
+  long timeout_ms; /* whole request; 0: 600 s */
   char error[CURL_ERROR_SIZE + 64];
 };
 
@@ -138,7 +139,8 @@ int http_request(struct http_client *c, const char *method, const char *path_que
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT, 600L);
+  if (c->timeout_ms) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+  else curl_easy_setopt(h, CURLOPT_TIMEOUT, 600L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   if (c->unix_path[0]) curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
   if (c->cacert[0]) curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
@@ -207,3 +209,5 @@ int http_error_code(const json_t *answer, const char **code_name, const char **m
   if (msg) *message = msg;
   return code ? proto_err_from_name(code) : 0;
 }
+
+void http_client_set_timeout_ms(struct http_client *c, long ms) { c->timeout_ms = ms; }

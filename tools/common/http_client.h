@@ -34,6 +34,8 @@ void http_client_set_read_key(struct http_client *c, const struct proto_key *key
 
 /* A CA bundle (PEM file, copied path) that verifies an https:// server instead of the system's. */
 void http_client_set_cacert(struct http_client *c, const char *path);
+/* A whole request's time limit in ms (a standby must not wait forever on a paused primary). */
+void http_client_set_timeout_ms(struct http_client *c, long ms);
 
 /* The last transport error as text ("Couldn't connect to server: ..."), "" if none. */
 const char *http_client_error(const struct http_client *c);

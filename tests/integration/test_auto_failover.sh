@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Automatic failover (etcd.lease_ttl_s): a primary holding the leader lease and a synchronous
+# standby; SIGKILL the primary; its lease expires and the standby promotes itself, with no
+# operator; every acknowledged transaction is in its log at its index, it writes, quota-audit
+# passes; the old primary rejoins as its standby. Durations are printed.
+# Usage: bash test_failover.sh BUILD_DIR
+set -u
+BUILD_DIR=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+Q="$BUILD_DIR/tools/quotactl"
+QUOTAD="$BUILD_DIR/daemon/quotad"
+AUDIT="$BUILD_DIR/tools/quota-audit"
+for b in "$Q" "$QUOTAD" "$AUDIT"; do
+  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
+done
+command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
+T=$(mktemp -d /tmp/failover-it-XXXXXX)
+PASSED=0
+FAILED=0
+PIDS=()
+STARTED=$(date +%s)
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  bash "$HERE/etcd_cluster.sh" stop "$T/etcd"
+  rm -rf "$T"
+}
+trap cleanup EXIT
+expect() { # expect CODE NAME PATTERN -- COMMAND...
+  local code=$1 name=$2 pattern=$3
+  shift 4
+  "$@" >"$T/out" 2>&1
+  local got=$?
+  if [ "$got" -eq "$code" ] && { [ -z "$pattern" ] || grep -qE -- "$pattern" "$T/out"; }; then
+    PASSED=$((PASSED + 1)); echo "ok   - $name"
+  else
+    FAILED=$((FAILED + 1)); echo "FAIL - $name (exit $got, wanted $code${pattern:+, /$pattern/})"
+    sed 's/^/       /' "$T/out" | tail -8
+  fi
+}
+check() {
+  local name=$1; shift
+  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $name"; else FAILED=$((FAILED + 1)); echo "FAIL - $name"; fi
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_PID
+  local name=$1 dir=$2; shift 2
+  local port; port=$(free_port)
+  mkdir -p "$dir"
+  "$QUOTAD" --data-dir "$dir" --log-key "$T/log.key" --listen "127.0.0.1:$port" --log-level info \
+    --etcd-endpoints "$ETCD" "$@" 2>>"$T/$name.log" &
+  local pid=$!
+  PIDS+=("$pid")
+  eval "${name}_URL=http://127.0.0.1:$port ${name}_PID=$pid"
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
+wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+# a client that opens accounts against URL until told to stop, one "account index" line per ok
+load() { # load URL FIRST OUT
+  local a=$2
+  while [ ! -f "$T/stop-load" ]; do
+    out=$("$Q" --url "$1" --key "$T/op.key" account-open --account "$a" --kind participant --name "l$a" 2>&1)
+    idx=$(echo "$out" | sed -n 's/^ok: .* at entry \([0-9]*\).*/\1/p')
+    [ -n "$idx" ] && echo "$a $idx" >>"$3"
+    a=$((a + 1))
+  done
+}
+# every acknowledged account is in URL's log at its acknowledged index
+# the primary at URL and its standby agree and the standby confirmed all of it (standby.state sync)
+in_sync() { # in_sync PRIMARY_URL STANDBY_URL
+  local p
+  p=$(curl -s "$1/healthz") || return 1
+  python3 -c '
+import json,sys; h=json.loads(sys.argv[1]); s=h.get("standby",{})
+sys.exit(not (s.get("state")=="sync" and s.get("confirmed")==h["tree_size"]))' "$p" &&
+    [ "$(size_of "$2")" = "$(echo "$p" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')" ]
+}
+wait_sync() { for _ in $(seq 1 300); do in_sync "$1" "$2" && return 0; sleep 0.1; done; return 1; }
+all_acked_at_index() { # all_acked_at_index URL FILE
+  local bad=0 a idx
+  while read -r a idx; do
+    "$Q" --url "$1" --key "$T/op.key" --json entries --start "$idx" --limit 1 | grep -q "\"account\": *$a\b" || bad=$((bad + 1))
+  done <"$2"
+  [ "$bad" = 0 ]
+}
+
+t0=$(date +%s)
+ETCD=$(bash "$HERE/etcd_cluster.sh" start "$T/etcd") || { echo "FAIL - etcd did not start"; exit 1; }
+echo "#      etcd cluster up in $(( $(date +%s) - t0 )) s: $ETCD"
+ORIGIN=auto.quotad.example/cets
+"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
+"$Q" keygen "$T/op.key" >/dev/null
+"$Q" keygen "$T/auditor.key" >/dev/null
+VK=$(cat "$T/log.key.vkey")
+AUTO=(--standby-sync --standby-timeout-ms 8000 --etcd-lease-ttl-s 2)
+start P "$T/a" "${AUTO[@]}" || { echo "FAIL - the primary did not start"; cat "$T/P.log"; exit 1; }
+"$Q" --url "$P_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null
+"$Q" --url "$P_URL" --key "$T/op.key" key-register --public-key "$T/auditor.key" --role auditor --scope 0 --name audit >/dev/null
+start S "$T/b" "${AUTO[@]}" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not start"
+check "the standby confirmed all of the primary" wait_sync "$P_URL" "$S_URL"
+sleep 2 # the primary's leader lease is seen by the standby
+rm -f "$T/stop-load"
+load "$P_URL" 10000 "$T/acked" & L1=$!
+sleep 3
+t0=$(date +%s%N)
+kill -KILL "$P_PID"
+promoted=0
+for _ in $(seq 1 200); do
+  curl -s "$S_URL/healthz" | grep -q '"role"' || { promoted=1; break; }
+  sleep 0.1
+done
+echo "#      kill to self-promotion: $(( ($(date +%s%N) - t0) / 1000000 )) ms (lease 2 s)"
+check "the standby promoted itself once the primary's lease expired (no operator)" test "$promoted" = 1
+check "it says why" grep -q "lease: the primary's leader lease expired" "$T/S.log"
+touch "$T/stop-load"; wait "$L1"
+check "clients were acknowledged before the kill ($(wc -l <"$T/acked"))" test "$(wc -l <"$T/acked")" -gt 3
+check "every acknowledged transaction is in the new primary's log at its index" all_acked_at_index "$S_URL" "$T/acked"
+start P "$T/a" "${AUTO[@]}" --follow "$S_URL" --follow-key "$T/auditor.key" || echo "FAIL - the old primary did not rejoin"
+check "the old primary rejoined as its standby" wait_sync "$S_URL" "$P_URL"
+expect 0 "the new primary writes" "^ok: account_open" -- \
+  "$Q" --url "$S_URL" --key "$T/op.key" account-open --account 30000 --kind participant --name after
+expect 0 "quota-audit passes over its whole log" "" -- \
+  "$AUDIT" --url "$S_URL" --key "$T/auditor.key" --verifier-key "$VK" --quiet
+sleep 3
+check "the old primary, now a standby, did not take the lease back (it still follows)" \
+  grep -q '"role": *"standby"' <(curl -s "$P_URL/healthz")
+
+stops_on_term() { # the lease thread must not keep a node running
+  kill -TERM "$1"
+  for _ in $(seq 1 150); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  return 1
+}
+check "the standby stops on SIGTERM" stops_on_term "$P_PID"
+check "the primary stops on SIGTERM" stops_on_term "$S_PID"
+echo "# automatic failover test took $(( $(date +%s) - STARTED )) s"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

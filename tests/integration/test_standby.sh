@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# A standby (quotad --follow URL): it follows every committed batch of its primary (the entries,
+# settlement legs beside them, each root checked against the checkpoint the log key signed),
+# serves reads and proofs with the primary's very checkpoint, refuses writes with 503 standby
+# naming the primary, catches up after a gap of more than one page, and stops loudly (log,
+# /healthz, metric) when it is fed a tampered batch, appending nothing of it.
+# Usage: bash test_standby.sh BUILD_DIR
+set -u
+BUILD_DIR=$(cd "$1" && pwd)
+Q="$BUILD_DIR/tools/quotactl"
+QUOTAD="$BUILD_DIR/daemon/quotad"
+AUDIT="$BUILD_DIR/tools/quota-audit"
+for b in "$Q" "$QUOTAD" "$AUDIT"; do
+  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
+done
+T=$(mktemp -d /tmp/standby-it-XXXXXX)
+PASSED=0
+FAILED=0
+PIDS=()
+STARTED=$(date +%s)
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+expect() { # expect CODE NAME PATTERN -- COMMAND...
+  local code=$1 name=$2 pattern=$3
+  shift 4
+  "$@" >"$T/out" 2>&1
+  local got=$?
+  if [ "$got" -eq "$code" ] && { [ -z "$pattern" ] || grep -qE -- "$pattern" "$T/out"; }; then
+    PASSED=$((PASSED + 1)); echo "ok   - $name"
+  else
+    FAILED=$((FAILED + 1)); echo "FAIL - $name (exit $got, wanted $code${pattern:+, /$pattern/})"
+    sed 's/^/       /' "$T/out" | tail -8
+  fi
+}
+check() {
+  local name=$1; shift
+  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $name"; else FAILED=$((FAILED + 1)); echo "FAIL - $name"; fi
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_PID
+  local name=$1 dir=$2; shift 2
+  local port; port=$(free_port)
+  mkdir -p "$dir"
+  "$QUOTAD" --data-dir "$dir" --log-key "$T/log.key" --listen "127.0.0.1:$port" --log-level info \
+    "$@" 2>>"$T/$name.log" &
+  local pid=$!
+  PIDS+=("$pid")
+  eval "${name}_URL=http://127.0.0.1:$port ${name}_PID=$pid"
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+stop() { kill -TERM "$1"; wait "$1"; }
+size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
+wait_size() { # wait_size URL SIZE: up to 20 s
+  for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+
+ORIGIN=standby.quotad.example/cets
+"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
+"$Q" keygen "$T/op.key" >/dev/null
+"$Q" keygen "$T/auditor.key" >/dev/null
+VK=$(cat "$T/log.key.vkey")
+
+start P "$T/primary" || { echo "FAIL - the primary did not start"; exit 1; }
+"$Q" --url "$P_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null
+"$Q" --url "$P_URL" --key "$T/op.key" key-register --public-key "$T/auditor.key" --role auditor --scope 0 --name audit >/dev/null
+for a in $(seq 1001 1010); do
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account "$a" --kind participant --name "t$a" >/dev/null
+done
+check "the primary holds 12 entries" test "$(size_of "$P_URL")" = 12
+
+t0=$(date +%s%N)
+start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not start"
+check "the standby follows the primary to 12 entries" wait_size "$S_URL" 12
+echo "#      caught up 12 entries in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+check "the standby serves the primary's checkpoint, byte for byte" \
+  cmp -s <(curl -s "$P_URL/v1/checkpoint") <(curl -s "$S_URL/v1/checkpoint")
+curl -s "$S_URL/healthz" >"$T/h.json"
+check "/healthz says role standby and names the primary" python3 -c '
+import json,sys; h=json.load(open(sys.argv[1])); sys.exit(not (h["role"]=="standby" and h["primary"]==sys.argv[2] and h["status"]=="ok"))' "$T/h.json" "$P_URL"
+code=$(curl -s -o "$T/w.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data '{}' "$S_URL/v1/tx")
+check "a write to the standby answers 503 standby naming the primary" \
+  grep -q "\"standby\".*primary: $P_URL" "$T/w.json" && test "$code" = 503
+expect 1 "quotactl against the standby is refused with standby" "standby" -- \
+  "$Q" --url "$S_URL" --key "$T/op.key" account-open --account 2001 --kind participant --name x
+check "the refused write left the standby unchanged" test "$(size_of "$S_URL")" = 12
+expect 0 "the standby serves proofs: quota-audit over the standby passes" "" -- \
+  "$AUDIT" --url "$S_URL" --key "$T/auditor.key" --verifier-key "$VK" --quiet
+code=$(curl -s -o /dev/null -w '%{http_code}' "$P_URL/v1/stream?from=0")
+check "the stream needs a registered key (401 without one)" test "$code" = 401
+
+for a in $(seq 1011 1015); do
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account "$a" --kind participant --name "t$a" >/dev/null
+done
+check "new batches reach the standby (17)" wait_size "$S_URL" 17
+
+# a gap of more than one stream page while the standby is away
+stop "$S_PID"
+{ echo "account,kind,province,sector,threshold,uscc,name,note"
+  for a in $(seq 5000 6199); do echo "$a,participant,0,,1,,bulk $a,"; done; } >"$T/accounts.csv"
+"$Q" --url "$P_URL" --key "$T/op.key" accounts import "$T/accounts.csv" >/dev/null 2>&1
+check "the primary holds 1217 entries" test "$(size_of "$P_URL")" = 1217
+t0=$(date +%s%N)
+start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
+check "the standby catches up after a gap of 1200 entries (two pages)" wait_size "$S_URL" 1217
+echo "#      caught up 1200 entries in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+check "same checkpoint after the gap" cmp -s <(curl -s "$P_URL/v1/checkpoint") <(curl -s "$S_URL/v1/checkpoint")
+check "the standby's high-water file follows it" test "$(sed -n 2p "$T/standby-hw/checkpoint")" = 1217
+stop "$S_PID"
+
+# standby.sync: the primary acknowledges only what the standby confirmed
+stop "$P_PID"
+start P "$T/primary" --standby-sync --standby-timeout-ms 1500 || echo "FAIL - the primary did not restart"
+start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
+wait_size "$S_URL" 1217
+synced=0
+for a in $(seq 7001 7010); do
+  out=$("$Q" --url "$P_URL" --key "$T/op.key" account-open --account "$a" --kind participant --name "s$a")
+  idx=$(echo "$out" | sed -n 's/.* at entry \([0-9]*\).*/\1/p')
+  # at the moment of the acknowledgement the standby already holds the entry
+  [ -n "$idx" ] && [ "$(size_of "$S_URL")" -gt "$idx" ] && synced=$((synced + 1))
+done
+check "standby.sync: every acknowledged entry was already on the standby (10 of 10)" test "$synced" = 10
+stop "$S_PID"
+t0=$(date +%s%N)
+expect 0 "standby away, not required: the primary goes on alone after the timeout" "^ok: account_open" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7101 --kind participant --name alone
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "#      the write waited $ms ms for the away standby"
+check "it waited for the timeout first (>= 1500 ms)" test "$ms" -ge 1500
+check "the primary says it goes on alone (log)" grep -q "going on ALONE" "$T/P.log"
+check "and in /healthz" grep -q '"away, going on alone"' <(curl -s "$P_URL/healthz")
+start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
+check "the standby returns and catches up" wait_size "$S_URL" "$(size_of "$P_URL")"
+check "the primary says the standby is back" grep -q "standby back" "$T/P.log"
+stop "$S_PID"
+stop "$P_PID"
+start P "$T/primary" --standby-sync --standby-required --standby-timeout-ms 1000 || echo "FAIL - the primary did not restart"
+before=$(size_of "$P_URL")
+expect 1 "standby.required and the standby away: the write is not acknowledged (standby_away)" "standby_away" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7201 --kind participant --name stalled
+expect 1 "later writes stall at once (503 standby_away)" "standby_away" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7202 --kind participant --name stalled2
+check "the stalled write left the ledger as it was (only the unacknowledged one committed)" \
+  test "$(size_of "$P_URL")" = "$((before + 1))"
+# the committed but unconfirmed entry is not signed: no checkpoint covers a tail only it holds
+check "standby.sync: no checkpoint is signed over the unconfirmed entry (/v1/checkpoint at $before)" \
+  test "$(curl -s "$P_URL/v1/checkpoint" | sed -n 2p)" = "$before"
+check "nor written to the high-water file" test "$(sed -n 2p "$T/primary-hw/checkpoint")" = "$before"
+start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
+wait_size "$S_URL" "$((before + 1))"
+sleep 0.2
+expect 0 "once the standby confirmed, writes go on" "^ok: account_open" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7202 --kind participant --name stalled2
+expect 0 "the unacknowledged (but committed and now confirmed) entry is in the log" "stalled" -- \
+  "$Q" --url "$P_URL" --key "$T/op.key" account 7201
+check "once confirmed, the checkpoint is signed over both ($((before + 2)))" \
+  test "$(curl -s "$P_URL/v1/checkpoint" | sed -n 2p)" = "$((before + 2))"
+stop "$S_PID"
+
+# a standby fed a tampered batch: a proxy in front of the primary flips one byte of one entry
+PPORT=$(free_port)
+python3 - "$PPORT" "$P_URL" <<'PY' 2>>"$T/proxy.log" &
+import base64, http.server, json, sys, urllib.request
+port, upstream = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        req = urllib.request.Request(upstream + self.path, headers={k: v for k, v in self.headers.items() if k.lower() == "authorization"})
+        try:
+            r = urllib.request.urlopen(req); status, body = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read()
+        if self.path.startswith("/v1/stream") and status == 200:
+            j = json.loads(body)
+            for e in j["entries"]:
+                if e["index"] == 5:
+                    leaf = bytearray(base64.b64decode(e["leaf"])); leaf[-1] ^= 1
+                    e["leaf"] = base64.b64encode(bytes(leaf)).decode()
+            body = json.dumps(j).encode()
+        self.send_response(status); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+PIDS+=("$!")
+sleep 0.5
+MPORT=$(free_port)
+start S2 "$T/standby2" --follow "http://127.0.0.1:$PPORT" --follow-key "$T/auditor.key" --metrics-listen "127.0.0.1:$MPORT" || echo "FAIL - standby 2 did not start"
+for _ in $(seq 1 100); do grep -q "STANDBY STOPPED" "$T/S2.log" && break; sleep 0.1; done
+check "the standby fed a tampered batch stops and says why" grep -q "STANDBY STOPPED: .*entry 5" "$T/S2.log"
+sed -n 's/.*\(STANDBY STOPPED.*\)/#      \1/p' "$T/S2.log" | head -1
+check "it appended nothing of that batch (size 0)" test "$(size_of "$S2_URL")" = 0
+curl -s "$S2_URL/healthz" >"$T/h2.json"
+check "/healthz says diverged with the reason" python3 -c '
+import json,sys; h=json.load(open(sys.argv[1])); sys.exit(not (h["status"]=="diverged" and "entry 5" in h["detail"]))' "$T/h2.json"
+check "the metric quotad_standby_diverged is 1" grep -q "^quotad_standby_diverged 1" <(curl -s "http://127.0.0.1:$MPORT/metrics")
+
+echo "# standby test took $(( $(date +%s) - STARTED )) s"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
