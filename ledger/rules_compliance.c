@@ -46,6 +46,8 @@ static int compliance_put(struct batch *b, uint64_t account, uint16_t year,
 }
 
 int rules__compliance_year(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_COMPLIANCE_YEAR);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_compliance_year *p = &c->tx->u.compliance_year;
   int rc = operator_acts(c);
   if (rc) return rc;
@@ -79,6 +81,8 @@ static int enterprise(struct batch *b, uint64_t id, struct ledger_account *a) {
 }
 
 int rules__verified_emissions(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_VERIFIED_EMISSIONS);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_verified_emissions *p = &c->tx->u.emissions;
   struct ledger_account ent, prov;
   int rc = enterprise(c->b, p->account, &ent);
@@ -126,6 +130,8 @@ static int surrender_allowed(struct tx_ctx *c, const struct proto_surrender *s,
 }
 
 int rules__surrender(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_SURRENDER);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_surrender *s = &c->tx->u.surrender;
   struct batch *b = c->b;
   struct ledger_account ent;
@@ -169,6 +175,8 @@ int rules__surrender(struct tx_ctx *c) {
 }
 
 int rules__cancel(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_CANCEL);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_movement *m = &c->tx->u.move;
   struct batch *b = c->b;
   struct ledger_account a;
@@ -225,6 +233,8 @@ static int carry_over_checks(const struct proto_carry_over *p, const struct ledg
 }
 
 int rules__carry_over(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_CARRY_OVER);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_carry_over *p = &c->tx->u.carry_over;
   struct batch *b = c->b;
   int rc = operator_acts(c);
@@ -256,6 +266,8 @@ int rules__carry_over(struct tx_ctx *c) {
 }
 
 int rules__deduct(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_DEDUCT);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_movement *m = &c->tx->u.move;
   int rc = operator_acts(c);
   struct ledger_account a;

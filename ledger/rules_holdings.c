@@ -26,6 +26,8 @@ static int open_holder(struct batch *b, uint64_t id) {
 }
 
 int rules__transfer(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_TRANSFER);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_movement *m = &c->tx->u.move;
   struct batch *b = c->b;
   struct ledger_account from;
@@ -42,6 +44,8 @@ int rules__transfer(struct tx_ctx *c) {
 }
 
 int rules__position_move(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_POSITION_MOVE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_movement *m = &c->tx->u.move;
   struct ledger_account a;
   int rc = holder_acts(c, m->from, &a);
@@ -81,6 +85,8 @@ static int settle_leg(struct tx_ctx *c, const struct proto_leg *leg) {
  * naming that leg (c->leg) so that the exchange can settle the rest without it, and the caller's
  * rollback removes the legs already applied. */
 int rules__settle(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_SETTLE);
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_settle *s = &c->tx->u.settle;
   int rc = auth__require(c, PROTO_ROLE_EXCHANGE, 0, 1);
   for (uint16_t i = 0; i < s->legs_count && rc == 0; i++) {
