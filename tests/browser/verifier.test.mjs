@@ -7,6 +7,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import crypto from 'node:crypto';
 
+// Node 18 (Debian 12's) has WebCrypto only as crypto.webcrypto, not as the browser's global.
+if (!globalThis.crypto) globalThis.crypto = crypto.webcrypto;
+
 const src = path.resolve(process.argv[2]);
 const mod = (f) => import(pathToFileURL(path.join(src, 'web', 'assets', f)).href);
 const { merkleLeafHash, merkleVerifyInclusion, merkleVerifyConsistency } = await mod('merkle.js');
