@@ -22,51 +22,8 @@ for b in "$Q" "$QUOTAD" "$AUDIT" "$WITNESS"; do
   [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
 done
 command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
-T=$(mktemp -d /tmp/failover-it-XXXXXX)
-PASSED=0
-FAILED=0
-PIDS=()
-STARTED=$(date +%s)
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  bash "$HERE/etcd_cluster.sh" stop "$T/etcd"
-  rm -rf "$T"
-}
-trap cleanup EXIT
-expect() { # expect CODE NAME PATTERN -- COMMAND...
-  local code=$1 name=$2 pattern=$3
-  shift 4
-  "$@" >"$T/out" 2>&1
-  local got=$?
-  if [ "$got" -eq "$code" ] && { [ -z "$pattern" ] || grep -qE -- "$pattern" "$T/out"; }; then
-    PASSED=$((PASSED + 1)); echo "ok   - $name"
-  else
-    FAILED=$((FAILED + 1)); echo "FAIL - $name (exit $got, wanted $code${pattern:+, /$pattern/})"
-    sed 's/^/       /' "$T/out" | tail -8
-  fi
-}
-check() {
-  local name=$1; shift
-  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $name"; else FAILED=$((FAILED + 1)); echo "FAIL - $name"; fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_PID
-  local name=$1 dir=$2; shift 2
-  local port; port=$(free_port)
-  mkdir -p "$dir"
-  "$QUOTAD" --data-dir "$dir" --log-key "$T/log.key" --listen "127.0.0.1:$port" --log-level info \
-    --etcd-endpoints "$ETCD" --witness-policy "$T/policy" --checkpoint-interval-ms 100 \
-    --witness-timeout-ms 1000 "$@" 2>>"$T/$name.log" &
-  local pid=$!
-  PIDS+=("$pid")
-  eval "${name}_URL=http://127.0.0.1:$port ${name}_PID=$pid"
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
+source "$(dirname "$0")/node_lib.sh"
+node_lib_init failover
 size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
 wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
 # a client that opens accounts against URL until told to stop, one "account index" line per ok
@@ -110,6 +67,7 @@ all_acked_at_index() { # all_acked_at_index URL FILE
 
 t0=$(date +%s)
 ETCD=$(bash "$HERE/etcd_cluster.sh" start "$T/etcd") || { echo "FAIL - etcd did not start"; exit 1; }
+NODE_FLAGS=(--etcd-endpoints "$ETCD" --witness-policy "$T/policy" --checkpoint-interval-ms 100 --witness-timeout-ms 1000)
 echo "#      etcd cluster up in $(( $(date +%s) - t0 )) s: $ETCD"
 ORIGIN=failover.quotad.example/cets
 "$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null

@@ -13,49 +13,8 @@ AUDIT="$BUILD_DIR/tools/quota-audit"
 for b in "$Q" "$QUOTAD" "$AUDIT"; do
   [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
 done
-T=$(mktemp -d /tmp/standby-it-XXXXXX)
-PASSED=0
-FAILED=0
-PIDS=()
-STARTED=$(date +%s)
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-expect() { # expect CODE NAME PATTERN -- COMMAND...
-  local code=$1 name=$2 pattern=$3
-  shift 4
-  "$@" >"$T/out" 2>&1
-  local got=$?
-  if [ "$got" -eq "$code" ] && { [ -z "$pattern" ] || grep -qE -- "$pattern" "$T/out"; }; then
-    PASSED=$((PASSED + 1)); echo "ok   - $name"
-  else
-    FAILED=$((FAILED + 1)); echo "FAIL - $name (exit $got, wanted $code${pattern:+, /$pattern/})"
-    sed 's/^/       /' "$T/out" | tail -8
-  fi
-}
-check() {
-  local name=$1; shift
-  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $name"; else FAILED=$((FAILED + 1)); echo "FAIL - $name"; fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_PID
-  local name=$1 dir=$2; shift 2
-  local port; port=$(free_port)
-  mkdir -p "$dir"
-  "$QUOTAD" --data-dir "$dir" --log-key "$T/log.key" --listen "127.0.0.1:$port" --log-level info \
-    "$@" 2>>"$T/$name.log" &
-  local pid=$!
-  PIDS+=("$pid")
-  eval "${name}_URL=http://127.0.0.1:$port ${name}_PID=$pid"
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
+source "$(dirname "$0")/node_lib.sh"
+node_lib_init standby
 stop() { kill -TERM "$1"; wait "$1"; }
 size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
 wait_size() { # wait_size URL SIZE: up to 20 s
