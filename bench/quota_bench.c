@@ -21,6 +21,7 @@
 
 #define SWEEP_MAX 16u
 #define BENCH_QUOTAD_ARGS_MAX 16u
+#define BENCH_WATCH_MAX 8u /* --watch NAME=PID */
 
 struct options {
   const char *url, *quotad, *quotad_config, *dir, *log_key, *operator_key, *origin, *mix_text;
@@ -32,8 +33,11 @@ struct options {
   double duration_s, sweep_duration_s, rate_tx_s;
   uint64_t count, pool_max;
   struct bench_mix mix;
-  bool json, half_load, keep;
+  bool json, half_load, keep, count_checkpoints;
   pid_t quotad_pid;
+  char *watch_name[BENCH_WATCH_MAX]; /* malloc'd */
+  pid_t watch_pid[BENCH_WATCH_MAX];
+  size_t watch_n;
 };
 
 static void usage(FILE *f) {
@@ -56,6 +60,10 @@ static void usage(FILE *f) {
     "                       request was due)\n"
     "  --half-load          right after the first window, another at half the rate it reached\n"
     "  --enterprises N      enterprises in the registry (default 3378, 2025's key emitters)\n"
+    "  --watch NAME=PID     also report that process's CPU in each window (repeatable: a\n"
+    "                       standby, witnesses)\n"
+    "  --count-checkpoints  count the checkpoints quotad publishes in each window (polls\n"
+    "                       GET /log/checkpoint every 10 ms)\n"
     "  --threads T          signing threads (default: cores)\n"
     "  --origin O --dir DIR --keep --setup-chunk N --json\n");
 }
@@ -98,11 +106,25 @@ static int num(const char *s, double *out) {
   return 0;
 }
 
+/* --watch NAME=PID: a name for the report and a live process id. */
+static int parse_watch(const char *v, struct options *o) {
+  const char *eq = strchr(v, '=');
+  char *end = NULL;
+  long pid = eq ? strtol(eq + 1, &end, 10) : 0;
+  if (!eq || eq == v || o->watch_n >= BENCH_WATCH_MAX || end == eq + 1 || *end != '\0' || pid <= 0)
+    return -1;
+  PROTO_ASSERT(o->watch_n < BENCH_WATCH_MAX);
+  o->watch_name[o->watch_n] = strndup(v, (size_t)(eq - v));
+  o->watch_pid[o->watch_n++] = (pid_t)pid;
+  return o->watch_name[o->watch_n - 1] ? 0 : -1;
+}
+
 /* Options without a value; returns 1 when a was one. */
 static int parse_flag(const char *a, struct options *o) {
   if (strcmp(a, "--json") == 0) o->json = true;
   else if (strcmp(a, "--half-load") == 0) o->half_load = true;
   else if (strcmp(a, "--keep") == 0) o->keep = true;
+  else if (strcmp(a, "--count-checkpoints") == 0) o->count_checkpoints = true;
   else if (strcmp(a, "--help") == 0) {
     usage(stdout);
     exit(0);
@@ -144,6 +166,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
     else if (strcmp(a, "--mix") == 0) {
       o->mix_text = v;
       if (parse_mix(v, &o->mix) != 0) return -1;
+    } else if (strcmp(a, "--watch") == 0) {
+      if (parse_watch(v, o) != 0) return -1;
     } else if (strcmp(a, "--quotad-arg") == 0) {
       if (o->quotad_args_n >= BENCH_QUOTAD_ARGS_MAX) return -1;
       o->quotad_args[o->quotad_args_n++] = v;
@@ -179,32 +203,6 @@ static int parse_url(const char *url, struct bench_target *t) {
   return 0;
 }
 
-/* CPU seconds (user + system) a process has used, from /proc/PID/stat; -1 when unknown. */
-static double proc_cpu_s(pid_t pid) {
-  if (pid <= 0) return -1;
-  char path[64], buf[2048];
-  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "re");
-  if (!f) return -1;
-  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
-  if (!p) return -1;
-  /* After the name: state, then fields 4..13; utime and stime are fields 14 and 15. */
-  unsigned long long ticks[2] = {0, 0};
-  for (int field = 3; field <= 15; field++) {
-    p = strchr(p + 1, ' ');
-    if (!p) return -1;
-    if (field >= 14) {
-      char *end = NULL;
-      ticks[field - 14] = strtoull(p + 1, &end, 10);
-      if (end == p + 1) return -1;
-    }
-  }
-  return (double)(ticks[0] + ticks[1]) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* quotad's CPU by thread, from /proc/PID/task/TID/stat: the loop (the main thread), the writer
  * ("quotad-writer"), the verifiers ("quotad-verify", libuv's pool) and anything else; user and
  * system seconds of each. The daemon names its threads for this. */
@@ -214,36 +212,6 @@ struct thread_cpu {
   double user[TH_KINDS], sys[TH_KINDS];
   bool ok;
 };
-
-static bool stat_ticks(const char *path, char *comm, size_t comm_cap, unsigned long long *ut,
-                       unsigned long long *st) {
-  char buf[2048];
-  FILE *f = fopen(path, "re");
-  if (!f) return false;
-  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-  if (!open || !close || close < open) return false;
-  size_t clen = (size_t)(close - open - 1) < comm_cap - 1 ? (size_t)(close - open - 1) : comm_cap - 1;
-  memcpy(comm, open + 1, clen);
-  comm[clen] = '\0';
-  /* After the name: state (field 3), then fields 4..13; utime and stime are fields 14 and 15. */
-  const char *p = close;
-  unsigned long long v[2] = {0, 0};
-  for (int field = 3; field <= 15; field++) {
-    p = strchr(p + 1, ' ');
-    if (!p) return false;
-    if (field >= 14) {
-      char *end = NULL;
-      v[field - 14] = strtoull(p + 1, &end, 10);
-      if (end == p + 1) return false;
-    }
-  }
-  *ut = v[0];
-  *st = v[1];
-  return true;
-}
 
 static struct thread_cpu threads_cpu(pid_t pid) {
   struct thread_cpu t = {.ok = false};
@@ -259,7 +227,7 @@ static struct thread_cpu threads_cpu(pid_t pid) {
     char path[sizeof(dir) + sizeof(e->d_name) + 8], comm[32];
     unsigned long long ut, st;
     snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
-    if (!stat_ticks(path, comm, sizeof(comm), &ut, &st)) continue;
+    if (!bench_stat_ticks(path, comm, sizeof(comm), &ut, &st)) continue;
     int kind = strtol(e->d_name, NULL, 10) == (long)pid ? TH_LOOP
                : strcmp(comm, "quotad-writer") == 0 ? TH_WRITER
                : strcmp(comm, "quotad-verify") == 0 ? TH_VERIFY
@@ -299,7 +267,38 @@ struct window {
   struct thread_cpu threads; /* cores over the window, by kind of thread */
   bool pool_exhausted;
   size_t pool_requests;
+  double watch_cpu_s[BENCH_WATCH_MAX]; /* --watch: CPU seconds in the window (-1 unknown) */
+  long long checkpoints;               /* --count-checkpoints: published in the window, else -1 */
 };
+
+/* --watch processes' CPU seconds so far, into cpu[]; after a window, the difference. */
+static void watch_sample(const struct options *o, double *cpu, bool after) {
+  for (size_t i = 0; i < o->watch_n; i++) {
+    double now = bench_proc_cpu_s(o->watch_pid[i]);
+    PROTO_ASSERT(i < BENCH_WATCH_MAX);
+    cpu[i] = !after ? now : now >= 0 && cpu[i] >= 0 ? now - cpu[i] : -1;
+  }
+}
+
+/* The --watch and --count-checkpoints figures of a window, into j. */
+static void watch_json(const struct options *o, const struct window *w, json_t *j) {
+  PROTO_ASSERT(j != NULL);
+  double el = w->r.elapsed_s > 0 ? w->r.elapsed_s : 1e-9;
+  if (o->watch_n) {
+    json_t *cores = json_object(), *secs = json_object();
+    for (size_t i = 0; i < o->watch_n; i++) {
+      double c = w->watch_cpu_s[i];
+      json_object_set_new(cores, o->watch_name[i], c >= 0 ? json_real(c / el) : json_null());
+      json_object_set_new(secs, o->watch_name[i], c >= 0 ? json_real(c) : json_null());
+    }
+    json_object_set_new(j, "watched_cpu_cores", cores);
+    json_object_set_new(j, "watched_cpu_s", secs);
+  }
+  if (w->checkpoints >= 0) {
+    json_object_set_new(j, "checkpoints_published", json_integer(w->checkpoints));
+    json_object_set_new(j, "checkpoint_poll_ms", json_integer(BENCH_CHECKPOINT_POLL_MS));
+  }
+}
 
 static void window_print(FILE *f, const struct options *o, const struct window *w) {
   fprintf(f, "\nquota-bench: %u connections, %u tx/request, %s", w->connections, w->per_request,
@@ -326,10 +325,14 @@ static void window_print(FILE *f, const struct options *o, const struct window *
     fprintf(f, " cores\n");
   }
   fprintf(f, "  %-22s %10.2f cores\n", "quota-bench CPU", w->bench_cores);
+  for (size_t i = 0; i < o->watch_n; i++)
+    fprintf(f, "  %-22s %10.2f cores  (%s)\n", "watched CPU",
+            w->watch_cpu_s[i] / (w->r.elapsed_s > 0 ? w->r.elapsed_s : 1e-9), o->watch_name[i]);
+  if (w->checkpoints >= 0) fprintf(f, "  %-22s %10lld\n", "checkpoints published", w->checkpoints);
   if (w->r.first_error[0]) fprintf(f, "  %-22s %s\n", "first error", w->r.first_error);
 }
 
-static json_t *window_json(const struct window *w) {
+static json_t *window_json(const struct options *o, const struct window *w) {
   json_t *j = json_pack("{s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:{s:f, s:f, s:f, "
                    "s:f}, s:I, s:f, s:f, s:b, s:s}",
                    "connections", (json_int_t)w->connections, "per_request",
@@ -353,6 +356,7 @@ static json_t *window_json(const struct window *w) {
     }
     json_object_set_new(j, "quotad_threads_cores", th);
   }
+  if (j) watch_json(o, w, j);
   return j;
 }
 
@@ -380,11 +384,16 @@ static int window_run(const struct options *o, struct bench_registry *reg,
   struct bench_load_options lo = {.connections = w->connections,
                                   .duration_s = o->count ? 0 : w->duration_s,
                                   .rate_tx_s = w->rate_tx_s};
+  struct bench_checkpoint_watch cw;
+  bool counting = o->count_checkpoints && bench_checkpoint_watch_start(&cw, t) == 0;
   struct thread_cpu th0 = threads_cpu(quotad_pid);
-  double q0 = proc_cpu_s(quotad_pid), s0 = self_cpu_s();
+  watch_sample(o, w->watch_cpu_s, false);
+  double q0 = bench_proc_cpu_s(quotad_pid), s0 = self_cpu_s();
   int rc = bench_load_run(t, &pool, &lo, &w->r);
-  double q1 = proc_cpu_s(quotad_pid), s1 = self_cpu_s();
+  double q1 = bench_proc_cpu_s(quotad_pid), s1 = self_cpu_s();
+  watch_sample(o, w->watch_cpu_s, true);
   struct thread_cpu th1 = threads_cpu(quotad_pid);
+  w->checkpoints = counting ? (long long)bench_checkpoint_watch_stop(&cw) : -1;
   w->pool_requests = pool.count;
   w->pool_exhausted = !o->count && w->r.requests >= pool.count &&
                       w->r.elapsed_s < w->duration_s * 0.99;
@@ -467,7 +476,7 @@ static int run_half(const struct options *o, struct bench_registry *reg, const s
                      .rate_tx_s = first->tx_per_s / 2, .duration_s = o->duration_s};
   if (h.rate_tx_s < 1 || window_run(o, reg, t, qpid, &h) != 0) return -1;
   window_print(o->json ? stderr : stdout, o, &h);
-  json_t *hj = window_json(&h);
+  json_t *hj = window_json(o, &h);
   json_object_set_new(hj, "half_load", json_true());
   json_array_append_new(runs, hj);
   return window_clean(&h) ? 0 : -1;
@@ -487,7 +496,7 @@ static int run_windows(const struct options *o, struct bench_registry *reg,
                          .expect_tx_s = *peak};
       if (window_run(o, reg, t, qpid, &w) != 0) return -1;
       window_print(o->json ? stderr : stdout, o, &w);
-      json_array_append_new(runs, window_json(&w));
+      json_array_append_new(runs, window_json(o, &w));
       if (!window_clean(&w)) rc = -1;
       if (w.tx_per_s > *peak) *peak = w.tx_per_s;
       if (i == 0 && j == 0 && o->half_load && run_half(o, reg, t, qpid, runs, &w) != 0) rc = -1;
@@ -536,6 +545,7 @@ int main(int argc, char **argv) {
   }
   stop_quotad(child);
   bench_registry_free(&reg);
+  for (size_t i = 0; i < o.watch_n; i++) free(o.watch_name[i]);
   if (!o.dir && !o.keep) nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   else fprintf(stderr, "quota-bench: kept %s\n", dir);
   return rc == 0 ? 0 : 1;

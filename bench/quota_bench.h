@@ -3,6 +3,7 @@
 #ifndef QUOTA_BENCH_H
 #define QUOTA_BENCH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -139,5 +140,30 @@ struct bench_load_result {
 
 int bench_load_run(const struct bench_target *t, const struct bench_pool *pool,
                    const struct bench_load_options *o, struct bench_load_result *r);
+
+/* ----- watchers around a window (quota_bench_watch.c) ----- */
+#define BENCH_CHECKPOINT_POLL_MS 10u /* GET /log/checkpoint this often while a window runs */
+
+/* Reads the command name and the user and system ticks of a /proc/.../stat file. */
+bool bench_stat_ticks(const char *path, char *comm, size_t comm_cap, unsigned long long *ut,
+                      unsigned long long *st);
+/* CPU seconds (user + system) a process has used; -1 when unknown. */
+double bench_proc_cpu_s(pid_t pid);
+
+/* Counts the distinct checkpoints quotad publishes while it runs, by polling GET /log/checkpoint
+ * every BENCH_CHECKPOINT_POLL_MS: exact while publications are further apart than that (a
+ * witness policy publishes at most every publish.checkpoint_interval_ms), a lower bound when
+ * quotad publishes after every batch. */
+struct bench_checkpoint_watch {
+  struct bench_target target;
+  pthread_t thread;
+  bool running, started, quit;
+  char *last; /* the last note seen */
+  size_t last_len;
+  uint64_t changes;
+};
+int bench_checkpoint_watch_start(struct bench_checkpoint_watch *w, const struct bench_target *t);
+/* Stops the thread; returns the publications seen after its first answer. */
+uint64_t bench_checkpoint_watch_stop(struct bench_checkpoint_watch *w);
 
 #endif /* QUOTA_BENCH_H */

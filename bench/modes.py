@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""bench/run --witnesses / --standby: the signed-transfer headline (full load, then the p99 at half
+that rate) measured in one run on a single node and then with what a production deployment adds:
+three quota-witness processes on loopback with a 2-of-3 policy, a synchronous standby
+(`quotad --follow`, `standby.sync` on the primary), and both. Each configuration gets fresh keys: the
+log key is made first so that the witnesses can be configured with its verifier key, then
+quota-bench drives the running primary (--url) and reports, besides throughput and latency, the
+checkpoints published in the window and the CPU of every process (from /proc/PID/stat). Writes
+the figures with the ratios to the single node into results.json and a dated section of
+BENCHMARKS.md.
+
+usage: bench/modes.py --build DIR --work DIR [--witnesses] [--standby] [--seconds S]
+         [--connections N] [--pool N] [--enterprises N] [--mode quick|full]
+         [--results FILE] [--md FILE]"""
+import argparse
+import datetime
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+ORIGIN = "bench.quotad.example/registry"  # quota-bench's default origin
+WITNESSES = 3
+QUORUM = 2
+READY_S_MAX = 30  # s a started process has to answer /healthz
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Node:
+    """A started process with its log file; stopped with SIGTERM (SIGKILL after 10 s)."""
+
+    def __init__(self, name, argv, log, url=None):
+        self.name, self.url = name, url
+        self.log = log
+        with open(log, "w") as err:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
+
+    def wait_ready(self):
+        for _ in range(READY_S_MAX * 10):
+            if self.proc.poll() is not None:
+                break
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=2).read()
+                return
+            except urllib.error.HTTPError:
+                return  # it answers: a standby that has not found its primary yet says 503
+            except OSError:
+                time.sleep(0.1)
+        tail = open(self.log).read()[-2000:]
+        raise RuntimeError(f"{self.name} did not become ready:\n{tail}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def tree_size(node):
+    """The node's tree size from /healthz, once the standby had time to take the last batch."""
+    try:
+        return json.load(urllib.request.urlopen(node.url + "/healthz", timeout=5)).get("tree_size")
+    except (OSError, ValueError):
+        return None
+
+
+def keygen(build, path, name=None):
+    argv = [f"{build}/tools/quotactl", "keygen", path] + (["--name", name] if name else [])
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+
+def start_witnesses(build, d, log_vkey, nodes):
+    """Three quota-witness processes witnessing this log's key; returns the tlog-policy path."""
+    lines = [f"log {log_vkey}\n"]
+    for i in range(1, WITNESSES + 1):
+        key, conf, port = f"{d}/w{i}.key", f"{d}/w{i}.conf", free_port()
+        keygen(build, key)
+        with open(conf, "w") as f:
+            f.write(f"[witness]\nname = w{i}.bench.quotad.example\nkey_file = {key}\n"
+                    f"data_dir = {d}/w{i}.state\n[listen]\ntcp = 127.0.0.1:{port}\n"
+                    f"[logs]\nlog = {ORIGIN} {log_vkey}\n")
+        exe = f"{build}/witness/quota-witness"
+        vkey = subprocess.run([exe, "--config", conf, "--verifier-key"], check=True,
+                              capture_output=True, text=True).stdout.strip()
+        w = Node(f"w{i}", [exe, "--config", conf], f"{d}/w{i}.log", f"http://127.0.0.1:{port}")
+        nodes.append(w)
+        w.wait_ready()
+        lines.append(f"witness W{i} {vkey} {w.url}\n")
+    names = " ".join(f"W{i}" for i in range(1, WITNESSES + 1))
+    lines.append(f"group G {QUORUM} {names}\nquorum G\n")
+    with open(f"{d}/policy", "w") as f:
+        f.writelines(lines)
+    return f"{d}/policy"
+
+
+def start_quotad(build, d, name, extra, nodes):
+    port = free_port()
+    os.makedirs(f"{d}/{name}", mode=0o700, exist_ok=True)
+    argv = [f"{build}/daemon/quotad", "--data-dir", f"{d}/{name}", "--log-key", f"{d}/log.key",
+            "--listen", f"127.0.0.1:{port}", "--log-level", "warning"] + extra
+    n = Node(name, argv, f"{d}/{name}.log", f"http://127.0.0.1:{port}")
+    nodes.append(n)
+    n.wait_ready()
+    return n
+
+
+def run_config(a, name, witnesses, standby):
+    """One configuration from fresh keys to quota-bench's JSON (None when it could not run)."""
+    d = os.path.join(a.work, name)
+    os.makedirs(d, exist_ok=True)
+    nodes = []
+    try:
+        keygen(a.build, f"{d}/log.key", ORIGIN)
+        keygen(a.build, f"{d}/operator.key")
+        log_vkey = open(f"{d}/log.key.vkey").read().strip()
+        extra = ["--witness-policy", start_witnesses(a.build, d, log_vkey, nodes)] if witnesses else []
+        primary = start_quotad(a.build, d, "primary", extra + (["--standby-sync"] if standby else []), nodes)
+        if standby:  # the operator key is registered at genesis: it signs the standby's stream requests
+            start_quotad(a.build, d, "standby", ["--follow", primary.url, "--follow-key", f"{d}/operator.key"], nodes)
+        argv = [f"{a.build}/bench/quota-bench", "--url", primary.url, "--log-key", f"{d}/log.key",
+                "--operator-key", f"{d}/operator.key", "--quotad-pid", str(primary.proc.pid),
+                "--origin", ORIGIN, "--connections", str(a.connections), "--duration", str(a.seconds),
+                "--pool", str(a.pool), "--enterprises", str(a.enterprises), "--half-load", "--json",
+                "--count-checkpoints"]
+        for n in nodes:
+            if n is not primary:
+                argv += ["--watch", f"{n.name}={n.proc.pid}"]
+        print(f"== {name}: quota-bench against {primary.url} ({len(nodes)} processes)", file=sys.stderr)
+        with open(f"{d}/quota-bench.log", "w") as err:
+            out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=err, text=True).stdout
+        result = json.loads(out) if out.strip() else None
+        if result is not None:
+            result["tree_sizes"] = {n.name: tree_size(n) for n in nodes if n.name in ("primary", "standby")}
+        if result is None or not result.get("ok"):
+            print(f"== {name}: quota-bench reported errors; its log:\n"
+                  + open(f"{d}/quota-bench.log").read()[-1500:], file=sys.stderr)
+        return result
+    except (RuntimeError, OSError, subprocess.CalledProcessError, ValueError) as e:
+        print(f"== {name}: {e}", file=sys.stderr)
+        return None
+    finally:
+        for n in reversed(nodes):
+            n.stop()
+
+
+def window(result, half):
+    for r in (result or {}).get("runs", []):
+        if bool(r.get("half_load")) == half:
+            return r
+    return {}
+
+
+def figures(result, single_tx):
+    full, half = window(result, False), window(result, True)
+    tx = full.get("tx_per_s")
+    cores = {"quotad": full.get("quotad_cpu_cores"), "quota_bench": full.get("bench_cpu_cores"),
+             **full.get("watched_cpu_cores", {})}
+    f = {
+        "ok": bool(result and result.get("ok")),
+        "signed_transfers_per_s": tx,
+        "p99_ms_at_full_load": full.get("latency_ms", {}).get("p99"),
+        "p99_ms_at_half_load": half.get("latency_ms", {}).get("p99"),
+        "half_load_rate_tx_per_s": half.get("rate_target_tx_per_s"),
+        "half_load_tx_per_s": half.get("tx_per_s"),
+        "window_s": full.get("seconds"),
+        "checkpoints_published": full.get("checkpoints_published"),
+        "checkpoints_published_half_load": half.get("checkpoints_published"),
+        "cpu_cores_at_full_load": cores,
+        "cpu_s_at_full_load": {k: v * full["seconds"] for k, v in cores.items()
+                               if v is not None and full.get("seconds")},
+        "ratio_to_single_node": round(tx / single_tx, 3) if tx and single_tx else None,
+    }
+    if "standby" in cores:
+        f["standby_profile"] = standby_model(cores, f["ratio_to_single_node"])
+        sizes = (result or {}).get("tree_sizes", {})
+        f["tree_sizes"] = sizes  # with standby.sync the standby holds every acknowledged entry
+        f["standby_holds_the_log"] = sizes.get("standby") is not None and sizes.get("standby") == sizes.get("primary")
+    return f
+
+
+def standby_model(cores, ratio):
+    """How the standby competes for this machine's cores, and the ratio to expect with it on a
+    machine of its own. When every process together used (nearly) all the cores, the load was
+    bound by CPU and the standby's share would go to the primary and the load generator: the
+    throughput scales by total / (total - standby). That is an upper bound (the confirmation's
+    round trip remains); when the cores were not all busy, CPU was not the limit and the measured
+    ratio stands."""
+    known = [v for v in cores.values() if v is not None]
+    total, standby = sum(known), cores.get("standby") or 0.0
+    ncpu = os.cpu_count() or 1
+    bound = total >= 0.9 * ncpu and total > standby
+    expected = ratio * total / (total - standby) if ratio is not None and bound else ratio
+    return {
+        "machine_cores": ncpu,
+        "cores_used_by_all": round(total, 3),
+        "standby_cores": round(standby, 3),
+        "standby_share_of_used": round(standby / total, 3) if total else None,
+        "cpu_bound": bound,
+        # never above the single node (the model's ceiling), never below what was measured
+        "expected_ratio_standby_on_own_machine": round(max(ratio, min(expected, 1.0)), 3) if expected is not None else None,
+    }
+
+
+CONFIGS = {  # name: (witnesses, standby, label)
+    "single": (False, False, "single node"),
+    "witnesses": (True, False, f"witnesses ({QUORUM} of {WITNESSES})"),
+    "standby": (False, True, "synchronous standby"),
+    "standby_witnesses": (True, True, f"standby + witnesses ({QUORUM} of {WITNESSES})"),
+}
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "not measured"
+    return f"{v:,.0f}{unit}" if abs(v) >= 100 else f"{v:.3g}{unit}"
+
+
+def cores_cell(c):
+    wit = sum(v or 0 for k, v in c.items() if k.startswith("w"))
+    cells = [f"quotad {c.get('quotad') or 0:.2f}"]
+    if "standby" in c:
+        cells.append(f"standby {c['standby'] or 0:.2f}")
+    if any(k.startswith("w") for k in c):
+        cells.append(f"witnesses {wit:.2f}")
+    cells.append(f"quota-bench {c.get('quota_bench') or 0:.2f}")
+    return ", ".join(cells)
+
+
+def write_md(md_path, run):
+    rows = ["| configuration | transfers/s | ratio to single node | p99 full load | p99 half load | "
+            "checkpoints published (full-load window) | CPU at full load (cores) |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, f in run["configs"].items():
+        rows.append(f"| {CONFIGS[name][2]}{'' if f['ok'] else ' (errors)'} | "
+                    f"{fmt(f['signed_transfers_per_s'])} | {fmt(f['ratio_to_single_node'])} | "
+                    f"{fmt(f['p99_ms_at_full_load'], ' ms')} | {fmt(f['p99_ms_at_half_load'], ' ms')} | "
+                    f"{fmt(f['checkpoints_published'])} in {fmt(f['window_s'], ' s')} | "
+                    f"{cores_cell(f['cpu_cores_at_full_load'])} |")
+    flags = " ".join(run["flags"]) + (" --quick" if run["mode"] == "quick" else "")
+    with open(md_path, "a") as md:
+        md.write(f"\n## {run['date']}: `bench/run {flags}`\n\n"
+                 f"{run['connections']} connections, {run['seconds']} s windows, all processes on this "
+                 f"{os.cpu_count()}-core machine, on loopback. Checkpoints published are counted by polling "
+                 "`GET /log/checkpoint` every 10 ms (exact with witnesses, which publish at most every "
+                 "`publish.checkpoint_interval_ms`; a lower bound on a single node, which publishes "
+                 "after every batch).\n\n" + "\n".join(rows) + "\n")
+        for name, f in run["configs"].items():
+            p = f.get("standby_profile")
+            if not p:
+                continue
+            md.write(f"\n{CONFIGS[name][2]}: all processes used {p['cores_used_by_all']:.2f} of "
+                     f"{p['machine_cores']} cores, the standby (verifying and applying every entry) "
+                     f"{p['standby_cores']:.2f} of them ({fmt((p['standby_share_of_used'] or 0) * 100, '%')}). ")
+            if p["cpu_bound"]:
+                md.write("The run was bound by CPU, so with the standby on its own machine its cores go "
+                         "back to the primary and the load: expected ratio to the single node "
+                         f"{fmt(p['expected_ratio_standby_on_own_machine'])} (an upper bound: the "
+                         "confirmation's round trip stays).\n")
+            else:
+                md.write("The cores were not all busy, so CPU was not the limit: expected ratio with the "
+                         "standby on its own machine about the measured one, "
+                         f"{fmt(p['expected_ratio_standby_on_own_machine'])}.\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--witnesses", action="store_true")
+    ap.add_argument("--standby", action="store_true")
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--connections", type=int, default=256)
+    ap.add_argument("--pool", type=int, default=1500000)
+    ap.add_argument("--enterprises", type=int, default=3378)
+    ap.add_argument("--mode", default="full")
+    ap.add_argument("--results")
+    ap.add_argument("--md")
+    a = ap.parse_args()
+    if not (a.witnesses or a.standby):
+        sys.exit("bench/modes.py: give --witnesses, --standby or both")
+    names = ["single"] + (["witnesses"] if a.witnesses else []) + (["standby", "standby_witnesses"] if a.standby else [])
+    raw = {n: run_config(a, n, *CONFIGS[n][:2]) for n in names}
+    single_tx = window(raw["single"], False).get("tx_per_s")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    run = {"date": now, "mode": a.mode, "connections": a.connections, "seconds": a.seconds,
+           "flags": [f for f, on in (("--witnesses", a.witnesses), ("--standby", a.standby)) if on],
+           "configs": {n: figures(raw[n], single_tx) for n in names}}
+    with open(os.path.join(a.work, "modes.json"), "w") as f:
+        json.dump({"run": run, "quota_bench": raw}, f, indent=2)
+    for n, f in run["configs"].items():
+        print(f"{CONFIGS[n][2]:<34} {fmt(f['signed_transfers_per_s'], ' tx/s'):>14}  ratio "
+              f"{fmt(f['ratio_to_single_node'])}  p99 {fmt(f['p99_ms_at_full_load'], ' ms')} / half "
+              f"{fmt(f['p99_ms_at_half_load'], ' ms')}  checkpoints {fmt(f['checkpoints_published'])}")
+    if a.results:
+        try:
+            results = json.load(open(a.results))
+        except (OSError, ValueError):
+            results = {}
+        results["witness_standby_run"] = run
+        with open(a.results, "w") as f:
+            json.dump(results, f, indent=2)
+            f.write("\n")
+    if a.md:
+        write_md(a.md, run)
+    sys.exit(0 if all(f["ok"] for f in run["configs"].values()) else 1)
+
+
+if __name__ == "__main__":
+    main()
