@@ -70,7 +70,9 @@ static int follow_identity(struct daemon_server *srv, struct http_client *h, cha
   const char *pk = json_string_value(json_object_get(log, "public_key"));
   uint8_t pub[PROTO_PUBKEY_BYTES + 2];
   long n = pk ? proto_base64_decode(pk, strlen(pk), pub, sizeof pub) : -1;
-  if (!rc && status == 200 && o && n == PROTO_PUBKEY_BYTES)
+  /* Before its genesis a primary names no origin yet: ask again (the stream's read signatures
+   * are bound to the origin, so following under an empty one would be refused for ever). */
+  if (!rc && status == 200 && o && o[0] && n == PROTO_PUBKEY_BYTES)
     rc = memcmp(pub, srv->log_public_key, PROTO_PUBKEY_BYTES) ? PROTO_E_UNKNOWN_LOG_KEY : 0;
   else if (!rc)
     rc = PROTO_E_BAD_REQUEST;

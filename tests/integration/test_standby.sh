@@ -162,6 +162,16 @@ check "/healthz says diverged with the reason" python3 -c '
 import json,sys; h=json.load(open(sys.argv[1])); sys.exit(not (h["status"]=="diverged" and "entry 5" in h["detail"]))' "$T/h2.json"
 check "the metric quotad_standby_diverged is 1" grep -q "^quotad_standby_diverged 1" <(curl -s "http://127.0.0.1:$MPORT/metrics")
 
+# a standby started before its primary's genesis (as bench/run --standby starts them): it waits
+# for the origin and then follows, instead of signing its stream requests for an empty origin
+start P3 "$T/primary3" --standby-sync || echo "FAIL - primary 3 did not start"
+start S3 "$T/standby3" --follow "$P3_URL" --follow-key "$T/op.key" || echo "FAIL - standby 3 did not start"
+expect 0 "the genesis of a primary whose standby started first is acknowledged" "" -- \
+  "$Q" --url "$P3_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key"
+# (the genesis itself waits standby.timeout_ms: the primary names its origin only once the
+# genesis is acknowledged, so the standby cannot sign for it earlier)
+check "that standby follows from the genesis on (size 1)" wait_size "$S3_URL" 1
+
 echo "# standby test took $(( $(date +%s) - STARTED )) s"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
