@@ -18,22 +18,35 @@ int ledger_log_public_key(const struct ledger *l, uint8_t out[PROTO_PUBKEY_BYTES
 
 uint64_t ledger_tree_size(struct ledger *l) { return __atomic_load_n(&l->tree_size, __ATOMIC_ACQUIRE); }
 
-enum tree_op { TREE_ROOT, TREE_INCLUSION, TREE_CONSISTENCY };
+enum tree_op { TREE_ROOT, TREE_SUBTREE, TREE_INCLUSION, TREE_CONSISTENCY };
 
-/* One tree operation over the committed nodes, in a read transaction of its own. */
+/* A read transaction of its own with the committed tree nodes as a tlog store (ms.ctx points
+ * into it: it stays where tree_begin filled it). */
+struct tree_txn {
+  MDB_txn *txn;
+  struct tlog_store ms;
+  struct store_nodes_ctx nctx;
+};
+
+static int tree_begin(struct ledger *l, struct tree_txn *t) {
+  PROTO_ASSERT(l && t);
+  int rc = store__read_begin(l, &t->txn);
+  if (rc == 0) store__nodes(&t->ms, &t->nctx, t->txn, l, NULL);
+  return rc;
+}
+
+/* One tree operation over the committed nodes. */
 static int tree_read(struct ledger *l, enum tree_op op, uint64_t a, uint64_t b,
                      uint8_t out[][PROTO_HASH_BYTES], size_t *n) {
   PROTO_ASSERT(b <= ledger_tree_size(l) && out != NULL);
-  MDB_txn *txn;
-  int rc = store__read_begin(l, &txn);
+  struct tree_txn t;
+  int rc = tree_begin(l, &t);
   if (rc) return rc;
-  struct tlog_store ms;
-  struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l, NULL);
-  if (op == TREE_ROOT) rc = tlog_root(&ms, b, out[0]);
-  else if (op == TREE_INCLUSION) rc = tlog_inclusion(&ms, a, b, out, n);
-  else rc = tlog_consistency(&ms, a, b, out, n);
-  store__read_end(l, txn);
+  if (op == TREE_ROOT) rc = tlog_root(&t.ms, b, out[0]);
+  else if (op == TREE_SUBTREE) rc = tlog_subtree(&t.ms, a, b, out[0]);
+  else if (op == TREE_INCLUSION) rc = tlog_inclusion(&t.ms, a, b, out, n);
+  else rc = tlog_consistency(&t.ms, a, b, out, n);
+  store__read_end(l, t.txn);
   return rc;
 }
 
@@ -44,15 +57,7 @@ int ledger_root(struct ledger *l, uint64_t size, uint8_t out[PROTO_HASH_BYTES]) 
 
 int ledger_subtree(struct ledger *l, uint64_t start, uint64_t end, uint8_t out[PROTO_HASH_BYTES]) {
   if (end > ledger_tree_size(l) || start > end) return PROTO_E_BAD_ARGUMENT;
-  MDB_txn *txn;
-  int rc = store__read_begin(l, &txn);
-  if (rc) return rc;
-  struct tlog_store ms;
-  struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l, NULL);
-  rc = tlog_subtree(&ms, start, end, out);
-  store__read_end(l, txn);
-  return rc;
+  return tree_read(l, TREE_SUBTREE, start, end, (uint8_t(*)[PROTO_HASH_BYTES])out, NULL);
 }
 
 int ledger_proof_inclusion(struct ledger *l, uint64_t index, uint64_t size,
@@ -72,14 +77,11 @@ int ledger_nodes(struct ledger *l, unsigned level, uint64_t first, size_t count,
   if (level >= TLOG_LEVELS || count == 0) return PROTO_E_BAD_ARGUMENT;
   uint64_t have = ledger_tree_size(l) >> level;
   if (first > have || count > have - first) return PROTO_E_BAD_ARGUMENT;
-  MDB_txn *txn;
-  int rc = store__read_begin(l, &txn);
+  struct tree_txn t;
+  int rc = tree_begin(l, &t);
   if (rc) return rc;
-  struct tlog_store ms;
-  struct store_nodes_ctx nctx;
-  store__nodes(&ms, &nctx, txn, l, NULL);
-  for (size_t i = 0; i < count && !rc; i++) rc = ms.get(ms.ctx, level, first + i, out[i]);
-  store__read_end(l, txn);
+  for (size_t i = 0; i < count && !rc; i++) rc = t.ms.get(t.ms.ctx, level, first + i, out[i]);
+  store__read_end(l, t.txn);
   return rc;
 }
 
@@ -220,22 +222,50 @@ static long read_walk(struct ledger *l, MDB_dbi dbi, MDB_val k, MDB_val v, MDB_c
   return rc;
 }
 
-struct accounts_page {
-  unsigned kind, province;
-  struct ledger_account *out;
-  size_t n, cap;
+/* A page of rows that a walk fills, the first member of each kind of page so that its row
+ * function gets the whole page back. The walk stops once cap rows were kept or, with a prefix,
+ * at the first key without those 8 bytes; a row whose key (or, by_value, value) is not
+ * row_bytes long is corrupt (row_bytes 0: the row function checks). */
+struct page;
+typedef int (*row_fn)(const MDB_val *k, const MDB_val *v, struct page *pg);
+struct page {
+  size_t n, cap, row_bytes;
+  bool by_value;
+  const uint8_t *prefix; /* 8 bytes, or NULL */
+  row_fn row;
 };
 
-static int accounts_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
-  struct accounts_page *p = ctx;
-  if (p->n == p->cap) return WALK_STOP;
-  if (k->mv_size != 8) return PROTO_E_CORRUPT;
-  struct ledger_account *a = &p->out[p->n];
+static int page_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+  struct page *pg = ctx;
+  PROTO_ASSERT(pg->n <= pg->cap && pg->row);
+  if (pg->n == pg->cap) return WALK_STOP;
+  if (pg->prefix && (k->mv_size < 8 || memcmp(k->mv_data, pg->prefix, 8) != 0)) return WALK_STOP;
+  size_t got = pg->by_value ? v->mv_size : k->mv_size;
+  if (pg->row_bytes && got != pg->row_bytes) return PROTO_E_CORRUPT;
+  return pg->row(k, v, pg);
+}
+
+/* read_walk over a page: the rows kept, or a negative code. */
+static long page_read(struct ledger *l, MDB_dbi dbi, MDB_val k, MDB_val v, MDB_cursor_op first,
+                      MDB_cursor_op next, struct page *pg) {
+  long rc = read_walk(l, dbi, k, v, first, next, page_visit, pg);
+  PROTO_ASSERT(rc != 0 || pg->n <= pg->cap);
+  return rc ? rc : (long)pg->n;
+}
+
+struct accounts_page {
+  struct page pg;
+  unsigned kind, province;
+  struct ledger_account *out;
+};
+
+static int accounts_row(const MDB_val *k, const MDB_val *v, struct page *pg) {
+  const struct accounts_page *p = (const struct accounts_page *)pg;
+  struct ledger_account *a = &p->out[pg->n];
   int rc = rec_account_decode(be64_get(k->mv_data), v->mv_data, v->mv_size, a);
-  if (rc) return rc;
-  if ((p->kind == 0 || a->kind == p->kind) && (p->province == 0 || a->province == p->province))
-    p->n++;
-  return 0;
+  if (rc == 0 && (p->kind == 0 || a->kind == p->kind) && (p->province == 0 || a->province == p->province))
+    pg->n++;
+  return rc;
 }
 
 long ledger_accounts_list(struct ledger *l, uint64_t after, unsigned kind, unsigned province,
@@ -243,52 +273,47 @@ long ledger_accounts_list(struct ledger *l, uint64_t after, unsigned kind, unsig
   if (after == UINT64_MAX || cap == 0) return 0;
   uint8_t start[8];
   be64_put(start, after + 1);
-  struct accounts_page p = {kind, province, out, 0, cap};
-  long rc = read_walk(l, l->dbi[DB_ACCOUNTS], (MDB_val){8, start}, (MDB_val){0, NULL},
-                      MDB_SET_RANGE, MDB_NEXT, accounts_visit, &p);
-  return rc ? rc : (long)p.n;
+  struct accounts_page p = {{.cap = cap, .row_bytes = 8, .row = accounts_row}, kind, province, out};
+  return page_read(l, l->dbi[DB_ACCOUNTS], (MDB_val){8, start}, (MDB_val){0, NULL}, MDB_SET_RANGE,
+                   MDB_NEXT, &p.pg);
 }
 
 struct balances_page {
+  struct page pg;
   uint8_t prefix[8];
   struct ledger_balance *out;
-  size_t n, cap;
 };
 
-static int balances_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
-  struct balances_page *p = ctx;
-  if (p->n == p->cap || k->mv_size < 8 || memcmp(k->mv_data, p->prefix, 8) != 0) return WALK_STOP;
-  if (k->mv_size != 24) return PROTO_E_CORRUPT;
-  struct ledger_balance *b = &p->out[p->n];
+static int balances_row(const MDB_val *k, const MDB_val *v, struct page *pg) {
+  const struct balances_page *p = (const struct balances_page *)pg;
+  struct ledger_balance *b = &p->out[pg->n];
   int rc = rec_balance_decode(v->mv_data, v->mv_size, b);
   if (rc) return rc;
   rec_code_from_key((const uint8_t *)k->mv_data + 8, b->instrument);
-  if (b->registry || b->trading || b->frozen) p->n++;
+  if (b->registry || b->trading || b->frozen) pg->n++;
   return 0;
 }
 
 long ledger_balances(struct ledger *l, uint64_t account, struct ledger_balance *out, size_t cap) {
-  struct balances_page p = {.out = out, .cap = cap};
+  struct balances_page p = {.pg = {.cap = cap, .row_bytes = 24, .row = balances_row}, .out = out};
   be64_put(p.prefix, account);
-  long rc = read_walk(l, l->dbi[DB_BALANCES], (MDB_val){8, p.prefix}, (MDB_val){0, NULL},
-                      MDB_SET_RANGE, MDB_NEXT, balances_visit, &p);
-  return rc ? rc : (long)p.n;
+  p.pg.prefix = p.prefix;
+  return page_read(l, l->dbi[DB_BALANCES], (MDB_val){8, p.prefix}, (MDB_val){0, NULL},
+                   MDB_SET_RANGE, MDB_NEXT, &p.pg);
 }
 
 struct freezes_page {
+  struct page pg;
   uint8_t start[24]; /* account || the id to start from */
   bool skip_start;   /* paging: the start id itself was on the previous page */
   struct ledger_freeze_order *out;
-  size_t n, cap;
 };
 
-static int freezes_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
-  struct freezes_page *p = ctx;
-  if (p->n == p->cap || k->mv_size < 8 || memcmp(k->mv_data, p->start, 8) != 0) return WALK_STOP;
-  if (k->mv_size != 24) return PROTO_E_CORRUPT;
+static int freezes_row(const MDB_val *k, const MDB_val *v, struct page *pg) {
+  const struct freezes_page *p = (const struct freezes_page *)pg;
   if (p->skip_start && memcmp(k->mv_data, p->start, 24) == 0) return 0;
-  int rc = rec_freeze_decode(k->mv_data, v->mv_data, v->mv_size, &p->out[p->n]);
-  if (rc == 0) p->n++;
+  int rc = rec_freeze_decode(k->mv_data, v->mv_data, v->mv_size, &p->out[pg->n]);
+  if (rc == 0) pg->n++;
   return rc;
 }
 
@@ -296,13 +321,13 @@ long ledger_freeze_orders(struct ledger *l, uint64_t account, const uint8_t *aft
                           struct ledger_freeze_order *out, size_t cap) {
   PROTO_ASSERT(out != NULL || cap == 0);
   if (l->no_freeze_db || cap == 0) return 0; /* a store from before freeze orders has none */
-  struct freezes_page p = {.out = out, .cap = cap, .skip_start = after != NULL};
+  struct freezes_page p = {.pg = {.cap = cap, .row_bytes = 24, .row = freezes_row},
+                           .out = out, .skip_start = after != NULL};
   be64_put(p.start, account);
   if (after) memcpy(p.start + 8, after, PROTO_ID_BYTES);
-  long rc = read_walk(l, l->dbi[DB_FREEZES], (MDB_val){24, p.start}, (MDB_val){0, NULL},
-                      MDB_SET_RANGE, MDB_NEXT, freezes_visit, &p);
-  PROTO_ASSERT(rc != 0 || p.n <= cap);
-  return rc ? rc : (long)p.n;
+  p.pg.prefix = p.start;
+  return page_read(l, l->dbi[DB_FREEZES], (MDB_val){24, p.start}, (MDB_val){0, NULL},
+                   MDB_SET_RANGE, MDB_NEXT, &p.pg);
 }
 
 bool ledger_freeze_order_in_force(const struct ledger_freeze_order *o, uint64_t now_ms) {
@@ -310,16 +335,14 @@ bool ledger_freeze_order_in_force(const struct ledger_freeze_order *o, uint64_t 
 }
 
 struct history_page {
+  struct page pg;
   uint64_t *out;
-  size_t n, cap;
 };
 
-static int history_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
+static int history_row(const MDB_val *k, const MDB_val *v, struct page *pg) {
   (void)k;
-  struct history_page *p = ctx;
-  if (p->n == p->cap) return WALK_STOP;
-  if (v->mv_size != 8) return PROTO_E_CORRUPT;
-  p->out[p->n++] = be64_get(v->mv_data);
+  const struct history_page *p = (const struct history_page *)pg;
+  p->out[pg->n++] = be64_get(v->mv_data);
   return 0;
 }
 
@@ -328,10 +351,9 @@ long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, 
   uint8_t key[8], from[8];
   be64_put(key, account);
   be64_put(from, start);
-  struct history_page p = {out, 0, cap};
-  long rc = read_walk(l, l->dbi[DB_HISTORY], (MDB_val){8, key}, (MDB_val){8, from},
-                      MDB_GET_BOTH_RANGE, MDB_NEXT_DUP, history_visit, &p);
-  return rc ? rc : (long)p.n;
+  struct history_page p = {{.cap = cap, .row_bytes = 8, .by_value = true, .row = history_row}, out};
+  return page_read(l, l->dbi[DB_HISTORY], (MDB_val){8, key}, (MDB_val){8, from},
+                   MDB_GET_BOTH_RANGE, MDB_NEXT_DUP, &p.pg);
 }
 
 /* A whole-table scan: every row, in key order, decoded into out[0..cap) by decode. Rows whose
@@ -339,32 +361,28 @@ long ledger_account_history(struct ledger *l, uint64_t account, uint64_t start, 
 typedef int (*scan_decode_fn)(const uint8_t *key, const uint8_t *val, size_t len, void *row);
 
 struct scan_page {
-  size_t key_bytes, row_bytes;
+  struct page pg; /* row_bytes: the key's length */
+  size_t out_row_bytes;
   const uint8_t *after;
   scan_decode_fn decode;
   uint8_t *out;
-  size_t n, cap;
 };
 
-static int scan_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
-  struct scan_page *p = ctx;
+static int scan_row(const MDB_val *k, const MDB_val *v, struct page *pg) {
+  struct scan_page *p = (struct scan_page *)pg;
   /* SET_RANGE lands on after itself when it exists: the page starts past it. */
-  if (p->after && p->n == 0 && k->mv_size == p->key_bytes && !memcmp(k->mv_data, p->after, p->key_bytes)) {
-    p->after = NULL;
-    return 0;
-  }
+  bool skip = p->after && pg->n == 0 && !memcmp(k->mv_data, p->after, pg->row_bytes);
   p->after = NULL;
-  if (p->n == p->cap) return WALK_STOP;
-  if (k->mv_size != p->key_bytes) return PROTO_E_CORRUPT;
-  return p->decode(k->mv_data, v->mv_data, v->mv_size, p->out + p->n++ * p->row_bytes);
+  return skip ? 0 : p->decode(k->mv_data, v->mv_data, v->mv_size, p->out + pg->n++ * p->out_row_bytes);
 }
 
 static long scan_table(struct ledger *l, MDB_dbi dbi, size_t key_bytes, const uint8_t *after,
                        scan_decode_fn decode, void *out, size_t row_bytes, size_t cap) {
-  struct scan_page p = {key_bytes, row_bytes, after, decode, out, 0, cap};
-  long rc = read_walk(l, dbi, (MDB_val){key_bytes, (void *)after}, (MDB_val){0, NULL},
-                      after ? MDB_SET_RANGE : MDB_FIRST, MDB_NEXT, scan_visit, &p);
-  return rc ? rc : (long)p.n;
+  PROTO_ASSERT(key_bytes > 0 && row_bytes > 0);
+  struct scan_page p = {{.cap = cap, .row_bytes = key_bytes, .row = scan_row}, row_bytes, after,
+                        decode, out};
+  return page_read(l, dbi, (MDB_val){key_bytes, (void *)after}, (MDB_val){0, NULL},
+                   after ? MDB_SET_RANGE : MDB_FIRST, MDB_NEXT, &p.pg);
 }
 
 static int scan_instrument(const uint8_t *key, const uint8_t *val, size_t len, void *row) {
@@ -477,21 +495,19 @@ int ledger_compliance_get(struct ledger *l, uint64_t account, unsigned year, uin
 }
 
 struct compliance_page {
+  struct page pg;
   unsigned year;
   uint64_t deadline_ms, now_ms;
   struct ledger_compliance *out;
-  size_t n, cap;
 };
 
-static int compliance_visit(const MDB_val *k, const MDB_val *v, void *ctx) {
-  struct compliance_page *p = ctx;
-  if (p->n == p->cap) return WALK_STOP;
-  if (k->mv_size != 10) return PROTO_E_CORRUPT;
+static int compliance_row(const MDB_val *k, const MDB_val *v, struct page *pg) {
+  const struct compliance_page *p = (const struct compliance_page *)pg;
   if (be16_get((const uint8_t *)k->mv_data + 8) != p->year) return 0;
   struct rec_compliance r;
   int rc = rec_compliance_decode(v->mv_data, v->mv_size, &r);
   if (rc) return rc;
-  struct ledger_compliance *c = &p->out[p->n++];
+  struct ledger_compliance *c = &p->out[pg->n++];
   memset(c, 0, sizeof(*c));
   c->account = be64_get(k->mv_data);
   c->year = (uint16_t)p->year;
@@ -511,30 +527,51 @@ long ledger_compliance(struct ledger *l, unsigned year, uint64_t now_ms, uint64_
     y.deadline_ms = UINT64_MAX;
     rc = 0;
   }
-  struct compliance_page p = {year, y.deadline_ms, now_ms, out, 0, cap};
+  struct compliance_page p = {{.cap = cap, .row_bytes = 10, .row = compliance_row}, year,
+                              y.deadline_ms, now_ms, out};
   uint8_t start[10];
   rec_compliance_key(after + 1, 0, start);
   if (rc == 0)
     rc = cursor_walk(txn, l->dbi[DB_COMPLIANCE], (MDB_val){sizeof(start), start}, (MDB_val){0, NULL},
-                     MDB_SET_RANGE, MDB_NEXT, compliance_visit, &p);
+                     MDB_SET_RANGE, MDB_NEXT, page_visit, &p.pg);
   store__read_end(l, txn);
-  return rc ? rc : (long)p.n;
+  return rc ? rc : (long)p.pg.n;
 }
 
 /* ---- allocation tables (records in DB_ALLOC, rules_tables.c) ---- */
+
+/* One record of dbi read and decoded in a read transaction of its own (the value lives only as
+ * long as it). */
+typedef int (*record_decode_fn)(const MDB_val *v, void *ctx);
+static int record_read(struct ledger *l, MDB_dbi dbi, const uint8_t *key, size_t klen,
+                       record_decode_fn decode, void *ctx) {
+  PROTO_ASSERT(key && klen > 0 && decode);
+  MDB_txn *txn;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
+  MDB_val v;
+  rc = get_val(txn, dbi, key, klen, &v);
+  if (rc == 0) rc = decode(&v, ctx);
+  store__read_end(l, txn);
+  return rc;
+}
+
+struct table_get {
+  uint64_t id;
+  struct ledger_table *out;
+};
+
+static int table_decode(const MDB_val *v, void *ctx) {
+  struct table_get *t = ctx;
+  return ledger__table_decode(t->id, v->mv_data, v->mv_size, t->out);
+}
 
 int ledger_table_get(struct ledger *l, uint64_t id, struct ledger_table *out) {
   if (l->no_alloc_db) return PROTO_E_NOT_FOUND;
   uint8_t key[9] = {'T'};
   be64_put(key + 1, id);
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  MDB_val v;
-  int rc = get_val(txn, l->dbi[DB_ALLOC], key, sizeof(key), &v);
-  if (rc == 0) rc = ledger__table_decode(id, v.mv_data, v.mv_size, out);
-  store__read_end(l, txn);
-  return rc;
+  struct table_get t = {id, out};
+  return record_read(l, l->dbi[DB_ALLOC], key, sizeof(key), table_decode, &t);
 }
 
 long ledger_tables_list(struct ledger *l, uint64_t after, struct ledger_table *out, size_t cap) {
@@ -564,18 +601,23 @@ long ledger_tables_list(struct ledger *l, uint64_t after, struct ledger_table *o
   return rc ? rc : n;
 }
 
+struct table_row {
+  struct proto_alloc_row *out;
+  uint16_t *version;
+  uint64_t *index;
+};
+
+static int row_decode(const MDB_val *v, void *ctx) {
+  struct table_row *r = ctx;
+  return ledger__row_decode(v->mv_data, v->mv_size, r->out, r->version, r->index);
+}
+
 int ledger_table_row(struct ledger *l, uint64_t table, uint64_t row, struct proto_alloc_row *out,
                      uint16_t *version, uint64_t *index) {
   if (l->no_alloc_db) return PROTO_E_NOT_FOUND;
   uint8_t key[17] = {'R'};
   be64_put(key + 1, table);
   be64_put(key + 9, row);
-  MDB_txn *txn;
-  int rb = store__read_begin(l, &txn);
-  if (rb) return rb;
-  MDB_val v;
-  int rc = get_val(txn, l->dbi[DB_ALLOC], key, sizeof(key), &v);
-  if (rc == 0) rc = ledger__row_decode(v.mv_data, v.mv_size, out, version, index);
-  store__read_end(l, txn);
-  return rc;
+  struct table_row r = {out, version, index};
+  return record_read(l, l->dbi[DB_ALLOC], key, sizeof(key), row_decode, &r);
 }
