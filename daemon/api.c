@@ -560,17 +560,30 @@ static void get_log(struct ctx *x) {
   api__reply_json(x->reply, 200, j, x->ka);
 }
 
-static json_t *hashes_json(uint8_t (*h)[PROTO_HASH_BYTES], size_t n) {
+/* The two numbers a proof is asked with (index and tree_size, or first and second): both must
+ * be given, as decimals. */
+static bool proof_query(struct ctx *x, const char *name_a, const char *name_b, uint64_t *a, uint64_t *b) {
+  PROTO_ASSERT(name_a && name_b && a && b);
+  char tmp[32];
+  return daemon_query_get(x->r->query, name_a, tmp, sizeof tmp) >= 0 &&
+         daemon_query_get(x->r->query, name_b, tmp, sizeof tmp) >= 0 &&
+         !api__query_u64(x->r, name_a, 0, a) && !api__query_u64(x->r, name_b, 0, b);
+}
+
+/* A proof's answer: the two numbers it was asked with and its hashes (base64), or the error. */
+static void proof_reply(struct ctx *x, int rc, const char *name_a, uint64_t a, const char *name_b,
+                        uint64_t b, uint8_t (*h)[PROTO_HASH_BYTES], size_t n) {
+  if (rc) return fail(x, rc, NULL);
+  PROTO_ASSERT(n <= TLOG_PROOF_HASHES_MAX);
   json_t *arr = json_array();
   for (size_t i = 0; i < n; i++) json_array_append_new(arr, api__b64(h[i], PROTO_HASH_BYTES));
-  return arr;
+  api__reply_json(x->reply, 200, json_pack("{s:I,s:I,s:o}", name_a, (json_int_t)a, name_b,
+                                          (json_int_t)b, "hashes", arr), x->ka);
 }
 
 static void get_inclusion(struct ctx *x) {
   uint64_t index, size;
-  char tmp[32];
-  if (daemon_query_get(x->r->query, "index", tmp, sizeof tmp) < 0 || daemon_query_get(x->r->query, "tree_size", tmp, sizeof tmp) < 0 ||
-      api__query_u64(x->r, "index", 0, &index) || api__query_u64(x->r, "tree_size", 0, &size))
+  if (!proof_query(x, "index", "tree_size", &index, &size))
     return fail(x, PROTO_E_BAD_ARGUMENT, "index and tree_size are required");
   if (!x->srv->cfg->public_log) {
     uint8_t *leaf = malloc(PROTO_ENTRY_BYTES_MAX);
@@ -584,23 +597,17 @@ static void get_inclusion(struct ctx *x) {
   uint8_t h[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
   int rc = ledger_proof_inclusion(x->srv->ledger, index, size, h, &n);
-  if (rc) return fail(x, rc, NULL);
-  api__reply_json(x->reply, 200, json_pack("{s:I,s:I,s:o}", "index", (json_int_t)index, "tree_size",
-                                          (json_int_t)size, "hashes", hashes_json(h, n)), x->ka);
+  proof_reply(x, rc, "index", index, "tree_size", size, h, n);
 }
 
 static void get_consistency(struct ctx *x) {
   uint64_t first, second;
-  char tmp[32];
-  if (daemon_query_get(x->r->query, "first", tmp, sizeof tmp) < 0 || daemon_query_get(x->r->query, "second", tmp, sizeof tmp) < 0 ||
-      api__query_u64(x->r, "first", 0, &first) || api__query_u64(x->r, "second", 0, &second))
+  if (!proof_query(x, "first", "second", &first, &second))
     return fail(x, PROTO_E_BAD_ARGUMENT, "first and second are required");
   uint8_t h[TLOG_PROOF_HASHES_MAX][PROTO_HASH_BYTES];
   size_t n = 0;
   int rc = ledger_proof_consistency(x->srv->ledger, first, second, h, &n);
-  if (rc) return fail(x, rc, NULL);
-  api__reply_json(x->reply, 200, json_pack("{s:I,s:I,s:o}", "first", (json_int_t)first, "second",
-                                          (json_int_t)second, "hashes", hashes_json(h, n)), x->ka);
+  proof_reply(x, rc, "first", first, "second", second, h, n);
 }
 
 static void get_metrics(struct ctx *x) {
