@@ -79,6 +79,13 @@ int qopts_usage(const struct qopts *o, const char *usage);
 int qopts_time_ms(const char *text, bool start_of_day, uint64_t *out);
 int qopts_check_dangling(const struct qopts *o, const char *cmd);
 int qopts_only(const struct qopts *o, const char *cmd, const char *const *allowed);
+#define QCTL_GO_ON (-1) /* qctl_preamble: the command goes on */
+/* The preamble of the commands whose row is in quotactl_common.c's table (spec: checkpoint,
+ * export, keygen, query): parses argv into o, answers --help (or the wrong number of positional
+ * arguments) with the command's usage, and refuses unknown options and a dangling --NAME. name:
+ * what messages call the command (NULL: spec). Returns QCTL_GO_ON, or the exit code the command
+ * returns at once (the reason printed). */
+int qctl_preamble(struct qopts *o, int argc, char **argv, const char *spec, const char *name);
 /* Parses an unsigned decimal with bounds; prints a usage error naming what on failure. */
 int qopts_u64(const char *text, const char *what, uint64_t min, uint64_t max, uint64_t *out);
 

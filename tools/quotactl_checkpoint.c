@@ -162,20 +162,8 @@ static int verify(struct qctl *q, const char *note, size_t len, const struct qop
 
 int qctl_cmd_checkpoint(struct qctl *q, int argc, char **argv) {
   struct qopts o;
-  static const char *const bools[] = {"verify", NULL};
-  int rc = qopts_parse(&o, argc, argv, bools);
-  if (rc) return rc;
-  if (qopts_has(&o, "help")) {
-    printf("usage: quotactl checkpoint [--file FILE] [--verify [--log-key VKEY] [--policy FILE]]\n"
-           "Prints the registry's latest signed checkpoint (or the one in FILE). --verify checks\n"
-           "the log's signature with --log-key (the log's verifier key), else with the log lines\n"
-           "of the policy, else with the key the registry serves; --policy (C2SP tlog-policy)\n"
-           "also checks the witnesses' cosignatures (cosignature/v1) against its quorum.\n"
-           "Exit 4 when a signature does not verify or the quorum is not met.\n");
-    return QCTL_EXIT_OK;
-  }
-  static const char *const allowed[] = {"verify", "log-key", "policy", "file", NULL};
-  if ((rc = qopts_only(&o, "checkpoint", allowed))) return rc;
+  int rc = qctl_preamble(&o, argc, argv, "checkpoint", NULL);
+  if (rc != QCTL_GO_ON) return rc;
   if (o.npos > 0 || (!qopts_has(&o, "verify") && (qopts_get(&o, "policy") || qopts_get(&o, "log-key")))) {
     fprintf(stderr, "usage: quotactl checkpoint [--file FILE] [--verify [--log-key VKEY] [--policy FILE]]\n");
     return QCTL_EXIT_USAGE;

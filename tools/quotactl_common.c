@@ -25,6 +25,66 @@ int qctl_load_keys(struct qctl *q) {
   return 0;
 }
 
+/* What a command accepts, for qctl_preamble: its flags without a value, its options (NULL: not
+ * checked, but a trailing --NAME without a value is refused before --help is looked at), how
+ * many positional arguments it needs (-1: the command checks), and its usage. */
+struct qctl_command {
+  const char *name;
+  const char *const *bools, *const *allowed;
+  int positionals;
+  const char *usage;
+};
+
+static const char *const checkpoint_bools[] = {"verify", NULL};
+static const char *const checkpoint_allowed[] = {"verify", "log-key", "policy", "file", NULL};
+static const char *const keygen_allowed[] = {"name", NULL};
+static const char *const query_allowed[] = {"after", "limit", "kind", "province", "start", NULL};
+
+static const struct qctl_command commands[] = {
+  {"checkpoint", checkpoint_bools, checkpoint_allowed, -1,
+   "usage: quotactl checkpoint [--file FILE] [--verify [--log-key VKEY] [--policy FILE]]\n"
+   "Prints the registry's latest signed checkpoint (or the one in FILE). --verify checks\n"
+   "the log's signature with --log-key (the log's verifier key), else with the log lines\n"
+   "of the policy, else with the key the registry serves; --policy (C2SP tlog-policy)\n"
+   "also checks the witnesses' cosignatures (cosignature/v1) against its quorum.\n"
+   "Exit 4 when a signature does not verify or the quorum is not met.\n"},
+  {"export", NULL, NULL, 1,
+   "usage: quotactl --key FILE export FILE\n"
+   "Writes the ledger as JSON Lines (quotad-export/1): a header with the origin,\n"
+   "verifier key and signed checkpoint; one {\"index\",\"leaf\"} line per entry (with\n"
+   "\"legs\" for a version 2 settlement: its legs blob, stored apart); and a\n"
+   "last line with what the registry reports (instruments, balances, compliance) for\n"
+   "quota-audit to compare with its own replay. Needs an operator or auditor key.\n"},
+  {"keygen", NULL, keygen_allowed, 1,
+   "usage: quotactl keygen FILE [--name NAME]\n"
+   "Writes a new Ed25519 key file (mode 0600; never overwrites) and prints its public\n"
+   "key (base64), its hash (the key's name on the ledger, base64 and hex) and, with\n"
+   "--name, the signed-note verifier key \"NAME+ID+KEY\" (for a log key, NAME is the\n"
+   "registry origin).\n"},
+  {"query", NULL, query_allowed, -1,
+   "usage: quotactl account|balances|history REF   (REF: id, USCC or CN-<code>)\n"
+   "       quotactl history REF [--after INDEX] [--limit N]\n"
+   "       quotactl accounts [--kind K] [--province P] [--after ID] [--limit N]\n"
+   "       quotactl entries [--start N] [--limit M]   quotactl keys | instruments | log\n"
+   "       quotactl checkpoint [--verify ...]   (see quotactl checkpoint --help)\n"
+   "Reads other than log, checkpoint and instruments need --key (a registered key).\n"},
+};
+
+int qctl_preamble(struct qopts *o, int argc, char **argv, const char *spec, const char *name) {
+  const struct qctl_command *c = NULL;
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]) && !c; i++)
+    if (strcmp(commands[i].name, spec) == 0) c = &commands[i];
+  PROTO_ASSERT(o && c); /* every caller has its row */
+  if (!name) name = c->name;
+  int rc = qopts_parse(o, argc, argv, c->bools);
+  if (!rc && !c->allowed) rc = qopts_check_dangling(o, name);
+  if (rc) return rc;
+  if (qopts_has(o, "help") || (c->positionals >= 0 && o->npos != (size_t)c->positionals))
+    return qopts_usage(o, c->usage);
+  rc = c->allowed ? qopts_only(o, name, c->allowed) : 0;
+  return rc ? rc : QCTL_GO_ON;
+}
+
 int qctl_connect(struct qctl *q) {
   if (q->http) return 0;
   q->http = http_client_new(q->url, q->unix_path);

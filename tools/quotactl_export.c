@@ -187,17 +187,8 @@ static int write_export(struct qctl *q, FILE *f, const char *cp, uint64_t size, 
 
 int qctl_cmd_export(struct qctl *q, int argc, char **argv) {
   struct qopts o;
-  int rc = qopts_parse(&o, argc, argv, NULL);
-  if (!rc) rc = qopts_check_dangling(&o, "export");
-  if (rc) return rc;
-  if (qopts_has(&o, "help") || o.npos != 1)
-    return qopts_usage(&o,
-        "usage: quotactl --key FILE export FILE\n"
-        "Writes the ledger as JSON Lines (quotad-export/1): a header with the origin,\n"
-        "verifier key and signed checkpoint; one {\"index\",\"leaf\"} line per entry (with\n"
-        "\"legs\" for a version 2 settlement: its legs blob, stored apart); and a\n"
-        "last line with what the registry reports (instruments, balances, compliance) for\n"
-        "quota-audit to compare with its own replay. Needs an operator or auditor key.\n");
+  int rc = qctl_preamble(&o, argc, argv, "export", NULL);
+  if (rc != QCTL_GO_ON) return rc;
   if ((rc = qctl_fetch_log(q))) return rc;
   char *cp = NULL;
   uint64_t size = 0;

@@ -50,17 +50,8 @@ static int check_log_key_name(const char *key_path, const char *origin,
 
 int qctl_cmd_keygen(struct qctl *q, int argc, char **argv) {
   struct qopts o;
-  int rc = qopts_parse(&o, argc, argv, NULL);
-  if (rc) return rc;
-  static const char *const allowed[] = {"name", NULL};
-  if (qopts_has(&o, "help") || o.npos != 1)
-    return qopts_usage(&o,
-        "usage: quotactl keygen FILE [--name NAME]\n"
-        "Writes a new Ed25519 key file (mode 0600; never overwrites) and prints its public\n"
-        "key (base64), its hash (the key's name on the ledger, base64 and hex) and, with\n"
-        "--name, the signed-note verifier key \"NAME+ID+KEY\" (for a log key, NAME is the\n"
-        "registry origin).\n");
-  if ((rc = qopts_only(&o, "keygen", allowed))) return rc;
+  int rc = qctl_preamble(&o, argc, argv, "keygen", NULL);
+  if (rc != QCTL_GO_ON) return rc;
   struct proto_key *key = proto_key_generate();
   if (!key) {
     fprintf(stderr, "quotactl keygen: the crypto library could not make a key\n");

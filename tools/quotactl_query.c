@@ -132,19 +132,8 @@ static int query_path(const char *cmd, const struct qopts *o, char *path, size_t
 
 int qctl_cmd_query(struct qctl *q, const char *cmd, int argc, char **argv) {
   struct qopts o;
-  int rc = qopts_parse(&o, argc, argv, NULL);
-  if (rc) return rc;
-  if (qopts_has(&o, "help")) {
-    printf("usage: quotactl account|balances|history REF   (REF: id, USCC or CN-<code>)\n"
-           "       quotactl history REF [--after INDEX] [--limit N]\n"
-           "       quotactl accounts [--kind K] [--province P] [--after ID] [--limit N]\n"
-           "       quotactl entries [--start N] [--limit M]   quotactl keys | instruments | log\n"
-           "       quotactl checkpoint [--verify ...]   (see quotactl checkpoint --help)\n"
-           "Reads other than log, checkpoint and instruments need --key (a registered key).\n");
-    return QCTL_EXIT_OK;
-  }
-  static const char *const allowed[] = {"after", "limit", "kind", "province", "start", NULL};
-  if ((rc = qopts_only(&o, cmd, allowed))) return rc;
+  int rc = qctl_preamble(&o, argc, argv, "query", cmd);
+  if (rc != QCTL_GO_ON) return rc;
   char path[512];
   bool sign;
   if ((rc = query_path(cmd, &o, path, sizeof(path), &sign))) return rc;
