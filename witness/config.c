@@ -7,39 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/conf.h"
 #include "witness/witness.h"
 
+/* Rows of the table over struct witness_config (conf/conf.h). */
+#define STR(sec, nm, fl, field, help) CONF_ROW_STR(struct witness_config, sec, nm, fl, field, help)
+#define NUM(sec, nm, fl, kind, field, mn, mx, help) \
+  CONF_ROW_NUM(struct witness_config, sec, nm, fl, kind, field, mn, mx, help)
 #define WITNESS_VERSION "0.1.0"
 
-enum opt_kind { OPT_STR, OPT_U32, OPT_U64 };
-
-struct opt {
-  const char *section, *name, *flag;
-  uint8_t kind;
-  size_t offset, size;
-  uint64_t min, max;
-  const char *help;
-};
-
-#define STR(sec, nm, fl, field, help) \
-  {sec, nm, fl, OPT_STR, offsetof(struct witness_config, field), sizeof(((struct witness_config *)0)->field), 0, 0, help}
-#define NUM(sec, nm, fl, kind, field, mn, mx, help) \
-  {sec, nm, fl, kind, offsetof(struct witness_config, field), 0, mn, mx, help}
-
-static const struct opt opts[] = {
+static const struct conf_opt opts[] = {
   STR("witness", "name", "name", name, "cosigner name in its signature lines (e.g. witness.example.org/w1)"),
   STR("witness", "key_file", "key-file", key_file, "Ed25519 key file (quotad-ed25519-seed); default DATA_DIR/witness.key"),
   STR("witness", "data_dir", "data-dir", data_dir, "state directory (LMDB environment)"),
   STR("listen", "tcp", "listen", listen, "HTTP listener host:port"),
-  NUM("limits", "connections_max", "connections-max", OPT_U32, limits.connections_max, 1, 100000, "open connections"),
-  NUM("limits", "connections_per_peer_max", "connections-per-peer-max", OPT_U32, limits.connections_per_peer_max, 1, 100000, "open connections of one peer IP address"),
-  NUM("limits", "header_bytes_max", "header-bytes-max", OPT_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
-  NUM("limits", "request_bytes_max", "request-bytes-max", OPT_U32, limits.request_bytes_max, 1024, TLOG_WITNESS_REQUEST_BYTES_MAX, "bytes of one request body"),
-  NUM("limits", "output_bytes_max", "output-bytes-max", OPT_U32, limits.output_bytes_max, 4096, 1u << 26, "unsent answer bytes of a connection before it is not read"),
-  NUM("limits", "header_timeout_ms", "header-timeout-ms", OPT_U32, limits.header_timeout_ms, 100, 600000, "time from a request's first byte to the end of its headers, ms"),
-  NUM("limits", "request_timeout_ms", "request-timeout-ms", OPT_U32, limits.request_timeout_ms, 100, 600000, "time from the end of the headers to the end of the body, ms"),
-  NUM("limits", "idle_timeout_ms", "idle-timeout-ms", OPT_U32, limits.idle_timeout_ms, 100, 86400000, "a connection without a request, ms"),
-  NUM("limits", "map_bytes_max", "map-bytes-max", OPT_U64, limits.map_bytes_max, 1u << 20, UINT64_C(1) << 40, "state size ceiling (LMDB map), bytes"),
+  NUM("limits", "connections_max", "connections-max", CONF_U32, limits.connections_max, 1, 100000, "open connections"),
+  NUM("limits", "connections_per_peer_max", "connections-per-peer-max", CONF_U32, limits.connections_per_peer_max, 1, 100000, "open connections of one peer IP address"),
+  NUM("limits", "header_bytes_max", "header-bytes-max", CONF_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
+  NUM("limits", "request_bytes_max", "request-bytes-max", CONF_U32, limits.request_bytes_max, 1024, TLOG_WITNESS_REQUEST_BYTES_MAX, "bytes of one request body"),
+  NUM("limits", "output_bytes_max", "output-bytes-max", CONF_U32, limits.output_bytes_max, 4096, 1u << 26, "unsent answer bytes of a connection before it is not read"),
+  NUM("limits", "header_timeout_ms", "header-timeout-ms", CONF_U32, limits.header_timeout_ms, 100, 600000, "time from a request's first byte to the end of its headers, ms"),
+  NUM("limits", "request_timeout_ms", "request-timeout-ms", CONF_U32, limits.request_timeout_ms, 100, 600000, "time from the end of the headers to the end of the body, ms"),
+  NUM("limits", "idle_timeout_ms", "idle-timeout-ms", CONF_U32, limits.idle_timeout_ms, 100, 86400000, "a connection without a request, ms"),
+  NUM("limits", "map_bytes_max", "map-bytes-max", CONF_U64, limits.map_bytes_max, 1u << 20, UINT64_C(1) << 40, "state size ceiling (LMDB map), bytes"),
 };
 #define OPTS_COUNT (sizeof opts / sizeof opts[0])
 
@@ -60,8 +50,18 @@ static void defaults(struct witness_config *cfg) {
   };
 }
 
-static const char *kind_unit(const struct opt *o) {
-  return o->kind == OPT_STR ? "TEXT" : "N";
+static const char *kind_unit(const struct conf_opt *o) {
+  return o->kind == CONF_STR ? "TEXT" : "N";
+}
+
+/* One option of --help: flag, unit, help, where it goes in the file, and its default (d). */
+static void usage_row(FILE *out, const struct witness_config *d, const struct conf_opt *o) {
+  PROTO_ASSERT(out && d && o && o->flag);
+  char def[64] = "";
+  if (o->kind == CONF_STR) snprintf(def, sizeof def, "%s", (const char *)d + o->offset);
+  else conf_text(d, o, def, sizeof def);
+  fprintf(out, "  --%-20s %s\n      %s  [%s] %s%s%s\n", o->flag, kind_unit(o), o->help, o->section,
+          o->name, def[0] ? ", default " : "", def);
 }
 
 void witness_config_usage(FILE *out) {
@@ -80,37 +80,10 @@ void witness_config_usage(FILE *out) {
           "  --log ORIGIN=VKEY add a log (repeatable; the file's [logs] log = ORIGIN VKEY)\n"
           "  --verifier-key    print the witness's cosigner verifier key and exit\n"
           "  --help, --version\n");
-  for (size_t i = 0; i < OPTS_COUNT; i++) {
-    const struct opt *o = &opts[i];
-    char def[64] = "";
-    if (o->kind == OPT_STR) snprintf(def, sizeof def, "%s", (const char *)d + o->offset);
-    else if (o->kind == OPT_U32) snprintf(def, sizeof def, "%u", *(const uint32_t *)(const void *)((const char *)d + o->offset));
-    else snprintf(def, sizeof def, "%llu", (unsigned long long)*(const uint64_t *)(const void *)((const char *)d + o->offset));
-    fprintf(out, "  --%-20s %s\n      %s  [%s] %s%s%s\n", o->flag, kind_unit(o), o->help, o->section,
-            o->name, def[0] ? ", default " : "", def);
-  }
+  for (size_t i = 0; i < OPTS_COUNT; i++) usage_row(out, d, &opts[i]);
   fprintf(out, "\nendpoints: POST /add-checkpoint, GET /<hex SHA-256 of origin>/checkpoint, GET /healthz\n"
                "exit status: 0 after SIGTERM or SIGINT, 1 on a start-up error, 2 on a usage error\n");
   free(d);
-}
-
-/* Sets one option from text. Returns 0 or -1 with the reason in err. */
-static int opt_set(struct witness_config *cfg, const struct opt *o, const char *v, char *err, size_t cap) {
-  char *field = (char *)cfg + o->offset;
-  if (o->kind == OPT_STR) {
-    if (strlen(v) >= o->size) return snprintf(err, cap, "%s is longer than %zu bytes", o->name, o->size - 1), -1;
-    strcpy(field, v);
-    return 0;
-  }
-  char *end = NULL;
-  if (v[0] < '0' || v[0] > '9') return snprintf(err, cap, "%s: not a number: %s", o->name, v), -1;
-  unsigned long long n = strtoull(v, &end, 10);
-  if (*end != '\0' || n < o->min || n > o->max)
-    return snprintf(err, cap, "%s must be a number from %llu to %llu", o->name,
-                    (unsigned long long)o->min, (unsigned long long)o->max), -1;
-  if (o->kind == OPT_U32) *(uint32_t *)(void *)field = (uint32_t)n;
-  else *(uint64_t *)(void *)field = (uint64_t)n;
-  return 0;
 }
 
 int witness_config_add_log(struct witness_config *cfg, const char *value, char *err, size_t cap) {
@@ -155,9 +128,8 @@ static int config_ini_entry(void *user, const char *section, const char *name, c
   struct ini_ctx *c = user;
   if (strcmp(section, "logs") == 0 && strcmp(name, "log") == 0)
     return witness_config_add_log(c->cfg, value, c->err, sizeof c->err) == 0;
-  for (size_t i = 0; i < OPTS_COUNT; i++)
-    if (strcmp(opts[i].section, section) == 0 && strcmp(opts[i].name, name) == 0)
-      return opt_set(c->cfg, &opts[i], value, c->err, sizeof c->err) == 0;
+  const struct conf_opt *o = conf_find(opts, OPTS_COUNT, section, name);
+  if (o) return conf_set(c->cfg, o, value, c->err, sizeof c->err) == 0;
   snprintf(c->err, sizeof c->err, "unknown option [%s] %s", section, name);
   return 0;
 }
@@ -204,8 +176,7 @@ static void long_options(struct option *lo) {
   lo[n++] = (struct option){"verifier-key", no_argument, NULL, FLAG_VKEY};
   lo[n++] = (struct option){"help", no_argument, NULL, FLAG_HELP};
   lo[n++] = (struct option){"version", no_argument, NULL, FLAG_VERSION};
-  for (size_t i = 0; i < OPTS_COUNT; i++)
-    lo[n++] = (struct option){opts[i].flag, required_argument, NULL, (int)(FLAG_OPT0 + i)};
+  n += conf_long_options(opts, OPTS_COUNT, FLAG_OPT0, lo + n);
   lo[n] = (struct option){NULL, 0, NULL, 0};
 }
 
@@ -229,7 +200,7 @@ static int flag_apply(struct witness_config *cfg, int c, const char *arg, bool *
     fprintf(stderr, "quota-witness: unknown option (see --help)\n");
     return -1;
   }
-  if (opt_set(cfg, &opts[c - FLAG_OPT0], arg, err, sizeof err) != 0) {
+  if (conf_set(cfg, &opts[c - FLAG_OPT0], arg, err, sizeof err) != 0) {
     fprintf(stderr, "quota-witness: --%s: %s\n", opts[c - FLAG_OPT0].flag, err);
     return -1;
   }
