@@ -7,6 +7,8 @@
 #include "audit/internal.h"
 
 int audit__rule_key_register(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_KEY_REGISTER);
   const struct proto_key_register *k = &c->tx->u.key_register;
   int rc = audit__need_operators(c, "key register");
   if (rc) return rc;
@@ -38,6 +40,8 @@ int audit__rule_key_register(struct audit_ctx *c) {
 }
 
 int audit__rule_key_revoke(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_KEY_REVOKE);
   int rc = audit__need_operators(c, "key revoke");
   if (rc) return rc;
   struct audit_key_rec *k = audit_map_get(&c->r->keys, c->tx->u.key_revoke.key_hash);
@@ -52,6 +56,8 @@ int audit__rule_key_revoke(struct audit_ctx *c) {
 
 /* Fields that must agree with the account's kind. */
 static int account_shape(struct audit_ctx *c, const struct proto_account *a) {
+  PROTO_ASSERT(c && a);
+  PROTO_ASSERT(a->kind != PROTO_ACCOUNT_NATIONAL); /* the national account keeps the genesis's shape */
   bool enterprise = a->kind == PROTO_ACCOUNT_ENTERPRISE;
   if (a->kind == PROTO_ACCOUNT_ENTERPRISE || a->kind == PROTO_ACCOUNT_PROVINCIAL) {
     if (!proto_province_valid(a->province))
@@ -73,6 +79,8 @@ static int account_shape(struct audit_ctx *c, const struct proto_account *a) {
 
 /* USCC and province uniqueness against every account but `self`. */
 static int account_unique(struct audit_ctx *c, const struct proto_account *a, uint64_t self) {
+  PROTO_ASSERT(c && c->r && a);
+  PROTO_ASSERT(a->kind != PROTO_ACCOUNT_PROVINCIAL || a->province < AUDIT_PROVINCES); /* account_shape ran */
   if (a->uscc[0]) {
     uint64_t *owner = audit_map_get(&c->r->usccs, a->uscc);
     if (owner && *owner != self)
@@ -90,6 +98,9 @@ static int account_unique(struct audit_ctx *c, const struct proto_account *a, ui
 
 static int account_store(struct audit_ctx *c, struct audit_account_rec *rec,
                          const struct proto_account *a) {
+  PROTO_ASSERT(c && c->r && rec && a);
+  PROTO_ASSERT((rec->kind != PROTO_ACCOUNT_PROVINCIAL || rec->province < AUDIT_PROVINCES) &&
+               (a->kind != PROTO_ACCOUNT_PROVINCIAL || a->province < AUDIT_PROVINCES));
   if (rec->uscc[0]) {
     uint64_t *old = audit_map_get(&c->r->usccs, rec->uscc);
     if (old && *old == rec->id) *old = 0; /* released: a merger may hand it on */
@@ -111,6 +122,8 @@ static int account_store(struct audit_ctx *c, struct audit_account_rec *rec,
 }
 
 int audit__rule_account_open(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ACCOUNT_OPEN);
   const struct proto_account *a = &c->tx->u.account;
   int rc = audit__need_operators(c, "account open");
   if (rc) return rc;
@@ -128,6 +141,8 @@ int audit__rule_account_open(struct audit_ctx *c) {
 }
 
 int audit__rule_account_update(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ACCOUNT_UPDATE);
   const struct proto_account *a = &c->tx->u.account;
   struct audit_account_rec *rec = NULL;
   int rc = audit__need_operators(c, "account update");
@@ -143,6 +158,8 @@ int audit__rule_account_update(struct audit_ctx *c) {
 
 /* Nothing held, nothing owed: a closed account could answer for neither. */
 int audit__rule_account_close(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ACCOUNT_CLOSE);
   struct audit_account_rec *rec = NULL;
   int rc = audit__need_operators(c, "account close");
   if (!rc) rc = audit__need_account(c, c->tx->u.account_close.account, "the", &rec);
@@ -163,6 +180,8 @@ int audit__rule_account_close(struct audit_ctx *c) {
 }
 
 int audit__rule_account_reopen(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ACCOUNT_REOPEN);
   uint64_t id = c->tx->u.account_close.account;
   int rc = audit__need_operators(c, "account reopen");
   if (rc) return rc;
@@ -175,6 +194,8 @@ int audit__rule_account_reopen(struct audit_ctx *c) {
 
 /* Whether any signer holds role (any scope): who the at-risk entry speaks for. */
 static bool signed_as(struct audit_ctx *c, uint8_t role) {
+  PROTO_ASSERT(c && c->r);
+  PROTO_ASSERT(c->signers != NULL || c->signers_count == 0);
   for (size_t i = 0; i < c->signers_count; i++) {
     const struct audit_key_rec *k = audit_map_get(&c->r->keys, c->signers[i].key_hash);
     if (k && k->role == role) return true;
@@ -185,6 +206,8 @@ static bool signed_as(struct audit_ctx *c, uint8_t role) {
 /* The operators, or else the authority of the enterprise's province, which needs its provincial
  * account (the threshold lives there). */
 int audit__rule_at_risk(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_AT_RISK);
   const struct proto_at_risk *p = &c->tx->u.at_risk;
   struct audit_account_rec *a = NULL, *prov = NULL;
   int rc = audit__need_account(c, p->account, "the", &a);

@@ -7,6 +7,8 @@
 #include "audit/internal.h"
 
 int audit__rule_transfer(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_TRANSFER);
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *from = NULL, *to = NULL;
   struct audit_instr_rec *in = NULL;
@@ -24,6 +26,8 @@ int audit__rule_transfer(struct audit_ctx *c) {
 }
 
 int audit__rule_position_move(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_POSITION_MOVE);
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *a = NULL;
   struct audit_instr_rec *in = NULL;
@@ -47,12 +51,15 @@ int audit__rule_position_move(struct audit_ctx *c) {
  * earlier legs bought, minus what they sold. */
 static uint64_t trading_after(struct audit_ctx *c, const struct proto_settle *s, uint16_t upto,
                               uint64_t account, const char *code) {
+  PROTO_ASSERT(c && s && code);
+  PROTO_ASSERT(upto <= s->legs_count);
   const struct audit_bal_rec *b = audit__balance(c, account, code, false);
   uint64_t v = b ? b->trading : 0;
   for (uint16_t j = 0; j < upto; j++) {
     const struct proto_leg *l = &s->legs[j];
     if (strcmp(l->instrument, code) != 0) continue;
     if (l->to == account) v += l->amount; /* earlier legs were checked: no overflow */
+    PROTO_ASSERT(l->from != account || v >= l->amount); /* nor a sale of more than was there */
     if (l->from == account) v -= l->amount;
   }
   return v;
@@ -61,6 +68,8 @@ static uint64_t trading_after(struct audit_ctx *c, const struct proto_settle *s,
 /* Every leg checked before any applies, so that a refused settlement changes nothing (as the
  * ledger rolls it back). Legs count in order: a later leg may spend what an earlier one bought. */
 static int settle_check(struct audit_ctx *c, const struct proto_settle *s) {
+  PROTO_ASSERT(c && c->r && s);
+  PROTO_ASSERT(s->legs_count <= PROTO_LEGS_MAX);
   for (uint16_t i = 0; i < s->legs_count; i++) {
     const struct proto_leg *leg = &s->legs[i];
     struct audit_account_rec *from = NULL, *to = NULL;
@@ -102,6 +111,8 @@ static int settle_check(struct audit_ctx *c, const struct proto_settle *s) {
 }
 
 int audit__rule_settle(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx && c->fail);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_SETTLE);
   const struct proto_settle *s = &c->tx->u.settle;
   int rc = audit__require(c, PROTO_ROLE_EXCHANGE, 0, 1, "settle");
   if (!rc) rc = settle_check(c, s);
@@ -122,6 +133,8 @@ int audit__rule_settle(struct audit_ctx *c) {
 
 /* Version 1: a counter of frozen registry units. */
 static int freeze_counter(struct audit_ctx *c, bool freeze) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(proto_tx_version(c->tx) == 1);
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *a = NULL;
   struct audit_instr_rec *in = NULL;
@@ -152,11 +165,14 @@ static int freeze_counter(struct audit_ctx *c, bool freeze) {
 }
 
 static bool order_binds(const struct audit_order_rec *o, uint64_t time_ms) {
+  PROTO_ASSERT(o != NULL); /* an order named by a list is stored */
+  PROTO_ASSERT(o->lifted <= o->quantity);
   return o->lifted < o->quantity && !(o->expiry_ms != 0 && time_ms >= o->expiry_ms);
 }
 
 /* The holding's list without the orders that no longer bind, then with the new one (sorted). */
 static int list_add(struct audit_ctx *c, const uint8_t lkey[24], const uint8_t id[PROTO_ID_BYTES]) {
+  PROTO_ASSERT(c && c->r && lkey && id);
   bool created = false;
   struct audit_order_list *l = audit_map_put(&c->r->order_lists, lkey, &created);
   if (!l) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
@@ -182,6 +198,8 @@ static int list_add(struct audit_ctx *c, const uint8_t lkey[24], const uint8_t i
 
 /* Version 2: an order binding units of the positions it covers, which must be there and free. */
 static int freeze_order(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_FREEZE && proto_tx_version(c->tx) >= 2);
   const struct proto_freeze *f = &c->tx->u.freeze;
   struct audit_account_rec *a = NULL;
   struct audit_instr_rec *in = NULL;
@@ -196,6 +214,7 @@ static int freeze_order(struct audit_ctx *c) {
   uint64_t bound[4];
   audit__bound(c, a->id, in->code, b ? b : &zero, bound);
   if (!b) b = &zero;
+  PROTO_ASSERT(f->positions <= PROTO_COVER_BOTH); /* the decoder checks the enum */
   bound[f->positions] += f->amount;
   uint64_t all = bound[PROTO_COVER_REGISTRY] + bound[PROTO_COVER_TRADING] + bound[PROTO_COVER_BOTH];
   if (b->registry < bound[PROTO_COVER_REGISTRY] || b->trading < bound[PROTO_COVER_TRADING] ||
@@ -219,6 +238,8 @@ static int freeze_order(struct audit_ctx *c) {
 
 /* Version 2: lifts part or all of the one order it names. */
 static int unfreeze_order(struct audit_ctx *c) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_UNFREEZE && proto_tx_version(c->tx) >= 2);
   const struct proto_freeze *f = &c->tx->u.freeze;
   struct audit_account_rec *a = NULL;
   int rc = audit__need_account(c, f->account, "the", &a);
@@ -249,6 +270,8 @@ static int unfreeze_order(struct audit_ctx *c) {
 }
 
 int audit__rule_freeze(struct audit_ctx *c, bool freeze) {
+  PROTO_ASSERT(c && c->r && c->tx);
+  PROTO_ASSERT(c->tx->type == (freeze ? PROTO_TX_FREEZE : PROTO_TX_UNFREEZE));
   int rc = audit__need_operators(c, freeze ? "freeze" : "unfreeze");
   if (rc) return rc;
   if (proto_tx_version(c->tx) == 1) return freeze_counter(c, freeze);

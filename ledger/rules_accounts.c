@@ -1,12 +1,12 @@
 /* Rules about who exists: the genesis, keys (register, revoke) and accounts (open, update,
  * close). Each checks everything first, then applies over the batch overlay. */
-#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ledger/internal.h"
 
 static int operator_acts(struct tx_ctx *c) {
+  PROTO_ASSERT(c && c->b && c->tx);
   return auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
 }
 
@@ -91,6 +91,7 @@ int rules__key_revoke(struct tx_ctx *c) {
 /* Whether the USCC (enterprises) or province (provincial accounts) index already names another
  * account than self. */
 static int index_taken(struct batch *b, const struct proto_account *p, uint64_t self) {
+  PROTO_ASSERT(b && b->ov && p);
   const uint8_t *v;
   size_t vlen;
   int rc = 0;
@@ -107,6 +108,8 @@ static int index_taken(struct batch *b, const struct proto_account *p, uint64_t 
 }
 
 static int index_put(struct batch *b, const struct ledger_account *a) {
+  PROTO_ASSERT(b && b->ov && a);
+  PROTO_ASSERT(a->kind != PROTO_ACCOUNT_ENTERPRISE || a->uscc[0] != '\0'); /* account_open checked it */
   uint8_t id[8];
   be64_put(id, a->id);
   if (a->kind == PROTO_ACCOUNT_ENTERPRISE)
@@ -117,6 +120,7 @@ static int index_put(struct batch *b, const struct ledger_account *a) {
 }
 
 static int index_del(struct batch *b, const struct ledger_account *a) {
+  PROTO_ASSERT(b && b->ov && a);
   if (a->kind == PROTO_ACCOUNT_ENTERPRISE)
     return overlay__del(b->ov, DB_USCC, (const uint8_t *)a->uscc, PROTO_USCC_BYTES);
   if (a->kind == PROTO_ACCOUNT_PROVINCIAL)
@@ -125,6 +129,7 @@ static int index_del(struct batch *b, const struct ledger_account *a) {
 }
 
 static void account_fields(struct ledger_account *a, const struct proto_account *p) {
+  PROTO_ASSERT(a && p);
   a->kind = p->kind;
   a->province = p->province;
   a->sector = p->sector;
@@ -188,6 +193,7 @@ struct empty_check {
 
 static int check_row_empty(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
                            size_t vlen) {
+  PROTO_ASSERT(arg != NULL && val != NULL);
   (void)key;
   (void)klen;
   struct empty_check *e = arg;
@@ -205,7 +211,8 @@ int ledger__scan_prefix(struct batch *b, unsigned db, const uint8_t *prefix, siz
                         int (*fn)(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
                                   size_t vlen),
                         void *arg) {
-  assert(db < DB_COUNT && plen > 0 && plen <= OV_KEY_BYTES_MAX);
+  PROTO_ASSERT(db < DB_COUNT && plen > 0 && plen <= OV_KEY_BYTES_MAX);
+  PROTO_ASSERT(b && b->txn && prefix && fn);
   MDB_cursor *cur;
   int rc = store__mdb_err(mdb_cursor_open(b->txn, b->l->dbi[db], &cur));
   if (rc) return rc;
@@ -230,6 +237,7 @@ int ledger__scan_prefix(struct batch *b, unsigned db, const uint8_t *prefix, siz
 }
 
 static int holdings_empty(struct batch *b, uint64_t account, bool *empty) {
+  PROTO_ASSERT(b && empty);
   struct empty_check e = {.b = b, .empty = true};
   uint8_t prefix[8];
   be64_put(prefix, account);
@@ -277,6 +285,7 @@ int rules__account_reopen(struct tx_ctx *c) {
 }
 
 int ledger__account_at_risk(struct batch *b, uint64_t account, bool *at_risk) {
+  PROTO_ASSERT(b && at_risk);
   struct ledger_account a;
   int rc = st__account(b, account, &a);
   if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ACCOUNT;
@@ -287,6 +296,8 @@ int ledger__account_at_risk(struct batch *b, uint64_t account, bool *at_risk) {
 /* The authority of the enterprise's province, with its provincial account's threshold (an
  * enterprise of a province without one has no authority yet: UNKNOWN_ACCOUNT). */
 static int authority_acts(struct tx_ctx *c, const struct ledger_account *ent) {
+  PROTO_ASSERT(c && c->b && ent);
+  PROTO_ASSERT(ent->kind == PROTO_ACCOUNT_ENTERPRISE);
   const uint8_t *v;
   size_t vlen;
   int rc = overlay__get(c->b->ov, DB_PROVINCE, &ent->province, 1, &v, &vlen);

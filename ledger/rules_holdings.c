@@ -7,11 +7,13 @@
 #include "ledger/internal.h"
 
 static bool holder_kind(unsigned kind) {
+  PROTO_ASSERT(kind <= UINT8_MAX); /* an account kind is one byte on the wire */
   return kind == PROTO_ACCOUNT_ENTERPRISE || kind == PROTO_ACCOUNT_PARTICIPANT;
 }
 
 /* An open enterprise or participant account whose representatives sign. */
 static int holder_acts(struct tx_ctx *c, uint64_t id, struct ledger_account *a) {
+  PROTO_ASSERT(c && c->b && a);
   int rc = st__open_account(c->b, id, a);
   if (rc) return rc;
   if (!holder_kind(a->kind)) return PROTO_E_ACCOUNT_KIND;
@@ -19,6 +21,7 @@ static int holder_acts(struct tx_ctx *c, uint64_t id, struct ledger_account *a) 
 }
 
 static int open_holder(struct batch *b, uint64_t id) {
+  PROTO_ASSERT(b != NULL);
   struct ledger_account a;
   int rc = st__open_account(b, id, &a);
   if (rc) return rc;
@@ -67,6 +70,8 @@ int rules__position_move(struct tx_ctx *c) {
 }
 
 static int settle_leg(struct tx_ctx *c, const struct proto_leg *leg) {
+  PROTO_ASSERT(c && c->b && leg);
+  PROTO_ASSERT(c->tx->type == PROTO_TX_SETTLE);
   struct batch *b = c->b;
   int rc = open_holder(b, leg->from);
   if (rc == 0) rc = open_holder(b, leg->to);
@@ -97,6 +102,8 @@ int rules__settle(struct tx_ctx *c) {
 }
 
 static int freeze_v1(struct tx_ctx *c, bool freeze) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_FREEZE || c->tx->type == PROTO_TX_UNFREEZE);
+  PROTO_ASSERT(proto_tx_version(c->tx) == 1);
   const struct proto_movement *m = &c->tx->u.move;
   struct ledger_account a;
   int rc = st__open_account(c->b, m->from, &a);
@@ -104,6 +111,7 @@ static int freeze_v1(struct tx_ctx *c, bool freeze) {
   if (rc == 0) rc = st__holding(c->b, m->from, m->instrument, &bal);
   if (rc) return rc;
   if (freeze) {
+    PROTO_ASSERT(bal.frozen <= bal.registry); /* as stored: available cannot wrap */
     uint64_t available = bal.registry - bal.frozen;
     if (m->amount > available) {
       c->aux = available;
@@ -147,6 +155,7 @@ static int hold_insert(struct tx_ctx *c, uint64_t account, const char *code,
 /* A freeze order: the units it binds must be held, in the positions it covers, and not bound
  * already by another order or a version 1 freeze. */
 static int freeze_order(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_FREEZE && proto_tx_version(c->tx) >= 2);
   const struct proto_freeze *f = &c->tx->u.freeze;
   struct ledger_account a;
   struct ledger_balance bal;
@@ -169,6 +178,7 @@ static int freeze_order(struct tx_ctx *c) {
 
 /* Lifts part or all of one order; no other order is touched. */
 static int unfreeze_order(struct tx_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_UNFREEZE && proto_tx_version(c->tx) >= 2);
   const struct proto_freeze *f = &c->tx->u.freeze;
   struct ledger_account a;
   struct ledger_freeze_order o;
@@ -182,6 +192,7 @@ static int unfreeze_order(struct tx_ctx *c) {
     return PROTO_E_NOT_FROZEN;
   }
   o.lifted += f->amount;
+  PROTO_ASSERT(o.lifted <= o.quantity);
   rc = st__freeze_order_put(c->b, &o);
   if (rc || o.lifted < o.quantity) return rc;
   struct rec_freeze_hold h;
@@ -195,6 +206,8 @@ static int unfreeze_order(struct tx_ctx *c) {
 }
 
 static int freeze_common(struct tx_ctx *c, bool freeze) {
+  PROTO_ASSERT(c && c->b && c->tx);
+  PROTO_ASSERT(c->tx->type == (freeze ? PROTO_TX_FREEZE : PROTO_TX_UNFREEZE));
   int rc = auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
   if (rc) return rc;
   if (proto_tx_version(c->tx) == 1) return freeze_v1(c, freeze);
