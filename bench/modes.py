@@ -23,6 +23,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import first_run, fmt, headline  # noqa: E402  one way to read and print a figure
+
 ORIGIN = "bench.quotad.example/registry"  # quota-bench's default origin
 WITNESSES = 3
 QUORUM = 2
@@ -30,11 +33,9 @@ READY_S_MAX = 30  # s a started process has to answer /healthz
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    with socket.socket() as s:  # the kernel's pick, released for the process that binds it next
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Node:
@@ -158,10 +159,7 @@ def run_config(a, name, witnesses, standby):
 
 
 def window(result, half):
-    for r in (result or {}).get("runs", []):
-        if bool(r.get("half_load")) == half:
-            return r
-    return {}
+    return first_run(result or {}, half)
 
 
 def figures(result, single_tx):
@@ -171,11 +169,7 @@ def figures(result, single_tx):
              **full.get("watched_cpu_cores", {})}
     f = {
         "ok": bool(result and result.get("ok")),
-        "signed_transfers_per_s": tx,
-        "p99_ms_at_full_load": full.get("latency_ms", {}).get("p99"),
-        "p99_ms_at_half_load": half.get("latency_ms", {}).get("p99"),
-        "half_load_rate_tx_per_s": half.get("rate_target_tx_per_s"),
-        "half_load_tx_per_s": half.get("tx_per_s"),
+        **headline(full, half),
         "window_s": full.get("seconds"),
         "checkpoints_published": full.get("checkpoints_published"),
         "checkpoints_published_half_load": half.get("checkpoints_published"),
@@ -221,12 +215,6 @@ CONFIGS = {  # name: (witnesses, standby, label)
     "standby": (False, True, "synchronous standby"),
     "standby_witnesses": (True, True, f"standby + witnesses ({QUORUM} of {WITNESSES})"),
 }
-
-
-def fmt(v, unit=""):
-    if v is None:
-        return "not measured"
-    return f"{v:,.0f}{unit}" if abs(v) >= 100 else f"{v:.3g}{unit}"
 
 
 def cores_cell(c):

@@ -58,12 +58,10 @@ def ratio(a, b):
     return round(a / b, 2) if a and b else None
 
 
-def figures(work):
-    ed, lmdb, pg = load(f"{work}/ed25519.json"), load(f"{work}/lmdb.json"), load(f"{work}/postgres.json")
-    tr, st, sw = load(f"{work}/transfer.json"), load(f"{work}/settle.json"), load(f"{work}/sweep.json")
-    full, half, settle = first_run(tr), first_run(tr, True), first_run(st)
-    best = max(sw.get("runs", []), key=lambda r: r.get("tx_per_s", 0), default={})
-    f = {
+def headline(full, half):
+    """The signed-transfer headline from quota-bench's full-load window and its half-load one
+    (bench/modes.py reports it per configuration too)."""
+    return {
         "signed_transfers_per_s": full.get("tx_per_s"),
         "p99_ms_at_full_load": full.get("latency_ms", {}).get("p99"),
         "p99_ms_at_half_load": half.get("latency_ms", {}).get("p99"),
@@ -71,6 +69,16 @@ def figures(work):
         "half_load_tx_per_s": half.get("tx_per_s"),
         "half_load_unsent_due": half.get("unsent_due"),
         "quotad_cpu_cores_at_full_load": full.get("quotad_cpu_cores"),
+    }
+
+
+def figures(work):
+    ed, lmdb, pg = load(f"{work}/ed25519.json"), load(f"{work}/lmdb.json"), load(f"{work}/postgres.json")
+    tr, st, sw = load(f"{work}/transfer.json"), load(f"{work}/settle.json"), load(f"{work}/sweep.json")
+    full, half, settle = first_run(tr), first_run(tr, True), first_run(st)
+    best = max(sw.get("runs", []), key=lambda r: r.get("tx_per_s", 0), default={})
+    f = {
+        **headline(full, half),
         "cpu_by_thread": {name: {**r.get("quotad_threads_cores", {}), "quota_bench": r.get("bench_cpu_cores")}
                           for name, r in (("full_load", full), ("half_load", half), ("settlement", settle))
                           if r.get("quotad_threads_cores")},
