@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of bench/run --witnesses --standby (bench/modes.py) with windows of two seconds: a
+# Smoke test of bench/run --witnesses --standby (bench/modes.py) with windows of one second: a
 # single node, then three quota-witness processes (2 of 3), a synchronous standby, and both. The
 # figures must be there (transfers/s, p99 at full and half load, checkpoints published, each
 # process's CPU), the ratios to the single node computed from them, results.json keeps what it
@@ -16,8 +16,8 @@ trap 'rm -rf "$T"' EXIT
 echo '{"signed_transfers_per_s": 1234.5}' >"$T/results.json"
 printf '# Benchmarks\n' >"$T/BENCHMARKS.md"
 started=$(date +%s)
-python3 "$src/bench/modes.py" --build "$build" --work "$T" --witnesses --standby --seconds 2 \
-  --connections 4 --pool 3000 --enterprises 120 --mode quick --results "$T/results.json" \
+python3 "$src/bench/modes.py" --build "$build" --work "$T" --witnesses --standby --seconds 1 \
+  --connections 4 --pool 2000 --enterprises 40 --mode quick --results "$T/results.json" \
   --md "$T/BENCHMARKS.md" >"$T/out" 2>"$T/err"
 rc=$?
 echo "#      four configurations in $(($(date +%s) - started)) s"
