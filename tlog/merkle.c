@@ -61,6 +61,17 @@ static bool hash_equal(const uint8_t a[PROTO_HASH_BYTES], const uint8_t b[PROTO_
   return memcmp(a, b, PROTO_HASH_BYTES) == 0;
 }
 
+/* A right edge without a sibling at the levels below the next set bit of fn (RFC 9162 section
+ * 2.1.3.2 step 5, 2.1.4.2 step 6): the node is promoted unchanged, so both counters shift until fn
+ * is odd again or zero. */
+static void skip_right_edge(uint64_t *fn, uint64_t *sn) {
+  PROTO_ASSERT(*fn <= *sn);
+  while (!(*fn & 1) && *fn != 0) {
+    *fn >>= 1;
+    *sn >>= 1;
+  }
+}
+
 int tlog_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf_hash[PROTO_HASH_BYTES],
                             const uint8_t (*proof)[PROTO_HASH_BYTES], size_t proof_len,
                             const uint8_t root[PROTO_HASH_BYTES]) {
@@ -72,12 +83,7 @@ int tlog_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf_hash
     if (sn == 0) return PROTO_E_BAD_PROOF;
     if ((fn & 1) || fn == sn) {
       tlog_node_hash(proof[i], r, r);
-      /* a right edge without a sibling at these levels: the node is promoted unchanged */
-      if (!(fn & 1))
-        while (!(fn & 1) && fn != 0) {
-          fn >>= 1;
-          sn >>= 1;
-        }
+      if (!(fn & 1)) skip_right_edge(&fn, &sn);
     } else {
       tlog_node_hash(r, proof[i], r);
     }
@@ -104,11 +110,7 @@ static bool consistency_fold(uint64_t first, uint64_t second,
     if ((fn & 1) || fn == sn) {
       tlog_node_hash(path[i], fr, fr);
       tlog_node_hash(path[i], sr, sr);
-      if (!(fn & 1))
-        while (!(fn & 1) && fn != 0) {
-          fn >>= 1;
-          sn >>= 1;
-        }
+      if (!(fn & 1)) skip_right_edge(&fn, &sn);
     } else {
       tlog_node_hash(sr, path[i], sr);
     }
