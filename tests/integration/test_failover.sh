@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Failover without forking: a primary with a synchronous standby and a three-member etcd cluster
 # under load; SIGKILL the primary; quotactl promote on the standby; the old primary rejoins as the
-# new one's standby (its data directory as it was); again, CYCLES times (3; 10 with QUOTAD_LONG=1).
+# new one's standby (its data directory as it was); again, CYCLES times (10; 30 with QUOTAD_LONG=1).
 # Every transaction ever acknowledged is in the last primary's log at its acknowledged index, and
 # quota-audit passes over the whole log. Then an old primary with a tail its standby never
 # confirmed rejoins: the tail is set aside into a file, never acknowledged nor published. Then a
@@ -9,15 +9,22 @@
 # says it is superseded and acknowledges nothing. Every node publishes through three quota-witness
 # processes (a 2-of-3 policy): after each failover quota-audit --monitor --policy, keeping its
 # state across primaries, checks that the witnesses cosigned one consistent, growing sequence,
-# and nothing of the zombie reaches a witness. Durations are printed.
+# and nothing of the zombie reaches a witness. Durations (each cycle, all cycles) are printed.
+# The programs come from QUOTAD_RELEASE_BIN_DIR when it is set (scripts/test sets it to its release
+# build, so that ten failovers take about two minutes on two cores), else from BUILD_DIR.
 # Usage: bash test_failover.sh BUILD_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-Q="$BUILD_DIR/tools/quotactl"
-QUOTAD="$BUILD_DIR/daemon/quotad"
-AUDIT="$BUILD_DIR/tools/quota-audit"
-WITNESS="$BUILD_DIR/witness/quota-witness"
+BIN_DIR=$BUILD_DIR
+if [ -n "${QUOTAD_RELEASE_BIN_DIR:-}" ]; then
+  BIN_DIR=$(cd "$QUOTAD_RELEASE_BIN_DIR" && pwd) || { echo "FAIL: QUOTAD_RELEASE_BIN_DIR=$QUOTAD_RELEASE_BIN_DIR is no directory"; exit 1; }
+fi
+echo "# programs from $BIN_DIR$([ "$BIN_DIR" = "$BUILD_DIR" ] && echo " (the test build; QUOTAD_RELEASE_BIN_DIR not set)")"
+Q="$BIN_DIR/tools/quotactl"
+QUOTAD="$BIN_DIR/daemon/quotad"
+AUDIT="$BIN_DIR/tools/quota-audit"
+WITNESS="$BIN_DIR/witness/quota-witness"
 for b in "$Q" "$QUOTAD" "$AUDIT" "$WITNESS"; do
   [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
 done
@@ -81,14 +88,15 @@ while read -r i port; do
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done <"$T/witnesses"
 
-CYCLES=3
-[ "${QUOTAD_LONG:-0}" = 1 ] && CYCLES=10
+CYCLES=10
+[ "${QUOTAD_LONG:-0}" = 1 ] && CYCLES=30
 # Every node runs with standby.sync and waits long for its standby (a standby slow under load
 # must not turn into "going on alone", which could lose an acknowledgement by design).
 SYNC=(--standby-sync --standby-timeout-ms 8000)
 url_of() { local v="$1_URL"; echo "${!v}"; }
 pid_of() { local v="$1_PID"; echo "${!v}"; }
 dir_of() { echo "$T/$(echo "$1" | tr N n)"; }
+tcycles=$(date +%s)
 start N1 "$T/n1" "${SYNC[@]}" || { echo "FAIL - the primary did not start"; cat "$T/N1.log"; exit 1; }
 "$Q" --url "$N1_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null
 "$Q" --url "$N1_URL" --key "$T/op.key" key-register --public-key "$T/auditor.key" --role auditor --scope 0 --name audit >/dev/null
@@ -126,6 +134,8 @@ for c in $(seq 1 "$CYCLES"); do
   t=$P P=$S S=$t
 done
 echo "#      $(wc -l <"$T/acked") transactions acknowledged over $CYCLES failovers"
+tc=$(( $(date +%s) - tcycles ))
+echo "#      $CYCLES failover cycles took $tc s (mean $((tc / CYCLES)) s per cycle)"
 check "every acknowledged transaction is in the last primary's log at its index" all_acked_at_index "$(url_of $P)" "$T/acked"
 check "the standby holds the same log" wait_sync "$(url_of $P)" "$(url_of $S)"
 same_published() { [ "$(curl -s "$1/v1/checkpoint")" = "$(curl -s "$2/v1/checkpoint")" ]; }
