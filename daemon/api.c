@@ -626,6 +626,7 @@ static void get_metrics(struct ctx *x) {
   g.standby_diverged = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
   g.standby_away = __atomic_load_n(&x->srv->standby_alone, __ATOMIC_ACQUIRE) ||
                    __atomic_load_n(&x->srv->standby_stalled, __ATOMIC_ACQUIRE);
+  g.unpublished = daemon_publish_waiting_since_ms(x->srv) != 0;
   int rc = daemon_metrics_render(&b, &g);
   if (rc) {
     daemon_buf_free(&b);
@@ -642,6 +643,14 @@ static void get_healthz(struct ctx *x) {
   json_t *h = json_pack("{s:s,s:I}", "status", ro ? "read_only" : "ok", "tree_size",
                         (json_int_t)ledger_tree_size(s->ledger));
   if (ro) json_object_set_new(h, "detail", json_string(s->read_only_why));
+  uint64_t waiting = daemon_publish_waiting_since_ms(x->srv);
+  if (waiting && !ro) { /* the fence is away: nothing new is published nor acknowledged */
+    char why[160];
+    snprintf(why, sizeof why, "etcd does not answer: the latest signed checkpoint waits for its swap "
+             "since %llu ms; not published, writes not acknowledged", (unsigned long long)(daemon_now_ms() - waiting));
+    json_object_set_new(h, "status", json_string("unpublished"));
+    json_object_set_new(h, "detail", json_string(why));
+  }
   if (s->cfg->standby_sync && !s->cfg->follow[0]) {
     bool stalled = __atomic_load_n(&s->standby_stalled, __ATOMIC_ACQUIRE);
     bool alone = __atomic_load_n(&s->standby_alone, __ATOMIC_ACQUIRE);

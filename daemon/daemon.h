@@ -351,6 +351,7 @@ struct daemon_gauges {
   bool read_only;             /* writes stopped (highwater.c) */
   bool standby_diverged;      /* a standby that stopped following (follow.c) */
   bool standby_away;          /* standby.sync: the standby is away (alone or stalled) */
+  bool unpublished;           /* a signed checkpoint waits for its etcd swap (publish.c) */
 };
 /* Renders the Prometheus text exposition: counters, histograms, the gauges, quotad_build_info and
  * the process_* family (CPU seconds, resident and virtual memory, open and maximum fds, start

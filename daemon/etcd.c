@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -16,6 +17,7 @@
 
 #define ETCD_KEY_BYTES_MAX 256u
 #define ETCD_REQUEST_MS_MAX 2000L /* one etcd request; then the next endpoint */
+#define ETCD_TEST_PAUSE_MS_MAX 60000ul /* the promotion test hook's pause */
 
 /* The writer (the epoch check, or the swap without a witness policy), the publisher (the swap) and
  * a promotion (the loop thread) share the revisions this node saw: one at a time. */
@@ -133,6 +135,7 @@ static int etcd_init(struct daemon_server *srv) {
   daemon_log(DAEMON_LOG_NOTICE, "etcd fence: epoch revision %llu, checkpoint revision %llu",
              (unsigned long long)srv->etcd_epoch_mod, (unsigned long long)srv->etcd_cp_mod);
   srv->etcd_ready = true;
+  srv->etcd_uncertain = false; /* the revisions were just read */
   return 0;
 }
 
@@ -142,10 +145,39 @@ static int etcd_start_locked(struct daemon_server *srv) {
   return ledger_origin(srv->ledger)[0] ? etcd_init(srv) : 0;
 }
 
+/* After a swap that got no answer, its transaction may still have been applied (a member that was
+ * paused, say, reads it from its socket later): etcd's checkpoint then has a revision this node did
+ * not see. While the epoch is still the one this node saw, nobody else writes the checkpoint (a
+ * promotion writes the epoch first), so a checkpoint of this log that this tree holds is ours and
+ * its revision is adopted; anything else means another node: superseded. */
+static int etcd_resolve_locked(struct daemon_server *srv) {
+  char ek[ETCD_KEY_BYTES_MAX], ck[ETCD_KEY_BYTES_MAX], note[TLOG_CHECKPOINT_BYTES_MAX + 1], why[256];
+  daemon__etcd_key(srv, "epoch", ek, sizeof ek);
+  daemon__etcd_key(srv, "checkpoint", ck, sizeof ck);
+  uint64_t emod = 0, cmod = 0, learned = 0;
+  int rc = etcd_get(srv, ek, &emod, NULL, 0);
+  if (!rc) rc = etcd_get(srv, ck, &cmod, note, sizeof note);
+  if (rc) return rc;
+  srv->etcd_uncertain = false;
+  if (emod == srv->etcd_epoch_mod && cmod == srv->etcd_cp_mod) return 0; /* it was not applied */
+  if (emod == srv->etcd_epoch_mod && cmod > srv->etcd_cp_mod &&
+      daemon_highwater_judge(srv, note, strlen(note), "etcd", &learned, why, sizeof why) == 0) {
+    daemon_log(DAEMON_LOG_NOTICE, "etcd: the swap of size %llu that got no answer was applied "
+               "(revision %llu)", (unsigned long long)learned, (unsigned long long)cmod);
+    srv->etcd_cp_mod = cmod;
+    return 0;
+  }
+  return PROTO_E_SUPERSEDED;
+}
+
 static int etcd_swap_locked(struct daemon_server *srv, const char *note, size_t len) {
   if (!srv->cfg->etcd_endpoints[0]) return 0;
   if (__atomic_load_n(&srv->etcd_superseded, __ATOMIC_ACQUIRE)) return PROTO_E_SUPERSEDED;
   int rc = srv->etcd_ready ? 0 : etcd_init(srv);
+  if (!rc && srv->etcd_uncertain) rc = etcd_resolve_locked(srv);
+  if (rc == PROTO_E_SUPERSEDED)
+    superseded(srv, "etcd holds a checkpoint or an epoch this node did not write: another node was "
+               "promoted; this node stopped writing and publishes nothing more");
   if (rc) return rc;
   char ek[ETCD_KEY_BYTES_MAX], ck[ETCD_KEY_BYTES_MAX];
   daemon__etcd_key(srv, "epoch", ek, sizeof ek);
@@ -159,23 +191,44 @@ static int etcd_swap_locked(struct daemon_server *srv, const char *note, size_t 
     superseded(srv, "the etcd swap of our checkpoint failed: another node was promoted (a new epoch, "
                "or a checkpoint we did not write); this node stopped writing and publishes nothing more");
   } else {
+    srv->etcd_uncertain = true; /* applied or not: etcd_resolve_locked learns which */
     daemon_log(DAEMON_LOG_ERR, "etcd unreachable (%s): the batch is not acknowledged", proto_err_message(rc));
   }
   return rc;
 }
 
+/* A test hook (QUOTAD_TEST_PROMOTE_PAUSE_MS, at most ETCD_TEST_PAUSE_MS_MAX): a pause between the
+ * promotion's reading of etcd and its epoch write, so that a test can change the epoch there. */
+static void promote_test_pause(void) {
+  const char *v = getenv("QUOTAD_TEST_PROMOTE_PAUSE_MS");
+  unsigned long ms = v ? strtoul(v, NULL, 10) : 0;
+  if (ms == 0) return;
+  if (ms > ETCD_TEST_PAUSE_MS_MAX) ms = ETCD_TEST_PAUSE_MS_MAX;
+  daemon_log(DAEMON_LOG_WARNING, "promote: pausing %lu ms before the epoch write (QUOTAD_TEST_PROMOTE_PAUSE_MS)", ms);
+  struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) continue;
+}
+
+/* The new epoch, in one transaction that compares the epoch's and the checkpoint's mod_revision
+ * with what the promotion's check read (daemon_etcd_start): a concurrent promotion, or a checkpoint
+ * published since the check, makes it fail, so two promotions cannot both win. */
 static int etcd_promote_locked(struct daemon_server *srv) {
   if (!srv->cfg->etcd_endpoints[0]) return 0;
+  int rc = srv->etcd_ready ? 0 : etcd_init(srv);
+  if (rc) return rc;
+  PROTO_ASSERT(srv->etcd_epoch_mod != 0); /* etcd_init made epoch 1 when there was none */
   char ek[ETCD_KEY_BYTES_MAX], ck[ETCD_KEY_BYTES_MAX], value[64];
   daemon__etcd_key(srv, "epoch", ek, sizeof ek);
   daemon__etcd_key(srv, "checkpoint", ck, sizeof ck);
-  uint64_t old = 0;
-  int rc = etcd_get(srv, ek, &old, value, sizeof value);
   snprintf(value, sizeof value, "%llu", (unsigned long long)daemon_now_ms());
-  const char *keys[] = {ek};
+  const char *keys[] = {ek, ck};
+  uint64_t mods[] = {srv->etcd_epoch_mod, srv->etcd_cp_mod}, rev = 0;
+  promote_test_pause();
   /* the new epoch: whoever held the old one fails its next swap */
-  if (!rc) rc = etcd_swap(srv, keys, &old, 1, ek, value, strlen(value), &srv->etcd_epoch_mod);
-  if (!rc) rc = etcd_get(srv, ck, &srv->etcd_cp_mod, NULL, 0);
+  rc = etcd_swap(srv, keys, mods, 2, ek, value, strlen(value), &rev);
+  if (rc == PROTO_E_SUPERSEDED) return PROTO_E_PROMOTION_LOST;
+  if (!rc) srv->etcd_epoch_mod = rev;
+  PROTO_ASSERT(rc || srv->etcd_epoch_mod > mods[0]);
   return rc;
 }
 

@@ -18,6 +18,9 @@
 /* The committed-but-unpublished warning repeats at most this often while it lasts. */
 #define PUBLISH_BEHIND_LOG_INTERVAL_MS 30000u
 
+/* Guards the fenced note of every server in the process (server.h: fenced_*). */
+static pthread_mutex_t fenced_mu = PTHREAD_MUTEX_INITIALIZER;
+
 struct daemon_publisher {
   struct daemon_server *srv;
   struct tlog_policy *policy;
@@ -287,6 +290,46 @@ static int step_witnesses(struct daemon_publisher *p, const char *note, size_t n
   return tlog_policy_quorum_met(p->policy, witnessed) ? 0 : PROTO_E_NO_QUORUM;
 }
 
+/* With etcd and without a witness policy the etcd swap is the last step before publication: only
+ * a checkpoint that passed it is served (a failed swap publishes nothing, not even the signed
+ * checkpoint as it is). */
+static bool fenced(const struct daemon_server *srv) {
+  return srv->publisher == NULL && srv->cfg->etcd_endpoints[0] != '\0';
+}
+
+static void fenced_set(struct daemon_server *srv, const char *note, size_t len, uint64_t size) {
+  PROTO_ASSERT(len < sizeof srv->fenced_note);
+  pthread_mutex_lock(&fenced_mu);
+  if (srv->fenced_len == 0 || size > srv->fenced_size) {
+    memcpy(srv->fenced_note, note, len);
+    srv->fenced_note[len] = '\0';
+    srv->fenced_len = len;
+    srv->fenced_size = size;
+  }
+  PROTO_ASSERT(srv->fenced_size >= size);
+  pthread_mutex_unlock(&fenced_mu);
+}
+
+/* After a swap (fenced mode): published, or waiting for etcd (said once, with a metric and a
+ * /healthz detail, until it passes). */
+static void fenced_after_swap(struct daemon_server *srv, int rc, const char *note, size_t len, uint64_t size) {
+  uint64_t since = __atomic_load_n(&srv->fenced_waiting_since_ms, __ATOMIC_ACQUIRE);
+  if (rc == 0) {
+    fenced_set(srv, note, len, size);
+    __atomic_store_n(&srv->fenced_waiting_since_ms, 0, __ATOMIC_RELEASE);
+    if (since) daemon_log(DAEMON_LOG_NOTICE, "etcd answers again: checkpoint of size %llu swapped and "
+                          "published", (unsigned long long)size);
+  } else if (rc != PROTO_E_SUPERSEDED && since == 0) {
+    __atomic_store_n(&srv->fenced_waiting_since_ms, daemon_now_ms(), __ATOMIC_RELEASE);
+    daemon_log(DAEMON_LOG_ERR, "UNPUBLISHED: the checkpoint of size %llu is signed but its etcd swap "
+               "failed (%s): it is not served, nor written to the high-water file, until etcd "
+               "answers; trying again every %u ms", (unsigned long long)size, proto_err_name(rc),
+               DAEMON_PUBLISH_RETRY_MS);
+  } else if (rc == PROTO_E_SUPERSEDED) {
+    __atomic_store_n(&srv->fenced_waiting_since_ms, 0, __ATOMIC_RELEASE); /* never: it stopped */
+  }
+}
+
 /* Step 1: the checkpoint to publish. The ledger signs one after each batch is durable (fsync
  * before signature), only over its own growing tree, so every note taken here was signed over a
  * durable tree and is consistent with every earlier one. Returns its length, 0 when there is
@@ -296,6 +339,12 @@ static long step_sign(struct daemon_server *srv, struct daemon_publisher *p, cha
   long n = ledger_checkpoint_latest(srv->ledger, note, cap);
   if (n <= 0) return n;
   if (tlog_note_parse(note, (size_t)n, tn)) return PROTO_E_CORRUPT;
+  if (!p && fenced(srv)) {
+    pthread_mutex_lock(&fenced_mu);
+    bool ahead = srv->fenced_len == 0 || tn->cp.size > srv->fenced_size;
+    pthread_mutex_unlock(&fenced_mu);
+    return ahead ? n : 0;
+  }
   if (!p) return n;
   uv_mutex_lock(&p->mu);
   bool newer = tn->cp.size > p->published_size || p->published_len == 0;
@@ -348,8 +397,10 @@ static int publish_pipeline(struct daemon_server *srv, struct daemon_publisher *
   char note[TLOG_CHECKPOINT_BYTES_MAX];
   struct tlog_note tn;
   long n = step_sign(srv, p, note, sizeof note, &tn);
+  if ((n == 0 || n == PROTO_E_NOT_FOUND) && !p) __atomic_store_n(&srv->fenced_waiting_since_ms, 0, __ATOMIC_RELEASE);
   if (n <= 0) return (int)n;
   int rc = step_etcd_swap(srv, note, (size_t)n);
+  if (!p && fenced(srv)) fenced_after_swap(srv, rc, note, (size_t)n, tn.cp.size);
   if (rc || !p) return rc;
   struct daemon_buf cosigs = {0};
   rc = step_witnesses(p, note, (size_t)n, &tn, &cosigs);
@@ -366,6 +417,29 @@ static int publish_pipeline(struct daemon_server *srv, struct daemon_publisher *
 int daemon_publish_signed(struct daemon_server *srv) {
   DAEMON_ASSERT(srv->publisher == NULL);
   return publish_pipeline(srv, NULL);
+}
+
+uint64_t daemon_publish_waiting_since_ms(struct daemon_server *srv) {
+  return __atomic_load_n(&srv->fenced_waiting_since_ms, __ATOMIC_ACQUIRE);
+}
+
+void daemon_publish_retry(struct daemon_server *srv) {
+  PROTO_ASSERT(srv->publisher == NULL);
+  if (__atomic_load_n(&srv->cfg->follow[0], __ATOMIC_ACQUIRE) != '\0' ||
+      __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE)) {
+    __atomic_store_n(&srv->fenced_waiting_since_ms, 0, __ATOMIC_RELEASE);
+    return;
+  }
+  (void)publish_pipeline(srv, NULL);
+}
+
+void daemon_publish_fenced_start(struct daemon_server *srv) {
+  if (!fenced(srv) || srv->cfg->follow[0] || srv->read_only) return;
+  /* The latest signed checkpoint may never have passed its swap (etcd away at the last batch, a
+   * crash between signature and swap): swapped now, before it is served; if etcd does not answer,
+   * the writer tries again. */
+  (void)publish_pipeline(srv, NULL);
+  daemon_writer_wake(srv);
 }
 
 /* A standby publishes nothing (its primary does), nor does a node whose writes stopped (superseded,
@@ -450,11 +524,90 @@ void daemon_publisher_stop(struct daemon_server *srv) {
   srv->publisher = NULL;
 }
 
+/* Promotion's lower bound from the witnesses (standby.c): GET <url>/<hex sha256(origin)>/checkpoint
+ * asks a witness for the latest checkpoint of this log it cosigned. */
+static int floor_prepare(struct daemon_publisher *p, unsigned i, const char *hex, struct wcall *c) {
+  char url[TLOG_POLICY_URL_BYTES_MAX + 2 * PROTO_HASH_BYTES + 16];
+  const char *base = p->policy->witnesses[i].url;
+  size_t bl = strlen(base);
+  snprintf(url, sizeof url, "%s%s%s/checkpoint", base, bl && base[bl - 1] == '/' ? "" : "/", hex);
+  c->h = curl_easy_init();
+  if (!c->h) return PROTO_E_NO_MEMORY;
+  curl_easy_setopt(c->h, CURLOPT_URL, url);
+  curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)p->srv->cfg->witness_timeout_ms);
+  curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)p->srv->cfg->witness_timeout_ms);
+  curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+  return 0;
+}
+
+/* One witness's answer: 404 (it cosigned nothing of this log) bounds nothing; a checkpoint signed
+ * by the log key must be held by this tree with the same root. Returns 0 with *answered, or
+ * WITNESS_AHEAD / INCONSISTENT with why; an unreadable answer counts as no answer. */
+static int floor_judge(struct daemon_server *srv, struct daemon_publisher *p, unsigned i,
+                       struct wcall *c, bool *answered, char *why, size_t cap) {
+  const char *name = p->policy->witnesses[i].name;
+  *answered = c->status == 404 || c->status == 200;
+  if (c->status != 200) {
+    if (!*answered) daemon_log(DAEMON_LOG_WARNING, "promote: witness %s (%s) %s", name,
+                               p->policy->witnesses[i].url, c->status ? "answered an error" : "unreachable or timed out");
+    return 0;
+  }
+  char source[TLOG_POLICY_NAME_BYTES_MAX + 16];
+  snprintf(source, sizeof source, "witness %s", name);
+  uint64_t size = 0;
+  int rc = daemon_buf_append(&c->resp, "", 1) ? PROTO_E_NO_MEMORY
+           : daemon_highwater_judge(srv, c->resp.data, c->resp.len - 1, source, &size, why, cap);
+  if (rc == PROTO_E_READ_ONLY) {
+    snprintf(why, cap, "witness %s cosigned tree size %llu of this log, beyond this node's %llu: "
+             "promoting it would fork what was published; not promoted", name,
+             (unsigned long long)size, (unsigned long long)ledger_tree_size(srv->ledger));
+    return PROTO_E_WITNESS_AHEAD;
+  }
+  if (rc == PROTO_E_INCONSISTENT) return rc;
+  if (rc) daemon_log(DAEMON_LOG_WARNING, "promote: witness %s answered no checkpoint of this log (%s)",
+                     name, proto_err_name(rc));
+  if (rc) why[0] = '\0'; /* not a refusal: an answer that bounds nothing */
+  *answered = rc == 0;
+  return 0;
+}
+
+int daemon_witnesses_floor(struct daemon_server *srv, unsigned *asked, unsigned *answered, char *why,
+                           size_t cap) {
+  struct daemon_publisher *p = srv->publisher;
+  *asked = *answered = 0;
+  if (!p) return 0;
+  PROTO_ASSERT(p->policy->witnesses_count <= TLOG_POLICY_WITNESSES_MAX);
+  uint8_t hash[PROTO_HASH_BYTES];
+  char hex[2 * PROTO_HASH_BYTES + 1];
+  const char *origin = ledger_origin(srv->ledger);
+  proto_sha256(origin, strlen(origin), hash);
+  proto_hex_encode(hash, sizeof hash, hex, sizeof hex);
+  unsigned n = p->policy->witnesses_count;
+  struct wcall calls[TLOG_POLICY_WITNESSES_MAX];
+  memset(calls, 0, sizeof calls);
+  int rc = 0;
+  for (unsigned i = 0; i < n && !rc; i++)
+    if (p->policy->witnesses[i].url[0]) rc = floor_prepare(p, i, hex, &calls[i]), *asked += 1;
+  if (!rc) calls_run(calls, n); /* in parallel: a promotion waits one witness_timeout_ms at most */
+  for (unsigned i = 0; i < n; i++) {
+    bool ok = false;
+    if (!rc && calls[i].h) rc = floor_judge(srv, p, i, &calls[i], &ok, why, cap);
+    *answered += ok;
+    call_free(&calls[i]);
+  }
+  PROTO_ASSERT(*answered <= *asked);
+  return rc;
+}
+
 /* A standby publishes nothing itself: it serves what its primary published, once its own tree
  * holds that checkpoint with the same root (the cosignatures were checked by the primary). */
 int daemon_published_learn(struct daemon_server *srv, const char *note, size_t len) {
   struct daemon_publisher *p = srv->publisher;
-  if (!p || len >= DAEMON_PUBLISHED_BYTES_MAX) return p ? PROTO_E_BAD_CHECKPOINT : 0;
+  if (!p && !fenced(srv)) return 0;
+  if (len >= (p ? DAEMON_PUBLISHED_BYTES_MAX : sizeof srv->fenced_note)) return PROTO_E_BAD_CHECKPOINT;
   struct tlog_checkpoint cp;
   uint8_t root[PROTO_HASH_BYTES];
   if (tlog_checkpoint_verify(note, len, ledger_origin(srv->ledger), srv->log_public_key, &cp))
@@ -463,6 +616,7 @@ int daemon_published_learn(struct daemon_server *srv, const char *note, size_t l
   int rc = ledger_root(srv->ledger, cp.size, root);
   if (rc) return rc;
   if (memcmp(root, cp.root, PROTO_HASH_BYTES) != 0) return PROTO_E_INCONSISTENT;
+  if (!p) return fenced_set(srv, note, len, cp.size), 0; /* what the primary's swap let through */
   uv_mutex_lock(&p->mu);
   bool newer = cp.size > p->published_size || p->published_len == 0;
   uv_mutex_unlock(&p->mu);
@@ -474,12 +628,21 @@ int daemon_published_learn(struct daemon_server *srv, const char *note, size_t l
   return 0;
 }
 
+static long fenced_get(struct daemon_server *srv, char *out, size_t cap) {
+  pthread_mutex_lock(&fenced_mu);
+  size_t len = srv->fenced_len;
+  long rc = len == 0 ? PROTO_E_NOT_FOUND : len >= cap ? PROTO_E_FIELD_TOO_LONG : (long)len;
+  if (rc > 0) memcpy(out, srv->fenced_note, len + 1);
+  pthread_mutex_unlock(&fenced_mu);
+  return rc;
+}
+
 long daemon_published_checkpoint(struct daemon_server *srv, char *out, size_t cap) {
   struct daemon_publisher *p = srv->publisher;
   /* Without a policy every signed checkpoint is published as it is signed. */
   if (!p) { /* ... but one that lost its etcd swap, or conflicts with a learned one, is not */
     if (srv->checkpoint_hidden) return PROTO_E_READ_ONLY;
-    return ledger_checkpoint_latest(srv->ledger, out, cap);
+    return fenced(srv) ? fenced_get(srv, out, cap) : ledger_checkpoint_latest(srv->ledger, out, cap);
   }
   uv_mutex_lock(&p->mu);
   size_t len = p->published_len;

@@ -32,6 +32,18 @@ void daemon_publisher_stop(struct daemon_server *srv);
  * then the batch is not acknowledged. */
 int daemon_publish_signed(struct daemon_server *srv);
 
+/* How often the writer tries the etcd swap of a signed checkpoint again while etcd does not
+ * answer (etcd configured, no witness policy); until it passes, that checkpoint is not served. */
+#define DAEMON_PUBLISH_RETRY_MS 500u
+/* Whether a signed checkpoint waits for its etcd swap (the writer then calls
+ * daemon_publish_retry every DAEMON_PUBLISH_RETRY_MS), and since when (ms since the epoch; 0: none). */
+uint64_t daemon_publish_waiting_since_ms(struct daemon_server *srv);
+/* The writer's thread: the latest signed checkpoint through the pipeline again (nothing on a
+ * standby or a read-only node). */
+void daemon_publish_retry(struct daemon_server *srv);
+/* With etcd and without a witness policy: the first swap after start (the writer's). */
+void daemon_publish_fenced_start(struct daemon_server *srv);
+
 /* A standby (follow.c): its primary's published note (with cosignature lines), served once this
  * node's tree holds that checkpoint with the same root. 0 (also when not yet held, or without a
  * policy), BAD_CHECKPOINT (not signed by the log key), INCONSISTENT (another root), STORAGE. */
@@ -55,6 +67,14 @@ uint64_t daemon_published_time_ms(struct daemon_server *srv);
 /* The witness policy file's text as read at start (the public pages check cosignatures with it);
  * NULL without a policy. Valid until daemon_publisher_stop. */
 const char *daemon_witness_policy_text(struct daemon_server *srv);
+
+/* Promotion's lower bound (standby.c): asks every witness of the policy, in parallel, for the
+ * latest checkpoint of this log it cosigned. *asked counts the witnesses with a URL, *answered
+ * those that answered (with a checkpoint, or that they cosigned none). Returns 0 when this tree
+ * holds every answered checkpoint with its root (also without a policy: nothing asked), else
+ * WITNESS_AHEAD (a witness cosigned a larger tree) or INCONSISTENT (another root), with why. */
+int daemon_witnesses_floor(struct daemon_server *srv, unsigned *asked, unsigned *answered, char *why,
+                           size_t cap);
 
 /* Checks the policy file the way daemon_publisher_start does, for --check-config. */
 int daemon_policy_load(const char *path, struct tlog_policy *out, char *why, size_t why_cap);

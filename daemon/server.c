@@ -272,6 +272,7 @@ static int start_threads(struct daemon_server *srv) {
     daemon_log(DAEMON_LOG_ERR, "cannot start the lease thread");
     return 1;
   }
+  daemon_publish_fenced_start(srv); /* with etcd and no policy: the latest signed one is swapped first */
   return 0;
 }
 

@@ -158,6 +158,14 @@ struct daemon_server {
   uint64_t etcd_epoch_mod, etcd_cp_mod; /* under etcd.c's lock */
   bool etcd_superseded;   /* __atomic */
   bool etcd_ready;        /* epoch and checkpoint revisions read */
+  bool etcd_uncertain;    /* a swap got no answer: it may have been applied (etcd.c resolves it) */
+  unsigned promote_witnesses_asked, promote_witnesses_answered; /* the last promotion (loop thread) */
+  /* with etcd and without a witness policy (publish.c, under its lock): the latest checkpoint that
+   * passed its etcd swap, the only one served; since when a signed one waits for its swap */
+  char fenced_note[TLOG_CHECKPOINT_BYTES_MAX];
+  size_t fenced_len;
+  uint64_t fenced_size;
+  uint64_t fenced_waiting_since_ms; /* __atomic: 0 when every signed checkpoint passed its swap */
   int inflight_fence;     /* the fence's code for the batch in flight (0: acknowledged) */
   uv_cond_t sync_cv;      /* with writer_mu: the standby confirmed more (daemon_standby_wait) */
   bool standby_alone;     /* __atomic: the standby is away and this node went on alone */
@@ -219,6 +227,8 @@ void daemon_conns_stop(struct daemon_server *srv); /* stop accepting; close when
 /* writer.c */
 int daemon_writer_start(struct daemon_server *srv);
 void daemon_writer_stop(struct daemon_server *srv); /* joins the thread; the batcher is idle */
+/* Wakes the writer thread so that it looks again at what it waits for (publish.c). Any thread. */
+void daemon_writer_wake(struct daemon_server *srv);
 bool daemon_writer_room(const struct daemon_server *srv, size_t n);
 /* Takes ownership of bytes (malloc'd): the envelope's len bytes, then legs_len bytes of a version 2
  * settle's legs blob (0 for any other transaction). sigs_verified / legs_verified: checked by

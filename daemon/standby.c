@@ -84,10 +84,26 @@ void daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
   json_t *ans = json_pack("{s:s,s:I,s:I,s:o,s:o}", "checkpoint", note, "tree_size", (json_int_t)size,
                           "end", (json_int_t)end, "root", api__b64(root, sizeof root), "entries", list);
   char *pub = malloc(DAEMON_PUBLISHED_BYTES_MAX); /* with a witness policy: the cosigned note */
-  if (pub && srv->publisher && daemon_published_checkpoint(srv, pub, DAEMON_PUBLISHED_BYTES_MAX) > 0)
+  /* with a policy the cosigned note; with etcd and none, the one its swap let through */
+  if (pub && (srv->publisher || srv->cfg->etcd_endpoints[0]) && daemon_published_checkpoint(srv, pub, DAEMON_PUBLISHED_BYTES_MAX) > 0)
     json_object_set_new(ans, "published", json_string(pub));
   free(pub);
   api__reply_json(reply, 200, ans, ka);
+}
+
+/* The witnesses' latest cosigned checkpoints as a lower bound (with a witness policy). A witness
+ * that does not answer bounds nothing: said in the log and in the promotion's answer. */
+static int promote_witnesses(struct daemon_server *srv, char *why, size_t cap) {
+  unsigned asked = 0, answered = 0;
+  int rc = daemon_witnesses_floor(srv, &asked, &answered, why, cap);
+  srv->promote_witnesses_asked = asked;
+  srv->promote_witnesses_answered = answered;
+  if (rc || asked == 0) return rc;
+  daemon_log(answered == asked ? DAEMON_LOG_NOTICE : DAEMON_LOG_WARNING,
+             "promote: %u of %u witnesses answered; the tree (size %llu) holds every checkpoint they "
+             "cosigned%s", answered, asked, (unsigned long long)ledger_tree_size(srv->ledger),
+             answered == asked ? "" : " (an unreachable witness bounds nothing: what only it cosigned is not checked)");
+  return 0;
 }
 
 /* The latest published checkpoint this node can learn, judged against its tree: etcd's (through
@@ -104,8 +120,11 @@ static int promote_check(struct daemon_server *srv, char *why, size_t cap) {
     int rc = daemon_highwater_judge(srv, note, (size_t)n, files[i], &learned, why, cap);
     if (rc) return rc;
   }
+  int rc = promote_witnesses(srv, why, cap);
+  if (rc) return rc;
+  /* etcd last: the epoch write compares the revisions read here (daemon_etcd_promote) */
   srv->etcd_ready = false;
-  int rc = daemon_etcd_start(srv); /* etcd's checkpoint: read-only when the tree is behind it */
+  rc = daemon_etcd_start(srv); /* etcd's checkpoint: read-only when the tree is behind it */
   PROTO_ASSERT(srv->cfg->follow[0] == '\0'); /* judged as the primary it is about to become */
   if (!rc && srv->read_only) rc = PROTO_E_READ_ONLY, snprintf(why, cap, "%s", srv->read_only_why);
   return rc;
@@ -122,6 +141,9 @@ int daemon_standby_promote_now(struct daemon_server *srv, char *why, size_t cap)
   srv->checkpoint_hidden = false;
   int rc = promote_check(srv, why, cap);
   if (!rc) rc = daemon_etcd_promote(srv);
+  if (rc == PROTO_E_PROMOTION_LOST)
+    snprintf(why, cap, "the etcd epoch or checkpoint changed between this promotion's check and its "
+             "epoch write: another node was promoted or published meanwhile; not promoted");
   if (rc) {
     if (!why[0]) snprintf(why, cap, "etcd: the new epoch could not be written");
     daemon_log(DAEMON_LOG_ERR, "promote refused: %s (%s)", why, proto_err_name(rc));
@@ -130,6 +152,7 @@ int daemon_standby_promote_now(struct daemon_server *srv, char *why, size_t cap)
     return rc;
   }
   __atomic_store_n(&srv->standby_confirmed, 0, __ATOMIC_RELEASE);
+  daemon_publish_fenced_start(srv); /* the old primary's last signed one may never have passed its swap */
   daemon_log(DAEMON_LOG_NOTICE, "PROMOTED: this node is the primary now (tree size %llu; it followed %s); "
              "writes are accepted", (unsigned long long)ledger_tree_size(srv->ledger), primary);
   return 0;
@@ -143,9 +166,11 @@ void daemon_standby_promote(struct daemon_server *srv, const struct daemon_princ
   char why[sizeof srv->read_only_why] = "";
   int rc = daemon_standby_promote_now(srv, why, sizeof why);
   if (rc) return daemon_reply_error(reply, rc, why, ka);
-  api__reply_json(reply, 200, json_pack("{s:s,s:I,s:I}", "status", "primary", "tree_size",
+  api__reply_json(reply, 200, json_pack("{s:s,s:I,s:I,s:{s:i,s:i}}", "status", "primary", "tree_size",
                                         (json_int_t)ledger_tree_size(srv->ledger), "epoch_revision",
-                                        (json_int_t)srv->etcd_epoch_mod), ka);
+                                        (json_int_t)srv->etcd_epoch_mod, "witnesses", "asked",
+                                        (int)srv->promote_witnesses_asked, "answered",
+                                        (int)srv->promote_witnesses_answered), ka);
 }
 
 /* The writer's side of standby.sync: see server.h. */

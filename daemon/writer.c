@@ -34,13 +34,36 @@ static int commit_fence(struct daemon_server *srv) {
   return confirmed ? 0 : daemon_etcd_check_epoch(srv);
 }
 
+/* Waits (writer_mu held) for a batch or the end. While a signed checkpoint waits for its etcd
+ * swap (publish.c), it tries that swap again every DAEMON_PUBLISH_RETRY_MS meanwhile. */
+static void writer_wait(struct daemon_server *srv) {
+  while (!srv->writer_has_work && !srv->writer_quit) {
+    if (!daemon_publish_waiting_since_ms(srv)) {
+      uv_cond_wait(&srv->writer_cv, &srv->writer_mu);
+      continue;
+    }
+    if (uv_cond_timedwait(&srv->writer_cv, &srv->writer_mu, DAEMON_PUBLISH_RETRY_MS * 1000000ull) != UV_ETIMEDOUT ||
+        srv->writer_has_work || srv->writer_quit)
+      continue;
+    uv_mutex_unlock(&srv->writer_mu); /* the loop hands over batches meanwhile */
+    daemon_publish_retry(srv);
+    uv_mutex_lock(&srv->writer_mu);
+  }
+}
+
+void daemon_writer_wake(struct daemon_server *srv) {
+  uv_mutex_lock(&srv->writer_mu);
+  uv_cond_signal(&srv->writer_cv);
+  uv_mutex_unlock(&srv->writer_mu);
+}
+
 static void writer_main(void *arg) {
   struct daemon_server *srv = arg;
   /* Named so that per-thread CPU (top -H, /proc/PID/task, quota-bench) tells the writer apart. */
   (void)pthread_setname_np(pthread_self(), "quotad-writer");
   for (;;) {
     uv_mutex_lock(&srv->writer_mu);
-    while (!srv->writer_has_work && !srv->writer_quit) uv_cond_wait(&srv->writer_cv, &srv->writer_mu);
+    writer_wait(srv);
     bool quit = srv->writer_quit && !srv->writer_has_work;
     struct daemon_batch *b = srv->inflight;
     srv->writer_has_work = false;

@@ -133,6 +133,8 @@
   X(STANDBY, -1415, "standby", 503, "this node is a standby: write to its primary")                   \
   X(STANDBY_AWAY, -1416, "standby_away", 503, "the synchronous standby did not confirm; not acknowledged") \
   X(SUPERSEDED, -1417, "superseded", 503, "another node was promoted; this node stopped writing")     \
+  X(WITNESS_AHEAD, -1418, "witness_ahead", 409, "a witness cosigned a tree this node does not hold")   \
+  X(PROMOTION_LOST, -1419, "promotion_lost", 409, "the etcd epoch or checkpoint changed during this promotion") \
   /* allocation */                                                                                      \
   X(BAD_SCHEME, -1500, "bad_scheme", 422, "the allocation scheme file is invalid")                      \
   X(BAD_DATA, -1501, "bad_data", 422, "the enterprise data is invalid")                                 \

@@ -1,6 +1,6 @@
 /* promote: asks a standby quotad to become the primary (POST /v1/admin/promote, over its Unix
  * socket or signed with an operator key). It refuses unless its tree equals or extends every
- * published checkpoint it can learn. */
+ * published checkpoint it can learn (the witnesses' included), and prints how many witnesses answered. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,10 +15,12 @@ int qctl_cmd_promote(struct qctl *q, int argc, char **argv) {
     fprintf(qopts_has(&o, "help") ? stdout : stderr,
             "usage: quotactl [--unix SOCK | --url URL --key OPERATOR] promote\n"
             "Makes the standby at --url/--unix the primary: it stops following, checks that its\n"
-            "tree equals or extends the latest published checkpoint it can learn (etcd, its\n"
-            "high-water file, its known_checkpoint), writes a new etcd epoch (the old primary's\n"
-            "next swap then fails) and accepts writes. Fence the old primary first\n"
-            "(docs/OPERATIONS.md, failover).\n");
+            "tree equals or extends the latest published checkpoint it can learn (its high-water\n"
+            "file, its known_checkpoint, each witness's latest cosigned checkpoint as a lower\n"
+            "bound, etcd), writes a new etcd epoch in one transaction that fails if the epoch or\n"
+            "the checkpoint changed since it read them (the old primary's next swap then fails)\n"
+            "and accepts writes. Refusals: witness_ahead, inconsistent, read_only,\n"
+            "promotion_lost. Fence the old primary first (docs/OPERATIONS.md, failover).\n");
     return qopts_has(&o, "help") ? QCTL_EXIT_OK : QCTL_EXIT_USAGE;
   }
   static const char *const allowed[] = {NULL};
@@ -37,6 +39,12 @@ int qctl_cmd_promote(struct qctl *q, int argc, char **argv) {
   }
   printf("promoted: primary at tree size %" PRIu64 "\n",
          (uint64_t)json_integer_value(json_object_get(ans, "tree_size")));
+  json_t *w = json_object_get(ans, "witnesses");
+  long long asked = json_integer_value(json_object_get(w, "asked"));
+  long long answered = json_integer_value(json_object_get(w, "answered"));
+  if (asked > 0) /* the witnesses' cosigned sizes were a lower bound; an unreachable one bounds nothing */
+    printf("witnesses: %lld of %lld answered; the tree holds every checkpoint they cosigned%s\n", answered,
+           asked, answered < asked ? " (the others were unreachable: not checked)" : "");
   json_decref(ans);
   return QCTL_EXIT_OK;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Failover without forking: a primary with a synchronous standby and a three-member etcd cluster
 # under load; SIGKILL the primary; quotactl promote on the standby; the old primary rejoins as the
-# new one's standby (its data directory as it was); again, CYCLES times (3; 10 with QUOTAD_LONG=1).
+# new one's standby (its data directory as it was); again, CYCLES times (10; 30 with QUOTAD_LONG=1).
 # Every transaction ever acknowledged is in the last primary's log at its acknowledged index, and
 # quota-audit passes over the whole log. Then an old primary with a tail its standby never
 # confirmed rejoins: the tail is set aside into a file, never acknowledged nor published. Then a
@@ -9,15 +9,22 @@
 # says it is superseded and acknowledges nothing. Every node publishes through three quota-witness
 # processes (a 2-of-3 policy): after each failover quota-audit --monitor --policy, keeping its
 # state across primaries, checks that the witnesses cosigned one consistent, growing sequence,
-# and nothing of the zombie reaches a witness. Durations are printed.
+# and nothing of the zombie reaches a witness. Durations (each cycle, all cycles) are printed.
+# The programs come from QUOTAD_RELEASE_BIN_DIR when it is set (scripts/test sets it to its release
+# build, so that ten failovers take about two minutes on two cores), else from BUILD_DIR.
 # Usage: bash test_failover.sh BUILD_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-Q="$BUILD_DIR/tools/quotactl"
-QUOTAD="$BUILD_DIR/daemon/quotad"
-AUDIT="$BUILD_DIR/tools/quota-audit"
-WITNESS="$BUILD_DIR/witness/quota-witness"
+BIN_DIR=$BUILD_DIR
+if [ -n "${QUOTAD_RELEASE_BIN_DIR:-}" ]; then
+  BIN_DIR=$(cd "$QUOTAD_RELEASE_BIN_DIR" && pwd) || { echo "FAIL: QUOTAD_RELEASE_BIN_DIR=$QUOTAD_RELEASE_BIN_DIR is no directory"; exit 1; }
+fi
+echo "# programs from $BIN_DIR$([ "$BIN_DIR" = "$BUILD_DIR" ] && echo " (the test build; QUOTAD_RELEASE_BIN_DIR not set)")"
+Q="$BIN_DIR/tools/quotactl"
+QUOTAD="$BIN_DIR/daemon/quotad"
+AUDIT="$BIN_DIR/tools/quota-audit"
+WITNESS="$BIN_DIR/witness/quota-witness"
 for b in "$Q" "$QUOTAD" "$AUDIT" "$WITNESS"; do
   [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
 done
@@ -57,12 +64,27 @@ wait_published() { for _ in $(seq 1 300); do published_all "$1" && return 0; sle
 monitor() { # monitor URL
   "$AUDIT" --monitor "$1/log" --state "$T/monitor.state" --verifier-key "$VK" --policy "$T/policy"
 }
+# (the whole log read once, a page of 1000 entries per request: one quotactl per acknowledgement
+# would make each cycle slower than the last)
 all_acked_at_index() { # all_acked_at_index URL FILE
-  local bad=0 a idx
-  while read -r a idx; do
-    "$Q" --url "$1" --key "$T/op.key" --json entries --start "$idx" --limit 1 | grep -q "\"account\": *$a\b" || bad=$((bad + 1))
-  done <"$2"
-  [ "$bad" = 0 ]
+  python3 -c '
+import json, re, subprocess, sys
+q, url, key, acked = sys.argv[1:5]
+entries, start = {}, 0
+while True:
+    out = subprocess.run([q, "--url", url, "--key", key, "--json", "entries", "--start", str(start),
+                          "--limit", "1000"], check=True, capture_output=True, text=True).stdout
+    page = json.loads(out)["entries"]
+    for i, e in enumerate(page):
+        entries[start + i] = json.dumps(e)
+    if len(page) < 1000:
+        break
+    start += 1000
+bad = [l for l in open(acked) if l.split() and
+       not re.search(r"\"account\": *%s\b" % l.split()[0], entries.get(int(l.split()[1]), ""))]
+for l in bad[:5]:
+    print("not in the log at its acknowledged index:", l.strip())
+sys.exit(1 if bad else 0)' "$Q" "$1" "$T/op.key" "$2"
 }
 
 t0=$(date +%s)
@@ -81,8 +103,8 @@ while read -r i port; do
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done <"$T/witnesses"
 
-CYCLES=3
-[ "${QUOTAD_LONG:-0}" = 1 ] && CYCLES=10
+CYCLES=10
+[ "${QUOTAD_LONG:-0}" = 1 ] && CYCLES=30
 # Every node runs with standby.sync and waits long for its standby (a standby slow under load
 # must not turn into "going on alone", which could lose an acknowledgement by design).
 SYNC=(--standby-sync --standby-timeout-ms 8000)
@@ -96,12 +118,15 @@ start N2 "$T/n2" "${SYNC[@]}" --follow "$N1_URL" --follow-key "$T/auditor.key" |
 check "the standby follows (2 entries)" wait_size "$N2_URL" 2
 P=N1 S=N2
 : >"$T/acked"
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+tcycles=$(date +%s)
 for c in $(seq 1 "$CYCLES"); do
-  tc=$(date +%s)
+  tc=$(date +%s) m0=$(ms)
   check "cycle $c: the standby $S confirmed all of the primary $P" wait_sync "$(url_of $P)" "$(url_of $S)"
   rm -f "$T/stop-load" "$T/acked1" "$T/acked2"
   load "$(url_of $P)" $((100000 * c + 10000)) "$T/acked1" & L1=$!
   load "$(url_of $P)" $((100000 * c + 20000)) "$T/acked2" & L2=$!
+  m1=$(ms)
   sleep 3
   t0=$(date +%s%N)
   kill -KILL "$(pid_of $P)"
@@ -109,23 +134,30 @@ for c in $(seq 1 "$CYCLES"); do
     "$Q" --url "$(url_of $S)" --key "$T/op.key" promote
   echo "#      cycle $c: kill to promoted: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
   touch "$T/stop-load"; wait "$L1" "$L2"
+  m2=$(ms)
   n=$(cat "$T/acked1" "$T/acked2" | tee -a "$T/acked" | wc -l)
   check "cycle $c: clients were acknowledged before the kill ($n)" test "$n" -gt 3
   check "cycle $c: every transaction ever acknowledged is in the new primary's log at its index" \
     all_acked_at_index "$(url_of $S)" "$T/acked"
   # the old primary rejoins as the standby of the new one, on its own data directory
+  m3=$(ms)
   start "$P" "$(dir_of $P)" "${SYNC[@]}" --follow "$(url_of $S)" --follow-key "$T/auditor.key" ||
     { echo "FAIL - cycle $c: the old primary did not rejoin"; { grep -A25 "ERROR: AddressSanitizer" "$T/$P.log" || tail -5 "$T/$P.log"; } | head -40; exit 1; }
   check "cycle $c: the old primary $P rejoined and follows" wait_sync "$(url_of $S)" "$(url_of $P)"
+  m4=$(ms)
   expect 0 "cycle $c: clients go on against the new primary" "^ok: account_open" -- \
     "$Q" --url "$(url_of $S)" --key "$T/op.key" account-open --account $((100000 * c + 30000)) --kind participant --name "after$c"
   check "cycle $c: the new primary $S publishes its whole tree, cosigned by the quorum" wait_published "$(url_of $S)"
   expect 0 "cycle $c: quota-audit --monitor --policy: the witnesses' sequence is consistent across primaries" "" -- \
     monitor "$(url_of $S)"
+  m5=$(ms)
+  echo "#      cycle $c phases (ms): sync $((m1 - m0)), load+kill+promote $((m2 - m1)), acknowledged check $((m3 - m2)), rejoin $((m4 - m3)), write+publish+monitor $((m5 - m4))"
   echo "#      cycle $c took $(( $(date +%s) - tc )) s; tails set aside by rejoining primaries so far: $(cat "$T"/N*.log | grep -c "REJOIN: entries")"
   t=$P P=$S S=$t
 done
 echo "#      $(wc -l <"$T/acked") transactions acknowledged over $CYCLES failovers"
+tc=$(( $(date +%s) - tcycles ))
+echo "#      $CYCLES failover cycles took $tc s (mean $((tc / CYCLES)) s per cycle)"
 check "every acknowledged transaction is in the last primary's log at its index" all_acked_at_index "$(url_of $P)" "$T/acked"
 check "the standby holds the same log" wait_sync "$(url_of $P)" "$(url_of $S)"
 same_published() { [ "$(curl -s "$1/v1/checkpoint")" = "$(curl -s "$2/v1/checkpoint")" ]; }
