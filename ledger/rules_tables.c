@@ -62,8 +62,7 @@ int tables__get(struct batch *b, uint64_t id, struct ledger_table *t) {
   table_key(id, key);
   const uint8_t *v;
   size_t vlen;
-  int rc = overlay__get(b->ov, DB_ALLOC, key, sizeof(key), &v, &vlen);
-  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_TABLE;
+  int rc = st__get(b, DB_ALLOC, key, sizeof(key), PROTO_E_UNKNOWN_TABLE, &v, &vlen);
   return rc ? rc : ledger__table_decode(id, v, vlen, t);
 }
 
@@ -93,8 +92,7 @@ static int row_get(struct batch *b, uint64_t table, uint64_t row, struct proto_a
   row_key(table, row, key);
   const uint8_t *v;
   size_t vlen;
-  int rc = overlay__get(b->ov, DB_ALLOC, key, sizeof(key), &v, &vlen);
-  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ROW;
+  int rc = st__get(b, DB_ALLOC, key, sizeof(key), PROTO_E_UNKNOWN_ROW, &v, &vlen);
   return rc ? rc : ledger__row_decode(v, vlen, out, version, NULL);
 }
 
@@ -240,6 +238,13 @@ static int operators(struct tx_ctx *c) {
   return auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
 }
 
+/* The operators' signatures, then the table a chunk or closing entry names. */
+static int operators_table(struct tx_ctx *c, uint64_t id, struct ledger_table *t) {
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
+  int rc = operators(c);
+  return rc ? rc : tables__get(c->b, id, t);
+}
+
 /* The table's instrument: an existing CEA vintage (CCER is issued, never allocated). */
 static int table_instrument(struct tx_ctx *c, const char *code, struct ledger_instrument *in) {
   int rc = st__instrument(c->b, code, in);
@@ -308,11 +313,9 @@ static int redetermine(struct tx_ctx *c, const struct ledger_table *t) {
 
 int rules__alloc_table_rows(struct tx_ctx *c) {
   PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_ROWS);
-  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_alloc_table_rows *p = &c->tx->u.table_rows;
   struct ledger_table t;
-  int rc = operators(c);
-  if (rc == 0) rc = tables__get(c->b, p->table, &t);
+  int rc = operators_table(c, p->table, &t);
   if (rc) return rc;
   assert(t.rows_received <= t.rows_count);
   if (t.status == LEDGER_TABLE_COMPLETE) return redetermine(c, &t);
@@ -378,11 +381,9 @@ static int close_table(struct tx_ctx *c, struct ledger_table *t) {
 
 int rules__alloc_table_close(struct tx_ctx *c) {
   PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_CLOSE);
-  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_alloc_table_close *p = &c->tx->u.table_close;
   struct ledger_table t;
-  int rc = operators(c);
-  if (rc == 0) rc = tables__get(c->b, p->table, &t);
+  int rc = operators_table(c, p->table, &t);
   if (rc) return rc;
   if (t.status != LEDGER_TABLE_OPEN) return PROTO_E_TABLE_NOT_OPEN;
   if (p->action == PROTO_TABLE_CLOSE) return close_table(c, &t);
