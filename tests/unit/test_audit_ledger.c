@@ -11,6 +11,7 @@
 #define W_LEAF_MODE true
 #include "ledger/ledger.h"
 #include "tests/unit/audit_fixture.h"
+#include "tests/unit/scheme_text.h"
 #include "audit/audit.h"
 
 static struct world w;
@@ -295,18 +296,6 @@ static struct {
   struct tbl saved;
 } tbl_pending;
 
-static char *tbl_scheme(const char *name) {
-  char path[512];
-  snprintf(path, sizeof(path), "%s/schemes/%s.ini", QUOTAD_SOURCE_DIR, name);
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f, "%s", path);
-  char *text = calloc(1, PROTO_SCHEME_BYTES_MAX + 1);
-  size_t n = fread(text, 1, PROTO_SCHEME_BYTES_MAX, f);
-  fclose(f);
-  cr_assert(n > 0 && text != NULL);
-  return text;
-}
-
 static void tbl_row(struct proto_alloc_row *r, unsigned i, unsigned phase, unsigned variant, bool bad) {
   static const uint64_t e[3] = {100000, 120000, 60000};
   static const uint64_t out_a_e6[3] = {UINT64_C(65789473684), UINT64_C(78947368421), UINT64_C(39473684211)};
@@ -335,7 +324,7 @@ static struct proto_tx random_table_open(unsigned *seed) {
   t->phase = (uint8_t)(rand_r(seed) % 2 ? PROTO_PHASE_FINAL : PROTO_PHASE_PRE);
   bool draft = r == 1;
   t->status = draft ? PROTO_SCHEME_DRAFT : PROTO_SCHEME_FINAL;
-  t->scheme = tbl_scheme(draft ? "steel-2026-draft" : "steel-2025");
+  t->scheme = test_scheme_text(draft ? "steel-2026-draft" : "steel-2025");
   strcpy(t->instrument, r == 2 ? "CCER-2024" : r == 3 ? "CEA-2024" : "CEA-2025");
   t->bp_kind = t->phase == PROTO_PHASE_PRE ? PROTO_BP_NONE : r == 4 ? PROTO_BP_SOLVED : PROTO_BP_PUBLISHED;
   strcpy(t->bp, t->phase == PROTO_PHASE_PRE ? "" : "1.6");
