@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The demo's surrender deadlines (sourced by scripts/demo.sh and by its test): a compliance
 # year's real deadline while it is ahead of the registry's clock, else one of its own ahead.
 # demo_deadline_ms REAL_YYYY-MM-DD NOW_S: prints the deadline (unix ms) to use and, on stderr, a
