@@ -562,7 +562,9 @@ static void differential(unsigned seed, size_t count) {
   }
   cr_assert(!audit_replay_stopped(r));
   cr_assert_eq(audit_replay_failures_count(r), refused);
-  cr_assert(refused > count / 5 && refused < count * 4 / 5, "seed %u: %zu of %zu refused", seed,
+  /* a mix: at least a fifth refused, and at least a tenth accepted (a long run drifts towards
+   * refusals as the enterprises' holdings run down) */
+  cr_assert(refused > count / 5 && refused < count * 9 / 10, "seed %u: %zu of %zu refused", seed,
             refused, count);
   struct audit_failure fail;
   cr_assert_eq(audit_replay_finish(r, &fail), 0, "%s", fail.text);
