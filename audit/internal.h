@@ -229,8 +229,8 @@ int audit__rule_table_close(struct audit_ctx *c);
  * (the status itself is the account record's at_risk). */
 struct audit_tables;
 void audit__tables_free(struct audit_replay *r);
-int audit__hold_to_row(struct audit_ctx *c, const struct audit_account_rec *to);
-int audit__clawback_bound(struct audit_ctx *c, const struct audit_account_rec *from);
+int audit__hold_to_row(struct audit_ctx *c, const struct audit_account_rec *to, bool apply);
+int audit__clawback_bound(struct audit_ctx *c, const struct audit_account_rec *from, bool apply);
 int audit__held_add(struct audit_ctx *c, uint64_t account, const char *code, uint64_t amount);
 /* A surrender on behalf of an at-risk enterprise: NOT_HELD beyond what is held for it; apply
  * takes the units. */

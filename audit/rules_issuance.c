@@ -95,7 +95,7 @@ static int allocation_fits(struct audit_ctx *c, const struct audit_instr_rec *in
     return audit__fail(c, PROTO_E_ALLOC_MISMATCH, "an allocation to a province cites no table");
   if (enterprise && c->tx->version >= 2 && m->table == 0)
     return audit__fail(c, PROTO_E_UNKNOWN_TABLE, "an allocation to an enterprise cites its table");
-  return enterprise ? audit__hold_to_row(c, to) : 0;
+  return enterprise ? audit__hold_to_row(c, to, false) : 0;
 }
 
 int audit__rule_allocate(struct audit_ctx *c) {
@@ -124,6 +124,7 @@ int audit__rule_allocate(struct audit_ctx *c) {
   bool at_risk = to->kind == PROTO_ACCOUNT_ENTERPRISE && to->at_risk;
   uint64_t stays = at_risk ? m->amount : withheld;
   rc = audit__debit_registry(c, from->id, in, m->amount);
+  if (!rc && to->kind == PROTO_ACCOUNT_ENTERPRISE) rc = audit__hold_to_row(c, to, true);
   if (!rc) rc = audit__credit(c, from->id, in, PROTO_POSITION_REGISTRY, stays);
   if (!rc && !at_risk) rc = audit__credit(c, to->id, in, PROTO_POSITION_REGISTRY, credited);
   if (!rc && at_risk && credited > 0) rc = audit__held_add(c, to->id, in->code, credited);
@@ -146,8 +147,9 @@ int audit__rule_clawback(struct audit_ctx *c) {
                        "%llu of province %u", LLU(from->id), from->province, LLU(to->id), to->province);
   rc = audit__need_authority(c, to->province, "claw back");
   if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
-  if (!rc) rc = audit__clawback_bound(c, from);
+  if (!rc) rc = audit__clawback_bound(c, from, false);
   if (!rc) rc = audit__debit_registry(c, from->id, in, m->amount);
+  if (!rc) rc = audit__clawback_bound(c, from, true); /* the bound held: only now is it taken */
   return rc ? rc : audit__credit(c, to->id, in, PROTO_POSITION_REGISTRY, m->amount);
 }
 

@@ -258,7 +258,9 @@ static int no_table(struct audit_ctx *c, const struct audit_account_rec *e) {
   return 0;
 }
 
-int audit__hold_to_row(struct audit_ctx *c, const struct audit_account_rec *to) {
+/* Checks an allocation against its row; apply records it (called again once the entry's debit
+ * succeeded, so that a refused entry leaves the unit's totals as they were, as in the ledger). */
+int audit__hold_to_row(struct audit_ctx *c, const struct audit_account_rec *to, bool apply) {
   const struct proto_movement *m = &c->tx->u.move;
   if (c->tx->version < 2) return no_table(c, to);
   const struct proto_alloc_row *row = NULL;
@@ -271,11 +273,13 @@ int audit__hold_to_row(struct audit_ctx *c, const struct audit_account_rec *to) 
   if (m->amount > bound || given > bound - m->amount)
     return audit__fail(c, PROTO_E_OVER_ALLOCATION, "%llu more to a unit given %llu of its %llu",
                        LLU(m->amount), LLU(given), LLU(bound));
+  if (!apply) return 0;
   if (pre) u->pre += m->amount;
   return audit__add_checked(c, &u->total, m->amount, "a unit's allocations");
 }
 
-int audit__clawback_bound(struct audit_ctx *c, const struct audit_account_rec *from) {
+/* Checks a claw-back against its row's bound; apply takes it from the unit (as above). */
+int audit__clawback_bound(struct audit_ctx *c, const struct audit_account_rec *from, bool apply) {
   const struct proto_movement *m = &c->tx->u.move;
   if (c->tx->version < 2) return no_table(c, from);
   const struct proto_alloc_row *row = NULL;
@@ -286,7 +290,7 @@ int audit__clawback_bound(struct audit_ctx *c, const struct audit_account_rec *f
   if (u->total <= row->quota || m->amount > u->total - row->quota)
     return audit__fail(c, PROTO_E_CLAWBACK_BOUND, "claws back %llu of a unit given %llu against a "
                        "final quota of %llu", LLU(m->amount), LLU(u->total), LLU(row->quota));
-  u->total -= m->amount;
+  if (apply) u->total -= m->amount;
   return 0;
 }
 

@@ -316,6 +316,14 @@ int auth__verify_sig(struct ledger *l, const uint8_t hash[PROTO_HASH_BYTES],
 void auth__cache_free(struct ledger *l);
 
 /* ---- state access over the overlay (rules_common.c) ---- */
+/* A record's bytes read through the overlay (valid until the batch's next write). */
+struct st_rec {
+  const uint8_t *p;
+  size_t len;
+};
+/* A record of db read through the overlay; `missing` when there is none. */
+int st__get(struct batch *b, unsigned db, const uint8_t *key, size_t klen, int missing,
+            struct st_rec *out);
 int st__account(struct batch *b, uint64_t id, struct ledger_account *a); /* NOT_FOUND */
 int st__account_put(struct batch *b, const struct ledger_account *a);
 int st__balance(struct batch *b, uint64_t account, const char *code, struct ledger_balance *bal);

@@ -5,15 +5,19 @@
 
 #include "ledger/internal.h"
 
+int st__get(struct batch *b, unsigned db, const uint8_t *key, size_t klen, int missing,
+            struct st_rec *out) {
+  int rc = overlay__get(b->ov, db, key, klen, &out->p, &out->len);
+  return rc == PROTO_E_NOT_FOUND ? missing : rc;
+}
+
 int st__account(struct batch *b, uint64_t id, struct ledger_account *a) {
   PROTO_ASSERT(b && b->ov && a);
   uint8_t key[8];
   be64_put(key, id);
-  const uint8_t *v;
-  size_t vlen;
-  int rc = overlay__get(b->ov, DB_ACCOUNTS, key, sizeof(key), &v, &vlen);
-  if (rc) return rc;
-  return rec_account_decode(id, v, vlen, a);
+  struct st_rec r;
+  int rc = st__get(b, DB_ACCOUNTS, key, sizeof(key), PROTO_E_NOT_FOUND, &r);
+  return rc ? rc : rec_account_decode(id, r.p, r.len, a);
 }
 
 int st__account_put(struct batch *b, const struct ledger_account *a) {
@@ -61,12 +65,9 @@ int st__instrument(struct batch *b, const char *code, struct ledger_instrument *
   PROTO_ASSERT(b && b->ov && code && in);
   uint8_t key[PROTO_INSTRUMENT_BYTES];
   rec_code_key(code, key);
-  const uint8_t *v;
-  size_t vlen;
-  int rc = overlay__get(b->ov, DB_INSTRUMENTS, key, sizeof(key), &v, &vlen);
-  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_INSTRUMENT;
-  if (rc) return rc;
-  return rec_instrument_decode(key, v, vlen, in);
+  struct st_rec r;
+  int rc = st__get(b, DB_INSTRUMENTS, key, sizeof(key), PROTO_E_UNKNOWN_INSTRUMENT, &r);
+  return rc ? rc : rec_instrument_decode(key, r.p, r.len, in);
 }
 
 /* created: the creating entry's index (kept from the stored record on later updates). */

@@ -60,11 +60,9 @@ int ledger__table_decode(uint64_t id, const uint8_t *in, size_t len, struct ledg
 int tables__get(struct batch *b, uint64_t id, struct ledger_table *t) {
   uint8_t key[9];
   table_key(id, key);
-  const uint8_t *v;
-  size_t vlen;
-  int rc = overlay__get(b->ov, DB_ALLOC, key, sizeof(key), &v, &vlen);
-  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_TABLE;
-  return rc ? rc : ledger__table_decode(id, v, vlen, t);
+  struct st_rec r;
+  int rc = st__get(b, DB_ALLOC, key, sizeof(key), PROTO_E_UNKNOWN_TABLE, &r);
+  return rc ? rc : ledger__table_decode(id, r.p, r.len, t);
 }
 
 static int table_put(struct batch *b, const struct ledger_table *t) {
@@ -91,11 +89,9 @@ static int row_get(struct batch *b, uint64_t table, uint64_t row, struct proto_a
                    uint16_t *version) {
   uint8_t key[17];
   row_key(table, row, key);
-  const uint8_t *v;
-  size_t vlen;
-  int rc = overlay__get(b->ov, DB_ALLOC, key, sizeof(key), &v, &vlen);
-  if (rc == PROTO_E_NOT_FOUND) return PROTO_E_UNKNOWN_ROW;
-  return rc ? rc : ledger__row_decode(v, vlen, out, version, NULL);
+  struct st_rec r;
+  int rc = st__get(b, DB_ALLOC, key, sizeof(key), PROTO_E_UNKNOWN_ROW, &r);
+  return rc ? rc : ledger__row_decode(r.p, r.len, out, version, NULL);
 }
 
 int tables__row(struct batch *b, uint64_t table, uint64_t row, struct proto_alloc_row *out) {
@@ -174,21 +170,34 @@ int tables__any_complete(struct batch *b, const char *instrument, uint8_t sector
   return rc;
 }
 
-int st__held_add(struct batch *b, uint64_t account, const char *instrument, uint64_t amount) {
-  uint8_t key[25] = {K_HELD}, val[8];
+/* What the province holds for account in instrument (0 when nothing), and the record's key. */
+static int held_get(struct batch *b, uint64_t account, const char *instrument, uint8_t key[25],
+                    uint64_t *held) {
+  key[0] = K_HELD;
   be64_put(key + 1, account);
   rec_code_key(instrument, key + 9);
-  const uint8_t *v;
-  size_t vlen;
-  uint64_t held = 0;
-  int rc = overlay__get(b->ov, DB_ALLOC, key, sizeof(key), &v, &vlen);
-  if (rc == 0) held = vlen == 8 ? be64_get(v) : UINT64_MAX;
-  if (rc && rc != PROTO_E_NOT_FOUND) return rc;
-  if (held == UINT64_MAX) return PROTO_E_CORRUPT;
-  rc = amount_add(held, amount, &held);
+  struct st_rec r;
+  int rc = st__get(b, DB_ALLOC, key, 25, PROTO_E_NOT_FOUND, &r);
+  *held = 0;
+  if (rc == PROTO_E_NOT_FOUND) return 0;
   if (rc) return rc;
+  if (r.len != 8) return PROTO_E_CORRUPT;
+  *held = be64_get(r.p);
+  return 0;
+}
+
+static int held_put(struct batch *b, const uint8_t key[25], uint64_t held) {
+  uint8_t val[8];
   be64_put(val, held);
-  return overlay__put(b->ov, DB_ALLOC, key, sizeof(key), val, sizeof(val));
+  return overlay__put(b->ov, DB_ALLOC, key, 25, val, sizeof(val));
+}
+
+int st__held_add(struct batch *b, uint64_t account, const char *instrument, uint64_t amount) {
+  uint8_t key[25];
+  uint64_t held;
+  int rc = held_get(b, account, instrument, key, &held);
+  if (rc == 0) rc = amount_add(held, amount, &held);
+  return rc ? rc : held_put(b, key, held);
 }
 
 /* The units held in the province for an at-risk enterprise are what its authority may surrender
@@ -196,20 +205,12 @@ int st__held_add(struct batch *b, uint64_t account, const char *instrument, uint
  * so that a refusal changes nothing). */
 int st__held_take(struct batch *b, uint64_t account, const char *instrument, uint64_t amount,
                   bool apply) {
-  uint8_t key[25] = {K_HELD}, val[8];
-  be64_put(key + 1, account);
-  rec_code_key(instrument, key + 9);
-  const uint8_t *v;
-  size_t vlen;
-  uint64_t held = 0;
-  int rc = overlay__get(b->ov, DB_ALLOC, key, sizeof(key), &v, &vlen);
-  if (rc && rc != PROTO_E_NOT_FOUND) return rc;
-  if (rc == 0 && vlen != 8) return PROTO_E_CORRUPT;
-  if (rc == 0) held = be64_get(v);
+  uint8_t key[25];
+  uint64_t held;
+  int rc = held_get(b, account, instrument, key, &held);
+  if (rc) return rc;
   if (held < amount) return PROTO_E_NOT_HELD;
-  if (!apply) return 0;
-  be64_put(val, held - amount);
-  return overlay__put(b->ov, DB_ALLOC, key, sizeof(key), val, sizeof(val));
+  return apply ? held_put(b, key, held - amount) : 0;
 }
 
 /* ---- the header's scheme text, read back from its entry ---------------------------------- */
@@ -238,6 +239,13 @@ static int header_scheme(struct batch *b, uint64_t index, struct alloc_scheme **
 
 static int operators(struct tx_ctx *c) {
   return auth__require(c, PROTO_ROLE_OPERATOR, 0, c->b->op_threshold);
+}
+
+/* The operators' signatures, then the table a chunk or closing entry names. */
+static int operators_table(struct tx_ctx *c, uint64_t id, struct ledger_table *t) {
+  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
+  int rc = operators(c);
+  return rc ? rc : tables__get(c->b, id, t);
 }
 
 /* The table's instrument: an existing CEA vintage (CCER is issued, never allocated). */
@@ -308,11 +316,9 @@ static int redetermine(struct tx_ctx *c, const struct ledger_table *t) {
 
 int rules__alloc_table_rows(struct tx_ctx *c) {
   PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_ROWS);
-  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_alloc_table_rows *p = &c->tx->u.table_rows;
   struct ledger_table t;
-  int rc = operators(c);
-  if (rc == 0) rc = tables__get(c->b, p->table, &t);
+  int rc = operators_table(c, p->table, &t);
   if (rc) return rc;
   assert(t.rows_received <= t.rows_count);
   if (t.status == LEDGER_TABLE_COMPLETE) return redetermine(c, &t);
@@ -378,11 +384,9 @@ static int close_table(struct tx_ctx *c, struct ledger_table *t) {
 
 int rules__alloc_table_close(struct tx_ctx *c) {
   PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_CLOSE);
-  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
   const struct proto_alloc_table_close *p = &c->tx->u.table_close;
   struct ledger_table t;
-  int rc = operators(c);
-  if (rc == 0) rc = tables__get(c->b, p->table, &t);
+  int rc = operators_table(c, p->table, &t);
   if (rc) return rc;
   if (t.status != LEDGER_TABLE_OPEN) return PROTO_E_TABLE_NOT_OPEN;
   if (p->action == PROTO_TABLE_CLOSE) return close_table(c, &t);

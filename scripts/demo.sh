@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# The registry demo: on a fresh registry, one compliance cycle of China's national ETS for iron
-# and steel, cement and aluminium: 31 provinces, about 1,300 enterprises, 2024 verified emissions,
-# the 2024 allocation and the 2025 pre-allocation (through the allocator), exchange trading,
-# transfers, surrenders with a few enterprises short, the compliance report, a proof, an export
-# and an independent audit of it. Three quota-witness processes cosign the registry's checkpoints
-# with a 2-of-3 policy; the demo ends by checking their cosignatures and a public monitor run.
+# The registry demo: on a fresh registry, two compliance cycles of China's national ETS for iron
+# and steel, cement and aluminium: 31 provinces, about 1,300 enterprises. 2024: verified emissions,
+# the allocation (quota = emissions), exchange trading, transfers, surrenders with a few
+# enterprises short, the compliance report. 2025, the intensity method through allocation tables
+# on the ledger: the pre-allocation tables (from 2024 verified emissions alone) and the
+# pre-allocations citing them, 2025 verified emissions, the final tables with their solved balance
+# values, supplements and claw-backs against them, a refused over-allocation and a refused
+# claw-back (the ledger unchanged), trading, surrenders and the report. Then a proof, an export
+# and an independent audit of it. Surrender deadlines: the real ones while they are ahead, else
+# the registry's own, said when it runs (scripts/demo_deadline.sh). Three quota-witness processes
+# cosign the registry's checkpoints with a 2-of-3 policy; the demo ends by checking their
+# cosignatures and a public monitor run.
 # Usage: scripts/demo.sh [BUILD_DIR] [--serve]  (default: build)
 # --serve leaves quotad running at the end, serving the public pages, until Ctrl-C.
 set -euo pipefail
@@ -96,17 +102,18 @@ run "${ops[@]}" accounts import "$in/accounts.csv"
 say "register $((PROVINCES + PARTICIPANTS + ENTERPRISES + 1)) keys: provincial authorities, the exchange, representatives"
 run "${ops[@]}" keys import "$in/keys.csv"
 
-year=$(date -u +%Y)
-deadline_ms=$(( $(date -d "$year-12-31 23:59:59 +0800" +%s) * 1000 + 999 ))
+# shellcheck source=scripts/demo_deadline.sh
+source "$root/scripts/demo_deadline.sh"
+now_s=$(date +%s)
 say "instruments and compliance years"
-echo "(the demo runs the 2024 cycle today; its surrender deadline is set to 31 December $year,"
-echo " Beijing time, so statuses read as they did before the real deadline of 31 December 2025)"
+deadline_2024=$(demo_deadline_ms 2025-12-31 "$now_s")
+deadline_2025=$(demo_deadline_ms 2026-12-31 "$now_s")
 run "${ops[@]}" instrument-create --code CEA-2024 --kind cea --vintage 2024 --cap "$TOTAL_2024" \
   --first-year 2019 --last-year 2024
 run "${ops[@]}" instrument-create --code CEA-2025 --kind cea --vintage 2025 \
-  --cap $((TOTAL_2024 * 11 / 10)) --first-year 2025 --last-year 2030
-run "${ops[@]}" compliance-year --year 2024 --deadline-ms "$deadline_ms"
-run "${ops[@]}" compliance-year --year 2025 --deadline-ms $((deadline_ms + 365 * 86400000))
+  --cap $((EMISSIONS_2025 * 11 / 10)) --first-year 2025 --last-year 2030
+run "${ops[@]}" compliance-year --year 2024 --deadline-ms "$deadline_2024"
+run "${ops[@]}" compliance-year --year 2025 --deadline-ms "$deadline_2025"
 
 say "2024 verified emissions, recorded by each province's authority"
 run "${reader[@]}" emissions import "$in/emissions-2024.csv"
@@ -116,15 +123,6 @@ run "${ops[@]}" issue --instrument CEA-2024 --amount "$TOTAL_2024"
 for sector in steel cement aluminium; do
   run "${ops[@]}" alloc issue --scheme "$root/schemes/$sector-2024.ini" \
     --data "$in/units-2024-$sector.csv" --kind final --authority-keys "$in/keys/auth-{province}.key"
-done
-
-say "2025 pre-allocation: 70% of 2024 verified emissions (allocator, 2025 schemes)"
-run "${ops[@]}" issue --instrument CEA-2025 --amount "$PRE_2025"
-for sector in steel cement aluminium; do
-  "$Q" alloc compute --scheme "$root/schemes/$sector-2025.ini" --data "$in/units-2025-$sector.csv" \
-    | grep '^sector' | sed "s/^/$sector 2025: /"
-  run "${ops[@]}" alloc issue --scheme "$root/schemes/$sector-2025.ini" \
-    --data "$in/units-2025-$sector.csv" --kind pre --authority-keys "$in/keys/auth-{province}.key"
 done
 
 say "trading: $SELLERS enterprises sell part of their 2024 quota on the exchange"
@@ -150,6 +148,78 @@ say "compliance report 2024 (the enterprises that are short)"
 head -1 "$work/compliance-2024.csv"
 grep ',short$' "$work/compliance-2024.csv" || true
 "$Q" compliance 2024 | tail -3
+
+say "the 2025 cycle (intensity method) through allocation tables on the ledger"
+echo "(April 2026: the pre-allocation tables, computed from the 2024 verified emissions alone,"
+echo " are published first; the ledger recomputes every row and holds each allocation to its row)"
+sectors=(steel cement aluminium)
+run "${ops[@]}" issue --instrument CEA-2025 --amount "$PRE_2025"
+for k in 0 1 2; do
+  sector=${sectors[$k]}
+  run "${ops[@]}" alloc publish --scheme "$root/schemes/$sector-2025.ini" \
+    --data "$in/units-2025-pre-$sector.csv" --table $((2025010 + k))
+  run "${ops[@]}" alloc issue --scheme "$root/schemes/$sector-2025.ini" --data "$in/units-2025-pre-$sector.csv" \
+    --kind pre --table $((2025010 + k)) --authority-keys "$in/keys/auth-{province}.key"
+done
+
+say "2025 verified emissions, recorded by each province's authority"
+run "${reader[@]}" emissions import "$in/emissions-2025.csv"
+
+say "final determination: the 2025 tables, each with its sector's solved balance value"
+for k in 0 1 2; do
+  sector=${sectors[$k]}
+  "$Q" alloc compute --scheme "$root/schemes/$sector-2025.ini" --data "$in/units-2025-$sector.csv" \
+    | grep '^sector' | sed "s/^/$sector 2025: /"
+  "$Q" alloc compute --scheme "$root/schemes/$sector-2025.ini" --data "$in/units-2025-$sector.csv" \
+    --csv > "$work/compute-2025-$sector.csv"
+  run "${ops[@]}" alloc publish --scheme "$root/schemes/$sector-2025.ini" \
+    --data "$in/units-2025-$sector.csv" --table $((2025020 + k))
+done
+run "${ops[@]}" alloc show
+
+say "supplements and claw-backs: final quota minus pre-allocation, each citing its table row"
+python3 "$root/scripts/demo_2025.py" national "$in" "$work"/compute-2025-{steel,cement,aluminium}.csv
+supplements=$(awk -F, 'NR > 1 { s += $4 } END { print s }' "$in/alloc-2025-supplements-national.csv")
+run "${ops[@]}" issue --instrument CEA-2025 --amount "$supplements"
+run "${ops[@]}" allocations import "$in/alloc-2025-supplements-national.csv"
+for k in 0 1 2; do
+  sector=${sectors[$k]}
+  run "${ops[@]}" alloc issue --scheme "$root/schemes/$sector-2025.ini" --data "$in/units-2025-$sector.csv" \
+    --kind true-up --table $((2025020 + k)) --authority-keys "$in/keys/auth-{province}.key"
+done
+
+say "the ledger holds every unit to its row: one tonne above the final quota, and a claw-back above the bound, are refused"
+# the first steel unit whose true-up was a claw-back: its final quota is below its pre-allocation
+IFS=, read -r row uscc prov < <(awk -F, '$1 == "unit" { n++; if ($13 < 0) { print n - 1 "," $2 "," $3; exit } }' \
+  "$work/compute-2025-steel.csv")
+auth="$in/keys/auth-$prov.key"
+size_before=$(curl -s "$QUOTAD_URL/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
+held_before=$("$Q" "${ops[@]}" --json balances "$uscc" | python3 -c 'import json,sys; print([b["registry"] for b in json.load(sys.stdin)["balances"] if b["instrument"] == "CEA-2025"][0])')
+refused=0
+run --key "$auth" allocate --from "CN-$prov" --to "$uscc" --instrument CEA-2025 --amount 1 --year 2025 \
+  --kind supplement --table 2025020 --row "$row" || { echo "(exit $?: refused by the registry)"; refused=$((refused + 1)); }
+run --key "$auth" clawback --from "$uscc" --to "CN-$prov" --instrument CEA-2025 --amount 1 \
+  --reason "claw-back beyond the true-up" --table 2025020 --row "$row" || { echo "(exit $?: refused by the registry)"; refused=$((refused + 1)); }
+size_after=$(curl -s "$QUOTAD_URL/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')
+held_after=$("$Q" "${ops[@]}" --json balances "$uscc" | python3 -c 'import json,sys; print([b["registry"] for b in json.load(sys.stdin)["balances"] if b["instrument"] == "CEA-2025"][0])')
+if [ "$refused" = 2 ] && [ "$size_before" = "$size_after" ] && [ "$held_before" = "$held_after" ]; then
+  echo "both refused; the ledger is unchanged: $size_after entries, $uscc holds $held_after t of CEA-2025"
+else
+  echo "the ledger CHANGED: $refused of 2 refused, entries $size_before -> $size_after, holding $held_before -> $held_after"
+  ledger_changed=1
+fi
+
+say "trading 2025: enterprises above their verified emissions sell to those below (bilateral)"
+python3 "$root/scripts/demo_2025.py" trades "$in" 7 "$work"/compute-2025-{steel,cement,aluminium}.csv
+run "${reader[@]}" transfers import "$in/transfers-2025.csv"
+
+say "surrenders for 2025 (each enterprise surrenders what it holds, up to its verified emissions)"
+run "${reader[@]}" surrenders import "$in/surrenders-2025.csv"
+
+say "compliance report 2025"
+"$Q" compliance 2025 --csv > "$work/compliance-2025.csv"
+grep ',short$' "$work/compliance-2025.csv" || true
+"$Q" compliance 2025 | tail -3
 
 say "proof: one verified-emissions record is in the log, checked here against the signed checkpoint"
 txid=$("$Q" "${ops[@]}" --json entries --start 3000 --limit 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["tx"]["id"])')
@@ -182,9 +252,10 @@ if [ -x "$AUDIT" ]; then
   "$AUDIT" "${monitor[@]}" || monitor_failed=1
 fi
 [ "$monitor_failed" = 0 ] || verdict="quota-audit --monitor: FAILED"
+[ -z "${ledger_changed:-}" ] || verdict="a refused allocation CHANGED the ledger: FAILED"
 "$Q" "${ops[@]}" proof --id "$txid" --verifier-key "$vk" --receipt "$work/receipt.tlog-proof" >/dev/null
 say "done in $(( $(date +%s) - started )) s: $verdict (files in $work)"
-echo "public pages: $QUOTAD_URL/ (compliance: $QUOTAD_URL/compliance/2024, verify: $QUOTAD_URL/verify;"
+echo "public pages: $QUOTAD_URL/ (compliance: $QUOTAD_URL/compliance/2025, verify: $QUOTAD_URL/verify;"
 echo "  a receipt to drop there: $work/receipt.tlog-proof)"
 case "$verdict" in *FAILED*|*NOT*) exit 1 ;; esac
 if [ "$serve" = 1 ]; then

@@ -19,6 +19,7 @@
 #define DEMO_SHORT 12u         /* sellers that never buy back: short at surrender */
 #define DEMO_LEGS_PER_SELLER 10u
 #define DEMO_LINES_MAX 4u      /* clinker lines per cement enterprise */
+#define DEMO_IDLE_EVERY 250u   /* one enterprise in this many idles half its 2025 capacity */
 #define DEMO_ENTERPRISE_ID0 100001u
 #define DEMO_PARTICIPANT_ID0 900001u
 #define DEMO_NATIONAL_ID 1u
@@ -134,6 +135,18 @@ static void make_units(struct demo *d, struct demo_ent *e) {
   }
 }
 
+/* An enterprise that idled half its capacity in 2025: its final quota falls below its
+ * pre-allocation (70% of 2024), so the 2025 true-up claws the difference back. No random draw,
+ * so the rest of the data stays what the seed gave before. */
+static void idle_half(struct demo_ent *e) {
+  e->e2025 = 0;
+  for (unsigned u = 0; u < e->nunits; u++) {
+    e->units[u].output_2025 /= 2;
+    e->units[u].emissions_2025 /= 2;
+    e->e2025 += e->units[u].emissions_2025;
+  }
+}
+
 static void generate(struct demo *d) {
   static const char *const sector_word[] = {"", "Power", "Iron & Steel", "Cement", "Aluminium"};
   for (unsigned i = 0; i < DEMO_ENTERPRISES; i++) {
@@ -147,6 +160,7 @@ static void generate(struct demo *d) {
     snprintf(e->name, sizeof(e->name), "%s %s Co. %04u", provinces[e->province].name,
              sector_word[e->sector], i + 1);
     make_units(d, e);
+    if (i % DEMO_IDLE_EVERY == DEMO_IDLE_EVERY / 2) idle_half(e);
   }
   /* sellers: every (N/SELLERS)-th enterprise; the last DEMO_SHORT of them never buy back */
   unsigned step = DEMO_ENTERPRISES / DEMO_SELLERS;
@@ -243,13 +257,32 @@ static int write_accounts(struct demo *d) {
   return close_out(f);
 }
 
-static int write_emissions(struct demo *d) {
-  FILE *f = open_out(d, "emissions-2024.csv", "account,year,emissions,ref,key");
+static int write_emissions(struct demo *d, unsigned year) {
+  char name[64];
+  snprintf(name, sizeof(name), "emissions-%u.csv", year);
+  FILE *f = open_out(d, name, "account,year,emissions,ref,key");
   if (!f) return QCTL_EXIT_IO;
   for (unsigned i = 0; i < DEMO_ENTERPRISES; i++) {
     const struct demo_ent *e = &d->ents[i];
-    fprintf(f, "%s,2024,%" PRIu64 ",verification report 2024-%04u,keys/auth-%u.key\n", e->uscc,
-            e->e2024, i + 1, provinces[e->province].code);
+    fprintf(f, "%s,%u,%" PRIu64 ",verification report %u-%04u,keys/auth-%u.key\n", e->uscc, year,
+            year == 2024 ? e->e2024 : e->e2025, year, i + 1, provinces[e->province].code);
+  }
+  return close_out(f);
+}
+
+/* The pre-allocation input of 2025: in April only the 2024 verified emissions are known. */
+static int write_pre_units(struct demo *d, unsigned sector) {
+  static const char *const sector_names[] = {"none", "power", "steel", "cement", "aluminium"};
+  char name[64];
+  snprintf(name, sizeof(name), "units-2025-pre-%s.csv", sector_names[sector]);
+  FILE *f = open_out(d, name, "uscc,province,sector,unit,prev_emissions");
+  if (!f) return QCTL_EXIT_IO;
+  for (unsigned i = 0; i < DEMO_ENTERPRISES; i++) {
+    const struct demo_ent *e = &d->ents[i];
+    for (unsigned u = 0; u < e->nunits && e->sector == sector; u++) {
+      fprintf(f, "%s,%u,%s,%s,%" PRIu64 "\n", e->uscc, provinces[e->province].code,
+              sector_names[e->sector], e->units[u].id, e->units[u].emissions);
+    }
   }
   return close_out(f);
 }
@@ -390,10 +423,13 @@ static int write_totals(struct demo *d, uint64_t total_2024, uint64_t pre_2025,
   if (!f) return QCTL_EXIT_IO;
   unsigned sellers = 0;
   for (unsigned i = 0; i < DEMO_ENTERPRISES; i++) sellers += d->ents[i].sold != 0;
+  uint64_t e2025 = 0;
+  for (unsigned i = 0; i < DEMO_ENTERPRISES; i++) e2025 += d->ents[i].e2025;
   fprintf(f, "ENTERPRISES=%u\nSTEEL=%u\nCEMENT=%u\nALUMINIUM=%u\nPROVINCES=%zu\nPARTICIPANTS=%u\n"
-          "TOTAL_2024=%" PRIu64 "\nPRE_2025=%" PRIu64 "\nSELLERS=%u\nSHORT=%u\nSHORT_TONNES=%"
-          PRIu64 "\n", DEMO_ENTERPRISES, DEMO_STEEL, DEMO_CEMENT, DEMO_ALUMINIUM, DEMO_PROVINCES,
-          DEMO_PARTICIPANTS, total_2024, pre_2025, sellers, DEMO_SHORT, short_tonnes);
+          "TOTAL_2024=%" PRIu64 "\nPRE_2025=%" PRIu64 "\nEMISSIONS_2025=%" PRIu64 "\nSELLERS=%u\n"
+          "SHORT=%u\nSHORT_TONNES=%" PRIu64 "\n", DEMO_ENTERPRISES, DEMO_STEEL, DEMO_CEMENT,
+          DEMO_ALUMINIUM, DEMO_PROVINCES, DEMO_PARTICIPANTS, total_2024, pre_2025, e2025, sellers,
+          DEMO_SHORT, short_tonnes);
   return close_out(f);
 }
 
@@ -418,7 +454,8 @@ int qctl_cmd_demo_data(struct qctl *q, int argc, char **argv) {
             "usage: quotactl demo-data --out DIR [--seed N]\n"
             "Writes a synthetic registry year into DIR (a new or empty folder): keys/ (authority,\n"
             "representative and exchange key files), keys.csv, accounts.csv, emissions-2024.csv,\n"
-            "units-YEAR-SECTOR.csv (allocator input, 2024 and 2025), alloc-2024*.csv and\n"
+            "emissions-2025.csv, units-YEAR-SECTOR.csv (allocator input, 2024 and 2025),\n"
+            "units-2025-pre-SECTOR.csv (2024 emissions only), alloc-2024*.csv and\n"
             "alloc-2025*.csv (allocations), moves-to-trading.csv, settle.csv,\n"
             "moves-to-registry.csv, transfers.csv, surrenders-2024.csv and totals.env.\n"
             "%u steel, %u cement and %u aluminium enterprises in 31 provinces; the same seed\n"
@@ -438,10 +475,12 @@ int qctl_cmd_demo_data(struct qctl *q, int argc, char **argv) {
   uint64_t total_2024 = 0, pre_2025 = 0, short_tonnes = 0;
   rc = write_keys(&d);
   if (!rc) rc = write_accounts(&d);
-  if (!rc) rc = write_emissions(&d);
+  if (!rc) rc = write_emissions(&d, 2024);
+  if (!rc) rc = write_emissions(&d, 2025);
   for (unsigned y = 2024; y <= 2025; y++) {
     for (unsigned sec = PROTO_SECTOR_STEEL; sec <= PROTO_SECTOR_ALUMINIUM && !rc; sec++) {
       rc = write_units(&d, y, sec);
+      if (!rc && y == 2025) rc = write_pre_units(&d, sec);
     }
   }
   if (!rc) rc = write_allocations(&d, false, &total_2024);

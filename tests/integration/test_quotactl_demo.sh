@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# scripts/demo.sh end to end on the build under test: the whole registry year runs, 12
-# enterprises end short, and quota-audit verifies the export. Keeps the README's demo from rotting.
+# scripts/demo.sh end to end on the build under test: the 2024 cycle (12 enterprises end short)
+# and the 2025 cycle through allocation tables (a refused over-allocation and claw-back leave the
+# ledger unchanged) run, and quota-audit verifies the export; the deadline choice is checked at
+# fixed clocks. Keeps the README's demo from rotting.
 # Usage: bash test_quotactl_demo.sh BUILD_DIR SOURCE_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
@@ -30,6 +32,31 @@ check "12 enterprises are short" "compliant 1279, short 12"
 check "the proof verifies" "^verified: verified_emissions"
 check "the demo prints the public pages' address" "^public pages: http://127\.0\.0\.1:[0-9]+/ "
 check "the checkpoint is cosigned by a quorum of the three witnesses" "^quorum met \(3 of 3 witnesses\)"
+check "the 2025 pre-allocation tables are published" "alloc publish: table 2025011, cement-2025, 2464 rows, pre-allocation"
+check "the 2025 final tables carry the solved balance values" "alloc publish: table 2025021, cement-2025, 2464 rows, final, balance value 0\.8[0-9]+"
+check "every pre-allocation cites its row and is accepted" "units-2025-pre-cement\.csv: 2495 transactions: 2495 ok, 0 exists, 0 refused"
+check "the true-up of every cement line is accepted" "units-2025-cement\.csv: 2464 transactions: 2464 ok, 0 exists, 0 refused"
+check "one tonne above the final quota is refused" "refused: allocate [0-9a-f]+: over_allocation"
+check "a claw-back above the bound is refused" "refused: clawback [0-9a-f]+: clawback_bound"
+check "and the ledger is unchanged" "^both refused; the ledger is unchanged"
+check "14 enterprises are short in 2025" "compliant 1277, short 14"
+check "the demo says which 2025 deadline it uses" "^\(the real deadline, 2026-12-31 Beijing time, (is still ahead|has passed: this demo registry sets its own)"
+# The deadline choice at fixed clocks, both branches (never today's date).
+# shellcheck source=scripts/demo_deadline.sh
+source "$SOURCE_DIR/scripts/demo_deadline.sh"
+deadline_is() { # deadline_is NAME REAL NOW_UTC EXPECTED_MS SENTENCE
+  local got said
+  got=$(demo_deadline_ms "$2" "$(date -u -d "$3" +%s)" 2>"$T/said")
+  said=$(cat "$T/said")
+  if [ "$got" = "$4" ] && grep -qE -- "$5" <<<"$said"; then PASSED=$((PASSED + 1)); echo "ok   - $1"
+  else FAILED=$((FAILED + 1)); echo "FAIL - $1 (got $got, '$said')"; fi
+}
+deadline_is "a deadline ahead is the real one" 2026-12-31 "2026-12-05 12:00" 1798732799999 "is still ahead"
+deadline_is "a passed deadline gives the registry its own, a year on" 2026-12-31 "2027-01-05 00:00" \
+  1830268799999 "has passed: this demo registry sets its own, 2027-12-31"
+deadline_is "less than a day left counts as passed" 2026-12-31 "2026-12-31 00:00" 1830268799999 "has passed"
+deadline_is "the own deadline is always more than a day ahead" 2025-12-31 "2027-12-31 12:00" \
+  1861891199999 "sets its own, 2028-12-31"
 if [ -x "$BUILD_DIR/tools/quota-audit" ]; then
   check "quota-audit verifies the export" "the export verifies"
   check "the public's monitor trusts the first published checkpoint" "^monitor +first run: trusting on first use"

@@ -5,6 +5,7 @@
 #define QUOTAD_TEST_TABLES_FIXTURE_H
 
 #include "ledger_fixture.h"
+#include "scheme_text.h"
 
 #define TF_S1 1003u /* steel enterprise of 44: I = 1.52 */
 #define TF_S2 1004u /* steel enterprise of 44: I = 2 */
@@ -14,17 +15,7 @@
 static char tf_uscc1[PROTO_USCC_BYTES + 1], tf_uscc2[PROTO_USCC_BYTES + 1];
 
 /* The text of schemes/NAME.ini (caller frees). */
-static inline char *tf_scheme_text(const char *name) {
-  char path[512];
-  snprintf(path, sizeof(path), "%s/schemes/%s.ini", QUOTAD_SOURCE_DIR, name);
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f, "%s", path);
-  char *text = calloc(1, PROTO_SCHEME_BYTES_MAX + 1);
-  size_t n = fread(text, 1, PROTO_SCHEME_BYTES_MAX, f);
-  fclose(f);
-  cr_assert_gt(n, 0);
-  return text;
-}
+static inline char *tf_scheme_text(const char *name) { return test_scheme_text(name); }
 
 /* The world, two steel enterprises, and 2,000,000 more CEA-2025 in province 44. */
 static inline void tf_world(struct fx *f) {
