@@ -33,6 +33,8 @@ struct audit_replay *audit_replay_new(void) {
   audit_map_init(&r->ns, 8, sizeof(struct audit_ns_list));
   audit_map_init(&r->orders, 8 + PROTO_ID_BYTES, sizeof(struct audit_order_rec));
   audit_map_init(&r->order_lists, 8 + PROTO_INSTRUMENT_BYTES, sizeof(struct audit_order_list));
+  audit_map_init(&r->carry_rules, PROTO_ID_BYTES, sizeof(struct audit_carry_rule));
+  audit_map_init(&r->deductions, 11, sizeof(struct audit_deduction));
   return r;
 }
 
@@ -58,6 +60,8 @@ void audit_replay_free(struct audit_replay *r) {
   audit__tables_free(r);
   audit_map_free(&r->orders);
   audit_map_free(&r->order_lists);
+  audit_map_free(&r->carry_rules);
+  audit_map_free(&r->deductions);
   free(r->scratch);
   free(r->failures);
   free(r);

@@ -181,7 +181,18 @@
   X(ORDERS_FULL, -1333, "freeze_orders_full", 422, "the holding has as many freeze orders in force as allowed") \
   X(EXPIRY_PAST, -1334, "expiry_past", 422, "the expiry is not after the entry's commit time") \
   /* corrections after the deadline (docs/RULES.md "Corrections after the deadline") */       \
-  X(OWN_DEADLINE, -1335, "own_deadline_not_allowed", 422, "an own deadline comes only with an obligation raised after the deadline")
+  X(OWN_DEADLINE, -1335, "own_deadline_not_allowed", 422, "an own deadline comes only with an obligation raised after the deadline") \
+  /* carry-over rules and deduction kinds (docs/RULES.md "Carry-over", "Deductions") */            \
+  X(UNKNOWN_RULE, -1336, "unknown_carryover_rule", 422, "no carry-over rule entry has that id")    \
+  X(CARRYOVER_RULE, -1337, "carryover_rule", 422,                                                 \
+    "the carry-over is outside its rule's vintages, target instrument or sectors")                \
+  X(CARRYOVER_EARLY, -1338, "carryover_early", 422, "the carry-over rule's net-sales window has not closed") \
+  X(RULE_REQUIRED, -1339, "carryover_rule_required", 422,                                         \
+    "a carry-over rule exists: a carry-over must cite it (version 2)")                            \
+  X(NOT_OVERDUE, -1340, "not_overdue", 422, "the enterprise is not overdue in that compliance year") \
+  X(DEDUCTION_BOUND, -1341, "deduction_bound", 422, "the deduction exceeds the overdue shortfall of that year") \
+  X(DEDUCTION_EXISTS, -1342, "deduction_exists", 409,                                             \
+    "a deduction of that kind already answers that enterprise and year")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -238,6 +249,13 @@ bool proto_err_is_server_fault(int err);
 #define PROTO_LEG_BYTES 40u   /* from, to, instrument, amount */
 /* Freeze orders in force at once on one account's holding of one instrument (ledger and audit). */
 #define PROTO_FREEZE_ORDERS_HELD_MAX 16u
+/* A carry-over rule's factor in thousandths (1.5 is 1500): at most 1,000 x. */
+#define PROTO_CARRY_FACTOR_MILLI_MAX 1000000u
+/* A carry-over rule's sectors: bit s for sector s, power (1) to aluminium (4). */
+#define PROTO_CARRY_SECTORS_ALL 0x1eu
+/* A fraud deduction withholds 50..100 percent of the allocations of its year. */
+#define PROTO_FRAUD_PERCENT_MIN 50u
+#define PROTO_FRAUD_PERCENT_MAX 100u
 
 /* ---------------------------------------------------------------------------------------------
  * 3. Values
@@ -269,10 +287,11 @@ enum proto_tx_type {
   PROTO_TX_ALLOC_TABLE_OPEN = 24,  /* an allocation table's header */
   PROTO_TX_ALLOC_TABLE_ROWS = 25,  /* a chunk of its rows, or a new version of one row */
   PROTO_TX_ALLOC_TABLE_CLOSE = 26, /* its closing entry, or its abandonment */
-  /* 27..31: reserved (proto/FORMAT.md section 17); they decode as unknown types */
+  PROTO_TX_CARRY_OVER_RULE = 27,   /* the carry-over parameters that carry-overs cite */
+  /* 28..31: reserved (proto/FORMAT.md section 17); they decode as unknown types */
 };
 #define PROTO_TX_TYPE_MIN PROTO_TX_GENESIS
-#define PROTO_TX_TYPE_MAX PROTO_TX_ALLOC_TABLE_CLOSE
+#define PROTO_TX_TYPE_MAX PROTO_TX_CARRY_OVER_RULE
 
 /* The stable name of a type ("transfer"), or NULL for an unknown or reserved type. */
 const char *proto_tx_type_name(unsigned type);
@@ -343,6 +362,12 @@ enum proto_cover {
   PROTO_COVER_BOTH = 3,
 };
 
+/* The kind of a deduction (deduct version 2). */
+enum proto_deduct_kind {
+  PROTO_DEDUCT_SHORTFALL = 1, /* an amount, at most the overdue shortfall of its year */
+  PROTO_DEDUCT_FRAUD = 2,     /* a percentage of the allocations of its year */
+};
+
 /* Stable names of the small enums above (e.g. "authority", "enterprise", "steel", "pre"),
  * NULL for a value outside the list; and the reverse, 0 when unknown. */
 const char *proto_role_name(unsigned v);
@@ -367,6 +392,8 @@ const char *proto_table_action_name(unsigned v);
 unsigned proto_table_action_from_name(const char *s);
 const char *proto_cover_name(unsigned v);
 unsigned proto_cover_from_name(const char *s);
+const char *proto_deduct_kind_name(unsigned v);
+unsigned proto_deduct_kind_from_name(const char *s);
 
 /* Text fields are NUL-terminated inside the struct; the encoding carries the length instead. */
 typedef char proto_name_t[PROTO_NAME_BYTES_MAX + 1];
@@ -446,6 +473,7 @@ struct proto_movement {
   proto_ref_t ref;            /* legal reference, reason */
   uint64_t table;             /* allocate / clawback version 2: the allocation table cited */
   uint64_t row;               /* ... and its row (0-based); both 0 for national -> provincial */
+  uint8_t percent;            /* deduct version 2, fraud: 50..100; else 0 */
 };
 
 /* freeze and unfreeze version 2: a freeze order (its id is the freeze transaction's id) and the
@@ -505,6 +533,21 @@ struct proto_carry_over {
   uint64_t net_sales;       /* NS, at least 0 */
   uint64_t window_start_ms; /* NS window, unix ms, inclusive */
   uint64_t window_end_ms;   /* exclusive */
+  uint8_t rule[PROTO_ID_BYTES]; /* version 2: the id of the carry_over_rule entry it cites */
+};
+
+/* A carry-over rule (type 27): which vintages may be carried into which instrument, by which
+ * sectors, and the cap T = floor(base + factor_milli / 1000 * NS), NS being the enterprise's net
+ * sales of those vintages whose commit time falls in [window_start_ms, window_end_ms). */
+struct proto_carry_over_rule {
+  uint16_t vintage_from, vintage_to; /* eligible vintages, inclusive */
+  proto_instrument_t to_instrument;  /* the target vintage */
+  uint64_t window_start_ms;          /* NS window, unix ms, inclusive */
+  uint64_t window_end_ms;            /* exclusive; carry-overs come at or after it */
+  uint64_t base;                     /* tonnes (10,000) */
+  uint64_t factor_milli;             /* thousandths (1.5 -> 1500) */
+  uint8_t sectors;                   /* bit s for sector s; PROTO_CARRY_SECTORS_ALL */
+  proto_ref_t ref;                   /* the scheme or notice it comes from */
 };
 
 /* Allocation tables: a header (open), chunks of rows, a closing entry. */
@@ -594,6 +637,7 @@ struct proto_tx {
     struct proto_verified_emissions emissions;
     struct proto_surrender surrender;
     struct proto_carry_over carry_over;
+    struct proto_carry_over_rule carry_over_rule;
     struct proto_alloc_table_open table_open;
     struct proto_alloc_table_rows table_rows;
     struct proto_alloc_table_close table_close;
