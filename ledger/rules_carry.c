@@ -68,13 +68,55 @@ static int ns_row(void *arg, const uint8_t *key, size_t klen, const uint8_t *val
   return 0;
 }
 
-/* NS: outgoing minus incoming tonnes of the vintages whose commit time falls in [start, end),
- * at least 0. */
-static int net_sales(struct batch *b, uint64_t account, struct ns_scan *n, uint64_t *ns) {
+/* The records this batch created (not yet in LMDB); those it changed were read in the first
+ * pass through the overlay. Sales records are never deleted. */
+struct ns_new {
+  struct batch *b;
+  struct ns_scan *n;
+};
+
+static int ns_new_row(void *arg, const uint8_t *key, size_t klen, const uint8_t *val,
+                      size_t vlen) {
+  struct ns_new *x = arg;
+  MDB_val k = {klen, (void *)key}, v;
+  int mrc = mdb_get(x->b->txn, x->b->l->dbi[DB_CARRY], &k, &v);
+  if (mrc == 0) return 0;
+  if (mrc != MDB_NOTFOUND) return store__mdb_err(mrc);
+  return ns_row(x->n, key, klen, val, vlen);
+}
+
+/* Every record of account once, as the overlay has it: LMDB's through the overlay, then the
+ * overlay's new ones (ledger__scan_prefix may show a record twice). */
+static int sales_scan(struct batch *b, uint64_t account, struct ns_scan *n) {
   uint8_t prefix[9];
   prefix[0] = REC_SALES_TAG;
   be64_put(prefix + 1, account);
-  int rc = ledger__scan_prefix(b, DB_CARRY, prefix, sizeof(prefix), ns_row, n);
+  MDB_cursor *cur;
+  int rc = store__mdb_err(mdb_cursor_open(b->txn, b->l->dbi[DB_CARRY], &cur));
+  if (rc) return rc;
+  MDB_val k = {sizeof(prefix), prefix}, v;
+  int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  while (mrc == 0 && rc == 0 && k.mv_size == REC_SALES_KEY_BYTES &&
+         memcmp(k.mv_data, prefix, sizeof(prefix)) == 0) {
+    uint8_t key[REC_SALES_KEY_BYTES];
+    memcpy(key, k.mv_data, sizeof(key));
+    const uint8_t *ov;
+    size_t ovlen;
+    rc = overlay__get(b->ov, DB_CARRY, key, sizeof(key), &ov, &ovlen);
+    if (rc == 0) rc = ns_row(n, key, sizeof(key), ov, ovlen);
+    mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cur);
+  if (rc) return rc == PROTO_E_NOT_FOUND ? PROTO_E_CORRUPT : rc;
+  if (mrc != 0 && mrc != MDB_NOTFOUND) return store__mdb_err(mrc);
+  struct ns_new x = {b, n};
+  return overlay__each(b->ov, DB_CARRY, prefix, sizeof(prefix), ns_new_row, &x);
+}
+
+/* NS: outgoing minus incoming tonnes of the vintages whose commit time falls in [start, end),
+ * at least 0. */
+static int net_sales(struct batch *b, uint64_t account, struct ns_scan *n, uint64_t *ns) {
+  int rc = sales_scan(b, account, n);
   if (rc) return rc;
   *ns = n->out > n->in ? n->out - n->in : 0;
   return 0;

@@ -57,6 +57,9 @@ static void trade_in_window(void) {
   tx.u.settle.legs = &leg;
   tx.u.settle.legs_borrowed = true;
   FX_OK(&F, &tx, F.exch);
+  fx_move_tx(&F, &tx, PROTO_TX_POSITION_MOVE, FX_ENT_B, 0, "CEA-2024", 1000);
+  tx.u.move.kind = PROTO_POSITION_REGISTRY; /* B brings what it bought to its registry position */
+  FX_OK(&F, &tx, F.rep_b);
 }
 
 Test(carry_rule, needs_the_operators_and_a_later_cea_target) {
