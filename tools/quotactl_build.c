@@ -297,8 +297,8 @@ static int field_value(const struct proto_field *f, const char *flag, const char
 
 static int check_known(unsigned type, const struct qopts *o, const char *label, char *err,
                        size_t cap) {
-  size_t n = 0;
-  const struct proto_field *f = qbuild_fields(type, &n);
+  size_t n = 0; /* the flags of the version these flags build (deduct v1 has --reason, v2 not) */
+  const struct proto_field *f = proto_tx_fields_version(type, version_for(type, o), &n);
   for (size_t i = 0; i < o->n; i++) {
     char want[64];
     qbuild_flag_name(o->names[i], want, sizeof(want));
