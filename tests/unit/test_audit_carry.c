@@ -116,13 +116,18 @@ static uint64_t deduction_of(uint64_t account) {
   return a.deduction_outstanding;
 }
 
+/* A owes 150,000 t for 2025 and surrendered 40,000: short 110,000. */
+static void a_short_in_2025(void) {
+  struct proto_tx owed = w_emissions(W_ENT_A, 2025, 150000);
+  struct proto_tx paid = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 40000);
+  w_ok(&w, &owed, w.auth);
+  w_ok(&w, &paid, w.rep_a);
+}
+
 Test(audit_deduct, shortfall_bounded_by_the_overdue_shortfall_once_per_year) {
   start();
-  struct proto_tx tx = w_emissions(W_ENT_A, 2025, 150000);
-  w_ok(&w, &tx, w.auth);
-  tx = w_surrender(W_ENT_A, W_ENT_A, 2025, "CEA-2025", 40000);
-  w_ok(&w, &tx, w.rep_a);
-  tx = deduct_v2(W_ENT_A, PROTO_DEDUCT_SHORTFALL, 2025, 1000, 0);
+  a_short_in_2025();
+  struct proto_tx tx = deduct_v2(W_ENT_A, PROTO_DEDUCT_SHORTFALL, 2025, 1000, 0);
   refuse(&tx, w.op1, PROTO_E_NOT_OVERDUE);
   w.time_ms = W_DEADLINE_2025 + 1000;
   tx = deduct_v2(W_ENT_A, PROTO_DEDUCT_SHORTFALL, 2025, 110001, 0);

@@ -1,7 +1,5 @@
 /* Carry-over rules and carry-overs that cite them (the ledger computes NS and T from its own
  * history), and the two kinds of deduction with the withholding that follows. */
-#include <lmdb.h>
-
 #include "ledger_fixture.h"
 
 static struct fx F;
@@ -300,22 +298,6 @@ Test(deduct, the_encoding_ties_amount_and_percent_to_the_kind) {
   cr_assert_eq(proto_tx_validate(&tx), PROTO_E_BAD_ENUM);
 }
 
-/* Puts one record into a database of the closed store F.dir. */
-static void store_put(const char *db, const void *key, size_t klen, const void *val, size_t vlen) {
-  MDB_env *env;
-  MDB_txn *txn;
-  MDB_dbi dbi;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 32);
-  cr_assert_eq(mdb_env_open(env, F.dir, 0, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, db, 0, &dbi), 0);
-  MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-  cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
-}
-
 static int full_check(void) {
   struct ledger_check_options opt = {.depth = LEDGER_CHECK_FULL};
   struct ledger_check_report rep;
@@ -337,17 +319,17 @@ Test(carry_store, the_check_reads_every_carry_and_deduction_record) {
   cr_assert_eq(full_check(), 0);
   uint8_t key[11] = {0, 0, 0, 0, 0, 0, 0x03, 0xea, 0x07, 0xe9, 2};
   uint8_t val[18] = {1, 0, 0, 0, 0, 0, 0, 0, 0, 20}; /* a fraud of 20%: never written */
-  store_put("deductions", key, sizeof(key), val, sizeof(val));
+  fx_raw_put(&F, "deductions", key, sizeof(key), val, sizeof(val));
   cr_assert_eq(full_check(), PROTO_E_CORRUPT);
   val[9] = 60;
-  store_put("deductions", key, sizeof(key), val, sizeof(val));
+  fx_raw_put(&F, "deductions", key, sizeof(key), val, sizeof(val));
   cr_assert_eq(full_check(), 0);
   uint8_t skey[19] = {'n', 0, 0, 0, 0, 0, 0, 0x03, 0xe9, 0x07, 0xe8};
   uint8_t sval[17] = {2}; /* a net-sales record of an unknown version */
-  store_put("carry", skey, sizeof(skey), sval, sizeof(sval));
+  fx_raw_put(&F, "carry", skey, sizeof(skey), sval, sizeof(sval));
   cr_assert_eq(full_check(), PROTO_E_CORRUPT);
   sval[0] = 1;
-  store_put("carry", skey, sizeof(skey), sval, sizeof(sval));
+  fx_raw_put(&F, "carry", skey, sizeof(skey), sval, sizeof(sval));
   cr_assert_eq(full_check(), 0);
   fx_open(&F, 0, 0);
   teardown();
