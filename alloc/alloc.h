@@ -318,10 +318,23 @@ int alloc_carryover_limit(uint64_t net_sales, uint64_t *limit);
 /* The carry-over cap: alloc_carryover_limit, at most holding. Same returns. */
 int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap);
 
+/* A carry-over rule's limit (docs/RULES.md "Carry-over"): floor(base + factor_milli / 1000 *
+ * NS), exactly, and at most 2^53 - 1. Returns 0 and *limit, AMOUNT_TOO_LARGE when NS or base
+ * exceed 2^53 - 1, BAD_ARGUMENT when factor_milli exceeds PROTO_CARRY_FACTOR_MILLI_MAX. */
+int alloc_carryover_rule_limit(uint64_t base, uint64_t factor_milli, uint64_t net_sales,
+                               uint64_t *limit);
+
 /* A deduction against one allocation: withheld = min(amount, outstanding), credited = the rest
  * of the amount, remaining = outstanding - withheld. Never fails. */
 void alloc_deduct(uint64_t amount, uint64_t outstanding, uint64_t *credited,
                          uint64_t *withheld, uint64_t *remaining);
+
+/* What one allocation withholds (docs/RULES.md "Deductions"), the one formula of the ledger and
+ * the audit: first floor(amount * fraud_percent / 100) for a fraud deduction of its year (0:
+ * none), then of the rest at most the outstanding shortfall deduction. withheld + credited =
+ * amount; remaining = the outstanding deduction after it. Never fails (fraud_percent <= 100). */
+void alloc_withhold(uint64_t amount, uint64_t outstanding, unsigned fraud_percent,
+                    uint64_t *credited, uint64_t *withheld, uint64_t *remaining);
 
 /* The id of an allocation or claw-back transaction, derived by its issuer (proto_id_derive,
  * FORMAT.md "Deriving ids"): the Ed25519 key id_key signs, for origin and type allocate (or

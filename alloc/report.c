@@ -213,6 +213,7 @@ int alloc_tx_id(const struct proto_key *id_key, const char *origin, const char *
 }
 
 #define CARRYOVER_BASE_T 10000u /* power 2023-2024 scheme: T = 10,000 + 1.5 NS */
+#define CARRYOVER_FACTOR_MILLI 1500u
 #define CCER_COUNTED_DIVISOR 20u /* 5% of an obligation: floor(obligation / 20) */
 
 uint64_t alloc_ccer_counted_max(uint64_t obligation) { return obligation / CCER_COUNTED_DIVISOR; }
@@ -235,11 +236,21 @@ unsigned alloc_compliance_status(uint64_t shortfall, uint64_t completed_ms, uint
   return alloc_compliance_status_on_time(shortfall, completed_ms, false, deadline_ms, now_ms);
 }
 
-int alloc_carryover_limit(uint64_t net_sales, uint64_t *limit) {
-  if (net_sales > PROTO_AMOUNT_MAX) return PROTO_E_AMOUNT_TOO_LARGE;
-  /* floor(1.5 NS) = NS + floor(NS / 2); NS < 2^53 keeps the sum far below 2^64. */
-  *limit = CARRYOVER_BASE_T + net_sales + net_sales / 2;
+int alloc_carryover_rule_limit(uint64_t base, uint64_t factor_milli, uint64_t net_sales,
+                               uint64_t *limit) {
+  if (net_sales > PROTO_AMOUNT_MAX || base > PROTO_AMOUNT_MAX) return PROTO_E_AMOUNT_TOO_LARGE;
+  if (factor_milli > PROTO_CARRY_FACTOR_MILLI_MAX) return PROTO_E_BAD_ARGUMENT;
+  /* NS = 1000 q + r: factor * NS / 1000 = factor * q + factor * r / 1000, the first exact, the
+   * second floored; with factor <= 10^6 and q < 2^53 / 1000 nothing passes 2^64. */
+  uint64_t q = net_sales / 1000u, r = net_sales % 1000u;
+  uint64_t t = base + factor_milli * q + factor_milli * r / 1000u;
+  PROTO_ASSERT(t >= base);
+  *limit = t > PROTO_AMOUNT_MAX ? PROTO_AMOUNT_MAX : t; /* no holding is larger */
   return 0;
+}
+
+int alloc_carryover_limit(uint64_t net_sales, uint64_t *limit) {
+  return alloc_carryover_rule_limit(CARRYOVER_BASE_T, CARRYOVER_FACTOR_MILLI, net_sales, limit);
 }
 
 int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap) {
@@ -252,10 +263,19 @@ int alloc_carryover_cap(uint64_t net_sales, uint64_t holding, uint64_t *cap) {
 
 void alloc_deduct(uint64_t amount, uint64_t outstanding, uint64_t *credited,
                          uint64_t *withheld, uint64_t *remaining) {
-  uint64_t w = amount < outstanding ? amount : outstanding;
-  *withheld = w;
-  *credited = amount - w;
+  alloc_withhold(amount, outstanding, 0, credited, withheld, remaining);
+}
+
+void alloc_withhold(uint64_t amount, uint64_t outstanding, unsigned fraud_percent,
+                    uint64_t *credited, uint64_t *withheld, uint64_t *remaining) {
+  PROTO_ASSERT(fraud_percent <= 100u && amount <= PROTO_AMOUNT_MAX);
+  uint64_t fraud = amount * fraud_percent / 100u; /* < 2^60: no overflow */
+  uint64_t rest = amount - fraud;
+  uint64_t w = rest < outstanding ? rest : outstanding;
+  *withheld = fraud + w;
+  *credited = rest - w;
   *remaining = outstanding - w;
+  PROTO_ASSERT(*withheld + *credited == amount);
 }
 
 int alloc_order(const struct alloc_run *run, size_t i, unsigned phase,

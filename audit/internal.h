@@ -68,14 +68,26 @@ struct audit_comp_rec {
   bool corrected;                     /* the obligation changed after the deadline */
 };
 
-/* Net sales (docs/RULES.md "Carry-over"): every transfer or settlement leg of a 2019-2024 CEA vintage
- * an account took part in, in commit order, so a carry-over's recorded NS can be recomputed. */
-#define AUDIT_NS_VINTAGE_MIN 2019u
-#define AUDIT_NS_VINTAGE_MAX 2024u
+/* Net sales (docs/RULES.md "Carry-over"): every transfer or settlement leg of a CEA vintage an
+ * account took part in, in commit order, so a carry-over's NS can be recomputed over its rule's
+ * vintages and window. Version 1 carry-overs count the 2019-2024 vintages. */
+#define AUDIT_NS_V1_VINTAGE_MIN 2019u
+#define AUDIT_NS_V1_VINTAGE_MAX 2024u
 struct audit_ns_event {
   uint64_t time_ms;
   uint64_t amount;
+  uint16_t vintage;
   bool outgoing;
+};
+/* A carry-over rule (type 27), keyed by its entry's id. */
+struct audit_carry_rule {
+  struct proto_carry_over_rule rule;
+  uint64_t index;
+};
+/* A deduction of version 2, keyed by account (8 BE) || year (2 BE) || kind (1). */
+struct audit_deduction {
+  uint64_t amount;
+  uint8_t percent;
 };
 struct audit_ns_list {
   struct audit_ns_event *ev;
@@ -94,6 +106,8 @@ struct audit_replay {
   struct audit_map ns;          /* account (8 BE) -> audit_ns_list */
   struct audit_map orders;      /* account (8 BE) || order id (16) -> audit_order_rec */
   struct audit_map order_lists; /* account (8 BE) || code (16) -> audit_order_list */
+  struct audit_map carry_rules; /* rule entry id (16) -> audit_carry_rule */
+  struct audit_map deductions;  /* account (8 BE) || year (2 BE) || kind (1) -> audit_deduction */
   uint64_t province_account[AUDIT_PROVINCES]; /* provincial account per province, 0 none */
   uint64_t deadline_ms[PROTO_YEAR_MAX + 1];   /* 0: compliance year not open */
   struct audit_tables *tables; /* allocation tables and units (rules_tables.c), made on first use */
@@ -192,7 +206,9 @@ int audit__ns_record(struct audit_ctx *c, uint64_t account, const struct audit_i
     uint64_t amount, bool outgoing);
 int audit__ns_sale(struct audit_ctx *c, uint64_t from, uint64_t to,
     const struct audit_instr_rec *in, uint64_t amount);
-uint64_t audit__ns_of(struct audit_ctx *c, uint64_t account, uint64_t start, uint64_t end);
+/* NS of account over the vintages [vintage_min, vintage_max] and commit times [start, end). */
+uint64_t audit__ns_of(struct audit_ctx *c, uint64_t account, uint16_t vintage_min,
+                      uint16_t vintage_max, uint64_t start, uint64_t end);
 
 /* One rule per transaction type: rules_accounts.c, rules_issuance.c, rules_holdings.c and
  * rules_compliance.c, mirroring ledger/'s files of the same names. */
@@ -214,6 +230,9 @@ int audit__rule_emissions(struct audit_ctx *c);
 int audit__rule_surrender(struct audit_ctx *c);
 int audit__rule_cancel(struct audit_ctx *c);
 int audit__rule_carry_over(struct audit_ctx *c);
+int audit__rule_carry_over_rule(struct audit_ctx *c);
+/* The percentage a fraud deduction withholds from account's allocations of year (0: none). */
+unsigned audit__fraud_percent(struct audit_ctx *c, uint64_t account, uint16_t year);
 int audit__rule_deduct(struct audit_ctx *c);
 int audit__rule_account_reopen(struct audit_ctx *c);
 int audit__rule_at_risk(struct audit_ctx *c);

@@ -33,6 +33,8 @@ struct audit_replay *audit_replay_new(void) {
   audit_map_init(&r->ns, 8, sizeof(struct audit_ns_list));
   audit_map_init(&r->orders, 8 + PROTO_ID_BYTES, sizeof(struct audit_order_rec));
   audit_map_init(&r->order_lists, 8 + PROTO_INSTRUMENT_BYTES, sizeof(struct audit_order_list));
+  audit_map_init(&r->carry_rules, PROTO_ID_BYTES, sizeof(struct audit_carry_rule));
+  audit_map_init(&r->deductions, 11, sizeof(struct audit_deduction));
   return r;
 }
 
@@ -58,6 +60,8 @@ void audit_replay_free(struct audit_replay *r) {
   audit__tables_free(r);
   audit_map_free(&r->orders);
   audit_map_free(&r->order_lists);
+  audit_map_free(&r->carry_rules);
+  audit_map_free(&r->deductions);
   free(r->scratch);
   free(r->failures);
   free(r);
@@ -416,31 +420,25 @@ size_t audit_replay_instruments_count(const struct audit_replay *r) { return r->
 size_t audit_replay_balances_count(const struct audit_replay *r) { return r->balances.count; }
 size_t audit_replay_compliance_count(const struct audit_replay *r) { return r->compliance.count; }
 
-static void account_out(const struct audit_account_rec *a, struct audit_account *out) {
+/* The public records are copies of the replay's: the fields they share are listed once and
+ * copied by name. */
+#define AUDIT_ACCOUNT_SHARED(X) X(id) X(kind) X(province) X(sector) X(threshold) X(closed) X(at_risk)
+#define AUDIT_INSTRUMENT_SHARED(X)                                                                 \
+  X(kind) X(vintage) X(first_year) X(last_year) X(cap) X(issued) X(surrendered) X(cancelled)       \
+  X(carried_over)
+#define COPY_SHARED(field) out->field = in->field;
+
+static void account_out(const struct audit_account_rec *in, struct audit_account *out) {
   memset(out, 0, sizeof(*out));
-  out->id = a->id;
-  out->kind = a->kind;
-  out->province = a->province;
-  out->sector = a->sector;
-  out->threshold = a->threshold;
-  out->closed = a->closed;
-  memcpy(out->uscc, a->uscc, sizeof(out->uscc));
-  out->deduction_outstanding = a->deduction;
-  out->at_risk = a->at_risk;
+  AUDIT_ACCOUNT_SHARED(COPY_SHARED)
+  memcpy(out->uscc, in->uscc, sizeof(out->uscc));
+  out->deduction_outstanding = in->deduction;
 }
 
 static void instrument_out(const struct audit_instr_rec *in, struct audit_instrument *out) {
   memset(out, 0, sizeof(*out));
   memcpy(out->code, in->code, sizeof(out->code));
-  out->kind = in->kind;
-  out->vintage = in->vintage;
-  out->first_year = in->first_year;
-  out->last_year = in->last_year;
-  out->cap = in->cap;
-  out->issued = in->issued;
-  out->surrendered = in->surrendered;
-  out->cancelled = in->cancelled;
-  out->carried_over = in->carried_over;
+  AUDIT_INSTRUMENT_SHARED(COPY_SHARED)
 }
 
 static uint64_t key_account(const uint8_t *key) {
@@ -449,14 +447,13 @@ static uint64_t key_account(const uint8_t *key) {
   return id;
 }
 
-static void balance_out(const uint8_t *key, const struct audit_bal_rec *b,
+#define AUDIT_BALANCE_SHARED(X) X(registry) X(trading) X(frozen)
+static void balance_out(const uint8_t *key, const struct audit_bal_rec *in,
                         struct audit_balance *out) {
   memset(out, 0, sizeof(*out));
   out->account = key_account(key);
   memcpy(out->instrument, key + 8, PROTO_INSTRUMENT_BYTES);
-  out->registry = b->registry;
-  out->trading = b->trading;
-  out->frozen = b->frozen;
+  AUDIT_BALANCE_SHARED(COPY_SHARED)
 }
 
 enum { AUDIT_STATUS_COMPLIANT = 1, AUDIT_STATUS_SHORT, AUDIT_STATUS_COMPLIANT_LATE, AUDIT_STATUS_OVERDUE };

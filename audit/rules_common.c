@@ -189,9 +189,7 @@ int audit__credit(struct audit_ctx *c, uint64_t account, struct audit_instr_rec 
 
 int audit__ns_record(struct audit_ctx *c, uint64_t account, const struct audit_instr_rec *in,
                      uint64_t amount, bool outgoing) {
-  if (in->kind != PROTO_INSTRUMENT_CEA || in->vintage < AUDIT_NS_VINTAGE_MIN ||
-      in->vintage > AUDIT_NS_VINTAGE_MAX)
-    return 0;
+  if (in->kind != PROTO_INSTRUMENT_CEA) return 0;
   uint8_t key[8];
   audit__account_key(account, key);
   struct audit_ns_list *l = audit_map_put(&c->r->ns, key, NULL);
@@ -201,7 +199,7 @@ int audit__ns_record(struct audit_ctx *c, uint64_t account, const struct audit_i
     if (ev) l->ev = ev, l->cap = cap;
   }
   if (!l || l->count == l->cap) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
-  l->ev[l->count++] = (struct audit_ns_event){c->time_ms, amount, outgoing};
+  l->ev[l->count++] = (struct audit_ns_event){c->time_ms, amount, in->vintage, outgoing};
   return 0;
 }
 
@@ -214,7 +212,8 @@ int audit__ns_sale(struct audit_ctx *c, uint64_t from, uint64_t to,
 
 /* NS of account over [start, end): outgoing minus incoming, at least 0 (sums saturate: a sum
  * past 2^64 cannot be matched by a recorded amount anyway). */
-uint64_t audit__ns_of(struct audit_ctx *c, uint64_t account, uint64_t start, uint64_t end) {
+uint64_t audit__ns_of(struct audit_ctx *c, uint64_t account, uint16_t vintage_min,
+                      uint16_t vintage_max, uint64_t start, uint64_t end) {
   uint8_t key[8];
   audit__account_key(account, key);
   const struct audit_ns_list *l = audit_map_get(&c->r->ns, key);
@@ -227,6 +226,7 @@ uint64_t audit__ns_of(struct audit_ctx *c, uint64_t account, uint64_t start, uin
   }
   uint64_t out = 0, in = 0;
   for (size_t i = lo; i < l->count && l->ev[i].time_ms < end; i++) {
+    if (l->ev[i].vintage < vintage_min || l->ev[i].vintage > vintage_max) continue;
     uint64_t *sum = l->ev[i].outgoing ? &out : &in;
     if (__builtin_add_overflow(*sum, l->ev[i].amount, sum)) *sum = UINT64_MAX;
   }
@@ -258,6 +258,7 @@ int audit__rules(struct audit_ctx *c) {
   case PROTO_TX_CANCEL: return audit__rule_cancel(c);
   case PROTO_TX_CARRY_OVER: return audit__rule_carry_over(c);
   case PROTO_TX_DEDUCT: return audit__rule_deduct(c);
+  case PROTO_TX_CARRY_OVER_RULE: return audit__rule_carry_over_rule(c);
   case PROTO_TX_ACCOUNT_REOPEN: return audit__rule_account_reopen(c);
   case PROTO_TX_AT_RISK: return audit__rule_at_risk(c);
   case PROTO_TX_ALLOC_TABLE_OPEN: return audit__rule_table_open(c);

@@ -138,60 +138,53 @@ int audit__rule_cancel(struct audit_ctx *c) {
   return rc ? rc : audit__add_checked(c, &in->cancelled, m->amount, "cancelled");
 }
 
-/* The recorded cap within the scheme's limit for the recorded net sales (alloc_carryover_limit). */
-static int carry_over_cap(struct audit_ctx *c, const struct proto_carry_over *co) {
-  uint64_t t = 0;
-  if (alloc_carryover_limit(co->net_sales, &t) != 0)
-    return audit__fail(c, PROTO_E_AMOUNT_TOO_LARGE, "net sales %llu exceed 2^53 - 1", LLU(co->net_sales));
-  if (co->cap > t)
-    return audit__fail(c, PROTO_E_CARRYOVER_MISMATCH,
-                       "records cap %llu but 10,000 + 1.5 x net sales %llu gives %llu", LLU(co->cap),
-                       LLU(co->net_sales), LLU(t));
+static void deduction_key(uint64_t account, uint16_t year, uint8_t kind, uint8_t key[11]) {
+  audit__account_key(account, key);
+  key[8] = (uint8_t)(year >> 8);
+  key[9] = (uint8_t)year;
+  key[10] = kind;
+}
+
+unsigned audit__fraud_percent(struct audit_ctx *c, uint64_t account, uint16_t year) {
+  uint8_t key[11];
+  deduction_key(account, year, PROTO_DEDUCT_FRAUD, key);
+  const struct audit_deduction *d = audit_map_get(&c->r->deductions, key);
+  return d ? d->percent : 0;
+}
+
+/* A shortfall deduction needs the year overdue at the entry's commit time (after the later of
+ * the year's and the enterprise's own deadline, what counts below the obligation) and is at most
+ * the shortfall. */
+static int shortfall_overdue(struct audit_ctx *c, const struct proto_movement *m) {
+  const struct audit_comp_rec *rec = compliance_rec(c, m->from, m->year, false);
+  if (!rec || !rec->has_emissions)
+    return audit__fail(c, PROTO_E_NO_OBLIGATION, "account %llu has no verified emissions for %u",
+                       LLU(m->from), m->year);
+  uint64_t due = c->r->deadline_ms[m->year];
+  if (rec->own_deadline_ms > due) due = rec->own_deadline_ms;
+  uint64_t counted = alloc_counted(rec->cea, rec->ccer, rec->emissions);
+  if (due == 0 || c->time_ms <= due || counted >= rec->emissions)
+    return audit__fail(c, PROTO_E_NOT_OVERDUE, "account %llu is not overdue for %u at %llu ms",
+                       LLU(m->from), m->year, LLU(c->time_ms));
+  if (m->amount > rec->emissions - counted)
+    return audit__fail(c, PROTO_E_DEDUCTION_BOUND, "deducts %llu for %u, above the shortfall %llu",
+                       LLU(m->amount), m->year, LLU(rec->emissions - counted));
   return 0;
 }
 
-int audit__rule_carry_over(struct audit_ctx *c) {
-  const struct proto_carry_over *co = &c->tx->u.carry_over;
-  struct audit_account_rec *a = NULL;
-  struct audit_instr_rec *from = NULL, *to = NULL;
-  int rc = audit__need_operators(c, "carry over");
-  if (!rc) rc = audit__need_account(c, co->account, "the", &a);
-  if (!rc) rc = audit__need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
-  if (!rc) rc = audit__need_instrument(c, co->from_instrument, &from);
-  if (!rc) rc = audit__need_instrument(c, co->to_instrument, &to);
+/* Version 2: once per enterprise, year and kind. */
+static int deduct_kind(struct audit_ctx *c, const struct proto_movement *m) {
+  uint8_t key[11];
+  deduction_key(m->from, m->year, m->kind, key);
+  if (audit_map_get(&c->r->deductions, key))
+    return audit__fail(c, PROTO_E_DEDUCTION_EXISTS, "a %s deduction for account %llu and %u exists",
+                       proto_deduct_kind_name(m->kind), LLU(m->from), m->year);
+  int rc = m->kind == PROTO_DEDUCT_SHORTFALL ? shortfall_overdue(c, m) : 0;
   if (rc) return rc;
-  if (from->kind != PROTO_INSTRUMENT_CEA || to->kind != PROTO_INSTRUMENT_CEA)
-    return audit__fail(c, PROTO_E_INSTRUMENT_KIND, "carries %s into %s: both must be CEA", from->code, to->code);
-  if (to->vintage <= from->vintage)
-    return audit__fail(c, PROTO_E_INELIGIBLE_VINTAGE, "carries vintage %u into the not later %u",
-                       from->vintage, to->vintage);
-  if ((rc = carry_over_cap(c, co))) return rc;
-  /* The ledger takes NS as recorded; the log itself says what it was. Only an overstated NS
-   * (which raises the cap) is refused. */
-  uint64_t ns = audit__ns_of(c, a->id, co->window_start_ms, co->window_end_ms);
-  if (co->net_sales > ns)
-    return audit__fail(c, PROTO_E_CARRYOVER_MISMATCH,
-                       "records net sales %llu but the log's transfers and settlements of the "
-                       "%u-%u vintages give account %llu net sales of %llu in [%llu, %llu) ms",
-                       LLU(co->net_sales), AUDIT_NS_VINTAGE_MIN, AUDIT_NS_VINTAGE_MAX, LLU(a->id),
-                       LLU(ns), LLU(co->window_start_ms), LLU(co->window_end_ms));
-  uint8_t key[8 + PROTO_INSTRUMENT_BYTES];
-  audit__account_key(a->id, key);
-  audit__code_key(to->code, key + 8);
-  uint64_t *total = audit_map_put(&c->r->carried, key, NULL);
-  if (!total) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
-  if (co->amount > co->cap || *total > co->cap - co->amount)
-    return audit__fail(c, PROTO_E_CARRYOVER_CAP,
-                       "account %llu would carry %llu into %s, above its cap %llu", LLU(a->id),
-                       LLU(*total + co->amount), to->code, LLU(co->cap));
-  if (co->amount > to->cap || to->issued > to->cap - co->amount)
-    return audit__fail(c, PROTO_E_CAP_EXCEEDED, "carrying %llu into %s would pass its cap %llu",
-                       LLU(co->amount), to->code, LLU(to->cap));
-  if ((rc = audit__debit_registry(c, a->id, from, co->amount))) return rc;
-  *total += co->amount;
-  from->carried_over += co->amount;
-  to->issued += co->amount;
-  return audit__credit(c, a->id, to, PROTO_POSITION_REGISTRY, co->amount);
+  struct audit_deduction *d = audit_map_put(&c->r->deductions, key, NULL);
+  if (!d) return audit__fail(c, PROTO_E_NO_MEMORY, "out of memory");
+  *d = (struct audit_deduction){m->amount, m->percent};
+  return 0;
 }
 
 int audit__rule_deduct(struct audit_ctx *c) {
@@ -200,7 +193,12 @@ int audit__rule_deduct(struct audit_ctx *c) {
   int rc = audit__need_operators(c, "deduct");
   if (!rc) rc = audit__need_account(c, m->from, "the", &a);
   if (!rc) rc = audit__need_kind(c, a, PROTO_ACCOUNT_ENTERPRISE, "the");
-  return rc ? rc : audit__add_checked(c, &a->deduction, m->amount, "outstanding deduction");
+  if (rc) return rc;
+  /* checked before anything changes: a refused entry leaves the replay as it was */
+  if (m->amount > PROTO_AMOUNT_MAX - a->deduction)
+    return audit__fail(c, PROTO_E_OVERFLOW, "the outstanding deduction would pass 2^53 - 1");
+  if (proto_tx_version(c->tx) == 2 && (rc = deduct_kind(c, m))) return rc;
+  return audit__add_checked(c, &a->deduction, m->amount, "outstanding deduction");
 }
 
 /* Short or overdue: a record whose counted surrenders never reached (or no longer reach) its

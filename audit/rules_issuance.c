@@ -111,13 +111,16 @@ int audit__rule_allocate(struct audit_ctx *c) {
   /* An outstanding deduction keeps that part in the provincial account (docs/RULES.md
    * "Deductions"). */
   uint64_t withheld = 0, credited = m->amount, remaining = to->deduction;
-  if (to->kind == PROTO_ACCOUNT_ENTERPRISE)
-    alloc_deduct(m->amount, to->deduction, &credited, &withheld, &remaining);
+  unsigned fraud = 0;
+  if (to->kind == PROTO_ACCOUNT_ENTERPRISE) {
+    fraud = audit__fraud_percent(c, to->id, m->year);
+    alloc_withhold(m->amount, to->deduction, fraud, &credited, &withheld, &remaining);
+  }
   if (c->withheld != withheld)
     return audit__fail(c, PROTO_E_BAD_ARGUMENT,
                        "the entry records withheld %llu but the outstanding deduction of account "
-                       "%llu (%llu) withholds %llu of %llu",
-                       LLU(c->withheld), LLU(to->id), LLU(to->deduction), LLU(withheld),
+                       "%llu (%llu) and a fraud deduction of %u%% withhold %llu of %llu",
+                       LLU(c->withheld), LLU(to->id), LLU(to->deduction), fraud, LLU(withheld),
                        LLU(m->amount));
   /* The whole amount must be available at the source even though the withheld part stays; an
    * at-risk enterprise's part stays too, held for it. */

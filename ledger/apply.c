@@ -37,6 +37,7 @@ static const rule_fn rules[PROTO_TX_TYPE_MAX + 1] = {
     [PROTO_TX_ALLOC_TABLE_OPEN] = rules__alloc_table_open,
     [PROTO_TX_ALLOC_TABLE_ROWS] = rules__alloc_table_rows,
     [PROTO_TX_ALLOC_TABLE_CLOSE] = rules__alloc_table_close,
+    [PROTO_TX_CARRY_OVER_RULE] = rules__carry_over_rule,
 };
 
 static int history_add(struct ledger *l, uint64_t account, uint64_t index) {

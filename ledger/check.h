@@ -50,6 +50,8 @@ int check__entry_sample(struct check_walk *w, uint64_t index);
 /* The records of "alloc" and "legs" (check_alloc.c). */
 int check__rec_alloc(struct check_walk *w, const MDB_val *k, const MDB_val *v);
 int check__rec_legs(struct check_walk *w, const MDB_val *k, const MDB_val *v);
+int check__rec_carry(struct check_walk *w, const MDB_val *k, const MDB_val *v);
+int check__rec_deduct(struct check_walk *w, const MDB_val *k, const MDB_val *v);
 /* Whether d is a database this store was written without (a read-only open of an old store). */
 bool check__db_absent(const struct check_walk *w, const struct check_db *d);
 int check__checkpoint(struct check_walk *w, const MDB_val *k, const MDB_val *v);

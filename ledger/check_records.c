@@ -83,6 +83,31 @@ static int rec_freeze_hold(struct check_walk *w, const MDB_val *k, const MDB_val
   return rec_freeze_hold_decode(v->mv_data, v->mv_size, &h);
 }
 
+/* DB_CARRY holds three kinds of record, told apart by the key's first byte. */
+int check__rec_carry(struct check_walk *w, const MDB_val *k, const MDB_val *v) {
+  const uint8_t *key = k->mv_data, *val = v->mv_data;
+  if (k->mv_size == 0) return PROTO_E_CORRUPT;
+  if (key[0] == REC_SALES_TAG && k->mv_size == REC_SALES_KEY_BYTES) {
+    struct rec_sales s;
+    return rec_sales_decode(val, v->mv_size, &s);
+  }
+  if (key[0] == REC_CARRY_RULE_TAG && k->mv_size == REC_CARRY_RULE_KEY_BYTES) {
+    struct rec_carry_rule r;
+    int rc = rec_carry_rule_decode(val, v->mv_size, &r);
+    return rc == 0 && r.index >= w->tree_size ? PROTO_E_CORRUPT : rc;
+  }
+  if (key[0] == REC_CARRY_ANY_TAG && k->mv_size == 1 && v->mv_size == REC_CARRIED_BYTES)
+    return val[0] == REC_VERSION && be64_get(val + 1) < w->tree_size ? 0 : PROTO_E_CORRUPT;
+  return PROTO_E_CORRUPT;
+}
+
+int check__rec_deduct(struct check_walk *w, const MDB_val *k, const MDB_val *v) {
+  struct rec_deduction d;
+  if (!KEYLEN(k, REC_DEDUCTION_KEY_BYTES)) return PROTO_E_CORRUPT;
+  int rc = rec_deduction_decode(v->mv_data, v->mv_size, ((const uint8_t *)k->mv_data)[10], &d);
+  return rc == 0 && d.index >= w->tree_size ? PROTO_E_CORRUPT : rc;
+}
+
 static int rec_txids(struct check_walk *w, const MDB_val *k, const MDB_val *v) {
   struct rec_txid t;
   if (!KEYLEN(k, PROTO_ID_BYTES)) return PROTO_E_CORRUPT;
@@ -143,6 +168,7 @@ const struct check_db check__dbs[] = {
     {"checkpoints", DB_CHECKPOINTS, rec_checkpoints},
     {"legs", DB_LEGS, check__rec_legs},          {"alloc", DB_ALLOC, check__rec_alloc},
     {"freezes", DB_FREEZES, rec_freezes},        {"freeze_hold", DB_FREEZE_HOLD, rec_freeze_hold},
+    {"carry", DB_CARRY, check__rec_carry},       {"deductions", DB_DEDUCT, check__rec_deduct},
 };
 const size_t check__dbs_count = sizeof(check__dbs) / sizeof(check__dbs[0]);
 
@@ -152,7 +178,8 @@ MDB_dbi check__dbi(const struct check_walk *w, const struct check_db *d) {
 
 bool check__db_absent(const struct check_walk *w, const struct check_db *d) {
   return (d->db == DB_LEGS && w->l->no_legs_db) || (d->db == DB_ALLOC && w->l->no_alloc_db) ||
-         ((d->db == DB_FREEZES || d->db == DB_FREEZE_HOLD) && w->l->no_freeze_db);
+         ((d->db == DB_FREEZES || d->db == DB_FREEZE_HOLD) && w->l->no_freeze_db) ||
+         ((d->db == DB_CARRY || d->db == DB_DEDUCT) && w->l->no_carry_db);
 }
 
 static int record(struct check_walk *w, const struct check_db *d, const MDB_val *k,

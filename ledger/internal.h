@@ -36,6 +36,8 @@ enum ledger_db {
   DB_ALLOC,       /* allocation tables, their rows, units' allocated totals (rules_tables.c) */
   DB_FREEZES,     /* u64 BE account || order id[16] -> freeze order record */
   DB_FREEZE_HOLD, /* u64 BE account || 16-byte instrument -> ids of the orders in force on it */
+  DB_CARRY,       /* carry-over rules and the running net sales they count (rules_carry.c) */
+  DB_DEDUCT,      /* u64 BE account || u16 BE year || u8 kind -> deduction (rules_compliance.c) */
   /* New databases go here, at the end: meta "databases" counts them in this order (store.c). */
   DB_COUNT
 };
@@ -136,6 +138,7 @@ struct ledger {
   bool no_legs_db; /* read-only open of a store written before legs were kept: none stored */
   bool no_alloc_db; /* ... or before allocation tables were kept: none stored */
   bool no_freeze_db; /* read-only open of a store written before freeze orders: none stored */
+  bool no_carry_db;  /* ... before carry-over rules and deduction kinds: none stored */
   size_t history_len, history_cap;
 };
 
@@ -239,6 +242,41 @@ size_t rec_freeze_hold_encode(const struct rec_freeze_hold *h, uint8_t *out);
 int rec_freeze_hold_decode(const uint8_t *in, size_t len, struct rec_freeze_hold *h);
 void rec_txid_encode(const struct rec_txid *t, uint8_t out[REC_TXID_BYTES]);
 int rec_txid_decode(const uint8_t *in, size_t len, struct rec_txid *t);
+
+/* ---- records_carry.c: DB_CARRY (net sales, carry-over rules) and DB_DEDUCT ---- */
+#define REC_SALES_TAG 'n'
+#define REC_CARRY_RULE_TAG 'r'
+#define REC_CARRY_ANY_TAG 'R' /* a rule exists: version || index of the first, 9 bytes */
+#define REC_SALES_KEY_BYTES 19u
+#define REC_SALES_BYTES 17u
+#define REC_CARRY_RULE_KEY_BYTES 17u
+#define REC_CARRY_RULE_BYTES 62u
+#define REC_DEDUCTION_KEY_BYTES 11u
+#define REC_DEDUCTION_BYTES 18u
+struct rec_sales {
+  uint64_t out, in; /* tonnes, saturating */
+};
+struct rec_carry_rule {
+  uint64_t index;
+  struct proto_carry_over_rule rule; /* ref left empty */
+};
+struct rec_deduction {
+  uint64_t amount;
+  uint8_t percent;
+  uint64_t index;
+};
+void rec_sales_key(uint64_t account, uint16_t vintage, uint64_t time_ms,
+                   uint8_t out[REC_SALES_KEY_BYTES]);
+void rec_sales_encode(const struct rec_sales *s, uint8_t out[REC_SALES_BYTES]);
+int rec_sales_decode(const uint8_t *in, size_t len, struct rec_sales *s);
+void rec_carry_rule_key(const uint8_t id[PROTO_ID_BYTES], uint8_t out[REC_CARRY_RULE_KEY_BYTES]);
+void rec_carry_rule_encode(const struct rec_carry_rule *r, uint8_t out[REC_CARRY_RULE_BYTES]);
+int rec_carry_rule_decode(const uint8_t *in, size_t len, struct rec_carry_rule *r);
+void rec_deduction_key(uint64_t account, uint16_t year, uint8_t kind,
+                       uint8_t out[REC_DEDUCTION_KEY_BYTES]);
+void rec_deduction_encode(const struct rec_deduction *d, uint8_t out[REC_DEDUCTION_BYTES]);
+/* kind: the key's kind byte, which decides the values allowed. */
+int rec_deduction_decode(const uint8_t *in, size_t len, uint8_t kind, struct rec_deduction *d);
 
 /* Keys. Instrument codes are stored as 16 bytes, zero padded. */
 void rec_code_key(const char *code, uint8_t out[PROTO_INSTRUMENT_BYTES]);
@@ -382,7 +420,15 @@ int rules__verified_emissions(struct tx_ctx *c);
 int rules__surrender(struct tx_ctx *c);
 int rules__cancel(struct tx_ctx *c);
 int rules__carry_over(struct tx_ctx *c);
+int rules__carry_over_rule(struct tx_ctx *c);
 int rules__deduct(struct tx_ctx *c);
+/* rules_carry.c: records a transfer or settlement leg of amount of code from `from` to `to` in
+ * both accounts' running net sales (CEA only), at the batch's commit time. O(1) per leg. */
+int carry__sales_record(struct batch *b, uint64_t from, uint64_t to, const char *code,
+                        uint64_t amount);
+/* rules_compliance.c: the percentage a fraud deduction withholds from allocations of year to
+ * account (0: none). */
+int ledger__fraud_percent(struct batch *b, uint64_t account, uint16_t year, unsigned *percent);
 int rules__account_reopen(struct tx_ctx *c);
 int rules__at_risk(struct tx_ctx *c);
 /* Whether an enterprise is at risk (rules_accounts.c): what allocations and surrenders on its

@@ -197,72 +197,52 @@ int rules__cancel(struct tx_ctx *c) {
   return rc;
 }
 
-static int carried_get(struct batch *b, uint64_t account, const char *code, uint64_t *total) {
-  uint8_t key[24];
-  rec_balance_key(account, code, key);
+static int deduction_get(struct batch *b, uint64_t account, uint16_t year, uint8_t kind,
+                         struct rec_deduction *d) {
+  uint8_t key[REC_DEDUCTION_KEY_BYTES];
+  rec_deduction_key(account, year, kind, key);
   const uint8_t *v;
   size_t vlen;
-  int rc = overlay__get(b->ov, DB_CARRIED, key, sizeof(key), &v, &vlen);
-  *total = 0;
-  if (rc == PROTO_E_NOT_FOUND) return 0;
-  if (rc) return rc;
-  if (vlen != REC_CARRIED_BYTES || v[0] != REC_VERSION) return PROTO_E_CORRUPT;
-  *total = be64_get(v + 1);
-  return 0;
+  int rc = overlay__get(b->ov, DB_DEDUCT, key, sizeof(key), &v, &vlen);
+  return rc ? rc : rec_deduction_decode(v, vlen, kind, d);
 }
 
-static int carried_put(struct batch *b, uint64_t account, const char *code, uint64_t total) {
-  uint8_t key[24], val[REC_CARRIED_BYTES];
-  rec_balance_key(account, code, key);
-  val[0] = REC_VERSION;
-  be64_put(val + 1, total);
-  return overlay__put(b->ov, DB_CARRIED, key, sizeof(key), val, sizeof(val));
+int ledger__fraud_percent(struct batch *b, uint64_t account, uint16_t year, unsigned *percent) {
+  struct rec_deduction d;
+  int rc = deduction_get(b, account, year, PROTO_DEDUCT_FRAUD, &d);
+  *percent = rc == 0 ? d.percent : 0;
+  return rc == PROTO_E_NOT_FOUND ? 0 : rc;
 }
 
-/* The instruments' checks: both CEA, into a later vintage; and the recorded cap within the
- * scheme's limit for the recorded net sales. */
-static int carry_over_checks(const struct proto_carry_over *p, const struct ledger_instrument *from,
-                             const struct ledger_instrument *to) {
-  if (from->kind != PROTO_INSTRUMENT_CEA || to->kind != PROTO_INSTRUMENT_CEA)
-    return PROTO_E_INSTRUMENT_KIND;
-  if (to->vintage <= from->vintage) return PROTO_E_INELIGIBLE_VINTAGE;
-  uint64_t limit = 0;
-  int rc = alloc_carryover_limit(p->net_sales, &limit);
-  if (rc) return rc;
-  return p->cap > limit ? PROTO_E_CARRYOVER_MISMATCH : 0;
+/* A shortfall deduction answers an overdue year: after the enterprise's deadline, with what
+ * counts below the obligation; it is at most that shortfall. */
+static int shortfall_bound(struct batch *b, const struct proto_movement *m) {
+  struct rec_compliance r;
+  struct rec_year y = {0};
+  int rc = compliance_get(b, m->from, m->year, &r);
+  if (rc) return rc == PROTO_E_NOT_FOUND ? PROTO_E_NO_OBLIGATION : rc;
+  rc = year_get(b, m->year, &y);
+  if (rc != 0 && rc != PROTO_E_NOT_FOUND) return rc;
+  uint64_t deadline = r.own_deadline_ms > y.deadline_ms ? r.own_deadline_ms : y.deadline_ms;
+  uint64_t counted = alloc_counted(r.cea, r.ccer, r.emissions);
+  if (deadline == 0 || b->time_ms <= deadline || counted >= r.emissions) return PROTO_E_NOT_OVERDUE;
+  return m->amount > r.emissions - counted ? PROTO_E_DEDUCTION_BOUND : 0;
 }
 
-int rules__carry_over(struct tx_ctx *c) {
-  PROTO_ASSERT(c->tx->type == PROTO_TX_CARRY_OVER);
-  PROTO_ASSERT(c->b->has_genesis); /* apply.c orders the genesis first */
-  const struct proto_carry_over *p = &c->tx->u.carry_over;
-  struct batch *b = c->b;
-  int rc = operator_acts(c);
-  struct ledger_account a;
-  if (rc == 0) rc = enterprise(b, p->account, &a);
-  struct ledger_instrument from, to;
-  if (rc == 0) rc = st__instrument(b, p->from_instrument, &from);
-  if (rc == 0) rc = st__instrument(b, p->to_instrument, &to);
-  if (rc == 0) rc = carry_over_checks(p, &from, &to);
-  uint64_t carried = 0;
-  if (rc == 0) rc = carried_get(b, p->account, p->to_instrument, &carried);
-  if (rc == 0) rc = amount_add(carried, p->amount, &carried);
-  if (rc) return rc;
-  if (carried > p->cap) return PROTO_E_CARRYOVER_CAP;
-  struct ledger_balance src, dst;
-  rc = st__balance(b, p->account, p->from_instrument, &src);
-  if (rc == 0) rc = st__take_available(c, p->account, &src, p->amount);
-  if (rc == 0) rc = amount_add(to.issued, p->amount, &to.issued);
-  if (rc == 0 && to.issued > to.cap) rc = PROTO_E_CAP_EXCEEDED;
-  if (rc == 0) rc = amount_add(from.carried_over, p->amount, &from.carried_over);
-  if (rc == 0) rc = st__balance_put(b, p->account, &src);
-  if (rc == 0) rc = st__balance(b, p->account, p->to_instrument, &dst);
-  if (rc == 0) rc = amount_add(dst.registry, p->amount, &dst.registry);
-  if (rc == 0) rc = st__balance_put(b, p->account, &dst);
-  if (rc == 0) rc = st__instrument_put(b, &from, 0);
-  if (rc == 0) rc = st__instrument_put(b, &to, 0);
-  if (rc == 0) rc = carried_put(b, p->account, p->to_instrument, carried);
-  return rc;
+/* Version 2: one deduction of each kind per enterprise and year, recorded; a shortfall adds to
+ * the outstanding deduction, a fraud withholds its percentage of the year's allocations. */
+static int deduct_v2(struct tx_ctx *c, struct ledger_account *a) {
+  const struct proto_movement *m = &c->tx->u.move;
+  struct rec_deduction d;
+  int rc = deduction_get(c->b, a->id, m->year, m->kind, &d);
+  if (rc == 0) return PROTO_E_DEDUCTION_EXISTS;
+  if (rc != PROTO_E_NOT_FOUND) return rc;
+  if (m->kind == PROTO_DEDUCT_SHORTFALL && (rc = shortfall_bound(c->b, m))) return rc;
+  d = (struct rec_deduction){.amount = m->amount, .percent = m->percent, .index = c->index};
+  uint8_t key[REC_DEDUCTION_KEY_BYTES], val[REC_DEDUCTION_BYTES];
+  rec_deduction_key(a->id, m->year, m->kind, key);
+  rec_deduction_encode(&d, val);
+  return overlay__put(c->b->ov, DB_DEDUCT, key, sizeof(key), val, sizeof(val));
 }
 
 int rules__deduct(struct tx_ctx *c) {
@@ -272,8 +252,11 @@ int rules__deduct(struct tx_ctx *c) {
   int rc = operator_acts(c);
   struct ledger_account a;
   if (rc == 0) rc = enterprise(c->b, m->from, &a);
-  if (rc == 0) rc = amount_add(a.deduction_outstanding, m->amount, &a.deduction_outstanding);
-  if (rc) return rc;
+  uint64_t total = 0;
+  if (rc == 0) rc = amount_add(a.deduction_outstanding, m->amount, &total);
+  if (rc == 0 && proto_tx_version(c->tx) == 2) rc = deduct_v2(c, &a);
+  if (rc || m->amount == 0) return rc; /* a fraud deduction owes no tonnes */
+  a.deduction_outstanding = total;
   return st__account_put(c->b, &a);
 }
 

@@ -43,6 +43,7 @@ int rules__transfer(struct tx_ctx *c) {
   if (rc == 0) rc = amount_add(dst.registry, m->amount, &dst.registry);
   if (rc == 0) rc = st__balance_put(b, m->from, &src);
   if (rc == 0) rc = st__balance_put(b, m->to, &dst);
+  if (rc == 0) rc = carry__sales_record(b, m->from, m->to, m->instrument, m->amount);
   return rc;
 }
 
@@ -83,6 +84,7 @@ static int settle_leg(struct tx_ctx *c, const struct proto_leg *leg) {
   if (rc == 0) rc = st__balance(b, leg->to, leg->instrument, &dst);
   if (rc == 0) rc = amount_add(dst.trading, leg->amount, &dst.trading);
   if (rc == 0) rc = st__balance_put(b, leg->to, &dst);
+  if (rc == 0) rc = carry__sales_record(b, leg->from, leg->to, leg->instrument, leg->amount);
   return rc;
 }
 

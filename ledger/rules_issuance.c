@@ -178,7 +178,11 @@ int rules__allocate(struct tx_ctx *c) {
   /* An outstanding deduction takes its part of every allocation first; that part stays in the
    * provincial account. The whole amount must be available there all the same. */
   uint64_t withheld = 0, credited = m->amount;
-  alloc_deduct(m->amount, to.deduction_outstanding, &credited, &withheld, &to.deduction_outstanding);
+  unsigned fraud = 0;
+  if (to.kind == PROTO_ACCOUNT_ENTERPRISE) rc = ledger__fraud_percent(c->b, to.id, m->year, &fraud);
+  if (rc) return rc;
+  alloc_withhold(m->amount, to.deduction_outstanding, fraud, &credited, &withheld,
+                 &to.deduction_outstanding);
   /* An at-risk enterprise's part stays in the provincial account too, held for it. */
   bool at_risk = false;
   if (to.kind == PROTO_ACCOUNT_ENTERPRISE) rc = ledger__account_at_risk(c->b, to.id, &at_risk);

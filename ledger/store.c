@@ -25,6 +25,7 @@ static const char *const db_names[DB_COUNT] = {
     [DB_TXIDS] = "txids",             [DB_HISTORY] = "history",
     [DB_CHECKPOINTS] = "checkpoints", [DB_LEGS] = "legs", [DB_ALLOC] = "alloc",
     [DB_FREEZES] = "freezes", [DB_FREEZE_HOLD] = "freeze_hold",
+    [DB_CARRY] = "carry", [DB_DEDUCT] = "deductions",
 };
 
 /* The errno behind this thread's last STORAGE, for messages that name the cause. */
@@ -219,7 +220,7 @@ static int dbs_counted(struct ledger *l, MDB_txn *txn) {
   if (rc == 0 && v.mv_size != 1) return MDB_CORRUPTED;
   if (had > DB_COUNT && !l->read_only) return MDB_CORRUPTED; /* a later release's store */
   if ((had > DB_LEGS && l->no_legs_db) || (had > DB_ALLOC && l->no_alloc_db) ||
-      (had > DB_FREEZES && l->no_freeze_db))
+      (had > DB_FREEZES && l->no_freeze_db) || (had > DB_CARRY && l->no_carry_db))
     return MDB_CORRUPTED;
   if (l->read_only || had == DB_COUNT) return 0;
   uint8_t count = DB_COUNT;
@@ -229,7 +230,8 @@ static int dbs_counted(struct ledger *l, MDB_txn *txn) {
 
 /* Databases a store written by an earlier release may lack (a reader sees them empty). */
 static bool db_added_later(unsigned i) {
-  return i == DB_LEGS || i == DB_ALLOC || i == DB_FREEZES || i == DB_FREEZE_HOLD;
+  return i == DB_LEGS || i == DB_ALLOC || i == DB_FREEZES || i == DB_FREEZE_HOLD ||
+         i == DB_CARRY || i == DB_DEDUCT;
 }
 
 static int open_dbs(struct ledger *l) {
@@ -250,6 +252,7 @@ static int open_dbs(struct ledger *l) {
     if (rc == MDB_NOTFOUND && i == DB_LEGS) l->no_legs_db = true;
     if (rc == MDB_NOTFOUND && i == DB_ALLOC) l->no_alloc_db = true;
     if (rc == MDB_NOTFOUND && (i == DB_FREEZES || i == DB_FREEZE_HOLD)) l->no_freeze_db = true;
+    if (rc == MDB_NOTFOUND && (i == DB_CARRY || i == DB_DEDUCT)) l->no_carry_db = true;
   }
   PROTO_ASSERT(found + missing <= DB_COUNT);
   if (rc == MDB_NOTFOUND) rc = 0; /* judged from the counts below */

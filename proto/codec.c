@@ -357,6 +357,24 @@ static int check_table_tx(const struct proto_tx *tx, const char **field) {
   return r->first_row + r->rows_count > PROTO_TABLE_ROWS_TOTAL_MAX ? PROTO_E_BAD_RANGE : 0;
 }
 
+static int check_carry_rule(const struct proto_carry_over_rule *r, const char **field) {
+  if (r->vintage_from > r->vintage_to) return blame(field, "vintage_to", PROTO_E_BAD_RANGE);
+  if (r->window_start_ms > r->window_end_ms) return blame(field, "window_end_ms", PROTO_E_BAD_RANGE);
+  /* bit 0 would be sector none */
+  return r->sectors & ~PROTO_CARRY_SECTORS_ALL ? blame(field, "sectors", PROTO_E_RESERVED_NONZERO) : 0;
+}
+
+/* deduct version 2: a shortfall has an amount and no percent, a fraud the reverse. */
+static int check_deduct_v2(const struct proto_movement *m, const char **field) {
+  if (m->kind == PROTO_DEDUCT_SHORTFALL) {
+    if (m->amount == 0) return blame(field, "amount", PROTO_E_ZERO_AMOUNT);
+    return m->percent ? blame(field, "percent", PROTO_E_FIELD_NONZERO) : 0;
+  }
+  if (m->amount != 0) return blame(field, "amount", PROTO_E_FIELD_NONZERO);
+  bool in_range = m->percent >= PROTO_FRAUD_PERCENT_MIN && m->percent <= PROTO_FRAUD_PERCENT_MAX;
+  return in_range ? 0 : blame(field, "percent", PROTO_E_BAD_ARGUMENT);
+}
+
 int proto__rules_check(const struct proto_tx *tx, const char **where) {
   const char *field = NULL;
   int rc = 0;
@@ -380,6 +398,12 @@ int proto__rules_check(const struct proto_tx *tx, const char **where) {
   case PROTO_TX_CARRY_OVER:
     field = "window_end_ms";
     rc = tx->u.carry_over.window_start_ms > tx->u.carry_over.window_end_ms ? PROTO_E_BAD_RANGE : 0;
+    break;
+  case PROTO_TX_CARRY_OVER_RULE:
+    rc = check_carry_rule(&tx->u.carry_over_rule, &field);
+    break;
+  case PROTO_TX_DEDUCT:
+    if (proto_tx_version(tx) == 2) rc = check_deduct_v2(&tx->u.move, &field);
     break;
   case PROTO_TX_ALLOCATE:
   case PROTO_TX_CLAWBACK:

@@ -113,6 +113,7 @@ NAME_LIST(table_phase, NULL, "pre", "final")
 NAME_LIST(bp_kind, NULL, "none", "published", "solved")
 NAME_LIST(table_action, NULL, "close", "abandon")
 NAME_LIST(cover, NULL, "registry", "trading", "both")
+NAME_LIST(deduct_kind, NULL, "shortfall", "fraud")
 
 /* Sector 0 has a name ("none") and is a valid value, so it is listed apart. */
 static const char *const sector_names[] = {"none", "power", "steel", "cement", "aluminium"};

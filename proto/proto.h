@@ -69,6 +69,11 @@
   X(FIELD_NONZERO, -1021, "field_nonzero", 400, "a field that must be zero for this kind is not")       \
   X(SAME_ACCOUNT, -1022, "same_account", 400, "source and destination are the same account")            \
   X(BAD_RANGE, -1023, "bad_range", 400, "a range's start is after its end")                             \
+  X(LEGS_MISSING, -1024, "legs_missing", 400, "a version 2 settlement arrived without its legs")        \
+  X(LEGS_UNEXPECTED, -1025, "legs_unexpected", 400, "legs beside a tx that is no version 2 settle")     \
+  X(LEGS_COUNT, -1026, "legs_count_mismatch", 400, "the legs beside are not legs_count legs")           \
+  X(LEGS_ROOT, -1027, "legs_root_mismatch", 400, "the legs do not hash to the signed legs_root")        \
+  X(DUPLICATE_SALT, -1028, "duplicate_salt", 400, "two legs of one settlement share a salt")            \
   /* JSON and text */                                                                                   \
   X(BAD_JSON, -1100, "bad_json", 400, "malformed JSON")                                                 \
   X(JSON_MISSING, -1101, "json_missing_field", 400, "a required JSON field is missing")                 \
@@ -87,7 +92,7 @@
   X(UNAUTHORIZED, -1207, "unauthorized", 401, "the request needs a valid signed read header")           \
   X(FORBIDDEN, -1208, "forbidden", 403, "this key may not read that")                                   \
   X(STALE_TIME, -1209, "stale_time", 401, "the signed time is too far from the server's clock")         \
-  /* ledger rules */                                                                                    \
+  /* ledger rules (docs/RULES.md); a new code takes the next number of its family */                    \
   X(ID_CONFLICT, -1300, "id_conflict", 409, "this transaction id was used for another body")            \
   X(GENESIS_REQUIRED, -1301, "genesis_required", 422, "the first entry must be the genesis")            \
   X(GENESIS_EXISTS, -1302, "genesis_exists", 422, "the registry already has its genesis")               \
@@ -114,6 +119,27 @@
   X(CARRYOVER_MISMATCH, -1323, "carryover_mismatch", 422, "the recorded cap does not follow from NS")   \
   X(INSTRUMENT_KIND, -1324, "wrong_instrument_kind", 422, "the instrument is not of the kind needed")   \
   X(UNKNOWN_LOG_KEY, -1325, "wrong_log_key", 403, "the genesis must be signed by the log key")          \
+  X(ACCOUNT_OWES, -1326, "account_owes", 422,                                                           \
+    "the enterprise owes a deduction or is short or overdue in a compliance year")                      \
+  X(ACCOUNT_OPEN, -1327, "account_open", 409, "the account is not closed")                              \
+  X(NOT_AT_RISK, -1328, "not_at_risk", 422, "the enterprise is not at risk")                            \
+  X(AT_RISK_UNCHANGED, -1329, "at_risk_unchanged", 409, "the at-risk status already has that value")    \
+  X(NOT_HELD, -1330, "not_held", 422, "the province holds fewer units for the enterprise than asked")   \
+  X(UNKNOWN_ORDER, -1331, "unknown_order", 422, "no such freeze order on that account")                 \
+  X(ORDER_NOT_IN_FORCE, -1332, "order_not_in_force", 422, "the freeze order has expired or was lifted") \
+  X(ORDERS_FULL, -1333, "freeze_orders_full", 422, "the holding has as many freeze orders in force as allowed") \
+  X(EXPIRY_PAST, -1334, "expiry_past", 422, "the expiry is not after the entry's commit time")          \
+  X(OWN_DEADLINE, -1335, "own_deadline_not_allowed", 422, "an own deadline comes only with an obligation raised after the deadline") \
+  X(UNKNOWN_RULE, -1336, "unknown_carryover_rule", 422, "no carry-over rule entry has that id")         \
+  X(CARRYOVER_RULE, -1337, "carryover_rule", 422,                                                       \
+    "the carry-over is outside its rule's vintages, target instrument or sectors")                      \
+  X(CARRYOVER_EARLY, -1338, "carryover_early", 422, "the carry-over rule's net-sales window has not closed") \
+  X(RULE_REQUIRED, -1339, "carryover_rule_required", 422,                                               \
+    "a carry-over rule exists: a carry-over must cite it (version 2)")                                  \
+  X(NOT_OVERDUE, -1340, "not_overdue", 422, "the enterprise is not overdue in that compliance year")    \
+  X(DEDUCTION_BOUND, -1341, "deduction_bound", 422, "the deduction exceeds the overdue shortfall of that year") \
+  X(DEDUCTION_EXISTS, -1342, "deduction_exists", 409,                                                   \
+    "a deduction of that kind already answers that enterprise and year")                                \
   /* storage and service */                                                                             \
   X(MAP_FULL, -1400, "map_full", 507, "the ledger reached its configured size ceiling")                 \
   X(CORRUPT, -1401, "corrupt", 500, "stored data is corrupt; writes are stopped")                       \
@@ -129,39 +155,16 @@
   X(INCONSISTENT, -1411, "inconsistent", 400, "the two tree heads are not consistent")                  \
   X(BAD_ARGUMENT, -1412, "bad_argument", 400, "an argument is out of range")                            \
   X(NO_MEMORY, -1413, "no_memory", 503, "out of memory")                                                \
-  X(DIVERGED, -1414, "diverged", 409, "entries from another node do not replay to the same log")      \
-  X(STANDBY, -1415, "standby", 503, "this node is a standby: write to its primary")                   \
+  X(DIVERGED, -1414, "diverged", 409, "entries from another node do not replay to the same log")        \
+  X(STANDBY, -1415, "standby", 503, "this node is a standby: write to its primary")                     \
   X(STANDBY_AWAY, -1416, "standby_away", 503, "the synchronous standby did not confirm; not acknowledged") \
-  X(SUPERSEDED, -1417, "superseded", 503, "another node was promoted; this node stopped writing")     \
-  X(WITNESS_AHEAD, -1418, "witness_ahead", 409, "a witness cosigned a tree this node does not hold")   \
+  X(SUPERSEDED, -1417, "superseded", 503, "another node was promoted; this node stopped writing")       \
+  X(WITNESS_AHEAD, -1418, "witness_ahead", 409, "a witness cosigned a tree this node does not hold")     \
   X(PROMOTION_LOST, -1419, "promotion_lost", 409, "the etcd epoch or checkpoint changed during this promotion") \
-  /* allocation */                                                                                      \
+  /* allocation and allocation tables (docs/ALLOCATION.md) */                                           \
   X(BAD_SCHEME, -1500, "bad_scheme", 422, "the allocation scheme file is invalid")                      \
   X(BAD_DATA, -1501, "bad_data", 422, "the enterprise data is invalid")                                 \
   X(NO_ROOT, -1502, "no_root", 422, "no balance value solves the sector's equation")                    \
-  /* witnesses (C2SP tlog-witness, tlog-policy) */                                                      \
-  X(BAD_POLICY, -1600, "bad_policy", 400, "the witness policy is invalid")                              \
-  X(NO_QUORUM, -1601, "no_quorum", 422, "the witness cosignatures do not meet the policy's quorum")     \
-  X(WEAK_QUORUM, -1602, "weak_quorum", 400, "half of the witnesses or fewer could meet the quorum")     \
-  X(UNKNOWN_LOG, -1603, "unknown_log", 404, "the witness does not know this checkpoint's origin")       \
-  X(SIZE_CONFLICT, -1604, "size_conflict", 409, "the old size is not the witness's latest size")        \
-  /* settlement legs beside a version 2 settle (FORMAT.md "Settlement legs") */                         \
-  X(LEGS_MISSING, -1024, "legs_missing", 400, "a version 2 settlement arrived without its legs")        \
-  X(LEGS_UNEXPECTED, -1025, "legs_unexpected", 400, "legs beside a tx that is no version 2 settle")     \
-  X(LEGS_COUNT, -1026, "legs_count_mismatch", 400, "the legs beside are not legs_count legs")           \
-  X(LEGS_ROOT, -1027, "legs_root_mismatch", 400, "the legs do not hash to the signed legs_root")        \
-  X(DUPLICATE_SALT, -1028, "duplicate_salt", 400, "two legs of one settlement share a salt")            \
-  /* keys and text */                                                                                   \
-  X(BAD_THRESHOLD, -1700, "bad_threshold", 422, "the threshold exceeds the number of distinct keys")    \
-  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")     \
-  /* rules of issue 14 (the lead renumbers at merge if two branches collide) */                         \
-  X(ACCOUNT_OWES, -1326, "account_owes", 422,                                                           \
-    "the enterprise owes a deduction or is short or overdue in a compliance year")                      \
-  X(ACCOUNT_OPEN, -1327, "account_open", 409, "the account is not closed")                              \
-  X(NOT_AT_RISK, -1328, "not_at_risk", 422, "the enterprise is not at risk")                            \
-  X(AT_RISK_UNCHANGED, -1329, "at_risk_unchanged", 409, "the at-risk status already has that value")    \
-  X(NOT_HELD, -1330, "not_held", 422, "the province holds fewer units for the enterprise than asked")  \
-  /* allocation tables (issue 14) */                                                                    \
   X(UNKNOWN_TABLE, -1503, "unknown_table", 404, "no such allocation table")                             \
   X(TABLE_EXISTS, -1504, "table_exists", 422,                                                           \
     "the table id is taken, or a complete table of that vintage, sector and phase exists")              \
@@ -176,14 +179,16 @@
     "the allocation's instrument, year, kind or enterprise disagree with its table")                    \
   X(OVER_ALLOCATION, -1513, "over_allocation", 422, "more than the table row allows this unit")         \
   X(CLAWBACK_BOUND, -1514, "clawback_bound", 422,                                                       \
-    "a claw-back takes back only what was allocated above the final quota") \
-  /* freeze orders (docs/RULES.md "Freeze orders") */                                              \
-  X(UNKNOWN_ORDER, -1331, "unknown_order", 422, "no such freeze order on that account")             \
-  X(ORDER_NOT_IN_FORCE, -1332, "order_not_in_force", 422, "the freeze order has expired or was lifted") \
-  X(ORDERS_FULL, -1333, "freeze_orders_full", 422, "the holding has as many freeze orders in force as allowed") \
-  X(EXPIRY_PAST, -1334, "expiry_past", 422, "the expiry is not after the entry's commit time") \
-  /* corrections after the deadline (docs/RULES.md "Corrections after the deadline") */       \
-  X(OWN_DEADLINE, -1335, "own_deadline_not_allowed", 422, "an own deadline comes only with an obligation raised after the deadline")
+    "a claw-back takes back only what was allocated above the final quota")                             \
+  /* witnesses (C2SP tlog-witness, tlog-policy) */                                                      \
+  X(BAD_POLICY, -1600, "bad_policy", 400, "the witness policy is invalid")                              \
+  X(NO_QUORUM, -1601, "no_quorum", 422, "the witness cosignatures do not meet the policy's quorum")     \
+  X(WEAK_QUORUM, -1602, "weak_quorum", 400, "half of the witnesses or fewer could meet the quorum")     \
+  X(UNKNOWN_LOG, -1603, "unknown_log", 404, "the witness does not know this checkpoint's origin")       \
+  X(SIZE_CONFLICT, -1604, "size_conflict", 409, "the old size is not the witness's latest size")        \
+  /* keys and text */                                                                                   \
+  X(BAD_THRESHOLD, -1700, "bad_threshold", 422, "the threshold exceeds the number of distinct keys")    \
+  X(TEXT_CONTROL, -1701, "text_control", 400, "text holds a bidirectional or C1 control character")
 
 enum proto_err {
   PROTO_OK = 0,
@@ -240,6 +245,13 @@ bool proto_err_is_server_fault(int err);
 #define PROTO_LEG_BYTES 40u   /* from, to, instrument, amount */
 /* Freeze orders in force at once on one account's holding of one instrument (ledger and audit). */
 #define PROTO_FREEZE_ORDERS_HELD_MAX 16u
+/* A carry-over rule's factor in thousandths (1.5 is 1500): at most 1,000 x. */
+#define PROTO_CARRY_FACTOR_MILLI_MAX 1000000u
+/* A carry-over rule's sectors: bit s for sector s, power (1) to aluminium (4). */
+#define PROTO_CARRY_SECTORS_ALL 0x1eu
+/* A fraud deduction withholds 50..100 percent of the allocations of its year. */
+#define PROTO_FRAUD_PERCENT_MIN 50u
+#define PROTO_FRAUD_PERCENT_MAX 100u
 
 /* ---------------------------------------------------------------------------------------------
  * 3. Values
@@ -271,10 +283,11 @@ enum proto_tx_type {
   PROTO_TX_ALLOC_TABLE_OPEN = 24,  /* an allocation table's header */
   PROTO_TX_ALLOC_TABLE_ROWS = 25,  /* a chunk of its rows, or a new version of one row */
   PROTO_TX_ALLOC_TABLE_CLOSE = 26, /* its closing entry, or its abandonment */
-  /* 27..31: reserved (proto/FORMAT.md section 17); they decode as unknown types */
+  PROTO_TX_CARRY_OVER_RULE = 27,   /* the carry-over parameters that carry-overs cite */
+  /* 28..31: reserved (proto/FORMAT.md section 17); they decode as unknown types */
 };
 #define PROTO_TX_TYPE_MIN PROTO_TX_GENESIS
-#define PROTO_TX_TYPE_MAX PROTO_TX_ALLOC_TABLE_CLOSE
+#define PROTO_TX_TYPE_MAX PROTO_TX_CARRY_OVER_RULE
 
 /* The stable name of a type ("transfer"), or NULL for an unknown or reserved type. */
 const char *proto_tx_type_name(unsigned type);
@@ -345,6 +358,12 @@ enum proto_cover {
   PROTO_COVER_BOTH = 3,
 };
 
+/* The kind of a deduction (deduct version 2). */
+enum proto_deduct_kind {
+  PROTO_DEDUCT_SHORTFALL = 1, /* an amount, at most the overdue shortfall of its year */
+  PROTO_DEDUCT_FRAUD = 2,     /* a percentage of the allocations of its year */
+};
+
 /* Stable names of the small enums above (e.g. "authority", "enterprise", "steel", "pre"),
  * NULL for a value outside the list; and the reverse, 0 when unknown. */
 const char *proto_role_name(unsigned v);
@@ -369,6 +388,8 @@ const char *proto_table_action_name(unsigned v);
 unsigned proto_table_action_from_name(const char *s);
 const char *proto_cover_name(unsigned v);
 unsigned proto_cover_from_name(const char *s);
+const char *proto_deduct_kind_name(unsigned v);
+unsigned proto_deduct_kind_from_name(const char *s);
 
 /* Text fields are NUL-terminated inside the struct; the encoding carries the length instead. */
 typedef char proto_name_t[PROTO_NAME_BYTES_MAX + 1];
@@ -448,6 +469,7 @@ struct proto_movement {
   proto_ref_t ref;            /* legal reference, reason */
   uint64_t table;             /* allocate / clawback version 2: the allocation table cited */
   uint64_t row;               /* ... and its row (0-based); both 0 for national -> provincial */
+  uint8_t percent;            /* deduct version 2, fraud: 50..100; else 0 */
 };
 
 /* freeze and unfreeze version 2: a freeze order (its id is the freeze transaction's id) and the
@@ -507,6 +529,21 @@ struct proto_carry_over {
   uint64_t net_sales;       /* NS, at least 0 */
   uint64_t window_start_ms; /* NS window, unix ms, inclusive */
   uint64_t window_end_ms;   /* exclusive */
+  uint8_t rule[PROTO_ID_BYTES]; /* version 2: the id of the carry_over_rule entry it cites */
+};
+
+/* A carry-over rule (type 27): which vintages may be carried into which instrument, by which
+ * sectors, and the cap T = floor(base + factor_milli / 1000 * NS), NS being the enterprise's net
+ * sales of those vintages whose commit time falls in [window_start_ms, window_end_ms). */
+struct proto_carry_over_rule {
+  uint16_t vintage_from, vintage_to; /* eligible vintages, inclusive */
+  proto_instrument_t to_instrument;  /* the target vintage */
+  uint64_t window_start_ms;          /* NS window, unix ms, inclusive */
+  uint64_t window_end_ms;            /* exclusive; carry-overs come at or after it */
+  uint64_t base;                     /* tonnes (10,000) */
+  uint64_t factor_milli;             /* thousandths (1.5 -> 1500) */
+  uint8_t sectors;                   /* bit s for sector s; PROTO_CARRY_SECTORS_ALL */
+  proto_ref_t ref;                   /* the scheme or notice it comes from */
 };
 
 /* Allocation tables: a header (open), chunks of rows, a closing entry. */
@@ -596,6 +633,7 @@ struct proto_tx {
     struct proto_verified_emissions emissions;
     struct proto_surrender surrender;
     struct proto_carry_over carry_over;
+    struct proto_carry_over_rule carry_over_rule;
     struct proto_alloc_table_open table_open;
     struct proto_alloc_table_rows table_rows;
     struct proto_alloc_table_close table_close;

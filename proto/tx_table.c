@@ -71,57 +71,38 @@ static const struct proto_field compliance_year_fields[] = {
 };
 
 #define MV struct proto_movement
-static const struct proto_field issue_fields[] = {
-  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
-  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
-};
-
+#define ISSUE_V1                                                              \
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES), \
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT)
+static const struct proto_field issue_fields[] = {ISSUE_V1};
 /* Version 2: CCER is issued straight to the project owner's holding account, never allocated. */
-static const struct proto_field issue_v2_fields[] = {
-  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
-  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
-  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
-};
+static const struct proto_field issue_v2_fields[] = {ISSUE_V1,
+                                                     F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX)};
 
-static const struct proto_field allocate_fields[] = {
-  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
-  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
-  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
-  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
-  F("year", PROTO_F_YEAR, MV, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
-  E("kind", MV, kind, alloc_kind),
-};
+/* Fields a later version repeats are written once, as a list both tables expand: a version 2
+ * table is its version 1 list, then what version 2 adds. */
+#define ALLOCATE_V1                                                           \
+  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),                        \
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),                            \
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES), \
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),                            \
+  F("year", PROTO_F_YEAR, MV, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),          \
+  E("kind", MV, kind, alloc_kind)
+#define CLAWBACK_V1                                                           \
+  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),                        \
+  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),                            \
+  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES), \
+  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),                            \
+  F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX)
+/* The table row an allocation or claw-back version 2 is held to (national -> provincial: 0, 0). */
+#define TABLE_ROW(table_min_)                                                 \
+  F("table", PROTO_F_U64, MV, table, table_min_, UINT64_MAX),                 \
+  F("row", PROTO_F_U64, MV, row, 0, PROTO_TABLE_ROWS_TOTAL_MAX - 1)
 
-static const struct proto_field clawback_fields[] = {
-  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
-  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
-  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
-  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
-  F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
-};
-
-/* Version 2 of allocate and clawback: version 1's fields, then the allocation table and row
- * the amount is held to (allocate national -> provincial: both 0). */
-static const struct proto_field allocate_v2_fields[] = {
-  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
-  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
-  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
-  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
-  F("year", PROTO_F_YEAR, MV, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
-  E("kind", MV, kind, alloc_kind),
-  F("table", PROTO_F_U64, MV, table, 0, UINT64_MAX),
-  F("row", PROTO_F_U64, MV, row, 0, PROTO_TABLE_ROWS_TOTAL_MAX - 1),
-};
-
-static const struct proto_field clawback_v2_fields[] = {
-  F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
-  F("to", PROTO_F_ACCOUNT, MV, to, 1, UINT64_MAX),
-  F("instrument", PROTO_F_INSTRUMENT, MV, instrument, 1, PROTO_INSTRUMENT_BYTES),
-  F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
-  F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
-  F("table", PROTO_F_U64, MV, table, 1, UINT64_MAX),
-  F("row", PROTO_F_U64, MV, row, 0, PROTO_TABLE_ROWS_TOTAL_MAX - 1),
-};
+static const struct proto_field allocate_fields[] = {ALLOCATE_V1};
+static const struct proto_field clawback_fields[] = {CLAWBACK_V1};
+static const struct proto_field allocate_v2_fields[] = {ALLOCATE_V1, TABLE_ROW(0)};
+static const struct proto_field clawback_v2_fields[] = {CLAWBACK_V1, TABLE_ROW(1)};
 
 static const struct proto_field transfer_fields[] = {
   F("from", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
@@ -178,22 +159,17 @@ static const struct proto_field unfreeze_v2_fields[] = {
   F("legal_ref", PROTO_F_TEXT, FZ, ref, 1, PROTO_REF_BYTES_MAX),
 };
 
-static const struct proto_field emissions_fields[] = {
-  F("account", PROTO_F_ACCOUNT, struct proto_verified_emissions, account, 1, UINT64_MAX),
-  F("year", PROTO_F_YEAR, struct proto_verified_emissions, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
-  F("emissions", PROTO_F_AMOUNT, struct proto_verified_emissions, emissions, 0, AMT),
-  F("ref", PROTO_F_TEXT, struct proto_verified_emissions, ref, 0, PROTO_REF_BYTES_MAX),
-};
-
+#define VE struct proto_verified_emissions
+#define EMISSIONS_V1                                                          \
+  F("account", PROTO_F_ACCOUNT, VE, account, 1, UINT64_MAX),                  \
+  F("year", PROTO_F_YEAR, VE, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),          \
+  F("emissions", PROTO_F_AMOUNT, VE, emissions, 0, AMT),                      \
+  F("ref", PROTO_F_TEXT, VE, ref, 0, PROTO_REF_BYTES_MAX)
+static const struct proto_field emissions_fields[] = {EMISSIONS_V1};
 /* Version 2: a re-determination that raises the obligation after the deadline gives the
  * enterprise its own deadline (0: none). */
 static const struct proto_field emissions_v2_fields[] = {
-  F("account", PROTO_F_ACCOUNT, struct proto_verified_emissions, account, 1, UINT64_MAX),
-  F("year", PROTO_F_YEAR, struct proto_verified_emissions, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
-  F("emissions", PROTO_F_AMOUNT, struct proto_verified_emissions, emissions, 0, AMT),
-  F("ref", PROTO_F_TEXT, struct proto_verified_emissions, ref, 0, PROTO_REF_BYTES_MAX),
-  F("deadline_ms", PROTO_F_U64, struct proto_verified_emissions, deadline_ms, 0, UINT64_MAX),
-};
+  EMISSIONS_V1, F("deadline_ms", PROTO_F_U64, VE, deadline_ms, 0, UINT64_MAX)};
 
 static const struct proto_field surrender_fields[] = {
   F("account", PROTO_F_ACCOUNT, struct proto_surrender, account, 1, UINT64_MAX),
@@ -211,23 +187,59 @@ static const struct proto_field cancel_fields[] = {
 };
 
 #define CO struct proto_carry_over
+#define CARRY_OVER_MOVE                                                       \
+  F("from_instrument", PROTO_F_INSTRUMENT, CO, from_instrument, 1, PROTO_INSTRUMENT_BYTES), \
+  F("to_instrument", PROTO_F_INSTRUMENT, CO, to_instrument, 1, PROTO_INSTRUMENT_BYTES), \
+  F("amount", PROTO_F_AMOUNT, CO, amount, 1, AMT),                            \
+  F("cap", PROTO_F_AMOUNT, CO, cap, 0, AMT),                                  \
+  F("net_sales", PROTO_F_AMOUNT, CO, net_sales, 0, AMT)
 static const struct proto_field carry_over_fields[] = {
   F("account", PROTO_F_ACCOUNT, CO, account, 1, UINT64_MAX),
-  F("from_instrument", PROTO_F_INSTRUMENT, CO, from_instrument, 1, PROTO_INSTRUMENT_BYTES),
-  F("to_instrument", PROTO_F_INSTRUMENT, CO, to_instrument, 1, PROTO_INSTRUMENT_BYTES),
-  F("amount", PROTO_F_AMOUNT, CO, amount, 1, AMT),
-  F("cap", PROTO_F_AMOUNT, CO, cap, 0, AMT),
-  F("net_sales", PROTO_F_AMOUNT, CO, net_sales, 0, AMT),
+  CARRY_OVER_MOVE,
   F("window_start_ms", PROTO_F_U64, CO, window_start_ms, 0, UINT64_MAX),
   F("window_end_ms", PROTO_F_U64, CO, window_end_ms, 0, UINT64_MAX),
 };
 
+/* Version 2: cites the carry-over rule entry (its transaction id); the window, vintages, base
+ * and factor are the rule's, and the ledger computes NS and the cap itself. */
+static const struct proto_field carry_over_v2_fields[] = {
+  F("account", PROTO_F_ACCOUNT, CO, account, 1, UINT64_MAX),
+  F("rule", PROTO_F_ID, CO, rule, 0, 0),
+  CARRY_OVER_MOVE,
+};
+
+#define CR struct proto_carry_over_rule
+/* sectors: bit s for sector s (1..4), at least one. factor_milli: the factor in thousandths. */
+static const struct proto_field carry_over_rule_fields[] = {
+  F("vintage_from", PROTO_F_YEAR, CR, vintage_from, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("vintage_to", PROTO_F_YEAR, CR, vintage_to, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("to_instrument", PROTO_F_INSTRUMENT, CR, to_instrument, 1, PROTO_INSTRUMENT_BYTES),
+  F("window_start_ms", PROTO_F_U64, CR, window_start_ms, 0, UINT64_MAX),
+  F("window_end_ms", PROTO_F_U64, CR, window_end_ms, 0, UINT64_MAX),
+  F("base", PROTO_F_AMOUNT, CR, base, 0, AMT),
+  F("factor_milli", PROTO_F_U64, CR, factor_milli, 0, PROTO_CARRY_FACTOR_MILLI_MAX),
+  F("sectors", PROTO_F_U8, CR, sectors, 1, PROTO_CARRY_SECTORS_ALL),
+  F("ref", PROTO_F_TEXT, CR, ref, 1, PROTO_REF_BYTES_MAX),
+};
+
 /* deduct: `from` is the enterprise; `year` the compliance year whose failure it answers. */
+#define DEDUCT_ACCOUNT F("account", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX)
 static const struct proto_field deduct_fields[] = {
-  F("account", PROTO_F_ACCOUNT, MV, from, 1, UINT64_MAX),
+  DEDUCT_ACCOUNT,
   F("amount", PROTO_F_AMOUNT, MV, amount, 1, AMT),
   F("year", PROTO_F_YEAR, MV, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
   F("reason", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
+};
+
+/* Version 2: a kind. shortfall: `amount` of the overdue shortfall of `year` (percent 0); fraud:
+ * `percent` (50..100) of the allocations of `year` (amount 0), with its legal reference. */
+static const struct proto_field deduct_v2_fields[] = {
+  DEDUCT_ACCOUNT,
+  E("kind", MV, kind, deduct_kind),
+  F("year", PROTO_F_YEAR, MV, year, PROTO_YEAR_MIN, PROTO_YEAR_MAX),
+  F("amount", PROTO_F_AMOUNT, MV, amount, 0, AMT),
+  F("percent", PROTO_F_U8, MV, percent, 0, 100),
+  F("legal_ref", PROTO_F_TEXT, MV, ref, 1, PROTO_REF_BYTES_MAX),
 };
 
 #define TO struct proto_alloc_table_open
@@ -287,13 +299,14 @@ static const struct type_entry types[PROTO_TX_TYPE_MAX + 1] = {
   [PROTO_TX_VERIFIED_EMISSIONS] = T2("verified_emissions", emissions_fields, emissions_v2_fields),
   [PROTO_TX_SURRENDER] = T("surrender", surrender_fields),
   [PROTO_TX_CANCEL] = T("cancel", cancel_fields),
-  [PROTO_TX_CARRY_OVER] = T("carry_over", carry_over_fields),
-  [PROTO_TX_DEDUCT] = T("deduct", deduct_fields),
+  [PROTO_TX_CARRY_OVER] = T2("carry_over", carry_over_fields, carry_over_v2_fields),
+  [PROTO_TX_DEDUCT] = T2("deduct", deduct_fields, deduct_v2_fields),
   [PROTO_TX_ALLOC_TABLE_OPEN] = T("alloc_table_open", table_open_fields),
   [PROTO_TX_ALLOC_TABLE_ROWS] = T("alloc_table_rows", table_rows_fields),
   [PROTO_TX_ALLOC_TABLE_CLOSE] = T("alloc_table_close", table_close_fields),
   [PROTO_TX_ACCOUNT_REOPEN] = T("account_reopen", account_close_fields),
   [PROTO_TX_AT_RISK] = T("at_risk", at_risk_fields),
+  [PROTO_TX_CARRY_OVER_RULE] = T("carry_over_rule", carry_over_rule_fields),
 };
 
 const struct proto_field *proto_tx_fields_version(unsigned type, unsigned version, size_t *count) {

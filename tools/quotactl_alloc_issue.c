@@ -20,8 +20,10 @@ static void alloc_help(FILE *out) {
           "       quotactl --key OPERATOR alloc issue --scheme FILE --data FILE.csv\n"
           "                --kind final|pre|true-up [--table ID] [--instrument CODE] [--bp VALUE]\n"
           "                [--authority-keys PATTERN] [--national ID | --no-national]\n"
+          "       quotactl --key OPERATOR alloc carryover --account REF --from CODE --rule ID\n"
+          "                [--to CODE] [--amount N]\n"
           "       quotactl --key OPERATOR alloc carryover --account REF --from CODE --to CODE\n"
-          "                [--amount N] [--window-start-ms MS] [--window-end-ms MS]\n"
+          "                [--amount N] [--window-start-ms MS] [--window-end-ms MS]   (version 1)\n"
           "publish: computes the table as the ledger recomputes it (a solved balance value is\n"
           "the solve truncated to 18 places) and submits its header, rows in chunks of --chunk\n"
           "(default 300) and closing entry. Data without this year's emissions make a\n"
@@ -38,10 +40,13 @@ static void alloc_help(FILE *out) {
           "--id-key), so a rerun answers 'exists' and nobody without that key can predict them.\n"
           "--table ID: the published table the allocations cite (version 2; row i is unit i of\n"
           "the same data): the pre-allocation table for --kind pre, else the final table.\n"
-          "carryover: NS = the account's outgoing minus incoming transfers and settlement legs of\n"
-          "2019-2024 CEA vintages committed in the window (default 1 Jan 2024 to 1 Jan 2026,\n"
-          "Beijing time); cap T = floor(10,000 + 1.5 NS) capped at the registry holding of --from;\n"
-          "submits a carry-over of --amount (default: T).\n");
+          "carryover --rule: reads the carry-over rule entry ID; NS = the account's outgoing minus\n"
+          "incoming transfers and settlement legs of the rule's vintages committed in its window;\n"
+          "T = floor(base + factor x NS) capped at the registry position of --from (as the ledger\n"
+          "computes them); submits a version 2 carry-over of --amount (default: T) citing the rule.\n"
+          "Without --rule (registries with no rule yet): version 1, the 2019-2024 vintages, the\n"
+          "window given (default 1 Jan 2024 to 1 Jan 2026, Beijing time), T = floor(10,000 +\n"
+          "1.5 NS) capped at the available holding.\n");
 }
 
 struct issue_opts {
@@ -259,8 +264,14 @@ static const char *jstr(const json_t *o, const char *key) {
   return v ? v : "";
 }
 
-/* Whether units of this instrument count toward NS: CEA of the 2019-2024 vintages. */
-static bool counts(const json_t *instruments, const char *code) {
+/* What NS counts: CEA of vintages [vintage_min, vintage_max] committed in [start, end). */
+struct ns_params {
+  json_int_t vintage_min, vintage_max;
+  uint64_t start_ms, end_ms;
+};
+
+/* Whether units of this instrument count toward NS. */
+static bool counts(const json_t *instruments, const char *code, const struct ns_params *p) {
   size_t i;
   json_t *in;
   for (i = 0; i < json_array_size(json_object_get(instruments, "instruments")) && (in = json_array_get(json_object_get(instruments, "instruments"), i)) != NULL; i++) {
@@ -268,14 +279,14 @@ static bool counts(const json_t *instruments, const char *code) {
     json_int_t v = json_integer_value(json_object_get(in, "vintage"));
     const char *kind = json_string_value(json_object_get(in, "kind"));
     return kind && proto_instrument_kind_from_name(kind) == PROTO_INSTRUMENT_CEA &&
-           v >= CARRYOVER_VINTAGE_MIN && v <= CARRYOVER_VINTAGE_MAX;
+           v >= p->vintage_min && v <= p->vintage_max;
   }
   return false;
 }
 
 /* Adds one entry's outgoing and incoming tonnes for account to *out and *in. */
-static int tally_entry(const json_t *e, uint64_t account, const json_t *instruments, uint64_t *out,
-                       uint64_t *in) {
+static int tally_entry(const json_t *e, uint64_t account, const json_t *instruments,
+                       const struct ns_params *p, uint64_t *out, uint64_t *in) {
   const json_t *tx = json_object_get(e, "tx");
   const char *type = json_string_value(json_object_get(tx, "type"));
   json_t *legs = json_object_get(tx, "legs");
@@ -292,7 +303,7 @@ static int tally_entry(const json_t *e, uint64_t account, const json_t *instrume
   json_t *m;
   int rc = 0;
   for (i = 0; i < json_array_size(single) && (m = json_array_get(single, i)) != NULL; i++) {
-    if (!counts(instruments, jstr(m, "instrument"))) continue;
+    if (!counts(instruments, jstr(m, "instrument"), p)) continue;
     uint64_t amount = (uint64_t)json_integer_value(json_object_get(m, "amount"));
     uint64_t from = (uint64_t)json_integer_value(json_object_get(m, "from"));
     uint64_t to = (uint64_t)json_integer_value(json_object_get(m, "to"));
@@ -304,7 +315,7 @@ static int tally_entry(const json_t *e, uint64_t account, const json_t *instrume
 }
 
 /* NS of account over [start, end) from its history. */
-static int net_sales(struct qctl *q, uint64_t account, uint64_t start, uint64_t end,
+static int net_sales(struct qctl *q, uint64_t account, const struct ns_params *p,
                      const json_t *instruments, uint64_t *ns) {
   uint64_t out = 0, in = 0;
   char path[160];
@@ -320,7 +331,7 @@ static int net_sales(struct qctl *q, uint64_t account, uint64_t start, uint64_t 
     json_t *e;
     for (i = 0; i < json_array_size(json_object_get(ans, "entries")) && (e = json_array_get(json_object_get(ans, "entries"), i)) != NULL; i++) {
       uint64_t t = (uint64_t)json_integer_value(json_object_get(e, "time_ms"));
-      if (t >= start && t < end && tally_entry(e, account, instruments, &out, &in) != 0) {
+      if (t >= p->start_ms && t < p->end_ms && tally_entry(e, account, instruments, p, &out, &in) != 0) {
         json_decref(ans);
         fprintf(stderr, "quotactl alloc carryover: sales overflow\n");
         return QCTL_EXIT_IO;
@@ -337,8 +348,9 @@ static int net_sales(struct qctl *q, uint64_t account, uint64_t start, uint64_t 
   return 0;
 }
 
-/* The registry holding available (registry - frozen) of code in account. */
-static int holding(struct qctl *q, uint64_t account, const char *code, uint64_t *avail) {
+/* The holding of code in account: `which` is "available" (registry - frozen) or "registry". */
+static int holding(struct qctl *q, uint64_t account, const char *code, const char *which,
+                   uint64_t *avail) {
   json_t *b = NULL;
   int rc = qctl_getf(q, &b, "/v1/accounts/%" PRIu64 "/balances", account);
   if (rc) return rc;
@@ -347,48 +359,94 @@ static int holding(struct qctl *q, uint64_t account, const char *code, uint64_t 
   json_t *row;
   for (i = 0; i < json_array_size(json_object_get(b, "balances")) && (row = json_array_get(json_object_get(b, "balances"), i)) != NULL; i++) {
     if (strcmp(jstr(row, "instrument"), code) == 0) {
-      *avail = (uint64_t)json_integer_value(json_object_get(row, "available"));
+      *avail = (uint64_t)json_integer_value(json_object_get(row, which));
     }
   }
   json_decref(b);
   return 0;
 }
 
+/* The cited rule's parameters, read from its entry (GET /v1/tx/{id}). */
+static int rule_params(struct qctl *q, const char *hex, struct proto_carry_over *c,
+                       struct ns_params *p, uint64_t *base, uint64_t *factor_milli) {
+  int rc = qctl_id_from_hex(hex, c->rule);
+  if (rc) return rc < 0 ? QCTL_EXIT_USAGE : rc;
+  json_t *ans = NULL;
+  if ((rc = qctl_getf(q, &ans, "/v1/tx/%s", hex))) return rc;
+  const json_t *r = json_object_get(json_object_get(ans, "entry"), "tx");
+  const char *type = json_string_value(json_object_get(r, "type"));
+  if (!type || strcmp(type, "carry_over_rule") != 0) {
+    json_decref(ans);
+    fprintf(stderr, "quotactl alloc carryover: %s is no carry_over_rule entry\n", hex);
+    return QCTL_EXIT_USAGE;
+  }
+  p->vintage_min = json_integer_value(json_object_get(r, "vintage_from"));
+  p->vintage_max = json_integer_value(json_object_get(r, "vintage_to"));
+  p->start_ms = (uint64_t)json_integer_value(json_object_get(r, "window_start_ms"));
+  p->end_ms = (uint64_t)json_integer_value(json_object_get(r, "window_end_ms"));
+  *base = (uint64_t)json_integer_value(json_object_get(r, "base"));
+  *factor_milli = (uint64_t)json_integer_value(json_object_get(r, "factor_milli"));
+  if (c->to_instrument[0] == 0)
+    snprintf(c->to_instrument, sizeof(c->to_instrument), "%s", jstr(r, "to_instrument"));
+  json_decref(ans);
+  return 0;
+}
+
+/* NS, the holding and T, as the ledger computes them for the entry's version. */
+static int carryover_cap(struct qctl *q, const struct qopts *o, struct proto_tx *tx,
+                         uint64_t *held) {
+  struct proto_carry_over *c = &tx->u.carry_over;
+  struct ns_params p = {CARRYOVER_VINTAGE_MIN, CARRYOVER_VINTAGE_MAX, CARRYOVER_WINDOW_START_MS,
+                        CARRYOVER_WINDOW_END_MS};
+  uint64_t base = 0, factor = 0;
+  const char *rule = qopts_get(o, "rule"), *ws = qopts_get(o, "window-start-ms"),
+             *we = qopts_get(o, "window-end-ms");
+  int rc = 0;
+  if (rule) tx->version = 2, rc = rule_params(q, rule, c, &p, &base, &factor);
+  if (!rc && ws) rc = qopts_u64(ws, "--window-start-ms", 0, INT64_MAX, &p.start_ms);
+  if (!rc && we) rc = qopts_u64(we, "--window-end-ms", 0, INT64_MAX, &p.end_ms);
+  json_t *instruments = NULL;
+  if (!rc) rc = qctl_get(q, "/v1/instruments", false, &instruments);
+  if (rc) return rc;
+  rc = net_sales(q, c->account, &p, instruments, &c->net_sales);
+  json_decref(instruments);
+  if (!rc) rc = holding(q, c->account, c->from_instrument, rule ? "registry" : "available", held);
+  if (rc) return rc;
+  uint64_t limit = 0;
+  int arc = rule ? alloc_carryover_rule_limit(base, factor, c->net_sales, &limit)
+                 : alloc_carryover_cap(c->net_sales, *held, &limit);
+  if (arc != 0) {
+    fprintf(stderr, "quotactl alloc carryover: %s\n", proto_err_message(arc));
+    return QCTL_EXIT_USAGE;
+  }
+  c->cap = limit < *held ? limit : *held;
+  if (!rule) c->window_start_ms = p.start_ms, c->window_end_ms = p.end_ms;
+  return 0;
+}
+
 static int carryover_tx(struct qctl *q, const struct qopts *o, struct proto_tx *tx) {
   struct proto_carry_over *c = &tx->u.carry_over;
   const char *acct = qopts_get(o, "account"), *from = qopts_get(o, "from"), *to = qopts_get(o, "to");
-  if (!acct || !from || !to || strlen(from) > PROTO_INSTRUMENT_BYTES ||
-      strlen(to) > PROTO_INSTRUMENT_BYTES) {
-    fprintf(stderr, "quotactl alloc carryover: --account, --from and --to (instrument codes) are "
-            "required\n");
+  bool rule = qopts_get(o, "rule") != NULL;
+  if (!acct || !from || (!to && !rule) || strlen(from) > PROTO_INSTRUMENT_BYTES ||
+      (to && strlen(to) > PROTO_INSTRUMENT_BYTES) ||
+      (rule && (qopts_get(o, "window-start-ms") || qopts_get(o, "window-end-ms")))) {
+    fprintf(stderr, "quotactl alloc carryover: --account, --from and --rule (or --to and a window,\n"
+            "for version 1) are required; a rule has its own window\n");
     return QCTL_EXIT_USAGE;
   }
   int rc = qctl_resolve_account(q, acct, &c->account);
   if (rc) return rc;
   snprintf(c->from_instrument, sizeof(c->from_instrument), "%s", from);
-  snprintf(c->to_instrument, sizeof(c->to_instrument), "%s", to);
-  c->window_start_ms = CARRYOVER_WINDOW_START_MS;
-  c->window_end_ms = CARRYOVER_WINDOW_END_MS;
-  const char *ws = qopts_get(o, "window-start-ms"), *we = qopts_get(o, "window-end-ms");
-  if (ws && (rc = qopts_u64(ws, "--window-start-ms", 0, INT64_MAX, &c->window_start_ms))) return rc;
-  if (we && (rc = qopts_u64(we, "--window-end-ms", 0, INT64_MAX, &c->window_end_ms))) return rc;
-  json_t *instruments = NULL;
-  if ((rc = qctl_get(q, "/v1/instruments", false, &instruments))) return rc;
-  uint64_t avail = 0;
-  rc = net_sales(q, c->account, c->window_start_ms, c->window_end_ms, instruments, &c->net_sales);
-  json_decref(instruments);
-  if (!rc) rc = holding(q, c->account, from, &avail);
-  if (rc) return rc;
-  if (alloc_carryover_cap(c->net_sales, avail, &c->cap) != 0) {
-    fprintf(stderr, "quotactl alloc carryover: net sales too large\n");
-    return QCTL_EXIT_USAGE;
-  }
+  if (to) snprintf(c->to_instrument, sizeof(c->to_instrument), "%s", to);
+  uint64_t held = 0;
+  if ((rc = carryover_cap(q, o, tx, &held))) return rc;
   c->amount = c->cap;
   const char *amount = qopts_get(o, "amount");
   if (amount && (rc = qopts_u64(amount, "--amount", 1, PROTO_AMOUNT_MAX, &c->amount))) return rc;
   fprintf(stderr, "carry-over of account %" PRIu64 ": net sales NS = %" PRIu64 " t, holding %"
           PRIu64 " t of %s, cap T = %" PRIu64 " t, amount %" PRIu64 " t\n", c->account,
-          c->net_sales, avail, from, c->cap, c->amount);
+          c->net_sales, held, from, c->cap, c->amount);
   if (c->amount == 0) {
     fprintf(stderr, "quotactl alloc carryover: nothing to carry over (cap 0)\n");
     return QCTL_EXIT_REFUSED;
@@ -431,7 +489,7 @@ int qctl_cmd_alloc(struct qctl *q, int argc, char **argv) {
   static const char *const issue_allowed[] = {"scheme", "data", "bp", "instrument", "kind", "table",
                                               "authority-keys", "national", "no-national", NULL};
   static const char *const carry_allowed[] = {"account", "from", "to", "amount", "window-start-ms",
-                                              "window-end-ms", "id", NULL};
+                                              "window-end-ms", "id", "rule", NULL};
   if ((rc = qopts_only(&o, issue ? "alloc issue" : "alloc carryover",
                        issue ? issue_allowed : carry_allowed))) {
     return rc;

@@ -26,6 +26,9 @@ static unsigned version_for(unsigned type, const struct qopts *o) {
   if ((type == PROTO_TX_ALLOCATE || type == PROTO_TX_CLAWBACK) && !qopts_get(o, "table") &&
       !qopts_get(o, "row"))
     return 1;
+  /* carry-overs citing a rule and deductions of a kind; the old flags still build version 1 */
+  if (type == PROTO_TX_CARRY_OVER && !qopts_get(o, "rule")) return 1;
+  if (type == PROTO_TX_DEDUCT && !qopts_get(o, "kind")) return 1;
   return qbuild_version(type);
 }
 
@@ -44,6 +47,9 @@ static const char *field_default(const struct proto_field *f) {
   if (strcmp(f->name, "expiry_ms") == 0) return "0"; /* a freeze order binds until lifted */
   if (strcmp(f->name, "deadline_ms") == 0 && f->min == 0) return "0"; /* an own deadline */
   if (f->kind == PROTO_F_PROVINCE && f->min == 0) return "0"; /* participants have none */
+  /* a deduction's kind needs one of amount (shortfall) and percent (fraud); the other is 0 */
+  if (strcmp(f->name, "percent") == 0) return "0";
+  if (strcmp(f->name, "amount") == 0 && f->kind == PROTO_F_AMOUNT && f->min == 0) return "0";
   return NULL;
 }
 
@@ -291,8 +297,8 @@ static int field_value(const struct proto_field *f, const char *flag, const char
 
 static int check_known(unsigned type, const struct qopts *o, const char *label, char *err,
                        size_t cap) {
-  size_t n = 0;
-  const struct proto_field *f = qbuild_fields(type, &n);
+  size_t n = 0; /* the flags of the version these flags build (deduct v1 has --reason, v2 not) */
+  const struct proto_field *f = proto_tx_fields_version(type, version_for(type, o), &n);
   for (size_t i = 0; i < o->n; i++) {
     char want[64];
     qbuild_flag_name(o->names[i], want, sizeof(want));

@@ -35,8 +35,12 @@ static const struct {
     {"emissions", PROTO_TX_VERIFIED_EMISSIONS, "record verified emissions for a year"},
     {"surrender", PROTO_TX_SURRENDER, "surrender units against a compliance year"},
     {"cancel", PROTO_TX_CANCEL, "voluntary cancellation"},
-    {"carry-over", PROTO_TX_CARRY_OVER, "carry old-vintage units into a new vintage"},
-    {"deduct", PROTO_TX_DEDUCT, "record an outstanding deduction (penalty)"},
+    {"carry-over-rule", PROTO_TX_CARRY_OVER_RULE,
+     "the carry-over parameters (vintages, target, window, base, factor, sectors)"},
+    {"carry-over", PROTO_TX_CARRY_OVER,
+     "carry old-vintage units into a new vintage (--rule: version 2; `alloc carryover` computes NS, T)"},
+    {"deduct", PROTO_TX_DEDUCT,
+     "a penalty deduction: --kind shortfall --amount T | --kind fraud --percent P (50..100)"},
 };
 #define TX_CMDS_N (sizeof(tx_cmds) / sizeof(tx_cmds[0]))
 

@@ -183,7 +183,7 @@ for (const w of W.entries) {
   check(`${w.name}: a byte short is refused`, await throws(() => decodeEntry(truncated)));
 }
 for (const want of ['account_reopen v1', 'at_risk v1', 'alloc_table_open v1', 'alloc_table_rows v1', 'alloc_table_close v1',
-  'issue v2', 'allocate v2', 'clawback v2']) check(`the vectors include ${want}`, seen.has(want));
+  'issue v2', 'allocate v2', 'clawback v2', 'carry_over_rule v1', 'carry_over v2', 'deduct v2']) check(`the vectors include ${want}`, seen.has(want));
 const versionOf = (w, v) => { const b = hex(w.hex); const at = 28 + 4; b[at] = v; return b; };
 const alloc2 = W.entries.find((w) => w.json.type === 'allocate' && w.json.version === 2);
 check('a version 3 body is refused', await throws(() => decodeEntry(versionOf(alloc2, 3))));

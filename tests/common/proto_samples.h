@@ -226,6 +226,20 @@ static inline void sample_type_fields(struct proto_tx *tx, unsigned v) {
   case PROTO_TX_ALLOC_TABLE_OPEN:
   case PROTO_TX_ALLOC_TABLE_ROWS:
   case PROTO_TX_ALLOC_TABLE_CLOSE: sample_table(tx, v); break;
+  case PROTO_TX_CARRY_OVER_RULE: {
+    struct proto_carry_over_rule *r = &tx->u.carry_over_rule;
+    r->vintage_from = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2019);
+    r->vintage_to = (uint16_t)(v == 1 ? PROTO_YEAR_MAX : v == 2 ? PROTO_YEAR_MIN : 2024);
+    sample_instrument(r->to_instrument, v);
+    r->window_start_ms = v == 1 ? UINT64_MAX : v == 2 ? 0 : UINT64_C(1704038400000);
+    r->window_end_ms = v == 1 ? UINT64_MAX : v == 2 ? 0 : UINT64_C(1767196800000);
+    r->base = v == 1 ? PROTO_AMOUNT_MAX : v == 2 ? 0 : 10000;
+    r->factor_milli = v == 1 ? PROTO_CARRY_FACTOR_MILLI_MAX : v == 2 ? 0 : 1500;
+    r->sectors = (uint8_t)(v == 1 ? PROTO_CARRY_SECTORS_ALL : 1u << PROTO_SECTOR_POWER);
+    if (v == 1) sample_text(r->ref, PROTO_REF_BYTES_MAX);
+    else strcpy(r->ref, v == 2 ? "s" : "power allocation scheme 2023-2024");
+    break;
+  }
   default: /* the movement shape */
     sample_move(&tx->u.move, v);
     /* allocate and clawback: variants 0 and 1 are version 2, citing a table row */

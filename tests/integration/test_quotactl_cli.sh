@@ -225,6 +225,25 @@ expect 0 "alloc carryover computes the cap and carries over" "cap T = " -- \
 expect 1 "carry-over above the cap is refused" "carryover" -- \
   "$Q" "${OP[@]}" carry-over --account 103 --from-instrument CEA-2024 --to-instrument CEA-2025 \
   --amount 20000 --cap 20000 --net-sales 0 --window-start-ms 1704038400000 --window-end-ms 1767196800000
+# a carry-over rule whose window closed now: carry-overs cite it, the ledger computes NS and T
+RULE=c0000000000000000000000000000027
+expect 0 "carry-over-rule" "^ok: carry_over_rule" -- \
+  "$Q" "${OP[@]}" carry-over-rule --id "$RULE" --vintage-from 2019 --vintage-to 2024 --to-instrument CEA-2025 \
+  --window-start-ms 0 --window-end-ms "$(($(date +%s) * 1000))" --base 10000 --factor-milli 1500 --sectors 30 --ref "scheme"
+expect 1 "carry-over citing the rule with invented net sales: carryover_mismatch" "carryover_mismatch" -- \
+  "$Q" "${OP[@]}" carry-over --account 103 --rule "$RULE" --from-instrument CEA-2024 --to-instrument CEA-2025 \
+  --amount 1 --cap 1 --net-sales 200000000
+expect 0 "alloc carryover --rule computes NS and T as the ledger does" "cap T = " -- \
+  "$Q" "${OP[@]}" alloc carryover --account 103 --from CEA-2024 --rule "$RULE" --amount 50
+expect 1 "a version 1 carry-over once a rule exists: carryover_rule_required" "carryover_rule_required" -- \
+  "$Q" "${OP[@]}" carry-over --account 103 --from-instrument CEA-2024 --to-instrument CEA-2025 \
+  --amount 1 --cap 10000 --net-sales 0 --window-start-ms 0 --window-end-ms 0
+expect 1 "deduct --kind shortfall of a year not overdue: not_overdue" "not_overdue|no_obligation" -- \
+  "$Q" "${OP[@]}" deduct --account 101 --kind shortfall --year 2024 --amount 1 --legal-ref "x"
+expect 0 "deduct --kind fraud" "^ok: deduct" -- \
+  "$Q" "${OP[@]}" deduct --account 103 --kind fraud --year 2024 --percent 60 --legal-ref "ruling 7"
+expect 2 "deduct --kind fraud of 40%: bad_argument before signing" "bad_argument" -- \
+  "$Q" "${OP[@]}" deduct --account 102 --kind fraud --year 2024 --percent 40 --legal-ref "ruling 8"
 expect 0 "key-revoke" "^ok: key_revoke" -- "$Q" "${OP[@]}" key-revoke --key-hash "$T/rep102.key" --reason "left"
 expect 1 "a revoked key signs nothing: revoked_key" "revoked_key" -- \
   "$Q" --key "$T/rep102.key" transfer --from 102 --to 900 --instrument CEA-2024 --amount 1

@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,6 +397,30 @@ static inline void fx_assert_unchanged(struct fx *f, const struct fx_snap *befor
       cr_assert(fx_bal_eq(&now.bal[a][i], &before->bal[a][i]), "a balance changed");
     cr_assert(fx_acc_eq(&now.acc[a], &before->acc[a]), "an account changed");
   }
+}
+
+/* Opens database db of the closed store in f->dir behind the ledger's back, as damage would
+ * reach it (flags: 0 or MDB_RDONLY); the caller ends *txn and closes *env. */
+static inline void fx_raw_begin(struct fx *f, const char *db, unsigned flags, MDB_env **env,
+                                MDB_txn **txn, MDB_dbi *dbi) {
+  cr_assert_eq(mdb_env_create(env), 0);
+  mdb_env_set_maxdbs(*env, 32);
+  cr_assert_eq(mdb_env_open(*env, f->dir, flags, 0600), 0);
+  cr_assert_eq(mdb_txn_begin(*env, NULL, flags, txn), 0);
+  cr_assert_eq(mdb_dbi_open(*txn, db, 0, dbi), 0);
+}
+
+/* Puts (key, val) into database db of the closed store, or deletes key when val is NULL. */
+static inline void fx_raw_put(struct fx *f, const char *db, const void *key, size_t klen,
+                              const void *val, size_t vlen) {
+  MDB_env *env;
+  MDB_txn *txn;
+  MDB_dbi dbi;
+  fx_raw_begin(f, db, 0, &env, &txn, &dbi);
+  MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+  cr_assert_eq(val ? mdb_put(txn, dbi, &k, &v, 0) : mdb_del(txn, dbi, &k, NULL), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
 }
 
 #endif /* QUOTAD_TEST_LEDGER_FIXTURE_H */

@@ -111,7 +111,36 @@ Test(carryover, cap_is_ten_thousand_plus_one_and_a_half_net_sales_rounded_down) 
   cr_assert_eq(alloc_carryover_cap(200000, 5000, &t), 0);
   cr_assert_eq(t, 5000, "capped at the holding");
   cr_assert_eq(alloc_carryover_cap(PROTO_AMOUNT_MAX, UINT64_MAX, &t), 0);
-  cr_assert_eq(t, 10000 + PROTO_AMOUNT_MAX + PROTO_AMOUNT_MAX / 2);
+  cr_assert_eq(t, PROTO_AMOUNT_MAX, "a limit above 2^53 - 1 is 2^53 - 1: no holding is larger");
+}
+
+Test(carryover, a_rules_limit_is_exact_in_thousandths) {
+  uint64_t t = 0;
+  cr_assert_eq(alloc_carryover_rule_limit(10000, 1500, 1999, &t), 0);
+  cr_assert_eq(t, 12998, "floor(10,000 + 2,998.5)");
+  cr_assert_eq(alloc_carryover_rule_limit(0, 1, 999, &t), 0);
+  cr_assert_eq(t, 0, "floor(0.999)");
+  cr_assert_eq(alloc_carryover_rule_limit(5, 1001, 3000, &t), 0);
+  cr_assert_eq(t, 3008);
+  cr_assert_eq(alloc_carryover_rule_limit(0, PROTO_CARRY_FACTOR_MILLI_MAX, PROTO_AMOUNT_MAX, &t), 0);
+  cr_assert_eq(t, PROTO_AMOUNT_MAX);
+  t = 7;
+  cr_assert_eq(alloc_carryover_rule_limit(0, PROTO_CARRY_FACTOR_MILLI_MAX + 1, 1, &t),
+               PROTO_E_BAD_ARGUMENT);
+  cr_assert_eq(alloc_carryover_rule_limit(PROTO_AMOUNT_MAX + 1, 1, 1, &t), PROTO_E_AMOUNT_TOO_LARGE);
+  cr_assert_eq(t, 7);
+}
+
+Test(deduction, fraud_takes_its_percentage_first_then_the_shortfall_the_rest) {
+  uint64_t c, w, rem;
+  alloc_withhold(1001, 0, 60, &c, &w, &rem);
+  cr_assert(c == 401 && w == 600 && rem == 0);
+  alloc_withhold(1000, 100, 60, &c, &w, &rem);
+  cr_assert(c == 300 && w == 700 && rem == 0);
+  alloc_withhold(1000, 5000, 50, &c, &w, &rem);
+  cr_assert(c == 0 && w == 1000 && rem == 4500);
+  alloc_withhold(PROTO_AMOUNT_MAX, 0, 100, &c, &w, &rem);
+  cr_assert(c == 0 && w == PROTO_AMOUNT_MAX);
 }
 
 Test(carryover, refuses_net_sales_above_the_amount_limit) {

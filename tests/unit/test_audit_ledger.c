@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #define W_LEAF_MODE true
+#include "alloc/alloc.h"
 #include "ledger/ledger.h"
 #include "tests/unit/audit_fixture.h"
 #include "tests/unit/scheme_text.h"
@@ -199,6 +200,103 @@ static struct proto_tx random_freeze(unsigned *seed, uint64_t me) {
   return tx;
 }
 
+/* ---- carry-over rules, carry-overs and deductions (docs/RULES.md "Carry-over", "Deductions") */
+
+/* The last carry-over rules tried (accepted or not), for carry-overs to cite; and the fraud
+ * percentage the ledger accepted for each enterprise's 2025 allocations (for what an honest
+ * writer records as withheld on a refused allocate). */
+static uint8_t rnd_rules[4][PROTO_ID_BYTES];
+static unsigned rnd_rules_n;
+static unsigned rnd_fraud_pct[2];
+/* Accepted by the ledger: rules, version 2 carry-overs, version 2 deductions (each of the
+ * generators must reach acceptance, not only refusals). */
+static unsigned rnd_accepted[3];
+
+/* A rule: mostly the 2019-2024 vintages into CEA-2025; a window that is empty (NS is then 0 for
+ * everyone), or one reaching a few seconds ahead (carry-overs early, NS from the trades in it);
+ * sometimes a sector the enterprises lack or an ineligible target. */
+static struct proto_tx random_carry_rule(unsigned *seed) {
+  struct proto_tx tx = {.type = PROTO_TX_CARRY_OVER_RULE};
+  struct proto_carry_over_rule *r = &tx.u.carry_over_rule;
+  unsigned shape = (unsigned)rand_r(seed) % 8;
+  r->vintage_from = 2019;
+  r->vintage_to = shape == 7 ? 2025 : 2024; /* 2025 is not before the target: refused */
+  strcpy(r->to_instrument, shape == 6 ? "CCER-2024" : "CEA-2025");
+  r->window_start_ms = rnd_now - 30000;
+  r->window_end_ms = shape < 3 ? r->window_start_ms : rnd_now + (uint64_t)shape * 2000;
+  r->base = 1000 * (1 + (uint64_t)rand_r(seed) % 12);
+  r->factor_milli = 1500;
+  r->sectors = (uint8_t)(shape == 5 ? 1u << PROTO_SECTOR_POWER : 1u << PROTO_SECTOR_STEEL);
+  strcpy(r->ref, "scheme");
+  w_id(&w, &tx);
+  memcpy(rnd_rules[rnd_rules_n++ % 4], tx.id, PROTO_ID_BYTES);
+  return tx;
+}
+
+/* A version 2 carry-over citing a recent rule (or none): NS 0 and T = min(base, the registry
+ * position) where the rule's window is empty, so that many are right; otherwise a wrong NS or T,
+ * an amount over T, an ineligible source. The ledger and the audit decide alike. */
+static struct proto_tx random_carry_v2(unsigned *seed, uint64_t me) {
+  struct proto_tx tx = {.type = PROTO_TX_CARRY_OVER, .version = 2};
+  struct proto_carry_over *c = &tx.u.carry_over;
+  c->account = me;
+  unsigned pick = (unsigned)rand_r(seed) % 10;
+  if (rnd_rules_n > 0 && pick > 0)
+    memcpy(c->rule, rnd_rules[(unsigned)rand_r(seed) % (rnd_rules_n < 4 ? rnd_rules_n : 4)], PROTO_ID_BYTES);
+  else
+    memset(c->rule, 0x5a, PROTO_ID_BYTES); /* no such rule */
+  strcpy(c->from_instrument, pick == 9 ? "CEA-2025" : "CEA-2024");
+  strcpy(c->to_instrument, "CEA-2025");
+  struct ledger_balance rows[8];
+  long n = ledger_balances(led, me, rows, 8);
+  uint64_t registry = 0;
+  for (long i = 0; i < n; i++)
+    if (strcmp(rows[i].instrument, "CEA-2024") == 0) registry = rows[i].registry;
+  uint64_t base = 1000 * (1 + (uint64_t)rand_r(seed) % 12); /* a guess at the rule's base */
+  c->net_sales = pick == 8 ? 1000 : 0;
+  c->cap = base < registry ? base : registry;
+  c->amount = c->cap > 0 && pick != 7 ? 1 + (uint64_t)rand_r(seed) % c->cap : 1 + c->cap;
+  return tx;
+}
+
+static struct proto_tx random_carry(unsigned *seed, uint64_t me) {
+  unsigned pick = (unsigned)rand_r(seed) % 4;
+  if (pick == 1) return random_carry_rule(seed);
+  if (pick >= 2) return random_carry_v2(seed, me);
+  struct proto_tx tx = {.type = PROTO_TX_CARRY_OVER};
+  tx.u.carry_over.account = me;
+  strcpy(tx.u.carry_over.from_instrument, "CEA-2024");
+  strcpy(tx.u.carry_over.to_instrument, "CEA-2025");
+  /* No sales in an empty window: NS 0 is what the log says (refused once a rule exists). */
+  tx.u.carry_over.cap = 10000 + (rand_r(seed) % 4 == 0);
+  tx.u.carry_over.amount = rnd_amount(seed, 9000);
+  return tx;
+}
+
+/* A deduction of either version: version 2 shortfalls of 2025 (refused before the deadline,
+ * above the shortfall or a second time) and fraud percentages of the 2025 allocations. */
+static struct proto_tx random_deduct(unsigned *seed, uint64_t me) {
+  unsigned pick = (unsigned)rand_r(seed) % 3;
+  struct proto_tx tx = w_move(PROTO_TX_DEDUCT, me, 0, "", rnd_amount(seed, 15000));
+  tx.u.move.year = 2025;
+  if (pick == 0) return tx;
+  tx.version = 2;
+  memset(tx.u.move.instrument, 0, sizeof(tx.u.move.instrument));
+  tx.u.move.kind = pick == 1 ? PROTO_DEDUCT_SHORTFALL : PROTO_DEDUCT_FRAUD;
+  if (pick == 1) tx.u.move.amount = rnd_amount(seed, 160000);
+  else tx.u.move.amount = 0, tx.u.move.percent = (uint8_t)(50 + rand_r(seed) % 51);
+  return tx;
+}
+
+/* What the ledger accepted that the writer of the differential log must know. */
+static void note_accepted(const struct proto_tx *tx) {
+  bool fraud = tx->type == PROTO_TX_DEDUCT && tx->version == 2 && tx->u.move.kind == PROTO_DEDUCT_FRAUD;
+  if (fraud && tx->u.move.year == 2025) rnd_fraud_pct[tx->u.move.from == W_ENT_B] = tx->u.move.percent;
+  rnd_accepted[0] += tx->type == PROTO_TX_CARRY_OVER_RULE;
+  rnd_accepted[1] += tx->type == PROTO_TX_CARRY_OVER && tx->version == 2;
+  rnd_accepted[2] += tx->type == PROTO_TX_DEDUCT && tx->version == 2;
+}
+
 /* One random transaction and the key that signs it (sometimes the wrong one). */
 static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
   uint64_t ents[] = {W_ENT_A, W_ENT_B};
@@ -238,18 +336,8 @@ static struct proto_tx random_tx(unsigned *seed, struct proto_key **key) {
   case 6: tx = w_surrender(me, W_PROVINCIAL, 2025, rnd_code(seed), rnd_amount(seed, 5000)), *key = w.auth; break;
   case 7: tx = w_move(PROTO_TX_CANCEL, me, 0, rnd_code(seed), rnd_amount(seed, 3000)); break;
   case 8: tx = w_move(PROTO_TX_ALLOCATE, W_PROVINCIAL, me, rnd_code(seed), rnd_amount(seed, 20000)), *key = w.auth; break;
-  case 9: tx = w_move(PROTO_TX_DEDUCT, me, 0, "", rnd_amount(seed, 15000)), tx.u.move.year = 2025, *key = w.op1; break;
-  case 10: {
-    tx = (struct proto_tx){.type = PROTO_TX_CARRY_OVER};
-    tx.u.carry_over.account = me;
-    strcpy(tx.u.carry_over.from_instrument, "CEA-2024");
-    strcpy(tx.u.carry_over.to_instrument, "CEA-2025");
-    /* No sales in an empty window: NS 0 is what the log says (the auditor checks it). */
-    tx.u.carry_over.cap = 10000 + (rand_r(seed) % 4 == 0);
-    tx.u.carry_over.amount = rnd_amount(seed, 9000);
-    *key = w.op1;
-    break;
-  }
+  case 9: tx = random_deduct(seed, me), *key = rand_r(seed) % 20 ? w.op1 : w.auth; break;
+  case 10: tx = random_carry(seed, me), *key = rand_r(seed) % 20 ? w.op1 : w.auth; break;
   case 12: /* at-risk status, set or cleared by the authority or (wrongly) a representative */
     tx = (struct proto_tx){.type = PROTO_TX_AT_RISK};
     tx.u.at_risk.account = me;
@@ -496,7 +584,10 @@ static uint64_t would_withhold(const struct proto_tx *tx) {
   struct ledger_account a;
   if (tx->type != PROTO_TX_ALLOCATE || ledger_account_get(led, tx->u.move.to, &a) != 0) return 0;
   if (a.kind != PROTO_ACCOUNT_ENTERPRISE) return 0;
-  return a.deduction_outstanding < tx->u.move.amount ? a.deduction_outstanding : tx->u.move.amount;
+  unsigned fraud = tx->u.move.year == 2025 ? rnd_fraud_pct[tx->u.move.to == W_ENT_B] : 0;
+  uint64_t credited, withheld, remaining;
+  alloc_withhold(tx->u.move.amount, a.deduction_outstanding, fraud, &credited, &withheld, &remaining);
+  return withheld;
 }
 
 /* Runs count random transactions from seed through the ledger; fills all (every transaction in
@@ -518,6 +609,7 @@ static uint64_t run_random(unsigned seed, size_t count, struct rogue_log *all, i
   tbl_n = 0;
   for (size_t i = 0; i < count; i++) {
     struct proto_key *key;
+    rnd_now = (i == count * 2 / 3 ? W_DEADLINE_2025 + 1000 : t) + 1000;
     bool table = rand_r(&table_seed) % 4 == 0;
     struct proto_tx tx = table ? random_table_tx(&table_seed, &key) : random_tx(&seed, &key);
     if (i == count * 2 / 3) t = W_DEADLINE_2025 + 1000; /* the rest is late */
@@ -525,6 +617,7 @@ static uint64_t run_random(unsigned seed, size_t count, struct rogue_log *all, i
     uint8_t leaf[PROTO_ENTRY_BYTES_MAX];
     size_t len = rogue_leaf(&tx, 0, 0, 0, &key, 1, ROGUE_ORIGIN, leaf, sizeof(leaf));
     int rc = submit(leaf, len, t);
+    if (rc == 0) note_accepted(&tx);
     size_t at = all->count;
     codes[at] = rc;
     len = rogue_leaf(&tx, at, t, rc == 0 ? ledger_withheld() : would_withhold(&tx), &key, 1,
@@ -542,6 +635,9 @@ static uint64_t run_random(unsigned seed, size_t count, struct rogue_log *all, i
 
 static void differential(unsigned seed, size_t count) {
   setup();
+  rnd_rules_n = 0; /* a new ledger: no rules, no deductions */
+  memset(rnd_fraud_pct, 0, sizeof(rnd_fraud_pct));
+  memset(rnd_accepted, 0, sizeof(rnd_accepted));
   struct rogue_log all = {0};
   int *codes = calloc(w.rlog.count + count, sizeof(*codes));
   cr_assert(codes != NULL);
@@ -562,6 +658,9 @@ static void differential(unsigned seed, size_t count) {
   }
   cr_assert(!audit_replay_stopped(r));
   cr_assert_eq(audit_replay_failures_count(r), refused);
+  cr_assert(rnd_accepted[0] > 0 && rnd_accepted[1] > 0 && rnd_accepted[2] > 0,
+            "seed %u: accepted %u carry-over rules, %u carry-overs v2, %u deductions v2", seed,
+            rnd_accepted[0], rnd_accepted[1], rnd_accepted[2]);
   /* a mix: at least a fifth refused, and at least a tenth accepted (a long run drifts towards
    * refusals as the enterprises' holdings run down) */
   cr_assert(refused > count / 5 && refused < count * 9 / 10, "seed %u: %zu of %zu refused", seed,

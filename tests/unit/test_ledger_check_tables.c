@@ -45,18 +45,7 @@ static uint64_t world_with_tables_and_legs(void) {
 /* Opens the closed ledger's database `db` directly, puts (key, val) behind the ledger's back,
  * or deletes key when val is NULL. */
 static void raw_put(const char *db, const void *key, size_t klen, const void *val, size_t vlen) {
-  MDB_env *env;
-  MDB_txn *txn;
-  MDB_dbi dbi;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 32);
-  cr_assert_eq(mdb_env_open(env, F.dir, 0, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, db, 0, &dbi), 0);
-  MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-  cr_assert_eq(val ? mdb_put(txn, dbi, &k, &v, 0) : mdb_del(txn, dbi, &k, NULL), 0);
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  fx_raw_put(&F, db, key, klen, val, vlen);
 }
 
 /* Reads (key) of database db from the closed ledger into out; returns its length. */
@@ -64,11 +53,7 @@ static size_t raw_get(const char *db, const void *key, size_t klen, uint8_t *out
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 32);
-  cr_assert_eq(mdb_env_open(env, F.dir, MDB_RDONLY, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, db, 0, &dbi), 0);
+  fx_raw_begin(&F, db, MDB_RDONLY, &env, &txn, &dbi);
   MDB_val k = {klen, (void *)key}, v;
   cr_assert_eq(mdb_get(txn, dbi, &k, &v), 0);
   cr_assert_leq(v.mv_size, cap);

@@ -221,27 +221,31 @@ static void carry_tx(struct proto_tx *tx, const char *from, const char *to, uint
   c->cap = cap;
   c->net_sales = ns;
   c->window_start_ms = UINT64_C(1704067200000);
-  c->window_end_ms = UINT64_C(1767225600000);
+  c->window_end_ms = FX_T0 + 1; /* the fixture's entries are committed at FX_T0 */
 }
 
 
 Test(carry_over, retires_old_vintage_and_creates_new_within_caps) {
   setup_world();
   struct proto_tx tx;
-  /* NS = 3 -> T = floor(10,000 + 4.5) = 10,004 */
-  carry_tx(&tx, "CEA-2024", "CEA-2025", 4000, 10005, 3);
+  /* A sells 2,000 of CEA-2024 in the window: NS = 2,000, T = 10,000 + 3,000 = 13,000 */
+  fx_move_tx(&F, &tx, PROTO_TX_TRANSFER, FX_ENT_A, FX_PART, "CEA-2024", 2000);
+  FX_OK(&F, &tx, F.rep_a);
+  carry_tx(&tx, "CEA-2024", "CEA-2025", 4000, 13001, 2000);
   FX_REFUSED(&F, PROTO_E_CARRYOVER_MISMATCH, &tx, F.op[0]);
-  carry_tx(&tx, "CEA-2024", "CEA-2025", 4000, 10004, 3);
+  carry_tx(&tx, "CEA-2024", "CEA-2025", 4000, 13000, 2001); /* more sales than the ledger saw */
+  FX_REFUSED(&F, PROTO_E_CARRYOVER_MISMATCH, &tx, F.op[0]);
+  carry_tx(&tx, "CEA-2024", "CEA-2025", 4000, 13000, 2000);
   FX_OK(&F, &tx, F.op[0]);
-  cr_assert_eq(fx_balance(&F, FX_ENT_A, "CEA-2024").registry, 6000);
+  cr_assert_eq(fx_balance(&F, FX_ENT_A, "CEA-2024").registry, 4000);
   cr_assert_eq(fx_balance(&F, FX_ENT_A, "CEA-2025").registry, 104000);
   cr_assert_eq(fx_inst(&F, "CEA-2024").carried_over, 4000);
   cr_assert_eq(fx_inst(&F, "CEA-2025").issued, 1004000);
   struct fx_snap before;
   fx_snapshot(&F, &before);
-  carry_tx(&tx, "CEA-2024", "CEA-2025", 6005, 10004, 3); /* 4,000 + 6,005 > 10,004 */
+  carry_tx(&tx, "CEA-2024", "CEA-2025", 9001, 13000, 2000); /* 4,000 + 9,001 > 13,000 */
   FX_REFUSED(&F, PROTO_E_CARRYOVER_CAP, &tx, F.op[0]);
-  carry_tx(&tx, "CEA-2024", "CEA-2025", 6001, 20000, 6667);
+  carry_tx(&tx, "CEA-2024", "CEA-2025", 4001, 13000, 2000);
   FX_REFUSED(&F, PROTO_E_INSUFFICIENT_BALANCE, &tx, F.op[0]);
   carry_tx(&tx, "CEA-2025", "CEA-2024", 1, 10000, 0);
   FX_REFUSED(&F, PROTO_E_INELIGIBLE_VINTAGE, &tx, F.op[0]);

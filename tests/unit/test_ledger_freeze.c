@@ -290,11 +290,7 @@ Test(freeze_order, a_counted_database_missing_is_damage) {
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 32);
-  cr_assert_eq(mdb_env_open(env, F.dir, 0, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, "freeze_hold", 0, &dbi), 0);
+  fx_raw_begin(&F, "freeze_hold", 0, &env, &txn, &dbi);
   cr_assert_eq(mdb_drop(txn, dbi, 1), 0); /* the name is gone from the catalog */
   cr_assert_eq(mdb_txn_commit(txn), 0);
   struct ledger *ro = NULL;

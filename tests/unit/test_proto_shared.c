@@ -111,10 +111,10 @@ Test(tx_accounts, a_surrender_names_the_enterprise_and_the_payer) {
 static bool has_version_2(unsigned t) {
   return t == PROTO_TX_SETTLE || t == PROTO_TX_ISSUE || t == PROTO_TX_ALLOCATE ||
          t == PROTO_TX_CLAWBACK || t == PROTO_TX_FREEZE || t == PROTO_TX_UNFREEZE ||
-         t == PROTO_TX_VERIFIED_EMISSIONS;
+         t == PROTO_TX_VERIFIED_EMISSIONS || t == PROTO_TX_CARRY_OVER || t == PROTO_TX_DEDUCT;
 }
 
-Test(versions, seven_types_are_at_version_2_every_other_type_at_1_and_old_versions_stay) {
+Test(versions, nine_types_are_at_version_2_every_other_type_at_1_and_old_versions_stay) {
   for (unsigned t = PROTO_TX_TYPE_MIN; t <= PROTO_TX_TYPE_MAX; t++) {
     unsigned want = has_version_2(t) ? 2 : 1;
     cr_assert_eq(proto_tx_version_current(t), want, "type %u", t);

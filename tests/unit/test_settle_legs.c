@@ -149,11 +149,7 @@ Test(settle_v2, stored_legs_changed_on_disk_read_as_corrupt) {
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;
-  cr_assert_eq(mdb_env_create(&env), 0);
-  mdb_env_set_maxdbs(env, 32);
-  cr_assert_eq(mdb_env_open(env, F.dir, 0, 0600), 0);
-  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-  cr_assert_eq(mdb_dbi_open(txn, "legs", 0, &dbi), 0);
+  fx_raw_begin(&F, "legs", 0, &env, &txn, &dbi);
   uint8_t key[8] = {0};
   for (int i = 0; i < 8; i++) key[7 - i] = (uint8_t)(index >> (8 * i));
   MDB_val k = {8, key}, v;

@@ -540,15 +540,16 @@ static json_t *gen_legs(void) {
 
 /*
  * web-entries.json: whole entries (leaf data) of the transaction types and body versions that
- * the public pages' decoder (web/assets/entry.js) learnt last (22-26; version 2 of issue,
- * allocate and clawback), each with the JSON form of its transaction to compare against.
+ * the public pages' decoder (web/assets/entry.js) learnt last (22-27; version 2 of issue,
+ * allocate, clawback, carry_over and deduct), each with the JSON form of its transaction to compare against.
  */
 static const struct {
   unsigned type, version;
 } gen_web_cases[] = {
   {PROTO_TX_ACCOUNT_REOPEN, 1},   {PROTO_TX_AT_RISK, 1},         {PROTO_TX_ALLOC_TABLE_OPEN, 1},
   {PROTO_TX_ALLOC_TABLE_ROWS, 1}, {PROTO_TX_ALLOC_TABLE_CLOSE, 1}, {PROTO_TX_ISSUE, 2},
-  {PROTO_TX_ALLOCATE, 2},         {PROTO_TX_CLAWBACK, 2},
+  {PROTO_TX_ALLOCATE, 2},         {PROTO_TX_CLAWBACK, 2},        {PROTO_TX_CARRY_OVER_RULE, 1},
+  {PROTO_TX_CARRY_OVER, 2},       {PROTO_TX_DEDUCT, 2},
 };
 
 /* The typical sample of the type (values a JavaScript number holds exactly), moved to version 2
@@ -557,7 +558,15 @@ static void gen_web_tx(unsigned type, unsigned version, struct proto_tx *tx) {
   sample_tx(type, 0, tx);
   tx->version = (uint8_t)version;
   if (version == 2 && type == PROTO_TX_ISSUE) tx->u.move.to = 2001;
-  if (version == 2 && type != PROTO_TX_ISSUE) tx->u.move.table = 202502, tx->u.move.row = 7;
+  if (version == 2 && (type == PROTO_TX_ALLOCATE || type == PROTO_TX_CLAWBACK))
+    tx->u.move.table = 202502, tx->u.move.row = 7;
+  if (version == 2 && type == PROTO_TX_CARRY_OVER) { /* cites its rule; the window is the rule's */
+    struct proto_carry_over *c = &tx->u.carry_over;
+    c->window_start_ms = c->window_end_ms = 0;
+    for (unsigned i = 0; i < PROTO_ID_BYTES; i++) c->rule[i] = (uint8_t)(0xa0 + i);
+  }
+  if (version == 2 && type == PROTO_TX_DEDUCT) /* a fraud deduction: a percentage, no amount */
+    tx->u.move.kind = PROTO_DEDUCT_FRAUD, tx->u.move.amount = 0, tx->u.move.percent = 60;
 }
 
 static json_t *gen_web_entry(unsigned type, unsigned version, uint64_t index) {

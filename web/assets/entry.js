@@ -18,14 +18,15 @@ const HOLD = [F('account', 'u64'), F('instrument', 'instrument'), F('amount', 'u
 const ACCOUNT = [F('account', 'u64'), F('kind', 'enum', 'account_kind'), F('province', 'u8'),
   F('sector', 'enum', 'sector'), F('threshold', 'u8'), F('uscc', 'uscc'), F('name', 'text'), F('note', 'text')];
 
-// Types 22-26 (accounts reopened and at risk, allocation tables: proto/FORMAT.md sections 4 and
-// 4a), kept apart from the older rows of TX_TYPES. A function: TX_TYPES is built from it.
+// Types 22-27 (accounts reopened and at risk, allocation tables, carry-over rules: proto/FORMAT.md
+// sections 4 and 4a), kept apart from the older rows of TX_TYPES. A function: TX_TYPES is built from it.
 Object.assign(ENUMS, {
   table_phase: ['', 'pre', 'final'],
   scheme_status: ['', 'final', 'draft'],
   bp_kind: ['', 'none', 'published', 'solved'],
   table_action: ['', 'close', 'abandon'],
   row_sector: ['none', 'power', 'steel', 'cement', 'aluminium'],
+  deduct_kind: ['', 'shortfall', 'fraud'],
 });
 function TABLE_TYPES() {
   return [
@@ -36,6 +37,9 @@ function TABLE_TYPES() {
       F('rows_hash', 'bytes32'), F('scheme', 'text')] },
     { name: 'alloc_table_rows', fields: [F('table', 'u64'), F('first_row', 'u64'), F('rows', 'rows')] },
     { name: 'alloc_table_close', fields: [F('table', 'u64'), F('action', 'enum', 'table_action'), F('reason', 'text')] },
+    { name: 'carry_over_rule', fields: [F('vintage_from', 'u16'), F('vintage_to', 'u16'), F('to_instrument', 'instrument'),
+      F('window_start_ms', 'u64'), F('window_end_ms', 'u64'), F('base', 'u64'), F('factor_milli', 'u64'),
+      F('sectors', 'u8'), F('ref', 'text')] },
   ];
 }
 
@@ -68,8 +72,12 @@ export const TX_TYPES = [null,
   { name: 'surrender', fields: [F('account', 'u64'), F('from', 'u64'), F('year', 'u16'), F('instrument', 'instrument'), F('amount', 'u64')] },
   { name: 'cancel', fields: [...HOLD, F('reason', 'text')] },
   { name: 'carry_over', fields: [F('account', 'u64'), F('from_instrument', 'instrument'), F('to_instrument', 'instrument'),
-    F('amount', 'u64'), F('cap', 'u64'), F('net_sales', 'u64'), F('window_start_ms', 'u64'), F('window_end_ms', 'u64')] },
-  { name: 'deduct', fields: [F('account', 'u64'), F('amount', 'u64'), F('year', 'u16'), F('reason', 'text')] },
+    F('amount', 'u64'), F('cap', 'u64'), F('net_sales', 'u64'), F('window_start_ms', 'u64'), F('window_end_ms', 'u64')],
+    v2: [F('account', 'u64'), F('rule', 'id'), F('from_instrument', 'instrument'), F('to_instrument', 'instrument'),
+      F('amount', 'u64'), F('cap', 'u64'), F('net_sales', 'u64')] },
+  { name: 'deduct', fields: [F('account', 'u64'), F('amount', 'u64'), F('year', 'u16'), F('reason', 'text')],
+    v2: [F('account', 'u64'), F('kind', 'enum', 'deduct_kind'), F('year', 'u16'), F('amount', 'u64'),
+      F('percent', 'u8'), F('legal_ref', 'text')] },
   ...TABLE_TYPES(),
 ];
 

@@ -28,9 +28,12 @@ export function describeTx(tx) {
   return t(tableTxKey(tx, p), p);
 }
 
-// Types 22-26 and body version 2 of issue, allocate and clawback: the words' key, and the
-// parameters they need beside the fields (an allocate v2 citing no table reads as version 1).
+// Types 22-27 and body version 2 of issue, allocate, clawback, carry_over and deduct: the words'
+// key, and the parameters they need beside the fields (an allocate v2 citing no table reads as
+// version 1).
 function tableTxKey(tx, p) {
+  if (tx.type === 'deduct' && tx.version === 2) return `tx.deduct.${tx.kind}`;
+  if (tx.type === 'carry_over' && tx.version === 2) return 'tx.carry_over.v2';
   if (tx.type === 'at_risk') p.state = t(tx.set ? 'risk.set' : 'risk.clear');
   if (tx.type === 'alloc_table_open') {
     Object.assign(p, { phase: t(`phase.${tx.phase}`), status: t(`scheme_status.${tx.status}`) });
