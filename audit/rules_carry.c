@@ -6,6 +6,8 @@
 #include "audit/internal.h"
 
 int audit__rule_carry_over_rule(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_CARRY_OVER_RULE);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_carry_over_rule *p = &c->tx->u.carry_over_rule;
   struct audit_instr_rec *to = NULL;
   int rc = audit__need_operators(c, "carry-over rule");
@@ -101,6 +103,8 @@ static int carry_instruments(struct audit_ctx *c, const struct proto_carry_over 
 }
 
 int audit__rule_carry_over(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_CARRY_OVER);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_carry_over *co = &c->tx->u.carry_over;
   struct audit_account_rec *a = NULL;
   struct audit_instr_rec *from = NULL, *to = NULL;

@@ -8,6 +8,8 @@
 #include "audit/internal.h"
 
 int audit__rule_compliance_year(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_COMPLIANCE_YEAR);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_compliance_year *y = &c->tx->u.compliance_year;
   int rc = audit__need_operators(c, "compliance year");
   if (rc) return rc;
@@ -37,6 +39,8 @@ static void compliance_settle(struct audit_ctx *c, struct audit_comp_rec *rec) {
 }
 
 int audit__rule_emissions(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_VERIFIED_EMISSIONS);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_verified_emissions *e = &c->tx->u.emissions;
   struct audit_account_rec *a = NULL, *prov = NULL;
   int rc = audit__need_account(c, e->account, "the", &a);
@@ -85,6 +89,8 @@ static int surrender_parties(struct audit_ctx *c, const struct audit_account_rec
 }
 
 int audit__rule_surrender(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_SURRENDER);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_surrender *s = &c->tx->u.surrender;
   struct audit_account_rec *ent = NULL, *from = NULL;
   struct audit_instr_rec *in = NULL;
@@ -127,6 +133,8 @@ int audit__rule_surrender(struct audit_ctx *c) {
 }
 
 int audit__rule_cancel(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_CANCEL);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *a = NULL;
   struct audit_instr_rec *in = NULL;
@@ -188,6 +196,8 @@ static int deduct_kind(struct audit_ctx *c, const struct proto_movement *m) {
 }
 
 int audit__rule_deduct(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_DEDUCT);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *a = NULL;
   int rc = audit__need_operators(c, "deduct");

@@ -7,6 +7,8 @@
 #include "audit/internal.h"
 
 int audit__rule_instrument_create(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_INSTRUMENT_CREATE);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_instrument_create *in = &c->tx->u.instrument;
   int rc = audit__need_operators(c, "instrument create");
   if (rc) return rc;
@@ -47,6 +49,8 @@ static int issue_owner(struct audit_ctx *c, const struct audit_instr_rec *in, ui
 }
 
 int audit__rule_issue(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ISSUE);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_instr_rec *in = NULL;
   uint64_t to = 0;
@@ -99,6 +103,8 @@ static int allocation_fits(struct audit_ctx *c, const struct audit_instr_rec *in
 }
 
 int audit__rule_allocate(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOCATE);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *from = NULL, *to = NULL;
   struct audit_instr_rec *in = NULL;
@@ -136,6 +142,8 @@ int audit__rule_allocate(struct audit_ctx *c) {
 }
 
 int audit__rule_clawback(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_CLAWBACK);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *from = NULL, *to = NULL;
   struct audit_instr_rec *in = NULL;

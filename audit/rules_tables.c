@@ -90,6 +90,8 @@ static int need_table_instrument(struct audit_ctx *c, const char *code, struct a
 }
 
 int audit__rule_table_open(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_OPEN);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_alloc_table_open *p = &c->tx->u.table_open;
   struct audit_instr_rec *in = NULL;
   int rc = audit__need_operators(c, "publish an allocation table");
@@ -162,6 +164,8 @@ static int redetermine(struct audit_ctx *c, struct audit_table *t) {
 }
 
 int audit__rule_table_rows(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_ROWS);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_alloc_table_rows *p = &c->tx->u.table_rows;
   int rc = audit__need_operators(c, "publish allocation table rows");
   if (rc) return rc;
@@ -188,6 +192,8 @@ int audit__rule_table_rows(struct audit_ctx *c) {
 }
 
 int audit__rule_table_close(struct audit_ctx *c) {
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOC_TABLE_CLOSE);
+  PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_alloc_table_close *p = &c->tx->u.table_close;
   int rc = audit__need_operators(c, "close an allocation table");
   if (rc) return rc;
