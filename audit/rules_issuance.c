@@ -102,14 +102,22 @@ static int allocation_fits(struct audit_ctx *c, const struct audit_instr_rec *in
   return enterprise ? audit__hold_to_row(c, to, false) : 0;
 }
 
+/* The source and destination accounts of an allocation or claw-back, both of which must exist. */
+static int need_ends(struct audit_ctx *c, struct audit_account_rec **from,
+                     struct audit_account_rec **to) {
+  const struct proto_movement *m = &c->tx->u.move;
+  PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOCATE || c->tx->type == PROTO_TX_CLAWBACK);
+  int rc = audit__need_account(c, m->from, "source", from);
+  return rc ? rc : audit__need_account(c, m->to, "destination", to);
+}
+
 int audit__rule_allocate(struct audit_ctx *c) {
   PROTO_ASSERT(c->tx->type == PROTO_TX_ALLOCATE);
   PROTO_ASSERT(c->r->genesis_done); /* replay.c judges the genesis before any rule */
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *from = NULL, *to = NULL;
   struct audit_instr_rec *in = NULL;
-  int rc = audit__need_account(c, m->from, "source", &from);
-  if (!rc) rc = audit__need_account(c, m->to, "destination", &to);
+  int rc = need_ends(c, &from, &to);
   if (!rc) rc = allocate_parties(c, from, to);
   if (!rc) rc = audit__need_instrument(c, m->instrument, &in);
   if (!rc) rc = allocation_fits(c, in, to);
@@ -147,8 +155,7 @@ int audit__rule_clawback(struct audit_ctx *c) {
   const struct proto_movement *m = &c->tx->u.move;
   struct audit_account_rec *from = NULL, *to = NULL;
   struct audit_instr_rec *in = NULL;
-  int rc = audit__need_account(c, m->from, "source", &from);
-  if (!rc) rc = audit__need_account(c, m->to, "destination", &to);
+  int rc = need_ends(c, &from, &to);
   if (!rc) rc = audit__need_kind(c, from, PROTO_ACCOUNT_ENTERPRISE, "source");
   if (!rc) rc = audit__need_kind(c, to, PROTO_ACCOUNT_PROVINCIAL, "destination");
   if (rc) return rc;

@@ -147,6 +147,19 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg) {
   return daemon_buf_append(&c->resp, data, len) ? 0 : len;
 }
 
+/* The options every call to a witness shares: its timeout (connecting included), no signals
+ * from libcurl's resolver, HTTP(S) only, the answer kept in the call's body buffer. */
+static int witness_call_options(struct daemon_publisher *p, struct wcall *c) {
+  PROTO_ASSERT(c->h != NULL);
+  curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)p->srv->cfg->witness_timeout_ms);
+  curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)p->srv->cfg->witness_timeout_ms);
+  curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+  return 0;
+}
+
 /* The add-checkpoint body for witness i: the proof from the size it last cosigned. */
 static int call_prepare(struct daemon_publisher *p, unsigned i, const char *note, size_t note_len,
                         uint64_t size, struct wcall *c) {
@@ -170,13 +183,7 @@ static int call_prepare(struct daemon_publisher *p, unsigned i, const char *note
   curl_easy_setopt(c->h, CURLOPT_URL, url);
   curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->body);
   curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
-  curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)p->srv->cfg->witness_timeout_ms);
-  curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)p->srv->cfg->witness_timeout_ms);
-  curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
-  return 0;
+  return witness_call_options(p, c);
 }
 
 static void call_free(struct wcall *c) {
@@ -534,13 +541,7 @@ static int floor_prepare(struct daemon_publisher *p, unsigned i, const char *hex
   c->h = curl_easy_init();
   if (!c->h) return PROTO_E_NO_MEMORY;
   curl_easy_setopt(c->h, CURLOPT_URL, url);
-  curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, (long)p->srv->cfg->witness_timeout_ms);
-  curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT_MS, (long)p->srv->cfg->witness_timeout_ms);
-  curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
-  return 0;
+  return witness_call_options(p, c);
 }
 
 /* One witness's answer: 404 (it cosigned nothing of this log) bounds nothing; a checkpoint signed
