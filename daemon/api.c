@@ -708,6 +708,10 @@ static int post_tx(struct ctx *x) {
     fail(x, PROTO_E_STANDBY, primary);
     return DAEMON_DONE;
   }
+  if (__atomic_load_n(&srv->promoting, __ATOMIC_ACQUIRE)) {
+    fail(x, PROTO_E_READ_ONLY, "this standby is being promoted: writes open once its new epoch is written");
+    return DAEMON_DONE;
+  }
   if (__atomic_load_n(&srv->standby_stalled, __ATOMIC_ACQUIRE)) {
     fail(x, PROTO_E_STANDBY_AWAY, "the synchronous standby is away and standby.required is set: "
                                   "writes stall until it confirms");

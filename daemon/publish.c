@@ -430,10 +430,18 @@ uint64_t daemon_publish_waiting_since_ms(struct daemon_server *srv) {
   return __atomic_load_n(&srv->fenced_waiting_since_ms, __ATOMIC_ACQUIRE);
 }
 
+/* A standby publishes nothing (its primary does), nor does a node whose writes stopped
+ * (superseded, behind a learned checkpoint), nor a standby being promoted: until its new epoch is
+ * written, a swap with the revisions it read as a standby would fail and mark it superseded. */
+static bool may_publish(struct daemon_server *srv) {
+  return __atomic_load_n(&srv->cfg->follow[0], __ATOMIC_ACQUIRE) == '\0' &&
+         !__atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE) &&
+         !__atomic_load_n(&srv->promoting, __ATOMIC_ACQUIRE);
+}
+
 void daemon_publish_retry(struct daemon_server *srv) {
   PROTO_ASSERT(srv->publisher == NULL);
-  if (__atomic_load_n(&srv->cfg->follow[0], __ATOMIC_ACQUIRE) != '\0' ||
-      __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE)) {
+  if (!may_publish(srv)) {
     __atomic_store_n(&srv->fenced_waiting_since_ms, 0, __ATOMIC_RELEASE);
     return;
   }
@@ -449,13 +457,10 @@ void daemon_publish_fenced_start(struct daemon_server *srv) {
   daemon_writer_wake(srv);
 }
 
-/* A standby publishes nothing (its primary does), nor does a node whose writes stopped (superseded,
- * behind a learned checkpoint): the round is skipped until that changes. */
+/* A round is skipped while the node may not publish (may_publish). */
 static void publish_round(struct daemon_publisher *p) {
   struct daemon_server *srv = p->srv;
-  if (__atomic_load_n(&srv->cfg->follow[0], __ATOMIC_ACQUIRE) != '\0' ||
-      __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE))
-    return;
+  if (!may_publish(srv)) return;
   (void)publish_pipeline(srv, p);
 }
 

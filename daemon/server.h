@@ -148,6 +148,8 @@ struct daemon_server {
   /* never forking (highwater.c): the high-water file, and why writes are stopped */
   char high_water_path[DAEMON_PATH_BYTES_MAX];
   bool read_only;          /* __atomic: writes answer 503 read_only with read_only_why */
+  bool promoting;          /* __atomic: a standby between leaving its primary and its new epoch:
+                             it neither publishes nor takes writes (standby.c) */
   bool checkpoint_hidden;  /* the tree conflicts with a learned checkpoint: its own is not served */
   bool high_water_failed;  /* __atomic: set by the writer when the file could not be written */
   char read_only_why[DAEMON_PATH_BYTES_MAX + 256];

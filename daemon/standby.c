@@ -130,8 +130,8 @@ static int promote_check(struct daemon_server *srv, char *why, size_t cap) {
   return rc;
 }
 
-int daemon_standby_promote_now(struct daemon_server *srv, char *why, size_t cap) {
-  PROTO_ASSERT(srv->cfg->follow[0] != '\0' && cap > 0);
+/* Leaves the primary, judges the tree against what can be learned, writes the new epoch. */
+static int promote_steps(struct daemon_server *srv, char *why, size_t cap) {
   daemon_follow_stop(srv); /* the follower ends its batch: nothing else writes the ledger now */
   /* What a standby was judged at start (behind its own high-water file, say) is judged again now. */
   char primary[sizeof srv->cfg->follow];
@@ -152,10 +152,24 @@ int daemon_standby_promote_now(struct daemon_server *srv, char *why, size_t cap)
     return rc;
   }
   __atomic_store_n(&srv->standby_confirmed, 0, __ATOMIC_RELEASE);
-  daemon_publish_fenced_start(srv); /* the old primary's last signed one may never have passed its swap */
-  daemon_log(DAEMON_LOG_NOTICE, "PROMOTED: this node is the primary now (tree size %llu; it followed %s); "
-             "writes are accepted", (unsigned long long)ledger_tree_size(srv->ledger), primary);
+  daemon_log(DAEMON_LOG_NOTICE, "promote: the new epoch is written; this node followed %s", primary);
   return 0;
+}
+
+/* While promoting (server.h) the node neither publishes nor takes writes: the publisher would
+ * otherwise swap with the revisions this node read as a standby and be superseded by its own
+ * promotion's epoch, and a write would be acknowledged before that epoch exists. */
+int daemon_standby_promote_now(struct daemon_server *srv, char *why, size_t cap) {
+  PROTO_ASSERT(srv->cfg->follow[0] != '\0' && cap > 0);
+  __atomic_store_n(&srv->promoting, true, __ATOMIC_RELEASE);
+  int rc = promote_steps(srv, why, cap);
+  __atomic_store_n(&srv->promoting, false, __ATOMIC_RELEASE);
+  if (!rc) {
+    daemon_publish_fenced_start(srv); /* the old primary's last signed one may never have passed its swap */
+    daemon_log(DAEMON_LOG_NOTICE, "PROMOTED: this node is the primary now (tree size %llu); writes are "
+               "accepted", (unsigned long long)ledger_tree_size(srv->ledger));
+  }
+  return rc;
 }
 
 void daemon_standby_promote(struct daemon_server *srv, const struct daemon_principal *p,
