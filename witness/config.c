@@ -7,29 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/conf.h"
+#include "proto/conf.h"
 #include "witness/witness.h"
 
-/* Rows of the table over struct witness_config (conf/conf.h). */
-#define STR(sec, nm, fl, field, help) CONF_ROW_STR(struct witness_config, sec, nm, fl, field, help)
+/* Rows of the table over struct witness_config (proto/conf.h). */
+#define STR(sec, nm, fl, field, help) PROTO_CONF_ROW_STR(struct witness_config, sec, nm, fl, field, help)
 #define NUM(sec, nm, fl, kind, field, mn, mx, help) \
-  CONF_ROW_NUM(struct witness_config, sec, nm, fl, kind, field, mn, mx, help)
+  PROTO_CONF_ROW_NUM(struct witness_config, sec, nm, fl, kind, field, mn, mx, help)
 #define WITNESS_VERSION "0.1.0"
 
-static const struct conf_opt opts[] = {
+static const struct proto_conf_opt opts[] = {
   STR("witness", "name", "name", name, "cosigner name in its signature lines (e.g. witness.example.org/w1)"),
   STR("witness", "key_file", "key-file", key_file, "Ed25519 key file (quotad-ed25519-seed); default DATA_DIR/witness.key"),
   STR("witness", "data_dir", "data-dir", data_dir, "state directory (LMDB environment)"),
   STR("listen", "tcp", "listen", listen, "HTTP listener host:port"),
-  NUM("limits", "connections_max", "connections-max", CONF_U32, limits.connections_max, 1, 100000, "open connections"),
-  NUM("limits", "connections_per_peer_max", "connections-per-peer-max", CONF_U32, limits.connections_per_peer_max, 1, 100000, "open connections of one peer IP address"),
-  NUM("limits", "header_bytes_max", "header-bytes-max", CONF_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
-  NUM("limits", "request_bytes_max", "request-bytes-max", CONF_U32, limits.request_bytes_max, 1024, TLOG_WITNESS_REQUEST_BYTES_MAX, "bytes of one request body"),
-  NUM("limits", "output_bytes_max", "output-bytes-max", CONF_U32, limits.output_bytes_max, 4096, 1u << 26, "unsent answer bytes of a connection before it is not read"),
-  NUM("limits", "header_timeout_ms", "header-timeout-ms", CONF_U32, limits.header_timeout_ms, 100, 600000, "time from a request's first byte to the end of its headers, ms"),
-  NUM("limits", "request_timeout_ms", "request-timeout-ms", CONF_U32, limits.request_timeout_ms, 100, 600000, "time from the end of the headers to the end of the body, ms"),
-  NUM("limits", "idle_timeout_ms", "idle-timeout-ms", CONF_U32, limits.idle_timeout_ms, 100, 86400000, "a connection without a request, ms"),
-  NUM("limits", "map_bytes_max", "map-bytes-max", CONF_U64, limits.map_bytes_max, 1u << 20, UINT64_C(1) << 40, "state size ceiling (LMDB map), bytes"),
+  NUM("limits", "connections_max", "connections-max", PROTO_CONF_U32, limits.connections_max, 1, 100000, "open connections"),
+  NUM("limits", "connections_per_peer_max", "connections-per-peer-max", PROTO_CONF_U32, limits.connections_per_peer_max, 1, 100000, "open connections of one peer IP address"),
+  NUM("limits", "header_bytes_max", "header-bytes-max", PROTO_CONF_U32, limits.header_bytes_max, 256, 1u << 20, "bytes of request line and headers"),
+  NUM("limits", "request_bytes_max", "request-bytes-max", PROTO_CONF_U32, limits.request_bytes_max, 1024, TLOG_WITNESS_REQUEST_BYTES_MAX, "bytes of one request body"),
+  NUM("limits", "output_bytes_max", "output-bytes-max", PROTO_CONF_U32, limits.output_bytes_max, 4096, 1u << 26, "unsent answer bytes of a connection before it is not read"),
+  NUM("limits", "header_timeout_ms", "header-timeout-ms", PROTO_CONF_U32, limits.header_timeout_ms, 100, 600000, "time from a request's first byte to the end of its headers, ms"),
+  NUM("limits", "request_timeout_ms", "request-timeout-ms", PROTO_CONF_U32, limits.request_timeout_ms, 100, 600000, "time from the end of the headers to the end of the body, ms"),
+  NUM("limits", "idle_timeout_ms", "idle-timeout-ms", PROTO_CONF_U32, limits.idle_timeout_ms, 100, 86400000, "a connection without a request, ms"),
+  NUM("limits", "map_bytes_max", "map-bytes-max", PROTO_CONF_U64, limits.map_bytes_max, 1u << 20, UINT64_C(1) << 40, "state size ceiling (LMDB map), bytes"),
 };
 #define OPTS_COUNT (sizeof opts / sizeof opts[0])
 
@@ -50,16 +50,16 @@ static void defaults(struct witness_config *cfg) {
   };
 }
 
-static const char *kind_unit(const struct conf_opt *o) {
-  return o->kind == CONF_STR ? "TEXT" : "N";
+static const char *kind_unit(const struct proto_conf_opt *o) {
+  return o->kind == PROTO_CONF_STR ? "TEXT" : "N";
 }
 
 /* One option of --help: flag, unit, help, where it goes in the file, and its default (d). */
-static void usage_row(FILE *out, const struct witness_config *d, const struct conf_opt *o) {
+static void usage_row(FILE *out, const struct witness_config *d, const struct proto_conf_opt *o) {
   PROTO_ASSERT(out && d && o && o->flag);
   char def[64] = "";
-  if (o->kind == CONF_STR) snprintf(def, sizeof def, "%s", (const char *)d + o->offset);
-  else conf_text(d, o, def, sizeof def);
+  if (o->kind == PROTO_CONF_STR) snprintf(def, sizeof def, "%s", (const char *)d + o->offset);
+  else proto_conf_text(d, o, def, sizeof def);
   fprintf(out, "  --%-20s %s\n      %s  [%s] %s%s%s\n", o->flag, kind_unit(o), o->help, o->section,
           o->name, def[0] ? ", default " : "", def);
 }
@@ -128,8 +128,8 @@ static int config_ini_entry(void *user, const char *section, const char *name, c
   struct ini_ctx *c = user;
   if (strcmp(section, "logs") == 0 && strcmp(name, "log") == 0)
     return witness_config_add_log(c->cfg, value, c->err, sizeof c->err) == 0;
-  const struct conf_opt *o = conf_find(opts, OPTS_COUNT, section, name);
-  if (o) return conf_set(c->cfg, o, value, c->err, sizeof c->err) == 0;
+  const struct proto_conf_opt *o = proto_conf_find(opts, OPTS_COUNT, section, name);
+  if (o) return proto_conf_set(c->cfg, o, value, c->err, sizeof c->err) == 0;
   snprintf(c->err, sizeof c->err, "unknown option [%s] %s", section, name);
   return 0;
 }
@@ -176,7 +176,7 @@ static void long_options(struct option *lo) {
   lo[n++] = (struct option){"verifier-key", no_argument, NULL, FLAG_VKEY};
   lo[n++] = (struct option){"help", no_argument, NULL, FLAG_HELP};
   lo[n++] = (struct option){"version", no_argument, NULL, FLAG_VERSION};
-  n += conf_long_options(opts, OPTS_COUNT, FLAG_OPT0, lo + n);
+  n += proto_conf_long_options(opts, OPTS_COUNT, FLAG_OPT0, lo + n);
   lo[n] = (struct option){NULL, 0, NULL, 0};
 }
 
@@ -200,7 +200,7 @@ static int flag_apply(struct witness_config *cfg, int c, const char *arg, bool *
     fprintf(stderr, "quota-witness: unknown option (see --help)\n");
     return -1;
   }
-  if (conf_set(cfg, &opts[c - FLAG_OPT0], arg, err, sizeof err) != 0) {
+  if (proto_conf_set(cfg, &opts[c - FLAG_OPT0], arg, err, sizeof err) != 0) {
     fprintf(stderr, "quota-witness: --%s: %s\n", opts[c - FLAG_OPT0].flag, err);
     return -1;
   }
