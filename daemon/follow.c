@@ -15,7 +15,13 @@
 #include "daemon/server.h"
 #include "tools/common/http_client.h"
 
-#define FOLLOW_IDLE_SLEEP_US 20000u   /* nothing new at the primary: ask again after 20 ms */
+#define FOLLOW_IDLE_SLEEP_US 20000u   /* nothing new at the primary for a while: ask again after 20 ms */
+/* Asking again is also how a batch is confirmed, and a synchronous primary's writer waits for that
+ * confirmation before its next batch: while entries keep coming (the last ones came less than
+ * FOLLOW_BUSY_MS ago) the standby asks again after FOLLOW_BUSY_SLEEP_US, so that a batch is not
+ * held for the idle pause (measured: 0.35 of the single node with a flat 20 ms; docs/BENCHMARKS.md). */
+#define FOLLOW_BUSY_MS 200u
+#define FOLLOW_BUSY_SLEEP_US 500u
 #define FOLLOW_RETRY_SLEEP_US 200000u /* the primary unreachable: retry after 200 ms */
 #define FOLLOW_REQUEST_MS_MAX 2000L    /* one stream request, whole: a paused primary cannot hold us */
 
@@ -181,6 +187,7 @@ static void follow_main(void *arg) {
   if (h) http_client_set_timeout_ms(h, FOLLOW_REQUEST_MS_MAX);
   char origin[PROTO_ORIGIN_BYTES_MAX + 1] = "", why[512];
   bool have_origin = false, said_away = false;
+  uint64_t last_new_ms = 0; /* when the last round appended entries */
   while (pg && h && !__atomic_load_n(&srv->follow_quit, __ATOMIC_ACQUIRE)) {
     why[0] = '\0';
     int rc = have_origin ? 0 : follow_identity(srv, h, origin, sizeof origin);
@@ -196,7 +203,9 @@ static void follow_main(void *arg) {
                  srv->cfg->follow, why[0] ? why : rc > -1000 ? http_client_error(h) : proto_err_name(rc));
     if (rc >= 0 && said_away) daemon_log(DAEMON_LOG_NOTICE, "standby: following %s again", srv->cfg->follow);
     said_away = rc < 0;
-    if (rc) usleep(rc < 0 ? FOLLOW_RETRY_SLEEP_US : FOLLOW_IDLE_SLEEP_US);
+    if (rc == 0) last_new_ms = daemon_now_ms();
+    bool busy = daemon_now_ms() - last_new_ms < FOLLOW_BUSY_MS;
+    if (rc) usleep(rc < 0 ? FOLLOW_RETRY_SLEEP_US : busy ? FOLLOW_BUSY_SLEEP_US : FOLLOW_IDLE_SLEEP_US);
   }
   http_client_free(h);
   free(pg);
