@@ -1,5 +1,6 @@
 # node_lib.sh: the harness the multi-node tests share (test_standby, test_failover,
-# test_auto_failover): a work directory, counted checks, and quotad nodes started on free ports.
+# test_auto_failover, the promotion, etcd and restore tests): a work directory, counted checks, quotad nodes
+# started on free ports, three quota-witness processes, and the reads the tests wait on.
 # Source it after setting QUOTAD; then `node_lib_init PREFIX` and, for flags every node takes,
 # NODE_FLAGS=(...). Stops every node it started (and the etcd cluster under $T/etcd, if any).
 node_lib_init() { # node_lib_init PREFIX
@@ -48,4 +49,46 @@ start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_P
     sleep 0.1
   done
   return 1
+}
+# tree size a node answers in /healthz, and waiting for it
+size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
+wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+# the checkpoint URL serves (cosigned by the quorum, with a witness policy) covers its whole tree
+published_all() { # published_all URL
+  [ "$(curl -s "$1/v1/checkpoint" | sed -n 2p)" = "$(size_of "$1")" ]
+}
+wait_published() { for _ in $(seq 1 300); do published_all "$1" && return 0; sleep 0.1; done; return 1; }
+# the primary at URL and its standby agree and the standby confirmed all of it (standby.state sync)
+in_sync() { # in_sync PRIMARY_URL STANDBY_URL
+  local p
+  p=$(curl -s "$1/healthz") || return 1
+  python3 -c '
+import json,sys; h=json.loads(sys.argv[1]); s=h.get("standby",{})
+sys.exit(not (s.get("state")=="sync" and s.get("confirmed")==h["tree_size"]))' "$p" &&
+    [ "$(size_of "$2")" = "$(echo "$p" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')" ]
+}
+wait_sync() { for _ in $(seq 1 300); do in_sync "$1" "$2" && return 0; sleep 0.1; done; return 1; }
+# a client that opens accounts against URL until $T/stop-load exists, one "account index" line
+# per ok (needs Q and $T/op.key)
+load() { # load URL FIRST OUT
+  local a=$2
+  while [ ! -f "$T/stop-load" ]; do
+    out=$("$Q" --url "$1" --key "$T/op.key" account-open --account "$a" --kind participant --name "l$a" 2>&1)
+    idx=$(echo "$out" | sed -n 's/^ok: .* at entry \([0-9]*\).*/\1/p')
+    [ -n "$idx" ] && echo "$a $idx" >>"$3"
+    a=$((a + 1))
+  done
+}
+# three quota-witness processes for ORIGIN's log (verifier key VKEY) and a 2-of-3 policy in
+# $T/policy (witness_set.py); their pids in WPID[1..3] (needs Q and WITNESS)
+declare -A WPID
+start_witnesses() { # start_witnesses ORIGIN VKEY
+  python3 "$(dirname "${BASH_SOURCE[0]}")/witness_set.py" "$Q" "$T" "$1" "$2" >"$T/witnesses" || return 1
+  local i port
+  while read -r i port; do
+    "$WITNESS" --config "$T/w$i.conf" 2>>"$T/w$i.log" &
+    WPID[$i]=$!
+    PIDS+=("$!")
+    for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  done <"$T/witnesses"
 }

@@ -16,29 +16,7 @@ done
 command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$(dirname "$0")/node_lib.sh"
 node_lib_init failover
-size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
-wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
-# a client that opens accounts against URL until told to stop, one "account index" line per ok
-load() { # load URL FIRST OUT
-  local a=$2
-  while [ ! -f "$T/stop-load" ]; do
-    out=$("$Q" --url "$1" --key "$T/op.key" account-open --account "$a" --kind participant --name "l$a" 2>&1)
-    idx=$(echo "$out" | sed -n 's/^ok: .* at entry \([0-9]*\).*/\1/p')
-    [ -n "$idx" ] && echo "$a $idx" >>"$3"
-    a=$((a + 1))
-  done
-}
 # every acknowledged account is in URL's log at its acknowledged index
-# the primary at URL and its standby agree and the standby confirmed all of it (standby.state sync)
-in_sync() { # in_sync PRIMARY_URL STANDBY_URL
-  local p
-  p=$(curl -s "$1/healthz") || return 1
-  python3 -c '
-import json,sys; h=json.loads(sys.argv[1]); s=h.get("standby",{})
-sys.exit(not (s.get("state")=="sync" and s.get("confirmed")==h["tree_size"]))' "$p" &&
-    [ "$(size_of "$2")" = "$(echo "$p" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')" ]
-}
-wait_sync() { for _ in $(seq 1 300); do in_sync "$1" "$2" && return 0; sleep 0.1; done; return 1; }
 all_acked_at_index() { # all_acked_at_index URL FILE
   local bad=0 a idx
   while read -r a idx; do

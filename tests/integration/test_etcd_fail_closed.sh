@@ -16,8 +16,6 @@ done
 command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$HERE/node_lib.sh"
 node_lib_init fclosed
-size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
-wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
 served() { curl -s "$1/$2" | sed -n 2p; } # served URL PATH: the size of the checkpoint served there
 wait_served() { for _ in $(seq 1 150); do [ "$(served "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done; return 1; }
 etcd_signal() { while read -r p; do kill "-$1" "$p"; done <"$T/etcd/pids"; }

@@ -31,34 +31,7 @@ done
 command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$(dirname "$0")/node_lib.sh"
 node_lib_init failover
-size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
-wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
-# a client that opens accounts against URL until told to stop, one "account index" line per ok
-load() { # load URL FIRST OUT
-  local a=$2
-  while [ ! -f "$T/stop-load" ]; do
-    out=$("$Q" --url "$1" --key "$T/op.key" account-open --account "$a" --kind participant --name "l$a" 2>&1)
-    idx=$(echo "$out" | sed -n 's/^ok: .* at entry \([0-9]*\).*/\1/p')
-    [ -n "$idx" ] && echo "$a $idx" >>"$3"
-    a=$((a + 1))
-  done
-}
 # every acknowledged account is in URL's log at its acknowledged index
-# the primary at URL and its standby agree and the standby confirmed all of it (standby.state sync)
-in_sync() { # in_sync PRIMARY_URL STANDBY_URL
-  local p
-  p=$(curl -s "$1/healthz") || return 1
-  python3 -c '
-import json,sys; h=json.loads(sys.argv[1]); s=h.get("standby",{})
-sys.exit(not (s.get("state")=="sync" and s.get("confirmed")==h["tree_size"]))' "$p" &&
-    [ "$(size_of "$2")" = "$(echo "$p" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])')" ]
-}
-wait_sync() { for _ in $(seq 1 300); do in_sync "$1" "$2" && return 0; sleep 0.1; done; return 1; }
-# the checkpoint URL serves (cosigned by the quorum) covers its whole tree
-published_all() { # published_all URL
-  [ "$(curl -s "$1/v1/checkpoint" | sed -n 2p)" = "$(size_of "$1")" ]
-}
-wait_published() { for _ in $(seq 1 300); do published_all "$1" && return 0; sleep 0.1; done; return 1; }
 # the witnesses' cosignatures on URL's published checkpoint meet the policy, and it is consistent
 # with every checkpoint the monitor saw before (of any primary): one sequence, only growing
 monitor() { # monitor URL
@@ -96,12 +69,7 @@ ORIGIN=failover.quotad.example/cets
 "$Q" keygen "$T/op.key" >/dev/null
 "$Q" keygen "$T/auditor.key" >/dev/null
 VK=$(cat "$T/log.key.vkey")
-python3 "$HERE/witness_set.py" "$Q" "$T" "$ORIGIN" "$VK" >"$T/witnesses" || { echo "FAIL - witness set-up"; exit 1; }
-while read -r i port; do
-  "$WITNESS" --config "$T/w$i.conf" 2>>"$T/w$i.log" &
-  PIDS+=("$!")
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-done <"$T/witnesses"
+start_witnesses "$ORIGIN" "$VK" || { echo "FAIL - witness set-up"; exit 1; }
 
 CYCLES=10
 [ "${QUOTAD_LONG:-0}" = 1 ] && CYCLES=30

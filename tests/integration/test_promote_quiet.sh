@@ -23,10 +23,6 @@ done
 command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$HERE/node_lib.sh"
 node_lib_init pquiet
-size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
-wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
-published_all() { [ "$(curl -s "$1/v1/checkpoint" | sed -n 2p)" = "$(size_of "$1")" ]; }
-wait_published() { for _ in $(seq 1 300); do published_all "$1" && return 0; sleep 0.1; done; return 1; }
 open_account() { "$Q" --url "$1" --key "$T/op.key" account-open --account "$2" --kind participant --name "a$2"; }
 
 ETCD=$(bash "$HERE/etcd_cluster.sh" start "$T/etcd") || { echo "FAIL - etcd did not start"; exit 1; }
@@ -35,14 +31,7 @@ ORIGIN=quiet.quotad.example/cets
 "$Q" keygen "$T/op.key" >/dev/null
 "$Q" keygen "$T/auditor.key" >/dev/null
 VK=$(cat "$T/log.key.vkey")
-python3 "$HERE/witness_set.py" "$Q" "$T" "$ORIGIN" "$VK" >"$T/witnesses" || { echo "FAIL - witness set-up"; exit 1; }
-declare -A WPID
-while read -r i port; do
-  "$WITNESS" --config "$T/w$i.conf" 2>>"$T/w$i.log" &
-  WPID[$i]=$!
-  PIDS+=("$!")
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-done <"$T/witnesses"
+start_witnesses "$ORIGIN" "$VK" || { echo "FAIL - witness set-up"; exit 1; }
 NODE_FLAGS=(--etcd-endpoints "$ETCD" --witness-policy "$T/policy" --checkpoint-interval-ms 50
             --witness-timeout-ms 1500)
 

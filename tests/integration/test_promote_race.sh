@@ -16,8 +16,6 @@ done
 command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$HERE/node_lib.sh"
 node_lib_init prace
-size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
-wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
 # the value of quotad/<origin>/KEY in etcd, through its JSON gateway
 etcd_value() { # etcd_value KEY
   local k; k=$(printf 'quotad/%s/%s' "$ORIGIN" "$1" | base64 -w0)

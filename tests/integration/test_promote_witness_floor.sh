@@ -16,10 +16,6 @@ for b in "$Q" "$QUOTAD" "$WITNESS"; do
 done
 source "$HERE/node_lib.sh"
 node_lib_init wfloor
-size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
-wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
-published_all() { [ "$(curl -s "$1/v1/checkpoint" | sed -n 2p)" = "$(size_of "$1")" ]; }
-wait_published() { for _ in $(seq 1 300); do published_all "$1" && return 0; sleep 0.1; done; return 1; }
 open_account() { "$Q" --url "$1" --key "$T/op.key" account-open --account "$2" --kind participant --name "a$2"; }
 
 ORIGIN=wfloor.quotad.example/cets
@@ -27,14 +23,7 @@ ORIGIN=wfloor.quotad.example/cets
 "$Q" keygen "$T/op.key" >/dev/null
 "$Q" keygen "$T/auditor.key" >/dev/null
 VK=$(cat "$T/log.key.vkey")
-python3 "$HERE/witness_set.py" "$Q" "$T" "$ORIGIN" "$VK" >"$T/witnesses" || { echo "FAIL - witness set-up"; exit 1; }
-declare -A WPID
-while read -r i port; do
-  "$WITNESS" --config "$T/w$i.conf" 2>>"$T/w$i.log" &
-  WPID[$i]=$!
-  PIDS+=("$!")
-  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
-done <"$T/witnesses"
+start_witnesses "$ORIGIN" "$VK" || { echo "FAIL - witness set-up"; exit 1; }
 NODE_FLAGS=(--witness-policy "$T/policy" --checkpoint-interval-ms 100 --witness-timeout-ms 1000)
 
 start P "$T/p" || { echo "FAIL - the primary did not start"; cat "$T/P.log"; exit 1; }

@@ -12,46 +12,12 @@ AUDIT="$BUILD_DIR/tools/quota-audit"
 for b in "$Q" "$QUOTAD" "$AUDIT"; do
   [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
 done
-T=$(mktemp -d /tmp/restore-it-XXXXXX)
-PASSED=0
-FAILED=0
-QPID=""
-STARTED=$(date +%s)
-cleanup() {
-  if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then kill -TERM "$QPID"; wait "$QPID" 2>/dev/null; fi
-  rm -rf "$T"
-}
-trap cleanup EXIT
-expect() { # expect CODE NAME PATTERN -- COMMAND...
-  local code=$1 name=$2 pattern=$3
-  shift 4
-  "$@" >"$T/out" 2>&1
-  local got=$?
-  if [ "$got" -eq "$code" ] && { [ -z "$pattern" ] || grep -qE -- "$pattern" "$T/out"; }; then
-    PASSED=$((PASSED + 1)); echo "ok   - $name"
-  else
-    FAILED=$((FAILED + 1)); echo "FAIL - $name (exit $got, wanted $code${pattern:+, /$pattern/})"
-    sed 's/^/       /' "$T/out" | tail -8
-  fi
-}
-check() {
-  local name=$1; shift
-  if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $name"; else FAILED=$((FAILED + 1)); echo "FAIL - $name"; fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-start_quotad() { # start_quotad DATA_DIR [flags...]
-  local dir=$1; shift
-  PORT=$(free_port)
-  export QUOTAD_URL="http://127.0.0.1:$PORT"
-  "$QUOTAD" --data-dir "$dir" --log-key "$T/log.key" --listen "127.0.0.1:$PORT" --log-level info \
-    "$@" 2>>"$T/quotad.log" &
-  QPID=$!
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null "$QUOTAD_URL/healthz" && return 0
-    kill -0 "$QPID" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
+source "$(dirname "$0")/node_lib.sh"
+node_lib_init restore
+start_quotad() { # start_quotad DATA_DIR [flags...]: one node, logging to $T/quotad.log
+  start quotad "$@" || return 1
+  QPID=$quotad_PID
+  export QUOTAD_URL=$quotad_URL
 }
 stop_quotad() { kill -TERM "$QPID"; wait "$QPID"; QPID=""; }
 tree_size() { curl -s "$QUOTAD_URL/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }

@@ -16,7 +16,6 @@ done
 source "$(dirname "$0")/node_lib.sh"
 node_lib_init standby
 stop() { kill -TERM "$1"; wait "$1"; }
-size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
 wait_size() { # wait_size URL SIZE: up to 20 s
   for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done
   return 1
