@@ -164,7 +164,7 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 /* How quotad opens its ledger (again, after a rejoin rebuilt it). With standby.sync, or as a
  * standby (an old primary may rejoin with a tail no one confirmed), nothing is signed before
- * something outside this node confirmed it: the writer signs (ledger_sign_latest). */
+ * something outside this node confirmed it: the fence thread signs (ledger_sign_at). */
 static struct ledger_config ledger_config_of(const struct daemon_config *cfg, const struct proto_key *log_key) {
   return (struct ledger_config){.dir = cfg->data_dir, .map_bytes_max = cfg->map_bytes_max, .log_key = log_key,
                                 .invariants_every_batches = cfg->invariants_every_batches,

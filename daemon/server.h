@@ -91,7 +91,18 @@ struct daemon_batch {
   struct daemon_txreq **reqs;
   uint32_t *slots;
   uint8_t **bytes;                 /* owned copies of the envelopes */
+  /* filled by the writer thread (the commit) and the fence thread (writer.c) */
+  int rc;                          /* ledger_apply's code: 0 committed */
+  int rc_errno;                    /* the OS error behind a STORAGE rc, or 0 */
+  struct ledger_batch_info info;
+  uint64_t start_us, commit_us;    /* when the writer took it; its commit and fence, us */
+  int fence;                       /* the fence's code (0: acknowledged) */
+  struct daemon_ack *ack;          /* the batch's signed acknowledgement, or NULL */
 };
+
+/* Batches in the writer's pipeline: one filling on the loop, one committing on the writer
+ * thread, the rest committed and waiting for their fence (writer.c). */
+#define DAEMON_WRITER_BATCHES 4u
 
 struct daemon_server {
   uv_loop_t *loop;
@@ -117,26 +128,27 @@ struct daemon_server {
   bool stopping, stopped;
   uint64_t watchdog_interval_ms, watchdog_last_ms;
   uint64_t last_commit_ms;
-  /* the writer: one batch filling on the loop, one in flight on the writer thread */
-  uv_thread_t writer_thread;
+  /* the writer (writer.c): a pipeline of batches, filled on the loop, committed on the writer
+   * thread, fenced on the fence thread, answered on the loop, in that order. Counters of batches
+   * that went through each stage (under writer_mu; handed and answered the loop's alone); batch
+   * number k lives in batches[k % DAEMON_WRITER_BATCHES]. */
+  uv_thread_t writer_thread, fence_thread;
   uv_mutex_t writer_mu;
-  uv_cond_t writer_cv;
-  uv_async_t writer_async;
-  bool writer_started, writer_busy, writer_has_work, writer_done, writer_quit;
+  uv_cond_t writer_cv;      /* a batch was handed over (or the end) */
+  uv_cond_t fence_cv;       /* a batch was committed (or the end; or a publication to retry) */
+  uv_async_t writer_async;  /* the writer is free again: hand over the filling batch */
+  uv_async_t fence_async;   /* a batch was fenced: answer it */
+  bool writer_started, writer_quit, fence_quit;
+  uint64_t handed, committed, fenced, answered;
   size_t verify_reserved;   /* batch room held for envelopes being verified on the pool */
   uint32_t verifying;       /* verification jobs on the pool */
-  struct daemon_batch batches[2];
-  struct daemon_batch *filling, *inflight;
-  int inflight_rc;
-  int inflight_errno; /* the OS error behind a STORAGE inflight_rc, or 0 */
-  struct ledger_batch_info inflight_info;
-  uint64_t inflight_start_us, inflight_commit_us;
+  struct daemon_batch batches[DAEMON_WRITER_BATCHES];
+  struct daemon_batch *filling; /* batches[handed % DAEMON_WRITER_BATCHES] */
   /* tiles_dir: a thread writes completed tiles and the published checkpoint (tiles.c) */
   uv_thread_t tiles_thread;
   uv_mutex_t tiles_mu;
   uv_cond_t tiles_cv;
   bool tiles_started, tiles_kicked, tiles_quit;
-  struct daemon_ack *inflight_ack;  /* the committed batch's acknowledgement, or NULL */
   const struct proto_key *log_key;  /* signs acknowledgements (the ledger signs checkpoints) */
   /* the periodic store check (check_interval_s), run by a child on the thread pool */
   uv_timer_t check_timer;
@@ -168,7 +180,6 @@ struct daemon_server {
   size_t fenced_len;
   uint64_t fenced_size;
   uint64_t fenced_waiting_since_ms; /* __atomic: 0 when every signed checkpoint passed its swap */
-  int inflight_fence;     /* the fence's code for the batch in flight (0: acknowledged) */
   uv_cond_t sync_cv;      /* with writer_mu: the standby confirmed more (daemon_standby_wait) */
   bool standby_alone;     /* __atomic: the standby is away and this node went on alone */
   bool standby_stalled;   /* __atomic: the standby is away and writes stall (standby.required) */
@@ -244,7 +255,7 @@ bool daemon_writer_idle(const struct daemon_server *srv);
 void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
 /* The standby confirmed a larger tree (standby.c, the loop thread): wakes daemon_standby_wait. */
 void daemon_writer_standby_confirmed(struct daemon_server *srv);
-/* standby.sync (standby.c, the writer's thread): waits until the standby confirmed size, at most
+/* standby.sync (standby.c, the fence thread): waits until the standby confirmed size, at most
  * standby.timeout_ms. Returns 0 (confirmed; or it is away and this node goes on alone), or
  * STANDBY_AWAY (standby.required: writes stall until it confirms all of the tree). */
 int daemon_standby_wait(struct daemon_server *srv, uint64_t size);

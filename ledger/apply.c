@@ -363,10 +363,8 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
   }
   l->history_len = 0;
   memset(&l->nodes, 0, sizeof(l->nodes));
-  pthread_mutex_lock(&l->cp_mutex);
-  bool cp_was_persisted = l->cp_persisted;
-  pthread_mutex_unlock(&l->cp_mutex);
-  rc = store__persist_checkpoint(l, txn);
+  uint64_t cp_put = 0; /* the size of the checkpoint this transaction persists, if any */
+  rc = store__persist_checkpoint(l, txn, &cp_put);
   for (size_t i = 0; i < n && rc == 0; i++) {
     uint64_t size_was = b.size;
     rc = v ? append_one(&b, v, i, &subs[i]) : apply_one(&b, &subs[i]);
@@ -380,8 +378,10 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
   if (rc == 0) rc = meta_put_u64(&b, "last_time_ms", b.time_ms);
   if (rc) {
     mdb_txn_abort(txn);
+    /* The aborted transaction took the checkpoint it persisted with it; one signed since (the
+     * fence thread signs beside this one, ledger_sign_at) is unpersisted anyway. */
     pthread_mutex_lock(&l->cp_mutex);
-    l->cp_persisted = cp_was_persisted; /* the aborted transaction took the checkpoint with it */
+    if (cp_put && l->cp_size == cp_put) l->cp_persisted = false;
     pthread_mutex_unlock(&l->cp_mutex);
     return rc;
   }
@@ -500,18 +500,20 @@ int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, si
   return after_commit(l, size_before, true);
 }
 
-int ledger_sign_latest(struct ledger *l) {
+int ledger_sign_at(struct ledger *l, uint64_t size) {
   PROTO_ASSERT(l != NULL);
-  if (l->read_only || l->tree_size == 0) return 0;
+  if (l->read_only || size == 0) return 0;
+  /* a broken invariant (after_commit) stops signing, here as in ledger_apply */
+  if (__atomic_load_n(&l->failed, __ATOMIC_ACQUIRE)) return PROTO_E_CORRUPT;
+  PROTO_ASSERT(size <= __atomic_load_n(&l->tree_size, __ATOMIC_ACQUIRE)); /* committed sizes only */
   pthread_mutex_lock(&l->cp_mutex);
-  bool current = l->cp_len > 0 && l->cp_size == l->tree_size;
+  bool current = l->cp_len > 0 && l->cp_size >= size;
   pthread_mutex_unlock(&l->cp_mutex);
   if (current) return 0;
   MDB_txn *txn;
   int rc = store__read_begin(l, &txn);
   if (rc) return rc;
-  rc = store__sign_checkpoint(l, txn, l->tree_size);
+  rc = store__sign_checkpoint(l, txn, size);
   store__read_end(l, txn);
-  PROTO_ASSERT(rc != 0 || l->cp_size == l->tree_size);
   return rc;
 }

@@ -119,7 +119,7 @@ struct ledger {
   size_t cp_len;
   uint64_t cp_size;
   bool cp_persisted;
-  bool sign_deferred; /* ledger_config: ledger_apply leaves signing to ledger_sign_latest */
+  bool sign_deferred; /* ledger_config: ledger_apply leaves signing to ledger_sign_at */
 
   /* EVP keys by key hash, for signature verification from any thread. */
   pthread_mutex_t key_mutex;
@@ -154,7 +154,7 @@ struct store_nodes_ctx {
 /* A merkle_store over the nodes database in txn; cache: the writer's node cache or NULL. */
 void store__nodes(struct tlog_store *s, struct store_nodes_ctx *c, MDB_txn *txn,
                   const struct ledger *l, struct node_cache *cache);
-int store__persist_checkpoint(struct ledger *l, MDB_txn *txn);
+int store__persist_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t *put_size);
 int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size);
 /* Doubles the map up to the ceiling (MAP_FULL there); the caller holds no transaction. */
 int store__grow(struct ledger *l);

@@ -71,7 +71,7 @@ struct ledger_config {
   uint32_t invariants_every_batches;
   bool no_open_check;            /* a writer skips the structural check at open (see below) */
   /* ledger_apply commits without signing, and the open does not sign a tree its stored checkpoint
-   * lags: the caller signs with ledger_sign_latest once something outside this node confirmed the
+   * lags: the caller signs with ledger_sign_at once something outside this node confirmed the
    * entries (a synchronous standby), so a checkpoint never covers a tail only this node holds.
    * ledger_append_entries still signs (its entries are another node's, root-checked). */
   bool sign_deferred;
@@ -187,9 +187,11 @@ struct ledger_entry_in {
 int ledger_append_entries(struct ledger *ledger, const struct ledger_entry_in *in, size_t n,
                           const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap);
 
-/* Signs (and keeps for the next commit to persist) the checkpoint of the current tree size, when
- * the latest one is older: 0, or CRYPTO, STORAGE. Writers only; the writer's thread. */
-int ledger_sign_latest(struct ledger *ledger);
+/* Signs (and keeps for the next commit to persist) the checkpoint of the committed tree size
+ * size, unless one of that size or larger is held already: 0, or CORRUPT (an invariant broke:
+ * nothing more is signed), CRYPTO, STORAGE. Writers only; any one thread beside the writer's
+ * ledger_apply (the daemon's fence thread signs each batch once the standby confirmed it). */
+int ledger_sign_at(struct ledger *ledger, uint64_t size);
 
 /* The operating-system error (errno: EIO from a failed fsync, ENOSPC, EACCES...) behind the last
  * STORAGE this thread got from the ledger, or 0 when LMDB itself failed. ledger_storage_message

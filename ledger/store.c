@@ -335,13 +335,13 @@ int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
     if (memcmp(pub, l->log_pub, PROTO_PUBKEY_BYTES) != 0) rc = PROTO_E_UNKNOWN_LOG_KEY;
   }
   /* A crash between a commit and its checkpoint leaves the checkpoint behind: sign it now. */
-  /* Not with sign_deferred: that tail may be one no one else confirmed (ledger_sign_latest). */
+  /* Not with sign_deferred: that tail may be one no one else confirmed (ledger_sign_at). */
   if (rc == 0 && !l->read_only && !l->sign_deferred && l->tree_size > 0 && l->cp_size != l->tree_size) {
     MDB_txn *txn;
     rc = store__mdb_err(mdb_txn_begin(l->env, NULL, 0, &txn));
     if (rc == 0) {
       rc = store__sign_checkpoint(l, txn, l->tree_size);
-      if (rc == 0) rc = store__persist_checkpoint(l, txn);
+      if (rc == 0) rc = store__persist_checkpoint(l, txn, NULL);
       rc = rc ? (mdb_txn_abort(txn), rc) : store__mdb_err(mdb_txn_commit(txn));
     }
   }
@@ -358,7 +358,7 @@ void ledger_close(struct ledger *l) {
   if (l->env && !l->read_only && !l->failed && !l->cp_persisted && l->cp_len > 0) {
     MDB_txn *txn;
     if (mdb_txn_begin(l->env, NULL, 0, &txn) == 0) {
-      if (store__persist_checkpoint(l, txn) == 0) (void)mdb_txn_commit(txn);
+      if (store__persist_checkpoint(l, txn, NULL) == 0) (void)mdb_txn_commit(txn);
       else mdb_txn_abort(txn);
     }
   }
@@ -392,6 +392,10 @@ int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
   if (n < 0) return (int)n;
   PROTO_ASSERT((size_t)n < sizeof(l->cp_text));
   pthread_mutex_lock(&l->cp_mutex);
+  if (l->cp_len > 0 && l->cp_size > size) { /* signed beyond it meanwhile: keep the larger */
+    pthread_mutex_unlock(&l->cp_mutex);
+    return 0;
+  }
   memcpy(l->cp_text, text, (size_t)n);
   l->cp_text[n] = '\0';
   l->cp_len = (size_t)n;
@@ -403,16 +407,18 @@ int store__sign_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t size) {
 
 /* Writes the in-memory checkpoint into txn. It rides in the next batch's write transaction so
  * that a batch costs one fsync; after a crash ledger_open re-signs the same (deterministic) one. */
-int store__persist_checkpoint(struct ledger *l, MDB_txn *txn) {
+int store__persist_checkpoint(struct ledger *l, MDB_txn *txn, uint64_t *put_size) {
   PROTO_ASSERT(!l->read_only && txn != NULL);
   pthread_mutex_lock(&l->cp_mutex);
   int rc = 0;
+  if (put_size) *put_size = 0;
   if (!l->cp_persisted && l->cp_len > 0) {
     uint8_t key[8];
     be64_put(key, l->cp_size);
     MDB_val k = {8, key}, v = {l->cp_len, l->cp_text};
     rc = store__mdb_err(mdb_put(txn, l->dbi[DB_CHECKPOINTS], &k, &v, 0));
     if (rc == 0) l->cp_persisted = true;
+    if (rc == 0 && put_size) *put_size = l->cp_size;
   }
   pthread_mutex_unlock(&l->cp_mutex);
   return rc;

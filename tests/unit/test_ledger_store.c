@@ -313,6 +313,58 @@ Test(store, invariant_check_runs_every_n_batches_and_stops_writes) {
   teardown();
 }
 
+/* The size of the checkpoint the ledger holds now (verified with the log key). */
+static uint64_t signed_size(void) {
+  char cp[TLOG_CHECKPOINT_BYTES_MAX];
+  cr_assert_gt(ledger_checkpoint_latest(F.l, cp, sizeof(cp)), 0);
+  struct tlog_checkpoint c;
+  uint8_t pub[PROTO_PUBKEY_BYTES], root[PROTO_HASH_BYTES];
+  proto_key_public(F.log, pub);
+  cr_assert_eq(tlog_checkpoint_verify(cp, strlen(cp), FX_ORIGIN, pub, &c), 0);
+  cr_assert_eq(ledger_root(F.l, c.size, root), 0);
+  cr_assert_arr_eq(root, c.root, sizeof(root), "signed over the tree of its own size");
+  return c.size;
+}
+
+/* sign_deferred (the daemon's fence thread signs): ledger_apply signs nothing, ledger_sign_at
+ * signs exactly the size it is given, even when later batches are committed already, and never
+ * replaces a checkpoint with an older one. */
+Test(store, deferred_signing_signs_the_confirmed_size_not_the_latest) {
+  fx_world(&F);
+  ledger_close(F.l);
+  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log, .sign_deferred = true};
+  cr_assert_eq(ledger_open(&cfg, &F.l), 0);
+  uint64_t before = signed_size();
+  struct ledger_batch_info i1, i2;
+  cr_assert_eq(transfer_batch(2, false, &i1), 0);
+  cr_assert_eq(transfer_batch(3, false, &i2), 0);
+  cr_assert_eq(signed_size(), before, "ledger_apply signed nothing");
+  cr_assert_eq(ledger_sign_at(F.l, i1.tree_size), 0);
+  cr_assert_eq(signed_size(), i1.tree_size, "the first batch's size, not the tree's %llu",
+               (unsigned long long)i2.tree_size);
+  cr_assert_eq(ledger_sign_at(F.l, i2.tree_size), 0);
+  cr_assert_eq(ledger_sign_at(F.l, i1.tree_size), 0);
+  cr_assert_eq(signed_size(), i2.tree_size, "an older size does not replace a newer checkpoint");
+  teardown();
+}
+
+/* A broken invariant stops signing for a deferred signer too: ledger_sign_at answers CORRUPT. */
+Test(store, deferred_signing_stops_after_a_broken_invariant) {
+  fx_world(&F);
+  ledger_close(F.l);
+  F.l = NULL;
+  inflate_participant();
+  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log, .invariants_every_batches = 1,
+                              .no_open_check = true, .sign_deferred = true};
+  cr_assert_eq(ledger_open(&cfg, &F.l), 0);
+  uint64_t before = signed_size();
+  struct ledger_batch_info info;
+  cr_assert_eq(transfer_batch(1, false, &info), 0, "the batch is committed");
+  cr_assert_eq(ledger_sign_at(F.l, info.tree_size), PROTO_E_CORRUPT);
+  cr_assert_eq(signed_size(), before, "no checkpoint over the batch that broke the check");
+  teardown();
+}
+
 Test(store, refuses_an_invariant_period_above_its_limit) {
   snprintf(F.dir, sizeof(F.dir), "/tmp/quotad-inv-XXXXXX");
   cr_assert(mkdtemp(F.dir) != NULL);
