@@ -340,6 +340,8 @@ const char *daemon_endpoint_name(unsigned ep);
 void daemon_metrics_request(unsigned endpoint, unsigned status);
 void daemon_metrics_tx_result(int result);
 void daemon_metrics_batch(size_t entries, uint64_t commit_us);
+/* One batch's time waiting for the fence thread and in its fence (writer.c), us. */
+void daemon_metrics_fence(uint64_t queued_us, uint64_t fence_us);
 /* What the server knows at render time (the counters are kept here). */
 struct daemon_gauges {
   uint64_t tree_size;

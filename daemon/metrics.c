@@ -37,6 +37,7 @@ static struct {
   int result_codes[RESULT_SLOTS];
   uint64_t batch_buckets[BATCH_BUCKETS + 1], batch_count, batch_sum;
   uint64_t latency_buckets[LATENCY_BUCKETS + 1], latency_count, latency_sum_us;
+  uint64_t fence_count, fence_sum_us, fence_queued_sum_us;
 } m;
 
 void daemon_metrics_request(unsigned endpoint, unsigned status) {
@@ -71,6 +72,12 @@ void daemon_metrics_batch(size_t entries, uint64_t commit_us) {
   m.latency_sum_us += commit_us;
 }
 
+void daemon_metrics_fence(uint64_t queued_us, uint64_t fence_us) {
+  m.fence_count++;
+  m.fence_queued_sum_us += queued_us;
+  m.fence_sum_us += fence_us;
+}
+
 static const char *result_name(int code) {
   if (code == 0) return "ok";
   if (code == 1) return "exists";
@@ -93,6 +100,22 @@ static int render_requests(struct daemon_buf *o) {
     rc = daemon_buf_printf(o, "quotad_tx_results_total{result=\"%s\"} %llu\n",
                            result_name(m.result_codes[i]), (unsigned long long)m.results[i]);
   return rc;
+}
+
+/* seconds from microseconds, as Prometheus reads them */
+#define SECONDS_US(us) (unsigned long long)((us) / 1000000), (unsigned long long)((us) % 1000000)
+
+static int render_fence(struct daemon_buf *o) {
+  return daemon_buf_printf(
+      o, "# HELP quotad_fence_seconds Time committed batches spent in their fence before their answer "
+         "(the synchronous standby's confirmation, the checkpoint's signature and publication, or the "
+         "etcd epoch check).\n# TYPE quotad_fence_seconds summary\n"
+         "quotad_fence_seconds_sum %llu.%06llu\nquotad_fence_seconds_count %llu\n"
+         "# HELP quotad_fence_queued_seconds Time committed batches waited for the fence to finish the "
+         "batch before them.\n# TYPE quotad_fence_queued_seconds summary\n"
+         "quotad_fence_queued_seconds_sum %llu.%06llu\nquotad_fence_queued_seconds_count %llu\n",
+      SECONDS_US(m.fence_sum_us), (unsigned long long)m.fence_count, SECONDS_US(m.fence_queued_sum_us),
+      (unsigned long long)m.fence_count);
 }
 
 static int render_histograms(struct daemon_buf *o) {
@@ -125,6 +148,7 @@ static int render_histograms(struct daemon_buf *o) {
                            (unsigned long long)(m.latency_sum_us / 1000000),
                            (unsigned long long)(m.latency_sum_us % 1000000),
                            (unsigned long long)m.latency_count);
+  if (!rc) rc = render_fence(o);
   return rc;
 }
 

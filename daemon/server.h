@@ -95,7 +95,8 @@ struct daemon_batch {
   int rc;                          /* ledger_apply's code: 0 committed */
   int rc_errno;                    /* the OS error behind a STORAGE rc, or 0 */
   struct ledger_batch_info info;
-  uint64_t start_us, commit_us;    /* when the writer took it; its commit and fence, us */
+  uint64_t start_us, committed_us; /* when the writer took it and when it was committed */
+  uint64_t commit_us, queued_us, fence_us; /* its ledger_apply, its wait for the fence, its fence */
   int fence;                       /* the fence's code (0: acknowledged) */
   struct daemon_ack *ack;          /* the batch's signed acknowledgement, or NULL */
 };

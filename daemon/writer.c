@@ -68,6 +68,8 @@ static void writer_main(void *arg) {
     bool ro = __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE);
     b->rc = ro ? PROTO_E_READ_ONLY : ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &b->info);
     b->rc_errno = b->rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
+    b->committed_us = now_us();
+    b->commit_us = b->committed_us - b->start_us;
     /* A batch adds at most one entry per submission and never takes one away. */
     PROTO_ASSERT(b->rc != 0 || (b->info.tree_size >= size_before && b->info.tree_size - size_before <= b->n));
     uv_mutex_lock(&srv->writer_mu);
@@ -111,12 +113,14 @@ static void fence_main(void *arg) {
     struct daemon_batch *b = fence_next(srv);
     uv_mutex_unlock(&srv->writer_mu);
     if (!b) return;
+    uint64_t t0 = now_us();
+    b->queued_us = t0 - b->committed_us;
     b->fence = b->rc == 0 ? commit_fence(srv, b) : 0;
     /* A signed acknowledgement only for what the fence let through. */
     b->ack = b->rc || b->fence ? NULL
                                : daemon_ack_make(ledger_origin(srv->ledger), srv->log_key, b->subs, b->n,
                                                  b->info.time_ms);
-    b->commit_us = now_us() - b->start_us;
+    b->fence_us = now_us() - t0;
     uv_mutex_lock(&srv->writer_mu);
     srv->fenced++;
     uv_mutex_unlock(&srv->writer_mu);
@@ -227,6 +231,7 @@ static void batch_done(struct daemon_server *srv, struct daemon_batch *b) {
     daemon_log(DAEMON_LOG_ERR, "READ-ONLY: %s", srv->read_only_why);
   }
   daemon_metrics_batch(b->n, b->commit_us);
+  daemon_metrics_fence(b->queued_us, b->fence_us);
   batch_answer(srv, b);
   batch_reset(b);
 }

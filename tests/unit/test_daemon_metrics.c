@@ -13,6 +13,8 @@ Test(metrics, counts_requests_results_and_batches) {
   daemon_metrics_tx_result(PROTO_E_INSUFFICIENT_BALANCE);
   daemon_metrics_batch(3, 1500);   /* 3 entries, 1.5 ms */
   daemon_metrics_batch(100, 700);
+  daemon_metrics_fence(250, 12000); /* waited 0.25 ms for the fence, 12 ms in it */
+  daemon_metrics_fence(0, 3500);
   struct daemon_buf b = {0};
   struct daemon_gauges g = {.tree_size = 42, .published_size = 40, .checkpoint_age_s = 7,
                             .connections = 3, .map_bytes = 1 << 20, .map_used_bytes = 4096,
@@ -32,6 +34,9 @@ Test(metrics, counts_requests_results_and_batches) {
     "quotad_commit_seconds_bucket{le=\"0.001\"} 1\n",
     "quotad_commit_seconds_bucket{le=\"0.002\"} 2\n",
     "quotad_commit_seconds_sum 0.002200\n",
+    "quotad_fence_seconds_sum 0.015500\n",
+    "quotad_fence_seconds_count 2\n",
+    "quotad_fence_queued_seconds_sum 0.000250\n",
     "quotad_tree_size 42\n",
     "quotad_checkpoint_age_seconds 7\n",
     "quotad_connections 3\n",
