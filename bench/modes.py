@@ -71,6 +71,60 @@ class Node:
                 self.proc.wait()
 
 
+def metrics(node):
+    """The node's Prometheus samples without labels, {name: value}; {} when it does not answer."""
+    try:
+        text = urllib.request.urlopen(node.metrics_url, timeout=5).read().decode()
+    except (OSError, AttributeError):
+        return {}
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#") and "{" not in parts[0]:
+            try:
+                out[parts[0]] = float(parts[1])
+            except ValueError:
+                pass
+    return out
+
+
+def per_batch(m, name, count="quotad_batch_entries_count"):
+    """Mean of a summed metric per batch (ms), or None."""
+    n = m.get(count) or 0
+    return round(1000 * m[name] / n, 2) if n and name in m else None
+
+
+def timing_profile(nodes):
+    """Where one batch's time went over the whole run (setup included), from the nodes' metrics:
+    the primary's commit (ledger_apply with its fsync), its wait for the fence thread, its fence
+    (with a synchronous standby: the confirmation); the standby's stream request, its append (the
+    root check, the rules and the fsync: what its confirmation waits for) and its verification of
+    the signatures after the append (off the confirmation's path)."""
+    prof = {}
+    for n in nodes:
+        m = metrics(n) if n.name in ("primary", "standby") else {}
+        if n.name == "primary" and m:
+            prof["primary"] = {
+                "batches": int(m.get("quotad_batch_entries_count") or 0),
+                "entries_per_batch": per_batch(m, "quotad_batch_entries_sum") and
+                round(m["quotad_batch_entries_sum"] / m["quotad_batch_entries_count"], 1),
+                "commit_ms": per_batch(m, "quotad_commit_seconds_sum"),
+                "queued_ms": per_batch(m, "quotad_fence_queued_seconds_sum"),
+                "fence_ms": per_batch(m, "quotad_fence_seconds_sum"),
+            }
+        if n.name == "standby" and m:
+            c = "quotad_standby_appends_total"
+            prof["standby"] = {
+                "appends": int(m.get(c) or 0),
+                "entries_per_append": per_batch(m, "quotad_standby_appended_entries_total", c) and
+                round(m["quotad_standby_appended_entries_total"] / m[c], 1),
+                "fetch_ms": per_batch(m, "quotad_standby_fetch_seconds_sum", c),
+                "append_ms": per_batch(m, "quotad_standby_append_seconds_sum", c),
+                "verify_ms_off_path": per_batch(m, "quotad_standby_verify_seconds_sum", c),
+            }
+    return prof
+
+
 def tree_size(node):
     """The node's tree size from /healthz, once the standby had time to take the last batch."""
     try:
@@ -109,11 +163,13 @@ def start_witnesses(build, d, log_vkey, nodes):
 
 
 def start_quotad(build, d, name, extra, nodes):
-    port = free_port()
+    port, mport = free_port(), free_port()
     os.makedirs(f"{d}/{name}", mode=0o700, exist_ok=True)
     argv = [f"{build}/daemon/quotad", "--data-dir", f"{d}/{name}", "--log-key", f"{d}/log.key",
-            "--listen", f"127.0.0.1:{port}", "--log-level", "warning"] + extra
+            "--listen", f"127.0.0.1:{port}", "--metrics-listen", f"127.0.0.1:{mport}",
+            "--log-level", "warning"] + extra
     n = Node(name, argv, f"{d}/{name}.log", f"http://127.0.0.1:{port}")
+    n.metrics_url = f"http://127.0.0.1:{mport}/metrics"
     nodes.append(n)
     n.wait_ready()
     return n
@@ -146,6 +202,7 @@ def run_config(a, name, witnesses, standby):
         result = json.loads(out) if out.strip() else None
         if result is not None:
             result["tree_sizes"] = {n.name: tree_size(n) for n in nodes if n.name in ("primary", "standby")}
+            result["timing_profile"] = timing_profile(nodes)
         if result is None or not result.get("ok"):
             print(f"== {name}: quota-bench reported errors; its log:\n"
                   + open(f"{d}/quota-bench.log").read()[-1500:], file=sys.stderr)
@@ -177,6 +234,7 @@ def figures(result, single_tx):
         "cpu_s_at_full_load": {k: v * full["seconds"] for k, v in cores.items()
                                if v is not None and full.get("seconds")},
         "ratio_to_single_node": round(tx / single_tx, 3) if tx and single_tx else None,
+        "timing_profile": (result or {}).get("timing_profile", {}),
     }
     if "standby" in cores:
         f["standby_profile"] = standby_model(cores, f["ratio_to_single_node"])
@@ -228,6 +286,22 @@ def cores_cell(c):
     return ", ".join(cells)
 
 
+def profile_line(label, t):
+    """One configuration's batch timing, as a sentence (empty without figures)."""
+    p, s = t.get("primary") or {}, t.get("standby") or {}
+    if not p.get("batches"):
+        return ""
+    line = (f"\n{label}, per batch over the run (metrics): {fmt(p.get('batches'))} batches of "
+            f"{fmt(p.get('entries_per_batch'))} entries; commit {fmt(p.get('commit_ms'), ' ms')}, "
+            f"waiting for the fence {fmt(p.get('queued_ms'), ' ms')}, fence {fmt(p.get('fence_ms'), ' ms')}")
+    if s.get("appends"):
+        line += (f"; the standby: {fmt(s.get('appends'))} appends of {fmt(s.get('entries_per_append'))} "
+                 f"entries, stream request {fmt(s.get('fetch_ms'), ' ms')}, append (root, rules, fsync) "
+                 f"{fmt(s.get('append_ms'), ' ms')}, then signature verification "
+                 f"{fmt(s.get('verify_ms_off_path'), ' ms')} off the confirmation's path")
+    return line + ".\n"
+
+
 def write_md(md_path, run):
     rows = ["| configuration | transfers/s | ratio to single node | p99 full load | p99 half load | "
             "checkpoints published (full-load window) | CPU at full load (cores) |",
@@ -246,6 +320,8 @@ def write_md(md_path, run):
                  "`GET /log/checkpoint` every 10 ms (exact with witnesses, which publish at most every "
                  "`publish.checkpoint_interval_ms`; a lower bound on a single node, which publishes "
                  "after every batch).\n\n" + "\n".join(rows) + "\n")
+        for name, f in run["configs"].items():
+            md.write(profile_line(CONFIGS[name][2], f.get("timing_profile") or {}))
         for name, f in run["configs"].items():
             p = f.get("standby_profile")
             if not p:
