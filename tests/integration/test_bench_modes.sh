@@ -51,10 +51,14 @@ check "the standby's CPU and the profile with the expected ratio on its own mach
   "all(num(c[n]['cpu_cores_at_full_load']['standby']) and num(c[n]['standby_profile']['expected_ratio_standby_on_own_machine']) and c[n]['standby_profile']['expected_ratio_standby_on_own_machine'] >= c[n]['ratio_to_single_node'] - 1e-9 for n in ('standby', 'standby_witnesses')) and 'standby_profile' not in c['witnesses']"
 check "the synchronous standby held the primary's whole log at the end" \
   "all(c[n]['standby_holds_the_log'] and c[n]['tree_sizes']['primary'] > 1 for n in ('standby', 'standby_witnesses'))"
+check "each configuration's batch timing from the primary's metrics (commit, fence)" \
+  "all(f['timing_profile']['primary']['batches'] > 0 and num(f['timing_profile']['primary']['commit_ms']) and num(f['timing_profile']['primary']['fence_ms']) for f in c.values())"
+check "with a standby, its stream requests, appends and verification from its metrics" \
+  "all(c[n]['timing_profile']['standby']['appends'] > 0 and num(c[n]['timing_profile']['standby']['fetch_ms']) and num(c[n]['timing_profile']['standby']['append_ms']) and num(c[n]['timing_profile']['standby']['verify_ms_off_path']) for n in ('standby', 'standby_witnesses')) and 'standby' not in c['single']['timing_profile']"
 md="open('$T/BENCHMARKS.md').read()"
 check "BENCHMARKS.md gains a dated section" "'UTC: \`bench/run --witnesses --standby --quick\`' in $md"
 check "with one row per configuration and the standby's profile" \
-  "all(s in $md.split('bench/run --witnesses')[-1] for s in ('| single node |', '| witnesses (2 of 3) |', '| synchronous standby |', '| standby + witnesses (2 of 3) |', 'expected ratio'))"
+  "all(s in $md.split('bench/run --witnesses')[-1] for s in ('| single node |', '| witnesses (2 of 3) |', '| synchronous standby |', '| standby + witnesses (2 of 3) |', 'expected ratio', 'per batch over the run', 'off the confirmation'))"
 [ "$failed" = 0 ] || { tail -30 "$T/err"; cat "$T/out"; }
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

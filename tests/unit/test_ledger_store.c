@@ -282,18 +282,23 @@ Test(store, corrupt_record_is_an_error_that_stops_writes) {
  * every record still decodes, but issued no longer equals holdings plus sinks. */
 static void inflate_participant(void) { put_raw_balance(FX_PART, 5, 0); }
 
-/* invariants_every_batches = 3: the broken invariant passes two batches unseen, the third's
- * check finds it, signs no checkpoint over that batch (still committed: its results are true)
- * and stops writes. */
-Test(store, invariant_check_runs_every_n_batches_and_stops_writes) {
+/* The world with a participant's balance inflated behind the ledger's back, reopened with the
+ * invariant check every `every` batches (the open check would find the damage first: skipped). */
+static void open_damaged(uint32_t every, bool sign_deferred) {
   fx_world(&F);
   ledger_close(F.l);
   F.l = NULL;
   inflate_participant();
-  /* the open check would find the damage first: this test is about the periodic check */
-  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log, .invariants_every_batches = 3,
-                              .no_open_check = true};
+  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log, .invariants_every_batches = every,
+                              .no_open_check = true, .sign_deferred = sign_deferred};
   cr_assert_eq(ledger_open(&cfg, &F.l), 0);
+}
+
+/* invariants_every_batches = 3: the broken invariant passes two batches unseen, the third's
+ * check finds it, signs no checkpoint over that batch (still committed: its results are true)
+ * and stops writes. */
+Test(store, invariant_check_runs_every_n_batches_and_stops_writes) {
+  open_damaged(3, false);
   char why[256];
   cr_assert_eq(ledger_check_invariants(F.l, why, sizeof(why)), PROTO_E_CORRUPT);
   cr_assert_eq(transfer_batch(1, false, NULL), 0);
@@ -350,13 +355,7 @@ Test(store, deferred_signing_signs_the_confirmed_size_not_the_latest) {
 
 /* A broken invariant stops signing for a deferred signer too: ledger_sign_at answers CORRUPT. */
 Test(store, deferred_signing_stops_after_a_broken_invariant) {
-  fx_world(&F);
-  ledger_close(F.l);
-  F.l = NULL;
-  inflate_participant();
-  struct ledger_config cfg = {.dir = F.dir, .log_key = F.log, .invariants_every_batches = 1,
-                              .no_open_check = true, .sign_deferred = true};
-  cr_assert_eq(ledger_open(&cfg, &F.l), 0);
+  open_damaged(1, true);
   uint64_t before = signed_size();
   struct ledger_batch_info info;
   cr_assert_eq(transfer_batch(1, false, &info), 0, "the batch is committed");
