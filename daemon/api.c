@@ -24,6 +24,7 @@ struct ctx {
   struct daemon_reply *reply;
   struct daemon_principal p;
   bool ka;                     /* keep-alive */
+  bool park;                   /* a GET that waits (the stream): DAEMON_PARK, no reply yet */
   char arg[ROUTE_ARG_BYTES];   /* the path segment a route's {} matched */
 };
 
@@ -670,7 +671,10 @@ static void get_healthz(struct ctx *x) {
 }
 
 /* The standby's stream (standby.c): an operator or auditor key, checked there. */
-static void get_stream(struct ctx *x) { daemon_standby_stream(x->srv, &x->p, x->r, x->reply, x->ka); }
+static void get_stream(struct ctx *x) {
+  x->park = daemon_standby_stream(x->srv, &x->p, x->r, x->reply, x->ka, &x->c->stream_until_ms);
+  if (!x->park) x->c->stream_until_ms = 0; /* answered: the connection's next request starts afresh */
+}
 
 /* Who may call a route, checked before its handler (which checks which rows the reader sees). */
 enum access {
@@ -842,6 +846,7 @@ int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct d
   if (!route_allowed(&x, rt)) return DAEMON_DONE;
   if (rt->post) return rt->post(&x);
   rt->get(&x);
+  if (x.park) return DAEMON_PARK;
   DAEMON_ASSERT(reply->ready);
   return DAEMON_DONE;
 }

@@ -415,10 +415,18 @@ void daemon_conn_continue(struct daemon_conn *c) {
   if (!c->closing && !c->closed) conn_process(c);
 }
 
+void daemon_streams_resume(struct daemon_server *srv, uint64_t now_ms, bool all) {
+  for (struct daemon_conn *c = srv->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->parked && !c->closing && c->stream_until_ms && (all || now_ms >= c->stream_until_ms))
+      conn_process(c); /* the handler answers, or parks it again until the same deadline */
+  }
+}
+
 void daemon_conns_resume(struct daemon_server *srv) {
   for (struct daemon_conn *c = srv->conns, *next; c; c = next) {
     next = c->next;
-    if (c->parked && !c->closing) conn_process(c);
+    if (c->parked && !c->closing && !c->stream_until_ms) conn_process(c);
     if (!daemon_writer_room(srv, 1)) break;
   }
 }

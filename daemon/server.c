@@ -49,6 +49,7 @@ static void on_sweep(uv_timer_t *t) {
   struct daemon_server *srv = t->data;
   uint64_t now = daemon_now_ms();
   daemon_conns_sweep(srv, now);
+  daemon_streams_resume(srv, now, false); /* waiting stream requests past their deadline */
   /* Only a loop that turns and a writer that is not stuck earn the watchdog ping. */
   if (srv->watchdog_interval_ms && now - srv->watchdog_last_ms >= srv->watchdog_interval_ms / 2) {
     srv->watchdog_last_ms = now;
@@ -118,6 +119,7 @@ void daemon_server_maybe_finish(struct daemon_server *srv) {
 static void server_stop(struct daemon_server *srv) {
   if (srv->stopping) return;
   srv->stopping = true;
+  daemon_streams_resume(srv, 0, true); /* a stopping server makes no request wait */
   sd_notify_text("STOPPING=1");
   daemon_log(DAEMON_LOG_NOTICE, "stopping: no new connections; finishing the batch in flight");
   daemon_conns_stop(srv);

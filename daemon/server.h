@@ -47,7 +47,8 @@ struct daemon_conn {
   struct daemon_http *http;
   int http_err;             /* the parser's error once the stream failed */
   unsigned http_status;
-  struct daemon_request *parked;      /* waits for room in the filling batch */
+  struct daemon_request *parked;      /* waits for room in the filling batch, or for entries */
+  uint64_t stream_until_ms;           /* a parked GET /v1/stream's deadline (0: none) */
   struct daemon_reply *parked_reply;
   struct daemon_reply *replies, *replies_tail;
   uint32_t inflight;        /* POST /v1/tx requests inside the batcher */
@@ -301,9 +302,15 @@ json_t *daemon__etcd_b64(const void *data, size_t len);
 int daemon_lease_start(struct daemon_server *srv);
 void daemon_lease_stop(struct daemon_server *srv);
 
-/* standby.c: GET /v1/stream (an authenticated operator or auditor) */
-void daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
-                           const struct daemon_request *r, struct daemon_reply *reply, bool ka);
+/* standby.c: GET /v1/stream (an authenticated operator or auditor). With wait_ms and nothing new
+ * after from, the request waits (true: parked, nothing written; *until holds its deadline) until a
+ * batch is committed or the deadline passes (daemon_streams_resume), then is handled again. */
+bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
+                           const struct daemon_request *r, struct daemon_reply *reply, bool ka,
+                           uint64_t *until);
+/* conn.c: handles again the parked stream requests: all of them (a batch was committed, or the
+ * server stops), or those whose deadline is past now_ms. */
+void daemon_streams_resume(struct daemon_server *srv, uint64_t now_ms, bool all);
 /* POST /v1/admin/promote (the Unix socket or an operator key): a standby becomes the primary when
  * its tree equals or extends every published checkpoint it can learn (etcd, the high-water file,
  * known_checkpoint), after writing a new etcd epoch. */

@@ -11,6 +11,7 @@
 #include "daemon/publish.h"
 
 #define STREAM_PAGE_ENTRIES_MAX 1000u /* entries in one stream answer */
+#define STREAM_WAIT_MS_MAX 1000u      /* longest a stream request with nothing new waits (wait_ms) */
 
 /* The standby's confirmation of (from, root): recorded when the roots agree; a standby holding
  * another tree is logged once per size, and refused. */
@@ -54,32 +55,49 @@ static json_t *stream_entries(struct daemon_server *srv, uint64_t from, uint64_t
   return list;
 }
 
-void daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
-                           const struct daemon_request *r, struct daemon_reply *reply, bool ka) {
+/* Whether a stream request with nothing new waits (the loop answers it when a batch is committed
+ * or at *until, daemon_streams_resume): only on a primary that is not stopping, and only until the
+ * deadline set the first time it waited. */
+static bool stream_wait(struct daemon_server *srv, uint64_t wait_ms, uint64_t *until) {
+  uint64_t now = daemon_now_ms();
+  bool may = wait_ms > 0 && !srv->stopping && __atomic_load_n(&srv->cfg->follow[0], __ATOMIC_ACQUIRE) == '\0';
+  if (may && *until == 0) *until = now + wait_ms;
+  if (may && now < *until) return true;
+  *until = 0;
+  return false;
+}
+
+bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
+                           const struct daemon_request *r, struct daemon_reply *reply, bool ka,
+                           uint64_t *until) {
   assert(p->authenticated);
   if (!daemon_may_read_all(p))
-    return daemon_reply_error(reply, PROTO_E_FORBIDDEN, "the stream is for a standby's operator or auditor key", ka);
+    return daemon_reply_error(reply, PROTO_E_FORBIDDEN, "the stream is for a standby's operator or auditor key", ka), false;
   char note[TLOG_CHECKPOINT_BYTES_MAX];
-  uint64_t from = 0, limit = 0;
+  uint64_t from = 0, limit = 0, wait_ms = 0;
   long cn = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
-  if (cn < 0) return daemon_reply_error(reply, (int)cn, "no checkpoint yet", ka);
+  if (cn < 0) return daemon_reply_error(reply, (int)cn, "no checkpoint yet", ka), false;
   /* Every committed entry, also past the latest checkpoint: with standby.sync the checkpoint is
    * signed only once the standby confirmed them. The standby checks each checkpoint it is sent
    * against its own tree (follow.c). */
   uint64_t size = ledger_tree_size(srv->ledger);
   if (api__query_u64(r, "from", 0, &from) || from > size)
-    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "from must be at most the tree size", ka);
+    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "from must be at most the tree size", ka), false;
   if (api__query_u64(r, "limit", STREAM_PAGE_ENTRIES_MAX, &limit) || limit > STREAM_PAGE_ENTRIES_MAX)
-    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "limit is 0 to 1000", ka);
+    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "limit is 0 to 1000", ka), false;
+  if (api__query_u64(r, "wait_ms", 0, &wait_ms) || wait_ms > STREAM_WAIT_MS_MAX)
+    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "wait_ms is 0 to 1000", ka), false;
   int rc = stream_confirm(srv, r, from);
-  if (rc) return daemon_reply_error(reply, rc, "root at from", ka);
+  if (rc) return daemon_reply_error(reply, rc, "root at from", ka), false;
+  /* Nothing new: wait for the next commit rather than have the standby ask again and again. */
+  if (from == size && stream_wait(srv, wait_ms, until)) return true;
   uint64_t end = size - from > limit ? from + limit : size;
   uint8_t root[PROTO_HASH_BYTES];
   json_t *list = stream_entries(srv, from, end, &rc);
   if (!rc) rc = ledger_root(srv->ledger, end, root);
   if (rc) {
     json_decref(list);
-    return daemon_reply_error(reply, rc, NULL, ka);
+    return daemon_reply_error(reply, rc, NULL, ka), false;
   }
   json_t *ans = json_pack("{s:s,s:I,s:I,s:o,s:o}", "checkpoint", note, "tree_size", (json_int_t)size,
                           "end", (json_int_t)end, "root", api__b64(root, sizeof root), "entries", list);
@@ -89,6 +107,7 @@ void daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
     json_object_set_new(ans, "published", json_string(pub));
   free(pub);
   api__reply_json(reply, 200, ans, ka);
+  return false;
 }
 
 /* The witnesses' latest cosigned checkpoints as a lower bound (with a witness policy). A witness

@@ -171,7 +171,13 @@ static void on_batch_timer(uv_timer_t *t) {
   handoff(srv);
 }
 
-static void on_writer_free(uv_async_t *a) { handoff(a->data); }
+/* The writer is free again: a batch was committed (or refused whole). Streams waiting for entries
+ * take them now (standby.c): a synchronous standby learns of a batch as soon as it is durable. */
+static void on_writer_free(uv_async_t *a) {
+  struct daemon_server *srv = a->data;
+  daemon_streams_resume(srv, 0, true);
+  handoff(srv);
+}
 
 /* Answers every client of a fenced batch (accepted ones get its fence's code instead when it is
  * not 0: the fence or the synchronous standby did not confirm). */
