@@ -3,6 +3,8 @@
  * verifies them just after, in chunks, and a failure stops the standby as a divergence does. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "daemon/server.h"
 
@@ -10,6 +12,18 @@
  * on one core), and a chunk's progress is what promotion may have to finish inline. */
 #define FOLLOW_VERIFY_CHUNK_ENTRIES 1000u
 #define FOLLOW_VERIFY_IDLE_MS 1000u /* no wake-up: look again anyway (a missed signal costs this) */
+#define FOLLOW_VERIFY_TEST_DELAY_MS_MAX 60000u
+#define FOLLOW_VERIFY_QUIT_STEP_US 50000u /* a delayed verifier looks at quit this often */
+
+/* A test hook (QUOTAD_TEST_VERIFY_DELAY_MS, at most FOLLOW_VERIFY_TEST_DELAY_MS_MAX): the verifier
+ * waits this long before it verifies what was appended, so that a test sees the confirmation of
+ * a batch reach the primary before the verifier judges that batch. */
+static void verifier_test_delay(struct daemon_server *srv, unsigned long ms) {
+  if (ms == 0 || ledger_verified_size(srv->ledger) == ledger_tree_size(srv->ledger)) return;
+  for (unsigned long waited_us = 0; waited_us < ms * 1000u && !__atomic_load_n(&srv->verify_quit, __ATOMIC_ACQUIRE);
+       waited_us += FOLLOW_VERIFY_QUIT_STEP_US)
+    usleep(FOLLOW_VERIFY_QUIT_STEP_US);
+}
 
 /* Verifies [verified size, tree size) in chunks until done, quit, or a failure (its code, with
  * the reason in why). quit may be NULL (promotion: to the end). */
@@ -31,11 +45,17 @@ static int verify_to_tree(struct daemon_server *srv, const bool *quit, char *why
 static void verifier_main(void *arg) {
   struct daemon_server *srv = arg;
   (void)pthread_setname_np(pthread_self(), "quotad-verify");
+  const char *delay = getenv("QUOTAD_TEST_VERIFY_DELAY_MS");
+  unsigned long delay_ms = delay ? strtoul(delay, NULL, 10) : 0;
+  if (delay_ms > FOLLOW_VERIFY_TEST_DELAY_MS_MAX) delay_ms = FOLLOW_VERIFY_TEST_DELAY_MS_MAX;
+  if (delay_ms) daemon_log(DAEMON_LOG_WARNING, "standby: the verifier waits %lu ms before each round "
+                           "(QUOTAD_TEST_VERIFY_DELAY_MS)", delay_ms);
   char why[512];
   uv_mutex_lock(&srv->verify_mu);
   while (!srv->verify_quit) {
     uv_mutex_unlock(&srv->verify_mu);
     why[0] = '\0';
+    verifier_test_delay(srv, delay_ms);
     int rc = verify_to_tree(srv, &srv->verify_quit, why, sizeof why);
     if (rc) {
       daemon_follow_stop_loudly(srv, why);
