@@ -233,6 +233,13 @@ check "its log says why" grep -q "promote refused: this standby stopped on a div
 code=$(curl -s -o "$T/w4.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data '{}' "$S4_URL/v1/tx")
 check "it stays read-only: a write answers 503 standby" test "$code" = 503
 check "and /healthz still says diverged" grep -q '"diverged"' <(curl -s "$S4_URL/healthz")
+# the store kept how far verification got: started again as a primary, it verifies the rest first
+stop "$S4_PID"
+started=0
+start S5 "$T/standby4" && started=1
+check "started without --follow, the diverged store verifies what was left and refuses to start" \
+  test "$started" = 0
+check "its log says why" grep -q "not starting: entry 5: bad_signature" "$T/S5.log"
 # standby.required, its standby away: the diverged standby's confirmation never counted for it
 expect 1 "the primary's next write is not acknowledged (standby_away): nothing the diverged standby said counted" \
   "standby_away" -- "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7301 --kind participant --name nocount
