@@ -144,7 +144,6 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
      * the verifier's, just after (a synchronous primary waits for the confirmation). */
     rc = ledger_append_entries_deferred(srv->ledger, pg->in, pg->n, root, why, cap);
     if (!rc) daemon_follow_appended(srv);
-    if (!rc) daemon_highwater_publish(srv);
   }
   if (!rc) rc = follow_check_signed(srv, &cp, why, cap);
   const char *pub = json_string_value(json_object_get(ans, "published"));
@@ -157,6 +156,9 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
  * when entries were appended, 1 when there was nothing new, a negative code otherwise. */
 static int follow_round(struct daemon_server *srv, struct http_client *h, const char *origin,
                         struct page *pg, char *why, size_t cap) {
+  /* this thread writes the ledger: it signs what the verifier has verified since (and writes it
+   * to the high-water file), never past it */
+  daemon_follow_sign_verified(srv);
   uint64_t size = ledger_tree_size(srv->ledger);
   uint8_t root[PROTO_HASH_BYTES];
   char hex[2 * PROTO_HASH_BYTES + 1], path[160];

@@ -107,6 +107,14 @@ void daemon_follow_verifier_stop(struct daemon_server *srv) {
   srv->verify_started = false;
 }
 
+void daemon_follow_sign_verified(struct daemon_server *srv) {
+  bool signed_now = false;
+  int rc = ledger_sign_verified(srv->ledger, &signed_now);
+  if (rc) daemon_log(DAEMON_LOG_WARNING, "standby: the checkpoint over the verified entries is not "
+                     "signed (%s); it stays behind", proto_err_name(rc));
+  if (signed_now) daemon_highwater_publish(srv);
+}
+
 int daemon_follow_verify_rest(struct daemon_server *srv, char *why, size_t cap) {
   PROTO_ASSERT(!srv->verify_started && cap > 0); /* the verifier has stopped: no chunk in flight */
   if (__atomic_load_n(&srv->follow_failed, __ATOMIC_ACQUIRE)) {

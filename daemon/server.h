@@ -325,6 +325,10 @@ void daemon_follow_stop_loudly(struct daemon_server *srv, const char *why);
  * daemon_follow_appended, and stops the standby (daemon_follow_stop_loudly, follow_quit) on a
  * failure. */
 int daemon_follow_verifier_start(struct daemon_server *srv);
+/* The writer's thread (the follower, or promotion once it stopped): signs the checkpoint of the
+ * verified size when the latest is smaller (ledger_sign_verified) and writes it to the high-water
+ * file. A failure is logged; the checkpoint stays behind. */
+void daemon_follow_sign_verified(struct daemon_server *srv);
 void daemon_follow_appended(struct daemon_server *srv);
 void daemon_follow_verifier_stop(struct daemon_server *srv);
 /* With the verifier stopped: verifies every entry not yet verified, inline (promotion, or a former

@@ -141,6 +141,7 @@ static int promote_steps(struct daemon_server *srv, char *why, size_t cap) {
     daemon_log(DAEMON_LOG_ERR, "promote refused: %s (%s)", why, proto_err_name(vrc));
     return vrc;
   }
+  daemon_follow_sign_verified(srv); /* the whole tree now, as the follower would have */
   /* What a standby was judged at start (behind its own high-water file, say) is judged again now. */
   char primary[sizeof srv->cfg->follow];
   snprintf(primary, sizeof primary, "%s", srv->cfg->follow);

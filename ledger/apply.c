@@ -532,7 +532,9 @@ static int append_verbatim(struct ledger *l, const struct ledger_entry_in *in, s
   if (rc == PROTO_E_CORRUPT) l->failed = true;
   if (rc) return rc;
   PROTO_ASSERT(l->tree_size == size_before + n);
-  return after_commit(l, size_before, true);
+  /* Deferred: no checkpoint over entries whose signatures nobody checked yet (a stream changed on
+   * its way would get the log key's signature over another tree); ledger_sign_verified signs. */
+  return after_commit(l, size_before, !defer);
 }
 
 int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, size_t n,

@@ -191,7 +191,8 @@ int ledger_append_entries(struct ledger *ledger, const struct ledger_entry_in *i
  * ledger_verify_entries: everything else runs as there (index, time, decoding, keys known and not
  * revoked, roles and thresholds, every rule and balance, the withheld amount, the root before the
  * commit), with the same codes; the batch leaves the verified size (ledger_verified_size) where
- * it was and persists it in the same transaction (meta "verified_size", docs/STORAGE.md). While
+ * it was and persists it in the same transaction (meta "verified_size", docs/STORAGE.md), and
+ * signs no checkpoint (ledger_sign_verified does, once they are verified). While
  * the ledger has no genesis the batch is verified inline all the same (the genesis is signed by
  * the log key, which no keys database holds). A standby uses it to confirm a batch as soon as it
  * is durable and its root checked. Writers only; the writer's thread. */
@@ -211,6 +212,12 @@ int ledger_append_entries_deferred(struct ledger *ledger, const struct ledger_en
  * thread-safe beside the writer. */
 int ledger_verify_entries(struct ledger *ledger, uint64_t from, uint64_t to, uint64_t *bad_index,
                           char *why, size_t why_cap);
+
+/* Signs (and keeps for the next commit to persist) the checkpoint of the verified size when the
+ * latest one is smaller: a deferred append signs none, so that the log key never signs a tree
+ * whose entries were not all verified. *signed_now tells whether it signed. 0, or CRYPTO,
+ * STORAGE. Writers only; the writer's thread. */
+int ledger_sign_verified(struct ledger *ledger, bool *signed_now);
 
 /* Entries [0, size) have had their signatures and legs verified: the tree size, but after a
  * deferred append the size ledger_verify_entries reached (at open: meta "verified_size", or the

@@ -353,7 +353,9 @@ int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
   }
   /* A crash between a commit and its checkpoint leaves the checkpoint behind: sign it now. */
   /* Not with sign_deferred: that tail may be one no one else confirmed (ledger_sign_latest). */
-  if (rc == 0 && !l->read_only && !l->sign_deferred && l->tree_size > 0 && l->cp_size != l->tree_size) {
+  /* Nor over entries a deferred append left unverified (ledger_sign_verified signs them later). */
+  if (rc == 0 && !l->read_only && !l->sign_deferred && l->tree_size > 0 && l->cp_size != l->tree_size &&
+      l->verified_size == l->tree_size) {
     MDB_txn *txn;
     rc = store__mdb_err(mdb_txn_begin(l->env, NULL, 0, &txn));
     if (rc == 0) {

@@ -47,6 +47,25 @@ int ledger_verify_entries(struct ledger *l, uint64_t from, uint64_t to, uint64_t
   return PROTO_E_DIVERGED;
 }
 
+int ledger_sign_verified(struct ledger *l, bool *signed_now) {
+  PROTO_ASSERT(l != NULL && signed_now != NULL);
+  *signed_now = false;
+  uint64_t size = ledger_verified_size(l);
+  if (l->read_only || size == 0) return 0;
+  pthread_mutex_lock(&l->cp_mutex);
+  bool current = l->cp_len > 0 && l->cp_size >= size;
+  pthread_mutex_unlock(&l->cp_mutex);
+  if (current) return 0;
+  MDB_txn *txn;
+  int rc = store__read_begin(l, &txn);
+  if (rc) return rc;
+  rc = store__sign_checkpoint(l, txn, size);
+  store__read_end(l, txn);
+  *signed_now = rc == 0;
+  PROTO_ASSERT(rc != 0 || l->cp_size == size);
+  return rc;
+}
+
 uint64_t ledger_verified_size(struct ledger *l) {
   PROTO_ASSERT(l != NULL);
   return __atomic_load_n(&l->verified_size, __ATOMIC_ACQUIRE);

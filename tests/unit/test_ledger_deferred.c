@@ -60,6 +60,16 @@ static int append_deferred(uint64_t from, uint64_t to, char *why, size_t cap) {
   return ledger_append_entries_deferred(G.l, ins + from, to - from, root, why, cap);
 }
 
+/* The size of the standby's latest signed checkpoint (its second line). */
+static uint64_t checkpoint_size(void) {
+  char note[TLOG_CHECKPOINT_BYTES_MAX];
+  long n = ledger_checkpoint_latest(G.l, note, sizeof note);
+  cr_assert_gt(n, 0);
+  const char *nl = strchr(note, '\n');
+  cr_assert(nl != NULL);
+  return strtoull(nl + 1, NULL, 10);
+}
+
 TestSuite(deferred, .fini = teardown);
 
 Test(deferred, a_batch_before_the_genesis_is_verified_inline) {
@@ -96,12 +106,20 @@ Test(deferred, a_bad_signature_commits_and_the_verifier_names_its_entry) {
   cr_assert_eq(at, bad);
   cr_assert(strstr(why, "entry 7: bad_signature"), "why: %s", why);
   cr_assert_eq(ledger_verified_size(G.l), 5, "a failed verification moves nothing");
+  cr_assert_eq(checkpoint_size(), 5, "no checkpoint is signed over unverified entries");
   cr_assert_eq(ledger_verify_entries(G.l, 5, bad, &at, why, sizeof why), 0, "%s", why);
   cr_assert_eq(ledger_verified_size(G.l), bad);
+  bool signed_now = false;
+  cr_assert_eq(ledger_sign_verified(G.l, &signed_now), 0);
+  cr_assert(signed_now);
+  cr_assert_eq(checkpoint_size(), bad, "signed up to the verified size, not past it");
+  cr_assert_eq(ledger_sign_verified(G.l, &signed_now), 0);
+  cr_assert(!signed_now, "nothing new to sign");
   /* the store keeps what the last deferred append persisted: a crash re-verifies from there */
   reopen_standby();
   cr_assert_eq(ledger_verified_size(G.l), 5);
   cr_assert_eq(ledger_tree_size(G.l), n_leaves);
+  cr_assert_leq(checkpoint_size(), bad, "the open signs nothing past the verified size");
 }
 
 Test(deferred, verification_persists_with_the_next_deferred_append) {
