@@ -352,6 +352,7 @@ struct daemon_gauges {
   uint64_t start_time_s;      /* unix time quotad started */
   bool read_only;             /* writes stopped (highwater.c) */
   bool standby_diverged;      /* a standby that stopped following (follow.c) */
+  uint64_t standby_unverified; /* a standby's entries appended, signatures not yet verified */
   bool standby_away;          /* standby.sync: the standby is away (alone or stalled) */
   bool unpublished;           /* a signed checkpoint waits for its etcd swap (publish.c) */
 };

@@ -1,8 +1,9 @@
 /* follow: a standby (`quotad --follow URL`). One thread asks the primary for the entries after its
  * tree (GET /v1/stream, signed with the standby's operator or auditor key; the answer carries the
- * checkpoint signed by the registry's log key), appends them verbatim with ledger_append_entries
- * (signatures, legs and rules checked, the root compared before the commit), and confirms by
- * asking again from its new size with its root. A divergence stops it, loudly. */
+ * checkpoint signed by the registry's log key), appends them verbatim with
+ * ledger_append_entries_deferred (rules checked, the root compared before the commit; signatures
+ * and legs left to the verifier, follow_verify.c), and confirms by asking again from its new size
+ * with its root. A divergence, here or in the verifier, stops it, loudly. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,9 @@ static int follow_identity(struct daemon_server *srv, struct http_client *h, cha
   return rc;
 }
 
-static void follow_stop_loudly(struct daemon_server *srv, const char *why) {
+void daemon_follow_stop_loudly(struct daemon_server *srv, const char *why) {
+  /* the follower and the verifier may both stop it: the first reason is the one kept */
+  if (__atomic_exchange_n(&srv->follow_stop_said, true, __ATOMIC_ACQ_REL)) return;
   snprintf(srv->follow_why, sizeof srv->follow_why, "%s", why);
   __atomic_store_n(&srv->follow_failed, true, __ATOMIC_RELEASE);
   daemon_log(DAEMON_LOG_ERR, "STANDBY STOPPED: %s; this node no longer follows %s (it still serves "
@@ -137,8 +140,10 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
                proto_err_name(rc));
       return rc;
     }
-    rc = ledger_append_entries(srv->ledger, pg->in, pg->n, root, why, cap);
-    if (!rc) daemon_highwater_publish(srv);
+    /* Durable and root-checked is what the confirmation (the next ask) says; the signatures are
+     * the verifier's, just after (a synchronous primary waits for the confirmation). */
+    rc = ledger_append_entries_deferred(srv->ledger, pg->in, pg->n, root, why, cap);
+    if (!rc) daemon_follow_appended(srv);
   }
   if (!rc) rc = follow_check_signed(srv, &cp, why, cap);
   const char *pub = json_string_value(json_object_get(ans, "published"));
@@ -151,6 +156,9 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
  * when entries were appended, 1 when there was nothing new, a negative code otherwise. */
 static int follow_round(struct daemon_server *srv, struct http_client *h, const char *origin,
                         struct page *pg, char *why, size_t cap) {
+  /* this thread writes the ledger: it signs what the verifier has verified since (and writes it
+   * to the high-water file), never past it */
+  daemon_follow_sign_verified(srv);
   uint64_t size = ledger_tree_size(srv->ledger);
   uint8_t root[PROTO_HASH_BYTES];
   char hex[2 * PROTO_HASH_BYTES + 1], path[160];
@@ -195,7 +203,7 @@ static void follow_main(void *arg) {
     have_origin = have_origin || rc == 0;
     if (rc == 0) rc = follow_round(srv, h, origin, pg, why, sizeof why);
     if (follow_fatal(rc)) {
-      follow_stop_loudly(srv, why[0] ? why : proto_err_message(rc));
+      daemon_follow_stop_loudly(srv, why[0] ? why : proto_err_message(rc));
       break;
     }
     if (rc < 0 && !said_away)
@@ -211,8 +219,16 @@ static void follow_main(void *arg) {
   free(pg);
 }
 
+/* A node that was a standby and starts as a primary first verifies what its verifier had not. */
+static int follow_verify_before_writing(struct daemon_server *srv) {
+  char why[512] = "";
+  int rc = daemon_follow_verify_rest(srv, why, sizeof why);
+  if (rc) daemon_log(DAEMON_LOG_ERR, "not starting: %s (%s)", why, proto_err_name(rc));
+  return rc;
+}
+
 int daemon_follow_start(struct daemon_server *srv, const struct ledger_config *lc) {
-  if (!srv->cfg->follow[0]) return 0;
+  if (!srv->cfg->follow[0]) return follow_verify_before_writing(srv);
   assert(!srv->follow_started);
   int rc = proto_key_load(srv->cfg->follow_key, &srv->follow_key);
   if (rc) {
@@ -223,8 +239,13 @@ int daemon_follow_start(struct daemon_server *srv, const struct ledger_config *l
   /* An old primary rejoining: its tail that the primary lacks is set aside first (rejoin.c). */
   rc = daemon_rejoin(srv, lc);
   if (rc) return rc;
+  rc = daemon_follow_verifier_start(srv); /* from the verified size the store kept */
+  if (rc) return rc;
   rc = uv_thread_create(&srv->follow_thread, follow_main, srv);
-  if (rc) return PROTO_E_NO_MEMORY;
+  if (rc) {
+    daemon_follow_verifier_stop(srv);
+    return PROTO_E_NO_MEMORY;
+  }
   srv->follow_started = true;
   daemon_log(DAEMON_LOG_NOTICE, "standby of %s: writes here answer 503 standby", srv->cfg->follow);
   return 0;
@@ -236,6 +257,7 @@ void daemon_follow_stop(struct daemon_server *srv) {
     uv_thread_join(&srv->follow_thread);
     srv->follow_started = false;
   }
+  daemon_follow_verifier_stop(srv); /* mid-chunk at most: promotion finishes the rest inline */
   proto_key_free(srv->follow_key);
   srv->follow_key = NULL;
 }

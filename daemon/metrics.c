@@ -235,11 +235,14 @@ int daemon_metrics_render(struct daemon_buf *out, const struct daemon_gauges *g)
                            "# TYPE quotad_read_only gauge\nquotad_read_only %d\n"
                            "# HELP quotad_standby_diverged 1 when this standby stopped following: its primary's entries diverged.\n"
                            "# TYPE quotad_standby_diverged gauge\nquotad_standby_diverged %d\n"
+                           "# HELP quotad_standby_unverified Entries a standby appended (and confirmed) whose signatures and legs its verifier has not checked yet.\n"
+                           "# TYPE quotad_standby_unverified gauge\nquotad_standby_unverified %llu\n"
                            "# HELP quotad_standby_away 1 while the synchronous standby is away (going on alone, or stalled).\n"
                            "# TYPE quotad_standby_away gauge\nquotad_standby_away %d\n"
                            "# HELP quotad_unpublished 1 while a signed checkpoint waits for its etcd swap (etcd unreachable): it is not served.\n"
                            "# TYPE quotad_unpublished gauge\nquotad_unpublished %d\n",
-                           g->read_only ? 1 : 0, g->standby_diverged ? 1 : 0, g->standby_away ? 1 : 0,
+                           g->read_only ? 1 : 0, g->standby_diverged ? 1 : 0,
+                           (unsigned long long)g->standby_unverified, g->standby_away ? 1 : 0,
                            g->unpublished ? 1 : 0);
   if (!rc) rc = render_process(out, g->start_time_s);
   return rc;

@@ -511,7 +511,7 @@ int daemon_publisher_start(struct daemon_server *srv, char *why, size_t why_cap)
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return PROTO_E_NO_MEMORY;
   rc = uv_thread_create(&p->thread, publisher_main, p);
   if (rc) return snprintf(why, why_cap, "publisher thread: %s", uv_strerror(rc)), PROTO_E_NO_MEMORY;
-  p->started = true;
+  __atomic_store_n(&p->started, true, __ATOMIC_RELEASE); /* daemon_published_learn may run now */
   daemon_log(DAEMON_LOG_NOTICE, "witness policy %s: %u witnesses; published size %llu",
              srv->cfg->witness_policy, p->policy->witnesses_count, (unsigned long long)p->published_size);
   return 0;
@@ -612,6 +612,9 @@ int daemon_witnesses_floor(struct daemon_server *srv, unsigned *asked, unsigned 
  * holds that checkpoint with the same root (the cosignatures were checked by the primary). */
 int daemon_published_learn(struct daemon_server *srv, const char *note, size_t len) {
   struct daemon_publisher *p = srv->publisher;
+  /* A standby's follower runs before the publisher has started (its file is not loaded, its path
+   * not even set): it learns the note at a later round. */
+  if (p && !__atomic_load_n(&p->started, __ATOMIC_ACQUIRE)) return 0;
   if (!p && !fenced(srv)) return 0;
   if (len >= (p ? DAEMON_PUBLISHED_BYTES_MAX : sizeof srv->fenced_note)) return PROTO_E_BAD_CHECKPOINT;
   struct tlog_checkpoint cp;

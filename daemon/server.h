@@ -192,6 +192,13 @@ struct daemon_server {
   bool follow_failed; /* __atomic: stopped on a divergence; follow_why says why */
   struct proto_key *follow_key;
   char follow_why[512];
+  bool follow_stop_said; /* __atomic: follow_why is written once, by the first to stop it */
+  /* the standby's verifier (follow_verify.c): signatures and legs of what the follower appended */
+  uv_thread_t verify_thread;
+  bool verify_started;
+  bool verify_quit;    /* __atomic, set under verify_mu */
+  uv_mutex_t verify_mu;
+  uv_cond_t verify_cv; /* with verify_mu: the follower appended entries */
   /* automatic failover (lease.c): the thread that holds or watches the leader lease */
   uv_thread_t lease_thread;
   uv_async_t lease_async; /* the lease thread asks the loop to promote this standby */
@@ -329,6 +336,24 @@ int daemon_follow_start(struct daemon_server *srv, const struct ledger_config *l
  * the primary lacks what this node published; else the failing step's code. */
 int daemon_rejoin(struct daemon_server *srv, const struct ledger_config *lc);
 void daemon_follow_stop(struct daemon_server *srv);
+/* A divergence: STANDBY STOPPED in the log with why, /healthz "diverged" with why as detail,
+ * quotad_standby_diverged 1 (follow_failed). The first caller's reason is kept. */
+void daemon_follow_stop_loudly(struct daemon_server *srv, const char *why);
+/* follow_verify.c: the verifier thread ("quotad-verify"), started and stopped with the follower;
+ * it verifies from ledger_verified_size to the tree size in chunks, woken by
+ * daemon_follow_appended, and stops the standby (daemon_follow_stop_loudly, follow_quit) on a
+ * failure. */
+int daemon_follow_verifier_start(struct daemon_server *srv);
+/* The writer's thread (the follower, or promotion once it stopped): signs the checkpoint of the
+ * verified size when the latest is smaller (ledger_sign_verified) and writes it to the high-water
+ * file. A failure is logged; the checkpoint stays behind. */
+void daemon_follow_sign_verified(struct daemon_server *srv);
+void daemon_follow_appended(struct daemon_server *srv);
+void daemon_follow_verifier_stop(struct daemon_server *srv);
+/* With the verifier stopped: verifies every entry not yet verified, inline (promotion, or a former
+ * standby starting as a primary). 0; DIVERGED with the reason in why (the standby is then stopped
+ * loudly), also for a standby that already stopped on a divergence; a storage fault's code. */
+int daemon_follow_verify_rest(struct daemon_server *srv, char *why, size_t cap);
 
 /* server.c */
 uint64_t daemon_now_ms(void);

@@ -152,6 +152,15 @@ static int promote_check(struct daemon_server *srv, char *why, size_t cap) {
 /* Leaves the primary, judges the tree against what can be learned, writes the new epoch. */
 static int promote_steps(struct daemon_server *srv, char *why, size_t cap) {
   daemon_follow_stop(srv); /* the follower ends its batch: nothing else writes the ledger now */
+  /* Every entry's signatures verified before anything is judged: the follower confirmed batches
+   * before its verifier reached them. A divergence (now or before) keeps this node a stopped
+   * standby: it never writes. */
+  int vrc = daemon_follow_verify_rest(srv, why, cap);
+  if (vrc) {
+    daemon_log(DAEMON_LOG_ERR, "promote refused: %s (%s)", why, proto_err_name(vrc));
+    return vrc;
+  }
+  daemon_follow_sign_verified(srv); /* the whole tree now, as the follower would have */
   /* What a standby was judged at start (behind its own high-water file, say) is judged again now. */
   char primary[sizeof srv->cfg->follow];
   snprintf(primary, sizeof primary, "%s", srv->cfg->follow);

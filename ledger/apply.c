@@ -299,12 +299,14 @@ static int id_max_load(struct ledger *l, MDB_txn *txn, uint8_t out[PROTO_ID_BYTE
 struct verbatim {
   const struct ledger_entry_in *in;
   const uint8_t *root; /* the tree's root once they are appended */
+  bool deferred;       /* signatures and legs are left to ledger_verify_entries (rules still run) */
   char *why;
   size_t why_cap;
 };
 
 /* One verbatim entry: it must be the next index, keep time's order, and come out of the rules
- * accepted with the withheld amount it records; the rules verify its signatures and legs. */
+ * accepted with the withheld amount it records; the rules verify its signatures and legs unless
+ * they are deferred (then keys, revocation, roles and thresholds are still checked). */
 static int append_one(struct batch *b, const struct verbatim *v, size_t i,
                       struct ledger_submission *sub) {
   struct proto_entry e;
@@ -316,7 +318,8 @@ static int append_one(struct batch *b, const struct verbatim *v, size_t i,
   }
   b->time_ms = e.time_ms;
   *sub = (struct ledger_submission){.envelope = e.envelope, .envelope_len = e.envelope_len,
-                                    .legs = v->in[i].legs, .legs_len = v->in[i].legs_len};
+                                    .legs = v->in[i].legs, .legs_len = v->in[i].legs_len,
+                                    .signatures_verified = v->deferred, .legs_verified = v->deferred};
   rc = apply_one(b, sub);
   if (rc) return rc;
   if (sub->result != 0 || sub->withheld != e.withheld) {
@@ -339,6 +342,33 @@ static int verbatim_root_check(struct batch *b, const struct verbatim *v) {
   snprintf(v->why, v->why_cap, "the entries up to size %llu give another root than the one signed",
            (unsigned long long)b->size);
   return PROTO_E_INCONSISTENT;
+}
+
+/* Before the commit: verbatim entries must give the root the other node signed. The verified size
+ * rides in the same transaction (no fsync of its own): a deferred batch keeps it where it is, a
+ * verified one carries it along when nothing before it waits. A store that never deferred has no
+ * key (everything verified) and gets none. */
+static int batch_end(struct batch *b, const struct verbatim *v) {
+  struct ledger *l = b->l;
+  int rc = v ? verbatim_root_check(b, v) : 0;
+  bool deferred = v && v->deferred;
+  uint64_t verified = __atomic_load_n(&l->verified_size, __ATOMIC_ACQUIRE);
+  PROTO_ASSERT(verified <= l->tree_size && l->tree_size <= b->size);
+  l->verified_follows = !deferred && verified == l->tree_size;
+  if (l->verified_follows) verified = b->size;
+  if (rc || (!deferred && !l->verified_stored)) return rc;
+  l->verified_stored = true; /* an abort leaves it unwritten: writing it again is harmless */
+  return meta_put_u64(b, LEDGER_META_VERIFIED, verified);
+}
+
+void apply__verified_advance(struct ledger *l, uint64_t from, uint64_t to) {
+  PROTO_ASSERT(from <= to);
+  uint64_t cur = __atomic_load_n(&l->verified_size, __ATOMIC_ACQUIRE);
+  /* [0, cur) and [from, to) verified: [0, to) is, when they touch */
+  while (cur >= from && cur < to &&
+         !__atomic_compare_exchange_n(&l->verified_size, &cur, to, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+  }
+  PROTO_ASSERT(__atomic_load_n(&l->verified_size, __ATOMIC_ACQUIRE) <= ledger_tree_size(l));
 }
 
 /* Runs the whole batch in one write transaction; commits on success. With v, subs receive the
@@ -371,7 +401,7 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
     PROTO_ASSERT(b.size == size_was || b.size == size_was + 1); /* at most one entry each */
   }
   PROTO_ASSERT(b.size >= l->tree_size); /* the tree never shrinks in a batch */
-  if (rc == 0 && v) rc = verbatim_root_check(&b, v);
+  if (rc == 0) rc = batch_end(&b, v);
   if (rc == 0) rc = overlay__flush(&l->ov);
   if (rc == 0) rc = history_flush(l, txn);
   if (rc == 0) rc = meta_put_u64(&b, "tree_size", b.size);
@@ -424,6 +454,7 @@ static bool invariants_due(struct ledger *l) {
 /* After a commit: sign (and every invariants_every batches, first check) the new state in a read
  * transaction. */
 static int after_commit(struct ledger *l, uint64_t size_before, bool sign) {
+  if (l->verified_follows) apply__verified_advance(l, size_before, l->tree_size);
   if (l->tree_size == size_before && l->cp_len > 0) return 0;
   if (l->tree_size == 0) return 0;
   MDB_txn *txn;
@@ -475,8 +506,9 @@ int ledger_apply(struct ledger *l, struct ledger_submission *subs, size_t n, uin
   return rc;
 }
 
-int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, size_t n,
-                          const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap) {
+static int append_verbatim(struct ledger *l, const struct ledger_entry_in *in, size_t n,
+                           const uint8_t root[PROTO_HASH_BYTES], bool deferred, char *why,
+                           size_t why_cap) {
   if (why_cap) why[0] = '\0';
   if (l->read_only) return PROTO_E_READ_ONLY;
   if (l->failed || __atomic_load_n(&l->damaged, __ATOMIC_ACQUIRE)) return PROTO_E_CORRUPT;
@@ -484,7 +516,10 @@ int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, si
   if (n > LEDGER_BATCH_SUBMISSIONS_MAX) return PROTO_E_TOO_LARGE;
   struct ledger_submission *subs = calloc(n, sizeof(*subs));
   if (!subs) return PROTO_E_NO_MEMORY;
-  struct verbatim v = {.in = in, .root = root, .why = why, .why_cap = why_cap};
+  /* Before the genesis nothing is deferred: it is signed by the log key, which no keys database
+   * holds, and every key after it comes from it. */
+  bool defer = deferred && __atomic_load_n(&l->has_genesis, __ATOMIC_ACQUIRE);
+  struct verbatim v = {.in = in, .root = root, .deferred = defer, .why = why, .why_cap = why_cap};
   uint64_t size_before = l->tree_size;
   int rc;
   for (;;) {
@@ -497,7 +532,19 @@ int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, si
   if (rc == PROTO_E_CORRUPT) l->failed = true;
   if (rc) return rc;
   PROTO_ASSERT(l->tree_size == size_before + n);
-  return after_commit(l, size_before, true);
+  /* Deferred: no checkpoint over entries whose signatures nobody checked yet (a stream changed on
+   * its way would get the log key's signature over another tree); ledger_sign_verified signs. */
+  return after_commit(l, size_before, !defer);
+}
+
+int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, size_t n,
+                          const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap) {
+  return append_verbatim(l, in, n, root, false, why, why_cap);
+}
+
+int ledger_append_entries_deferred(struct ledger *l, const struct ledger_entry_in *in, size_t n,
+                                   const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap) {
+  return append_verbatim(l, in, n, root, true, why, why_cap);
 }
 
 int ledger_sign_at(struct ledger *l, uint64_t size) {

@@ -135,17 +135,26 @@ int auth__require(struct tx_ctx *c, unsigned role, uint64_t scope, unsigned thre
   return 0;
 }
 
-/* Finds the public key of hash in committed state (or the genesis body when the log is empty). */
+/* A genesis is signed by the log key it names; once the log has its genesis, only by this log's
+ * key (ledger_verify_entries reads entry 0 back: the log key is in no keys database). */
+static int genesis_pub(struct ledger *l, const struct proto_tx *tx,
+                       const uint8_t hash[PROTO_HASH_BYTES], uint8_t pub[PROTO_PUBKEY_BYTES]) {
+  PROTO_ASSERT(tx->type == PROTO_TX_GENESIS);
+  uint8_t h[PROTO_HASH_BYTES];
+  proto_sha256(tx->u.genesis.log_public_key, PROTO_PUBKEY_BYTES, h);
+  if (memcmp(h, hash, PROTO_HASH_BYTES) != 0) return PROTO_E_UNKNOWN_KEY;
+  if (__atomic_load_n(&l->has_genesis, __ATOMIC_ACQUIRE) &&
+      memcmp(tx->u.genesis.log_public_key, l->log_pub, PROTO_PUBKEY_BYTES) != 0)
+    return PROTO_E_UNKNOWN_KEY;
+  memcpy(pub, tx->u.genesis.log_public_key, PROTO_PUBKEY_BYTES);
+  return 0;
+}
+
+/* Finds the public key of hash in committed state (or the genesis body for a genesis). */
 static int committed_pub(struct ledger *l, const struct proto_tx *tx,
                          const uint8_t hash[PROTO_HASH_BYTES], uint8_t pub[PROTO_PUBKEY_BYTES]) {
-  if (!__atomic_load_n(&l->has_genesis, __ATOMIC_ACQUIRE)) {
-    uint8_t h[PROTO_HASH_BYTES];
-    if (tx->type != PROTO_TX_GENESIS) return PROTO_E_UNKNOWN_KEY;
-    proto_sha256(tx->u.genesis.log_public_key, PROTO_PUBKEY_BYTES, h);
-    if (memcmp(h, hash, PROTO_HASH_BYTES) != 0) return PROTO_E_UNKNOWN_KEY;
-    memcpy(pub, tx->u.genesis.log_public_key, PROTO_PUBKEY_BYTES);
-    return 0;
-  }
+  if (tx->type == PROTO_TX_GENESIS) return genesis_pub(l, tx, hash, pub);
+  if (!__atomic_load_n(&l->has_genesis, __ATOMIC_ACQUIRE)) return PROTO_E_UNKNOWN_KEY;
   MDB_txn *txn;
   int rc = store__read_begin(l, &txn);
   if (rc) return rc;

@@ -42,6 +42,9 @@ enum ledger_db {
   DB_COUNT
 };
 
+/* The meta key of the verified size (ledger_verify_entries; docs/STORAGE.md). */
+#define LEDGER_META_VERIFIED "verified_size"
+
 /* Overlay limits: the longest key (balances, carried: 24 bytes) and value (a key record with a
  * 256-byte name) any overlaid database holds. */
 #define OV_KEY_BYTES_MAX 32u
@@ -140,7 +143,17 @@ struct ledger {
   bool no_freeze_db; /* read-only open of a store written before freeze orders: none stored */
   bool no_carry_db;  /* ... before carry-over rules and deduction kinds: none stored */
   size_t history_len, history_cap;
+
+  /* Entries [0, verified_size) have had their signatures and legs verified: by the rules, or
+   * after a deferred append (ledger_append_entries_deferred) by ledger_verify_entries. */
+  uint64_t verified_size; /* __atomic; the verifier advances it beside the writer */
+  bool verified_stored;   /* writer only: meta "verified_size" is kept (a deferred append wrote it) */
+  bool verified_follows;  /* writer only: the batch being committed moves verified_size with the tree */
 };
+
+/* ---- apply.c ---- */
+/* Advances verified_size from `from` to `to` when [0, from) was verified already: any thread. */
+void apply__verified_advance(struct ledger *l, uint64_t from, uint64_t to);
 
 /* ---- store.c ---- */
 int store__mdb_err(int rc);                   /* LMDB code -> proto code */

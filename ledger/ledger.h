@@ -187,6 +187,42 @@ struct ledger_entry_in {
 int ledger_append_entries(struct ledger *ledger, const struct ledger_entry_in *in, size_t n,
                           const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap);
 
+/* ledger_append_entries with the Ed25519 signatures and the legs' hash left to
+ * ledger_verify_entries: everything else runs as there (index, time, decoding, keys known and not
+ * revoked, roles and thresholds, every rule and balance, the withheld amount, the root before the
+ * commit), with the same codes; the batch leaves the verified size (ledger_verified_size) where
+ * it was and persists it in the same transaction (meta "verified_size", docs/STORAGE.md), and
+ * signs no checkpoint (ledger_sign_verified does, once they are verified). While
+ * the ledger has no genesis the batch is verified inline all the same (the genesis is signed by
+ * the log key, which no keys database holds). A standby uses it to confirm a batch as soon as it
+ * is durable and its root checked. Writers only; the writer's thread. */
+int ledger_append_entries_deferred(struct ledger *ledger, const struct ledger_entry_in *in, size_t n,
+                                   const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap);
+
+/* Entries one ledger_verify_entries call reads at most (a caller verifies in chunks). */
+#define LEDGER_VERIFY_ENTRIES_MAX 65536u
+
+/* Reads the committed entries [from, to) back and verifies each one's signatures
+ * (ledger_verify_envelope, against committed keys; the genesis against this log's key) and legs
+ * (ledger_verify_legs over ledger_entry_legs). On success, when [0, from) was verified already,
+ * the verified size moves to to. Returns 0; DIVERGED with *bad_index the first failing entry and
+ * "entry N: <code name>" in why (bad_signature, unknown_key, legs_root_mismatch ...); a fault of
+ * the machine (STORAGE, CORRUPT, NO_MEMORY) as itself, judging nothing; BAD_ARGUMENT (to past the
+ * tree, from > to), TOO_LARGE (more than LEDGER_VERIFY_ENTRIES_MAX). Read transactions only:
+ * thread-safe beside the writer. */
+int ledger_verify_entries(struct ledger *ledger, uint64_t from, uint64_t to, uint64_t *bad_index,
+                          char *why, size_t why_cap);
+
+/* ledger_sign_at of the verified size: a deferred append signs none, so that the log key never
+ * signs a tree whose entries were not all verified. *signed_now tells whether it signed. 0, or
+ * CORRUPT, CRYPTO, STORAGE. Writers only; the writer's thread. */
+int ledger_sign_verified(struct ledger *ledger, bool *signed_now);
+
+/* Entries [0, size) have had their signatures and legs verified: the tree size, but after a
+ * deferred append the size ledger_verify_entries reached (at open: meta "verified_size", or the
+ * tree size when the store has no such key). Thread-safe. */
+uint64_t ledger_verified_size(struct ledger *ledger);
+
 /* Signs (and keeps for the next commit to persist) the checkpoint of the committed tree size
  * size, unless one of that size or larger is held already: 0, or CORRUPT (an invariant broke:
  * nothing more is signed), CRYPTO, STORAGE. Writers only; any one thread beside the writer's

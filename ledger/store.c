@@ -176,6 +176,23 @@ static int meta_get(MDB_txn *txn, MDB_dbi dbi, const char *name, MDB_val *v) {
   return mdb_get(txn, dbi, &k, v);
 }
 
+/* meta "verified_size" (u64), written by deferred appends: how far their entries' signatures and
+ * legs were verified. A store without it verified every entry inline. */
+static int load_verified(struct ledger *l, MDB_txn *txn, uint64_t size) {
+  MDB_val v;
+  int rc = meta_get(txn, l->dbi[DB_META], LEDGER_META_VERIFIED, &v);
+  l->verified_stored = rc == 0;
+  if (rc == MDB_NOTFOUND) {
+    __atomic_store_n(&l->verified_size, size, __ATOMIC_RELEASE);
+    return 0;
+  }
+  if (rc) return store__mdb_err(rc);
+  if (v.mv_size != 8 || be64_get(v.mv_data) > size) return PROTO_E_CORRUPT;
+  __atomic_store_n(&l->verified_size, be64_get(v.mv_data), __ATOMIC_RELEASE);
+  PROTO_ASSERT(l->verified_size <= size);
+  return 0;
+}
+
 /* Loads what the genesis stored and the tree size into the handle. */
 static int load_meta(struct ledger *l, MDB_txn *txn) {
   MDB_val v;
@@ -205,7 +222,7 @@ static int load_meta(struct ledger *l, MDB_txn *txn) {
     __atomic_store_n(&l->has_genesis, true, __ATOMIC_RELEASE);
   }
   __atomic_store_n(&l->tree_size, size, __ATOMIC_RELEASE);
-  return 0;
+  return load_verified(l, txn, size);
 }
 
 /* meta "databases" (u8): how many of the named databases, in enum order, the store has had since
@@ -336,7 +353,9 @@ int ledger_open(const struct ledger_config *cfg, struct ledger **out) {
   }
   /* A crash between a commit and its checkpoint leaves the checkpoint behind: sign it now. */
   /* Not with sign_deferred: that tail may be one no one else confirmed (ledger_sign_at). */
-  if (rc == 0 && !l->read_only && !l->sign_deferred && l->tree_size > 0 && l->cp_size != l->tree_size) {
+  /* Nor over entries a deferred append left unverified (ledger_sign_verified signs them later). */
+  if (rc == 0 && !l->read_only && !l->sign_deferred && l->tree_size > 0 && l->cp_size != l->tree_size &&
+      l->verified_size == l->tree_size) {
     MDB_txn *txn;
     rc = store__mdb_err(mdb_txn_begin(l->env, NULL, 0, &txn));
     if (rc == 0) {

@@ -3,7 +3,9 @@
 # settlement legs beside them, each root checked against the checkpoint the log key signed),
 # serves reads and proofs with the primary's very checkpoint, refuses writes with 503 standby
 # naming the primary, catches up after a gap of more than one page, and stops loudly (log,
-# /healthz, metric) when it is fed a tampered batch, appending nothing of it.
+# /healthz, metric) when it is fed a tampered batch, appending nothing of it; fed a changed
+# signature under a root recomputed to match, it commits and confirms the batch, and its verifier
+# stops it just after; it then refuses promotion, and the primary never counted its confirmation.
 # Usage: bash test_standby.sh BUILD_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
@@ -18,6 +20,14 @@ node_lib_init standby
 stop() { kill -TERM "$1"; wait "$1"; }
 wait_size() { # wait_size URL SIZE: up to 20 s
   for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done
+  return 1
+}
+# The standby signs its checkpoint once its verifier checked the entries' signatures, just after
+# it appended them: same_checkpoint waits up to 5 s for the primary's checkpoint, byte for byte.
+same_checkpoint() {
+  for _ in $(seq 1 50); do
+    cmp -s <(curl -s "$P_URL/v1/checkpoint") <(curl -s "$S_URL/v1/checkpoint") && return 0; sleep 0.1
+  done
   return 1
 }
 
@@ -39,8 +49,7 @@ t0=$(date +%s%N)
 start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not start"
 check "the standby follows the primary to 12 entries" wait_size "$S_URL" 12
 echo "#      caught up 12 entries in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-check "the standby serves the primary's checkpoint, byte for byte" \
-  cmp -s <(curl -s "$P_URL/v1/checkpoint") <(curl -s "$S_URL/v1/checkpoint")
+check "the standby serves the primary's checkpoint, byte for byte" same_checkpoint
 curl -s "$S_URL/healthz" >"$T/h.json"
 check "/healthz says role standby and names the primary" python3 -c '
 import json,sys; h=json.load(open(sys.argv[1])); sys.exit(not (h["role"]=="standby" and h["primary"]==sys.argv[2] and h["status"]=="ok"))' "$T/h.json" "$P_URL"
@@ -70,8 +79,9 @@ t0=$(date +%s%N)
 start S "$T/standby" --follow "$P_URL" --follow-key "$T/auditor.key" || echo "FAIL - the standby did not restart"
 check "the standby catches up after a gap of 1200 entries (two pages)" wait_size "$S_URL" 1217
 echo "#      caught up 1200 entries in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-check "same checkpoint after the gap" cmp -s <(curl -s "$P_URL/v1/checkpoint") <(curl -s "$S_URL/v1/checkpoint")
-check "the standby's high-water file follows it" test "$(sed -n 2p "$T/standby-hw/checkpoint")" = 1217
+check "same checkpoint after the gap" same_checkpoint
+hw_at() { for _ in $(seq 1 50); do [ "$(sed -n 2p "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+check "the standby's high-water file follows it" hw_at "$T/standby-hw/checkpoint" 1217
 stop "$S_PID"
 
 # standby.sync: the primary acknowledges only what the standby confirmed
@@ -186,6 +196,87 @@ curl -s "$S2_URL/healthz" >"$T/h2.json"
 check "/healthz says diverged with the reason" python3 -c '
 import json,sys; h=json.load(open(sys.argv[1])); sys.exit(not (h["status"]=="diverged" and "entry 5" in h["detail"]))' "$T/h2.json"
 check "the metric quotad_standby_diverged is 1" grep -q "^quotad_standby_diverged 1" <(curl -s "http://127.0.0.1:$MPORT/metrics")
+
+# a standby fed a batch whose entry 5 carries a changed signature AND the root recomputed over the
+# changed leaves: the root check passes, the batch commits and is confirmed; the verifier, just
+# after, finds the signature and stops the standby. The proxy serves the genesis alone first (a
+# batch before the genesis is verified inline), then the next page changed. The verifier waits
+# 1 s (QUOTAD_TEST_VERIFY_DELAY_MS, a test hook) so that the confirmation surely reaches the
+# primary first; the proxy holds the primary's answer to it (409: another root) for 2.5 s, past
+# the standby's 2 s request limit (a primary that does not answer: it asks again), so that the
+# verifier, not that answer, is what stops the standby.
+VPORT=$(free_port)
+python3 - "$VPORT" "$P_URL" <<'PY' 2>>"$T/proxy2.log" &
+import base64, hashlib, http.server, json, sys, time, urllib.parse, urllib.request
+port, upstream = int(sys.argv[1]), sys.argv[2]
+leaves = {}  # index -> leaf bytes, as served
+def leaf_hash(b): return hashlib.sha256(b"\x00" + b).digest()
+def root(hs):  # RFC 6962: split at the largest power of two below n
+    if len(hs) == 1: return hs[0]
+    k = 1
+    while k * 2 < len(hs): k *= 2
+    return hashlib.sha256(b"\x01" + root(hs[:k]) + root(hs[k:])).digest()
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+        frm = int(q.get("from", ["0"])[0])
+        if self.path.startswith("/v1/stream"): print(f"ask from={frm}", file=sys.stderr, flush=True)
+        req = urllib.request.Request(upstream + self.path, headers={k: v for k, v in self.headers.items() if k.lower() == "authorization"})
+        try:
+            r = urllib.request.urlopen(req); status, body = r.status, r.read()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read()
+        if self.path.startswith("/v1/stream") and frm > 1: time.sleep(2.5)
+        if self.path.startswith("/v1/stream") and status == 200 and frm <= 1:
+            j = json.loads(body)
+            if frm == 0: j["entries"] = j["entries"][:1]; j["end"] = 1
+            for e in j["entries"]:
+                leaf = bytearray(base64.b64decode(e["leaf"]))
+                if e["index"] == 5: leaf[-1] ^= 1  # the last byte of its last signature
+                leaves[e["index"]] = bytes(leaf)
+                e["leaf"] = base64.b64encode(bytes(leaf)).decode()
+            j["root"] = base64.b64encode(root([leaf_hash(leaves[i]) for i in range(j["end"])])).decode()
+            body = json.dumps(j).encode()
+        self.send_response(status); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+PIDS+=("$!")
+sleep 0.5
+VMPORT=$(free_port)
+QUOTAD_TEST_VERIFY_DELAY_MS=1000 start S4 "$T/standby4" --follow "http://127.0.0.1:$VPORT" --follow-key "$T/auditor.key" --metrics-listen "127.0.0.1:$VMPORT" || echo "FAIL - standby 4 did not start"
+for _ in $(seq 1 100); do grep -q "STANDBY STOPPED" "$T/S4.log" && break; sleep 0.1; done
+check "a changed signature under a recomputed root: the verifier stops the standby naming entry 5" \
+  grep -q "STANDBY STOPPED: entry 5: bad_signature" "$T/S4.log"
+sed -n 's/.*\(STANDBY STOPPED.*\)/#      \1/p' "$T/S4.log" | head -1
+check "the batch had been committed (size 1001: the genesis, then entries 1 to 1000)" test "$(size_of "$S4_URL")" = 1001
+curl -s "$S4_URL/healthz" >"$T/h4.json"
+check "/healthz says diverged, naming entry 5 and the signature" python3 -c '
+import json,sys; h=json.load(open(sys.argv[1])); sys.exit(not (h["status"]=="diverged" and "entry 5: bad_signature" in h["detail"]))' "$T/h4.json"
+curl -s "http://127.0.0.1:$VMPORT/metrics" >"$T/m4.txt"
+check "the metric quotad_standby_diverged is 1" grep -q "^quotad_standby_diverged 1$" "$T/m4.txt"
+check "quotad_standby_unverified counts the batch its verifier refused (1000)" grep -q "^quotad_standby_unverified 1000$" "$T/m4.txt"
+check "the standby confirmed the batch before its verifier judged it (it asked from 1001)" \
+  grep -q "^ask from=1001" "$T/proxy2.log"
+check "the primary refused that confirmation (the roots differ): it never counted" \
+  grep -q "standby's tree of size 1001 has another root than ours" "$T/P.log"
+expect 1 "quotactl promote on the diverged standby is refused (diverged)" "diverged" -- \
+  "$Q" --url "$S4_URL" --key "$T/op.key" promote
+check "its log says why" grep -q "promote refused: this standby stopped on a divergence: entry 5" "$T/S4.log"
+code=$(curl -s -o "$T/w4.json" -w '%{http_code}' -X POST -H 'Content-Type: application/json' --data '{}' "$S4_URL/v1/tx")
+check "it stays read-only: a write answers 503 standby" test "$code" = 503
+check "and /healthz still says diverged" grep -q '"diverged"' <(curl -s "$S4_URL/healthz")
+# the store kept how far verification got: started again as a primary, it verifies the rest first
+stop "$S4_PID"
+started=0
+start S5 "$T/standby4" && started=1
+check "started without --follow, the diverged store verifies what was left and refuses to start" \
+  test "$started" = 0
+check "its log says why" grep -q "not starting: entry 5: bad_signature" "$T/S5.log"
+# standby.required, its standby away: the diverged standby's confirmation never counted for it
+expect 1 "the primary's next write is not acknowledged (standby_away): nothing the diverged standby said counted" \
+  "standby_away" -- "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7301 --kind participant --name nocount
 
 # a standby started before its primary's genesis (as bench/run --standby starts them): it waits
 # for the origin and then follows, instead of signing its stream requests for an empty origin
