@@ -97,9 +97,10 @@ def per_batch(m, name, count="quotad_batch_entries_count"):
 def timing_profile(nodes):
     """Where one batch's time went over the whole run (setup included), from the nodes' metrics:
     the primary's commit (ledger_apply with its fsync), its wait for the fence thread, its fence
-    (with a synchronous standby: the confirmation); the standby's stream request, its append (the
-    root check, the rules and the fsync: what its confirmation waits for) and its verification of
-    the signatures after the append (off the confirmation's path)."""
+    (with a synchronous standby: the confirmation); the standby's ask (from its confirming request
+    to the answer with new entries: the primary's next commit and the page), its append (the
+    rules, the root and the fsync: what its confirmation waits for) and its verification of the
+    signatures after the append (off the confirmation's path)."""
     prof = {}
     for n in nodes:
         m = metrics(n) if n.name in ("primary", "standby") else {}
@@ -118,7 +119,7 @@ def timing_profile(nodes):
                 "appends": int(m.get(c) or 0),
                 "entries_per_append": per_batch(m, "quotad_standby_appended_entries_total", c) and
                 round(m["quotad_standby_appended_entries_total"] / m[c], 1),
-                "fetch_ms": per_batch(m, "quotad_standby_fetch_seconds_sum", c),
+                "ask_ms": per_batch(m, "quotad_standby_ask_seconds_sum", c),
                 "append_ms": per_batch(m, "quotad_standby_append_seconds_sum", c),
                 "verify_ms_off_path": per_batch(m, "quotad_standby_verify_seconds_sum", c),
             }
@@ -296,7 +297,7 @@ def profile_line(label, t):
             f"waiting for the fence {fmt(p.get('queued_ms'), ' ms')}, fence {fmt(p.get('fence_ms'), ' ms')}")
     if s.get("appends"):
         line += (f"; the standby: {fmt(s.get('appends'))} appends of {fmt(s.get('entries_per_append'))} "
-                 f"entries, stream request {fmt(s.get('fetch_ms'), ' ms')}, append (root, rules, fsync) "
+                 f"entries, ask to answer {fmt(s.get('ask_ms'), ' ms')}, append (rules, root, fsync) "
                  f"{fmt(s.get('append_ms'), ' ms')}, then signature verification "
                  f"{fmt(s.get('verify_ms_off_path'), ' ms')} off the confirmation's path")
     return line + ".\n"

@@ -342,6 +342,10 @@ void daemon_metrics_tx_result(int result);
 void daemon_metrics_batch(size_t entries, uint64_t commit_us);
 /* One batch's time waiting for the fence thread and in its fence (writer.c), us. */
 void daemon_metrics_fence(uint64_t queued_us, uint64_t fence_us);
+/* A standby's append of one stream answer (follow.c) and its verifier's checks (follow_verify.c),
+ * us and entries; any thread. */
+void daemon_metrics_standby_append(uint64_t ask_us, uint64_t append_us, uint64_t entries);
+void daemon_metrics_standby_verify(uint64_t verify_us, uint64_t entries);
 /* What the server knows at render time (the counters are kept here). */
 struct daemon_gauges {
   uint64_t tree_size;

@@ -16,11 +16,14 @@
 #include "daemon/server.h"
 #include "tools/common/http_client.h"
 
-#define FOLLOW_IDLE_SLEEP_US 20000u   /* nothing new at the primary for a while: ask again after 20 ms */
-/* Asking again is also how a batch is confirmed, and a synchronous primary's writer waits for that
- * confirmation before its next batch: while entries keep coming (the last ones came less than
- * FOLLOW_BUSY_MS ago) the standby asks again after FOLLOW_BUSY_SLEEP_US, so that a batch is not
- * held for the idle pause (measured: 0.35 of the single node with a flat 20 ms; docs/BENCHMARKS.md). */
+/* Asking is also how a batch is confirmed, and a synchronous primary answers its clients only
+ * after that confirmation: the standby asks with wait_ms, and a primary with nothing new holds the
+ * request until its next commit (standby.c), so the standby learns of each batch as soon as it is
+ * durable and asks again at once. A primary that answers an empty page at once (one that does not
+ * wait) is asked again after FOLLOW_BUSY_SLEEP_US while entries keep coming (the last ones came
+ * less than FOLLOW_BUSY_MS ago), after FOLLOW_IDLE_SLEEP_US otherwise. */
+#define FOLLOW_WAIT_MS 500u
+#define FOLLOW_IDLE_SLEEP_US 20000u
 #define FOLLOW_BUSY_MS 200u
 #define FOLLOW_BUSY_SLEEP_US 500u
 #define FOLLOW_RETRY_SLEEP_US 200000u /* the primary unreachable: retry after 200 ms */
@@ -153,22 +156,24 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
 }
 
 /* One round: ask from our size with our root (the confirmation), append what came. Returns 0
- * when entries were appended, 1 when there was nothing new, a negative code otherwise. */
+ * when entries were appended, 1 when there was nothing new at once, 2 when nothing new came
+ * within the primary's wait, a negative code otherwise. */
 static int follow_round(struct daemon_server *srv, struct http_client *h, const char *origin,
                         struct page *pg, char *why, size_t cap) {
-  /* this thread writes the ledger: it signs what the verifier has verified since (and writes it
-   * to the high-water file), never past it */
-  daemon_follow_sign_verified(srv);
   uint64_t size = ledger_tree_size(srv->ledger);
   uint8_t root[PROTO_HASH_BYTES];
   char hex[2 * PROTO_HASH_BYTES + 1], path[160];
   int rc = ledger_root(srv->ledger, size, root);
   if (rc) return rc;
   proto_hex_encode(root, sizeof root, hex, sizeof hex);
-  snprintf(path, sizeof path, "/v1/stream?from=%llu&root=%s", (unsigned long long)size, hex);
+  /* wait_ms: with nothing new the primary answers at its next commit (or after the wait) */
+  snprintf(path, sizeof path, "/v1/stream?from=%llu&root=%s&wait_ms=%u", (unsigned long long)size, hex,
+           FOLLOW_WAIT_MS);
   long status = 0;
   json_t *ans = NULL;
+  uint64_t t0 = uv_hrtime();
   rc = http_json(h, "GET", path, NULL, true, &status, &ans);
+  uint64_t t1 = uv_hrtime();
   if (!rc && status != 200) {
     const char *code = "", *msg = "";
     http_error_code(ans, &code, &msg);
@@ -176,7 +181,10 @@ static int follow_round(struct daemon_server *srv, struct http_client *h, const 
     rc = !strcmp(code, "inconsistent") ? PROTO_E_INCONSISTENT : PROTO_E_BAD_REQUEST; /* by name, not status */
   }
   if (!rc) rc = follow_apply(srv, ans, origin, pg, why, cap);
-  if (!rc && ledger_tree_size(srv->ledger) == size) rc = 1;
+  uint64_t appended = ledger_tree_size(srv->ledger) - size;
+  if (!rc && appended) daemon_metrics_standby_append((t1 - t0) / 1000u, (uv_hrtime() - t1) / 1000u, appended);
+  /* an empty answer well before the wait: a primary that does not wait (older): pause instead */
+  if (!rc && !appended) rc = (t1 - t0) / 1000000u < FOLLOW_WAIT_MS / 2 ? 1 : 2;
   page_free(pg);
   json_decref(ans);
   return rc;
@@ -213,7 +221,7 @@ static void follow_main(void *arg) {
     said_away = rc < 0;
     if (rc == 0) last_new_ms = daemon_now_ms();
     bool busy = daemon_now_ms() - last_new_ms < FOLLOW_BUSY_MS;
-    if (rc) usleep(rc < 0 ? FOLLOW_RETRY_SLEEP_US : busy ? FOLLOW_BUSY_SLEEP_US : FOLLOW_IDLE_SLEEP_US);
+    if (rc && rc != 2) usleep(rc < 0 ? FOLLOW_RETRY_SLEEP_US : busy ? FOLLOW_BUSY_SLEEP_US : FOLLOW_IDLE_SLEEP_US);
   }
   http_client_free(h);
   free(pg);

@@ -33,7 +33,9 @@ static int verify_to_tree(struct daemon_server *srv, const bool *quit, char *why
     PROTO_ASSERT(from <= to);
     if (from == to || (quit && __atomic_load_n(quit, __ATOMIC_ACQUIRE))) return 0;
     if (to - from > FOLLOW_VERIFY_CHUNK_ENTRIES) to = from + FOLLOW_VERIFY_CHUNK_ENTRIES;
+    uint64_t t0 = uv_hrtime();
     int rc = ledger_verify_entries(srv->ledger, from, to, &bad, why, cap);
+    if (rc == 0) daemon_metrics_standby_verify((uv_hrtime() - t0) / 1000u, to - from);
     if (rc == 0) PROTO_ASSERT(ledger_verified_size(srv->ledger) >= to);
     if (rc && rc != PROTO_E_DIVERGED)
       snprintf(why, cap, "the entries from %llu cannot be verified: %s", (unsigned long long)from,
@@ -62,6 +64,9 @@ static void verifier_main(void *arg) {
       __atomic_store_n(&srv->follow_quit, true, __ATOMIC_RELEASE); /* the follower stops too */
       return;
     }
+    /* Here, not on the follower's thread: the signature and the high-water file's fsync would
+     * otherwise stand between an append and its confirmation (ledger_sign_at runs beside it). */
+    daemon_follow_sign_verified(srv);
     uv_mutex_lock(&srv->verify_mu);
     /* the follower signals after each append (under the mutex): no wake-up is lost between the
      * look at the sizes above and this wait, but for one that came before the lock */

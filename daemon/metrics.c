@@ -72,6 +72,50 @@ void daemon_metrics_batch(size_t entries, uint64_t commit_us) {
   m.latency_sum_us += commit_us;
 }
 
+/* A standby's rounds (its follower and verifier threads, not the loop): atomic counters. */
+static struct {
+  uint64_t appends, appended, ask_us, append_us, verify_us, verified;
+} sb;
+
+void daemon_metrics_standby_append(uint64_t ask_us, uint64_t append_us, uint64_t entries) {
+  __atomic_fetch_add(&sb.appends, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&sb.appended, entries, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&sb.ask_us, ask_us, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&sb.append_us, append_us, __ATOMIC_RELAXED);
+}
+
+void daemon_metrics_standby_verify(uint64_t verify_us, uint64_t entries) {
+  __atomic_fetch_add(&sb.verify_us, verify_us, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&sb.verified, entries, __ATOMIC_RELAXED);
+}
+
+static uint64_t sb_get(const uint64_t *v) { return __atomic_load_n(v, __ATOMIC_RELAXED); }
+
+static int render_standby_rounds(struct daemon_buf *o) {
+  uint64_t ask = sb_get(&sb.ask_us), app = sb_get(&sb.append_us), ver = sb_get(&sb.verify_us);
+  return daemon_buf_printf(
+      o, "# HELP quotad_standby_appends_total Batches a standby appended from its primary's stream.\n"
+         "# TYPE quotad_standby_appends_total counter\nquotad_standby_appends_total %llu\n"
+         "# HELP quotad_standby_appended_entries_total Entries a standby appended.\n"
+         "# TYPE quotad_standby_appended_entries_total counter\nquotad_standby_appended_entries_total %llu\n"
+         "# HELP quotad_standby_ask_seconds_sum Time from a standby's ask (which confirms what it holds) "
+         "to the answer that brought the entries it appended: the primary's next commit and the page.\n"
+         "# TYPE quotad_standby_ask_seconds_sum counter\nquotad_standby_ask_seconds_sum %llu.%06llu\n"
+         "# HELP quotad_standby_append_seconds_sum Time a standby spent appending (decoding, rules, root, "
+         "commit with its fsync) before it confirms by asking again.\n"
+         "# TYPE quotad_standby_append_seconds_sum counter\nquotad_standby_append_seconds_sum %llu.%06llu\n"
+         "# HELP quotad_standby_verify_seconds_sum Time a standby's verifier spent checking signatures and "
+         "legs, after the confirmation.\n"
+         "# TYPE quotad_standby_verify_seconds_sum counter\nquotad_standby_verify_seconds_sum %llu.%06llu\n"
+         "# HELP quotad_standby_verified_entries_total Entries a standby's verifier checked.\n"
+         "# TYPE quotad_standby_verified_entries_total counter\nquotad_standby_verified_entries_total %llu\n",
+      (unsigned long long)sb_get(&sb.appends), (unsigned long long)sb_get(&sb.appended),
+      (unsigned long long)(ask / 1000000), (unsigned long long)(ask % 1000000),
+      (unsigned long long)(app / 1000000), (unsigned long long)(app % 1000000),
+      (unsigned long long)(ver / 1000000), (unsigned long long)(ver % 1000000),
+      (unsigned long long)sb_get(&sb.verified));
+}
+
 void daemon_metrics_fence(uint64_t queued_us, uint64_t fence_us) {
   m.fence_count++;
   m.fence_queued_sum_us += queued_us;
@@ -149,6 +193,7 @@ static int render_histograms(struct daemon_buf *o) {
                            (unsigned long long)(m.latency_sum_us % 1000000),
                            (unsigned long long)m.latency_count);
   if (!rc) rc = render_fence(o);
+  if (!rc) rc = render_standby_rounds(o);
   return rc;
 }
 

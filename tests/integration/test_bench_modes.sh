@@ -54,7 +54,7 @@ check "the synchronous standby held the primary's whole log at the end" \
 check "each configuration's batch timing from the primary's metrics (commit, fence)" \
   "all(f['timing_profile']['primary']['batches'] > 0 and num(f['timing_profile']['primary']['commit_ms']) and num(f['timing_profile']['primary']['fence_ms']) for f in c.values())"
 check "with a standby, its stream requests, appends and verification from its metrics" \
-  "all(c[n]['timing_profile']['standby']['appends'] > 0 and num(c[n]['timing_profile']['standby']['fetch_ms']) and num(c[n]['timing_profile']['standby']['append_ms']) and num(c[n]['timing_profile']['standby']['verify_ms_off_path']) for n in ('standby', 'standby_witnesses')) and 'standby' not in c['single']['timing_profile']"
+  "all(c[n]['timing_profile']['standby']['appends'] > 0 and num(c[n]['timing_profile']['standby']['ask_ms']) and num(c[n]['timing_profile']['standby']['append_ms']) and num(c[n]['timing_profile']['standby']['verify_ms_off_path']) for n in ('standby', 'standby_witnesses')) and 'standby' not in c['single']['timing_profile']"
 md="open('$T/BENCHMARKS.md').read()"
 check "BENCHMARKS.md gains a dated section" "'UTC: \`bench/run --witnesses --standby --quick\`' in $md"
 check "with one row per configuration and the standby's profile" \

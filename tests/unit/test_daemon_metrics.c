@@ -15,6 +15,9 @@ Test(metrics, counts_requests_results_and_batches) {
   daemon_metrics_batch(100, 700);
   daemon_metrics_fence(250, 12000); /* waited 0.25 ms for the fence, 12 ms in it */
   daemon_metrics_fence(0, 3500);
+  daemon_metrics_standby_append(4000, 9000, 120); /* asked 4 ms, appended 120 entries in 9 ms */
+  daemon_metrics_standby_append(1000, 2000, 30);
+  daemon_metrics_standby_verify(15000, 150);
   struct daemon_buf b = {0};
   struct daemon_gauges g = {.tree_size = 42, .published_size = 40, .checkpoint_age_s = 7,
                             .connections = 3, .map_bytes = 1 << 20, .map_used_bytes = 4096,
@@ -37,6 +40,12 @@ Test(metrics, counts_requests_results_and_batches) {
     "quotad_fence_seconds_sum 0.015500\n",
     "quotad_fence_seconds_count 2\n",
     "quotad_fence_queued_seconds_sum 0.000250\n",
+    "quotad_standby_appends_total 2\n",
+    "quotad_standby_appended_entries_total 150\n",
+    "quotad_standby_ask_seconds_sum 0.005000\n",
+    "quotad_standby_append_seconds_sum 0.011000\n",
+    "quotad_standby_verify_seconds_sum 0.015000\n",
+    "quotad_standby_verified_entries_total 150\n",
     "quotad_tree_size 42\n",
     "quotad_checkpoint_age_seconds 7\n",
     "quotad_connections 3\n",
