@@ -162,28 +162,7 @@ stop "$S_PID"
 
 # a standby fed a tampered batch: a proxy in front of the primary flips one byte of one entry
 PPORT=$(free_port)
-python3 - "$PPORT" "$P_URL" <<'PY' 2>>"$T/proxy.log" &
-import base64, http.server, json, sys, urllib.request
-port, upstream = int(sys.argv[1]), sys.argv[2]
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_GET(self):
-        req = urllib.request.Request(upstream + self.path, headers={k: v for k, v in self.headers.items() if k.lower() == "authorization"})
-        try:
-            r = urllib.request.urlopen(req); status, body = r.status, r.read()
-        except urllib.error.HTTPError as e:
-            status, body = e.code, e.read()
-        if self.path.startswith("/v1/stream") and status == 200:
-            j = json.loads(body)
-            for e in j["entries"]:
-                if e["index"] == 5:
-                    leaf = bytearray(base64.b64decode(e["leaf"])); leaf[-1] ^= 1
-                    e["leaf"] = base64.b64encode(bytes(leaf)).decode()
-            body = json.dumps(j).encode()
-        self.send_response(status); self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
-PY
+python3 "$(dirname "$0")/stream_proxy.py" "$PPORT" "$P_URL" leaf 2>>"$T/proxy.log" &
 PIDS+=("$!")
 sleep 0.5
 MPORT=$(free_port)
@@ -206,42 +185,7 @@ check "the metric quotad_standby_diverged is 1" grep -q "^quotad_standby_diverge
 # the standby's 2 s request limit (a primary that does not answer: it asks again), so that the
 # verifier, not that answer, is what stops the standby.
 VPORT=$(free_port)
-python3 - "$VPORT" "$P_URL" <<'PY' 2>>"$T/proxy2.log" &
-import base64, hashlib, http.server, json, sys, time, urllib.parse, urllib.request
-port, upstream = int(sys.argv[1]), sys.argv[2]
-leaves = {}  # index -> leaf bytes, as served
-def leaf_hash(b): return hashlib.sha256(b"\x00" + b).digest()
-def root(hs):  # RFC 6962: split at the largest power of two below n
-    if len(hs) == 1: return hs[0]
-    k = 1
-    while k * 2 < len(hs): k *= 2
-    return hashlib.sha256(b"\x01" + root(hs[:k]) + root(hs[k:])).digest()
-class H(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_GET(self):
-        q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
-        frm = int(q.get("from", ["0"])[0])
-        if self.path.startswith("/v1/stream"): print(f"ask from={frm}", file=sys.stderr, flush=True)
-        req = urllib.request.Request(upstream + self.path, headers={k: v for k, v in self.headers.items() if k.lower() == "authorization"})
-        try:
-            r = urllib.request.urlopen(req); status, body = r.status, r.read()
-        except urllib.error.HTTPError as e:
-            status, body = e.code, e.read()
-        if self.path.startswith("/v1/stream") and frm > 1: time.sleep(2.5)
-        if self.path.startswith("/v1/stream") and status == 200 and frm <= 1:
-            j = json.loads(body)
-            if frm == 0: j["entries"] = j["entries"][:1]; j["end"] = 1
-            for e in j["entries"]:
-                leaf = bytearray(base64.b64decode(e["leaf"]))
-                if e["index"] == 5: leaf[-1] ^= 1  # the last byte of its last signature
-                leaves[e["index"]] = bytes(leaf)
-                e["leaf"] = base64.b64encode(bytes(leaf)).decode()
-            j["root"] = base64.b64encode(root([leaf_hash(leaves[i]) for i in range(j["end"])])).decode()
-            body = json.dumps(j).encode()
-        self.send_response(status); self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
-PY
+python3 "$(dirname "$0")/stream_proxy.py" "$VPORT" "$P_URL" root 2>>"$T/proxy2.log" &
 PIDS+=("$!")
 sleep 0.5
 VMPORT=$(free_port)
