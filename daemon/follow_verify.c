@@ -46,7 +46,7 @@ static int verify_to_tree(struct daemon_server *srv, const bool *quit, char *why
 
 static void verifier_main(void *arg) {
   struct daemon_server *srv = arg;
-  (void)pthread_setname_np(pthread_self(), "quotad-verify");
+  (void)pthread_setname_np(pthread_self(), "quotad-sbverify"); /* not the pool's quotad-verify */
   const char *delay = getenv("QUOTAD_TEST_VERIFY_DELAY_MS");
   unsigned long delay_ms = delay ? strtoul(delay, NULL, 10) : 0;
   if (delay_ms > FOLLOW_VERIFY_TEST_DELAY_MS_MAX) delay_ms = FOLLOW_VERIFY_TEST_DELAY_MS_MAX;
