@@ -1,8 +1,18 @@
 # node_lib.sh: the harness the multi-node tests share (test_standby, test_failover,
 # test_auto_failover, the promotion, etcd and restore tests): a work directory, counted checks, quotad nodes
 # started on free ports, three quota-witness processes, and the reads the tests wait on.
-# Source it after setting QUOTAD; then `node_lib_init PREFIX` and, for flags every node takes,
-# NODE_FLAGS=(...). Stops every node it started (and the etcd cluster under $T/etcd, if any).
+# Source it, then `node_lib_programs BIN_DIR [etcd]` (the programs, checked), `node_lib_init PREFIX`
+# and, for flags every node takes, NODE_FLAGS=(...). Stops every node it started (and the etcd cluster under $T/etcd, if any).
+# The programs a test runs, from BIN_DIR: Q (quotactl), QUOTAD, AUDIT (quota-audit), WITNESS
+# (quota-witness); a missing one fails the test, never skips it; with "etcd", so does a missing etcd.
+node_lib_programs() { # node_lib_programs BIN_DIR [etcd]
+  Q="$1/tools/quotactl" QUOTAD="$1/daemon/quotad" AUDIT="$1/tools/quota-audit" WITNESS="$1/witness/quota-witness"
+  local b
+  for b in "$Q" "$QUOTAD" "$AUDIT" "$WITNESS"; do
+    [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
+  done
+  [ "${2:-}" != etcd ] || command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
+}
 node_lib_init() { # node_lib_init PREFIX
   T=$(mktemp -d "/tmp/$1-it-XXXXXX")
   PASSED=0

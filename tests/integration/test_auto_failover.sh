@@ -7,14 +7,8 @@
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-Q="$BUILD_DIR/tools/quotactl"
-QUOTAD="$BUILD_DIR/daemon/quotad"
-AUDIT="$BUILD_DIR/tools/quota-audit"
-for b in "$Q" "$QUOTAD" "$AUDIT"; do
-  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
-done
-command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$(dirname "$0")/node_lib.sh"
+node_lib_programs "$BUILD_DIR" etcd
 node_lib_init failover
 # every acknowledged account is in URL's log at its acknowledged index
 all_acked_at_index() { # all_acked_at_index URL FILE

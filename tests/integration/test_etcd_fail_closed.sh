@@ -8,13 +8,8 @@
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-Q="$BUILD_DIR/tools/quotactl"
-QUOTAD="$BUILD_DIR/daemon/quotad"
-for b in "$Q" "$QUOTAD"; do
-  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
-done
-command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$HERE/node_lib.sh"
+node_lib_programs "$BUILD_DIR" etcd
 node_lib_init fclosed
 served() { curl -s "$1/$2" | sed -n 2p; } # served URL PATH: the size of the checkpoint served there
 wait_served() { for _ in $(seq 1 150); do [ "$(served "$1" "$2")" = "$3" ] && return 0; sleep 0.1; done; return 1; }

@@ -21,15 +21,8 @@ if [ -n "${QUOTAD_RELEASE_BIN_DIR:-}" ]; then
   BIN_DIR=$(cd "$QUOTAD_RELEASE_BIN_DIR" && pwd) || { echo "FAIL: QUOTAD_RELEASE_BIN_DIR=$QUOTAD_RELEASE_BIN_DIR is no directory"; exit 1; }
 fi
 echo "# programs from $BIN_DIR$([ "$BIN_DIR" = "$BUILD_DIR" ] && echo " (the test build; QUOTAD_RELEASE_BIN_DIR not set)")"
-Q="$BIN_DIR/tools/quotactl"
-QUOTAD="$BIN_DIR/daemon/quotad"
-AUDIT="$BIN_DIR/tools/quota-audit"
-WITNESS="$BIN_DIR/witness/quota-witness"
-for b in "$Q" "$QUOTAD" "$AUDIT" "$WITNESS"; do
-  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
-done
-command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$(dirname "$0")/node_lib.sh"
+node_lib_programs "$BIN_DIR" etcd
 node_lib_init failover
 # every acknowledged account is in URL's log at its acknowledged index
 # the witnesses' cosignatures on URL's published checkpoint meet the policy, and it is consistent

@@ -14,14 +14,8 @@
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-Q="$BUILD_DIR/tools/quotactl"
-QUOTAD="$BUILD_DIR/daemon/quotad"
-WITNESS="$BUILD_DIR/witness/quota-witness"
-for b in "$Q" "$QUOTAD" "$WITNESS"; do
-  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
-done
-command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$HERE/node_lib.sh"
+node_lib_programs "$BUILD_DIR" etcd
 node_lib_init pquiet
 open_account() { "$Q" --url "$1" --key "$T/op.key" account-open --account "$2" --kind participant --name "a$2"; }
 

@@ -8,13 +8,8 @@
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
-Q="$BUILD_DIR/tools/quotactl"
-QUOTAD="$BUILD_DIR/daemon/quotad"
-for b in "$Q" "$QUOTAD"; do
-  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
-done
-command -v etcd >/dev/null || { echo "FAIL: etcd is not installed (scripts/deps.sh)"; exit 1; }
 source "$HERE/node_lib.sh"
+node_lib_programs "$BUILD_DIR" etcd
 node_lib_init prace
 # the value of quotad/<origin>/KEY in etcd, through its JSON gateway
 etcd_value() { # etcd_value KEY

@@ -6,13 +6,8 @@
 # Usage: bash test_restore_never_forks.sh BUILD_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
-Q="$BUILD_DIR/tools/quotactl"
-QUOTAD="$BUILD_DIR/daemon/quotad"
-AUDIT="$BUILD_DIR/tools/quota-audit"
-for b in "$Q" "$QUOTAD" "$AUDIT"; do
-  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
-done
 source "$(dirname "$0")/node_lib.sh"
+node_lib_programs "$BUILD_DIR"
 node_lib_init restore
 start_quotad() { # start_quotad DATA_DIR [flags...]: one node, logging to $T/quotad.log
   start quotad "$@" || return 1
