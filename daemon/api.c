@@ -675,7 +675,8 @@ static void get_healthz(struct ctx *x) {
 /* The standby's stream (standby.c): an operator or auditor key, checked there. */
 static void get_stream(struct ctx *x) {
   x->park = daemon_standby_stream(x->srv, &x->p, x->r, x->reply, x->ka, &x->c->stream_until_ms);
-  if (!x->park) x->c->stream_until_ms = 0; /* answered: the connection's next request starts afresh */
+  if (x->park) x->c->stream_principal = x->p;
+  else x->c->stream_until_ms = 0; /* answered: the connection's next request starts afresh */
 }
 
 /* Who may call a route, checked before its handler (which checks which rows the reader sees). */
@@ -845,7 +846,11 @@ int daemon_api_handle(struct daemon_server *srv, struct daemon_conn *c, struct d
   const struct route *rt = &routes[i];
   DAEMON_ASSERT((rt->get != NULL) != (rt->post != NULL));
   reply->endpoint = rt->endpoint;
-  if (!route_allowed(&x, rt)) return DAEMON_DONE;
+  /* A waiting stream request handled again (at a commit) keeps the principal its signature was
+   * checked for: one verification per request, not one per commit it waits through (a connection
+   * with a waiting request takes no other until it is answered). */
+  if (c->stream_until_ms && rt->get == get_stream) x.p = c->stream_principal;
+  else if (!route_allowed(&x, rt)) return DAEMON_DONE;
   if (rt->post) return rt->post(&x);
   rt->get(&x);
   if (x.park) return DAEMON_PARK;

@@ -423,6 +423,12 @@ void daemon_streams_resume(struct daemon_server *srv, uint64_t now_ms, bool all)
   }
 }
 
+size_t daemon_streams_parked(const struct daemon_server *srv) {
+  size_t n = 0;
+  for (const struct daemon_conn *c = srv->conns; c; c = c->next) n += c->parked && c->stream_until_ms;
+  return n;
+}
+
 void daemon_conns_resume(struct daemon_server *srv) {
   for (struct daemon_conn *c = srv->conns, *next; c; c = next) {
     next = c->next;

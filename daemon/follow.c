@@ -108,7 +108,15 @@ static int follow_check_signed(struct daemon_server *srv, const struct tlog_chec
   if (cp->size > ledger_tree_size(srv->ledger)) return 0; /* checked once this tree reaches it */
   int rc = ledger_root(srv->ledger, cp->size, mine);
   if (rc) return rc;
-  if (memcmp(mine, cp->root, sizeof mine) == 0) return 0;
+  if (memcmp(mine, cp->root, sizeof mine) == 0) {
+    /* what this standby may sign too: its primary's log key signed this tree (the stream's pages
+     * past it carry no signature over their root; a changed page must never get one here) */
+    if (cp->size > __atomic_load_n(&srv->follow_signed_size, __ATOMIC_ACQUIRE)) {
+      __atomic_store_n(&srv->follow_signed_size, cp->size, __ATOMIC_RELEASE);
+      daemon_follow_appended(srv); /* the verifier signs it once verified (it may be already) */
+    }
+    return 0;
+  }
   snprintf(why, cap, "the primary's checkpoint at size %llu has another root than the entries it "
            "streamed", (unsigned long long)cp->size);
   return PROTO_E_INCONSISTENT;

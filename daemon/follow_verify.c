@@ -66,7 +66,7 @@ static void verifier_main(void *arg) {
     }
     /* Here, not on the follower's thread: the signature and the high-water file's fsync would
      * otherwise stand between an append and its confirmation (ledger_sign_at runs beside it). */
-    daemon_follow_sign_verified(srv);
+    daemon_follow_sign_verified(srv, __atomic_load_n(&srv->follow_signed_size, __ATOMIC_ACQUIRE));
     uv_mutex_lock(&srv->verify_mu);
     /* the follower signals after each append (under the mutex): no wake-up is lost between the
      * look at the sizes above and this wait, but for one that came before the lock */
@@ -112,9 +112,9 @@ void daemon_follow_verifier_stop(struct daemon_server *srv) {
   srv->verify_started = false;
 }
 
-void daemon_follow_sign_verified(struct daemon_server *srv) {
+void daemon_follow_sign_verified(struct daemon_server *srv, uint64_t size_max) {
   bool signed_now = false;
-  int rc = ledger_sign_verified(srv->ledger, &signed_now);
+  int rc = ledger_sign_verified(srv->ledger, size_max, &signed_now);
   if (rc) daemon_log(DAEMON_LOG_WARNING, "standby: the checkpoint over the verified entries is not "
                      "signed (%s); it stays behind", proto_err_name(rc));
   if (signed_now) daemon_highwater_publish(srv);

@@ -49,6 +49,7 @@ struct daemon_conn {
   unsigned http_status;
   struct daemon_request *parked;      /* waits for room in the filling batch, or for entries */
   uint64_t stream_until_ms;           /* a parked GET /v1/stream's deadline (0: none) */
+  struct daemon_principal stream_principal; /* who sent it: handled again without a new check */
   struct daemon_reply *parked_reply;
   struct daemon_reply *replies, *replies_tail;
   uint32_t inflight;        /* POST /v1/tx requests inside the batcher */
@@ -190,6 +191,9 @@ struct daemon_server {
   bool follow_started;
   bool follow_quit;   /* __atomic */
   bool follow_failed; /* __atomic: stopped on a divergence; follow_why says why */
+  uint64_t follow_signed_size; /* __atomic: the largest size whose checkpoint, signed by the log key
+                                * at the primary, this tree matched (follow.c): the standby signs
+                                * no larger tree of its own */
   struct proto_key *follow_key;
   char follow_why[512];
   bool follow_stop_said; /* __atomic: follow_why is written once, by the first to stop it */
@@ -318,6 +322,8 @@ bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
 /* conn.c: handles again the parked stream requests: all of them (a batch was committed, or the
  * server stops), or those whose deadline is past now_ms. */
 void daemon_streams_resume(struct daemon_server *srv, uint64_t now_ms, bool all);
+/* How many stream requests wait now (each is handled again at every commit). */
+size_t daemon_streams_parked(const struct daemon_server *srv);
 /* POST /v1/admin/promote (the Unix socket or an operator key): a standby becomes the primary when
  * its tree equals or extends every published checkpoint it can learn (etcd, the high-water file,
  * known_checkpoint), after writing a new etcd epoch. */
@@ -344,10 +350,11 @@ void daemon_follow_stop_loudly(struct daemon_server *srv, const char *why);
  * daemon_follow_appended, and stops the standby (daemon_follow_stop_loudly, follow_quit) on a
  * failure. */
 int daemon_follow_verifier_start(struct daemon_server *srv);
-/* The writer's thread (the follower, or promotion once it stopped): signs the checkpoint of the
- * verified size when the latest is smaller (ledger_sign_verified) and writes it to the high-water
+/* The verifier's thread (or promotion, once the follower stopped and the epoch is written): signs
+ * the checkpoint of the verified size, at most size_max (the largest its primary signed, while it
+ * follows), when the latest is smaller (ledger_sign_verified), and writes it to the high-water
  * file. A failure is logged; the checkpoint stays behind. */
-void daemon_follow_sign_verified(struct daemon_server *srv);
+void daemon_follow_sign_verified(struct daemon_server *srv, uint64_t size_max);
 void daemon_follow_appended(struct daemon_server *srv);
 void daemon_follow_verifier_stop(struct daemon_server *srv);
 /* With the verifier stopped: verifies every entry not yet verified, inline (promotion, or a former

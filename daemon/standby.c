@@ -12,6 +12,9 @@
 
 #define STREAM_PAGE_ENTRIES_MAX 1000u /* entries in one stream answer */
 #define STREAM_WAIT_MS_MAX 1000u      /* longest a stream request with nothing new waits (wait_ms) */
+/* Stream requests waiting at once: each is handled again at every commit, so their number bounds
+ * that work (a standby or two need one each); more answer at once, as without wait_ms. */
+#define STREAMS_PARKED_MAX 8u
 
 /* The standby's confirmation of (from, root): recorded when the roots agree; a standby holding
  * another tree is logged once per size, and refused. */
@@ -60,7 +63,8 @@ static json_t *stream_entries(struct daemon_server *srv, uint64_t from, uint64_t
  * deadline set the first time it waited. */
 static bool stream_wait(struct daemon_server *srv, uint64_t wait_ms, uint64_t *until) {
   uint64_t now = daemon_now_ms();
-  bool may = wait_ms > 0 && !srv->stopping && __atomic_load_n(&srv->cfg->follow[0], __ATOMIC_ACQUIRE) == '\0';
+  bool may = wait_ms > 0 && !srv->stopping && __atomic_load_n(&srv->cfg->follow[0], __ATOMIC_ACQUIRE) == '\0' &&
+             (*until != 0 || daemon_streams_parked(srv) < STREAMS_PARKED_MAX);
   if (may && *until == 0) *until = now + wait_ms;
   if (may && now < *until) return true;
   *until = 0;
@@ -160,7 +164,6 @@ static int promote_steps(struct daemon_server *srv, char *why, size_t cap) {
     daemon_log(DAEMON_LOG_ERR, "promote refused: %s (%s)", why, proto_err_name(vrc));
     return vrc;
   }
-  daemon_follow_sign_verified(srv); /* the whole tree now, as the follower would have */
   /* What a standby was judged at start (behind its own high-water file, say) is judged again now. */
   char primary[sizeof srv->cfg->follow];
   snprintf(primary, sizeof primary, "%s", srv->cfg->follow);
@@ -180,6 +183,9 @@ static int promote_steps(struct daemon_server *srv, char *why, size_t cap) {
     return rc;
   }
   __atomic_store_n(&srv->standby_confirmed, 0, __ATOMIC_RELEASE);
+  /* Its whole (verified) tree now, as the primary it is: only once judged against every checkpoint
+   * it could learn and its epoch written, never before (a refused promotion signs nothing). */
+  daemon_follow_sign_verified(srv, UINT64_MAX);
   daemon_log(DAEMON_LOG_NOTICE, "promote: the new epoch is written; this node followed %s", primary);
   return 0;
 }

@@ -532,9 +532,11 @@ static int append_verbatim(struct ledger *l, const struct ledger_entry_in *in, s
   if (rc == PROTO_E_CORRUPT) l->failed = true;
   if (rc) return rc;
   PROTO_ASSERT(l->tree_size == size_before + n);
-  /* Deferred: no checkpoint over entries whose signatures nobody checked yet (a stream changed on
-   * its way would get the log key's signature over another tree); ledger_sign_verified signs. */
-  return after_commit(l, size_before, !defer);
+  /* The deferred form signs nothing, even for a batch verified inline (before the genesis): its
+   * caller decides what may be signed (ledger_sign_verified: verified entries, and a standby only
+   * up to what its primary signed; a stream changed on its way, root and all, must never get the
+   * log key's signature over another tree). */
+  return after_commit(l, size_before, !deferred);
 }
 
 int ledger_append_entries(struct ledger *l, const struct ledger_entry_in *in, size_t n,

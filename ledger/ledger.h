@@ -194,7 +194,7 @@ int ledger_append_entries(struct ledger *ledger, const struct ledger_entry_in *i
  * it was and persists it in the same transaction (meta "verified_size", docs/STORAGE.md), and
  * signs no checkpoint (ledger_sign_verified does, once they are verified). While
  * the ledger has no genesis the batch is verified inline all the same (the genesis is signed by
- * the log key, which no keys database holds). A standby uses it to confirm a batch as soon as it
+ * the log key, which no keys database holds), and signs no checkpoint either. A standby uses it to confirm a batch as soon as it
  * is durable and its root checked. Writers only; the writer's thread. */
 int ledger_append_entries_deferred(struct ledger *ledger, const struct ledger_entry_in *in, size_t n,
                                    const uint8_t root[PROTO_HASH_BYTES], char *why, size_t why_cap);
@@ -213,10 +213,12 @@ int ledger_append_entries_deferred(struct ledger *ledger, const struct ledger_en
 int ledger_verify_entries(struct ledger *ledger, uint64_t from, uint64_t to, uint64_t *bad_index,
                           char *why, size_t why_cap);
 
-/* ledger_sign_at of the verified size: a deferred append signs none, so that the log key never
- * signs a tree whose entries were not all verified. *signed_now tells whether it signed. 0, or
- * CORRUPT, CRYPTO, STORAGE. Writers only; the writer's thread. */
-int ledger_sign_verified(struct ledger *ledger, bool *signed_now);
+/* ledger_sign_at of the verified size, or of size_max when that is smaller: a deferred append
+ * signs none, so that the log key never signs a tree whose entries were not all verified (and a
+ * standby passes the largest size its primary signed a checkpoint for, so that it never signs a
+ * tree its primary did not). *signed_now tells whether it signed. 0, or CORRUPT, CRYPTO, STORAGE.
+ * Writers only; any one thread beside the writer's. */
+int ledger_sign_verified(struct ledger *ledger, uint64_t size_max, bool *signed_now);
 
 /* Entries [0, size) have had their signatures and legs verified: the tree size, but after a
  * deferred append the size ledger_verify_entries reached (at open: meta "verified_size", or the

@@ -47,12 +47,13 @@ int ledger_verify_entries(struct ledger *l, uint64_t from, uint64_t to, uint64_t
   return PROTO_E_DIVERGED;
 }
 
-int ledger_sign_verified(struct ledger *l, bool *signed_now) {
+int ledger_sign_verified(struct ledger *l, uint64_t size_max, bool *signed_now) {
   PROTO_ASSERT(l != NULL && signed_now != NULL);
   pthread_mutex_lock(&l->cp_mutex);
   uint64_t had = l->cp_len > 0 ? l->cp_size : 0;
   pthread_mutex_unlock(&l->cp_mutex);
-  int rc = ledger_sign_at(l, ledger_verified_size(l));
+  uint64_t size = ledger_verified_size(l);
+  int rc = ledger_sign_at(l, size < size_max ? size : size_max);
   pthread_mutex_lock(&l->cp_mutex);
   *signed_now = rc == 0 && l->cp_len > 0 && l->cp_size != had;
   pthread_mutex_unlock(&l->cp_mutex);

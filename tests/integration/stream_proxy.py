@@ -2,11 +2,14 @@
 # answers, for test_standby.sh. Every other request and answer passes as it is.
 #   leaf: flips the last byte of entry 5's leaf; the root stays the primary's (the standby's root
 #         check refuses the page before anything is appended)
+#   time: takes 1 ms off entry 5's commit time (no signature covers it; still after entry 4's)
+#         and serves the root recomputed over the changed leaves: every signature verifies and
+#         every rule accepts it, only the primary's signed checkpoint tells the trees apart
 #   root: flips the last byte of entry 5's last signature and serves the root recomputed over the
 #         changed leaves (RFC 6962), the first page one entry at a time (the genesis, verified
 #         inline) and later pages only after 2.5 s (the standby appends the changed batch and
 #         confirms it before its verifier judges it)
-# Usage: python3 stream_proxy.py PORT UPSTREAM leaf|root
+# Usage: python3 stream_proxy.py PORT UPSTREAM leaf|time|root
 import base64
 import hashlib
 import http.server
@@ -42,6 +45,19 @@ def change_leaf(j):
             e["leaf"] = base64.b64encode(bytes(leaf)).decode()
 
 
+def change_time(j):
+    for e in j["entries"]:
+        leaf = bytearray(base64.b64decode(e["leaf"]))
+        if e["index"] == 5:  # the header: version, reserved, index (8), time (8, big-endian) ...
+            t5, t4 = int.from_bytes(leaf[10:18], "big"), int.from_bytes(leaves[4][10:18], "big")
+            assert t5 - 1 >= t4, "entry 5 shares entry 4's millisecond"
+            leaf[10:18] = (t5 - 1).to_bytes(8, "big")
+        leaves[e["index"]] = bytes(leaf)
+        e["leaf"] = base64.b64encode(bytes(leaf)).decode()
+    if j["end"] > 0:
+        j["root"] = base64.b64encode(root([leaf_hash(leaves[i]) for i in range(j["end"])])).decode()
+
+
 def change_signature(j, frm):
     if frm == 0:
         j["entries"] = j["entries"][:1]
@@ -74,9 +90,14 @@ class H(http.server.BaseHTTPRequestHandler):
             status, body = e.code, e.read()
         if stream and mode == "root" and frm > 1:
             time.sleep(2.5)
-        if stream and status == 200 and (mode == "leaf" or frm <= 1):
+        if stream and status == 200 and (mode != "root" or frm <= 1):
             j = json.loads(body)
-            change_leaf(j) if mode == "leaf" else change_signature(j, frm)
+            if mode == "leaf":
+                change_leaf(j)
+            elif mode == "time":
+                change_time(j)
+            else:
+                change_signature(j, frm)
             body = json.dumps(j).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -1,7 +1,7 @@
 # stream_wait.py: GET /v1/stream with wait_ms against a real quotad. With nothing new after from,
 # the request waits until a batch is committed (and then answers with it) or until wait_ms passed
 # (then answers with no entries); other connections are served meanwhile; wait_ms above 1000 is
-# refused; a server that stops answers a waiting request at once and exits.
+# refused; at most 8 wait at once; a server that stops answers a waiting request at once and exits.
 # Usage: python3 stream_wait.py BUILD_DIR TMP_DIR
 import os
 import sys
@@ -54,9 +54,26 @@ check("a batch committed during the wait: the stream answers with its entry",
 st, j = q.read_as(w.op, "/v1/stream?from=%d&wait_ms=1001" % (size + 1))
 check("wait_ms above 1000 is refused (bad_argument)", st == 400 and j.get("error", {}).get("code") == "bad_argument", (st, j))
 
+# at most 8 stream requests wait at once (each is handled again at every commit): a ninth answers
+# at once, while the eight still wait
+size = q.tree_size()
+waiting = [{} for _ in range(8)]
+threads = [threading.Thread(target=stream, args=(size, 1000, g)) for g in waiting]
+for th in threads:
+    th.start()
+time.sleep(0.3)
+ninth = {}
+stream(size, 1000, ninth)
+for th in threads:
+    th.join(10)
+check("a ninth waiting stream request is answered at once (no entries), the eight waited",
+      ninth["status"] == 200 and ninth["body"]["entries"] == [] and ninth["seconds"] < 0.5
+      and all(g.get("status") == 200 and g["seconds"] >= 0.95 for g in waiting),
+      (ninth, [round(g.get("seconds", 0), 2) for g in waiting]))
+
 # a server that stops does not keep a waiting request
 got = {}
-t = threading.Thread(target=stream, args=(size + 1, 1000, got))
+t = threading.Thread(target=stream, args=(q.tree_size(), 1000, got))
 t.start()
 time.sleep(0.3)
 t0 = time.time()

@@ -9,13 +9,8 @@
 # Usage: bash test_standby.sh BUILD_DIR
 set -u
 BUILD_DIR=$(cd "$1" && pwd)
-Q="$BUILD_DIR/tools/quotactl"
-QUOTAD="$BUILD_DIR/daemon/quotad"
-AUDIT="$BUILD_DIR/tools/quota-audit"
-for b in "$Q" "$QUOTAD" "$AUDIT"; do
-  [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
-done
 source "$(dirname "$0")/node_lib.sh"
+node_lib_programs "$BUILD_DIR"
 node_lib_init standby
 stop() { kill -TERM "$1"; wait "$1"; }
 wait_size() { # wait_size URL SIZE: up to 20 s
@@ -221,6 +216,27 @@ check "its log says why" grep -q "not starting: entry 5: bad_signature" "$T/S5.l
 # standby.required, its standby away: the diverged standby's confirmation never counted for it
 expect 1 "the primary's next write is not acknowledged (standby_away): nothing the diverged standby said counted" \
   "standby_away" -- "$Q" --url "$P_URL" --key "$T/op.key" account-open --account 7301 --kind participant --name nocount
+
+# a standby fed pages whose entry 5 has another commit time (no signature covers it) under a root
+# recomputed over them: every signature verifies and every rule accepts the changed tree, and the
+# standby's confirmations are refused (another root). It must never sign that tree with the log
+# key: it signs only sizes whose checkpoint its primary signed over the same root, and stops when
+# the primary's checkpoint tells the trees apart.
+TPORT=$(free_port)
+python3 "$(dirname "$0")/stream_proxy.py" "$TPORT" "$P_URL" time 2>>"$T/proxy3.log" &
+PIDS+=("$!")
+sleep 0.5
+start S6 "$T/standby6" --follow "http://127.0.0.1:$TPORT" --follow-key "$T/auditor.key" || echo "FAIL - standby 6 did not start"
+for _ in $(seq 1 150); do grep -q "STANDBY STOPPED" "$T/S6.log" && break; sleep 0.1; done
+check "a changed commit time under a recomputed root: the standby stops (its root refused, or the primary's checkpoint)" \
+  grep -qE "STANDBY STOPPED: (GET /v1/stream: HTTP 400 inconsistent|the primary's checkpoint at size [0-9]* has another root)" "$T/S6.log"
+sed -n 's/.*\(STANDBY STOPPED.*\)/#      \1/p' "$T/S6.log" | head -1
+check "it holds the changed entries (size above 5)" test "$(size_of "$S6_URL")" -gt 5
+served6=$(curl -s "$S6_URL/v1/checkpoint" | sed -n 2p)
+check "it never signed a checkpoint over them (serves ${served6:-none}, at most 5)" test "${served6:-0}" -le 5
+hw6=$(sed -n 2p "$T/standby6-hw/checkpoint" 2>/dev/null)
+check "nor wrote one to its high-water file (${hw6:-none})" test "${hw6:-0}" -le 5
+stop "$S6_PID"
 
 # a standby started before its primary's genesis (as bench/run --standby starts them): it waits
 # for the origin and then follows, instead of signing its stream requests for an empty origin
