@@ -63,6 +63,8 @@ static int parse_index(const char *p, uint64_t *out, const char **end) {
     uint64_t group = (uint64_t)((p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0'));
     /* one path per tile: a leading group of zeros ("x000/...") is not the canonical form */
     if (g == 0 && more && group == 0) return PROTO_E_NOT_FOUND;
+    /* past 2^55 - 1 (no such tile) before it can wrap: seven groups hold 21 digits */
+    if (v > ((UINT64_C(1) << 55) - 1 - group) / 1000) return PROTO_E_NOT_FOUND;
     v = v * 1000 + group;
     p += 3;
     if (!more) {
