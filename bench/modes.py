@@ -112,6 +112,8 @@ def timing_profile(nodes):
                 "commit_ms": per_batch(m, "quotad_commit_seconds_sum"),
                 "queued_ms": per_batch(m, "quotad_fence_queued_seconds_sum"),
                 "fence_ms": per_batch(m, "quotad_fence_seconds_sum"),
+                "sent_ahead": int(m.get("quotad_standby_sent_ahead_total") or 0),
+                "confirmed_at_commit": int(m.get("quotad_standby_confirmed_at_commit_total") or 0),
             }
         if n.name == "standby" and m:
             c = "quotad_standby_appends_total"
@@ -300,6 +302,9 @@ def profile_line(label, t):
                  f"entries, ask to answer {fmt(s.get('ask_ms'), ' ms')}, append (rules, root, fsync) "
                  f"{fmt(s.get('append_ms'), ' ms')}, then signature verification "
                  f"{fmt(s.get('verify_ms_off_path'), ' ms')} off the confirmation's path")
+    if p.get("sent_ahead"):
+        line += (f"; {fmt(p.get('sent_ahead'))} batches sent to the standby while the primary committed "
+                 f"them, {fmt(p.get('confirmed_at_commit'))} already confirmed when that commit ended")
     return line + ".\n"
 
 

@@ -346,6 +346,10 @@ void daemon_metrics_fence(uint64_t queued_us, uint64_t fence_us);
  * us and entries; any thread. */
 void daemon_metrics_standby_append(uint64_t ask_us, uint64_t append_us, uint64_t entries);
 void daemon_metrics_standby_verify(uint64_t verify_us, uint64_t entries);
+/* A primary's batch sent to its standby before its commit (standby.c), and one the standby had
+ * confirmed when that commit ended (writer.c); any thread. */
+void daemon_metrics_sent_ahead(void);
+void daemon_metrics_confirmed_at_commit(void);
 /* What the server knows at render time (the counters are kept here). */
 struct daemon_gauges {
   uint64_t tree_size;

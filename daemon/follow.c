@@ -175,7 +175,8 @@ static int follow_round(struct daemon_server *srv, struct http_client *h, const 
   if (rc) return rc;
   proto_hex_encode(root, sizeof root, hex, sizeof hex);
   /* wait_ms: with nothing new the primary answers at its next commit (or after the wait) */
-  snprintf(path, sizeof path, "/v1/stream?from=%llu&root=%s&wait_ms=%u", (unsigned long long)size, hex,
+  /* pending=1: a synchronous primary sends each batch while it commits it (both fsyncs at once) */
+  snprintf(path, sizeof path, "/v1/stream?from=%llu&root=%s&wait_ms=%u&pending=1", (unsigned long long)size, hex,
            FOLLOW_WAIT_MS);
   long status = 0;
   json_t *ans = NULL;
@@ -211,6 +212,7 @@ static void follow_main(void *arg) {
   if (h) http_client_set_timeout_ms(h, FOLLOW_REQUEST_MS_MAX);
   char origin[PROTO_ORIGIN_BYTES_MAX + 1] = "", why[512];
   bool have_origin = false, said_away = false;
+  int said_rc = 0; /* the kind of failure last said: a new kind is said again */
   uint64_t last_new_ms = 0; /* when the last round appended entries */
   while (pg && h && !__atomic_load_n(&srv->follow_quit, __ATOMIC_ACQUIRE)) {
     why[0] = '\0';
@@ -222,11 +224,12 @@ static void follow_main(void *arg) {
       daemon_follow_stop_loudly(srv, why[0] ? why : proto_err_message(rc));
       break;
     }
-    if (rc < 0 && !said_away)
-      daemon_log(DAEMON_LOG_WARNING, "standby: the primary %s does not answer (%s); retrying",
+    if (rc < 0 && (!said_away || rc != said_rc))
+      daemon_log(DAEMON_LOG_WARNING, "standby: no entries from the primary %s (%s); retrying",
                  srv->cfg->follow, why[0] ? why : rc > -1000 ? http_client_error(h) : proto_err_name(rc));
     if (rc >= 0 && said_away) daemon_log(DAEMON_LOG_NOTICE, "standby: following %s again", srv->cfg->follow);
     said_away = rc < 0;
+    said_rc = rc < 0 ? rc : 0;
     if (rc == 0) last_new_ms = daemon_now_ms();
     bool busy = daemon_now_ms() - last_new_ms < FOLLOW_BUSY_MS;
     if (rc && rc != 2) usleep(rc < 0 ? FOLLOW_RETRY_SLEEP_US : busy ? FOLLOW_BUSY_SLEEP_US : FOLLOW_IDLE_SLEEP_US);

@@ -75,7 +75,12 @@ void daemon_metrics_batch(size_t entries, uint64_t commit_us) {
 /* A standby's rounds (its follower and verifier threads, not the loop): atomic counters. */
 static struct {
   uint64_t appends, appended, ask_us, append_us, verify_us, verified;
+  uint64_t sent_ahead, confirmed_at_commit; /* the primary's side (loop, writer thread) */
 } sb;
+
+void daemon_metrics_sent_ahead(void) { __atomic_fetch_add(&sb.sent_ahead, 1, __ATOMIC_RELAXED); }
+
+void daemon_metrics_confirmed_at_commit(void) { __atomic_fetch_add(&sb.confirmed_at_commit, 1, __ATOMIC_RELAXED); }
 
 void daemon_metrics_standby_append(uint64_t ask_us, uint64_t append_us, uint64_t entries) {
   __atomic_fetch_add(&sb.appends, 1, __ATOMIC_RELAXED);
@@ -108,12 +113,18 @@ static int render_standby_rounds(struct daemon_buf *o) {
          "legs, after the confirmation.\n"
          "# TYPE quotad_standby_verify_seconds_sum counter\nquotad_standby_verify_seconds_sum %llu.%06llu\n"
          "# HELP quotad_standby_verified_entries_total Entries a standby's verifier checked.\n"
-         "# TYPE quotad_standby_verified_entries_total counter\nquotad_standby_verified_entries_total %llu\n",
+         "# TYPE quotad_standby_verified_entries_total counter\nquotad_standby_verified_entries_total %llu\n"
+         "# HELP quotad_standby_sent_ahead_total Batches a primary sent its standby while committing them.\n"
+         "# TYPE quotad_standby_sent_ahead_total counter\nquotad_standby_sent_ahead_total %llu\n"
+         "# HELP quotad_standby_confirmed_at_commit_total Batches the standby had confirmed by the time "
+         "the primary's own commit of them ended.\n"
+         "# TYPE quotad_standby_confirmed_at_commit_total counter\nquotad_standby_confirmed_at_commit_total %llu\n",
       (unsigned long long)sb_get(&sb.appends), (unsigned long long)sb_get(&sb.appended),
       (unsigned long long)(ask / 1000000), (unsigned long long)(ask % 1000000),
       (unsigned long long)(app / 1000000), (unsigned long long)(app % 1000000),
       (unsigned long long)(ver / 1000000), (unsigned long long)(ver % 1000000),
-      (unsigned long long)sb_get(&sb.verified));
+      (unsigned long long)sb_get(&sb.verified), (unsigned long long)sb_get(&sb.sent_ahead),
+      (unsigned long long)sb_get(&sb.confirmed_at_commit));
 }
 
 void daemon_metrics_fence(uint64_t queued_us, uint64_t fence_us) {

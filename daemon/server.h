@@ -209,6 +209,19 @@ struct daemon_server {
   bool lease_started;
   bool lease_quit; /* __atomic */
   struct daemon_publisher *publisher; /* publish.c; NULL without a witness policy */
+  /* With standby.sync, the batch the writer is committing, sent ahead to the standby (standby.c):
+   * its entries [from, to) as the commit stores them and the root of size to, until the next
+   * batch's replace them or its commit fails (to 0: none). Under pending_mu. */
+  uv_mutex_t pending_mu;
+  uv_async_t pending_async; /* a batch is pending: waiting stream requests take it */
+  uint64_t pending_from, pending_to;
+  uint8_t pending_root[PROTO_HASH_BYTES];
+  uint8_t *pending_buf;     /* leaf and legs bytes of each entry, one after the other */
+  size_t pending_len, pending_cap;
+  struct ledger_entry_in *pending_in; /* pointers into pending_buf */
+  bool commit_lost;         /* __atomic: a batch sent ahead failed its commit here: writes stop */
+  int test_before_commit;   /* QUOTAD_TEST_BEFORE_COMMIT (tests only): 1 exit, 2 fail the commit */
+  uint64_t test_before_commit_size; /* ... for the batch that reaches this size */
 };
 
 /* tiles.c: the bytes of tile t (hashes, or an entry bundle) appended to out. 0 or a code. */
@@ -268,6 +281,15 @@ bool daemon_writer_idle(const struct daemon_server *srv);
 void daemon_txreq_finish(struct daemon_server *srv, struct daemon_txreq *req);
 /* The standby confirmed a larger tree (standby.c, the loop thread): wakes daemon_standby_wait. */
 void daemon_writer_standby_confirmed(struct daemon_server *srv);
+/* standby.sync (standby.c): the precommit hook (ledger_set_precommit) that keeps the batch being
+ * committed for the standby's stream (the writer's thread); pending_start/stop set up and free
+ * what it uses (the loop thread); pending_drop forgets a batch from `from` whose commit failed
+ * and says whether it was sent ahead (the writer's thread). */
+int daemon_standby_precommit(void *ctx, uint64_t from, uint64_t to, const uint8_t root[PROTO_HASH_BYTES],
+                             const struct ledger_entry_in *entries);
+int daemon_standby_pending_start(struct daemon_server *srv);
+void daemon_standby_pending_stop(struct daemon_server *srv);
+bool daemon_standby_pending_drop(struct daemon_server *srv, uint64_t from);
 /* standby.sync (standby.c, the fence thread): waits until the standby confirmed size, at most
  * standby.timeout_ms. Returns 0 (confirmed; or it is away and this node goes on alone), or
  * STANDBY_AWAY (standby.required: writes stall until it confirms all of the tree). */

@@ -2,10 +2,16 @@
  * committed entries after N, with the legs stored beside them, the root at the page's end and the
  * latest checkpoint signed by the log key. Asking from N with the root of N is the standby's
  * confirmation that its tree of size N is durable: the primary records it and compares roots.
- * With standby.sync the writer waits for that confirmation before it signs and acknowledges. */
+ * With standby.sync the writer waits for that confirmation before it signs and acknowledges, and a
+ * standby that asks with pending=1 is sent each batch while this node commits it (the precommit
+ * hook below): the two nodes' fsyncs overlap, and the standby's confirmation may come before this
+ * node's commit ends. Should that commit fail, writes stop here (writer.c): the standby holds
+ * entries this node does not, which were never acknowledged nor signed. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/api_util.h"
 #include "daemon/publish.h"
@@ -16,14 +22,38 @@
  * that work (a standby or two need one each); more answer at once, as without wait_ms. */
 #define STREAMS_PARKED_MAX 8u
 
+/* What the stream request sees of the batch being committed (a copy of its bounds and root). */
+struct pending_view {
+  uint64_t from, to;
+  uint8_t root[PROTO_HASH_BYTES];
+};
+
+static void pending_view(struct daemon_server *srv, struct pending_view *pv) {
+  uv_mutex_lock(&srv->pending_mu);
+  pv->from = srv->pending_from;
+  pv->to = srv->pending_to;
+  memcpy(pv->root, srv->pending_root, sizeof pv->root);
+  uv_mutex_unlock(&srv->pending_mu);
+}
+
+/* The root of size k: committed, or (k beyond the committed tree) the pending batch's. */
+static int root_at(struct daemon_server *srv, const struct pending_view *pv, uint64_t k, uint8_t out[PROTO_HASH_BYTES]) {
+  if (k <= ledger_tree_size(srv->ledger)) return ledger_root(srv->ledger, k, out);
+  if (k != pv->to) return PROTO_E_BAD_ARGUMENT;
+  memcpy(out, pv->root, PROTO_HASH_BYTES);
+  return 0;
+}
+
 /* The standby's confirmation of (from, root): recorded when the roots agree; a standby holding
- * another tree is logged once per size, and refused. */
-static int stream_confirm(struct daemon_server *srv, const struct daemon_request *r, uint64_t from) {
+ * another tree is logged once per size, and refused. A confirmation of the pending batch (from
+ * its end) is compared with the root its commit gives: it may come before that commit ends. */
+static int stream_confirm(struct daemon_server *srv, const struct daemon_request *r,
+                          const struct pending_view *pv, uint64_t from) {
   char hex[2 * PROTO_HASH_BYTES + 2];
   uint8_t mine[PROTO_HASH_BYTES], theirs[PROTO_HASH_BYTES + 1];
   if (daemon_query_get(r->query, "root", hex, sizeof hex) < 0) return 0; /* a reader, not a standby */
   long n = proto_hex_decode(hex, strlen(hex), theirs, sizeof theirs);
-  if (n != PROTO_HASH_BYTES || ledger_root(srv->ledger, from, mine)) return PROTO_E_BAD_ARGUMENT;
+  if (n != PROTO_HASH_BYTES || root_at(srv, pv, from, mine)) return PROTO_E_BAD_ARGUMENT;
   if (memcmp(mine, theirs, sizeof mine)) {
     if (srv->standby_diverged_at != from)
       daemon_log(DAEMON_LOG_ERR, "the standby's tree of size %llu has another root than ours: it "
@@ -58,6 +88,116 @@ static json_t *stream_entries(struct daemon_server *srv, uint64_t from, uint64_t
   return list;
 }
 
+/* The pending batch's entries (pv's, when it is still the pending one), as stream_entries. */
+static json_t *pending_entries(struct daemon_server *srv, const struct pending_view *pv, int *err) {
+  json_t *list = json_array();
+  *err = list ? 0 : PROTO_E_NO_MEMORY;
+  uv_mutex_lock(&srv->pending_mu);
+  if (srv->pending_from != pv->from || srv->pending_to != pv->to) *err = PROTO_E_BUSY; /* replaced, or dropped */
+  for (uint64_t i = pv->from; i < pv->to && !*err; i++) {
+    const struct ledger_entry_in *in = &srv->pending_in[i - pv->from];
+    json_t *e = json_pack("{s:I,s:o}", "index", (json_int_t)i, "leaf", api__b64(in->leaf, in->leaf_len));
+    if (in->legs_len) json_object_set_new(e, "legs_blob", api__b64(in->legs, in->legs_len));
+    json_array_append_new(list, e);
+  }
+  uv_mutex_unlock(&srv->pending_mu);
+  return list;
+}
+
+/* Tests only (QUOTAD_TEST_BEFORE_COMMIT=exit:N or fail:N): the batch that reaches tree size N,
+ * once sent ahead and confirmed by the standby (at most 5 s), ends the process before its commit
+ * (a crash in that window) or fails its commit (a storage fault). */
+static void daemon_standby_test_setup(struct daemon_server *srv) {
+  const char *v = getenv("QUOTAD_TEST_BEFORE_COMMIT");
+  unsigned long long n = 0;
+  char mode[8] = "";
+  if (!v || sscanf(v, "%7[a-z]:%llu", mode, &n) != 2) return;
+  srv->test_before_commit = !strcmp(mode, "exit") ? 1 : !strcmp(mode, "fail") ? 2 : 0;
+  srv->test_before_commit_size = n;
+  if (srv->test_before_commit)
+    daemon_log(DAEMON_LOG_WARNING, "TEST: the batch reaching size %llu will %s before its commit", n,
+               srv->test_before_commit == 1 ? "end the process" : "fail");
+}
+
+static int daemon_standby_test_before_commit(struct daemon_server *srv, uint64_t to) {
+  if (to < srv->test_before_commit_size) return 0;
+  for (int i = 0; i < 5000 && __atomic_load_n(&srv->standby_confirmed, __ATOMIC_ACQUIRE) < to; i++) usleep(1000);
+  daemon_log(DAEMON_LOG_WARNING, "TEST: the batch up to size %llu was sent ahead (confirmed up to %llu); "
+             "%s before its commit", (unsigned long long)to,
+             (unsigned long long)__atomic_load_n(&srv->standby_confirmed, __ATOMIC_ACQUIRE),
+             srv->test_before_commit == 1 ? "ending the process" : "failing it");
+  if (srv->test_before_commit == 1) _exit(75);
+  srv->test_before_commit = 0;
+  return PROTO_E_STORAGE;
+}
+
+int daemon_standby_precommit(void *ctx, uint64_t from, uint64_t to, const uint8_t root[PROTO_HASH_BYTES],
+                             const struct ledger_entry_in *in) {
+  struct daemon_server *srv = ctx;
+  size_t n = (size_t)(to - from), bytes = 0;
+  for (size_t i = 0; i < n; i++) bytes += in[i].leaf_len + in[i].legs_len;
+  uv_mutex_lock(&srv->pending_mu);
+  srv->pending_to = 0; /* none, until the copy is whole */
+  bool fits = n <= STREAM_PAGE_ENTRIES_MAX; /* a larger batch goes to the standby once committed */
+  if (fits && bytes > srv->pending_cap) {
+    uint8_t *nb = realloc(srv->pending_buf, bytes);
+    fits = nb != NULL;
+    if (nb) srv->pending_buf = nb, srv->pending_cap = bytes;
+  }
+  for (size_t i = 0, off = 0; fits && i < n; i++) {
+    struct ledger_entry_in *e = &srv->pending_in[i];
+    memcpy(srv->pending_buf + off, in[i].leaf, in[i].leaf_len);
+    *e = (struct ledger_entry_in){.leaf = srv->pending_buf + off, .leaf_len = in[i].leaf_len};
+    off += in[i].leaf_len;
+    if (in[i].legs_len) {
+      memcpy(srv->pending_buf + off, in[i].legs, in[i].legs_len);
+      e->legs = srv->pending_buf + off;
+      e->legs_len = in[i].legs_len;
+      off += in[i].legs_len;
+    }
+  }
+  if (fits) {
+    srv->pending_from = from;
+    srv->pending_to = to;
+    memcpy(srv->pending_root, root, PROTO_HASH_BYTES);
+  }
+  uv_mutex_unlock(&srv->pending_mu);
+  if (fits) uv_async_send(&srv->pending_async);
+  return srv->test_before_commit ? daemon_standby_test_before_commit(srv, to) : 0;
+}
+
+bool daemon_standby_pending_drop(struct daemon_server *srv, uint64_t from) {
+  uv_mutex_lock(&srv->pending_mu);
+  bool sent = srv->pending_to > from && srv->pending_from == from;
+  if (sent) srv->pending_to = 0;
+  uv_mutex_unlock(&srv->pending_mu);
+  return sent;
+}
+
+static void on_pending(uv_async_t *a) {
+  daemon_streams_resume(a->data, 0, true); /* the standby's waiting request takes the batch */
+}
+
+int daemon_standby_pending_start(struct daemon_server *srv) {
+  srv->pending_in = calloc(STREAM_PAGE_ENTRIES_MAX, sizeof *srv->pending_in);
+  if (!srv->pending_in) return PROTO_E_NO_MEMORY;
+  uv_mutex_init(&srv->pending_mu);
+  uv_async_init(srv->loop, &srv->pending_async, on_pending);
+  srv->pending_async.data = srv;
+  daemon_standby_test_setup(srv);
+  return 0;
+}
+
+void daemon_standby_pending_stop(struct daemon_server *srv) {
+  if (!srv->pending_in) return;
+  uv_close((uv_handle_t *)&srv->pending_async, NULL);
+  uv_mutex_destroy(&srv->pending_mu);
+  free(srv->pending_in);
+  free(srv->pending_buf);
+  srv->pending_in = NULL;
+  srv->pending_buf = NULL;
+}
+
 /* Whether a stream request with nothing new waits (the loop answers it when a batch is committed
  * or at *until, daemon_streams_resume): only on a primary that is not stopping, and only until the
  * deadline set the first time it waited. */
@@ -78,33 +218,52 @@ bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
   if (!daemon_may_read_all(p))
     return daemon_reply_error(reply, PROTO_E_FORBIDDEN, "the stream is for a standby's operator or auditor key", ka), false;
   char note[TLOG_CHECKPOINT_BYTES_MAX];
-  uint64_t from = 0, limit = 0, wait_ms = 0;
+  uint64_t from = 0, limit = 0, wait_ms = 0, want_pending = 0;
   long cn = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
   if (cn < 0) return daemon_reply_error(reply, (int)cn, "no checkpoint yet", ka), false;
-  /* Every committed entry, also past the latest checkpoint: with standby.sync the checkpoint is
-   * signed only once the standby confirmed them. The standby checks each checkpoint it is sent
-   * against its own tree (follow.c). */
-  uint64_t size = ledger_tree_size(srv->ledger);
-  if (api__query_u64(r, "from", 0, &from) || from > size)
-    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "from must be at most the tree size", ka), false;
   if (api__query_u64(r, "limit", STREAM_PAGE_ENTRIES_MAX, &limit) || limit > STREAM_PAGE_ENTRIES_MAX)
     return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "limit is 0 to 1000", ka), false;
   if (api__query_u64(r, "wait_ms", 0, &wait_ms) || wait_ms > STREAM_WAIT_MS_MAX)
     return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "wait_ms is 0 to 1000", ka), false;
-  int rc = stream_confirm(srv, r, from);
+  if (api__query_u64(r, "pending", 0, &want_pending) || want_pending > 1)
+    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "pending is 0 or 1", ka), false;
+  /* Every committed entry, also past the latest checkpoint: with standby.sync the checkpoint is
+   * signed only once the standby confirmed them. The standby checks each checkpoint it is sent
+   * against its own tree (follow.c). With pending=1 also the batch being committed (top is then
+   * its end), when it fits the page. */
+  struct pending_view pv = {0};
+  if (want_pending && srv->pending_in) pending_view(srv, &pv);
+  uint64_t size = ledger_tree_size(srv->ledger);
+  bool live = pv.to > size && pv.to - pv.from <= limit;
+  PROTO_ASSERT(!live || pv.from == size); /* sent ahead of its commit, which is the next one */
+  uint64_t top = live ? pv.to : size;
+  if (api__query_u64(r, "from", 0, &from))
+    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "from must be a tree size", ka), false;
+  if (from > top) {
+    char why[160];
+    snprintf(why, sizeof why, "from must be at most the tree size (%llu): a standby ahead of its "
+             "primary holds entries the primary lost before its commit", (unsigned long long)top);
+    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, why, ka), false;
+  }
+  int rc = stream_confirm(srv, r, &pv, from);
   if (rc) return daemon_reply_error(reply, rc, "root at from", ka), false;
-  /* Nothing new: wait for the next commit rather than have the standby ask again and again. */
-  if (from == size && stream_wait(srv, wait_ms, until)) return true;
-  uint64_t end = size - from > limit ? from + limit : size;
+  /* Nothing new: wait for the next batch rather than have the standby ask again and again. */
+  if (from == top && stream_wait(srv, wait_ms, until)) return true;
+  bool ahead = live && from == pv.from;
+  /* otherwise committed entries only (from == top: none) */
+  uint64_t end = ahead ? pv.to : from == top ? from : size - from > limit ? from + limit : size;
   uint8_t root[PROTO_HASH_BYTES];
-  json_t *list = stream_entries(srv, from, end, &rc);
-  if (!rc) rc = ledger_root(srv->ledger, end, root);
+  json_t *list = ahead ? pending_entries(srv, &pv, &rc) : stream_entries(srv, from, end, &rc);
+  if (!rc) rc = root_at(srv, &pv, end, root);
   if (rc) {
     json_decref(list);
+    if (rc == PROTO_E_BUSY) /* the batch was replaced (committed; a larger one follows) or dropped */
+      return daemon_reply_error(reply, rc, "the pending batch changed: ask again", ka), false;
     return daemon_reply_error(reply, rc, NULL, ka), false;
   }
-  json_t *ans = json_pack("{s:s,s:I,s:I,s:o,s:o}", "checkpoint", note, "tree_size", (json_int_t)size,
+  json_t *ans = json_pack("{s:s,s:I,s:I,s:o,s:o}", "checkpoint", note, "tree_size", (json_int_t)top,
                           "end", (json_int_t)end, "root", api__b64(root, sizeof root), "entries", list);
+  if (ahead) json_object_set_new(ans, "pending", json_true()), daemon_metrics_sent_ahead(); /* not durable here yet */
   char *pub = malloc(DAEMON_PUBLISHED_BYTES_MAX); /* with a witness policy: the cosigned note */
   /* with a policy the cosigned note; with etcd and none, the one its swap let through */
   if (pub && (srv->publisher || srv->cfg->etcd_endpoints[0]) && daemon_published_checkpoint(srv, pub, DAEMON_PUBLISHED_BYTES_MAX) > 0)

@@ -65,10 +65,20 @@ static void writer_main(void *arg) {
     b->start_us = now_us();
     memset(&b->info, 0, sizeof b->info);
     /* A read-only node signs nothing: not even what was already in the batch when it stopped. */
-    bool ro = __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE);
+    bool ro = __atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE) || __atomic_load_n(&srv->commit_lost, __ATOMIC_ACQUIRE);
     b->rc = ro ? PROTO_E_READ_ONLY : ledger_apply(srv->ledger, b->subs, b->n, daemon_now_ms(), &b->info);
     b->rc_errno = b->rc == PROTO_E_STORAGE ? ledger_storage_errno() : 0;
+    /* A batch the standby was sent ahead (standby.c) and that then failed here: the standby may
+     * hold it durably. Nothing more is written (the next batch would take the same indexes). */
+    if (b->rc && !ro && daemon_standby_pending_drop(srv, size_before)) {
+      __atomic_store_n(&srv->commit_lost, true, __ATOMIC_RELEASE);
+      daemon_log(DAEMON_LOG_ERR, "the batch from tree size %llu was sent to the standby and then failed "
+                 "its commit here (%s): writes stop", (unsigned long long)size_before, proto_err_name(b->rc));
+    }
     b->committed_us = now_us();
+    if (b->rc == 0 && srv->cfg->standby_sync && b->info.tree_size > size_before &&
+        __atomic_load_n(&srv->standby_confirmed, __ATOMIC_ACQUIRE) >= b->info.tree_size)
+      daemon_metrics_confirmed_at_commit(); /* its fsync and the standby's overlapped */
     b->commit_us = b->committed_us - b->start_us;
     /* A batch adds at most one entry per submission and never takes one away. */
     PROTO_ASSERT(b->rc != 0 || (b->info.tree_size >= size_before && b->info.tree_size - size_before <= b->n));
@@ -230,6 +240,14 @@ static void batch_done(struct daemon_server *srv, struct daemon_batch *b) {
     srv->last_commit_ms = daemon_now_ms();
     daemon_tiles_kick(srv);
   }
+  if (__atomic_load_n(&srv->commit_lost, __ATOMIC_ACQUIRE) && !srv->read_only) {
+    snprintf(srv->read_only_why, sizeof srv->read_only_why, "a batch sent ahead to the standby failed "
+             "its commit here: the standby may hold entries this node does not (never acknowledged "
+             "nor signed); promote the standby, or restart this node and then the standby, which sets "
+             "them aside");
+    __atomic_store_n(&srv->read_only, true, __ATOMIC_RELEASE);
+    daemon_log(DAEMON_LOG_ERR, "READ-ONLY: %s", srv->read_only_why);
+  }
   if (__atomic_load_n(&srv->high_water_failed, __ATOMIC_ACQUIRE) && !srv->read_only) {
     snprintf(srv->read_only_why, sizeof srv->read_only_why, "the high-water file %s cannot be "
              "written: writes stopped (a restore could fork the log)", srv->high_water_path);
@@ -275,6 +293,10 @@ int daemon_writer_start(struct daemon_server *srv) {
   int rc = 0;
   for (unsigned i = 0; i < DAEMON_WRITER_BATCHES && !rc; i++) rc = batch_init(&srv->batches[i], cap);
   if (rc) return rc;
+  if (!rc) rc = daemon_standby_pending_start(srv);
+  if (rc) return rc;
+  /* with standby.sync each batch goes to the standby while it is being committed here */
+  if (srv->cfg->standby_sync) ledger_set_precommit(srv->ledger, daemon_standby_precommit, srv);
   srv->handed = srv->committed = srv->fenced = srv->answered = 0;
   srv->filling = batch_at(srv, 0);
   uv_timer_init(srv->loop, &srv->batch_timer);
@@ -327,6 +349,8 @@ void daemon_writer_stop(struct daemon_server *srv) {
   uv_close((uv_handle_t *)&srv->writer_async, NULL);
   uv_close((uv_handle_t *)&srv->fence_async, NULL);
   for (unsigned i = 0; i < DAEMON_WRITER_BATCHES; i++) batch_free(&srv->batches[i]);
+  if (srv->ledger) ledger_set_precommit(srv->ledger, NULL, NULL);
+  daemon_standby_pending_stop(srv);
 }
 
 bool daemon_writer_room(const struct daemon_server *srv, size_t n) {

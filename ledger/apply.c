@@ -371,6 +371,46 @@ void apply__verified_advance(struct ledger *l, uint64_t from, uint64_t to) {
   PROTO_ASSERT(__atomic_load_n(&l->verified_size, __ATOMIC_ACQUIRE) <= ledger_tree_size(l));
 }
 
+/* The batch's new entries, read back from its transaction, and the root they give, for the
+ * precommit hook (ledger_set_precommit). */
+static int precommit(struct batch *b) {
+  struct ledger *l = b->l;
+  uint64_t from = l->tree_size;
+  size_t n = (size_t)(b->size - from);
+  struct ledger_entry_in *in = calloc(n, sizeof(*in));
+  if (!in) return PROTO_E_NO_MEMORY;
+  struct tlog_store ms;
+  struct store_nodes_ctx nctx;
+  uint8_t root[PROTO_HASH_BYTES];
+  store__nodes(&ms, &nctx, b->txn, l, &l->nodes);
+  int rc = tlog_root(&ms, b->size, root);
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    uint8_t key[8];
+    be64_put(key, from + i);
+    MDB_val k = {8, key}, v;
+    rc = store__mdb_err(mdb_get(b->txn, l->dbi[DB_ENTRIES], &k, &v));
+    if (rc) break;
+    in[i].leaf = v.mv_data;
+    in[i].leaf_len = v.mv_size;
+    int lr = mdb_get(b->txn, l->dbi[DB_LEGS], &k, &v);
+    if (lr == 0) {
+      in[i].legs = v.mv_data;
+      in[i].legs_len = v.mv_size;
+    } else if (lr != MDB_NOTFOUND) {
+      rc = store__mdb_err(lr);
+    }
+  }
+  if (rc == 0) rc = l->precommit(l->precommit_ctx, from, b->size, root, in);
+  free(in);
+  return rc;
+}
+
+void ledger_set_precommit(struct ledger *l, ledger_precommit_fn fn, void *ctx) {
+  PROTO_ASSERT(l != NULL);
+  l->precommit = fn;
+  l->precommit_ctx = ctx;
+}
+
 /* Runs the whole batch in one write transaction; commits on success. With v, subs receive the
  * verbatim entries' submissions and each entry keeps its own time. */
 static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n,
@@ -406,6 +446,8 @@ static int batch_once(struct ledger *l, struct ledger_submission *subs, size_t n
   if (rc == 0) rc = history_flush(l, txn);
   if (rc == 0) rc = meta_put_u64(&b, "tree_size", b.size);
   if (rc == 0) rc = meta_put_u64(&b, "last_time_ms", b.time_ms);
+  /* the last step before the commit: a hook's refusal still aborts */
+  if (rc == 0 && !v && l->precommit && b.size > l->tree_size) rc = precommit(&b);
   if (rc) {
     mdb_txn_abort(txn);
     /* The aborted transaction took the checkpoint it persisted with it; one signed since (the

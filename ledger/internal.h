@@ -123,6 +123,8 @@ struct ledger {
   uint64_t cp_size;
   bool cp_persisted;
   bool sign_deferred; /* ledger_config: ledger_apply leaves signing to ledger_sign_at */
+  ledger_precommit_fn precommit; /* ledger_set_precommit: before each commit of ledger_apply */
+  void *precommit_ctx;
 
   /* EVP keys by key hash, for signature verification from any thread. */
   pthread_mutex_t key_mutex;

@@ -176,6 +176,19 @@ struct ledger_entry_in {
   size_t legs_len;
 };
 
+/* Called by ledger_apply once a batch that adds entries is whole in its write transaction, just
+ * before the commit (its fsync): the entries [from, to), each as the commit stores it (leaf bytes,
+ * and legs for a version 2 settle), and the root of size to. The pointers hold until the hook
+ * returns. A nonzero return aborts the batch (nothing of it is kept) and ledger_apply returns that
+ * code. So a synchronous standby can make a batch durable while this node does (daemon/writer.c):
+ * the two fsyncs overlap. Should the commit then fail, the other node holds entries this one does
+ * not: the caller must stop writing. The hook must not call into the ledger; it runs on the
+ * writer's thread; set it before the first ledger_apply (NULL removes it). A retried batch (the
+ * map grown after MAP_FULL) calls it again with the same entries. */
+typedef int (*ledger_precommit_fn)(void *ctx, uint64_t from, uint64_t to, const uint8_t root[PROTO_HASH_BYTES],
+                                   const struct ledger_entry_in *entries);
+void ledger_set_precommit(struct ledger *ledger, ledger_precommit_fn fn, void *ctx);
+
 /* Appends n entries verbatim (a standby following its primary, a restored node catching up):
  * each must carry the next index and a time not before the last, its signatures and legs verify
  * and the rules accept it, leaving the withheld amount it records; the tree's root after them

@@ -44,9 +44,9 @@ check() {
   if "$@"; then PASSED=$((PASSED + 1)); echo "ok   - $name"; else FAILED=$((FAILED + 1)); echo "FAIL - $name"; fi
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_PID
+start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_PID; port NODE_PORT or a free one
   local name=$1 dir=$2; shift 2
-  local port; port=$(free_port)
+  local port; port=${NODE_PORT:-$(free_port)}
   mkdir -p "$dir"
   "$QUOTAD" --data-dir "$dir" --log-key "$T/log.key" --listen "127.0.0.1:$port" --log-level info \
     "${NODE_FLAGS[@]}" "$@" 2>>"$T/$name.log" &

@@ -554,3 +554,78 @@ Test(store, a_writer_must_hold_the_genesis_log_key) {
   cr_assert_eq(ledger_tree_size(F.l), 1);
   teardown();
 }
+
+/* What the precommit hook saw (ledger_set_precommit): copies, since its pointers end with it. */
+static struct {
+  unsigned calls;
+  uint64_t from, to;
+  uint8_t root[PROTO_HASH_BYTES];
+  uint8_t leaf[4][PROTO_ENTRY_BYTES_MAX];
+  size_t leaf_len[4];
+  size_t legs_len_sum;
+  int answer; /* what the hook returns */
+} H;
+
+static int record_precommit(void *ctx, uint64_t from, uint64_t to, const uint8_t root[PROTO_HASH_BYTES],
+                            const struct ledger_entry_in *in) {
+  cr_assert_eq(ctx, &H);
+  H.calls++;
+  H.from = from;
+  H.to = to;
+  memcpy(H.root, root, sizeof(H.root));
+  for (uint64_t i = 0; i < to - from && i < 4; i++) {
+    memcpy(H.leaf[i], in[i].leaf, in[i].leaf_len);
+    H.leaf_len[i] = in[i].leaf_len;
+    H.legs_len_sum += in[i].legs_len;
+  }
+  return H.answer;
+}
+
+/* The hook sees each batch that adds entries just before its commit: exactly the entries and the
+ * root the commit then stores; a refusal aborts the batch whole, and the next batch takes the same
+ * indexes. */
+Test(store, precommit_hook_sees_what_the_commit_stores_and_can_abort_it) {
+  fx_world(&F);
+  memset(&H, 0, sizeof(H));
+  ledger_set_precommit(F.l, record_precommit, &H);
+  uint64_t size = ledger_tree_size(F.l);
+  H.answer = PROTO_E_STORAGE;
+  cr_assert_eq(transfer_batch(3, false, NULL), PROTO_E_STORAGE, "the hook's code is the batch's");
+  cr_assert_eq(H.calls, 1);
+  cr_assert_eq(H.from, size);
+  cr_assert_eq(H.to, size + 3);
+  cr_assert_eq(ledger_tree_size(F.l), size, "nothing of the refused batch is kept");
+  uint8_t buf[PROTO_ENTRY_BYTES_MAX];
+  cr_assert_eq(ledger_entry_get(F.l, size, buf, sizeof(buf)), PROTO_E_NOT_FOUND);
+  uint8_t refused_root[PROTO_HASH_BYTES];
+  memcpy(refused_root, H.root, sizeof(refused_root));
+
+  H.answer = 0;
+  struct ledger_batch_info info;
+  cr_assert_eq(transfer_batch(3, false, &info), 0);
+  cr_assert_eq(H.calls, 2);
+  cr_assert_eq(H.from, size, "the same indexes again");
+  cr_assert_eq(H.to, size + 3);
+  cr_assert_eq(info.tree_size, size + 3);
+  uint8_t root[PROTO_HASH_BYTES];
+  cr_assert_eq(ledger_root(F.l, size + 3, root), 0);
+  cr_assert_arr_eq(root, H.root, sizeof(root), "the root the hook was given is the committed one");
+  cr_assert_arr_neq(root, refused_root, sizeof(root), "another batch (other times, ids): another root");
+  for (size_t i = 0; i < 3; i++) {
+    long n = ledger_entry_get(F.l, size + i, buf, sizeof(buf));
+    cr_assert_eq(n, (long)H.leaf_len[i]);
+    cr_assert_arr_eq(buf, H.leaf[i], (size_t)n, "entry %zu as the hook saw it", i);
+  }
+  cr_assert_eq(H.legs_len_sum, 0, "transfers carry no legs");
+
+  /* a batch that adds nothing (every submission refused) does not call it */
+  struct ledger_submission bad = {.envelope = buf, .envelope_len = 3};
+  memset(buf, 0xAB, 3);
+  cr_assert_eq(ledger_apply(F.l, &bad, 1, F.time_ms, NULL), 0);
+  cr_assert_neq(bad.result, 0);
+  cr_assert_eq(H.calls, 2);
+  ledger_set_precommit(F.l, NULL, NULL);
+  cr_assert_eq(transfer_batch(1, false, NULL), 0);
+  cr_assert_eq(H.calls, 2, "removed");
+  teardown();
+}
