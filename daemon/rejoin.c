@@ -1,7 +1,8 @@
 /* rejoin: an old primary started as a standby (quotad --follow) whose tree is not a prefix of its
  * new primary's. Its entries after the last index both logs share were never confirmed by the
  * standby that was promoted, so never acknowledged nor published: they are set aside into a file
- * beside the high-water file, and the store is rebuilt from the shared prefix before it follows. */
+ * beside the high-water file, and the store is rebuilt from the shared prefix before it follows.
+ * So is a standby's tail that its primary sent ahead of a commit it then lost (standby.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,7 +30,8 @@ static int rejoin_probe(struct http_client *h, struct ledger *l, uint64_t k) {
   int rc = ledger_root(l, k, root);
   if (rc) return rc;
   proto_hex_encode(root, sizeof root, hex, sizeof hex);
-  snprintf(path, sizeof path, "/v1/stream?from=%" PRIu64 "&root=%s&limit=0", k, hex);
+  /* pending=1: a batch the primary is committing right now counts as held */
+  snprintf(path, sizeof path, "/v1/stream?from=%" PRIu64 "&root=%s&limit=0&pending=1", k, hex);
   long status = 0;
   json_t *ans = NULL;
   rc = http_json(h, "GET", path, NULL, true, &status, &ans);
@@ -84,8 +86,10 @@ static int rejoin_set_aside(struct daemon_server *srv, uint64_t k, uint64_t n, c
   }
   free(buf);
   json_t *doc = json_pack("{s:s,s:I,s:I,s:s,s:o}", "origin", ledger_origin(srv->ledger), "from", (json_int_t)k,
-                          "to", (json_int_t)n, "reason", "entries of an old primary that its promoted "
-                          "standby never confirmed: never acknowledged to a client, never published", "entries", list);
+                          "to", (json_int_t)n, "reason", "entries the primary's log does not hold: an "
+                          "old primary's that its promoted standby never confirmed, or a standby's that its "
+                          "primary sent before a commit it lost; never acknowledged to a client, never "
+                          "published", "entries", list);
   char *text = doc && !rc ? json_dumps(doc, JSON_INDENT(1)) : NULL;
   if (!rc) rc = text ? daemon_highwater_write(path, text, strlen(text)) : PROTO_E_NO_MEMORY;
   free(text);

@@ -234,9 +234,9 @@ bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
   struct pending_view pv = {0};
   if (want_pending && srv->pending_in) pending_view(srv, &pv);
   uint64_t size = ledger_tree_size(srv->ledger);
-  bool live = pv.to > size && pv.to - pv.from <= limit;
-  PROTO_ASSERT(!live || pv.from == size); /* sent ahead of its commit, which is the next one */
-  uint64_t top = live ? pv.to : size;
+  bool known = pv.to > size; /* a batch being committed: sent ahead of its commit, the next one */
+  PROTO_ASSERT(!known || pv.from == size);
+  uint64_t top = known ? pv.to : size;
   if (api__query_u64(r, "from", 0, &from))
     return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "from must be a tree size", ka), false;
   if (from > top) {
@@ -247,11 +247,12 @@ bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
   }
   int rc = stream_confirm(srv, r, &pv, from);
   if (rc) return daemon_reply_error(reply, rc, "root at from", ka), false;
+  /* the pending batch goes whole, when it fits the page (else once committed) */
+  bool ahead = known && from == pv.from && pv.to - pv.from <= limit;
+  bool nothing = from >= size && !ahead;
   /* Nothing new: wait for the next batch rather than have the standby ask again and again. */
-  if (from == top && stream_wait(srv, wait_ms, until)) return true;
-  bool ahead = live && from == pv.from;
-  /* otherwise committed entries only (from == top: none) */
-  uint64_t end = ahead ? pv.to : from == top ? from : size - from > limit ? from + limit : size;
+  if (nothing && stream_wait(srv, wait_ms, until)) return true;
+  uint64_t end = ahead ? pv.to : nothing ? from : size - from > limit ? from + limit : size;
   uint8_t root[PROTO_HASH_BYTES];
   json_t *list = ahead ? pending_entries(srv, &pv, &rc) : stream_entries(srv, from, end, &rc);
   if (!rc) rc = root_at(srv, &pv, end, root);
