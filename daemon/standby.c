@@ -211,6 +211,20 @@ static bool stream_wait(struct daemon_server *srv, uint64_t wait_ms, uint64_t *u
   return false;
 }
 
+struct stream_args {
+  uint64_t from, limit, wait_ms, pending;
+};
+
+/* The query's numbers; NULL, or why one is refused (400 bad_argument). */
+static const char *stream_args_parse(const struct daemon_request *r, struct stream_args *a) {
+  if (api__query_u64(r, "limit", STREAM_PAGE_ENTRIES_MAX, &a->limit) || a->limit > STREAM_PAGE_ENTRIES_MAX)
+    return "limit is 0 to 1000";
+  if (api__query_u64(r, "wait_ms", 0, &a->wait_ms) || a->wait_ms > STREAM_WAIT_MS_MAX) return "wait_ms is 0 to 1000";
+  if (api__query_u64(r, "pending", 0, &a->pending) || a->pending > 1) return "pending is 0 or 1";
+  if (api__query_u64(r, "from", 0, &a->from)) return "from must be a tree size";
+  return NULL;
+}
+
 bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_principal *p,
                            const struct daemon_request *r, struct daemon_reply *reply, bool ka,
                            uint64_t *until) {
@@ -218,27 +232,22 @@ bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
   if (!daemon_may_read_all(p))
     return daemon_reply_error(reply, PROTO_E_FORBIDDEN, "the stream is for a standby's operator or auditor key", ka), false;
   char note[TLOG_CHECKPOINT_BYTES_MAX];
-  uint64_t from = 0, limit = 0, wait_ms = 0, want_pending = 0;
+  struct stream_args a = {0};
   long cn = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
   if (cn < 0) return daemon_reply_error(reply, (int)cn, "no checkpoint yet", ka), false;
-  if (api__query_u64(r, "limit", STREAM_PAGE_ENTRIES_MAX, &limit) || limit > STREAM_PAGE_ENTRIES_MAX)
-    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "limit is 0 to 1000", ka), false;
-  if (api__query_u64(r, "wait_ms", 0, &wait_ms) || wait_ms > STREAM_WAIT_MS_MAX)
-    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "wait_ms is 0 to 1000", ka), false;
-  if (api__query_u64(r, "pending", 0, &want_pending) || want_pending > 1)
-    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "pending is 0 or 1", ka), false;
+  const char *bad = stream_args_parse(r, &a);
+  if (bad) return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, bad, ka), false;
+  uint64_t from = a.from, limit = a.limit;
   /* Every committed entry, also past the latest checkpoint: with standby.sync the checkpoint is
    * signed only once the standby confirmed them. The standby checks each checkpoint it is sent
    * against its own tree (follow.c). With pending=1 also the batch being committed (top is then
    * its end), when it fits the page. */
   struct pending_view pv = {0};
-  if (want_pending && srv->pending_in) pending_view(srv, &pv);
+  if (a.pending && srv->pending_in) pending_view(srv, &pv);
   uint64_t size = ledger_tree_size(srv->ledger);
   bool known = pv.to > size; /* a batch being committed: sent ahead of its commit, the next one */
   PROTO_ASSERT(!known || pv.from == size);
   uint64_t top = known ? pv.to : size;
-  if (api__query_u64(r, "from", 0, &from))
-    return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, "from must be a tree size", ka), false;
   if (from > top) {
     char why[160];
     snprintf(why, sizeof why, "from must be at most the tree size (%llu): a standby ahead of its "
@@ -251,15 +260,23 @@ bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
   bool ahead = known && from == pv.from && pv.to - pv.from <= limit;
   bool nothing = from >= size && !ahead;
   /* Nothing new: wait for the next batch rather than have the standby ask again and again. */
-  if (nothing && stream_wait(srv, wait_ms, until)) return true;
+  if (nothing && stream_wait(srv, a.wait_ms, until)) return true;
   uint64_t end = ahead ? pv.to : nothing ? from : size - from > limit ? from + limit : size;
   uint8_t root[PROTO_HASH_BYTES];
-  json_t *list = ahead ? pending_entries(srv, &pv, &rc) : stream_entries(srv, from, end, &rc);
+  json_t *list = ahead ? pending_entries(srv, &pv, &rc) : NULL;
+  if (rc == PROTO_E_BUSY) { /* replaced since (so committed) or dropped (its commit failed) */
+    json_decref(list);
+    list = NULL;
+    ahead = false;
+    pv.to = 0;
+    top = size = ledger_tree_size(srv->ledger);
+    end = from < size && size - from > limit ? from + limit : size; /* what is committed */
+    rc = 0;
+  }
+  if (!ahead) list = stream_entries(srv, from, end, &rc);
   if (!rc) rc = root_at(srv, &pv, end, root);
   if (rc) {
     json_decref(list);
-    if (rc == PROTO_E_BUSY) /* the batch was replaced (committed; a larger one follows) or dropped */
-      return daemon_reply_error(reply, rc, "the pending batch changed: ask again", ka), false;
     return daemon_reply_error(reply, rc, NULL, ka), false;
   }
   json_t *ans = json_pack("{s:s,s:I,s:I,s:o,s:o}", "checkpoint", note, "tree_size", (json_int_t)top,
