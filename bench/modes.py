@@ -5,12 +5,12 @@ three quota-witness processes on loopback with a 2-of-3 policy, a synchronous st
 (`quotad --follow`, `standby.sync` on the primary), and both; with --standby, last, the primary
 with `standby.sync` and a stand-in for a standby on a machine of its own (bench/echo_standby.py:
 it takes each batch as the standby does and confirms it after as long as the single node's own
-commit of that many entries took), whose ratio is the one to expect with a real standby there. Each configuration gets fresh keys: the
-log key is made first so that the witnesses can be configured with its verifier key, then
-quota-bench drives the running primary (--url) and reports, besides throughput and latency, the
-checkpoints published in the window and the CPU of every process (from /proc/PID/stat). Writes
-the figures with the ratios to the single node into results.json and a dated section of
-BENCHMARKS.md.
+commit of that many entries took), whose ratio is the one to expect with a real standby there.
+Each configuration gets fresh keys: the log key is made first so that the witnesses can be
+configured with its verifier key, then quota-bench drives the running primary (--url) and
+reports, besides throughput and latency, the checkpoints published in the window and the CPU of
+every process (from /proc/PID/stat). Writes the figures with the ratios to the single node into
+results.json and a dated section of BENCHMARKS.md.
 
 usage: bench/modes.py --build DIR --work DIR [--witnesses] [--standby] [--seconds S]
          [--connections N] [--pool N] [--enterprises N] [--mode quick|full]
