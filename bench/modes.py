@@ -2,12 +2,15 @@
 """bench/run --witnesses / --standby: the signed-transfer headline (full load, then the p99 at half
 that rate) measured in one run on a single node and then with what a production deployment adds:
 three quota-witness processes on loopback with a 2-of-3 policy, a synchronous standby
-(`quotad --follow`, `standby.sync` on the primary), and both. Each configuration gets fresh keys: the
-log key is made first so that the witnesses can be configured with its verifier key, then
-quota-bench drives the running primary (--url) and reports, besides throughput and latency, the
-checkpoints published in the window and the CPU of every process (from /proc/PID/stat). Writes
-the figures with the ratios to the single node into results.json and a dated section of
-BENCHMARKS.md.
+(`quotad --follow`, `standby.sync` on the primary), and both; with --standby, last, the primary
+with `standby.sync` and a stand-in for a standby on a machine of its own (bench/echo_standby.py:
+it takes each batch as the standby does and confirms it after as long as the single node's own
+commit of that many entries took), whose ratio is the one to expect with a real standby there.
+Each configuration gets fresh keys: the log key is made first so that the witnesses can be
+configured with its verifier key, then quota-bench drives the running primary (--url) and
+reports, besides throughput and latency, the checkpoints published in the window and the CPU of
+every process (from /proc/PID/stat). Writes the figures with the ratios to the single node into
+results.json and a dated section of BENCHMARKS.md.
 
 usage: bench/modes.py --build DIR --work DIR [--witnesses] [--standby] [--seconds S]
          [--connections N] [--pool N] [--enterprises N] [--mode quick|full]
@@ -16,6 +19,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,7 +27,8 @@ import time
 import urllib.error
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 from report import first_run, fmt, headline  # noqa: E402  one way to read and print a figure
 
 ORIGIN = "bench.quotad.example/registry"  # quota-bench's default origin
@@ -115,6 +120,8 @@ def timing_profile(nodes):
                 "sent_ahead": int(m.get("quotad_standby_sent_ahead_total") or 0),
                 "confirmed_at_commit": int(m.get("quotad_standby_confirmed_at_commit_total") or 0),
             }
+        if n.url is None:
+            prof["stand_in"] = stand_in_profile(stand_in_stats(n))
         if n.name == "standby" and m:
             c = "quotad_standby_appends_total"
             prof["standby"] = {
@@ -128,12 +135,56 @@ def timing_profile(nodes):
     return prof
 
 
+def stand_in_stats(node):
+    """What the stand-in wrote when it was stopped ({} when it wrote nothing)."""
+    try:
+        return json.load(open(node.stats))
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def stand_in_profile(st):
+    """The stand-in's pages per confirmation: how long it waited for each and slept on it."""
+    pages = st.get("pages") or 0
+    return {
+        "pages": pages,
+        "pages_sent_ahead": st.get("pending_pages"),
+        "entries_per_page": round(st["entries"] / pages, 1) if pages else None,
+        "ask_ms": round(1000 * st["ask_s"] / pages, 2) if pages else None,
+        "sleep_ms": round(1000 * st["slept_s"] / pages, 2) if pages else None,
+        "append_ms_per_entry": st.get("append_ms_per_entry"),
+        "errors": st.get("errors"),
+    }
+
+
 def tree_size(node):
-    """The node's tree size from /healthz, once the standby had time to take the last batch."""
+    """The node's tree size from /healthz, once the standby had time to take the last batch (the
+    stand-in has no API: the size it confirmed, from what it wrote when stopped)."""
+    if node.url is None:
+        return stand_in_stats(node).get("confirmed_size")
     try:
         return json.load(urllib.request.urlopen(node.url + "/healthz", timeout=5)).get("tree_size")
     except (OSError, ValueError):
         return None
+
+
+def standby_state(node):
+    """A synchronous primary's view of its standby from /healthz: {"state", "confirmed"} (the
+    state is "sync" unless it went on alone or stalled for want of confirmations)."""
+    try:
+        return json.load(urllib.request.urlopen(node.url + "/healthz", timeout=5)).get("standby")
+    except (OSError, ValueError):
+        return None
+
+
+def standby_went_away(log):
+    """Whether the primary went on alone (or stalled) for want of its standby's confirmation after
+    the genesis: its log says "standby away: tree size N" with N > 1. The genesis batch (size 1)
+    is waited for in vain at every new registry, for standby.timeout_ms during quota-bench's
+    setup: the stream answers only once a checkpoint is signed, which standby.sync holds back
+    until the confirmation. That one does not count."""
+    sizes = re.findall(r"standby away: tree size (\d+)", open(log).read())
+    return any(int(n) > 1 for n in sizes)
 
 
 def keygen(build, path, name=None):
@@ -178,6 +229,28 @@ def start_quotad(build, d, name, extra, nodes):
     return n
 
 
+def start_stand_in(a, d, primary, nodes):
+    """bench/echo_standby.py on the primary's stream (signing with the operator key, as the
+    standby does), confirming each batch after a.append_ms_per_entry per entry. Named "standby":
+    quota-bench watches its CPU under that name."""
+    if a.append_ms_per_entry is None:
+        raise RuntimeError("the single node's commit time per entry is not known: no stand-in")
+    argv = [sys.executable, os.path.join(HERE, "echo_standby.py"), "--url", primary.url,
+            "--key", f"{d}/operator.key", "--origin", ORIGIN,
+            "--append-ms-per-entry", repr(a.append_ms_per_entry), "--stats", f"{d}/stand-in.json"]
+    n = Node("standby", argv, f"{d}/stand-in.log")
+    n.stats = f"{d}/stand-in.json"
+    nodes.append(n)
+    return n
+
+
+def commit_ms_per_entry(result):
+    """The single node's commit time per entry (ms) over its run, from its timing profile."""
+    p = (result or {}).get("timing_profile", {}).get("primary", {})
+    ms, per = p.get("commit_ms"), p.get("entries_per_batch")
+    return ms / per if ms is not None and per else None
+
+
 def run_config(a, name, witnesses, standby):
     """One configuration from fresh keys to quota-bench's JSON (None when it could not run)."""
     d = os.path.join(a.work, name)
@@ -189,8 +262,11 @@ def run_config(a, name, witnesses, standby):
         log_vkey = open(f"{d}/log.key.vkey").read().strip()
         extra = ["--witness-policy", start_witnesses(a.build, d, log_vkey, nodes)] if witnesses else []
         primary = start_quotad(a.build, d, "primary", extra + (["--standby-sync"] if standby else []), nodes)
-        if standby:  # the operator key is registered at genesis: it signs the standby's stream requests
+        # the operator key is registered at genesis: it signs the standby's stream requests
+        if standby == "quotad":
             start_quotad(a.build, d, "standby", ["--follow", primary.url, "--follow-key", f"{d}/operator.key"], nodes)
+        elif standby == "stand-in":
+            start_stand_in(a, d, primary, nodes)
         argv = [f"{a.build}/bench/quota-bench", "--url", primary.url, "--log-key", f"{d}/log.key",
                 "--operator-key", f"{d}/operator.key", "--quotad-pid", str(primary.proc.pid),
                 "--origin", ORIGIN, "--connections", str(a.connections), "--duration", str(a.seconds),
@@ -204,8 +280,19 @@ def run_config(a, name, witnesses, standby):
             out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=err, text=True).stdout
         result = json.loads(out) if out.strip() else None
         if result is not None:
+            for n in nodes:
+                if n.url is None:
+                    n.stop()  # the stand-in writes what it did when stopped
             result["tree_sizes"] = {n.name: tree_size(n) for n in nodes if n.name in ("primary", "standby")}
             result["timing_profile"] = timing_profile(nodes)
+            if standby:
+                result["primary_standby_state"] = standby_state(primary)
+                # a primary that went on without its standby measured no standby: not ok (away
+                # after the genesis, or still away at the end: never back since the genesis)
+                result["standby_went_away"] = standby_went_away(primary.log) or \
+                    (result["primary_standby_state"] or {}).get("state") != "sync"
+                if result["standby_went_away"]:
+                    print(f"== {name}: the primary went on without its standby (see {primary.log})", file=sys.stderr)
         if result is None or not result.get("ok"):
             print(f"== {name}: quota-bench reported errors; its log:\n"
                   + open(f"{d}/quota-bench.log").read()[-1500:], file=sys.stderr)
@@ -222,13 +309,13 @@ def window(result, half):
     return first_run(result or {}, half)
 
 
-def figures(result, single_tx):
+def figures(name, result, single_tx):
     full, half = window(result, False), window(result, True)
     tx = full.get("tx_per_s")
     cores = {"quotad": full.get("quotad_cpu_cores"), "quota_bench": full.get("bench_cpu_cores"),
              **full.get("watched_cpu_cores", {})}
     f = {
-        "ok": bool(result and result.get("ok")),
+        "ok": bool(result and result.get("ok")) and not (result or {}).get("standby_went_away"),
         **headline(full, half),
         "window_s": full.get("seconds"),
         "checkpoints_published": full.get("checkpoints_published"),
@@ -239,10 +326,12 @@ def figures(result, single_tx):
         "ratio_to_single_node": round(tx / single_tx, 3) if tx and single_tx else None,
         "timing_profile": (result or {}).get("timing_profile", {}),
     }
-    if "standby" in cores:
-        f["standby_profile"] = standby_model(cores, f["ratio_to_single_node"])
+    if CONFIGS[name][1]:
+        if CONFIGS[name][1] == "quotad":  # the stand-in's own ratio is the estimate: no model of it
+            f["standby_profile"] = standby_model(cores, f["ratio_to_single_node"])
         sizes = (result or {}).get("tree_sizes", {})
         f["tree_sizes"] = sizes  # with standby.sync the standby holds every acknowledged entry
+        f["primary_standby_state"] = (result or {}).get("primary_standby_state")
         f["standby_holds_the_log"] = sizes.get("standby") is not None and sizes.get("standby") == sizes.get("primary")
     return f
 
@@ -270,12 +359,14 @@ def standby_model(cores, ratio):
     }
 
 
-CONFIGS = {  # name: (witnesses, standby, label)
-    "single": (False, False, "single node"),
-    "witnesses": (True, False, f"witnesses ({QUORUM} of {WITNESSES})"),
-    "standby": (False, True, "synchronous standby"),
-    "standby_witnesses": (True, True, f"standby + witnesses ({QUORUM} of {WITNESSES})"),
+CONFIGS = {  # name: (witnesses, standby: "" none, "quotad" `quotad --follow`, "stand-in", label)
+    "single": (False, "", "single node"),
+    "witnesses": (True, "", f"witnesses ({QUORUM} of {WITNESSES})"),
+    "standby": (False, "quotad", "synchronous standby"),
+    "standby_witnesses": (True, "quotad", f"standby + witnesses ({QUORUM} of {WITNESSES})"),
+    "standby_elsewhere": (False, "stand-in", "synchronous standby, its work elsewhere (model)"),
 }
+ELSEWHERE = "expected with the standby on its own machine (measured with the stand-in)"
 
 
 def cores_cell(c):
@@ -302,10 +393,33 @@ def profile_line(label, t):
                  f"entries, ask to answer {fmt(s.get('ask_ms'), ' ms')}, append (rules, root, fsync) "
                  f"{fmt(s.get('append_ms'), ' ms')}, then signature verification "
                  f"{fmt(s.get('verify_ms_off_path'), ' ms')} off the confirmation's path")
+    e = t.get("stand_in") or {}
+    if e.get("pages"):
+        line += (f"; the stand-in: {fmt(e.get('pages'))} pages of {fmt(e.get('entries_per_page'))} "
+                 f"entries, ask to answer {fmt(e.get('ask_ms'), ' ms')}, then asleep "
+                 f"{fmt(e.get('sleep_ms'), ' ms')} ({fmt(e.get('append_ms_per_entry'), ' ms')} per entry) "
+                 "before it confirms")
     if p.get("sent_ahead"):
         line += (f"; {fmt(p.get('sent_ahead'))} batches sent to the standby while the primary committed "
                  f"them, {fmt(p.get('confirmed_at_commit'))} already confirmed when that commit ended")
     return line + ".\n"
+
+
+def elsewhere_paragraph(run):
+    """What the stand-in configuration models, plainly, and the ratio it measured."""
+    f = run["configs"].get("standby_elsewhere")
+    if not f:
+        return ""
+    e = (f.get("timing_profile") or {}).get("stand_in") or {}
+    return (f"\n{CONFIGS['standby_elsewhere'][2]}: a model, not a standby. The primary is real and "
+            "does all its work (`standby.sync`: each batch sent to the standby while it commits it, its "
+            "clients answered only once the standby confirmed it, the fence); the standby is a stand-in "
+            "(bench/echo_standby.py) that asks the stream as `quotad --follow` does and confirms each "
+            "batch after as long as the single node's own commit of that many entries took "
+            f"({fmt(e.get('append_ms_per_entry'), ' ms')} per entry), checking nothing: a standby "
+            "whose verification and fsync run on another machine and take as long as this primary's "
+            f"own commit. {ELSEWHERE[0].upper() + ELSEWHERE[1:]}: ratio to the single node "
+            f"{fmt(run.get('expected_ratio_standby_elsewhere'))}.\n")
 
 
 def write_md(md_path, run):
@@ -344,6 +458,7 @@ def write_md(md_path, run):
                 md.write("The cores were not all busy, so CPU was not the limit: expected ratio with the "
                          "standby on its own machine about the measured one, "
                          f"{fmt(p['expected_ratio_standby_on_own_machine'])}.\n")
+        md.write(elsewhere_paragraph(run))
 
 
 def main():
@@ -362,19 +477,27 @@ def main():
     a = ap.parse_args()
     if not (a.witnesses or a.standby):
         sys.exit("bench/modes.py: give --witnesses, --standby or both")
-    names = ["single"] + (["witnesses"] if a.witnesses else []) + (["standby", "standby_witnesses"] if a.standby else [])
-    raw = {n: run_config(a, n, *CONFIGS[n][:2]) for n in names}
+    names = ["single"] + (["witnesses"] if a.witnesses else []) + \
+        (["standby", "standby_witnesses", "standby_elsewhere"] if a.standby else [])
+    raw = {}
+    for n in names:  # the single node first: its commit time per entry paces the stand-in
+        a.append_ms_per_entry = commit_ms_per_entry(raw.get("single"))
+        raw[n] = run_config(a, n, *CONFIGS[n][:2])
     single_tx = window(raw["single"], False).get("tx_per_s")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     run = {"date": now, "mode": a.mode, "connections": a.connections, "seconds": a.seconds,
            "flags": [f for f, on in (("--witnesses", a.witnesses), ("--standby", a.standby)) if on],
-           "configs": {n: figures(raw[n], single_tx) for n in names}}
+           "configs": {n: figures(n, raw[n], single_tx) for n in names}}
+    if "standby_elsewhere" in names:
+        run["expected_ratio_standby_elsewhere"] = run["configs"]["standby_elsewhere"]["ratio_to_single_node"]
     with open(os.path.join(a.work, "modes.json"), "w") as f:
         json.dump({"run": run, "quota_bench": raw}, f, indent=2)
     for n, f in run["configs"].items():
-        print(f"{CONFIGS[n][2]:<34} {fmt(f['signed_transfers_per_s'], ' tx/s'):>14}  ratio "
+        print(f"{CONFIGS[n][2]:<48} {fmt(f['signed_transfers_per_s'], ' tx/s'):>14}  ratio "
               f"{fmt(f['ratio_to_single_node'])}  p99 {fmt(f['p99_ms_at_full_load'], ' ms')} / half "
               f"{fmt(f['p99_ms_at_half_load'], ' ms')}  checkpoints {fmt(f['checkpoints_published'])}")
+    if "expected_ratio_standby_elsewhere" in run:
+        print(f"{ELSEWHERE}: ratio {fmt(run['expected_ratio_standby_elsewhere'])}")
     if a.results:
         try:
             results = json.load(open(a.results))

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""bench/echo_standby.py: a stand-in for a synchronous standby on a machine of its own, for
+bench/modes.py's "standby_elsewhere" configuration. It asks the primary's stream exactly as
+`quotad --follow` does (GET /v1/stream?from=N&root=HEX&wait_ms=500&pending=1, a read signed with
+the operator key), and on a page with entries it sleeps for as long as the primary's own commit of
+that many entries took (--append-ms-per-entry times the page's entries) before it confirms the
+page by asking again from its end with its root. It checks nothing: it models the time a standby
+on another machine takes (rules, root, fsync), not its checks, and trusts the primary's root.
+Before the genesis the stream answers an error: it asks again every 20 ms. SIGTERM stops it; it
+then writes what it did (pages, entries, time asleep and asking, the size it confirmed) to --stats.
+
+usage: bench/echo_standby.py --url URL --key FILE --origin ORIGIN --append-ms-per-entry MS
+         [--stats FILE]"""
+import argparse
+import base64
+import hashlib
+import http.client
+import json
+import signal
+import sys
+import time
+import urllib.parse
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+KEYFILE_PREFIX = "quotad-ed25519-seed "  # what `quotactl keygen` writes (proto/FORMAT.md)
+READ_DOMAIN = "quotad/read/v1"  # the read-signature message's first line (proto/FORMAT.md)
+WAIT_MS = 500  # the primary holds a request with nothing new this long (as quotad's standby asks)
+RETRY_S = 0.02  # an error (before the genesis, a replaced pending batch): ask again after 20 ms
+REQUEST_S_MAX = 2.0  # one stream request, whole (as quotad's standby: a paused primary cannot hold it)
+HASH_BYTES = 32
+
+
+class Stop(Exception):
+    """Raised by the SIGTERM handler, out of whatever request or sleep is under way."""
+
+
+def on_term(signum, frame):
+    raise Stop()
+
+
+class Signer:
+    """The operator key of the registry, signing reads as quotad's tools do."""
+
+    def __init__(self, path, origin):
+        line = open(path).read().strip()
+        if not line.startswith(KEYFILE_PREFIX):
+            sys.exit(f"echo_standby: {path} is not a key file written by quotactl keygen")
+        seed = base64.b64decode(line[len(KEYFILE_PREFIX):])
+        assert len(seed) == 32, "an Ed25519 seed is 32 bytes"
+        self.priv = Ed25519PrivateKey.from_private_bytes(seed)
+        pub = self.priv.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.key_hash = base64.b64encode(hashlib.sha256(pub).digest()).decode()
+        self.origin = origin
+
+    def headers(self, method, target):
+        now = int(time.time())
+        msg = f"{READ_DOMAIN}\n{self.origin}\n{method}\n{target}\n{now}".encode()
+        sig = base64.b64encode(self.priv.sign(msg)).decode()
+        return {"Authorization": f"Quotad-Ed25519 key={self.key_hash}, time={now}, sig={sig}"}
+
+
+class Follower:
+    """The standby's state as the primary sees it: a size, its root, and what was done so far."""
+
+    def __init__(self, url, signer, ms_per_entry):
+        u = urllib.parse.urlsplit(url)
+        self.host, self.port = u.hostname, u.port or 80
+        self.signer, self.ms_per_entry = signer, ms_per_entry
+        self.size, self.root = 0, hashlib.sha256(b"").digest()  # the empty tree (RFC 9162)
+        self.conn = None
+        self.stats = {"append_ms_per_entry": ms_per_entry, "pages": 0, "entries": 0, "pending_pages": 0,
+                      "slept_s": 0.0, "ask_s": 0.0, "errors": 0, "confirmed_size": 0}
+
+    def ask(self):
+        """One stream request from our size with our root (the confirmation): (status, answer)."""
+        target = f"/v1/stream?from={self.size}&root={self.root.hex()}&wait_ms={WAIT_MS}&pending=1"
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_S_MAX)
+        try:
+            self.conn.request("GET", target, headers=self.signer.headers("GET", target))
+            r = self.conn.getresponse()
+            body = r.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()  # a closed keep-alive connection or a timeout: a new one next time
+            self.conn = None
+            return 0, None
+        try:
+            return r.status, json.loads(body)
+        except ValueError:
+            return r.status, None
+
+    def take(self, ans, asked_s):
+        """A page: sleep as the primary's commit of as many entries took, then it is ours."""
+        end, n = int(ans["end"]), len(ans.get("entries") or [])
+        root = base64.b64decode(ans["root"])
+        assert len(root) == HASH_BYTES and end == self.size + n, "a page runs from our size to its end"
+        if n == 0:
+            return
+        self.stats["ask_s"] += asked_s
+        nap = n * self.ms_per_entry / 1000.0
+        time.sleep(nap)  # the standby's append (rules, root, fsync) on its own machine
+        self.size, self.root = end, root
+        st = self.stats
+        st["pages"] += 1
+        st["entries"] += n
+        st["pending_pages"] += 1 if ans.get("pending") else 0
+        st["slept_s"] += nap
+        st["confirmed_size"] = end  # confirmed by the next ask
+
+    def run(self):
+        while True:
+            t0 = time.monotonic()
+            status, ans = self.ask()
+            if status != 200 or not isinstance(ans, dict) or "end" not in ans or "root" not in ans:
+                self.stats["errors"] += 1
+                time.sleep(RETRY_S)
+                continue
+            self.take(ans, time.monotonic() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--origin", required=True)
+    ap.add_argument("--append-ms-per-entry", type=float, required=True)
+    ap.add_argument("--stats")
+    a = ap.parse_args()
+    if a.append_ms_per_entry < 0:
+        sys.exit("echo_standby: --append-ms-per-entry is a time, 0 or more")
+    f = Follower(a.url, Signer(a.key, a.origin), a.append_ms_per_entry)
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        f.run()
+    except (Stop, KeyboardInterrupt):
+        pass
+    if a.stats:
+        with open(a.stats, "w") as out:
+            json.dump(f.stats, out)
+
+
+if __name__ == "__main__":
+    main()
