@@ -129,15 +129,19 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
   const char *note = json_string_value(json_object_get(ans, "checkpoint"));
   const char *root_b64 = json_string_value(json_object_get(ans, "root"));
   uint64_t size = ledger_tree_size(srv->ledger), end = (uint64_t)json_integer_value(json_object_get(ans, "end"));
-  struct tlog_checkpoint cp;
+  struct tlog_checkpoint cp = {0};
   uint8_t root[PROTO_HASH_BYTES + 2];
-  if (!note || tlog_checkpoint_verify(note, strlen(note), origin, srv->log_public_key, &cp)) {
+  /* A synchronous primary signs its first checkpoint only once this standby confirmed the genesis:
+   * its first page comes without one, which only an empty tree takes (its first batch is then
+   * verified inline, the genesis with the log key; nothing is signed here before a checkpoint). */
+  bool unsigned_start = !note && size == 0;
+  if (!unsigned_start && (!note || tlog_checkpoint_verify(note, strlen(note), origin, srv->log_public_key, &cp))) {
     snprintf(why, cap, "the primary's answer carries no checkpoint signed by the log key");
     return PROTO_E_BAD_CHECKPOINT;
   }
   uint64_t tree = (uint64_t)json_integer_value(json_object_get(ans, "tree_size"));
   if (!root_b64 || proto_base64_decode(root_b64, strlen(root_b64), root, sizeof root) != PROTO_HASH_BYTES ||
-      end > tree || cp.size > tree || end < size || (end == cp.size && memcmp(root, cp.root, PROTO_HASH_BYTES))) {
+      end > tree || cp.size > tree || end < size || (note && end == cp.size && memcmp(root, cp.root, PROTO_HASH_BYTES))) {
     snprintf(why, cap, "the primary's page (end %llu) does not agree with its checkpoint (size %llu)",
              (unsigned long long)end, (unsigned long long)cp.size);
     return PROTO_E_INCONSISTENT;
@@ -156,7 +160,7 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
     rc = ledger_append_entries_deferred(srv->ledger, pg->in, pg->n, root, why, cap);
     if (!rc) daemon_follow_appended(srv);
   }
-  if (!rc) rc = follow_check_signed(srv, &cp, why, cap);
+  if (!rc && note) rc = follow_check_signed(srv, &cp, why, cap);
   const char *pub = json_string_value(json_object_get(ans, "published"));
   if (!rc && pub && (rc = daemon_published_learn(srv, pub, strlen(pub))))
     snprintf(why, cap, "the primary's published checkpoint does not match this tree (%s)", proto_err_name(rc));

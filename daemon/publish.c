@@ -352,7 +352,8 @@ static long step_sign(struct daemon_server *srv, struct daemon_publisher *p, cha
     pthread_mutex_unlock(&fenced_mu);
     return ahead ? n : 0;
   }
-  if (!p) return n;
+  /* one fence may sign for several batches (writer.c): the file is written once per size */
+  if (!p) return tn->cp.size > __atomic_load_n(&srv->plain_published_size, __ATOMIC_ACQUIRE) ? n : 0;
   uv_mutex_lock(&p->mu);
   bool newer = tn->cp.size > p->published_size || p->published_len == 0;
   uv_mutex_unlock(&p->mu);
@@ -408,6 +409,7 @@ static int publish_pipeline(struct daemon_server *srv, struct daemon_publisher *
   if (n <= 0) return (int)n;
   int rc = step_etcd_swap(srv, note, (size_t)n);
   if (!p && fenced(srv)) fenced_after_swap(srv, rc, note, (size_t)n, tn.cp.size);
+  if (!p && !fenced(srv) && !rc) __atomic_store_n(&srv->plain_published_size, tn.cp.size, __ATOMIC_RELEASE);
   if (rc || !p) return rc;
   struct daemon_buf cosigs = {0};
   rc = step_witnesses(p, note, (size_t)n, &tn, &cosigs);

@@ -105,7 +105,7 @@ struct daemon_batch {
 
 /* Batches in the writer's pipeline: one filling on the loop, one committing on the writer
  * thread, the rest committed and waiting for their fence (writer.c). */
-#define DAEMON_WRITER_BATCHES 4u
+#define DAEMON_WRITER_BATCHES 16u
 
 struct daemon_server {
   uv_loop_t *loop;
@@ -182,6 +182,8 @@ struct daemon_server {
   char fenced_note[TLOG_CHECKPOINT_BYTES_MAX];
   size_t fenced_len;
   uint64_t fenced_size;
+  uint64_t plain_published_size; /* __atomic: without etcd or a witness policy, the size the
+                                  * high-water file holds (publish.c: written once per size) */
   uint64_t fenced_waiting_since_ms; /* __atomic: 0 when every signed checkpoint passed its swap */
   uv_cond_t sync_cv;      /* with writer_mu: the standby confirmed more (daemon_standby_wait) */
   bool standby_alone;     /* __atomic: the standby is away and this node went on alone */

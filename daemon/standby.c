@@ -234,7 +234,10 @@ bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
   char note[TLOG_CHECKPOINT_BYTES_MAX];
   struct stream_args a = {0};
   long cn = ledger_checkpoint_latest(srv->ledger, note, sizeof note);
-  if (cn < 0) return daemon_reply_error(reply, (int)cn, "no checkpoint yet", ka), false;
+  /* With standby.sync the first checkpoint waits for the standby's confirmation of the genesis:
+   * until then the page goes without one (the standby verifies the genesis with the log key). */
+  bool unsigned_start = cn == PROTO_E_NOT_FOUND && srv->cfg->standby_sync && ledger_origin(srv->ledger)[0];
+  if (cn < 0 && !unsigned_start) return daemon_reply_error(reply, (int)cn, "no checkpoint yet", ka), false;
   const char *bad = stream_args_parse(r, &a);
   if (bad) return daemon_reply_error(reply, PROTO_E_BAD_ARGUMENT, bad, ka), false;
   uint64_t from = a.from, limit = a.limit;
@@ -279,8 +282,9 @@ bool daemon_standby_stream(struct daemon_server *srv, const struct daemon_princi
     json_decref(list);
     return daemon_reply_error(reply, rc, NULL, ka), false;
   }
-  json_t *ans = json_pack("{s:s,s:I,s:I,s:o,s:o}", "checkpoint", note, "tree_size", (json_int_t)top,
-                          "end", (json_int_t)end, "root", api__b64(root, sizeof root), "entries", list);
+  json_t *ans = json_pack("{s:I,s:I,s:o,s:o}", "tree_size", (json_int_t)top, "end", (json_int_t)end,
+                          "root", api__b64(root, sizeof root), "entries", list);
+  if (!unsigned_start) json_object_set_new(ans, "checkpoint", json_string(note));
   if (ahead) json_object_set_new(ans, "pending", json_true()), daemon_metrics_sent_ahead(); /* not durable here yet */
   char *pub = malloc(DAEMON_PUBLISHED_BYTES_MAX); /* with a witness policy: the cosigned note */
   /* with a policy the cosigned note; with etcd and none, the one its swap let through */

@@ -32,12 +32,32 @@ static struct daemon_batch *batch_at(struct daemon_server *srv, uint64_t k) {
  * acknowledgement is fenced here by the standby's confirmation or, without a confirming standby,
  * an etcd check of the epoch. A code here answers the batch's accepted submissions instead of ok;
  * so does a node whose writes stopped after the batch was committed (superseded, read-only). */
+/* The size this fence signs: its batch's or, when batches after it are committed already (and,
+ * with standby.sync, confirmed), the last of them: one signature and one publication for them all;
+ * their own fences then find it signed and published. (The fence thread; b is the oldest batch
+ * not fenced.) */
+static uint64_t fence_sign_size(struct daemon_server *srv, const struct daemon_batch *b) {
+  uint64_t size = b->info.tree_size;
+  bool sync = srv->cfg->standby_sync && !__atomic_load_n(&srv->standby_alone, __ATOMIC_ACQUIRE);
+  uint64_t confirmed = __atomic_load_n(&srv->standby_confirmed, __ATOMIC_ACQUIRE);
+  uv_mutex_lock(&srv->writer_mu);
+  PROTO_ASSERT(b == batch_at(srv, srv->fenced));
+  for (uint64_t k = srv->fenced + 1; k < srv->committed; k++) {
+    const struct daemon_batch *next = batch_at(srv, k);
+    if (next->rc || (sync && next->info.tree_size > confirmed)) break;
+    size = next->info.tree_size;
+  }
+  uv_mutex_unlock(&srv->writer_mu);
+  PROTO_ASSERT(size >= b->info.tree_size && size <= ledger_tree_size(srv->ledger));
+  return size;
+}
+
 static int commit_fence(struct daemon_server *srv, const struct daemon_batch *b) {
   PROTO_ASSERT(b->rc == 0 && b->info.tree_size <= ledger_tree_size(srv->ledger));
   int rc = srv->cfg->standby_sync ? daemon_standby_wait(srv, b->info.tree_size) : 0;
   if (rc || !b->info.accepted) return rc;
   if (__atomic_load_n(&srv->read_only, __ATOMIC_ACQUIRE)) return PROTO_E_READ_ONLY;
-  rc = ledger_sign_at(srv->ledger, b->info.tree_size); /* deferred until now with standby.sync */
+  rc = ledger_sign_at(srv->ledger, fence_sign_size(srv, b)); /* deferred until now with standby.sync */
   if (rc) return rc;
   if (!srv->publisher) return daemon_publish_signed(srv);
   bool confirmed = srv->cfg->standby_sync && !__atomic_load_n(&srv->standby_alone, __ATOMIC_ACQUIRE);
