@@ -33,8 +33,12 @@ struct loop {
   int ep;
   size_t next;         /* next request of the pool */
   unsigned busy;
-  struct conn **idle; /* stack of connections without a request in flight */
-  unsigned idle_count;
+  /* Connections without a request in flight, oldest first: taken in turn, so that at a low rate
+   * every connection keeps sending (quotad closes a connection that sends no request header
+   * within limits.header_timeout_ms of its connect, 5 s by default; a stack left the bottom ones
+   * unused for that long in a 30-second half-load window, then found them closed). */
+  struct conn **idle;
+  unsigned idle_count, idle_head;
   double t0, stop_at, interval_s;
 };
 
@@ -145,6 +149,19 @@ static void conn_send(struct loop *l, struct conn *c, double due) {
   conn_write(l, c);
 }
 
+static void idle_push(struct loop *l, struct conn *c) {
+  PROTO_ASSERT(l->idle_count < l->o->connections);
+  l->idle[(l->idle_head + l->idle_count++) % l->o->connections] = c;
+}
+
+static struct conn *idle_pop(struct loop *l) {
+  PROTO_ASSERT(l->idle_count > 0);
+  struct conn *c = l->idle[l->idle_head];
+  l->idle_head = (l->idle_head + 1) % l->o->connections;
+  l->idle_count--;
+  return c;
+}
+
 static void conn_read(struct loop *l, struct conn *c) {
   for (;;) {
     long n = http_fill(&c->http);
@@ -171,7 +188,7 @@ static void conn_read(struct loop *l, struct conn *c) {
     http_consume(&c->http, &resp);
     c->busy = false;
     l->busy--;
-    l->idle[l->idle_count++] = c;
+    idle_push(l, c);
     l->r->elapsed_s = t - l->t0;
   }
   if (got < 0) conn_fail(l, c, "malformed HTTP answer");
@@ -194,7 +211,7 @@ static int loop_open(struct loop *l) {
     fcntl(c->http.fd, F_SETFL, fcntl(c->http.fd, F_GETFL) | O_NONBLOCK);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(l->ep, EPOLL_CTL_ADD, c->http.fd, &ev) != 0) return -1;
-    l->idle[l->idle_count++] = c;
+    idle_push(l, c);
   }
   return 0;
 }
@@ -215,7 +232,7 @@ static int loop_issue(struct loop *l, double now) {
       due = l->t0 + (double)l->next * l->interval_s;
       if (due > now) break;
     }
-    struct conn *c = l->idle[--l->idle_count];
+    struct conn *c = idle_pop(l);
     if (!c->dead) conn_send(l, c, due);
   }
   /* Nothing to send, or no connection free to send it (an answer will wake the loop): no need
