@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
 """bench/echo_standby.py: a stand-in for a synchronous standby on a machine of its own, for
 bench/modes.py's "standby_elsewhere" configuration. It asks the primary's stream exactly as
-`quotad --follow` does (GET /v1/stream?from=N&wait_ms=500&pending=1, a read signed with the
-operator key, on a fetcher thread that asks for the next page while the last one is appended), and
-on a page with entries it sleeps for as long as the primary's own commit of that many entries took
-(--append-ms-per-entry times the page's entries) before it confirms the page on a request of its
-own (from its end with its root), as quotad's appender does. It checks nothing: it models the time a standby
+`quotad --follow` does (GET /v1/stream?from=N&root=HEX&wait_ms=500&pending=1, a read signed with
+the operator key), and on a page with entries it sleeps for as long as the primary's own commit of
+that many entries took (--append-ms-per-entry times the page's entries) before it confirms the
+page by asking again from its end with its root. It checks nothing: it models the time a standby
 on another machine takes (rules, root, fsync), not its checks, and trusts the primary's root.
 Before the genesis the stream answers an error: it asks again every 20 ms. SIGTERM stops it; it
 then writes what it did (pages, entries, time asleep and asking, the size it confirmed) to --stats.
@@ -17,10 +16,8 @@ import base64
 import hashlib
 import http.client
 import json
-import queue
 import signal
 import sys
-import threading
 import time
 import urllib.parse
 
@@ -72,52 +69,27 @@ class Follower:
         self.host, self.port = u.hostname, u.port or 80
         self.signer, self.ms_per_entry = signer, ms_per_entry
         self.size, self.root = 0, hashlib.sha256(b"").digest()  # the empty tree (RFC 9162)
-        self.conns = {}  # one keep-alive connection per thread: the fetcher's, the confirmations'
-        self.lock = threading.Lock()  # size and root: the appender writes, the fetcher reads
-        self.resync = False  # a page did not follow the tree: the fetcher asks from its size again
-        self.pages = queue.Queue(maxsize=1)  # what the fetcher got, taken by the appender
+        self.conn = None
         self.stats = {"append_ms_per_entry": ms_per_entry, "pages": 0, "entries": 0, "pending_pages": 0,
                       "slept_s": 0.0, "ask_s": 0.0, "errors": 0, "confirmed_size": 0}
 
-    def ask(self, name, frm, root, wait):
-        """One stream request on connection `name`, from frm (with root: the confirmation that
-        the tree of that size is ours): (status, answer)."""
-        target = f"/v1/stream?from={frm}" + (f"&root={root.hex()}" if root else "") + "&pending=1" + \
-            (f"&wait_ms={WAIT_MS}" if wait else "&limit=0")
-        conn = self.conns.get(name)
-        if conn is None:
-            conn = self.conns[name] = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_S_MAX)
+    def ask(self):
+        """One stream request from our size with our root (the confirmation): (status, answer)."""
+        target = f"/v1/stream?from={self.size}&root={self.root.hex()}&wait_ms={WAIT_MS}&pending=1"
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_S_MAX)
         try:
-            conn.request("GET", target, headers=self.signer.headers("GET", target))
-            r = conn.getresponse()
+            self.conn.request("GET", target, headers=self.signer.headers("GET", target))
+            r = self.conn.getresponse()
             body = r.read()
         except (OSError, http.client.HTTPException):
-            conn.close()  # a closed keep-alive connection or a timeout: a new one next time
-            del self.conns[name]
+            self.conn.close()  # a closed keep-alive connection or a timeout: a new one next time
+            self.conn = None
             return 0, None
         try:
             return r.status, json.loads(body)
         except ValueError:
             return r.status, None
-
-    def fetch(self):
-        """The fetcher thread: page after page, from the end of the last one it got (our root
-        when that is our size: a confirmation on the way)."""
-        nxt = None
-        while True:
-            with self.lock:
-                size, root, resync, self.resync = self.size, self.root, self.resync, False
-            if nxt is None or resync:
-                nxt = size
-            t0 = time.monotonic()
-            status, ans = self.ask("fetch", nxt, root if nxt == size else None, True)
-            ok = status == 200 and isinstance(ans, dict) and "end" in ans and "root" in ans
-            self.pages.put((nxt, ans if ok else None, time.monotonic() - t0))
-            if not ok:
-                nxt = None
-                time.sleep(RETRY_S)
-                continue
-            nxt += len(ans.get("entries") or [])
 
     def take(self, ans, asked_s):
         """A page: sleep as the primary's commit of as many entries took, then it is ours."""
@@ -129,30 +101,23 @@ class Follower:
         self.stats["ask_s"] += asked_s
         nap = n * self.ms_per_entry / 1000.0
         time.sleep(nap)  # the standby's append (rules, root, fsync) on its own machine
-        with self.lock:
-            self.size, self.root = end, root
+        self.size, self.root = end, root
         st = self.stats
         st["pages"] += 1
         st["entries"] += n
         st["pending_pages"] += 1 if ans.get("pending") else 0
         st["slept_s"] += nap
-        self.ask("confirm", end, root, False)  # as quotad's appender confirms, on its own request
-        st["confirmed_size"] = end
+        st["confirmed_size"] = end  # confirmed by the next ask
 
     def run(self):
-        threading.Thread(target=self.fetch, daemon=True).start()
         while True:
-            try:
-                frm, ans, asked_s = self.pages.get(timeout=0.1)  # a timeout: SIGTERM gets through
-            except queue.Empty:
-                continue
-            if ans is None:
+            t0 = time.monotonic()
+            status, ans = self.ask()
+            if status != 200 or not isinstance(ans, dict) or "end" not in ans or "root" not in ans:
                 self.stats["errors"] += 1
-            elif frm != self.size:
-                with self.lock:
-                    self.resync = True  # asked before the pages caught up: ask again
-            else:
-                self.take(ans, asked_s)
+                time.sleep(RETRY_S)
+                continue
+            self.take(ans, time.monotonic() - t0)
 
 
 def main():

@@ -1,12 +1,10 @@
-/* follow: a standby (`quotad --follow URL`). It asks the primary for the entries after its tree
- * (GET /v1/stream, signed with the standby's operator or auditor key; the answer carries the
+/* follow: a standby (`quotad --follow URL`). One thread asks the primary for the entries after its
+ * tree (GET /v1/stream, signed with the standby's operator or auditor key; the answer carries the
  * checkpoint signed by the registry's log key), appends them verbatim with
  * ledger_append_entries_deferred (rules checked, the root compared before the commit; signatures
- * and legs left to the verifier, follow_verify.c), and confirms its new size with its root. Two
- * threads: a fetcher asks for the next page while the appender appends and confirms the last. A
- * divergence, here or in the verifier, stops it, loudly. */
+ * and legs left to the verifier, follow_verify.c), and confirms by asking again from its new size
+ * with its root. A divergence, here or in the verifier, stops it, loudly. */
 #include <assert.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +16,12 @@
 #include "daemon/server.h"
 #include "tools/common/http_client.h"
 
-/* A synchronous primary answers its clients only after the confirmation of their batch: the
- * fetcher asks with wait_ms, and a primary with nothing new holds the request until its next batch
- * (sent while it commits it, standby.c), so the standby learns of each batch at once; the appender
- * confirms each page it appended on a request of its own. A primary that answers an empty page at
- * once (one that does not wait) is asked again after FOLLOW_BUSY_SLEEP_US while entries keep
- * coming (the last ones came less than FOLLOW_BUSY_MS ago), after FOLLOW_IDLE_SLEEP_US otherwise. */
+/* Asking is also how a batch is confirmed, and a synchronous primary answers its clients only
+ * after that confirmation: the standby asks with wait_ms, and a primary with nothing new holds the
+ * request until its next commit (standby.c), so the standby learns of each batch as soon as it is
+ * durable and asks again at once. A primary that answers an empty page at once (one that does not
+ * wait) is asked again after FOLLOW_BUSY_SLEEP_US while entries keep coming (the last ones came
+ * less than FOLLOW_BUSY_MS ago), after FOLLOW_IDLE_SLEEP_US otherwise. */
 #define FOLLOW_WAIT_MS 500u
 #define FOLLOW_IDLE_SLEEP_US 20000u
 #define FOLLOW_BUSY_MS 200u
@@ -169,226 +167,79 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
   return rc;
 }
 
+/* One round: ask from our size with our root (the confirmation), append what came. Returns 0
+ * when entries were appended, 1 when there was nothing new at once, 2 when nothing new came
+ * within the primary's wait, a negative code otherwise. */
+static int follow_round(struct daemon_server *srv, struct http_client *h, const char *origin,
+                        struct page *pg, char *why, size_t cap) {
+  uint64_t size = ledger_tree_size(srv->ledger);
+  uint8_t root[PROTO_HASH_BYTES];
+  char hex[2 * PROTO_HASH_BYTES + 1], path[160];
+  int rc = ledger_root(srv->ledger, size, root);
+  if (rc) return rc;
+  proto_hex_encode(root, sizeof root, hex, sizeof hex);
+  /* wait_ms: with nothing new the primary answers at its next commit (or after the wait) */
+  /* pending=1: a synchronous primary sends each batch while it commits it (both fsyncs at once) */
+  snprintf(path, sizeof path, "/v1/stream?from=%llu&root=%s&wait_ms=%u&pending=1", (unsigned long long)size, hex,
+           FOLLOW_WAIT_MS);
+  long status = 0;
+  json_t *ans = NULL;
+  uint64_t t0 = uv_hrtime();
+  rc = http_json(h, "GET", path, NULL, true, &status, &ans);
+  uint64_t t1 = uv_hrtime();
+  if (!rc && status != 200) {
+    const char *code = "", *msg = "";
+    http_error_code(ans, &code, &msg);
+    snprintf(why, cap, "GET /v1/stream: HTTP %ld %s %s", status, code, msg);
+    rc = !strcmp(code, "inconsistent") ? PROTO_E_INCONSISTENT : PROTO_E_BAD_REQUEST; /* by name, not status */
+  }
+  if (!rc) rc = follow_apply(srv, ans, origin, pg, why, cap);
+  uint64_t appended = ledger_tree_size(srv->ledger) - size;
+  if (!rc && appended) daemon_metrics_standby_append((t1 - t0) / 1000u, (uv_hrtime() - t1) / 1000u, appended);
+  /* an empty answer well before the wait: a primary that does not wait (older): pause instead */
+  if (!rc && !appended) rc = (t1 - t0) / 1000000u < FOLLOW_WAIT_MS / 2 ? 1 : 2;
+  page_free(pg);
+  json_decref(ans);
+  return rc;
+}
+
 static bool follow_fatal(int rc) {
   return rc == PROTO_E_DIVERGED || rc == PROTO_E_INCONSISTENT || rc == PROTO_E_BAD_CHECKPOINT ||
          rc == PROTO_E_UNKNOWN_LOG_KEY || rc == PROTO_E_CORRUPT || rc == PROTO_E_STORAGE ||
          rc == PROTO_E_MAP_FULL;
 }
 
-/* The stream, read by two threads: the fetcher asks for the next page while the appender appends
- * the last one (and confirms it on a request of its own), so that a page's round trip overlaps the
- * append before it. What the fetcher got waits in a slot of depth one. */
-struct follower {
-  struct daemon_server *srv;
-  uv_mutex_t mu;
-  uv_cond_t cv;
-  bool full, quit, resync; /* resync: the appender refused a page; ask from the tree's size again */
-  json_t *ans;             /* the answer in the slot, or NULL with rc and why */
-  int rc;
-  char why[512];
-  uint64_t from, ask_us;   /* what the answer was asked from, and how long it took */
-  char origin[PROTO_ORIGIN_BYTES_MAX + 1]; /* learned by the fetcher before its first answer */
-};
-
-/* A stream request as the follower makes it: 0 with the answer, or a code with why. A root is
- * sent when given: the confirmation that this node's tree of size `from` is durable. */
-static int follow_ask(struct http_client *h, uint64_t from, const uint8_t *root, bool wait, json_t **ans,
-                      char *why, size_t cap) {
-  char hex[2 * PROTO_HASH_BYTES + 1] = "", path[200];
-  if (root) proto_hex_encode(root, PROTO_HASH_BYTES, hex, sizeof hex);
-  /* wait_ms: with nothing new the primary answers at its next batch (or after the wait);
-   * pending=1: a synchronous primary sends each batch while it commits it (both fsyncs at once) */
-  char tail[24];
-  if (wait) snprintf(tail, sizeof tail, "&wait_ms=%u", FOLLOW_WAIT_MS);
-  else snprintf(tail, sizeof tail, "&limit=0");
-  snprintf(path, sizeof path, "/v1/stream?from=%llu%s%s&pending=1%s", (unsigned long long)from,
-           root ? "&root=" : "", hex, tail);
-  long status = 0;
-  *ans = NULL;
-  int rc = http_json(h, "GET", path, NULL, true, &status, ans);
-  if (rc) snprintf(why, cap, "%s", http_client_error(h));
-  if (!rc && status != 200) {
-    const char *code = "", *msg = "";
-    http_error_code(*ans, &code, &msg);
-    snprintf(why, cap, "GET /v1/stream: HTTP %ld %s %s", status, code, msg);
-    rc = !strcmp(code, "inconsistent") ? PROTO_E_INCONSISTENT : PROTO_E_BAD_REQUEST; /* by name, not status */
-    json_decref(*ans);
-    *ans = NULL;
-  }
-  return rc;
-}
-
-/* Puts what was fetched into the slot once the appender took the last; false when ending. */
-static bool slot_put(struct follower *f, json_t *ans, int rc, const char *why, uint64_t from, uint64_t ask_us) {
-  uv_mutex_lock(&f->mu);
-  while (f->full && !f->quit) uv_cond_wait(&f->cv, &f->mu);
-  bool ok = !f->quit;
-  if (ok) {
-    f->ans = ans, f->rc = rc, f->from = from, f->ask_us = ask_us, f->full = true;
-    snprintf(f->why, sizeof f->why, "%s", why);
-    uv_cond_broadcast(&f->cv);
-  }
-  uv_mutex_unlock(&f->mu);
-  if (!ok) json_decref(ans);
-  return ok;
-}
-
-/* Where the fetcher asks next: after the page it fetched last, or the tree's size after a refusal. */
-static uint64_t fetch_from(struct follower *f, uint64_t next, bool *known) {
-  uv_mutex_lock(&f->mu);
-  if (f->resync || !*known) next = ledger_tree_size(f->srv->ledger), f->resync = false, *known = true;
-  uv_mutex_unlock(&f->mu);
-  return next;
-}
-
-/* The fetcher: the origin once, then page after page; a primary that does not answer is asked
- * again after FOLLOW_RETRY_SLEEP_US, one that answers an empty page at once (one that does not
- * wait) after FOLLOW_BUSY_SLEEP_US while entries keep coming, FOLLOW_IDLE_SLEEP_US otherwise. */
-static void fetch_main(void *arg) {
-  struct follower *f = arg;
-  struct daemon_server *srv = f->srv;
-  (void)pthread_setname_np(pthread_self(), "quotad-fetch");
+static void follow_main(void *arg) {
+  struct daemon_server *srv = arg;
+  struct page *pg = calloc(1, sizeof *pg);
   struct http_client *h = http_client_new(srv->cfg->follow, NULL);
   if (h) http_client_set_timeout_ms(h, FOLLOW_REQUEST_MS_MAX);
   char origin[PROTO_ORIGIN_BYTES_MAX + 1] = "", why[512];
-  bool have_origin = false, known = false;
-  uint64_t next = 0, last_new_ms = 0;
-  for (;;) {
-    why[0] = '\0';
-    int rc = !h ? PROTO_E_NO_MEMORY : have_origin ? 0 : follow_identity(srv, h, origin, sizeof origin);
-    if (rc == 0 && !have_origin) {
-      http_client_set_read_key(h, srv->follow_key, origin);
-      uv_mutex_lock(&f->mu);
-      snprintf(f->origin, sizeof f->origin, "%s", origin);
-      uv_mutex_unlock(&f->mu);
-      have_origin = true;
-    } else if (rc && !why[0]) {
-      snprintf(why, sizeof why, "%s", h ? http_client_error(h) : "no memory");
-    }
-    next = fetch_from(f, next, &known);
-    json_t *ans = NULL;
-    uint64_t t0 = uv_hrtime(), size = ledger_tree_size(srv->ledger);
-    uint8_t root[PROTO_HASH_BYTES];
-    /* our root when nothing fetched waits for its append: a confirmation on the way */
-    bool confirm = next == size && ledger_root(srv->ledger, size, root) == 0;
-    if (!rc) rc = follow_ask(h, next, confirm ? root : NULL, true, &ans, why, sizeof why);
-    uint64_t t1 = uv_hrtime();
-    json_t *entries = json_object_get(ans, "entries");
-    size_t n = json_is_array(entries) ? json_array_size(entries) : 0;
-    if (!slot_put(f, ans, rc, why, next, (t1 - t0) / 1000u)) break;
-    if (rc) {
-      known = false;
-      usleep(FOLLOW_RETRY_SLEEP_US);
-      continue;
-    }
-    next += n; /* the page's end: the appender checks it against the tree */
-    if (n) last_new_ms = daemon_now_ms();
-    bool busy = daemon_now_ms() - last_new_ms < FOLLOW_BUSY_MS;
-    if (!n && (t1 - t0) / 1000000u < FOLLOW_WAIT_MS / 2) usleep(busy ? FOLLOW_BUSY_SLEEP_US : FOLLOW_IDLE_SLEEP_US);
-  }
-  http_client_free(h);
-}
-
-/* The appender's next answer from the slot: false when ending (follow_quit, or the fetcher gone). */
-static bool slot_take(struct follower *f, json_t **ans, int *rc, char *why, size_t cap, uint64_t *from,
-                      uint64_t *ask_us, char origin[PROTO_ORIGIN_BYTES_MAX + 1]) {
-  uv_mutex_lock(&f->mu);
-  while (!f->full && !__atomic_load_n(&f->srv->follow_quit, __ATOMIC_ACQUIRE))
-    (void)uv_cond_timedwait(&f->cv, &f->mu, 100 * 1000000ull);
-  bool got = f->full;
-  if (got) {
-    *ans = f->ans, *rc = f->rc, *from = f->from, *ask_us = f->ask_us, f->full = false, f->ans = NULL;
-    snprintf(why, cap, "%s", f->why);
-    memcpy(origin, f->origin, PROTO_ORIGIN_BYTES_MAX + 1);
-    uv_cond_broadcast(&f->cv);
-  }
-  uv_mutex_unlock(&f->mu);
-  return got;
-}
-
-/* After an append: confirms the new tree on the appender's own request (the fetcher's may be
- * waiting on the primary already). Only a divergence counts: the next ask confirms again. */
-static int follow_confirm(struct follower *f, struct http_client *h, char *why, size_t cap) {
-  uint64_t size = ledger_tree_size(f->srv->ledger);
-  uint8_t root[PROTO_HASH_BYTES];
-  json_t *ans = NULL;
-  int rc = ledger_root(f->srv->ledger, size, root);
-  if (!rc) rc = follow_ask(h, size, root, false, &ans, why, cap);
-  json_decref(ans);
-  return rc == PROTO_E_INCONSISTENT ? rc : 0;
-}
-
-/* Takes one answer: appends and confirms it, or says why not. 0; 1 for an answer asked from
- * another size than the tree's (asked before a page was refused: the fetcher asks again from the
- * tree's size); or a code (why filled). */
-static int follow_take(struct follower *f, struct http_client *h, struct page *pg, json_t *ans, uint64_t from,
-                       uint64_t ask_us, const char *origin, char *why, size_t cap) {
-  struct daemon_server *srv = f->srv;
-  uint64_t size = ledger_tree_size(srv->ledger), t1 = uv_hrtime();
-  if (from != size) return 1;
-  int rc = follow_apply(srv, ans, origin, pg, why, cap);
-  uint64_t appended = ledger_tree_size(srv->ledger) - size;
-  if (!rc && appended) {
-    daemon_metrics_standby_append(ask_us, (uv_hrtime() - t1) / 1000u, appended);
-    rc = follow_confirm(f, h, why, cap);
-  }
-  page_free(pg);
-  return rc;
-}
-
-static void follow_main(void *arg) {
-  struct daemon_server *srv = arg;
-  struct follower *f = calloc(1, sizeof *f);
-  struct page *pg = calloc(1, sizeof *pg);
-  struct http_client *h = http_client_new(srv->cfg->follow, NULL);
-  uv_thread_t fetcher;
-  bool started = false, said_away = false, keyed = false;
+  bool have_origin = false, said_away = false;
   int said_rc = 0; /* the kind of failure last said: a new kind is said again */
-  if (f && pg && h) {
-    f->srv = srv;
-    http_client_set_timeout_ms(h, FOLLOW_REQUEST_MS_MAX);
-    uv_mutex_init(&f->mu);
-    uv_cond_init(&f->cv);
-    started = uv_thread_create(&fetcher, fetch_main, f) == 0;
-  }
-  char why[512], origin[PROTO_ORIGIN_BYTES_MAX + 1];
-  while (started && !__atomic_load_n(&srv->follow_quit, __ATOMIC_ACQUIRE)) {
-    json_t *ans = NULL;
-    int rc = 0;
-    uint64_t from = 0, ask_us = 0;
-    if (!slot_take(f, &ans, &rc, why, sizeof why, &from, &ask_us, origin)) continue;
-    if (!keyed && origin[0]) http_client_set_read_key(h, srv->follow_key, origin), keyed = true;
-    if (!rc) why[0] = '\0', rc = follow_take(f, h, pg, ans, from, ask_us, origin, why, sizeof why);
-    json_decref(ans);
+  uint64_t last_new_ms = 0; /* when the last round appended entries */
+  while (pg && h && !__atomic_load_n(&srv->follow_quit, __ATOMIC_ACQUIRE)) {
+    why[0] = '\0';
+    int rc = have_origin ? 0 : follow_identity(srv, h, origin, sizeof origin);
+    if (rc == 0 && !have_origin) http_client_set_read_key(h, srv->follow_key, origin);
+    have_origin = have_origin || rc == 0;
+    if (rc == 0) rc = follow_round(srv, h, origin, pg, why, sizeof why);
     if (follow_fatal(rc)) {
       daemon_follow_stop_loudly(srv, why[0] ? why : proto_err_message(rc));
       break;
     }
-    if (rc) { /* the fetcher asks from the tree's size again */
-      uv_mutex_lock(&f->mu);
-      f->resync = true;
-      uv_mutex_unlock(&f->mu);
-    }
     if (rc < 0 && (!said_away || rc != said_rc))
       daemon_log(DAEMON_LOG_WARNING, "standby: no entries from the primary %s (%s); retrying",
-                 srv->cfg->follow, why[0] ? why : proto_err_name(rc));
+                 srv->cfg->follow, why[0] ? why : rc > -1000 ? http_client_error(h) : proto_err_name(rc));
     if (rc >= 0 && said_away) daemon_log(DAEMON_LOG_NOTICE, "standby: following %s again", srv->cfg->follow);
     said_away = rc < 0;
     said_rc = rc < 0 ? rc : 0;
-  }
-  if (started) {
-    uv_mutex_lock(&f->mu);
-    f->quit = true;
-    uv_cond_broadcast(&f->cv);
-    uv_mutex_unlock(&f->mu);
-    uv_thread_join(&fetcher);
-    json_decref(f->ans);
-    uv_mutex_destroy(&f->mu);
-    uv_cond_destroy(&f->cv);
+    if (rc == 0) last_new_ms = daemon_now_ms();
+    bool busy = daemon_now_ms() - last_new_ms < FOLLOW_BUSY_MS;
+    if (rc && rc != 2) usleep(rc < 0 ? FOLLOW_RETRY_SLEEP_US : busy ? FOLLOW_BUSY_SLEEP_US : FOLLOW_IDLE_SLEEP_US);
   }
   http_client_free(h);
   free(pg);
-  free(f);
 }
 
 /* A node that was a standby and starts as a primary first verifies what its verifier had not. */
