@@ -22,6 +22,13 @@ node_lib_init() { # node_lib_init PREFIX
   STARTED=$(date +%s)
   trap node_lib_cleanup EXIT
 }
+# the registry's keys in $T: log.key (named ORIGIN; its verifier key in VK), op.key, auditor.key
+node_lib_keys() { # node_lib_keys ORIGIN
+  "$Q" keygen "$T/log.key" --name "$1" >/dev/null
+  "$Q" keygen "$T/op.key" >/dev/null
+  "$Q" keygen "$T/auditor.key" >/dev/null
+  VK=$(cat "$T/log.key.vkey")
+}
 node_lib_cleanup() {
   for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   [ -d "$T/etcd" ] && bash "$(dirname "${BASH_SOURCE[0]}")/etcd_cluster.sh" stop "$T/etcd"

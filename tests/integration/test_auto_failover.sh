@@ -24,10 +24,7 @@ ETCD=$(bash "$HERE/etcd_cluster.sh" start "$T/etcd") || { echo "FAIL - etcd did 
 NODE_FLAGS=(--etcd-endpoints "$ETCD")
 echo "#      etcd cluster up in $(( $(date +%s) - t0 )) s: $ETCD"
 ORIGIN=auto.quotad.example/cets
-"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
-"$Q" keygen "$T/op.key" >/dev/null
-"$Q" keygen "$T/auditor.key" >/dev/null
-VK=$(cat "$T/log.key.vkey")
+node_lib_keys "$ORIGIN"
 AUTO=(--standby-sync --standby-timeout-ms 8000 --etcd-lease-ttl-s 2)
 start P "$T/a" "${AUTO[@]}" || { echo "FAIL - the primary did not start"; cat "$T/P.log"; exit 1; }
 "$Q" --url "$P_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null

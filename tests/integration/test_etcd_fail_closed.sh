@@ -19,9 +19,7 @@ metric() { curl -s "http://127.0.0.1:$MPORT/metrics" | sed -n "s/^$1 //p"; } # o
 ETCD=$(bash "$HERE/etcd_cluster.sh" start "$T/etcd") || { echo "FAIL - etcd did not start"; exit 1; }
 NODE_FLAGS=(--etcd-endpoints "$ETCD")
 ORIGIN=closed.quotad.example/cets
-"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
-"$Q" keygen "$T/op.key" >/dev/null
-"$Q" keygen "$T/auditor.key" >/dev/null
+node_lib_keys "$ORIGIN"
 MPORT=$(free_port)
 start P "$T/p" --metrics-listen "127.0.0.1:$MPORT" || { echo "FAIL - the primary did not start"; cat "$T/P.log"; exit 1; }
 "$Q" --url "$P_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null

@@ -58,10 +58,7 @@ ETCD=$(bash "$HERE/etcd_cluster.sh" start "$T/etcd") || { echo "FAIL - etcd did 
 NODE_FLAGS=(--etcd-endpoints "$ETCD" --witness-policy "$T/policy" --checkpoint-interval-ms 100 --witness-timeout-ms 1000)
 echo "#      etcd cluster up in $(( $(date +%s) - t0 )) s: $ETCD"
 ORIGIN=failover.quotad.example/cets
-"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
-"$Q" keygen "$T/op.key" >/dev/null
-"$Q" keygen "$T/auditor.key" >/dev/null
-VK=$(cat "$T/log.key.vkey")
+node_lib_keys "$ORIGIN"
 start_witnesses "$ORIGIN" "$VK" || { echo "FAIL - witness set-up"; exit 1; }
 
 CYCLES=10

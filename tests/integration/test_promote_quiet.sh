@@ -21,10 +21,7 @@ open_account() { "$Q" --url "$1" --key "$T/op.key" account-open --account "$2" -
 
 ETCD=$(bash "$HERE/etcd_cluster.sh" start "$T/etcd") || { echo "FAIL - etcd did not start"; exit 1; }
 ORIGIN=quiet.quotad.example/cets
-"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
-"$Q" keygen "$T/op.key" >/dev/null
-"$Q" keygen "$T/auditor.key" >/dev/null
-VK=$(cat "$T/log.key.vkey")
+node_lib_keys "$ORIGIN"
 start_witnesses "$ORIGIN" "$VK" || { echo "FAIL - witness set-up"; exit 1; }
 NODE_FLAGS=(--etcd-endpoints "$ETCD" --witness-policy "$T/policy" --checkpoint-interval-ms 50
             --witness-timeout-ms 1500)

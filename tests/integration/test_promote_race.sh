@@ -21,9 +21,7 @@ etcd_value() { # etcd_value KEY
 ETCD=$(bash "$HERE/etcd_cluster.sh" start "$T/etcd") || { echo "FAIL - etcd did not start"; exit 1; }
 NODE_FLAGS=(--etcd-endpoints "$ETCD")
 ORIGIN=race.quotad.example/cets
-"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
-"$Q" keygen "$T/op.key" >/dev/null
-"$Q" keygen "$T/auditor.key" >/dev/null
+node_lib_keys "$ORIGIN"
 start P "$T/p" || { echo "FAIL - the primary did not start"; cat "$T/P.log"; exit 1; }
 "$Q" --url "$P_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null
 "$Q" --url "$P_URL" --key "$T/op.key" key-register --public-key "$T/auditor.key" --role auditor --scope 0 --name audit >/dev/null

@@ -14,10 +14,7 @@ node_lib_init wfloor
 open_account() { "$Q" --url "$1" --key "$T/op.key" account-open --account "$2" --kind participant --name "a$2"; }
 
 ORIGIN=wfloor.quotad.example/cets
-"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
-"$Q" keygen "$T/op.key" >/dev/null
-"$Q" keygen "$T/auditor.key" >/dev/null
-VK=$(cat "$T/log.key.vkey")
+node_lib_keys "$ORIGIN"
 start_witnesses "$ORIGIN" "$VK" || { echo "FAIL - witness set-up"; exit 1; }
 NODE_FLAGS=(--witness-policy "$T/policy" --checkpoint-interval-ms 100 --witness-timeout-ms 1000)
 

@@ -27,10 +27,7 @@ same_checkpoint() {
 }
 
 ORIGIN=standby.quotad.example/cets
-"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
-"$Q" keygen "$T/op.key" >/dev/null
-"$Q" keygen "$T/auditor.key" >/dev/null
-VK=$(cat "$T/log.key.vkey")
+node_lib_keys "$ORIGIN"
 
 start P "$T/primary" || { echo "FAIL - the primary did not start"; exit 1; }
 "$Q" --url "$P_URL" init --origin "$ORIGIN" --log-key "$T/log.key" --operator-key "$T/op.key" >/dev/null

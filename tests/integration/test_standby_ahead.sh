@@ -21,10 +21,7 @@ metric() { curl -s "http://127.0.0.1:$MPORT/metrics" | sed -n "s/^$1 //p"; } # t
 open_acct() { "$Q" --url "$P_URL" --key "$T/op.key" account-open --account "$1" --kind participant --name "a$1"; }
 
 ORIGIN=ahead.quotad.example/cets
-"$Q" keygen "$T/log.key" --name "$ORIGIN" >/dev/null
-"$Q" keygen "$T/op.key" >/dev/null
-"$Q" keygen "$T/auditor.key" >/dev/null
-VK=$(cat "$T/log.key.vkey")
+node_lib_keys "$ORIGIN"
 MPORT=$(free_port) PPORT=$(free_port)
 SYNC=(--standby-sync --standby-timeout-ms 2000 --metrics-listen "127.0.0.1:$MPORT")
 
