@@ -24,14 +24,6 @@ static struct daemon_batch *batch_at(struct daemon_server *srv, uint64_t k) {
   return &srv->batches[k % DAEMON_WRITER_BATCHES];
 }
 
-/* After the commit, before any client hears ok (the fence thread, one batch at a time in commit
- * order): with standby.sync the standby's confirmation of the batch's tree, then the signature
- * over exactly that tree (a later batch may be committed already and is not confirmed yet).
- * Without a witness policy the checkpoint is then published through the one publication pipeline
- * (publish.c: etcd swap, high-water file); with one the publisher thread does that, and
- * acknowledgement is fenced here by the standby's confirmation or, without a confirming standby,
- * an etcd check of the epoch. A code here answers the batch's accepted submissions instead of ok;
- * so does a node whose writes stopped after the batch was committed (superseded, read-only). */
 /* The size this fence signs: its batch's or, when batches after it are committed already (and,
  * with standby.sync, confirmed), the last of them: one signature and one publication for them all;
  * their own fences then find it signed and published. (The fence thread; b is the oldest batch
@@ -52,6 +44,14 @@ static uint64_t fence_sign_size(struct daemon_server *srv, const struct daemon_b
   return size;
 }
 
+/* After the commit, before any client hears ok (the fence thread, one batch at a time in commit
+ * order): with standby.sync the standby's confirmation of the batch's tree, then the signature
+ * over exactly that tree (a later batch may be committed already and is not confirmed yet).
+ * Without a witness policy the checkpoint is then published through the one publication pipeline
+ * (publish.c: etcd swap, high-water file); with one the publisher thread does that, and
+ * acknowledgement is fenced here by the standby's confirmation or, without a confirming standby,
+ * an etcd check of the epoch. A code here answers the batch's accepted submissions instead of ok;
+ * so does a node whose writes stopped after the batch was committed (superseded, read-only). */
 static int commit_fence(struct daemon_server *srv, const struct daemon_batch *b) {
   PROTO_ASSERT(b->rc == 0 && b->info.tree_size <= ledger_tree_size(srv->ledger));
   int rc = srv->cfg->standby_sync ? daemon_standby_wait(srv, b->info.tree_size) : 0;
@@ -312,7 +312,6 @@ int daemon_writer_start(struct daemon_server *srv) {
   size_t cap = srv->cfg->limits.batch_entries_max;
   int rc = 0;
   for (unsigned i = 0; i < DAEMON_WRITER_BATCHES && !rc; i++) rc = batch_init(&srv->batches[i], cap);
-  if (rc) return rc;
   if (!rc) rc = daemon_standby_pending_start(srv);
   if (rc) return rc;
   /* with standby.sync each batch goes to the standby while it is being committed here */

@@ -53,6 +53,13 @@ check("a batch committed during the wait: the stream answers with its entry",
 
 st, j = q.read_as(w.op, "/v1/stream?from=%d&wait_ms=1001" % (size + 1))
 check("wait_ms above 1000 is refused (bad_argument)", st == 400 and j.get("error", {}).get("code") == "bad_argument", (st, j))
+size_now = q.tree_size()
+st, j = q.read_as(w.op, "/v1/stream?from=%d&pending=2" % size_now)
+check("pending other than 0 or 1 is refused (bad_argument)", st == 400 and j.get("error", {}).get("code") == "bad_argument", (st, j))
+st, j = q.read_as(w.op, "/v1/stream?from=%d&pending=1" % (size_now + 5))
+check("from past the tree (nothing pending) is refused (bad_argument), naming the size",
+      st == 400 and j.get("error", {}).get("code") == "bad_argument" and str(size_now) in j["error"].get("message", ""), (st, j))
+check("refused stream requests left the ledger unchanged", q.tree_size() == size_now)
 
 # at most 8 stream requests wait at once (each is handled again at every commit): a ninth answers
 # at once, while the eight still wait
