@@ -2,21 +2,25 @@
 """bench/echo_standby.py: a stand-in for a synchronous standby on a machine of its own, for
 bench/modes.py's "standby_elsewhere" configuration. It asks the primary's stream exactly as
 `quotad --follow` does (GET /v1/stream?from=N&root=HEX&wait_ms=500&pending=1, a read signed with
-the operator key), and on a page with entries it sleeps for as long as the primary's own commit of
-that many entries took (--append-ms-per-entry times the page's entries) before it confirms the
-page by asking again from its end with its root. It checks nothing: it models the time a standby
-on another machine takes (rules, root, fsync), not its checks, and trusts the primary's root.
-Before the genesis the stream answers an error: it asks again every 20 ms. SIGTERM stops it; it
-then writes what it did (pages, entries, time asleep and asking, the size it confirmed) to --stats.
+the operator key) and does on each page what the standby does before it confirms (daemon/journal.c):
+it decodes the entries, computes the root they give from its tree's right edge (RFC 9162) and
+compares it with the page's, writes the page to its journal file and fdatasyncs it; then it
+confirms by asking again from the page's end with that root. What a standby does after the
+confirmation (its applier's rules and ledger commit, its verifier's signature checks) runs on the
+standby's own machine, off the primary's path: the stand-in leaves it out. A page whose root
+differs ends it with an error (the model would be wrong). Before the genesis the stream answers an
+error: it asks again every 20 ms. SIGTERM stops it; it then writes what it did (pages, entries,
+time journaling and asking, the size it confirmed) to --stats.
 
-usage: bench/echo_standby.py --url URL --key FILE --origin ORIGIN --append-ms-per-entry MS
-         [--stats FILE]"""
+usage: bench/echo_standby.py --url URL --key FILE --origin ORIGIN --journal FILE [--stats FILE]"""
 import argparse
 import base64
 import hashlib
 import http.client
 import json
+import os
 import signal
+import struct
 import sys
 import time
 import urllib.parse
@@ -30,6 +34,7 @@ WAIT_MS = 500  # the primary holds a request with nothing new this long (as quot
 RETRY_S = 0.02  # an error (before the genesis, a replaced pending batch): ask again after 20 ms
 REQUEST_S_MAX = 2.0  # one stream request, whole (as quotad's standby: a paused primary cannot hold it)
 HASH_BYTES = 32
+JOURNAL_MAGIC = b"QSJ1"  # the record's head, as daemon/journal.c writes it (docs/STORAGE.md)
 
 
 class Stop(Exception):
@@ -61,17 +66,47 @@ class Signer:
         return {"Authorization": f"Quotad-Ed25519 key={self.key_hash}, time={now}, sig={sig}"}
 
 
+class Edge:
+    """The right edge of a Merkle tree (RFC 9162): one complete subtree hash per bit of its size."""
+
+    def __init__(self):
+        self.stack, self.count = [], 0
+
+    def copy(self):
+        e = Edge()
+        e.stack, e.count = list(self.stack), self.count
+        return e
+
+    def add(self, leaf):
+        self.stack.append(hashlib.sha256(b"\x00" + leaf).digest())
+        done = self.count
+        while done & 1:
+            right, left = self.stack.pop(), self.stack.pop()
+            self.stack.append(hashlib.sha256(b"\x01" + left + right).digest())
+            done >>= 1
+        self.count += 1
+
+    def root(self):
+        if not self.stack:
+            return hashlib.sha256(b"").digest()
+        h = self.stack[-1]
+        for left in reversed(self.stack[:-1]):
+            h = hashlib.sha256(b"\x01" + left + h).digest()
+        return h
+
+
 class Follower:
     """The standby's state as the primary sees it: a size, its root, and what was done so far."""
 
-    def __init__(self, url, signer, ms_per_entry):
+    def __init__(self, url, signer, journal):
         u = urllib.parse.urlsplit(url)
         self.host, self.port = u.hostname, u.port or 80
-        self.signer, self.ms_per_entry = signer, ms_per_entry
-        self.size, self.root = 0, hashlib.sha256(b"").digest()  # the empty tree (RFC 9162)
+        self.signer = signer
+        self.size, self.root, self.edge = 0, hashlib.sha256(b"").digest(), Edge()  # the empty tree
+        self.journal = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self.conn = None
-        self.stats = {"append_ms_per_entry": ms_per_entry, "pages": 0, "entries": 0, "pending_pages": 0,
-                      "slept_s": 0.0, "ask_s": 0.0, "errors": 0, "confirmed_size": 0}
+        self.stats = {"pages": 0, "entries": 0, "pending_pages": 0, "journal_s": 0.0, "ask_s": 0.0,
+                      "errors": 0, "confirmed_size": 0}
 
     def ask(self):
         """One stream request from our size with our root (the confirmation): (status, answer)."""
@@ -92,21 +127,33 @@ class Follower:
             return r.status, None
 
     def take(self, ans, asked_s):
-        """A page: sleep as the primary's commit of as many entries took, then it is ours."""
-        end, n = int(ans["end"]), len(ans.get("entries") or [])
+        """A page: its root checked from the right edge, then into the journal, fdatasynced."""
+        t0 = time.monotonic()
+        end, entries = int(ans["end"]), ans.get("entries") or []
+        n = len(entries)
         root = base64.b64decode(ans["root"])
         assert len(root) == HASH_BYTES and end == self.size + n, "a page runs from our size to its end"
         if n == 0:
             return
-        self.stats["ask_s"] += asked_s
-        nap = n * self.ms_per_entry / 1000.0
-        time.sleep(nap)  # the standby's append (rules, root, fsync) on its own machine
-        self.size, self.root = end, root
+        edge, body = self.edge.copy(), []
+        for e in entries:
+            leaf = base64.b64decode(e["leaf"])
+            legs = base64.b64decode(e["legs_blob"]) if e.get("legs_blob") else b""
+            edge.add(leaf)
+            body.append(struct.pack("<II", len(leaf), len(legs)) + leaf + legs)
+        if edge.root() != root:
+            sys.exit(f"echo_standby: the page from {self.size} gives another root than it names")
+        body = b"".join(body)
+        rec = JOURNAL_MAGIC + struct.pack("<QII", self.size, n, len(body)) + root + body
+        os.write(self.journal, rec + hashlib.sha256(rec).digest())
+        os.fdatasync(self.journal)
+        self.size, self.root, self.edge = end, root, edge
         st = self.stats
+        st["ask_s"] += asked_s
+        st["journal_s"] += time.monotonic() - t0
         st["pages"] += 1
         st["entries"] += n
         st["pending_pages"] += 1 if ans.get("pending") else 0
-        st["slept_s"] += nap
         st["confirmed_size"] = end  # confirmed by the next ask
 
     def run(self):
@@ -125,12 +172,10 @@ def main():
     ap.add_argument("--url", required=True)
     ap.add_argument("--key", required=True)
     ap.add_argument("--origin", required=True)
-    ap.add_argument("--append-ms-per-entry", type=float, required=True)
+    ap.add_argument("--journal", required=True)
     ap.add_argument("--stats")
     a = ap.parse_args()
-    if a.append_ms_per_entry < 0:
-        sys.exit("echo_standby: --append-ms-per-entry is a time, 0 or more")
-    f = Follower(a.url, Signer(a.key, a.origin), a.append_ms_per_entry)
+    f = Follower(a.url, Signer(a.key, a.origin), a.journal)
     signal.signal(signal.SIGTERM, on_term)
     try:
         f.run()

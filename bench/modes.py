@@ -4,8 +4,10 @@ that rate) measured in one run on a single node and then with what a production 
 three quota-witness processes on loopback with a 2-of-3 policy, a synchronous standby
 (`quotad --follow`, `standby.sync` on the primary), and both; with --standby, last, the primary
 with `standby.sync` and a stand-in for a standby on a machine of its own (bench/echo_standby.py:
-it takes each batch as the standby does and confirms it after as long as the single node's own
-commit of that many entries took), whose ratio is the one to expect with a real standby there.
+it does on each page what the standby does before it confirms: the root from its tree's right
+edge, the page to its journal and an fdatasync; the applier's and verifier's work after the
+confirmation would run on the standby's own machine), whose ratio is the one to expect with a
+real standby there.
 Each configuration gets fresh keys: the log key is made first so that the witnesses can be
 configured with its verifier key, then quota-bench drives the running primary (--url) and
 reports, besides throughput and latency, the checkpoints published in the window and the CPU of
@@ -131,6 +133,10 @@ def timing_profile(nodes):
                 "ask_ms": per_batch(m, "quotad_standby_ask_seconds_sum", c),
                 "append_ms": per_batch(m, "quotad_standby_append_seconds_sum", c),
                 "verify_ms_off_path": per_batch(m, "quotad_standby_verify_seconds_sum", c),
+                "applies": int(m.get("quotad_standby_applies_total") or 0),
+                "entries_per_apply": per_batch(m, "quotad_standby_applied_entries_total", "quotad_standby_applies_total")
+                and round(m["quotad_standby_applied_entries_total"] / m["quotad_standby_applies_total"], 1),
+                "apply_ms": per_batch(m, "quotad_standby_apply_seconds_sum", "quotad_standby_applies_total"),
             }
     return prof
 
@@ -144,15 +150,14 @@ def stand_in_stats(node):
 
 
 def stand_in_profile(st):
-    """The stand-in's pages per confirmation: how long it waited for each and slept on it."""
+    """The stand-in's pages per confirmation: how long it waited for each and journaled it."""
     pages = st.get("pages") or 0
     return {
         "pages": pages,
         "pages_sent_ahead": st.get("pending_pages"),
         "entries_per_page": round(st["entries"] / pages, 1) if pages else None,
         "ask_ms": round(1000 * st["ask_s"] / pages, 2) if pages else None,
-        "sleep_ms": round(1000 * st["slept_s"] / pages, 2) if pages else None,
-        "append_ms_per_entry": st.get("append_ms_per_entry"),
+        "journal_ms": round(1000 * st["journal_s"] / pages, 2) if pages else None,
         "errors": st.get("errors"),
     }
 
@@ -228,24 +233,15 @@ def start_quotad(build, d, name, extra, nodes):
 
 def start_stand_in(a, d, primary, nodes):
     """bench/echo_standby.py on the primary's stream (signing with the operator key, as the
-    standby does), confirming each batch after a.append_ms_per_entry per entry. Named "standby":
-    quota-bench watches its CPU under that name."""
-    if a.append_ms_per_entry is None:
-        raise RuntimeError("the single node's commit time per entry is not known: no stand-in")
+    standby does), confirming each page once its root is checked and it is in the stand-in's
+    journal, fdatasynced. Named "standby": quota-bench watches its CPU under that name."""
     argv = [sys.executable, os.path.join(HERE, "echo_standby.py"), "--url", primary.url,
             "--key", f"{d}/operator.key", "--origin", ORIGIN,
-            "--append-ms-per-entry", repr(a.append_ms_per_entry), "--stats", f"{d}/stand-in.json"]
+            "--journal", f"{d}/stand-in.journal", "--stats", f"{d}/stand-in.json"]
     n = Node("standby", argv, f"{d}/stand-in.log")
     n.stats = f"{d}/stand-in.json"
     nodes.append(n)
     return n
-
-
-def commit_ms_per_entry(result):
-    """The single node's commit time per entry (ms) over its run, from its timing profile."""
-    p = (result or {}).get("timing_profile", {}).get("primary", {})
-    ms, per = p.get("commit_ms"), p.get("entries_per_batch")
-    return ms / per if ms is not None and per else None
 
 
 def run_config(a, name, witnesses, standby):
@@ -386,15 +382,17 @@ def profile_line(label, t):
             f"{fmt(p.get('entries_per_batch'))} entries; commit {fmt(p.get('commit_ms'), ' ms')}, "
             f"waiting for the fence {fmt(p.get('queued_ms'), ' ms')}, fence {fmt(p.get('fence_ms'), ' ms')}")
     if s.get("appends"):
-        line += (f"; the standby: {fmt(s.get('appends'))} appends of {fmt(s.get('entries_per_append'))} "
-                 f"entries, ask to answer {fmt(s.get('ask_ms'), ' ms')}, append (rules, root, fsync) "
-                 f"{fmt(s.get('append_ms'), ' ms')}, then signature verification "
-                 f"{fmt(s.get('verify_ms_off_path'), ' ms')} off the confirmation's path")
+        line += (f"; the standby: {fmt(s.get('appends'))} pages of {fmt(s.get('entries_per_append'))} "
+                 f"entries, ask to answer {fmt(s.get('ask_ms'), ' ms')}, journal (root, write, fdatasync) "
+                 f"{fmt(s.get('append_ms'), ' ms')}; off the confirmation's path, its applier "
+                 f"{fmt(s.get('applies'))} ledger commits of {fmt(s.get('entries_per_apply'))} entries "
+                 f"(rules, root, fsync) of {fmt(s.get('apply_ms'), ' ms')}, its verifier "
+                 f"{fmt(s.get('verify_ms_off_path'), ' ms')} of signature checks per page")
     e = t.get("stand_in") or {}
     if e.get("pages"):
         line += (f"; the stand-in: {fmt(e.get('pages'))} pages of {fmt(e.get('entries_per_page'))} "
-                 f"entries, ask to answer {fmt(e.get('ask_ms'), ' ms')}, then asleep "
-                 f"{fmt(e.get('sleep_ms'), ' ms')} ({fmt(e.get('append_ms_per_entry'), ' ms')} per entry) "
+                 f"entries, ask to answer {fmt(e.get('ask_ms'), ' ms')}, then "
+                 f"{fmt(e.get('journal_ms'), ' ms')} to check its root and write and fdatasync its journal "
                  "before it confirms")
     if p.get("sent_ahead"):
         line += (f"; {fmt(p.get('sent_ahead'))} batches sent to the standby while the primary committed "
@@ -411,11 +409,13 @@ def elsewhere_paragraph(run):
     return (f"\n{CONFIGS['standby_elsewhere'][2]}: a model, not a standby. The primary is real and "
             "does all its work (`standby.sync`: each batch sent to the standby while it commits it, its "
             "clients answered only once the standby confirmed it, the fence); the standby is a stand-in "
-            "(bench/echo_standby.py) that asks the stream as `quotad --follow` does and confirms each "
-            "batch after as long as the single node's own commit of that many entries took "
-            f"({fmt(e.get('append_ms_per_entry'), ' ms')} per entry), checking nothing: a standby "
-            "whose verification and fsync run on another machine and take as long as this primary's "
-            f"own commit. {ELSEWHERE[0].upper() + ELSEWHERE[1:]}: ratio to the single node "
+            "(bench/echo_standby.py) that asks the stream as `quotad --follow` does and does on each "
+            "page what the standby does before it confirms (the root from its tree's right edge, the "
+            "page to a journal file and its fdatasync, on this machine's disk: "
+            f"{fmt(e.get('journal_ms'), ' ms')} per page), leaving out what the standby does after "
+            "its confirmation (the applier's rules and ledger commit, the verifier's signature checks), "
+            "which runs on the standby's own machine, off the primary's path. "
+            f"{ELSEWHERE[0].upper() + ELSEWHERE[1:]}: ratio to the single node "
             f"{fmt(run.get('expected_ratio_standby_elsewhere'))}.\n")
 
 
@@ -477,8 +477,7 @@ def main():
     names = ["single"] + (["witnesses"] if a.witnesses else []) + \
         (["standby", "standby_witnesses", "standby_elsewhere"] if a.standby else [])
     raw = {}
-    for n in names:  # the single node first: its commit time per entry paces the stand-in
-        a.append_ms_per_entry = commit_ms_per_entry(raw.get("single"))
+    for n in names:
         raw[n] = run_config(a, n, *CONFIGS[n][:2])
     single_tx = window(raw["single"], False).get("tx_per_s")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -627,6 +627,7 @@ static void get_metrics(struct ctx *x) {
   g.standby_diverged = __atomic_load_n(&x->srv->follow_failed, __ATOMIC_ACQUIRE);
   uint64_t verified = ledger_verified_size(x->srv->ledger); /* read after the size: may have passed it */
   g.standby_unverified = g.tree_size > verified ? g.tree_size - verified : 0;
+  g.standby_unapplied = daemon_journal_unapplied(x->srv);
   g.standby_away = __atomic_load_n(&x->srv->standby_alone, __ATOMIC_ACQUIRE) ||
                    __atomic_load_n(&x->srv->standby_stalled, __ATOMIC_ACQUIRE);
   g.unpublished = daemon_publish_waiting_since_ms(x->srv) != 0;

@@ -346,6 +346,7 @@ void daemon_metrics_fence(uint64_t queued_us, uint64_t fence_us);
  * us and entries; any thread. */
 void daemon_metrics_standby_append(uint64_t ask_us, uint64_t append_us, uint64_t entries);
 void daemon_metrics_standby_verify(uint64_t verify_us, uint64_t entries);
+void daemon_metrics_standby_apply(uint64_t apply_us, uint64_t entries);
 /* A primary's batch sent to its standby before its commit (standby.c), and one the standby had
  * confirmed when that commit ended (writer.c); any thread. */
 void daemon_metrics_sent_ahead(void);
@@ -361,6 +362,7 @@ struct daemon_gauges {
   bool read_only;             /* writes stopped (highwater.c) */
   bool standby_diverged;      /* a standby that stopped following (follow.c) */
   uint64_t standby_unverified; /* a standby's entries appended, signatures not yet verified */
+  uint64_t standby_unapplied;  /* a standby's entries confirmed (journaled), not yet in its ledger */
   bool standby_away;          /* standby.sync: the standby is away (alone or stalled) */
   bool unpublished;           /* a signed checkpoint waits for its etcd swap (publish.c) */
 };

@@ -1,9 +1,10 @@
 /* follow: a standby (`quotad --follow URL`). One thread asks the primary for the entries after its
  * tree (GET /v1/stream, signed with the standby's operator or auditor key; the answer carries the
- * checkpoint signed by the registry's log key), appends them verbatim with
- * ledger_append_entries_deferred (rules checked, the root compared before the commit; signatures
- * and legs left to the verifier, follow_verify.c), and confirms by asking again from its new size
- * with its root. A divergence, here or in the verifier, stops it, loudly. */
+ * checkpoint signed by the registry's log key), checks each page's root against its tree and writes
+ * the page to its journal (journal.c: one fdatasync), and confirms by asking again from its new
+ * size with its root. The journal's applier appends the pages to the ledger just after
+ * (ledger_append_entries_deferred: every rule, the root again), and the verifier checks their
+ * signatures and legs after that (follow_verify.c). A divergence anywhere stops it, loudly. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,21 +101,20 @@ void daemon_follow_stop_loudly(struct daemon_server *srv, const char *why) {
              "reads of what it holds)", why, srv->cfg->follow);
 }
 
-/* The entries past the primary's latest checkpoint came with no log-key signature over their root
- * (with standby.sync the primary signs only after this standby confirmed them): each checkpoint
- * the primary sends that this tree reaches must have this tree's root at its size. */
-static int follow_check_signed(struct daemon_server *srv, const struct tlog_checkpoint *cp, char *why, size_t cap) {
+/* See server.h. The follower's thread and the applier's (journal.c). */
+int daemon_follow_check_signed(struct daemon_server *srv, const struct tlog_checkpoint *cp, char *why, size_t cap) {
   uint8_t mine[PROTO_HASH_BYTES];
-  if (cp->size > ledger_tree_size(srv->ledger)) return 0; /* checked once this tree reaches it */
+  PROTO_ASSERT(cp->size <= ledger_tree_size(srv->ledger));
   int rc = ledger_root(srv->ledger, cp->size, mine);
   if (rc) return rc;
   if (memcmp(mine, cp->root, sizeof mine) == 0) {
     /* what this standby may sign too: its primary's log key signed this tree (the stream's pages
      * past it carry no signature over their root; a changed page must never get one here) */
-    if (cp->size > __atomic_load_n(&srv->follow_signed_size, __ATOMIC_ACQUIRE)) {
-      __atomic_store_n(&srv->follow_signed_size, cp->size, __ATOMIC_RELEASE);
-      daemon_follow_appended(srv); /* the verifier signs it once verified (it may be already) */
+    uint64_t was = __atomic_load_n(&srv->follow_signed_size, __ATOMIC_ACQUIRE);
+    while (cp->size > was && !__atomic_compare_exchange_n(&srv->follow_signed_size, &was, cp->size, false,
+                                                          __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
     }
+    if (cp->size > was) daemon_follow_appended(srv); /* the verifier signs it once verified (it may be already) */
     return 0;
   }
   snprintf(why, cap, "the primary's checkpoint at size %llu has another root than the entries it "
@@ -128,7 +128,8 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
                         char *why, size_t cap) {
   const char *note = json_string_value(json_object_get(ans, "checkpoint"));
   const char *root_b64 = json_string_value(json_object_get(ans, "root"));
-  uint64_t size = ledger_tree_size(srv->ledger), end = (uint64_t)json_integer_value(json_object_get(ans, "end"));
+  uint8_t held_root[PROTO_HASH_BYTES];
+  uint64_t size = daemon_journal_end(srv, held_root), end = (uint64_t)json_integer_value(json_object_get(ans, "end"));
   struct tlog_checkpoint cp = {0};
   uint8_t root[PROTO_HASH_BYTES + 2];
   /* A synchronous primary signs its first checkpoint only once this standby confirmed the genesis:
@@ -155,12 +156,15 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
                proto_err_name(rc));
       return rc;
     }
-    /* Durable and root-checked is what the confirmation (the next ask) says; the signatures are
-     * the verifier's, just after (a synchronous primary waits for the confirmation). */
-    rc = ledger_append_entries_deferred(srv->ledger, pg->in, pg->n, root, why, cap);
-    if (!rc) daemon_follow_appended(srv);
+    /* Durable and root-checked is what the confirmation (the next ask) says; the rules are the
+     * applier's and the signatures the verifier's, just after (a synchronous primary waits for the
+     * confirmation). */
+    /* The first page (the genesis, signed by the log key, which no keys database holds) goes into
+     * the ledger before it counts as held: inline, all its checks before the confirmation. */
+    rc = daemon_journal_append(srv, size, pg->in, pg->n, root, size == 0, why, cap);
   }
-  if (!rc && note) rc = follow_check_signed(srv, &cp, why, cap);
+  /* its root against the ledger's, now or once the applier reaches its size */
+  if (!rc && note) rc = daemon_journal_checkpoint(srv, &cp, why, cap);
   const char *pub = json_string_value(json_object_get(ans, "published"));
   if (!rc && pub && (rc = daemon_published_learn(srv, pub, strlen(pub))))
     snprintf(why, cap, "the primary's published checkpoint does not match this tree (%s)", proto_err_name(rc));
@@ -172,11 +176,10 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
  * within the primary's wait, a negative code otherwise. */
 static int follow_round(struct daemon_server *srv, struct http_client *h, const char *origin,
                         struct page *pg, char *why, size_t cap) {
-  uint64_t size = ledger_tree_size(srv->ledger);
   uint8_t root[PROTO_HASH_BYTES];
+  uint64_t size = daemon_journal_end(srv, root); /* held durably: in the ledger or the journal */
   char hex[2 * PROTO_HASH_BYTES + 1], path[160];
-  int rc = ledger_root(srv->ledger, size, root);
-  if (rc) return rc;
+  int rc = 0;
   proto_hex_encode(root, sizeof root, hex, sizeof hex);
   /* wait_ms: with nothing new the primary answers at its next commit (or after the wait) */
   /* pending=1: a synchronous primary sends each batch while it commits it (both fsyncs at once) */
@@ -194,7 +197,7 @@ static int follow_round(struct daemon_server *srv, struct http_client *h, const 
     rc = !strcmp(code, "inconsistent") ? PROTO_E_INCONSISTENT : PROTO_E_BAD_REQUEST; /* by name, not status */
   }
   if (!rc) rc = follow_apply(srv, ans, origin, pg, why, cap);
-  uint64_t appended = ledger_tree_size(srv->ledger) - size;
+  uint64_t appended = daemon_journal_end(srv, root) - size;
   if (!rc && appended) daemon_metrics_standby_append((t1 - t0) / 1000u, (uv_hrtime() - t1) / 1000u, appended);
   /* an empty answer well before the wait: a primary that does not wait (older): pause instead */
   if (!rc && !appended) rc = (t1 - t0) / 1000000u < FOLLOW_WAIT_MS / 2 ? 1 : 2;
@@ -264,8 +267,14 @@ int daemon_follow_start(struct daemon_server *srv, const struct ledger_config *l
   if (rc) return rc;
   rc = daemon_follow_verifier_start(srv); /* from the verified size the store kept */
   if (rc) return rc;
+  rc = daemon_journal_start(srv); /* the applier, from the tree the rejoin left */
+  if (rc) {
+    daemon_follow_verifier_stop(srv);
+    return rc;
+  }
   rc = uv_thread_create(&srv->follow_thread, follow_main, srv);
   if (rc) {
+    daemon_journal_stop(srv);
     daemon_follow_verifier_stop(srv);
     return PROTO_E_NO_MEMORY;
   }
@@ -280,6 +289,7 @@ void daemon_follow_stop(struct daemon_server *srv) {
     uv_thread_join(&srv->follow_thread);
     srv->follow_started = false;
   }
+  daemon_journal_stop(srv); /* every entry confirmed goes into the ledger first */
   daemon_follow_verifier_stop(srv); /* mid-chunk at most: promotion finishes the rest inline */
   proto_key_free(srv->follow_key);
   srv->follow_key = NULL;

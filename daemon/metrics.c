@@ -74,7 +74,7 @@ void daemon_metrics_batch(size_t entries, uint64_t commit_us) {
 
 /* A standby's rounds (its follower and verifier threads, not the loop): atomic counters. */
 static struct {
-  uint64_t appends, appended, ask_us, append_us, verify_us, verified;
+  uint64_t appends, appended, ask_us, append_us, verify_us, verified, applies, applied, apply_us;
   uint64_t sent_ahead, confirmed_at_commit; /* the primary's side (loop, writer thread) */
 } sb;
 
@@ -94,10 +94,17 @@ void daemon_metrics_standby_verify(uint64_t verify_us, uint64_t entries) {
   __atomic_fetch_add(&sb.verified, entries, __ATOMIC_RELAXED);
 }
 
+void daemon_metrics_standby_apply(uint64_t apply_us, uint64_t entries) {
+  __atomic_fetch_add(&sb.applies, 1, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&sb.applied, entries, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&sb.apply_us, apply_us, __ATOMIC_RELAXED);
+}
+
 static uint64_t sb_get(const uint64_t *v) { return __atomic_load_n(v, __ATOMIC_RELAXED); }
 
 static int render_standby_rounds(struct daemon_buf *o) {
   uint64_t ask = sb_get(&sb.ask_us), app = sb_get(&sb.append_us), ver = sb_get(&sb.verify_us);
+  uint64_t apl = sb_get(&sb.apply_us);
   return daemon_buf_printf(
       o, "# HELP quotad_standby_appends_total Batches a standby appended from its primary's stream.\n"
          "# TYPE quotad_standby_appends_total counter\nquotad_standby_appends_total %llu\n"
@@ -106,12 +113,21 @@ static int render_standby_rounds(struct daemon_buf *o) {
          "# HELP quotad_standby_ask_seconds_sum Time from a standby's ask (which confirms what it holds) "
          "to the answer that brought the entries it appended: the primary's next commit and the page.\n"
          "# TYPE quotad_standby_ask_seconds_sum counter\nquotad_standby_ask_seconds_sum %llu.%06llu\n"
-         "# HELP quotad_standby_append_seconds_sum Time a standby spent appending (decoding, rules, root, "
-         "commit with its fsync) before it confirms by asking again.\n"
+         "# HELP quotad_standby_append_seconds_sum Time a standby spent appending a page to its journal "
+         "(decoding, the root from the tree's right edge, the write and its fdatasync) before it confirms by "
+         "asking again.\n"
          "# TYPE quotad_standby_append_seconds_sum counter\nquotad_standby_append_seconds_sum %llu.%06llu\n"
          "# HELP quotad_standby_verify_seconds_sum Time a standby's verifier spent checking signatures and "
          "legs, after the confirmation.\n"
          "# TYPE quotad_standby_verify_seconds_sum counter\nquotad_standby_verify_seconds_sum %llu.%06llu\n"
+         "# HELP quotad_standby_applies_total Ledger commits of a standby's applier (journaled pages, merged), "
+         "after the confirmation.\n"
+         "# TYPE quotad_standby_applies_total counter\nquotad_standby_applies_total %llu\n"
+         "# HELP quotad_standby_applied_entries_total Entries a standby's applier committed to its ledger.\n"
+         "# TYPE quotad_standby_applied_entries_total counter\nquotad_standby_applied_entries_total %llu\n"
+         "# HELP quotad_standby_apply_seconds_sum Time a standby's applier spent committing (rules, root, "
+         "the ledger's commit with its fsync).\n"
+         "# TYPE quotad_standby_apply_seconds_sum counter\nquotad_standby_apply_seconds_sum %llu.%06llu\n"
          "# HELP quotad_standby_verified_entries_total Entries a standby's verifier checked.\n"
          "# TYPE quotad_standby_verified_entries_total counter\nquotad_standby_verified_entries_total %llu\n"
          "# HELP quotad_standby_sent_ahead_total Batches a primary sent its standby while committing them.\n"
@@ -123,6 +139,8 @@ static int render_standby_rounds(struct daemon_buf *o) {
       (unsigned long long)(ask / 1000000), (unsigned long long)(ask % 1000000),
       (unsigned long long)(app / 1000000), (unsigned long long)(app % 1000000),
       (unsigned long long)(ver / 1000000), (unsigned long long)(ver % 1000000),
+      (unsigned long long)sb_get(&sb.applies), (unsigned long long)sb_get(&sb.applied),
+      (unsigned long long)(apl / 1000000), (unsigned long long)(apl % 1000000),
       (unsigned long long)sb_get(&sb.verified), (unsigned long long)sb_get(&sb.sent_ahead),
       (unsigned long long)sb_get(&sb.confirmed_at_commit));
 }
@@ -293,12 +311,15 @@ int daemon_metrics_render(struct daemon_buf *out, const struct daemon_gauges *g)
                            "# TYPE quotad_standby_diverged gauge\nquotad_standby_diverged %d\n"
                            "# HELP quotad_standby_unverified Entries a standby appended (and confirmed) whose signatures and legs its verifier has not checked yet.\n"
                            "# TYPE quotad_standby_unverified gauge\nquotad_standby_unverified %llu\n"
+                           "# HELP quotad_standby_unapplied Entries a standby confirmed (in its journal) that its applier has not committed to its ledger yet.\n"
+                           "# TYPE quotad_standby_unapplied gauge\nquotad_standby_unapplied %llu\n"
                            "# HELP quotad_standby_away 1 while the synchronous standby is away (going on alone, or stalled).\n"
                            "# TYPE quotad_standby_away gauge\nquotad_standby_away %d\n"
                            "# HELP quotad_unpublished 1 while a signed checkpoint waits for its etcd swap (etcd unreachable): it is not served.\n"
                            "# TYPE quotad_unpublished gauge\nquotad_unpublished %d\n",
                            g->read_only ? 1 : 0, g->standby_diverged ? 1 : 0,
-                           (unsigned long long)g->standby_unverified, g->standby_away ? 1 : 0,
+                           (unsigned long long)g->standby_unverified, (unsigned long long)g->standby_unapplied,
+                           g->standby_away ? 1 : 0,
                            g->unpublished ? 1 : 0);
   if (!rc) rc = render_process(out, g->start_time_s);
   return rc;

@@ -301,7 +301,7 @@ int daemon_run(struct daemon_config *cfg) {
   srv.loop = &loop;
   struct proto_key *log_key = NULL;
   int status = 1;
-  if (open_ledger(&srv, &log_key) || daemon_highwater_start(&srv) || daemon_etcd_start(&srv) ||
+  if (open_ledger(&srv, &log_key) || daemon_journal_replay(&srv) || daemon_highwater_start(&srv) || daemon_etcd_start(&srv) ||
       load_material(&srv))
     goto out;
   srv.log_key = log_key;
@@ -337,6 +337,7 @@ out:
     status = 1;
   }
   daemon_web_free();
+  daemon_journal_free(&srv);
   if (srv.ledger) ledger_close(srv.ledger);
   daemon_peers_free(&srv.peers);
   daemon_cache_free(&srv.cache);

@@ -105,7 +105,7 @@ struct daemon_batch {
 
 /* Batches in the writer's pipeline: one filling on the loop, one committing on the writer
  * thread, the rest committed and waiting for their fence (writer.c). */
-#define DAEMON_WRITER_BATCHES 16u
+#define DAEMON_WRITER_BATCHES 8u
 
 struct daemon_server {
   uv_loop_t *loop;
@@ -199,6 +199,7 @@ struct daemon_server {
   struct proto_key *follow_key;
   char follow_why[512];
   bool follow_stop_said; /* __atomic: follow_why is written once, by the first to stop it */
+  struct daemon_journal *journal; /* journal.c: the standby's journal and its applier */
   /* the standby's verifier (follow_verify.c): signatures and legs of what the follower appended */
   uv_thread_t verify_thread;
   bool verify_started;
@@ -369,6 +370,36 @@ void daemon_follow_stop(struct daemon_server *srv);
 /* A divergence: STANDBY STOPPED in the log with why, /healthz "diverged" with why as detail,
  * quotad_standby_diverged 1 (follow_failed). The first caller's reason is kept. */
 void daemon_follow_stop_loudly(struct daemon_server *srv, const char *why);
+/* The entries past the primary's latest checkpoint came with no log-key signature over their root
+ * (with standby.sync the primary signs only after this standby confirmed them): each checkpoint the
+ * primary sends must have this tree's root at its size once the tree reaches it (the caller sees
+ * that it does). 0 (and the standby may sign up to cp's size), INCONSISTENT with why, or a code. */
+int daemon_follow_check_signed(struct daemon_server *srv, const struct tlog_checkpoint *cp, char *why, size_t cap);
+/* journal.c: a standby's journal (DATA_DIR/standby.journal, docs/STORAGE.md) and its applier.
+ * replay (at start, on every node, just after the ledger opens: before the high-water file, etcd
+ * or a rejoin judge the tree): applies what the file holds past the tree (entries this node
+ * confirmed as a standby) and empties it; a refusal stops the start, said in the log. */
+int daemon_journal_replay(struct daemon_server *srv);
+/* The applier thread (a standby, once its tree is final: after a rejoin), from the tree's size. */
+int daemon_journal_start(struct daemon_server *srv);
+/* Stops the applier once it applied everything queued (every entry confirmed is then in the
+ * ledger), or once it failed; free also closes the file. */
+void daemon_journal_stop(struct daemon_server *srv);
+void daemon_journal_free(struct daemon_server *srv);
+/* The size this node holds durably (ledger and journal) and its root: what the follower confirms. */
+uint64_t daemon_journal_end(struct daemon_server *srv, uint8_t root[PROTO_HASH_BYTES]);
+/* Entries confirmed and not yet in the ledger (0 on a node that does not follow). */
+uint64_t daemon_journal_unapplied(struct daemon_server *srv);
+/* The follower's page of n (1 to 8192) entries from the journal's end: checks that they give root
+ * from the tree's right edge (INCONSISTENT with why otherwise), writes them to the file and
+ * fdatasyncs it (STORAGE with why), and queues them for the applier; then they count as held.
+ * apply_first (the genesis page, which no checkpoint covers): applied to the ledger before it
+ * returns, not written. A failed applier's code (the standby is stopped); BUSY when quitting. */
+int daemon_journal_append(struct daemon_server *srv, uint64_t from, const struct ledger_entry_in *in, size_t n,
+                          const uint8_t root[PROTO_HASH_BYTES], bool apply_first, char *why, size_t cap);
+/* A checkpoint signed by the log key that the primary sent: checked now when the ledger holds its
+ * size (daemon_follow_check_signed), else by the applier once it does (the newest kept). */
+int daemon_journal_checkpoint(struct daemon_server *srv, const struct tlog_checkpoint *cp, char *why, size_t cap);
 /* follow_verify.c: the verifier thread ("quotad-verify"), started and stopped with the follower;
  * it verifies from ledger_verified_size to the tree size in chunks, woken by
  * daemon_follow_appended, and stops the standby (daemon_follow_stop_loudly, follow_quit) on a

@@ -1,0 +1,552 @@
+/* journal: a standby's journal (DATA_DIR/standby.journal, docs/STORAGE.md). The follower checks
+ * each page of its primary's stream against the tree it holds (the leaves' hashes on the tree's
+ * right edge give the root the page names), appends the page to this file and fdatasyncs it: that
+ * is what its next ask confirms. An append and one fdatasync cost far less than the ledger's
+ * commit, so the confirmation reaches the primary while its own commit of the batch still runs.
+ * The applier thread then appends the pages to the ledger (ledger_append_entries_deferred: every
+ * rule, the root again, the LMDB commit), merging the pages that wait into one commit, and the
+ * verifier checks their signatures after it. An entry the applier refuses stops the standby
+ * loudly, as the verifier's refusal does. At start, what the file holds past the ledger's tree is
+ * applied first (daemon_journal_replay) and the file is emptied: a restarted standby, or one
+ * started as a primary, holds every entry it ever confirmed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/server.h"
+
+#define JOURNAL_FILE "standby.journal"
+#define JOURNAL_MAGIC "QSJ1"
+/* magic, from (u64), entries (u32), body bytes (u32), the root at from + entries */
+#define JOURNAL_HEAD_BYTES (4u + 8u + 4u + 4u + PROTO_HASH_BYTES)
+#define JOURNAL_ENTRY_HEAD_BYTES 8u /* leaf bytes (u32), legs bytes (u32) */
+#define JOURNAL_MERGE_ENTRIES_MAX 8192u /* one ledger commit of the applier, at most */
+/* Entries confirmed and not yet applied, at most: beyond, the follower waits for the applier (and
+ * the primary for the follower's confirmation), so that a slow applier slows the primary rather
+ * than the queue growing without bound. */
+#define JOURNAL_LAG_ENTRIES_MAX 65536u
+#define JOURNAL_EMPTY_BYTES (64u << 20) /* once this large, emptied when all of it is applied */
+#define JOURNAL_WAIT_STEP_NS 100000000u  /* a waiting follower looks at quit this often */
+#define JOURNAL_TEST_DELAY_MS_MAX 60000u
+
+struct jrec {
+  struct jrec *next;
+  uint64_t from;
+  size_t n;
+  uint8_t root[PROTO_HASH_BYTES];
+  struct ledger_entry_in *in; /* into buf */
+  uint8_t *buf;               /* the record as the file holds it */
+  size_t len;
+};
+
+struct daemon_journal {
+  char path[DAEMON_PATH_BYTES_MAX + sizeof "/" JOURNAL_FILE];
+  int fd;
+  uint64_t bytes; /* the file's length */
+  uv_mutex_t mu;
+  uv_cond_t cv; /* with mu: a page queued, a commit done, a failure, quit */
+  struct jrec *head, *tail;
+  uint64_t end;     /* the tree this node holds durably (ledger and journal): what it confirms */
+  uint64_t applied; /* the ledger's tree after the applier's last commit */
+  uint64_t queued;  /* entries queued, not applied */
+  struct tlog_root_builder edge; /* the tree of size end's complete subtrees (its right edge) */
+  uint8_t root[PROTO_HASH_BYTES]; /* of size end */
+  struct tlog_checkpoint cp;      /* the primary's latest checkpoint past applied: checked later */
+  bool cp_waiting;
+  int failed; /* the applier's refusal or fault (it stopped): the follower stops too */
+  bool quit;
+  bool started;
+  uv_thread_t thread;
+  struct ledger_entry_in *merged; /* the applier's commit: JOURNAL_MERGE_ENTRIES_MAX entries */
+};
+
+static void put_u32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+
+static uint64_t get_u64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+
+static void jrec_free(struct jrec *r) {
+  if (!r) return;
+  free(r->in);
+  free(r->buf);
+  free(r);
+}
+
+/* The record of n entries from from with root: head, each entry (its lengths, leaf, legs), and
+ * the SHA-256 of all that. NULL without memory or for an entry too large for its length field. */
+static struct jrec *jrec_encode(uint64_t from, const struct ledger_entry_in *in, size_t n,
+                                const uint8_t root[PROTO_HASH_BYTES]) {
+  size_t body = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (in[i].leaf_len > UINT32_MAX || in[i].legs_len > UINT32_MAX) return NULL;
+    body += JOURNAL_ENTRY_HEAD_BYTES + in[i].leaf_len + in[i].legs_len;
+  }
+  if (n > UINT32_MAX || body > UINT32_MAX) return NULL;
+  struct jrec *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->len = JOURNAL_HEAD_BYTES + body + PROTO_HASH_BYTES;
+  r->buf = malloc(r->len);
+  r->in = calloc(n ? n : 1, sizeof *r->in);
+  if (!r->buf || !r->in) return jrec_free(r), NULL;
+  r->from = from;
+  r->n = n;
+  memcpy(r->root, root, PROTO_HASH_BYTES);
+  uint8_t *p = r->buf;
+  memcpy(p, JOURNAL_MAGIC, 4);
+  put_u64(p + 4, from);
+  put_u32(p + 12, (uint32_t)n);
+  put_u32(p + 16, (uint32_t)body);
+  memcpy(p + 20, root, PROTO_HASH_BYTES);
+  p += JOURNAL_HEAD_BYTES;
+  for (size_t i = 0; i < n; i++) {
+    put_u32(p, (uint32_t)in[i].leaf_len);
+    put_u32(p + 4, (uint32_t)in[i].legs_len);
+    p += JOURNAL_ENTRY_HEAD_BYTES;
+    memcpy(p, in[i].leaf, in[i].leaf_len);
+    r->in[i] = (struct ledger_entry_in){.leaf = p, .leaf_len = in[i].leaf_len};
+    p += in[i].leaf_len;
+    if (in[i].legs_len) {
+      memcpy(p, in[i].legs, in[i].legs_len);
+      r->in[i].legs = p;
+      r->in[i].legs_len = in[i].legs_len;
+      p += in[i].legs_len;
+    }
+  }
+  proto_sha256(r->buf, (size_t)(p - r->buf), p);
+  return r;
+}
+
+/* The record at p (avail bytes): 0 with r filled (its entries point into p) and *used; 1 when
+ * the bytes hold no whole record with its checksum (the end of what was written, or a torn tail);
+ * NO_MEMORY. */
+static int jrec_parse(const uint8_t *p, size_t avail, struct jrec *r, size_t *used) {
+  if (avail < JOURNAL_HEAD_BYTES + PROTO_HASH_BYTES || memcmp(p, JOURNAL_MAGIC, 4)) return 1;
+  uint64_t from = get_u64(p + 4);
+  size_t n = get_u32(p + 12), body = get_u32(p + 16);
+  if (body > avail - JOURNAL_HEAD_BYTES - PROTO_HASH_BYTES) return 1;
+  size_t len = JOURNAL_HEAD_BYTES + body;
+  uint8_t sum[PROTO_HASH_BYTES];
+  proto_sha256(p, len, sum);
+  if (memcmp(sum, p + len, PROTO_HASH_BYTES) || n > body / JOURNAL_ENTRY_HEAD_BYTES) return 1;
+  struct ledger_entry_in *in = calloc(n ? n : 1, sizeof *in);
+  if (!in) return PROTO_E_NO_MEMORY;
+  const uint8_t *q = p + JOURNAL_HEAD_BYTES, *stop = q + body;
+  for (size_t i = 0; i < n; i++) {
+    if ((size_t)(stop - q) < JOURNAL_ENTRY_HEAD_BYTES) return free(in), 1;
+    size_t ll = get_u32(q), lg = get_u32(q + 4);
+    q += JOURNAL_ENTRY_HEAD_BYTES;
+    if (ll > (size_t)(stop - q) || lg > (size_t)(stop - q) - ll) return free(in), 1;
+    in[i] = (struct ledger_entry_in){.leaf = q, .leaf_len = ll, .legs = lg ? q + ll : NULL, .legs_len = lg};
+    q += ll + lg;
+  }
+  if (q != stop) return free(in), 1;
+  *r = (struct jrec){.from = from, .n = n, .in = in, .len = len + PROTO_HASH_BYTES};
+  memcpy(r->root, p + 20, PROTO_HASH_BYTES);
+  *used = r->len;
+  return 0;
+}
+
+static int file_empty(int fd) {
+  return ftruncate(fd, 0) || fsync(fd) ? PROTO_E_STORAGE : 0;
+}
+
+static long file_read_all(int fd, uint8_t **out) {
+  struct stat st;
+  if (fstat(fd, &st)) return PROTO_E_STORAGE;
+  size_t len = (size_t)st.st_size, got = 0;
+  *out = malloc(len ? len : 1);
+  if (!*out) return PROTO_E_NO_MEMORY;
+  while (got < len) {
+    ssize_t k = pread(fd, *out + got, len - got, (off_t)got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return free(*out), *out = NULL, PROTO_E_STORAGE;
+    got += (size_t)k;
+  }
+  return (long)len;
+}
+
+/* Applies the records in buf past the ledger's tree; *applied gets the entries. Records run on
+ * from one another: one that does not (left from before the file was last emptied), or that is
+ * not whole, ends what the file holds. A record that starts past the tree leaves a gap: CORRUPT. */
+static int replay_records(struct daemon_server *srv, const uint8_t *buf, size_t len, uint64_t *applied,
+                          char *why, size_t cap) {
+  size_t at = 0;
+  uint64_t next = 0;
+  bool first = true;
+  int rc = 0;
+  while (!rc && at < len) {
+    struct jrec r;
+    size_t used = 0;
+    rc = jrec_parse(buf + at, len - at, &r, &used);
+    if (rc == 1) {
+      if (at < len)
+        daemon_log(DAEMON_LOG_NOTICE, "standby journal: the bytes from offset %zu hold no whole record "
+                   "(a write the crash cut short, never confirmed): not applied", at);
+      return 0;
+    }
+    if (rc) break;
+    if (!first && r.from != next) {
+      free(r.in);
+      return 0; /* left from before the file was emptied: already in the ledger */
+    }
+    first = false;
+    next = r.from + r.n;
+    at += used;
+    uint64_t tree = ledger_tree_size(srv->ledger);
+    if (r.from > tree) {
+      snprintf(why, cap, "the standby journal's record from %llu starts past the tree (size %llu)",
+               (unsigned long long)r.from, (unsigned long long)tree);
+      rc = PROTO_E_CORRUPT;
+    } else if (next > tree) {
+      size_t skip = (size_t)(tree - r.from);
+      rc = ledger_append_entries_deferred(srv->ledger, r.in + skip, r.n - skip, r.root, why, cap);
+      if (!rc) *applied += r.n - skip;
+    }
+    free(r.in);
+  }
+  return rc;
+}
+
+int daemon_journal_replay(struct daemon_server *srv) {
+  struct daemon_journal *j = calloc(1, sizeof *j);
+  if (!j) return PROTO_E_NO_MEMORY;
+  j->fd = -1;
+  srv->journal = j;
+  snprintf(j->path, sizeof j->path, "%s/%s", srv->cfg->data_dir, JOURNAL_FILE);
+  j->fd = open(j->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (j->fd < 0) {
+    daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s cannot be opened: %s", j->path, strerror(errno));
+    return PROTO_E_STORAGE;
+  }
+  uint8_t *buf = NULL;
+  long len = file_read_all(j->fd, &buf);
+  if (len < 0) {
+    daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s cannot be read", j->path);
+    return (int)len;
+  }
+  char why[512] = "";
+  uint64_t from = ledger_tree_size(srv->ledger), applied = 0;
+  int rc = replay_records(srv, buf, (size_t)len, &applied, why, sizeof why);
+  free(buf);
+  if (rc) {
+    daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s: entries it confirmed to its "
+               "primary do not apply to this ledger from size %llu: %s (%s)", j->path,
+               (unsigned long long)ledger_tree_size(srv->ledger), why[0] ? why : proto_err_message(rc),
+               proto_err_name(rc));
+    return rc;
+  }
+  if (applied)
+    daemon_log(DAEMON_LOG_NOTICE, "standby journal: %llu entries it had confirmed applied to the ledger "
+               "(tree size %llu to %llu)", (unsigned long long)applied, (unsigned long long)from,
+               (unsigned long long)ledger_tree_size(srv->ledger));
+  if (len > 0 && file_empty(j->fd)) {
+    daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s cannot be emptied: %s", j->path, strerror(errno));
+    return PROTO_E_STORAGE;
+  }
+  return 0;
+}
+
+/* The right edge of the ledger's tree: one complete subtree per bit of its size, largest first
+ * (what tlog_root_add keeps), checked against the tree's root. */
+static int edge_of_ledger(struct ledger *l, struct tlog_root_builder *b, uint8_t root[PROTO_HASH_BYTES]) {
+  uint64_t size = ledger_tree_size(l), start = 0;
+  memset(b, 0, sizeof *b);
+  for (int k = 63; k >= 0; k--) {
+    if (!(size >> k & 1)) continue;
+    int rc = ledger_subtree(l, start, start + (UINT64_C(1) << k), b->stack[b->depth++]);
+    if (rc) return rc;
+    start += UINT64_C(1) << k;
+  }
+  b->count = size;
+  struct tlog_root_builder t = *b;
+  uint8_t mine[PROTO_HASH_BYTES];
+  tlog_root_finish(&t, mine);
+  int rc = ledger_root(l, size, root);
+  return rc ? rc : memcmp(mine, root, PROTO_HASH_BYTES) ? PROTO_E_CORRUPT : 0;
+}
+
+/* Checks the waiting checkpoint once the ledger holds its size (the applier's thread). */
+static int check_waiting(struct daemon_server *srv, char *why, size_t cap) {
+  struct daemon_journal *j = srv->journal;
+  uv_mutex_lock(&j->mu);
+  bool now = j->cp_waiting && j->cp.size <= j->applied;
+  struct tlog_checkpoint cp = j->cp;
+  if (now) j->cp_waiting = false;
+  uv_mutex_unlock(&j->mu);
+  return now ? daemon_follow_check_signed(srv, &cp, why, cap) : 0;
+}
+
+/* Takes the queue's first records, up to JOURNAL_MERGE_ENTRIES_MAX entries (one record at least)
+ * into j->merged; *last is the last one taken. Under mu. */
+static size_t merge_take(struct daemon_journal *j, struct jrec **last) {
+  size_t n = 0;
+  for (struct jrec *r = j->head; r && (n == 0 || n + r->n <= JOURNAL_MERGE_ENTRIES_MAX); r = r->next) {
+    memcpy(j->merged + n, r->in, r->n * sizeof *r->in);
+    n += r->n;
+    *last = r;
+  }
+  return n;
+}
+
+/* A test hook (QUOTAD_TEST_APPLY_DELAY_MS, at most JOURNAL_TEST_DELAY_MS_MAX): the applier waits
+ * this long before each commit past the genesis (unless quitting), so that a test can stop the
+ * standby while entries it confirmed are only in its journal. Under mu. */
+static void applier_test_delay(struct daemon_journal *j, unsigned long ms) {
+  uint64_t until = uv_hrtime() + (uint64_t)ms * 1000000u;
+  while (ms && j->applied > 0 && !j->quit && uv_hrtime() < until)
+    (void)uv_cond_timedwait(&j->cv, &j->mu, until - uv_hrtime());
+}
+
+static void applier_main(void *arg) {
+  struct daemon_server *srv = arg;
+  struct daemon_journal *j = srv->journal;
+  (void)pthread_setname_np(pthread_self(), "quotad-sbapply");
+  const char *delay = getenv("QUOTAD_TEST_APPLY_DELAY_MS");
+  unsigned long delay_ms = delay ? strtoul(delay, NULL, 10) : 0;
+  if (delay_ms > JOURNAL_TEST_DELAY_MS_MAX) delay_ms = JOURNAL_TEST_DELAY_MS_MAX;
+  if (delay_ms) daemon_log(DAEMON_LOG_WARNING, "TEST: the standby's applier waits %lu ms before each commit "
+                           "(QUOTAD_TEST_APPLY_DELAY_MS)", delay_ms);
+  char why[512];
+  uv_mutex_lock(&j->mu);
+  for (;;) {
+    if (!j->head) {
+      if (j->quit || j->failed) break;
+      uv_cond_wait(&j->cv, &j->mu);
+      continue;
+    }
+    applier_test_delay(j, delay_ms);
+    struct jrec *last = NULL;
+    size_t n = merge_take(j, &last);
+    PROTO_ASSERT(n > 0 && last);
+    uint64_t from = j->head->from;
+    uv_mutex_unlock(&j->mu);
+    why[0] = '\0';
+    uint64_t t0 = uv_hrtime();
+    /* the records stay queued (their bytes with them) until the commit is done */
+    int rc = ledger_append_entries_deferred(srv->ledger, j->merged, n, last->root, why, sizeof why);
+    if (!rc) daemon_metrics_standby_apply((uv_hrtime() - t0) / 1000u, n);
+    uv_mutex_lock(&j->mu);
+    if (rc) {
+      j->failed = rc;
+      uv_cond_broadcast(&j->cv);
+      uv_mutex_unlock(&j->mu);
+      char said[700];
+      snprintf(said, sizeof said, "the entries from %llu that this standby confirmed do not apply: %s",
+               (unsigned long long)from, why[0] ? why : proto_err_message(rc));
+      daemon_follow_stop_loudly(srv, said);
+      __atomic_store_n(&srv->follow_quit, true, __ATOMIC_RELEASE);
+      return;
+    }
+    for (struct jrec *r = j->head, *next; r; r = next) {
+      next = r->next;
+      bool done = r == last;
+      j->head = next;
+      jrec_free(r);
+      if (done) break;
+    }
+    if (!j->head) j->tail = NULL;
+    j->applied = from + n;
+    j->queued -= n;
+    uv_cond_broadcast(&j->cv);
+    uv_mutex_unlock(&j->mu);
+    daemon_follow_appended(srv); /* the verifier's turn */
+    why[0] = '\0';
+    rc = check_waiting(srv, why, sizeof why);
+    uv_mutex_lock(&j->mu);
+    if (rc) {
+      j->failed = rc;
+      uv_cond_broadcast(&j->cv);
+      uv_mutex_unlock(&j->mu);
+      daemon_follow_stop_loudly(srv, why[0] ? why : proto_err_message(rc));
+      __atomic_store_n(&srv->follow_quit, true, __ATOMIC_RELEASE);
+      return;
+    }
+  }
+  uv_mutex_unlock(&j->mu);
+}
+
+int daemon_journal_start(struct daemon_server *srv) {
+  struct daemon_journal *j = srv->journal;
+  PROTO_ASSERT(j && !j->started && j->fd >= 0);
+  int rc = edge_of_ledger(srv->ledger, &j->edge, j->root);
+  if (rc) {
+    daemon_log(DAEMON_LOG_ERR, "not starting: the tree's right edge cannot be read (%s)", proto_err_name(rc));
+    return rc;
+  }
+  j->end = j->applied = ledger_tree_size(srv->ledger);
+  j->merged = calloc(JOURNAL_MERGE_ENTRIES_MAX, sizeof *j->merged);
+  if (!j->merged || uv_mutex_init(&j->mu)) return PROTO_E_NO_MEMORY;
+  if (uv_cond_init(&j->cv)) {
+    uv_mutex_destroy(&j->mu);
+    return PROTO_E_NO_MEMORY;
+  }
+  j->quit = false;
+  j->failed = 0;
+  if (uv_thread_create(&j->thread, applier_main, srv)) {
+    uv_cond_destroy(&j->cv);
+    uv_mutex_destroy(&j->mu);
+    return PROTO_E_NO_MEMORY;
+  }
+  j->started = true;
+  return 0;
+}
+
+void daemon_journal_stop(struct daemon_server *srv) {
+  struct daemon_journal *j = srv->journal;
+  if (!j || !j->started) return;
+  uv_mutex_lock(&j->mu);
+  j->quit = true; /* the applier applies what is queued first: every entry confirmed */
+  uv_cond_broadcast(&j->cv);
+  uv_mutex_unlock(&j->mu);
+  uv_thread_join(&j->thread);
+  for (struct jrec *r = j->head, *next; r; r = next) { /* after a failure: left in the file */
+    next = r->next;
+    jrec_free(r);
+  }
+  j->head = j->tail = NULL;
+  j->queued = 0;
+  uv_cond_destroy(&j->cv);
+  uv_mutex_destroy(&j->mu);
+  free(j->merged);
+  j->merged = NULL;
+  j->started = false;
+}
+
+void daemon_journal_free(struct daemon_server *srv) {
+  struct daemon_journal *j = srv->journal;
+  if (!j) return;
+  daemon_journal_stop(srv);
+  if (j->fd >= 0) close(j->fd);
+  free(j);
+  srv->journal = NULL;
+}
+
+uint64_t daemon_journal_end(struct daemon_server *srv, uint8_t root[PROTO_HASH_BYTES]) {
+  struct daemon_journal *j = srv->journal;
+  uv_mutex_lock(&j->mu);
+  uint64_t end = j->end;
+  memcpy(root, j->root, PROTO_HASH_BYTES);
+  uv_mutex_unlock(&j->mu);
+  return end;
+}
+
+uint64_t daemon_journal_unapplied(struct daemon_server *srv) {
+  struct daemon_journal *j = srv->journal;
+  if (!j || !j->started) return 0;
+  uv_mutex_lock(&j->mu);
+  uint64_t n = j->end - j->applied;
+  uv_mutex_unlock(&j->mu);
+  return n;
+}
+
+/* Writes r at the file's end and fdatasyncs it; the file is emptied first when it is large and
+ * all of it applied. Under mu (the follower's thread: the only one that writes the file). */
+static int journal_write(struct daemon_journal *j, const struct jrec *r, char *why, size_t cap) {
+  if (j->bytes >= JOURNAL_EMPTY_BYTES && j->applied == j->end) {
+    if (file_empty(j->fd))
+      return snprintf(why, cap, "the standby journal %s cannot be emptied: %s", j->path, strerror(errno)),
+             PROTO_E_STORAGE;
+    j->bytes = 0;
+  }
+  size_t done = 0;
+  while (done < r->len) {
+    ssize_t k = pwrite(j->fd, r->buf + done, r->len - done, (off_t)(j->bytes + done));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0)
+      return snprintf(why, cap, "the standby journal %s cannot be written: %s", j->path,
+                      k < 0 ? strerror(errno) : "no space"), PROTO_E_STORAGE;
+    done += (size_t)k;
+  }
+  if (fdatasync(j->fd))
+    return snprintf(why, cap, "the standby journal %s cannot be synced: %s", j->path, strerror(errno)),
+           PROTO_E_STORAGE;
+  j->bytes += r->len;
+  return 0;
+}
+
+int daemon_journal_append(struct daemon_server *srv, uint64_t from, const struct ledger_entry_in *in, size_t n,
+                          const uint8_t root[PROTO_HASH_BYTES], bool apply_first, char *why, size_t cap) {
+  struct daemon_journal *j = srv->journal;
+  PROTO_ASSERT(j && j->started && n > 0 && n <= JOURNAL_MERGE_ENTRIES_MAX);
+  /* the root the page names, from this tree's right edge and the page's leaves */
+  struct tlog_root_builder edge;
+  uv_mutex_lock(&j->mu);
+  PROTO_ASSERT(from == j->end);
+  edge = j->edge;
+  uv_mutex_unlock(&j->mu);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t leaf[PROTO_HASH_BYTES];
+    tlog_leaf_hash(in[i].leaf, in[i].leaf_len, leaf);
+    tlog_root_add(&edge, leaf);
+  }
+  struct tlog_root_builder t = edge;
+  uint8_t mine[PROTO_HASH_BYTES];
+  tlog_root_finish(&t, mine);
+  /* apply_first: the ledger compares the root itself, after the genesis's inline checks (their
+   * reasons name the entry) */
+  if (!apply_first && memcmp(mine, root, PROTO_HASH_BYTES)) {
+    snprintf(why, cap, "the primary's page from %llu (%zu entries) gives another root than the one it "
+             "names", (unsigned long long)from, n);
+    return PROTO_E_INCONSISTENT;
+  }
+  struct jrec *r = jrec_encode(from, in, n, root);
+  if (!r) return PROTO_E_NO_MEMORY;
+  uv_mutex_lock(&j->mu);
+  /* a slow applier slows the follower (and so the primary) rather than the queue growing */
+  while (!j->failed && j->queued >= JOURNAL_LAG_ENTRIES_MAX && !__atomic_load_n(&srv->follow_quit, __ATOMIC_ACQUIRE))
+    (void)uv_cond_timedwait(&j->cv, &j->mu, JOURNAL_WAIT_STEP_NS);
+  int rc = j->failed ? j->failed : __atomic_load_n(&srv->follow_quit, __ATOMIC_ACQUIRE) ? PROTO_E_BUSY : 0;
+  /* apply_first (the genesis page, which no checkpoint covers): into the ledger before it counts
+   * as held, so the file needs it not */
+  if (!rc && !apply_first) rc = journal_write(j, r, why, cap);
+  if (rc) {
+    uv_mutex_unlock(&j->mu);
+    jrec_free(r);
+    return rc;
+  }
+  if (j->tail) j->tail->next = r;
+  else j->head = r;
+  j->tail = r;
+  j->queued += n;
+  j->end = from + n;
+  j->edge = edge;
+  memcpy(j->root, root, PROTO_HASH_BYTES);
+  uv_cond_broadcast(&j->cv);
+  while (apply_first && j->applied < from + n && !j->failed) uv_cond_wait(&j->cv, &j->mu);
+  rc = j->failed; /* the applier's refusal stops the standby: nothing more is confirmed */
+  uv_mutex_unlock(&j->mu);
+  return rc;
+}
+
+int daemon_journal_checkpoint(struct daemon_server *srv, const struct tlog_checkpoint *cp, char *why, size_t cap) {
+  struct daemon_journal *j = srv->journal;
+  uv_mutex_lock(&j->mu);
+  bool later = cp->size > j->applied;
+  if (later && (!j->cp_waiting || cp->size >= j->cp.size)) {
+    j->cp = *cp;
+    j->cp_waiting = true;
+  }
+  /* the newest first: one whose size the ledger holds is checked now, here */
+  uv_mutex_unlock(&j->mu);
+  return later ? 0 : daemon_follow_check_signed(srv, cp, why, cap);
+}
