@@ -4,7 +4,8 @@ bench/modes.py's "standby_elsewhere" configuration. It asks the primary's stream
 `quotad --follow` does (GET /v1/stream?from=N&root=HEX&wait_ms=500&pending=1, a read signed with
 the operator key) and does on each page what the standby does before it confirms (daemon/journal.c):
 it decodes the entries, computes the root they give from its tree's right edge (RFC 9162) and
-compares it with the page's, writes the page to its journal file and fdatasyncs it; then it
+compares it with the page's, writes the page to its journal file (16 MiB written with zeros first,
+then reused from its start, as the standby's) and fdatasyncs it; then it
 confirms by asking again from the page's end with that root. What a standby does after the
 confirmation (its applier's rules and ledger commit, its verifier's signature checks) runs on the
 standby's own machine, off the primary's path: the stand-in leaves it out. A page whose root
@@ -35,6 +36,7 @@ RETRY_S = 0.02  # an error (before the genesis, a replaced pending batch): ask a
 REQUEST_S_MAX = 2.0  # one stream request, whole (as quotad's standby: a paused primary cannot hold it)
 HASH_BYTES = 32
 JOURNAL_MAGIC = b"QSJ1"  # the record's head, as daemon/journal.c writes it (docs/STORAGE.md)
+JOURNAL_FILE_BYTES = 16 << 20  # written with zeros at the start, as daemon/journal.c does
 
 
 class Stop(Exception):
@@ -104,6 +106,12 @@ class Follower:
         self.signer = signer
         self.size, self.root, self.edge = 0, hashlib.sha256(b"").digest(), Edge()  # the empty tree
         self.journal = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # as the standby: written with zeros first, so that a record's fdatasync flushes data alone,
+        # and reused from its start when a record does not fit (the applier elsewhere is done)
+        self.jcap, self.joff = JOURNAL_FILE_BYTES, 0
+        for _ in range(self.jcap >> 20):
+            os.write(self.journal, bytes(1 << 20))
+        os.fsync(self.journal)
         self.conn = None
         self.stats = {"pages": 0, "entries": 0, "pending_pages": 0, "journal_s": 0.0, "ask_s": 0.0,
                       "errors": 0, "confirmed_size": 0}
@@ -145,7 +153,11 @@ class Follower:
             sys.exit(f"echo_standby: the page from {self.size} gives another root than it names")
         body = b"".join(body)
         rec = JOURNAL_MAGIC + struct.pack("<QII", self.size, n, len(body)) + root + body
-        os.write(self.journal, rec + hashlib.sha256(rec).digest())
+        rec += hashlib.sha256(rec).digest()
+        if self.joff + len(rec) > self.jcap:
+            self.joff = 0
+        os.pwrite(self.journal, rec, self.joff)
+        self.joff += len(rec)
         os.fdatasync(self.journal)
         self.size, self.root, self.edge = end, root, edge
         st = self.stats

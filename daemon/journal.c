@@ -7,7 +7,7 @@
  * rule, the root again, the LMDB commit), merging the pages that wait into one commit, and the
  * verifier checks their signatures after it. An entry the applier refuses stops the standby
  * loudly, as the verifier's refusal does. At start, what the file holds past the ledger's tree is
- * applied first (daemon_journal_replay) and the file is emptied: a restarted standby, or one
+ * applied first (daemon_journal_replay) and the file marked applied: a restarted standby, or one
  * started as a primary, holds every entry it ever confirmed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +30,12 @@
  * the primary for the follower's confirmation), so that a slow applier slows the primary rather
  * than the queue growing without bound. */
 #define JOURNAL_LAG_ENTRIES_MAX 65536u
-#define JOURNAL_EMPTY_BYTES (64u << 20) /* once this large, emptied when all of it is applied */
+/* The file is written with zeros to this length when the standby starts and reused from its start
+ * once all of it is applied: a record then overwrites blocks already written, so its fdatasync
+ * flushes data alone, no file metadata (a record that does not fit while some are unapplied
+ * extends the file instead). */
+#define JOURNAL_FILE_BYTES (16u << 20)
+#define JOURNAL_ZEROS_BYTES (1u << 20) /* one write of the zeros */
 #define JOURNAL_WAIT_STEP_NS 100000000u  /* a waiting follower looks at quit this often */
 #define JOURNAL_TEST_DELAY_MS_MAX 60000u
 
@@ -47,7 +52,8 @@ struct jrec {
 struct daemon_journal {
   char path[DAEMON_PATH_BYTES_MAX + sizeof "/" JOURNAL_FILE];
   int fd;
-  uint64_t bytes; /* the file's length */
+  uint64_t bytes; /* where the next record goes */
+  uint64_t cap;   /* the file's length */
   uv_mutex_t mu;
   uv_cond_t cv; /* with mu: a page queued, a commit done, a failure, quit */
   struct jrec *head, *tail;
@@ -166,8 +172,17 @@ static int jrec_parse(const uint8_t *p, size_t avail, struct jrec *r, size_t *us
   return 0;
 }
 
-static int file_empty(int fd) {
-  return ftruncate(fd, 0) || fsync(fd) ? PROTO_E_STORAGE : 0;
+/* Nothing in the file counts any more: its first record's magic is zeroed (the zeros after it are
+ * kept for the next records). */
+static int file_consumed(int fd) {
+  static const uint8_t zero[4];
+  return pwrite(fd, zero, sizeof zero, 0) != (ssize_t)sizeof zero || fdatasync(fd) ? PROTO_E_STORAGE : 0;
+}
+
+static bool all_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i]) return false;
+  return true;
 }
 
 static long file_read_all(int fd, uint8_t **out) {
@@ -186,7 +201,7 @@ static long file_read_all(int fd, uint8_t **out) {
 }
 
 /* Applies the records in buf past the ledger's tree; *applied gets the entries. Records run on
- * from one another: one that does not (left from before the file was last emptied), or that is
+ * from one another: one that does not (an older record: the file is reused from its start), or that is
  * not whole, ends what the file holds. A record that starts past the tree leaves a gap: CORRUPT. */
 static int replay_records(struct daemon_server *srv, const uint8_t *buf, size_t len, uint64_t *applied,
                           char *why, size_t cap) {
@@ -199,15 +214,17 @@ static int replay_records(struct daemon_server *srv, const uint8_t *buf, size_t 
     size_t used = 0;
     rc = jrec_parse(buf + at, len - at, &r, &used);
     if (rc == 1) {
-      if (at < len)
-        daemon_log(DAEMON_LOG_NOTICE, "standby journal: the bytes from offset %zu hold no whole record "
-                   "(a write the crash cut short, never confirmed): not applied", at);
+      /* a zero magic: the file's unused part, or a file marked applied */
+      if (!all_zero(buf + at, len - at < 4 ? len - at : 4))
+        daemon_log(DAEMON_LOG_NOTICE, "standby journal: the records end at offset %zu; what follows is no "
+                   "whole record (a write a crash cut short, never confirmed, or an older record's bytes): "
+                   "not applied", at);
       return 0;
     }
     if (rc) break;
     if (!first && r.from != next) {
       free(r.in);
-      return 0; /* left from before the file was emptied: already in the ledger */
+      return 0; /* an older record, from before the file was reused: already in the ledger */
     }
     first = false;
     next = r.from + r.n;
@@ -259,8 +276,9 @@ int daemon_journal_replay(struct daemon_server *srv) {
     daemon_log(DAEMON_LOG_NOTICE, "standby journal: %llu entries it had confirmed applied to the ledger "
                "(tree size %llu to %llu)", (unsigned long long)applied, (unsigned long long)from,
                (unsigned long long)ledger_tree_size(srv->ledger));
-  if (len > 0 && file_empty(j->fd)) {
-    daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s cannot be emptied: %s", j->path, strerror(errno));
+  if (len > 0 && file_consumed(j->fd)) {
+    daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s cannot be marked applied: %s", j->path,
+               strerror(errno));
     return PROTO_E_STORAGE;
   }
   return 0;
@@ -385,10 +403,36 @@ static void applier_main(void *arg) {
   uv_mutex_unlock(&j->mu);
 }
 
+/* The file written with zeros up to JOURNAL_FILE_BYTES, synced: j->cap its length. */
+static int file_prepare(struct daemon_journal *j) {
+  struct stat st;
+  if (fstat(j->fd, &st)) return PROTO_E_STORAGE;
+  uint8_t *zeros = calloc(1, JOURNAL_ZEROS_BYTES);
+  if (!zeros) return PROTO_E_NO_MEMORY;
+  uint64_t at = (uint64_t)st.st_size;
+  while (at < JOURNAL_FILE_BYTES) {
+    size_t k = JOURNAL_FILE_BYTES - at < JOURNAL_ZEROS_BYTES ? (size_t)(JOURNAL_FILE_BYTES - at) : JOURNAL_ZEROS_BYTES;
+    ssize_t w = pwrite(j->fd, zeros, k, (off_t)at);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    at += (uint64_t)w;
+  }
+  free(zeros);
+  if (at < JOURNAL_FILE_BYTES || fsync(j->fd)) return PROTO_E_STORAGE;
+  j->cap = at;
+  j->bytes = 0;
+  return 0;
+}
+
 int daemon_journal_start(struct daemon_server *srv) {
   struct daemon_journal *j = srv->journal;
   PROTO_ASSERT(j && !j->started && j->fd >= 0);
-  int rc = edge_of_ledger(srv->ledger, &j->edge, j->root);
+  int rc = file_prepare(j);
+  if (rc) {
+    daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s cannot be written: %s", j->path, strerror(errno));
+    return rc;
+  }
+  rc = edge_of_ledger(srv->ledger, &j->edge, j->root);
   if (rc) {
     daemon_log(DAEMON_LOG_ERR, "not starting: the tree's right edge cannot be read (%s)", proto_err_name(rc));
     return rc;
@@ -459,15 +503,11 @@ uint64_t daemon_journal_unapplied(struct daemon_server *srv) {
   return n;
 }
 
-/* Writes r at the file's end and fdatasyncs it; the file is emptied first when it is large and
- * all of it applied. Under mu (the follower's thread: the only one that writes the file). */
+/* Writes r after the last record and fdatasyncs it; from the file's start again when r does not
+ * fit and all of it is applied (the records there follow on from one another from offset 0 on).
+ * Under mu (the follower's thread: the only one that writes the file). */
 static int journal_write(struct daemon_journal *j, const struct jrec *r, char *why, size_t cap) {
-  if (j->bytes >= JOURNAL_EMPTY_BYTES && j->applied == j->end) {
-    if (file_empty(j->fd))
-      return snprintf(why, cap, "the standby journal %s cannot be emptied: %s", j->path, strerror(errno)),
-             PROTO_E_STORAGE;
-    j->bytes = 0;
-  }
+  if (j->bytes + r->len > j->cap && j->applied == j->end) j->bytes = 0;
   size_t done = 0;
   while (done < r->len) {
     ssize_t k = pwrite(j->fd, r->buf + done, r->len - done, (off_t)(j->bytes + done));
@@ -481,6 +521,7 @@ static int journal_write(struct daemon_journal *j, const struct jrec *r, char *w
     return snprintf(why, cap, "the standby journal %s cannot be synced: %s", j->path, strerror(errno)),
            PROTO_E_STORAGE;
   j->bytes += r->len;
+  if (j->bytes > j->cap) j->cap = j->bytes;
   return 0;
 }
 

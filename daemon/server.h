@@ -378,7 +378,7 @@ int daemon_follow_check_signed(struct daemon_server *srv, const struct tlog_chec
 /* journal.c: a standby's journal (DATA_DIR/standby.journal, docs/STORAGE.md) and its applier.
  * replay (at start, on every node, just after the ledger opens: before the high-water file, etcd
  * or a rejoin judge the tree): applies what the file holds past the tree (entries this node
- * confirmed as a standby) and empties it; a refusal stops the start, said in the log. */
+ * confirmed as a standby) and marks the file applied; a refusal stops the start, said in the log. */
 int daemon_journal_replay(struct daemon_server *srv);
 /* The applier thread (a standby, once its tree is final: after a rejoin), from the tree's size. */
 int daemon_journal_start(struct daemon_server *srv);
