@@ -78,17 +78,9 @@ static void verifier_main(void *arg) {
 
 int daemon_follow_verifier_start(struct daemon_server *srv) {
   PROTO_ASSERT(!srv->verify_started);
-  if (uv_mutex_init(&srv->verify_mu)) return PROTO_E_NO_MEMORY;
-  if (uv_cond_init(&srv->verify_cv)) {
-    uv_mutex_destroy(&srv->verify_mu);
-    return PROTO_E_NO_MEMORY;
-  }
   srv->verify_quit = false;
-  if (uv_thread_create(&srv->verify_thread, verifier_main, srv)) {
-    uv_cond_destroy(&srv->verify_cv);
-    uv_mutex_destroy(&srv->verify_mu);
-    return PROTO_E_NO_MEMORY;
-  }
+  int rc = daemon_thread_start(&srv->verify_thread, &srv->verify_mu, &srv->verify_cv, verifier_main, srv);
+  if (rc) return rc;
   srv->verify_started = true;
   return 0;
 }
@@ -102,13 +94,7 @@ void daemon_follow_appended(struct daemon_server *srv) {
 
 void daemon_follow_verifier_stop(struct daemon_server *srv) {
   if (!srv->verify_started) return;
-  uv_mutex_lock(&srv->verify_mu);
-  __atomic_store_n(&srv->verify_quit, true, __ATOMIC_RELEASE);
-  uv_cond_signal(&srv->verify_cv);
-  uv_mutex_unlock(&srv->verify_mu);
-  uv_thread_join(&srv->verify_thread);
-  uv_cond_destroy(&srv->verify_cv);
-  uv_mutex_destroy(&srv->verify_mu);
+  daemon_thread_stop(&srv->verify_thread, &srv->verify_mu, &srv->verify_cv, &srv->verify_quit);
   srv->verify_started = false;
 }
 

@@ -335,6 +335,18 @@ static void applier_test_delay(struct daemon_journal *j, unsigned long ms) {
     (void)uv_cond_timedwait(&j->cv, &j->mu, until - uv_hrtime());
 }
 
+/* The applier stops the standby: its reason said first (the follower, woken by the failure, would
+ * otherwise say a reason of its own), then the follower told. Called without mu. */
+static void applier_failed(struct daemon_server *srv, int rc, const char *why) {
+  struct daemon_journal *j = srv->journal;
+  daemon_follow_stop_loudly(srv, why);
+  __atomic_store_n(&srv->follow_quit, true, __ATOMIC_RELEASE);
+  uv_mutex_lock(&j->mu);
+  j->failed = rc;
+  uv_cond_broadcast(&j->cv);
+  uv_mutex_unlock(&j->mu);
+}
+
 static void applier_main(void *arg) {
   struct daemon_server *srv = arg;
   struct daemon_journal *j = srv->journal;
@@ -362,19 +374,17 @@ static void applier_main(void *arg) {
     uint64_t t0 = uv_hrtime();
     /* the records stay queued (their bytes with them) until the commit is done */
     int rc = ledger_append_entries_deferred(srv->ledger, j->merged, n, last->root, why, sizeof why);
-    if (!rc) daemon_metrics_standby_apply((uv_hrtime() - t0) / 1000u, n);
-    uv_mutex_lock(&j->mu);
     if (rc) {
-      j->failed = rc;
-      uv_cond_broadcast(&j->cv);
-      uv_mutex_unlock(&j->mu);
       char said[700];
-      snprintf(said, sizeof said, "the entries from %llu that this standby confirmed do not apply: %s",
-               (unsigned long long)from, why[0] ? why : proto_err_message(rc));
-      daemon_follow_stop_loudly(srv, said);
-      __atomic_store_n(&srv->follow_quit, true, __ATOMIC_RELEASE);
-      return;
+      if (from == 0) /* the genesis page, applied before its confirmation */
+        snprintf(said, sizeof said, "%s", why[0] ? why : proto_err_message(rc));
+      else
+        snprintf(said, sizeof said, "the entries from %llu that this standby confirmed do not apply: %s",
+                 (unsigned long long)from, why[0] ? why : proto_err_message(rc));
+      return applier_failed(srv, rc, said);
     }
+    daemon_metrics_standby_apply((uv_hrtime() - t0) / 1000u, n);
+    uv_mutex_lock(&j->mu);
     for (struct jrec *r = j->head, *next; r; r = next) {
       next = r->next;
       bool done = r == last;
@@ -390,15 +400,8 @@ static void applier_main(void *arg) {
     daemon_follow_appended(srv); /* the verifier's turn */
     why[0] = '\0';
     rc = check_waiting(srv, why, sizeof why);
+    if (rc) return applier_failed(srv, rc, why[0] ? why : proto_err_message(rc));
     uv_mutex_lock(&j->mu);
-    if (rc) {
-      j->failed = rc;
-      uv_cond_broadcast(&j->cv);
-      uv_mutex_unlock(&j->mu);
-      daemon_follow_stop_loudly(srv, why[0] ? why : proto_err_message(rc));
-      __atomic_store_n(&srv->follow_quit, true, __ATOMIC_RELEASE);
-      return;
-    }
   }
   uv_mutex_unlock(&j->mu);
 }
@@ -438,19 +441,12 @@ int daemon_journal_start(struct daemon_server *srv) {
     return rc;
   }
   j->end = j->applied = ledger_tree_size(srv->ledger);
-  j->merged = calloc(JOURNAL_MERGE_ENTRIES_MAX, sizeof *j->merged);
-  if (!j->merged || uv_mutex_init(&j->mu)) return PROTO_E_NO_MEMORY;
-  if (uv_cond_init(&j->cv)) {
-    uv_mutex_destroy(&j->mu);
-    return PROTO_E_NO_MEMORY;
-  }
+  if (!j->merged) j->merged = calloc(JOURNAL_MERGE_ENTRIES_MAX, sizeof *j->merged); /* freed with j */
+  if (!j->merged) return PROTO_E_NO_MEMORY;
   j->quit = false;
   j->failed = 0;
-  if (uv_thread_create(&j->thread, applier_main, srv)) {
-    uv_cond_destroy(&j->cv);
-    uv_mutex_destroy(&j->mu);
-    return PROTO_E_NO_MEMORY;
-  }
+  rc = daemon_thread_start(&j->thread, &j->mu, &j->cv, applier_main, srv);
+  if (rc) return rc;
   j->started = true;
   return 0;
 }
@@ -458,21 +454,14 @@ int daemon_journal_start(struct daemon_server *srv) {
 void daemon_journal_stop(struct daemon_server *srv) {
   struct daemon_journal *j = srv->journal;
   if (!j || !j->started) return;
-  uv_mutex_lock(&j->mu);
-  j->quit = true; /* the applier applies what is queued first: every entry confirmed */
-  uv_cond_broadcast(&j->cv);
-  uv_mutex_unlock(&j->mu);
-  uv_thread_join(&j->thread);
+  /* the applier applies what is queued first: every entry confirmed */
+  daemon_thread_stop(&j->thread, &j->mu, &j->cv, &j->quit);
   for (struct jrec *r = j->head, *next; r; r = next) { /* after a failure: left in the file */
     next = r->next;
     jrec_free(r);
   }
   j->head = j->tail = NULL;
   j->queued = 0;
-  uv_cond_destroy(&j->cv);
-  uv_mutex_destroy(&j->mu);
-  free(j->merged);
-  j->merged = NULL;
   j->started = false;
 }
 
@@ -481,6 +470,7 @@ void daemon_journal_free(struct daemon_server *srv) {
   if (!j) return;
   daemon_journal_stop(srv);
   if (j->fd >= 0) close(j->fd);
+  free(j->merged);
   free(j);
   srv->journal = NULL;
 }

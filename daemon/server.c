@@ -348,3 +348,27 @@ out:
   daemon_log_close();
   return status;
 }
+
+int daemon_thread_start(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, void (*fn)(void *), void *arg) {
+  if (uv_mutex_init(mu)) return PROTO_E_NO_MEMORY;
+  if (uv_cond_init(cv)) {
+    uv_mutex_destroy(mu);
+    return PROTO_E_NO_MEMORY;
+  }
+  if (uv_thread_create(t, fn, arg)) {
+    uv_cond_destroy(cv);
+    uv_mutex_destroy(mu);
+    return PROTO_E_NO_MEMORY;
+  }
+  return 0;
+}
+
+void daemon_thread_stop(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, bool *quit) {
+  uv_mutex_lock(mu);
+  __atomic_store_n(quit, true, __ATOMIC_RELEASE);
+  uv_cond_broadcast(cv);
+  uv_mutex_unlock(mu);
+  uv_thread_join(t);
+  uv_cond_destroy(cv);
+  uv_mutex_destroy(mu);
+}

@@ -418,6 +418,11 @@ void daemon_follow_verifier_stop(struct daemon_server *srv);
 int daemon_follow_verify_rest(struct daemon_server *srv, char *why, size_t cap);
 
 /* server.c */
+/* A worker thread with its mutex and condition variable: all three made, or none (NO_MEMORY).
+ * The thread's quit flag and state are set before, as fn may run at once. */
+int daemon_thread_start(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, void (*fn)(void *), void *arg);
+/* Sets *quit under mu, wakes the thread, joins it, and destroys mu and cv. */
+void daemon_thread_stop(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, bool *quit);
 uint64_t daemon_now_ms(void);
 /* A monotonic clock in microseconds, for durations. */
 uint64_t daemon_now_us(void);

@@ -169,17 +169,9 @@ int daemon_tiles_start(struct daemon_server *srv) {
     daemon_log(DAEMON_LOG_ERR, "tiles_dir %s: %s", srv->cfg->tiles_dir, strerror(errno));
     return PROTO_E_STORAGE;
   }
-  if (uv_mutex_init(&srv->tiles_mu)) return PROTO_E_NO_MEMORY;
-  if (uv_cond_init(&srv->tiles_cv)) {
-    uv_mutex_destroy(&srv->tiles_mu);
-    return PROTO_E_NO_MEMORY;
-  }
   srv->tiles_quit = srv->tiles_kicked = false;
-  if (uv_thread_create(&srv->tiles_thread, tiles_thread, srv)) {
-    uv_cond_destroy(&srv->tiles_cv);
-    uv_mutex_destroy(&srv->tiles_mu);
-    return PROTO_E_NO_MEMORY;
-  }
+  int rc = daemon_thread_start(&srv->tiles_thread, &srv->tiles_mu, &srv->tiles_cv, tiles_thread, srv);
+  if (rc) return rc;
   srv->tiles_started = true;
   return 0;
 }
@@ -194,12 +186,6 @@ void daemon_tiles_kick(struct daemon_server *srv) {
 
 void daemon_tiles_stop(struct daemon_server *srv) {
   if (!srv->tiles_started) return;
-  uv_mutex_lock(&srv->tiles_mu);
-  srv->tiles_quit = true;
-  uv_cond_signal(&srv->tiles_cv);
-  uv_mutex_unlock(&srv->tiles_mu);
-  uv_thread_join(&srv->tiles_thread);
-  uv_cond_destroy(&srv->tiles_cv);
-  uv_mutex_destroy(&srv->tiles_mu);
+  daemon_thread_stop(&srv->tiles_thread, &srv->tiles_mu, &srv->tiles_cv, &srv->tiles_quit);
   srv->tiles_started = false;
 }
