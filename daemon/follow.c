@@ -128,8 +128,7 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
                         char *why, size_t cap) {
   const char *note = json_string_value(json_object_get(ans, "checkpoint"));
   const char *root_b64 = json_string_value(json_object_get(ans, "root"));
-  uint8_t held_root[PROTO_HASH_BYTES];
-  uint64_t size = daemon_journal_end(srv, held_root), end = (uint64_t)json_integer_value(json_object_get(ans, "end"));
+  uint64_t size = daemon_journal_end(srv, NULL), end = (uint64_t)json_integer_value(json_object_get(ans, "end"));
   struct tlog_checkpoint cp = {0};
   uint8_t root[PROTO_HASH_BYTES + 2];
   /* A synchronous primary signs its first checkpoint only once this standby confirmed the genesis:
@@ -158,9 +157,8 @@ static int follow_apply(struct daemon_server *srv, json_t *ans, const char *orig
     }
     /* Durable and root-checked is what the confirmation (the next ask) says; the rules are the
      * applier's and the signatures the verifier's, just after (a synchronous primary waits for the
-     * confirmation). */
-    /* The first page (the genesis, signed by the log key, which no keys database holds) goes into
-     * the ledger before it counts as held: inline, all its checks before the confirmation. */
+     * confirmation). The first page (the genesis, signed by the log key, which no keys database
+     * holds) goes into the ledger before it counts as held: all its checks before the confirmation. */
     rc = daemon_journal_append(srv, size, pg->in, pg->n, root, size == 0, why, cap);
   }
   /* its root against the ledger's, now or once the applier reaches its size */
@@ -197,7 +195,7 @@ static int follow_round(struct daemon_server *srv, struct http_client *h, const 
     rc = !strcmp(code, "inconsistent") ? PROTO_E_INCONSISTENT : PROTO_E_BAD_REQUEST; /* by name, not status */
   }
   if (!rc) rc = follow_apply(srv, ans, origin, pg, why, cap);
-  uint64_t appended = daemon_journal_end(srv, root) - size;
+  uint64_t appended = daemon_journal_end(srv, NULL) - size;
   if (!rc && appended) daemon_metrics_standby_append((t1 - t0) / 1000u, (uv_hrtime() - t1) / 1000u, appended);
   /* an empty answer well before the wait: a primary that does not wait (older): pause instead */
   if (!rc && !appended) rc = (t1 - t0) / 1000000u < FOLLOW_WAIT_MS / 2 ? 1 : 2;

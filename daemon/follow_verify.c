@@ -47,11 +47,8 @@ static int verify_to_tree(struct daemon_server *srv, const bool *quit, char *why
 static void verifier_main(void *arg) {
   struct daemon_server *srv = arg;
   (void)pthread_setname_np(pthread_self(), "quotad-sbverify"); /* not the pool's quotad-verify */
-  const char *delay = getenv("QUOTAD_TEST_VERIFY_DELAY_MS");
-  unsigned long delay_ms = delay ? strtoul(delay, NULL, 10) : 0;
-  if (delay_ms > FOLLOW_VERIFY_TEST_DELAY_MS_MAX) delay_ms = FOLLOW_VERIFY_TEST_DELAY_MS_MAX;
-  if (delay_ms) daemon_log(DAEMON_LOG_WARNING, "standby: the verifier waits %lu ms before each round "
-                           "(QUOTAD_TEST_VERIFY_DELAY_MS)", delay_ms);
+  unsigned long delay_ms = daemon_test_delay_ms("QUOTAD_TEST_VERIFY_DELAY_MS", FOLLOW_VERIFY_TEST_DELAY_MS_MAX,
+                                                "the standby's verifier, before each round,");
   char why[512];
   uv_mutex_lock(&srv->verify_mu);
   while (!srv->verify_quit) {

@@ -26,6 +26,11 @@
 #define JOURNAL_HEAD_BYTES (4u + 8u + 4u + 4u + PROTO_HASH_BYTES)
 #define JOURNAL_ENTRY_HEAD_BYTES 8u /* leaf bytes (u32), legs bytes (u32) */
 #define JOURNAL_MERGE_ENTRIES_MAX 8192u /* one ledger commit of the applier, at most */
+#define JOURNAL_PAGE_ENTRIES_MAX 1000u  /* one record: a page of the stream, at most */
+/* One record's body, at most: a page of the largest entries, each with the most legs. A head that
+ * claims more is no record (replay reads one record at a time, never more than this). */
+#define JOURNAL_BODY_BYTES_MAX \
+  ((uint64_t)JOURNAL_PAGE_ENTRIES_MAX * (JOURNAL_ENTRY_HEAD_BYTES + PROTO_ENTRY_BYTES_MAX + PROTO_LEGS_BYTES_MAX))
 /* Entries confirmed and not yet applied, at most: beyond, the follower waits for the applier (and
  * the primary for the follower's confirmation), so that a slow applier slows the primary rather
  * than the queue growing without bound. */
@@ -153,7 +158,8 @@ static int jrec_parse(const uint8_t *p, size_t avail, struct jrec *r, size_t *us
   size_t len = JOURNAL_HEAD_BYTES + body;
   uint8_t sum[PROTO_HASH_BYTES];
   proto_sha256(p, len, sum);
-  if (memcmp(sum, p + len, PROTO_HASH_BYTES) || n > body / JOURNAL_ENTRY_HEAD_BYTES) return 1;
+  if (memcmp(sum, p + len, PROTO_HASH_BYTES) || n > body / JOURNAL_ENTRY_HEAD_BYTES || n > JOURNAL_PAGE_ENTRIES_MAX)
+    return 1;
   struct ledger_entry_in *in = calloc(n ? n : 1, sizeof *in);
   if (!in) return PROTO_E_NO_MEMORY;
   const uint8_t *q = p + JOURNAL_HEAD_BYTES, *stop = q + body;
@@ -185,43 +191,60 @@ static bool all_zero(const uint8_t *p, size_t n) {
   return true;
 }
 
-static long file_read_all(int fd, uint8_t **out) {
-  struct stat st;
-  if (fstat(fd, &st)) return PROTO_E_STORAGE;
-  size_t len = (size_t)st.st_size, got = 0;
-  *out = malloc(len ? len : 1);
-  if (!*out) return PROTO_E_NO_MEMORY;
-  while (got < len) {
-    ssize_t k = pread(fd, *out + got, len - got, (off_t)got);
+static int read_at(int fd, uint8_t *out, size_t n, uint64_t at) {
+  for (size_t got = 0; got < n;) {
+    ssize_t k = pread(fd, out + got, n - got, (off_t)(at + got));
     if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) return free(*out), *out = NULL, PROTO_E_STORAGE;
+    if (k <= 0) return PROTO_E_STORAGE;
     got += (size_t)k;
   }
-  return (long)len;
+  return 0;
 }
 
-/* Applies the records in buf past the ledger's tree; *applied gets the entries. Records run on
- * from one another: one that does not (an older record: the file is reused from its start), or that is
- * not whole, ends what the file holds. A record that starts past the tree leaves a gap: CORRUPT. */
-static int replay_records(struct daemon_server *srv, const uint8_t *buf, size_t len, uint64_t *applied,
-                          char *why, size_t cap) {
-  size_t at = 0;
-  uint64_t next = 0;
+/* The record at offset at of the file (len bytes): read into *buf (grown to the record's length,
+ * never past JOURNAL_BODY_BYTES_MAX and the file's end) and parsed into r, as jrec_parse; 1 when
+ * no whole record is there (said in the log unless the magic is zero: the file's unused part, or
+ * a file marked applied); STORAGE, NO_MEMORY. */
+static int record_at(int fd, uint64_t at, uint64_t len, uint8_t **buf, size_t *buf_cap, struct jrec *r,
+                     size_t *used) {
+  uint8_t head[JOURNAL_HEAD_BYTES];
+  uint64_t avail = len - at;
+  size_t hn = avail < sizeof head ? (size_t)avail : sizeof head;
+  if (read_at(fd, head, hn, at)) return PROTO_E_STORAGE;
+  uint64_t need = JOURNAL_HEAD_BYTES + (hn == sizeof head ? (uint64_t)get_u32(head + 16) : 0) + PROTO_HASH_BYTES;
+  bool whole = hn == sizeof head && need <= avail && need - JOURNAL_HEAD_BYTES - PROTO_HASH_BYTES <= JOURNAL_BODY_BYTES_MAX;
+  if (whole && need > *buf_cap) {
+    uint8_t *nb = realloc(*buf, (size_t)need);
+    if (!nb) return PROTO_E_NO_MEMORY;
+    *buf = nb;
+    *buf_cap = (size_t)need;
+  }
+  if (whole && read_at(fd, *buf, (size_t)need, at)) return PROTO_E_STORAGE;
+  int rc = whole ? jrec_parse(*buf, (size_t)need, r, used) : 1;
+  if (rc == 1 && !all_zero(head, hn < 4 ? hn : 4))
+    daemon_log(DAEMON_LOG_NOTICE, "standby journal: the records end at offset %llu; what follows is no "
+               "whole record (a write a crash cut short, never confirmed, or an older record's bytes): "
+               "not applied", (unsigned long long)at);
+  return rc;
+}
+
+/* Applies the file's records past the ledger's tree, one at a time; *applied gets the entries.
+ * Records run on from one another: one that does not (an older record: the file is reused from its
+ * start), or that is not whole, ends what the file holds. A record that starts past the tree leaves
+ * a gap: CORRUPT. */
+static int replay_records(struct daemon_server *srv, int fd, uint64_t len, uint64_t *applied, char *why,
+                          size_t cap) {
+  uint64_t at = 0, next = 0;
+  uint8_t *buf = NULL;
+  size_t buf_cap = 0;
   bool first = true;
   int rc = 0;
   while (!rc && at < len) {
     struct jrec r;
     size_t used = 0;
-    rc = jrec_parse(buf + at, len - at, &r, &used);
-    if (rc == 1) {
-      /* a zero magic: the file's unused part, or a file marked applied */
-      if (!all_zero(buf + at, len - at < 4 ? len - at : 4))
-        daemon_log(DAEMON_LOG_NOTICE, "standby journal: the records end at offset %zu; what follows is no "
-                   "whole record (a write a crash cut short, never confirmed, or an older record's bytes): "
-                   "not applied", at);
-      return 0;
-    }
-    if (rc) break;
+    rc = record_at(fd, at, len, &buf, &buf_cap, &r, &used);
+    if (rc == 1) rc = 0;
+    if (rc || used == 0) break;
     if (!first && r.from != next) {
       free(r.in);
       return 0; /* an older record, from before the file was reused: already in the ledger */
@@ -229,6 +252,7 @@ static int replay_records(struct daemon_server *srv, const uint8_t *buf, size_t 
     first = false;
     next = r.from + r.n;
     at += used;
+    used = 0;
     uint64_t tree = ledger_tree_size(srv->ledger);
     if (r.from > tree) {
       snprintf(why, cap, "the standby journal's record from %llu starts past the tree (size %llu)",
@@ -241,6 +265,7 @@ static int replay_records(struct daemon_server *srv, const uint8_t *buf, size_t 
     }
     free(r.in);
   }
+  free(buf);
   return rc;
 }
 
@@ -255,16 +280,16 @@ int daemon_journal_replay(struct daemon_server *srv) {
     daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s cannot be opened: %s", j->path, strerror(errno));
     return PROTO_E_STORAGE;
   }
-  uint8_t *buf = NULL;
-  long len = file_read_all(j->fd, &buf);
-  if (len < 0) {
+  struct stat st;
+  if (fstat(j->fd, &st)) {
     daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s cannot be read", j->path);
-    return (int)len;
+    return PROTO_E_STORAGE;
   }
+  uint64_t len = (uint64_t)st.st_size;
   char why[512] = "";
   uint64_t from = ledger_tree_size(srv->ledger), applied = 0;
-  int rc = replay_records(srv, buf, (size_t)len, &applied, why, sizeof why);
-  free(buf);
+  int rc = replay_records(srv, j->fd, len, &applied, why, sizeof why);
+  if (rc == PROTO_E_STORAGE && !why[0]) snprintf(why, sizeof why, "it cannot be read: %s", strerror(errno));
   if (rc) {
     daemon_log(DAEMON_LOG_ERR, "not starting: the standby journal %s: entries it confirmed to its "
                "primary do not apply to this ledger from size %llu: %s (%s)", j->path,
@@ -351,11 +376,8 @@ static void applier_main(void *arg) {
   struct daemon_server *srv = arg;
   struct daemon_journal *j = srv->journal;
   (void)pthread_setname_np(pthread_self(), "quotad-sbapply");
-  const char *delay = getenv("QUOTAD_TEST_APPLY_DELAY_MS");
-  unsigned long delay_ms = delay ? strtoul(delay, NULL, 10) : 0;
-  if (delay_ms > JOURNAL_TEST_DELAY_MS_MAX) delay_ms = JOURNAL_TEST_DELAY_MS_MAX;
-  if (delay_ms) daemon_log(DAEMON_LOG_WARNING, "TEST: the standby's applier waits %lu ms before each commit "
-                           "(QUOTAD_TEST_APPLY_DELAY_MS)", delay_ms);
+  unsigned long delay_ms = daemon_test_delay_ms("QUOTAD_TEST_APPLY_DELAY_MS", JOURNAL_TEST_DELAY_MS_MAX,
+                                                "the standby's applier, before each commit,");
   char why[512];
   uv_mutex_lock(&j->mu);
   for (;;) {
@@ -479,7 +501,7 @@ uint64_t daemon_journal_end(struct daemon_server *srv, uint8_t root[PROTO_HASH_B
   struct daemon_journal *j = srv->journal;
   uv_mutex_lock(&j->mu);
   uint64_t end = j->end;
-  memcpy(root, j->root, PROTO_HASH_BYTES);
+  if (root) memcpy(root, j->root, PROTO_HASH_BYTES);
   uv_mutex_unlock(&j->mu);
   return end;
 }
@@ -518,7 +540,7 @@ static int journal_write(struct daemon_journal *j, const struct jrec *r, char *w
 int daemon_journal_append(struct daemon_server *srv, uint64_t from, const struct ledger_entry_in *in, size_t n,
                           const uint8_t root[PROTO_HASH_BYTES], bool apply_first, char *why, size_t cap) {
   struct daemon_journal *j = srv->journal;
-  PROTO_ASSERT(j && j->started && n > 0 && n <= JOURNAL_MERGE_ENTRIES_MAX);
+  PROTO_ASSERT(j && j->started && n > 0 && n <= JOURNAL_PAGE_ENTRIES_MAX);
   /* the root the page names, from this tree's right edge and the page's leaves */
   struct tlog_root_builder edge;
   uv_mutex_lock(&j->mu);

@@ -372,3 +372,11 @@ void daemon_thread_stop(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, bool *qui
   uv_cond_destroy(cv);
   uv_mutex_destroy(mu);
 }
+
+unsigned long daemon_test_delay_ms(const char *env, unsigned long max, const char *what) {
+  const char *v = getenv(env);
+  unsigned long ms = v ? strtoul(v, NULL, 10) : 0;
+  if (ms > max) ms = max;
+  if (ms) daemon_log(DAEMON_LOG_WARNING, "TEST: %s waits %lu ms (%s)", what, ms, env);
+  return ms;
+}

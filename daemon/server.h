@@ -386,11 +386,12 @@ int daemon_journal_start(struct daemon_server *srv);
  * ledger), or once it failed; free also closes the file. */
 void daemon_journal_stop(struct daemon_server *srv);
 void daemon_journal_free(struct daemon_server *srv);
-/* The size this node holds durably (ledger and journal) and its root: what the follower confirms. */
+/* The size this node holds durably (ledger and journal) and, unless root is NULL, its root: what
+ * the follower confirms. */
 uint64_t daemon_journal_end(struct daemon_server *srv, uint8_t root[PROTO_HASH_BYTES]);
 /* Entries confirmed and not yet in the ledger (0 on a node that does not follow). */
 uint64_t daemon_journal_unapplied(struct daemon_server *srv);
-/* The follower's page of n (1 to 8192) entries from the journal's end: checks that they give root
+/* The follower's page of n (1 to 1000) entries from the journal's end: checks that they give root
  * from the tree's right edge (INCONSISTENT with why otherwise), writes them to the file and
  * fdatasyncs it (STORAGE with why), and queues them for the applier; then they count as held.
  * apply_first (the genesis page, which no checkpoint covers): applied to the ledger before it
@@ -422,6 +423,9 @@ int daemon_follow_verify_rest(struct daemon_server *srv, char *why, size_t cap);
  * The thread's quit flag and state are set before, as fn may run at once. */
 int daemon_thread_start(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, void (*fn)(void *), void *arg);
 /* Sets *quit under mu, wakes the thread, joins it, and destroys mu and cv. */
+/* A test hook's delay: the environment variable env in ms (0 when unset), at most max, said in the
+ * log as "TEST: <what> waits N ms (ENV)" when set. */
+unsigned long daemon_test_delay_ms(const char *env, unsigned long max, const char *what);
 void daemon_thread_stop(uv_thread_t *t, uv_mutex_t *mu, uv_cond_t *cv, bool *quit);
 uint64_t daemon_now_ms(void);
 /* A monotonic clock in microseconds, for durations. */

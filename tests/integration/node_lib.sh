@@ -67,6 +67,8 @@ start() { # start NAME DATA_DIR [flags...]: URL in ${NAME}_URL, pid in ${NAME}_P
   done
   return 1
 }
+# stops a node started with start (SIGTERM) and waits for it
+stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 # tree size a node answers in /healthz, and waiting for it
 size_of() { curl -s "$1/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
 wait_size() { for _ in $(seq 1 200); do [ "$(size_of "$1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }

@@ -16,7 +16,6 @@ BUILD_DIR=$(cd "$1" && pwd)
 source "$(dirname "$0")/node_lib.sh"
 node_lib_programs "$BUILD_DIR"
 node_lib_init ahead
-stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 metric() { curl -s "http://127.0.0.1:$MPORT/metrics" | sed -n "s/^$1 //p"; } # the primary's
 open_acct() { "$Q" --url "$P_URL" --key "$T/op.key" account-open --account "$1" --kind participant --name "a$1"; }
 

@@ -7,6 +7,7 @@
 #   empties the file; a torn record at the file's end (a write the crash cut short, never
 #   confirmed) is left out and said;
 # - promoted while entries wait in its journal: the promotion applies them first, and signs them;
+# - a damaged head (a body larger than the file) is no record: the start goes on, saying so;
 # - a journal whose first record starts past the tree (a gap) stops the start, saying why.
 # Usage: bash test_standby_journal.sh BUILD_DIR
 set -u
@@ -14,7 +15,6 @@ BUILD_DIR=$(cd "$1" && pwd)
 source "$(dirname "$0")/node_lib.sh"
 node_lib_programs "$BUILD_DIR"
 node_lib_init journal
-stop() { kill -TERM "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 open_acct() { "$Q" --url "$P_URL" --key "$T/op.key" account-open --account "$1" --kind participant --name "a$1"; }
 smetric() { curl -s "http://127.0.0.1:$SMPORT/metrics" | sed -n "s/^$1 //p"; } # the standby's
 J=$T/standby/standby.journal
@@ -90,7 +90,19 @@ expect 0 "quota-audit passes over the promoted node's log" "" -- \
 P_URL=$S_URL expect 0 "writes go on against it" "ok: .* at entry 11" -- open_acct 1010
 stop "$S_PID"
 
-# 3. a journal whose first record starts past the tree: a gap, never written by quotad
+# 3. a damaged journal: a head that claims a 4 GiB body (more than any page, more than the file) is
+# no record: read no further, said, the ledger unchanged
+python3 - "$J" <<'PY'
+import struct, sys
+open(sys.argv[1], "wb").write(b"QSJ1" + struct.pack("<QII", 12, 1, 0xFFFFFFF0) + bytes(32) + b"short")
+PY
+start S3 "$T/standby" || echo "FAIL - the node did not start with a damaged journal"
+check "a head claiming more than the file holds is no record: the start goes on, saying so" \
+  grep -q "what follows is no whole record" "$T/S3.log"
+check "the ledger is unchanged (12)" test "$(size_of "$S3_URL")" = 12
+stop "$S3_PID"
+
+# 4. a journal whose first record starts past the tree: a gap, never written by quotad
 : >"$J"
 python3 - "$J" 100 <<'PY'
 import hashlib, struct, sys
